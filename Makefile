@@ -1,0 +1,141 @@
+# Developer and CI entry points. `make run` for a local demo on SQLite,
+# `make test` for the full suite (SQLite, then a throwaway PostgreSQL).
+#
+# Extra pytest arguments: make test PYTEST_ARGS="-k consent -x"
+
+# bash with -e/pipefail so a failing step in a multi-line recipe fails it.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+# Several targets may call apt-get; dpkg allows only one at a time.
+.NOTPARALLEL:
+.DEFAULT_GOAL := help
+
+VENV := .venv
+PY := $(VENV)/bin/python
+PYTEST_ARGS ?=
+
+# Only true when make itself runs as root (allowed to apt-get install).
+IS_ROOT := $(shell [ "$$(id -u)" -eq 0 ] && echo yes)
+
+# apt-get update, unless the package lists were refreshed within the last
+# hour (so `messages` and `browser` on a fresh machine update only once).
+APT_UPDATE := [ -n "$$(find /var/lib/apt/lists -maxdepth 1 -name '*_Packages*' -mmin -60 2>/dev/null)" ] \
+	|| apt-get update
+APT_INSTALL := DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends
+
+.PHONY: help venv assets messages browser run test test-sqlite test-postgres lint clean
+
+help:
+	@echo "make run            migrate, seed demo data and serve on http://127.0.0.1:8000 (SQLite)"
+	@echo "make test           full test suite on SQLite and on a throwaway PostgreSQL 15"
+	@echo "make test-sqlite    tests on SQLite only      (PYTEST_ARGS=... for pytest options)"
+	@echo "make test-postgres  tests on PostgreSQL only  (PYTEST_ARGS=... for pytest options)"
+	@echo "make lint           ruff check + ruff format --check"
+	@echo "make clean          remove .venv node_modules var staticfiles"
+
+# --- Python virtualenv ----------------------------------------------------------
+# The stamp file makes the venv rebuild only when requirements.txt changes.
+venv: $(VENV)/.installed
+
+# Interpreter for the venv: python3 if it is >= 3.12 (pyenv resolves it via
+# .python-version), else python3.12 / python3.13, else any pyenv-installed
+# 3.12+ even if it is not the selected version. An existing .venv on a
+# recent enough Python is reused (pip upgrades it in place), an older one
+# is recreated.
+$(VENV)/.installed: requirements.txt
+	@ok() { "$$1" -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1; }; \
+	py=""; \
+	for cand in python3 python3.12 python3.13; do \
+		if ok "$$cand"; then py=$$cand; break; fi; \
+	done; \
+	if [ -z "$$py" ] && command -v pyenv >/dev/null 2>&1; then \
+		for v in $$(pyenv versions --bare 2>/dev/null | grep -E '^3\.(1[2-9]|[2-9][0-9])(\.|$$)' | sort -V); do \
+			cand=$$(PYENV_VERSION=$$v pyenv which python3 2>/dev/null) || continue; \
+			if ok "$$cand"; then py=$$cand; break; fi; \
+		done; \
+	fi; \
+	if [ -z "$$py" ]; then \
+		echo "ERROR: Python >= 3.12 not found (tried python3, python3.12, python3.13, pyenv)." >&2; \
+		exit 1; \
+	fi; \
+	if ok "$(PY)"; then \
+		echo "Reusing $(VENV) ($$($(PY) --version))"; \
+	else \
+		echo "Creating $(VENV) with $$py ($$($$py --version))"; \
+		"$$py" -m venv --clear $(VENV); \
+	fi
+	$(PY) -m pip install --upgrade pip
+	$(PY) -m pip install -r requirements.txt
+	@touch $@
+
+# --- Front-end assets (npm) -------------------------------------------------------
+# Served as static files straight from node_modules; package-lock.json is
+# committed so everyone gets the same versions.
+assets: node_modules/.installed
+
+node_modules/.installed: package.json $(wildcard package-lock.json)
+	npm install --no-audit --no-fund
+	@touch $@
+
+# --- Translations --------------------------------------------------------------------
+# .mo files are build output (gitignored). compilemessages needs GNU gettext's
+# msgfmt, which fresh CI machines may lack; as root we install it.
+messages: venv
+	@if ! command -v msgfmt >/dev/null 2>&1; then \
+		if [ "$(IS_ROOT)" = yes ]; then \
+			echo "msgfmt missing: installing gettext"; \
+			$(APT_UPDATE); \
+			$(APT_INSTALL) gettext; \
+		else \
+			echo "ERROR: msgfmt not found. Install gettext (sudo apt-get install gettext) and retry." >&2; \
+			exit 1; \
+		fi; \
+	fi
+	$(PY) manage.py compilemessages --ignore=$(VENV) --ignore=node_modules
+
+# --- Browser for end-to-end tests ------------------------------------------------------
+# The Playwright tests drive Debian's chromium (/usr/bin/chromium). We never
+# run `playwright install`: it downloads unpinned browser builds from a CDN.
+browser:
+	@if [ ! -x /usr/bin/chromium ]; then \
+		if [ "$(IS_ROOT)" = yes ]; then \
+			echo "chromium missing: installing the Debian package"; \
+			$(APT_UPDATE); \
+			$(APT_INSTALL) chromium; \
+		else \
+			echo "ERROR: /usr/bin/chromium not found. Install it (sudo apt-get install chromium) and retry." >&2; \
+			exit 1; \
+		fi; \
+	fi
+
+# --- Local demo ----------------------------------------------------------------------------
+# Uses SQLite (db.sqlite3) unless DATABASE_URL is set in the environment.
+run: venv assets messages
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py seed_demo
+	$(PY) manage.py runserver 127.0.0.1:8000
+
+# --- Tests -------------------------------------------------------------------------------------
+# Run both databases even if the first fails, so one CI run shows everything;
+# fail if either failed.
+test: venv assets messages browser
+	@status=0; \
+	$(MAKE) --no-print-directory test-sqlite || { status=1; echo "*** test-sqlite FAILED" >&2; }; \
+	$(MAKE) --no-print-directory test-postgres || { status=1; echo "*** test-postgres FAILED" >&2; }; \
+	exit $$status
+
+# The settings fall back to SQLite without DATABASE_URL; unset it explicitly
+# so a value left in the shell cannot redirect this run.
+test-sqlite: venv assets
+	env -u DATABASE_URL -u DATABASE_APP_ROLE $(PY) -m pytest $(PYTEST_ARGS)
+
+# Throwaway PostgreSQL 15; the script sets DATABASE_URL and friends.
+test-postgres: venv assets
+	scripts/with-postgres.sh $(PY) -m pytest $(PYTEST_ARGS)
+
+# --- Lint ----------------------------------------------------------------------------------------
+lint: venv
+	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
+
+clean:
+	rm -rf $(VENV) node_modules var staticfiles

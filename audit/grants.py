@@ -1,0 +1,26 @@
+"""PostgreSQL privileges for the runtime role (DATABASE_APP_ROLE).
+
+Migrations run as the schema owner. The service itself connects as a runtime
+role that may read and write the application's tables but may only SELECT and
+INSERT the access log: no UPDATE, DELETE or TRUNCATE, so even a compromised
+application cannot rewrite history. Re-applied after every `migrate`.
+"""
+
+from django.conf import settings
+from django.db import connections
+
+APPEND_ONLY_TABLES = ("audit_accessevent", "audit_accesseventpatron")
+
+
+def grant_runtime_role(*, using: str = "default", **_kwargs) -> None:
+    connection = connections[using]
+    role = settings.DATABASE_APP_ROLE
+    if connection.vendor != "postgresql" or not role:
+        return
+    quoted = connection.ops.quote_name(role)
+    with connection.cursor() as cursor:
+        cursor.execute(f"GRANT USAGE ON SCHEMA public TO {quoted}")
+        cursor.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {quoted}")
+        cursor.execute(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {quoted}")
+        for table in APPEND_ONLY_TABLES:
+            cursor.execute(f"REVOKE UPDATE, DELETE, TRUNCATE ON {table} FROM {quoted}")

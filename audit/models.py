@@ -1,0 +1,86 @@
+"""The access log: one append-only, hash-chained row for every read or refusal.
+
+An event says who (user id and username as it was, their municipality), from
+where (client address), what (action, data categories, reason) and whose data
+(opaque patron ids), and whether it was allowed. It never holds the data
+itself: no names, no identity codes, no search terms.
+
+Append-only is enforced by the database (triggers on SQLite and PostgreSQL,
+and on PostgreSQL the runtime role has no UPDATE/DELETE/TRUNCATE grant), not
+by this module. See audit/chain.py for the hash chain.
+"""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Action(models.TextChoices):
+    LOGIN = "login", _("Log-in")
+    REQUEST = "request", _("Request")
+    PATRON_SEARCH = "patron_search", _("Patron search")
+    PATRON_VIEW = "patron_view", _("Patron record viewed")
+    ACCESS_LOG_VIEW = "access_log_view", _("Patron's access log viewed")
+
+
+class Outcome(models.TextChoices):
+    ALLOWED = "allowed", _("Allowed")
+    DENIED = "denied", _("Denied")
+    # Report mode of a municipality's allow-list: let through, but it would have been denied.
+    REPORTED = "reported", _("Allowed (would be denied)")
+
+
+class DataCategory(models.TextChoices):
+    """What kind of a patron's data was shown; the report a patron gets names these."""
+
+    LISTING = "listing", _("Name and card number in a list")
+    BASIC = "basic", _("Basic details (name, card, date of birth, library)")
+    CONTACT = "contact", _("Contact details")
+    GUARDIANS = "guardians", _("Guardians")
+    PREFERENCES = "preferences", _("Language and loan history choice")
+    ACCESS_LOG = "access_log", _("Access log")
+
+
+class AccessEvent(models.Model):
+    at = models.DateTimeField(_("time"), db_index=True)
+    actor_id = models.BigIntegerField(_("user id"), null=True, blank=True, db_index=True)
+    actor_username = models.CharField(_("user"), max_length=150, blank=True)
+    actor_municipality_id = models.BigIntegerField(_("user's municipality id"), null=True, blank=True)
+    client_ip = models.GenericIPAddressField(_("client address"), null=True, blank=True)
+    action = models.CharField(_("action"), max_length=40, choices=Action.choices)
+    resource = models.CharField(_("resource"), max_length=100, blank=True, help_text=_("The URL name, not the URL."))
+    patron_ids = models.JSONField(_("patrons"), default=list, blank=True)
+    data_categories = models.JSONField(_("data categories"), default=list, blank=True)
+    reason = models.CharField(_("stated reason"), max_length=300, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=10, choices=Outcome.choices)
+    detail = models.CharField(_("detail"), max_length=100, blank=True)
+    prev_hash = models.CharField(_("previous event's hash"), max_length=64)
+    hash = models.CharField(_("hash"), max_length=64, unique=True)
+
+    class Meta:
+        verbose_name = _("access event")
+        verbose_name_plural = _("access events")
+        ordering = ["-id"]
+        default_permissions = []
+        permissions = [("view_access_log", _("Can read the access log"))]
+
+    def __str__(self) -> str:
+        return f"{_('access event')} #{self.pk}"
+
+
+class AccessEventPatron(models.Model):
+    """One patron an event concerns: the index behind "who processed my data".
+
+    The patron id is opaque and kept without a foreign key, so the log outlives an
+    erased patron until the log's own retention ends.
+    """
+
+    event = models.ForeignKey(AccessEvent, on_delete=models.DO_NOTHING, related_name="subjects")
+    patron_id = models.BigIntegerField()
+
+    class Meta:
+        default_permissions = []
+        indexes = [models.Index(fields=["patron_id", "event"], name="accessevent_patron_idx")]
+        constraints = [models.UniqueConstraint(fields=["event", "patron_id"], name="accesseventpatron_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.event_id}:{self.patron_id}"

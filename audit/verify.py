@@ -1,0 +1,52 @@
+"""Checking the access log's hash chain end to end."""
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from audit.chain import GENESIS_HASH, event_hash
+from audit.models import AccessEvent, AccessEventPatron
+
+
+@dataclass(frozen=True)
+class ChainBreak:
+    event_id: int
+    problem: str
+
+
+def _batches(batch_size: int) -> Iterator[list[AccessEvent]]:
+    last_id = 0
+    while True:
+        batch = list(AccessEvent.objects.filter(id__gt=last_id).order_by("id")[:batch_size])
+        if not batch:
+            return
+        yield batch
+        last_id = batch[-1].id
+
+
+def verify_chain(*, batch_size: int = 5000, progress: Callable[[int], None] | None = None) -> ChainBreak | None:
+    """The first event where the chain breaks, or None when it is whole.
+
+    A changed row fails its own hash; a removed or reordered row fails the next
+    row's link to it; a changed or removed patron index row disagrees with the
+    event's own list of patrons.
+    """
+    prev_hash = GENESIS_HASH
+    checked = 0
+    for batch in _batches(batch_size):
+        subjects: dict[int, list[int]] = {}
+        for event_id, patron_id in AccessEventPatron.objects.filter(
+            event_id__gte=batch[0].id, event_id__lte=batch[-1].id
+        ).values_list("event_id", "patron_id"):
+            subjects.setdefault(event_id, []).append(patron_id)
+        for event in batch:
+            if event.prev_hash != prev_hash:
+                return ChainBreak(event.id, "link to the previous event does not match (an event was removed or moved)")
+            if event_hash(event, prev_hash) != event.hash:
+                return ChainBreak(event.id, "content does not match its hash (the event was changed)")
+            if sorted(subjects.get(event.id, [])) != list(event.patron_ids):
+                return ChainBreak(event.id, "patron index rows do not match the event")
+            prev_hash = event.hash
+        checked += len(batch)
+        if progress:
+            progress(checked)
+    return None

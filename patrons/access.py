@@ -1,0 +1,41 @@
+"""Who may read patron data: the tenancy and confidentiality rules, in one place.
+
+A reader needs the permission for the kind of data, a staff profile (which fixes
+their consortium) and a signed confidentiality agreement. Every selector that
+reads patron data starts from an Actor these functions return, and scopes its
+query to the actor's consortium, so another consortium's patron is a 404.
+"""
+
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from audit.actor import Actor, staff_profile_of
+
+
+class ConfidentialityNotSigned(PermissionDenied):
+    """The staff member has not signed the confidentiality agreement (vaitiolupaus) yet."""
+
+
+def _actor_with(request: HttpRequest, permission: str) -> Actor:
+    user = request.user
+    if not user.is_authenticated or not user.has_perm(permission):
+        raise PermissionDenied(_("Your role does not allow this."))
+    profile = staff_profile_of(user)
+    if profile is None:
+        raise PermissionDenied(_("Your user account has no home library; ask an administrator to set one."))
+    if profile.confidentiality_signed_on is None:
+        raise ConfidentialityNotSigned(
+            _("You have not signed the confidentiality agreement, so patron data is not shown to you yet.")
+        )
+    return Actor.from_request(request)
+
+
+def patron_data_actor(request: HttpRequest) -> Actor:
+    """The actor for searching and viewing patrons (library staff)."""
+    return _actor_with(request, "patrons.view_patron_data")
+
+
+def access_log_actor(request: HttpRequest) -> Actor:
+    """The actor for reading a patron's access log (the data protection officer)."""
+    return _actor_with(request, "audit.view_access_log")

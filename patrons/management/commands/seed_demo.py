@@ -1,0 +1,192 @@
+"""`manage.py seed_demo`: idempotent demo data (consortia, networks, libraries, staff users, patrons).
+
+Every row is looked up by its natural key and only written when missing or different, so a second
+run changes nothing. All of it happens in one transaction.
+"""
+
+from collections import Counter
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand, CommandError
+from django.db import models, transaction
+from django.utils import translation
+
+from patrons.demo_data import (
+    CONFIDENTIALITY_SIGNED_ON,
+    CONSORTIA,
+    DEMO_PASSWORD,
+    STAFF_USERS,
+    ConsortiumSpec,
+    generate_patrons,
+)
+from patrons.models import AllowedNetwork, Consortium, Guardianship, Library, Municipality, Patron, StaffProfile
+
+_MISSING = object()
+
+
+class Command(BaseCommand):
+    help = "Create or refresh the demo consortia, libraries, staff users and patrons. Safe to run repeatedly."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        self.verbose = options["verbosity"] >= 1
+        self.stats: dict[str, Counter[str]] = {}
+        with transaction.atomic():
+            libraries: dict[str, Library] = {}
+            consortia: dict[str, Consortium] = {}
+            for spec in CONSORTIA:
+                consortia[spec.slug] = self.seed_tenancy(spec, libraries)
+            self.seed_users(libraries)
+            for spec in CONSORTIA:
+                self.seed_patrons(spec, consortia[spec.slug], libraries)
+        self.print_summary()
+
+    # --- writing helpers -------------------------------------------------------------------------
+
+    def sync(
+        self, model: type[models.Model], lookup: dict[str, Any], values: dict[str, Any], existing: Any = _MISSING
+    ) -> tuple[Any, bool]:
+        """Get the row matching `lookup` (or use `existing`), create it or update the fields that differ.
+
+        Returns (object, created). Unchanged rows are not saved, so timestamps stay put.
+        """
+        obj = model._default_manager.filter(**lookup).first() if existing is _MISSING else existing
+        with translation.override("en"):
+            label = str(model._meta.verbose_name_plural).capitalize()
+        counter = self.stats.setdefault(label, Counter())
+        if obj is None:
+            counter["created"] += 1
+            return model._default_manager.create(**lookup, **values), True
+        changed = [name for name, value in values.items() if _differs(obj, name, value)]
+        if changed:
+            for name in changed:
+                setattr(obj, name, values[name])
+            obj.save()
+            counter["updated"] += 1
+        else:
+            counter["unchanged"] += 1
+        return obj, False
+
+    def log(self, message: str) -> None:
+        if self.verbose:
+            self.stdout.write(message)
+
+    # --- the data ----------------------------------------------------------------------------------
+
+    def seed_tenancy(self, spec: ConsortiumSpec, libraries: dict[str, Library]) -> Consortium:
+        """The consortium, its municipalities, networks and libraries; fills `libraries` by koha id."""
+        consortium, _ = self.sync(
+            Consortium, {"slug": spec.slug}, {"name": spec.name, "jurisdiction": spec.jurisdiction}
+        )
+        for cidr, description in spec.networks:
+            self.sync(
+                AllowedNetwork,
+                {"consortium": consortium, "municipality": None, "cidr": cidr},
+                {"description": description},
+            )
+        for municipality_spec in spec.municipalities:
+            municipality, _ = self.sync(Municipality, {"consortium": consortium, "name": municipality_spec.name}, {})
+            for cidr, description in municipality_spec.networks:
+                self.sync(
+                    AllowedNetwork,
+                    {"municipality": municipality, "consortium": None, "cidr": cidr},
+                    {"description": description},
+                )
+            for library_spec in municipality_spec.libraries:
+                library, _ = self.sync(
+                    Library,
+                    {"koha_library_id": library_spec.koha_library_id},
+                    {"name": library_spec.name, "municipality": municipality},
+                )
+                libraries[library.koha_library_id] = library
+        return consortium
+
+    def seed_users(self, libraries: dict[str, Library]) -> None:
+        """Staff users with their groups and signed confidentiality agreements."""
+        user_model = get_user_model()
+        needed = {name for user_spec in STAFF_USERS for name in user_spec.groups}
+        groups = {group.name: group for group in Group.objects.filter(name__in=needed)}
+        if missing := needed - groups.keys():
+            raise CommandError(f"Groups {sorted(missing)} do not exist; run `manage.py migrate` first.")
+        for user_spec in STAFF_USERS:
+            user, created = self.sync(
+                user_model,
+                {"username": user_spec.username},
+                {
+                    "first_name": user_spec.first_name,
+                    "last_name": user_spec.last_name,
+                    "email": user_spec.email,
+                    "is_active": True,
+                    "is_staff": user_spec.is_staff,
+                    "is_superuser": user_spec.is_superuser,
+                },
+            )
+            if created or not user.has_usable_password():
+                user.set_password(DEMO_PASSWORD)
+                user.save(update_fields=["password"])
+            user.groups.set([groups[name] for name in user_spec.groups])
+            self.sync(
+                StaffProfile,
+                {"user": user},
+                {
+                    "home_library": libraries[user_spec.home_library],
+                    "confidentiality_signed_on": CONFIDENTIALITY_SIGNED_ON,
+                },
+            )
+
+    def seed_patrons(self, spec: ConsortiumSpec, consortium: Consortium, libraries: dict[str, Library]) -> None:
+        """The consortium's generated patrons and their guardianships."""
+        before = {key: Counter(counter) for key, counter in self.stats.items()}
+        existing = {patron.koha_patron_id: patron for patron in Patron.objects.filter(consortium=consortium)}
+        patrons: dict[int, Patron] = {}
+        guardianships: list[tuple[int, int, str]] = []
+        for record in generate_patrons(spec):
+            values = dict(record)
+            koha_id = values.pop("koha_patron_id")
+            for guardian_id, relationship in values.pop("guardians"):
+                guardianships.append((koha_id, guardian_id, relationship))
+            values["home_library"] = libraries[values["home_library"]]
+            patrons[koha_id], _ = self.sync(
+                Patron,
+                {"consortium": consortium, "koha_patron_id": koha_id},
+                values,
+                existing=existing.get(koha_id),
+            )
+        existing_links = {
+            (link.ward_id, link.guardian_id): link for link in Guardianship.objects.filter(ward__consortium=consortium)
+        }
+        for ward_id, guardian_id, relationship in guardianships:
+            ward, guardian = patrons[ward_id], patrons[guardian_id]
+            self.sync(
+                Guardianship,
+                {"ward": ward, "guardian": guardian},
+                {"relationship": relationship},
+                existing=existing_links.get((ward.pk, guardian.pk)),
+            )
+
+        def delta(label: str) -> str:
+            now, then = self.stats.get(label, Counter()), before.get(label, Counter())
+            return ", ".join(f"{now[kind] - then[kind]} {kind}" for kind in ("created", "updated", "unchanged"))
+
+        self.log(
+            f"{spec.name}: {len(patrons)} patrons ({delta('Patrons')}), "
+            f"{len(guardianships)} guardianships ({delta('Guardianships')})"
+        )
+
+    def print_summary(self) -> None:
+        self.log(self.style.SUCCESS("Demo data ready. Password for all demo users: " + DEMO_PASSWORD))
+        for label, counter in self.stats.items():
+            total = sum(counter.values())
+            self.log(
+                f"  {label}: {total} "
+                f"({counter['created']} created, {counter['updated']} updated, {counter['unchanged']} unchanged)"
+            )
+
+
+def _differs(obj: models.Model, name: str, value: Any) -> bool:
+    """Whether setting field `name` to `value` would change `obj`; compares foreign keys by id."""
+    field = obj._meta.get_field(name)
+    if field.is_relation and field.many_to_one:
+        return getattr(obj, field.attname) != (value.pk if value is not None else None)
+    return getattr(obj, name) != value

@@ -1,0 +1,71 @@
+"""Reads of patron data. Each one records its AccessEvent in the same transaction."""
+
+from django.core.paginator import Page, Paginator
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from audit.actor import Actor
+from audit.models import Action, DataCategory, Outcome
+from audit.services import access_event_record
+from patrons.models import Patron
+
+DETAIL_CATEGORIES = (
+    DataCategory.BASIC,
+    DataCategory.CONTACT,
+    DataCategory.GUARDIANS,
+    DataCategory.PREFERENCES,
+)
+
+
+def _consortium_patrons(actor: Actor) -> QuerySet[Patron]:
+    return Patron.objects.filter(consortium_id=actor.consortium_id)
+
+
+def _matching(patrons: QuerySet[Patron], query: str) -> QuerySet[Patron]:
+    """Every word must match the start of a first or last name, or a card number."""
+    for term in query.split():
+        patrons = patrons.filter(
+            Q(last_name__istartswith=term) | Q(first_name__istartswith=term) | Q(cardnumber__startswith=term)
+        )
+    return patrons
+
+
+def patron_search(*, actor: Actor, query: str, page_number: int | str = 1, page_size: int = 25) -> Page:
+    """One page of the actor's consortium's patrons matching `query`; the listed patrons are logged.
+
+    The search text itself is not logged: it is often a name.
+    """
+    patrons = _matching(_consortium_patrons(actor), query.strip()).select_related("home_library")
+    with transaction.atomic():
+        page = Paginator(patrons.order_by("last_name", "first_name", "id"), page_size).get_page(page_number)
+        page.object_list = list(page.object_list)  # read once, inside the logged transaction
+        access_event_record(
+            actor=actor,
+            action=Action.PATRON_SEARCH,
+            patron_ids=[patron.pk for patron in page.object_list],
+            data_categories=[DataCategory.LISTING],
+        )
+    return page
+
+
+def patron_get_for_staff(*, actor: Actor, patron_id: int) -> Patron:
+    """One patron of the actor's consortium with guardians; anything else is a 404 (and a denied event)."""
+    with transaction.atomic():
+        patron = (
+            _consortium_patrons(actor)
+            .select_related("home_library__municipality")
+            .prefetch_related("guardianships__guardian", "wards__ward")
+            .filter(pk=patron_id)
+            .first()
+        )
+        if patron is not None:
+            access_event_record(
+                actor=actor,
+                action=Action.PATRON_VIEW,
+                patron_ids=[patron.pk],
+                data_categories=DETAIL_CATEGORIES,
+            )
+            return patron
+    access_event_record(actor=actor, action=Action.PATRON_VIEW, outcome=Outcome.DENIED, detail="not_in_consortium")
+    raise Http404

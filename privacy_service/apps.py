@@ -1,0 +1,16 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_delete, post_save
+
+
+class PrivacyServiceConfig(AppConfig):
+    name = "privacy_service"
+    verbose_name = "Patron privacy service"
+
+    def ready(self) -> None:
+        from patrons.models import AllowedNetwork, Library, Municipality, StaffProfile
+        from privacy_service.ip_allowlist import invalidate_allow_list
+
+        # Anything that changes who may work from where recompiles the allow-list.
+        for model in (AllowedNetwork, Municipality, StaffProfile, Library):
+            post_save.connect(invalidate_allow_list, sender=model, dispatch_uid=f"allowlist-save-{model.__name__}")
+            post_delete.connect(invalidate_allow_list, sender=model, dispatch_uid=f"allowlist-delete-{model.__name__}")

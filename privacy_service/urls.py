@@ -1,0 +1,26 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from django.views.generic import RedirectView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+
+from privacy_service import views
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="patrons:search"), name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("accounts/login/", views.login_view, name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("patrons/", include("patrons.urls")),
+    path("api/v1/", include(("patrons.api_urls", "api"))),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
+    # The admin's own log-in would skip the network check; send it through ours.
+    path("admin/login/", views.login_view, name="admin-login"),
+    path("admin/", admin.site.urls),
+]
+
+handler403 = "privacy_service.views.permission_denied"
+handler404 = "privacy_service.views.page_not_found"
+handler500 = "privacy_service.views.server_error"

@@ -1,0 +1,58 @@
+"""Service-wide views: log-in with the network check, health, and error pages."""
+
+from django.contrib.auth.views import LoginView
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
+
+from patrons.access import ConfidentialityNotSigned
+from privacy_service.client_ip import client_ip
+from privacy_service.ip_allowlist import Verdict, network_denied_response, network_verdict, record_network_refusal
+
+
+class NetworkCheckedLoginView(LoginView):
+    """Log-in that refuses a correct password from a network the user may not work from.
+
+    The password is checked first, so a refusal tells nothing about which
+    usernames exist; the refusal is an access event and no session is made.
+    """
+
+    template_name = "registration/login.html"
+    redirect_authenticated_user = True
+
+    def form_valid(self, form):
+        user = form.get_user()
+        verdict = network_verdict(user=user, address=client_ip(self.request))
+        if verdict is not Verdict.ALLOW:
+            record_network_refusal(request=self.request, user=user, action="login", verdict=verdict)
+        if verdict is Verdict.DENY:
+            return network_denied_response(self.request)
+        return super().form_valid(form)
+
+
+login_view = sensitive_post_parameters("password")(never_cache(NetworkCheckedLoginView.as_view()))
+
+
+def healthz(request: HttpRequest) -> JsonResponse:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return JsonResponse({"status": "ok"})
+
+
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if isinstance(exception, ConfidentialityNotSigned):
+        return render(request, "errors/confidentiality.html", status=403)
+    message = str(exception.args[0]) if exception and exception.args else _("You do not have access to this page.")
+    return render(request, "errors/403.html", {"message": message}, status=403)
+
+
+def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    # The default page echoes the requested path, which may carry a search term.
+    return render(request, "errors/404.html", status=404)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    return render(request, "errors/500.html", status=500)

@@ -1,0 +1,158 @@
+"""The access log: append-only in the database, hash-chained, verified end to end."""
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import DatabaseError, connection, transaction
+
+from audit import triggers
+from audit.actor import Actor
+from audit.models import AccessEvent, AccessEventPatron, Action
+from audit.services import access_event_record
+from audit.verify import verify_chain
+
+pytestmark = pytest.mark.django_db
+
+ACTOR = Actor(user_id=1, username="tester", municipality_id=1, consortium_id=1, client_ip=None)
+
+
+def record(n: int = 3) -> list[AccessEvent]:
+    return [
+        access_event_record(
+            actor=ACTOR, action=Action.PATRON_VIEW, patron_ids=[100 + i, 200 + i], data_categories=["basic"]
+        )
+        for i in range(n)
+    ]
+
+
+def test_events_link_to_the_previous_one():
+    first, second, third = record(3)
+    assert second.prev_hash == first.hash
+    assert third.prev_hash == second.hash
+    assert verify_chain() is None
+    call_command("verify_access_log", verbosity=0)
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE audit_accessevent SET actor_username = 'someone-else'",
+        "DELETE FROM audit_accessevent",
+        "UPDATE audit_accesseventpatron SET patron_id = 1",
+        "DELETE FROM audit_accesseventpatron",
+    ],
+)
+def test_the_database_refuses_updates_and_deletes(statement):
+    record(1)
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(statement)
+    assert AccessEvent.objects.filter(actor_username="tester").count() == 1
+
+
+def test_the_orm_cannot_delete_either():
+    (event,) = record(1)
+    with pytest.raises(DatabaseError), transaction.atomic():
+        AccessEvent.objects.filter(pk=event.pk).delete()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="TRUNCATE and role grants are PostgreSQL's")
+def test_postgres_refuses_truncate_and_the_runtime_role_has_no_update_grant(settings):
+    record(1)
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # Django's foreign keys are deferred
+        cursor.execute("TRUNCATE audit_accessevent CASCADE")
+    role = settings.DATABASE_APP_ROLE
+    assert role, "the PostgreSQL run must name the runtime role (DATABASE_APP_ROLE)"
+    for statement in ("UPDATE audit_accessevent SET reason = 'x'", "DELETE FROM audit_accessevent"):
+        with (
+            pytest.raises(DatabaseError, match="permission denied"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(f"SET LOCAL ROLE {connection.ops.quote_name(role)}")
+            cursor.execute(statement)
+    with transaction.atomic(), connection.cursor() as cursor:
+        # ...while it may still read and append.
+        cursor.execute(f"SET LOCAL ROLE {connection.ops.quote_name(role)}")
+        cursor.execute("SELECT count(*) FROM audit_accessevent")
+        cursor.execute("SELECT count(*) FROM patrons_patron")
+
+
+class Tampering:
+    """Lift the triggers inside the test's transaction (rolled back afterwards) to play the attacker."""
+
+    connection = connection
+
+    def execute(self, sql: str) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(sql)
+
+    def __enter__(self):
+        triggers.uninstall(self)
+
+    def __exit__(self, *exc):
+        triggers.install(self)
+
+
+def assert_broken_at(event_id: int, problem: str):
+    broken = verify_chain()
+    assert broken is not None and broken.event_id == event_id and problem in broken.problem
+    with pytest.raises(CommandError, match=f"broken at event {event_id}"):
+        call_command("verify_access_log", verbosity=0)
+
+
+def test_a_changed_event_is_detected():
+    _first, second, _third = record(3)
+    with Tampering():
+        AccessEvent.objects.filter(pk=second.pk).update(actor_username="innocent")
+    assert_broken_at(second.pk, "changed")
+
+
+def test_a_removed_event_is_detected():
+    _first, second, third = record(3)
+    with Tampering():
+        AccessEventPatron.objects.filter(event_id=second.pk).delete()
+        AccessEvent.objects.filter(pk=second.pk).delete()
+    assert_broken_at(third.pk, "removed or moved")
+
+
+def test_reordered_events_are_detected():
+    _first, second, third = record(3)
+    fields = ["at", "actor_id", "actor_username", "patron_ids", "prev_hash", "hash"]
+    a = AccessEvent.objects.values(*fields).get(pk=second.pk)
+    b = AccessEvent.objects.values(*fields).get(pk=third.pk)
+    with Tampering():
+        # Swap the two rows' content, as if their order had been changed.
+        AccessEvent.objects.filter(pk=second.pk).update(hash="x" * 64)
+        AccessEvent.objects.filter(pk=third.pk).update(**a)
+        AccessEvent.objects.filter(pk=second.pk).update(**b)
+        AccessEventPatron.objects.filter(event_id__in=[second.pk, third.pk]).delete()
+        AccessEventPatron.objects.bulk_create(
+            [AccessEventPatron(event_id=second.pk, patron_id=p) for p in b["patron_ids"]]
+            + [AccessEventPatron(event_id=third.pk, patron_id=p) for p in a["patron_ids"]]
+        )
+    assert_broken_at(second.pk, "removed or moved")
+
+
+def test_a_removed_patron_link_is_detected():
+    _first, second, _third = record(3)
+    with Tampering():
+        AccessEventPatron.objects.filter(event_id=second.pk, patron_id=101).delete()
+    assert_broken_at(second.pk, "patron index")
+
+
+def test_events_hold_no_personal_data(lapland_patron):
+    from tests.conftest import client_for
+
+    client = client_for("rovaniemi.staff")
+    client.get(f"/patrons/?q={lapland_patron.last_name}")
+    client.get(f"/patrons/{lapland_patron.pk}/")
+    client.get(f"/api/v1/patrons/{lapland_patron.pk}/")
+    events = list(AccessEvent.objects.filter(actor_username="rovaniemi.staff").values())
+    assert len(events) == 3
+    personal = [lapland_patron.first_name, lapland_patron.last_name, lapland_patron.cardnumber, lapland_patron.email]
+    for event in events:
+        text = repr(event)
+        for value in filter(None, personal):
+            assert value not in text
+    assert all(lapland_patron.pk in event["patron_ids"] for event in events)

@@ -1,0 +1,53 @@
+"""Shared fixtures: the demo world (seed_demo) once per test database, and clients per role."""
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.test import Client
+
+from patrons.models import Patron
+
+OWN_NETWORK = {
+    "rovaniemi.staff": "127.0.0.1",
+    "rovaniemi.billing": "10.10.4.20",
+    "rovaniemi.director": "::1",
+    "dpo": "127.0.0.1",
+    "admin": "127.0.0.1",
+    "kemi.staff": "10.20.1.7",
+    "mikkeli.staff": "10.30.2.9",
+}
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        call_command("seed_demo", verbosity=0)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_allow_list(db):
+    """Each test starts from the committed networks; tests that change them roll back."""
+    from privacy_service.ip_allowlist import invalidate_allow_list
+
+    invalidate_allow_list()
+    yield
+    invalidate_allow_list()
+
+
+def client_for(username: str | None, *, address: str | None = None, **headers) -> Client:
+    """A test client logged in as `username` (None: anonymous), talking from `address`."""
+    remote = address or OWN_NETWORK.get(username or "", "127.0.0.1")
+    client = Client(REMOTE_ADDR=remote, **headers)
+    if username:
+        client.force_login(get_user_model().objects.get(username=username))
+    return client
+
+
+@pytest.fixture
+def lapland_patron() -> Patron:
+    return Patron.objects.filter(consortium__slug="lapin-kirjastot", guardianships__isnull=False).first()
+
+
+@pytest.fixture
+def mikkeli_patron() -> Patron:
+    return Patron.objects.filter(consortium__slug="mikkelin-seutukirjasto").first()

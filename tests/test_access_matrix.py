@@ -1,0 +1,220 @@
+"""The access matrix: every URL x every role x every kind of network gets the expected status.
+
+The URL list comes from the URL configuration itself, so a new URL without a
+rule here fails `test_every_url_has_a_rule`. Networks:
+- own: an address inside the role's municipality (or consortium) networks;
+- other_municipality: inside a neighbouring municipality's networks;
+- unknown: an address in no allow-list;
+- spoofed: an unknown peer that claims an own address in forwarded headers.
+Logged-in users from the last three get 403 on every URL; anonymous users
+get the same answer everywhere, since there is nobody to check yet.
+"""
+
+from collections.abc import Iterator
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from audit.actor import Actor
+from audit.models import AccessEvent, Action
+from audit.services import access_event_record
+from patrons.models import AllowedNetwork, Consortium, Library, Municipality, Patron, StaffProfile
+from tests.conftest import OWN_NETWORK, client_for
+
+pytestmark = pytest.mark.django_db
+
+ROLES = [
+    None,
+    "rovaniemi.staff",
+    "rovaniemi.billing",
+    "rovaniemi.director",
+    "dpo",
+    "admin",
+    "kemi.staff",
+    "mikkeli.staff",
+]
+OTHER_MUNICIPALITY = {"kemi.staff": "10.10.3.3", "mikkeli.staff": "10.10.3.3"}  # else Kemi's 10.20.5.5
+UNKNOWN = "192.0.2.77"
+NETWORKS = ["own", "other_municipality", "unknown", "spoofed"]
+
+LAPLAND_STAFF = {"rovaniemi.staff", "rovaniemi.billing", "rovaniemi.director", "kemi.staff"}
+PATRON_READERS = LAPLAND_STAFF | {"admin"}
+
+# Expected status on an allowed network, per URL key (URL name, or route when unnamed), per role.
+# "*" is every role not listed; None is the anonymous visitor.
+STAFF_PAGE = {None: 302, "dpo": 403, **dict.fromkeys(PATRON_READERS | {"mikkeli.staff"}, 200)}
+LAPLAND_PATRON_PAGE = {**STAFF_PAGE, "mikkeli.staff": 404}
+STAFF_API = {**STAFF_PAGE, None: 403}
+LAPLAND_PATRON_API = {**LAPLAND_PATRON_PAGE, None: 403}
+DPO_API = {"*": 403, "dpo": 200, "admin": 200}
+ADMIN_PAGE_LOGIN = {"*": 302}  # the admin sends everyone who is not is_staff to its log-in
+RULES: dict[str, dict] = {
+    "home": {"*": 302},
+    "healthz": {"*": 200},
+    "login": {"*": 302, None: 200},
+    "admin-login": {"*": 302, None: 200},
+    "logout": {"*": 405},
+    "set_language": {"*": 302},
+    "schema": {"*": 200},
+    "api-docs": {"*": 200},
+    "patrons:search": STAFF_PAGE,
+    "patrons:detail": LAPLAND_PATRON_PAGE,
+    "api:patron-list": STAFF_API,
+    "api:patron-detail": LAPLAND_PATRON_API,
+    "api:patron-access-events": DPO_API,
+    "admin:index": {**ADMIN_PAGE_LOGIN, "dpo": 200, "admin": 200},
+    "admin:login": {"*": 302, None: 200},
+    "admin:logout": {**ADMIN_PAGE_LOGIN, "dpo": 405, "admin": 405},
+    "admin:password_change": {**ADMIN_PAGE_LOGIN, "dpo": 200, "admin": 200},
+    "admin:password_change_done": {**ADMIN_PAGE_LOGIN, "dpo": 200, "admin": 200},
+    "admin:autocomplete": {**ADMIN_PAGE_LOGIN, "dpo": 403, "admin": 403},
+    "admin:jsi18n": {**ADMIN_PAGE_LOGIN, "dpo": 200, "admin": 200},
+    "admin:view_on_site": {**ADMIN_PAGE_LOGIN, "dpo": 404, "admin": 404},
+    "admin:app_list": {**ADMIN_PAGE_LOGIN, "dpo": 200, "admin": 200},
+    "admin/(?P<url>.*)$": {**ADMIN_PAGE_LOGIN, "dpo": 404, "admin": 404},
+}
+
+# Admin model pages: what the DPO may do (the superuser may do everything the admin class allows).
+ADMIN_MODELS = {
+    # model: (dpo statuses, admin statuses) for changelist, add, change, history, delete, bare object redirect
+    "audit_accessevent": (
+        {"changelist": 200, "add": 403, "change": 200, "history": 200, "delete": 403},
+        {"changelist": 200, "add": 403, "change": 200, "history": 200, "delete": 403},
+    ),
+    "patrons_municipality": ({"changelist": 200, "add": 403, "change": 200, "history": 200, "delete": 403}, {}),
+    "patrons_allowednetwork": ({"changelist": 200, "add": 200, "change": 200, "history": 200, "delete": 200}, {}),
+    "patrons_consortium": ({}, {}),
+    "patrons_library": ({}, {}),
+    "patrons_staffprofile": ({}, {}),
+    "auth_user": ({}, {}),
+    "auth_group": ({}, {}),
+}
+ADMIN_VIEWS = ["changelist", "add", "change", "history", "delete"]
+for _model, (_dpo, _admin) in ADMIN_MODELS.items():
+    for _view in ADMIN_VIEWS:
+        RULES[f"admin:{_model}_{_view}"] = {
+            **ADMIN_PAGE_LOGIN,
+            "dpo": _dpo.get(_view, 403),
+            "admin": _admin.get(_view, 200),
+        }
+    # The bare object URL redirects to its change page for anyone the admin lets in.
+    RULES[f"admin/{_model.replace('_', '/', 1)}/<path:object_id>/"] = {**ADMIN_PAGE_LOGIN, "dpo": 302, "admin": 302}
+RULES["admin:auth_user_password_change"] = {**ADMIN_PAGE_LOGIN, "dpo": 403, "admin": 200}
+
+
+def url_patterns(patterns=None, prefix: str = "", namespace: str | None = None) -> Iterator[tuple[str, str]]:
+    """(key, route) for every URL pattern; key is the namespaced name, or the route when unnamed."""
+    for pattern in get_resolver().url_patterns if patterns is None else patterns:
+        if isinstance(pattern, URLResolver):
+            inner = namespace
+            if pattern.namespace:
+                inner = f"{namespace}:{pattern.namespace}" if namespace else pattern.namespace
+            yield from url_patterns(pattern.url_patterns, prefix + str(pattern.pattern), inner)
+        elif isinstance(pattern, URLPattern):
+            route = prefix + str(pattern.pattern)
+            name = pattern.name and (f"{namespace}:{pattern.name}" if namespace else pattern.name)
+            yield name or route, route
+
+
+def expected_status(key: str, role: str | None) -> int:
+    rule = RULES[key]
+    return rule[role] if role in rule else rule["*"]
+
+
+@pytest.fixture
+def objects(lapland_patron):
+    """One real object per URL parameter, all of the Rovaniemi (Lapland) world."""
+    rovaniemi = Municipality.objects.get(name="Rovaniemi")
+    event = access_event_record(
+        actor=Actor(user_id=None, username="seed", municipality_id=rovaniemi.pk, consortium_id=None, client_ip=None),
+        action=Action.PATRON_VIEW,
+        patron_ids=[lapland_patron.pk],
+    )
+    staff_profile = StaffProfile.objects.get(user__username="rovaniemi.staff")
+    from django.contrib.auth.models import Group
+
+    return {
+        "patron": lapland_patron.pk,
+        "audit_accessevent": event.pk,
+        "patrons_municipality": rovaniemi.pk,
+        "patrons_allowednetwork": AllowedNetwork.objects.filter(municipality=rovaniemi).first().pk,
+        "patrons_consortium": Consortium.objects.get(slug="lapin-kirjastot").pk,
+        "patrons_library": Library.objects.get(koha_library_id="ROV").pk,
+        "patrons_staffprofile": staff_profile.pk,
+        "auth_user": staff_profile.user_id,
+        "auth_group": Group.objects.get(name="staff").pk,
+    }
+
+
+def concrete_path(key: str, route: str, objects: dict) -> str:
+    """A real path for a route, with real objects for its parameters."""
+    if key == "admin:app_list":
+        return "/admin/patrons/"
+    if key == "admin/(?P<url>.*)$":
+        return "/admin/no-such-page/"
+    if key == "admin:view_on_site":
+        return f"/admin/r/9999/{objects['patron']}/"
+    if "<int:patron_id>" in route:
+        return "/" + route.replace("<int:patron_id>", str(objects["patron"]))
+    if "<path:object_id>" in route or "<id>" in route:
+        model = next(m for m in ADMIN_MODELS if route.startswith(f"admin/{m.replace('_', '/', 1)}/"))
+        return "/" + route.replace("<path:object_id>", str(objects[model])).replace("<id>", str(objects[model]))
+    assert "<" not in route and "(" not in route, f"no way to build a path for {route}"
+    return "/" + route
+
+
+def test_every_url_has_a_rule():
+    missing = sorted({key for key, _route in url_patterns()} - set(RULES))
+    assert not missing, f"URLs without an access rule: {missing}"
+
+
+def address_for(role: str | None, network: str) -> tuple[str, dict]:
+    own = OWN_NETWORK.get(role or "", "127.0.0.1")
+    if network == "own":
+        return own, {}
+    if network == "other_municipality":
+        return OTHER_MUNICIPALITY.get(role or "", "10.20.5.5"), {}
+    if network == "unknown":
+        return UNKNOWN, {}
+    spoof = {"HTTP_X_FORWARDED_FOR": own, "HTTP_X_REAL_IP": own, "HTTP_FORWARDED": f'for="{own}"'}
+    return UNKNOWN, spoof
+
+
+@pytest.mark.parametrize("role", ROLES, ids=lambda r: r or "anonymous")
+@pytest.mark.parametrize("network", NETWORKS)
+def test_access_matrix(role, network, objects):
+    address, headers = address_for(role, network)
+    failures = []
+    client = client_for(role, address=address, **headers)
+    user = get_user_model().objects.get(username=role) if role else None
+    for key, route in url_patterns():
+        path = concrete_path(key, route, objects)
+        if user is not None:
+            client.force_login(user)  # a denial ends the session; every URL starts logged in
+        status = client.get(path).status_code
+        want = expected_status(key, role) if role is None or network == "own" else 403
+        if status != want:
+            failures.append(f"{path} ({key}): got {status}, expected {want}")
+    assert not failures, "\n".join(failures)
+
+
+def test_denials_are_logged_and_end_the_session(lapland_patron):
+    client = client_for("rovaniemi.staff", address="10.20.5.5")
+    before = AccessEvent.objects.filter(outcome="denied").count()
+    assert client.get(f"/patrons/{lapland_patron.pk}/").status_code == 403
+    assert AccessEvent.objects.filter(outcome="denied").count() == before + 1
+    event = AccessEvent.objects.filter(outcome="denied").order_by("-id").first()
+    assert (event.actor_username, event.client_ip, event.detail) == (
+        "rovaniemi.staff",
+        "10.20.5.5",
+        "network_not_allowed",
+    )
+    assert event.patron_ids == []
+    # The session is gone: back on the right network, the user must log in again.
+    client.defaults["REMOTE_ADDR"] = "127.0.0.1"
+    assert client.get(f"/patrons/{lapland_patron.pk}/").status_code == 302
+
+
+def test_patron_count_is_realistic():
+    assert Patron.objects.filter(consortium__slug="lapin-kirjastot").count() >= 200
