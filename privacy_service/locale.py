@@ -1,0 +1,21 @@
+"""Language choice: Finnish unless the user picked another language.
+
+Staff pages follow the user's explicit choice (the language cookie set by the
+switcher), else Finnish, whatever the browser says. API clients may ask for a
+language with Accept-Language, so error messages reach integrations in theirs.
+"""
+
+from django.conf import settings
+from django.middleware.locale import LocaleMiddleware
+from django.utils import translation
+
+
+class FinnishFirstLocaleMiddleware(LocaleMiddleware):
+    def process_request(self, request):
+        if request.path_info.startswith("/api/"):
+            return super().process_request(request)
+        chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+        supported = {code for code, _name in settings.LANGUAGES}
+        language = chosen if chosen in supported else settings.LANGUAGE_CODE
+        translation.activate(language)
+        request.LANGUAGE_CODE = translation.get_language()

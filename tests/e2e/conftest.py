@@ -1,0 +1,240 @@
+"""End-to-end fixtures: a real server on its own throwaway database, and headless Chromium.
+
+pytest-django's live_server needs transactional_db, which empties every table between
+tests -- and the access log's triggers refuse DELETE/TRUNCATE. So the server runs in a
+subprocess (`manage.py runserver`) against a database of its own: a fresh PostgreSQL
+database when the run's DATABASE_URL is PostgreSQL, otherwise a temporary SQLite file.
+The tests read that database with plain SQL, never through Django's ORM (which points
+at pytest's test database), and need no test database of their own.
+"""
+
+import os
+import secrets
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SERVER_START_TIMEOUT = 30.0
+
+
+@dataclass(frozen=True)
+class E2EDatabase:
+    url: str
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.url.startswith(("postgres://", "postgresql://"))
+
+    @contextmanager
+    def connect(self):
+        """A plain DB-API connection to the server's database (autocommit on PostgreSQL)."""
+        if self.is_postgres:
+            import psycopg2
+
+            conn = psycopg2.connect(self.url)
+            conn.autocommit = True
+        else:
+            conn = sqlite3.connect(self.url.removeprefix("sqlite:///"), timeout=20)
+        try:
+            yield conn
+        finally:
+            conn.close()
+
+    def query(self, sql: str, params: tuple = ()) -> list[tuple]:
+        """Rows of `sql`; write it with %s placeholders (turned into ? for SQLite)."""
+        with self.connect() as conn:
+            cursor = conn.cursor()
+            cursor.execute(sql if self.is_postgres else sql.replace("%s", "?"), params)
+            rows = cursor.fetchall()
+            cursor.close()
+            return rows
+
+
+@dataclass(frozen=True)
+class E2EServer:
+    base_url: str
+    database: E2EDatabase
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+
+def _with_database(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, parts.fragment))
+
+
+def _postgres_admin(url: str, statement: str, name: str) -> None:
+    """Run CREATE/DROP DATABASE on a short autocommit connection (held open, it would block DROP)."""
+    import psycopg2
+    from psycopg2 import sql
+
+    conn = psycopg2.connect(url)
+    try:
+        conn.autocommit = True
+        with conn.cursor() as cursor:
+            cursor.execute(sql.SQL(statement).format(sql.Identifier(name)))
+    finally:
+        conn.close()
+
+
+@contextmanager
+def _throwaway_database() -> Iterator[E2EDatabase]:
+    run_url = os.environ.get("DATABASE_URL", "")
+    if run_url.startswith(("postgres://", "postgresql://")):
+        name = f"e2e_{secrets.token_hex(6)}"
+        _postgres_admin(run_url, "CREATE DATABASE {}", name)
+        try:
+            yield E2EDatabase(_with_database(run_url, name))
+        finally:
+            _postgres_admin(run_url, "DROP DATABASE IF EXISTS {} WITH (FORCE)", name)
+    else:
+        with tempfile.TemporaryDirectory(prefix="e2e-") as tmp:
+            yield E2EDatabase(f"sqlite:///{tmp}/e2e.sqlite3")
+
+
+def _free_port() -> int:
+    with closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _manage(env: dict[str, str], *args: str) -> None:
+    result = subprocess.run(  # noqa: S603 - our own interpreter and manage.py
+        [sys.executable, "manage.py", *args],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    if result.returncode != 0:
+        pytest.fail(f"manage.py {' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+
+
+def _stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _wait_until_healthy(process: subprocess.Popen, url: str, server_log) -> None:
+    deadline = time.monotonic() + SERVER_START_TIMEOUT
+    last_error = ""
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - our own http://127.0.0.1
+                if response.status == 200:
+                    return
+                last_error = f"HTTP {response.status}"
+        except (urllib.error.URLError, OSError) as error:
+            last_error = str(error)
+        time.sleep(0.2)
+    _stop(process)
+    server_log.seek(0)
+    pytest.fail(
+        f"the e2e server did not answer 200 at {url} within {SERVER_START_TIMEOUT:.0f} s "
+        f"(exit code {process.returncode}, last error: {last_error}).\nServer output:\n{server_log.read()}"
+    )
+
+
+@pytest.fixture(autouse=True)
+def _fresh_allow_list():
+    """Overrides tests/conftest.py's fixture of this name, so the e2e tests need no test database.
+
+    Nothing here may use Django's ORM: while Playwright's sync API runs its event loop in
+    this thread, Django refuses ORM calls (SynchronousOnlyOperation), and with
+    DJANGO_ALLOW_ASYNC_UNSAFE it would quietly open a second connection that pytest-django
+    never closes. The server's own database is read with plain SQL (E2EDatabase.query).
+    """
+    yield
+
+
+# Module scope, not session: the browser's event loop and the server end with this module,
+# before the rest of the suite runs.
+@pytest.fixture(scope="module")
+def e2e_server() -> Iterator[E2EServer]:
+    """`manage.py runserver` on a free port, on a freshly migrated and seeded database of its own."""
+    with _throwaway_database() as database:
+        env = {
+            **os.environ,
+            "DATABASE_URL": database.url,
+            "DEBUG": "false",
+            "ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "PYTHONUNBUFFERED": "1",
+        }
+        _manage(env, "migrate", "--noinput")
+        _manage(env, "seed_demo")
+
+        port = _free_port()
+        base_url = f"http://127.0.0.1:{port}"
+        # A file, not a pipe: a pipe nobody reads could fill up and stall the server.
+        with tempfile.TemporaryFile(mode="w+") as server_log:
+            process = subprocess.Popen(  # noqa: S603 - our own interpreter and manage.py
+                [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
+                cwd=REPO_ROOT,
+                env=env,
+                stdout=server_log,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
+            try:
+                _wait_until_healthy(process, base_url + "/healthz", server_log)
+                yield E2EServer(base_url=base_url, database=database)
+            finally:
+                _stop(process)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} not found: install Debian's chromium package")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    # An English-speaking browser: staff pages are still Finnish until the user picks another language.
+    context = browser.new_context(locale="en-US")
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    try:
+        yield page
+    finally:
+        context.close()

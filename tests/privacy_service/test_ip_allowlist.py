@@ -1,0 +1,162 @@
+"""The per-municipality IP allow-list: log-in, every request, report mode, proxies, caching, admin."""
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+
+from audit.models import AccessEvent, Action, Outcome
+from patrons.models import AllowedNetwork, EnforcementMode, Municipality, StaffProfile
+from privacy_service import ip_allowlist
+from tests.conftest import client_for
+
+pytestmark = pytest.mark.django_db
+PASSWORD = "kirjasto-demo-2026"
+
+
+def last_event() -> AccessEvent:
+    return AccessEvent.objects.order_by("-id").first()
+
+
+def test_login_from_an_allowed_network_makes_a_session():
+    client = Client(REMOTE_ADDR="10.10.7.7")
+    response = client.post("/accounts/login/", {"username": "rovaniemi.staff", "password": PASSWORD})
+    assert response.status_code == 302
+    assert client.session.get("_auth_user_id")
+
+
+def test_login_from_another_network_is_refused_logged_and_leaves_no_session():
+    client = Client(REMOTE_ADDR="10.20.7.7")  # Kemi's network, not Rovaniemi's
+    response = client.post("/accounts/login/", {"username": "rovaniemi.staff", "password": PASSWORD})
+    assert response.status_code == 403
+    assert "network" in response.content.decode().lower() or "verko" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+    assert "sessionid" not in response.cookies
+    event = last_event()
+    assert (event.action, event.outcome, event.actor_username, event.client_ip) == (
+        Action.LOGIN,
+        Outcome.DENIED,
+        "rovaniemi.staff",
+        "10.20.7.7",
+    )
+
+
+def test_admin_login_goes_through_the_same_check():
+    client = Client(REMOTE_ADDR="192.0.2.8")
+    response = client.post("/admin/login/?next=/admin/", {"username": "dpo", "password": PASSWORD})
+    assert response.status_code == 403
+    assert last_event().action == Action.LOGIN
+
+
+def test_wrong_password_from_a_refused_network_says_only_that_the_login_failed():
+    client = Client(REMOTE_ADDR="192.0.2.8")
+    response = client.post("/accounts/login/", {"username": "rovaniemi.staff", "password": "wrong-password-123"})
+    assert response.status_code == 200  # the form again; nothing revealed about the network rule
+
+
+def test_api_denial_is_json():
+    response = client_for("rovaniemi.staff", address="192.0.2.8").get("/api/v1/patrons/")
+    assert response.status_code == 403
+    assert response.json()["code"] == "network_not_allowed"
+
+
+def test_consortium_gateway_network_serves_every_municipality_of_that_consortium_only():
+    for username in ("rovaniemi.staff", "kemi.staff"):
+        assert client_for(username, address="10.99.0.7").get("/patrons/").status_code == 200
+    assert client_for("mikkeli.staff", address="10.99.0.7").get("/patrons/").status_code == 403
+
+
+def test_ipv6_networks():
+    rovaniemi = Municipality.objects.get(name="Rovaniemi")
+    AllowedNetwork.objects.create(municipality=rovaniemi, cidr="2001:db8:10::/48")
+    assert client_for("rovaniemi.staff", address="2001:db8:10:4::5").get("/patrons/").status_code == 200
+    assert client_for("rovaniemi.staff", address="2001:db8:11::5").get("/patrons/").status_code == 403
+
+
+def test_forwarded_for_counts_only_through_a_trusted_proxy(settings):
+    spoofed = client_for("rovaniemi.staff", address="192.0.2.1", HTTP_X_FORWARDED_FOR="10.10.0.5")
+    assert spoofed.get("/patrons/").status_code == 403
+    settings.TRUSTED_PROXIES = ["192.0.2.0/28"]
+    proxied = client_for("rovaniemi.staff", address="192.0.2.1", HTTP_X_FORWARDED_FOR="10.10.0.5, 192.0.2.2")
+    assert proxied.get("/patrons/").status_code == 200
+    # A client that prepends an allowed address still shows up as itself.
+    sneaky = client_for("rovaniemi.staff", address="192.0.2.1", HTTP_X_FORWARDED_FOR="10.10.0.5, 203.0.113.9")
+    assert sneaky.get("/patrons/").status_code == 403
+    assert last_event().client_ip == "203.0.113.9"
+
+
+def test_report_mode_lets_through_and_logs_once_per_session():
+    Municipality.objects.filter(name="Kemi").update(network_mode=EnforcementMode.REPORT)
+    ip_allowlist.invalidate_allow_list()  # .update() sends no signal
+    client = client_for("kemi.staff", address="192.0.2.50")
+    before = AccessEvent.objects.filter(outcome=Outcome.REPORTED).count()
+    assert client.get("/patrons/").status_code == 200
+    assert client.get("/api/v1/patrons/").status_code == 200
+    reported = AccessEvent.objects.filter(outcome=Outcome.REPORTED)
+    assert reported.count() == before + 1
+    assert reported.order_by("-id").first().detail == "network_not_allowed"
+    # Enforcing municipalities are unaffected.
+    assert client_for("rovaniemi.staff", address="192.0.2.50").get("/patrons/").status_code == 403
+
+
+def test_a_user_without_a_staff_profile_is_refused_everywhere():
+    user = get_user_model().objects.create_user("no.profile", password=PASSWORD)
+    client = Client(REMOTE_ADDR="127.0.0.1")
+    client.force_login(user)
+    assert client.get("/healthz").status_code == 403
+
+
+def test_networks_are_compiled_once_and_recompiled_on_change(monkeypatch):
+    compiles = []
+    original = ip_allowlist.compile_allow_list
+    monkeypatch.setattr(ip_allowlist, "compile_allow_list", lambda: compiles.append(1) or original())
+    client = client_for("rovaniemi.staff", address="10.55.0.1")
+    assert client.get("/healthz").status_code == 403
+    client = client_for("rovaniemi.staff", address="127.0.0.1")
+    for _ in range(20):
+        assert client.get("/healthz").status_code == 200
+    assert len(compiles) == 1
+    # A new network (signal) takes effect on the next request, with one recompilation.
+    AllowedNetwork.objects.create(municipality=Municipality.objects.get(name="Rovaniemi"), cidr="10.55.0.0/16")
+    assert client_for("rovaniemi.staff", address="10.55.0.1").get("/healthz").status_code == 200
+    assert len(compiles) == 2
+
+
+def test_moving_a_staff_member_to_another_municipality_moves_their_networks():
+    profile = StaffProfile.objects.get(user__username="kemi.staff")
+    client = client_for("kemi.staff", address="10.10.1.1")
+    assert client.get("/healthz").status_code == 403
+    profile.home_library = StaffProfile.objects.get(user__username="rovaniemi.staff").home_library
+    profile.save()
+    assert client_for("kemi.staff", address="10.10.1.1").get("/healthz").status_code == 200
+
+
+@pytest.mark.parametrize("bad", ["10.10.0.300/16", "10.10.0.1/16", "fe80::1/200", "rovaniemi", ""])
+def test_dpo_cannot_save_a_bad_network_in_the_admin(bad):
+    rovaniemi = Municipality.objects.get(name="Rovaniemi")
+    before = AllowedNetwork.objects.count()
+    response = client_for("dpo").post(
+        "/admin/patrons/allowednetwork/add/", {"municipality": rovaniemi.pk, "cidr": bad, "description": "x"}
+    )
+    assert response.status_code == 200
+    assert 'class="errorlist' in response.content.decode()
+    assert AllowedNetwork.objects.count() == before
+
+
+def test_dpo_adds_a_network_in_the_admin_and_it_works_at_once():
+    rovaniemi = Municipality.objects.get(name="Rovaniemi")
+    response = client_for("dpo").post(
+        "/admin/patrons/allowednetwork/add/",
+        {"municipality": rovaniemi.pk, "cidr": "2001:DB8:AB::/48", "description": "Uusi toimipiste"},
+    )
+    assert response.status_code == 302
+    assert AllowedNetwork.objects.filter(cidr="2001:db8:ab::/48").exists()  # stored normalised
+    assert client_for("rovaniemi.staff", address="2001:db8:ab::9").get("/patrons/").status_code == 200
+
+
+def test_dpo_cannot_give_a_network_to_another_consortium():
+    mikkeli = Municipality.objects.get(name="Mikkeli")
+    response = client_for("dpo").post(
+        "/admin/patrons/allowednetwork/add/", {"municipality": mikkeli.pk, "cidr": "10.77.0.0/16"}
+    )
+    assert response.status_code == 200
+    assert not AllowedNetwork.objects.filter(cidr="10.77.0.0/16").exists()
