@@ -15,6 +15,7 @@ from patrons.serializers import PatronDetailSerializer, PatronListSerializer, Pa
 
 class PatronListApi(APIView):
     @extend_schema(
+        operation_id="patrons_list",
         summary="Search patrons",
         description="Patrons of the caller's consortium whose first or last name starts with each word, "
         "or whose card number does. An empty search lists all. The listed patrons are logged.",
@@ -47,7 +48,7 @@ class PatronListApi(APIView):
 
 
 class PatronDetailApi(APIView):
-    @extend_schema(summary="One patron", responses=PatronDetailSerializer)
+    @extend_schema(operation_id="patrons_retrieve", summary="One patron", responses=PatronDetailSerializer)
     def get(self, request: Request, patron_id: int) -> Response:
         patron = patron_get_for_staff(actor=patron_data_actor(request), patron_id=patron_id)
         return Response(PatronDetailSerializer(patron).data)
@@ -55,6 +56,7 @@ class PatronDetailApi(APIView):
 
 class PatronAccessEventsApi(APIView):
     @extend_schema(
+        operation_id="patrons_access_events_list",
         summary="A patron's access log (DPO)",
         description="Who processed this patron's data and when, newest first. Reading it is logged too.",
         responses=AccessEventSerializer(many=True),

@@ -19,7 +19,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from audit.actor import Actor
 from audit.models import AccessEvent, Action
 from audit.services import access_event_record
-from patrons.models import AllowedNetwork, Consortium, Library, Municipality, Patron, StaffProfile
+from patrons.models import AllowedNetwork, Consortium, Library, Municipality, StaffProfile
 from tests.conftest import OWN_NETWORK, client_for
 
 pytestmark = pytest.mark.django_db
@@ -214,7 +214,3 @@ def test_denials_are_logged_and_end_the_session(lapland_patron):
     # The session is gone: back on the right network, the user must log in again.
     client.defaults["REMOTE_ADDR"] = "127.0.0.1"
     assert client.get(f"/patrons/{lapland_patron.pk}/").status_code == 302
-
-
-def test_patron_count_is_realistic():
-    assert Patron.objects.filter(consortium__slug="lapin-kirjastot").count() >= 200

@@ -1,0 +1,54 @@
+"""Production mode refuses to start without real secrets and passes Django's deployment checks."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PRODUCTION = {
+    "PRIVACY_SERVICE_ENV": "production",
+    "SECRET_KEY": "k2q9v7w1x8z3c6b5n4m0a1s2d3f4g5h6j7k8l9p0o1i2u3y4t5r6e7w8q9",
+    "ALLOWED_HOSTS": "privacy.example.fi",
+    "DATABASE_URL": "sqlite:////tmp/production-check.sqlite3",
+}
+
+
+def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "DATABASE_URL", "ALLOWED_HOSTS"}}
+    return subprocess.run(  # noqa: S603 - our own manage.py with fixed arguments
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_production_settings_pass_check_deploy():
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    ("missing_or_bad", "complaint"),
+    [
+        ({"SECRET_KEY": ""}, "SECRET_KEY must be set"),
+        ({"SECRET_KEY": "django-insecure-short"}, "SECRET_KEY must be a long random value"),
+        ({"ALLOWED_HOSTS": ""}, "ALLOWED_HOSTS must be set"),
+        ({"DATABASE_URL": ""}, "DATABASE_URL must be set"),
+        ({"DEBUG": "true"}, "DEBUG must be off"),
+    ],
+)
+def test_production_refuses_to_start_without_real_secrets(missing_or_bad, complaint):
+    result = manage("check", env={**PRODUCTION, **missing_or_bad})
+    assert result.returncode != 0
+    assert complaint in result.stderr
+
+
+def test_development_defaults_need_nothing():
+    result = manage("check", env={"PRIVACY_SERVICE_ENV": "development"})
+    assert result.returncode == 0, result.stderr
