@@ -14,7 +14,7 @@ from audit.actor import Actor, staff_profile_of
 
 
 class ConfidentialityNotSigned(PermissionDenied):
-    """The staff member has not signed the confidentiality agreement (vaitiolupaus) yet."""
+    """The staff member has not signed the confidentiality agreement (vaitiolositoumus) yet."""
 
 
 def _actor_with(request: HttpRequest, permission: str) -> Actor:

@@ -15,10 +15,9 @@ class Command(BaseCommand):
         started = time.monotonic()
 
         def progress(checked: int) -> None:
-            if checked % 100_000 < 5000 or checked == total:
-                rate = checked / max(time.monotonic() - started, 1e-6)
-                sys.stderr.write(f"\rchecked {checked:,}/{total:,} events ({rate:,.0f}/s)")
-                sys.stderr.flush()
+            rate = checked / max(time.monotonic() - started, 1e-6)
+            sys.stderr.write(f"\rchecked {checked:,}/{total:,} events ({rate:,.0f}/s)")
+            sys.stderr.flush()
 
         broken = verify_chain(progress=progress if options["verbosity"] >= 1 else None)
         if total:
