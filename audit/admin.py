@@ -55,7 +55,7 @@ class AccessEventAdmin(admin.ModelAdmin):
         "action",
         "outcome",
         "client_ip",
-        "patron_ids",
+        "patrons",
         "data_categories",
         "resource",
     ]
@@ -63,7 +63,15 @@ class AccessEventAdmin(admin.ModelAdmin):
     date_hierarchy = "at"
     list_per_page = 100
     show_full_result_count = False  # counting millions of rows on every page is not worth it
+    show_facets = admin.ShowFacets.NEVER
     readonly_fields = [field.name for field in AccessEvent._meta.fields]
+
+    @admin.display(description=_("patrons"))
+    def patrons(self, event: AccessEvent) -> str:
+        """The first few patron ids; a search can list dozens."""
+        ids = event.patron_ids
+        shown = ", ".join(str(i) for i in ids[:5])
+        return f"{shown} (+{len(ids) - 5})" if len(ids) > 5 else shown
 
     def get_queryset(self, request):
         return access_events_visible_to(request.user)

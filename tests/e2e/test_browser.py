@@ -57,7 +57,7 @@ def test_search_and_view_patron_is_logged(page: Page, e2e_server: E2EServer) -> 
 
     # The Search button: by card number this time.
     page.fill("#q", cardnumber)
-    page.click("form[role=search] button[type=submit]")
+    page.click("form.patron-search button[type=submit]")
     expect(page.locator("#results tbody tr")).to_have_count(1)
     expect(page.locator("#results tbody tr td").nth(1)).to_have_text(cardnumber)
 
