@@ -6,6 +6,7 @@ from ipaddress import IPv4Address, IPv6Address
 from django.http import HttpRequest
 from django.urls import Resolver404, resolve
 
+from patrons.tenancy import staff_profile_of
 from privacy_service.client_ip import client_ip
 
 
@@ -23,7 +24,7 @@ class Actor:
         """The actor of a request; `user` overrides request.user (at log-in, before it is set)."""
         user = user if user is not None else getattr(request, "user", None)
         authenticated = bool(user is not None and user.is_authenticated)
-        profile = staff_profile_of(user) if authenticated else None
+        profile = staff_profile_of(user)
         match = getattr(request, "resolver_match", None)
         if match is None:  # middleware runs before URL resolution
             try:
@@ -33,19 +34,8 @@ class Actor:
         return cls(
             user_id=user.pk if authenticated else None,
             username=user.get_username() if authenticated else "",
-            municipality_id=profile.home_library.municipality_id if profile else None,
-            consortium_id=profile.home_library.municipality.consortium_id if profile else None,
+            municipality_id=profile.municipality_id if profile else None,
+            consortium_id=profile.consortium_id if profile else None,
             client_ip=client_ip(request),
             resource=match.view_name if match else "",
         )
-
-
-def staff_profile_of(user):
-    """The user's StaffProfile with library and municipality, or None; cached on the user object."""
-    if not hasattr(user, "_staff_profile_cache"):
-        from patrons.models import StaffProfile
-
-        user._staff_profile_cache = (
-            StaffProfile.objects.select_related("home_library__municipality").filter(user_id=user.pk).first()
-        )
-    return user._staff_profile_cache

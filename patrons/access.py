@@ -1,33 +1,45 @@
 """Who may read patron data: the tenancy and confidentiality rules, in one place.
 
 A reader needs the permission for the kind of data, a staff profile (which fixes
-their consortium) and a signed confidentiality agreement. Every selector that
-reads patron data starts from an Actor these functions return, and scopes its
-query to the actor's consortium, so another consortium's patron is a 404.
+their consortium) and a signed confidentiality agreement (vaitiolositoumus).
+Every selector that reads patron data starts from an Actor these functions
+return, and scopes its query to the actor's consortium, so another
+consortium's patron is a 404. Each refusal is a denied access event.
 """
 
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from audit.actor import Actor, staff_profile_of
+from audit.actor import Actor
+from audit.models import Action, Outcome
+from audit.services import access_event_record
+from patrons.tenancy import staff_profile_of
 
 
 class ConfidentialityNotSigned(PermissionDenied):
-    """The staff member has not signed the confidentiality agreement (vaitiolositoumus) yet."""
+    """The staff member has not signed the confidentiality agreement yet."""
+
+
+def _refuse(request: HttpRequest, error: PermissionDenied, detail: str) -> PermissionDenied:
+    if request.user.is_authenticated:
+        access_event_record(
+            actor=Actor.from_request(request), action=Action.REQUEST, outcome=Outcome.DENIED, detail=detail
+        )
+    return error
 
 
 def _actor_with(request: HttpRequest, permission: str) -> Actor:
     user = request.user
     if not user.is_authenticated or not user.has_perm(permission):
-        raise PermissionDenied(_("Your role does not allow this."))
+        raise _refuse(request, PermissionDenied(_("Your role does not allow this.")), "role")
     profile = staff_profile_of(user)
     if profile is None:
-        raise PermissionDenied(_("Your user account has no home library; ask an administrator to set one."))
+        message = _("Your user account has no home library; ask an administrator to set one.")
+        raise _refuse(request, PermissionDenied(message), "no_staff_profile")
     if profile.confidentiality_signed_on is None:
-        raise ConfidentialityNotSigned(
-            _("You have not signed the confidentiality agreement, so patron data is not shown to you yet.")
-        )
+        message = _("You have not signed the confidentiality agreement, so patron data is not shown to you yet.")
+        raise _refuse(request, ConfidentialityNotSigned(message), "confidentiality_not_signed")
     return Actor.from_request(request)
 
 

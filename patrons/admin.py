@@ -7,8 +7,8 @@ through a selector that logs it, and the admin would bypass that.
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from audit.actor import staff_profile_of
 from patrons.models import AllowedNetwork, Consortium, Library, Municipality, StaffProfile
+from patrons.tenancy import consortium_id_of
 
 
 class NetworkManagerPermissions:
@@ -25,10 +25,6 @@ class NetworkManagerPermissions:
 
     def has_delete_permission(self, request, obj=None):
         return self.has_module_permission(request)
-
-    def consortium_id_of(self, request) -> int | None:
-        profile = staff_profile_of(request.user)
-        return profile.home_library.municipality.consortium_id if profile else None
 
 
 class AllowedNetworkInline(admin.TabularInline):
@@ -51,7 +47,7 @@ class MunicipalityAdmin(NetworkManagerPermissions, admin.ModelAdmin):
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
-        return queryset if request.user.is_superuser else queryset.filter(consortium_id=self.consortium_id_of(request))
+        return queryset if request.user.is_superuser else queryset.filter(consortium_id=consortium_id_of(request.user))
 
     def get_readonly_fields(self, request, obj=None):
         return [] if request.user.is_superuser else ["consortium", "name"]
@@ -73,12 +69,12 @@ class AllowedNetworkAdmin(NetworkManagerPermissions, admin.ModelAdmin):
         queryset = super().get_queryset(request).select_related("municipality", "consortium")
         if request.user.is_superuser:
             return queryset
-        consortium_id = self.consortium_id_of(request)
+        consortium_id = consortium_id_of(request.user)
         return queryset.filter(municipality__consortium_id=consortium_id) | queryset.filter(consortium_id=consortium_id)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if not request.user.is_superuser:
-            consortium_id = self.consortium_id_of(request)
+            consortium_id = consortium_id_of(request.user)
             if db_field.name == "municipality":
                 kwargs["queryset"] = Municipality.objects.filter(consortium_id=consortium_id)
             elif db_field.name == "consortium":

@@ -6,7 +6,7 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import APIView
 
-from audit.selectors import access_events_for_patron
+from audit.selectors import access_event_list_for_patron
 from audit.serializers import AccessEventSerializer
 from patrons.access import access_log_actor, patron_data_actor
 from patrons.selectors import patron_get_for_staff, patron_search
@@ -62,5 +62,5 @@ class PatronAccessEventsApi(APIView):
         responses=AccessEventSerializer(many=True),
     )
     def get(self, request: Request, patron_id: int) -> Response:
-        events = access_events_for_patron(actor=access_log_actor(request), patron_id=patron_id)
+        events = access_event_list_for_patron(actor=access_log_actor(request), patron_id=patron_id)
         return Response(AccessEventSerializer(events, many=True).data)

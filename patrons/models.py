@@ -105,12 +105,14 @@ class AllowedNetwork(models.Model):
         ordering = ["cidr"]
         default_permissions = []
         constraints = [
+            models.UniqueConstraint(fields=["municipality", "cidr"], name="allowednetwork_unique_municipality"),
+            models.UniqueConstraint(fields=["consortium", "cidr"], name="allowednetwork_unique_consortium"),
             models.CheckConstraint(
                 condition=(Q(municipality__isnull=False) & Q(consortium__isnull=True))
                 | (Q(municipality__isnull=True) & Q(consortium__isnull=False)),
                 name="allowednetwork_one_owner",
                 violation_error_message=_("A network belongs either to a municipality or to a consortium."),
-            )
+            ),
         ]
 
     def __str__(self) -> str:
@@ -139,10 +141,6 @@ class Library(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    @property
-    def consortium_id(self) -> int:
-        return self.municipality.consortium_id
-
 
 class StaffProfile(models.Model):
     """Where a staff member works, and whether they have signed the confidentiality agreement."""
@@ -166,6 +164,14 @@ class StaffProfile(models.Model):
 
     def __str__(self) -> str:
         return str(self.user)
+
+    @property
+    def municipality_id(self) -> int:
+        return self.home_library.municipality_id
+
+    @property
+    def consortium_id(self) -> int:
+        return self.home_library.municipality.consortium_id
 
 
 class PatronStatus(models.TextChoices):
@@ -230,6 +236,13 @@ class Patron(models.Model):
     def __str__(self) -> str:
         # Deliberately not the name: object reprs end up in logs and admin history.
         return f"{_('patron')} #{self.pk}"
+
+    def clean(self) -> None:
+        # The consortium is stored for fast scoping; it must be the home library's.
+        if self.home_library_id and self.consortium_id:
+            library = Library.objects.select_related("municipality").get(pk=self.home_library_id)
+            if library.municipality.consortium_id != self.consortium_id:
+                raise ValidationError({"home_library": _("The home library must belong to the patron's consortium.")})
 
 
 class GuardianRelationship(models.TextChoices):

@@ -60,12 +60,14 @@ def patron_get_for_staff(*, actor: Actor, patron_id: int) -> Patron:
             .first()
         )
         if patron is not None:
+            # The page names the patron's guardians and wards too: their data is read as well.
+            related = [g.guardian_id for g in patron.guardianships.all()] + [w.ward_id for w in patron.wards.all()]
             access_event_record(
                 actor=actor,
                 action=Action.PATRON_VIEW,
-                patron_ids=[patron.pk],
+                patron_ids=[patron.pk, *related],
                 data_categories=DETAIL_CATEGORIES,
             )
             return patron
-    access_event_record(actor=actor, action=Action.PATRON_VIEW, outcome=Outcome.DENIED, detail="not_in_consortium")
+    access_event_record(actor=actor, action=Action.PATRON_VIEW, outcome=Outcome.DENIED, detail="not_found")
     raise Http404

@@ -2,11 +2,13 @@
 
 The direct peer (REMOTE_ADDR) is the client unless it is one of our own
 reverse proxies (TRUSTED_PROXIES, CIDRs). Only then is the forwarded chain
-read (X-Forwarded-For, else RFC 7239 Forwarded), right to left, skipping our
-own proxies: the first address that is not ours is the client. Whatever a
-client writes into X-Forwarded-For, X-Real-IP or Forwarded when it talks to us
-directly is ignored. A malformed chain from a trusted proxy gives no address,
-which the allow-list treats as unknown (denied).
+read from the one header our proxies set (TRUSTED_PROXY_HEADER:
+X-Forwarded-For or RFC 7239 Forwarded; never both, or a client could smuggle
+in the other), right to left, skipping our own proxies: the first address that
+is not ours is the client. Whatever a client writes into X-Forwarded-For,
+X-Real-IP or Forwarded when it talks to us directly is ignored. A malformed
+chain from a trusted proxy gives no address, which the allow-list treats as
+unknown (denied).
 
 Header parsing (quoting, ports, brackets, IPv4-mapped IPv6, RFC 7239
 elements) is python-ipware's, the engine under django-ipware.
@@ -20,10 +22,6 @@ from django.http import HttpRequest
 from python_ipware.modern.parsers import parse_ip, split_proxy_chain, unwrap_ipv4
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-
-# Headers our proxies set, in order of preference. X-Real-IP is deliberately absent:
-# it carries a single address and cannot show a chain of proxies.
-FORWARDED_HEADERS = ("HTTP_X_FORWARDED_FOR", "HTTP_FORWARDED")
 
 
 @lru_cache(maxsize=8)
@@ -42,8 +40,8 @@ def client_ip(request: HttpRequest) -> IPAddress | None:
     peer = unwrap_ipv4(peer) if peer is not None else None
     if not is_trusted_proxy(peer):
         return peer
-    raw = next((request.META[h] for h in FORWARDED_HEADERS if request.META.get(h)), None)
-    if raw is None:
+    raw = request.META.get("HTTP_" + settings.TRUSTED_PROXY_HEADER.upper().replace("-", "_"))
+    if not raw:
         return peer
     chain = split_proxy_chain(raw, strict=True)
     if not chain:

@@ -159,6 +159,10 @@ def record_network_refusal(*, request: HttpRequest, user, action: str, verdict: 
     )
 
 
+def mark_reported(request: HttpRequest, address: IPAddress | None) -> None:
+    request.session[REPORTED_SESSION_KEY] = str(address)
+
+
 def network_denied_response(request: HttpRequest) -> HttpResponse:
     message = _(
         "Access denied: you are not connected from a network your library allows. "
@@ -187,5 +191,5 @@ class IPAllowListMiddleware:
             if verdict is Verdict.REPORT and request.session.get(REPORTED_SESSION_KEY) != str(address):
                 # Report mode logs a would-be denial once per session and address, not per request.
                 record_network_refusal(request=request, user=user, action="request", verdict=verdict)
-                request.session[REPORTED_SESSION_KEY] = str(address)
+                mark_reported(request, address)
         return self.get_response(request)

@@ -5,6 +5,7 @@ Development defaults work with nothing set (`make run`). With
 secret is given, and the security settings pass `manage.py check --deploy`.
 """
 
+import ipaddress
 import os
 from pathlib import Path
 
@@ -62,8 +63,17 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "" if PRODUCTION else "127.0.0.1,local
 if PRODUCTION and not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS must be set in production.")
 
-# CIDR list of reverse proxies whose forwarded-for headers are believed; see client_ip.py.
+# Reverse proxies (CIDRs) whose forwarded header is believed, and the one header they set
+# ("X-Forwarded-For" or "Forwarded"); see client_ip.py. A typo must stop the start, not every request.
 TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", "")
+for _cidr in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_cidr, strict=False)
+    except ValueError as _error:
+        raise ImproperlyConfigured(f"TRUSTED_PROXIES: {_cidr!r} is not an IP network.") from _error
+TRUSTED_PROXY_HEADER = env("TRUSTED_PROXY_HEADER", "X-Forwarded-For")
+if TRUSTED_PROXY_HEADER.lower() not in {"x-forwarded-for", "forwarded"}:
+    raise ImproperlyConfigured("TRUSTED_PROXY_HEADER must be 'X-Forwarded-For' or 'Forwarded'.")
 
 INSTALLED_APPS = [
     "django.contrib.admin",

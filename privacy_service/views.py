@@ -1,7 +1,7 @@
 """Service-wide views: log-in with the network check, health, and error pages."""
 
 from django.contrib.auth.views import LoginView
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
@@ -10,7 +10,13 @@ from django.views.decorators.debug import sensitive_post_parameters
 
 from patrons.access import ConfidentialityNotSigned
 from privacy_service.client_ip import client_ip
-from privacy_service.ip_allowlist import Verdict, network_denied_response, network_verdict, record_network_refusal
+from privacy_service.ip_allowlist import (
+    Verdict,
+    mark_reported,
+    network_denied_response,
+    network_verdict,
+    record_network_refusal,
+)
 
 
 class NetworkCheckedLoginView(LoginView):
@@ -25,20 +31,27 @@ class NetworkCheckedLoginView(LoginView):
 
     def form_valid(self, form):
         user = form.get_user()
-        verdict = network_verdict(user=user, address=client_ip(self.request))
+        address = client_ip(self.request)
+        verdict = network_verdict(user=user, address=address)
         if verdict is not Verdict.ALLOW:
             record_network_refusal(request=self.request, user=user, action="login", verdict=verdict)
         if verdict is Verdict.DENY:
             return network_denied_response(self.request)
-        return super().form_valid(form)
+        response = super().form_valid(form)
+        if verdict is Verdict.REPORT:
+            mark_reported(self.request, address)  # logged once here, not again on the next request
+        return response
 
 
 login_view = sensitive_post_parameters("password")(never_cache(NetworkCheckedLoginView.as_view()))
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except DatabaseError:
+        return JsonResponse({"status": "database unavailable"}, status=503)
     return JsonResponse({"status": "ok"})
 
 

@@ -37,3 +37,14 @@ def test_dpo_access_log_is_own_consortium_only(lapland_patron, mikkeli_patron):
     dpo = client_for("dpo")
     assert dpo.get(f"/api/v1/patrons/{lapland_patron.pk}/access-events/").status_code == 200
     assert dpo.get(f"/api/v1/patrons/{mikkeli_patron.pk}/access-events/").status_code == 404
+    refused = AccessEvent.objects.order_by("-id").first()
+    assert (refused.actor_username, refused.outcome, refused.patron_ids) == ("dpo", Outcome.DENIED, [])
+
+
+def test_a_patron_cannot_belong_to_a_library_of_another_consortium(lapland_patron):
+    from django.core.exceptions import ValidationError
+
+    lapland_patron.consortium = Patron.objects.filter(consortium__slug="mikkelin-seutukirjasto").first().consortium
+    with pytest.raises(ValidationError) as refused:
+        lapland_patron.full_clean()
+    assert list(refused.value.message_dict) == ["home_library"]

@@ -36,7 +36,18 @@ def test_forwarded_headers_from_an_untrusted_peer_are_ignored(settings, headers)
 def test_trusted_proxy_passes_on_the_client(settings):
     settings.TRUSTED_PROXIES = ["192.0.2.0/24"]
     assert address_of("192.0.2.1", HTTP_X_FORWARDED_FOR="10.10.0.5") == "10.10.0.5"
+    settings.TRUSTED_PROXY_HEADER = "Forwarded"
     assert address_of("192.0.2.1", HTTP_FORWARDED='for="[2001:db8::7]:443";proto=https') == "2001:db8::7"
+
+
+def test_only_the_header_our_proxy_sets_is_read(settings):
+    settings.TRUSTED_PROXIES = ["192.0.2.0/24"]
+    settings.TRUSTED_PROXY_HEADER = "Forwarded"
+    # Our proxy writes Forwarded; an X-Forwarded-For it passes through came from the client.
+    smuggled = {"HTTP_FORWARDED": "for=203.0.113.9", "HTTP_X_FORWARDED_FOR": "10.10.0.5"}
+    assert address_of("192.0.2.1", **smuggled) == "203.0.113.9"
+    settings.TRUSTED_PROXY_HEADER = "X-Forwarded-For"
+    assert address_of("192.0.2.1", HTTP_FORWARDED="for=10.10.0.5") == "192.0.2.1"
 
 
 def test_a_chain_of_trusted_proxies_is_walked_right_to_left(settings):

@@ -3,6 +3,8 @@
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
+from django.utils import translation
+from django.utils.translation import gettext
 
 from audit.models import AccessEvent, Action, Outcome
 from patrons.models import AllowedNetwork, EnforcementMode, Municipality, StaffProfile
@@ -28,7 +30,11 @@ def test_login_from_another_network_is_refused_logged_and_leaves_no_session():
     client = Client(REMOTE_ADDR="10.20.7.7")  # Kemi's network, not Rovaniemi's
     response = client.post("/accounts/login/", {"username": "rovaniemi.staff", "password": PASSWORD})
     assert response.status_code == 403
-    assert "network" in response.content.decode().lower() or "verko" in response.content.decode()
+    with translation.override("fi"):
+        assert (
+            gettext("You have been logged out. The attempt was recorded in the access log.")
+            in response.content.decode()
+        )
     assert "_auth_user_id" not in client.session
     assert "sessionid" not in response.cookies
     event = last_event()
@@ -96,6 +102,33 @@ def test_report_mode_lets_through_and_logs_once_per_session():
     assert reported.order_by("-id").first().detail == "network_not_allowed"
     # Enforcing municipalities are unaffected.
     assert client_for("rovaniemi.staff", address="192.0.2.50").get("/patrons/").status_code == 403
+
+
+def test_report_mode_login_is_logged_once():
+    Municipality.objects.filter(name="Kemi").update(network_mode=EnforcementMode.REPORT)
+    ip_allowlist.invalidate_allow_list()
+    client = Client(REMOTE_ADDR="192.0.2.51")
+    before = AccessEvent.objects.filter(outcome=Outcome.REPORTED).count()
+    assert client.post("/accounts/login/", {"username": "kemi.staff", "password": PASSWORD}).status_code == 302
+    assert client.get("/patrons/").status_code == 200
+    assert AccessEvent.objects.filter(outcome=Outcome.REPORTED).count() == before + 1
+
+
+def test_a_refused_network_is_refused_before_the_csrf_check():
+    client = client_for("rovaniemi.staff", address="192.0.2.60", enforce_csrf_checks=True)
+    response = client.post("/accounts/logout/")  # no CSRF token at all
+    assert response.status_code == 403
+    assert last_event().detail == "network_not_allowed"
+    assert "_auth_user_id" not in client.session
+
+
+def test_duplicate_networks_are_refused_in_the_admin():
+    rovaniemi = Municipality.objects.get(name="Rovaniemi")
+    response = client_for("dpo").post(
+        "/admin/patrons/allowednetwork/add/", {"municipality": rovaniemi.pk, "cidr": "10.10.0.0/16"}
+    )
+    assert response.status_code == 200
+    assert AllowedNetwork.objects.filter(municipality=rovaniemi, cidr="10.10.0.0/16").count() == 1
 
 
 def test_a_user_without_a_staff_profile_is_refused_everywhere():

@@ -41,6 +41,8 @@ def test_production_settings_pass_check_deploy():
         ({"ALLOWED_HOSTS": ""}, "ALLOWED_HOSTS must be set"),
         ({"DATABASE_URL": ""}, "DATABASE_URL must be set"),
         ({"DEBUG": "true"}, "DEBUG must be off"),
+        ({"TRUSTED_PROXIES": "10.0.0.0/8,bogus"}, "'bogus' is not an IP network"),
+        ({"TRUSTED_PROXY_HEADER": "X-Real-IP"}, "TRUSTED_PROXY_HEADER must be"),
     ],
 )
 def test_production_refuses_to_start_without_real_secrets(missing_or_bad, complaint):
