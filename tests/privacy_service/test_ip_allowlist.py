@@ -193,3 +193,17 @@ def test_dpo_cannot_give_a_network_to_another_consortium():
     )
     assert response.status_code == 200
     assert not AllowedNetwork.objects.filter(cidr="10.77.0.0/16").exists()
+
+
+def test_a_new_municipality_works_only_from_its_own_networks():
+    from patrons.factories import AllowedNetworkFactory, LibraryFactory, PatronFactory, StaffProfileFactory
+
+    network = AllowedNetworkFactory(cidr="2001:db8:77::/48")
+    library = LibraryFactory(municipality=network.municipality)
+    profile = StaffProfileFactory(home_library=library)
+    patron = PatronFactory(home_library=library)
+    inside = client_for(profile.user.username, address="2001:db8:77::10")
+    assert inside.get(f"/api/v1/patrons/{patron.pk}/").json()["home_library"] == library.koha_library_id
+    # Its staff cannot see the demo consortia's patrons, nor work from the demo networks.
+    assert inside.get("/api/v1/patrons/").json()["count"] == 1
+    assert client_for(profile.user.username, address="127.0.0.1").get("/api/v1/patrons/").status_code == 403
