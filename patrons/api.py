@@ -1,5 +1,6 @@
 """The patron JSON API. Thin: each view asks `patrons.access` for the actor and a selector for the data."""
 
+from django.core.paginator import Page
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -11,6 +12,19 @@ from audit.serializers import AccessEventSerializer
 from patrons.access import access_log_actor, patron_data_actor
 from patrons.selectors import patron_get_for_staff, patron_search
 from patrons.serializers import PatronDetailSerializer, PatronListSerializer, PatronPageSerializer
+
+
+def page_links(request: Request, page: Page) -> dict[str, str | None]:
+    """DRF's `next`/`previous` URLs for a page the selector already read (and logged)."""
+    url = request.build_absolute_uri()
+
+    def link(number: int) -> str:
+        return replace_query_param(url, "page", number) if number > 1 else remove_query_param(url, "page")
+
+    return {
+        "next": link(page.next_page_number()) if page.has_next() else None,
+        "previous": link(page.previous_page_number()) if page.has_previous() else None,
+    }
 
 
 class PatronListApi(APIView):
@@ -30,18 +44,10 @@ class PatronListApi(APIView):
         page = patron_search(
             actor=actor, query=request.query_params.get("search", ""), page_number=request.query_params.get("page", 1)
         )
-        url = request.build_absolute_uri()
         return Response(
             {
                 "count": page.paginator.count,
-                "next": replace_query_param(url, "page", page.next_page_number()) if page.has_next() else None,
-                "previous": (
-                    None
-                    if not page.has_previous()
-                    else replace_query_param(url, "page", page.previous_page_number())
-                    if page.previous_page_number() > 1
-                    else remove_query_param(url, "page")
-                ),
+                **page_links(request, page),
                 "results": PatronListSerializer(page.object_list, many=True).data,
             }
         )
