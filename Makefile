@@ -109,11 +109,11 @@ browser:
 	fi
 
 # --- Local demo ----------------------------------------------------------------------------
-# Uses SQLite (db.sqlite3) unless DATABASE_URL is set in the environment.
+# Always SQLite (var/db.sqlite3): a DATABASE_URL left in the shell must not point the demo elsewhere.
 run: venv assets messages
-	$(PY) manage.py migrate --noinput
-	$(PY) manage.py seed_demo
-	$(PY) manage.py runserver 127.0.0.1:8000
+	env -u DATABASE_URL -u DATABASE_APP_ROLE $(PY) manage.py migrate --noinput
+	env -u DATABASE_URL -u DATABASE_APP_ROLE $(PY) manage.py seed_demo
+	env -u DATABASE_URL -u DATABASE_APP_ROLE $(PY) manage.py runserver 127.0.0.1:8000
 
 # --- Tests -------------------------------------------------------------------------------------
 # Run both databases even if the first fails, so one CI run shows everything;
@@ -139,3 +139,16 @@ lint: venv
 
 clean:
 	rm -rf $(VENV) node_modules var staticfiles
+
+# --- Benchmarks (see bench/README.md) ---------------------------------------------------------
+# The allow-list on SQLite, then scale data and the detail benchmark in one throwaway PostgreSQL.
+# Smaller runs: make bench BENCH_PATRONS=100000 BENCH_EVENTS=500000 BENCH_SECONDS=6
+BENCH_PATRONS ?= 1000000
+BENCH_EVENTS ?= 10000000
+BENCH_SECONDS ?= 20
+.PHONY: bench
+bench: venv
+	$(PY) -m pip install --quiet -r bench/requirements.txt
+	env -u DATABASE_URL -u DATABASE_APP_ROLE $(PY) bench/allowlist.py
+	scripts/with-postgres.sh bash -c '$(PY) bench/generate.py --patrons $(BENCH_PATRONS) --events $(BENCH_EVENTS) \
+		&& $(PY) bench/detail_rps.py --seconds $(BENCH_SECONDS)'
