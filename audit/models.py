@@ -42,7 +42,7 @@ class DataCategory(models.TextChoices):
 
 class AccessEvent(models.Model):
     at = models.DateTimeField(_("time"), db_index=True)
-    actor_id = models.BigIntegerField(_("user id"), null=True, blank=True, db_index=True)
+    actor_id = models.BigIntegerField(_("user id"), null=True, blank=True)
     actor_username = models.CharField(_("user"), max_length=150, blank=True)
     actor_municipality_id = models.BigIntegerField(_("user's municipality id"), null=True, blank=True)
     client_ip = models.GenericIPAddressField(_("client address"), null=True, blank=True)
@@ -54,7 +54,7 @@ class AccessEvent(models.Model):
     outcome = models.CharField(_("outcome"), max_length=10, choices=Outcome.choices)
     detail = models.CharField(_("detail"), max_length=100, blank=True)
     prev_hash = models.CharField(_("previous event's hash"), max_length=64)
-    hash = models.CharField(_("hash"), max_length=64, unique=True)
+    hash = models.CharField(_("hash"), max_length=64)
 
     class Meta:
         verbose_name = _("access event")
@@ -62,6 +62,16 @@ class AccessEvent(models.Model):
         ordering = ["-id"]
         default_permissions = []
         permissions = [("view_access_log", _("Can read the access log"))]
+        constraints = [
+            # A constraint, not unique=True: on PostgreSQL the latter adds a pattern-matching index
+            # that nothing uses and every write pays for.
+            models.UniqueConstraint(fields=["hash"], name="accessevent_unique_hash"),
+        ]
+        indexes = [
+            # The DPO's browser: one consortium's staff, or one user, newest first.
+            models.Index(fields=["actor_municipality_id", "-id"], name="accessevent_municipality_idx"),
+            models.Index(fields=["actor_username", "-id"], name="accessevent_actor_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{_('access event')} #{self.pk}"
@@ -74,13 +84,14 @@ class AccessEventPatron(models.Model):
     erased patron until the log's own retention ends.
     """
 
-    event = models.ForeignKey(AccessEvent, on_delete=models.DO_NOTHING, related_name="subjects")
+    # The composite key (event, patron) is the event-side index; no surrogate id to store.
+    pk = models.CompositePrimaryKey("event", "patron_id")
+    event = models.ForeignKey(AccessEvent, on_delete=models.DO_NOTHING, related_name="subjects", db_index=False)
     patron_id = models.BigIntegerField()
 
     class Meta:
         default_permissions = []
         indexes = [models.Index(fields=["patron_id", "event"], name="accessevent_patron_idx")]
-        constraints = [models.UniqueConstraint(fields=["event", "patron_id"], name="accesseventpatron_unique")]
 
     def __str__(self) -> str:
         return f"{self.event_id}:{self.patron_id}"

@@ -109,37 +109,55 @@ def compile_allow_list() -> CompiledAllowList:
     return CompiledAllowList(networks, frozenset(report_only), user_municipality)
 
 
+# How often a process looks at the shared generation token: a shared cache is a network round
+# trip, which every request need not pay. Changes made in this process apply at once regardless.
+TOKEN_CHECK_SECONDS = 1.0
+
+
 class _Compiled:
     """This process's compiled allow-list, rebuilt when the generation changes or goes stale."""
 
     def __init__(self):
         self._lock = threading.Lock()
+        self.reset()
+
+    def reset(self) -> None:
         self._generation: str | None = None
         self._compiled_at = 0.0
+        self._token_checked_at = 0.0
         self._value: CompiledAllowList | None = None
 
     def get(self) -> CompiledAllowList:
+        now = time.monotonic()
+        if self._value is not None and now - self._token_checked_at < TOKEN_CHECK_SECONDS:
+            return self._value
         generation = cache.get(GENERATION_KEY)
-        fresh = time.monotonic() - self._compiled_at < settings.ALLOWLIST_RECHECK_SECONDS
+        fresh = now - self._compiled_at < settings.ALLOWLIST_RECHECK_SECONDS
         if self._value is not None and generation is not None and generation == self._generation and fresh:
+            self._token_checked_at = now
             return self._value
         with self._lock:
             if generation is None:
                 generation = uuid.uuid4().hex
                 cache.set(GENERATION_KEY, generation, timeout=None)
-            self._value = compile_allow_list()
-            self._generation = generation
-            self._compiled_at = time.monotonic()
-            return self._value
+            value = compile_allow_list()
+            self._value, self._generation = value, generation
+            self._compiled_at = self._token_checked_at = time.monotonic()
+            return value
 
 
 compiled_allow_list = _Compiled()
 
 
-def invalidate_allow_list(**_kwargs) -> None:
-    """Signal receiver: networks, modes or staff homes changed. Bumped now and after commit."""
+def _bump_generation() -> None:
     cache.set(GENERATION_KEY, uuid.uuid4().hex, timeout=None)
-    transaction.on_commit(lambda: cache.set(GENERATION_KEY, uuid.uuid4().hex, timeout=None))
+    compiled_allow_list.reset()
+
+
+def invalidate_allow_list(**_kwargs) -> None:
+    """Signal receiver: networks, modes or staff homes changed. Applied now and again after commit."""
+    _bump_generation()
+    transaction.on_commit(_bump_generation)
 
 
 def network_verdict(*, user, address: IPAddress | None) -> Verdict:

@@ -15,7 +15,7 @@ class Migration(migrations.Migration):
             fields=[
                 ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
                 ("at", models.DateTimeField(db_index=True, verbose_name="time")),
-                ("actor_id", models.BigIntegerField(blank=True, db_index=True, null=True, verbose_name="user id")),
+                ("actor_id", models.BigIntegerField(blank=True, null=True, verbose_name="user id")),
                 ("actor_username", models.CharField(blank=True, max_length=150, verbose_name="user")),
                 (
                     "actor_municipality_id",
@@ -59,7 +59,7 @@ class Migration(migrations.Migration):
                 ),
                 ("detail", models.CharField(blank=True, max_length=100, verbose_name="detail")),
                 ("prev_hash", models.CharField(max_length=64, verbose_name="previous event's hash")),
-                ("hash", models.CharField(max_length=64, unique=True, verbose_name="hash")),
+                ("hash", models.CharField(max_length=64, verbose_name="hash")),
             ],
             options={
                 "verbose_name": "access event",
@@ -67,26 +67,36 @@ class Migration(migrations.Migration):
                 "ordering": ["-id"],
                 "permissions": [("view_access_log", "Can read the access log")],
                 "default_permissions": [],
+                "constraints": [models.UniqueConstraint(fields=["hash"], name="accessevent_unique_hash")],
+                "indexes": [
+                    models.Index(fields=["actor_municipality_id", "-id"], name="accessevent_municipality_idx"),
+                    models.Index(fields=["actor_username", "-id"], name="accessevent_actor_idx"),
+                ],
             },
         ),
         migrations.CreateModel(
             name="AccessEventPatron",
             fields=[
-                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
-                ("patron_id", models.BigIntegerField()),
+                (
+                    "pk",
+                    models.CompositePrimaryKey(
+                        "event", "patron_id", blank=True, editable=False, primary_key=True, serialize=False
+                    ),
+                ),
                 (
                     "event",
                     models.ForeignKey(
-                        on_delete=django.db.models.deletion.DO_NOTHING, related_name="subjects", to="audit.accessevent"
+                        db_index=False,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="subjects",
+                        to="audit.accessevent",
                     ),
                 ),
+                ("patron_id", models.BigIntegerField()),
             ],
             options={
                 "default_permissions": [],
                 "indexes": [models.Index(fields=["patron_id", "event"], name="accessevent_patron_idx")],
-                "constraints": [
-                    models.UniqueConstraint(fields=("event", "patron_id"), name="accesseventpatron_unique")
-                ],
             },
         ),
     ]

@@ -177,3 +177,15 @@ def test_seed_demo_is_idempotent():
     lapland = Patron.objects.filter(consortium__slug="lapin-kirjastot")
     assert lapland.count() >= 200 and Patron.objects.filter(consortium__slug="mikkelin-seutukirjasto").count() >= 50
     assert Guardianship.objects.filter(ward__data_provided_by_guardian=True).exists()
+
+
+def test_access_event_browser_counts_at_most_its_cap(lapland_patron, monkeypatch):
+    from audit.admin import CappedCountPaginator
+
+    monkeypatch.setattr(CappedCountPaginator, "CAP", 3)
+    client = client_for("rovaniemi.staff")
+    for _ in range(5):
+        client.get(f"/patrons/{lapland_patron.pk}/")
+    response = client_for("dpo").get("/admin/audit/accessevent/")
+    assert response.status_code == 200
+    assert response.context["cl"].result_count == 3
