@@ -29,6 +29,8 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 from audit.actor import Actor
+from audit.models import Action, Outcome
+from audit.services import access_event_record
 from privacy_service.client_ip import IPAddress, client_ip
 
 GENERATION_KEY = "ip_allowlist:generation"
@@ -82,7 +84,8 @@ class CompiledAllowList:
         municipality_id = self.user_municipality.get(user_id)
         if municipality_id is None:
             return Verdict.DENY  # no staff profile: no network is theirs
-        if address is not None and address in self.networks[municipality_id]:
+        networks = self.networks.get(municipality_id)
+        if address is not None and networks is not None and address in networks:
             return Verdict.ALLOW
         return Verdict.REPORT if municipality_id in self.report_only else Verdict.DENY
 
@@ -166,9 +169,6 @@ def network_verdict(*, user, address: IPAddress | None) -> Verdict:
 
 
 def record_network_refusal(*, request: HttpRequest, user, action: str, verdict: Verdict) -> None:
-    from audit.models import Outcome
-    from audit.services import access_event_record
-
     access_event_record(
         actor=Actor.from_request(request, user=user),
         action=action,
@@ -203,11 +203,11 @@ class IPAllowListMiddleware:
             address = client_ip(request)
             verdict = network_verdict(user=user, address=address)
             if verdict is Verdict.DENY:
-                record_network_refusal(request=request, user=user, action="request", verdict=verdict)
+                record_network_refusal(request=request, user=user, action=Action.REQUEST, verdict=verdict)
                 logout(request)
                 return network_denied_response(request)
             if verdict is Verdict.REPORT and request.session.get(REPORTED_SESSION_KEY) != str(address):
                 # Report mode logs a would-be denial once per session and address, not per request.
-                record_network_refusal(request=request, user=user, action="request", verdict=verdict)
+                record_network_refusal(request=request, user=user, action=Action.REQUEST, verdict=verdict)
                 mark_reported(request, address)
         return self.get_response(request)

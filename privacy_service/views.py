@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 
+from audit.models import Action
 from patrons.access import ConfidentialityNotSigned
 from privacy_service.client_ip import client_ip
 from privacy_service.ip_allowlist import (
@@ -34,7 +35,7 @@ class NetworkCheckedLoginView(LoginView):
         address = client_ip(self.request)
         verdict = network_verdict(user=user, address=address)
         if verdict is not Verdict.ALLOW:
-            record_network_refusal(request=self.request, user=user, action="login", verdict=verdict)
+            record_network_refusal(request=self.request, user=user, action=Action.LOGIN, verdict=verdict)
         if verdict is Verdict.DENY:
             return network_denied_response(self.request)
         response = super().form_valid(form)
