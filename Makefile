@@ -111,9 +111,10 @@ browser:
 # --- Local demo ----------------------------------------------------------------------------
 # Always SQLite (var/db.sqlite3): a DATABASE_URL left in the shell must not point the demo elsewhere.
 run: venv assets messages
-	env -u DATABASE_URL -u DATABASE_APP_ROLE $(PY) manage.py migrate --noinput
-	env -u DATABASE_URL -u DATABASE_APP_ROLE $(PY) manage.py seed_demo
-	env -u DATABASE_URL -u DATABASE_APP_ROLE $(PY) manage.py runserver 127.0.0.1:8000
+	env -u DATABASE_URL -u DATABASE_APP_ROLE -u SOTU_DATABASE_URL $(PY) manage.py migrate --noinput
+	env -u DATABASE_URL -u DATABASE_APP_ROLE -u SOTU_DATABASE_URL $(PY) manage.py migrate --noinput --database=sotu
+	env -u DATABASE_URL -u DATABASE_APP_ROLE -u SOTU_DATABASE_URL $(PY) manage.py seed_demo
+	env -u DATABASE_URL -u DATABASE_APP_ROLE -u SOTU_DATABASE_URL $(PY) manage.py runserver 127.0.0.1:8000
 
 # --- Tests -------------------------------------------------------------------------------------
 # Run both databases even if the first fails, so one CI run shows everything;
@@ -127,7 +128,7 @@ test: venv assets messages browser
 # The settings fall back to SQLite without DATABASE_URL; unset it explicitly
 # so a value left in the shell cannot redirect this run.
 test-sqlite: venv assets
-	env -u DATABASE_URL -u DATABASE_APP_ROLE $(PY) -m pytest $(PYTEST_ARGS)
+	env -u DATABASE_URL -u DATABASE_APP_ROLE -u SOTU_DATABASE_URL $(PY) -m pytest $(PYTEST_ARGS)
 
 # Throwaway PostgreSQL 15; the script sets DATABASE_URL and friends.
 test-postgres: venv assets

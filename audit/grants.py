@@ -15,7 +15,8 @@ APPEND_ONLY_TABLES = ("audit_accessevent", "audit_accesseventpatron")
 def grant_runtime_role(*, using: str = "default", **_kwargs) -> None:
     connection = connections[using]
     role = settings.DATABASE_APP_ROLE
-    if connection.vendor != "postgresql" or not role:
+    # The silo's database is the silo role's alone: the runtime role gets nothing there.
+    if using != "default" or connection.vendor != "postgresql" or not role:
         return
     quoted = connection.ops.quote_name(role)
     with connection.cursor() as cursor:

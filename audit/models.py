@@ -20,6 +20,9 @@ class Action(models.TextChoices):
     PATRON_SEARCH = "patron_search", _("Patron search")
     PATRON_VIEW = "patron_view", _("Patron record viewed")
     ACCESS_LOG_VIEW = "access_log_view", _("Patron's access log viewed")
+    IDENTITY_CODE_STORE = "identity_code_store", _("Identity code stored")
+    IDENTITY_CODE_REVEAL = "identity_code_reveal", _("Identity code revealed")
+    IDENTITY_CODE_LOOKUP = "identity_code_lookup", _("Patron looked up by identity code")
 
 
 class Outcome(models.TextChoices):
@@ -38,6 +41,7 @@ class DataCategory(models.TextChoices):
     GUARDIANS = "guardians", _("Guardians")
     PREFERENCES = "preferences", _("Language and loan history choice")
     ACCESS_LOG = "access_log", _("Access log")
+    IDENTITY_CODE = "identity_code", _("Personal identity code")
 
 
 class AccessEvent(models.Model):

@@ -48,6 +48,16 @@ def patron_data_actor(request: HttpRequest) -> Actor:
     return _actor_with(request, "patrons.view_patron_data")
 
 
+def identity_code_writer_actor(request: HttpRequest) -> Actor:
+    """The actor for storing an identity code: desk staff and billing, who cannot read it back."""
+    return _actor_with(request, "sotu_silo.store_identity_code")
+
+
+def billing_actor(request: HttpRequest) -> Actor:
+    """The actor for looking up and revealing identity codes: billing clerks only."""
+    return _actor_with(request, "sotu_silo.reveal_identity_code")
+
+
 def access_log_actor(request: HttpRequest) -> Actor:
     """The actor for reading a patron's access log (the data protection officer)."""
     return _actor_with(request, "audit.view_access_log")

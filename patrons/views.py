@@ -8,6 +8,7 @@ from django.views.decorators.http import require_GET
 
 from patrons.access import patron_data_actor
 from patrons.selectors import patron_get_for_staff, patron_search
+from sotu_silo.services import identity_code_exists
 
 
 @never_cache
@@ -26,4 +27,5 @@ def patron_search_view(request: HttpRequest) -> HttpResponse:
 @require_GET
 def patron_detail_view(request: HttpRequest, patron_id: int) -> HttpResponse:
     patron = patron_get_for_staff(actor=patron_data_actor(request), patron_id=patron_id)
-    return render(request, "patrons/detail.html", {"patron": patron})
+    context = {"patron": patron, "identity_code_stored": identity_code_exists(patron_id=patron.pk)}
+    return render(request, "patrons/detail.html", context)

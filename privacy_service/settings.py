@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "privacy_service.apps.PrivacyServiceConfig",
     "audit",
     "patrons",
+    "sotu_silo",
 ]
 
 MIDDLEWARE = [
@@ -145,6 +146,43 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 # The runtime role on PostgreSQL: migrations grant it what it needs and no
 # UPDATE/DELETE/TRUNCATE on the access log (see audit/grants.py).
 DATABASE_APP_ROLE = env("DATABASE_APP_ROLE")
+
+# The sotu-silo: identity codes in a database of their own (a second SQLite file, or on
+# PostgreSQL the schema SOTU_SCHEMA owned by the role in SOTU_DATABASE_URL, which no other role
+# may read). The router (privacy_service/db_router.py) keeps the silo's models there and
+# nothing else.
+SOTU_SCHEMA = env("SOTU_SCHEMA", "sotu")
+DATABASES["sotu"] = dj_database_url.parse(
+    required_in_production("SOTU_DATABASE_URL", f"sqlite:///{VAR_DIR / 'sotu.sqlite3'}"), conn_max_age=60
+)
+if DATABASES["sotu"]["ENGINE"] == "django.db.backends.postgresql":
+    # "public" only so a brand-new test database can hold django_migrations before the first
+    # migration creates the schema; in production the schema exists and comes first.
+    DATABASES["sotu"]["OPTIONS"] = {"options": f"-c search_path={SOTU_SCHEMA},public"}
+    # Its own test database (created by the silo role), so tests never mix the two roles.
+    DATABASES["sotu"]["TEST"] = {"NAME": f"test_{DATABASES['sotu']['NAME']}_sotu"}
+else:
+    DATABASES["sotu"]["OPTIONS"] = {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"}
+DATABASE_ROUTERS = ["privacy_service.db_router.SotuSiloRouter"]
+
+# Keys for the silo, never SECRET_KEY: SOTU_ENCRYPTION_KEYS is "key-id:base64-32-bytes,..."
+# newest first (AES-256-GCM); SOTU_INDEX_KEY is base64, at least 32 bytes (HMAC-SHA256 blind
+# index). In development both are generated once into var/sotu-dev-keys.json (git-ignored).
+if PRODUCTION:
+    SOTU_ENCRYPTION_KEYS = required_in_production("SOTU_ENCRYPTION_KEYS", "")
+    SOTU_INDEX_KEY = required_in_production("SOTU_INDEX_KEY", "")
+else:
+    from privacy_service.dev_keys import development_sotu_keys
+
+    _dev_keys = development_sotu_keys(VAR_DIR / "sotu-dev-keys.json")
+    SOTU_ENCRYPTION_KEYS = env("SOTU_ENCRYPTION_KEYS", _dev_keys["encryption_keys"])
+    SOTU_INDEX_KEY = env("SOTU_INDEX_KEY", _dev_keys["index_key"])
+if SECRET_KEY in {SOTU_ENCRYPTION_KEYS, SOTU_INDEX_KEY} or SOTU_ENCRYPTION_KEYS == SOTU_INDEX_KEY:
+    raise ImproperlyConfigured("SECRET_KEY, SOTU_ENCRYPTION_KEYS and SOTU_INDEX_KEY must all differ.")
+# Temporary identity codes (individual number 900-999) are refused unless a library needs them.
+SOTU_ALLOW_TEMPORARY_CODES = env_bool("SOTU_ALLOW_TEMPORARY_CODES", False)
+# How long the billing view shows a revealed code before hiding it (seconds).
+SOTU_REVEAL_SECONDS = int(env("SOTU_REVEAL_SECONDS", "60"))
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -215,6 +253,7 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 25,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "EXCEPTION_HANDLER": "privacy_service.api_errors.api_exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Patron privacy service API",

@@ -9,15 +9,17 @@
 # CMD gets these environment variables:
 #   DATABASE_URL                   postgres://privacy_owner:privacy_owner@127.0.0.1:PORT/privacy
 #   DATABASE_APP_ROLE              privacy_app
+#   SOTU_DATABASE_URL              postgres://privacy_sotu:privacy_sotu@127.0.0.1:PORT/privacy (schema sotu)
 #   POSTGRES_TEST_PORT             PORT
 #   POSTGRES_SUPERUSER_SOCKET_DIR  unix socket dir (superuser "postgres", trust auth)
 #
 # Roles:
 #   privacy_owner  LOGIN CREATEDB; owns the schema, runs migrations, creates
-#                  the test databases; member of privacy_app and privacy_sotu
-#                  so tests can SET ROLE to them.
+#                  the test databases; member of privacy_app so tests can
+#                  SET ROLE to it.
 #   privacy_app    LOGIN; the runtime role.
-#   privacy_sotu   LOGIN; reserved for the separate identity-code store.
+#   privacy_sotu   LOGIN CREATEDB; owns schema "sotu", the identity-code store
+#                  (and its own test database). The other roles get nothing there.
 #
 # Optional knobs: PG_BINDIR (PostgreSQL binaries), WITH_POSTGRES_PORT (first
 # port to try, default 54329).
@@ -170,14 +172,16 @@ as_pg "$PG_BINDIR/psql" -X -q -v ON_ERROR_STOP=1 -h "$SOCKET_DIR" -p "$PORT" \
     -U postgres -d postgres >/dev/null <<'SQL' || { show_log_tail; die "creating roles failed"; }
 CREATE ROLE privacy_owner LOGIN CREATEDB PASSWORD 'privacy_owner';
 CREATE ROLE privacy_app LOGIN PASSWORD 'privacy_app';
-CREATE ROLE privacy_sotu LOGIN PASSWORD 'privacy_sotu';
+CREATE ROLE privacy_sotu LOGIN CREATEDB PASSWORD 'privacy_sotu';
 GRANT privacy_app TO privacy_owner;
-GRANT privacy_sotu TO privacy_owner;
 CREATE DATABASE privacy OWNER privacy_owner;
+\connect privacy
+CREATE SCHEMA sotu AUTHORIZATION privacy_sotu;
 SQL
 
 export DATABASE_URL="postgres://privacy_owner:privacy_owner@127.0.0.1:$PORT/privacy"
 export DATABASE_APP_ROLE=privacy_app
+export SOTU_DATABASE_URL="postgres://privacy_sotu:privacy_sotu@127.0.0.1:$PORT/privacy"
 export POSTGRES_TEST_PORT=$PORT
 export POSTGRES_SUPERUSER_SOCKET_DIR=$SOCKET_DIR
 

@@ -18,6 +18,14 @@ OWN_NETWORK = {
 }
 
 
+def pytest_collection_modifyitems(items):
+    """Database tests may use both databases: patron pages ask the silo whether a code exists."""
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        if marker is not None and "databases" not in marker.kwargs:
+            item.add_marker(pytest.mark.django_db(*marker.args, **marker.kwargs, databases=["default", "sotu"]))
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():

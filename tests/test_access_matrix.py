@@ -20,6 +20,7 @@ from audit.actor import Actor
 from audit.models import AccessEvent, Action
 from audit.services import access_event_record
 from patrons.models import AllowedNetwork, Consortium, Library, Municipality, StaffProfile
+from sotu_silo.models import IdentityCode
 from tests.conftest import OWN_NETWORK, client_for
 
 pytestmark = pytest.mark.django_db
@@ -73,6 +74,14 @@ RULES: dict[str, dict] = {
     "admin:view_on_site": {**ADMIN_PAGE_LOGIN, "dpo": 404, "admin": 404},
     "admin:app_list": {**ADMIN_PAGE_LOGIN, "dpo": 200, "admin": 200},
     "admin/(?P<url>.*)$": {**ADMIN_PAGE_LOGIN, "dpo": 404, "admin": 404},
+    # The sotu-silo: POST/PUT-only URLs answer a GET with 405 once the caller is let in.
+    "patrons:identity-code": {"*": 405, None: 302},
+    "billing:index": {"*": 403, None: 302, "rovaniemi.billing": 200, "admin": 200},
+    "billing:lookup": {"*": 405, None: 302},
+    "billing:reveal": {"*": 405, None: 302},
+    "api:identity-code": {"*": 405, None: 403},
+    "api:identity-code-reveal": {"*": 405, None: 403},
+    "api:identity-code-lookup": {"*": 405, None: 403},
 }
 
 # Admin model pages: what the DPO may do (the superuser may do everything the admin class allows).
@@ -89,8 +98,18 @@ ADMIN_MODELS = {
     "patrons_staffprofile": ({}, {}),
     "auth_user": ({}, {}),
     "auth_group": ({}, {}),
+    # Only the superuser sees that codes exist; nobody may add, change or delete them here.
+    "sotu_silo_identitycode": ({}, {"add": 403, "delete": 403}),
 }
 ADMIN_VIEWS = ["changelist", "add", "change", "history", "delete"]
+
+
+def admin_path(model_key: str) -> str:
+    """'sotu_silo_identitycode' -> 'sotu_silo/identitycode' (the model name never has an underscore)."""
+    app_label, _sep, model_name = model_key.rpartition("_")
+    return f"{app_label}/{model_name}"
+
+
 for _model, (_dpo, _admin) in ADMIN_MODELS.items():
     for _view in ADMIN_VIEWS:
         RULES[f"admin:{_model}_{_view}"] = {
@@ -99,7 +118,7 @@ for _model, (_dpo, _admin) in ADMIN_MODELS.items():
             "admin": _admin.get(_view, 200),
         }
     # The bare object URL redirects to its change page for anyone the admin lets in.
-    RULES[f"admin/{_model.replace('_', '/', 1)}/<path:object_id>/"] = {**ADMIN_PAGE_LOGIN, "dpo": 302, "admin": 302}
+    RULES[f"admin/{admin_path(_model)}/<path:object_id>/"] = {**ADMIN_PAGE_LOGIN, "dpo": 302, "admin": 302}
 RULES["admin:auth_user_password_change"] = {**ADMIN_PAGE_LOGIN, "dpo": 403, "admin": 200}
 
 
@@ -144,6 +163,7 @@ def objects(lapland_patron):
         "patrons_staffprofile": staff_profile.pk,
         "auth_user": staff_profile.user_id,
         "auth_group": Group.objects.get(name="staff").pk,
+        "sotu_silo_identitycode": IdentityCode.objects.filter(consortium_id=lapland_patron.consortium_id).first().pk,
     }
 
 
@@ -158,7 +178,7 @@ def concrete_path(key: str, route: str, objects: dict) -> str:
     if "<int:patron_id>" in route:
         return "/" + route.replace("<int:patron_id>", str(objects["patron"]))
     if "<path:object_id>" in route or "<id>" in route:
-        model = next(m for m in ADMIN_MODELS if route.startswith(f"admin/{m.replace('_', '/', 1)}/"))
+        model = next(m for m in ADMIN_MODELS if route.startswith(f"admin/{admin_path(m)}/"))
         return "/" + route.replace("<path:object_id>", str(objects[model])).replace("<id>", str(objects[model]))
     assert "<" not in route and "(" not in route, f"no way to build a path for {route}"
     return "/" + route

@@ -184,15 +184,18 @@ def _fresh_allow_list():
 @pytest.fixture(scope="module")
 def e2e_server() -> Iterator[E2EServer]:
     """`manage.py runserver` on a free port, on a freshly migrated and seeded database of its own."""
-    with _throwaway_database() as database:
+    with _throwaway_database() as database, tempfile.TemporaryDirectory(prefix="e2e-sotu-") as silo:
         env = {
             **os.environ,
             "DATABASE_URL": database.url,
+            # The silo on a throwaway SQLite file in both runs; its PostgreSQL schema is tested elsewhere.
+            "SOTU_DATABASE_URL": f"sqlite:///{silo}/sotu.sqlite3",
             "DEBUG": "false",
             "ALLOWED_HOSTS": "127.0.0.1,localhost",
             "PYTHONUNBUFFERED": "1",
         }
         _manage(env, "migrate", "--noinput")
+        _manage(env, "migrate", "--noinput", "--database=sotu")
         _manage(env, "seed_demo")
 
         port = _free_port()

@@ -13,6 +13,9 @@ PRODUCTION = {
     "SECRET_KEY": "k2q9v7w1x8z3c6b5n4m0a1s2d3f4g5h6j7k8l9p0o1i2u3y4t5r6e7w8q9",
     "ALLOWED_HOSTS": "privacy.example.fi",
     "DATABASE_URL": "sqlite:////tmp/production-check.sqlite3",
+    "SOTU_DATABASE_URL": "sqlite:////tmp/production-check-sotu.sqlite3",
+    "SOTU_ENCRYPTION_KEYS": "k2:" + "A" * 43 + "=,k1:" + "B" * 43 + "=",
+    "SOTU_INDEX_KEY": "C" * 43 + "=",
 }
 
 
@@ -40,6 +43,11 @@ def test_production_settings_pass_check_deploy():
         ({"SECRET_KEY": "django-insecure-short"}, "SECRET_KEY must be a long random value"),
         ({"ALLOWED_HOSTS": ""}, "ALLOWED_HOSTS must be set"),
         ({"DATABASE_URL": ""}, "DATABASE_URL must be set"),
+        ({"SOTU_DATABASE_URL": ""}, "SOTU_DATABASE_URL must be set"),
+        ({"SOTU_ENCRYPTION_KEYS": ""}, "SOTU_ENCRYPTION_KEYS must be set"),
+        ({"SOTU_INDEX_KEY": ""}, "SOTU_INDEX_KEY must be set"),
+        ({"SOTU_INDEX_KEY": "A" * 43 + "="}, "SOTU_INDEX_KEY must not be one of the encryption keys"),
+        ({"SOTU_ENCRYPTION_KEYS": "k1:c2hvcnQ="}, "must be at least 32 bytes"),
         ({"DEBUG": "true"}, "DEBUG must be off"),
         ({"TRUSTED_PROXIES": "10.0.0.0/8,bogus"}, "'bogus' is not an IP network"),
         ({"TRUSTED_PROXY_HEADER": "X-Real-IP"}, "TRUSTED_PROXY_HEADER must be"),

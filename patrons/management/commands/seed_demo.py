@@ -1,9 +1,11 @@
-"""`manage.py seed_demo`: idempotent demo data (consortia, networks, libraries, staff users, patrons).
+"""`manage.py seed_demo`: idempotent demo data (consortia, networks, libraries, staff users, patrons,
+generated identity codes in the sotu-silo).
 
 Every row is looked up by its natural key and only written when missing or different, so a second
 run changes nothing. All of it happens in one transaction.
 """
 
+import random
 from collections import Counter
 from typing import Any
 
@@ -13,15 +15,20 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import models, transaction
 from django.utils import translation
 
+from audit.actor import Actor
 from patrons.demo_data import (
     CONFIDENTIALITY_SIGNED_ON,
     CONSORTIA,
     DEMO_PASSWORD,
+    REFERENCE_DATE,
     STAFF_USERS,
     ConsortiumSpec,
     generate_patrons,
 )
 from patrons.models import AllowedNetwork, Consortium, Guardianship, Library, Municipality, Patron, StaffProfile
+from sotu_silo.demo import demo_hetu
+from sotu_silo.models import IdentityCode
+from sotu_silo.services import identity_code_store
 
 _MISSING = object()
 
@@ -40,6 +47,8 @@ class Command(BaseCommand):
             self.seed_users(libraries)
             for spec in CONSORTIA:
                 self.seed_patrons(spec, consortia[spec.slug], libraries)
+            for spec in CONSORTIA:
+                self.seed_identity_codes(spec, consortia[spec.slug])
         self.print_summary()
 
     # --- writing helpers -------------------------------------------------------------------------
@@ -173,6 +182,28 @@ class Command(BaseCommand):
             f"{spec.name}: {len(patrons)} patrons ({delta('Patrons')}), "
             f"{len(guardianships)} guardianships ({delta('Guardianships')})"
         )
+
+    def seed_identity_codes(self, spec: ConsortiumSpec, consortium: Consortium) -> None:
+        """Generated codes for most adults, stored through the silo's own service (so each is logged)."""
+        rng = random.Random(f"sotu:{spec.slug}")
+        adult_born_before = REFERENCE_DATE.replace(year=REFERENCE_DATE.year - 18)
+        stored = set(IdentityCode.objects.filter(consortium_id=consortium.pk).values_list("patron_id", flat=True))
+        seeder = Actor(
+            user_id=None, username="seed_demo", municipality_id=None, consortium_id=consortium.pk, client_ip=None
+        )
+        created = 0
+        for patron in Patron.objects.filter(consortium=consortium).order_by("koha_patron_id"):
+            code = demo_hetu(patron.date_of_birth, rng)  # drawn for every patron, so runs stay deterministic
+            keep = rng.random() < 0.85
+            if patron.date_of_birth >= adult_born_before or not keep or patron.pk in stored:
+                continue
+            identity_code_store(actor=seeder, patron_id=patron.pk, code=code)
+            created += 1
+        total = len(stored) + created
+        counter = self.stats.setdefault("Identity codes", Counter())
+        counter["created"] += created
+        counter["unchanged"] += len(stored)
+        self.log(f"{spec.name}: {total} identity codes ({created} created)")
 
     def print_summary(self) -> None:
         self.log(self.style.SUCCESS("Demo data ready. Password for all demo users: " + DEMO_PASSWORD))

@@ -1,0 +1,102 @@
+"""Encryption and the blind index for identity codes.
+
+Each code is encrypted with AES-256-GCM under the newest key of
+SOTU_ENCRYPTION_KEYS; the key id is stored beside the ciphertext so keys can
+rotate, and the associated data binds the ciphertext to its row (patron,
+consortium, country, key), so a ciphertext moved to another row fails to
+decrypt. Exact lookup uses an HMAC-SHA256 blind index under SOTU_INDEX_KEY.
+Neither key is SECRET_KEY.
+"""
+
+import base64
+import hashlib
+import hmac
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+NONCE_BYTES = 12
+
+
+class IdentityCodeUnreadable(Exception):
+    """The stored ciphertext failed authentication (tampered, moved, or the key is gone)."""
+
+
+@dataclass(frozen=True)
+class Keyring:
+    keys: dict[str, bytes]  # key id -> 32-byte key, newest first
+    index_key: bytes
+
+    @property
+    def newest_id(self) -> str:
+        return next(iter(self.keys))
+
+
+def _decode(value: str, what: str, minimum: int) -> bytes:
+    try:
+        raw = base64.b64decode(value.strip(), validate=True)
+    except ValueError as error:
+        raise ImproperlyConfigured(f"{what} is not valid base64.") from error
+    if len(raw) < minimum:
+        raise ImproperlyConfigured(f"{what} must be at least {minimum} bytes.")
+    return raw
+
+
+@lru_cache(maxsize=4)
+def _parse(encryption_keys: str, index_key: str) -> Keyring:
+    keys: dict[str, bytes] = {}
+    for item in filter(None, (part.strip() for part in encryption_keys.split(","))):
+        key_id, sep, value = item.partition(":")
+        if not sep or not key_id:
+            raise ImproperlyConfigured("SOTU_ENCRYPTION_KEYS entries are 'key-id:base64-key'.")
+        if key_id in keys:
+            raise ImproperlyConfigured("SOTU_ENCRYPTION_KEYS has a key id twice.")
+        key = _decode(value, f"SOTU_ENCRYPTION_KEYS key {key_id!r}", 32)
+        if len(key) != 32:
+            raise ImproperlyConfigured("SOTU_ENCRYPTION_KEYS keys must be exactly 32 bytes (AES-256).")
+        keys[key_id] = key
+    if not keys:
+        raise ImproperlyConfigured("SOTU_ENCRYPTION_KEYS has no keys.")
+    index = _decode(index_key, "SOTU_INDEX_KEY", 32)
+    if index in keys.values():
+        raise ImproperlyConfigured("SOTU_INDEX_KEY must not be one of the encryption keys.")
+    return Keyring(keys, index)
+
+
+def keyring() -> Keyring:
+    return _parse(settings.SOTU_ENCRYPTION_KEYS, settings.SOTU_INDEX_KEY)
+
+
+def associated_data(*, patron_id: int, consortium_id: int, country: str, key_id: str) -> bytes:
+    return f"sotu-silo/v1|patron={patron_id}|consortium={consortium_id}|country={country}|key={key_id}".encode()
+
+
+def encrypt(plaintext: str, *, patron_id: int, consortium_id: int, country: str) -> tuple[str, bytes, bytes]:
+    """(key id, nonce, ciphertext) under the newest key."""
+    ring = keyring()
+    key_id = ring.newest_id
+    nonce = os.urandom(NONCE_BYTES)
+    aad = associated_data(patron_id=patron_id, consortium_id=consortium_id, country=country, key_id=key_id)
+    return key_id, nonce, AESGCM(ring.keys[key_id]).encrypt(nonce, plaintext.encode(), aad)
+
+
+def decrypt(*, key_id: str, nonce: bytes, ciphertext: bytes, patron_id: int, consortium_id: int, country: str) -> str:
+    key = keyring().keys.get(key_id)
+    if key is None:
+        raise IdentityCodeUnreadable("unknown key id")
+    aad = associated_data(patron_id=patron_id, consortium_id=consortium_id, country=country, key_id=key_id)
+    try:
+        return AESGCM(key).decrypt(bytes(nonce), bytes(ciphertext), aad).decode()
+    except InvalidTag as error:
+        raise IdentityCodeUnreadable("authentication failed") from error
+
+
+def blind_index(normalized: str, *, country: str) -> str:
+    """A keyed hash of the normalised code for exact lookup; without the key it reveals nothing."""
+    message = f"{country}:{normalized}".encode()
+    return hmac.new(keyring().index_key, message, hashlib.sha256).hexdigest()

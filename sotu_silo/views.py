@@ -1,0 +1,105 @@
+"""The billing clerk's view, and the desk's write-only identity-code form.
+
+Codes travel only in POST bodies, are never put in a URL, a session, a message
+or a cache, and a revealed code is rendered once with `Cache-Control: no-store`.
+"""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
+from django.views.decorators.http import require_GET, require_POST
+
+from patrons.access import billing_actor, identity_code_writer_actor, patron_data_actor
+from patrons.selectors import patron_get_for_staff, patron_search
+from sotu_silo.services import (
+    IdentityCodeUnreadable,
+    identity_code_exists,
+    identity_code_lookup,
+    identity_code_reveal,
+    identity_code_store,
+)
+
+
+def _no_store(response: HttpResponse) -> HttpResponse:
+    response["Cache-Control"] = "no-store"
+    response["Pragma"] = "no-cache"
+    return response
+
+
+def _billing_page(request: HttpRequest, context: dict, status: int = 200) -> HttpResponse:
+    return _no_store(render(request, "billing/index.html", context, status=status))
+
+
+@never_cache
+@login_required
+@require_GET
+def billing_index_view(request: HttpRequest) -> HttpResponse:
+    actor = billing_actor(request)
+    query = request.GET.get("q", "").strip()
+    page = patron_search(actor=actor, query=query, page_number=request.GET.get("page", 1)) if query else None
+    return _billing_page(request, {"query": query, "page": page})
+
+
+@sensitive_post_parameters("identity_code")
+@sensitive_variables("code")
+@never_cache
+@login_required
+@require_POST
+def billing_lookup_view(request: HttpRequest) -> HttpResponse:
+    actor = billing_actor(request)
+    code = request.POST.get("identity_code", "")
+    reason = request.POST.get("reason", "")
+    try:
+        patron = identity_code_lookup(actor=actor, code=code, reason=reason)
+    except ValidationError as error:
+        return _billing_page(request, {"lookup_error": " ".join(error.messages), "lookup_reason": reason}, 400)
+    except Http404:
+        return _billing_page(request, {"lookup_error": _("No patron of your consortium has this identity code.")}, 404)
+    return _billing_page(request, {"found": [patron], "lookup_reason": reason})
+
+
+@sensitive_post_parameters()
+@sensitive_variables("code")
+@never_cache
+@login_required
+@require_POST
+def billing_reveal_view(request: HttpRequest, patron_id: int) -> HttpResponse:
+    actor = billing_actor(request)
+    reason = request.POST.get("reason", "")
+    try:
+        code = identity_code_reveal(actor=actor, patron_id=patron_id, reason=reason)
+    except ValidationError as error:
+        return _billing_page(request, {"reveal_error": " ".join(error.messages), "reveal_patron_id": patron_id}, 400)
+    except IdentityCodeUnreadable as error:
+        return _billing_page(request, {"reveal_error": error.message, "reveal_patron_id": patron_id}, 409)
+    context = {"code": code, "patron_id": patron_id, "reason": reason, "seconds": settings.SOTU_REVEAL_SECONDS}
+    return _no_store(render(request, "billing/revealed.html", context))
+
+
+@sensitive_post_parameters("identity_code")
+@sensitive_variables("code")
+@never_cache
+@login_required
+@require_POST
+def identity_code_store_view(request: HttpRequest, patron_id: int) -> HttpResponse:
+    """The desk's form on the patron page: the code goes in and never comes back out."""
+    actor = identity_code_writer_actor(request)
+    code = request.POST.get("identity_code", "")
+    try:
+        identity_code_store(actor=actor, patron_id=patron_id, code=code)
+    except ValidationError as error:
+        patron = patron_get_for_staff(actor=patron_data_actor(request), patron_id=patron_id)
+        context = {
+            "patron": patron,
+            "identity_code_stored": identity_code_exists(patron_id=patron_id),
+            "identity_code_error": " ".join(error.messages),
+        }
+        return _no_store(render(request, "patrons/detail.html", context, status=400))
+    messages.success(request, _("The identity code was stored. It cannot be shown here."))
+    return redirect("patrons:detail", patron_id=patron_id)
