@@ -19,6 +19,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.views.decorators.debug import sensitive_variables
 
 NONCE_BYTES = 12
 
@@ -76,6 +77,7 @@ def associated_data(*, patron_id: int, consortium_id: int, country: str, key_id:
     return f"sotu-silo/v1|patron={patron_id}|consortium={consortium_id}|country={country}|key={key_id}".encode()
 
 
+@sensitive_variables("plaintext")
 def encrypt(plaintext: str, *, patron_id: int, consortium_id: int, country: str) -> tuple[str, bytes, bytes]:
     """(key id, nonce, ciphertext) under the newest key."""
     ring = keyring()
@@ -85,6 +87,7 @@ def encrypt(plaintext: str, *, patron_id: int, consortium_id: int, country: str)
     return key_id, nonce, AESGCM(ring.keys[key_id]).encrypt(nonce, plaintext.encode(), aad)
 
 
+@sensitive_variables("key", "ciphertext")
 def decrypt(*, key_id: str, nonce: bytes, ciphertext: bytes, patron_id: int, consortium_id: int, country: str) -> str:
     key = keyring().keys.get(key_id)
     if key is None:
@@ -96,6 +99,7 @@ def decrypt(*, key_id: str, nonce: bytes, ciphertext: bytes, patron_id: int, con
         raise IdentityCodeUnreadable("authentication failed") from error
 
 
+@sensitive_variables("normalized", "message")
 def blind_index(normalized: str, *, country: str) -> str:
     """A keyed hash of the normalised code for exact lookup; without the key it reveals nothing."""
     message = f"{country}:{normalized}".encode()

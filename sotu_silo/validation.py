@@ -27,6 +27,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.debug import sensitive_variables
 from stdnum import luhn
 from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat
 from stdnum.exceptions import ValidationError as StdnumValidationError
@@ -219,6 +220,7 @@ def _is_valid_se(code: str, *, today: datetime.date) -> bool:
     return True
 
 
+@sensitive_variables("code")
 def identity_code_validate(
     *,
     code: str,
