@@ -160,6 +160,11 @@ def identity_code_exists(*, patron_id: int) -> bool:
     return IdentityCode.objects.filter(patron_id=patron_id).exists()
 
 
+def identity_code_patron_ids(*, patron_ids: list[int]) -> set[int]:
+    """Which of these patrons have a code stored (for the billing list)."""
+    return set(IdentityCode.objects.filter(patron_id__in=patron_ids).values_list("patron_id", flat=True))
+
+
 class IdentityCodeUnreadable(Exception):
     """The stored code failed its integrity check; it is not shown."""
 

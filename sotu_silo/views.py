@@ -21,6 +21,7 @@ from sotu_silo.services import (
     IdentityCodeUnreadable,
     identity_code_exists,
     identity_code_lookup,
+    identity_code_patron_ids,
     identity_code_reveal,
     identity_code_store,
 )
@@ -33,6 +34,8 @@ def _no_store(response: HttpResponse) -> HttpResponse:
 
 
 def _billing_page(request: HttpRequest, context: dict, status: int = 200) -> HttpResponse:
+    listed = [*context.get("found", []), *(context["page"].object_list if context.get("page") else [])]
+    context["coded_ids"] = identity_code_patron_ids(patron_ids=[patron.pk for patron in listed])
     return _no_store(render(request, "billing/index.html", context, status=status))
 
 
@@ -78,6 +81,9 @@ def billing_reveal_view(request: HttpRequest, patron_id: int) -> HttpResponse:
         return _billing_page(request, {"reveal_error": " ".join(error.messages), "reveal_patron_id": patron_id}, 400)
     except IdentityCodeUnreadable as error:
         return _billing_page(request, {"reveal_error": error.message, "reveal_patron_id": patron_id}, 409)
+    except Http404:
+        message = _("No identity code is stored for this patron.")
+        return _billing_page(request, {"reveal_error": message, "reveal_patron_id": patron_id}, 404)
     context = {"code": code, "patron_id": patron_id, "reason": reason, "seconds": settings.SOTU_REVEAL_SECONDS}
     return _no_store(render(request, "billing/revealed.html", context))
 

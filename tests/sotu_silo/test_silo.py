@@ -317,3 +317,13 @@ def test_a_second_client_cannot_ride_on_a_reveal(stored_patron):
     clerk.post(f"/billing/patrons/{stored_patron.pk}/reveal/", {"reason": "lasku 6"})
     assert CODE not in clerk.get("/billing/").content.decode()
     assert CODE not in str(dict(clerk.session))
+
+
+def test_billing_list_shows_who_has_no_code_and_a_reveal_for_them_says_so():
+    patron = codeless_adult()
+    clerk = client_for("rovaniemi.billing")
+    listing = clerk.get("/billing/", {"q": patron.cardnumber}).content.decode()
+    assert f"/billing/patrons/{patron.pk}/reveal/" not in listing
+    response = clerk.post(f"/billing/patrons/{patron.pk}/reveal/", {"reason": "lasku 8"})
+    assert response.status_code == 404
+    assert 'role="alert"' in response.content.decode()
