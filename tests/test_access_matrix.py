@@ -76,7 +76,8 @@ RULES: dict[str, dict] = {
     "admin/(?P<url>.*)$": {**ADMIN_PAGE_LOGIN, "dpo": 404, "admin": 404},
     # The sotu-silo: POST/PUT-only URLs answer a GET with 405 once the caller is let in.
     "patrons:identity-code": {"*": 405, None: 302},
-    "billing:index": {"*": 403, None: 302, "rovaniemi.billing": 200, "admin": 200},
+    # Superusers administer; they do not bypass the silo.
+    "billing:index": {"*": 403, None: 302, "rovaniemi.billing": 200},
     "billing:lookup": {"*": 405, None: 302},
     "billing:reveal": {"*": 405, None: 302},
     "api:identity-code": {"*": 405, None: 403},
