@@ -9,6 +9,7 @@ from django.views.decorators.http import require_GET
 from patrons.access import patron_data_actor
 from patrons.selectors import patron_get_for_staff, patron_search
 from sotu_silo.services import identity_code_exists
+from sotu_silo.validation import looks_like_identity_code
 
 
 @never_cache
@@ -17,9 +18,12 @@ from sotu_silo.services import identity_code_exists
 def patron_search_view(request: HttpRequest) -> HttpResponse:
     actor = patron_data_actor(request)
     query = request.GET.get("q", "").strip()
+    code_typed = looks_like_identity_code(query)
+    if code_typed:
+        query = ""  # never searched with, never shown back
     page = patron_search(actor=actor, query=query, page_number=request.GET.get("page", 1)) if query else None
     template = "patrons/search.html#results" if request.headers.get("HX-Request") else "patrons/search.html"
-    return render(request, template, {"query": query, "page": page})
+    return render(request, template, {"query": query, "page": page, "code_typed": code_typed})
 
 
 @never_cache

@@ -252,3 +252,15 @@ def identity_code_validate(
             raise
     # The value is not echoed: a code passed in the wrong argument must not end up in a log.
     raise ValueError(f"Unknown country: expected {_FI!r} or {_SE!r}.")
+
+
+_CODE_SHAPES = re.compile(r"^\s*(\d{6}[-+A-FU-Ya-fu-y]\d{3}[0-9A-Za-z]|(\d{2})?\d{6}[-+]\d{4})\s*$")
+
+
+def looks_like_identity_code(text: str) -> bool:
+    """Whether a free-text search is shaped like a HETU or a personnummer with its separator.
+
+    Name and card-number searches use this to refuse such text instead of
+    searching with it and echoing it back (codes belong in the billing lookup).
+    """
+    return bool(_CODE_SHAPES.match(text or ""))

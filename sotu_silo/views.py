@@ -25,6 +25,7 @@ from sotu_silo.services import (
     identity_code_reveal,
     identity_code_store,
 )
+from sotu_silo.validation import looks_like_identity_code
 
 
 def _no_store(response: HttpResponse) -> HttpResponse:
@@ -45,8 +46,11 @@ def _billing_page(request: HttpRequest, context: dict, status: int = 200) -> Htt
 def billing_index_view(request: HttpRequest) -> HttpResponse:
     actor = billing_actor(request)
     query = request.GET.get("q", "").strip()
+    code_typed = looks_like_identity_code(query)
+    if code_typed:
+        query = ""  # never searched with, never shown back: codes go in the lookup form
     page = patron_search(actor=actor, query=query, page_number=request.GET.get("page", 1)) if query else None
-    return _billing_page(request, {"query": query, "page": page})
+    return _billing_page(request, {"query": query, "page": page, "code_typed": code_typed})
 
 
 @sensitive_post_parameters("identity_code")

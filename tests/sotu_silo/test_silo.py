@@ -328,3 +328,12 @@ def test_billing_list_shows_who_has_no_code_and_a_reveal_for_them_says_so():
     response = clerk.post(f"/billing/patrons/{patron.pk}/reveal/", {"reason": "lasku 8"})
     assert response.status_code == 404
     assert 'role="alert"' in response.content.decode()
+
+
+@pytest.mark.parametrize("typed", [CODE, CODE.lower(), "811218-9876", "19811218-9876"])
+def test_a_code_typed_into_a_name_search_is_neither_searched_nor_echoed(typed):
+    before = AccessEvent.objects.count()
+    for username, url in (("rovaniemi.staff", "/patrons/"), ("rovaniemi.billing", "/billing/")):
+        page = client_for(username).get(url, {"q": typed}).content.decode()
+        assert typed not in page and 'role="alert"' in page
+    assert AccessEvent.objects.count() == before  # nothing was searched
