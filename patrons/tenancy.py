@@ -14,6 +14,12 @@ def staff_profile_of(user) -> StaffProfile | None:
     return user._staff_profile_cache
 
 
+def jurisdiction_of(consortium_id: int | None) -> str | None:
+    from patrons.models import Consortium
+
+    return Consortium.objects.filter(pk=consortium_id).values_list("jurisdiction", flat=True).first()
+
+
 def consortium_id_of(user) -> int | None:
     profile = staff_profile_of(user)
     return profile.consortium_id if profile else None

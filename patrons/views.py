@@ -8,8 +8,9 @@ from django.views.decorators.http import require_GET
 
 from patrons.access import patron_data_actor
 from patrons.selectors import patron_get_for_staff, patron_search
+from patrons.tenancy import jurisdiction_of
 from sotu_silo.services import identity_code_exists
-from sotu_silo.validation import looks_like_identity_code
+from sotu_silo.validation import contains_identity_code
 
 
 @never_cache
@@ -18,7 +19,7 @@ from sotu_silo.validation import looks_like_identity_code
 def patron_search_view(request: HttpRequest) -> HttpResponse:
     actor = patron_data_actor(request)
     query = request.GET.get("q", "").strip()
-    code_typed = looks_like_identity_code(query)
+    code_typed = contains_identity_code(query, country=jurisdiction_of(actor.consortium_id))
     if code_typed:
         query = ""  # never searched with, never shown back
     page = patron_search(actor=actor, query=query, page_number=request.GET.get("page", 1)) if query else None

@@ -7,7 +7,6 @@ or an error email.
 
 import logging
 import re
-from pathlib import Path
 
 from django.conf import settings
 from django.http import HttpRequest
@@ -34,17 +33,17 @@ class RedactQueryStringFilter(logging.Filter):
 
 
 class PersonalDataReporterFilter(SafeExceptionReporterFilter):
-    """Hides every local variable of the service's own code, and all request parameters."""
+    """Hides every local variable of every frame, and all request parameters, with DEBUG on or off.
 
-    def _is_our_code(self, tb_frame) -> bool:
-        filename = Path(tb_frame.f_code.co_filename).resolve()
-        base = Path(settings.BASE_DIR).resolve()
-        return base in filename.parents and ".venv" not in filename.parts
+    Patron data and identity codes pass through Django's own frames too (a template's context,
+    a serializer's data), so no frame's variables are shown, not only the service's own.
+    """
+
+    def is_active(self, request):
+        return True
 
     def get_traceback_frame_variables(self, request, tb_frame):
-        if self._is_our_code(tb_frame):
-            return [(name, self.cleansed_substitute) for name in tb_frame.f_locals]
-        return super().get_traceback_frame_variables(request, tb_frame)
+        return [(name, self.cleansed_substitute) for name in tb_frame.f_locals]
 
     def cleanse_special_types(self, request, value):
         # A request's repr carries its query string; Django's own frames hold the request.

@@ -8,7 +8,7 @@ handled in `sensitive_variables` frames so error reports cannot show them.
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
@@ -17,9 +17,10 @@ from audit.actor import Actor
 from audit.models import Action, DataCategory, Outcome
 from audit.services import access_event_record
 from patrons.models import Consortium, Patron
+from patrons.tenancy import jurisdiction_of
 from sotu_silo import crypto
 from sotu_silo.models import IdentityCode
-from sotu_silo.validation import IdentityCodeError, identity_code_validate
+from sotu_silo.validation import IdentityCodeError, contains_identity_code, identity_code_validate
 
 SILO = "sotu"
 MAX_REASON_LENGTH = 300
@@ -28,6 +29,14 @@ MAX_REASON_LENGTH = 300
 class ReasonRequired(ValidationError):
     def __init__(self):
         super().__init__(_("State the reason: an invoice number or “identity check”."), code="reason_required")
+
+
+class ReasonHoldsCode(ValidationError):
+    def __init__(self):
+        super().__init__(
+            _("Do not write an identity code in the reason; write the invoice number or “identity check”."),
+            code="reason_holds_code",
+        )
 
 
 class IdentityCodeTaken(ValidationError):
@@ -54,6 +63,11 @@ def _clean_reason(actor: Actor, action: str, reason: str, patron_ids=()) -> str:
     if not reason:
         _refused(actor, action, "reason_required", patron_ids)
         raise ReasonRequired
+    if contains_identity_code(
+        reason, country=jurisdiction_of(actor.consortium_id)
+    ):  # the reason goes into the append-only log: no codes there
+        _refused(actor, action, "reason_holds_code", patron_ids)
+        raise ReasonHoldsCode
     return reason[:MAX_REASON_LENGTH]
 
 
@@ -84,6 +98,15 @@ def identity_code_store(*, actor: Actor, patron_id: int, code: str) -> None:
     if taken.exists():
         _refused(actor, action, "code_taken", [patron.pk])
         raise IdentityCodeTaken
+    try:
+        _write(actor, action, patron, valid, index)
+    except IntegrityError:  # the same code stored for another patron at this very moment
+        _refused(actor, action, "code_taken", [patron.pk])
+        raise IdentityCodeTaken from None
+
+
+@sensitive_variables("valid", "ciphertext")
+def _write(actor: Actor, action: str, patron: Patron, valid, index: str) -> None:
     key_id, nonce, ciphertext = crypto.encrypt(
         valid.normalized, patron_id=patron.pk, consortium_id=patron.consortium_id, country=valid.country
     )
@@ -114,6 +137,8 @@ def identity_code_reveal(*, actor: Actor, patron_id: int, reason: str) -> str:
     if row is None:
         _refused(actor, action, "not_stored", [patron.pk], reason)
         raise Http404
+    code = _decrypt(actor, action, row, reason)
+    # Logged (and committed: no request-wide transaction wraps this) before the code leaves.
     access_event_record(
         actor=actor,
         action=action,
@@ -121,7 +146,7 @@ def identity_code_reveal(*, actor: Actor, patron_id: int, reason: str) -> str:
         data_categories=[DataCategory.IDENTITY_CODE],
         reason=reason,
     )
-    return _decrypt(actor, action, row, reason)
+    return code
 
 
 @sensitive_variables("code", "valid")

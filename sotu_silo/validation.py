@@ -254,13 +254,22 @@ def identity_code_validate(
     raise ValueError(f"Unknown country: expected {_FI!r} or {_SE!r}.")
 
 
-_CODE_SHAPES = re.compile(r"^\s*(\d{6}[-+A-FU-Ya-fu-y]\d{3}[0-9A-Za-z]|(\d{2})?\d{6}[-+]\d{4})\s*$")
+# Anything shaped like a HETU or a personnummer, anywhere in a text: with or without the separator,
+# 10 or 12 digits. Broad on purpose: it guards free text (searches, reasons).
+_CODE_SHAPES = re.compile(
+    r"(?<![0-9A-Za-z])(\d{6}[-+A-FU-Ya-fu-y]?\d{3}[0-9A-Za-z]|(\d{2})?\d{6}[-+]?\d{4})(?![0-9A-Za-z])"
+)
 
 
-def looks_like_identity_code(text: str) -> bool:
-    """Whether a free-text search is shaped like a HETU or a personnummer with its separator.
+def contains_identity_code(text: str, *, country: str | None = None) -> bool:
+    """Whether free text (a search, a stated reason) holds something that looks like an identity code.
 
-    Name and card-number searches use this to refuse such text instead of
-    searching with it and echoing it back (codes belong in the billing lookup).
+    Searches refuse such text instead of searching with it and echoing it back, and a reason with a
+    code in it is refused before it reaches the append-only access log. A bare run of digits (a card
+    or invoice number can be one) counts only where it is a valid Swedish personnummer.
     """
-    return bool(_CODE_SHAPES.match(text or ""))
+    for match in _CODE_SHAPES.finditer(text or ""):
+        token = match.group(0)
+        if not token.isdigit() or (country != _FI and personnummer.is_valid(token)):
+            return True
+    return False

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from patrons.access import billing_actor, identity_code_writer_actor, patron_data_actor
 from patrons.selectors import patron_get_for_staff, patron_search
+from patrons.tenancy import jurisdiction_of
 from sotu_silo.services import (
     IdentityCodeUnreadable,
     identity_code_exists,
@@ -25,7 +26,7 @@ from sotu_silo.services import (
     identity_code_reveal,
     identity_code_store,
 )
-from sotu_silo.validation import looks_like_identity_code
+from sotu_silo.validation import contains_identity_code
 
 
 def _no_store(response: HttpResponse) -> HttpResponse:
@@ -46,7 +47,7 @@ def _billing_page(request: HttpRequest, context: dict, status: int = 200) -> Htt
 def billing_index_view(request: HttpRequest) -> HttpResponse:
     actor = billing_actor(request)
     query = request.GET.get("q", "").strip()
-    code_typed = looks_like_identity_code(query)
+    code_typed = contains_identity_code(query, country=jurisdiction_of(actor.consortium_id))
     if code_typed:
         query = ""  # never searched with, never shown back: codes go in the lookup form
     page = patron_search(actor=actor, query=query, page_number=request.GET.get("page", 1)) if query else None
