@@ -156,13 +156,16 @@ DATABASES["sotu"] = dj_database_url.parse(
     required_in_production("SOTU_DATABASE_URL", f"sqlite:///{VAR_DIR / 'sotu.sqlite3'}"), conn_max_age=60
 )
 if DATABASES["sotu"]["ENGINE"] == "django.db.backends.postgresql":
-    # "public" only so a brand-new test database can hold django_migrations before the first
-    # migration creates the schema; in production the schema exists and comes first.
-    DATABASES["sotu"]["OPTIONS"] = {"options": f"-c search_path={SOTU_SCHEMA},public"}
+    # Only the silo's schema: the main application's tables in "public" are not the silo's business.
+    DATABASES["sotu"]["OPTIONS"] = {"options": f"-c search_path={SOTU_SCHEMA}"}
     # Its own test database (created by the silo role), so tests never mix the two roles.
     DATABASES["sotu"]["TEST"] = {"NAME": f"test_{DATABASES['sotu']['NAME']}_sotu"}
 else:
-    DATABASES["sotu"]["OPTIONS"] = {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"}
+    DATABASES["sotu"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL;",
+    }
 DATABASE_ROUTERS = ["privacy_service.db_router.SotuSiloRouter"]
 
 # Keys for the silo, never SECRET_KEY: SOTU_ENCRYPTION_KEYS is "key-id:base64-32-bytes,..."

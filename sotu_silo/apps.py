@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.backends.signals import connection_created
 from django.utils.translation import gettext_lazy as _
 
 
@@ -8,3 +9,6 @@ class SotuSiloConfig(AppConfig):
 
     def ready(self) -> None:
         from sotu_silo import checks  # noqa: F401  (registers the key checks)
+        from sotu_silo.schema import ensure_silo_schema
+
+        connection_created.connect(ensure_silo_schema, dispatch_uid="sotu-silo-schema")

@@ -5,11 +5,10 @@ from django.db import migrations, models
 
 
 def create_schema(apps, schema_editor):
-    """On PostgreSQL the silo lives in its own schema, readable by its own role only."""
-    if schema_editor.connection.vendor == "postgresql":
-        schema = schema_editor.connection.ops.quote_name(settings.SOTU_SCHEMA)
-        schema_editor.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
-        schema_editor.execute(f"REVOKE ALL ON SCHEMA {schema} FROM PUBLIC")
+    """The schema normally exists already (created by an administrator, or by sotu_silo.schema)."""
+    from sotu_silo.schema import ensure_silo_schema
+
+    ensure_silo_schema(None, schema_editor.connection)
 
 
 class Migration(migrations.Migration):

@@ -1,7 +1,12 @@
 """The sotu-silo from the outside: who may store, reveal and look up; keys, rotation, tampering; the log."""
 
 import base64
+import os
+import subprocess
+import sys
+from pathlib import Path
 
+import dj_database_url
 import psycopg2
 import pytest
 from django.core.management import call_command
@@ -337,3 +342,50 @@ def test_a_code_typed_into_a_name_search_is_neither_searched_nor_echoed(typed):
         page = client_for(username).get(url, {"q": typed}).content.decode()
         assert typed not in page and 'role="alert"' in page
     assert AccessEvent.objects.count() == before  # nothing was searched
+
+
+@pytest.mark.skipif(
+    not os.environ.get("SOTU_DATABASE_URL", "").startswith("postgres"), reason="the deployed PostgreSQL layout"
+)
+def test_deployed_layout_one_database_two_schemas(settings):
+    """As deployed: one database, the main tables in "public", the silo in schema "sotu" of its own role.
+
+    Migrates and seeds the real (non-test) database of the run in a subprocess, then proves that
+    neither the owner nor the runtime role of the main application can touch the silo.
+    """
+    root = Path(__file__).resolve().parents[2]
+    for command in (["migrate", "--noinput"], ["migrate", "--noinput", "--database=sotu"], ["seed_demo"]):
+        done = subprocess.run(  # noqa: S603 - our own manage.py
+            [sys.executable, "manage.py", *command], cwd=root, capture_output=True, text=True, timeout=300
+        )
+        assert done.returncode == 0, done.stderr
+    main = dj_database_url.parse(os.environ["DATABASE_URL"])
+    conn = psycopg2.connect(
+        dbname=main["NAME"], user=main["USER"], password=main["PASSWORD"], host=main["HOST"], port=main["PORT"]
+    )
+    try:
+        with conn.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM patrons_patron")
+            assert cursor.fetchone()[0] > 0
+        conn.rollback()
+        for role in (None, os.environ["DATABASE_APP_ROLE"]):
+            with conn.cursor() as cursor:
+                if role:
+                    cursor.execute(f'SET ROLE "{role}"')
+                with pytest.raises(psycopg2.errors.InsufficientPrivilege, match="permission denied for schema"):
+                    cursor.execute(f"SELECT count(*) FROM {settings.SOTU_SCHEMA}.sotu_silo_identitycode")
+            conn.rollback()
+    finally:
+        conn.close()
+    silo = dj_database_url.parse(os.environ["SOTU_DATABASE_URL"])
+    conn = psycopg2.connect(
+        dbname=silo["NAME"], user=silo["USER"], password=silo["PASSWORD"], host=silo["HOST"], port=silo["PORT"]
+    )
+    try:
+        with conn.cursor() as cursor:
+            cursor.execute(f"SELECT count(*) FROM {settings.SOTU_SCHEMA}.sotu_silo_identitycode")
+            assert cursor.fetchone()[0] > 0  # seed_demo stored its codes there
+            with pytest.raises(psycopg2.errors.InsufficientPrivilege):
+                cursor.execute("SELECT count(*) FROM public.patrons_patron")  # and the silo role sees no patrons
+    finally:
+        conn.close()
