@@ -371,8 +371,10 @@ def main() -> None:
                 f" {args.events / elapsed:,.0f} events/s",
             )
         )
-        for table in ("audit_accessevent", "audit_accesseventpatron"):
-            cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
+        # audit_accesseventpatron has a composite primary key and no sequence.
+        cursor.execute(
+            "SELECT setval(pg_get_serial_sequence('audit_accessevent', 'id'), (SELECT max(id) FROM audit_accessevent))"
+        )
 
         # --- statistics ---
         what = "ANALYZE" if args.no_vacuum else "VACUUM (ANALYZE)"

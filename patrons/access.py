@@ -14,7 +14,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from audit.actor import Actor
-from audit.models import Action, Outcome
+from audit.models import Action, DataCategory, Outcome
 from audit.services import access_event_record
 from patrons.tenancy import staff_profile_of
 
@@ -23,10 +23,10 @@ class ConfidentialityNotSigned(PermissionDenied):
     """The staff member has not signed the confidentiality agreement yet."""
 
 
-def _refuse(request: HttpRequest, error: PermissionDenied, detail: str) -> PermissionDenied:
+def _refuse(request: HttpRequest, error: PermissionDenied, detail: str, action: str, about) -> PermissionDenied:
     if request.user.is_authenticated:
         access_event_record(
-            actor=Actor.from_request(request), action=Action.REQUEST, outcome=Outcome.DENIED, detail=detail
+            actor=Actor.from_request(request), action=action, outcome=Outcome.DENIED, detail=detail, **about
         )
     return error
 
@@ -41,18 +41,29 @@ def _has_granted_permission(user, permission: str) -> bool:
     return Permission.objects.filter(granted).filter(Q(user=user) | Q(group__user=user)).exists()
 
 
-def _actor_with(request: HttpRequest, permission: str, *, superuser_counts: bool = True) -> Actor:
+def _actor_with(
+    request: HttpRequest,
+    permission: str,
+    *,
+    superuser_counts: bool = True,
+    action: str = Action.REQUEST,
+    patron_id: int | None = None,
+) -> Actor:
+    """The actor, or a PermissionDenied that was first logged as a refused `action` (about `patron_id`)."""
     user = request.user
+    about = {"patron_ids": [patron_id] if patron_id is not None else []}
+    if action.startswith("identity_code"):
+        about["data_categories"] = [DataCategory.IDENTITY_CODE]
     allowed = user.has_perm(permission) if superuser_counts else _has_granted_permission(user, permission)
     if not user.is_authenticated or not allowed:
-        raise _refuse(request, PermissionDenied(_("Your role does not allow this.")), "role")
+        raise _refuse(request, PermissionDenied(_("Your role does not allow this.")), "role", action, about)
     profile = staff_profile_of(user)
     if profile is None:
         message = _("Your user account has no home library; ask an administrator to set one.")
-        raise _refuse(request, PermissionDenied(message), "no_staff_profile")
+        raise _refuse(request, PermissionDenied(message), "no_staff_profile", action, about)
     if profile.confidentiality_signed_on is None:
         message = _("You have not signed the confidentiality agreement, so patron data is not shown to you yet.")
-        raise _refuse(request, ConfidentialityNotSigned(message), "confidentiality_not_signed")
+        raise _refuse(request, ConfidentialityNotSigned(message), "confidentiality_not_signed", action, about)
     return Actor.from_request(request)
 
 
@@ -61,14 +72,22 @@ def patron_data_actor(request: HttpRequest) -> Actor:
     return _actor_with(request, "patrons.view_patron_data")
 
 
-def identity_code_writer_actor(request: HttpRequest) -> Actor:
+def identity_code_writer_actor(request: HttpRequest, *, patron_id: int | None = None) -> Actor:
     """The actor for storing an identity code: desk staff and billing, who cannot read it back."""
-    return _actor_with(request, "sotu_silo.store_identity_code", superuser_counts=False)
+    return _actor_with(
+        request,
+        "sotu_silo.store_identity_code",
+        superuser_counts=False,
+        action=Action.IDENTITY_CODE_STORE,
+        patron_id=patron_id,
+    )
 
 
-def billing_actor(request: HttpRequest) -> Actor:
-    """The actor for looking up and revealing identity codes: billing clerks only."""
-    return _actor_with(request, "sotu_silo.reveal_identity_code", superuser_counts=False)
+def billing_actor(request: HttpRequest, *, action: str = Action.REQUEST, patron_id: int | None = None) -> Actor:
+    """The actor for looking up and revealing identity codes (`action`): billing clerks only."""
+    return _actor_with(
+        request, "sotu_silo.reveal_identity_code", superuser_counts=False, action=action, patron_id=patron_id
+    )
 
 
 def access_log_actor(request: HttpRequest) -> Actor:

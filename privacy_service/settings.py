@@ -261,8 +261,9 @@ REST_FRAMEWORK = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "Patron privacy service API",
     "DESCRIPTION": (
-        "Patrons, the read log and (later) identity codes for Koha libraries. Every read of a "
-        "patron's data is recorded as an access event."
+        "Patrons, their access log and the identity-code silo for Koha libraries. Every read of a "
+        "patron's data is recorded as an access event; identity codes are write-only except for "
+        "billing's reveal and lookup, each with a stated reason."
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,

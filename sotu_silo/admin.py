@@ -11,7 +11,6 @@ class IdentityCodeAdmin(admin.ModelAdmin):
     list_filter = ["country", "key_id"]
     fields = ["patron_id", "consortium_id", "country", "key_id", "created_at", "updated_at"]
     readonly_fields = fields
-    search_fields = ["=patron_id"]
 
     def has_view_permission(self, request, obj=None):
         return request.user.is_superuser

@@ -8,6 +8,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from audit.models import Action
 from patrons.access import billing_actor, identity_code_writer_actor
 from sotu_silo import serializers
 from sotu_silo.services import identity_code_lookup, identity_code_reveal, identity_code_store
@@ -33,7 +34,7 @@ class IdentityCodeStoreApi(APIView):
     )
     @sensitive_variables("request_data")
     def put(self, request: Request, patron_id: int) -> Response:
-        actor = identity_code_writer_actor(request)
+        actor = identity_code_writer_actor(request, patron_id=patron_id)
         request_data = serializers.IdentityCodeStoreSerializer(data=request.data)
         request_data.is_valid(raise_exception=True)
         identity_code_store(actor=actor, patron_id=patron_id, code=request_data.validated_data["identity_code"])
@@ -52,7 +53,7 @@ class IdentityCodeRevealApi(APIView):
     )
     @sensitive_variables("code")
     def post(self, request: Request, patron_id: int) -> Response:
-        actor = billing_actor(request)
+        actor = billing_actor(request, action=Action.IDENTITY_CODE_REVEAL, patron_id=patron_id)
         body = serializers.RevealRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         code = identity_code_reveal(actor=actor, patron_id=patron_id, reason=body.validated_data["reason"])
@@ -70,7 +71,7 @@ class IdentityCodeLookupApi(APIView):
     )
     @sensitive_variables("body")
     def post(self, request: Request) -> Response:
-        actor = billing_actor(request)
+        actor = billing_actor(request, action=Action.IDENTITY_CODE_LOOKUP)
         body = serializers.LookupRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         patron = identity_code_lookup(

@@ -12,7 +12,7 @@ import base64
 import hashlib
 import hmac
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from cryptography.exceptions import InvalidTag
@@ -30,12 +30,16 @@ class IdentityCodeUnreadable(Exception):
 
 @dataclass(frozen=True)
 class Keyring:
-    keys: dict[str, bytes]  # key id -> 32-byte key, newest first
-    index_key: bytes
+    keys: dict[str, bytes] = field(repr=False)  # key id -> 32-byte key, newest first
+    index_key: bytes = field(repr=False)
 
     @property
     def newest_id(self) -> str:
         return next(iter(self.keys))
+
+    @property
+    def older_ids(self) -> list[str]:
+        return list(self.keys)[1:]
 
 
 def _decode(value: str, what: str, minimum: int) -> bytes:

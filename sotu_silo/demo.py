@@ -1,7 +1,8 @@
-"""Generated, valid-looking identity codes for demo patrons: no real person's code.
+"""Generated identity codes for demo patrons: never a real person's code.
 
-Individual numbers come from a seeded generator, so every run gives the same
-codes; they are real HETUs by their check character, for people who do not exist.
+They are temporary codes (individual number 900-999), which are never given as
+anyone's permanent code, valid by their check character; a seeded generator
+makes every run give the same codes.
 """
 
 import datetime
@@ -12,6 +13,6 @@ CHECK_CHARACTERS = "0123456789ABCDEFHJKLMNPRSTUVWXY"
 
 def demo_hetu(date_of_birth: datetime.date, rng: random.Random) -> str:
     century = {18: "+", 19: "-", 20: "A"}[date_of_birth.year // 100]
-    individual = rng.randint(2, 899)  # 900-999 would be a temporary code
+    individual = rng.randint(900, 999)
     digits = f"{date_of_birth:%d%m%y}{individual:03d}"
     return f"{date_of_birth:%d%m%y}{century}{individual:03d}{CHECK_CHARACTERS[int(digits) % 31]}"

@@ -13,7 +13,7 @@ class IdentityCode(models.Model):
     patron_id = models.BigIntegerField(_("patron id"), unique=True)
     consortium_id = models.BigIntegerField(_("consortium id"))
     country = models.CharField(_("country"), max_length=2)
-    key_id = models.CharField(_("key id"), max_length=32, db_index=True)
+    key_id = models.CharField(_("key id"), max_length=32)
     nonce = models.BinaryField(max_length=12)
     ciphertext = models.BinaryField()
     blind_index = models.CharField(max_length=64)

@@ -14,6 +14,7 @@ SILO = "sotu"
 @dataclass
 class RotationResult:
     to_rotate: int
+    unknown_keys: int = 0  # rows under a key id not in SOTU_ENCRYPTION_KEYS: left alone, reported
     rotated: int = 0
 
 
@@ -26,9 +27,16 @@ def identity_codes_rotate(
     older key, so an interrupted rotation just runs again. A code that fails
     its integrity check stops the rotation (it is not silently re-encrypted).
     """
-    newest = crypto.keyring().newest_id
-    stale = IdentityCode.objects.exclude(key_id=newest)
-    result = RotationResult(to_rotate=stale.count())
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    ring = crypto.keyring()
+    # Only rows under the older keys we hold: rows another process already wrote under a key we do
+    # not know are not ours to touch (nor are they downgraded).
+    stale = IdentityCode.objects.filter(key_id__in=ring.older_ids)
+    known = [ring.newest_id, *ring.older_ids]
+    result = RotationResult(
+        to_rotate=stale.count(), unknown_keys=IdentityCode.objects.exclude(key_id__in=known).count()
+    )
     if dry_run:
         return result
     last_id = 0

@@ -266,10 +266,17 @@ def contains_identity_code(text: str, *, country: str | None = None) -> bool:
 
     Searches refuse such text instead of searching with it and echoing it back, and a reason with a
     code in it is refused before it reaches the append-only access log. A bare run of digits (a card
-    or invoice number can be one) counts only where it is a valid Swedish personnummer.
+    or invoice number can be one) counts only where it checks out: as a HETU written without its
+    century sign (a real date and the right check character), or as a valid personnummer.
     """
     for match in _CODE_SHAPES.finditer(text or ""):
         token = match.group(0)
-        if not token.isdigit() or (country != _FI and personnummer.is_valid(token)):
+        if not token.isdigit() or _hetu_without_sign(token) or (country != _FI and personnummer.is_valid(token)):
             return True
     return False
+
+
+def _hetu_without_sign(token: str) -> bool:
+    if len(token) != 10:
+        return False
+    return any(hetu.is_valid(f"{token[:6]}{sign}{token[6:]}", allow_temporary=True) for sign in "-A")

@@ -15,6 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_GET, require_POST
 
+from audit.models import Action
 from patrons.access import billing_actor, identity_code_writer_actor, patron_data_actor
 from patrons.selectors import patron_get_for_staff, patron_search
 from patrons.tenancy import jurisdiction_of
@@ -60,7 +61,7 @@ def billing_index_view(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def billing_lookup_view(request: HttpRequest) -> HttpResponse:
-    actor = billing_actor(request)
+    actor = billing_actor(request, action=Action.IDENTITY_CODE_LOOKUP)
     code = request.POST.get("identity_code", "")
     reason = request.POST.get("reason", "")
     try:
@@ -78,7 +79,7 @@ def billing_lookup_view(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def billing_reveal_view(request: HttpRequest, patron_id: int) -> HttpResponse:
-    actor = billing_actor(request)
+    actor = billing_actor(request, action=Action.IDENTITY_CODE_REVEAL, patron_id=patron_id)
     reason = request.POST.get("reason", "")
     try:
         code = identity_code_reveal(actor=actor, patron_id=patron_id, reason=reason)
@@ -100,7 +101,7 @@ def billing_reveal_view(request: HttpRequest, patron_id: int) -> HttpResponse:
 @require_POST
 def identity_code_store_view(request: HttpRequest, patron_id: int) -> HttpResponse:
     """The desk's form on the patron page: the code goes in and never comes back out."""
-    actor = identity_code_writer_actor(request)
+    actor = identity_code_writer_actor(request, patron_id=patron_id)
     code = request.POST.get("identity_code", "")
     try:
         identity_code_store(actor=actor, patron_id=patron_id, code=code)

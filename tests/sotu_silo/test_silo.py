@@ -389,3 +389,33 @@ def test_deployed_layout_one_database_two_schemas(settings):
                 cursor.execute("SELECT count(*) FROM public.patrons_patron")  # and the silo role sees no patrons
     finally:
         conn.close()
+
+
+def test_a_refused_reveal_is_logged_as_a_reveal_of_that_patron(stored_patron):
+    assert reveal("rovaniemi.staff", stored_patron).status_code == 403
+    event = newest_event()
+    assert (event.action, event.outcome, event.detail, event.patron_ids, event.data_categories) == (
+        Action.IDENTITY_CODE_REVEAL,
+        Outcome.DENIED,
+        "role",
+        [stored_patron.pk],
+        ["identity_code"],
+    )
+
+
+def test_a_reason_holding_a_code_is_refused_before_it_reaches_the_log(stored_patron):
+    for reason in (f"tunnistus {CODE}", f"check {CODE.replace('-', '')}"):
+        response = reveal("rovaniemi.billing", stored_patron, reason=reason)
+        assert response.status_code == 400 and response.json()["code"] == "reason_holds_code"
+        assert CODE not in response.content.decode()
+    assert not AccessEvent.objects.filter(reason__contains=CODE[:6]).exists()
+    assert reveal("rovaniemi.billing", stored_patron, reason="lasku 2440000000").status_code == 200
+
+
+def test_rotation_leaves_codes_under_unknown_keys_alone(settings, stored_patron):
+    IdentityCode.objects.filter(patron_id=stored_patron.pk).update(key_id="from-elsewhere")
+    old = settings.SOTU_ENCRYPTION_KEYS
+    rekey(settings, encryption_keys=f"rotated:{key(3)},{old}")
+    call_command("sotu_rotate_keys", verbosity=0)
+    assert IdentityCode.objects.get(patron_id=stored_patron.pk).key_id == "from-elsewhere"
+    assert not IdentityCode.objects.exclude(key_id__in=["rotated", "from-elsewhere"]).exists()

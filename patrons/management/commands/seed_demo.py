@@ -28,7 +28,7 @@ from patrons.demo_data import (
 from patrons.models import AllowedNetwork, Consortium, Guardianship, Library, Municipality, Patron, StaffProfile
 from sotu_silo.demo import demo_hetu
 from sotu_silo.models import IdentityCode
-from sotu_silo.services import identity_code_store
+from sotu_silo.services import IdentityCodeTaken, identity_code_store
 
 _MISSING = object()
 
@@ -197,7 +197,10 @@ class Command(BaseCommand):
             keep = rng.random() < 0.85
             if patron.date_of_birth >= adult_born_before or not keep or patron.pk in stored:
                 continue
-            identity_code_store(actor=seeder, patron_id=patron.pk, code=code)
+            try:
+                identity_code_store(actor=seeder, patron_id=patron.pk, code=code, allow_temporary=True)
+            except IdentityCodeTaken:
+                continue  # the same temporary code drawn twice in the consortium: leave this one without
             created += 1
         total = len(stored) + created
         counter = self.stats.setdefault("Identity codes", Counter())

@@ -15,9 +15,11 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--dry-run", action="store_true", help="only count the codes under older keys")
-        parser.add_argument("--batch-size", type=int, default=1000)
+        parser.add_argument("--batch-size", type=int, default=1000, help="codes per transaction (at least 1)")
 
     def handle(self, *args, **options):
+        if options["batch_size"] < 1:
+            raise CommandError("--batch-size must be at least 1.")
         started = time.monotonic()
 
         def progress(result: RotationResult) -> None:
@@ -38,6 +40,10 @@ class Command(BaseCommand):
         if result.rotated:
             sys.stderr.write("\n")
         newest = crypto.keyring().newest_id
+        if result.unknown_keys:
+            self.stderr.write(
+                f"{result.unknown_keys} codes are under a key id not in SOTU_ENCRYPTION_KEYS; they were left alone."
+            )
         if options["dry_run"]:
             self.stdout.write(f"{result.to_rotate} codes are under older keys than {newest!r} (dry run).")
         else:
