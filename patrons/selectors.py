@@ -1,5 +1,7 @@
 """Reads of patron data. Each one records its AccessEvent in the same transaction."""
 
+from dataclasses import dataclass
+
 from django.core.paginator import Page, Paginator
 from django.db import transaction
 from django.db.models import Q, QuerySet
@@ -47,6 +49,25 @@ def patron_search(*, actor: Actor, query: str, page_number: int | str = 1, page_
             data_categories=[DataCategory.LISTING],
         )
     return page
+
+
+@dataclass(frozen=True)
+class SearchBoxResult:
+    query: str  # what may be shown back in the search box ("" when it held an identity code)
+    page: Page | None
+    code_typed: bool
+
+
+def patron_search_box(*, actor: Actor, text: str, page_number: int | str = 1) -> SearchBoxResult:
+    """The staff search box: identity-code-shaped text is neither searched with nor shown back."""
+    from patrons.tenancy import jurisdiction_of
+    from sotu_silo.validation import contains_identity_code
+
+    query = text.strip()
+    if contains_identity_code(query, country=jurisdiction_of(actor.consortium_id)):
+        return SearchBoxResult(query="", page=None, code_typed=True)
+    page = patron_search(actor=actor, query=query, page_number=page_number) if query else None
+    return SearchBoxResult(query=query, page=page, code_typed=False)
 
 
 def patron_get_for_staff(*, actor: Actor, patron_id: int) -> Patron:

@@ -7,24 +7,19 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from patrons.access import patron_data_actor
-from patrons.selectors import patron_get_for_staff, patron_search
-from patrons.tenancy import jurisdiction_of
+from patrons.selectors import patron_get_for_staff, patron_search_box
 from sotu_silo.services import identity_code_exists
-from sotu_silo.validation import contains_identity_code
 
 
 @never_cache
 @login_required
 @require_GET
 def patron_search_view(request: HttpRequest) -> HttpResponse:
-    actor = patron_data_actor(request)
-    query = request.GET.get("q", "").strip()
-    code_typed = contains_identity_code(query, country=jurisdiction_of(actor.consortium_id))
-    if code_typed:
-        query = ""  # never searched with, never shown back
-    page = patron_search(actor=actor, query=query, page_number=request.GET.get("page", 1)) if query else None
+    search = patron_search_box(
+        actor=patron_data_actor(request), text=request.GET.get("q", ""), page_number=request.GET.get("page", 1)
+    )
     template = "patrons/search.html#results" if request.headers.get("HX-Request") else "patrons/search.html"
-    return render(request, template, {"query": query, "page": page, "code_typed": code_typed})
+    return render(request, template, {"query": search.query, "page": search.page, "code_typed": search.code_typed})
 
 
 @never_cache

@@ -103,6 +103,18 @@ def decrypt(*, key_id: str, nonce: bytes, ciphertext: bytes, patron_id: int, con
         raise IdentityCodeUnreadable("authentication failed") from error
 
 
+def decrypt_row(row) -> str:
+    """The plaintext of a stored IdentityCode row (its own fields are the associated data)."""
+    return decrypt(
+        key_id=row.key_id,
+        nonce=row.nonce,
+        ciphertext=row.ciphertext,
+        patron_id=row.patron_id,
+        consortium_id=row.consortium_id,
+        country=row.country,
+    )
+
+
 @sensitive_variables("normalized", "message")
 def blind_index(normalized: str, *, country: str) -> str:
     """A keyed hash of the normalised code for exact lookup; without the key it reveals nothing."""

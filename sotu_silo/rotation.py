@@ -46,14 +46,7 @@ def identity_codes_rotate(
             if not batch:
                 return result
             for row in batch:
-                code = crypto.decrypt(
-                    key_id=row.key_id,
-                    nonce=row.nonce,
-                    ciphertext=row.ciphertext,
-                    patron_id=row.patron_id,
-                    consortium_id=row.consortium_id,
-                    country=row.country,
-                )
+                code = crypto.decrypt_row(row)
                 row.key_id, row.nonce, row.ciphertext = crypto.encrypt(
                     code, patron_id=row.patron_id, consortium_id=row.consortium_id, country=row.country
                 )

@@ -205,14 +205,7 @@ class IdentityCodeUnreadable(Exception):
 @sensitive_variables("row")
 def _decrypt(actor: Actor, action: str, row: IdentityCode, reason: str) -> str:
     try:
-        return crypto.decrypt(
-            key_id=row.key_id,
-            nonce=row.nonce,
-            ciphertext=row.ciphertext,
-            patron_id=row.patron_id,
-            consortium_id=row.consortium_id,
-            country=row.country,
-        )
+        return crypto.decrypt_row(row)
     except crypto.IdentityCodeUnreadable as error:
         _refused(actor, action, "unreadable", [row.patron_id], reason)
         raise IdentityCodeUnreadable from error

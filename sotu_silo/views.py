@@ -17,8 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from audit.models import Action
 from patrons.access import billing_actor, identity_code_writer_actor, patron_data_actor
-from patrons.selectors import patron_get_for_staff, patron_search
-from patrons.tenancy import jurisdiction_of
+from patrons.selectors import patron_get_for_staff, patron_search_box
 from sotu_silo.services import (
     IdentityCodeUnreadable,
     identity_code_exists,
@@ -27,7 +26,6 @@ from sotu_silo.services import (
     identity_code_reveal,
     identity_code_store,
 )
-from sotu_silo.validation import contains_identity_code
 
 
 def _no_store(response: HttpResponse) -> HttpResponse:
@@ -46,13 +44,10 @@ def _billing_page(request: HttpRequest, context: dict, status: int = 200) -> Htt
 @login_required
 @require_GET
 def billing_index_view(request: HttpRequest) -> HttpResponse:
-    actor = billing_actor(request)
-    query = request.GET.get("q", "").strip()
-    code_typed = contains_identity_code(query, country=jurisdiction_of(actor.consortium_id))
-    if code_typed:
-        query = ""  # never searched with, never shown back: codes go in the lookup form
-    page = patron_search(actor=actor, query=query, page_number=request.GET.get("page", 1)) if query else None
-    return _billing_page(request, {"query": query, "page": page, "code_typed": code_typed})
+    search = patron_search_box(
+        actor=billing_actor(request), text=request.GET.get("q", ""), page_number=request.GET.get("page", 1)
+    )
+    return _billing_page(request, {"query": search.query, "page": search.page, "code_typed": search.code_typed})
 
 
 @sensitive_post_parameters("identity_code")
