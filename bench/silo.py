@@ -312,7 +312,11 @@ def store_codes(target: int, *, batch: int, sample_size: int, lapland_id: int, r
             raise SystemExit(f"no free code for patron {patron_id} born {dob} after 100 draws")
         used.add((consortium_id, index))
         key_id, nonce, ciphertext = crypto.encrypt(
-            valid.normalized, patron_id=patron_id, consortium_id=consortium_id, country=valid.country
+            valid.normalized,
+            patron_id=patron_id,
+            consortium_id=consortium_id,
+            country=valid.country,
+            blind_index=index,
         )
         pending.append(
             IdentityCode(
@@ -375,14 +379,7 @@ def sample_from_database(size: int, lapland_id: int, rng: random.Random) -> list
     return [
         (
             row.patron_id,
-            crypto.decrypt(
-                key_id=row.key_id,
-                nonce=row.nonce,
-                ciphertext=row.ciphertext,
-                patron_id=row.patron_id,
-                consortium_id=row.consortium_id,
-                country=row.country,
-            ),
+            crypto.decrypt_row(row),
         )
         for row in rows
     ]
@@ -810,14 +807,7 @@ def main() -> None:
     rows = IdentityCode.objects.using(SILO).filter(patron_id__in=check)
     checked_new_key = 0
     for row in rows:
-        plain = crypto.decrypt(
-            key_id=row.key_id,
-            nonce=row.nonce,
-            ciphertext=row.ciphertext,
-            patron_id=row.patron_id,
-            consortium_id=row.consortium_id,
-            country=row.country,
-        )
+        plain = crypto.decrypt_row(row)
         if plain != check[row.patron_id]:
             raise SystemExit(f"after the rotation patron {row.patron_id}'s code decrypts to another code")
         checked_new_key += row.key_id == new_id

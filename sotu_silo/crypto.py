@@ -77,26 +77,44 @@ def keyring() -> Keyring:
     return _parse(settings.SOTU_ENCRYPTION_KEYS, settings.SOTU_INDEX_KEY)
 
 
-def associated_data(*, patron_id: int, consortium_id: int, country: str, key_id: str) -> bytes:
-    return f"sotu-silo/v1|patron={patron_id}|consortium={consortium_id}|country={country}|key={key_id}".encode()
+def associated_data(*, patron_id: int, consortium_id: int, country: str, key_id: str, blind_index: str) -> bytes:
+    """The row a ciphertext belongs to, including its blind index, so neither can be swapped."""
+    return (
+        f"sotu-silo/v1|patron={patron_id}|consortium={consortium_id}|country={country}|key={key_id}|index={blind_index}"
+    ).encode()
 
 
 @sensitive_variables("plaintext")
-def encrypt(plaintext: str, *, patron_id: int, consortium_id: int, country: str) -> tuple[str, bytes, bytes]:
+def encrypt(
+    plaintext: str, *, patron_id: int, consortium_id: int, country: str, blind_index: str
+) -> tuple[str, bytes, bytes]:
     """(key id, nonce, ciphertext) under the newest key."""
     ring = keyring()
     key_id = ring.newest_id
     nonce = os.urandom(NONCE_BYTES)
-    aad = associated_data(patron_id=patron_id, consortium_id=consortium_id, country=country, key_id=key_id)
+    aad = associated_data(
+        patron_id=patron_id, consortium_id=consortium_id, country=country, key_id=key_id, blind_index=blind_index
+    )
     return key_id, nonce, AESGCM(ring.keys[key_id]).encrypt(nonce, plaintext.encode(), aad)
 
 
 @sensitive_variables("key", "ciphertext")
-def decrypt(*, key_id: str, nonce: bytes, ciphertext: bytes, patron_id: int, consortium_id: int, country: str) -> str:
+def decrypt(
+    *,
+    key_id: str,
+    nonce: bytes,
+    ciphertext: bytes,
+    patron_id: int,
+    consortium_id: int,
+    country: str,
+    blind_index: str,
+) -> str:
     key = keyring().keys.get(key_id)
     if key is None:
         raise IdentityCodeUnreadable("unknown key id")
-    aad = associated_data(patron_id=patron_id, consortium_id=consortium_id, country=country, key_id=key_id)
+    aad = associated_data(
+        patron_id=patron_id, consortium_id=consortium_id, country=country, key_id=key_id, blind_index=blind_index
+    )
     try:
         return AESGCM(key).decrypt(bytes(nonce), bytes(ciphertext), aad).decode()
     except InvalidTag as error:
@@ -112,6 +130,7 @@ def decrypt_row(row) -> str:
         patron_id=row.patron_id,
         consortium_id=row.consortium_id,
         country=row.country,
+        blind_index=row.blind_index,
     )
 
 

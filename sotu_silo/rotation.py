@@ -48,7 +48,11 @@ def identity_codes_rotate(
             for row in batch:
                 code = crypto.decrypt_row(row)
                 row.key_id, row.nonce, row.ciphertext = crypto.encrypt(
-                    code, patron_id=row.patron_id, consortium_id=row.consortium_id, country=row.country
+                    code,
+                    patron_id=row.patron_id,
+                    consortium_id=row.consortium_id,
+                    country=row.country,
+                    blind_index=row.blind_index,
                 )
             IdentityCode.objects.bulk_update(batch, ["key_id", "nonce", "ciphertext"])
         last_id = batch[-1].id

@@ -114,7 +114,11 @@ def identity_code_store(*, actor: Actor, patron_id: int, code: str, allow_tempor
 @sensitive_variables("valid", "ciphertext")
 def _write(actor: Actor, action: str, patron: Patron, valid, index: str) -> None:
     key_id, nonce, ciphertext = crypto.encrypt(
-        valid.normalized, patron_id=patron.pk, consortium_id=patron.consortium_id, country=valid.country
+        valid.normalized,
+        patron_id=patron.pk,
+        consortium_id=patron.consortium_id,
+        country=valid.country,
+        blind_index=index,
     )
     with transaction.atomic(using=SILO):
         IdentityCode.objects.update_or_create(

@@ -245,14 +245,7 @@ def test_identity_codes_leak_only_in_billing_reveals(settings, debug, objects, c
     response = request("rovaniemi.billing", "get", response["Location"])
     assert response.status_code == 200
     row = IdentityCode.objects.get(patron_id=patron.pk)
-    plain = crypto.decrypt(
-        key_id=row.key_id,
-        nonce=row.nonce,
-        ciphertext=row.ciphertext,
-        patron_id=row.patron_id,
-        consortium_id=row.consortium_id,
-        country=row.country,
-    )
+    plain = crypto.decrypt_row(row)
     assert plain == CANARY  # the silo holds the canary, encrypted: the scans below are not vacuous
     assert IdentityCode.objects.filter(patron_id=second.pk).exists()
 

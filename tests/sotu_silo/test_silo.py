@@ -246,6 +246,10 @@ def test_tampered_or_moved_ciphertext_is_refused(stored_patron):
     source = IdentityCode.objects.get(patron_id=other.pk)
     IdentityCode.objects.filter(pk=row.pk).update(nonce=source.nonce, ciphertext=source.ciphertext)
     assert reveal("rovaniemi.billing", stored_patron).status_code == 409
+    # ...and so does a row whose blind index was swapped (a lookup would then find the wrong patron).
+    assert reveal("rovaniemi.billing", other).status_code == 200
+    IdentityCode.objects.filter(pk=source.pk).update(blind_index="0" * 64)
+    assert reveal("rovaniemi.billing", other).status_code == 409
 
 
 def test_key_rotation_round_trip(settings, stored_patron):
