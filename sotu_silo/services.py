@@ -16,7 +16,7 @@ from django.views.decorators.debug import sensitive_variables
 from audit.actor import Actor
 from audit.models import Action, DataCategory, Outcome
 from audit.services import access_event_record
-from patrons.models import Consortium, Patron
+from patrons.models import Patron
 from patrons.tenancy import jurisdiction_of
 from sotu_silo import crypto
 from sotu_silo.models import IdentityCode
@@ -53,6 +53,16 @@ def _refused(actor: Actor, action: str, detail: str, patron_ids=(), reason: str 
         outcome=Outcome.DENIED,
         detail=detail,
         patron_ids=patron_ids,
+        data_categories=[DataCategory.IDENTITY_CODE],
+        reason=reason,
+    )
+
+
+def _allowed(actor: Actor, action: str, patron_id: int, reason: str = "") -> None:
+    access_event_record(
+        actor=actor,
+        action=action,
+        patron_ids=[patron_id],
         data_categories=[DataCategory.IDENTITY_CODE],
         reason=reason,
     )
@@ -132,9 +142,7 @@ def _write(actor: Actor, action: str, patron: Patron, valid, index: str) -> None
                 "blind_index": index,
             },
         )
-        access_event_record(
-            actor=actor, action=action, patron_ids=[patron.pk], data_categories=[DataCategory.IDENTITY_CODE]
-        )
+        _allowed(actor, action, patron.pk)
 
 
 @sensitive_variables("row", "code")
@@ -149,13 +157,7 @@ def identity_code_reveal(*, actor: Actor, patron_id: int, reason: str) -> str:
         raise Http404
     code = _decrypt(actor, action, row, reason)
     # Logged (and committed: no request-wide transaction wraps this) before the code leaves.
-    access_event_record(
-        actor=actor,
-        action=action,
-        patron_ids=[patron.pk],
-        data_categories=[DataCategory.IDENTITY_CODE],
-        reason=reason,
-    )
+    _allowed(actor, action, patron.pk, reason)
     return code
 
 
@@ -164,7 +166,7 @@ def identity_code_lookup(*, actor: Actor, code: str, reason: str) -> Patron:
     """The actor's consortium's patron with this code, for billing, after the lookup is logged."""
     action = Action.IDENTITY_CODE_LOOKUP
     reason = _clean_reason(actor, action, reason)
-    country = Consortium.objects.values_list("jurisdiction", flat=True).get(pk=actor.consortium_id)
+    country = jurisdiction_of(actor.consortium_id)
     try:
         valid = identity_code_validate(code=code or "", country=country, allow_temporary=_allow_temporary())
     except IdentityCodeError as error:
@@ -180,13 +182,7 @@ def identity_code_lookup(*, actor: Actor, code: str, reason: str) -> Patron:
     if patron is None:
         _refused(actor, action, "not_found", reason=reason)
         raise Http404
-    access_event_record(
-        actor=actor,
-        action=action,
-        patron_ids=[patron.pk],
-        data_categories=[DataCategory.IDENTITY_CODE],
-        reason=reason,
-    )
+    _allowed(actor, action, patron.pk, reason)
     return patron
 
 
