@@ -13,13 +13,8 @@ from patrons.access import billing_actor, identity_code_writer_actor
 from sotu_silo import serializers
 from sotu_silo.services import identity_code_lookup, identity_code_reveal, identity_code_store
 
+# never_cache sends Cache-Control: no-store on every answer, a revealed code included.
 silo_view = [sensitive_post_parameters(), never_cache]
-
-
-def _no_store(response: Response) -> Response:
-    response["Cache-Control"] = "no-store"
-    response["Pragma"] = "no-cache"
-    return response
 
 
 @method_decorator(silo_view, name="dispatch")
@@ -38,7 +33,7 @@ class IdentityCodeStoreApi(APIView):
         request_data = serializers.IdentityCodeStoreSerializer(data=request.data)
         request_data.is_valid(raise_exception=True)
         identity_code_store(actor=actor, patron_id=patron_id, code=request_data.validated_data["identity_code"])
-        return _no_store(Response({"stored": True}))
+        return Response({"stored": True})
 
 
 @method_decorator(silo_view, name="dispatch")
@@ -57,7 +52,7 @@ class IdentityCodeRevealApi(APIView):
         body = serializers.RevealRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         code = identity_code_reveal(actor=actor, patron_id=patron_id, reason=body.validated_data["reason"])
-        return _no_store(Response({"identity_code": code}))
+        return Response({"identity_code": code})
 
 
 @method_decorator(silo_view, name="dispatch")
@@ -77,4 +72,4 @@ class IdentityCodeLookupApi(APIView):
         patron = identity_code_lookup(
             actor=actor, code=body.validated_data["identity_code"], reason=body.validated_data["reason"]
         )
-        return _no_store(Response({"patron": {"id": patron.pk}}))
+        return Response({"patron": {"id": patron.pk}})

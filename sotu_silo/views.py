@@ -1,7 +1,8 @@
 """The billing clerk's view, and the desk's write-only identity-code form.
 
 Codes travel only in POST bodies, are never put in a URL, a session, a message
-or a cache, and a revealed code is rendered once with `Cache-Control: no-store`.
+or a cache, and a revealed code is rendered once; `never_cache` on every view
+sends `Cache-Control: no-store`.
 """
 
 from django.conf import settings
@@ -28,16 +29,10 @@ from sotu_silo.services import (
 )
 
 
-def _no_store(response: HttpResponse) -> HttpResponse:
-    response["Cache-Control"] = "no-store"
-    response["Pragma"] = "no-cache"
-    return response
-
-
 def _billing_page(request: HttpRequest, context: dict, status: int = 200) -> HttpResponse:
     listed = [*context.get("found", []), *(context["page"].object_list if context.get("page") else [])]
     context["coded_ids"] = identity_code_patron_ids(patron_ids=[patron.pk for patron in listed])
-    return _no_store(render(request, "billing/index.html", context, status=status))
+    return render(request, "billing/index.html", context, status=status)
 
 
 @never_cache
@@ -86,7 +81,7 @@ def billing_reveal_view(request: HttpRequest, patron_id: int) -> HttpResponse:
         message = _("No identity code is stored for this patron.")
         return _billing_page(request, {"reveal_error": message, "reveal_patron_id": patron_id}, 404)
     context = {"code": code, "patron_id": patron_id, "reason": reason, "seconds": settings.SOTU_REVEAL_SECONDS}
-    return _no_store(render(request, "billing/revealed.html", context))
+    return render(request, "billing/revealed.html", context)
 
 
 @sensitive_post_parameters("identity_code")
@@ -107,6 +102,6 @@ def identity_code_store_view(request: HttpRequest, patron_id: int) -> HttpRespon
             "identity_code_stored": identity_code_exists(patron_id=patron_id),
             "identity_code_error": " ".join(error.messages),
         }
-        return _no_store(render(request, "patrons/detail.html", context, status=400))
+        return render(request, "patrons/detail.html", context, status=400)
     messages.success(request, _("The identity code was stored. It cannot be shown here."))
     return redirect("patrons:detail", patron_id=patron_id)
