@@ -215,6 +215,23 @@ ORDER BY ev.id
 """
 
 
+def patron_sql_params(*, id_base: int, lo: int, hi: int) -> dict:
+    """Parameters of PATRON_SQL for the rows g = lo .. hi (inclusive), names from the demo lists."""
+    from patrons.demo_data import FEMALE_FIRST_NAMES, MALE_FIRST_NAMES, SURNAMES
+
+    return {
+        "id_base": id_base,
+        "lo": lo,
+        "hi": hi,
+        "female": FEMALE_FIRST_NAMES,
+        "n_female": len(FEMALE_FIRST_NAMES),
+        "male": MALE_FIRST_NAMES,
+        "n_male": len(MALE_FIRST_NAMES),
+        "surnames": SURNAMES,
+        "n_surnames": len(SURNAMES),
+    }
+
+
 def batches(total: int, size: int):
     lo = 1
     while lo <= total:
@@ -304,24 +321,13 @@ def main() -> None:
         last_hash = row[0] if row else None
 
         # --- patrons ---
-        from patrons.demo_data import FEMALE_FIRST_NAMES, MALE_FIRST_NAMES, SURNAMES
 
         progress(f"patrons: {args.patrons:,} in batches of {args.patron_batch:,} (ids from {patron_id_base + 1:,})")
         started = time.monotonic()
         for lo, hi in batches(args.patrons, args.patron_batch):
             cursor.execute(
                 PATRON_SQL,
-                {
-                    "id_base": patron_id_base,
-                    "lo": lo - 1,  # g runs 0 .. patrons-1
-                    "hi": hi - 1,
-                    "female": FEMALE_FIRST_NAMES,
-                    "n_female": len(FEMALE_FIRST_NAMES),
-                    "male": MALE_FIRST_NAMES,
-                    "n_male": len(MALE_FIRST_NAMES),
-                    "surnames": SURNAMES,
-                    "n_surnames": len(SURNAMES),
-                },
+                patron_sql_params(id_base=patron_id_base, lo=lo - 1, hi=hi - 1),  # g runs 0 .. patrons-1
             )
             progress(f"  patrons {eta(hi, args.patrons, started)}")
         elapsed = time.monotonic() - started

@@ -209,7 +209,6 @@ def ensure_patrons(target: int, *, batch: int, seed: float) -> tuple[int, int, f
     import generate as gen
     from django.db import connection
 
-    from patrons.demo_data import FEMALE_FIRST_NAMES, MALE_FIRST_NAMES, SURNAMES
     from patrons.models import Patron
 
     existing = Patron.objects.filter(koha_patron_id__gte=gen.KOHA_ID_BASE).count()
@@ -227,17 +226,7 @@ def ensure_patrons(target: int, *, batch: int, seed: float) -> tuple[int, int, f
         for lo, hi in gen.batches(missing, batch):
             cursor.execute(
                 gen.PATRON_SQL,
-                {
-                    "id_base": id_base,
-                    "lo": existing + lo - 1,
-                    "hi": existing + hi - 1,
-                    "female": FEMALE_FIRST_NAMES,
-                    "n_female": len(FEMALE_FIRST_NAMES),
-                    "male": MALE_FIRST_NAMES,
-                    "n_male": len(MALE_FIRST_NAMES),
-                    "surnames": SURNAMES,
-                    "n_surnames": len(SURNAMES),
-                },
+                gen.patron_sql_params(id_base=id_base, lo=existing + lo - 1, hi=existing + hi - 1),
             )
             progress(f"  patrons {gen.eta(hi, missing, started)}")
         cursor.execute(
