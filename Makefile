@@ -23,7 +23,7 @@ APT_UPDATE := [ -n "$$(find /var/lib/apt/lists -maxdepth 1 -name '*_Packages*' -
 	|| apt-get update
 APT_INSTALL := DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends
 
-.PHONY: help venv assets messages browser run test test-sqlite test-postgres lint clean
+.PHONY: help venv assets messages browser pdf-libs run test test-sqlite test-postgres lint clean
 
 help:
 	@echo "make run            migrate, seed demo data and serve on http://127.0.0.1:8000 (SQLite)"
@@ -108,9 +108,24 @@ browser:
 		fi; \
 	fi
 
+# --- Libraries for PDFs -----------------------------------------------------------------------
+# WeasyPrint (printable ban decisions) needs Pango and a font; Debian ships them with chromium,
+# but a machine without them gets them here.
+pdf-libs:
+	@if ! ldconfig -p | grep 'libpango-1.0.so.0' >/dev/null || ! ldconfig -p | grep 'libpangoft2-1.0.so.0' >/dev/null; then \
+		if [ "$(IS_ROOT)" = yes ]; then \
+			echo "Pango missing: installing the Debian packages"; \
+			$(APT_UPDATE); \
+			$(APT_INSTALL) libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core; \
+		else \
+			echo "ERROR: Pango not found. Install it (sudo apt-get install libpango-1.0-0 libpangoft2-1.0-0) and retry." >&2; \
+			exit 1; \
+		fi; \
+	fi
+
 # --- Local demo ----------------------------------------------------------------------------
 # Always SQLite (var/db.sqlite3): a DATABASE_URL left in the shell must not point the demo elsewhere.
-run: venv assets messages
+run: venv assets messages pdf-libs
 	env -u DATABASE_URL -u DATABASE_APP_ROLE -u SOTU_DATABASE_URL $(PY) manage.py migrate --noinput
 	env -u DATABASE_URL -u DATABASE_APP_ROLE -u SOTU_DATABASE_URL $(PY) manage.py migrate --noinput --database=sotu
 	env -u DATABASE_URL -u DATABASE_APP_ROLE -u SOTU_DATABASE_URL $(PY) manage.py seed_demo
@@ -119,7 +134,7 @@ run: venv assets messages
 # --- Tests -------------------------------------------------------------------------------------
 # Run both databases even if the first fails, so one CI run shows everything;
 # fail if either failed.
-test: venv assets messages browser
+test: venv assets messages browser pdf-libs
 	@status=0; \
 	$(MAKE) --no-print-directory test-sqlite || { status=1; echo "*** test-sqlite FAILED" >&2; }; \
 	$(MAKE) --no-print-directory test-postgres || { status=1; echo "*** test-postgres FAILED" >&2; }; \

@@ -23,6 +23,11 @@ class Action(models.TextChoices):
     IDENTITY_CODE_STORE = "identity_code_store", _("Identity code stored")
     IDENTITY_CODE_REVEAL = "identity_code_reveal", _("Identity code revealed")
     IDENTITY_CODE_LOOKUP = "identity_code_lookup", _("Patron looked up by identity code")
+    SENSITIVE_READ = "sensitive_read", _("Sensitive information opened")
+    PATRON_REGISTER = "patron_register", _("Patron registered")
+    PATRON_UPDATE = "patron_update", _("Patron data changed")
+    BAN_ARCHIVE_VIEW = "ban_archive_view", _("Ban decision archive read")
+    CARDS_EXTENDED = "cards_extended", _("Expired cards extended")
 
 
 class Outcome(models.TextChoices):
@@ -42,6 +47,12 @@ class DataCategory(models.TextChoices):
     PREFERENCES = "preferences", _("Language and loan history choice")
     ACCESS_LOG = "access_log", _("Access log")
     IDENTITY_CODE = "identity_code", _("Personal identity code")
+    NOTES = "notes", _("Notes (non-sensitive)")
+    SENSITIVE_NOTE = "sensitive_note", _("Sensitive note (behaviour, guardianship, accessibility)")
+    TRUSTEESHIP = "trusteeship", _("Adult guardianship and the guardian's contact")
+    BANS = "bans", _("Library-use bans and access prohibitions")
+    BAN_DECISION = "ban_decision", _("Ban decision and its procedure")
+    REGISTERS = "registers", _("Register memberships and consents")
 
 
 class AccessEvent(models.Model):

@@ -93,3 +93,18 @@ def billing_actor(request: HttpRequest, *, action: str = Action.REQUEST, patron_
 def access_log_actor(request: HttpRequest) -> Actor:
     """The actor for reading a patron's access log (the data protection officer)."""
     return _actor_with(request, "audit.view_access_log")
+
+
+def ban_preparer_actor(request: HttpRequest) -> Actor:
+    """The actor for proposing a ban, recording its hearing and notification, and recording a prohibition."""
+    return _actor_with(request, "patrons.prepare_ban")
+
+
+def ban_decider_actor(request: HttpRequest) -> Actor:
+    """The actor for deciding a ban, its rectification request or its cancellation (ban deciders only)."""
+    return _actor_with(request, "patrons.decide_ban")
+
+
+def ban_archive_actor(request: HttpRequest) -> Actor:
+    """The actor for the decision archive, ended bans included (ban deciders and the DPO)."""
+    return _actor_with(request, "patrons.view_ban_archive")

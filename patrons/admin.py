@@ -1,13 +1,15 @@
-"""Admin for tenancy: the DPO manages their consortium's networks; the rest is for administrators.
+"""Admin for tenancy: the DPO manages their consortium's networks and staff duties; the rest is for administrators.
 
 Patrons are deliberately not in the admin: every read of patron data goes
 through a selector that logs it, and the admin would bypass that.
 """
 
 from django.contrib import admin
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from patrons.models import AllowedNetwork, Consortium, Library, Municipality, StaffProfile
+from patrons.models import AllowedNetwork, ClosurePeriod, Consortium, Library, Municipality, StaffProfile
+from patrons.staff_duties import briefing_due_on, briefing_due_q, briefing_is_due
 from patrons.tenancy import consortium_id_of
 
 
@@ -94,11 +96,113 @@ class LibraryAdmin(admin.ModelAdmin):
     list_filter = ["municipality"]
 
 
+class BriefingDueFilter(admin.SimpleListFilter):
+    title = _("briefing due")
+    parameter_name = "briefing_due"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Yes")), ("no", _("No"))]
+
+    def queryset(self, request, queryset):
+        due = briefing_due_q(timezone.localdate())
+        if self.value() == "yes":
+            return queryset.filter(due)
+        if self.value() == "no":
+            return queryset.exclude(due)
+        return queryset
+
+
+class ConfidentialitySignedFilter(admin.SimpleListFilter):
+    title = _("confidentiality agreement signed")
+    parameter_name = "confidentiality_signed"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Yes")), ("no", _("No"))]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("yes", "no"):
+            return queryset.filter(confidentiality_signed_on__isnull=self.value() == "no")
+        return queryset
+
+
 @admin.register(StaffProfile)
 class StaffProfileAdmin(admin.ModelAdmin):
-    list_display = ["user", "home_library", "confidentiality_signed_on"]
-    list_filter = ["home_library"]
+    """Staff duties (seed 002): the DPO keeps their consortium's agreements and yearly briefings up to date.
+
+    With `patrons.view_staffprofile`/`change_staffprofile` (group `dpo`) a user sees only their own
+    consortium's staff and may change only the two dates; superusers administer everything.
+    """
+
+    list_display = [
+        "user",
+        "home_library",
+        "confidentiality_signed_on",
+        "privacy_briefing_on",
+        "next_briefing_due_on",
+        "briefing_due",
+    ]
+    list_filter = [
+        BriefingDueFilter,
+        ConfidentialitySignedFilter,
+        ("home_library", admin.RelatedOnlyFieldListFilter),
+    ]
+    list_select_related = ["user", "home_library"]
+    search_fields = ["user__username", "user__first_name", "user__last_name"]
     autocomplete_fields = ["user"]
+    ordering = ["user__username"]
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        return queryset.filter(home_library__municipality__consortium_id=consortium_id_of(request.user))
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if request.user.is_superuser else ["user", "home_library"]
+
+    def has_add_permission(self, request):
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    @admin.display(description=_("next briefing due on"), ordering="privacy_briefing_on")
+    def next_briefing_due_on(self, profile):
+        return briefing_due_on(profile)
+
+    @admin.display(description=_("briefing due"), boolean=True)
+    def briefing_due(self, profile):
+        return briefing_is_due(profile, timezone.localdate())
+
+
+@admin.register(ClosurePeriod)
+class ClosurePeriodAdmin(admin.ModelAdmin):
+    """Exceptional circumstances (seed 000): libraries closed, registration frozen, PIN by phone allowed,
+    expired cards extended. Set up by administrators (superusers) only; see patrons.closures."""
+
+    list_display = [
+        "consortium",
+        "starts_on",
+        "ends_on",
+        "registration_frozen",
+        "pin_by_phone_allowed",
+        "cards_extended_until",
+        "description",
+    ]
+    list_filter = ["consortium", "registration_frozen", "pin_by_phone_allowed"]
+    list_select_related = ["consortium"]
+    date_hierarchy = "starts_on"
+
+    def has_module_permission(self, request):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return self.has_module_permission(request)
+
+    has_change_permission = has_delete_permission = has_view_permission
+
+    def has_add_permission(self, request):
+        return self.has_module_permission(request)
 
 
 admin.site.site_header = _("Patron privacy service: administration")

@@ -9,9 +9,18 @@ from rest_framework.views import APIView
 
 from audit.selectors import access_event_list_for_patron
 from audit.serializers import AccessEventSerializer
+from patrons import registration_api, serializers
 from patrons.access import access_log_actor, patron_data_actor
-from patrons.selectors import patron_get_for_staff, patron_search
+from patrons.selectors import note_list_for_staff, note_open, patron_record_for_staff, patron_search, trusteeship_open
 from patrons.serializers import PatronDetailSerializer, PatronListSerializer, PatronPageSerializer
+from patrons.services import (
+    note_create,
+    note_remove,
+    note_update,
+    patron_choices_update,
+    trusteeship_end,
+    trusteeship_record,
+)
 
 
 def page_links(request: Request, page: Page) -> dict[str, str | None]:
@@ -52,12 +61,16 @@ class PatronListApi(APIView):
             }
         )
 
+    @registration_api.register_schema
+    def post(self, request: Request) -> Response:
+        return registration_api.patron_register_response(request)
+
 
 class PatronDetailApi(APIView):
     @extend_schema(operation_id="patrons_retrieve", summary="One patron", responses=PatronDetailSerializer)
     def get(self, request: Request, patron_id: int) -> Response:
-        patron = patron_get_for_staff(actor=patron_data_actor(request), patron_id=patron_id)
-        return Response(PatronDetailSerializer(patron).data)
+        record = patron_record_for_staff(actor=patron_data_actor(request), patron_id=patron_id)
+        return Response(PatronDetailSerializer(record.patron, context={"record": record}).data)
 
 
 class PatronAccessEventsApi(APIView):
@@ -70,3 +83,122 @@ class PatronAccessEventsApi(APIView):
     def get(self, request: Request, patron_id: int) -> Response:
         events = access_event_list_for_patron(actor=access_log_actor(request), patron_id=patron_id)
         return Response(AccessEventSerializer(events, many=True).data)
+
+
+class NoteListApi(APIView):
+    @extend_schema(
+        operation_id="patron_notes_list",
+        summary="A patron's notes",
+        description="Newest first. Behaviour, guardianship and accessibility notes are sensitive: listed with "
+        "their category, `text` null; open one by its own URL (a logged read of its own).",
+        responses=serializers.NoteSerializer(many=True),
+    )
+    def get(self, request: Request, patron_id: int) -> Response:
+        notes = note_list_for_staff(actor=patron_data_actor(request), patron_id=patron_id)
+        return Response(serializers.NoteSerializer(notes, many=True).data)
+
+    @extend_schema(
+        operation_id="patron_notes_create",
+        summary="Write a note",
+        request=serializers.NoteCreateSerializer,
+        responses={201: serializers.OpenedNoteSerializer},
+    )
+    def post(self, request: Request, patron_id: int) -> Response:
+        actor = patron_data_actor(request)
+        body = serializers.NoteCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        note = note_create(actor=actor, patron_id=patron_id, **body.validated_data)
+        return Response(serializers.OpenedNoteSerializer(note).data, status=201)
+
+
+class NoteDetailApi(APIView):
+    @extend_schema(
+        operation_id="patron_notes_retrieve",
+        summary="Open one note (with its earlier versions)",
+        description="Opening a sensitive note is its own access event.",
+        responses=serializers.OpenedNoteSerializer,
+    )
+    def get(self, request: Request, patron_id: int, note_id: int) -> Response:
+        note = note_open(actor=patron_data_actor(request), patron_id=patron_id, note_id=note_id)
+        return Response(serializers.OpenedNoteSerializer(note).data)
+
+    @extend_schema(
+        operation_id="patron_notes_update",
+        summary="Edit a note's text (the old text is kept as a revision)",
+        request=serializers.NoteUpdateSerializer,
+        responses=serializers.OpenedNoteSerializer,
+    )
+    def patch(self, request: Request, patron_id: int, note_id: int) -> Response:
+        actor = patron_data_actor(request)
+        body = serializers.NoteUpdateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        note = note_update(actor=actor, patron_id=patron_id, note_id=note_id, text=body.validated_data["text"])
+        return Response(serializers.OpenedNoteSerializer(note).data)
+
+    @extend_schema(
+        operation_id="patron_notes_remove",
+        summary="Remove a note, with a reason",
+        description="The text and its earlier versions are erased; who removed it, when and why is kept.",
+        request=serializers.NoteRemoveSerializer,
+        responses=serializers.NoteSerializer,
+    )
+    def delete(self, request: Request, patron_id: int, note_id: int) -> Response:
+        actor = patron_data_actor(request)
+        body = serializers.NoteRemoveSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        note = note_remove(actor=actor, patron_id=patron_id, note_id=note_id, reason=body.validated_data["reason"])
+        return Response(serializers.NoteSerializer(note).data)
+
+
+def _patron_response(request: Request, patron_id: int) -> Response:
+    record = patron_record_for_staff(actor=patron_data_actor(request), patron_id=patron_id)
+    return Response(PatronDetailSerializer(record.patron, context={"record": record}).data)
+
+
+class PatronChoicesApi(APIView):
+    @extend_schema(
+        operation_id="patron_choices_update",
+        summary="Record the patron's own choices",
+        description="Loan history (Koha's privacy 0/1/2), newsletter (email only, consent date recorded), home "
+        "service and interlibrary-loan registers. Fields left out stay as they are. Answers the patron.",
+        request=serializers.PatronChoicesSerializer,
+        responses=PatronDetailSerializer,
+    )
+    def patch(self, request: Request, patron_id: int) -> Response:
+        actor = patron_data_actor(request)
+        body = serializers.PatronChoicesSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        patron_choices_update(actor=actor, patron_id=patron_id, **body.validated_data)
+        return _patron_response(request, patron_id)
+
+
+class TrusteeshipApi(APIView):
+    @extend_schema(
+        operation_id="patron_adult_guardianship_retrieve",
+        summary="Open the guardian's contact of an adult under guardianship (edunvalvonta)",
+        description="Sensitive: opening it is its own access event. 404 when the patron has no such mark.",
+        responses=serializers.TrusteeshipSerializer,
+    )
+    def get(self, request: Request, patron_id: int) -> Response:
+        trusteeship = trusteeship_open(actor=patron_data_actor(request), patron_id=patron_id)
+        return Response(serializers.TrusteeshipSerializer(trusteeship).data)
+
+    @extend_schema(
+        operation_id="patron_adult_guardianship_record",
+        summary="Mark an adult patron as under guardianship, with the guardian's contact",
+        request=serializers.TrusteeshipSerializer,
+        responses=serializers.TrusteeshipSerializer,
+    )
+    def put(self, request: Request, patron_id: int) -> Response:
+        actor = patron_data_actor(request)
+        body = serializers.TrusteeshipSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        trusteeship = trusteeship_record(actor=actor, patron_id=patron_id, **body.validated_data)
+        return Response(serializers.TrusteeshipSerializer(trusteeship).data)
+
+    @extend_schema(
+        operation_id="patron_adult_guardianship_end", summary="The guardianship has ended", responses={204: None}
+    )
+    def delete(self, request: Request, patron_id: int) -> Response:
+        trusteeship_end(actor=patron_data_actor(request), patron_id=patron_id)
+        return Response(status=204)

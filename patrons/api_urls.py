@@ -1,12 +1,29 @@
 from django.urls import path
 
-from patrons import api
+from patrons import api, ban_api, registration_api
 from sotu_silo import api as silo_api
 
 urlpatterns = [
     path("patrons/", api.PatronListApi.as_view(), name="patron-list"),
     path("patrons/<int:patron_id>/", api.PatronDetailApi.as_view(), name="patron-detail"),
     path("patrons/<int:patron_id>/access-events/", api.PatronAccessEventsApi.as_view(), name="patron-access-events"),
+    path("patrons/<int:patron_id>/notes/", api.NoteListApi.as_view(), name="patron-notes"),
+    path("patrons/<int:patron_id>/notes/<int:note_id>/", api.NoteDetailApi.as_view(), name="patron-note"),
+    path("patrons/<int:patron_id>/pin-by-phone/", registration_api.PinByPhoneApi.as_view(), name="patron-pin-by-phone"),
+    path("patrons/<int:patron_id>/choices/", api.PatronChoicesApi.as_view(), name="patron-choices"),
+    path("patrons/<int:patron_id>/adult-guardianship/", api.TrusteeshipApi.as_view(), name="patron-trusteeship"),
+    path("patrons/<int:patron_id>/bans/", ban_api.PatronBanApi.as_view(), name="patron-bans"),
+    path(
+        "patrons/<int:patron_id>/access-prohibitions/",
+        ban_api.PatronAccessProhibitionApi.as_view(),
+        name="patron-access-prohibitions",
+    ),
+    path("bans/<int:ban_id>/", ban_api.BanDetailApi.as_view(), name="ban-detail"),
+    path("bans/<int:ban_id>/hearing/", ban_api.BanHearingApi.as_view(), name="ban-hearing"),
+    path("bans/<int:ban_id>/decision/", ban_api.BanDecisionApi.as_view(), name="ban-decision"),
+    path("bans/<int:ban_id>/notification/", ban_api.BanNotificationApi.as_view(), name="ban-notification"),
+    path("bans/<int:ban_id>/appeal/", ban_api.BanAppealApi.as_view(), name="ban-appeal"),
+    path("bans/<int:ban_id>/cancel/", ban_api.BanCancelApi.as_view(), name="ban-cancel"),
     path("patrons/<int:patron_id>/identity-code/", silo_api.IdentityCodeStoreApi.as_view(), name="identity-code"),
     path(
         "patrons/<int:patron_id>/identity-code/reveal/",

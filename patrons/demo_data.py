@@ -2,11 +2,15 @@
 
 Everything here is plain data and pure functions; the management command does the writing.
 The patron generator uses a seeded `random.Random` per consortium and a fixed reference date,
-so every run produces exactly the same patrons. No identity codes (HETU) are generated.
+so every run produces exactly the same patrons. Who the patrons are (first names by era, surnames,
+phone numbers, address style, language) comes from the consortium's `Population`: Finnish for the
+Lapland and Mikkeli consortia, Swedish for Eslöv. No identity codes are generated here (see
+`sotu_silo.demo`).
 """
 
 import random
 import unicodedata
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -16,6 +20,9 @@ DEMO_SEED = 2026
 # Ages and card expiry dates are computed against this date, never today, so runs are reproducible.
 REFERENCE_DATE = date(2026, 11, 1)
 CONFIDENTIALITY_SIGNED_ON = date(2026, 1, 15)
+# The yearly privacy briefing: recent for every demo user but one, who is reminded on every page.
+PRIVACY_BRIEFING_ON = date(2026, 9, 16)
+OVERDUE_PRIVACY_BRIEFING_ON = date(2025, 9, 1)  # 14 months before REFERENCE_DATE
 
 
 def _words(text: str) -> tuple[str, ...]:
@@ -128,6 +135,86 @@ SAVO_SURNAMES: frozenset[str] = frozenset(
     )
 )
 
+# Swedish names for the Eslöv (Skåne) consortium, by the same eras as the Finnish ones.
+
+SWEDISH_FEMALE_FIRST_NAMES_BY_ERA: dict[str, tuple[str, ...]] = {
+    "older": _words(
+        """
+        Anna Astrid Barbro Berit Birgit Birgitta Brita Britt Elisabeth Elsa Eva Gertrud Gun Gunilla Gunnel
+        Inga Ingegerd Inger Ingrid Karin Kerstin Majken Margareta Marianne Monica Siv Solveig Ulla Viola
+        """
+    ),
+    "middle": _words(
+        """
+        Anna Annika Camilla Carina Cecilia Charlotte Emelie Eva Frida Hanna Helena Jenny Jessica Johanna
+        Karolina Katarina Lena Linda Lisa Malin Maria Marie Pernilla Petra Sara Sofia Susanne Therese Ulrika Åsa
+        """
+    ),
+    "younger": _words(
+        """
+        Agnes Alice Alma Alva Astrid Ebba Edith Elin Ella Ellen Elsa Elvira Emma Felicia Freja Hanna Ida Julia
+        Klara Linnea Lova Maja Matilda Moa Nora Olivia Saga Selma Stella Tilda Vera Wilma
+        """
+    ),
+}
+
+SWEDISH_MALE_FIRST_NAMES_BY_ERA: dict[str, tuple[str, ...]] = {
+    "older": _words(
+        """
+        Arne Bengt Bertil Bo Erik Evert Gunnar Gustav Göran Gösta Hans Ingvar Karl Kent Kjell Lars Leif
+        Lennart Nils Olle Olof Ove Rolf Rune Sten Stig Sture Sven Tore Ulf Åke
+        """
+    ),
+    "middle": _words(
+        """
+        Anders Andreas Christian Daniel Erik Fredrik Henrik Håkan Jimmy Joakim Johan Jonas Jörgen Magnus
+        Marcus Martin Mats Mattias Mikael Niklas Ola Patrik Per Peter Robert Roger Stefan Thomas Tobias
+        """
+    ),
+    "younger": _words(
+        """
+        Adam Albin Alexander Alfred Anton Arvid August Axel Ebbe Elias Emil Erik Filip Gustav Hugo Isak Leo
+        Liam Lucas Ludvig Melvin Nils Noah Oliver Olle Oscar Sixten Theo Viggo Vincent William
+        """
+    ),
+}
+
+# Patronymic surnames far more common in Skåne than elsewhere in Sweden.
+SKANE_SURNAMES: frozenset[str] = frozenset(
+    _words(
+        """
+        Nilsson Persson Jönsson Månsson Mårtensson Pålsson Ohlsson Håkansson Bengtsson Åkesson
+        """
+    )
+)
+NORRLAND_SURNAMES: frozenset[str] = frozenset(
+    _words(
+        """
+        Lindström Bergström Nyström Nordström Lundström Wikström Engström Sundström Holmström Öberg Byström
+        """
+    )
+)
+
+SWEDISH_SURNAMES: list[str] = _unique(
+    [
+        # The most common surnames in Sweden.
+        *_words(
+            """
+            Andersson Johansson Karlsson Nilsson Eriksson Larsson Olsson Persson Svensson Gustafsson Pettersson
+            Jonsson Jansson Hansson Bengtsson Jönsson Carlsson Jakobsson Magnusson Olofsson Lindström Lindqvist
+            Lindgren Berg Axelsson Bergström Lundberg Lind Lundgren Lundqvist Mattsson Berglund Fredriksson
+            Sandberg Henriksson Forsberg Sjöberg Wallin Engström Eklund Danielsson Lundin Håkansson Björk Bergman
+            Gunnarsson Holm Wikström Samuelsson Isaksson Fransson Bergqvist Nyström Holmberg Arvidsson Löfgren
+            Söderberg Nyberg Blomqvist Claesson Nordström Mårtensson Lundström
+            """
+        ),
+        # Typical in Skåne (Eslöv), the rarer ones at ordinary weight, and a few typical further north.
+        *sorted(SKANE_SURNAMES),
+        *_words("Tufvesson Trulsson Ingvarsson Assarsson Paulsson"),
+        *sorted(NORRLAND_SURNAMES),
+    ]
+)
+
 # --- Addresses ---------------------------------------------------------------------------------------
 
 
@@ -216,6 +303,103 @@ RISTIINA = Area(
     ),
     postal_codes=(("52300", "Ristiina"),),
 )
+# Swedish postal codes are written "NNN NN".
+ESLOV = Area(
+    streets=_words(
+        """
+        Storgatan Västergatan Östergatan Södergatan Norregatan Kvarngatan Bryggaregatan Trädgårdsgatan
+        Järnvägsgatan Föreningsgatan Bruksgatan Kanalgatan Villagatan Bergsgatan Skolgatan Kyrkogatan
+        Lundavägen Marieholmsvägen Ängsgatan Solvägen Rönnvägen Björkvägen Kastanjevägen Ekevägen
+        """
+    ),
+    postal_codes=(
+        ("241 30", "Eslöv"),
+        ("241 31", "Eslöv"),
+        ("241 32", "Eslöv"),
+        ("241 33", "Eslöv"),
+        ("241 34", "Eslöv"),
+        ("241 35", "Eslöv"),
+        ("241 36", "Eslöv"),
+        ("241 38", "Eslöv"),
+        ("241 92", "Eslöv"),
+        ("241 95", "Eslöv"),
+    ),
+)
+MARIEHOLM = Area(
+    streets=_words(
+        """
+        Stationsgatan Storgatan Skolgatan Kyrkogatan Sockerbruksvägen Åvägen Ängsvägen Eslövsvägen
+        """
+    ),
+    postal_codes=(("241 71", "Marieholm"), ("241 72", "Marieholm")),
+)
+
+# --- Who the patrons are -----------------------------------------------------------------------------
+
+
+def _finnish_phone(rng: random.Random) -> str:
+    """A Finnish mobile number: "+358 40 123 4567"."""
+    prefix = rng.choice(("40", "40", "44", "45", "50", "50"))
+    return f"+358 {prefix} {rng.randint(100, 999)} {rng.randint(1000, 9999)}"
+
+
+def _finnish_flat(rng: random.Random) -> str:
+    """Staircase and flat after the house number: "Koskikatu 5 B 12"."""
+    return f" {rng.choice('ABCDEF')} {rng.randint(1, 40)}"
+
+
+def _swedish_phone(rng: random.Random) -> str:
+    """Mostly a Swedish mobile number ("+46 70 123 45 67"), else an Eslöv landline ("0413-620 45")."""
+    if rng.random() < 0.8:
+        prefix = rng.choice(("70", "70", "72", "73", "76", "79"))
+        return f"+46 {prefix} {rng.randint(100, 999)} {rng.randint(10, 99)} {rng.randint(10, 99)}"
+    return f"0413-{rng.randint(100, 699)} {rng.randint(10, 99)}"
+
+
+def _swedish_flat(rng: random.Random) -> str:
+    """The four-digit lägenhetsnummer (floor and flat): "Storgatan 5 lgh 1102"."""
+    return f" lgh {rng.randint(10, 14)}{rng.randint(1, 6):02d}"
+
+
+@dataclass(frozen=True)
+class Population:
+    """Who a consortium's patrons are: first names by era, surnames, contact details and language.
+
+    `female_first_names_by_era` / `male_first_names_by_era` have the keys "older" (born before 1960),
+    "middle" (1960-1989) and "younger" (1990 on). `languages` and `language_weights` go to
+    `random.choices`; `email_domain` is the usual domain, one address in five is at example.com.
+    """
+
+    female_first_names_by_era: Mapping[str, tuple[str, ...]]
+    male_first_names_by_era: Mapping[str, tuple[str, ...]]
+    surnames: tuple[str, ...]
+    phone: Callable[[random.Random], str]
+    flat: Callable[[random.Random], str]  # what follows the house number of a block of flats
+    languages: tuple[str, ...]
+    language_weights: tuple[int, ...]
+    email_domain: str
+
+
+FINNISH = Population(
+    female_first_names_by_era=FEMALE_FIRST_NAMES_BY_ERA,
+    male_first_names_by_era=MALE_FIRST_NAMES_BY_ERA,
+    surnames=tuple(SURNAMES),
+    phone=_finnish_phone,
+    flat=_finnish_flat,
+    languages=("fi", "sv", "en"),
+    language_weights=(88, 7, 5),
+    email_domain="example.fi",
+)
+SWEDISH = Population(
+    female_first_names_by_era=SWEDISH_FEMALE_FIRST_NAMES_BY_ERA,
+    male_first_names_by_era=SWEDISH_MALE_FIRST_NAMES_BY_ERA,
+    surnames=tuple(SWEDISH_SURNAMES),
+    phone=_swedish_phone,
+    flat=_swedish_flat,
+    languages=("sv", "en", "fi"),  # Eslöv has Sweden Finns too
+    language_weights=(90, 6, 4),
+    email_domain="example.se",
+)
 
 # --- Tenancy and staff -------------------------------------------------------------------------------
 
@@ -245,8 +429,9 @@ class ConsortiumSpec:
     patron_count: int = 0
     koha_id_base: int = 0  # patron i (1-based) gets koha_patron_id koha_id_base + i
     cardnumber_prefix: str = ""
-    regional_surnames: frozenset[str] = field(default_factory=frozenset)
-    other_region_surnames: frozenset[str] = field(default_factory=frozenset)
+    population: Population = FINNISH  # names, phones, addresses and language of the patrons
+    regional_surnames: frozenset[str] = field(default_factory=frozenset)  # more common here (x4)
+    other_region_surnames: frozenset[str] = field(default_factory=frozenset)  # rarer here (x0.25)
 
     @property
     def libraries(self) -> tuple[LibrarySpec, ...]:
@@ -254,6 +439,7 @@ class ConsortiumSpec:
 
 
 LOCALHOST_NETWORKS = (("127.0.0.0/8", "Localhost (development)"), ("::1/128", "Localhost IPv6 (development)"))
+LOCALHOST_NETWORKS_SV = (("127.0.0.0/8", "Localhost (utveckling)"), ("::1/128", "Localhost IPv6 (utveckling)"))
 
 CONSORTIA: tuple[ConsortiumSpec, ...] = (
     ConsortiumSpec(
@@ -279,6 +465,7 @@ CONSORTIA: tuple[ConsortiumSpec, ...] = (
         patron_count=220,
         koha_id_base=1000,
         cardnumber_prefix="2440",
+        population=FINNISH,
         regional_surnames=LAPLAND_SURNAMES,
         other_region_surnames=SAVO_SURNAMES,
     ),
@@ -299,8 +486,30 @@ CONSORTIA: tuple[ConsortiumSpec, ...] = (
         patron_count=60,
         koha_id_base=5000,
         cardnumber_prefix="2450",
+        population=FINNISH,
         regional_surnames=SAVO_SURNAMES,
         other_region_surnames=LAPLAND_SURNAMES,
+    ),
+    ConsortiumSpec(
+        slug="eslovs-bibliotek",
+        name="Eslövs bibliotek",
+        jurisdiction="SE",
+        municipalities=(
+            MunicipalitySpec(
+                name="Eslöv",
+                networks=(*LOCALHOST_NETWORKS_SV, ("10.40.0.0/16", "Eslövs kommuns nät")),
+                libraries=(
+                    LibrarySpec("ESL", "Eslövs stadsbibliotek", ESLOV, 0.8),
+                    LibrarySpec("ESLMA", "Marieholms bibliotek", MARIEHOLM, 0.2),
+                ),
+            ),
+        ),
+        patron_count=60,
+        koha_id_base=9000,
+        cardnumber_prefix="2460",
+        population=SWEDISH,
+        regional_surnames=SKANE_SURNAMES,
+        other_region_surnames=NORRLAND_SURNAMES,
     ),
 )
 
@@ -314,19 +523,29 @@ class StaffUserSpec:
     groups: tuple[str, ...] = ()
     is_staff: bool = False
     is_superuser: bool = False
+    privacy_briefing_on: date | None = PRIVACY_BRIEFING_ON
+    email_domain: str = "example.fi"
 
     @property
     def email(self) -> str:
-        return f"{self.username}@example.fi"
+        return f"{self.username}@{self.email_domain}"
 
 
 STAFF_USERS: tuple[StaffUserSpec, ...] = (
     StaffUserSpec("rovaniemi.staff", "Sanna", "Kallio", "ROV", ("staff",)),
     StaffUserSpec("rovaniemi.billing", "Jari", "Lehtola", "ROV", ("staff", "billing")),
-    StaffUserSpec("rovaniemi.director", "Marjatta", "Ylitalo", "ROV", ("staff", "ban_decider")),
+    StaffUserSpec(
+        "rovaniemi.director",
+        "Marjatta",
+        "Ylitalo",
+        "ROV",
+        ("staff", "ban_decider"),
+        privacy_briefing_on=OVERDUE_PRIVACY_BRIEFING_ON,
+    ),
     StaffUserSpec("dpo", "Tuomas", "Heikkilä", "ROV", ("dpo",), is_staff=True),
     StaffUserSpec("kemi.staff", "Päivi", "Rautio", "KEM", ("staff",)),
     StaffUserSpec("mikkeli.staff", "Mikko", "Hyvärinen", "MIK", ("staff",)),
+    StaffUserSpec("eslov.staff", "Karin", "Mårtensson", "ESL", ("staff",), email_domain="example.se"),
     StaffUserSpec("admin", "Antti", "Korpela", "ROV", (), is_staff=True, is_superuser=True),
 )
 
@@ -370,29 +589,25 @@ def _era(born: date) -> str:
     return "younger"
 
 
-def _first_name(rng: random.Random, female: bool, born: date) -> str:
-    names = FEMALE_FIRST_NAMES_BY_ERA if female else MALE_FIRST_NAMES_BY_ERA
+def _first_name(rng: random.Random, population: Population, female: bool, born: date) -> str:
+    names = population.female_first_names_by_era if female else population.male_first_names_by_era
     return rng.choice(names[_era(born)])
 
 
 def _surname(rng: random.Random, spec: ConsortiumSpec) -> str:
+    surnames = spec.population.surnames
     weights = [
         4.0 if name in spec.regional_surnames else 0.25 if name in spec.other_region_surnames else 1.0
-        for name in SURNAMES
+        for name in surnames
     ]
-    return rng.choices(SURNAMES, weights=weights)[0]
+    return rng.choices(surnames, weights=weights)[0]
 
 
-def _phone(rng: random.Random) -> str:
-    prefix = rng.choice(("40", "40", "44", "45", "50", "50"))
-    return f"+358 {prefix} {rng.randint(100, 999)} {rng.randint(1000, 9999)}"
-
-
-def _address(rng: random.Random, area: Area) -> dict[str, str]:
+def _address(rng: random.Random, area: Area, population: Population) -> dict[str, str]:
     postal_code, city = rng.choice(area.postal_codes)
     street = f"{rng.choice(area.streets)} {rng.randint(1, 60)}"
     if rng.random() < 0.45:  # a block of flats
-        street += f" {rng.choice('ABCDEF')} {rng.randint(1, 40)}"
+        street += population.flat(rng)
     return {"street_address": street, "postal_code": postal_code, "city": city}
 
 
@@ -420,8 +635,8 @@ def _card(rng: random.Random) -> tuple[date, str]:
     return REFERENCE_DATE + timedelta(days=rng.randint(120, 1460)), "active"
 
 
-def _email(first_name: str, last_name: str, number: int, rng: random.Random) -> str:
-    domain = "example.com" if rng.random() < 0.2 else "example.fi"
+def _email(first_name: str, last_name: str, number: int, rng: random.Random, usual_domain: str) -> str:
+    domain = "example.com" if rng.random() < 0.2 else usual_domain
     return f"{ascii_fold(first_name)}.{ascii_fold(last_name)}+{number}@{domain}"
 
 
@@ -434,6 +649,7 @@ def generate_patrons(spec: ConsortiumSpec, seed: int = DEMO_SEED) -> list[dict[s
     """
     # A separate stream per consortium; str seeds are hashed deterministically (not by PYTHONHASHSEED).
     rng = random.Random(f"{seed}:{spec.slug}")
+    people = spec.population
     libraries = spec.libraries
     groups = _age_groups(rng, spec.patron_count)
     patrons: dict[int, dict[str, Any]] = {}
@@ -448,7 +664,7 @@ def generate_patrons(spec: ConsortiumSpec, seed: int = DEMO_SEED) -> list[dict[s
             "date_of_birth": date_of_birth_for_age(rng, age),
             "card_expires_on": expires,
             "status": status,
-            "language": rng.choices(("fi", "sv", "en"), weights=(88, 7, 5))[0],
+            "language": rng.choices(people.languages, weights=people.language_weights)[0],
             "loan_history": rng.choices((0, 1, 2), weights=(25, 55, 20))[0],
             "data_provided_by_guardian": age < 15,
             "guardians": [],
@@ -461,15 +677,17 @@ def generate_patrons(spec: ConsortiumSpec, seed: int = DEMO_SEED) -> list[dict[s
         record = base_record(index, group)
         library = rng.choices(libraries, weights=[lib.weight for lib in libraries])[0]
         female = rng.random() < 0.55  # women use libraries more
-        record["first_name"] = _first_name(rng, female, record["date_of_birth"])
+        record["first_name"] = _first_name(rng, people, female, record["date_of_birth"])
         record["last_name"] = _surname(rng, spec)
         record["home_library"] = library.koha_library_id
-        record.update(_address(rng, library.area))
+        record.update(_address(rng, library.area, people))
         has_email = rng.random() < 0.85
         record["email"] = (
-            _email(record["first_name"], record["last_name"], record["koha_patron_id"], rng) if has_email else ""
+            _email(record["first_name"], record["last_name"], record["koha_patron_id"], rng, people.email_domain)
+            if has_email
+            else ""
         )
-        record["phone"] = _phone(rng) if rng.random() < 0.85 else ""
+        record["phone"] = people.phone(rng) if rng.random() < 0.85 else ""
         patrons[record["koha_patron_id"]] = record
 
     adults = list(patrons.values())
@@ -490,17 +708,17 @@ def generate_patrons(spec: ConsortiumSpec, seed: int = DEMO_SEED) -> list[dict[s
             same_name = [a for a in candidates if a is not first and a["last_name"] == record["last_name"]]
             if same_name:
                 record["guardians"].append((rng.choice(same_name)["koha_patron_id"], relationship))
-        record["first_name"] = _first_name(rng, rng.random() < 0.5, record["date_of_birth"])
+        record["first_name"] = _first_name(rng, people, rng.random() < 0.5, record["date_of_birth"])
         # A minor lives with the first guardian and usually uses the same library.
         record["home_library"] = first["home_library"]
         record.update({key: first[key] for key in ("street_address", "postal_code", "city")})
         if group == "teen":
             record["email"] = (
-                _email(record["first_name"], record["last_name"], record["koha_patron_id"], rng)
+                _email(record["first_name"], record["last_name"], record["koha_patron_id"], rng, people.email_domain)
                 if rng.random() < 0.5
                 else ""
             )
-            record["phone"] = _phone(rng) if rng.random() < 0.7 else ""
+            record["phone"] = people.phone(rng) if rng.random() < 0.7 else ""
         else:
             record["email"] = ""
             record["phone"] = ""

@@ -157,6 +157,12 @@ class StaffProfile(models.Model):
         blank=True,
         help_text=_("No patron data is shown to a staff member before this is recorded."),
     )
+    privacy_briefing_on = models.DateField(
+        _("last yearly privacy briefing on"),
+        null=True,
+        blank=True,
+        help_text=_("Confidentiality is repeated every year; a staff member is reminded when this is over a year old."),
+    )
 
     class Meta:
         verbose_name = _("staff profile")
@@ -192,7 +198,9 @@ class Patron(models.Model):
     consortium = models.ForeignKey(
         Consortium, on_delete=models.PROTECT, related_name="patrons", verbose_name=_("consortium")
     )
-    koha_patron_id = models.PositiveBigIntegerField(_("Koha patron id"))
+    koha_patron_id = models.PositiveBigIntegerField(
+        _("Koha patron id"), null=True, blank=True, help_text=_("Empty until a patron registered here reaches Koha.")
+    )
     cardnumber = models.CharField(_("card number"), max_length=32)
     first_name = models.CharField(_("first name"), max_length=100)
     last_name = models.CharField(_("last name"), max_length=100)
@@ -268,3 +276,333 @@ class Guardianship(models.Model):
 
     def __str__(self) -> str:
         return f"{_('guardianship')} #{self.pk}"
+
+
+# --- Notes (huomautus) -----------------------------------------------------------------------------
+
+
+class NoteCategory(models.TextChoices):
+    GENERAL = "general", _("General")
+    BEHAVIOUR = "behaviour", _("Behaviour")
+    GUARDIANSHIP = "guardianship", _("Guardianship")
+    ACCESSIBILITY = "accessibility", _("Accessibility services")
+    PIN_BY_PHONE = "pin_by_phone", _("PIN given by phone")
+    IDENTITY_CHECK = "identity_check", _("Identity checked")
+
+
+# Listed with their category; the text opens only on a deliberate, logged request.
+SENSITIVE_NOTE_CATEGORIES = frozenset({NoteCategory.BEHAVIOUR, NoteCategory.GUARDIANSHIP, NoteCategory.ACCESSIBILITY})
+
+
+class Note(models.Model):
+    """A staff remark on a patron. Edits keep the replaced text in NoteRevision; removal is a mark, not a delete."""
+
+    patron = models.ForeignKey(Patron, on_delete=models.CASCADE, related_name="notes", verbose_name=_("patron"))
+    category = models.CharField(_("category"), max_length=20, choices=NoteCategory.choices)
+    text = models.TextField(_("text"))
+    created_at = models.DateTimeField(_("written"))
+    created_by = models.CharField(_("written by"), max_length=150)
+    updated_at = models.DateTimeField(_("edited"), null=True, blank=True)
+    updated_by = models.CharField(_("edited by"), max_length=150, blank=True)
+    removed_at = models.DateTimeField(_("removed"), null=True, blank=True)
+    removed_by = models.CharField(_("removed by"), max_length=150, blank=True)
+    removal_reason = models.CharField(_("reason for removal"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("note")
+        verbose_name_plural = _("notes")
+        ordering = ["-created_at", "-id"]
+        default_permissions = []
+        indexes = [models.Index(fields=["patron", "-created_at"], name="note_patron_idx")]
+
+    def __str__(self) -> str:
+        return f"{_('note')} #{self.pk}"
+
+    @property
+    def sensitive(self) -> bool:
+        return self.category in SENSITIVE_NOTE_CATEGORIES
+
+
+class NoteRevision(models.Model):
+    """A note's text as it was before an edit (or its removal)."""
+
+    note = models.ForeignKey(Note, on_delete=models.CASCADE, related_name="revisions", verbose_name=_("note"))
+    category = models.CharField(_("category"), max_length=20, choices=NoteCategory.choices)
+    text = models.TextField(_("text"))
+    written_at = models.DateTimeField(_("written"))
+    written_by = models.CharField(_("written by"), max_length=150)
+    replaced_at = models.DateTimeField(_("replaced"))
+
+    class Meta:
+        verbose_name = _("note revision")
+        verbose_name_plural = _("note revisions")
+        ordering = ["-replaced_at", "-id"]
+        default_permissions = []
+
+    def __str__(self) -> str:
+        return f"{_('note revision')} #{self.pk}"
+
+
+# --- Library-use bans (Finland, Library Act 1492/2016 s. 15) -------------------------------------------
+
+
+class BanGround(models.TextChoices):
+    REPEATED_DISTURBANCE = "repeated_disturbance", _("Repeatedly disturbs the library")
+    SUBSTANTIAL_DISTURBANCE = "substantial_disturbance", _("Substantially disturbs the library")
+    ENDANGERING_SAFETY = "endangering_safety", _("Endangers safety")
+    DAMAGING_PROPERTY = "damaging_property", _("Damages property")
+
+
+class BanStatus(models.TextChoices):
+    """Stored steps of the procedure. "Active", "scheduled" and "ended" follow from the dates (Ban.state)."""
+
+    PROPOSED = "proposed", _("Proposed")
+    HEARD = "heard", _("Heard")
+    HEARING_WAIVED = "hearing_waived", _("Hearing waived")
+    DECIDED = "decided", _("Decided")
+    NOTIFIED = "notified", _("Notified")
+    CANCELLED = "cancelled", _("Cancelled")
+    OVERTURNED = "overturned", _("Overturned on appeal")
+
+
+class BanState(models.TextChoices):
+    """What a ban is today: the stored step, or for a notified ban what its dates make it."""
+
+    PROPOSED = "proposed", _("Proposed")
+    HEARD = "heard", _("Heard")
+    HEARING_WAIVED = "hearing_waived", _("Hearing waived")
+    DECIDED = "decided", _("Decided")
+    NOTIFIED = "notified", _("Notified, waiting to become final")
+    SCHEDULED = "scheduled", _("Notified, starts later")
+    ACTIVE = "active", _("Active")
+    ENDED = "ended", _("Ended")
+    LAPSED = "lapsed", _("Lapsed (never notified)")
+    CANCELLED = "cancelled", _("Cancelled")
+    OVERTURNED = "overturned", _("Overturned on appeal")
+
+
+class HearingMethod(models.TextChoices):
+    IN_PERSON = "in_person", _("In person")
+    PHONE = "phone", _("By phone")
+    LETTER = "letter", _("By letter")
+    ELECTRONIC = "electronic", _("Electronically")
+
+
+class NotificationMethod(models.TextChoices):
+    LETTER = "letter", _("Letter")
+    ELECTRONIC = "electronic", _("Electronic notice")
+    IN_PERSON = "in_person", _("In person")
+
+
+class AppealOutcome(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    UPHELD = "upheld", _("Ban upheld")
+    OVERTURNED = "overturned", _("Ban overturned")
+    DISMISSED = "dismissed", _("Dismissed (late or inadmissible)")
+
+
+class Ban(models.Model):
+    """A library-use ban (käyttökielto) through its procedure: proposal, hearing, decision, notice, appeal.
+
+    The patron's record shows only bans that are in procedure or active; whether a ban is active is
+    computed from its dates on every read (see patrons.selectors), so the mark disappears when the
+    ban ends without any scheduled job. `archive_bans` later stamps ended bans archived, and the
+    decision stays in the decision archive (ban deciders and the DPO) until `retain_until`.
+    """
+
+    patron = models.ForeignKey(Patron, on_delete=models.CASCADE, related_name="bans", verbose_name=_("patron"))
+    library = models.ForeignKey(Library, on_delete=models.PROTECT, related_name="bans", verbose_name=_("library"))
+    grounds = models.JSONField(_("grounds"), default=list)
+    notes = models.ManyToManyField(Note, related_name="bans", verbose_name=_("behaviour notes cited"))
+    starts_on = models.DateField(_("starts on"))
+    ends_on = models.DateField(_("ends on"))
+    status = models.CharField(_("status"), max_length=20, choices=BanStatus.choices, default=BanStatus.PROPOSED)
+    proposed_at = models.DateTimeField(_("proposed"))
+    proposed_by = models.CharField(_("proposed by"), max_length=150)
+    # Hearing (Administrative Procedure Act s. 34)
+    heard_on = models.DateField(_("heard on"), null=True, blank=True)
+    hearing_method = models.CharField(_("hearing method"), max_length=20, choices=HearingMethod.choices, blank=True)
+    statement = models.TextField(_("the patron's statement"), blank=True)
+    hearing_waived_reason = models.TextField(_("legal reason the hearing was waived"), blank=True)
+    hearing_recorded_by = models.CharField(_("hearing recorded by"), max_length=150, blank=True)
+    # Decision (Administrative Procedure Act s. 44)
+    decision_number = models.CharField(_("decision number"), max_length=50, blank=True)
+    decided_on = models.DateField(_("decided on"), null=True, blank=True)
+    decided_by = models.CharField(_("decided by"), max_length=150, blank=True)
+    decider_name = models.CharField(_("decider's name and title"), max_length=200, blank=True)
+    reasons = models.TextField(_("reasons"), blank=True)
+    decided_text = models.TextField(_("what is decided"), blank=True)
+    legal_basis = models.CharField(_("legal basis"), max_length=300, blank=True)
+    contact_person = models.CharField(_("contact person"), max_length=200, blank=True)
+    enforced_before_final = models.BooleanField(_("enforced before it is final"), default=True)
+    # Notification (Local Government Act 410/2015 ss. 134, 141)
+    notification_method = models.CharField(
+        _("notification method"), max_length=20, choices=NotificationMethod.choices, blank=True
+    )
+    notified_on = models.DateField(_("notice sent on"), null=True, blank=True)
+    deemed_received_on = models.DateField(_("deemed received on"), null=True, blank=True)
+    appeal_deadline = models.DateField(_("rectification request deadline"), null=True, blank=True)
+    # Rectification request (oikaisuvaatimus)
+    appeal_lodged_on = models.DateField(_("rectification request lodged on"), null=True, blank=True)
+    appeal_outcome = models.CharField(_("outcome"), max_length=20, choices=AppealOutcome.choices, blank=True)
+    appeal_decided_on = models.DateField(_("rectification decided on"), null=True, blank=True)
+    ended_early_on = models.DateField(_("ended early on"), null=True, blank=True)
+    cancellation_reason = models.CharField(_("reason for cancelling"), max_length=300, blank=True)
+    archived_at = models.DateTimeField(_("archived"), null=True, blank=True)
+    retain_until = models.DateField(_("kept in the decision archive until"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("library-use ban")
+        verbose_name_plural = _("library-use bans")
+        ordering = ["-starts_on", "-id"]
+        default_permissions = []
+        permissions = [
+            ("prepare_ban", _("Can propose a library-use ban and record its hearing and notification")),
+            ("decide_ban", _("Can decide a library-use ban and its rectification request")),
+            ("view_ban_archive", _("Can read the archive of ban decisions")),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["library", "decision_number"],
+                condition=~Q(decision_number=""),
+                name="ban_unique_decision_number",
+            ),
+        ]
+        indexes = [models.Index(fields=["patron", "ends_on"], name="ban_patron_idx")]
+
+    def __str__(self) -> str:
+        return f"{_('library-use ban')} #{self.pk}"
+
+    @property
+    def state_label(self) -> str:
+        """The label of `state` (what the ban is today, set by patrons.selectors), else of the stored step."""
+        return BanState(getattr(self, "state", self.status)).label
+
+
+# --- Access prohibitions (Sweden: tillträdesförbud till bibliotek, since 1.7.2022) -------------------
+
+
+class AccessProhibition(models.Model):
+    """A prosecutor's decision on an access prohibition (tillträdesförbud), recorded by a Swedish library.
+
+    The library applies; the prosecutor decides. The record keeps the library's application and the
+    decision's reference and dates. Like a ban, it shows on the patron's record only while in force.
+    """
+
+    patron = models.ForeignKey(
+        Patron, on_delete=models.CASCADE, related_name="access_prohibitions", verbose_name=_("patron")
+    )
+    library = models.ForeignKey(
+        Library, on_delete=models.PROTECT, related_name="access_prohibitions", verbose_name=_("library")
+    )
+    applied_on = models.DateField(_("library's application date"))
+    application_reference = models.CharField(_("library's application reference"), max_length=100)
+    prosecutor_reference = models.CharField(_("prosecutor's reference"), max_length=100)
+    decided_on = models.DateField(_("decided on"))
+    starts_on = models.DateField(_("starts on"))
+    ends_on = models.DateField(_("ends on"))
+    revoked_on = models.DateField(_("revoked on"), null=True, blank=True)
+    recorded_at = models.DateTimeField(_("recorded"))
+    recorded_by = models.CharField(_("recorded by"), max_length=150)
+    archived_at = models.DateTimeField(_("archived"), null=True, blank=True)
+    retain_until = models.DateField(_("kept until"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("access prohibition")
+        verbose_name_plural = _("access prohibitions")
+        ordering = ["-starts_on", "-id"]
+        default_permissions = []
+
+    def __str__(self) -> str:
+        return f"{_('access prohibition')} #{self.pk}"
+
+
+# --- Adults under guardianship (edunvalvonta) --------------------------------------------------------
+
+
+class Trusteeship(models.Model):
+    """An adult patron under guardianship (edunvalvonta): a sensitive mark with the guardian's contact.
+
+    The record shows the mark; the contact opens only on a deliberate, logged request.
+    """
+
+    patron = models.OneToOneField(
+        Patron, on_delete=models.CASCADE, related_name="trusteeship", verbose_name=_("patron")
+    )
+    guardian_name = models.CharField(_("guardian's name"), max_length=200)
+    guardian_phone = models.CharField(_("guardian's phone"), max_length=40, blank=True)
+    guardian_email = models.EmailField(_("guardian's email"), blank=True)
+    recorded_at = models.DateTimeField(_("recorded"))
+    recorded_by = models.CharField(_("recorded by"), max_length=150)
+
+    class Meta:
+        verbose_name = _("adult guardianship")
+        verbose_name_plural = _("adult guardianships")
+        default_permissions = []
+
+    def __str__(self) -> str:
+        return f"{_('adult guardianship')} #{self.pk}"
+
+
+# --- The patron's own choices: registers ------------------------------------------------------------
+
+
+class RegisterKind(models.TextChoices):
+    """Registers a patron joins by choice (seed 001); the library system itself holds every patron."""
+
+    NEWSLETTER = "newsletter", _("Newsletter (email address only)")
+    HOME_SERVICE = "home_service", _("Home service")
+    INTERLIBRARY_LOANS = "interlibrary_loans", _("Interlibrary loans")
+
+
+class RegisterMembership(models.Model):
+    patron = models.ForeignKey(Patron, on_delete=models.CASCADE, related_name="registers", verbose_name=_("patron"))
+    register = models.CharField(_("register"), max_length=30, choices=RegisterKind.choices)
+    joined_on = models.DateField(_("joined on"))
+    consent_on = models.DateField(_("consent given on"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("register membership")
+        verbose_name_plural = _("register memberships")
+        default_permissions = []
+        constraints = [models.UniqueConstraint(fields=["patron", "register"], name="registermembership_unique")]
+
+    def __str__(self) -> str:
+        return f"{_('register membership')} #{self.pk}"
+
+
+# --- Exceptional circumstances (seed 000) -----------------------------------------------------------
+
+
+class ClosurePeriod(models.Model):
+    """Libraries closed (e.g. spring 2020): registration frozen, PIN by phone allowed, cards extended."""
+
+    consortium = models.ForeignKey(
+        Consortium, on_delete=models.CASCADE, related_name="closures", verbose_name=_("consortium")
+    )
+    starts_on = models.DateField(_("starts on"))
+    ends_on = models.DateField(_("ends on"))
+    registration_frozen = models.BooleanField(_("registration of new patrons frozen"), default=True)
+    pin_by_phone_allowed = models.BooleanField(_("PIN may be given by phone"), default=True)
+    cards_extended_until = models.DateField(
+        _("expired cards extended until"),
+        null=True,
+        blank=True,
+        help_text=_("Run `manage.py extend_expired_cards` to extend the cards that expired during the closure."),
+    )
+    description = models.CharField(_("description"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("closure period")
+        verbose_name_plural = _("closure periods")
+        ordering = ["-starts_on"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_on__gte=models.F("starts_on")),
+                name="closureperiod_dates_in_order",
+                violation_error_message=_("A closure period cannot end before it starts."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.consortium} {self.starts_on:%d.%m.%Y} - {self.ends_on:%d.%m.%Y}"

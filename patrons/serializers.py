@@ -1,6 +1,7 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from patrons.models import Guardianship, Patron
+from patrons.models import AccessProhibition, Ban, Guardianship, Note, NoteCategory, NoteRevision, Patron, Trusteeship
 
 
 class PatronListSerializer(serializers.ModelSerializer):
@@ -21,8 +22,70 @@ class GuardianSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class ActiveBanSerializer(serializers.Serializer):
+    """A ban or access prohibition in force, as the patron JSON lists it."""
+
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    library = serializers.CharField()
+    starts_on = serializers.DateField()
+    ends_on = serializers.DateField()
+
+
+class RegisterMembershipSerializer(serializers.Serializer):
+    register = serializers.CharField()
+    joined_on = serializers.DateField()
+    consent_on = serializers.DateField(allow_null=True)
+
+
 class PatronDetailSerializer(PatronListSerializer):
+    """One patron; the context's `record` (a patrons.selectors.PatronRecord) adds bans, notices and registers."""
+
     guardians = GuardianSerializer(source="guardianships", many=True, read_only=True)
+    notices_to = serializers.SerializerMethodField(help_text="Patron ids notices go to: guardians until 18")
+    active_bans = serializers.SerializerMethodField()
+    registers = serializers.SerializerMethodField()
+    under_guardianship = serializers.SerializerMethodField(
+        help_text="An adult under guardianship (edunvalvonta); the guardian's contact has its own URL"
+    )
+
+    def _record(self):
+        return self.context["record"]
+
+    def get_notices_to(self, patron) -> list[int]:
+        return self._record().notices_to
+
+    @extend_schema_field(ActiveBanSerializer(many=True))
+    def get_active_bans(self, patron) -> list[dict]:
+        record = self._record()
+        bans = [
+            {
+                "id": b.pk,
+                "kind": "library_use_ban",
+                "library": b.library.koha_library_id,
+                "starts_on": b.starts_on,
+                "ends_on": b.ends_on,
+            }
+            for b in record.active_bans
+        ]
+        prohibitions = [
+            {
+                "id": p.pk,
+                "kind": "access_prohibition",
+                "library": p.library.koha_library_id,
+                "starts_on": p.starts_on,
+                "ends_on": p.ends_on,
+            }
+            for p in record.active_prohibitions
+        ]
+        return ActiveBanSerializer([*bans, *prohibitions], many=True).data
+
+    @extend_schema_field(RegisterMembershipSerializer(many=True))
+    def get_registers(self, patron) -> list[dict]:
+        return RegisterMembershipSerializer(self._record().registers, many=True).data
+
+    def get_under_guardianship(self, patron) -> bool:
+        return self._record().under_trusteeship
 
     class Meta(PatronListSerializer.Meta):
         fields = [
@@ -39,6 +102,10 @@ class PatronDetailSerializer(PatronListSerializer):
             "loan_history",
             "data_provided_by_guardian",
             "guardians",
+            "notices_to",
+            "active_bans",
+            "registers",
+            "under_guardianship",
         ]
         read_only_fields = fields
 
@@ -50,3 +117,215 @@ class PatronPageSerializer(serializers.Serializer):
     next = serializers.URLField(allow_null=True)
     previous = serializers.URLField(allow_null=True)
     results = PatronListSerializer(many=True)
+
+
+class NoteSerializer(serializers.ModelSerializer):
+    """A note. `text` is null for a sensitive note in a list (open it by its own URL) and for a removed one."""
+
+    sensitive = serializers.BooleanField(read_only=True)
+    text = serializers.SerializerMethodField()
+    removed = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Note
+        fields = [
+            "id",
+            "category",
+            "sensitive",
+            "text",
+            "created_at",
+            "created_by",
+            "updated_at",
+            "updated_by",
+            "removed",
+            "removed_at",
+            "removed_by",
+            "removal_reason",
+        ]
+        read_only_fields = fields
+
+    def get_text(self, note: Note) -> str | None:
+        if note.removed_at is not None:
+            return None
+        if hasattr(note, "listed_text"):  # from a list: sensitive texts were not read
+            return None if note.sensitive else note.listed_text
+        return note.text
+
+    def get_removed(self, note: Note) -> bool:
+        return note.removed_at is not None
+
+
+class NoteRevisionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = NoteRevision
+        fields = ["text", "written_at", "written_by", "replaced_at"]
+        read_only_fields = fields
+
+
+class OpenedNoteSerializer(NoteSerializer):
+    revisions = NoteRevisionSerializer(many=True, read_only=True)
+
+    class Meta(NoteSerializer.Meta):
+        fields = [*NoteSerializer.Meta.fields, "revisions"]
+        read_only_fields = fields
+
+
+class NoteCreateSerializer(serializers.Serializer):
+    category = serializers.ChoiceField(choices=NoteCategory.choices)
+    text = serializers.CharField(trim_whitespace=True)
+
+
+class NoteUpdateSerializer(serializers.Serializer):
+    text = serializers.CharField(trim_whitespace=True)
+
+
+class NoteRemoveSerializer(serializers.Serializer):
+    reason = serializers.CharField(trim_whitespace=True, allow_blank=True, default="")
+
+
+class BanSerializer(serializers.ModelSerializer):
+    """A ban with its procedure. `status` is what the ban is today; `step` is the last step recorded."""
+
+    patron = serializers.IntegerField(source="patron_id", read_only=True)
+    library = serializers.CharField(source="library.koha_library_id", read_only=True)
+    status = serializers.CharField(source="state", read_only=True)
+    step = serializers.CharField(source="status", read_only=True)
+    note_ids = serializers.SerializerMethodField()
+    days = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Ban
+        fields = [
+            "id",
+            "patron",
+            "library",
+            "status",
+            "step",
+            "grounds",
+            "note_ids",
+            "starts_on",
+            "ends_on",
+            "days",
+            "proposed_at",
+            "proposed_by",
+            "heard_on",
+            "hearing_method",
+            "statement",
+            "hearing_waived_reason",
+            "decision_number",
+            "decided_on",
+            "decider_name",
+            "reasons",
+            "decided_text",
+            "legal_basis",
+            "contact_person",
+            "enforced_before_final",
+            "notification_method",
+            "notified_on",
+            "deemed_received_on",
+            "appeal_deadline",
+            "appeal_lodged_on",
+            "appeal_outcome",
+            "appeal_decided_on",
+            "ended_early_on",
+            "cancellation_reason",
+        ]
+        read_only_fields = fields
+
+    def get_note_ids(self, ban: Ban) -> list[int]:
+        return sorted(note.pk for note in ban.notes.all())
+
+    def get_days(self, ban: Ban) -> int:
+        return (ban.ends_on - ban.starts_on).days + 1
+
+
+class BanProposeSerializer(serializers.Serializer):
+    library = serializers.CharField(help_text="Koha library_id (branchcode) of the library the ban concerns")
+    grounds = serializers.ListField(child=serializers.CharField(), allow_empty=True)
+    note_ids = serializers.ListField(child=serializers.IntegerField(), allow_empty=True)
+    starts_on = serializers.DateField()
+    ends_on = serializers.DateField()
+
+
+class BanHearingSerializer(serializers.Serializer):
+    heard_on = serializers.DateField(required=False, allow_null=True)
+    method = serializers.CharField(required=False, allow_blank=True, default="")
+    statement = serializers.CharField(
+        required=False, allow_blank=True, default="", help_text="Empty when no statement came"
+    )
+    waived_reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class BanDecisionSerializer(serializers.Serializer):
+    # Blank or missing text is left to the service, whose 400 names the rule.
+    decision_number = serializers.CharField(allow_blank=True, default="")
+    reasons = serializers.CharField(allow_blank=True, default="")
+    starts_on = serializers.DateField()
+    ends_on = serializers.DateField()
+    contact_person = serializers.CharField(allow_blank=True, default="")
+    decided_on = serializers.DateField(required=False, allow_null=True, help_text="Default: today")
+    enforced_before_final = serializers.BooleanField(required=False, default=True)
+    decided_text = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class BanNotificationSerializer(serializers.Serializer):
+    method = serializers.CharField(help_text="letter, electronic or in_person")
+    sent_on = serializers.DateField()
+
+
+class BanNotificationResultSerializer(BanSerializer):
+    pass
+
+
+class BanAppealSerializer(serializers.Serializer):
+    lodged_on = serializers.DateField()
+    outcome = serializers.CharField(required=False, default="pending")
+    decided_on = serializers.DateField(required=False, allow_null=True)
+
+
+class BanCancelSerializer(serializers.Serializer):
+    reason = serializers.CharField(allow_blank=True, default="")
+
+
+class AccessProhibitionSerializer(serializers.ModelSerializer):
+    patron = serializers.IntegerField(source="patron_id", read_only=True)
+    library = serializers.CharField(source="library.koha_library_id")
+
+    class Meta:
+        model = AccessProhibition
+        fields = [
+            "id",
+            "patron",
+            "library",
+            "applied_on",
+            "application_reference",
+            "prosecutor_reference",
+            "decided_on",
+            "starts_on",
+            "ends_on",
+            "revoked_on",
+            "recorded_at",
+            "recorded_by",
+        ]
+        read_only_fields = ["id", "patron", "revoked_on", "recorded_at", "recorded_by"]
+        # Blank or missing references are left to the service, whose 400 names the rule.
+        extra_kwargs = {
+            "application_reference": {"allow_blank": True, "default": ""},
+            "prosecutor_reference": {"allow_blank": True, "default": ""},
+        }
+
+
+class PatronChoicesSerializer(serializers.Serializer):
+    """The patron's own choices; a field left out stays as it is."""
+
+    loan_history = serializers.IntegerField(required=False, help_text="Koha privacy: 0 keep, 1 default, 2 never")
+    newsletter = serializers.BooleanField(required=False, help_text="Email only; joining records the consent date")
+    home_service = serializers.BooleanField(required=False)
+    interlibrary_loans = serializers.BooleanField(required=False)
+
+
+class TrusteeshipSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Trusteeship
+        fields = ["guardian_name", "guardian_phone", "guardian_email", "recorded_at", "recorded_by"]
+        read_only_fields = ["recorded_at", "recorded_by"]

@@ -1,11 +1,22 @@
 from django.urls import path
 
-from patrons import views
+from patrons import registration_views, views
 from sotu_silo.views import identity_code_store_view
 
 app_name = "patrons"
 urlpatterns = [
     path("", views.patron_search_view, name="search"),
+    path("new/", registration_views.patron_register_view, name="register"),
     path("<int:patron_id>/", views.patron_detail_view, name="detail"),
     path("<int:patron_id>/identity-code/", identity_code_store_view, name="identity-code"),
+    path("<int:patron_id>/notes/", views.note_add_view, name="note-add"),
+    path("<int:patron_id>/notes/<int:note_id>/open/", views.note_open_view, name="note-open"),
+    path("<int:patron_id>/notes/<int:note_id>/edit/", views.note_edit_view, name="note-edit"),
+    path("<int:patron_id>/notes/<int:note_id>/remove/", views.note_remove_view, name="note-remove"),
+    path("<int:patron_id>/pin-by-phone/", registration_views.pin_by_phone_view, name="pin-by-phone"),
+    path("<int:patron_id>/choices/", views.choices_view, name="choices"),
+    path("<int:patron_id>/guardianship/", views.trusteeship_record_view, name="trusteeship"),
+    path("<int:patron_id>/guardianship/open/", views.trusteeship_open_view, name="trusteeship-open"),
+    path("<int:patron_id>/bans/new/", views.ban_propose_view, name="ban-propose"),
+    path("<int:patron_id>/access-prohibitions/new/", views.access_prohibition_view, name="access-prohibition"),
 ]

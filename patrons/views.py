@@ -1,14 +1,78 @@
-"""Staff pages: patron search and patron detail. Thin: actor from patrons.access, data from selectors."""
+"""Staff pages: patron search, the patron's page, notes, and starting a ban or recording a prohibition.
 
+Thin: the actor comes from patrons.access, data from patrons.selectors, writes go through
+patrons.services; a broken rule is shown next to the form (status 400) and nothing is written.
+"""
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from patrons.access import patron_data_actor
-from patrons.selectors import patron_get_for_staff, patron_search_box
+from audit.actor import Actor
+from patrons import forms
+from patrons.access import ban_preparer_actor, patron_data_actor
+from patrons.models import NoteCategory
+from patrons.selectors import note_open, patron_record_for_staff, patron_search_box, trusteeship_open
+from patrons.services import (
+    access_prohibition_record,
+    ban_propose,
+    note_create,
+    note_remove,
+    note_update,
+    patron_choices_update,
+    trusteeship_record,
+)
 from sotu_silo.services import identity_code_exists
+
+
+def run_service(form, service: Callable[..., Any], **arguments) -> Any | None:
+    """Call `service`; a broken rule becomes the form's error. None when it failed."""
+    try:
+        return service(**arguments)
+    except ValidationError as error:
+        form.add_error(None, error)
+        return None
+
+
+def render_patron_page(request: HttpRequest, actor: Actor, patron_id: int, status: int = 200, **extra) -> HttpResponse:
+    record = patron_record_for_staff(actor=actor, patron_id=patron_id)
+    joined = {membership.register for membership in record.registers}
+    choices = {"loan_history": record.patron.loan_history, **{register: True for register in joined}}
+    context = {
+        "record": record,
+        "patron": record.patron,
+        "identity_code_stored": identity_code_exists(patron_id=patron_id),
+        "note_form": forms.NoteForm(),
+        "choices_form": forms.ChoicesForm(initial=choices),
+        "trusteeship_form": forms.TrusteeshipForm(),
+        **extra,
+    }
+    return render(request, "patrons/detail.html", context, status=status)
+
+
+PATRON_PAGE_FORMS = {
+    "note_form": forms.NoteForm,
+    "choices_form": forms.ChoicesForm,
+    "trusteeship_form": forms.TrusteeshipForm,
+}
+
+
+def patron_page_form(request: HttpRequest, patron_id: int, name: str, service, success) -> HttpResponse:
+    """A form posted from the patron's page: on success back to the page, else the page with the form's errors."""
+    actor = patron_data_actor(request)
+    form = PATRON_PAGE_FORMS[name](request.POST)
+    if form.is_valid() and run_service(form, service, actor=actor, patron_id=patron_id, **form.cleaned_data):
+        messages.success(request, success)
+        return redirect("patrons:detail", patron_id=patron_id)
+    return render_patron_page(request, actor, patron_id, status=400, **{name: form})
 
 
 @never_cache
@@ -26,6 +90,139 @@ def patron_search_view(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def patron_detail_view(request: HttpRequest, patron_id: int) -> HttpResponse:
-    patron = patron_get_for_staff(actor=patron_data_actor(request), patron_id=patron_id)
-    context = {"patron": patron, "identity_code_stored": identity_code_exists(patron_id=patron.pk)}
-    return render(request, "patrons/detail.html", context)
+    return render_patron_page(request, patron_data_actor(request), patron_id)
+
+
+# --- Notes ------------------------------------------------------------------------------------------
+
+
+@never_cache
+@login_required
+@require_POST
+def note_add_view(request: HttpRequest, patron_id: int) -> HttpResponse:
+    return patron_page_form(request, patron_id, "note_form", note_create, _("The note was saved."))
+
+
+@never_cache
+@login_required
+@require_POST
+def note_open_view(request: HttpRequest, patron_id: int, note_id: int) -> HttpResponse:
+    """A deliberate request to read a note's text (a logged read); htmx swaps in just the text."""
+    note = note_open(actor=patron_data_actor(request), patron_id=patron_id, note_id=note_id)
+    template = "patrons/note_text.html" if request.headers.get("HX-Request") else "patrons/note_opened.html"
+    return render(request, template, {"note": note, "patron_id": patron_id})
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def note_edit_view(request: HttpRequest, patron_id: int, note_id: int) -> HttpResponse:
+    actor = patron_data_actor(request)
+    if request.method == "POST":
+        form = forms.NoteEditForm(request.POST)
+        if form.is_valid() and run_service(
+            form, note_update, actor=actor, patron_id=patron_id, note_id=note_id, text=form.cleaned_data["text"]
+        ):
+            messages.success(request, _("The note was changed; the earlier text is kept in its history."))
+            return redirect("patrons:detail", patron_id=patron_id)
+        note = note_open(actor=actor, patron_id=patron_id, note_id=note_id)
+        status = 400
+    else:
+        note = note_open(actor=actor, patron_id=patron_id, note_id=note_id)
+        form = forms.NoteEditForm(initial={"text": note.text})
+        status = 200
+    context = {"note": note, "patron_id": patron_id, "form": form, "remove_form": forms.ReasonForm()}
+    return render(request, "patrons/note_edit.html", context, status=status)
+
+
+@never_cache
+@login_required
+@require_POST
+def note_remove_view(request: HttpRequest, patron_id: int, note_id: int) -> HttpResponse:
+    actor = patron_data_actor(request)
+    form = forms.ReasonForm(request.POST)
+    if form.is_valid() and run_service(
+        form, note_remove, actor=actor, patron_id=patron_id, note_id=note_id, reason=form.cleaned_data["reason"]
+    ):
+        messages.success(request, _("The note was removed. Who removed it, when and why is kept."))
+        return redirect("patrons:detail", patron_id=patron_id)
+    note = note_open(actor=actor, patron_id=patron_id, note_id=note_id)
+    context = {"note": note, "patron_id": patron_id, "form": forms.NoteEditForm(), "remove_form": form}
+    return render(request, "patrons/note_edit.html", context, status=400)
+
+
+@never_cache
+@login_required
+@require_POST
+def choices_view(request: HttpRequest, patron_id: int) -> HttpResponse:
+    return patron_page_form(
+        request, patron_id, "choices_form", patron_choices_update, _("The patron's choices were saved.")
+    )
+
+
+@never_cache
+@login_required
+@require_POST
+def trusteeship_record_view(request: HttpRequest, patron_id: int) -> HttpResponse:
+    return patron_page_form(
+        request, patron_id, "trusteeship_form", trusteeship_record, _("The guardianship was recorded.")
+    )
+
+
+@never_cache
+@login_required
+@require_POST
+def trusteeship_open_view(request: HttpRequest, patron_id: int) -> HttpResponse:
+    trusteeship = trusteeship_open(actor=patron_data_actor(request), patron_id=patron_id)
+    return render(request, "patrons/trusteeship.html", {"trusteeship": trusteeship, "patron_id": patron_id})
+
+
+# --- Starting a ban (Finland) or recording a prosecutor's prohibition (Sweden) -----------------------------
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def ban_propose_view(request: HttpRequest, patron_id: int) -> HttpResponse:
+    actor = ban_preparer_actor(request)
+    record = patron_record_for_staff(actor=actor, patron_id=patron_id)
+    behaviour = [n for n in record.notes if n.category == NoteCategory.BEHAVIOUR and n.removed_at is None]
+    options = {"consortium_id": actor.consortium_id, "behaviour_notes": behaviour}
+    form = forms.BanProposeForm(request.POST or None, **options)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        ban = run_service(
+            form,
+            ban_propose,
+            actor=actor,
+            patron_id=patron_id,
+            library=data["library"].koha_library_id,
+            grounds=data["grounds"],
+            note_ids=data["note_ids"],
+            starts_on=data["starts_on"],
+            ends_on=data["ends_on"],
+        )
+        if ban is not None:
+            messages.success(request, _("The ban was proposed. Next, hear the patron."))
+            return redirect("bans:detail", ban_id=ban.pk)
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request, "bans/propose.html", {"record": record, "patron": record.patron, "form": form}, status=status
+    )
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def access_prohibition_view(request: HttpRequest, patron_id: int) -> HttpResponse:
+    actor = ban_preparer_actor(request)
+    record = patron_record_for_staff(actor=actor, patron_id=patron_id)
+    form = forms.AccessProhibitionForm(request.POST or None, consortium_id=actor.consortium_id)
+    if request.method == "POST" and form.is_valid():
+        data = {**form.cleaned_data, "library": form.cleaned_data["library"].koha_library_id}
+        if run_service(form, access_prohibition_record, actor=actor, patron_id=patron_id, **data):
+            messages.success(request, _("The prosecutor's access prohibition was recorded."))
+            return redirect("patrons:detail", patron_id=patron_id)
+    status = 400 if request.method == "POST" else 200
+    context = {"record": record, "patron": record.patron, "form": form}
+    return render(request, "bans/access_prohibition.html", context, status=status)

@@ -121,6 +121,7 @@ TEMPLATES = [
                 "django.template.context_processors.csp",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "privacy_service.context_processors.briefing_reminder",
             ],
         },
     },
@@ -186,6 +187,9 @@ if SECRET_KEY in {SOTU_ENCRYPTION_KEYS, SOTU_INDEX_KEY} or SOTU_ENCRYPTION_KEYS 
 SOTU_ALLOW_TEMPORARY_CODES = env_bool("SOTU_ALLOW_TEMPORARY_CODES", False)
 # How long the billing view shows a revealed code before hiding it (seconds).
 SOTU_REVEAL_SECONDS = int(env("SOTU_REVEAL_SECONDS", "60"))
+
+# How long an ended ban's decision stays in the decision archive (the municipality's archive plan decides).
+BAN_DECISION_RETENTION_YEARS = int(env("BAN_DECISION_RETENTION_YEARS", "2"))
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -14,6 +14,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("patrons/", include("patrons.urls")),
     path("billing/", include("sotu_silo.urls")),
+    path("bans/", include("patrons.ban_urls")),
     path("api/v1/", include(("patrons.api_urls", "api"))),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),

@@ -18,10 +18,10 @@ from django.views.decorators.http import require_GET, require_POST
 
 from audit.models import Action
 from patrons.access import billing_actor, identity_code_writer_actor, patron_data_actor
-from patrons.selectors import patron_get_for_staff, patron_search_box
+from patrons.selectors import patron_search_box
+from patrons.views import render_patron_page
 from sotu_silo.services import (
     IdentityCodeUnreadable,
-    identity_code_exists,
     identity_code_lookup,
     identity_code_patron_ids,
     identity_code_reveal,
@@ -96,12 +96,12 @@ def identity_code_store_view(request: HttpRequest, patron_id: int) -> HttpRespon
     try:
         identity_code_store(actor=actor, patron_id=patron_id, code=code)
     except ValidationError as error:
-        patron = patron_get_for_staff(actor=patron_data_actor(request), patron_id=patron_id)
-        context = {
-            "patron": patron,
-            "identity_code_stored": identity_code_exists(patron_id=patron_id),
-            "identity_code_error": " ".join(error.messages),
-        }
-        return render(request, "patrons/detail.html", context, status=400)
+        return render_patron_page(
+            request,
+            patron_data_actor(request),
+            patron_id,
+            status=400,
+            identity_code_error=" ".join(error.messages),
+        )
     messages.success(request, _("The identity code was stored. It cannot be shown here."))
     return redirect("patrons:detail", patron_id=patron_id)

@@ -15,6 +15,7 @@ OWN_NETWORK = {
     "admin": "127.0.0.1",
     "kemi.staff": "10.20.1.7",
     "mikkeli.staff": "10.30.2.9",
+    "eslov.staff": "10.40.2.5",
 }
 
 
@@ -59,3 +60,9 @@ def lapland_patron() -> Patron:
 @pytest.fixture
 def mikkeli_patron() -> Patron:
     return Patron.objects.filter(consortium__slug="mikkelin-seutukirjasto").first()
+
+
+@pytest.fixture
+def eslov_patron() -> Patron:
+    """A patron of the Swedish consortium (Eslövs bibliotek, jurisdiction SE)."""
+    return Patron.objects.filter(consortium__slug="eslovs-bibliotek").first()

@@ -10,16 +10,28 @@ Logged-in users from the last three get 403 on every URL; anonymous users
 get the same answer everywhere, since there is nobody to check yet.
 """
 
+import datetime
 from collections.abc import Iterator
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
 
 from audit.actor import Actor
 from audit.models import AccessEvent, Action
 from audit.services import access_event_record
-from patrons.models import AllowedNetwork, Consortium, Library, Municipality, StaffProfile
+from patrons.models import (
+    AllowedNetwork,
+    Ban,
+    ClosurePeriod,
+    Consortium,
+    Library,
+    Municipality,
+    Note,
+    NoteCategory,
+    StaffProfile,
+)
 from sotu_silo.models import IdentityCode
 from tests.conftest import OWN_NETWORK, client_for
 
@@ -34,18 +46,21 @@ ROLES = [
     "admin",
     "kemi.staff",
     "mikkeli.staff",
+    "eslov.staff",
 ]
-OTHER_MUNICIPALITY = {"kemi.staff": "10.10.3.3", "mikkeli.staff": "10.10.3.3"}  # else Kemi's 10.20.5.5
+# An address in another municipality's networks, per role; Kemi's 10.20.5.5 for everyone else.
+OTHER_MUNICIPALITY = {"kemi.staff": "10.10.3.3", "mikkeli.staff": "10.10.3.3", "eslov.staff": "10.10.3.3"}
 UNKNOWN = "192.0.2.77"
 NETWORKS = ["own", "other_municipality", "unknown", "spoofed"]
 
 LAPLAND_STAFF = {"rovaniemi.staff", "rovaniemi.billing", "rovaniemi.director", "kemi.staff"}
+OTHER_CONSORTIUM_STAFF = {"mikkeli.staff", "eslov.staff"}  # staff, but a Lapland patron is not theirs
 PATRON_READERS = LAPLAND_STAFF | {"admin"}
 
 # Expected status on an allowed network, per URL key (URL name, or route when unnamed), per role.
 # "*" is every role not listed; None is the anonymous visitor.
-STAFF_PAGE = {None: 302, "dpo": 403, **dict.fromkeys(PATRON_READERS | {"mikkeli.staff"}, 200)}
-LAPLAND_PATRON_PAGE = {**STAFF_PAGE, "mikkeli.staff": 404}
+STAFF_PAGE = {None: 302, "dpo": 403, **dict.fromkeys(PATRON_READERS | OTHER_CONSORTIUM_STAFF, 200)}
+LAPLAND_PATRON_PAGE = {**STAFF_PAGE, **dict.fromkeys(OTHER_CONSORTIUM_STAFF, 404)}
 STAFF_API = {**STAFF_PAGE, None: 403}
 LAPLAND_PATRON_API = {**LAPLAND_PATRON_PAGE, None: 403}
 DPO_API = {"*": 403, "dpo": 200, "admin": 200}
@@ -60,6 +75,10 @@ RULES: dict[str, dict] = {
     "schema": {"*": 200},
     "api-docs": {"*": 200},
     "patrons:search": STAFF_PAGE,
+    # Exceptional circumstances: registration (a page, also while frozen) and a PIN given by phone (POST only).
+    "patrons:register": STAFF_PAGE,
+    "patrons:pin-by-phone": {"*": 405, None: 302},
+    "api:patron-pin-by-phone": {"*": 405, None: 403},
     "patrons:detail": LAPLAND_PATRON_PAGE,
     "api:patron-list": STAFF_API,
     "api:patron-detail": LAPLAND_PATRON_API,
@@ -83,6 +102,37 @@ RULES: dict[str, dict] = {
     "api:identity-code": {"*": 405, None: 403},
     "api:identity-code-reveal": {"*": 405, None: 403},
     "api:identity-code-lookup": {"*": 405, None: 403},
+    # Pages for notes, choices and the ban procedure. POST-only pages answer a GET with 405.
+    "patrons:note-add": {"*": 405, None: 302},
+    "patrons:note-open": {"*": 405, None: 302},
+    "patrons:note-edit": LAPLAND_PATRON_PAGE,
+    "patrons:note-remove": {"*": 405, None: 302},
+    "patrons:choices": {"*": 405, None: 302},
+    "patrons:trusteeship": {"*": 405, None: 302},
+    "patrons:trusteeship-open": {"*": 405, None: 302},
+    "patrons:ban-propose": LAPLAND_PATRON_PAGE,
+    "patrons:access-prohibition": LAPLAND_PATRON_PAGE,
+    "bans:archive": {"*": 403, None: 302, "rovaniemi.director": 200, "dpo": 200, "admin": 200},
+    "bans:detail": {**LAPLAND_PATRON_PAGE, "dpo": 200},
+    "bans:step": {"*": 405, None: 302},
+    # Notes and the ban procedure. POST-only URLs answer a GET with 405 once the caller is let in.
+    "api:patron-notes": LAPLAND_PATRON_API,
+    "api:patron-note": LAPLAND_PATRON_API,
+    "api:patron-bans": {"*": 405, None: 403},
+    "api:patron-choices": {"*": 405, None: 403},
+    # The matrix patron has no adult-guardianship mark: readers get 404, others as everywhere.
+    "api:patron-trusteeship": {**LAPLAND_PATRON_API, **dict.fromkeys(PATRON_READERS, 404)},
+    "api:patron-access-prohibitions": {"*": 405, None: 403},
+    # Staff see a ban in procedure; the DPO and the superuser read it through the decision archive.
+    "api:ban-detail": {**LAPLAND_PATRON_API, "dpo": 200},
+    "api:ban-hearing": {"*": 405, None: 403},
+    "api:ban-decision": {"*": 405, None: 403},
+    "api:ban-notification": {"*": 405, None: 403},
+    "api:ban-appeal": {"*": 405, None: 403},
+    "api:ban-cancel": {"*": 405, None: 403},
+    # The printable decision: every reader finds the fixture's ban, which is only proposed, so has no decision.
+    "bans:decision": {"*": 404, None: 302},
+    "bans:decision-pdf": {"*": 404, None: 302},
 }
 
 # Admin model pages: what the DPO may do (the superuser may do everything the admin class allows).
@@ -96,7 +146,9 @@ ADMIN_MODELS = {
     "patrons_allowednetwork": ({"changelist": 200, "add": 200, "change": 200, "history": 200, "delete": 200}, {}),
     "patrons_consortium": ({}, {}),
     "patrons_library": ({}, {}),
-    "patrons_staffprofile": ({}, {}),
+    "patrons_closureperiod": ({}, {}),  # superusers only
+    # Staff duties: the DPO keeps their consortium's agreement and briefing dates; no adding or deleting.
+    "patrons_staffprofile": ({"changelist": 200, "add": 403, "change": 200, "history": 200, "delete": 403}, {}),
     "auth_user": ({}, {}),
     "auth_group": ({}, {}),
     # Only the superuser sees that codes exist; nobody may add, change or delete them here.
@@ -154,13 +206,36 @@ def objects(lapland_patron):
     staff_profile = StaffProfile.objects.get(user__username="rovaniemi.staff")
     from django.contrib.auth.models import Group
 
+    note = Note.objects.create(
+        patron=lapland_patron,
+        category=NoteCategory.BEHAVIOUR,
+        text="Disturbed other patrons in the reading room.",
+        created_at=timezone.now(),
+        created_by="rovaniemi.staff",
+    )
+    ban = Ban.objects.create(
+        patron=lapland_patron,
+        library=Library.objects.get(koha_library_id="ROV"),
+        grounds=["repeated_disturbance"],
+        starts_on=timezone.localdate() + datetime.timedelta(days=7),
+        ends_on=timezone.localdate() + datetime.timedelta(days=20),
+        proposed_at=timezone.now(),
+        proposed_by="rovaniemi.staff",
+    )
     return {
+        "note": note.pk,
+        "ban": ban.pk,
         "patron": lapland_patron.pk,
         "audit_accessevent": event.pk,
         "patrons_municipality": rovaniemi.pk,
         "patrons_allowednetwork": AllowedNetwork.objects.filter(municipality=rovaniemi).first().pk,
         "patrons_consortium": Consortium.objects.get(slug="lapin-kirjastot").pk,
         "patrons_library": Library.objects.get(koha_library_id="ROV").pk,
+        "patrons_closureperiod": ClosurePeriod.objects.create(
+            consortium=Consortium.objects.get(slug="lapin-kirjastot"),
+            starts_on=datetime.date(2020, 3, 18),
+            ends_on=datetime.date(2020, 5, 31),
+        ).pk,
         "patrons_staffprofile": staff_profile.pk,
         "auth_user": staff_profile.user_id,
         "auth_group": Group.objects.get(name="staff").pk,
@@ -176,8 +251,11 @@ def concrete_path(key: str, route: str, objects: dict) -> str:
         return "/admin/no-such-page/"
     if key == "admin:view_on_site":
         return f"/admin/r/9999/{objects['patron']}/"
-    if "<int:patron_id>" in route:
-        return "/" + route.replace("<int:patron_id>", str(objects["patron"]))
+    if "<int:patron_id>" in route or "<int:ban_id>" in route:
+        for parameter in ("patron", "note", "ban"):
+            route = route.replace(f"<int:{parameter}_id>", str(objects[parameter]))
+        route = route.replace("<str:language>", "fi")
+        return "/" + route
     if "<path:object_id>" in route or "<id>" in route:
         model = next(m for m in ADMIN_MODELS if route.startswith(f"admin/{admin_path(m)}/"))
         return "/" + route.replace("<path:object_id>", str(objects[model])).replace("<id>", str(objects[model]))

@@ -25,8 +25,9 @@ from patrons.demo_data import (
     ConsortiumSpec,
     generate_patrons,
 )
+from patrons.demo_procedures import seed_procedures
 from patrons.models import AllowedNetwork, Consortium, Guardianship, Library, Municipality, Patron, StaffProfile
-from sotu_silo.demo import demo_hetu
+from sotu_silo.demo import demo_identity_code
 from sotu_silo.models import IdentityCode
 from sotu_silo.services import IdentityCodeTaken, identity_code_store
 
@@ -49,6 +50,8 @@ class Command(BaseCommand):
                 self.seed_patrons(spec, consortia[spec.slug], libraries)
             for spec in CONSORTIA:
                 self.seed_identity_codes(spec, consortia[spec.slug])
+            for spec in CONSORTIA:
+                self.seed_procedures(spec, consortia[spec.slug])
         self.print_summary()
 
     # --- writing helpers -------------------------------------------------------------------------
@@ -112,7 +115,7 @@ class Command(BaseCommand):
         return consortium
 
     def seed_users(self, libraries: dict[str, Library]) -> None:
-        """Staff users with their groups and signed confidentiality agreements."""
+        """Staff users with their groups, signed confidentiality agreements and last privacy briefings."""
         user_model = get_user_model()
         needed = {name for user_spec in STAFF_USERS for name in user_spec.groups}
         groups = {group.name: group for group in Group.objects.filter(name__in=needed)}
@@ -141,6 +144,7 @@ class Command(BaseCommand):
                 {
                     "home_library": libraries[user_spec.home_library],
                     "confidentiality_signed_on": CONFIDENTIALITY_SIGNED_ON,
+                    "privacy_briefing_on": user_spec.privacy_briefing_on,
                 },
             )
 
@@ -184,7 +188,11 @@ class Command(BaseCommand):
         )
 
     def seed_identity_codes(self, spec: ConsortiumSpec, consortium: Consortium) -> None:
-        """Generated codes for most adults, stored through the silo's own service (so each is logged)."""
+        """Generated codes for most adults, stored through the silo's own service (so each is logged).
+
+        The codes are nobody's: temporary HETUs in a Finnish consortium, personnummer with the
+        never-assigned birth number 000 in a Swedish one (see `sotu_silo.demo`).
+        """
         rng = random.Random(f"sotu:{spec.slug}")
         adult_born_before = REFERENCE_DATE.replace(year=REFERENCE_DATE.year - 18)
         stored = set(IdentityCode.objects.filter(consortium_id=consortium.pk).values_list("patron_id", flat=True))
@@ -193,20 +201,29 @@ class Command(BaseCommand):
         )
         created = 0
         for patron in Patron.objects.filter(consortium=consortium).order_by("koha_patron_id"):
-            code = demo_hetu(patron.date_of_birth, rng)  # drawn for every patron, so runs stay deterministic
+            # Drawn for every patron, so runs stay deterministic.
+            code = demo_identity_code(country=spec.jurisdiction, date_of_birth=patron.date_of_birth, rng=rng)
             keep = rng.random() < 0.85
             if patron.date_of_birth >= adult_born_before or not keep or patron.pk in stored:
                 continue
             try:
                 identity_code_store(actor=seeder, patron_id=patron.pk, code=code, allow_temporary=True)
             except IdentityCodeTaken:
-                continue  # the same temporary code drawn twice in the consortium: leave this one without
+                continue  # the same code drawn twice (or the same birth date in Sweden): leave this one without
             created += 1
         total = len(stored) + created
         counter = self.stats.setdefault("Identity codes", Counter())
         counter["created"] += created
         counter["unchanged"] += len(stored)
         self.log(f"{spec.name}: {total} identity codes ({created} created)")
+
+    def seed_procedures(self, spec: ConsortiumSpec, consortium: Consortium) -> None:
+        """Notes of every category, register memberships, an adult under guardianship, bans or a prohibition."""
+        counts = seed_procedures(consortium)
+        self.log(
+            f"{spec.name}: {counts.notes} notes, {counts.registers} register memberships, "
+            f"{counts.trusteeships} adult guardianships, {counts.bans} bans or prohibitions created"
+        )
 
     def print_summary(self) -> None:
         self.log(self.style.SUCCESS("Demo data ready. Password for all demo users: " + DEMO_PASSWORD))

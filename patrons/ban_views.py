@@ -1,0 +1,118 @@
+"""The ban procedure's pages: one page per ban with the form for its next step, and the decision archive.
+
+Who may do which step is decided in patrons.access (one place per rule); the rules of the
+procedure in patrons.services.bans. A broken rule is shown on the ban's page (status 400).
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from patrons import forms
+from patrons.access import ban_archive_actor, ban_decider_actor, ban_preparer_actor
+from patrons.models import AppealOutcome, BanGround, BanStatus
+from patrons.selectors import ban_archive_page, ban_get
+from patrons.services import (
+    ban_appeal_record,
+    ban_cancel,
+    ban_decide,
+    ban_hearing_record,
+    ban_notification_record,
+)
+from patrons.views import run_service
+
+
+def ban_for_reader(request: HttpRequest, ban_id: int):
+    """The ban for whoever reads it: the archive (ban deciders, DPO) sees every ban, staff the ones in procedure."""
+    if request.user.has_perm("patrons.view_ban_archive"):
+        return ban_get(actor=ban_archive_actor(request), ban_id=ban_id, archive=True)
+    return ban_get(actor=ban_preparer_actor(request), ban_id=ban_id)
+
+
+# step: (form class, actor function, service, success message)
+STEPS = {
+    "hearing": (forms.HearingForm, ban_preparer_actor, ban_hearing_record, _("The hearing was recorded.")),
+    "decision": (forms.DecisionForm, ban_decider_actor, ban_decide, _("The decision was recorded.")),
+    "notification": (
+        forms.NotificationForm,
+        ban_preparer_actor,
+        ban_notification_record,
+        _("The notification was recorded."),
+    ),
+    "appeal": (forms.AppealForm, ban_decider_actor, ban_appeal_record, _("The rectification request was recorded.")),
+    "cancel": (forms.ReasonForm, ban_decider_actor, ban_cancel, _("The ban was cancelled.")),
+}
+
+
+def _forms_for(ban, user, bound: dict | None = None) -> dict:
+    """The forms for the steps this user may take next on this ban (a bound one replaces its blank twin)."""
+    bound = bound or {}
+    steps = []
+    prepare, decide = user.has_perm("patrons.prepare_ban"), user.has_perm("patrons.decide_ban")
+    if ban.state in (BanStatus.PROPOSED, BanStatus.HEARD, BanStatus.HEARING_WAIVED) and prepare:
+        steps.append("hearing")
+    if ban.state in (BanStatus.HEARD, BanStatus.HEARING_WAIVED) and decide:
+        steps.append("decision")
+    if ban.state == BanStatus.DECIDED and prepare:
+        steps.append("notification")
+    if ban.status == BanStatus.NOTIFIED and decide and ban.appeal_outcome in ("", AppealOutcome.PENDING):
+        steps.append("appeal")
+    if ban.status not in (BanStatus.CANCELLED, BanStatus.OVERTURNED) and decide and ban.state != "ended":
+        steps.append("cancel")
+    initial = {
+        "decision": {
+            "starts_on": ban.starts_on,
+            "ends_on": ban.ends_on,
+            "decided_on": None,
+            "enforced_before_final": True,
+        },
+    }
+    return {step: bound.get(step) or STEPS[step][0](initial=initial.get(step), prefix=step) for step in steps}
+
+
+def _render_ban(request: HttpRequest, ban, status: int = 200, bound: dict | None = None) -> HttpResponse:
+    context = {
+        "ban": ban,
+        "patron": ban.patron,
+        "grounds": [BanGround(ground).label for ground in ban.grounds],
+        "step_forms": _forms_for(ban, request.user, bound),
+    }
+    return render(request, "bans/detail.html", context, status=status)
+
+
+@never_cache
+@login_required
+@require_GET
+def ban_detail_view(request: HttpRequest, ban_id: int) -> HttpResponse:
+    return _render_ban(request, ban_for_reader(request, ban_id))
+
+
+@never_cache
+@login_required
+@require_POST
+def ban_step_view(request: HttpRequest, ban_id: int, step: str) -> HttpResponse:
+    if step not in STEPS:
+        raise Http404
+    form_class, actor_for, service, success = STEPS[step]
+    actor = actor_for(request)
+    form = form_class(request.POST, prefix=step)
+    if form.is_valid():
+        data = dict(form.cleaned_data)
+        if step == "decision" and data.get("decided_on") is None:
+            data.pop("decided_on")
+        if run_service(form, service, actor=actor, ban_id=ban_id, **data):
+            messages.success(request, success)
+            return redirect("bans:detail", ban_id=ban_id)
+    return _render_ban(request, ban_for_reader(request, ban_id), status=400, bound={step: form})
+
+
+@never_cache
+@login_required
+@require_GET
+def ban_archive_view(request: HttpRequest) -> HttpResponse:
+    page = ban_archive_page(actor=ban_archive_actor(request), page_number=request.GET.get("page", 1))
+    return render(request, "bans/archive.html", {"page": page})

@@ -1,0 +1,76 @@
+"""`manage.py extend_expired_cards --consortium <slug> --until <date> [--dry-run]` (seed 000).
+
+While libraries are closed, cards that expire during the closure are extended to a set date (30.9.2020
+in spring 2020) so patrons keep using e-services. The closure is the consortium's closure period in
+force today, or the one that ended last; see patrons.services.closures.cards_extend.
+"""
+
+import datetime
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+
+from patrons.closures import closures_for_card_extension
+from patrons.models import Consortium
+from patrons.services.closures import cards_extend
+from patrons.services.errors import RuleBroken
+
+DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y")
+
+
+def parse_date(value: str) -> datetime.date:
+    for date_format_string in DATE_FORMATS:
+        try:
+            return datetime.datetime.strptime(value.strip(), date_format_string).date()
+        except ValueError:
+            continue
+    raise CommandError(_("“%(value)s” is not a date; write it as 2020-09-30 or 30.9.2020.") % {"value": value})
+
+
+class Command(BaseCommand):
+    help = (
+        "Extend the cards of a consortium that expired during its closure period to the given date; "
+        "expired patrons become active again. One summary event goes to the access log."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--consortium", required=True, help="The consortium's short name (slug).")
+        parser.add_argument("--until", required=True, help="The new expiry date, e.g. 2020-09-30 or 30.9.2020.")
+        parser.add_argument(
+            "--dry-run", action="store_true", help="Count the cards that would be extended; write nothing."
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        consortium = Consortium.objects.filter(slug=options["consortium"]).first()
+        if consortium is None:
+            slugs = ", ".join(Consortium.objects.order_by("slug").values_list("slug", flat=True)) or "-"
+            raise CommandError(
+                _("No consortium “%(slug)s”. Consortia: %(slugs)s.") % {"slug": options["consortium"], "slugs": slugs}
+            )
+        until = parse_date(options["until"])
+        verbose = options["verbosity"] > 0
+
+        def progress(done: int, total: int) -> None:
+            if verbose:
+                self.stderr.write(_("%(done)d/%(total)d cards extended") % {"done": done, "total": total})
+
+        closures = closures_for_card_extension(consortium_id=consortium.pk)
+        if verbose and closures:
+            periods = ", ".join(
+                f"{date_format(c.starts_on, 'd.m.Y')}-{date_format(c.ends_on, 'd.m.Y')}" for c in closures
+            )
+            self.stderr.write(_("Closure period: %(periods)s") % {"periods": periods})
+        try:
+            result = cards_extend(consortium=consortium, until=until, dry_run=options["dry_run"], progress=progress)
+        except RuleBroken as error:
+            raise CommandError(" ".join(error.messages)) from error
+        values = {"count": result.count, "until": date_format(until, "d.m.Y"), "consortium": consortium.name}
+        if result.dry_run:
+            message = _(
+                "Dry run: %(count)d cards of %(consortium)s would be extended until %(until)s; nothing was changed."
+            )
+        else:
+            message = _("Extended %(count)d cards of %(consortium)s until %(until)s.")
+        self.stdout.write(message % values)

@@ -1,0 +1,118 @@
+"""The JSON API for registering a patron (POST /api/v1/patrons/) and recording a PIN given by phone.
+
+Thin: the actor comes from patrons.access, the rules live in patrons.services; a broken rule is a 400
+`{"detail", "code", "rule"}` (privacy_service.api_errors).
+"""
+
+from django.urls import reverse
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from patrons.access import patron_data_actor
+from patrons.models import GuardianRelationship, Patron
+from patrons.selectors import PatronRecord, notice_recipient_ids
+from patrons.serializers import OpenedNoteSerializer, PatronDetailSerializer
+from patrons.services.closures import PIN_DETAILS_MAX_LENGTH, PinVerification, pin_by_phone_record
+from patrons.services.registration import patron_register
+
+
+def _max_length(name: str) -> int:
+    return Patron._meta.get_field(name).max_length
+
+
+class PatronRegisterSerializer(serializers.Serializer):
+    """A new patron. Rules (registration frozen, card number taken, guardian...) answer 400 with `rule`;
+    blank values are the service's to refuse, so that they too name their rule."""
+
+    cardnumber = serializers.CharField(max_length=_max_length("cardnumber"), allow_blank=True)
+    first_name = serializers.CharField(max_length=_max_length("first_name"), allow_blank=True)
+    last_name = serializers.CharField(max_length=_max_length("last_name"), allow_blank=True)
+    date_of_birth = serializers.DateField(required=False, allow_null=True, default=None)
+    home_library = serializers.CharField(help_text="Koha library_id (branchcode) of the home library")
+    email = serializers.CharField(required=False, allow_blank=True, default="", max_length=_max_length("email"))
+    phone = serializers.CharField(required=False, allow_blank=True, default="", max_length=_max_length("phone"))
+    street_address = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=_max_length("street_address")
+    )
+    postal_code = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=_max_length("postal_code")
+    )
+    city = serializers.CharField(required=False, allow_blank=True, default="", max_length=_max_length("city"))
+    language = serializers.CharField(
+        required=False, allow_blank=True, default="", help_text="fi, sv or en; default: the consortium's language"
+    )
+    loan_history = serializers.IntegerField(
+        required=False, default=1, help_text="Koha's privacy: 0 keep, 1 library default, 2 do not keep"
+    )
+    guardian = serializers.IntegerField(
+        required=False, allow_null=True, default=None, help_text="The guardian's patron id (under 15: required)"
+    )
+    guardian_cardnumber = serializers.CharField(
+        required=False, allow_blank=True, default="", help_text="Or the guardian's card number"
+    )
+    relationship = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text=f"The guardian's relationship: {', '.join(GuardianRelationship.values)} (default guardian)",
+    )
+    koha_patron_id = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1)
+
+
+register_schema = extend_schema(
+    operation_id="patrons_register",
+    summary="Register a new patron",
+    description="A patron of the caller's consortium. Refused (400 with `rule`) while a closure period freezes "
+    "registration (`registration_frozen`), and for `library_unknown`, `cardnumber_taken`, "
+    "`date_of_birth_required`, `date_of_birth_in_future`, `guardian_required` (under 15), `guardian_unknown`, "
+    "`guardian_not_adult`. A patron under 15 is registered with a guardian, and "
+    "`data_provided_by_guardian` is true. Logged as `patron_register`.",
+    request=PatronRegisterSerializer,
+    responses={201: PatronDetailSerializer},
+)
+
+
+def patron_register_response(request: Request) -> Response:
+    """POST /api/v1/patrons/ (PatronListApi.post): register, and answer the new patron as the detail JSON."""
+    actor = patron_data_actor(request)
+    body = PatronRegisterSerializer(data=request.data)
+    body.is_valid(raise_exception=True)
+    patron = patron_register(actor=actor, **body.validated_data)
+    # Only what the caller has just written; the registration's own access event covers it.
+    record = PatronRecord(patron=patron, notices_to=notice_recipient_ids(patron))
+    headers = {"Location": reverse("api:patron-detail", kwargs={"patron_id": patron.pk})}
+    return Response(PatronDetailSerializer(patron, context={"record": record}).data, status=201, headers=headers)
+
+
+class PinByPhoneSerializer(serializers.Serializer):
+    verification = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text=f"How the caller's identity was verified: {', '.join(PinVerification.values)}",
+    )
+    details = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=PIN_DETAILS_MAX_LENGTH, help_text="Optional"
+    )
+
+
+class PinByPhoneApi(APIView):
+    @extend_schema(
+        operation_id="patron_pin_by_phone_record",
+        summary="Record a PIN given by phone",
+        description="Allowed only while a closure period that allows it is in force (`pin_by_phone_not_allowed`); "
+        "`verification` is required (`verification_required`, `verification_unknown`). Becomes a note of "
+        "category `pin_by_phone` in the consortium's language, the note a Koha sync shows in Koha's patron "
+        "messages.",
+        request=PinByPhoneSerializer,
+        responses={201: OpenedNoteSerializer},
+    )
+    def post(self, request: Request, patron_id: int) -> Response:
+        actor = patron_data_actor(request)
+        body = PinByPhoneSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        note = pin_by_phone_record(actor=actor, patron_id=patron_id, **body.validated_data)
+        return Response(OpenedNoteSerializer(note).data, status=201)

@@ -1,0 +1,77 @@
+"""Forms for registering a patron and recording a PIN given by phone. They only parse input; the rules
+live in patrons.services.registration and patrons.services.closures."""
+
+from django import forms
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+
+from patrons.forms import DateInput
+from patrons.models import GuardianRelationship, Jurisdiction, Library, LoanHistoryPreference, Patron
+from patrons.services.closures import PIN_DETAILS_MAX_LENGTH, PinVerification
+from patrons.services.registration import DEFAULT_LANGUAGE
+
+
+def _max_length(name: str) -> int:
+    return Patron._meta.get_field(name).max_length
+
+
+class PatronRegistrationForm(forms.Form):
+    first_name = forms.CharField(label=_("First name"), max_length=_max_length("first_name"))
+    last_name = forms.CharField(label=_("Last name"), max_length=_max_length("last_name"))
+    date_of_birth = forms.DateField(label=_("Date of birth"), widget=DateInput())
+    cardnumber = forms.CharField(label=_("Card number"), max_length=_max_length("cardnumber"))
+    home_library = forms.ModelChoiceField(
+        label=_("Home library"), queryset=Library.objects.none(), to_field_name="koha_library_id"
+    )
+    email = forms.EmailField(label=_("Email"), required=False, max_length=_max_length("email"))
+    phone = forms.CharField(label=_("Phone"), required=False, max_length=_max_length("phone"))
+    street_address = forms.CharField(
+        label=_("Street address"), required=False, max_length=_max_length("street_address")
+    )
+    postal_code = forms.CharField(label=_("Postal code"), required=False, max_length=_max_length("postal_code"))
+    city = forms.CharField(label=_("City"), required=False, max_length=_max_length("city"))
+    language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES)
+    loan_history = forms.TypedChoiceField(
+        label=_("Loan history (the patron's own choice)"),
+        choices=LoanHistoryPreference.choices,
+        coerce=int,
+        initial=LoanHistoryPreference.DEFAULT,
+    )
+    guardian_cardnumber = forms.CharField(
+        label=_("Guardian's card number (required for a patron under 15)"),
+        required=False,
+        max_length=_max_length("cardnumber"),
+        help_text=_(
+            "The guardian must be an adult patron of the consortium; they provide the data of a patron under 15."
+        ),
+    )
+    relationship = forms.ChoiceField(
+        label=_("Guardian's relationship"),
+        choices=GuardianRelationship.choices,
+        initial=GuardianRelationship.GUARDIAN,
+        required=False,
+    )
+
+    def __init__(self, *args, consortium_id: int, jurisdiction: str | None, home_library: Library | None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["home_library"].queryset = Library.objects.filter(municipality__consortium_id=consortium_id)
+        if home_library is not None:
+            self.fields["home_library"].initial = home_library.koha_library_id
+        self.fields["language"].initial = DEFAULT_LANGUAGE.get(jurisdiction or Jurisdiction.FINLAND, "fi")
+
+    def service_arguments(self) -> dict:
+        return {**self.cleaned_data, "home_library": self.cleaned_data["home_library"].koha_library_id}
+
+
+class PinByPhoneForm(forms.Form):
+    verification = forms.ChoiceField(
+        label=_("How the caller's identity was verified"),
+        choices=[("", "---------"), *PinVerification.choices],
+        required=False,  # the service says why it is needed
+    )
+    details = forms.CharField(
+        label=_("Details (optional)"),
+        required=False,
+        max_length=PIN_DETAILS_MAX_LENGTH,
+        help_text=_("Never write the PIN itself or an identity code here."),
+    )

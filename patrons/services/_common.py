@@ -1,0 +1,33 @@
+"""What every write service shares: the actor's patron (or a 404) and the record of the write."""
+
+from collections.abc import Iterable
+
+from django.http import Http404
+from django.utils import timezone
+
+from audit.actor import Actor
+from audit.models import Action
+from audit.services import access_event_record
+from patrons.models import Patron
+
+
+def today():
+    return timezone.localdate()
+
+
+def patron_for_write(*, actor: Actor, patron_id: int, lock: bool = False) -> Patron:
+    """The patron of the actor's consortium, or Http404 (another consortium's patron does not exist)."""
+    patrons = Patron.objects.filter(consortium_id=actor.consortium_id).select_related("consortium")
+    if lock:
+        patrons = patrons.select_for_update(of=("self",))
+    patron = patrons.filter(pk=patron_id).first()
+    if patron is None:
+        raise Http404
+    return patron
+
+
+def record_write(*, actor: Actor, patron_ids: Iterable[int], categories: Iterable[str], detail: str) -> None:
+    """A change to a patron's data is processing too: it goes into the patron's access log."""
+    access_event_record(
+        actor=actor, action=Action.PATRON_UPDATE, patron_ids=patron_ids, data_categories=categories, detail=detail
+    )

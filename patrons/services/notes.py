@@ -1,0 +1,117 @@
+"""Staff notes (huomautus): write, edit with history, remove with a record, and record a PIN given by phone."""
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from audit.actor import Actor
+from audit.models import DataCategory
+from patrons.models import BanStatus, Note, NoteCategory, NoteRevision, Patron
+from patrons.services._common import patron_for_write, record_write, today
+from patrons.services.errors import RuleBroken
+
+NOTE_MAX_LENGTH = 4000
+
+
+def note_categories(note: Note) -> list[str]:
+    return [DataCategory.SENSITIVE_NOTE if note.sensitive else DataCategory.NOTES]
+
+
+def _clean_text(text: str, *, patron: Patron) -> str:
+    from sotu_silo.validation import contains_identity_code
+
+    text = (text or "").strip()
+    if not text:
+        raise RuleBroken("text_required", _("Write the note's text."))
+    if len(text) > NOTE_MAX_LENGTH:
+        raise RuleBroken("text_too_long", _("A note can be at most %(max)d characters long."), max=NOTE_MAX_LENGTH)
+    if contains_identity_code(text, country=patron.consortium.jurisdiction):
+        raise RuleBroken(
+            "identity_code_in_text",
+            _("A note must not contain a personal identity code; codes are kept only in the separate store."),
+        )
+    return text
+
+
+def _category(category: str) -> str:
+    if category not in NoteCategory.values:
+        raise RuleBroken(
+            "category_unknown",
+            _("Unknown note category. Use one of: %(categories)s."),
+            categories=", ".join(NoteCategory.values),
+        )
+    return category
+
+
+def note_create(*, actor: Actor, patron_id: int, category: str, text: str) -> Note:
+    with transaction.atomic():
+        patron = patron_for_write(actor=actor, patron_id=patron_id)
+        note = Note.objects.create(
+            patron=patron,
+            category=_category(category),
+            text=_clean_text(text, patron=patron),
+            created_at=timezone.now(),
+            created_by=actor.username,
+        )
+        record_write(actor=actor, patron_ids=[patron.pk], categories=note_categories(note), detail="note_added")
+    return note
+
+
+def _note_for_write(*, actor: Actor, patron_id: int, note_id: int) -> tuple[Patron, Note]:
+    from django.http import Http404
+
+    patron = patron_for_write(actor=actor, patron_id=patron_id)
+    note = Note.objects.select_for_update().filter(patron=patron, pk=note_id).first()
+    if note is None:
+        raise Http404
+    if note.removed_at is not None:
+        raise RuleBroken("note_removed", _("This note has been removed and can no longer be changed."))
+    return patron, note
+
+
+def note_update(*, actor: Actor, patron_id: int, note_id: int, text: str) -> Note:
+    """Replace a note's text; the replaced text is kept as a revision."""
+    with transaction.atomic():
+        patron, note = _note_for_write(actor=actor, patron_id=patron_id, note_id=note_id)
+        new_text = _clean_text(text, patron=patron)
+        if new_text == note.text:
+            return note
+        now = timezone.now()
+        NoteRevision.objects.create(
+            note=note,
+            category=note.category,
+            text=note.text,
+            written_at=note.updated_at or note.created_at,
+            written_by=note.updated_by or note.created_by,
+            replaced_at=now,
+        )
+        note.text, note.updated_at, note.updated_by = new_text, now, actor.username
+        note.save(update_fields=["text", "updated_at", "updated_by"])
+        record_write(actor=actor, patron_ids=[patron.pk], categories=note_categories(note), detail="note_edited")
+    return note
+
+
+def note_remove(*, actor: Actor, patron_id: int, note_id: int, reason: str) -> Note:
+    """Remove a note: its text and earlier versions are erased; who removed it, when and why stays.
+
+    A behaviour note that a ban in procedure or in force cites cannot be removed: it is the ban's grounds.
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise RuleBroken("reason_required", _("Say why the note is removed."))
+    with transaction.atomic():
+        patron, note = _note_for_write(actor=actor, patron_id=patron_id, note_id=note_id)
+        live_bans = note.bans.exclude(status__in=[BanStatus.CANCELLED, BanStatus.OVERTURNED]).filter(
+            ends_on__gte=today()
+        )
+        if live_bans.exists():
+            raise RuleBroken(
+                "note_cited_by_ban",
+                _("This note is cited as grounds of a library-use ban that has not ended; it cannot be removed."),
+            )
+        note.revisions.all().delete()
+        note.text = ""
+        note.removed_at, note.removed_by, note.removal_reason = timezone.now(), actor.username, reason[:300]
+        note.save(update_fields=["text", "removed_at", "removed_by", "removal_reason"])
+        record_write(actor=actor, patron_ids=[patron.pk], categories=note_categories(note), detail="note_removed")
+    return note

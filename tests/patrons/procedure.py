@@ -1,0 +1,171 @@
+"""Helpers for the ban and note tests: a fixed "today", the API steps, and what a refusal must not write.
+
+Sessions last eight hours, so a test that moves through time makes its clients after each move
+(`as_user`), inside the `on(day)` block.
+"""
+
+import datetime
+from zoneinfo import ZoneInfo
+
+import time_machine
+from django.test import Client
+from django.utils import timezone
+
+from audit.models import AccessEvent, Action
+from patrons.models import AccessProhibition, Ban, Note
+from tests.conftest import client_for
+
+HELSINKI = ZoneInfo("Europe/Helsinki")
+# An ordinary Monday with no public holiday near it.
+MONDAY = datetime.date(2027, 2, 1)
+
+
+def on(day: datetime.date) -> time_machine.travel:
+    """Make `day` today (noon in Helsinki, the clock standing still)."""
+    return time_machine.travel(datetime.datetime.combine(day, datetime.time(12), tzinfo=HELSINKI), tick=False)
+
+
+def today_is() -> datetime.date:
+    return timezone.localdate()
+
+
+def days(n: int) -> datetime.timedelta:
+    return datetime.timedelta(days=n)
+
+
+def as_user(username: str | None) -> Client:
+    return client_for(username)
+
+
+def post(client: Client, url: str, body: dict):
+    return client.post(url, body, content_type="application/json")
+
+
+def write_note(client: Client, patron_id: int, text: str = "Shouted at other patrons.", category: str = "behaviour"):
+    response = post(client, f"/api/v1/patrons/{patron_id}/notes/", {"category": category, "text": text})
+    assert response.status_code == 201, response.content
+    return response.json()["id"]
+
+
+def propose(client: Client, patron_id: int, note_ids: list[int], starts_on: datetime.date, length: int = 10, **body):
+    """POST a proposal for a ban of `length` days (first and last day included) from `starts_on`."""
+    return post(
+        client,
+        f"/api/v1/patrons/{patron_id}/bans/",
+        {
+            "library": "ROV",
+            "grounds": ["repeated_disturbance"],
+            "note_ids": note_ids,
+            "starts_on": starts_on.isoformat(),
+            "ends_on": (starts_on + days(length - 1)).isoformat(),
+            **body,
+        },
+    )
+
+
+def hear(client: Client, ban_id: int, heard_on: datetime.date, method: str = "in_person", **body):
+    return post(client, f"/api/v1/bans/{ban_id}/hearing/", {"heard_on": heard_on.isoformat(), "method": method, **body})
+
+
+def decision_body(starts_on: datetime.date, ends_on: datetime.date, number: str = "ROV-2027-1", **body) -> dict:
+    return {
+        "decision_number": number,
+        "reasons": "Repeated disturbance in the reading room despite two warnings.",
+        "starts_on": starts_on.isoformat(),
+        "ends_on": ends_on.isoformat(),
+        "contact_person": "Marjatta Ylitalo, kirjastotoimenjohtaja, 040 123 4567",
+        **body,
+    }
+
+
+def decide(client: Client, ban_id: int, starts_on: datetime.date, ends_on: datetime.date, **body):
+    return post(client, f"/api/v1/bans/{ban_id}/decision/", decision_body(starts_on, ends_on, **body))
+
+
+def notify(client: Client, ban_id: int, sent_on: datetime.date, method: str = "in_person"):
+    return post(client, f"/api/v1/bans/{ban_id}/notification/", {"method": method, "sent_on": sent_on.isoformat()})
+
+
+def ok(response, status: int = 200) -> dict:
+    assert response.status_code == status, response.content
+    return response.json()
+
+
+def ban_through(
+    patron_id: int,
+    *,
+    starts_on: datetime.date | None = None,
+    length: int = 10,
+    step: str = "notified",
+    number: str = "ROV-2027-1",
+    notification: str = "in_person",
+    enforced_before_final: bool = True,
+    note_ids: list[int] | None = None,
+) -> dict:
+    """A ban (from today, unless `starts_on`) run through the procedure today, up to `step`.
+
+    `step` is proposed, heard, decided or notified; the patron is heard and the decision sent today.
+    """
+    staff, director = as_user("rovaniemi.staff"), as_user("rovaniemi.director")
+    starts_on = starts_on or today_is()
+    note_ids = note_ids or [write_note(staff, patron_id)]
+    ban = ok(propose(staff, patron_id, note_ids, starts_on, length), 201)
+    if step == "proposed":
+        return ban
+    today = today_is()
+    ban = ok(hear(staff, ban["id"], today))
+    if step == "heard":
+        return ban
+    ends_on = starts_on + days(length - 1)
+    ban = ok(
+        decide(director, ban["id"], starts_on, ends_on, number=number, enforced_before_final=enforced_before_final)
+    )
+    if step == "decided":
+        return ban
+    return ok(notify(staff, ban["id"], today, notification))
+
+
+def ban_row(ban_id: int) -> dict:
+    """Every stored field of a ban, with the notes it cites: a refused step must leave all of it as it was."""
+    row = Ban.objects.filter(pk=ban_id).values().get()
+    row["note_ids"] = sorted(Ban.objects.get(pk=ban_id).notes.values_list("pk", flat=True))
+    return row
+
+
+class NothingWritten:
+    """`with NothingWritten(): <a refused request>` asserts no ban, note, prohibition or write event appeared."""
+
+    def __enter__(self):
+        self.before = self._counts()
+        return self
+
+    def __exit__(self, *exc):
+        if exc[0] is None:
+            assert self._counts() == self.before
+
+    @staticmethod
+    def _counts() -> dict:
+        return {
+            "bans": Ban.objects.count(),
+            "notes": Note.objects.count(),
+            "prohibitions": AccessProhibition.objects.count(),
+            "writes": AccessEvent.objects.filter(action=Action.PATRON_UPDATE).count(),
+        }
+
+
+def refused(response, rule: str) -> dict:
+    """A 400 that names the broken rule."""
+    assert response.status_code == 400, response.content
+    body = response.json()
+    assert body["rule"] == rule, body
+    assert body["code"] == rule and body["detail"]
+    return body
+
+
+def write_events_for(patron_id: int, after_id: int) -> list[AccessEvent]:
+    events = AccessEvent.objects.filter(id__gt=after_id, action=Action.PATRON_UPDATE).order_by("id")
+    return [event for event in events if patron_id in event.patron_ids]
+
+
+def last_event_id() -> int:
+    return AccessEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
