@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from patrons import forms
 from patrons.access import ban_archive_actor, ban_decider_actor, ban_preparer_actor
-from patrons.models import AppealOutcome, BanGround, BanStatus
+from patrons.models import AppealOutcome, BanGround, BanState, BanStatus
 from patrons.selectors import ban_archive_page, ban_get
 from patrons.services import (
     ban_appeal_record,
@@ -61,7 +61,7 @@ def _forms_for(ban, user, bound: dict | None = None) -> dict:
         steps.append("notification")
     if ban.status == BanStatus.NOTIFIED and decide and ban.appeal_outcome in ("", AppealOutcome.PENDING):
         steps.append("appeal")
-    if ban.status not in (BanStatus.CANCELLED, BanStatus.OVERTURNED) and decide and ban.state != "ended":
+    if ban.status not in (BanStatus.CANCELLED, BanStatus.OVERTURNED) and decide and ban.state != BanState.ENDED:
         steps.append("cancel")
     initial = {
         "decision": {

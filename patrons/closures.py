@@ -8,23 +8,19 @@ until the last freezing period ends).
 import datetime
 
 from django.db.models import QuerySet
-from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
+from patrons.dates import today
 from patrons.models import ClosurePeriod
 
 REGISTRATION_FROZEN_MESSAGE = _("Libraries are closed until %(until)s and no new patrons are registered.")
 PIN_BY_PHONE_NOT_ALLOWED_MESSAGE = _("A PIN may be given by phone only during a closure period that allows it.")
 
 
-def _today() -> datetime.date:
-    return timezone.localdate()
-
-
 def closures_in_force(*, consortium_id: int | None, day: datetime.date | None = None) -> QuerySet[ClosurePeriod]:
     """The consortium's closure periods that include `day` (today), the longest-lasting first."""
-    day = day or _today()
+    day = day or today()
     return ClosurePeriod.objects.filter(consortium_id=consortium_id, starts_on__lte=day, ends_on__gte=day).order_by(
         "-ends_on", "-starts_on", "-id"
     )
@@ -64,7 +60,7 @@ def closures_for_card_extension(*, consortium_id: int, day: datetime.date | None
     """The closure periods whose expired cards `extend_expired_cards` extends: those in force on `day`
     (today), or when none is, the one that ended last. Closures still to come and older ones are left out,
     so cards that expired in a closure years ago are not revived by the next one."""
-    day = day or _today()
+    day = day or today()
     started = ClosurePeriod.objects.filter(consortium_id=consortium_id, starts_on__lte=day)
     in_force = list(started.filter(ends_on__gte=day).order_by("starts_on", "id"))
     if in_force:

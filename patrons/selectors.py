@@ -12,6 +12,7 @@ from django.http import Http404
 from audit.actor import Actor
 from audit.models import Action, DataCategory, Outcome
 from audit.services import access_event_record
+from patrons.dates import ADULT_AGE, age_on, today
 from patrons.models import (
     SENSITIVE_NOTE_CATEGORIES,
     AccessProhibition,
@@ -58,7 +59,7 @@ def _logs_not_found(selector):
 
 
 # Age until which notices go to a patron's guardians (seed 002: "reminders go to the guardian until 18").
-NOTICES_TO_GUARDIAN_UNTIL_AGE = 18
+NOTICES_TO_GUARDIAN_UNTIL_AGE = ADULT_AGE
 
 
 def _consortium_patrons(actor: Actor) -> QuerySet[Patron]:
@@ -123,12 +124,6 @@ STAFF_VISIBLE_BAN_STEPS = (
 )
 
 
-def today() -> datetime.date:
-    from django.utils import timezone
-
-    return timezone.localdate()
-
-
 def ban_is_final(ban: Ban, day: datetime.date) -> bool:
     """Final: no rectification request can come any more, or the one that came did not overturn it."""
     if ban.appeal_outcome in (AppealOutcome.UPHELD, AppealOutcome.DISMISSED):
@@ -165,13 +160,9 @@ def prohibitions_visible_to_staff(day: datetime.date | None = None) -> QuerySet[
 
 def notice_recipient_ids(patron: Patron, day: datetime.date | None = None) -> list[int]:
     """Who gets the patron's notices: the guardians until the patron turns 18, then the patron."""
-    from dateutil.relativedelta import relativedelta
-
     day = day or today()
     guardians = [g.guardian_id for g in patron.guardianships.all()]
-    minor = patron.date_of_birth is not None and relativedelta(day, patron.date_of_birth).years < (
-        NOTICES_TO_GUARDIAN_UNTIL_AGE
-    )
+    minor = patron.date_of_birth is not None and age_on(patron.date_of_birth, day) < NOTICES_TO_GUARDIAN_UNTIL_AGE
     return guardians if minor and guardians else [patron.pk]
 
 

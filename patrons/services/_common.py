@@ -3,16 +3,14 @@
 from collections.abc import Iterable
 
 from django.http import Http404
-from django.utils import timezone
 
 from audit.actor import Actor
 from audit.models import Action
 from audit.services import access_event_record
+from patrons.dates import today
 from patrons.models import Patron
 
-
-def today():
-    return timezone.localdate()
+__all__ = ["patron_for_write", "record_write", "today"]
 
 
 def patron_for_write(*, actor: Actor, patron_id: int, lock: bool = False) -> Patron:

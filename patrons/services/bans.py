@@ -26,6 +26,7 @@ from django.utils.translation import gettext_lazy as _
 
 from audit.actor import Actor
 from audit.models import DataCategory
+from patrons.dates import age_on
 from patrons.models import (
     AccessProhibition,
     AppealOutcome,
@@ -456,10 +457,6 @@ def ban_cancel(*, actor: Actor, ban_id: int, reason: str) -> Ban:
 # --- Sweden -----------------------------------------------------------------------------------------
 
 
-def _age_on(born: datetime.date, day: datetime.date) -> int:
-    return relativedelta(day, born).years
-
-
 def access_prohibition_record(
     *,
     actor: Actor,
@@ -495,7 +492,7 @@ def access_prohibition_record(
             raise RuleBroken("dates_in_order", _("The prohibition cannot end before it starts."))
         if ends_on >= starts_on + relativedelta(years=1):
             raise RuleBroken("max_one_year", _("An access prohibition lasts at most one year."))
-        if patron.date_of_birth is None or _age_on(patron.date_of_birth, decided_on) < PROHIBITION_MIN_AGE:
+        if patron.date_of_birth is None or age_on(patron.date_of_birth, decided_on) < PROHIBITION_MIN_AGE:
             raise RuleBroken(
                 "under_15", _("An access prohibition can concern only a person who is at least 15 years old.")
             )

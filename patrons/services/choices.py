@@ -1,18 +1,16 @@
 """The patron's own choices (loan history, newsletter, home service, interlibrary loans) and the mark of an
 adult under guardianship (edunvalvonta)."""
 
-from dateutil.relativedelta import relativedelta
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from audit.actor import Actor
 from audit.models import DataCategory
+from patrons.dates import ADULT_AGE, age_on
 from patrons.models import LoanHistoryPreference, Patron, RegisterKind, RegisterMembership, Trusteeship
 from patrons.services._common import patron_for_write, record_write, today
 from patrons.services.errors import RuleBroken
-
-ADULT_AGE = 18
 
 
 def patron_choices_update(
@@ -79,7 +77,7 @@ def trusteeship_record(
     with transaction.atomic():
         patron = patron_for_write(actor=actor, patron_id=patron_id, lock=True)
         born = patron.date_of_birth
-        if born is None or relativedelta(today(), born).years < ADULT_AGE:
+        if born is None or age_on(born, today()) < ADULT_AGE:
             raise RuleBroken(
                 "trusteeship_adults_only",
                 _("Guardianship of an adult concerns patrons aged 18 or over; a minor's guardians are linked instead."),

@@ -9,7 +9,6 @@ who is an adult patron of the same consortium, and the record says the guardian 
 
 import datetime
 
-from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -20,6 +19,7 @@ from audit.actor import Actor
 from audit.models import Action, DataCategory
 from audit.services import access_event_record
 from patrons.closures import REGISTRATION_FROZEN_MESSAGE, closure_end_text, registration_freeze
+from patrons.dates import ADULT_AGE, age_on
 from patrons.models import (
     GuardianRelationship,
     Guardianship,
@@ -34,14 +34,9 @@ from patrons.services.errors import RuleBroken
 
 # Seed 001: the data of a patron under 15 comes from the guardian.
 GUARDIAN_REQUIRED_UNDER_AGE = 15
-# A minor's guardian (Koha's guarantor) gets the notices until 18, so is an adult; a patron of 18 or over
-# has no minor's guardian (an adult's guardianship, edunvalvonta, is a separate mark).
-ADULT_AGE = 18
+# A minor's guardian (Koha's guarantor) gets the notices until 18, so is an adult (ADULT_AGE); a patron of
+# 18 or over has no minor's guardian (an adult's guardianship, edunvalvonta, is a separate mark).
 DEFAULT_LANGUAGE = {Jurisdiction.FINLAND: "fi", Jurisdiction.SWEDEN: "sv"}
-
-
-def _age(born: datetime.date, day: datetime.date) -> int:
-    return relativedelta(day, born).years
 
 
 def _required(value: str, rule: str, message) -> str:
@@ -111,7 +106,7 @@ def _guardian(
         found = guardians.filter(cardnumber=guardian_cardnumber).first()
     if found is None:
         raise RuleBroken("guardian_unknown", _("The guardian must be a patron of your consortium."))
-    if found.date_of_birth is None or _age(found.date_of_birth, day) < ADULT_AGE:
+    if found.date_of_birth is None or age_on(found.date_of_birth, day) < ADULT_AGE:
         raise RuleBroken(
             "guardian_not_adult", _("The guardian must be an adult patron (%(age)d or over)."), age=ADULT_AGE
         )
@@ -176,7 +171,7 @@ def patron_register(
             actor,
             guardian=guardian,
             guardian_cardnumber=guardian_cardnumber,
-            ward_age=_age(born, day),
+            ward_age=age_on(born, day),
             relationship=relationship,
             day=day,
         )
@@ -196,7 +191,7 @@ def patron_register(
             status=PatronStatus.ACTIVE,
             language=language or DEFAULT_LANGUAGE.get(consortium.jurisdiction, settings.LANGUAGE_CODE),
             loan_history=loan_history,
-            data_provided_by_guardian=guardian_patron is not None and _age(born, day) < GUARDIAN_REQUIRED_UNDER_AGE,
+            data_provided_by_guardian=guardian_patron is not None and age_on(born, day) < GUARDIAN_REQUIRED_UNDER_AGE,
         )
         try:
             # The field limits (lengths); the constraints are checked above and by the database below.
