@@ -28,6 +28,13 @@ class Action(models.TextChoices):
     PATRON_UPDATE = "patron_update", _("Patron data changed")
     BAN_ARCHIVE_VIEW = "ban_archive_view", _("Ban decision archive read")
     CARDS_EXTENDED = "cards_extended", _("Expired cards extended")
+    SUBJECT_REQUEST = "subject_request", _("Data-subject request handled")
+    ACCESS_REPORT = "access_report", _("Access report made")
+    PATRON_ERASE = "patron_erase", _("Patron's data erased")
+    ERASURE_REAPPLIED = "erasure_reapplied", _("Erasures re-applied after a restore")
+    BREACH_CONTACTS = "breach_contacts", _("Contacts of people concerned by a breach listed")
+    ACCESS_REVIEW = "access_review", _("Access review read")
+    RETENTION_APPLIED = "retention_applied", _("Retention applied")
 
 
 class Outcome(models.TextChoices):
@@ -76,7 +83,10 @@ class AccessEvent(models.Model):
         verbose_name_plural = _("access events")
         ordering = ["-id"]
         default_permissions = []
-        permissions = [("view_access_log", _("Can read the access log"))]
+        permissions = [
+            ("view_access_log", _("Can read the access log")),
+            ("review_access", _("Can see the daily access review")),
+        ]
         constraints = [
             # A constraint, not unique=True: on PostgreSQL the latter adds a pattern-matching index
             # that nothing uses and every write pays for.

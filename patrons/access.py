@@ -108,3 +108,18 @@ def ban_decider_actor(request: HttpRequest) -> Actor:
 def ban_archive_actor(request: HttpRequest) -> Actor:
     """The actor for the decision archive, ended bans included (ban deciders and the DPO)."""
     return _actor_with(request, "patrons.view_ban_archive")
+
+
+def subject_request_actor(request: HttpRequest) -> Actor:
+    """The actor for data-subject requests: recording, access reports, erasure (the DPO)."""
+    return _actor_with(request, "dpo.manage_subject_requests")
+
+
+def breach_actor(request: HttpRequest) -> Actor:
+    """The actor for the breach register (the DPO)."""
+    return _actor_with(request, "dpo.manage_breaches")
+
+
+def access_review_actor(request: HttpRequest) -> Actor:
+    """The actor for the daily access review of staff reads (the DPO)."""
+    return _actor_with(request, "audit.review_access")

@@ -149,6 +149,7 @@ class StaffProfileAdmin(admin.ModelAdmin):
     list_select_related = ["user", "home_library"]
     search_fields = ["user__username", "user__first_name", "user__last_name"]
     autocomplete_fields = ["user"]
+    raw_id_fields = ["patron"]  # a select would list every patron's name
     ordering = ["user__username"]
 
     def get_queryset(self, request):
@@ -158,7 +159,7 @@ class StaffProfileAdmin(admin.ModelAdmin):
         return queryset.filter(home_library__municipality__consortium_id=consortium_id_of(request.user))
 
     def get_readonly_fields(self, request, obj=None):
-        return [] if request.user.is_superuser else ["user", "home_library"]
+        return [] if request.user.is_superuser else ["user", "home_library", "patron"]
 
     def has_add_permission(self, request):
         return request.user.is_superuser

@@ -163,6 +163,15 @@ class StaffProfile(models.Model):
         blank=True,
         help_text=_("Confidentiality is repeated every year; a staff member is reminded when this is over a year old."),
     )
+    patron = models.OneToOneField(
+        "Patron",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="staff_profile",
+        verbose_name=_("own patron record"),
+        help_text=_("A staff member who is also a patron: the access review flags colleagues reading it."),
+    )
 
     class Meta:
         verbose_name = _("staff profile")
@@ -223,6 +232,14 @@ class Patron(models.Model):
         _("data provided by guardian"),
         default=False,
         help_text=_("For a patron under 15, the guardian gives the data at registration."),
+    )
+    needs_protection = models.BooleanField(
+        _("needs protection"),
+        default=False,
+        help_text=_(
+            "A non-disclosure for personal safety (turvakielto, skyddade personuppgifter) or another reason "
+            "to watch who reads this record; the access review lists every read of it."
+        ),
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)

@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "audit",
     "patrons",
     "sotu_silo",
+    "dpo",
 ]
 
 MIDDLEWARE = [

@@ -4,7 +4,9 @@ Finland, Act 150/1930 on computing statutory time limits, s. 5: when the last da
 limit is a public holiday, Independence Day, May Day, Christmas Eve, Midsummer Eve or a
 Saturday, the time limit runs until the next weekday. Sweden, lag (1930:173) om beräkning av
 lagstadgad tid: a Saturday, a Sunday, a public holiday, Midsummer Eve, Christmas Eve or New
-Year's Eve moves the last day to the next weekday. The holiday calendars are the `holidays`
+Year's Eve moves the last day to the next weekday. EU Regulation 1182/71, art. 3(4), which
+GDPR's one month follows, moves a last day on a Saturday, Sunday or public holiday the same way.
+The holiday calendars are the `holidays`
 package's: Finland's lists Midsummer Eve and Christmas Eve among its holidays; for Sweden the
 three eves are taken from its de facto holidays by name.
 """
@@ -13,6 +15,7 @@ import datetime
 from functools import cache
 
 import holidays
+from dateutil.relativedelta import relativedelta
 
 # The eves the Swedish act names; in the `holidays` package they are de facto, not public, holidays.
 _SWEDISH_EVES = ("Midsommarafton", "Julafton", "Nyårsafton")
@@ -41,3 +44,13 @@ def last_day_of_time_limit(day: datetime.date, *, country: str) -> datetime.date
     while not is_working_day(day, country=country):
         day += datetime.timedelta(days=1)
     return day
+
+
+def months_after(day: datetime.date, months: int, *, country: str) -> datetime.date:
+    """The last day of a period of `months` months from `day` (EU Regulation 1182/71, art. 3).
+
+    The period ends on the same date `months` later, or on that month's last day when the month has
+    no such date (31 January + 1 month = 28 or 29 February), and a last day that is not a working
+    day moves to the next working day.
+    """
+    return last_day_of_time_limit(day + relativedelta(months=months), country=country)

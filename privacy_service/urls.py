@@ -15,11 +15,12 @@ urlpatterns = [
     path("patrons/", include("patrons.urls")),
     path("billing/", include("sotu_silo.urls")),
     path("bans/", include("patrons.ban_urls")),
-    path("api/v1/", include(("patrons.api_urls", "api"))),
+    path("api/v1/", include(("privacy_service.api_urls", "api"))),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
     # The admin's own log-in would skip the network check; send it through ours.
     path("admin/login/", views.login_view, name="admin-login"),
+    path("admin/dpo/", include("dpo.urls")),
     path("admin/", admin.site.urls),
 ]
 

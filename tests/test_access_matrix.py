@@ -21,6 +21,7 @@ from django.utils import timezone
 from audit.actor import Actor
 from audit.models import AccessEvent, Action
 from audit.services import access_event_record
+from dpo.models import Breach, Register, RegisterDescription, SubjectRequest
 from patrons.models import (
     AllowedNetwork,
     Ban,
@@ -222,9 +223,38 @@ def objects(lapland_patron):
         proposed_at=timezone.now(),
         proposed_by="rovaniemi.staff",
     )
+    lapland = Consortium.objects.get(slug="lapin-kirjastot")
+    subject_request = SubjectRequest.objects.create(
+        consortium=lapland,
+        patron_id=lapland_patron.pk,
+        kind="access",
+        received_on=timezone.localdate(),
+        identity_document="passport",
+        identity_verified_by="dpo",
+        identity_verified_on=timezone.localdate(),
+        due_on=timezone.localdate() + datetime.timedelta(days=30),
+        recorded_at=timezone.now(),
+        recorded_by="dpo",
+    )
+    breach = Breach.objects.create(
+        consortium=lapland,
+        aware_at=timezone.now(),
+        description="A list of overdue loans was emailed to the wrong recipient.",
+        authority_deadline=timezone.now() + datetime.timedelta(hours=72),
+        recorded_at=timezone.now(),
+        recorded_by="dpo",
+    )
+    register_description, _created = RegisterDescription.objects.get_or_create(
+        consortium=lapland, register=Register.LIBRARY_SYSTEM
+    )
     return {
         "note": note.pk,
         "ban": ban.pk,
+        "request": subject_request.pk,
+        "breach": breach.pk,
+        "dpo_subjectrequest": subject_request.pk,
+        "dpo_breach": breach.pk,
+        "dpo_registerdescription": register_description.pk,
         "patron": lapland_patron.pk,
         "audit_accessevent": event.pk,
         "patrons_municipality": rovaniemi.pk,
@@ -251,8 +281,8 @@ def concrete_path(key: str, route: str, objects: dict) -> str:
         return "/admin/no-such-page/"
     if key == "admin:view_on_site":
         return f"/admin/r/9999/{objects['patron']}/"
-    if "<int:patron_id>" in route or "<int:ban_id>" in route:
-        for parameter in ("patron", "note", "ban"):
+    if any(f"<int:{parameter}_id>" in route for parameter in ("patron", "ban", "request", "breach")):
+        for parameter in ("patron", "note", "ban", "request", "breach"):
             route = route.replace(f"<int:{parameter}_id>", str(objects[parameter]))
         route = route.replace("<str:language>", "fi")
         return "/" + route

@@ -1,0 +1,1 @@
+"""The DPO's admin: one module per register the DPO keeps."""

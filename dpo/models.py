@@ -1,0 +1,285 @@
+"""What the data protection officer keeps: data-subject requests, erasures, breaches, register descriptions.
+
+Patrons are referred to by their opaque id without a foreign key, as in the access log: a request and
+the record of its handling outlive the patron's erasure (GDPR Art. 5(2), the controller shows how it
+answered), while holding no personal data beyond that id.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from patrons.models import Consortium
+
+
+class RequestKind(models.TextChoices):
+    ACCESS = "access", _("Access (Art. 15)")
+    RECTIFICATION = "rectification", _("Rectification (Art. 16)")
+    ERASURE = "erasure", _("Erasure (Art. 17)")
+    RESTRICTION = "restriction", _("Restriction of processing (Art. 18)")
+    OBJECTION = "objection", _("Objection (Art. 21)")
+
+
+class IdentityDocument(models.TextChoices):
+    """How the requester's identity was checked (seed 001: ID card, passport or driving licence)."""
+
+    ID_CARD = "id_card", _("Identity card")
+    PASSPORT = "passport", _("Passport")
+    DRIVING_LICENCE = "driving_licence", _("Driving licence")
+
+
+class DeliveryMethod(models.TextChoices):
+    ELECTRONIC = "electronic", _("Electronically")
+    PAPER_PICKUP = "paper_pickup", _("On paper, picked up at the library")
+
+
+class FeeDecision(models.TextChoices):
+    """A second access report within 12 months (Art. 12(5), 15(3)): the DPO decides, with a reason."""
+
+    FREE = "free", _("Given free of charge")
+    CHARGED = "charged", _("A reasonable fee charged")
+    REFUSED = "refused", _("Refused as manifestly unfounded or excessive")
+
+
+class RefusalGround(models.TextChoices):
+    """Why a request is refused: the exceptions of GDPR Art. 17(3), and Art. 12(5) for repeated requests."""
+
+    FREEDOM_OF_EXPRESSION = "art17_3_a", _("Art. 17(3)(a): freedom of expression and information")
+    LEGAL_OBLIGATION = "art17_3_b", _("Art. 17(3)(b): legal obligation or task in the public interest")
+    PUBLIC_HEALTH = "art17_3_c", _("Art. 17(3)(c): public health")
+    ARCHIVING = "art17_3_d", _("Art. 17(3)(d): archiving, research or statistics")
+    LEGAL_CLAIMS = "art17_3_e", _("Art. 17(3)(e): legal claims")
+    MANIFESTLY_UNFOUNDED = "art12_5", _("Art. 12(5): manifestly unfounded or excessive")
+
+
+class SubjectRequest(models.Model):
+    """A data-subject request (rekisteröidyn pyyntö) and its handling, from receipt to answer."""
+
+    consortium = models.ForeignKey(
+        Consortium, on_delete=models.PROTECT, related_name="subject_requests", verbose_name=_("consortium")
+    )
+    patron_id = models.BigIntegerField(_("patron id"), db_index=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=RequestKind.choices)
+    received_on = models.DateField(_("received on"))
+    identity_document = models.CharField(_("identity checked with"), max_length=20, choices=IdentityDocument.choices)
+    identity_verified_by = models.CharField(_("identity checked by"), max_length=150)
+    identity_verified_on = models.DateField(_("identity checked on"))
+    due_on = models.DateField(_("answer due on"))
+    extended_due_on = models.DateField(_("extended due date"), null=True, blank=True)
+    extension_reason = models.TextField(_("reason for the extension"), blank=True)
+    extension_notified_on = models.DateField(_("patron told of the extension on"), null=True, blank=True)
+    recorded_at = models.DateTimeField(_("recorded"))
+    recorded_by = models.CharField(_("recorded by"), max_length=150)
+    # The access report (Art. 15).
+    report_made_at = models.DateTimeField(_("report made"), null=True, blank=True)
+    report_language = models.CharField(_("report language"), max_length=5, choices=settings.LANGUAGES, blank=True)
+    previous_report = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("earlier report within 12 months"),
+    )
+    fee_decision = models.CharField(_("fee decision"), max_length=10, choices=FeeDecision.choices, blank=True)
+    fee_reason = models.TextField(_("reason for the fee decision"), blank=True)
+    delivery_method = models.CharField(_("delivered"), max_length=20, choices=DeliveryMethod.choices, blank=True)
+    delivered_on = models.DateField(_("delivered on"), null=True, blank=True)
+    request_form_destroyed_on = models.DateField(_("request form copy destroyed on"), null=True, blank=True)
+    # The answer.
+    completed_on = models.DateField(_("answered on"), null=True, blank=True)
+    refusal_ground = models.CharField(_("refused under"), max_length=20, choices=RefusalGround.choices, blank=True)
+    refusal_details = models.TextField(_("reasons for refusing"), blank=True)
+    erased_at = models.DateTimeField(_("erasure carried out"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("data-subject request")
+        verbose_name_plural = _("data-subject requests")
+        ordering = ["due_on", "id"]
+        default_permissions = []
+        permissions = [("manage_subject_requests", _("Can handle data-subject requests"))]
+        indexes = [models.Index(fields=["consortium", "completed_on", "due_on"], name="subjectrequest_due_idx")]
+
+    def __str__(self) -> str:
+        return f"{_('data-subject request')} #{self.pk}"
+
+    @property
+    def deadline(self):
+        """The date the answer is due: the extended date once an extension is recorded."""
+        return self.extended_due_on or self.due_on
+
+
+class ErasureTombstone(models.Model):
+    """That patron N was erased, and when: enough to erase them again after a backup is restored.
+
+    No personal data: the opaque patron id and times only (`manage.py reapply_erasures`).
+    """
+
+    patron_id = models.BigIntegerField(_("patron id"), unique=True)
+    consortium = models.ForeignKey(
+        Consortium, on_delete=models.PROTECT, related_name="erasure_tombstones", verbose_name=_("consortium")
+    )
+    erased_at = models.DateTimeField(_("erased"))
+    subject_request = models.ForeignKey(
+        SubjectRequest, on_delete=models.PROTECT, related_name="+", verbose_name=_("request"), null=True, blank=True
+    )
+    reapplied_at = models.DateTimeField(_("last re-applied"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("erasure tombstone")
+        verbose_name_plural = _("erasure tombstones")
+        ordering = ["erased_at", "id"]
+        default_permissions = []
+
+    def __str__(self) -> str:
+        return f"{_('erasure tombstone')} #{self.pk}"
+
+
+class RiskLevel(models.TextChoices):
+    UNLIKELY = "unlikely", _("Unlikely to result in a risk")
+    RISK = "risk", _("A risk to people's rights and freedoms")
+    HIGH = "high", _("A high risk")
+
+
+class Art34Exemption(models.TextChoices):
+    """Why the people concerned need not be told of a high-risk breach (GDPR Art. 34(3))."""
+
+    UNINTELLIGIBLE = "art34_3_a", _("Art. 34(3)(a): the data was unintelligible to others (e.g. encrypted)")
+    RISK_REMOVED = "art34_3_b", _("Art. 34(3)(b): later measures removed the high risk")
+    PUBLIC_NOTICE = "art34_3_c", _("Art. 34(3)(c): disproportionate effort; a public notice instead")
+
+
+class Breach(models.Model):
+    """A personal-data breach (tietoturvaloukkaus), recorded whether or not it is notified (Art. 33(5))."""
+
+    consortium = models.ForeignKey(
+        Consortium, on_delete=models.PROTECT, related_name="breaches", verbose_name=_("consortium")
+    )
+    aware_at = models.DateTimeField(_("became aware at"))
+    occurred_at = models.DateTimeField(_("happened at"), null=True, blank=True)
+    description = models.TextField(_("nature of the breach"))
+    data_categories = models.JSONField(_("categories of data"), default=list, blank=True)
+    people_affected = models.PositiveIntegerField(_("people concerned (approx.)"), null=True, blank=True)
+    records_affected = models.PositiveIntegerField(_("records concerned (approx.)"), null=True, blank=True)
+    consequences = models.TextField(_("likely consequences"), blank=True)
+    measures = models.TextField(_("measures taken or proposed"), blank=True)
+    risk = models.CharField(_("risk"), max_length=10, choices=RiskLevel.choices, default=RiskLevel.RISK)
+    authority_deadline = models.DateTimeField(_("authority to be notified by"))
+    affected_patron_ids = models.JSONField(_("patrons concerned"), default=list, blank=True)
+    people_notified_on = models.DateField(_("people concerned told on"), null=True, blank=True)
+    art34_exemption = models.CharField(_("not told because"), max_length=20, choices=Art34Exemption.choices, blank=True)
+    art34_exemption_details = models.TextField(_("details of the exemption"), blank=True)
+    recorded_at = models.DateTimeField(_("recorded"))
+    recorded_by = models.CharField(_("recorded by"), max_length=150)
+    closed_on = models.DateField(_("closed on"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("personal-data breach")
+        verbose_name_plural = _("breach register")
+        ordering = ["-aware_at", "-id"]
+        default_permissions = []
+        permissions = [("manage_breaches", _("Can keep the breach register"))]
+
+    def __str__(self) -> str:
+        return f"{_('personal-data breach')} #{self.pk}"
+
+
+class NotificationPhase(models.TextChoices):
+    """Art. 33(4): what is not known at first may be given in phases."""
+
+    INITIAL = "initial", _("Initial notification")
+    SUPPLEMENTARY = "supplementary", _("Supplementary information")
+    FINAL = "final", _("Final report")
+
+
+class AuthorityNotification(models.Model):
+    """One notification to the supervisory authority (Tietosuojavaltuutettu, IMY) about a breach."""
+
+    breach = models.ForeignKey(
+        Breach, on_delete=models.CASCADE, related_name="authority_notifications", verbose_name=_("breach")
+    )
+    phase = models.CharField(_("phase"), max_length=20, choices=NotificationPhase.choices)
+    notified_at = models.DateTimeField(_("notified at"))
+    late_reason = models.TextField(_("reason for the delay"), blank=True)
+    reference = models.CharField(_("authority's reference"), max_length=100, blank=True)
+    recorded_at = models.DateTimeField(_("recorded"))
+    recorded_by = models.CharField(_("recorded by"), max_length=150)
+
+    class Meta:
+        verbose_name = _("authority notification")
+        verbose_name_plural = _("authority notifications")
+        ordering = ["notified_at", "id"]
+        default_permissions = []
+
+    def __str__(self) -> str:
+        return f"{_('authority notification')} #{self.pk}"
+
+
+class Register(models.TextChoices):
+    """The registers of seed 001, each with its own description (Art. 30)."""
+
+    LIBRARY_SYSTEM = "library_system", _("Library system (patron register)")
+    INTERLIBRARY_LOANS = "interlibrary_loans", _("Interlibrary loans")
+    NEWSLETTER = "newsletter", _("Newsletter")
+    HOME_SERVICE = "home_service", _("Home service")
+    CCTV = "cctv", _("CCTV recordings")
+
+
+class RegisterDescription(models.Model):
+    """The record of processing activities for one register (seloste käsittelytoimista, Art. 30).
+
+    The texts are kept per language (RegisterDescriptionText); the public privacy notice is built from them.
+    """
+
+    consortium = models.ForeignKey(
+        Consortium, on_delete=models.CASCADE, related_name="register_descriptions", verbose_name=_("consortium")
+    )
+    register = models.CharField(_("register"), max_length=30, choices=Register.choices)
+    retention_days = models.PositiveIntegerField(
+        _("retention in days"),
+        null=True,
+        blank=True,
+        help_text=_("For data kept for a fixed time after it is recorded; empty when the text explains the rule."),
+    )
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("register description")
+        verbose_name_plural = _("register descriptions")
+        ordering = ["consortium", "register"]
+        constraints = [
+            models.UniqueConstraint(fields=["consortium", "register"], name="registerdescription_unique_register")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_register_display()} ({self.consortium})"
+
+
+class RegisterDescriptionText(models.Model):
+    """The description's fields in one language."""
+
+    description = models.ForeignKey(
+        RegisterDescription, on_delete=models.CASCADE, related_name="texts", verbose_name=_("register description")
+    )
+    language = models.CharField(_("language"), max_length=5, choices=settings.LANGUAGES)
+    controller = models.TextField(_("controller"))
+    contact_person = models.TextField(_("contact person"))
+    dpo_contact = models.TextField(_("data protection officer"))
+    purpose = models.TextField(_("purposes of the processing"))
+    legal_basis = models.TextField(_("legal basis"))
+    data_categories = models.TextField(_("categories of personal data"))
+    people_categories = models.TextField(_("categories of people"))
+    recipients = models.TextField(_("recipients"))
+    transfers = models.TextField(_("transfers outside the EU/EEA"))
+    retention = models.TextField(_("retention"))
+    security_measures = models.TextField(_("security measures"))
+
+    class Meta:
+        verbose_name = _("description text")
+        verbose_name_plural = _("description texts")
+        constraints = [
+            models.UniqueConstraint(fields=["description", "language"], name="registerdescriptiontext_unique_language")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.description} [{self.language}]"
