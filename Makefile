@@ -171,4 +171,5 @@ bench: venv
 	scripts/with-postgres.sh bash -c '$(PY) bench/silo.py --migrate-only \
 		&& $(PY) bench/generate.py --patrons $(BENCH_PATRONS) --events $(BENCH_EVENTS) \
 		&& $(PY) bench/detail_rps.py --seconds $(BENCH_SECONDS) \
-		&& $(PY) bench/silo.py --codes $(BENCH_PATRONS)'
+		&& $(PY) bench/silo.py --codes $(BENCH_PATRONS) \
+		&& $(PY) bench/dpo.py'

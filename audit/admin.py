@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from audit.actor import Actor
 from audit.models import AccessEvent, Action, DataCategory
+from audit.review import patron_reads
 from audit.selectors import access_event_queryset_for_user
 from audit.services import access_event_record
 
@@ -70,6 +71,19 @@ class ActorFilter(InputFilter):
         return queryset.filter(actor_username=value) if value else queryset
 
 
+class PatronReadFilter(admin.SimpleListFilter):
+    """Only patron reads, as the daily access review counts them (its finding links use this)."""
+
+    title = _("patron reads")
+    parameter_name = "reads"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Only patron reads"))]
+
+    def queryset(self, request, queryset):
+        return patron_reads(queryset) if self.value() == "yes" else queryset
+
+
 @admin.register(AccessEvent)
 class AccessEventAdmin(admin.ModelAdmin):
     list_display = [
@@ -84,7 +98,7 @@ class AccessEventAdmin(admin.ModelAdmin):
         "resource",
     ]
     # A date filter with fixed ranges; date_hierarchy would scan the whole log for its dates.
-    list_filter = [PatronFilter, ActorFilter, "action", "outcome", "at"]
+    list_filter = [PatronFilter, ActorFilter, PatronReadFilter, "action", "outcome", "at"]
     list_per_page = 100
     paginator = CappedCountPaginator
     show_full_result_count = False  # counting millions of rows on every page is not worth it

@@ -3,13 +3,19 @@
 Migrations run as the schema owner. The service itself connects as a runtime
 role that may read and write the application's tables but may only SELECT and
 INSERT the access log: no UPDATE, DELETE or TRUNCATE, so even a compromised
-application cannot rewrite history. Re-applied after every `migrate`.
+application cannot rewrite history. The records of prunings (audit.models.AccessLogPrune)
+it may only read: they are written by the owner's prune alone (audit/prune.py), so the
+application cannot vouch for a gap in the log. Re-applied after every `migrate`.
 """
 
 from django.conf import settings
 from django.db import connections
 
-APPEND_ONLY_TABLES = ("audit_accessevent", "audit_accesseventpatron")
+APPEND_ONLY_TABLES = ("audit_accessevent", "audit_accesseventpatron", "audit_accesslogprune")
+# What the owner's prune may delete from (never the prune records themselves).
+PRUNABLE_TABLES = ("audit_accesseventpatron", "audit_accessevent")
+# Written only by the owner.
+OWNER_WRITTEN_TABLES = ("audit_accesslogprune",)
 
 
 def grant_runtime_role(*, using: str = "default", **_kwargs) -> None:
@@ -25,3 +31,5 @@ def grant_runtime_role(*, using: str = "default", **_kwargs) -> None:
         cursor.execute(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {quoted}")
         for table in APPEND_ONLY_TABLES:
             cursor.execute(f"REVOKE UPDATE, DELETE, TRUNCATE ON {table} FROM {quoted}")
+        for table in OWNER_WRITTEN_TABLES:
+            cursor.execute(f"REVOKE INSERT ON {table} FROM {quoted}")

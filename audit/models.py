@@ -120,3 +120,28 @@ class AccessEventPatron(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_id}:{self.patron_id}"
+
+
+class AccessLogPrune(models.Model):
+    """One removal of the access log's oldest events, the record that vouches for the missing prefix.
+
+    Written only by the privileged path (audit/prune.py, `manage.py prune_access_log`, run as the
+    tables' owner). `anchor_hash` is the prev_hash of the first event kept: verification starts from it
+    instead of the genesis hash, so a prefix removed by a prune passes and any other gap still breaks
+    the chain. Append-only like the events themselves.
+    """
+
+    pruned_at = models.DateTimeField(_("pruned"))
+    cutoff = models.DateTimeField(_("events before"))
+    removed_events = models.PositiveBigIntegerField(_("events removed"))
+    first_kept_event_id = models.BigIntegerField(_("first event kept"))
+    anchor_hash = models.CharField(_("hash the first kept event links to"), max_length=64)
+
+    class Meta:
+        verbose_name = _("access log pruning")
+        verbose_name_plural = _("access log prunings")
+        ordering = ["-id"]
+        default_permissions = []
+
+    def __str__(self) -> str:
+        return f"{_('access log pruning')} #{self.pk}"

@@ -17,7 +17,7 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 RESULTS_DIR = REPO_ROOT / "bench" / "results"
 # Order of the sections in results/README.md; unknown sections follow alphabetically.
-SECTION_ORDER = ("allowlist", "generate", "detail_rps", "silo", "observations", "followup")
+SECTION_ORDER = ("allowlist", "generate", "detail_rps", "silo", "dpo", "observations", "followup")
 
 
 def django_setup(*, debug: bool = False) -> None:

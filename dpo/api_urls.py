@@ -1,3 +1,84 @@
 """The DPO's JSON API under /api/v1/: data-subject requests and the breach register (DPO only)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from audit import review_api
+from dpo import access_report_api, breach_api, erasure_api, register_api, subject_request_api
+
+urlpatterns = [
+    path("access-review/", review_api.AccessReviewApi.as_view(), name="access-review"),
+    path("subject-requests/", subject_request_api.SubjectRequestListApi.as_view(), name="subject-request-list"),
+    path(
+        "subject-requests/<int:request_id>/",
+        subject_request_api.SubjectRequestDetailApi.as_view(),
+        name="subject-request-detail",
+    ),
+    path(
+        "subject-requests/<int:request_id>/extension/",
+        subject_request_api.SubjectRequestExtensionApi.as_view(),
+        name="subject-request-extension",
+    ),
+    path(
+        "subject-requests/<int:request_id>/fee-decision/",
+        subject_request_api.SubjectRequestFeeDecisionApi.as_view(),
+        name="subject-request-fee-decision",
+    ),
+    path(
+        "subject-requests/<int:request_id>/delivery/",
+        subject_request_api.SubjectRequestDeliveryApi.as_view(),
+        name="subject-request-delivery",
+    ),
+    path(
+        "subject-requests/<int:request_id>/refusal/",
+        subject_request_api.SubjectRequestRefusalApi.as_view(),
+        name="subject-request-refusal",
+    ),
+    path(
+        "subject-requests/<int:request_id>/completion/",
+        subject_request_api.SubjectRequestCompletionApi.as_view(),
+        name="subject-request-completion",
+    ),
+    path(
+        "subject-requests/<int:request_id>/report/",
+        access_report_api.SubjectRequestReportApi.as_view(),
+        name="subject-request-report",
+    ),
+    path(
+        "subject-requests/<int:request_id>/report.pdf",
+        access_report_api.SubjectRequestReportPdfApi.as_view(),
+        name="subject-request-report-pdf",
+    ),
+    path(
+        "subject-requests/<int:request_id>/erase/",
+        erasure_api.SubjectRequestEraseApi.as_view(),
+        name="subject-request-erase",
+    ),
+    path(
+        "register-descriptions/",
+        register_api.RegisterDescriptionListApi.as_view(),
+        name="register-description-list",
+    ),
+    path("breaches/", breach_api.BreachListApi.as_view(), name="breach-list"),
+    path("breaches/<int:breach_id>/", breach_api.BreachDetailApi.as_view(), name="breach-detail"),
+    path(
+        "breaches/<int:breach_id>/authority-notification/",
+        breach_api.BreachAuthorityNotificationApi.as_view(),
+        name="breach-authority-notification",
+    ),
+    path(
+        "breaches/<int:breach_id>/people-notification/",
+        breach_api.BreachPeopleNotificationApi.as_view(),
+        name="breach-people-notification",
+    ),
+    path(
+        "breaches/<int:breach_id>/art34-exemption/",
+        breach_api.BreachArt34ExemptionApi.as_view(),
+        name="breach-art34-exemption",
+    ),
+    path("breaches/<int:breach_id>/close/", breach_api.BreachCloseApi.as_view(), name="breach-close"),
+    path(
+        "breaches/<int:breach_id>/affected-contacts/",
+        breach_api.BreachAffectedContactsApi.as_view(),
+        name="breach-affected-contacts",
+    ),
+]

@@ -4,6 +4,15 @@ They use the admin's look but are ordinary views: each one asks patrons.access f
 role and network rules are the same as everywhere else.
 """
 
+from django.urls import path
+
+from audit import review_views
+from dpo import access_report_views, erasure_views
+
 app_name = "dpo"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("access-review/", review_views.access_review_view, name="access-review"),
+    path("requests/<int:request_id>/report/", access_report_views.access_report_page, name="request-report"),
+    path("requests/<int:request_id>/erase/", erasure_views.request_erase_view, name="request-erase"),
+]

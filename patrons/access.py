@@ -123,3 +123,8 @@ def breach_actor(request: HttpRequest) -> Actor:
 def access_review_actor(request: HttpRequest) -> Actor:
     """The actor for the daily access review of staff reads (the DPO)."""
     return _actor_with(request, "audit.review_access")
+
+
+def register_description_actor(request: HttpRequest) -> Actor:
+    """The actor for reading the register descriptions (Art. 30 record) through the API (the DPO)."""
+    return _actor_with(request, "dpo.view_registerdescription")

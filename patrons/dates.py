@@ -17,3 +17,8 @@ def today() -> datetime.date:
 def age_on(born: datetime.date, day: datetime.date) -> int:
     """Whole years from `born` to `day`; a birthday on 29 February comes on 1 March in other years."""
     return relativedelta(day, born).years
+
+
+def start_of_day(day: datetime.date) -> datetime.datetime:
+    """Midnight at the start of `day` in local time (settings.TIME_ZONE), as an aware datetime."""
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))

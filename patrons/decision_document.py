@@ -13,6 +13,7 @@ The document never shows the personal identity code (Data Protection Act 1050/20
 
 import re
 
+from django.http import HttpRequest
 from django.template.loader import render_to_string
 
 from patrons.models import Ban, BanGround, HearingMethod, NotificationMethod
@@ -111,9 +112,13 @@ def decision_context(ban: Ban, language: str) -> dict:
     }
 
 
-def decision_html(ban: Ban, language: str) -> str:
-    """The decision as a standalone HTML page (inline CSS, no external assets)."""
-    return render_to_string(f"bans/decision_{_check_language(language)}.html", decision_context(ban, language))
+def decision_html(ban: Ban, language: str, *, request: HttpRequest | None = None) -> str:
+    """The decision as a standalone HTML page (inline CSS, no external assets).
+
+    With the `request` (the page, not the PDF), the style carries the request's CSP nonce.
+    """
+    template = f"bans/decision_{_check_language(language)}.html"
+    return render_to_string(template, decision_context(ban, language), request=request)
 
 
 def decision_pdf(ban: Ban, language: str, base_url: str) -> bytes:

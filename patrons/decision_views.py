@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET
 from patrons.ban_views import ban_for_reader
 from patrons.decision_document import LANGUAGES, decision_filename, decision_html, decision_pdf
 from patrons.models import Ban
+from privacy_service.csp import document_page
 
 __all__ = ["ban_for_reader", "decision_html_view", "decision_pdf_view"]
 
@@ -32,9 +33,10 @@ def _decided_ban(request: HttpRequest, ban_id: int, language: str) -> Ban:
 @never_cache
 @login_required
 @require_GET
+@document_page
 def decision_html_view(request: HttpRequest, ban_id: int, language: str) -> HttpResponse:
     ban = _decided_ban(request, ban_id, language)
-    response = HttpResponse(decision_html(ban, language), content_type="text/html; charset=utf-8")
+    response = HttpResponse(decision_html(ban, language, request=request), content_type="text/html; charset=utf-8")
     response["Content-Language"] = language
     return response
 

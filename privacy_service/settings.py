@@ -191,6 +191,20 @@ SOTU_REVEAL_SECONDS = int(env("SOTU_REVEAL_SECONDS", "60"))
 
 # How long an ended ban's decision stays in the decision archive (the municipality's archive plan decides).
 BAN_DECISION_RETENTION_YEARS = int(env("BAN_DECISION_RETENTION_YEARS", "2"))
+# The daily access review (audit/review.py) flags a staff member whose patron reads on a day exceed
+# ACCESS_REVIEW_FACTOR times their usual daily volume, when they are at least ACCESS_REVIEW_MIN_READS.
+ACCESS_REVIEW_FACTOR = float(env("ACCESS_REVIEW_FACTOR", "3"))
+ACCESS_REVIEW_MIN_READS = int(env("ACCESS_REVIEW_MIN_READS", "20"))
+# Whether a patron's access report names the staff who processed their data (usernames and names);
+# without it, staff are shown by role and library only.
+ACCESS_REPORT_STAFF_NAMES = env_bool("ACCESS_REPORT_STAFF_NAMES", False)
+# Retention (dpo/retention.py, `manage.py apply_retention`): how long a removed note's removal record
+# (who, when, why; its text is erased at removal) and an answered data-subject request are kept.
+NOTE_REMOVAL_RECORD_RETENTION_YEARS = int(env("NOTE_REMOVAL_RECORD_RETENTION_YEARS", "2"))
+SUBJECT_REQUEST_RETENTION_YEARS = int(env("SUBJECT_REQUEST_RETENTION_YEARS", "5"))
+# Access events older than this are removed by `manage.py prune_access_log`, run with the owner's
+# credentials: the runtime role can never delete them (audit/prune.py).
+ACCESS_LOG_RETENTION_MONTHS = int(env("ACCESS_LOG_RETENTION_MONTHS", "24"))
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -275,6 +289,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # One name per choice set that several fields share (the model's field and a step's body field).
+    "ENUM_NAME_OVERRIDES": {
+        "RequestKindEnum": "dpo.models.RequestKind",
+        "DeliveryMethodEnum": "dpo.models.DeliveryMethod",
+        "FeeDecisionEnum": "dpo.models.FeeDecision",
+        "RefusalGroundEnum": "dpo.models.RefusalGround",
+        "Art34ExemptionEnum": "dpo.models.Art34Exemption",
+    },
 }
 
 # Logging: request data and bodies never go to the log; see privacy_service/logging.py.

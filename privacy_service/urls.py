@@ -15,6 +15,7 @@ urlpatterns = [
     path("patrons/", include("patrons.urls")),
     path("billing/", include("sotu_silo.urls")),
     path("bans/", include("patrons.ban_urls")),
+    path("privacy/", include("dpo.public_urls")),
     path("api/v1/", include(("privacy_service.api_urls", "api"))),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),

@@ -6,6 +6,8 @@ no reveal. Events carry the stated reason and never the code. Codes are
 handled in `sensitive_variables` frames so error reports cannot show them.
 """
 
+import datetime
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -189,6 +191,21 @@ def identity_code_lookup(*, actor: Actor, code: str, reason: str) -> Patron:
 def identity_code_exists(*, patron_id: int) -> bool:
     """Whether a code is stored: what staff and the admin may know, never the code."""
     return IdentityCode.objects.filter(patron_id=patron_id).exists()
+
+
+def identity_code_stored_at(*, patron_ids: list[int]) -> dict[int, datetime.datetime]:
+    """When the codes of these patrons were first stored (for re-applying erasures); never the codes."""
+    return dict(IdentityCode.objects.filter(patron_id__in=patron_ids).values_list("patron_id", "created_at"))
+
+
+def identity_code_erase(*, patron_id: int) -> bool:
+    """Delete the patron's code when their data is erased (GDPR Art. 17); True when one was stored.
+
+    The code is never read. The caller records the erasure in the access log (dpo.services.erasure).
+    """
+    with transaction.atomic(using=SILO):
+        deleted, _per_model = IdentityCode.objects.filter(patron_id=patron_id).delete()
+    return deleted > 0
 
 
 def identity_code_patron_ids(*, patron_ids: list[int]) -> set[int]:

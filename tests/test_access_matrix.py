@@ -134,6 +134,43 @@ RULES: dict[str, dict] = {
     # The printable decision: every reader finds the fixture's ban, which is only proposed, so has no decision.
     "bans:decision": {"*": 404, None: 302},
     "bans:decision-pdf": {"*": 404, None: 302},
+    # The public privacy notice: no login, from any network (logged-in users still pass the network check).
+    "privacy:index": {"*": 200},
+    "privacy:notice": {"*": 200},
+    "api:register-description-list": DPO_API,
+    # The breach register (the DPO). Its steps are POST-only: a GET is a 405 once the caller is let in.
+    "api:breach-list": DPO_API,
+    "api:breach-detail": DPO_API,
+    "api:breach-authority-notification": {"*": 405, None: 403},
+    "api:breach-people-notification": {"*": 405, None: 403},
+    "api:breach-art34-exemption": {"*": 405, None: 403},
+    "api:breach-close": {"*": 405, None: 403},
+    "api:breach-affected-contacts": DPO_API,
+    # The breach's steps in the admin: small forms (GET shows them) and the logged contact list.
+    **{
+        f"admin:dpo_breach_{step}": {**ADMIN_PAGE_LOGIN, "dpo": 200, "admin": 200}
+        for step in ("update", "authority_notification", "people_notification", "art34_exemption", "close")
+    },
+    "admin:dpo_breach_affected_contacts": {**ADMIN_PAGE_LOGIN, "dpo": 200, "admin": 200},
+    # Data-subject requests (the DPO). Their steps are POST-only: a GET is a 405 once the caller is let in.
+    "api:subject-request-list": DPO_API,
+    "api:subject-request-detail": DPO_API,
+    "api:subject-request-extension": {"*": 405, None: 403},
+    "api:subject-request-fee-decision": {"*": 405, None: 403},
+    "api:subject-request-delivery": {"*": 405, None: 403},
+    "api:subject-request-refusal": {"*": 405, None: 403},
+    "api:subject-request-completion": {"*": 405, None: 403},
+    # The access report of the matrix request (an access request of a Lapland patron): the DPO only.
+    "api:subject-request-report": DPO_API,
+    "api:subject-request-report-pdf": DPO_API,
+    "dpo:request-report": {"*": 403, None: 302, "dpo": 200, "admin": 200},
+    # Erasure: the API is POST-only; the page's GET is the dry run, and the matrix request (an access
+    # request) is not one to erase: the page says so with a 400.
+    "api:subject-request-erase": {"*": 405, None: 403},
+    "dpo:request-erase": {"*": 403, None: 302, "dpo": 400, "admin": 400},
+    # The daily access review of staff reads: the DPO only (the superuser has every permission).
+    "dpo:access-review": {"*": 403, None: 302, "dpo": 200, "admin": 200},
+    "api:access-review": DPO_API,
 }
 
 # Admin model pages: what the DPO may do (the superuser may do everything the admin class allows).
@@ -154,6 +191,18 @@ ADMIN_MODELS = {
     "auth_group": ({}, {}),
     # Only the superuser sees that codes exist; nobody may add, change or delete them here.
     "sotu_silo_identitycode": ({}, {"add": 403, "delete": 403}),
+    # Register descriptions: the DPO keeps their consortium's and may add a missing one, never delete.
+    "dpo_registerdescription": ({"changelist": 200, "add": 200, "change": 200, "history": 200, "delete": 403}, {}),
+    # The breach register: recorded and changed through its services; read-only facts, never deleted.
+    "dpo_breach": (
+        {"changelist": 200, "add": 200, "change": 200, "history": 200, "delete": 403},
+        {"changelist": 200, "add": 200, "change": 200, "history": 200, "delete": 403},
+    ),
+    # Data-subject requests: recorded and handled through their services; read-only pages, never deleted.
+    "dpo_subjectrequest": (
+        {"changelist": 200, "add": 200, "change": 200, "history": 200, "delete": 403},
+        {"changelist": 200, "add": 200, "change": 200, "history": 200, "delete": 403},
+    ),
 }
 ADMIN_VIEWS = ["changelist", "add", "change", "history", "delete"]
 
@@ -289,6 +338,7 @@ def concrete_path(key: str, route: str, objects: dict) -> str:
     if "<path:object_id>" in route or "<id>" in route:
         model = next(m for m in ADMIN_MODELS if route.startswith(f"admin/{admin_path(m)}/"))
         return "/" + route.replace("<path:object_id>", str(objects[model])).replace("<id>", str(objects[model]))
+    route = route.replace("<slug:consortium>", "lapin-kirjastot")
     assert "<" not in route and "(" not in route, f"no way to build a path for {route}"
     return "/" + route
 

@@ -242,3 +242,13 @@ def test_every_read_is_an_access_event(ban):
         assert event.patron_ids == [ban.patron_id]
         assert event.detail == f"ban:{ban.pk}"
         assert "ban_decision" in event.data_categories
+
+
+def test_the_decision_page_allows_its_own_inline_style_by_nonce(ban):
+    """Under `style-src 'self'` a browser would drop the document's inline CSS; the page's nonce lets it in."""
+    response = client_for("rovaniemi.director").get(f"/bans/{ban.pk}/decision/fi/")
+    nonce = response["Content-Security-Policy"].split("'nonce-", 1)[1].split("'", 1)[0]
+    assert f'<style nonce="{nonce}">' in html_of(response)
+    # Everywhere else the policy stays strict.
+    other = client_for("rovaniemi.director").get("/patrons/")
+    assert "'nonce-" not in other["Content-Security-Policy"].split("style-src", 1)[1].split(";", 1)[0]

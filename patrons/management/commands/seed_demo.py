@@ -16,6 +16,10 @@ from django.db import models, transaction
 from django.utils import translation
 
 from audit.actor import Actor
+from audit.demo_review import seed_access_review_demo
+from dpo.demo_breaches import seed_breaches
+from dpo.demo_registers import seed_register_descriptions
+from dpo.demo_requests import seed_subject_requests
 from patrons.demo_data import (
     CONFIDENTIALITY_SIGNED_ON,
     CONSORTIA,
@@ -52,6 +56,10 @@ class Command(BaseCommand):
                 self.seed_identity_codes(spec, consortia[spec.slug])
             for spec in CONSORTIA:
                 self.seed_procedures(spec, consortia[spec.slug])
+                seed_register_descriptions(consortia[spec.slug], sync=self.sync)
+                seed_subject_requests(consortia[spec.slug])
+            self.log(f"Demo breaches: {seed_breaches()} created")
+            seed_access_review_demo()
         self.print_summary()
 
     # --- writing helpers -------------------------------------------------------------------------

@@ -1,0 +1,84 @@
+"""Removing the access log's oldest events when their retention ends: the privileged path.
+
+The runtime role can never do this (no DELETE grant, and the triggers refuse it); the owner of the
+tables runs `manage.py prune_access_log`, which calls `access_log_prune`. Only a prefix of the chain
+goes: every event before the first one at or after the cutoff, so what stays is contiguous. The
+newest event always stays, so new events keep linking to it. An AccessLogPrune row records the
+prune and the hash the first kept event links to, and verification starts from that hash
+(audit/verify.py): a removed prefix passes only when a prune vouches for it.
+"""
+
+import datetime
+from collections.abc import Callable
+
+from dateutil.relativedelta import relativedelta
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from audit.chain import lock_chain_head
+from audit.models import AccessEvent, AccessEventPatron, AccessLogPrune
+from audit.triggers import prune_deletes_allowed
+from patrons.dates import start_of_day
+
+PRUNE_BATCH = 5000
+
+
+def access_log_cutoff(*, day: datetime.date) -> datetime.datetime:
+    """The start of the day ACCESS_LOG_RETENTION_MONTHS before `day` (local time): older events are due."""
+    return start_of_day(day - relativedelta(months=settings.ACCESS_LOG_RETENTION_MONTHS))
+
+
+def first_kept_event(*, before: datetime.datetime) -> AccessEvent | None:
+    """The first event that stays: the first at or after `before`, or else the newest (the chain's head)."""
+    return (
+        AccessEvent.objects.filter(at__gte=before).order_by("id").first() or AccessEvent.objects.order_by("-id").first()
+    )
+
+
+def events_to_prune(*, before: datetime.datetime) -> QuerySet[AccessEvent]:
+    """The events a prune with this cutoff removes (what a dry run counts)."""
+    first_kept = first_kept_event(before=before)
+    if first_kept is None:
+        return AccessEvent.objects.none()
+    return AccessEvent.objects.filter(id__lt=first_kept.id)
+
+
+def access_log_prune(
+    *,
+    before: datetime.datetime,
+    progress: Callable[[int, int], None] | None = None,
+    batch_size: int = PRUNE_BATCH,
+) -> AccessLogPrune | None:
+    """Delete the events before `before` (a prefix of the chain, in id order) and record the prune.
+
+    Runs in one transaction, holding the chain's lock so no event is appended meanwhile. Needs the
+    tables' owner on PostgreSQL: any other role gets the database's "permission denied". Returns
+    None when nothing was due.
+    """
+    with transaction.atomic():
+        lock_chain_head()
+        first_kept = first_kept_event(before=before)
+        if first_kept is None:
+            return None
+        due = AccessEvent.objects.filter(id__lt=first_kept.id)
+        total = due.count()
+        if not total:
+            return None
+        removed = 0
+        with prune_deletes_allowed(connection):
+            while batch := list(due.order_by("id").values_list("id", flat=True)[:batch_size]):
+                # The batch is the lowest ids left, so everything up to its last id is exactly the batch.
+                AccessEventPatron.objects.filter(event_id__lte=batch[-1]).delete()
+                AccessEvent.objects.filter(id__lte=batch[-1]).delete()
+                removed += len(batch)
+                if progress is not None:
+                    progress(removed, total)
+        return AccessLogPrune.objects.create(
+            pruned_at=timezone.now(),
+            cutoff=before,
+            removed_events=removed,
+            first_kept_event_id=first_kept.id,
+            anchor_hash=first_kept.prev_hash,
+        )

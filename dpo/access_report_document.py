@@ -1,0 +1,33 @@
+"""The access report as a document: one template for the DPO's page and the PDF sent to the patron.
+
+templates/dpo/access_report.html renders an AccessReport (dpo.access_report) in the report's language, so
+what the DPO checks on screen is what the patron gets on paper. The PDF's file name holds the request
+number only, never the patron's name.
+"""
+
+from django.http import HttpRequest
+from django.template.loader import render_to_string
+from django.utils import translation
+
+from dpo.access_report import AccessReport
+
+TEMPLATE = "dpo/access_report.html"
+
+
+def access_report_filename(report: AccessReport) -> str:
+    return f"access-report-{report.request_id}.pdf"
+
+
+def access_report_html(report: AccessReport, *, request: HttpRequest | None = None, for_pdf: bool = False) -> str:
+    """The report as a standalone HTML page; with `for_pdf`, without what only the DPO sees."""
+    with translation.override(report.language):
+        return render_to_string(TEMPLATE, {"report": report, "for_pdf": for_pdf}, request=request)
+
+
+def access_report_pdf(report: AccessReport, *, base_url: str) -> bytes:
+    """The report as a PDF. Nothing is fetched: the page has no external assets, and only data: URIs may load."""
+    from weasyprint import HTML
+    from weasyprint.urls import URLFetcher
+
+    fetcher = URLFetcher(allowed_protocols=("data",), allow_redirects=False)
+    return HTML(string=access_report_html(report, for_pdf=True), base_url=base_url, url_fetcher=fetcher).write_pdf()

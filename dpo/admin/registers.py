@@ -1,0 +1,111 @@
+"""Register descriptions (the Art. 30 record, rekisteriseloste): one per register, its texts in fi/sv/en.
+
+The DPO (`dpo.*_registerdescription`) sees and edits their own consortium's descriptions and may add a
+missing register for it; superusers administer every consortium's. Nobody but a superuser deletes one.
+The public privacy notice (/privacy/<consortium>/) is generated from these texts.
+"""
+
+from django.conf import settings
+from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from dpo.models import RegisterDescription, RegisterDescriptionText
+from patrons.tenancy import consortium_id_of
+
+
+class RegisterDescriptionTextInline(admin.StackedInline):
+    model = RegisterDescriptionText
+    max_num = len(settings.LANGUAGES)
+    fields = [
+        "language",
+        "controller",
+        "contact_person",
+        "dpo_contact",
+        "purpose",
+        "legal_basis",
+        "data_categories",
+        "people_categories",
+        "recipients",
+        "transfers",
+        "retention",
+        "security_measures",
+    ]
+
+    def get_extra(self, request, obj=None, **kwargs):
+        """Empty forms for the languages still missing (all three for a new description)."""
+        return len(settings.LANGUAGES) - (obj.texts.count() if obj is not None else 0)
+
+
+@admin.register(RegisterDescription)
+class RegisterDescriptionAdmin(admin.ModelAdmin):
+    list_display = ["register", "consortium", "retention_days", "languages", "updated_at", "public_notice"]
+    list_select_related = ["consortium"]
+    inlines = [RegisterDescriptionTextInline]
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request).prefetch_related("texts")
+        if request.user.is_superuser:
+            return queryset
+        return queryset.filter(consortium_id=consortium_id_of(request.user))
+
+    def get_list_filter(self, request):
+        return ["consortium", "register"] if request.user.is_superuser else ["register"]
+
+    def get_fields(self, request, obj=None):
+        if obj is not None:
+            return ["consortium", "register", "retention_days", "public_notice"]
+        # A DPO adds for their own consortium only (set in save_model).
+        return (
+            ["consortium", "register", "retention_days"]
+            if request.user.is_superuser
+            else ["register", "retention_days"]
+        )
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = ["public_notice"]
+        if not request.user.is_superuser:
+            readonly.append("consortium")  # set from the DPO's own staff profile
+            if obj is not None:
+                readonly.append("register")
+        return readonly
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        if obj is None and not request.user.is_superuser:
+            # The consortium is not on the DPO's form, so its uniqueness check cannot run: offer only the
+            # registers their consortium has no description of yet.
+            described = set(
+                RegisterDescription.objects.filter(consortium_id=consortium_id_of(request.user)).values_list(
+                    "register", flat=True
+                )
+            )
+            field = form.base_fields["register"]
+            field.choices = [(value, label) for value, label in field.choices if value not in described]
+        return form
+
+    def save_model(self, request, obj, form, change):
+        if not change and not request.user.is_superuser:
+            obj.consortium_id = consortium_id_of(request.user)
+        super().save_model(request, obj, form, change)
+
+    def has_add_permission(self, request):
+        # A DPO without a home library has no consortium to describe.
+        return super().has_add_permission(request) and (
+            request.user.is_superuser or consortium_id_of(request.user) is not None
+        )
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    @admin.display(description=_("languages"))
+    def languages(self, description):
+        return ", ".join(sorted(text.language for text in description.texts.all())) or "-"
+
+    @admin.display(description=_("public notice"))
+    def public_notice(self, description):
+        if description.pk is None:
+            return "-"
+        url = reverse("privacy:notice", args=[description.consortium.slug])
+        return format_html('<a href="{}#register-{}">{}</a>', url, description.register, _("View the public notice"))

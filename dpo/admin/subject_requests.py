@@ -1,0 +1,343 @@
+"""The DPO's data-subject requests in the admin: the list by deadline, recording a request, and its steps.
+
+Nothing here writes a request directly: the add page and the small forms on the change page call
+dpo.services.subject_requests, which checks the rules and logs each step. The change page itself is
+read-only. The patron is given by id (a select would list every patron's name) and only the id is shown.
+"""
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.templatetags.static import static
+from django.urls import reverse
+from django.utils import formats
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from dpo.models import DeliveryMethod, FeeDecision, IdentityDocument, RefusalGround, RequestKind, SubjectRequest
+from dpo.selectors import RequestState, days_left, subject_request_state, subject_requests_of, with_deadline
+from dpo.services.subject_requests import (
+    ERASURE_REFUSAL_GROUNDS,
+    subject_request_complete,
+    subject_request_deliver,
+    subject_request_extend,
+    subject_request_fee_decide,
+    subject_request_record,
+    subject_request_refuse,
+)
+from patrons.access import subject_request_actor
+from patrons.dates import today
+from patrons.services.errors import RuleBroken
+from patrons.tenancy import consortium_id_of
+
+PERMISSION = "dpo.manage_subject_requests"
+
+
+class DateInput(forms.DateInput):
+    """The browser's date picker; it sends ISO dates, which every language's input formats accept."""
+
+    input_type = "date"
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+class SubjectRequestRecordForm(forms.Form):
+    patron = forms.IntegerField(label=_("patron id"), min_value=1, help_text=_("The patron's id in this service."))
+    kind = forms.ChoiceField(label=_("kind"), choices=RequestKind.choices)
+    received_on = forms.DateField(label=_("received on"), widget=DateInput, initial=today)
+    identity_document = forms.ChoiceField(label=_("identity checked with"), choices=IdentityDocument.choices)
+    identity_verified_by = forms.CharField(
+        label=_("identity checked by"), required=False, max_length=150, help_text=_("Empty: you.")
+    )
+    identity_verified_on = forms.DateField(
+        label=_("identity checked on"), required=False, widget=DateInput, help_text=_("Empty: today.")
+    )
+
+
+class ExtensionForm(forms.Form):
+    months = forms.TypedChoiceField(
+        label=_("extended by"), coerce=int, choices=[(1, _("one month")), (2, _("two months"))]
+    )
+    reason = forms.CharField(
+        label=_("reason for the extension"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    notified_on = forms.DateField(label=_("patron told of the extension on"), widget=DateInput, initial=today)
+
+
+class FeeDecisionForm(forms.Form):
+    decision = forms.ChoiceField(label=_("fee decision"), choices=FeeDecision.choices)
+    reason = forms.CharField(
+        label=_("reason for the fee decision"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class DeliveryForm(forms.Form):
+    method = forms.ChoiceField(label=_("delivered"), choices=DeliveryMethod.choices)
+    delivered_on = forms.DateField(label=_("delivered on"), widget=DateInput, initial=today)
+
+
+class RefusalForm(forms.Form):
+    ground = forms.ChoiceField(label=_("refused under"), choices=RefusalGround.choices)
+    details = forms.CharField(label=_("reasons for refusing"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args, kind: str = "", **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # Offer the grounds that can apply; the service checks them either way.
+        erasure = kind == RequestKind.ERASURE
+        self.fields["ground"].choices = [
+            (value, label) for value, label in RefusalGround.choices if (value in ERASURE_REFUSAL_GROUNDS) == erasure
+        ]
+
+
+class CompletionForm(forms.Form):
+    completed_on = forms.DateField(label=_("answered on"), widget=DateInput, initial=today)
+
+
+# The steps on the change page: form, service, heading, button.
+STEPS = {
+    "extension": (ExtensionForm, subject_request_extend, _("Extend the time to answer"), _("Record the extension")),
+    "fee_decision": (FeeDecisionForm, subject_request_fee_decide, _("Second report within 12 months"), _("Decide")),
+    "delivery": (DeliveryForm, subject_request_deliver, _("Delivery of the access report"), _("Record the delivery")),
+    "completion": (CompletionForm, subject_request_complete, _("Carried out"), _("Record as answered")),
+    "refusal": (RefusalForm, subject_request_refuse, _("Refuse the request"), _("Refuse")),
+}
+
+
+def steps_open(subject_request: SubjectRequest) -> list[str]:
+    """The steps that can be taken now, in the order they usually come."""
+    if subject_request.completed_on is not None:
+        return []
+    access = subject_request.kind == RequestKind.ACCESS
+    repeat = subject_request.previous_report_id is not None
+    steps = []
+    if subject_request.extended_due_on is None:
+        steps.append("extension")
+    if access and repeat and not subject_request.fee_decision:
+        steps.append("fee_decision")
+    if access and subject_request.report_made_at is not None and (not repeat or subject_request.fee_decision):
+        steps.append("delivery")
+    if not access and (subject_request.kind != RequestKind.ERASURE or subject_request.erased_at is not None):
+        steps.append("completion")
+    if subject_request.erased_at is None:
+        steps.append("refusal")
+    return steps
+
+
+def _step_form(step: str, subject_request: SubjectRequest, data=None) -> forms.Form:
+    form_class = STEPS[step][0]
+    extra = {"kind": subject_request.kind} if form_class is RefusalForm else {}
+    return form_class(data, prefix=step, **extra)
+
+
+class StateFilter(admin.SimpleListFilter):
+    title = _("state")
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("open", _("Open")),
+            (RequestState.OVERDUE, RequestState.OVERDUE.label),
+            (RequestState.ANSWERED, RequestState.ANSWERED.label),
+            (RequestState.REFUSED, RequestState.REFUSED.label),
+        ]
+
+    def queryset(self, request, queryset):
+        if self.value() == "open":
+            return queryset.filter(completed_on__isnull=True)
+        if self.value() == RequestState.OVERDUE:
+            return queryset.filter(completed_on__isnull=True, deadline_on__lt=today())
+        if self.value() == RequestState.ANSWERED:
+            return queryset.filter(completed_on__isnull=False, refusal_ground="")
+        if self.value() == RequestState.REFUSED:
+            return queryset.exclude(refusal_ground="")
+        return queryset
+
+
+@admin.register(SubjectRequest)
+class SubjectRequestAdmin(admin.ModelAdmin):
+    """Requests of the user's own consortium, for whoever may handle them (`dpo.manage_subject_requests`)."""
+
+    list_display = ["id", "patron_id", "kind", "received_on", "deadline_column", "days_left_column", "state_column"]
+    list_display_links = ["id"]
+    list_filter = ["kind", StateFilter]
+    search_fields = ["=patron_id"]
+    search_help_text = _("A patron id.")
+    actions = None
+    readonly_fields = ["deadline_column", "days_left_column", "state_column"]
+    fieldsets = [
+        (
+            _("Request"),
+            {
+                "fields": [
+                    "patron_id",
+                    "kind",
+                    "received_on",
+                    "identity_document",
+                    "identity_verified_by",
+                    "identity_verified_on",
+                    "recorded_at",
+                    "recorded_by",
+                ]
+            },
+        ),
+        (
+            _("Time to answer"),
+            {
+                "fields": [
+                    "due_on",
+                    "extended_due_on",
+                    "extension_reason",
+                    "extension_notified_on",
+                    "deadline_column",
+                    "days_left_column",
+                    "state_column",
+                ]
+            },
+        ),
+        (
+            _("Access report"),
+            {
+                "fields": [
+                    "report_made_at",
+                    "report_language",
+                    "previous_report",
+                    "fee_decision",
+                    "fee_reason",
+                    "delivery_method",
+                    "delivered_on",
+                    "request_form_destroyed_on",
+                ]
+            },
+        ),
+        (_("Answer"), {"fields": ["completed_on", "refusal_ground", "refusal_details", "erased_at"]}),
+    ]
+    change_form_template = "admin/dpo/subjectrequest/change_form.html"
+
+    # --- who may do what ---------------------------------------------------------------------------
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_active and request.user.has_perm(PERMISSION)
+
+    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
+        return self.has_module_permission(request)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return self.has_module_permission(request)
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False  # read-only: each step has its own form and service
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False  # the record of how a request was answered is kept (GDPR Art. 5(2))
+
+    def get_queryset(self, request: HttpRequest):
+        # The deadline is annotated for the filters and the sorting; every user sees their own consortium only.
+        return with_deadline(subject_requests_of(consortium_id=consortium_id_of(request.user))).order_by(
+            "deadline_on", "id"
+        )
+
+    def get_ordering(self, request: HttpRequest):
+        return ["deadline_on", "id"]
+
+    # --- columns -----------------------------------------------------------------------------------
+
+    @admin.display(description=_("deadline"), ordering="deadline_on")
+    def deadline_column(self, subject_request: SubjectRequest) -> str:
+        return formats.localize(subject_request.deadline)
+
+    @admin.display(description=_("days left"))
+    def days_left_column(self, subject_request: SubjectRequest) -> int | None:
+        return days_left(subject_request)  # None once answered: shown as the admin's empty value
+
+    @admin.display(description=_("state"))
+    def state_column(self, subject_request: SubjectRequest) -> str:
+        state = RequestState(subject_request_state(subject_request))
+        if state == RequestState.OVERDUE:
+            return format_html(
+                '<strong class="overdue"><img src="{}" alt=""> {}</strong>',
+                static("admin/img/icon-alert.svg"),
+                state.label,
+            )
+        return state.label
+
+    # --- recording a request ----------------------------------------------------------------------
+
+    def add_view(self, request: HttpRequest, form_url: str = "", extra_context=None) -> HttpResponse:
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        actor = subject_request_actor(request)
+        form = SubjectRequestRecordForm(request.POST if request.method == "POST" else None)
+        if form.is_bound and form.is_valid():
+            data = dict(form.cleaned_data)
+            try:
+                subject_request = subject_request_record(actor=actor, patron_id=data.pop("patron"), **data)
+            except RuleBroken as broken:
+                form.add_error(None, broken)
+            except Http404:
+                form.add_error("patron", _("Your consortium has no patron with this id."))
+            else:
+                messages.success(
+                    request,
+                    _("The request was recorded. The answer is due on %(date)s.")
+                    % {"date": f"{subject_request.due_on:%d.%m.%Y}"},
+                )
+                return redirect(reverse("admin:dpo_subjectrequest_change", args=[subject_request.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": _("Record a data-subject request"),
+            "form": form,
+            "has_view_permission": True,
+            **(extra_context or {}),
+        }
+        return TemplateResponse(request, "admin/dpo/subjectrequest/record_form.html", context)
+
+    # --- the steps on the change page ----------------------------------------------------------------
+
+    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "", extra_context=None):
+        if request.method == "POST":
+            return self._take_step(request, object_id)
+        subject_request = self.get_object(request, unquote(object_id))
+        steps = []
+        if subject_request is not None:
+            steps = [
+                {
+                    "name": step,
+                    "heading": STEPS[step][2],
+                    "button": STEPS[step][3],
+                    "form": _step_form(step, subject_request),
+                }
+                for step in steps_open(subject_request)
+            ]
+        return super().change_view(request, object_id, form_url, {**(extra_context or {}), "request_steps": steps})
+
+    def _take_step(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """One step's form, handed to its service; the outcome is shown as a message on the change page."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        step = request.POST.get("_step", "")
+        if step not in STEPS:
+            return HttpResponseBadRequest()
+        subject_request = self.get_object(request, unquote(object_id))
+        if subject_request is None:
+            raise Http404
+        actor = subject_request_actor(request)
+        form = _step_form(step, subject_request, request.POST)
+        service = STEPS[step][1]
+        if not form.is_valid():
+            for field, errors in form.errors.items():
+                label = form.fields[field].label if field in form.fields else ""
+                messages.error(request, f"{label}: {' '.join(errors)}" if label else " ".join(errors))
+        else:
+            try:
+                service(actor=actor, request_id=subject_request.pk, **form.cleaned_data)
+            except RuleBroken as broken:
+                messages.error(request, " ".join(broken.messages))
+            else:
+                messages.success(request, _("Recorded: %(step)s.") % {"step": STEPS[step][2]})
+        return redirect(request.path)

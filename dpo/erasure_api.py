@@ -1,0 +1,79 @@
+"""The erasure API: a dry run that lists exactly what would go, or the erasure itself (DPO only).
+
+A role that may not act is a 403 (patrons.access); a broken rule is a 400 naming it (RuleBroken, answered
+by privacy_service.api_errors); another consortium's request is a 404.
+"""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from dpo.services.erasure import ErasureResult, subject_request_erase
+from patrons.access import subject_request_actor
+
+
+class ErasureRequestSerializer(serializers.Serializer):
+    dry_run = serializers.BooleanField(help_text="true: list what would go and change nothing; false: erase.")
+
+
+class DecisionLineSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    state = serializers.CharField(help_text="What it is today: e.g. active, proposed, ended, revoked.")
+    archived = serializers.BooleanField()
+    retain_until = serializers.DateField(allow_null=True, help_text="Kept in the decision archive until.")
+
+
+class PlanWarningSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+    ids = serializers.ListField(child=serializers.IntegerField())
+
+
+class ErasurePlanSerializer(serializers.Serializer):
+    removes = serializers.DictField(child=serializers.IntegerField(), help_text="Counts of what would go.")
+    keeps = serializers.DictField(child=serializers.IntegerField(), help_text="Counts of what stays.")
+    note_ids = serializers.ListField(child=serializers.IntegerField())
+    sensitive_note_ids = serializers.ListField(child=serializers.IntegerField())
+    guardian_ids = serializers.ListField(child=serializers.IntegerField(), help_text="Guardians: the links go.")
+    ward_ids = serializers.ListField(child=serializers.IntegerField(), help_text="Wards: the links go.")
+    register_membership_ids = serializers.ListField(child=serializers.IntegerField())
+    bans = DecisionLineSerializer(many=True)
+    access_prohibitions = DecisionLineSerializer(many=True)
+    subject_request_ids = serializers.ListField(child=serializers.IntegerField(), help_text="Kept.")
+    warnings = PlanWarningSerializer(many=True)
+
+
+class ErasureResultSerializer(serializers.Serializer):
+    request_id = serializers.IntegerField()
+    patron_id = serializers.IntegerField()
+    dry_run = serializers.BooleanField()
+    plan = ErasurePlanSerializer()
+    removed = serializers.DictField(
+        child=serializers.IntegerField(), help_text="Counts of what was removed; empty in a dry run."
+    )
+    erased_at = serializers.DateTimeField(allow_null=True)
+
+
+class SubjectRequestEraseApi(APIView):
+    @extend_schema(
+        operation_id="subject_requests_erase",
+        summary="Erase the patron of an erasure request, or list what would go (dry run)",
+        description='`{"dry_run": true}` lists exactly what the erasure removes and keeps, as counts and opaque '
+        "ids, with warnings (a child left without a guardian, a decision kept under the archive rule: a reason "
+        'to refuse under Art. 17(3)(b)), and changes nothing. `{"dry_run": false}` erases the patron, everything '
+        "on their record and their identity code, leaves a tombstone without personal data and marks the request "
+        "answered. Both are logged, with the patron's id only. Rules (400): not_an_erasure_request, "
+        "request_refused, already_erased, patron_not_found.",
+        request=ErasureRequestSerializer,
+        responses=ErasureResultSerializer,
+    )
+    def post(self, request: Request, request_id: int) -> Response:
+        actor = subject_request_actor(request)
+        body = ErasureRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        result: ErasureResult = subject_request_erase(
+            actor=actor, request_id=request_id, dry_run=body.validated_data["dry_run"]
+        )
+        return Response(ErasureResultSerializer(result).data)

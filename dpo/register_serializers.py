@@ -1,0 +1,35 @@
+"""The register descriptions' JSON: each register of a consortium with its texts per language."""
+
+from rest_framework import serializers
+
+from dpo.models import RegisterDescription, RegisterDescriptionText
+
+
+class RegisterDescriptionTextSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = RegisterDescriptionText
+        fields = [
+            "controller",
+            "contact_person",
+            "dpo_contact",
+            "purpose",
+            "legal_basis",
+            "data_categories",
+            "people_categories",
+            "recipients",
+            "transfers",
+            "retention",
+            "security_measures",
+        ]
+
+
+class RegisterDescriptionSerializer(serializers.ModelSerializer):
+    consortium = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    texts = serializers.SerializerMethodField(help_text="The description's fields by language code (fi, sv, en)")
+
+    class Meta:
+        model = RegisterDescription
+        fields = ["id", "consortium", "register", "retention_days", "updated_at", "texts"]
+
+    def get_texts(self, description) -> dict[str, dict[str, str]]:
+        return {text.language: RegisterDescriptionTextSerializer(text).data for text in description.texts.all()}

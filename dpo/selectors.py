@@ -1,0 +1,98 @@
+"""Reads of data-subject requests, always within the actor's consortium.
+
+A request holds the patron's opaque id and dates only, no name or other patron data, so reading it
+is not logged; what is done with it is (dpo.services.subject_requests).
+"""
+
+import datetime
+from dataclasses import dataclass
+
+from django.core.paginator import Page, Paginator
+from django.db import models
+from django.db.models.functions import Coalesce
+from django.http import Http404
+from django.utils.translation import gettext_lazy as _
+
+from audit.actor import Actor
+from dpo.models import SubjectRequest
+from patrons.dates import today
+
+
+class RequestState(models.TextChoices):
+    """Where a request stands on a given day, computed from its dates (no job has to move it on)."""
+
+    OPEN = "open", _("Open")
+    EXTENDED = "extended", _("Open, time extended")
+    OVERDUE = "overdue", _("Overdue")
+    ANSWERED = "answered", _("Answered")
+    REFUSED = "refused", _("Refused")
+
+
+def subject_request_state(subject_request: SubjectRequest, day: datetime.date | None = None) -> str:
+    if subject_request.refusal_ground:
+        return RequestState.REFUSED
+    if subject_request.completed_on is not None:
+        return RequestState.ANSWERED
+    if subject_request.deadline < (day or today()):
+        return RequestState.OVERDUE
+    return RequestState.EXTENDED if subject_request.extended_due_on else RequestState.OPEN
+
+
+def days_left(subject_request: SubjectRequest, day: datetime.date | None = None) -> int | None:
+    """Days until the deadline (0 on the last day, negative when overdue); None once answered."""
+    if subject_request.completed_on is not None:
+        return None
+    return (subject_request.deadline - (day or today())).days
+
+
+def with_deadline(requests: models.QuerySet[SubjectRequest]) -> models.QuerySet[SubjectRequest]:
+    """`deadline_on` in the database: the extended due date once there is one."""
+    return requests.annotate(deadline_on=Coalesce("extended_due_on", "due_on"))
+
+
+def subject_requests_of(*, consortium_id: int | None) -> models.QuerySet[SubjectRequest]:
+    return SubjectRequest.objects.filter(consortium_id=consortium_id)
+
+
+def subject_request_get(*, actor: Actor, request_id: int) -> SubjectRequest:
+    """The request of the actor's consortium, or Http404 (another consortium's request does not exist)."""
+    subject_request = subject_requests_of(consortium_id=actor.consortium_id).filter(pk=request_id).first()
+    if subject_request is None:
+        raise Http404
+    return subject_request
+
+
+def subject_request_list(
+    *, actor: Actor, open_only: bool = False, page_number: int | str = 1, page_size: int = 25
+) -> Page:
+    """One page of the actor's consortium's requests, newest first."""
+    requests = subject_requests_of(consortium_id=actor.consortium_id)
+    if open_only:
+        requests = requests.filter(completed_on__isnull=True)
+    return Paginator(requests.order_by("-received_on", "-id"), page_size).get_page(page_number)
+
+
+@dataclass(frozen=True)
+class DueRequest:
+    subject_request: SubjectRequest
+    deadline: datetime.date
+    days_left: int
+    state: str
+
+    @property
+    def days_overdue(self) -> int:
+        return max(0, -self.days_left)
+
+
+def subject_requests_due(*, consortium_id: int | None, day: datetime.date) -> list[DueRequest]:
+    """The consortium's open requests, the nearest deadline first, with the days left on `day`."""
+    requests = with_deadline(subject_requests_of(consortium_id=consortium_id).filter(completed_on__isnull=True))
+    return [
+        DueRequest(
+            subject_request=subject_request,
+            deadline=subject_request.deadline,
+            days_left=days_left(subject_request, day),
+            state=subject_request_state(subject_request, day),
+        )
+        for subject_request in requests.order_by("deadline_on", "id")
+    ]

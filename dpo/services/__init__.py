@@ -1,0 +1,1 @@
+"""The DPO's write services, one module per register the DPO keeps."""

@@ -1,0 +1,323 @@
+"""Data-subject requests (rekisteröidyn pyynnöt), from receipt to answer.
+
+GDPR Art. 12(3): the answer is due one month after receipt, counted as EU Regulation 1182/71 counts
+periods (privacy_service.time_limits); it may be extended by two further months at most when the
+patron is told, with the reasons, within the first month. Art. 12(5), 15(3): one access report a year
+is free; a repeat may be charged for or refused, with a recorded reason. Art. 17(3): the exceptions that
+allow refusing an erasure. Seed 001: identity is checked with an ID card, passport or driving licence
+and the check and its date are recorded; the request form copy is destroyed once the report is made.
+
+The access report and the erasure itself live in their own modules; the request keeps their marks
+(`report_made_at`, `previous_report`, `erased_at`). Each function checks every rule before it writes,
+raises RuleBroken naming the first rule broken, and writes in one transaction together with a
+SUBJECT_REQUEST access event (the patron's id and a detail code, nothing else).
+"""
+
+import datetime
+
+from django.db import transaction
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from audit.actor import Actor
+from audit.models import Action
+from audit.services import access_event_record
+from dpo.models import DeliveryMethod, FeeDecision, IdentityDocument, RefusalGround, RequestKind, SubjectRequest
+from patrons.services._common import patron_for_write, today
+from patrons.services.errors import RuleBroken
+from privacy_service.time_limits import months_after
+
+ANSWER_MONTHS = 1
+MAX_EXTENSION_MONTHS = 2
+# The exceptions to the right to erasure; Art. 12(5) covers every other kind of request.
+ERASURE_REFUSAL_GROUNDS = (
+    RefusalGround.FREEDOM_OF_EXPRESSION,
+    RefusalGround.LEGAL_OBLIGATION,
+    RefusalGround.PUBLIC_HEALTH,
+    RefusalGround.ARCHIVING,
+    RefusalGround.LEGAL_CLAIMS,
+)
+# Requests answered by recording that they were carried out; access is answered by delivering the report.
+COMPLETED_BY_HAND = (RequestKind.RECTIFICATION, RequestKind.RESTRICTION, RequestKind.OBJECTION, RequestKind.ERASURE)
+
+
+def _date(day: datetime.date) -> str:
+    return f"{day:%d.%m.%Y}"
+
+
+def _check_choice(value: str, choices, rule: str, message) -> None:
+    if value not in choices.values:
+        raise RuleBroken(rule, message, allowed=", ".join(choices.values))
+
+
+def _check_day(
+    day: datetime.date, *, not_before: datetime.date, before_rule: str, before_message, future_rule: str, future_message
+) -> None:
+    if day > today():
+        raise RuleBroken(future_rule, future_message)
+    if day < not_before:
+        raise RuleBroken(before_rule, before_message, date=_date(not_before))
+
+
+def _required_text(text: str, rule: str, message) -> str:
+    text = (text or "").strip()
+    if not text:
+        raise RuleBroken(rule, message)
+    return text
+
+
+def _record(actor: Actor, subject_request: SubjectRequest, detail: str) -> None:
+    access_event_record(
+        actor=actor, action=Action.SUBJECT_REQUEST, patron_ids=[subject_request.patron_id], detail=detail
+    )
+
+
+def _open_request(*, actor: Actor, request_id: int) -> SubjectRequest:
+    """The request (locked) of the actor's consortium, or Http404; it must not be answered yet."""
+    subject_request = (
+        SubjectRequest.objects.select_for_update(of=("self",))
+        .select_related("consortium")
+        .filter(pk=request_id, consortium_id=actor.consortium_id)
+        .first()
+    )
+    if subject_request is None:
+        raise Http404
+    if subject_request.completed_on is not None:
+        raise RuleBroken("request_closed", _("This request has already been answered or refused."))
+    return subject_request
+
+
+def subject_request_record(
+    *,
+    actor: Actor,
+    patron_id: int,
+    kind: str,
+    received_on: datetime.date,
+    identity_document: str,
+    identity_verified_by: str = "",
+    identity_verified_on: datetime.date | None = None,
+) -> SubjectRequest:
+    """Record a request as received: who asked, how their identity was checked, and when the answer is due.
+
+    The identity check is recorded as done by the actor today unless told otherwise; it cannot come
+    before the request did.
+    """
+    _check_choice(kind, RequestKind, "kind_unknown", _("Unknown kind of request. Allowed: %(allowed)s."))
+    _check_choice(
+        identity_document,
+        IdentityDocument,
+        "identity_document_unknown",
+        _("Identity is checked with an ID card, a passport or a driving licence (%(allowed)s)."),
+    )
+    if received_on > today():
+        raise RuleBroken("received_in_future", _("A request cannot be received in the future."))
+    identity_verified_on = identity_verified_on or today()
+    _check_day(
+        identity_verified_on,
+        not_before=received_on,
+        before_rule="identity_checked_before_receipt",
+        before_message=_("The identity is checked when the request comes or later, not before %(date)s."),
+        future_rule="identity_checked_in_future",
+        future_message=_("The identity check cannot be dated in the future."),
+    )
+    with transaction.atomic():
+        patron = patron_for_write(actor=actor, patron_id=patron_id)
+        consortium = patron.consortium
+        subject_request = SubjectRequest.objects.create(
+            consortium=consortium,
+            patron_id=patron.pk,
+            kind=kind,
+            received_on=received_on,
+            identity_document=identity_document,
+            identity_verified_by=(identity_verified_by or "").strip() or actor.username,
+            identity_verified_on=identity_verified_on,
+            due_on=months_after(received_on, ANSWER_MONTHS, country=consortium.jurisdiction),
+            recorded_at=timezone.now(),
+            recorded_by=actor.username,
+        )
+        _record(actor, subject_request, "recorded")
+    return subject_request
+
+
+def subject_request_extend(
+    *, actor: Actor, request_id: int, months: int, reason: str, notified_on: datetime.date
+) -> SubjectRequest:
+    """Extend the time to answer by one or two months (Art. 12(3)): once, with reasons told within the first month."""
+    if months not in range(1, MAX_EXTENSION_MONTHS + 1):
+        raise RuleBroken(
+            "extension_too_long",
+            _("The time to answer can be extended by one or two months, three months from receipt at most."),
+        )
+    reason = _required_text(
+        reason, "extension_reason_required", _("Give the reasons for the extension; the patron is told them.")
+    )
+    with transaction.atomic():
+        subject_request = _open_request(actor=actor, request_id=request_id)
+        if subject_request.extended_due_on is not None:
+            raise RuleBroken("already_extended", _("The time to answer has already been extended once."))
+        _check_day(
+            notified_on,
+            not_before=subject_request.received_on,
+            before_rule="notified_before_receipt",
+            before_message=_("The patron cannot have been told of the extension before the request came (%(date)s)."),
+            future_rule="notified_in_future",
+            future_message=_("The date the patron was told cannot be in the future."),
+        )
+        if notified_on > subject_request.due_on:
+            raise RuleBroken(
+                "notified_after_first_month",
+                _(
+                    "The patron must be told of an extension within one month of receipt, by %(date)s (GDPR "
+                    "Art. 12(3)); too late to extend."
+                ),
+                date=_date(subject_request.due_on),
+            )
+        subject_request.extended_due_on = months_after(
+            subject_request.received_on, ANSWER_MONTHS + months, country=subject_request.consortium.jurisdiction
+        )
+        subject_request.extension_reason = reason
+        subject_request.extension_notified_on = notified_on
+        subject_request.save(update_fields=["extended_due_on", "extension_reason", "extension_notified_on"])
+        _record(actor, subject_request, "extended")
+    return subject_request
+
+
+def subject_request_fee_decide(*, actor: Actor, request_id: int, decision: str, reason: str = "") -> SubjectRequest:
+    """Decide on a repeat access report within 12 months: free, charged or refused (Art. 12(5), 15(3)).
+
+    A refusal answers the request, as manifestly unfounded or excessive.
+    """
+    _check_choice(decision, FeeDecision, "fee_decision_unknown", _("Unknown fee decision. Allowed: %(allowed)s."))
+    reason = (reason or "").strip()
+    if decision != FeeDecision.FREE and not reason:
+        raise RuleBroken(
+            "fee_reason_required", _("Give the reason for charging a fee or refusing; the patron is told it.")
+        )
+    with transaction.atomic():
+        subject_request = _open_request(actor=actor, request_id=request_id)
+        if subject_request.kind != RequestKind.ACCESS or subject_request.previous_report_id is None:
+            raise RuleBroken(
+                "not_a_repeat",
+                _("A fee decision is made only for a second access report within 12 months; this one is free."),
+            )
+        if subject_request.fee_decision:
+            raise RuleBroken("fee_already_decided", _("The fee has already been decided for this request."))
+        subject_request.fee_decision = decision
+        subject_request.fee_reason = reason
+        fields = ["fee_decision", "fee_reason"]
+        if decision == FeeDecision.REFUSED:
+            subject_request.refusal_ground = RefusalGround.MANIFESTLY_UNFOUNDED
+            subject_request.refusal_details = reason
+            subject_request.completed_on = today()
+            fields += ["refusal_ground", "refusal_details", "completed_on"]
+        subject_request.save(update_fields=fields)
+        _record(actor, subject_request, f"fee_{decision}")
+    return subject_request
+
+
+def subject_request_deliver(
+    *, actor: Actor, request_id: int, method: str, delivered_on: datetime.date
+) -> SubjectRequest:
+    """Record how and when the access report reached the patron; this answers the request.
+
+    The copy of the request form is destroyed then (seed 001), and that is recorded too.
+    """
+    _check_choice(
+        method,
+        DeliveryMethod,
+        "delivery_method_unknown",
+        _("The report is delivered electronically or picked up on paper (%(allowed)s)."),
+    )
+    with transaction.atomic():
+        subject_request = _open_request(actor=actor, request_id=request_id)
+        if subject_request.kind != RequestKind.ACCESS:
+            raise RuleBroken("not_an_access_request", _("Only an access request is answered by delivering a report."))
+        if subject_request.report_made_at is None:
+            raise RuleBroken("report_not_made", _("Make the access report before recording its delivery."))
+        if subject_request.previous_report_id is not None and not subject_request.fee_decision:
+            raise RuleBroken(
+                "fee_decision_required",
+                _(
+                    "This is the patron's second access report within 12 months: decide first whether it is free, "
+                    "charged for or refused."
+                ),
+            )
+        _check_day(
+            delivered_on,
+            not_before=timezone.localtime(subject_request.report_made_at).date(),
+            before_rule="delivered_before_report",
+            before_message=_("The report cannot be delivered before it was made (%(date)s)."),
+            future_rule="delivered_in_future",
+            future_message=_("The delivery date cannot be in the future."),
+        )
+        subject_request.delivery_method = method
+        subject_request.delivered_on = delivered_on
+        subject_request.request_form_destroyed_on = delivered_on
+        subject_request.completed_on = delivered_on
+        subject_request.save(
+            update_fields=["delivery_method", "delivered_on", "request_form_destroyed_on", "completed_on"]
+        )
+        _record(actor, subject_request, "delivered")
+    return subject_request
+
+
+def subject_request_refuse(*, actor: Actor, request_id: int, ground: str, details: str) -> SubjectRequest:
+    """Refuse a request, with its legal ground and the reasons the patron is given.
+
+    An erasure may be refused only on an Art. 17(3) exception; any other request only as manifestly
+    unfounded or excessive (Art. 12(5)).
+    """
+    _check_choice(ground, RefusalGround, "refusal_ground_unknown", _("Unknown ground. Allowed: %(allowed)s."))
+    details = _required_text(
+        details, "refusal_details_required", _("Give the reasons for refusing; the patron is told them.")
+    )
+    with transaction.atomic():
+        subject_request = _open_request(actor=actor, request_id=request_id)
+        if subject_request.erased_at is not None:
+            raise RuleBroken("already_erased", _("The erasure has already been carried out."))
+        if subject_request.kind == RequestKind.ERASURE and ground not in ERASURE_REFUSAL_GROUNDS:
+            raise RuleBroken(
+                "erasure_ground_required",
+                _("An erasure can be refused only on one of the exceptions of GDPR Art. 17(3)."),
+            )
+        if subject_request.kind != RequestKind.ERASURE and ground in ERASURE_REFUSAL_GROUNDS:
+            raise RuleBroken(
+                "art17_3_for_erasure_only",
+                _(
+                    "The exceptions of Art. 17(3) apply to erasure only; other requests can be refused as manifestly "
+                    "unfounded or excessive (Art. 12(5))."
+                ),
+            )
+        subject_request.refusal_ground = ground
+        subject_request.refusal_details = details
+        subject_request.completed_on = today()
+        subject_request.save(update_fields=["refusal_ground", "refusal_details", "completed_on"])
+        _record(actor, subject_request, "refused")
+    return subject_request
+
+
+def subject_request_complete(*, actor: Actor, request_id: int, completed_on: datetime.date) -> SubjectRequest:
+    """Record that a rectification, restriction or objection was carried out (or an erasure, once done)."""
+    with transaction.atomic():
+        subject_request = _open_request(actor=actor, request_id=request_id)
+        if subject_request.kind not in COMPLETED_BY_HAND:
+            raise RuleBroken(
+                "access_answered_by_delivery", _("An access request is answered by delivering the report.")
+            )
+        if subject_request.kind == RequestKind.ERASURE and subject_request.erased_at is None:
+            raise RuleBroken(
+                "erasure_not_carried_out", _("Carry out the erasure first, or refuse it on an Art. 17(3) ground.")
+            )
+        _check_day(
+            completed_on,
+            not_before=subject_request.received_on,
+            before_rule="completed_before_receipt",
+            before_message=_("A request cannot be answered before it came (%(date)s)."),
+            future_rule="completed_in_future",
+            future_message=_("The date of the answer cannot be in the future."),
+        )
+        subject_request.completed_on = completed_on
+        subject_request.save(update_fields=["completed_on"])
+        _record(actor, subject_request, "completed")
+    return subject_request

@@ -1,0 +1,157 @@
+"""The data-subject request JSON API (the DPO only). A role that may not act is a 403 (patrons.access); another
+consortium's patron or request is a 404; a rule broken is a 400 naming the rule (privacy_service.api_errors)."""
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from dpo import subject_request_serializers as shapes
+from dpo.selectors import subject_request_get, subject_request_list
+from dpo.services.subject_requests import (
+    subject_request_complete,
+    subject_request_deliver,
+    subject_request_extend,
+    subject_request_fee_decide,
+    subject_request_record,
+    subject_request_refuse,
+)
+from patrons.access import subject_request_actor
+from patrons.api import page_links
+
+
+def _body(serializer_class, request: Request) -> dict:
+    body = serializer_class(data=request.data)
+    body.is_valid(raise_exception=True)
+    return body.validated_data
+
+
+def _answer(subject_request, status: int = 200) -> Response:
+    return Response(shapes.SubjectRequestSerializer(subject_request).data, status=status)
+
+
+class SubjectRequestListApi(APIView):
+    @extend_schema(
+        operation_id="subject_requests_list",
+        summary="Data-subject requests of the caller's consortium",
+        description="Newest first, 25 per page.",
+        parameters=[
+            OpenApiParameter("open", bool, description="1: only requests not answered yet"),
+            OpenApiParameter("page", int, description="Page number"),
+        ],
+        responses=shapes.SubjectRequestPageSerializer,
+    )
+    def get(self, request: Request) -> Response:
+        actor = subject_request_actor(request)
+        page = subject_request_list(
+            actor=actor,
+            open_only=request.query_params.get("open") in ("1", "true"),
+            page_number=request.query_params.get("page", 1),
+        )
+        return Response(
+            {
+                "count": page.paginator.count,
+                **page_links(request, page),
+                "results": shapes.SubjectRequestSerializer(page.object_list, many=True).data,
+            }
+        )
+
+    @extend_schema(
+        operation_id="subject_requests_record",
+        summary="Record a data-subject request as received",
+        description="Kinds: access, rectification, erasure, restriction, objection. The identity check (ID card, "
+        "passport or driving licence) is recorded as done by the caller today unless given. Answers the request "
+        "with `id` and `due_on`: one month after receipt (EU Regulation 1182/71), moved past weekends and public "
+        "holidays of the consortium's country.",
+        request=shapes.SubjectRequestRecordSerializer,
+        responses={201: shapes.SubjectRequestSerializer},
+    )
+    def post(self, request: Request) -> Response:
+        actor = subject_request_actor(request)
+        data = _body(shapes.SubjectRequestRecordSerializer, request)
+        subject_request = subject_request_record(actor=actor, patron_id=data.pop("patron"), **data)
+        return _answer(subject_request, status=201)
+
+
+class SubjectRequestDetailApi(APIView):
+    @extend_schema(
+        operation_id="subject_requests_retrieve",
+        summary="One data-subject request",
+        responses=shapes.SubjectRequestSerializer,
+    )
+    def get(self, request: Request, request_id: int) -> Response:
+        return _answer(subject_request_get(actor=subject_request_actor(request), request_id=request_id))
+
+
+class SubjectRequestExtensionApi(APIView):
+    @extend_schema(
+        operation_id="subject_requests_extend",
+        summary="Extend the time to answer by one or two months",
+        description="Once, with the reasons, and the date the patron was told: within the first month (GDPR Art. "
+        "12(3)). Answers `extended_due_on`, counted from receipt.",
+        request=shapes.SubjectRequestExtensionSerializer,
+        responses=shapes.SubjectRequestSerializer,
+    )
+    def post(self, request: Request, request_id: int) -> Response:
+        actor = subject_request_actor(request)
+        data = _body(shapes.SubjectRequestExtensionSerializer, request)
+        return _answer(subject_request_extend(actor=actor, request_id=request_id, **data))
+
+
+class SubjectRequestFeeDecisionApi(APIView):
+    @extend_schema(
+        operation_id="subject_requests_fee_decide",
+        summary="Decide on a second access report within 12 months",
+        description="free, charged or refused (Art. 12(5), 15(3)); a reason is required unless free. A refusal "
+        "answers the request as manifestly unfounded or excessive.",
+        request=shapes.SubjectRequestFeeDecisionSerializer,
+        responses=shapes.SubjectRequestSerializer,
+    )
+    def post(self, request: Request, request_id: int) -> Response:
+        actor = subject_request_actor(request)
+        data = _body(shapes.SubjectRequestFeeDecisionSerializer, request)
+        return _answer(subject_request_fee_decide(actor=actor, request_id=request_id, **data))
+
+
+class SubjectRequestDeliveryApi(APIView):
+    @extend_schema(
+        operation_id="subject_requests_deliver",
+        summary="Record the delivery of the access report",
+        description="Electronically or on paper, picked up. Answers the request; the request form copy is recorded "
+        "as destroyed on the same day.",
+        request=shapes.SubjectRequestDeliverySerializer,
+        responses=shapes.SubjectRequestSerializer,
+    )
+    def post(self, request: Request, request_id: int) -> Response:
+        actor = subject_request_actor(request)
+        data = _body(shapes.SubjectRequestDeliverySerializer, request)
+        return _answer(subject_request_deliver(actor=actor, request_id=request_id, **data))
+
+
+class SubjectRequestRefusalApi(APIView):
+    @extend_schema(
+        operation_id="subject_requests_refuse",
+        summary="Refuse a request, with its ground and reasons",
+        description="An erasure only on an Art. 17(3) exception (art17_3_a-e); other requests as manifestly "
+        "unfounded or excessive (art12_5).",
+        request=shapes.SubjectRequestRefusalSerializer,
+        responses=shapes.SubjectRequestSerializer,
+    )
+    def post(self, request: Request, request_id: int) -> Response:
+        actor = subject_request_actor(request)
+        data = _body(shapes.SubjectRequestRefusalSerializer, request)
+        return _answer(subject_request_refuse(actor=actor, request_id=request_id, **data))
+
+
+class SubjectRequestCompletionApi(APIView):
+    @extend_schema(
+        operation_id="subject_requests_complete",
+        summary="Record that a request was carried out",
+        description="Rectification, restriction and objection; an erasure once it has been carried out.",
+        request=shapes.SubjectRequestCompletionSerializer,
+        responses=shapes.SubjectRequestSerializer,
+    )
+    def post(self, request: Request, request_id: int) -> Response:
+        actor = subject_request_actor(request)
+        data = _body(shapes.SubjectRequestCompletionSerializer, request)
+        return _answer(subject_request_complete(actor=actor, request_id=request_id, **data))

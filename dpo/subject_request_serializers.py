@@ -1,0 +1,111 @@
+"""The shapes of the data-subject request API: a request as answered, and the body of each step."""
+
+from rest_framework import serializers
+
+from dpo.models import DeliveryMethod, FeeDecision, IdentityDocument, RefusalGround, RequestKind, SubjectRequest
+from dpo.selectors import RequestState, days_left, subject_request_state
+from patrons.dates import today
+
+
+class SubjectRequestSerializer(serializers.ModelSerializer):
+    """A request and its handling. `deadline` is the due date in force (extended or not); `state` is computed
+    from the dates (open, extended, overdue, answered, refused); `days_left` is null once answered."""
+
+    patron = serializers.IntegerField(source="patron_id", read_only=True)
+    report_language = serializers.CharField(read_only=True, help_text="fi, sv or en; empty until the report is made")
+    deadline = serializers.DateField(read_only=True)
+    state = serializers.SerializerMethodField()
+    days_left = serializers.SerializerMethodField()
+    repeat_of = serializers.IntegerField(
+        source="previous_report_id",
+        read_only=True,
+        allow_null=True,
+        help_text="The earlier access request whose report was made within 12 months; a fee decision is needed.",
+    )
+
+    class Meta:
+        model = SubjectRequest
+        fields = [
+            "id",
+            "patron",
+            "kind",
+            "received_on",
+            "identity_document",
+            "identity_verified_by",
+            "identity_verified_on",
+            "due_on",
+            "extended_due_on",
+            "extension_reason",
+            "extension_notified_on",
+            "deadline",
+            "state",
+            "days_left",
+            "recorded_at",
+            "recorded_by",
+            "report_made_at",
+            "report_language",
+            "repeat_of",
+            "fee_decision",
+            "fee_reason",
+            "delivery_method",
+            "delivered_on",
+            "request_form_destroyed_on",
+            "completed_on",
+            "refusal_ground",
+            "refusal_details",
+            "erased_at",
+        ]
+        read_only_fields = fields
+
+    def get_state(self, subject_request: SubjectRequest) -> RequestState:
+        return subject_request_state(subject_request)
+
+    def get_days_left(self, subject_request: SubjectRequest) -> int | None:
+        return days_left(subject_request)
+
+
+class SubjectRequestPageSerializer(serializers.Serializer):
+    """The paginated list shape, for the OpenAPI schema."""
+
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = SubjectRequestSerializer(many=True)
+
+
+class SubjectRequestRecordSerializer(serializers.Serializer):
+    patron = serializers.IntegerField(help_text="The patron's id")
+    kind = serializers.ChoiceField(choices=RequestKind.choices)
+    received_on = serializers.DateField()
+    identity_document = serializers.ChoiceField(choices=IdentityDocument.choices)
+    identity_verified_by = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=150, help_text="Default: the caller"
+    )
+    identity_verified_on = serializers.DateField(
+        required=False, allow_null=True, default=None, help_text="Default: today"
+    )
+
+
+class SubjectRequestExtensionSerializer(serializers.Serializer):
+    months = serializers.IntegerField(help_text="1 or 2 more months")
+    reason = serializers.CharField(allow_blank=True, default="")
+    notified_on = serializers.DateField(help_text="When the patron was told, within the first month")
+
+
+class SubjectRequestFeeDecisionSerializer(serializers.Serializer):
+    decision = serializers.ChoiceField(choices=FeeDecision.choices)
+    reason = serializers.CharField(allow_blank=True, default="", help_text="Required when charged or refused")
+
+
+class SubjectRequestDeliverySerializer(serializers.Serializer):
+    method = serializers.ChoiceField(choices=DeliveryMethod.choices)
+    delivered_on = serializers.DateField()
+
+
+class SubjectRequestRefusalSerializer(serializers.Serializer):
+    ground = serializers.ChoiceField(choices=RefusalGround.choices)
+    details = serializers.CharField(allow_blank=True, default="")
+
+
+class SubjectRequestCompletionSerializer(serializers.Serializer):
+    completed_on = serializers.DateField(required=False, default=today, help_text="Default: today")

@@ -1,0 +1,579 @@
+"""Data-subject requests from the outside: the DPO records them through the API and the admin, the answer's
+deadline follows Regulation 1182/71 and the holidays of the patron's country, and each step keeps its rules."""
+
+import datetime
+
+import pytest
+import time_machine
+from django.conf import settings
+from django.utils import timezone
+
+from audit.models import AccessEvent, Action
+from dpo.demo_requests import seed_subject_requests
+from dpo.models import RequestKind, SubjectRequest
+from patrons.demo_procedures import SEEDER
+from patrons.factories import StaffProfileFactory, UserFactory
+from patrons.models import Consortium, Library, Patron
+from tests.conftest import client_for
+
+pytestmark = pytest.mark.django_db
+
+D = datetime.date
+API = "/api/v1/subject-requests/"
+CHANGELIST = "/admin/dpo/subjectrequest/"
+
+
+def at_noon(day: datetime.date) -> datetime.datetime:
+    return datetime.datetime(day.year, day.month, day.day, 12, tzinfo=datetime.UTC)
+
+
+def today() -> datetime.date:
+    return timezone.localdate()
+
+
+def post(client, url: str, body: dict):
+    return client.post(url, body, content_type="application/json")
+
+
+def record(client, patron_id: int, received_on: datetime.date | str | None = None, kind: str = "access", **extra):
+    body = {
+        "patron": patron_id,
+        "kind": kind,
+        "received_on": str(received_on or today()),
+        "identity_document": "id_card",
+        **extra,
+    }
+    return post(client, API, body)
+
+
+def recorded(client, patron_id: int, received_on: datetime.date | None = None, kind: str = "access") -> dict:
+    response = record(client, patron_id, received_on, kind)
+    assert response.status_code == 201, response.content
+    return response.json()
+
+
+def step(client, request_id: int, name: str, body: dict):
+    return post(client, f"{API}{request_id}/{name}/", body)
+
+
+def request_events() -> int:
+    return AccessEvent.objects.filter(action=Action.SUBJECT_REQUEST).count()
+
+
+def report_made(request_id: int, *, previous: int | None = None) -> None:
+    """What making the access report marks on the request (the report's own module and tests cover making it)."""
+    SubjectRequest.objects.filter(pk=request_id).update(report_made_at=timezone.now(), previous_report_id=previous)
+
+
+@pytest.fixture
+def dpo():
+    return client_for("dpo")
+
+
+@pytest.fixture
+def eslov_dpo():
+    """A data protection officer of the Swedish consortium (the demo has none)."""
+    StaffProfileFactory(
+        home_library=Library.objects.get(koha_library_id="ESL"), user=UserFactory(username="eslov.dpo", groups=["dpo"])
+    )
+    return "eslov.dpo"
+
+
+def in_english(client):
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    return client
+
+
+# --- the deadline ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("received", "due"),
+    [
+        # 31 January: February has no 31st, so its last day. 28.2.2025 is a Friday.
+        (D(2025, 1, 31), D(2025, 2, 28)),
+        # A leap year: 29.2.2024, a Thursday.
+        (D(2024, 1, 31), D(2024, 2, 29)),
+        # 28.2.2026 is a Saturday: the answer is due on Monday 2.3.
+        (D(2026, 1, 31), D(2026, 3, 2)),
+        # 30.5.2026 is a Saturday: Monday 1.6.
+        (D(2026, 4, 30), D(2026, 6, 1)),
+        # Same date next month on a working day.
+        (D(2026, 3, 10), D(2026, 4, 10)),
+        # Independence Day 6.12.2027 is a Monday, a public holiday: Tuesday 7.12.
+        (D(2027, 11, 6), D(2027, 12, 7)),
+        # 6.12.2025 is a Saturday and Independence Day: Monday 8.12.
+        (D(2025, 11, 6), D(2025, 12, 8)),
+        # Christmas Eve (Thursday 24.12.2026), Christmas and the weekend: Monday 28.12.
+        (D(2026, 11, 24), D(2026, 12, 28)),
+    ],
+)
+def test_the_answer_is_due_one_month_after_receipt_on_a_finnish_working_day(lapland_patron, received, due):
+    with time_machine.travel(at_noon(received), tick=False):
+        answer = recorded(client_for("dpo"), lapland_patron.pk, received)
+    assert answer["due_on"] == due.isoformat()
+    assert answer["deadline"] == due.isoformat()
+    assert answer["extended_due_on"] is None
+    assert answer["state"] == "open"
+    assert answer["days_left"] == (due - received).days
+
+
+def test_a_swedish_patrons_deadline_follows_swedish_holidays(eslov_dpo, eslov_patron, lapland_patron):
+    received = D(2028, 5, 6)
+    with time_machine.travel(at_noon(received), tick=False):
+        swedish = recorded(client_for(eslov_dpo, address="10.40.2.5"), eslov_patron.pk, received)
+        finnish = recorded(client_for("dpo"), lapland_patron.pk, received)
+    # Sweden's national day, Tuesday 6.6.2028, is a holiday there but a working day in Finland.
+    assert swedish["due_on"] == "2028-06-07"
+    assert finnish["due_on"] == "2028-06-06"
+
+
+def test_midsummer_eve_moves_a_swedish_deadline(eslov_dpo, eslov_patron):
+    with time_machine.travel(at_noon(D(2026, 5, 19)), tick=False):
+        answer = recorded(client_for(eslov_dpo, address="10.40.2.5"), eslov_patron.pk, D(2026, 5, 19))
+    # Midsommarafton, Friday 19.6.2026: Monday 22.6.
+    assert answer["due_on"] == "2026-06-22"
+
+
+def test_a_request_past_its_deadline_is_overdue(lapland_patron):
+    with time_machine.travel(at_noon(D(2026, 1, 31)), tick=False):
+        request_id = recorded(client_for("dpo"), lapland_patron.pk, D(2026, 1, 31))["id"]
+    with time_machine.travel(at_noon(D(2026, 3, 2)), tick=False):
+        on_the_last_day = client_for("dpo").get(f"{API}{request_id}/").json()
+    with time_machine.travel(at_noon(D(2026, 3, 3)), tick=False):
+        after_it = client_for("dpo").get(f"{API}{request_id}/").json()
+    assert (on_the_last_day["state"], on_the_last_day["days_left"]) == ("open", 0)
+    assert (after_it["state"], after_it["days_left"]) == ("overdue", -1)
+
+
+# --- recording --------------------------------------------------------------------------------------
+
+
+def test_recording_checks_the_identity_and_logs_the_patron_id_only(dpo, lapland_patron):
+    before = request_events()
+    answer = recorded(dpo, lapland_patron.pk, today() - datetime.timedelta(days=2), kind="erasure")
+
+    assert answer["kind"] == "erasure"
+    assert answer["patron"] == lapland_patron.pk
+    assert answer["identity_document"] == "id_card"
+    # Seed 001: the system records that the identity was checked, by whom and when (by default, the DPO today).
+    assert (answer["identity_verified_by"], answer["identity_verified_on"]) == ("dpo", today().isoformat())
+    assert request_events() == before + 1
+    event = AccessEvent.objects.filter(action=Action.SUBJECT_REQUEST).latest("id")
+    assert (event.patron_ids, event.detail, event.outcome, event.actor_username) == (
+        [lapland_patron.pk],
+        "recorded",
+        "allowed",
+        "dpo",
+    )
+    stored = " ".join(str(value) for value in AccessEvent.objects.filter(pk=event.pk).values().first().values())
+    for personal in (lapland_patron.first_name, lapland_patron.last_name, lapland_patron.cardnumber):
+        assert personal not in stored
+
+
+def test_the_identity_check_can_be_recorded_by_someone_else_later(dpo, lapland_patron):
+    received = today() - datetime.timedelta(days=5)
+    answer = recorded(dpo, lapland_patron.pk, received)
+    checked = post(
+        dpo,
+        API,
+        {
+            "patron": lapland_patron.pk,
+            "kind": "rectification",
+            "received_on": received.isoformat(),
+            "identity_document": "driving_licence",
+            "identity_verified_by": "rovaniemi.staff",
+            "identity_verified_on": (received + datetime.timedelta(days=1)).isoformat(),
+        },
+    ).json()
+    assert answer["identity_verified_on"] == today().isoformat()
+    assert (checked["identity_verified_by"], checked["identity_verified_on"]) == (
+        "rovaniemi.staff",
+        (received + datetime.timedelta(days=1)).isoformat(),
+    )
+
+
+@pytest.mark.parametrize(
+    ("overrides", "rule"),
+    [
+        ({"received_on": "tomorrow"}, "received_in_future"),
+        ({"identity_verified_on": "yesterday"}, "identity_checked_before_receipt"),
+        ({"identity_verified_on": "tomorrow"}, "identity_checked_in_future"),
+    ],
+)
+def test_recording_rules_write_nothing(dpo, lapland_patron, overrides, rule):
+    days = {"tomorrow": today() + datetime.timedelta(days=1), "yesterday": today() - datetime.timedelta(days=1)}
+    body = {key: days[value].isoformat() for key, value in overrides.items()}
+    requests, events = SubjectRequest.objects.count(), AccessEvent.objects.count()
+    response = record(dpo, lapland_patron.pk, **body)
+    assert response.status_code == 400
+    assert response.json()["rule"] == rule
+    assert (SubjectRequest.objects.count(), AccessEvent.objects.count()) == (requests, events)
+
+
+def test_an_unknown_kind_or_identity_document_is_a_400(dpo, lapland_patron):
+    assert record(dpo, lapland_patron.pk, kind="portability").status_code == 400
+    assert record(dpo, lapland_patron.pk, identity_document="library_card").status_code == 400
+
+
+@pytest.mark.parametrize("username", ["rovaniemi.staff", "rovaniemi.billing", "rovaniemi.director", "kemi.staff"])
+def test_only_the_dpo_handles_requests(username, lapland_patron):
+    requests = SubjectRequest.objects.count()
+    client = client_for(username)
+    assert record(client, lapland_patron.pk).status_code == 403
+    assert client.get(API).status_code == 403
+    demo = SubjectRequest.objects.filter(consortium__slug="lapin-kirjastot", completed_on__isnull=True).first()
+    assert client.get(f"{API}{demo.pk}/").status_code == 403
+    assert step(client, demo.pk, "refusal", {"ground": "art12_5", "details": "Excessive."}).status_code == 403
+    assert SubjectRequest.objects.count() == requests
+    demo.refresh_from_db()
+    assert demo.completed_on is None
+
+
+def test_another_consortiums_patron_and_request_do_not_exist(dpo, mikkeli_patron, eslov_dpo, eslov_patron):
+    requests = SubjectRequest.objects.count()
+    assert record(dpo, mikkeli_patron.pk).status_code == 404
+    assert record(dpo, 999_999_999).status_code == 404
+    assert SubjectRequest.objects.count() == requests
+    swedish = recorded(client_for(eslov_dpo, address="10.40.2.5"), eslov_patron.pk)
+    assert dpo.get(f"{API}{swedish['id']}/").status_code == 404
+    assert step(dpo, swedish["id"], "refusal", {"ground": "art12_5", "details": "Excessive."}).status_code == 404
+    assert swedish["id"] not in [item["id"] for item in dpo.get(API).json()["results"]]
+
+
+def test_the_list_is_newest_first_and_can_show_open_requests_only(dpo, lapland_patron):
+    older = recorded(dpo, lapland_patron.pk, today() - datetime.timedelta(days=20), kind="rectification")
+    newer = recorded(dpo, lapland_patron.pk, today() - datetime.timedelta(days=1), kind="objection")
+    assert step(dpo, older["id"], "completion", {}).status_code == 200
+
+    listed = dpo.get(API).json()
+    ids = [item["id"] for item in listed["results"]]
+    assert ids.index(newer["id"]) < ids.index(older["id"])
+    assert listed["count"] == SubjectRequest.objects.filter(consortium__slug="lapin-kirjastot").count()
+    open_ids = [item["id"] for item in dpo.get(API, {"open": "1"}).json()["results"]]
+    assert newer["id"] in open_ids and older["id"] not in open_ids
+
+
+# --- extension --------------------------------------------------------------------------------------
+
+
+def test_an_extension_of_two_more_months_once_told_within_the_first_month(lapland_patron):
+    with time_machine.travel(at_noon(D(2026, 1, 31)), tick=False):
+        request_id = recorded(client_for("dpo"), lapland_patron.pk, D(2026, 1, 31))["id"]
+    with time_machine.travel(at_noon(D(2026, 3, 10)), tick=False):
+        dpo = client_for("dpo")
+        good = {"months": 2, "reason": "The access log covers five registers.", "notified_on": "2026-03-02"}
+        before = request_events()
+        refused = [
+            step(dpo, request_id, "extension", {**good, "months": 3}),
+            step(dpo, request_id, "extension", {**good, "months": 0}),
+            step(dpo, request_id, "extension", {**good, "reason": "  "}),
+            # The first month ended on Monday 2.3. (28.2. was a Saturday).
+            step(dpo, request_id, "extension", {**good, "notified_on": "2026-03-03"}),
+            step(dpo, request_id, "extension", {**good, "notified_on": "2026-01-30"}),
+            step(dpo, request_id, "extension", {**good, "notified_on": "2026-03-11"}),
+        ]
+        assert [response.status_code for response in refused] == [400] * 6
+        assert [response.json()["rule"] for response in refused] == [
+            "extension_too_long",
+            "extension_too_long",
+            "extension_reason_required",
+            "notified_after_first_month",
+            "notified_before_receipt",
+            "notified_in_future",
+        ]
+        assert request_events() == before
+        assert SubjectRequest.objects.get(pk=request_id).extended_due_on is None
+
+        extended = step(dpo, request_id, "extension", good)
+        assert extended.status_code == 200, extended.content
+        answer = extended.json()
+        # Three months from receipt: 30.4.2026, a Thursday (counted from 31.1., not from the moved 2.3.).
+        assert (answer["due_on"], answer["extended_due_on"], answer["deadline"]) == (
+            "2026-03-02",
+            "2026-04-30",
+            "2026-04-30",
+        )
+        assert (answer["state"], answer["extension_notified_on"]) == ("extended", "2026-03-02")
+        assert answer["extension_reason"] == good["reason"]
+        again = step(dpo, request_id, "extension", {**good, "months": 1})
+        assert (again.status_code, again.json()["rule"]) == (400, "already_extended")
+        assert AccessEvent.objects.filter(action=Action.SUBJECT_REQUEST).latest("id").detail == "extended"
+
+
+def test_one_more_month_is_counted_from_receipt_too(lapland_patron):
+    with time_machine.travel(at_noon(D(2026, 3, 20)), tick=False):
+        dpo = client_for("dpo")
+        request_id = recorded(dpo, lapland_patron.pk, D(2026, 3, 10))["id"]
+        body = {"months": 1, "reason": "Many registers.", "notified_on": "2026-03-20"}
+        answer = step(dpo, request_id, "extension", body).json()
+    # Two months from 10.3.2026: 10.5., a Sunday, so Monday 11.5.
+    assert (answer["due_on"], answer["extended_due_on"]) == ("2026-04-10", "2026-05-11")
+
+
+# --- delivery and the fee ----------------------------------------------------------------------------
+
+
+def test_delivery_answers_an_access_request_and_destroys_the_form(dpo, lapland_patron):
+    request_id = recorded(dpo, lapland_patron.pk, today() - datetime.timedelta(days=3))["id"]
+    delivery = {"method": "electronic", "delivered_on": today().isoformat()}
+    not_yet = step(dpo, request_id, "delivery", delivery)
+    assert (not_yet.status_code, not_yet.json()["rule"]) == (400, "report_not_made")
+
+    report_made(request_id)
+    future = step(
+        dpo, request_id, "delivery", {**delivery, "delivered_on": (today() + datetime.timedelta(days=1)).isoformat()}
+    )
+    assert (future.status_code, future.json()["rule"]) == (400, "delivered_in_future")
+    early = step(
+        dpo, request_id, "delivery", {**delivery, "delivered_on": (today() - datetime.timedelta(days=1)).isoformat()}
+    )
+    assert (early.status_code, early.json()["rule"]) == (400, "delivered_before_report")
+    delivered = step(dpo, request_id, "delivery", delivery)
+
+    assert delivered.status_code == 200, delivered.content
+    answer = delivered.json()
+    assert answer["delivery_method"] == "electronic"
+    # Seed 001: the copy of the request form is destroyed once the report is made and delivered.
+    assert (
+        answer["delivered_on"] == answer["request_form_destroyed_on"] == answer["completed_on"] == today().isoformat()
+    )
+    assert (answer["state"], answer["days_left"]) == ("answered", None)
+    assert AccessEvent.objects.filter(action=Action.SUBJECT_REQUEST).latest("id").detail == "delivered"
+    closed = step(dpo, request_id, "refusal", {"ground": "art12_5", "details": "Too late."})
+    assert (closed.status_code, closed.json()["rule"]) == (400, "request_closed")
+
+
+def test_only_an_access_request_is_delivered(dpo, lapland_patron):
+    request_id = recorded(dpo, lapland_patron.pk, kind="erasure")["id"]
+    response = step(dpo, request_id, "delivery", {"method": "paper_pickup", "delivered_on": today().isoformat()})
+    assert (response.status_code, response.json()["rule"]) == (400, "not_an_access_request")
+
+
+def test_a_second_report_within_a_year_needs_a_fee_decision_with_a_reason(dpo, lapland_patron):
+    first = recorded(dpo, lapland_patron.pk, today() - datetime.timedelta(days=60))["id"]
+    second = recorded(dpo, lapland_patron.pk)["id"]
+    assert step(dpo, first, "fee-decision", {"decision": "free"}).json()["rule"] == "not_a_repeat"
+    report_made(second, previous=first)
+    delivery = {"method": "paper_pickup", "delivered_on": today().isoformat()}
+
+    undecided = step(dpo, second, "delivery", delivery)
+    assert (undecided.status_code, undecided.json()["rule"]) == (400, "fee_decision_required")
+    assert dpo.get(f"{API}{second}/").json()["repeat_of"] == first
+    no_reason = step(dpo, second, "fee-decision", {"decision": "charged", "reason": ""})
+    assert (no_reason.status_code, no_reason.json()["rule"]) == (400, "fee_reason_required")
+    charged = step(dpo, second, "fee-decision", {"decision": "charged", "reason": "Second copy on paper, 10 EUR."})
+    assert charged.status_code == 200
+    assert (charged.json()["fee_decision"], charged.json()["state"]) == ("charged", "open")
+    assert AccessEvent.objects.filter(action=Action.SUBJECT_REQUEST).latest("id").detail == "fee_charged"
+    twice = step(dpo, second, "fee-decision", {"decision": "free"})
+    assert twice.json()["rule"] == "fee_already_decided"
+    assert step(dpo, second, "delivery", delivery).json()["state"] == "answered"
+
+
+def test_a_repeat_refused_ends_the_request_as_manifestly_excessive(dpo, lapland_patron):
+    first = recorded(dpo, lapland_patron.pk, today() - datetime.timedelta(days=30))["id"]
+    second = recorded(dpo, lapland_patron.pk)["id"]
+    report_made(second, previous=first)
+    answer = step(dpo, second, "fee-decision", {"decision": "refused", "reason": "The fourth request this month."})
+    assert answer.status_code == 200
+    answer = answer.json()
+    assert (answer["state"], answer["refusal_ground"], answer["completed_on"]) == (
+        "refused",
+        "art12_5",
+        today().isoformat(),
+    )
+    assert answer["refusal_details"] == "The fourth request this month."
+
+
+# --- refusal and completion ---------------------------------------------------------------------------
+
+
+def test_an_erasure_is_refused_only_on_an_article_17_3_ground(dpo, lapland_patron):
+    request_id = recorded(dpo, lapland_patron.pk, kind="erasure")["id"]
+    before = request_events()
+    excessive = step(dpo, request_id, "refusal", {"ground": "art12_5", "details": "Excessive."})
+    no_details = step(dpo, request_id, "refusal", {"ground": "art17_3_e", "details": ""})
+    assert (excessive.status_code, excessive.json()["rule"]) == (400, "erasure_ground_required")
+    assert (no_details.status_code, no_details.json()["rule"]) == (400, "refusal_details_required")
+    assert request_events() == before
+
+    refused = step(dpo, request_id, "refusal", {"ground": "art17_3_e", "details": "Unpaid damages being claimed."})
+    assert refused.status_code == 200
+    answer = refused.json()
+    assert (answer["state"], answer["refusal_ground"], answer["completed_on"]) == (
+        "refused",
+        "art17_3_e",
+        today().isoformat(),
+    )
+    event = AccessEvent.objects.filter(action=Action.SUBJECT_REQUEST).latest("id")
+    assert (event.detail, event.patron_ids, event.reason) == ("refused", [lapland_patron.pk], "")
+
+
+def test_article_17_3_is_for_erasure_only(dpo, lapland_patron):
+    request_id = recorded(dpo, lapland_patron.pk)["id"]
+    wrong = step(dpo, request_id, "refusal", {"ground": "art17_3_a", "details": "Journalism."})
+    assert (wrong.status_code, wrong.json()["rule"]) == (400, "art17_3_for_erasure_only")
+    assert step(dpo, request_id, "refusal", {"ground": "art12_5", "details": "Excessive."}).status_code == 200
+
+
+def test_completion(dpo, lapland_patron):
+    received = today() - datetime.timedelta(days=4)
+    rectification = recorded(dpo, lapland_patron.pk, received, kind="rectification")["id"]
+    access = recorded(dpo, lapland_patron.pk, received)["id"]
+    erasure = recorded(dpo, lapland_patron.pk, received, kind="erasure")["id"]
+
+    early = step(
+        dpo, rectification, "completion", {"completed_on": (received - datetime.timedelta(days=1)).isoformat()}
+    )
+    assert early.json()["rule"] == "completed_before_receipt"
+    assert step(dpo, access, "completion", {}).json()["rule"] == "access_answered_by_delivery"
+    assert step(dpo, erasure, "completion", {}).json()["rule"] == "erasure_not_carried_out"
+    done = step(dpo, rectification, "completion", {"completed_on": received.isoformat()})
+    assert done.status_code == 200
+    assert (done.json()["state"], done.json()["completed_on"]) == ("answered", received.isoformat())
+    # Once the erasure is carried out (its own module marks it), the request is recorded as answered.
+    SubjectRequest.objects.filter(pk=erasure).update(erased_at=timezone.now())
+    assert step(dpo, erasure, "completion", {}).json()["state"] == "answered"
+
+
+# --- the admin ----------------------------------------------------------------------------------------
+
+
+def test_the_dpo_records_a_request_in_the_admin_by_patron_id(lapland_patron, mikkeli_patron):
+    dpo = in_english(client_for("dpo"))
+    page = dpo.get(f"{CHANGELIST}add/").content.decode()
+    assert 'type="number" name="patron"' in page
+    assert '<select name="patron"' not in page and lapland_patron.last_name not in page
+
+    requests = SubjectRequest.objects.count()
+    future = dpo.post(
+        f"{CHANGELIST}add/",
+        {"patron": lapland_patron.pk, "kind": "access", "received_on": "2099-01-01", "identity_document": "passport"},
+    )
+    assert future.status_code == 200
+    assert "A request cannot be received in the future." in future.content.decode()
+    elsewhere = dpo.post(
+        f"{CHANGELIST}add/",
+        {
+            "patron": mikkeli_patron.pk,
+            "kind": "access",
+            "received_on": today().isoformat(),
+            "identity_document": "passport",
+        },
+    )
+    assert "Your consortium has no patron with this id." in elsewhere.content.decode()
+    assert SubjectRequest.objects.count() == requests
+
+    response = dpo.post(
+        f"{CHANGELIST}add/",
+        {
+            "patron": lapland_patron.pk,
+            "kind": "erasure",
+            "received_on": today().isoformat(),
+            "identity_document": "passport",
+        },
+    )
+    created = SubjectRequest.objects.latest("id")
+    assert response.status_code == 302 and response["Location"] == f"{CHANGELIST}{created.pk}/change/"
+    assert (created.patron_id, created.kind, created.identity_verified_by) == (lapland_patron.pk, "erasure", "dpo")
+    assert AccessEvent.objects.filter(action=Action.SUBJECT_REQUEST).latest("id").detail == "recorded"
+
+
+def test_the_changelist_shows_deadlines_and_marks_overdue_requests(lapland_patron):
+    with time_machine.travel(at_noon(D(2026, 1, 31)), tick=False):
+        overdue = recorded(client_for("dpo"), lapland_patron.pk, D(2026, 1, 31))["id"]
+    with time_machine.travel(at_noon(D(2026, 3, 5)), tick=False):
+        current = recorded(client_for("dpo"), lapland_patron.pk, D(2026, 3, 5), kind="objection")["id"]
+        dpo = in_english(client_for("dpo"))
+        response = dpo.get(CHANGELIST)
+        listed = {item.pk: item for item in response.context["cl"].result_list}
+        assert overdue in listed and current in listed
+        assert all(item.consortium.slug == "lapin-kirjastot" for item in listed.values())
+        page = response.content.decode()
+        assert 'class="overdue"' in page and "Overdue" in page
+        overdue_only = [item.pk for item in dpo.get(CHANGELIST, {"state": "overdue"}).context["cl"].result_list]
+        assert overdue in overdue_only and current not in overdue_only
+        objections = [item.pk for item in dpo.get(CHANGELIST, {"kind": "objection"}).context["cl"].result_list]
+        assert current in objections and overdue not in objections
+        # The dashboard lists the open requests by deadline, the overdue one marked.
+        index = dpo.get("/admin/").content.decode()
+        assert f'href="{CHANGELIST}{overdue}/change/">#{overdue}</a>' in index
+        assert "overdue by 3 days" in index
+        assert index.index(f"#{overdue}<") < index.index(f"#{current}<")
+
+
+def test_the_change_page_takes_each_step_through_its_service(lapland_patron):
+    dpo = in_english(client_for("dpo"))
+    request_id = recorded(dpo, lapland_patron.pk, today() - datetime.timedelta(days=2), kind="erasure")["id"]
+    change = f"{CHANGELIST}{request_id}/change/"
+    page = dpo.get(change).content.decode()
+    assert 'id="step-extension"' in page and 'id="step-refusal"' in page
+    assert 'id="step-delivery"' not in page  # not an access request
+    assert "art12_5" not in page  # an erasure is refused on Art. 17(3) grounds only
+    assert f'href="/admin/dpo/requests/{request_id}/erase/"' in page
+    assert "/report/" not in page  # no access report for an erasure request
+
+    broken = dpo.post(change, {"_step": "refusal", "refusal-ground": "art17_3_b", "refusal-details": ""}, follow=True)
+    assert "Give the reasons for refusing" in broken.content.decode()
+    assert SubjectRequest.objects.get(pk=request_id).completed_on is None
+
+    extended = dpo.post(
+        change,
+        {
+            "_step": "extension",
+            "extension-months": "1",
+            "extension-reason": "Backups to check.",
+            "extension-notified_on": today().isoformat(),
+        },
+    )
+    assert extended.status_code == 302
+    assert SubjectRequest.objects.get(pk=request_id).extended_due_on is not None
+    refused = dpo.post(
+        change,
+        {"_step": "refusal", "refusal-ground": "art17_3_b", "refusal-details": "Accounting Act keeps invoices."},
+        follow=True,
+    )
+    assert "This request has been answered" in refused.content.decode()
+    assert "/erase/" not in refused.content.decode()  # a refused erasure is not carried out
+    assert SubjectRequest.objects.get(pk=request_id).refusal_ground == "art17_3_b"
+    assert dpo.post(f"{CHANGELIST}{request_id}/delete/", {"post": "yes"}).status_code == 403
+
+
+def test_another_consortiums_request_is_not_in_the_admin(eslov_dpo, eslov_patron):
+    swedish = recorded(client_for(eslov_dpo, address="10.40.2.5"), eslov_patron.pk)["id"]
+    dpo = client_for("dpo")
+    assert swedish not in [item.pk for item in dpo.get(CHANGELIST).context["cl"].result_list]
+    assert dpo.get(f"{CHANGELIST}{swedish}/change/").status_code == 302
+    posted = dpo.post(
+        f"{CHANGELIST}{swedish}/change/", {"_step": "refusal", "refusal-ground": "art12_5", "refusal-details": "x"}
+    )
+    assert posted.status_code == 404
+    assert SubjectRequest.objects.get(pk=swedish).completed_on is None
+
+
+# --- demo data ----------------------------------------------------------------------------------------
+
+
+def test_demo_requests_in_each_finnish_consortium_once():
+    for consortium in Consortium.objects.all():
+        seeded = SubjectRequest.objects.filter(consortium=consortium, recorded_by=SEEDER)
+        if consortium.jurisdiction != "FI":
+            assert not seeded.exists()
+            continue
+        assert seeded.filter(kind=RequestKind.ACCESS, completed_on__isnull=True).count() == 1
+        assert seeded.filter(kind=RequestKind.ERASURE, completed_on__isnull=True).count() == 1
+        answered = seeded.get(completed_on__isnull=False)
+        assert answered.kind == RequestKind.ACCESS
+        assert answered.request_form_destroyed_on == answered.delivered_on == answered.completed_on
+        assert Patron.objects.filter(pk__in=seeded.values("patron_id")).count() == 3
+        assert seed_subject_requests(consortium) == 0
+
+
+def test_an_access_requests_page_links_its_report_in_html_and_pdf(lapland_patron):
+    dpo = in_english(client_for("dpo"))
+    request_id = recorded(dpo, lapland_patron.pk)["id"]
+    page = dpo.get(f"{CHANGELIST}{request_id}/change/").content.decode()
+    assert f'href="/admin/dpo/requests/{request_id}/report/"' in page
+    assert f'href="/api/v1/subject-requests/{request_id}/report.pdf"' in page
+    assert "/erase/" not in page
