@@ -11,14 +11,14 @@ cannot disagree.
 Labels and texts are made in the patron's language while the report is built. Staff are named (usernames
 and names) only with settings.ACCESS_REPORT_STAFF_NAMES; otherwise by role and library.
 
-One report a year is free (Art. 12(5), 15(3)): a report made within 12 months of an earlier one of the
-same patron is flagged, and the DPO decides whether to charge or refuse, with a reason.
+One report a year is free (Art. 12(5), 15(3)): a request received within 12 months of an earlier report
+of the same patron is flagged (dpo.selectors.earlier_report_within_12_months, which the DPO also sees on
+the request before the report is made), and the DPO decides whether to charge or refuse, with a reason.
 """
 
 import datetime
 from dataclasses import dataclass
 
-from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import models, transaction
@@ -31,7 +31,8 @@ from django.utils.translation import gettext_lazy as _
 from audit.actor import Actor
 from audit.models import AccessEvent, Action, DataCategory, Outcome
 from audit.services import access_event_record
-from dpo.models import FeeDecision, RequestKind, SubjectRequest
+from dpo.models import RequestKind, SubjectRequest
+from dpo.selectors import earlier_report_within_12_months
 from patrons.models import (
     SENSITIVE_NOTE_CATEGORIES,
     AccessProhibition,
@@ -50,9 +51,6 @@ from patrons.models import (
 from patrons.selectors import ban_state
 from patrons.services.errors import RuleBroken
 from sotu_silo.services import identity_code_exists
-
-# A second report within this many months of an earlier one is not free of charge (Art. 12(5), 15(3)).
-FREE_REPORT_MONTHS = 12
 
 # The roles (Django groups) as a patron reads them, in the order they are listed.
 ROLE_LABELS = {
@@ -463,7 +461,8 @@ def _access_log_section(patron_id: int) -> Section:
         user = users.get(event.actor_id)
         profile = profiles.get(event.actor_id)
         role_codes, role_text = _role(event, user)
-        # The library is today's home library: shown only while it is in the municipality of the event.
+        # The log records only the municipality. The role is the user's groups today and the library their
+        # home library today, shown only while it is in the municipality of the event; the labels say so.
         same_place = profile is not None and event.actor_municipality_id in (None, profile.municipality_id)
         library = profile.home_library.name if same_place else ""
         municipality = (
@@ -482,9 +481,9 @@ def _access_log_section(patron_id: int) -> Section:
                 "; ".join(_label(DataCategory, code) for code in categories),
             ),
             _item("outcome", field("outcome").verbose_name, event.outcome, _label(Outcome, event.outcome)),
-            _item("role", _("role"), role_codes, role_text),
-            _item("library", _("library"), library),
-            _item("municipality", _("municipality"), municipality),
+            _item("role", _("role now"), role_codes, role_text),
+            _item("library", _("library now"), library),
+            _item("municipality", _("municipality at the time"), municipality),
         ]
         if names:
             items += [
@@ -498,9 +497,15 @@ def _access_log_section(patron_id: int) -> Section:
         title=gettext("Who has processed your data"),
         description=gettext(
             "Every time your data was searched, viewed or changed in this service, oldest first: when, what "
-            "kind of data, and the role and library of the person who did it."
+            "kind of data, and in which municipality it was done. The role and the library of the person who "
+            "did it are as they are now, when this report is made: the role the person has today, and their "
+            "home library today if it is in the same municipality (otherwise the library is left empty)."
         )
-        + ("" if names else " " + gettext("Staff members are not named; they are identified by role and library.")),
+        + (
+            ""
+            if names
+            else " " + gettext("Staff members are not named; they are identified by their role and library as above.")
+        ),
         records=tuple(records),
         layout="table",
         columns=(*columns, "username", "name") if names else columns,
@@ -516,25 +521,6 @@ class _Refused(Exception):
     def __init__(self, detail: str, error: Exception) -> None:
         self.detail = detail
         self.error = error
-
-
-def _previous_report(subject_request: SubjectRequest) -> SubjectRequest | None:
-    """The latest other access report of the patron made within 12 months before this one, unless refused."""
-    made_at = subject_request.report_made_at
-    since = timezone.localtime(made_at) - relativedelta(months=FREE_REPORT_MONTHS)
-    return (
-        SubjectRequest.objects.filter(
-            consortium_id=subject_request.consortium_id,
-            patron_id=subject_request.patron_id,
-            kind=RequestKind.ACCESS,
-            report_made_at__gt=since,
-            report_made_at__lte=made_at,
-        )
-        .exclude(pk=subject_request.pk)
-        .exclude(fee_decision=FeeDecision.REFUSED)
-        .order_by("-report_made_at", "-id")
-        .first()
-    )
 
 
 def _shows_sensitive_text(section: Section) -> bool:
@@ -602,7 +588,7 @@ def _build(*, actor: Actor, request_id: int) -> AccessReport:
         changed = []
         if subject_request.report_made_at is None:
             subject_request.report_made_at = timezone.now()
-            subject_request.previous_report = _previous_report(subject_request)
+            subject_request.previous_report = earlier_report_within_12_months(subject_request)
             changed += ["report_made_at", "previous_report"]
         if subject_request.report_language != patron.language:
             subject_request.report_language = patron.language

@@ -1,6 +1,8 @@
 """The breach register's JSON API (DPO only). A role that may not act is a 403 (patrons.access.breach_actor);
 another consortium's breach is a 404; a rule broken is a 400 naming the rule."""
 
+from django.utils.decorators import method_decorator
+from django.views.decorators.cache import never_cache
 from drf_spectacular.utils import extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -140,6 +142,8 @@ class BreachCloseApi(APIView):
         return _breach_response(actor, breach_id)
 
 
+# Names, addresses and phones: no browser or proxy may keep a copy.
+@method_decorator(never_cache, name="dispatch")
 class BreachAffectedContactsApi(APIView):
     @extend_schema(
         operation_id="breaches_affected_contacts",

@@ -1,10 +1,12 @@
 """Retention rules: what each register keeps, for how long, and which rows are due for removal on a day.
 
 `manage.py apply_retention` (dpo/services/retention.py) applies the rules in the order listed, each
-in its own transaction. Its report also names what is not removed here: CCTV recordings are not held
-in this service, patrons are never removed by retention (seed 001: patronage ends only when the
-patron asks, as an erasure request), and old access events go only through the owner's privileged
-`manage.py prune_access_log` (audit/prune.py).
+in its own transaction. Its report also names, register by register, what is not removed here: CCTV
+recordings, interlibrary loans and home-service visits are not held in this service (their own systems
+apply the retention their register descriptions give, which the report lists), patrons and their
+interlibrary-loan and home-service memberships are never ended by retention (seed 001: only when the
+patron asks), and old access events go only through the owner's privileged `manage.py
+prune_access_log` (audit/prune.py).
 """
 
 import datetime
@@ -14,13 +16,22 @@ from dataclasses import dataclass
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.db.models import Exists, OuterRef, QuerySet
+from django.utils import translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from audit.models import DataCategory
-from dpo.models import ErasureTombstone, Register, RegisterDescription, SubjectRequest
+from dpo.models import ErasureTombstone, Register, RegisterDescription, RegisterDescriptionText, SubjectRequest
 from patrons.dates import ADULT_AGE, start_of_day
-from patrons.models import AccessProhibition, Ban, Consortium, Guardianship, Note
+from patrons.models import (
+    AccessProhibition,
+    Ban,
+    Consortium,
+    Guardianship,
+    Note,
+    RegisterKind,
+    RegisterMembership,
+)
 
 
 def _delete_rows(rows: QuerySet) -> int:
@@ -86,6 +97,15 @@ def subject_requests_due(day: datetime.date) -> QuerySet[SubjectRequest]:
     return SubjectRequest.objects.filter(completed_on__lt=cutoff).exclude(Exists(tombstones))
 
 
+def newsletter_memberships_due(day: datetime.date) -> QuerySet[RegisterMembership]:
+    """Newsletter memberships of patrons who have no email address any more (on any day).
+
+    The newsletter register holds email addresses only and is sent by email only, so without an address
+    the membership serves no purpose (GDPR Art. 5(1)(c), (e)). The patron joins again with a new address.
+    """
+    return RegisterMembership.objects.filter(register=RegisterKind.NEWSLETTER, patron__email="")
+
+
 RETENTION_RULES: tuple[RetentionRule, ...] = (
     RetentionRule(
         name="ban_decisions",
@@ -142,6 +162,17 @@ RETENTION_RULES: tuple[RetentionRule, ...] = (
         due=subject_requests_due,
         patron_fields=("patron_id",),
     ),
+    RetentionRule(
+        name="newsletter_without_email",
+        register=Register.NEWSLETTER,
+        description=_(
+            "Newsletter memberships of patrons who no longer have an email address: the newsletter register "
+            "holds email addresses only, so the membership serves no purpose."
+        ),
+        due=newsletter_memberships_due,
+        patron_fields=("patron_id",),
+        data_categories=(DataCategory.REGISTERS,),
+    ),
 )
 
 
@@ -152,19 +183,42 @@ class NotAppliedHere:
     name: str
     register: str
     description: Promise
+    # Whether the report lists each consortium's retention for the register (its register description).
+    lists_retention: bool = False
 
     @property
     def register_label(self) -> str:
         return str(Register(self.register).label)
 
 
+INTERLIBRARY_LOANS = NotAppliedHere(
+    name="interlibrary_loans",
+    register=Register.INTERLIBRARY_LOANS,
+    description=_(
+        "Interlibrary-loan memberships end only when the patron asks, as patronage does. The loan records are "
+        "not held in this service: the interlibrary-loan system keeps them and applies the retention set in "
+        "the interlibrary-loans register description."
+    ),
+    lists_retention=True,
+)
+HOME_SERVICE = NotAppliedHere(
+    name="home_service",
+    register=Register.HOME_SERVICE,
+    description=_(
+        "Home-service memberships end only when the patron asks, as patronage does. The visit and delivery "
+        "records are not held in this service: Koha keeps them and applies the retention set in the "
+        "home-service register description."
+    ),
+    lists_retention=True,
+)
 CCTV_RECORDINGS = NotAppliedHere(
     name="cctv_recordings",
     register=Register.CCTV,
     description=_(
-        "CCTV recordings are not held in this service: the recorder deletes them after the retention in "
-        "days set in the CCTV register description."
+        "CCTV recordings are not held in this service: the recorder deletes them after the retention set in "
+        "the CCTV register description."
     ),
+    lists_retention=True,
 )
 PATRON_RECORDS = NotAppliedHere(
     name="patron_records",
@@ -174,21 +228,37 @@ PATRON_RECORDS = NotAppliedHere(
         "(an erasure request)."
     ),
 )
-NOT_APPLIED_HERE: tuple[NotAppliedHere, ...] = (CCTV_RECORDINGS, PATRON_RECORDS)
+NOT_APPLIED_HERE: tuple[NotAppliedHere, ...] = (INTERLIBRARY_LOANS, HOME_SERVICE, CCTV_RECORDINGS, PATRON_RECORDS)
 
 
 @dataclass(frozen=True)
-class CctvRetention:
+class RegisterRetention:
+    """A consortium's retention for a register as its register description gives it, for the report."""
+
     consortium: str
-    retention_days: int | None  # None: the consortium has no CCTV register description with a number
+    retention_days: int | None  # None: not given as a number (or no description)
+    retention_text: str  # in the current language, else Finnish, else any; "" without a description text
 
 
-def cctv_retention() -> list[CctvRetention]:
-    """Each consortium's CCTV retention in days, as its register description says, for the recorder."""
-    days = dict(
-        RegisterDescription.objects.filter(register=Register.CCTV).values_list("consortium_id", "retention_days")
-    )
-    return [
-        CctvRetention(consortium=name, retention_days=days.get(pk))
-        for pk, name in Consortium.objects.order_by("name").values_list("pk", "name")
-    ]
+def register_retention(register: str) -> list[RegisterRetention]:
+    """Each consortium's retention for `register`: days and text, or nothing when it has no description."""
+    descriptions = {
+        description.consortium_id: description
+        for description in RegisterDescription.objects.filter(register=register).prefetch_related("texts")
+    }
+    language = translation.get_language() or settings.LANGUAGE_CODE
+    result = []
+    for pk, name in Consortium.objects.order_by("name").values_list("pk", "name"):
+        description = descriptions.get(pk)
+        texts: dict[str, RegisterDescriptionText] = (
+            {text.language: text for text in description.texts.all()} if description else {}
+        )
+        text = texts.get(language[:2]) or texts.get(settings.LANGUAGE_CODE) or next(iter(texts.values()), None)
+        result.append(
+            RegisterRetention(
+                consortium=name,
+                retention_days=description.retention_days if description else None,
+                retention_text=text.retention.strip() if text else "",
+            )
+        )
+    return result

@@ -7,15 +7,20 @@ is not logged; what is done with it is (dpo.services.subject_requests).
 import datetime
 from dataclasses import dataclass
 
+from dateutil.relativedelta import relativedelta
 from django.core.paginator import Page, Paginator
 from django.db import models
+from django.db.models import Q
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
 from audit.actor import Actor
-from dpo.models import SubjectRequest
-from patrons.dates import today
+from dpo.models import RequestKind, SubjectRequest
+from patrons.dates import start_of_day, today
+
+# A second report within this many months of an earlier one is not free of charge (Art. 12(5), 15(3)).
+FREE_REPORT_MONTHS = 12
 
 
 class RequestState(models.TextChoices):
@@ -60,6 +65,38 @@ def subject_request_get(*, actor: Actor, request_id: int) -> SubjectRequest:
     if subject_request is None:
         raise Http404
     return subject_request
+
+
+def earlier_report_within_12_months(subject_request: SubjectRequest) -> SubjectRequest | None:
+    """The patron's latest earlier access request whose report was made within 12 months of this one's receipt.
+
+    Computed from the received date, so the DPO sees a repeat before making the report. "Earlier" is the
+    order of receipt (the same day: of recording), so of two requests handled together the later one is
+    the repeat. Only a report actually made counts, and not one of a refused request: a refusal gave the
+    patron nothing, so the free report is still theirs. "Within 12 months": made after the same date 12
+    months before the receipt.
+    """
+    if subject_request.kind != RequestKind.ACCESS:
+        return None
+    since = start_of_day(
+        subject_request.received_on - relativedelta(months=FREE_REPORT_MONTHS) + datetime.timedelta(days=1)
+    )
+    earlier = Q(received_on__lt=subject_request.received_on) | Q(
+        received_on=subject_request.received_on, pk__lt=subject_request.pk
+    )
+    return (
+        SubjectRequest.objects.filter(
+            earlier,
+            consortium_id=subject_request.consortium_id,
+            patron_id=subject_request.patron_id,
+            kind=RequestKind.ACCESS,
+            report_made_at__gte=since,
+            refusal_ground="",
+        )
+        .exclude(pk=subject_request.pk)
+        .order_by("-report_made_at", "-id")
+        .first()
+    )
 
 
 def subject_request_list(

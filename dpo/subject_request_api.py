@@ -27,7 +27,7 @@ def _body(serializer_class, request: Request) -> dict:
 
 
 def _answer(subject_request, status: int = 200) -> Response:
-    return Response(shapes.SubjectRequestSerializer(subject_request).data, status=status)
+    return Response(shapes.SubjectRequestDetailSerializer(subject_request).data, status=status)
 
 
 class SubjectRequestListApi(APIView):
@@ -64,7 +64,7 @@ class SubjectRequestListApi(APIView):
         "with `id` and `due_on`: one month after receipt (EU Regulation 1182/71), moved past weekends and public "
         "holidays of the consortium's country.",
         request=shapes.SubjectRequestRecordSerializer,
-        responses={201: shapes.SubjectRequestSerializer},
+        responses={201: shapes.SubjectRequestDetailSerializer},
     )
     def post(self, request: Request) -> Response:
         actor = subject_request_actor(request)
@@ -77,7 +77,7 @@ class SubjectRequestDetailApi(APIView):
     @extend_schema(
         operation_id="subject_requests_retrieve",
         summary="One data-subject request",
-        responses=shapes.SubjectRequestSerializer,
+        responses=shapes.SubjectRequestDetailSerializer,
     )
     def get(self, request: Request, request_id: int) -> Response:
         return _answer(subject_request_get(actor=subject_request_actor(request), request_id=request_id))
@@ -90,7 +90,7 @@ class SubjectRequestExtensionApi(APIView):
         description="Once, with the reasons, and the date the patron was told: within the first month (GDPR Art. "
         "12(3)). Answers `extended_due_on`, counted from receipt.",
         request=shapes.SubjectRequestExtensionSerializer,
-        responses=shapes.SubjectRequestSerializer,
+        responses=shapes.SubjectRequestDetailSerializer,
     )
     def post(self, request: Request, request_id: int) -> Response:
         actor = subject_request_actor(request)
@@ -105,7 +105,7 @@ class SubjectRequestFeeDecisionApi(APIView):
         description="free, charged or refused (Art. 12(5), 15(3)); a reason is required unless free. A refusal "
         "answers the request as manifestly unfounded or excessive.",
         request=shapes.SubjectRequestFeeDecisionSerializer,
-        responses=shapes.SubjectRequestSerializer,
+        responses=shapes.SubjectRequestDetailSerializer,
     )
     def post(self, request: Request, request_id: int) -> Response:
         actor = subject_request_actor(request)
@@ -120,7 +120,7 @@ class SubjectRequestDeliveryApi(APIView):
         description="Electronically or on paper, picked up. Answers the request; the request form copy is recorded "
         "as destroyed on the same day.",
         request=shapes.SubjectRequestDeliverySerializer,
-        responses=shapes.SubjectRequestSerializer,
+        responses=shapes.SubjectRequestDetailSerializer,
     )
     def post(self, request: Request, request_id: int) -> Response:
         actor = subject_request_actor(request)
@@ -135,7 +135,7 @@ class SubjectRequestRefusalApi(APIView):
         description="An erasure only on an Art. 17(3) exception (art17_3_a-e); other requests as manifestly "
         "unfounded or excessive (art12_5).",
         request=shapes.SubjectRequestRefusalSerializer,
-        responses=shapes.SubjectRequestSerializer,
+        responses=shapes.SubjectRequestDetailSerializer,
     )
     def post(self, request: Request, request_id: int) -> Response:
         actor = subject_request_actor(request)
@@ -149,7 +149,7 @@ class SubjectRequestCompletionApi(APIView):
         summary="Record that a request was carried out",
         description="Rectification, restriction and objection; an erasure once it has been carried out.",
         request=shapes.SubjectRequestCompletionSerializer,
-        responses=shapes.SubjectRequestSerializer,
+        responses=shapes.SubjectRequestDetailSerializer,
     )
     def post(self, request: Request, request_id: int) -> Response:
         actor = subject_request_actor(request)

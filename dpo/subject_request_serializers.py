@@ -3,7 +3,7 @@
 from rest_framework import serializers
 
 from dpo.models import DeliveryMethod, FeeDecision, IdentityDocument, RefusalGround, RequestKind, SubjectRequest
-from dpo.selectors import RequestState, days_left, subject_request_state
+from dpo.selectors import RequestState, days_left, earlier_report_within_12_months, subject_request_state
 from patrons.dates import today
 
 
@@ -62,6 +62,26 @@ class SubjectRequestSerializer(serializers.ModelSerializer):
 
     def get_days_left(self, subject_request: SubjectRequest) -> int | None:
         return days_left(subject_request)
+
+
+class SubjectRequestDetailSerializer(SubjectRequestSerializer):
+    """One request, with the earlier report that makes it a repeat, looked up now (not in the list: a query a row)."""
+
+    earlier_report_id = serializers.SerializerMethodField(
+        help_text=(
+            "The patron's access request received before this one whose report was made after the same date 12 "
+            "months before this one's receipt (refused requests do not count); shown before this report is made. "
+            "Null: the report is free."
+        )
+    )
+
+    class Meta(SubjectRequestSerializer.Meta):
+        fields = [*SubjectRequestSerializer.Meta.fields, "earlier_report_id"]
+        read_only_fields = fields
+
+    def get_earlier_report_id(self, subject_request: SubjectRequest) -> int | None:
+        earlier = earlier_report_within_12_months(subject_request)
+        return earlier.pk if earlier else None
 
 
 class SubjectRequestPageSerializer(serializers.Serializer):

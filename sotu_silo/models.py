@@ -34,3 +34,24 @@ class IdentityCode(models.Model):
 
     def __str__(self) -> str:
         return f"{_('identity code')} #{self.pk}"
+
+
+class ErasedPatron(models.Model):
+    """The silo's copy of the erasure ledger (dpo.models.ErasureTombstone): that patron N was erased, and when.
+
+    The silo database is owned and backed up apart from the main one, so a restore of either database
+    alone leaves one ledger to repair the other from (`manage.py reapply_erasures`). No personal data:
+    opaque ids and a time.
+    """
+
+    patron_id = models.BigIntegerField(_("patron id"), unique=True)
+    consortium_id = models.BigIntegerField(_("consortium id"))
+    erased_at = models.DateTimeField(_("erased"))
+
+    class Meta:
+        verbose_name = _("erased patron")
+        verbose_name_plural = _("erased patrons")
+        default_permissions = []
+
+    def __str__(self) -> str:
+        return f"{_('erased patron')} #{self.pk}"

@@ -1,10 +1,12 @@
-"""Template tags of the daily access review: the dashboard's summary and the per-staff bar chart."""
+"""Template tags of the daily access review: the dashboard's part and the per-staff bar chart."""
+
+from collections import Counter
 
 from django import template
 from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 
-from audit.review import FindingKind, StaffReads, access_review_build, default_review_day
+from audit.review import AccessReview, FindingKind, StaffReads, access_review_read, default_review_day
 from patrons.access import access_review_actor
 
 register = template.Library()
@@ -12,13 +14,18 @@ register = template.Library()
 BAR_STEP = 8  # px per day: a 6 px bar and a 2 px gap
 BAR_WIDTH = 6
 CHART_HEIGHT = 40
+# The dashboard shows the start of the review; the review page has all of it.
+DASHBOARD_CHARTS = 8
+DASHBOARD_FINDINGS = 15
 
 
 @register.simple_tag(takes_context=True)
-def access_review_summary(context) -> dict | None:
-    """Yesterday's number of findings per kind and a link to the review; None for those who may not see it.
+def access_review_dashboard(context) -> dict | None:
+    """Yesterday's review for the admin dashboard: counts per kind, the charts of the staff with findings and
+    the first findings with links to their events; None for those who may not see it.
 
-    Counts only, no patron ids, so showing them is not logged; the review page is.
+    It lists patron ids, so it is read (and logged) like the review page, once per dashboard view: the
+    include that calls this tag is rendered once.
     """
     request = context.get("request")
     if request is None or not request.user.has_perm("audit.review_access"):
@@ -28,12 +35,26 @@ def access_review_summary(context) -> dict | None:
     except PermissionDenied:
         return None
     day = default_review_day()
-    counts = access_review_build(actor=actor, day=day).count_by_kind()
+    review = access_review_read(actor=actor, day=day)
     return {
         "day": day,
         "url": f"{reverse('dpo:access-review')}?day={day.isoformat()}",
-        "counts": [(FindingKind(kind).label, number) for kind, number in counts.items() if number],
+        "counts": [(FindingKind(kind).label, number) for kind, number in review.count_by_kind().items() if number],
+        "charts": _staff_with_findings(review)[:DASHBOARD_CHARTS],
+        "findings": review.findings[:DASHBOARD_FINDINGS],
+        "findings_total": len(review.findings),
     }
+
+
+def _staff_with_findings(review: AccessReview) -> list[StaffReads]:
+    """The staff with a finding, those above their usual volume first, then by their number of findings;
+    someone who only read their own record comes last."""
+    serious = Counter(f.actor_id for f in review.findings if f.kind != FindingKind.OWN_RECORD)
+    with_findings = {f.actor_id for f in review.findings}
+    return sorted(
+        (staff for staff in review.staff if staff.actor_id in with_findings),
+        key=lambda staff: (not staff.above_usual, -serious[staff.actor_id], staff.username),
+    )
 
 
 @register.inclusion_tag("audit/access_review_chart.html")

@@ -19,8 +19,16 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from dpo.models import DeliveryMethod, FeeDecision, IdentityDocument, RefusalGround, RequestKind, SubjectRequest
-from dpo.selectors import RequestState, days_left, subject_request_state, subject_requests_of, with_deadline
+from dpo.selectors import (
+    RequestState,
+    days_left,
+    earlier_report_within_12_months,
+    subject_request_state,
+    subject_requests_of,
+    with_deadline,
+)
 from dpo.services.subject_requests import (
+    COMPLETED_BY_HAND,
     ERASURE_REFUSAL_GROUNDS,
     subject_request_complete,
     subject_request_deliver,
@@ -121,10 +129,9 @@ def steps_open(subject_request: SubjectRequest) -> list[str]:
         steps.append("fee_decision")
     if access and subject_request.report_made_at is not None and (not repeat or subject_request.fee_decision):
         steps.append("delivery")
-    if not access and (subject_request.kind != RequestKind.ERASURE or subject_request.erased_at is not None):
+    if subject_request.kind in COMPLETED_BY_HAND:
         steps.append("completion")
-    if subject_request.erased_at is None:
-        steps.append("refusal")
+    steps.append("refusal")
     return steps
 
 
@@ -304,7 +311,10 @@ class SubjectRequestAdmin(admin.ModelAdmin):
             return self._take_step(request, object_id)
         subject_request = self.get_object(request, unquote(object_id))
         steps = []
+        earlier_report = None
         if subject_request is not None:
+            # Shown before the report is made, so the DPO knows at once that a fee decision will be needed.
+            earlier_report = earlier_report_within_12_months(subject_request)
             steps = [
                 {
                     "name": step,
@@ -314,7 +324,8 @@ class SubjectRequestAdmin(admin.ModelAdmin):
                 }
                 for step in steps_open(subject_request)
             ]
-        return super().change_view(request, object_id, form_url, {**(extra_context or {}), "request_steps": steps})
+        context = {**(extra_context or {}), "request_steps": steps, "earlier_report": earlier_report}
+        return super().change_view(request, object_id, form_url, context)
 
     def _take_step(self, request: HttpRequest, object_id: str) -> HttpResponse:
         """One step's form, handed to its service; the outcome is shown as a message on the change page."""

@@ -7,9 +7,12 @@ ground to refuse under Art. 17(3)(b)). Refusing is done on the request (dpo.serv
 Carried out, the patron row goes with everything that hangs on it (notes and their revisions, guardian
 links both ways, adult guardianship, register memberships, bans and access prohibitions), and so does
 the identity code in the silo. What stays: the access events about the patron, which hold only the
-opaque id and go when the log's own retention ends, and the subject requests, which show how the
-request was answered (Art. 5(2)). An ErasureTombstone, with no personal data, records that the patron
-was erased, so `manage.py reapply_erasures` can erase them again after a backup is restored.
+opaque id and go when the log's own retention ends, and the patron's subject requests, which show how
+each request was answered (Art. 5(2)); their free-text reasons are blanked, since they may tell about
+the person. Two ledgers with no personal data record that the patron was erased and when: an
+ErasureTombstone in the main database and an ErasedPatron in the silo database. Each database is backed
+up apart, so after a restore of either one `manage.py reapply_erasures` writes the lost ledger rows back
+from the other and erases the patron again. A restore of both from before the erasure loses it.
 """
 
 import datetime
@@ -46,6 +49,7 @@ from patrons.selectors import ban_state
 from patrons.services._common import record_write
 from patrons.services.errors import RuleBroken
 from patrons.services.registration import GUARDIAN_REQUIRED_UNDER_AGE
+from sotu_silo.models import ErasedPatron
 from sotu_silo.services import SILO, identity_code_erase, identity_code_exists, identity_code_stored_at
 
 # What an erasure processes: the events about it name these kinds of data, never the data.
@@ -145,6 +149,24 @@ class ErasurePlan:
     @property
     def keeps(self) -> dict[str, int]:
         return {"access_events": self.access_events_kept, "subject_requests": len(self.subject_request_ids)}
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    """One erased patron, as either ledger records them."""
+
+    patron_id: int
+    consortium_id: int
+    erased_at: datetime.datetime
+
+
+@dataclass
+class ReapplyResult:
+    """What `erasures_reapply` did (in a dry run: would do)."""
+
+    erased_again: int
+    tombstones_written_back: int  # to the main database's ledger, from the silo's
+    silo_entries_written_back: int  # to the silo's ledger, from the main database's
 
 
 @dataclass
@@ -301,9 +323,12 @@ def _erasure_request(*, actor: Actor, request_id: int, lock: bool) -> tuple[Subj
             _("This erasure request was refused (%(ground)s); it cannot be carried out any more."),
             ground=subject_request.get_refusal_ground_display(),
         )
-    tombstone = ErasureTombstone.objects.filter(patron_id=subject_request.patron_id).first()
-    if subject_request.erased_at is not None or tombstone is not None:
-        erased_at = subject_request.erased_at or tombstone.erased_at
+    # Either ledger will do: after a restore of one database the other still knows.
+    ledgers = (ErasureTombstone, ErasedPatron)
+    entries = [ledger.objects.filter(patron_id=subject_request.patron_id).first() for ledger in ledgers]
+    erased_ats = [subject_request.erased_at, *(entry.erased_at for entry in entries if entry is not None)]
+    if any(erased_ats):
+        erased_at = min(at for at in erased_ats if at is not None)
         raise RuleBroken(
             "already_erased",
             _(
@@ -324,6 +349,8 @@ def _erasure_request(*, actor: Actor, request_id: int, lock: bool) -> tuple[Subj
 def _erase_patron_data(*, patron_id: int, patron_row: bool = True) -> tuple[dict[str, int], list[int]]:
     """Delete the patron with everything that cascades (unless not `patron_row`), and their silo entry.
 
+    The patron's subject requests stay as the record of how each was answered, for as long as the
+    ledger does (dpo.retention), but their free-text reasons go: they may tell about the person.
     Answers the counts removed and the ids of the patrons whose guardian links went with it. Runs inside
     the caller's transactions on both databases.
     """
@@ -338,6 +365,7 @@ def _erase_patron_data(*, patron_id: int, patron_row: bool = True) -> tuple[dict
         for model, key in REMOVED_MODELS.items():
             removed[key] = per_model.get(model._meta.label, 0)
     removed["identity_code"] = int(identity_code_erase(patron_id=patron_id))
+    SubjectRequest.objects.filter(patron_id=patron_id).update(extension_reason="", fee_reason="", refusal_details="")
     return removed, linked
 
 
@@ -356,9 +384,9 @@ def subject_request_erase(*, actor: Actor, request_id: int, dry_run: bool) -> Er
     Two databases, one erasure: the silo transaction is opened first and the main one inside it, so the
     main database commits first. If the main commit fails, the silo rolls back and nothing changed. If
     the silo commit fails after it, the patron is gone and the tombstone records the erasure while the
-    identity code is still stored: `manage.py reapply_erasures` finds the tombstone's silo entry and
-    finishes the job. The other order could leave the code deleted and the patron, with no tombstone,
-    still there, which nothing would notice.
+    identity code is still stored and the silo's ledger lacks the entry: `manage.py reapply_erasures`
+    writes the entry back from the tombstone and finishes the job. The other order could leave the code
+    deleted and the patron, with no tombstone, still there, which nothing would notice.
     """
     if dry_run:
         with transaction.atomic():
@@ -381,6 +409,7 @@ def subject_request_erase(*, actor: Actor, request_id: int, dry_run: bool) -> Er
         ErasureTombstone.objects.create(
             patron_id=patron_id, consortium_id=consortium_id, erased_at=now, subject_request=subject_request
         )
+        ErasedPatron.objects.create(patron_id=patron_id, consortium_id=consortium_id, erased_at=now)
         subject_request.erased_at, subject_request.completed_on = now, today()
         subject_request.save(update_fields=["erased_at", "completed_on"])
         access_event_record(
@@ -399,7 +428,52 @@ def subject_request_erase(*, actor: Actor, request_id: int, dry_run: bool) -> Er
 # --- After a backup restore ---------------------------------------------------------------------------------
 
 
-def _returned(tombstones: list[ErasureTombstone]) -> list[tuple[ErasureTombstone, bool]]:
+def _ledger(model) -> dict[int, LedgerEntry]:
+    rows = model.objects.values_list("patron_id", "consortium_id", "erased_at")
+    return {patron_id: LedgerEntry(patron_id, consortium_id, erased_at) for patron_id, consortium_id, erased_at in rows}
+
+
+def _ledgers_merged() -> tuple[dict[int, LedgerEntry], list[LedgerEntry], list[LedgerEntry]]:
+    """Both ledgers as one, with the entries each one lacks (lost in a restore of its database).
+
+    Should the two disagree on the time, the earlier one counts: fewer rows then pass as older than the
+    erasure, so nobody created after it can be taken for the erased patron.
+    """
+    main, silo = _ledger(ErasureTombstone), _ledger(ErasedPatron)
+    union = {
+        patron_id: min(
+            (entry for entry in (main.get(patron_id), silo.get(patron_id)) if entry is not None),
+            key=lambda entry: entry.erased_at,
+        )
+        for patron_id in sorted(main.keys() | silo.keys())
+    }
+    missing_in_main = [union[patron_id] for patron_id in sorted(silo.keys() - main.keys())]
+    missing_in_silo = [union[patron_id] for patron_id in sorted(main.keys() - silo.keys())]
+    return union, missing_in_main, missing_in_silo
+
+
+def _ledgers_write_back(missing_in_main: list[LedgerEntry], missing_in_silo: list[LedgerEntry]) -> None:
+    """Restore the ledger rows a database restore lost, from the other ledger.
+
+    A tombstone written back has no request: the restored request, if any, does not show the erasure.
+    """
+    ErasureTombstone.objects.bulk_create(
+        [
+            ErasureTombstone(patron_id=entry.patron_id, consortium_id=entry.consortium_id, erased_at=entry.erased_at)
+            for entry in missing_in_main
+        ],
+        batch_size=REAPPLY_BATCH,
+    )
+    ErasedPatron.objects.bulk_create(
+        [
+            ErasedPatron(patron_id=entry.patron_id, consortium_id=entry.consortium_id, erased_at=entry.erased_at)
+            for entry in missing_in_silo
+        ],
+        batch_size=REAPPLY_BATCH,
+    )
+
+
+def _returned(entries: list[LedgerEntry]) -> list[tuple[int, bool]]:
     """The erased patrons whose record or silo entry is back as it was before the erasure, each with
     whether the record is back (else only the identity code is).
 
@@ -407,32 +481,39 @@ def _returned(tombstones: list[ErasureTombstone]) -> list[tuple[ErasureTombstone
     from before the patron was even created, the id sequence may hand the same id to a new patron, and
     that patron must not be erased. A code stored before the erasure is the erased patron's.
     """
-    by_patron = {tombstone.patron_id: tombstone for tombstone in tombstones}
+    by_patron = {entry.patron_id: entry for entry in entries}
 
     def before_erasure(rows) -> set[int]:
         return {pk for pk, created_at in rows if created_at <= by_patron[pk].erased_at}
 
     patrons = before_erasure(Patron.objects.filter(pk__in=by_patron).values_list("pk", "created_at"))
     codes = before_erasure(identity_code_stored_at(patron_ids=list(by_patron)).items())
-    return [(by_patron[pk], pk in patrons) for pk in sorted(patrons | codes)]
+    return [(pk, pk in patrons) for pk in sorted(patrons | codes)]
 
 
-def erasures_reapply(*, dry_run: bool = False, progress: Callable[[int, int], None] | None = None) -> int:
-    """Erase again every erased patron whose record or identity code is back (after a backup restore).
+def erasures_reapply(*, dry_run: bool = False, progress: Callable[[int, int], None] | None = None) -> ReapplyResult:
+    """Repair either erasure ledger from the other, then erase again every erased patron whose record or
+    identity code is back (after a backup restore).
 
-    Answers how many patrons were (in a dry run: would be) erased again; a second run finds none. One
-    ERASURE_REAPPLIED access event lists their ids. The transactions nest as in `subject_request_erase`.
+    A second run finds nothing to do. One ERASURE_REAPPLIED access event lists the ids of the patrons
+    erased again. The transactions nest as in `subject_request_erase`.
     """
-    tombstone_ids = list(ErasureTombstone.objects.order_by("pk").values_list("pk", flat=True))
-    total = len(tombstone_ids)
-    back: list[tuple[ErasureTombstone, bool]] = []
+    union, missing_in_main, missing_in_silo = _ledgers_merged()
+    entries = list(union.values())
+    total = len(entries)
+    back: list[tuple[int, bool]] = []
     for start in range(0, total, REAPPLY_BATCH):
-        batch = tombstone_ids[start : start + REAPPLY_BATCH]
-        back += _returned(list(ErasureTombstone.objects.filter(pk__in=batch)))
+        batch = entries[start : start + REAPPLY_BATCH]
+        back += _returned(batch)
         if progress is not None:
             progress(start + len(batch), total)
-    if dry_run or not back:
-        return len(back)
+    result = ReapplyResult(
+        erased_again=len(back),
+        tombstones_written_back=len(missing_in_main),
+        silo_entries_written_back=len(missing_in_silo),
+    )
+    if dry_run or not (back or missing_in_main or missing_in_silo):
+        return result
     actor = Actor(
         user_id=None,
         username=REAPPLY_ACTOR,
@@ -442,14 +523,15 @@ def erasures_reapply(*, dry_run: bool = False, progress: Callable[[int, int], No
         resource=REAPPLY_ACTOR,
     )
     with transaction.atomic(using=SILO), transaction.atomic(using="default"):
+        _ledgers_write_back(missing_in_main, missing_in_silo)
+        if not back:
+            return result
         linked: set[int] = set()
-        for tombstone, patron_row in back:
-            _removed, links = _erase_patron_data(patron_id=tombstone.patron_id, patron_row=patron_row)
+        for patron_id, patron_row in back:
+            _removed, links = _erase_patron_data(patron_id=patron_id, patron_row=patron_row)
             linked.update(links)
-        ErasureTombstone.objects.filter(pk__in=[tombstone.pk for tombstone, _row in back]).update(
-            reapplied_at=timezone.now()
-        )
-        erased_ids = [tombstone.patron_id for tombstone, _row in back]
+        erased_ids = [patron_id for patron_id, _row in back]
+        ErasureTombstone.objects.filter(patron_id__in=erased_ids).update(reapplied_at=timezone.now())
         access_event_record(
             actor=actor,
             action=Action.ERASURE_REAPPLIED,
@@ -458,4 +540,4 @@ def erasures_reapply(*, dry_run: bool = False, progress: Callable[[int, int], No
             detail="restored_after_backup",
         )
         _record_linked(actor, sorted(linked - set(erased_ids)))
-    return len(back)
+    return result

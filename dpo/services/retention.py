@@ -10,7 +10,7 @@ from audit.actor import Actor
 from audit.models import Action
 from audit.prune import access_log_cutoff, events_to_prune
 from audit.services import access_event_record
-from dpo.retention import RETENTION_RULES, CctvRetention, RetentionRule, cctv_retention
+from dpo.retention import NOT_APPLIED_HERE, RETENTION_RULES, RegisterRetention, RetentionRule, register_retention
 
 RETENTION_BATCH = 1000
 RETENTION_ACTOR = "apply_retention"
@@ -31,7 +31,8 @@ class RetentionReport:
     day: datetime.date
     dry_run: bool
     outcomes: list[RuleOutcome]
-    cctv: list[CctvRetention]
+    # Per register retained elsewhere (NotAppliedHere.lists_retention): each consortium's retention.
+    retention_elsewhere: dict[str, list[RegisterRetention]]
     # Removed only by the owner's `prune_access_log`; counted here so the operator knows to run it.
     access_log_cutoff: datetime.datetime
     access_events_due: int
@@ -104,7 +105,9 @@ def retention_apply(
         day=day,
         dry_run=dry_run,
         outcomes=outcomes,
-        cctv=cctv_retention(),
+        retention_elsewhere={
+            item.register: register_retention(item.register) for item in NOT_APPLIED_HERE if item.lists_retention
+        },
         access_log_cutoff=cutoff,
         access_events_due=events_to_prune(before=cutoff).count(),
     )

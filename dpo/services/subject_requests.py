@@ -24,6 +24,7 @@ from audit.actor import Actor
 from audit.models import Action
 from audit.services import access_event_record
 from dpo.models import DeliveryMethod, FeeDecision, IdentityDocument, RefusalGround, RequestKind, SubjectRequest
+from dpo.selectors import earlier_report_within_12_months
 from patrons.services._common import patron_for_write, today
 from patrons.services.errors import RuleBroken
 from privacy_service.time_limits import months_after
@@ -38,8 +39,9 @@ ERASURE_REFUSAL_GROUNDS = (
     RefusalGround.ARCHIVING,
     RefusalGround.LEGAL_CLAIMS,
 )
-# Requests answered by recording that they were carried out; access is answered by delivering the report.
-COMPLETED_BY_HAND = (RequestKind.RECTIFICATION, RequestKind.RESTRICTION, RequestKind.OBJECTION, RequestKind.ERASURE)
+# Requests answered by recording that they were carried out. Access is answered by delivering the report,
+# erasure by carrying it out (dpo.services.erasure, which records the request as answered).
+COMPLETED_BY_HAND = (RequestKind.RECTIFICATION, RequestKind.RESTRICTION, RequestKind.OBJECTION)
 
 
 def _date(day: datetime.date) -> str:
@@ -196,16 +198,19 @@ def subject_request_fee_decide(*, actor: Actor, request_id: int, decision: str, 
         )
     with transaction.atomic():
         subject_request = _open_request(actor=actor, request_id=request_id)
-        if subject_request.kind != RequestKind.ACCESS or subject_request.previous_report_id is None:
+        # Decided before or after the report is made: the repeat is known from the dates of receipt.
+        earlier = subject_request.previous_report or earlier_report_within_12_months(subject_request)
+        if earlier is None:
             raise RuleBroken(
                 "not_a_repeat",
                 _("A fee decision is made only for a second access report within 12 months; this one is free."),
             )
         if subject_request.fee_decision:
             raise RuleBroken("fee_already_decided", _("The fee has already been decided for this request."))
+        subject_request.previous_report = earlier
         subject_request.fee_decision = decision
         subject_request.fee_reason = reason
-        fields = ["fee_decision", "fee_reason"]
+        fields = ["previous_report", "fee_decision", "fee_reason"]
         if decision == FeeDecision.REFUSED:
             subject_request.refusal_ground = RefusalGround.MANIFESTLY_UNFOUNDED
             subject_request.refusal_details = reason
@@ -298,16 +303,20 @@ def subject_request_refuse(*, actor: Actor, request_id: int, ground: str, detail
 
 
 def subject_request_complete(*, actor: Actor, request_id: int, completed_on: datetime.date) -> SubjectRequest:
-    """Record that a rectification, restriction or objection was carried out (or an erasure, once done)."""
+    """Record that a rectification, restriction or objection was carried out."""
     with transaction.atomic():
         subject_request = _open_request(actor=actor, request_id=request_id)
+        if subject_request.kind == RequestKind.ERASURE:
+            raise RuleBroken(
+                "erasure_answered_by_erasure",
+                _(
+                    "An erasure request is answered by carrying out the erasure, which records it as answered, "
+                    "or by refusing it on an Art. 17(3) ground."
+                ),
+            )
         if subject_request.kind not in COMPLETED_BY_HAND:
             raise RuleBroken(
                 "access_answered_by_delivery", _("An access request is answered by delivering the report.")
-            )
-        if subject_request.kind == RequestKind.ERASURE and subject_request.erased_at is None:
-            raise RuleBroken(
-                "erasure_not_carried_out", _("Carry out the erasure first, or refuse it on an Art. 17(3) ground.")
             )
         _check_day(
             completed_on,

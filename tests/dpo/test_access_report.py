@@ -13,7 +13,7 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from audit.models import AccessEvent, Action, DataCategory, Outcome
-from dpo.models import FeeDecision, SubjectRequest
+from dpo.models import FeeDecision, RefusalGround, SubjectRequest
 from patrons.models import (
     Ban,
     Consortium,
@@ -284,11 +284,33 @@ def test_a_second_report_within_12_months_is_flagged_after_12_months_not(lapland
         third = make_request(lapland_patron)
         report = report_of(third.pk)
         assert report["repeat_within_12_months"] is False and report["previous_report"] is None
-    # A refused request gave no report: it does not use up the free one.
-    SubjectRequest.objects.filter(pk=third.pk).update(fee_decision=FeeDecision.REFUSED)
+    # A refused request gave the patron nothing: it does not use up the free report.
+    SubjectRequest.objects.filter(pk=third.pk).update(
+        fee_decision=FeeDecision.REFUSED, refusal_ground=RefusalGround.MANIFESTLY_UNFOUNDED
+    )
     with on(datetime.date(2028, 6, 1)):
         fourth = make_request(lapland_patron)
         assert report_of(fourth.pk)["repeat_within_12_months"] is False
+
+
+def test_only_a_report_made_of_a_request_not_refused_counts_within_12_months_of_receipt(lapland_patron):
+    with on(datetime.date(2027, 3, 10)):
+        reported = make_request(lapland_patron)
+        report_of(reported.pk)
+    with on(datetime.date(2027, 4, 1)):
+        never_reported = make_request(lapland_patron)  # recorded, but its report was never made
+        refused = make_request(lapland_patron)
+        report_of(refused.pk)
+    SubjectRequest.objects.filter(pk=refused.pk).update(refusal_ground=RefusalGround.MANIFESTLY_UNFOUNDED)
+    # Received exactly 12 months after the report: a year has passed, the report is free again.
+    with on(datetime.date(2028, 3, 10)):
+        a_year_on = make_request(lapland_patron)
+        assert report_of(a_year_on.pk)["previous_report"] is None
+    # Received a day earlier, it is a repeat of the first report (not of the later, refused one).
+    with on(datetime.date(2028, 3, 9)):
+        day_before = make_request(lapland_patron)
+        assert report_of(day_before.pk)["previous_report"]["request_id"] == reported.pk
+    assert never_reported.pk not in {r.previous_report_id for r in SubjectRequest.objects.all()}
 
 
 def test_pdf_is_in_finnish_for_a_finnish_patron(lapland_patron):

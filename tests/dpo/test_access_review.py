@@ -290,21 +290,92 @@ def test_reading_the_review_is_logged_with_patron_ids_only(protected_patron):
     assert all(row["username"] != "dpo" for row in next_day["staff"])
 
 
-def test_the_dashboard_counts_yesterdays_findings(protected_patron):
-    read("rovaniemi.director", [protected_patron.pk], at(DAY, 11))
+def dashboard(username: str) -> str:
+    """The admin home page as `username` sees it, in English, the day after DAY."""
     with time_machine.travel(at(DAY + datetime.timedelta(days=1), 9), tick=False):
-        before = AccessEvent.objects.filter(action=Action.ACCESS_REVIEW).count()
-        for username in ("dpo", "admin"):
-            client = client_for(username)
-            client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
-            response = client.get("/admin/")
-            content = response.content.decode()
-            assert response.status_code == 200
-            assert "access-review-summary" in content
-            assert f"/admin/dpo/access-review/?day={DAY.isoformat()}" in content
-            assert re.search(r"Patron needing protection: 1\b", content)
-        # Counts only: nothing to log.
-        assert AccessEvent.objects.filter(action=Action.ACCESS_REVIEW).count() == before
+        client = client_for(username)
+        client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+        response = client.get("/admin/")
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def review_events(username: str) -> list[AccessEvent]:
+    return list(AccessEvent.objects.filter(actor_username=username, action=Action.ACCESS_REVIEW).order_by("id"))
+
+
+def test_the_dashboard_shows_yesterdays_charts_and_findings_and_logs_reading_them(own_record, protected_patron):
+    read("rovaniemi.director", [protected_patron.pk], at(DAY, 11))
+    read("rovaniemi.staff", [own_record.pk], at(DAY, 12), times=2)
+    read("rovaniemi.billing", plain_patrons(), at(DAY, 13))  # no finding, so no chart on the dashboard
+    body = review()
+    for username in ("dpo", "admin"):
+        before = review_events(username)
+        content = dashboard(username)
+        panel = content.split('id="access-review-dashboard"')[1].split("</div>")[0]
+        assert re.search(r"Patron needing protection: 1\b", panel)
+        assert panel.count('<svg class="access-review-chart"') == 2
+        assert "rovaniemi.director" in panel and "rovaniemi.staff" in panel and "rovaniemi.billing" not in panel
+        # Each finding links to its events; the whole review is one click away.
+        assert len(body["findings"]) == 2
+        for finding in body["findings"]:
+            assert f'<a href="{html.escape(finding["url"])}">' in panel
+        assert f'href="/admin/dpo/access-review/?day={DAY.isoformat()}"' in panel
+        # The Content Security Policy allows no inline style; the charts' style sheet is loaded.
+        assert "style=" not in content
+        assert "css/access_review.css" in content
+        for patron in (own_record, protected_patron):
+            assert f"{patron.first_name} {patron.last_name}" not in content
+        # Patron ids are shown, so the view is logged like the review page: once per view.
+        [event] = review_events(username)[len(before) :]
+        assert event.patron_ids == sorted([own_record.pk, protected_patron.pk])
+        assert (event.data_categories, event.detail) == (["access_log"], DAY.isoformat())
+
+
+@pytest.mark.parametrize("username", ["rovaniemi.staff", "rovaniemi.director"])
+def test_admin_users_without_the_review_permission_see_nothing_of_it_on_the_dashboard(username, protected_patron):
+    read("rovaniemi.director", [protected_patron.pk], at(DAY, 11))
+    # In the demo only dpo and admin use the admin site; let others in, with their own permissions.
+    get_user_model().objects.filter(username=username).update(is_staff=True)
+    content = dashboard(username)
+    assert 'id="content-main"' in content
+    assert "access-review" not in content
+    assert '<svg class="access-review-chart"' not in content
+    assert review_events(username) == []
+
+
+def test_the_dashboard_shows_the_first_findings_and_the_staff_above_usual_first(monkeypatch, own_record):
+    monkeypatch.setattr("audit.templatetags.access_review.DASHBOARD_CHARTS", 2)
+    protected = plain_patrons(count=20)
+    Patron.objects.filter(pk__in=protected).update(needs_protection=True)
+    read("rovaniemi.billing", protected, at(DAY, 10))  # 20 findings in one search
+    read("kemi.staff", [own_record.pk], at(DAY, 11))  # only her own record: the last to get a chart
+    read("rovaniemi.director", protected[:1], at(DAY, 12), times=25)  # above usual: the first chart
+    content = dashboard("dpo")
+    panel = content.split('id="access-review-dashboard"')[1].split("</div>")[0]
+    readers = re.findall(r'<span class="access-review-reader">([\w.]+):', panel)
+    assert readers == ["rovaniemi.director", "rovaniemi.billing"]
+    assert panel.count('<svg class="access-review-chart"') == 2
+    assert len(re.findall(r'<tr class="finding-', panel)) == 15
+    assert "The first 15 of 23 findings." in panel
+    assert f'href="/admin/dpo/access-review/?day={DAY.isoformat()}"' in panel
+
+
+def test_the_dashboard_makes_as_many_queries_for_many_findings_as_for_few(own_record, protected_patron):
+    def queries() -> int:
+        with time_machine.travel(at(DAY + datetime.timedelta(days=1), 9), tick=False):
+            client = client_for("dpo")
+            with CaptureQueriesContext(connection) as captured:
+                assert client.get("/admin/").status_code == 200
+        return len(captured)
+
+    read("rovaniemi.staff", [own_record.pk], at(DAY, 9))
+    queries()  # the first view fills the caches (allowed networks, staff profiles)
+    few = queries()
+    for username in ("rovaniemi.staff", "rovaniemi.billing", "rovaniemi.director", "kemi.staff"):
+        read(username, [own_record.pk, protected_patron.pk, *plain_patrons(count=5)], at(DAY, 10), times=25)
+        read(username, plain_patrons(count=2), at(days_before(3), 10), times=3)
+    assert queries() == few
 
 
 def test_the_review_makes_as_many_queries_for_many_reads_as_for_few(own_record, protected_patron):

@@ -355,6 +355,7 @@ def test_affected_contacts_give_a_minors_guardians_and_are_logged_without_person
         last_event = AccessEvent.objects.order_by("-id").values_list("id", flat=True).first()
         response = client.get(reverse("api:breach-affected-contacts", args=[breach_id]))
     assert response.status_code == 200
+    assert "no-store" in response["Cache-Control"]
     patrons = {p["patron_id"]: p for p in response.json()["patrons"]}
     assert set(patrons) == {adult.pk, minor.pk}
     [own] = patrons[adult.pk]["recipients"]

@@ -29,7 +29,7 @@ from patrons.models import (
     StaffProfile,
     Trusteeship,
 )
-from sotu_silo.models import IdentityCode
+from sotu_silo.models import ErasedPatron, IdentityCode
 from tests.conftest import client_for
 
 pytestmark = pytest.mark.django_db
@@ -307,6 +307,44 @@ def test_after_the_erasure_nothing_finds_the_patron_and_only_the_opaque_id_stays
         world.request.erased_at,
         None,
     )
+    # The silo keeps its own copy of the ledger (backed up apart), again ids and a time only.
+    silo_entry = ErasedPatron.objects.using("sotu").get(patron_id=patron.pk)
+    assert sorted(field.name for field in ErasedPatron._meta.concrete_fields) == [
+        "consortium_id",
+        "erased_at",
+        "id",
+        "patron_id",
+    ]
+    assert (silo_entry.consortium_id, silo_entry.erased_at) == (patron.consortium_id, world.request.erased_at)
+
+
+def test_the_erasure_blanks_the_free_text_of_the_patrons_requests(world):
+    """The requests stay as long as the ledger, to show how they were answered; what they say of the person goes."""
+    world.request.extension_reason = "Erkki asked us to check the archive of the home service too."
+    world.request.save(update_fields=["extension_reason"])
+    access = subject_request(
+        world.patron,
+        kind=RequestKind.ACCESS,
+        fee_reason="Erkki's third report this year.",
+        refusal_ground=RefusalGround.MANIFESTLY_UNFOUNDED,
+        refusal_details="Erkki asked for the same report three times in a month.",
+        completed_on=today(),
+    )
+    other = subject_request(world.other_parent, kind=RequestKind.ACCESS, extension_reason="Backups to check.")
+
+    assert erase(world.request.pk, dry_run=False).status_code == 200
+
+    texts = SubjectRequest.objects.filter(pk__in=[world.request.pk, access.pk]).values_list(
+        "extension_reason", "fee_reason", "refusal_details"
+    )
+    assert list(texts) == [("", "", "")] * 2
+    access.refresh_from_db()
+    assert (access.refusal_ground, access.completed_on) == (
+        RefusalGround.MANIFESTLY_UNFOUNDED,
+        today(),
+    )  # the answer stays
+    other.refresh_from_db()
+    assert other.extension_reason == "Backups to check."  # another patron's request is untouched
 
 
 def test_the_access_report_of_an_erased_patron_finds_nothing(world):
@@ -505,3 +543,73 @@ def test_reapply_erasures_spares_a_new_patron_who_got_an_erased_id(world):
     assert out.strip() == "Erased 1 patron again."
     assert Patron.objects.filter(pk=world.patron.pk).exists()
     assert not IdentityCode.objects.filter(patron_id=world.patron.pk).exists()
+
+
+def test_a_restore_of_the_main_database_is_repaired_from_the_silos_ledger(world):
+    """A main-database backup from before the erasure brings the patron and the request back, but no tombstone."""
+    patron_id = world.patron.pk
+    patron_row = Patron.objects.filter(pk=patron_id).values().get()
+    request_row = SubjectRequest.objects.filter(pk=world.request.pk).values().get()
+    assert erase(world.request.pk, dry_run=False).status_code == 200
+    erased_at = ErasureTombstone.objects.get(patron_id=patron_id).erased_at
+    # The restore: the tombstone is gone, the patron and the still open request are back.
+    ErasureTombstone.objects.filter(patron_id=patron_id).delete()
+    Patron.objects.create(**patron_row)
+    Patron.objects.filter(pk=patron_id).update(created_at=patron_row["created_at"])
+    SubjectRequest.objects.filter(pk=world.request.pk).update(**{**request_row, "extension_reason": "Erkki's note."})
+    assert client_for("rovaniemi.staff").get(f"/api/v1/patrons/{patron_id}/").status_code == 200
+    # The silo's ledger still knows: the restored request cannot erase twice.
+    assert_rule(erase(world.request.pk, dry_run=False), "already_erased")
+
+    out, _err = reapply("--dry-run")
+    assert out.splitlines() == [
+        "1 erasure is missing from the main database's ledger and would be written back from the silo's.",
+        "Dry run: 1 erased patron is back and would be erased again; nothing was changed.",
+    ]
+    assert not ErasureTombstone.objects.filter(patron_id=patron_id).exists()
+
+    out, _err = reapply()
+    assert out.splitlines() == [
+        "1 erasure missing from the main database's ledger was written back from the silo's.",
+        "Erased 1 patron again.",
+    ]
+    assert (newest_event().action, newest_event().patron_ids) == (Action.ERASURE_REAPPLIED, [patron_id])
+    assert not Patron.objects.filter(pk=patron_id).exists()
+    assert client_for("rovaniemi.staff").get(f"/api/v1/patrons/{patron_id}/").status_code == 404
+    tombstone = ErasureTombstone.objects.get(patron_id=patron_id)
+    assert (tombstone.consortium_id, tombstone.erased_at, tombstone.subject_request_id) == (
+        world.patron.consortium_id,
+        erased_at,
+        None,
+    )
+    assert tombstone.reapplied_at is not None
+    assert SubjectRequest.objects.get(pk=world.request.pk).extension_reason == ""
+    assert reapply()[0].strip() == "Erased 0 patrons again."
+
+
+def test_a_restore_of_the_silo_database_is_repaired_from_the_main_ledger(world):
+    """A silo backup from before the erasure brings the identity code back, but not the silo's ledger entry."""
+    patron_id = world.patron.pk
+    code_row = IdentityCode.objects.filter(patron_id=patron_id).values().get()
+    assert erase(world.request.pk, dry_run=False).status_code == 200
+    erased_at = ErasureTombstone.objects.get(patron_id=patron_id).erased_at
+    ErasedPatron.objects.filter(patron_id=patron_id).delete()
+    IdentityCode.objects.create(**code_row)
+    IdentityCode.objects.filter(pk=code_row["id"]).update(created_at=code_row["created_at"])
+
+    out, _err = reapply("--dry-run")
+    assert out.splitlines()[0] == (
+        "1 erasure is missing from the silo's ledger and would be written back from the main database's."
+    )
+    assert not ErasedPatron.objects.filter(patron_id=patron_id).exists()
+
+    out, _err = reapply()
+    assert out.splitlines() == [
+        "1 erasure missing from the silo's ledger was written back from the main database's.",
+        "Erased 1 patron again.",
+    ]
+    assert not IdentityCode.objects.filter(patron_id=patron_id).exists()
+    assert lookup(CODE).status_code == 404
+    entry = ErasedPatron.objects.get(patron_id=patron_id)
+    assert (entry.consortium_id, entry.erased_at) == (world.patron.consortium_id, erased_at)
+    assert reapply()[0].strip() == "Erased 0 patrons again."

@@ -12,7 +12,15 @@ from django.utils import timezone, translation
 from audit.models import AccessEvent, Action
 from audit.prune import access_log_cutoff
 from audit.verify import verify_chain
-from dpo.models import ErasureTombstone, IdentityDocument, Register, RegisterDescription, RequestKind, SubjectRequest
+from dpo.models import (
+    ErasureTombstone,
+    IdentityDocument,
+    Register,
+    RegisterDescription,
+    RegisterDescriptionText,
+    RequestKind,
+    SubjectRequest,
+)
 from dpo.services.retention import retention_apply
 from patrons.dates import age_on, start_of_day
 from patrons.models import (
@@ -26,6 +34,8 @@ from patrons.models import (
     NoteCategory,
     NoteRevision,
     Patron,
+    RegisterKind,
+    RegisterMembership,
 )
 
 pytestmark = pytest.mark.django_db
@@ -235,6 +245,30 @@ def test_answered_requests_go_after_the_retention_years_unless_an_erasure_needs_
     assert ErasureTombstone.objects.filter(subject_request=erasure).exists()
 
 
+def test_a_newsletter_membership_goes_once_the_patron_has_no_email_address(lapland_patron, mikkeli_patron):
+    without_email, with_email = lapland_patron, mikkeli_patron
+    Patron.objects.filter(pk=without_email.pk).update(email="")
+    Patron.objects.filter(pk=with_email.pk).update(email="lukija@example.org")
+    for patron in (without_email, with_email):
+        for register in (RegisterKind.NEWSLETTER, RegisterKind.HOME_SERVICE):
+            RegisterMembership.objects.update_or_create(
+                patron=patron, register=register, defaults={"joined_on": datetime.date(2025, 3, 1)}
+            )
+    latest = AccessEvent.objects.order_by("-id").values_list("id", flat=True).first()
+
+    retention_apply(day=DAY, dry_run=False)
+
+    assert set(RegisterMembership.objects.filter(patron=without_email).values_list("register", flat=True)) == {
+        RegisterKind.HOME_SERVICE  # home service ends only when the patron asks
+    }
+    assert set(RegisterMembership.objects.filter(patron=with_email).values_list("register", flat=True)) == {
+        RegisterKind.NEWSLETTER,
+        RegisterKind.HOME_SERVICE,
+    }
+    event = AccessEvent.objects.get(id__gt=latest, detail="newsletter_without_email")
+    assert without_email.pk in event.patron_ids and with_email.pk not in event.patron_ids
+
+
 def test_patrons_are_never_removed_and_access_events_only_counted():
     patrons = ids(Patron)
     events = ids(AccessEvent)
@@ -338,3 +372,32 @@ def test_every_consortium_is_in_the_cctv_report_even_without_a_description():
     out, _err = run_command("--dry-run", "--day", DAY.isoformat())
     for name in Consortium.objects.values_list("name", flat=True):
         assert name in out
+
+
+def test_the_report_covers_all_five_registers_and_where_the_others_apply_their_retention(lapland_patron):
+    description, _created = RegisterDescription.objects.update_or_create(
+        consortium=lapland_patron.consortium, register=Register.INTERLIBRARY_LOANS, defaults={"retention_days": 400}
+    )
+    other_fields = ("controller", "contact_person", "dpo_contact", "purpose", "legal_basis", "data_categories")
+    other_fields += ("people_categories", "recipients", "transfers", "security_measures")
+    RegisterDescriptionText.objects.update_or_create(
+        description=description,
+        language="en",
+        defaults={"retention": "Deleted once\nthe loan is settled.", **dict.fromkeys(other_fields, "-")},
+    )
+    RegisterDescription.objects.filter(register=Register.HOME_SERVICE).update(retention_days=None)
+
+    out, _err = run_command("--dry-run", "--day", DAY.isoformat())
+
+    lines = out.splitlines()
+    table = lines[lines.index(next(line for line in lines if line.startswith("rule"))) : lines.index("")]
+    with translation.override("en"):
+        labels = {str(label) for label in Register.labels}
+    assert {label for label in labels if any(label in row for row in table)} == labels
+    assert any(row.startswith("newsletter_without_email") for row in table)
+    ill = out.index("interlibrary_loans: Interlibrary-loan memberships end only when the patron asks")
+    home = out.index("home_service: Home-service memberships end only when the patron asks")
+    assert "interlibrary-loan system" in out[ill:home] and "Koha" in out[home:]
+    consortium = lapland_patron.consortium.name
+    assert f"{consortium}: 400 days (Deleted once the loan is settled.)" in out[ill:home]
+    assert f"{consortium}: not set in a register description" in out[home : out.index("cctv_recordings:")]

@@ -371,6 +371,23 @@ def test_a_second_report_within_a_year_needs_a_fee_decision_with_a_reason(dpo, l
     assert step(dpo, second, "delivery", delivery).json()["state"] == "answered"
 
 
+def test_the_dpo_sees_a_repeat_before_the_report_is_made(dpo, lapland_patron):
+    first = recorded(dpo, lapland_patron.pk, today() - datetime.timedelta(days=60))["id"]
+    report_made(first)
+    second = recorded(dpo, lapland_patron.pk)["id"]
+    assert dpo.get(f"{API}{second}/").json()["earlier_report_id"] == first
+    assert SubjectRequest.objects.get(pk=second).report_made_at is None, "looking made no report"
+    page = in_english(dpo).get(f"{CHANGELIST}{second}/change/").content.decode()
+    assert "Not the first report within 12 months" in page
+    assert f'href="{CHANGELIST}{first}/change/">#{first}</a>' in page
+    assert dpo.get(f"{API}{first}/").json()["earlier_report_id"] is None
+
+    # A refused request's report does not count: the next report is free.
+    SubjectRequest.objects.filter(pk=first).update(refusal_ground="art12_5", completed_on=today())
+    assert dpo.get(f"{API}{second}/").json()["earlier_report_id"] is None
+    assert "Not the first report" not in in_english(dpo).get(f"{CHANGELIST}{second}/change/").content.decode()
+
+
 def test_a_repeat_refused_ends_the_request_as_manifestly_excessive(dpo, lapland_patron):
     first = recorded(dpo, lapland_patron.pk, today() - datetime.timedelta(days=30))["id"]
     second = recorded(dpo, lapland_patron.pk)["id"]
@@ -428,13 +445,12 @@ def test_completion(dpo, lapland_patron):
     )
     assert early.json()["rule"] == "completed_before_receipt"
     assert step(dpo, access, "completion", {}).json()["rule"] == "access_answered_by_delivery"
-    assert step(dpo, erasure, "completion", {}).json()["rule"] == "erasure_not_carried_out"
+    # Carrying out the erasure answers an erasure request (tests/dpo/test_erasure.py); nothing to record by hand.
+    assert step(dpo, erasure, "completion", {}).json()["rule"] == "erasure_answered_by_erasure"
+    assert SubjectRequest.objects.get(pk=erasure).completed_on is None
     done = step(dpo, rectification, "completion", {"completed_on": received.isoformat()})
     assert done.status_code == 200
     assert (done.json()["state"], done.json()["completed_on"]) == ("answered", received.isoformat())
-    # Once the erasure is carried out (its own module marks it), the request is recorded as answered.
-    SubjectRequest.objects.filter(pk=erasure).update(erased_at=timezone.now())
-    assert step(dpo, erasure, "completion", {}).json()["state"] == "answered"
 
 
 # --- the admin ----------------------------------------------------------------------------------------
@@ -510,6 +526,7 @@ def test_the_change_page_takes_each_step_through_its_service(lapland_patron):
     page = dpo.get(change).content.decode()
     assert 'id="step-extension"' in page and 'id="step-refusal"' in page
     assert 'id="step-delivery"' not in page  # not an access request
+    assert 'id="step-completion"' not in page  # answered by carrying out the erasure
     assert "art12_5" not in page  # an erasure is refused on Art. 17(3) grounds only
     assert f'href="/admin/dpo/requests/{request_id}/erase/"' in page
     assert "/report/" not in page  # no access report for an erasure request
@@ -577,3 +594,15 @@ def test_an_access_requests_page_links_its_report_in_html_and_pdf(lapland_patron
     assert f'href="/admin/dpo/requests/{request_id}/report/"' in page
     assert f'href="/api/v1/subject-requests/{request_id}/report.pdf"' in page
     assert "/erase/" not in page
+
+
+def test_a_repeat_is_refused_without_making_its_report(dpo, lapland_patron):
+    """Refusing a manifestly excessive repeat must not require reading the patron's data first."""
+    first = recorded(dpo, lapland_patron.pk, today() - datetime.timedelta(days=20))["id"]
+    report_made(first)
+    second = recorded(dpo, lapland_patron.pk)["id"]
+    answer = step(dpo, second, "fee-decision", {"decision": "refused", "reason": "A third copy in a month."})
+    assert answer.status_code == 200, answer.content
+    refused = SubjectRequest.objects.get(pk=second)
+    assert (refused.previous_report_id, refused.refusal_ground, refused.report_made_at) == (first, "art12_5", None)
+    assert not AccessEvent.objects.filter(action=Action.ACCESS_REPORT, subjects__patron_id=lapland_patron.pk).exists()

@@ -12,7 +12,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from dpo.retention import CCTV_RECORDINGS, NOT_APPLIED_HERE, RetentionRule
+from dpo.retention import NOT_APPLIED_HERE, RetentionRule
 from dpo.services.retention import RetentionReport, retention_apply
 from patrons.dates import today
 from patrons.management.commands.extend_expired_cards import parse_date
@@ -62,16 +62,18 @@ class Command(BaseCommand):
             cells = [cell.ljust(width) for cell, width in names] + [cell.rjust(width) for cell, width in counts]
             self.stdout.write("  ".join(cells))
         self.stdout.write("")
-        for item in [o.rule for o in report.outcomes] + list(NOT_APPLIED_HERE):
+        for outcome in report.outcomes:
+            self.stdout.write(f"{outcome.rule.name}: {outcome.rule.description}")
+        for item in NOT_APPLIED_HERE:
             self.stdout.write(f"{item.name}: {item.description}")
-            if item is CCTV_RECORDINGS:
-                for cctv in report.cctv:
-                    days = (
-                        _("%(days)d days") % {"days": cctv.retention_days}
-                        if cctv.retention_days is not None
-                        else _("not set in a register description")
-                    )
-                    self.stdout.write(f"  {cctv.consortium}: {days}")
+            for retention in report.retention_elsewhere.get(item.register, []):
+                days = (
+                    _("%(days)d days") % {"days": retention.retention_days}
+                    if retention.retention_days is not None
+                    else _("not set in a register description")
+                )
+                text = " ".join(retention.retention_text.split())
+                self.stdout.write(f"  {retention.consortium}: {days}" + (f" ({text})" if text else ""))
         self.stdout.write(
             _(
                 "Access log: %(count)d events are older than %(months)d months (before %(cutoff)s). The runtime "
