@@ -66,12 +66,14 @@ def access_log_prune(
         total = due.count()
         if not total:
             return None
-        removed = 0
+        removed = last_id = 0
         with prune_deletes_allowed(connection):
-            while batch := list(due.order_by("id").values_list("id", flat=True)[:batch_size]):
-                # The batch is the lowest ids left, so everything up to its last id is exactly the batch.
-                AccessEventPatron.objects.filter(event_id__lte=batch[-1]).delete()
-                AccessEvent.objects.filter(id__lte=batch[-1]).delete()
+            # Keyset batches: each starts after the last one, so no batch rescans the rows already deleted
+            # (in one transaction their dead index entries would be walked again every time).
+            while batch := list(due.filter(id__gt=last_id).order_by("id").values_list("id", flat=True)[:batch_size]):
+                AccessEventPatron.objects.filter(event_id__gt=last_id, event_id__lte=batch[-1]).delete()
+                AccessEvent.objects.filter(id__gt=last_id, id__lte=batch[-1]).delete()
+                last_id = batch[-1]
                 removed += len(batch)
                 if progress is not None:
                     progress(removed, total)

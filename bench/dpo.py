@@ -136,10 +136,13 @@ def bench_retention() -> list[str]:
 
 
 def bench_prune() -> list[str]:
+    from django.db.models import Min
+
     from audit.models import AccessEvent
     from audit.prune import access_log_prune
 
-    oldest = AccessEvent.objects.order_by("id").values_list("at", flat=True).first()
+    # The oldest by time, not by id: the demo's own events were written at generation time.
+    oldest = AccessEvent.objects.aggregate(oldest=Min("at"))["oldest"]
     cutoff = oldest + datetime.timedelta(days=30)
     before = AccessEvent.objects.filter(at__lt=cutoff).count()
     elapsed, _prune, _queries = timed(access_log_prune, before=cutoff)

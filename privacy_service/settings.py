@@ -312,6 +312,9 @@ LOGGING = {
     "loggers": {
         "django.request": {"handlers": ["console"], "level": "WARNING", "propagate": False},
         "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        # WeasyPrint logs every step of every PDF at INFO; its warnings are worth seeing.
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
     },
 }
 DEFAULT_EXCEPTION_REPORTER = "privacy_service.logging.PersonalDataExceptionReporter"
