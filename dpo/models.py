@@ -258,6 +258,21 @@ class RegisterDescription(models.Model):
 class RegisterDescriptionText(models.Model):
     """The description's fields in one language."""
 
+    # The Art. 30 fields, in the order the admin, the API and the notice show them.
+    TEXT_FIELDS = (
+        "controller",
+        "contact_person",
+        "dpo_contact",
+        "purpose",
+        "legal_basis",
+        "data_categories",
+        "people_categories",
+        "recipients",
+        "transfers",
+        "retention",
+        "security_measures",
+    )
+
     description = models.ForeignKey(
         RegisterDescription, on_delete=models.CASCADE, related_name="texts", verbose_name=_("register description")
     )

@@ -8,19 +8,7 @@ from dpo.models import RegisterDescription, RegisterDescriptionText
 class RegisterDescriptionTextSerializer(serializers.ModelSerializer):
     class Meta:
         model = RegisterDescriptionText
-        fields = [
-            "controller",
-            "contact_person",
-            "dpo_contact",
-            "purpose",
-            "legal_basis",
-            "data_categories",
-            "people_categories",
-            "recipients",
-            "transfers",
-            "retention",
-            "security_measures",
-        ]
+        fields = list(RegisterDescriptionText.TEXT_FIELDS)
 
 
 class RegisterDescriptionSerializer(serializers.ModelSerializer):

@@ -18,20 +18,7 @@ from patrons.tenancy import consortium_id_of
 class RegisterDescriptionTextInline(admin.StackedInline):
     model = RegisterDescriptionText
     max_num = len(settings.LANGUAGES)
-    fields = [
-        "language",
-        "controller",
-        "contact_person",
-        "dpo_contact",
-        "purpose",
-        "legal_basis",
-        "data_categories",
-        "people_categories",
-        "recipients",
-        "transfers",
-        "retention",
-        "security_measures",
-    ]
+    fields = ["language", *RegisterDescriptionText.TEXT_FIELDS]
 
     def get_extra(self, request, obj=None, **kwargs):
         """Empty forms for the languages still missing (all three for a new description)."""
