@@ -33,6 +33,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.db import models, transaction
 from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
 from django.db.models.functions import Coalesce, Lower, TruncDate
@@ -48,6 +49,7 @@ from patrons.models import Municipality, Patron
 from patrons.services.errors import RuleBroken
 
 HISTORY_DAYS = 28
+REVIEW_CACHE_SECONDS = 15 * 60
 READ_OUTCOMES = (Outcome.ALLOWED, Outcome.REPORTED)
 
 
@@ -139,12 +141,29 @@ def review_events_url(*, username: str, day: datetime.date, patron_id: int | Non
 def access_review_build(*, actor: Actor, day: datetime.date) -> AccessReview:
     """The review of `day` for the actor's consortium; a later day than today is a broken rule.
 
+    A finished day gets no new events, so its review is kept in the cache for REVIEW_CACHE_SECONDS
+    (a flag or link changed meanwhile shows after that): on ten million events a build takes about
+    two seconds, and the dashboard shows yesterday's on every visit. Today's is always built afresh.
+    """
+    if day > timezone.localdate():
+        raise RuleBroken("access_review_future_day", _("The access review covers days up to today."))
+    if day == timezone.localdate():
+        return _access_review_build(actor=actor, day=day)
+    key = f"access-review:{actor.consortium_id}:{day.isoformat()}"
+    review = cache.get(key)
+    if review is None:
+        review = _access_review_build(actor=actor, day=day)
+        cache.set(key, review, REVIEW_CACHE_SECONDS)
+    return review
+
+
+def _access_review_build(*, actor: Actor, day: datetime.date) -> AccessReview:
+    """Build the review of `day`.
+
     A fixed handful of queries, none per event: the 29 days' reads grouped per staff member and local
     date (over the `at` index), the readers' surnames, and the day's read patrons that carry a flag.
     Records nothing; access_review_read does, for callers that show the patron ids.
     """
-    if day > timezone.localdate():
-        raise RuleBroken("access_review_future_day", _("The access review covers days up to today."))
     first_day = day - datetime.timedelta(days=HISTORY_DAYS)
     day_start, day_end = review_day_bounds(day)
     # The day's range on the `at` index keeps these queries small in a log of years. The municipality is

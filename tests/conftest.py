@@ -35,9 +35,12 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
 @pytest.fixture(autouse=True)
 def _fresh_allow_list(db):
-    """Each test starts from the committed networks; tests that change them roll back."""
+    """Each test starts from the committed networks and an empty cache; tests that change data roll back."""
+    from django.core.cache import cache
+
     from privacy_service.ip_allowlist import invalidate_allow_list
 
+    cache.clear()
     invalidate_allow_list()
     yield
     invalidate_allow_list()

@@ -11,6 +11,7 @@ import pytest
 import time_machine
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -380,6 +381,7 @@ def test_the_dashboard_makes_as_many_queries_for_many_findings_as_for_few(own_re
 
 def test_the_review_makes_as_many_queries_for_many_reads_as_for_few(own_record, protected_patron):
     def queries() -> int:
+        cache.clear()  # a finished day's review is cached; build it afresh each time here
         with CaptureQueriesContext(connection) as captured:
             access_review_build(actor=staff_actor("dpo"), day=DAY)
         return len(captured)
@@ -391,3 +393,19 @@ def test_the_review_makes_as_many_queries_for_many_reads_as_for_few(own_record, 
         read(username, [own_record.pk, protected_patron.pk, *plain_patrons(count=5)], at(DAY, 10), times=5)
         read(username, plain_patrons(count=2), at(days_before(3), 10), times=3)
     assert queries() == few
+
+
+def test_a_finished_days_review_is_built_once_and_todays_every_time(protected_patron):
+    read("kemi.staff", [protected_patron.pk], at(DAY, 9))
+    dpo = staff_actor("dpo")
+
+    def queries(day) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            access_review_build(actor=dpo, day=day)
+        return len(captured)
+
+    with time_machine.travel(at(DAY + datetime.timedelta(days=1), 12), tick=False):
+        assert queries(DAY) > 0
+        assert queries(DAY) == 0, "yesterday's review comes from the cache"
+        assert queries(DAY + datetime.timedelta(days=1)) > 0
+        assert queries(DAY + datetime.timedelta(days=1)) > 0, "today's is built afresh: events still come in"
