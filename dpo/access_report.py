@@ -31,7 +31,7 @@ from django.utils.translation import gettext_lazy as _
 from audit.actor import Actor
 from audit.models import AccessEvent, Action, DataCategory, Outcome
 from audit.services import access_event_record
-from dpo.models import RequestKind, SubjectRequest
+from dpo.models import Breach, RequestKind, SubjectRequest
 from dpo.selectors import earlier_report_within_12_months
 from patrons.models import (
     SENSITIVE_NOTE_CATEGORIES,
@@ -418,6 +418,28 @@ def _request_section(patron: Patron) -> Section:
     )
 
 
+def _breach_section(patron: Patron) -> Section:
+    """Personal-data breaches that concerned the patron (Art. 34: what happened, its likely consequences, measures).
+
+    A consortium records a handful of breaches a year, so their lists of patron ids are read here rather
+    than searched in the database (SQLite has no JSON containment lookup).
+    """
+    breaches = [
+        breach
+        for breach in Breach.objects.filter(consortium_id=patron.consortium_id).order_by("aware_at", "id")
+        if patron.pk in breach.affected_patron_ids
+    ]
+    fields = ("aware_at", "description", "consequences", "measures", "risk", "people_notified_on")
+    return Section(
+        key="breaches",
+        title=gettext("Personal-data breaches that concerned you"),
+        description=gettext(
+            "Breaches of security in which your data may have been disclosed, lost or changed, and what was done."
+        ),
+        records=tuple(_record(breach, fields) for breach in breaches),
+    )
+
+
 # --- The access log -----------------------------------------------------------------------------------
 
 
@@ -605,6 +627,7 @@ def _build(*, actor: Actor, request_id: int) -> AccessReport:
                 *_guardian_sections(patron),
                 _register_section(patron),
                 _request_section(patron),
+                _breach_section(patron),
                 _access_log_section(patron.pk),
             ]
         related = [

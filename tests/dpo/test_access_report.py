@@ -396,3 +396,27 @@ def test_an_erased_patrons_request_answers_patron_erased(lapland_patron):
     assert response.status_code == 404 and response.json()["code"] == "patron_erased"
     assert client_for("dpo").get(urls(subject_request.pk)["pdf"]).json()["code"] == "patron_erased"
     assert client_for("dpo").get(urls(subject_request.pk)["page"]).status_code == 404
+
+
+def test_a_breach_that_concerned_the_patron_is_in_their_report(lapland_patron):
+    from dpo.models import Breach
+
+    other = Patron.objects.filter(consortium=lapland()).exclude(pk=lapland_patron.pk).first()
+    now = timezone.now()
+    Breach.objects.create(
+        consortium=lapland(),
+        aware_at=now - datetime.timedelta(days=3),
+        description="A reminder list with names and due dates was sent to the wrong address.",
+        consequences="Others may have seen that you had overdue loans.",
+        measures="The recipient confirmed deleting the message.",
+        authority_deadline=now + datetime.timedelta(hours=24),
+        affected_patron_ids=[lapland_patron.pk],
+        recorded_at=now,
+        recorded_by="dpo",
+    )
+    concerned = records(report_of(make_request(lapland_patron).pk), "breaches")
+    assert [record["description"]["text"] for record in concerned] == [
+        "A reminder list with names and due dates was sent to the wrong address."
+    ]
+    assert concerned[0]["measures"]["text"] == "The recipient confirmed deleting the message."
+    assert records(report_of(make_request(other).pk), "breaches") == []
