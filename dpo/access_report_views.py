@@ -13,7 +13,7 @@ from dpo.access_report import access_report_build
 from dpo.access_report_document import access_report_html
 from patrons.access import subject_request_actor
 from patrons.services.errors import RuleBroken
-from privacy_service.csp import document_page
+from privacy_service.documents import document_page
 
 
 @never_cache

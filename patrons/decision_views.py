@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET
 from patrons.ban_views import ban_for_reader
 from patrons.decision_document import LANGUAGES, decision_filename, decision_html, decision_pdf
 from patrons.models import Ban
-from privacy_service.csp import document_page
+from privacy_service.documents import document_page
 
 __all__ = ["ban_for_reader", "decision_html_view", "decision_pdf_view"]
 

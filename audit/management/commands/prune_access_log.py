@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from audit.prune import access_log_cutoff, access_log_prune, events_to_prune
 from patrons.dates import start_of_day, today
 from patrons.management.commands.extend_expired_cards import parse_date
-from privacy_service.progress import progress_bar
+from privacy_service.progress import progress_write
 
 # PostgreSQL's insufficient_privilege: no DELETE grant, or the append-only trigger refusing.
 INSUFFICIENT_PRIVILEGE = "42501"
@@ -43,13 +43,9 @@ class Command(BaseCommand):
             return
         verbose = options["verbosity"] > 0
 
-        # Redrawn in place on a terminal; in a log file, one line at the end.
-        redraw = self.stderr.isatty()
-
         def progress(done: int, total: int) -> None:
-            if verbose and (redraw or done == total):
-                bar = progress_bar(done, total)
-                self.stderr.write(f"\r{bar}" if redraw else bar, ending="\n" if done == total else "")
+            if verbose:
+                progress_write(self.stderr, done, total)
 
         try:
             prune = access_log_prune(before=cutoff, progress=progress)

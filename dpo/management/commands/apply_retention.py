@@ -16,7 +16,7 @@ from dpo.retention import NOT_APPLIED_HERE, RetentionRule
 from dpo.services.retention import RetentionReport, retention_apply
 from patrons.dates import today
 from patrons.management.commands.extend_expired_cards import parse_date
-from privacy_service.progress import progress_bar
+from privacy_service.progress import progress_write
 
 
 class Command(BaseCommand):
@@ -33,13 +33,9 @@ class Command(BaseCommand):
         day = parse_date(options["day"]) if options["day"] else today()
         verbose = options["verbosity"] > 0
 
-        # Redrawn in place on a terminal; in a log file, one line per rule when it is done.
-        redraw = self.stderr.isatty()
-
         def progress(rule: RetentionRule, done: int, total: int) -> None:
-            if verbose and (redraw or done == total):
-                line = f"{rule.name:<22} {progress_bar(done, total)}"
-                self.stderr.write(f"\r{line}" if redraw else line, ending="\n" if done == total else "")
+            if verbose:
+                progress_write(self.stderr, done, total, label=f"{rule.name:<22} ")
 
         report = retention_apply(day=day, dry_run=options["dry_run"], progress=progress)
         self.write_report(report)
