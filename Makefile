@@ -23,7 +23,7 @@ APT_UPDATE := [ -n "$$(find /var/lib/apt/lists -maxdepth 1 -name '*_Packages*' -
 	|| apt-get update
 APT_INSTALL := DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends
 
-.PHONY: help venv assets messages browser pdf-libs run test test-sqlite test-postgres lint clean
+.PHONY: help venv assets messages messages-update browser pdf-libs run test test-sqlite test-postgres lint clean
 
 help:
 	@echo "make run            migrate, seed demo data and serve on http://127.0.0.1:8000 (SQLite)"
@@ -31,6 +31,7 @@ help:
 	@echo "make test-sqlite    tests on SQLite only      (PYTEST_ARGS=... for pytest options)"
 	@echo "make test-postgres  tests on PostgreSQL only  (PYTEST_ARGS=... for pytest options)"
 	@echo "make lint           ruff check + ruff format --check"
+	@echo "make messages-update  refresh the fi/sv/en catalogs after changing user-facing text"
 	@echo "make clean          remove .venv node_modules var staticfiles"
 
 # --- Python virtualenv ----------------------------------------------------------
@@ -92,6 +93,12 @@ messages: venv
 		fi; \
 	fi
 	$(PY) manage.py compilemessages --ignore=$(VENV) --ignore=node_modules
+
+# After changing user-facing text: refresh the catalogs (file names only, no line numbers, so an
+# edit elsewhere in a file does not touch the catalogs), translate what is new, then `make messages`.
+messages-update: venv
+	$(PY) manage.py makemessages -l fi -l sv -l en --add-location=file \
+		--ignore=$(VENV) --ignore=node_modules --ignore=bench --ignore=tests
 
 # --- Browser for end-to-end tests ------------------------------------------------------
 # The Playwright tests drive Debian's chromium (/usr/bin/chromium). We never

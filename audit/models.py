@@ -35,6 +35,10 @@ class Action(models.TextChoices):
     BREACH_CONTACTS = "breach_contacts", _("Contacts of people concerned by a breach listed")
     ACCESS_REVIEW = "access_review", _("Access review read")
     RETENTION_APPLIED = "retention_applied", _("Retention applied")
+    LOGOUT = "logout", _("Log-out")
+    TWO_FACTOR = "two_factor", _("Two-factor authentication")
+    ROLE_CHANGE = "role_change", _("Role granted or removed")
+    IDENTITY_CODE_CONFLICT = "identity_code_conflict", _("Identity code conflict handled")
 
 
 class Outcome(models.TextChoices):
