@@ -5,6 +5,7 @@ Development defaults work with nothing set (`make run`). With
 secret is given, and the security settings pass `manage.py check --deploy`.
 """
 
+import datetime
 import ipaddress
 import os
 from pathlib import Path
@@ -85,11 +86,16 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "privacy_service.apps.PrivacyServiceConfig",
     "audit",
     "patrons",
     "sotu_silo",
     "dpo",
+    "accounts",
 ]
 
 MIDDLEWARE = [
@@ -102,9 +108,14 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.middleware.IdleTimeoutMiddleware",
     "privacy_service.ip_allowlist.IPAllowListMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "accounts.middleware.TwoFactorRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks; our log-in view shapes the lockout answer itself (accounts/lockout.py).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "privacy_service.urls"
@@ -219,6 +230,36 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "patrons:search"
 LOGOUT_REDIRECT_URL = "login"
 
+# Log-in lockout (django-axes, accounts/lockout.py): after LOGIN_FAILURE_LIMIT failures a username, and
+# separately a client address, is locked for LOGIN_COOLOFF_MINUTES; wrong two-factor codes count too.
+# The database handler, so every worker process sees the same counts.
+AUTHENTICATION_BACKENDS = ["accounts.lockout.LockoutBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_FAILURE_LIMIT = int(env("LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=int(env("LOGIN_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_CLIENT_IP_CALLABLE = "accounts.lockout.lockout_address"
+AXES_USERNAME_CALLABLE = "accounts.lockout.lockout_username"
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
+# A success must not reset the counts: it would also reset the address's, letting anyone with one valid
+# account spray guesses at others from that address. The cool-off runs from the locking failure.
+AXES_RESET_ON_SUCCESS = False
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# Log-ins, failures and lockouts are access events (accounts/services/login.py); axes keeps only its counts,
+# with nothing a user typed except an existing username (see lockout_username).
+AXES_DISABLE_ACCESS_LOG = True
+AXES_ENABLE_ADMIN = False
+AXES_VERBOSE = False
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "next", "code", "csrfmiddlewaretoken"]
+
+# Sessions end after SESSION_IDLE_MINUTES without a request, SESSION_IDLE_MINUTES_PRIVILEGED for billing,
+# DPO and superusers (accounts/middleware.py), and in any case SESSION_COOKIE_AGE after the log-in.
+SESSION_IDLE_MINUTES = int(env("SESSION_IDLE_MINUTES", "30"))
+SESSION_IDLE_MINUTES_PRIVILEGED = int(env("SESSION_IDLE_MINUTES_PRIVILEGED", "15"))
+
+# Two-factor authentication (django-otp): TOTP plus recovery codes for billing, DPO and superusers.
+OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", "Patron privacy service")
+
 # Internationalisation: Finnish first, Swedish and English switchable.
 LANGUAGE_CODE = "fi"
 LANGUAGES = [("fi", _("Finnish")), ("sv", _("Swedish")), ("en", _("English"))]
@@ -315,6 +356,8 @@ LOGGING = {
         # WeasyPrint logs every step of every PDF at INFO; its warnings are worth seeing.
         "weasyprint": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},
+        # django-axes logs every attempt at INFO; the access log has them (without what was typed).
+        "axes": {"level": "WARNING"},
     },
 }
 DEFAULT_EXCEPTION_REPORTER = "privacy_service.logging.PersonalDataExceptionReporter"

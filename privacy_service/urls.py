@@ -1,16 +1,15 @@
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from accounts.views import login_view
 from privacy_service import views
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="patrons:search"), name="home"),
     path("healthz", views.healthz, name="healthz"),
-    path("accounts/login/", views.login_view, name="login"),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/", include("accounts.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("patrons/", include("patrons.urls")),
     path("billing/", include("sotu_silo.urls")),
@@ -19,8 +18,8 @@ urlpatterns = [
     path("api/v1/", include(("privacy_service.api_urls", "api"))),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
-    # The admin's own log-in would skip the network check; send it through ours.
-    path("admin/login/", views.login_view, name="admin-login"),
+    # The admin's own log-in would skip the network check, the lockout and the events; send it through ours.
+    path("admin/login/", login_view, name="admin-login"),
     path("admin/dpo/", include("dpo.urls")),
     path("admin/", admin.site.urls),
 ]

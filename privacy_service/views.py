@@ -1,50 +1,11 @@
-"""Service-wide views: log-in with the network check, health, and error pages."""
+"""Service-wide views: health and error pages. The log-in is in accounts/views.py."""
 
-from django.contrib.auth.views import LoginView
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
-from django.views.decorators.cache import never_cache
-from django.views.decorators.debug import sensitive_post_parameters
 
-from audit.models import Action
 from patrons.access import ConfidentialityNotSigned
-from privacy_service.client_ip import client_ip
-from privacy_service.ip_allowlist import (
-    Verdict,
-    mark_reported,
-    network_denied_response,
-    network_verdict,
-    record_network_refusal,
-)
-
-
-class NetworkCheckedLoginView(LoginView):
-    """Log-in that refuses a correct password from a network the user may not work from.
-
-    The password is checked first, so a refusal tells nothing about which
-    usernames exist; the refusal is an access event and no session is made.
-    """
-
-    template_name = "registration/login.html"
-    redirect_authenticated_user = True
-
-    def form_valid(self, form):
-        user = form.get_user()
-        address = client_ip(self.request)
-        verdict = network_verdict(user=user, address=address)
-        if verdict is not Verdict.ALLOW:
-            record_network_refusal(request=self.request, user=user, action=Action.LOGIN, verdict=verdict)
-        if verdict is Verdict.DENY:
-            return network_denied_response(self.request)
-        response = super().form_valid(form)
-        if verdict is Verdict.REPORT:
-            mark_reported(self.request, address)  # logged once here, not again on the next request
-        return response
-
-
-login_view = sensitive_post_parameters("password")(never_cache(NetworkCheckedLoginView.as_view()))
 
 
 def healthz(request: HttpRequest) -> JsonResponse:

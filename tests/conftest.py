@@ -4,7 +4,11 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.test import Client
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts.roles import is_privileged
+from accounts.services.two_factor import TOTP_DEVICE_NAME
 from patrons.models import Patron
 
 OWN_NETWORK = {
@@ -35,7 +39,11 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
 @pytest.fixture(autouse=True)
 def _fresh_allow_list(db):
-    """Each test starts from the committed networks and an empty cache; tests that change data roll back."""
+    """Each test starts from the committed networks and an empty cache; tests that change data roll back.
+
+    That includes django-axes' failure counts (its database handler, in the test's transaction), so no
+    test inherits another's lockout.
+    """
     from django.core.cache import cache
 
     from privacy_service.ip_allowlist import invalidate_allow_list
@@ -46,10 +54,33 @@ def _fresh_allow_list(db):
     invalidate_allow_list()
 
 
-def client_for(username: str | None, *, address: str | None = None, **headers) -> Client:
-    """A test client logged in as `username` (None: anonymous), talking from `address`."""
+class StaffClient(Client):
+    """A test client whose force_login also passes the second factor for users who need one
+    (billing, DPO, superusers), unless it was made with two_factor=False."""
+
+    def __init__(self, *args, two_factor: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.two_factor = two_factor
+
+    def force_login(self, user, backend=None):
+        super().force_login(user, backend)
+        if self.two_factor and is_privileged(user):
+            device = TOTPDevice.objects.filter(user=user, confirmed=True).first() or TOTPDevice.objects.create(
+                user=user, name=TOTP_DEVICE_NAME, confirmed=True
+            )
+            session = self.session
+            session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+            session.save()
+
+
+def client_for(username: str | None, *, address: str | None = None, two_factor: bool = True, **headers) -> Client:
+    """A test client logged in as `username` (None: anonymous), talking from `address`.
+
+    Users who need a second factor get a session that passed it; `two_factor=False` gives one that has
+    only passed the password, as right after the log-in form.
+    """
     remote = address or OWN_NETWORK.get(username or "", "127.0.0.1")
-    client = Client(REMOTE_ADDR=remote, **headers)
+    client = StaffClient(REMOTE_ADDR=remote, two_factor=two_factor, **headers)
     if username:
         client.force_login(get_user_model().objects.get(username=username))
     return client

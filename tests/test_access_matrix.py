@@ -72,6 +72,9 @@ RULES: dict[str, dict] = {
     "login": {"*": 302, None: 200},
     "admin-login": {"*": 302, None: 200},
     "logout": {"*": 405},
+    # The second factor's steps: a verified session (or one that needs none) is sent on, anonymous to log in.
+    "two-factor": {"*": 302},
+    "two-factor-setup": {"*": 302},
     "set_language": {"*": 302},
     "schema": {"*": 200},
     "api-docs": {"*": 200},
@@ -188,7 +191,8 @@ ADMIN_MODELS = {
     # Staff duties: the DPO keeps their consortium's agreement and briefing dates; no adding or deleting.
     "patrons_staffprofile": ({"changelist": 200, "add": 403, "change": 200, "history": 200, "delete": 403}, {}),
     "auth_user": ({}, {}),
-    "auth_group": ({}, {}),
+    # The role groups are never deleted (the matrix's group is `staff`).
+    "auth_group": ({}, {"delete": 403}),
     # Only the superuser sees that codes exist; nobody may add, change or delete them here.
     "sotu_silo_identitycode": ({}, {"add": 403, "delete": 403}),
     # Register descriptions: the DPO keeps their consortium's and may add a missing one, never delete.

@@ -15,6 +15,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import models, transaction
 from django.utils import translation
 
+from accounts.demo_two_factor import seed_demo_two_factor
 from audit.actor import Actor
 from audit.demo_review import seed_access_review_demo
 from dpo.demo_breaches import seed_breaches
@@ -50,6 +51,7 @@ class Command(BaseCommand):
             for spec in CONSORTIA:
                 consortia[spec.slug] = self.seed_tenancy(spec, libraries)
             self.seed_users(libraries)
+            self.log(f"Demo authenticators (README): {seed_demo_two_factor()} set")
             for spec in CONSORTIA:
                 self.seed_patrons(spec, consortia[spec.slug], libraries)
             for spec in CONSORTIA:
