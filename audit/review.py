@@ -6,7 +6,10 @@ consortium's municipalities, the review finds:
 - reads of a colleague's own patron record (StaffProfile.patron of another staff member);
 - reads of patrons sharing the reader's surname;
 - reads of patrons flagged as needing protection (Patron.needs_protection);
-- and, listed separately, reads of the staff member's own record.
+- and, listed separately, reads of the staff member's own record;
+- besides reads, every role granted, removed or refused and every second factor reset by the
+  consortium's staff (accounts/services/roles.py): a superuser with a second account could grant it
+  billing, or reset a clerk's second factor and enrol their own, and the DPO sees it the next morning.
 
 A *patron read* is an access event that concerns at least one patron (it has AccessEventPatron rows)
 and whose data was shown: outcome allowed, or allowed under an allow-list's report mode. The access
@@ -59,6 +62,8 @@ class FindingKind(models.TextChoices):
     COLLEAGUE = "colleague", _("A colleague's own record")
     SAME_SURNAME = "same_surname", _("Patron with the same surname")
     OWN_RECORD = "own_record", _("Own record")
+    ROLE_CHANGE = "role_change", _("Role granted, removed or refused")
+    TWO_FACTOR_RESET = "two_factor_reset", _("Two-factor authentication reset")
 
 
 KIND_ORDER = {kind: index for index, kind in enumerate(FindingKind.values)}
@@ -129,10 +134,14 @@ def review_day_bounds(day: datetime.date) -> tuple[datetime.datetime, datetime.d
     return start_of_day(day), start_of_day(day + datetime.timedelta(days=1))
 
 
-def review_events_url(*, username: str, day: datetime.date, patron_id: int | None = None) -> str:
-    """The admin's access-event list filtered to one staff member's patron reads on the day (of one patron)."""
+def review_events_url(
+    *, username: str, day: datetime.date, patron_id: int | None = None, action: str | None = None
+) -> str:
+    """The admin's access-event list filtered to one staff member's patron reads on the day (of one patron),
+    or to their events of one `action`."""
     start, end = review_day_bounds(day)
-    query = {"actor": username, "reads": "yes", "at__gte": start.isoformat(), "at__lt": end.isoformat()}
+    query = {"actor": username, "at__gte": start.isoformat(), "at__lt": end.isoformat()}
+    query.update({"action__exact": action} if action else {"reads": "yes"})
     if patron_id is not None:
         query["patron"] = str(patron_id)
     return f"{reverse('admin:audit_accessevent_changelist')}?{urlencode(query)}"
@@ -206,6 +215,7 @@ def _access_review_build(*, actor: Actor, day: datetime.date) -> AccessReview:
     ]
     day_reads = reads.filter(at__gte=day_start, at__lt=day_end)
     findings += _patron_findings(actor=actor, day=day, day_reads=day_reads, usernames=usernames)
+    findings += _role_findings(actor=actor, day=day)
     findings.sort(key=lambda f: (KIND_ORDER[f.kind], f.username, f.patron_id or 0))
     return AccessReview(day=day, staff=tuple(staff), findings=tuple(findings))
 
@@ -304,3 +314,31 @@ def _patron_findings(
             for kind in kinds
         ]
     return findings
+
+
+ROLE_FINDING_KINDS = {Action.ROLE_CHANGE: FindingKind.ROLE_CHANGE, Action.TWO_FACTOR: FindingKind.TWO_FACTOR_RESET}
+
+
+def _role_findings(*, actor: Actor, day: datetime.date) -> list[Finding]:
+    """One finding per staff member and kind: their role changes (granted, removed or refused) and their
+    resets of someone's second factor on the day."""
+    day_start, day_end = review_day_bounds(day)
+    events = (
+        AccessEvent.objects.filter(at__gte=day_start, at__lt=day_end, actor_id__isnull=False)
+        .filter(actor_municipality_id__in=Municipality.objects.filter(consortium_id=actor.consortium_id).values("pk"))
+        .filter(Q(action=Action.ROLE_CHANGE) | Q(action=Action.TWO_FACTOR, detail__startswith="reset"))
+        .values("actor_id", "action")
+        .annotate(events=Count("pk"), username=Max("actor_username"))
+        .order_by()
+    )
+    return [
+        Finding(
+            actor_id=row["actor_id"],
+            username=row["username"],
+            kind=ROLE_FINDING_KINDS[row["action"]],
+            patron_id=None,
+            event_count=row["events"],
+            url=review_events_url(username=row["username"], day=day, action=row["action"]),
+        )
+        for row in events
+    ]

@@ -52,7 +52,8 @@ class AccessReviewApi(APIView):
         description="For the caller's consortium and one local day (`day`, yesterday by default; not after "
         "today): each staff member's patron reads against their usual volume over the 28 days before, and "
         "findings (reads well above usual, of a colleague's record, of a patron with the same surname, of a "
-        "protected patron, of one's own record), each linked to the events behind it. Patron ids only; "
+        "protected patron, of one's own record; role changes and second-factor resets), each linked to the "
+        "events behind it. Patron ids only; "
         "the read is logged with them.",
         parameters=[OpenApiParameter("day", datetime.date, description="The reviewed day, YYYY-MM-DD.")],
         responses=AccessReviewSerializer,
