@@ -9,6 +9,7 @@ at pytest's test database), and need no test database of their own.
 """
 
 import os
+import re
 import secrets
 import socket
 import sqlite3
@@ -25,6 +26,9 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+from django_otp.oath import totp
+
+from accounts.demo import DEMO_TOTP_SECRETS, demo_totp_key
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
@@ -241,3 +245,37 @@ def page(browser):
         yield page
     finally:
         context.close()
+
+
+DEMO_PASSWORD = "kirjasto-demo-2026"
+TOTP_STEP = 30
+_used_steps: dict[tuple[str, bytes], int] = {}
+
+
+def authenticator_code(server: E2EServer, key: bytes) -> str:
+    """The code an authenticator app with `key` shows now, as a person would read it off their phone.
+
+    A code is accepted once: when this key's code of the current 30-second step was already used on
+    this server, wait for the next step, as a person logging in twice within half a minute would.
+    """
+    step = int(time.time()) // TOTP_STEP
+    if _used_steps.get((server.base_url, key), -1) >= step:
+        time.sleep((step + 1) * TOTP_STEP - time.time() + 0.2)
+        step += 1
+    _used_steps[(server.base_url, key)] = step
+    return f"{totp(key, step=TOTP_STEP):06d}"
+
+
+def log_in(page, server: E2EServer, username: str, *, next_path: str = "") -> None:
+    """Log in through the form; billing, the DPO and the superuser then pass the real second-factor step
+    with the code their demo authenticator (README) shows now."""
+    from playwright.sync_api import expect
+
+    page.goto(server.url("/accounts/login/" + (f"?next={next_path}" if next_path else "")))
+    page.fill("#id_username", username)
+    page.fill("#id_password", DEMO_PASSWORD)
+    page.click("main form button[type=submit]")
+    if username in DEMO_TOTP_SECRETS:
+        expect(page).to_have_url(re.compile(r"/accounts/two-factor/\?next="))
+        page.fill("#id_code", authenticator_code(server, demo_totp_key(username)))
+        page.click("main form button[type=submit]")  # not the header's log-out button

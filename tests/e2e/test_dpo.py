@@ -10,11 +10,10 @@ import re
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.conftest import E2EServer
+from tests.e2e.conftest import E2EServer, log_in
 
 pytestmark = pytest.mark.e2e
 
-PASSWORD = "kirjasto-demo-2026"
 LAPLAND_ADULT_SQL = """
     SELECT p.id, p.first_name, p.last_name
     FROM patrons_patron p JOIN patrons_consortium c ON c.id = p.consortium_id
@@ -27,10 +26,7 @@ LAPLAND_ADULT_SQL = """
 def test_the_dpo_records_a_request_and_reads_its_access_report(page: Page, e2e_server: E2EServer) -> None:
     patron_id, first_name, last_name = e2e_server.database.query(LAPLAND_ADULT_SQL)[0]
 
-    page.goto(e2e_server.url("/accounts/login/?next=/admin/"))
-    page.fill("#id_username", "dpo")
-    page.fill("#id_password", PASSWORD)
-    page.click("form:not(.language) button[type=submit]")
+    log_in(page, e2e_server, "dpo", next_path="/admin/")  # the password, then the authenticator code
     expect(page).to_have_url(e2e_server.url("/admin/"))
 
     # The dashboard: the demo's open requests and its running breach deadline.
