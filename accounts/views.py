@@ -167,8 +167,10 @@ def two_factor_verify_view(request: HttpRequest) -> HttpResponse:
             if detail == "recovery_code_used":
                 left = device.token_set.count()
                 message = ngettext(
-                    "You used a recovery code; %(count)d is left. Ask a superuser for new ones before they run out.",
-                    "You used a recovery code; %(count)d are left. Ask a superuser for new ones before they run out.",
+                    "You used a recovery code; %(count)d is left. If you have lost your phone, ask a superuser "
+                    "to reset your two-factor authentication so that you can set up a new one.",
+                    "You used a recovery code; %(count)d are left. If you have lost your phone, ask a superuser "
+                    "to reset your two-factor authentication so that you can set up a new one.",
                     left,
                 )
                 messages.warning(request, message % {"count": left})

@@ -8,8 +8,10 @@ by the user themself), after which the user enrols again.
 Guessing codes is bounded twice: django-otp's own throttle makes each device wait 2^(n-1) seconds after
 n successive failures, and every wrong code counts as a failed log-in in django-axes, so
 settings.AXES_FAILURE_LIMIT failures (passwords and codes together) lock the account for the cool-off
-and end the session. NIST SP 800-63B 5.2.2 asks for at most 100 consecutive failures; here a guesser
-gets AXES_FAILURE_LIMIT tries per cool-off against about three valid codes in a million.
+and end the session. The waits keep doubling until a right code, so a guesser who has the password gets
+about 17 codes in a day (2^16 s is most of one) and fewer after, against three valid codes in a million
+(one step of clock difference either way): about one chance in 20,000 a day. NIST SP 800-63B 5.2.2
+asks for no more than 100 consecutive failed attempts on one account.
 
 Every step is an access event (Action.TWO_FACTOR): `enrolled`, `verified`, `recovery_code_used`,
 `wrong_code`, `throttled`, `lockout`, and `reset:user=<id>` by a superuser (refusals: `reset_refused:…`).
