@@ -3,18 +3,21 @@ guessing codes, and a reset by another superuser."""
 
 import re
 import time
+from base64 import b32decode
 
 import pytest
 import time_machine
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.utils import translation
 from django.utils.translation import gettext
 from django_otp.oath import totp
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.demo import demo_totp_key
+from accounts.demo import DEMO_TOTP_SECRETS, demo_totp_key
+from accounts.demo_two_factor import seed_demo_two_factor
 from accounts.services.two_factor import RECOVERY_CODE_COUNT
 from audit.models import AccessEvent, Action, Outcome
 from tests.accounts.helpers import PASSWORD, demo_code, device_code, new_staff_user, patron_with_code
@@ -224,3 +227,23 @@ def test_nobody_resets_their_own_second_factor():
     # The DPO cannot reach the users at all.
     assert reset(client_for("dpo"), admin).status_code == 403
     assert TOTPDevice.objects.filter(user=admin).exists()
+
+
+def test_a_role_granted_during_a_session_needs_the_second_factor_at_once():
+    client = client_for("rovaniemi.staff")
+    assert client.get("/patrons/").status_code == 200
+    get_user_model().objects.get(username="rovaniemi.staff").groups.add(Group.objects.get(name="billing"))
+    response = client.get("/billing/")
+    assert response.status_code == 302 and response.url.startswith("/accounts/two-factor/setup/")
+    assert client.get("/api/v1/patrons/").json()["code"] == "two_factor_required"
+
+
+def test_seed_demo_gives_the_readmes_authenticators_and_restores_them():
+    for username, secret in DEMO_TOTP_SECRETS.items():
+        device = TOTPDevice.objects.get(user__username=username)
+        assert device.confirmed and device.key == b32decode(secret).hex()
+    assert seed_demo_two_factor() == 0  # idempotent
+    billing = get_user_model().objects.get(username="rovaniemi.billing")
+    TOTPDevice.objects.filter(user=billing).update(key="00" * 20)  # as after a reset and a new enrolment
+    assert seed_demo_two_factor() == 1
+    assert TOTPDevice.objects.get(user=billing).key == b32decode(DEMO_TOTP_SECRETS["rovaniemi.billing"]).hex()
