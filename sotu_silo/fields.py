@@ -7,19 +7,23 @@ FreeTextCharField, and a test fails for a text field of ours that is neither nor
 
 - by the services first (sotu_silo.free_text.free_text_check): with the consortium's rule for bare
   digit runs, a denied access event where the text belongs to patron data, and nothing written;
-- as the field's validator: model forms (the admin) show it as the field's error;
+- when a model form validates the row (Field.validate): the admin shows it as the field's error;
 - when the row is saved (Field.pre_save): a write that skipped both still writes nothing.
 
 The last two read bare digit runs as in Finland (contains_identity_code with country=None), which is
 part of every consortium's rule, so they never refuse what a service let through.
 
+A refused form is shown again for correction, but never with the code in it: FreeTextFormField (the
+form field of these model fields, and of every free-text field of our forms) leaves out a submitted
+text that holds a code, read as widely as in any consortium, when it renders the form again.
+
 The columns are ordinary text columns: the fields deconstruct as Django's own, so they need no migration.
 """
 
+from django import forms
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.deconstruct import deconstructible
-from django.utils.functional import cached_property
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
@@ -47,12 +51,34 @@ class NoIdentityCodeValidator:
         return isinstance(other, NoIdentityCodeValidator) and self.field_label == other.field_label
 
 
+def shown_back(text: str) -> str:
+    """`text` to put back into a form shown again, or "" when it holds a code (read as widely as in any
+    consortium: a form shown again may lose a phone number, never echo a code)."""
+    return "" if contains_identity_code(text, country="SE") else text
+
+
+class FreeTextFormField(forms.CharField):
+    """A form's free-text field: a submitted text holding an identity code is not rendered back.
+
+    It does not refuse the text itself: the service does, so that the refusal is logged where it must be.
+    """
+
+    def bound_data(self, data, initial):
+        value = super().bound_data(data, initial)
+        return shown_back(value) if isinstance(value, str) else value
+
+
 class _FreeText:
     free_text = True  # what find_identity_codes_in_text and the field inventory test look for
 
-    @cached_property
-    def validators(self):
-        return [*super().validators, NoIdentityCodeValidator(self.verbose_name)]
+    def formfield(self, **kwargs):
+        return super().formfield(**{"form_class": FreeTextFormField, **kwargs})
+
+    def validate(self, value, model_instance):
+        # Not among the field's `validators`: an API serializer built from the model would refuse first,
+        # before the service could log the refusal.
+        super().validate(value, model_instance)
+        NoIdentityCodeValidator(self.verbose_name)(value)
 
     def pre_save(self, model_instance, add):
         value = super().pre_save(model_instance, add)

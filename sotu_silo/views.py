@@ -27,6 +27,7 @@ from sotu_silo.conflicts import (
     identity_code_conflict_list,
     identity_code_conflict_resolve,
 )
+from sotu_silo.fields import shown_back
 from sotu_silo.models import ConflictResolution
 from sotu_silo.services import (
     IdentityCodeStoreRateLimited,
@@ -67,7 +68,8 @@ def billing_lookup_view(request: HttpRequest) -> HttpResponse:
     try:
         patron = identity_code_lookup(actor=actor, code=code, reason=reason)
     except ValidationError as error:
-        return _billing_page(request, {"lookup_error": " ".join(error.messages), "lookup_reason": reason}, 400)
+        context = {"lookup_error": " ".join(error.messages), "lookup_reason": shown_back(reason)}
+        return _billing_page(request, context, 400)
     except Http404:
         return _billing_page(request, {"lookup_error": _("No patron of your consortium has this identity code.")}, 404)
     return _billing_page(request, {"found": [patron], "lookup_reason": reason})
