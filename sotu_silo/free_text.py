@@ -142,16 +142,21 @@ class CodeInText:
     pk: object
 
 
+def rows_with_text(entry: TextFields) -> models.QuerySet:
+    """The rows of `entry.model` with text in any of `entry.fields`."""
+    non_empty = models.Q()
+    for name in entry.fields:
+        non_empty |= ~models.Q(**{name: ""})
+    return entry.model._default_manager.filter(non_empty)
+
+
 def codes_in_text(entry: TextFields, *, batch_size: int = 2000) -> Iterator[CodeInText | int]:
     """Scan every non-empty text of `entry`: yields a CodeInText for each hit, and after each batch the
     number of rows read (for progress). The texts are only read here, never returned.
     """
     label = entry.model._meta.label
     jurisdiction = JURISDICTION_OF_ROW.get(label)
-    non_empty = models.Q()
-    for name in entry.fields:
-        non_empty |= ~models.Q(**{name: ""})
-    rows = entry.model._default_manager.filter(non_empty).order_by("pk")
+    rows = rows_with_text(entry).order_by("pk")
     if jurisdiction is not None:
         rows = rows.annotate(row_jurisdiction=jurisdiction() if callable(jurisdiction) else F(jurisdiction))
     columns = ["pk", *entry.fields, *(["row_jurisdiction"] if jurisdiction is not None else [])]

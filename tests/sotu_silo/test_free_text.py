@@ -9,11 +9,13 @@ of our text fields complete, so a new field cannot forget the rule.
 """
 
 import datetime
+import io
 import json
 
 import pytest
 from django.apps import apps
 from django.core.exceptions import ValidationError
+from django.core.management import CommandError, call_command
 from django.db import models, transaction
 from django.utils import timezone
 
@@ -452,3 +454,42 @@ def test_every_text_field_of_ours_is_free_text_or_known_to_be_structured():
     assert free["audit.AccessEvent"] == {"reason"}
     assert len(free["dpo.RegisterDescriptionText"]) == 11
     assert free["patrons.NoteRevision"] == {"text"}  # a copy of a note's text: scanned, checked where written
+
+
+# --- Texts stored before the check ------------------------------------------------------------------------
+
+
+def test_the_scan_names_the_rows_that_hold_a_code_and_never_the_text(lapland_patron, eslov_patron):
+    """Texts written before this check existed: planted with QuerySet.update(), which skips the fields' check."""
+    staff = client_for("rovaniemi.staff")
+    old = write_note(staff, lapland_patron.pk, "Kysyi e-kirjoista.", "general")
+    phone = write_note(staff, lapland_patron.pk, "Soitti.", "general")
+    swedish = write_note(client_for("eslov.staff"), eslov_patron.pk, "Frågade om e-böcker.", "general")
+    Note.objects.filter(pk=old).update(text=f"Kysyi e-kirjoista. {SPELLINGS[1]}")
+    Note.objects.filter(pk=phone).update(text="Soitti: 8112189876")  # a phone number in Finland
+    Note.objects.filter(pk=swedish).update(text="Ringde: 8112189876")  # a personnummer in Sweden
+    breach = Breach.objects.filter(consortium__slug="lapin-kirjastot").first()
+    Breach.objects.filter(pk=breach.pk).update(measures=SPELLINGS[2])
+    text = RegisterDescription.objects.filter(consortium__slug="lapin-kirjastot").first().texts.first()
+    type(text).objects.filter(pk=text.pk).update(retention=f"{text.retention} 180788-417D")
+    out, err = io.StringIO(), io.StringIO()
+    with pytest.raises(CommandError) as failed:
+        call_command("find_identity_codes_in_text", "--batch-size", "7", stdout=out, stderr=err)
+    assert failed.value.returncode == 1
+    found = {tuple(line.split("\t")) for line in out.getvalue().splitlines()}
+    assert found == {
+        ("patrons.Note", "text", str(old)),
+        ("patrons.Note", "text", str(swedish)),
+        ("dpo.Breach", "measures", str(breach.pk)),
+        ("dpo.RegisterDescriptionText", "retention", str(text.pk)),
+    }
+    assert "audit.AccessEvent: [" in err.getvalue() and "patrons.Note: [" in err.getvalue()
+    for footprint in FOOTPRINTS:
+        assert footprint not in out.getvalue() + err.getvalue() + str(failed.value)
+    # Removed, the note no longer counts: its text is erased with the removal.
+    removal = json_post(staff, f"/api/v1/patrons/{lapland_patron.pk}/notes/{old}/", {"reason": "hetu"}, "delete")
+    assert removal.status_code == 200
+    again = io.StringIO()
+    with pytest.raises(CommandError):
+        call_command("find_identity_codes_in_text", stdout=again, stderr=io.StringIO())
+    assert ("patrons.Note", "text", str(old)) not in {tuple(line.split("\t")) for line in again.getvalue().splitlines()}
