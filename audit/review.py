@@ -171,7 +171,8 @@ def _access_review_build(*, actor: Actor, day: datetime.date) -> AccessReview:
     """Build the review of `day`.
 
     A fixed handful of queries, none per event: the 29 days' reads grouped per staff member and local
-    date (over the `at` index), the readers' surnames, and the day's read patrons that carry a flag.
+    date (over the `at` index), the day's identity-code stores, the readers' surnames, and the day's read
+    patrons that carry a flag.
     Records nothing; access_review_read does, for callers that show the patron ids.
     """
     first_day = day - datetime.timedelta(days=HISTORY_DAYS)

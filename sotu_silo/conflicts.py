@@ -11,6 +11,7 @@ A resolved entry keeps who resolved it, how and why; its code is wiped.
 
 import uuid
 from dataclasses import dataclass
+from itertools import chain
 
 from django.db import transaction
 from django.http import Http404
@@ -137,23 +138,26 @@ def identity_code_conflict_resolve(
     ids and the reason, in the same transaction.
     """
     reason = (reason or "").strip()
-    about = IdentityCodeConflict.objects.filter(pk=conflict_id, consortium_id=actor.consortium_id).values_list(
-        "patron_id", "holder_patron_id"
+    # Both patrons of the conflict, for the event of a refusal (read only then).
+    about = chain.from_iterable(
+        IdentityCodeConflict.objects.filter(pk=conflict_id, consortium_id=actor.consortium_id).values_list(
+            "patron_id", "holder_patron_id"
+        )
     )
     if not reason:
-        _refused(actor, "reason_required", patron_ids=[pid for pair in about for pid in pair])
+        _refused(actor, "reason_required", patron_ids=about)
         raise RuleBroken("reason_required", _("State the reason for the resolution."))
     free_text_check(
         actor=actor,
         model=IdentityCodeConflict,
         texts={"reason": reason},
         action=ACTION,
-        patron_ids=[pid for pair in about for pid in pair],
+        patron_ids=about,
         data_categories=[DataCategory.IDENTITY_CODE],
     )
     reason = reason[: IdentityCodeConflict._meta.get_field("reason").max_length]
     if resolution not in ConflictResolution.values:
-        _refused(actor, "resolution_unknown", patron_ids=[pid for pair in about for pid in pair], reason=reason)
+        _refused(actor, "resolution_unknown", patron_ids=about, reason=reason)
         raise RuleBroken(
             "resolution_unknown",
             _("Choose the resolution: %(choices)s."),
