@@ -13,6 +13,8 @@ by this module. See audit/chain.py for the hash chain.
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from sotu_silo.fields import FreeTextCharField
+
 
 class Action(models.TextChoices):
     LOGIN = "login", _("Log-in")
@@ -76,7 +78,7 @@ class AccessEvent(models.Model):
     resource = models.CharField(_("resource"), max_length=100, blank=True, help_text=_("The URL name, not the URL."))
     patron_ids = models.JSONField(_("patrons"), default=list, blank=True)
     data_categories = models.JSONField(_("data categories"), default=list, blank=True)
-    reason = models.CharField(_("stated reason"), max_length=300, blank=True)
+    reason = FreeTextCharField(_("stated reason"), max_length=300, blank=True)
     outcome = models.CharField(_("outcome"), max_length=10, choices=Outcome.choices)
     detail = models.CharField(_("detail"), max_length=100, blank=True)
     prev_hash = models.CharField(_("previous event's hash"), max_length=64)

@@ -6,6 +6,9 @@ consortium's municipalities, the review finds:
 - reads of a colleague's own patron record (StaffProfile.patron of another staff member);
 - reads of patrons sharing the reader's surname;
 - reads of patrons flagged as needing protection (Patron.needs_protection);
+- a burst of identity-code stores: settings.ACCESS_REVIEW_STORE_BURST attempts or more within some 60
+  minutes of the day, refused ones included (someone testing codes against the register: see
+  sotu_silo.services.identity_code_store, which also limits stores per hour);
 - and, listed separately, reads of the staff member's own record;
 - besides reads, every role granted, removed or refused and every second factor reset by the
   consortium's staff (accounts/services/roles.py): a superuser with a second account could grant it
@@ -52,12 +55,14 @@ from patrons.models import Municipality, Patron
 from patrons.services.errors import RuleBroken
 
 HISTORY_DAYS = 28
+STORE_BURST_WINDOW = datetime.timedelta(hours=1)
 REVIEW_CACHE_SECONDS = 15 * 60
 READ_OUTCOMES = (Outcome.ALLOWED, Outcome.REPORTED)
 
 
 class FindingKind(models.TextChoices):
     ABOVE_USUAL = "above_usual", _("Reads well above usual")
+    CODE_STORE_BURST = "code_store_burst", _("Burst of identity-code stores")
     PROTECTED = "protected", _("Patron needing protection")
     COLLEAGUE = "colleague", _("A colleague's own record")
     SAME_SURNAME = "same_surname", _("Patron with the same surname")
@@ -74,7 +79,7 @@ class Finding:
     actor_id: int
     username: str
     kind: str
-    patron_id: int | None  # None for reads above usual, which concern many patrons
+    patron_id: int | None  # None for reads above usual and store bursts, which concern many patrons
     event_count: int
     url: str  # the admin's access-event list showing exactly the events behind the finding
 
@@ -138,10 +143,11 @@ def review_events_url(
     *, username: str, day: datetime.date, patron_id: int | None = None, action: str | None = None
 ) -> str:
     """The admin's access-event list filtered to one staff member's patron reads on the day (of one patron),
-    or to their events of one `action`."""
+    or with `action`, to their events of that action (refused ones too).
+    """
     start, end = review_day_bounds(day)
     query = {"actor": username, "at__gte": start.isoformat(), "at__lt": end.isoformat()}
-    query.update({"action__exact": action} if action else {"reads": "yes"})
+    query |= {"action__exact": action} if action else {"reads": "yes"}
     if patron_id is not None:
         query["patron"] = str(patron_id)
     return f"{reverse('admin:audit_accessevent_changelist')}?{urlencode(query)}"
@@ -170,7 +176,8 @@ def _access_review_build(*, actor: Actor, day: datetime.date) -> AccessReview:
     """Build the review of `day`.
 
     A fixed handful of queries, none per event: the 29 days' reads grouped per staff member and local
-    date (over the `at` index), the readers' surnames, and the day's read patrons that carry a flag.
+    date (over the `at` index), the day's identity-code stores, the readers' surnames, and the day's read
+    patrons that carry a flag.
     Records nothing; access_review_read does, for callers that show the patron ids.
     """
     first_day = day - datetime.timedelta(days=HISTORY_DAYS)
@@ -178,12 +185,11 @@ def _access_review_build(*, actor: Actor, day: datetime.date) -> AccessReview:
     # The day's range on the `at` index keeps these queries small in a log of years. The municipality is
     # compared through an expression so that no planner (SQLite keeps no statistics) starts from the
     # municipality index instead, that is from every event the consortium's staff ever made.
-    reads = patron_reads(
-        AccessEvent.objects.alias(municipality=Coalesce("actor_municipality_id", 0)).filter(
-            actor_id__isnull=False,
-            municipality__in=Municipality.objects.filter(consortium_id=actor.consortium_id).values("pk"),
-        )
+    staff_events = AccessEvent.objects.alias(municipality=Coalesce("actor_municipality_id", 0)).filter(
+        actor_id__isnull=False,
+        municipality__in=Municipality.objects.filter(consortium_id=actor.consortium_id).values("pk"),
     )
+    reads = patron_reads(staff_events)
     daily = (
         reads.filter(at__gte=start_of_day(first_day), at__lt=day_end)
         .annotate(local_day=TruncDate("at", tzinfo=timezone.get_default_timezone()))
@@ -214,6 +220,7 @@ def _access_review_build(*, actor: Actor, day: datetime.date) -> AccessReview:
         if member.above_usual
     ]
     day_reads = reads.filter(at__gte=day_start, at__lt=day_end)
+    findings += _store_burst_findings(day=day, stores=staff_events.filter(at__gte=day_start, at__lt=day_end))
     findings += _patron_findings(actor=actor, day=day, day_reads=day_reads, usernames=usernames)
     findings += _role_findings(actor=actor, day=day)
     findings.sort(key=lambda f: (KIND_ORDER[f.kind], f.username, f.patron_id or 0))
@@ -247,6 +254,45 @@ def _staff_reads(actor_id: int, username: str, counts: dict[datetime.date, int],
         above_usual=today >= settings.ACCESS_REVIEW_MIN_READS and today > settings.ACCESS_REVIEW_FACTOR * usual,
         history=tuple(DailyReads(day=d, reads=counts.get(d, 0)) for d in days),
     )
+
+
+def _store_burst_findings(*, day: datetime.date, stores: QuerySet[AccessEvent]) -> list[Finding]:
+    """Staff with ACCESS_REVIEW_STORE_BURST identity-code store attempts or more within some 60 minutes.
+
+    One query over the day's store events (few: a code is stored once per patron), then a sliding hour.
+    """
+    times: dict[int, list[datetime.datetime]] = defaultdict(list)
+    usernames: dict[int, str] = {}
+    rows = (
+        stores.filter(action=Action.IDENTITY_CODE_STORE)
+        .order_by("actor_id", "at")
+        .values_list("actor_id", "actor_username", "at")
+    )
+    for actor_id, username, at in rows:
+        times[actor_id].append(at)
+        usernames[actor_id] = username
+    findings = []
+    for actor_id, stored_at in times.items():
+        first = 0
+        most = 0
+        for last, at in enumerate(stored_at):
+            while at - stored_at[first] >= STORE_BURST_WINDOW:
+                first += 1
+            most = max(most, last - first + 1)
+        if most >= settings.ACCESS_REVIEW_STORE_BURST:
+            username = usernames[actor_id]
+            url = review_events_url(username=username, day=day, action=Action.IDENTITY_CODE_STORE)
+            findings.append(
+                Finding(
+                    actor_id=actor_id,
+                    username=username,
+                    kind=FindingKind.CODE_STORE_BURST,
+                    patron_id=None,
+                    event_count=len(stored_at),
+                    url=url,
+                )
+            )
+    return findings
 
 
 def _patron_findings(

@@ -10,6 +10,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from patrons.models import Consortium
+from sotu_silo.fields import FreeTextCharField, FreeTextField
 
 
 class RequestKind(models.TextChoices):
@@ -66,7 +67,7 @@ class SubjectRequest(models.Model):
     identity_verified_on = models.DateField(_("identity checked on"))
     due_on = models.DateField(_("answer due on"))
     extended_due_on = models.DateField(_("extended due date"), null=True, blank=True)
-    extension_reason = models.TextField(_("reason for the extension"), blank=True)
+    extension_reason = FreeTextField(_("reason for the extension"), blank=True)
     extension_notified_on = models.DateField(_("patron told of the extension on"), null=True, blank=True)
     recorded_at = models.DateTimeField(_("recorded"))
     recorded_by = models.CharField(_("recorded by"), max_length=150)
@@ -82,14 +83,14 @@ class SubjectRequest(models.Model):
         verbose_name=_("earlier report within 12 months"),
     )
     fee_decision = models.CharField(_("fee decision"), max_length=10, choices=FeeDecision.choices, blank=True)
-    fee_reason = models.TextField(_("reason for the fee decision"), blank=True)
+    fee_reason = FreeTextField(_("reason for the fee decision"), blank=True)
     delivery_method = models.CharField(_("delivered"), max_length=20, choices=DeliveryMethod.choices, blank=True)
     delivered_on = models.DateField(_("delivered on"), null=True, blank=True)
     request_form_destroyed_on = models.DateField(_("request form copy destroyed on"), null=True, blank=True)
     # The answer.
     completed_on = models.DateField(_("answered on"), null=True, blank=True)
     refusal_ground = models.CharField(_("refused under"), max_length=20, choices=RefusalGround.choices, blank=True)
-    refusal_details = models.TextField(_("reasons for refusing"), blank=True)
+    refusal_details = FreeTextField(_("reasons for refusing"), blank=True)
     erased_at = models.DateTimeField(_("erasure carried out"), null=True, blank=True)
 
     class Meta:
@@ -157,18 +158,18 @@ class Breach(models.Model):
     )
     aware_at = models.DateTimeField(_("became aware at"))
     occurred_at = models.DateTimeField(_("happened at"), null=True, blank=True)
-    description = models.TextField(_("nature of the breach"))
+    description = FreeTextField(_("nature of the breach"))
     data_categories = models.JSONField(_("categories of data"), default=list, blank=True)
     people_affected = models.PositiveIntegerField(_("people concerned (approx.)"), null=True, blank=True)
     records_affected = models.PositiveIntegerField(_("records concerned (approx.)"), null=True, blank=True)
-    consequences = models.TextField(_("likely consequences"), blank=True)
-    measures = models.TextField(_("measures taken or proposed"), blank=True)
+    consequences = FreeTextField(_("likely consequences"), blank=True)
+    measures = FreeTextField(_("measures taken or proposed"), blank=True)
     risk = models.CharField(_("risk"), max_length=10, choices=RiskLevel.choices, default=RiskLevel.RISK)
     authority_deadline = models.DateTimeField(_("authority to be notified by"))
     affected_patron_ids = models.JSONField(_("patrons concerned"), default=list, blank=True)
     people_notified_on = models.DateField(_("people concerned told on"), null=True, blank=True)
     art34_exemption = models.CharField(_("not told because"), max_length=20, choices=Art34Exemption.choices, blank=True)
-    art34_exemption_details = models.TextField(_("details of the exemption"), blank=True)
+    art34_exemption_details = FreeTextField(_("details of the exemption"), blank=True)
     recorded_at = models.DateTimeField(_("recorded"))
     recorded_by = models.CharField(_("recorded by"), max_length=150)
     closed_on = models.DateField(_("closed on"), null=True, blank=True)
@@ -200,8 +201,8 @@ class AuthorityNotification(models.Model):
     )
     phase = models.CharField(_("phase"), max_length=20, choices=NotificationPhase.choices)
     notified_at = models.DateTimeField(_("notified at"))
-    late_reason = models.TextField(_("reason for the delay"), blank=True)
-    reference = models.CharField(_("authority's reference"), max_length=100, blank=True)
+    late_reason = FreeTextField(_("reason for the delay"), blank=True)
+    reference = FreeTextCharField(_("authority's reference"), max_length=100, blank=True)
     recorded_at = models.DateTimeField(_("recorded"))
     recorded_by = models.CharField(_("recorded by"), max_length=150)
 
@@ -277,17 +278,17 @@ class RegisterDescriptionText(models.Model):
         RegisterDescription, on_delete=models.CASCADE, related_name="texts", verbose_name=_("register description")
     )
     language = models.CharField(_("language"), max_length=5, choices=settings.LANGUAGES)
-    controller = models.TextField(_("controller"))
-    contact_person = models.TextField(_("contact person"))
-    dpo_contact = models.TextField(_("data protection officer"))
-    purpose = models.TextField(_("purposes of the processing"))
-    legal_basis = models.TextField(_("legal basis"))
-    data_categories = models.TextField(_("categories of personal data"))
-    people_categories = models.TextField(_("categories of people"))
-    recipients = models.TextField(_("recipients"))
-    transfers = models.TextField(_("transfers outside the EU/EEA"))
-    retention = models.TextField(_("retention"))
-    security_measures = models.TextField(_("security measures"))
+    controller = FreeTextField(_("controller"))
+    contact_person = FreeTextField(_("contact person"))
+    dpo_contact = FreeTextField(_("data protection officer"))
+    purpose = FreeTextField(_("purposes of the processing"))
+    legal_basis = FreeTextField(_("legal basis"))
+    data_categories = FreeTextField(_("categories of personal data"))
+    people_categories = FreeTextField(_("categories of people"))
+    recipients = FreeTextField(_("recipients"))
+    transfers = FreeTextField(_("transfers outside the EU/EEA"))
+    retention = FreeTextField(_("retention"))
+    security_measures = FreeTextField(_("security measures"))
 
     class Meta:
         verbose_name = _("description text")

@@ -31,4 +31,10 @@ urlpatterns = [
         name="identity-code-reveal",
     ),
     path("identity-codes/lookup/", silo_api.IdentityCodeLookupApi.as_view(), name="identity-code-lookup"),
+    path("identity-code-conflicts/", silo_api.IdentityCodeConflictListApi.as_view(), name="identity-code-conflicts"),
+    path(
+        "identity-code-conflicts/<int:conflict_id>/resolve/",
+        silo_api.IdentityCodeConflictResolveApi.as_view(),
+        name="identity-code-conflict-resolve",
+    ),
 ]

@@ -12,6 +12,7 @@ from patrons.models import (
     NoteCategory,
     NotificationMethod,
 )
+from sotu_silo.fields import FreeTextFormField
 
 
 class DateInput(forms.DateInput):
@@ -27,15 +28,15 @@ def _date(label, **kwargs) -> forms.DateField:
 
 class NoteForm(forms.Form):
     category = forms.ChoiceField(label=_("Category"), choices=NoteCategory.choices)
-    text = forms.CharField(label=_("Text"), widget=forms.Textarea(attrs={"rows": 3}))
+    text = FreeTextFormField(label=_("Text"), widget=forms.Textarea(attrs={"rows": 3}))
 
 
 class NoteEditForm(forms.Form):
-    text = forms.CharField(label=_("Text"), widget=forms.Textarea(attrs={"rows": 4}))
+    text = FreeTextFormField(label=_("Text"), widget=forms.Textarea(attrs={"rows": 4}))
 
 
 class ReasonForm(forms.Form):
-    reason = forms.CharField(label=_("Reason"), max_length=300)
+    reason = FreeTextFormField(label=_("Reason"), max_length=300)
 
 
 class BanProposeForm(forms.Form):
@@ -64,12 +65,12 @@ class HearingForm(forms.Form):
     method = forms.ChoiceField(
         label=_("How the patron was heard"), choices=[("", "-"), *HearingMethod.choices], required=False
     )
-    statement = forms.CharField(
+    statement = FreeTextFormField(
         label=_("The patron's statement (leave empty if none came)"),
         widget=forms.Textarea(attrs={"rows": 3}),
         required=False,
     )
-    waived_reason = forms.CharField(
+    waived_reason = FreeTextFormField(
         label=_("Or: the legal reason the hearing was waived (Administrative Procedure Act s. 34(2))"),
         widget=forms.Textarea(attrs={"rows": 2}),
         required=False,
@@ -77,15 +78,15 @@ class HearingForm(forms.Form):
 
 
 class DecisionForm(forms.Form):
-    decision_number = forms.CharField(label=_("Decision number"), max_length=50)
+    decision_number = FreeTextFormField(label=_("Decision number"), max_length=50)
     decided_on = _date(_("Decided on"))
     starts_on = _date(_("Starts on"))
     ends_on = _date(_("Ends on (at most 30 days, first and last day included)"))
-    reasons = forms.CharField(label=_("Reasons"), widget=forms.Textarea(attrs={"rows": 4}))
-    decided_text = forms.CharField(
+    reasons = FreeTextFormField(label=_("Reasons"), widget=forms.Textarea(attrs={"rows": 4}))
+    decided_text = FreeTextFormField(
         label=_("Further terms of the decision (optional)"), widget=forms.Textarea(attrs={"rows": 2}), required=False
     )
-    contact_person = forms.CharField(label=_("Contact person (name and phone)"), max_length=200)
+    contact_person = FreeTextFormField(label=_("Contact person (name and phone)"), max_length=200)
     enforced_before_final = forms.BooleanField(label=_("Enforced before it is final"), required=False, initial=True)
 
 
@@ -105,8 +106,8 @@ class AccessProhibitionForm(forms.Form):
         label=_("Library"), queryset=Library.objects.none(), to_field_name="koha_library_id"
     )
     applied_on = _date(_("The library's application date"))
-    application_reference = forms.CharField(label=_("The library's application reference"), max_length=100)
-    prosecutor_reference = forms.CharField(label=_("Prosecutor's decision reference"), max_length=100)
+    application_reference = FreeTextFormField(label=_("The library's application reference"), max_length=100)
+    prosecutor_reference = FreeTextFormField(label=_("Prosecutor's decision reference"), max_length=100)
     decided_on = _date(_("Decided on"))
     starts_on = _date(_("Starts on"))
     ends_on = _date(_("Ends on (at most one year)"))

@@ -15,6 +15,8 @@ from django.db.models import Q
 from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 
+from sotu_silo.fields import FreeTextCharField, FreeTextField
+
 
 class Jurisdiction(models.TextChoices):
     FINLAND = "FI", _("Finland")
@@ -97,7 +99,7 @@ class AllowedNetwork(models.Model):
         verbose_name=_("consortium (all municipalities)"),
     )
     cidr = models.CharField(_("network (CIDR)"), max_length=50, validators=[validate_cidr])
-    description = models.CharField(_("description"), max_length=200, blank=True)
+    description = FreeTextCharField(_("description"), max_length=200, blank=True)
 
     class Meta:
         verbose_name = _("allowed network")
@@ -316,14 +318,14 @@ class Note(models.Model):
 
     patron = models.ForeignKey(Patron, on_delete=models.CASCADE, related_name="notes", verbose_name=_("patron"))
     category = models.CharField(_("category"), max_length=20, choices=NoteCategory.choices)
-    text = models.TextField(_("text"))
+    text = FreeTextField(_("text"))
     created_at = models.DateTimeField(_("written"))
     created_by = models.CharField(_("written by"), max_length=150)
     updated_at = models.DateTimeField(_("edited"), null=True, blank=True)
     updated_by = models.CharField(_("edited by"), max_length=150, blank=True)
     removed_at = models.DateTimeField(_("removed"), null=True, blank=True)
     removed_by = models.CharField(_("removed by"), max_length=150, blank=True)
-    removal_reason = models.CharField(_("reason for removal"), max_length=300, blank=True)
+    removal_reason = FreeTextCharField(_("reason for removal"), max_length=300, blank=True)
 
     class Meta:
         verbose_name = _("note")
@@ -439,18 +441,18 @@ class Ban(models.Model):
     # Hearing (Administrative Procedure Act s. 34)
     heard_on = models.DateField(_("heard on"), null=True, blank=True)
     hearing_method = models.CharField(_("hearing method"), max_length=20, choices=HearingMethod.choices, blank=True)
-    statement = models.TextField(_("the patron's statement"), blank=True)
-    hearing_waived_reason = models.TextField(_("legal reason the hearing was waived"), blank=True)
+    statement = FreeTextField(_("the patron's statement"), blank=True)
+    hearing_waived_reason = FreeTextField(_("legal reason the hearing was waived"), blank=True)
     hearing_recorded_by = models.CharField(_("hearing recorded by"), max_length=150, blank=True)
     # Decision (Administrative Procedure Act s. 44)
-    decision_number = models.CharField(_("decision number"), max_length=50, blank=True)
+    decision_number = FreeTextCharField(_("decision number"), max_length=50, blank=True)
     decided_on = models.DateField(_("decided on"), null=True, blank=True)
     decided_by = models.CharField(_("decided by"), max_length=150, blank=True)
     decider_name = models.CharField(_("decider's name and title"), max_length=200, blank=True)
-    reasons = models.TextField(_("reasons"), blank=True)
-    decided_text = models.TextField(_("what is decided"), blank=True)
+    reasons = FreeTextField(_("reasons"), blank=True)
+    decided_text = FreeTextField(_("what is decided"), blank=True)
     legal_basis = models.CharField(_("legal basis"), max_length=300, blank=True)
-    contact_person = models.CharField(_("contact person"), max_length=200, blank=True)
+    contact_person = FreeTextCharField(_("contact person"), max_length=200, blank=True)
     enforced_before_final = models.BooleanField(_("enforced before it is final"), default=True)
     # Notification (Local Government Act 410/2015 ss. 134, 141)
     notification_method = models.CharField(
@@ -464,7 +466,7 @@ class Ban(models.Model):
     appeal_outcome = models.CharField(_("outcome"), max_length=20, choices=AppealOutcome.choices, blank=True)
     appeal_decided_on = models.DateField(_("rectification decided on"), null=True, blank=True)
     ended_early_on = models.DateField(_("ended early on"), null=True, blank=True)
-    cancellation_reason = models.CharField(_("reason for cancelling"), max_length=300, blank=True)
+    cancellation_reason = FreeTextCharField(_("reason for cancelling"), max_length=300, blank=True)
     archived_at = models.DateTimeField(_("archived"), null=True, blank=True)
     retain_until = models.DateField(_("kept in the decision archive until"), null=True, blank=True)
 
@@ -513,8 +515,8 @@ class AccessProhibition(models.Model):
         Library, on_delete=models.PROTECT, related_name="access_prohibitions", verbose_name=_("library")
     )
     applied_on = models.DateField(_("library's application date"))
-    application_reference = models.CharField(_("library's application reference"), max_length=100)
-    prosecutor_reference = models.CharField(_("prosecutor's reference"), max_length=100)
+    application_reference = FreeTextCharField(_("library's application reference"), max_length=100)
+    prosecutor_reference = FreeTextCharField(_("prosecutor's reference"), max_length=100)
     decided_on = models.DateField(_("decided on"))
     starts_on = models.DateField(_("starts on"))
     ends_on = models.DateField(_("ends on"))
@@ -607,7 +609,7 @@ class ClosurePeriod(models.Model):
         blank=True,
         help_text=_("Run `manage.py extend_expired_cards` to extend the cards that expired during the closure."),
     )
-    description = models.CharField(_("description"), max_length=300, blank=True)
+    description = FreeTextCharField(_("description"), max_length=300, blank=True)
 
     class Meta:
         verbose_name = _("closure period")

@@ -9,6 +9,7 @@ from patrons.forms import DateInput
 from patrons.models import GuardianRelationship, Jurisdiction, Library, LoanHistoryPreference, Patron
 from patrons.services.closures import PIN_DETAILS_MAX_LENGTH, PinVerification
 from patrons.services.registration import DEFAULT_LANGUAGE
+from sotu_silo.fields import FreeTextFormField
 
 
 def _max_length(name: str) -> int:
@@ -69,7 +70,7 @@ class PinByPhoneForm(forms.Form):
         choices=[("", "---------"), *PinVerification.choices],
         required=False,  # the service says why it is needed
     )
-    details = forms.CharField(
+    details = FreeTextFormField(
         label=_("Details (optional)"),
         required=False,
         max_length=PIN_DETAILS_MAX_LENGTH,

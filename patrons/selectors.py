@@ -78,8 +78,13 @@ def _matching(patrons: QuerySet[Patron], query: str) -> QuerySet[Patron]:
 def patron_search(*, actor: Actor, query: str, page_number: int | str = 1, page_size: int = 25) -> Page:
     """One page of the actor's consortium's patrons matching `query`; the listed patrons are logged.
 
-    The search text itself is not logged: it is often a name.
+    The search text itself is not logged: it is often a name. A search holding a personal identity code,
+    however written, is refused (IdentityCodeInSearch) and logged as a denied search: a code is looked up
+    only in the billing view, with a reason.
     """
+    from sotu_silo.free_text import search_text_check  # the silo's rules import the patron services
+
+    search_text_check(actor=actor, action=Action.PATRON_SEARCH, text=query)
     patrons = _matching(_consortium_patrons(actor), query.strip()).select_related("home_library")
     with transaction.atomic():
         page = Paginator(patrons.order_by("last_name", "first_name", "id"), page_size).get_page(page_number)
@@ -101,14 +106,16 @@ class SearchBoxResult:
 
 
 def patron_search_box(*, actor: Actor, text: str, page_number: int | str = 1) -> SearchBoxResult:
-    """The staff search box: identity-code-shaped text is neither searched with nor shown back."""
-    from patrons.tenancy import jurisdiction_of
-    from sotu_silo.validation import contains_identity_code
+    """The staff search box: a text holding an identity code is neither searched with nor shown back."""
+    from sotu_silo.free_text import IdentityCodeInSearch
 
     query = text.strip()
-    if contains_identity_code(query, country=jurisdiction_of(actor.consortium_id)):
+    if not query:
+        return SearchBoxResult(query="", page=None, code_typed=False)
+    try:
+        page = patron_search(actor=actor, query=query, page_number=page_number)
+    except IdentityCodeInSearch:
         return SearchBoxResult(query="", page=None, code_typed=True)
-    page = patron_search(actor=actor, query=query, page_number=page_number) if query else None
     return SearchBoxResult(query=query, page=page, code_typed=False)
 
 

@@ -199,6 +199,9 @@ if SECRET_KEY in {SOTU_ENCRYPTION_KEYS, SOTU_INDEX_KEY} or SOTU_ENCRYPTION_KEYS 
 SOTU_ALLOW_TEMPORARY_CODES = env_bool("SOTU_ALLOW_TEMPORARY_CODES", False)
 # How long the billing view shows a revealed code before hiding it (seconds).
 SOTU_REVEAL_SECONDS = int(env("SOTU_REVEAL_SECONDS", "60"))
+# How many identity codes one user may store in an hour (desk and billing alike; counted in the access
+# log, so across processes). Storing more is refused with 429 until the hour has passed.
+IDENTITY_CODE_STORE_RATE_PER_HOUR = int(env("IDENTITY_CODE_STORE_RATE_PER_HOUR", "30"))
 
 # How long an ended ban's decision stays in the decision archive (the municipality's archive plan decides).
 BAN_DECISION_RETENTION_YEARS = int(env("BAN_DECISION_RETENTION_YEARS", "2"))
@@ -206,6 +209,9 @@ BAN_DECISION_RETENTION_YEARS = int(env("BAN_DECISION_RETENTION_YEARS", "2"))
 # ACCESS_REVIEW_FACTOR times their usual daily volume, when they are at least ACCESS_REVIEW_MIN_READS.
 ACCESS_REVIEW_FACTOR = float(env("ACCESS_REVIEW_FACTOR", "3"))
 ACCESS_REVIEW_MIN_READS = int(env("ACCESS_REVIEW_MIN_READS", "20"))
+# A staff member's identity-code stores (refused ones too) within any 60 minutes of the day that make a
+# finding of the day's access review: someone testing codes against the register.
+ACCESS_REVIEW_STORE_BURST = int(env("ACCESS_REVIEW_STORE_BURST", "10"))
 # Whether a patron's access report names the staff who processed their data (usernames and names);
 # without it, staff are shown by role and library only.
 ACCESS_REPORT_STAFF_NAMES = env_bool("ACCESS_REPORT_STAFF_NAMES", False)

@@ -5,13 +5,16 @@ SOTU_ENCRYPTION_KEYS; the key id is stored beside the ciphertext so keys can
 rotate, and the associated data binds the ciphertext to its row (patron,
 consortium, country, key), so a ciphertext moved to another row fails to
 decrypt. Exact lookup uses an HMAC-SHA256 blind index under SOTU_INDEX_KEY.
-Neither key is SECRET_KEY.
+Neither key is SECRET_KEY. A conflict entry's code (IdentityCodeConflict) is
+encrypted the same way; its associated data names the entry and is marked as
+a conflict's, so neither kind of ciphertext opens as the other.
 """
 
 import base64
 import hashlib
 import hmac
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -84,18 +87,53 @@ def associated_data(*, patron_id: int, consortium_id: int, country: str, key_id:
     ).encode()
 
 
+def conflict_associated_data(
+    *, entry: str, patron_id: int, consortium_id: int, country: str, key_id: str, blind_index: str
+) -> bytes:
+    """The conflict entry a ciphertext belongs to: it opens neither as another entry nor as a stored code."""
+    return (
+        f"sotu-silo/conflict/v1|entry={entry}|patron={patron_id}|consortium={consortium_id}|country={country}"
+        f"|key={key_id}|index={blind_index}"
+    ).encode()
+
+
+@sensitive_variables("plaintext")
+def _seal(plaintext: str, aad_for_key: Callable[[str], bytes]) -> tuple[str, bytes, bytes]:
+    ring = keyring()
+    key_id = ring.newest_id
+    nonce = os.urandom(NONCE_BYTES)
+    return key_id, nonce, AESGCM(ring.keys[key_id]).encrypt(nonce, plaintext.encode(), aad_for_key(key_id))
+
+
 @sensitive_variables("plaintext")
 def encrypt(
     plaintext: str, *, patron_id: int, consortium_id: int, country: str, blind_index: str
 ) -> tuple[str, bytes, bytes]:
     """(key id, nonce, ciphertext) under the newest key."""
-    ring = keyring()
-    key_id = ring.newest_id
-    nonce = os.urandom(NONCE_BYTES)
-    aad = associated_data(
-        patron_id=patron_id, consortium_id=consortium_id, country=country, key_id=key_id, blind_index=blind_index
+    return _seal(
+        plaintext,
+        lambda key_id: associated_data(
+            patron_id=patron_id, consortium_id=consortium_id, country=country, key_id=key_id, blind_index=blind_index
+        ),
     )
-    return key_id, nonce, AESGCM(ring.keys[key_id]).encrypt(nonce, plaintext.encode(), aad)
+
+
+@sensitive_variables("plaintext")
+def encrypt_conflict(
+    plaintext: str, *, entry: str, patron_id: int, consortium_id: int, country: str, blind_index: str
+) -> tuple[str, bytes, bytes]:
+    """(key id, nonce, ciphertext) of a conflict entry's code under the newest key."""
+    return _seal(
+        plaintext,
+        lambda key_id: conflict_associated_data(
+            entry=entry,
+            patron_id=patron_id,
+            consortium_id=consortium_id,
+            country=country,
+            key_id=key_id,
+            blind_index=blind_index,
+        ),
+    )
 
 
 @sensitive_variables("key", "ciphertext")
@@ -109,12 +147,17 @@ def decrypt(
     country: str,
     blind_index: str,
 ) -> str:
-    key = keyring().keys.get(key_id)
-    if key is None:
-        raise IdentityCodeUnreadable("unknown key id")
     aad = associated_data(
         patron_id=patron_id, consortium_id=consortium_id, country=country, key_id=key_id, blind_index=blind_index
     )
+    return _open(key_id, nonce, ciphertext, aad)
+
+
+@sensitive_variables("key", "ciphertext")
+def _open(key_id: str, nonce: bytes, ciphertext: bytes, aad: bytes) -> str:
+    key = keyring().keys.get(key_id)
+    if key is None:
+        raise IdentityCodeUnreadable("unknown key id")
     try:
         return AESGCM(key).decrypt(bytes(nonce), bytes(ciphertext), aad).decode()
     except InvalidTag as error:
@@ -132,6 +175,19 @@ def decrypt_row(row) -> str:
         country=row.country,
         blind_index=row.blind_index,
     )
+
+
+def decrypt_conflict_row(row) -> str:
+    """The plaintext of a pending IdentityCodeConflict row (its own fields are the associated data)."""
+    aad = conflict_associated_data(
+        entry=str(row.entry),
+        patron_id=row.patron_id,
+        consortium_id=row.consortium_id,
+        country=row.country,
+        key_id=row.key_id,
+        blind_index=row.blind_index,
+    )
+    return _open(row.key_id, row.nonce, row.ciphertext, aad)
 
 
 @sensitive_variables("normalized", "message")

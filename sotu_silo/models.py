@@ -8,6 +8,8 @@ index allows exact lookup within a consortium.
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from sotu_silo.fields import FreeTextCharField
+
 
 class IdentityCode(models.Model):
     patron_id = models.BigIntegerField(_("patron id"), unique=True)
@@ -55,3 +57,43 @@ class ErasedPatron(models.Model):
 
     def __str__(self) -> str:
         return f"{_('erased patron')} #{self.pk}"
+
+
+class ConflictResolution(models.TextChoices):
+    MOVE = "move", _("The code belongs to the patron it was entered for: move it; the other patron loses it")
+    KEEP = "keep", _("The code stays with the patron who has it: discard the entry")
+
+
+class IdentityCodeConflict(models.Model):
+    """A code entered for a patron while another patron of the consortium holds it (the blind index matched).
+
+    The desk is answered exactly as for any stored code, so that storing cannot tell whether a code
+    belongs to someone (no oracle); billing clerks resolve the conflict (sotu_silo.conflicts). The
+    entered code is encrypted like a stored one, its associated data binding it to this row (`entry`),
+    and is wiped once the conflict is resolved. Patrons by id only, no foreign keys out of the silo.
+    """
+
+    entry = models.UUIDField(_("entry"), unique=True, editable=False)
+    patron_id = models.BigIntegerField(_("entered for patron id"), db_index=True)
+    holder_patron_id = models.BigIntegerField(_("held by patron id"), db_index=True)
+    consortium_id = models.BigIntegerField(_("consortium id"))
+    country = models.CharField(_("country"), max_length=2)
+    key_id = models.CharField(_("key id"), max_length=32, blank=True)
+    nonce = models.BinaryField(max_length=12)
+    ciphertext = models.BinaryField()
+    blind_index = models.CharField(max_length=64, blank=True)
+    entered_at = models.DateTimeField(_("entered"))
+    entered_by = models.CharField(_("entered by"), max_length=150)
+    resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
+    resolved_by = models.CharField(_("resolved by"), max_length=150, blank=True)
+    resolution = models.CharField(_("resolution"), max_length=10, choices=ConflictResolution.choices, blank=True)
+    reason = FreeTextCharField(_("reason for the resolution"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("identity code conflict")
+        verbose_name_plural = _("identity code conflicts")
+        default_permissions = []
+        indexes = [models.Index(fields=["consortium_id", "resolved_at"], name="conflict_consortium_idx")]
+
+    def __str__(self) -> str:
+        return f"{_('identity code conflict')} #{self.pk}"

@@ -7,45 +7,37 @@ handled in `sensitive_variables` frames so error reports cannot show them.
 """
 
 import datetime
+import math
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
 
 from audit.actor import Actor
-from audit.models import Action, DataCategory, Outcome
+from audit.models import AccessEvent, Action, DataCategory, Outcome
 from audit.services import access_event_record
 from patrons.models import Patron
 from patrons.tenancy import jurisdiction_of
 from sotu_silo import crypto
-from sotu_silo.models import IdentityCode
-from sotu_silo.validation import IdentityCodeError, contains_identity_code, identity_code_validate
+from sotu_silo.conflicts import conflict_enter
+from sotu_silo.free_text import free_text_check
+from sotu_silo.models import IdentityCode, IdentityCodeConflict
+from sotu_silo.validation import IdentityCodeError, identity_code_validate
 
 SILO = "sotu"
 MAX_REASON_LENGTH = 300
+STORE_WINDOW = datetime.timedelta(hours=1)
 
 
 class ReasonRequired(ValidationError):
     def __init__(self):
         super().__init__(_("State the reason: an invoice number or “identity check”."), code="reason_required")
-
-
-class ReasonHoldsCode(ValidationError):
-    def __init__(self):
-        super().__init__(
-            _("Do not write an identity code in the reason; write the invoice number or “identity check”."),
-            code="reason_holds_code",
-        )
-
-
-class IdentityCodeTaken(ValidationError):
-    def __init__(self):
-        super().__init__(
-            _("This identity code is already stored for another patron of the consortium."), code="code_taken"
-        )
 
 
 def _refused(actor: Actor, action: str, detail: str, patron_ids=(), reason: str = "") -> None:
@@ -75,11 +67,15 @@ def _clean_reason(actor: Actor, action: str, reason: str, patron_ids=()) -> str:
     if not reason:
         _refused(actor, action, "reason_required", patron_ids)
         raise ReasonRequired
-    if contains_identity_code(
-        reason, country=jurisdiction_of(actor.consortium_id)
-    ):  # the reason goes into the append-only log: no codes there
-        _refused(actor, action, "reason_holds_code", patron_ids)
-        raise ReasonHoldsCode
+    # The reason goes into the append-only access log: no codes there.
+    free_text_check(
+        actor=actor,
+        model=AccessEvent,
+        texts={"reason": reason},
+        action=action,
+        patron_ids=patron_ids,
+        data_categories=[DataCategory.IDENTITY_CODE],
+    )
     return reason[:MAX_REASON_LENGTH]
 
 
@@ -91,15 +87,23 @@ def _consortium_patron(actor: Actor, action: str, patron_id: int) -> Patron:
     return patron
 
 
-@sensitive_variables("code", "valid", "ciphertext")
+@sensitive_variables("code", "valid")
 def identity_code_store(*, actor: Actor, patron_id: int, code: str, allow_temporary: bool | None = None) -> None:
     """Store or replace a patron's code. Desk staff may write; nothing here ever returns it.
+
+    The answer, and the work done to give it (the same queries, one encryption, one access event), is
+    the same whether or not another patron of the consortium holds the code: such a code becomes a
+    conflict entry that only billing sees and resolves (sotu_silo.conflicts). Otherwise storing would
+    tell the desk whose code it is: with a date of birth and a throwaway patron, a code was recovered in
+    516 tries. Stores are limited per user (IDENTITY_CODE_STORE_RATE_PER_HOUR, counted in the access
+    log, so across processes); a burst is a finding of the day's access review (audit.review).
 
     `allow_temporary` overrides SOTU_ALLOW_TEMPORARY_CODES for seed_demo, whose codes are temporary
     ones so that they are nobody's.
     """
     action = Action.IDENTITY_CODE_STORE
     patron = _consortium_patron(actor, action, patron_id)
+    _store_rate_check(actor, patron.pk)
     if allow_temporary is None:
         allow_temporary = _allow_temporary()
     try:
@@ -110,21 +114,76 @@ def identity_code_store(*, actor: Actor, patron_id: int, code: str, allow_tempor
         _refused(actor, action, error.code or "invalid", [patron.pk])
         raise
     index = crypto.blind_index(valid.normalized, country=valid.country)
-    taken = IdentityCode.objects.filter(consortium_id=patron.consortium_id, blind_index=index).exclude(
-        patron_id=patron.pk
-    )
-    if taken.exists():
-        _refused(actor, action, "code_taken", [patron.pk])
-        raise IdentityCodeTaken
     try:
-        _write(actor, action, patron, valid, index)
-    except IntegrityError:  # the same code stored for another patron at this very moment
-        _refused(actor, action, "code_taken", [patron.pk])
-        raise IdentityCodeTaken from None
+        _write(actor, patron, valid, index)
+    except IntegrityError:
+        # The same code stored at this very moment for another patron (now this entry is a conflict), or a
+        # code for this patron (now this one replaces it): the second reading sees the row that won.
+        _write(actor, patron, valid, index)
+
+
+class IdentityCodeStoreRateLimited(Exception):
+    """The user stored IDENTITY_CODE_STORE_RATE_PER_HOUR codes in the last hour; answered with 429."""
+
+    code = "rate_limited"
+
+    def __init__(self, *, limit: int, retry_after: int) -> None:
+        super().__init__("rate_limited")
+        self.limit, self.retry_after = limit, retry_after
+
+    @property
+    def message(self) -> str:
+        return gettext(
+            "At most %(limit)d identity codes can be stored in an hour, and you have reached that. "
+            "Try again in %(minutes)d min."
+        ) % {"limit": self.limit, "minutes": max(1, math.ceil(self.retry_after / 60))}
+
+
+def _store_rate_check(actor: Actor, patron_id: int) -> None:
+    """Refuse a user's store once they made IDENTITY_CODE_STORE_RATE_PER_HOUR in the last hour.
+
+    Counted from the access log (every store attempt is an event; the refusals for the rate itself do not
+    count), which every process shares. One query either way. seed_demo's actor is no user and is not
+    limited.
+    """
+    if actor.user_id is None:
+        return
+    limit = settings.IDENTITY_CODE_STORE_RATE_PER_HOUR
+    now = timezone.now()
+    recent = list(
+        AccessEvent.objects.filter(actor_id=actor.user_id, action=Action.IDENTITY_CODE_STORE, at__gt=now - STORE_WINDOW)
+        .exclude(detail=IdentityCodeStoreRateLimited.code)
+        .order_by("at")
+        .values_list("at", flat=True)[:limit]
+    )
+    if len(recent) >= limit:
+        _refused(actor, Action.IDENTITY_CODE_STORE, IdentityCodeStoreRateLimited.code, [patron_id])
+        retry_after = math.ceil((recent[0] + STORE_WINDOW - now).total_seconds())
+        raise IdentityCodeStoreRateLimited(limit=limit, retry_after=max(1, retry_after))
+
+
+@sensitive_variables("valid")
+def _write(actor: Actor, patron: Patron, valid, index: str) -> None:
+    """Store the code, or a conflict entry when another patron holds it: the same statements either way."""
+    with transaction.atomic(using=SILO):
+        rows = dict(
+            IdentityCode.objects.filter(
+                Q(patron_id=patron.pk) | Q(consortium_id=patron.consortium_id, blind_index=index)
+            ).values_list("patron_id", "pk")
+        )
+        holder_id = next((patron_id for patron_id in rows if patron_id != patron.pk), None)
+        # This entry replaces the patron's earlier ones still waiting for billing, as it replaces a stored code.
+        IdentityCodeConflict.objects.filter(patron_id=patron.pk, resolved_at__isnull=True).delete()
+        if holder_id is None:
+            _code_write(patron, valid, index, row_id=rows.get(patron.pk))
+        else:
+            conflict_enter(actor=actor, patron=patron, holder_id=holder_id, valid=valid, index=index)
+        _allowed(actor, Action.IDENTITY_CODE_STORE, patron.pk)
 
 
 @sensitive_variables("valid", "ciphertext")
-def _write(actor: Actor, action: str, patron: Patron, valid, index: str) -> None:
+def _code_write(patron: Patron, valid, index: str, *, row_id: int | None) -> None:
+    """Insert the patron's code, or update their row (one statement either way, as for a conflict entry)."""
     key_id, nonce, ciphertext = crypto.encrypt(
         valid.normalized,
         patron_id=patron.pk,
@@ -132,19 +191,18 @@ def _write(actor: Actor, action: str, patron: Patron, valid, index: str) -> None
         country=valid.country,
         blind_index=index,
     )
-    with transaction.atomic(using=SILO):
-        IdentityCode.objects.update_or_create(
-            patron_id=patron.pk,
-            defaults={
-                "consortium_id": patron.consortium_id,
-                "country": valid.country,
-                "key_id": key_id,
-                "nonce": nonce,
-                "ciphertext": ciphertext,
-                "blind_index": index,
-            },
-        )
-        _allowed(actor, action, patron.pk)
+    values = {
+        "consortium_id": patron.consortium_id,
+        "country": valid.country,
+        "key_id": key_id,
+        "nonce": nonce,
+        "ciphertext": ciphertext,
+        "blind_index": index,
+    }
+    if row_id is None:
+        IdentityCode.objects.create(patron_id=patron.pk, **values)
+    else:
+        IdentityCode.objects.filter(pk=row_id).update(updated_at=timezone.now(), **values)
 
 
 @sensitive_variables("row", "code")
@@ -189,23 +247,48 @@ def identity_code_lookup(*, actor: Actor, code: str, reason: str) -> Patron:
 
 
 def identity_code_exists(*, patron_id: int) -> bool:
-    """Whether a code is stored: what staff and the admin may know, never the code."""
-    return IdentityCode.objects.filter(patron_id=patron_id).exists()
+    """Whether a code is stored: what staff and the admin may know, never the code.
+
+    A conflict entry waiting for billing counts as stored, so that the desk's page shows the same after
+    storing a code someone else holds as after any other; both tables are asked every time.
+    """
+    stored = IdentityCode.objects.filter(patron_id=patron_id).exists()
+    entered = IdentityCodeConflict.objects.filter(patron_id=patron_id, resolved_at__isnull=True).exists()
+    return stored or entered
 
 
 def identity_code_stored_at(*, patron_ids: list[int]) -> dict[int, datetime.datetime]:
-    """When the codes of these patrons were first stored (for re-applying erasures); never the codes."""
-    return dict(IdentityCode.objects.filter(patron_id__in=patron_ids).values_list("patron_id", "created_at"))
+    """When a code of these patrons was first stored or entered (for re-applying erasures); never the codes.
+
+    Conflict entries count for both patrons they name: each holds a code of one of them.
+    """
+    first: dict[int, datetime.datetime] = dict(
+        IdentityCode.objects.filter(patron_id__in=patron_ids).values_list("patron_id", "created_at")
+    )
+    entries = IdentityCodeConflict.objects.filter(
+        Q(patron_id__in=patron_ids) | Q(holder_patron_id__in=patron_ids), resolved_at__isnull=True
+    ).values_list("patron_id", "holder_patron_id", "entered_at")
+    wanted = set(patron_ids)
+    for entered_for, holder, entered_at in entries:
+        for patron_id in {entered_for, holder} & wanted:
+            first[patron_id] = min(first.get(patron_id, entered_at), entered_at)
+    return first
 
 
 def identity_code_erase(*, patron_id: int) -> bool:
-    """Delete the patron's code when their data is erased (GDPR Art. 17); True when one was stored.
+    """Delete the patron's code, and every conflict entry naming them, when their data is erased (GDPR
+    Art. 17); True when there was one.
 
-    The code is never read. The caller records the erasure in the access log (dpo.services.erasure).
+    An entry is deleted also when the erased patron held the code: the entered code is theirs, or in
+    dispute with theirs. The code is never read. The caller records the erasure in the access log
+    (dpo.services.erasure).
     """
     with transaction.atomic(using=SILO):
         deleted, _per_model = IdentityCode.objects.filter(patron_id=patron_id).delete()
-    return deleted > 0
+        entries, _per_model = IdentityCodeConflict.objects.filter(
+            Q(patron_id=patron_id) | Q(holder_patron_id=patron_id)
+        ).delete()
+    return deleted + entries > 0
 
 
 def identity_code_patron_ids(*, patron_ids: list[int]) -> set[int]:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Final
 
@@ -254,29 +255,151 @@ def identity_code_validate(
     raise ValueError(f"Unknown country: expected {_FI!r} or {_SE!r}.")
 
 
-# Anything shaped like a HETU or a personnummer, anywhere in a text: with or without the separator,
-# 10 or 12 digits. Broad on purpose: it guards free text (searches, reasons).
-_CODE_SHAPES = re.compile(
-    r"(?<![0-9A-Za-z])(\d{6}[-+A-FU-Ya-fu-y]?\d{3}[0-9A-Za-z]|(\d{2})?\d{6}[-+]?\d{4})(?![0-9A-Za-z])"
+# --- Finding codes in free text ------------------------------------------------------------------------
+#
+# One detector for every free text that is stored or logged (notes, reasons, ban, DPO and breach texts) and
+# for every search. The text is first normalised so that a code is found however it is written, then
+# scanned at every position for the two shapes below; a candidate counts only when its date is real and
+# its check character works out, so ordinary numbers rarely trip it.
+
+# Dash look-alikes mapped to "-": Unicode's dash punctuation (category Pd, Unicode 15; a test checks the
+# list against unicodedata) and the minus signs (U+2212, U+02D7, U+2796) and the hyphen bullet (U+2043).
+_DASHES: Final = frozenset(
+    "\u058a\u05be\u1400\u1806\u2010\u2011\u2012\u2013\u2014\u2015\u2e17\u2e1a\u2e3a\u2e3b\u2e40\u2e5d"
+    "\u301c\u3030\u30a0\ufe31\ufe32\ufe58\ufe63\uff0d\U00010ead\u2212\u02d7\u2796\u2043"
 )
+# Invisible characters dropped: format characters (Cf: zero-width spaces and joiners, soft hyphen, BOM,
+# bidirectional marks), combining marks (Mn, Me) and control characters that are not whitespace.
+_DROPPED_CATEGORIES: Final = frozenset({"Cf", "Mn", "Me", "Cc"})
+_ASCII_CLEANUP: Final = {
+    **{c: None for c in (*range(0x00, 0x09), *range(0x0E, 0x1C), 0x7F)},
+    **{c: " " for c in range(0x1C, 0x20)},  # str.isspace() says these separate; \s with re.ASCII does not
+}
+
+# A HETU or a 10-digit personnummer: six date digits (the parts optionally separated alike by dots,
+# slashes or spaces), an optional sign or separator with optional spaces around it, three digits, and a
+# check character (a space may come before it). A lookahead, so that every position is tried.
+_SHORT_SHAPE: Final = re.compile(
+    r"(?=(?P<a>\d\d)(?P<ds>[./ ]?)(?P<b>\d\d)(?P=ds)(?P<c>\d\d)"
+    r"\s*(?P<sign>[^0-9A-Za-z\s]|[A-FU-Ya-fu-y])?\s*"
+    r"(?P<ind>\d{3}) ?(?P<check>[0-9A-Ya-y]))",
+    re.ASCII,
+)
+# A 12-digit personnummer: the century (18, 19 or 20), YYMMDD as above, an optional separator, four digits.
+_LONG_SHAPE: Final = re.compile(
+    r"(?=(?P<cc>1[89]|20)(?P<yy>\d\d)(?P<ds>[./ ]?)(?P<mm>\d\d)(?P=ds)(?P<dd>\d\d)"
+    r"\s*(?P<sep>[^0-9A-Za-z\s])?\s*(?P<tail>\d{4}))",
+    re.ASCII,
+)
+_HETU_CHECK_CHARACTERS: Final = "0123456789ABCDEFHJKLMNPRSTUVWXY"
+_ANY_CENTURY: Final = (1800, 1900, 2000)
+
+
+def normalise_free_text(text: str) -> str:
+    """``text`` as the detector reads it: NFKC (full-width and other compatibility forms folded), invisible
+    characters dropped, dash look-alikes made "-", every decimal digit ASCII and every space a space.
+
+    Only for finding codes: the text itself is stored as it was written.
+    """
+    text = unicodedata.normalize("NFKC", text or "")
+    if text.isascii():
+        return text.translate(_ASCII_CLEANUP)
+    characters = []
+    for character in text:
+        if character in _DASHES:
+            characters.append("-")
+            continue
+        category = unicodedata.category(character)
+        if character.isspace():
+            characters.append(" " if not character.isascii() else character)
+        elif category in _DROPPED_CATEGORIES:
+            continue
+        elif category == "Nd":
+            characters.append(str(unicodedata.decimal(character)))
+        else:
+            characters.append(character)
+    return "".join(characters).translate(_ASCII_CLEANUP)
+
+
+def _real_date(years, month: int, day: int) -> bool:
+    return any(_date_or_none(year, month, day) for year in years)
+
+
+def _is_hetu(day: str, month: str, year: str, sign: str, individual: str, check: str) -> bool:
+    """A Finnish code (temporary ones too) read as DDMMYY, sign, ZZZ, check; no sign: any century."""
+    centuries = (_HETU_CENTURIES[sign],) if sign in _HETU_CENTURIES else _ANY_CENTURY
+    if not _real_date([century + int(year) for century in centuries], int(month), int(day)):
+        return False
+    if int(individual) < 2:  # 000 and 001 are never given
+        return False
+    return _HETU_CHECK_CHARACTERS[int(f"{day}{month}{year}{individual}") % 31] == check
+
+
+def _is_personnummer(years, yy: str, month: str, day: str, tail: str) -> bool:
+    """A Swedish personnummer or samordningsnummer (day + 60): a real date and the Luhn check digit."""
+    real_day = int(day) - _COORDINATION_DAY_OFFSET if int(day) > _COORDINATION_DAY_OFFSET else int(day)
+    return _real_date(years, int(month), real_day) and luhn.is_valid(f"{yy}{month}{day}{tail}")
+
+
+def _short_form_is_code(text: str, match: re.Match, *, bare_personnummer: bool) -> bool:
+    start, end = match.start(), match.end("check")
+    sign, check = (match["sign"] or "").upper(), match["check"].upper()
+    digit_before = start > 0 and text[start - 1].isdigit()
+    digit_after = end < len(text) and text[end].isdigit()
+    if check.isdigit() and digit_after:
+        return False  # part of a longer number
+    bare = not sign and check.isdigit()
+    if bare and digit_before:
+        return False
+    if _is_hetu(match["a"], match["b"], match["c"], sign, match["ind"], check):
+        return True
+    swedish_separator = not sign.isalpha() and (sign or bare_personnummer)
+    return bool(
+        check.isdigit()
+        and swedish_separator
+        and _is_personnummer(
+            [century + int(match["a"]) for century in _ANY_CENTURY],
+            match["a"],
+            match["b"],
+            match["c"],
+            match["ind"] + check,
+        )
+    )
+
+
+def _long_form_is_code(text: str, match: re.Match, *, bare_personnummer: bool) -> bool:
+    start, end = match.start(), match.end("tail")
+    if end < len(text) and text[end].isdigit():
+        return False
+    if not match["sep"] and not (bare_personnummer and (start == 0 or not text[start - 1].isdigit())):
+        return False
+    year = int(match["cc"] + match["yy"])
+    return _is_personnummer([year], match["yy"], match["mm"], match["dd"], match["tail"])
 
 
 def contains_identity_code(text: str, *, country: str | None = None) -> bool:
-    """Whether free text (a search, a stated reason) holds something that looks like an identity code.
+    """Whether free text holds a Finnish or Swedish personal identity code, however it is written.
 
-    Searches refuse such text instead of searching with it and echoing it back, and a reason with a
-    code in it is refused before it reaches the append-only access log. A bare run of digits (a card
-    or invoice number can be one) counts only where it checks out: as a HETU written without its
-    century sign (a real date and the right check character), or as a valid personnummer.
+    Finds HETUs (every century sign, temporary codes too) and Swedish personnummer and
+    samordningsnummer (10 or 12 digits), in every consortium: inside a word (``lasku180788-417D``), with
+    characters after it, with spaces around the sign, with the date's parts separated by dots, slashes or
+    spaces, with any dash look-alike, with invisible characters inside, with full-width or other
+    non-ASCII digits, in any letter case (see ``normalise_free_text``).
+
+    A candidate counts only when its date is real and its check character works out. A bare run of
+    digits (no sign or separator, spaces allowed between the date and the rest) counts only as a whole
+    run, not inside a longer number: ten digits count as a HETU written without its century sign
+    everywhere, and as a personnummer (ten or twelve digits) only in a Swedish consortium
+    (``country="SE"``). In a Finnish consortium a bare ten-digit run is far more often a phone number
+    (0401234567) or an ISBN than a Swedish code: read as a personnummer as well, about twice as many
+    mobile numbers written without spaces would be refused (the Luhn digit is right for one in ten of
+    those that start with a date), against about one in 34 by the HETU check character alone; written
+    with their usual spaces (040 123 4567) phone numbers are never read as codes. ``country=None`` (not
+    known) reads bare runs as in Finland.
     """
-    for match in _CODE_SHAPES.finditer(text or ""):
-        token = match.group(0)
-        if not token.isdigit() or _hetu_without_sign(token) or (country != _FI and personnummer.is_valid(token)):
+    text = normalise_free_text(text)
+    bare_personnummer = country == _SE
+    for match in _SHORT_SHAPE.finditer(text):
+        if _short_form_is_code(text, match, bare_personnummer=bare_personnummer):
             return True
-    return False
-
-
-def _hetu_without_sign(token: str) -> bool:
-    if len(token) != 10:
-        return False
-    return any(hetu.is_valid(f"{token[:6]}{sign}{token[6:]}", allow_temporary=True) for sign in "-A")
+    return any(_long_form_is_code(text, m, bare_personnummer=bare_personnummer) for m in _LONG_SHAPE.finditer(text))

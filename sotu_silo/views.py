@@ -16,11 +16,21 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_GET, require_POST
 
+from audit.actor import Actor
 from audit.models import Action
 from patrons.access import billing_actor, identity_code_writer_actor, patron_data_actor
 from patrons.selectors import patron_search_box
 from patrons.views import render_patron_page
+from sotu_silo.conflicts import (
+    ConflictUnreadable,
+    identity_code_conflict_count,
+    identity_code_conflict_list,
+    identity_code_conflict_resolve,
+)
+from sotu_silo.fields import shown_back
+from sotu_silo.models import ConflictResolution
 from sotu_silo.services import (
+    IdentityCodeStoreRateLimited,
     IdentityCodeUnreadable,
     identity_code_lookup,
     identity_code_patron_ids,
@@ -32,6 +42,7 @@ from sotu_silo.services import (
 def _billing_page(request: HttpRequest, context: dict, status: int = 200) -> HttpResponse:
     listed = [*context.get("found", []), *(context["page"].object_list if context.get("page") else [])]
     context["coded_ids"] = identity_code_patron_ids(patron_ids=[patron.pk for patron in listed])
+    context["conflict_count"] = identity_code_conflict_count(actor=Actor.from_request(request))
     return render(request, "billing/index.html", context, status=status)
 
 
@@ -57,7 +68,8 @@ def billing_lookup_view(request: HttpRequest) -> HttpResponse:
     try:
         patron = identity_code_lookup(actor=actor, code=code, reason=reason)
     except ValidationError as error:
-        return _billing_page(request, {"lookup_error": " ".join(error.messages), "lookup_reason": reason}, 400)
+        context = {"lookup_error": " ".join(error.messages), "lookup_reason": shown_back(reason)}
+        return _billing_page(request, context, 400)
     except Http404:
         return _billing_page(request, {"lookup_error": _("No patron of your consortium has this identity code.")}, 404)
     return _billing_page(request, {"found": [patron], "lookup_reason": reason})
@@ -97,11 +109,48 @@ def identity_code_store_view(request: HttpRequest, patron_id: int) -> HttpRespon
         identity_code_store(actor=actor, patron_id=patron_id, code=code)
     except ValidationError as error:
         return render_patron_page(
-            request,
-            patron_data_actor(request),
-            patron_id,
-            status=400,
-            identity_code_error=" ".join(error.messages),
+            request, patron_data_actor(request), patron_id, status=400, identity_code_error=" ".join(error.messages)
         )
+    except IdentityCodeStoreRateLimited as limited:
+        response = render_patron_page(
+            request, patron_data_actor(request), patron_id, status=429, identity_code_error=limited.message
+        )
+        response["Retry-After"] = str(limited.retry_after)
+        return response
+    # The same message whether the code was stored or entered as a conflict for billing.
     messages.success(request, _("The identity code was stored. It cannot be shown here."))
     return redirect("patrons:detail", patron_id=patron_id)
+
+
+def _conflicts_page(request: HttpRequest, actor: Actor, status: int = 200, **extra) -> HttpResponse:
+    context = {"page": identity_code_conflict_list(actor=actor), "resolutions": ConflictResolution.choices, **extra}
+    return render(request, "billing/conflicts.html", context, status=status)
+
+
+@never_cache
+@login_required
+@require_GET
+def billing_conflicts_view(request: HttpRequest) -> HttpResponse:
+    """Codes entered for one patron while another holds them: billing decides whose code it is."""
+    return _conflicts_page(request, billing_actor(request, action=Action.IDENTITY_CODE_CONFLICT))
+
+
+@never_cache
+@login_required
+@require_POST
+def billing_conflict_resolve_view(request: HttpRequest, conflict_id: int) -> HttpResponse:
+    actor = billing_actor(request, action=Action.IDENTITY_CODE_CONFLICT)
+    try:
+        identity_code_conflict_resolve(
+            actor=actor,
+            conflict_id=conflict_id,
+            resolution=request.POST.get("resolution", ""),
+            reason=request.POST.get("reason", ""),
+        )
+    except ValidationError as error:
+        error_context = {"resolve_error": " ".join(error.messages), "error_conflict_id": conflict_id}
+        return _conflicts_page(request, actor, 400, **error_context)
+    except ConflictUnreadable as error:
+        return _conflicts_page(request, actor, 409, resolve_error=error.message, error_conflict_id=conflict_id)
+    messages.success(request, _("The conflict was resolved and the reason recorded."))
+    return redirect("billing:conflicts")

@@ -33,7 +33,9 @@ from patrons.models import (
     NoteCategory,
     StaffProfile,
 )
-from sotu_silo.models import IdentityCode
+from sotu_silo import crypto
+from sotu_silo.models import IdentityCode, IdentityCodeConflict
+from sotu_silo.services import identity_code_store
 from tests.conftest import OWN_NETWORK, client_for
 
 pytestmark = pytest.mark.django_db
@@ -106,6 +108,11 @@ RULES: dict[str, dict] = {
     "api:identity-code": {"*": 405, None: 403},
     "api:identity-code-reveal": {"*": 405, None: 403},
     "api:identity-code-lookup": {"*": 405, None: 403},
+    # Identity code conflicts: billing clerks only; the desk never learns of them.
+    "billing:conflicts": {"*": 403, None: 302, "rovaniemi.billing": 200},
+    "billing:conflict-resolve": {"*": 405, None: 302},
+    "api:identity-code-conflicts": {"*": 403, "rovaniemi.billing": 200},
+    "api:identity-code-conflict-resolve": {"*": 405, None: 403},
     # Pages for notes, choices and the ban procedure. POST-only pages answer a GET with 405.
     "patrons:note-add": {"*": 405, None: 302},
     "patrons:note-open": {"*": 405, None: 302},
@@ -300,7 +307,18 @@ def objects(lapland_patron):
     register_description, _created = RegisterDescription.objects.get_or_create(
         consortium=lapland, register=Register.LIBRARY_SYSTEM
     )
+    # A conflict: another Lapland patron's (demo, temporary) code entered for the matrix patron.
+    held = IdentityCode.objects.filter(consortium_id=lapland.pk).exclude(patron_id=lapland_patron.pk).first()
+    identity_code_store(
+        actor=Actor(
+            user_id=None, username="seed", municipality_id=rovaniemi.pk, consortium_id=lapland.pk, client_ip=None
+        ),
+        patron_id=lapland_patron.pk,
+        code=crypto.decrypt_row(held),
+        allow_temporary=True,
+    )
     return {
+        "conflict": IdentityCodeConflict.objects.get(patron_id=lapland_patron.pk, resolved_at__isnull=True).pk,
         "note": note.pk,
         "ban": ban.pk,
         "request": subject_request.pk,
@@ -334,8 +352,8 @@ def concrete_path(key: str, route: str, objects: dict) -> str:
         return "/admin/no-such-page/"
     if key == "admin:view_on_site":
         return f"/admin/r/9999/{objects['patron']}/"
-    if any(f"<int:{parameter}_id>" in route for parameter in ("patron", "ban", "request", "breach")):
-        for parameter in ("patron", "note", "ban", "request", "breach"):
+    if any(f"<int:{parameter}_id>" in route for parameter in ("patron", "ban", "request", "breach", "conflict")):
+        for parameter in ("patron", "note", "ban", "request", "breach", "conflict"):
             route = route.replace(f"<int:{parameter}_id>", str(objects[parameter]))
         route = route.replace("<str:language>", "fi")
         return "/" + route

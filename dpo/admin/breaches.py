@@ -41,6 +41,7 @@ from dpo.services.breaches import (
 from patrons.access import breach_actor
 from patrons.services.errors import RuleBroken
 from patrons.tenancy import consortium_id_of
+from sotu_silo.fields import FreeTextFormField
 
 PERMISSION = "dpo.manage_breaches"
 
@@ -74,14 +75,14 @@ class BreachFactsForm(forms.Form):
     occurred_at = forms.SplitDateTimeField(
         label=_("happened at"), required=False, widget=widgets.AdminSplitDateTime, help_text=_("If known.")
     )
-    description = forms.CharField(label=_("nature of the breach"), widget=forms.Textarea, required=False)
+    description = FreeTextFormField(label=_("nature of the breach"), widget=forms.Textarea, required=False)
     data_categories = forms.MultipleChoiceField(
         label=_("categories of data"), choices=DataCategory.choices, required=False, widget=forms.CheckboxSelectMultiple
     )
     people_affected = forms.IntegerField(label=_("people concerned (approx.)"), min_value=0, required=False)
     records_affected = forms.IntegerField(label=_("records concerned (approx.)"), min_value=0, required=False)
-    consequences = forms.CharField(label=_("likely consequences"), widget=forms.Textarea, required=False)
-    measures = forms.CharField(label=_("measures taken or proposed"), widget=forms.Textarea, required=False)
+    consequences = FreeTextFormField(label=_("likely consequences"), widget=forms.Textarea, required=False)
+    measures = FreeTextFormField(label=_("measures taken or proposed"), widget=forms.Textarea, required=False)
     risk = forms.ChoiceField(label=_("risk"), choices=RiskLevel.choices, initial=RiskLevel.RISK)
     affected_patron_ids = PatronIdsField(
         label=_("patrons concerned"),
@@ -106,13 +107,13 @@ class AuthorityNotificationForm(forms.Form):
         choices=[("", _("Initial first, then supplementary")), *NotificationPhase.choices],
         required=False,
     )
-    late_reason = forms.CharField(
+    late_reason = FreeTextFormField(
         label=_("reason for the delay"),
         widget=forms.Textarea,
         required=False,
         help_text=_("Required when the initial notification is made after the 72-hour deadline."),
     )
-    reference = forms.CharField(label=_("authority's reference"), max_length=100, required=False)
+    reference = FreeTextFormField(label=_("authority's reference"), max_length=100, required=False)
 
 
 class PeopleNotificationForm(forms.Form):
@@ -121,7 +122,7 @@ class PeopleNotificationForm(forms.Form):
 
 class Art34ExemptionForm(forms.Form):
     exemption = forms.ChoiceField(label=_("not told because"), choices=Art34Exemption.choices)
-    details = forms.CharField(label=_("details of the exemption"), widget=forms.Textarea, required=False)
+    details = FreeTextFormField(label=_("details of the exemption"), widget=forms.Textarea, required=False)
 
 
 class BreachCloseForm(forms.Form):

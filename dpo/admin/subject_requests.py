@@ -41,6 +41,7 @@ from patrons.access import subject_request_actor
 from patrons.dates import today
 from patrons.services.errors import RuleBroken
 from patrons.tenancy import consortium_id_of
+from sotu_silo.fields import FreeTextFormField
 
 PERMISSION = "dpo.manage_subject_requests"
 
@@ -71,7 +72,7 @@ class ExtensionForm(forms.Form):
     months = forms.TypedChoiceField(
         label=_("extended by"), coerce=int, choices=[(1, _("one month")), (2, _("two months"))]
     )
-    reason = forms.CharField(
+    reason = FreeTextFormField(
         label=_("reason for the extension"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
     notified_on = forms.DateField(label=_("patron told of the extension on"), widget=DateInput, initial=today)
@@ -79,7 +80,7 @@ class ExtensionForm(forms.Form):
 
 class FeeDecisionForm(forms.Form):
     decision = forms.ChoiceField(label=_("fee decision"), choices=FeeDecision.choices)
-    reason = forms.CharField(
+    reason = FreeTextFormField(
         label=_("reason for the fee decision"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
 
@@ -91,7 +92,9 @@ class DeliveryForm(forms.Form):
 
 class RefusalForm(forms.Form):
     ground = forms.ChoiceField(label=_("refused under"), choices=RefusalGround.choices)
-    details = forms.CharField(label=_("reasons for refusing"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    details = FreeTextFormField(
+        label=_("reasons for refusing"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
 
     def __init__(self, *args, kind: str = "", **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -28,6 +28,7 @@ from audit.models import DataCategory
 from dpo.models import Art34Exemption, AuthorityNotification, Breach, NotificationPhase, RiskLevel
 from patrons.models import Jurisdiction, Patron
 from patrons.services.errors import RuleBroken
+from sotu_silo.free_text import free_text_check
 
 AUTHORITY_DEADLINE = datetime.timedelta(hours=72)
 
@@ -127,6 +128,13 @@ def _check_patrons(actor: Actor, patron_ids: Iterable[int], *, known: Iterable[i
     return patron_ids
 
 
+def _texts_check(actor: Actor, model, **texts: str) -> None:
+    """No identity code in the register's texts. The register is the DPO's own record, not a processing of
+    a patron's data, so a refusal is not an access event.
+    """
+    free_text_check(actor=actor, model=model, texts=texts)
+
+
 def _open_breach(*, actor: Actor, breach_id: int) -> Breach:
     """The breach (locked) of the actor's consortium, not yet closed."""
     breach = (
@@ -166,6 +174,7 @@ def breach_record(
     """Record a breach the moment it is known; the authority deadline is fixed from `aware_at`."""
     aware_at = _aware(aware_at)
     occurred_at = _aware(occurred_at) if occurred_at is not None else None
+    _texts_check(actor, Breach, description=description, consequences=consequences, measures=measures)
     if not description.strip():
         raise RuleBroken("description_required", _("Describe the nature of the breach."))
     _not_in_future(aware_at, "aware_at_in_future", _("The time of becoming aware cannot be in the future."))
@@ -211,6 +220,8 @@ def breach_update(
     The time of becoming aware is not among them: the deadline was fixed from it when the breach was
     recorded, and moving it afterwards could hide a late notification.
     """
+    texts = {"description": description, "consequences": consequences, "measures": measures}
+    _texts_check(actor, Breach, **{name: text for name, text in texts.items() if text is not UNCHANGED})
     with transaction.atomic():
         breach = _open_breach(actor=actor, breach_id=breach_id)
         changes: dict[str, Any] = {}
@@ -262,6 +273,7 @@ def authority_notification_record(
     """
     notified_at = _aware(notified_at)
     late_reason = late_reason.strip()
+    _texts_check(actor, AuthorityNotification, late_reason=late_reason, reference=reference)
     with transaction.atomic():
         breach = _open_breach(actor=actor, breach_id=breach_id)
         initial = _initial_notification(breach)
@@ -333,6 +345,7 @@ def art34_exemption_record(*, actor: Actor, breach_id: int, exemption: str, deta
         raise RuleBroken(
             "exemption_details_required", _("Explain why the exemption applies, e.g. how the data was encrypted.")
         )
+    _texts_check(actor, Breach, art34_exemption_details=details)
     with transaction.atomic():
         breach = _open_breach(actor=actor, breach_id=breach_id)
         breach.art34_exemption = exemption

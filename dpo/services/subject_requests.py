@@ -28,6 +28,7 @@ from dpo.selectors import earlier_report_within_12_months
 from patrons.services._common import patron_for_write, today
 from patrons.services.errors import RuleBroken
 from privacy_service.time_limits import months_after
+from sotu_silo.free_text import free_text_check
 
 ANSWER_MONTHS = 1
 MAX_EXTENSION_MONTHS = 2
@@ -67,6 +68,19 @@ def _required_text(text: str, rule: str, message) -> str:
     if not text:
         raise RuleBroken(rule, message)
     return text
+
+
+def _texts_check(*, actor: Actor, request_id: int, **texts: str) -> None:
+    """No identity code in the texts the patron is told; a refusal is a denied event about the patron."""
+    free_text_check(
+        actor=actor,
+        model=SubjectRequest,
+        texts=texts,
+        action=Action.SUBJECT_REQUEST,
+        patron_ids=SubjectRequest.objects.filter(pk=request_id, consortium_id=actor.consortium_id).values_list(
+            "patron_id", flat=True
+        ),
+    )
 
 
 def _record(actor: Actor, subject_request: SubjectRequest, detail: str) -> None:
@@ -154,6 +168,7 @@ def subject_request_extend(
     reason = _required_text(
         reason, "extension_reason_required", _("Give the reasons for the extension; the patron is told them.")
     )
+    _texts_check(actor=actor, request_id=request_id, extension_reason=reason)
     with transaction.atomic():
         subject_request = _open_request(actor=actor, request_id=request_id)
         if subject_request.extended_due_on is not None:
@@ -196,6 +211,7 @@ def subject_request_fee_decide(*, actor: Actor, request_id: int, decision: str, 
         raise RuleBroken(
             "fee_reason_required", _("Give the reason for charging a fee or refusing; the patron is told it.")
         )
+    _texts_check(actor=actor, request_id=request_id, fee_reason=reason)
     with transaction.atomic():
         subject_request = _open_request(actor=actor, request_id=request_id)
         # Decided before or after the report is made: the repeat is known from the dates of receipt.
@@ -277,6 +293,7 @@ def subject_request_refuse(*, actor: Actor, request_id: int, ground: str, detail
     details = _required_text(
         details, "refusal_details_required", _("Give the reasons for refusing; the patron is told them.")
     )
+    _texts_check(actor=actor, request_id=request_id, refusal_details=details)
     with transaction.atomic():
         subject_request = _open_request(actor=actor, request_id=request_id)
         if subject_request.erased_at is not None:

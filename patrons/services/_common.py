@@ -2,6 +2,7 @@
 
 from collections.abc import Iterable
 
+from django.db.models import QuerySet
 from django.http import Http404
 
 from audit.actor import Actor
@@ -10,7 +11,7 @@ from audit.services import access_event_record
 from patrons.dates import today
 from patrons.models import Patron
 
-__all__ = ["patron_for_write", "record_write", "today"]
+__all__ = ["consortium_patron_ids", "patron_for_write", "record_write", "today"]
 
 
 def patron_for_write(*, actor: Actor, patron_id: int, lock: bool = False) -> Patron:
@@ -22,6 +23,13 @@ def patron_for_write(*, actor: Actor, patron_id: int, lock: bool = False) -> Pat
     if patron is None:
         raise Http404
     return patron
+
+
+def consortium_patron_ids(*, actor: Actor, patron_id: int) -> QuerySet:
+    """The patron's id when the patron is of the actor's consortium: for the event of a refusal made before
+    the patron is read (lazy, read only if the refusal is recorded).
+    """
+    return Patron.objects.filter(pk=patron_id, consortium_id=actor.consortium_id).values_list("pk", flat=True)
 
 
 def record_write(*, actor: Actor, patron_ids: Iterable[int], categories: Iterable[str], detail: str) -> None:

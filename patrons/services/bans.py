@@ -25,7 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from audit.actor import Actor
-from audit.models import DataCategory
+from audit.models import Action, DataCategory
 from patrons.dates import age_on
 from patrons.models import (
     AccessProhibition,
@@ -41,9 +41,10 @@ from patrons.models import (
     NotificationMethod,
     Patron,
 )
-from patrons.services._common import patron_for_write, record_write, today
+from patrons.services._common import consortium_patron_ids, patron_for_write, record_write, today
 from patrons.services.errors import RuleBroken
 from privacy_service.time_limits import last_day_of_time_limit
+from sotu_silo import free_text  # a module: the silo's rules import these services
 
 MAX_BAN_DAYS = 30
 APPEAL_DAYS = 14
@@ -190,6 +191,20 @@ def _ban_for_step(*, actor: Actor, ban_id: int, allowed: tuple[str, ...], rule: 
     return ban
 
 
+def _ban_texts_check(*, actor: Actor, ban_id: int, **texts: str) -> None:
+    """No identity code in a ban's texts; a refusal is a denied event about the ban's patron."""
+    free_text.free_text_check(
+        actor=actor,
+        model=Ban,
+        texts=texts,
+        action=Action.PATRON_UPDATE,
+        patron_ids=Ban.objects.filter(pk=ban_id, patron__consortium_id=actor.consortium_id).values_list(
+            "patron_id", flat=True
+        ),
+        data_categories=BAN_CATEGORIES,
+    )
+
+
 def _record(actor: Actor, ban: Ban, detail: str) -> None:
     record_write(actor=actor, patron_ids=[ban.patron_id], categories=BAN_CATEGORIES, detail=detail)
 
@@ -243,6 +258,7 @@ def ban_hearing_record(
 
     An empty statement records that no statement came.
     """
+    _ban_texts_check(actor=actor, ban_id=ban_id, statement=statement, hearing_waived_reason=waived_reason)
     with transaction.atomic():
         ban = _ban_for_step(
             actor=actor,
@@ -305,6 +321,14 @@ def ban_decide(
     decided_text: str = "",
 ) -> Ban:
     """Step 3: a ban decider decides. Not before the hearing is recorded or waived."""
+    _ban_texts_check(
+        actor=actor,
+        ban_id=ban_id,
+        decision_number=decision_number,
+        reasons=reasons,
+        contact_person=contact_person,
+        decided_text=decided_text,
+    )
     with transaction.atomic():
         ban = _ban_for_step(
             actor=actor,
@@ -438,6 +462,7 @@ def ban_cancel(*, actor: Actor, ban_id: int, reason: str) -> Ban:
     reason = (reason or "").strip()
     if not reason:
         raise RuleBroken("reason_required", _("Say why the ban is cancelled."))
+    _ban_texts_check(actor=actor, ban_id=ban_id, cancellation_reason=reason)
     with transaction.atomic():
         ban = _ban_for_step(
             actor=actor,
@@ -470,6 +495,14 @@ def access_prohibition_record(
     ends_on: datetime.date,
 ) -> AccessProhibition:
     """Record a prosecutor's decision on an access prohibition, with the library's own application."""
+    free_text.free_text_check(
+        actor=actor,
+        model=AccessProhibition,
+        texts={"application_reference": application_reference, "prosecutor_reference": prosecutor_reference},
+        action=Action.PATRON_UPDATE,
+        patron_ids=consortium_patron_ids(actor=actor, patron_id=patron_id),
+        data_categories=[DataCategory.BANS],
+    )
     with transaction.atomic():
         patron = patron_for_write(actor=actor, patron_id=patron_id, lock=True)
         if patron.consortium.jurisdiction != Jurisdiction.SWEDEN:

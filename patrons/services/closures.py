@@ -27,7 +27,7 @@ from patrons.closures import PIN_BY_PHONE_NOT_ALLOWED_MESSAGE, closures_for_card
 from patrons.models import ClosurePeriod, Consortium, Jurisdiction, Note, NoteCategory, Patron, PatronStatus
 from patrons.services._common import patron_for_write, today
 from patrons.services.errors import RuleBroken
-from patrons.services.notes import note_create
+from patrons.services.notes import note_create, note_text_check
 
 PIN_DETAILS_MAX_LENGTH = 500
 # The note is read by every library's staff of the consortium (and pushed to Koha): in its language.
@@ -76,6 +76,7 @@ def pin_by_phone_record(*, actor: Actor, patron_id: int, verification: str, deta
     Allowed only while a closure period of the actor's consortium that allows it is in force.
     """
     details = " ".join((details or "").split())
+    note_text_check(actor=actor, patron_id=patron_id, text=details, category=NoteCategory.PIN_BY_PHONE)
     with transaction.atomic():
         patron = patron_for_write(actor=actor, patron_id=patron_id)  # another consortium's patron: 404 first
         if pin_by_phone_closure(consortium_id=actor.consortium_id, day=today()) is None:

@@ -32,7 +32,7 @@ from django.views.debug import get_exception_reporter_class
 from audit.models import AccessEvent, Action, Outcome
 from patrons.models import Patron
 from sotu_silo import crypto
-from sotu_silo.models import IdentityCode
+from sotu_silo.models import IdentityCode, IdentityCodeConflict
 from tests.conftest import client_for
 from tests.test_access_matrix import ROLES, concrete_path, objects, url_patterns  # noqa: F401 (objects: fixture)
 
@@ -178,14 +178,14 @@ def captured_logs() -> Iterator[Collect]:
         logger.setLevel(level)
 
 
-def canary_patrons() -> tuple[Patron, Patron]:
-    """Two Lapland adults without a stored code (or, if every adult has one, two whose code is replaced)."""
+def canary_patrons() -> tuple[Patron, Patron, Patron]:
+    """Three Lapland adults without a stored code (or, if every adult has one, some whose code is replaced)."""
     adults = Patron.objects.filter(consortium__slug=LAPLAND, date_of_birth__lt=ADULT_BORN_BEFORE).order_by("pk")
     with_code = set(IdentityCode.objects.values_list("patron_id", flat=True))
     without = [patron for patron in adults if patron.pk not in with_code]
-    chosen = (without + [patron for patron in adults if patron.pk in with_code])[:2]
-    assert len(chosen) == 2, "the demo data has no two Lapland adults"
-    return chosen[0], chosen[1]
+    chosen = (without + [patron for patron in adults if patron.pk in with_code])[:3]
+    assert len(chosen) == 3, "the demo data has no three Lapland adults"
+    return chosen[0], chosen[1], chosen[2]
 
 
 def database_rows(alias: str) -> Iterator[tuple[str, list[str], tuple]]:
@@ -231,7 +231,7 @@ def test_identity_codes_leak_only_in_billing_reveals(settings, debug, objects, c
     def post_json(role, path, body, **kwargs):
         return request(role, "post", path, data=body, content_type="application/json", **kwargs)
 
-    patron, second = canary_patrons()
+    patron, second, third = canary_patrons()
     api_code_url = f"/api/v1/patrons/{patron.pk}/identity-code/"
 
     # 1. Store: the canary through the API as desk staff, the second code through the form as billing.
@@ -248,6 +248,11 @@ def test_identity_codes_leak_only_in_billing_reveals(settings, debug, objects, c
     plain = crypto.decrypt_row(row)
     assert plain == CANARY  # the silo holds the canary, encrypted: the scans below are not vacuous
     assert IdentityCode.objects.filter(patron_id=second.pk).exists()
+    # The canary entered at the desk for a third patron too: a conflict entry for billing, encrypted as well,
+    # listed on the conflict pages the crawl below visits.
+    response = request("rovaniemi.staff", "post", f"/patrons/{third.pk}/identity-code/", data={"identity_code": CANARY})
+    assert response.status_code == 302, response.content
+    assert crypto.decrypt_conflict_row(IdentityCodeConflict.objects.get(patron_id=third.pk)) == CANARY
 
     # 2. Reveal (the only responses that may show a code) and look up (the patron, never the code).
     reveal_api = f"/api/v1/patrons/{patron.pk}/identity-code/reveal/"
@@ -320,7 +325,7 @@ def test_identity_codes_leak_only_in_billing_reveals(settings, debug, objects, c
     code_row = IdentityCode.objects.get(patron_id=patron.pk)
     reveal_event = AccessEvent.objects.filter(action=Action.IDENTITY_CODE_REVEAL, reason=REVEAL_REASON_API).first()
     paths = [concrete_path(key, route, objects) for key, route in url_patterns()]
-    for someone in (patron, second):
+    for someone in (patron, second, third):
         paths += [
             f"/patrons/{someone.pk}/",
             f"/api/v1/patrons/{someone.pk}/",

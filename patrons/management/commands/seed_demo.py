@@ -32,9 +32,9 @@ from patrons.demo_data import (
 )
 from patrons.demo_procedures import seed_procedures
 from patrons.models import AllowedNetwork, Consortium, Guardianship, Library, Municipality, Patron, StaffProfile
-from sotu_silo.demo import demo_identity_code
+from sotu_silo.demo import demo_code_index, demo_identity_code
 from sotu_silo.models import IdentityCode
-from sotu_silo.services import IdentityCodeTaken, identity_code_store
+from sotu_silo.services import identity_code_store
 
 _MISSING = object()
 
@@ -205,7 +205,9 @@ class Command(BaseCommand):
         """
         rng = random.Random(f"sotu:{spec.slug}")
         adult_born_before = REFERENCE_DATE.replace(year=REFERENCE_DATE.year - 18)
-        stored = set(IdentityCode.objects.filter(consortium_id=consortium.pk).values_list("patron_id", flat=True))
+        codes = IdentityCode.objects.filter(consortium_id=consortium.pk)
+        stored = set(codes.values_list("patron_id", flat=True))
+        held = set(codes.values_list("blind_index", flat=True))
         seeder = Actor(
             user_id=None, username="seed_demo", municipality_id=None, consortium_id=consortium.pk, client_ip=None
         )
@@ -216,10 +218,11 @@ class Command(BaseCommand):
             keep = rng.random() < 0.85
             if patron.date_of_birth >= adult_born_before or not keep or patron.pk in stored:
                 continue
-            try:
-                identity_code_store(actor=seeder, patron_id=patron.pk, code=code, allow_temporary=True)
-            except IdentityCodeTaken:
+            index = demo_code_index(code, country=spec.jurisdiction)
+            if index in held:
                 continue  # the same code drawn twice (or the same birth date in Sweden): leave this one without
+            identity_code_store(actor=seeder, patron_id=patron.pk, code=code, allow_temporary=True)
+            held.add(index)
             created += 1
         total = len(stored) + created
         counter = self.stats.setdefault("Identity codes", Counter())
