@@ -2,6 +2,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from patrons.models import AccessProhibition, Ban, Guardianship, Note, NoteCategory, NoteRevision, Patron, Trusteeship
+from privacy_service import api_fields
 
 
 class PatronListSerializer(serializers.ModelSerializer):
@@ -242,13 +243,13 @@ class BanSerializer(serializers.ModelSerializer):
 class BanProposeSerializer(serializers.Serializer):
     library = serializers.CharField(help_text="Koha library_id (branchcode) of the library the ban concerns")
     grounds = serializers.ListField(child=serializers.CharField(), allow_empty=True)
-    note_ids = serializers.ListField(child=serializers.IntegerField(), allow_empty=True)
-    starts_on = serializers.DateField()
-    ends_on = serializers.DateField()
+    note_ids = api_fields.IdListField(allow_empty=True)
+    starts_on = api_fields.DateField()
+    ends_on = api_fields.DateField()
 
 
 class BanHearingSerializer(serializers.Serializer):
-    heard_on = serializers.DateField(required=False, allow_null=True)
+    heard_on = api_fields.DateField(required=False, allow_null=True)
     method = serializers.CharField(required=False, allow_blank=True, default="")
     statement = serializers.CharField(
         required=False, allow_blank=True, default="", help_text="Empty when no statement came"
@@ -260,17 +261,17 @@ class BanDecisionSerializer(serializers.Serializer):
     # Blank or missing text is left to the service, whose 400 names the rule.
     decision_number = serializers.CharField(allow_blank=True, default="")
     reasons = serializers.CharField(allow_blank=True, default="")
-    starts_on = serializers.DateField()
-    ends_on = serializers.DateField()
+    starts_on = api_fields.DateField()
+    ends_on = api_fields.DateField()
     contact_person = serializers.CharField(allow_blank=True, default="")
-    decided_on = serializers.DateField(required=False, allow_null=True, help_text="Default: today")
+    decided_on = api_fields.DateField(required=False, allow_null=True, help_text="Default: today")
     enforced_before_final = serializers.BooleanField(required=False, default=True)
     decided_text = serializers.CharField(required=False, allow_blank=True, default="")
 
 
 class BanNotificationSerializer(serializers.Serializer):
     method = serializers.CharField(help_text="letter, electronic or in_person")
-    sent_on = serializers.DateField()
+    sent_on = api_fields.DateField()
 
 
 class BanNotificationResultSerializer(BanSerializer):
@@ -278,16 +279,16 @@ class BanNotificationResultSerializer(BanSerializer):
 
 
 class BanAppealSerializer(serializers.Serializer):
-    lodged_on = serializers.DateField()
+    lodged_on = api_fields.DateField()
     outcome = serializers.CharField(required=False, default="pending")
-    decided_on = serializers.DateField(required=False, allow_null=True)
+    decided_on = api_fields.DateField(required=False, allow_null=True)
 
 
 class BanCancelSerializer(serializers.Serializer):
     reason = serializers.CharField(allow_blank=True, default="")
 
 
-class AccessProhibitionSerializer(serializers.ModelSerializer):
+class AccessProhibitionSerializer(api_fields.ModelSerializer):
     patron = serializers.IntegerField(source="patron_id", read_only=True)
     library = serializers.CharField(source="library.koha_library_id")
 
@@ -318,7 +319,7 @@ class AccessProhibitionSerializer(serializers.ModelSerializer):
 class PatronChoicesSerializer(serializers.Serializer):
     """The patron's own choices; a field left out stays as it is."""
 
-    loan_history = serializers.IntegerField(required=False, help_text="Koha privacy: 0 keep, 1 default, 2 never")
+    loan_history = api_fields.CountField(required=False, help_text="Koha privacy: 0 keep, 1 default, 2 never")
     newsletter = serializers.BooleanField(required=False, help_text="Email only; joining records the consent date")
     home_service = serializers.BooleanField(required=False)
     interlibrary_loans = serializers.BooleanField(required=False)

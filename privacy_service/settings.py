@@ -99,6 +99,8 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "privacy_service.locale.FinnishFirstLocaleMiddleware",
+    # Before anything reads the session or a form: a NUL byte anywhere is a 400 (privacy_service/nul_guard.py).
+    "privacy_service.nul_guard.NulCharacterMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -289,6 +291,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # `<id:...>` in URLs (privacy_service.bounds.IdConverter): 1 to 2**63 - 1, the ids a 64-bit column holds.
+    "PATH_CONVERTER_OVERRIDES": {"id": {"type": "integer", "format": "int64", "minimum": 1, "maximum": 2**63 - 1}},
     # One name per choice set that several fields share (the model's field and a step's body field).
     "ENUM_NAME_OVERRIDES": {
         "RequestKindEnum": "dpo.models.RequestKind",

@@ -6,5 +6,5 @@ app_name = "billing"
 urlpatterns = [
     path("", views.billing_index_view, name="index"),
     path("lookup/", views.billing_lookup_view, name="lookup"),
-    path("patrons/<int:patron_id>/reveal/", views.billing_reveal_view, name="reveal"),
+    path("patrons/<id:patron_id>/reveal/", views.billing_reveal_view, name="reveal"),
 ]
