@@ -35,7 +35,7 @@ class BreachRecordSerializer(BreachFactsSerializer):
     description = serializers.CharField(allow_blank=True, help_text="The nature of the breach")
 
 
-class AuthorityNotificationSerializer(serializers.ModelSerializer):
+class AuthorityNotificationSerializer(api_fields.ModelSerializer):
     late = serializers.SerializerMethodField(help_text="An initial notification made after the 72-hour deadline")
 
     class Meta:
@@ -65,7 +65,7 @@ class AuthorityNotificationRecordSerializer(serializers.Serializer):
     reference = serializers.CharField(required=False, allow_blank=True, default="", max_length=100)
 
 
-class BreachSerializer(serializers.ModelSerializer):
+class BreachSerializer(api_fields.ModelSerializer):
     consortium = serializers.CharField(source="consortium.slug", read_only=True)
     authority = serializers.SerializerMethodField(help_text="The supervisory authority of the consortium's country")
     authority_notifications = AuthorityNotificationSerializer(many=True, read_only=True)

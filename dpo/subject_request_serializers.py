@@ -8,7 +8,7 @@ from patrons.dates import today
 from privacy_service import api_fields
 
 
-class SubjectRequestSerializer(serializers.ModelSerializer):
+class SubjectRequestSerializer(api_fields.ModelSerializer):
     """A request and its handling. `deadline` is the due date in force (extended or not); `state` is computed
     from the dates (open, extended, overdue, answered, refused); `days_left` is null once answered."""
 

@@ -5,7 +5,7 @@ from patrons.models import AccessProhibition, Ban, Guardianship, Note, NoteCateg
 from privacy_service import api_fields
 
 
-class PatronListSerializer(serializers.ModelSerializer):
+class PatronListSerializer(api_fields.ModelSerializer):
     home_library = serializers.CharField(source="home_library.koha_library_id", read_only=True)
 
     class Meta:
@@ -14,7 +14,7 @@ class PatronListSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class GuardianSerializer(serializers.ModelSerializer):
+class GuardianSerializer(api_fields.ModelSerializer):
     guardian_id = serializers.IntegerField(source="guardian.id", read_only=True)
 
     class Meta:
@@ -120,7 +120,7 @@ class PatronPageSerializer(serializers.Serializer):
     results = PatronListSerializer(many=True)
 
 
-class NoteSerializer(serializers.ModelSerializer):
+class NoteSerializer(api_fields.ModelSerializer):
     """A note. `text` is null for a sensitive note in a list (open it by its own URL) and for a removed one."""
 
     sensitive = serializers.BooleanField(read_only=True)
@@ -156,7 +156,7 @@ class NoteSerializer(serializers.ModelSerializer):
         return note.removed_at is not None
 
 
-class NoteRevisionSerializer(serializers.ModelSerializer):
+class NoteRevisionSerializer(api_fields.ModelSerializer):
     class Meta:
         model = NoteRevision
         fields = ["text", "written_at", "written_by", "replaced_at"]
@@ -184,7 +184,7 @@ class NoteRemoveSerializer(serializers.Serializer):
     reason = serializers.CharField(trim_whitespace=True, allow_blank=True, default="")
 
 
-class BanSerializer(serializers.ModelSerializer):
+class BanSerializer(api_fields.ModelSerializer):
     """A ban with its procedure. `status` is what the ban is today; `step` is the last step recorded."""
 
     patron = serializers.IntegerField(source="patron_id", read_only=True)
@@ -325,7 +325,7 @@ class PatronChoicesSerializer(serializers.Serializer):
     interlibrary_loans = serializers.BooleanField(required=False)
 
 
-class TrusteeshipSerializer(serializers.ModelSerializer):
+class TrusteeshipSerializer(api_fields.ModelSerializer):
     class Meta:
         model = Trusteeship
         fields = ["guardian_name", "guardian_phone", "guardian_email", "recorded_at", "recorded_by"]

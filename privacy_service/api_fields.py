@@ -57,10 +57,19 @@ class IdListField(serializers.ListField):
 
 
 class ModelSerializer(serializers.ModelSerializer):
-    """A model serializer whose date and time fields are bounded (integer fields carry the model's range)."""
+    """The service's model serializer: its date and time fields are bounded (integer fields carry the model's
+    range), and a read-only choice that may be blank says so in the schema (DRF drops `allow_blank` from
+    read-only fields, so the schema claimed `""` was not an answer)."""
 
     serializer_field_mapping = {
         **serializers.ModelSerializer.serializer_field_mapping,
         models.DateField: DateField,
         models.DateTimeField: DateTimeField,
     }
+
+    def include_extra_kwargs(self, kwargs, extra_kwargs):
+        blank_choice = bool(kwargs.get("allow_blank")) and "choices" in kwargs
+        kwargs = super().include_extra_kwargs(kwargs, extra_kwargs)
+        if blank_choice:
+            kwargs["allow_blank"] = True
+        return kwargs
