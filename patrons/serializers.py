@@ -180,8 +180,15 @@ class NoteUpdateSerializer(serializers.Serializer):
     text = serializers.CharField(trim_whitespace=True)
 
 
+def _column_length(model, name: str) -> int:
+    """A text's limit is its column's: longer was a server error on PostgreSQL (`value too long`)."""
+    return model._meta.get_field(name).max_length
+
+
 class NoteRemoveSerializer(serializers.Serializer):
-    reason = serializers.CharField(trim_whitespace=True, allow_blank=True, default="")
+    reason = serializers.CharField(
+        trim_whitespace=True, allow_blank=True, default="", max_length=_column_length(Note, "removal_reason")
+    )
 
 
 class BanSerializer(api_fields.ModelSerializer):
@@ -259,11 +266,15 @@ class BanHearingSerializer(serializers.Serializer):
 
 class BanDecisionSerializer(serializers.Serializer):
     # Blank or missing text is left to the service, whose 400 names the rule.
-    decision_number = serializers.CharField(allow_blank=True, default="")
+    decision_number = serializers.CharField(
+        allow_blank=True, default="", max_length=_column_length(Ban, "decision_number")
+    )
     reasons = serializers.CharField(allow_blank=True, default="")
     starts_on = api_fields.DateField()
     ends_on = api_fields.DateField()
-    contact_person = serializers.CharField(allow_blank=True, default="")
+    contact_person = serializers.CharField(
+        allow_blank=True, default="", max_length=_column_length(Ban, "contact_person")
+    )
     decided_on = api_fields.DateField(required=False, allow_null=True, help_text="Default: today")
     enforced_before_final = serializers.BooleanField(required=False, default=True)
     decided_text = serializers.CharField(required=False, allow_blank=True, default="")
@@ -285,7 +296,7 @@ class BanAppealSerializer(serializers.Serializer):
 
 
 class BanCancelSerializer(serializers.Serializer):
-    reason = serializers.CharField(allow_blank=True, default="")
+    reason = serializers.CharField(allow_blank=True, default="", max_length=_column_length(Ban, "cancellation_reason"))
 
 
 class AccessProhibitionSerializer(api_fields.ModelSerializer):

@@ -30,6 +30,7 @@ from privacy_service import api_fields, form_fields
 from privacy_service.admin_bounds import BoundedInputsAdmin
 from privacy_service.bounds import DATE_OUT_OF_RANGE, ID_MAX, ID_OUT_OF_RANGE, date_range_message
 from tests.conftest import client_for
+from tests.patrons.procedure import ban_through, days, decision_body, today_is, write_note
 
 pytestmark = pytest.mark.django_db
 
@@ -261,6 +262,38 @@ def test_an_api_url_that_matches_nothing_is_a_json_404():
     response = api("rovaniemi.staff", "sv").get(f"/api/v1/patrons/{HUGE}/")
     assert response.status_code == 404
     assert response.json() == {"detail": in_language("Not found.", "sv"), "code": "not_found"}
+
+
+# --- Texts longer than their column (PostgreSQL: `value too long`) ------------------------------------------------
+
+
+@pytest.mark.parametrize(("field", "length"), [("decision_number", 51), ("contact_person", 201)])
+def test_a_decision_text_longer_than_its_column_is_a_400_and_no_decision(lapland_patron, field, length):
+    ban = ban_through(lapland_patron.pk, step="heard")
+    body = decision_body(today_is(), today_is() + days(4), **{field: "N" * length})
+    with NothingWritten():
+        response = post_json(api("rovaniemi.director", "en"), f"/api/v1/bans/{ban['id']}/decision/", body)
+    assert field_error(response, field)
+    assert Ban.objects.get(pk=ban["id"]).decided_on is None
+
+
+def test_a_cancellation_reason_longer_than_its_column_is_a_400(lapland_patron):
+    ban = ban_through(lapland_patron.pk, step="proposed")
+    with NothingWritten():
+        response = post_json(api("rovaniemi.director"), f"/api/v1/bans/{ban['id']}/cancel/", {"reason": "r" * 301})
+    assert field_error(response, "reason")
+    assert Ban.objects.get(pk=ban["id"]).cancellation_reason == ""
+
+
+def test_a_note_removal_reason_longer_than_its_column_is_a_400(lapland_patron):
+    note_id = write_note(api("rovaniemi.staff"), lapland_patron.pk)
+    url = f"/api/v1/patrons/{lapland_patron.pk}/notes/{note_id}/"
+    with NothingWritten():
+        response = api("rovaniemi.staff").delete(
+            url, json.dumps({"reason": "r" * 301}), content_type="application/json"
+        )
+    assert field_error(response, "reason")
+    assert Note.objects.get(pk=note_id).removed_at is None
 
 
 # --- NUL characters -------------------------------------------------------------------------------------------
