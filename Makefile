@@ -23,13 +23,14 @@ APT_UPDATE := [ -n "$$(find /var/lib/apt/lists -maxdepth 1 -name '*_Packages*' -
 	|| apt-get update
 APT_INSTALL := DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends
 
-.PHONY: help venv assets messages messages-update browser pdf-libs run test test-sqlite test-postgres lint clean
+.PHONY: help venv assets messages messages-update browser pdf-libs run test test-sqlite test-postgres fuzz lint clean
 
 help:
 	@echo "make run            migrate, seed demo data and serve on http://127.0.0.1:8000 (SQLite)"
 	@echo "make test           full test suite on SQLite and on a throwaway PostgreSQL 15"
 	@echo "make test-sqlite    tests on SQLite only      (PYTEST_ARGS=... for pytest options)"
 	@echo "make test-postgres  tests on PostgreSQL only  (PYTEST_ARGS=... for pytest options)"
+	@echo "make fuzz           only the schemathesis run over /api/schema/, SQLite then PostgreSQL (FUZZ_EXAMPLES=12)"
 	@echo "make lint           ruff check + ruff format --check"
 	@echo "make messages-update  refresh the fi/sv/en catalogs after changing user-facing text"
 	@echo "make clean          remove .venv node_modules var staticfiles"
@@ -155,6 +156,14 @@ test-sqlite: venv assets
 # Throwaway PostgreSQL 15; the script sets DATABASE_URL and friends.
 test-postgres: venv assets
 	scripts/with-postgres.sh $(PY) -m pytest $(PYTEST_ARGS)
+
+# The schemathesis run over /api/schema/ alone (tests/test_api_fuzz.py, marker `fuzz`; `make test` runs it
+# too): every operation as every demo role, on SQLite and then PostgreSQL. A longer run: make fuzz FUZZ_EXAMPLES=50
+FUZZ_EXAMPLES ?= 12
+fuzz: venv assets
+	env -u DATABASE_URL -u DATABASE_APP_ROLE -u SOTU_DATABASE_URL FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) \
+		$(PY) -m pytest -m fuzz $(PYTEST_ARGS)
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) scripts/with-postgres.sh $(PY) -m pytest -m fuzz $(PYTEST_ARGS)
 
 # --- Lint ----------------------------------------------------------------------------------------
 lint: venv

@@ -3,7 +3,8 @@
 The forms show a refused change as an error (the service logs it); the save itself calls the service
 again, which checks once more and writes the roles, so hiding or forging form fields changes nothing.
 django-otp's device admin pages are removed: they would show any user's authenticator key and let a
-superuser give someone a device whose key they know.
+superuser give someone a device whose key they know. Both admins keep to the service's input bounds
+(privacy_service.admin_bounds): a "date joined" of year 1 was a server error when the row was saved.
 """
 
 from django.contrib import admin, messages
@@ -28,6 +29,7 @@ from accounts.services.roles import (
 from accounts.services.two_factor import two_factor_reset
 from audit.actor import Actor
 from patrons.services.errors import RuleBroken
+from privacy_service.admin_bounds import BoundedInputsAdmin
 
 User = get_user_model()
 for _model in (User, Group, TOTPDevice, StaticDevice):
@@ -49,7 +51,7 @@ def _user_roles(form, user) -> dict:
 
 
 @admin.register(User)
-class UserAdmin(auth_admin.UserAdmin):
+class UserAdmin(BoundedInputsAdmin, auth_admin.UserAdmin):
     list_display = (*auth_admin.UserAdmin.list_display, "is_superuser", "two_factor")
     actions = ["reset_two_factor"]
 
@@ -115,7 +117,7 @@ class UserAdmin(auth_admin.UserAdmin):
 
 
 @admin.register(Group)
-class GroupAdmin(auth_admin.GroupAdmin):
+class GroupAdmin(BoundedInputsAdmin, auth_admin.GroupAdmin):
     actions = None  # "delete selected" would delete the role groups, which the change page does not allow
 
     def get_form(self, request, obj=None, **kwargs):

@@ -1,6 +1,7 @@
 """A read-only browser of the access log for the DPO: filter by patron, actor, action, outcome and date."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.paginator import Paginator
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
@@ -10,6 +11,8 @@ from audit.models import AccessEvent, Action, DataCategory
 from audit.review import patron_reads
 from audit.selectors import access_event_queryset_for_user
 from audit.services import access_event_record
+from privacy_service.admin_bounds import BoundedInputsAdmin
+from privacy_service.bounds import ID_MAX, ID_OUT_OF_RANGE, parse_id
 
 
 class CappedCountPaginator(Paginator):
@@ -50,16 +53,19 @@ class PatronFilter(InputFilter):
         value = self.value()
         if not value:
             return queryset
-        if not value.isdigit():
-            return queryset.none()
+        patron_id = parse_id(value)
+        if patron_id is None:
+            message = ID_OUT_OF_RANGE % {"max": ID_MAX}
+            messages.error(request, message)
+            raise IncorrectLookupParameters(message)
         # Browsing one patron's events is reading their access log: logged like the API's read.
         access_event_record(
             actor=Actor.from_request(request),
             action=Action.ACCESS_LOG_VIEW,
-            patron_ids=[int(value)],
+            patron_ids=[patron_id],
             data_categories=[DataCategory.ACCESS_LOG],
         )
-        return queryset.filter(subjects__patron_id=int(value))
+        return queryset.filter(subjects__patron_id=patron_id)
 
 
 class ActorFilter(InputFilter):
@@ -85,7 +91,7 @@ class PatronReadFilter(admin.SimpleListFilter):
 
 
 @admin.register(AccessEvent)
-class AccessEventAdmin(admin.ModelAdmin):
+class AccessEventAdmin(BoundedInputsAdmin):
     list_display = [
         "id",
         "at",

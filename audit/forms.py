@@ -3,8 +3,10 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from privacy_service import form_fields
+
 
 class AccessReviewDayForm(forms.Form):
-    day = forms.DateField(
+    day = form_fields.DateField(
         label=_("Day"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )

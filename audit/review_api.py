@@ -10,10 +10,11 @@ from rest_framework.views import APIView
 
 from audit.review import FindingKind, access_review_read, default_review_day
 from patrons.access import access_review_actor
+from privacy_service import api_fields
 
 
 class AccessReviewQuerySerializer(serializers.Serializer):
-    day = serializers.DateField(required=False)
+    day = api_fields.DateField(required=False)
 
 
 class DailyReadsSerializer(serializers.Serializer):

@@ -1,9 +1,10 @@
 from rest_framework import serializers
 
 from audit.models import AccessEvent
+from privacy_service import api_fields
 
 
-class AccessEventSerializer(serializers.ModelSerializer):
+class AccessEventSerializer(api_fields.ModelSerializer):
     actor = serializers.CharField(source="actor_username", read_only=True)
 
     class Meta:

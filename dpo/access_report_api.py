@@ -66,18 +66,10 @@ class AccessReportSerializer(serializers.Serializer):
     sections = AccessReportSectionSerializer(many=True)
 
 
-class AccessReportErrorSerializer(serializers.Serializer):
-    detail = serializers.CharField()
-    code = serializers.CharField(required=False)
-
-
 ERRORS = {
-    400: OpenApiResponse(AccessReportErrorSerializer, description="Not an access request (`not_access_request`)."),
-    403: OpenApiResponse(AccessReportErrorSerializer, description="Not the data protection officer."),
-    404: OpenApiResponse(
-        AccessReportErrorSerializer,
-        description="No such request in your consortium, or the patron was erased (`patron_erased`).",
-    ),
+    400: OpenApiResponse(description="Not an access request (`not_access_request`)."),
+    403: OpenApiResponse(description="Not the data protection officer."),
+    404: OpenApiResponse(description="No such request in your consortium, or the patron was erased (`patron_erased`)."),
 }
 
 

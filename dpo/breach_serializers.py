@@ -11,32 +11,31 @@ from audit.models import DataCategory
 from dpo.breach_selectors import awaits_authority, people_must_be_told, time_left
 from dpo.models import Art34Exemption, AuthorityNotification, Breach, NotificationPhase, RiskLevel
 from dpo.services.breaches import supervisory_authority
+from privacy_service import api_fields
 
 
 class BreachFactsSerializer(serializers.Serializer):
     """The facts that may become known later (Art. 33(4)); on PATCH, the ones not sent stay as they were."""
 
-    occurred_at = serializers.DateTimeField(required=False, allow_null=True)
+    occurred_at = api_fields.DateTimeField(required=False, allow_null=True)
     description = serializers.CharField(required=False, allow_blank=True, help_text="The nature of the breach")
     data_categories = serializers.ListField(
         child=serializers.ChoiceField(choices=DataCategory.choices), required=False, allow_empty=True
     )
-    people_affected = serializers.IntegerField(required=False, allow_null=True, min_value=0)
-    records_affected = serializers.IntegerField(required=False, allow_null=True, min_value=0)
+    people_affected = api_fields.CountField(required=False, allow_null=True)
+    records_affected = api_fields.CountField(required=False, allow_null=True)
     consequences = serializers.CharField(required=False, allow_blank=True)
     measures = serializers.CharField(required=False, allow_blank=True)
     risk = serializers.ChoiceField(choices=RiskLevel.choices, required=False)
-    affected_patron_ids = serializers.ListField(
-        child=serializers.IntegerField(min_value=1), required=False, allow_empty=True
-    )
+    affected_patron_ids = api_fields.IdListField(required=False, allow_empty=True)
 
 
 class BreachRecordSerializer(BreachFactsSerializer):
-    aware_at = serializers.DateTimeField(help_text="When the controller became aware; a time without a zone is local")
+    aware_at = api_fields.DateTimeField(help_text="When the controller became aware; a time without a zone is local")
     description = serializers.CharField(allow_blank=True, help_text="The nature of the breach")
 
 
-class AuthorityNotificationSerializer(serializers.ModelSerializer):
+class AuthorityNotificationSerializer(api_fields.ModelSerializer):
     late = serializers.SerializerMethodField(help_text="An initial notification made after the 72-hour deadline")
 
     class Meta:
@@ -52,7 +51,7 @@ class AuthorityNotificationSerializer(serializers.ModelSerializer):
 
 
 class AuthorityNotificationRecordSerializer(serializers.Serializer):
-    notified_at = serializers.DateTimeField()
+    notified_at = api_fields.DateTimeField()
     late_reason = serializers.CharField(
         required=False, allow_blank=True, default="", help_text="Required when the initial notification is late"
     )
@@ -66,7 +65,7 @@ class AuthorityNotificationRecordSerializer(serializers.Serializer):
     reference = serializers.CharField(required=False, allow_blank=True, default="", max_length=100)
 
 
-class BreachSerializer(serializers.ModelSerializer):
+class BreachSerializer(api_fields.ModelSerializer):
     consortium = serializers.CharField(source="consortium.slug", read_only=True)
     authority = serializers.SerializerMethodField(help_text="The supervisory authority of the consortium's country")
     authority_notifications = AuthorityNotificationSerializer(many=True, read_only=True)
@@ -127,7 +126,7 @@ class BreachSerializer(serializers.ModelSerializer):
 
 
 class PeopleNotificationSerializer(serializers.Serializer):
-    notified_on = serializers.DateField()
+    notified_on = api_fields.DateField()
 
 
 class Art34ExemptionSerializer(serializers.Serializer):
@@ -136,7 +135,7 @@ class Art34ExemptionSerializer(serializers.Serializer):
 
 
 class BreachCloseSerializer(serializers.Serializer):
-    closed_on = serializers.DateField()
+    closed_on = api_fields.DateField()
 
 
 class RecipientSerializer(serializers.Serializer):

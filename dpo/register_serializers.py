@@ -3,15 +3,16 @@
 from rest_framework import serializers
 
 from dpo.models import RegisterDescription, RegisterDescriptionText
+from privacy_service import api_fields
 
 
-class RegisterDescriptionTextSerializer(serializers.ModelSerializer):
+class RegisterDescriptionTextSerializer(api_fields.ModelSerializer):
     class Meta:
         model = RegisterDescriptionText
         fields = list(RegisterDescriptionText.TEXT_FIELDS)
 
 
-class RegisterDescriptionSerializer(serializers.ModelSerializer):
+class RegisterDescriptionSerializer(api_fields.ModelSerializer):
     consortium = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     texts = serializers.SerializerMethodField(help_text="The description's fields by language code (fi, sv, en)")
 

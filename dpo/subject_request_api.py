@@ -1,7 +1,7 @@
 """The data-subject request JSON API (the DPO only). A role that may not act is a 403 (patrons.access); another
 consortium's patron or request is a 404; a rule broken is a 400 naming the rule (privacy_service.api_errors)."""
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -64,7 +64,10 @@ class SubjectRequestListApi(APIView):
         "with `id` and `due_on`: one month after receipt (EU Regulation 1182/71), moved past weekends and public "
         "holidays of the consortium's country.",
         request=shapes.SubjectRequestRecordSerializer,
-        responses={201: shapes.SubjectRequestDetailSerializer},
+        responses={
+            201: shapes.SubjectRequestDetailSerializer,
+            404: OpenApiResponse(description="No such patron in the caller's consortium."),
+        },
     )
     def post(self, request: Request) -> Response:
         actor = subject_request_actor(request)

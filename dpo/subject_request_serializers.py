@@ -5,9 +5,10 @@ from rest_framework import serializers
 from dpo.models import DeliveryMethod, FeeDecision, IdentityDocument, RefusalGround, RequestKind, SubjectRequest
 from dpo.selectors import RequestState, days_left, earlier_report_within_12_months, subject_request_state
 from patrons.dates import today
+from privacy_service import api_fields
 
 
-class SubjectRequestSerializer(serializers.ModelSerializer):
+class SubjectRequestSerializer(api_fields.ModelSerializer):
     """A request and its handling. `deadline` is the due date in force (extended or not); `state` is computed
     from the dates (open, extended, overdue, answered, refused); `days_left` is null once answered."""
 
@@ -94,22 +95,22 @@ class SubjectRequestPageSerializer(serializers.Serializer):
 
 
 class SubjectRequestRecordSerializer(serializers.Serializer):
-    patron = serializers.IntegerField(help_text="The patron's id")
+    patron = api_fields.IdField(help_text="The patron's id")
     kind = serializers.ChoiceField(choices=RequestKind.choices)
-    received_on = serializers.DateField()
+    received_on = api_fields.DateField()
     identity_document = serializers.ChoiceField(choices=IdentityDocument.choices)
     identity_verified_by = serializers.CharField(
         required=False, allow_blank=True, default="", max_length=150, help_text="Default: the caller"
     )
-    identity_verified_on = serializers.DateField(
+    identity_verified_on = api_fields.DateField(
         required=False, allow_null=True, default=None, help_text="Default: today"
     )
 
 
 class SubjectRequestExtensionSerializer(serializers.Serializer):
-    months = serializers.IntegerField(help_text="1 or 2 more months")
+    months = api_fields.CountField(help_text="1 or 2 more months")
     reason = serializers.CharField(allow_blank=True, default="")
-    notified_on = serializers.DateField(help_text="When the patron was told, within the first month")
+    notified_on = api_fields.DateField(help_text="When the patron was told, within the first month")
 
 
 class SubjectRequestFeeDecisionSerializer(serializers.Serializer):
@@ -119,7 +120,7 @@ class SubjectRequestFeeDecisionSerializer(serializers.Serializer):
 
 class SubjectRequestDeliverySerializer(serializers.Serializer):
     method = serializers.ChoiceField(choices=DeliveryMethod.choices)
-    delivered_on = serializers.DateField()
+    delivered_on = api_fields.DateField()
 
 
 class SubjectRequestRefusalSerializer(serializers.Serializer):
@@ -128,4 +129,4 @@ class SubjectRequestRefusalSerializer(serializers.Serializer):
 
 
 class SubjectRequestCompletionSerializer(serializers.Serializer):
-    completed_on = serializers.DateField(required=False, default=today, help_text="Default: today")
+    completed_on = api_fields.DateField(required=False, default=today, help_text="Default: today")

@@ -13,6 +13,6 @@ app_name = "dpo"
 
 urlpatterns = [
     path("access-review/", review_views.access_review_view, name="access-review"),
-    path("requests/<int:request_id>/report/", access_report_views.access_report_page, name="request-report"),
-    path("requests/<int:request_id>/erase/", erasure_views.request_erase_view, name="request-erase"),
+    path("requests/<id:request_id>/report/", access_report_views.access_report_page, name="request-report"),
+    path("requests/<id:request_id>/erase/", erasure_views.request_erase_view, name="request-erase"),
 ]

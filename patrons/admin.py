@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from patrons.models import AllowedNetwork, ClosurePeriod, Consortium, Library, Municipality, StaffProfile
 from patrons.staff_duties import briefing_due_on, briefing_due_q, briefing_is_due
 from patrons.tenancy import consortium_id_of
+from privacy_service.admin_bounds import BoundedInputsAdmin
 
 
 class NetworkManagerPermissions:
@@ -42,7 +43,7 @@ class AllowedNetworkInline(admin.TabularInline):
 
 
 @admin.register(Municipality)
-class MunicipalityAdmin(NetworkManagerPermissions, admin.ModelAdmin):
+class MunicipalityAdmin(NetworkManagerPermissions, BoundedInputsAdmin):
     list_display = ["name", "consortium", "network_mode"]
     list_filter = ["consortium", "network_mode"]
     inlines = [AllowedNetworkInline]
@@ -62,7 +63,7 @@ class MunicipalityAdmin(NetworkManagerPermissions, admin.ModelAdmin):
 
 
 @admin.register(AllowedNetwork)
-class AllowedNetworkAdmin(NetworkManagerPermissions, admin.ModelAdmin):
+class AllowedNetworkAdmin(NetworkManagerPermissions, BoundedInputsAdmin):
     list_display = ["cidr", "municipality", "consortium", "description"]
     list_filter = ["municipality", "consortium"]
     search_fields = ["cidr", "description"]
@@ -85,13 +86,13 @@ class AllowedNetworkAdmin(NetworkManagerPermissions, admin.ModelAdmin):
 
 
 @admin.register(Consortium)
-class ConsortiumAdmin(admin.ModelAdmin):
+class ConsortiumAdmin(BoundedInputsAdmin):
     list_display = ["name", "slug", "jurisdiction"]
     prepopulated_fields = {"slug": ["name"]}
 
 
 @admin.register(Library)
-class LibraryAdmin(admin.ModelAdmin):
+class LibraryAdmin(BoundedInputsAdmin):
     list_display = ["name", "koha_library_id", "municipality"]
     list_filter = ["municipality"]
 
@@ -126,7 +127,7 @@ class ConfidentialitySignedFilter(admin.SimpleListFilter):
 
 
 @admin.register(StaffProfile)
-class StaffProfileAdmin(admin.ModelAdmin):
+class StaffProfileAdmin(BoundedInputsAdmin):
     """Staff duties (seed 002): the DPO keeps their consortium's agreements and yearly briefings up to date.
 
     With `patrons.view_staffprofile`/`change_staffprofile` (group `dpo`) a user sees only their own
@@ -177,7 +178,7 @@ class StaffProfileAdmin(admin.ModelAdmin):
 
 
 @admin.register(ClosurePeriod)
-class ClosurePeriodAdmin(admin.ModelAdmin):
+class ClosurePeriodAdmin(BoundedInputsAdmin):
     """Exceptional circumstances (seed 000): libraries closed, registration frozen, PIN by phone allowed,
     expired cards extended. Set up by administrators (superusers) only; see patrons.closures."""
 

@@ -140,7 +140,7 @@ class NoteDetailApi(APIView):
         summary="Remove a note, with a reason",
         description="The text and its earlier versions are erased; who removed it, when and why is kept.",
         request=serializers.NoteRemoveSerializer,
-        responses=serializers.NoteSerializer,
+        responses={200: serializers.NoteSerializer},
     )
     def delete(self, request: Request, patron_id: int, note_id: int) -> Response:
         actor = patron_data_actor(request)

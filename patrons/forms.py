@@ -12,6 +12,7 @@ from patrons.models import (
     NoteCategory,
     NotificationMethod,
 )
+from privacy_service import form_fields
 from sotu_silo.fields import FreeTextFormField
 
 
@@ -23,7 +24,7 @@ class DateInput(forms.DateInput):
 
 
 def _date(label, **kwargs) -> forms.DateField:
-    return forms.DateField(label=label, widget=DateInput(), **kwargs)
+    return form_fields.DateField(label=label, widget=DateInput(), **kwargs)
 
 
 class NoteForm(forms.Form):

@@ -17,6 +17,7 @@ from patrons.selectors import PatronRecord, notice_recipient_ids
 from patrons.serializers import OpenedNoteSerializer, PatronDetailSerializer
 from patrons.services.closures import PIN_DETAILS_MAX_LENGTH, PinVerification, pin_by_phone_record
 from patrons.services.registration import patron_register
+from privacy_service import api_fields
 
 
 def _max_length(name: str) -> int:
@@ -30,7 +31,7 @@ class PatronRegisterSerializer(serializers.Serializer):
     cardnumber = serializers.CharField(max_length=_max_length("cardnumber"), allow_blank=True)
     first_name = serializers.CharField(max_length=_max_length("first_name"), allow_blank=True)
     last_name = serializers.CharField(max_length=_max_length("last_name"), allow_blank=True)
-    date_of_birth = serializers.DateField(required=False, allow_null=True, default=None)
+    date_of_birth = api_fields.DateField(required=False, allow_null=True, default=None)
     home_library = serializers.CharField(help_text="Koha library_id (branchcode) of the home library")
     email = serializers.CharField(required=False, allow_blank=True, default="", max_length=_max_length("email"))
     phone = serializers.CharField(required=False, allow_blank=True, default="", max_length=_max_length("phone"))
@@ -44,10 +45,10 @@ class PatronRegisterSerializer(serializers.Serializer):
     language = serializers.CharField(
         required=False, allow_blank=True, default="", help_text="fi, sv or en; default: the consortium's language"
     )
-    loan_history = serializers.IntegerField(
+    loan_history = api_fields.CountField(
         required=False, default=1, help_text="Koha's privacy: 0 keep, 1 library default, 2 do not keep"
     )
-    guardian = serializers.IntegerField(
+    guardian = api_fields.IdField(
         required=False, allow_null=True, default=None, help_text="The guardian's patron id (under 15: required)"
     )
     guardian_cardnumber = serializers.CharField(
@@ -59,7 +60,7 @@ class PatronRegisterSerializer(serializers.Serializer):
         default="",
         help_text=f"The guardian's relationship: {', '.join(GuardianRelationship.values)} (default guardian)",
     )
-    koha_patron_id = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1)
+    koha_patron_id = api_fields.IdField(required=False, allow_null=True, default=None)
 
 
 register_schema = extend_schema(

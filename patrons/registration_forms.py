@@ -9,6 +9,7 @@ from patrons.forms import DateInput
 from patrons.models import GuardianRelationship, Jurisdiction, Library, LoanHistoryPreference, Patron
 from patrons.services.closures import PIN_DETAILS_MAX_LENGTH, PinVerification
 from patrons.services.registration import DEFAULT_LANGUAGE
+from privacy_service import form_fields
 from sotu_silo.fields import FreeTextFormField
 
 
@@ -19,7 +20,7 @@ def _max_length(name: str) -> int:
 class PatronRegistrationForm(forms.Form):
     first_name = forms.CharField(label=_("First name"), max_length=_max_length("first_name"))
     last_name = forms.CharField(label=_("Last name"), max_length=_max_length("last_name"))
-    date_of_birth = forms.DateField(label=_("Date of birth"), widget=DateInput())
+    date_of_birth = form_fields.DateField(label=_("Date of birth"), widget=DateInput())
     cardnumber = forms.CharField(label=_("Card number"), max_length=_max_length("cardnumber"))
     home_library = forms.ModelChoiceField(
         label=_("Home library"), queryset=Library.objects.none(), to_field_name="koha_library_id"

@@ -2,9 +2,10 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from patrons.models import AccessProhibition, Ban, Guardianship, Note, NoteCategory, NoteRevision, Patron, Trusteeship
+from privacy_service import api_fields
 
 
-class PatronListSerializer(serializers.ModelSerializer):
+class PatronListSerializer(api_fields.ModelSerializer):
     home_library = serializers.CharField(source="home_library.koha_library_id", read_only=True)
 
     class Meta:
@@ -13,7 +14,7 @@ class PatronListSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class GuardianSerializer(serializers.ModelSerializer):
+class GuardianSerializer(api_fields.ModelSerializer):
     guardian_id = serializers.IntegerField(source="guardian.id", read_only=True)
 
     class Meta:
@@ -119,7 +120,7 @@ class PatronPageSerializer(serializers.Serializer):
     results = PatronListSerializer(many=True)
 
 
-class NoteSerializer(serializers.ModelSerializer):
+class NoteSerializer(api_fields.ModelSerializer):
     """A note. `text` is null for a sensitive note in a list (open it by its own URL) and for a removed one."""
 
     sensitive = serializers.BooleanField(read_only=True)
@@ -155,7 +156,7 @@ class NoteSerializer(serializers.ModelSerializer):
         return note.removed_at is not None
 
 
-class NoteRevisionSerializer(serializers.ModelSerializer):
+class NoteRevisionSerializer(api_fields.ModelSerializer):
     class Meta:
         model = NoteRevision
         fields = ["text", "written_at", "written_by", "replaced_at"]
@@ -179,11 +180,18 @@ class NoteUpdateSerializer(serializers.Serializer):
     text = serializers.CharField(trim_whitespace=True)
 
 
+def _column_length(model, name: str) -> int:
+    """A text's limit is its column's: longer was a server error on PostgreSQL (`value too long`)."""
+    return model._meta.get_field(name).max_length
+
+
 class NoteRemoveSerializer(serializers.Serializer):
-    reason = serializers.CharField(trim_whitespace=True, allow_blank=True, default="")
+    reason = serializers.CharField(
+        trim_whitespace=True, allow_blank=True, default="", max_length=_column_length(Note, "removal_reason")
+    )
 
 
-class BanSerializer(serializers.ModelSerializer):
+class BanSerializer(api_fields.ModelSerializer):
     """A ban with its procedure. `status` is what the ban is today; `step` is the last step recorded."""
 
     patron = serializers.IntegerField(source="patron_id", read_only=True)
@@ -242,13 +250,13 @@ class BanSerializer(serializers.ModelSerializer):
 class BanProposeSerializer(serializers.Serializer):
     library = serializers.CharField(help_text="Koha library_id (branchcode) of the library the ban concerns")
     grounds = serializers.ListField(child=serializers.CharField(), allow_empty=True)
-    note_ids = serializers.ListField(child=serializers.IntegerField(), allow_empty=True)
-    starts_on = serializers.DateField()
-    ends_on = serializers.DateField()
+    note_ids = api_fields.IdListField(allow_empty=True)
+    starts_on = api_fields.DateField()
+    ends_on = api_fields.DateField()
 
 
 class BanHearingSerializer(serializers.Serializer):
-    heard_on = serializers.DateField(required=False, allow_null=True)
+    heard_on = api_fields.DateField(required=False, allow_null=True)
     method = serializers.CharField(required=False, allow_blank=True, default="")
     statement = serializers.CharField(
         required=False, allow_blank=True, default="", help_text="Empty when no statement came"
@@ -258,19 +266,23 @@ class BanHearingSerializer(serializers.Serializer):
 
 class BanDecisionSerializer(serializers.Serializer):
     # Blank or missing text is left to the service, whose 400 names the rule.
-    decision_number = serializers.CharField(allow_blank=True, default="")
+    decision_number = serializers.CharField(
+        allow_blank=True, default="", max_length=_column_length(Ban, "decision_number")
+    )
     reasons = serializers.CharField(allow_blank=True, default="")
-    starts_on = serializers.DateField()
-    ends_on = serializers.DateField()
-    contact_person = serializers.CharField(allow_blank=True, default="")
-    decided_on = serializers.DateField(required=False, allow_null=True, help_text="Default: today")
+    starts_on = api_fields.DateField()
+    ends_on = api_fields.DateField()
+    contact_person = serializers.CharField(
+        allow_blank=True, default="", max_length=_column_length(Ban, "contact_person")
+    )
+    decided_on = api_fields.DateField(required=False, allow_null=True, help_text="Default: today")
     enforced_before_final = serializers.BooleanField(required=False, default=True)
     decided_text = serializers.CharField(required=False, allow_blank=True, default="")
 
 
 class BanNotificationSerializer(serializers.Serializer):
     method = serializers.CharField(help_text="letter, electronic or in_person")
-    sent_on = serializers.DateField()
+    sent_on = api_fields.DateField()
 
 
 class BanNotificationResultSerializer(BanSerializer):
@@ -278,16 +290,16 @@ class BanNotificationResultSerializer(BanSerializer):
 
 
 class BanAppealSerializer(serializers.Serializer):
-    lodged_on = serializers.DateField()
+    lodged_on = api_fields.DateField()
     outcome = serializers.CharField(required=False, default="pending")
-    decided_on = serializers.DateField(required=False, allow_null=True)
+    decided_on = api_fields.DateField(required=False, allow_null=True)
 
 
 class BanCancelSerializer(serializers.Serializer):
-    reason = serializers.CharField(allow_blank=True, default="")
+    reason = serializers.CharField(allow_blank=True, default="", max_length=_column_length(Ban, "cancellation_reason"))
 
 
-class AccessProhibitionSerializer(serializers.ModelSerializer):
+class AccessProhibitionSerializer(api_fields.ModelSerializer):
     patron = serializers.IntegerField(source="patron_id", read_only=True)
     library = serializers.CharField(source="library.koha_library_id")
 
@@ -318,13 +330,13 @@ class AccessProhibitionSerializer(serializers.ModelSerializer):
 class PatronChoicesSerializer(serializers.Serializer):
     """The patron's own choices; a field left out stays as it is."""
 
-    loan_history = serializers.IntegerField(required=False, help_text="Koha privacy: 0 keep, 1 default, 2 never")
+    loan_history = api_fields.CountField(required=False, help_text="Koha privacy: 0 keep, 1 default, 2 never")
     newsletter = serializers.BooleanField(required=False, help_text="Email only; joining records the consent date")
     home_service = serializers.BooleanField(required=False)
     interlibrary_loans = serializers.BooleanField(required=False)
 
 
-class TrusteeshipSerializer(serializers.ModelSerializer):
+class TrusteeshipSerializer(api_fields.ModelSerializer):
     class Meta:
         model = Trusteeship
         fields = ["guardian_name", "guardian_phone", "guardian_email", "recorded_at", "recorded_by"]

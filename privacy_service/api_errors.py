@@ -1,14 +1,54 @@
-"""API errors: domain validation errors are 400s with a message in the caller's language.
+"""One shape for every API error: `{"detail": str, "code": str}`, in the caller's language.
 
-A broken rule of a procedure (patrons.services.RuleBroken) also names the rule: `{"detail", "code", "rule"}`.
+Plus, where they apply:
+- `"errors": {"field": ["message", ...]}` for input that failed validation (DRF's field errors; a nested
+  field is named by its path, `note_ids.0`; errors of no one field are under `non_field_errors`);
+- `"rule"` for a broken rule of a procedure (patrons.services.RuleBroken), `{"detail", "code", "rule"}`.
+
+DRF's own errors (401/403 authentication and permission, 404, 405, 406, 415, 429, a body that does not
+parse) get the same shape, with DRF's code (`not_authenticated`, `permission_denied`, `not_found`,
+`method_not_allowed`, `not_acceptable`, `unsupported_media_type`, `throttled`, `parse_error`). Answers
+written outside DRF keep it too: the network refusal (privacy_service.ip_allowlist), a NUL character
+(privacy_service.nul_guard) and the error handlers for /api/ (privacy_service.views). The OpenAPI schema
+documents it as the `Error` component (privacy_service.api_schema).
 """
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
 from patrons.services.errors import RuleBroken
 from sotu_silo.services import IdentityCodeUnreadable
+
+NON_FIELD_ERRORS = "non_field_errors"
+
+
+def field_errors(detail, prefix: str = "") -> dict[str, list[str]]:
+    """DRF's nested error detail as `{"field.path": [messages]}`."""
+    if isinstance(detail, dict):
+        errors: dict[str, list[str]] = {}
+        for key, value in detail.items():
+            errors.update(field_errors(value, f"{prefix}.{key}" if prefix else str(key)))
+        return errors
+    if isinstance(detail, list) and any(isinstance(item, dict | list) for item in detail):
+        errors = {}
+        for index, value in enumerate(detail):
+            errors.update(field_errors(value, f"{prefix}.{index}" if prefix else str(index)))
+        return errors
+    messages = detail if isinstance(detail, list) else [detail]
+    return {prefix or NON_FIELD_ERRORS: [str(message) for message in messages]} if messages else {}
+
+
+def _validation_body(exc: exceptions.ValidationError) -> dict:
+    errors = field_errors(exc.detail)
+    summary = " ".join(
+        f"{field}: {message}" if field != NON_FIELD_ERRORS else message
+        for field, messages in errors.items()
+        for message in messages
+    )
+    return {"detail": summary or _("Invalid input."), "code": "invalid", "errors": errors}
 
 
 def api_exception_handler(exc, context):
@@ -19,4 +59,13 @@ def api_exception_handler(exc, context):
         return Response(body, status=400)
     if isinstance(exc, IdentityCodeUnreadable):
         return Response({"detail": str(exc.message), "code": "unreadable"}, status=409)
-    return exception_handler(exc, context)
+    response = exception_handler(exc, context)  # DRF's: status, headers (Allow, Retry-After), Http404 and Django's 403
+    if response is None:
+        return None  # not an API error: a server error, answered by privacy_service.views.server_error
+    if isinstance(exc, exceptions.ValidationError):
+        response.data = _validation_body(exc)
+    else:
+        detail = response.data.get("detail", "") if isinstance(response.data, dict) else response.data
+        code = getattr(detail, "code", None) or getattr(exc, "default_code", "error")
+        response.data = {"detail": str(detail), "code": code}
+    return response

@@ -7,8 +7,14 @@ class PrivacyServiceConfig(AppConfig):
     verbose_name = "Patron privacy service"
 
     def ready(self) -> None:
+        from django.urls import register_converter
+
         from patrons.models import AllowedNetwork, Library, Municipality, StaffProfile
+        from privacy_service.bounds import IdConverter
         from privacy_service.ip_allowlist import invalidate_allow_list
+
+        # `<id:...>` in every URL pattern: an object id the database can hold (privacy_service.bounds).
+        register_converter(IdConverter, "id")
 
         # Anything that changes who may work from where recompiles the allow-list.
         for model in (AllowedNetwork, Municipality, StaffProfile, Library):

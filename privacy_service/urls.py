@@ -24,6 +24,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 
+handler400 = "privacy_service.views.bad_request"
 handler403 = "privacy_service.views.permission_denied"
 handler404 = "privacy_service.views.page_not_found"
 handler500 = "privacy_service.views.server_error"

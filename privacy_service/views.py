@@ -17,17 +17,39 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok"})
 
 
+def is_api(request: HttpRequest) -> bool:
+    """API requests get their errors as JSON `{"detail", "code"}`, like every other API error."""
+    return request.path_info.startswith("/api/")
+
+
+def bad_request(
+    request: HttpRequest, exception: Exception | None = None, *, message: str | None = None, code: str = "bad_request"
+) -> HttpResponse:
+    """400. Standalone page: it must not load the session, which may be what was malformed."""
+    message = message or _("The request could not be understood. Check what you entered and try again.")
+    if is_api(request):
+        return JsonResponse({"detail": message, "code": code}, status=400)
+    return render(request, "errors/400.html", {"message": message}, status=400)
+
+
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    message = str(exception.args[0]) if exception and exception.args else _("You do not have access to this page.")
+    if is_api(request):
+        return JsonResponse({"detail": message, "code": "permission_denied"}, status=403)
     if isinstance(exception, ConfidentialityNotSigned):
         return render(request, "errors/confidentiality.html", status=403)
-    message = str(exception.args[0]) if exception and exception.args else _("You do not have access to this page.")
     return render(request, "errors/403.html", {"message": message}, status=403)
 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     # The default page echoes the requested path, which may carry a search term.
+    if is_api(request):
+        return JsonResponse({"detail": _("Not found."), "code": "not_found"}, status=404)
     return render(request, "errors/404.html", status=404)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
+    if is_api(request):
+        message = _("Something went wrong. Nothing was saved. Please try again, or tell your administrator.")
+        return JsonResponse({"detail": message, "code": "server_error"}, status=500)
     return render(request, "errors/500.html", status=500)

@@ -2,11 +2,12 @@
 
 from django.contrib import admin
 
+from privacy_service.admin_bounds import BoundedInputsAdmin
 from sotu_silo.models import IdentityCode
 
 
 @admin.register(IdentityCode)
-class IdentityCodeAdmin(admin.ModelAdmin):
+class IdentityCodeAdmin(BoundedInputsAdmin):
     list_display = ["patron_id", "consortium_id", "country", "key_id", "created_at", "updated_at"]
     list_filter = ["country", "key_id"]
     fields = ["patron_id", "consortium_id", "country", "key_id", "created_at", "updated_at"]

@@ -70,7 +70,10 @@ class IdentityCodeRevealApi(APIView):
         description="The reveal and its reason are logged before the code is returned. 400 without a reason, "
         "404 when no code is stored. Never cached.",
         request=serializers.RevealRequestSerializer,
-        responses=serializers.RevealedSerializer,
+        responses={
+            200: serializers.RevealedSerializer,
+            409: OpenApiResponse(description="The stored code fails its integrity check (`unreadable`)."),
+        },
     )
     @sensitive_variables("code")
     def post(self, request: Request, patron_id: int) -> Response:
@@ -88,7 +91,10 @@ class IdentityCodeLookupApi(APIView):
         summary="Find the patron with an identity code (billing, with a reason)",
         description="Exact match within the caller's consortium through the blind index; 404 when none.",
         request=serializers.LookupRequestSerializer,
-        responses=serializers.LookupResultSerializer,
+        responses={
+            200: serializers.LookupResultSerializer,
+            404: OpenApiResponse(description="No patron of the caller's consortium has the code."),
+        },
     )
     @sensitive_variables("body")
     def post(self, request: Request) -> Response:

@@ -6,7 +6,7 @@ app_name = "billing"
 urlpatterns = [
     path("", views.billing_index_view, name="index"),
     path("lookup/", views.billing_lookup_view, name="lookup"),
-    path("patrons/<int:patron_id>/reveal/", views.billing_reveal_view, name="reveal"),
+    path("patrons/<id:patron_id>/reveal/", views.billing_reveal_view, name="reveal"),
     path("conflicts/", views.billing_conflicts_view, name="conflicts"),
-    path("conflicts/<int:conflict_id>/resolve/", views.billing_conflict_resolve_view, name="conflict-resolve"),
+    path("conflicts/<id:conflict_id>/resolve/", views.billing_conflict_resolve_view, name="conflict-resolve"),
 ]

@@ -352,9 +352,9 @@ def concrete_path(key: str, route: str, objects: dict) -> str:
         return "/admin/no-such-page/"
     if key == "admin:view_on_site":
         return f"/admin/r/9999/{objects['patron']}/"
-    if any(f"<int:{parameter}_id>" in route for parameter in ("patron", "ban", "request", "breach", "conflict")):
+    if any(f"<id:{parameter}_id>" in route for parameter in ("patron", "ban", "request", "breach", "conflict")):
         for parameter in ("patron", "note", "ban", "request", "breach", "conflict"):
-            route = route.replace(f"<int:{parameter}_id>", str(objects[parameter]))
+            route = route.replace(f"<id:{parameter}_id>", str(objects[parameter]))
         route = route.replace("<str:language>", "fi")
         return "/" + route
     if "<path:object_id>" in route or "<id>" in route:

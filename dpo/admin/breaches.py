@@ -41,6 +41,9 @@ from dpo.services.breaches import (
 from patrons.access import breach_actor
 from patrons.services.errors import RuleBroken
 from patrons.tenancy import consortium_id_of
+from privacy_service import form_fields
+from privacy_service.admin_bounds import BoundedInputsAdmin
+from privacy_service.bounds import ID_LIST_MAX, ID_MAX, ID_OUT_OF_RANGE, parse_id
 from sotu_silo.fields import FreeTextFormField
 
 PERMISSION = "dpo.manage_breaches"
@@ -63,24 +66,29 @@ class PatronIdsField(forms.CharField):
 
     def to_python(self, value) -> list[int]:
         words = [w for w in re.split(r"[\s,;]+", super().to_python(value) or "") if w]
-        if not all(w.isdigit() for w in words):
+        if not all(w.isascii() and w.isdigit() for w in words):
             raise ValidationError(_("Give patron ids (numbers) separated by commas or spaces."), code="invalid")
-        return [int(w) for w in words]
+        ids = [parse_id(w) for w in words]
+        if None in ids:
+            raise ValidationError(ID_OUT_OF_RANGE % {"max": ID_MAX}, code="id_out_of_range")
+        if len(ids) > ID_LIST_MAX:
+            raise ValidationError(_("Give at most %(max)s patron ids.") % {"max": ID_LIST_MAX}, code="too_many_ids")
+        return ids
 
     def prepare_value(self, value):
         return ", ".join(map(str, value)) if isinstance(value, list) else value
 
 
 class BreachFactsForm(forms.Form):
-    occurred_at = forms.SplitDateTimeField(
+    occurred_at = form_fields.SplitDateTimeField(
         label=_("happened at"), required=False, widget=widgets.AdminSplitDateTime, help_text=_("If known.")
     )
     description = FreeTextFormField(label=_("nature of the breach"), widget=forms.Textarea, required=False)
     data_categories = forms.MultipleChoiceField(
         label=_("categories of data"), choices=DataCategory.choices, required=False, widget=forms.CheckboxSelectMultiple
     )
-    people_affected = forms.IntegerField(label=_("people concerned (approx.)"), min_value=0, required=False)
-    records_affected = forms.IntegerField(label=_("records concerned (approx.)"), min_value=0, required=False)
+    people_affected = form_fields.CountField(label=_("people concerned (approx.)"), required=False)
+    records_affected = form_fields.CountField(label=_("records concerned (approx.)"), required=False)
     consequences = FreeTextFormField(label=_("likely consequences"), widget=forms.Textarea, required=False)
     measures = FreeTextFormField(label=_("measures taken or proposed"), widget=forms.Textarea, required=False)
     risk = forms.ChoiceField(label=_("risk"), choices=RiskLevel.choices, initial=RiskLevel.RISK)
@@ -92,7 +100,7 @@ class BreachFactsForm(forms.Form):
 
 
 class BreachRecordForm(BreachFactsForm):
-    aware_at = forms.SplitDateTimeField(
+    aware_at = form_fields.SplitDateTimeField(
         label=_("became aware at"),
         widget=widgets.AdminSplitDateTime,
         help_text=_("The authority must be notified within 72 hours of this moment."),
@@ -101,7 +109,7 @@ class BreachRecordForm(BreachFactsForm):
 
 
 class AuthorityNotificationForm(forms.Form):
-    notified_at = forms.SplitDateTimeField(label=_("notified at"), widget=widgets.AdminSplitDateTime)
+    notified_at = form_fields.SplitDateTimeField(label=_("notified at"), widget=widgets.AdminSplitDateTime)
     phase = forms.ChoiceField(
         label=_("phase"),
         choices=[("", _("Initial first, then supplementary")), *NotificationPhase.choices],
@@ -117,7 +125,7 @@ class AuthorityNotificationForm(forms.Form):
 
 
 class PeopleNotificationForm(forms.Form):
-    notified_on = forms.DateField(label=_("people concerned told on"), widget=widgets.AdminDateWidget)
+    notified_on = form_fields.DateField(label=_("people concerned told on"), widget=widgets.AdminDateWidget)
 
 
 class Art34ExemptionForm(forms.Form):
@@ -126,7 +134,7 @@ class Art34ExemptionForm(forms.Form):
 
 
 class BreachCloseForm(forms.Form):
-    closed_on = forms.DateField(label=_("closed on"), widget=widgets.AdminDateWidget)
+    closed_on = form_fields.DateField(label=_("closed on"), widget=widgets.AdminDateWidget)
 
 
 # --- The admin --------------------------------------------------------------------------------------
@@ -163,7 +171,7 @@ class OpenFilter(admin.SimpleListFilter):
 
 
 @admin.register(Breach)
-class BreachAdmin(admin.ModelAdmin):
+class BreachAdmin(BoundedInputsAdmin):
     """The breach register (Art. 33(5)): recorded, notified, told and closed through the services."""
 
     list_display = [

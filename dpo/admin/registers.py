@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from dpo.models import RegisterDescription, RegisterDescriptionText
 from patrons.tenancy import consortium_id_of
+from privacy_service.admin_bounds import BoundedInputsAdmin
 
 
 class RegisterDescriptionTextInline(admin.StackedInline):
@@ -26,7 +27,7 @@ class RegisterDescriptionTextInline(admin.StackedInline):
 
 
 @admin.register(RegisterDescription)
-class RegisterDescriptionAdmin(admin.ModelAdmin):
+class RegisterDescriptionAdmin(BoundedInputsAdmin):
     list_display = ["register", "consortium", "retention_days", "languages", "updated_at", "public_notice"]
     list_select_related = ["consortium"]
     inlines = [RegisterDescriptionTextInline]

@@ -41,6 +41,8 @@ from patrons.access import subject_request_actor
 from patrons.dates import today
 from patrons.services.errors import RuleBroken
 from patrons.tenancy import consortium_id_of
+from privacy_service import form_fields
+from privacy_service.admin_bounds import BoundedInputsAdmin
 from sotu_silo.fields import FreeTextFormField
 
 PERMISSION = "dpo.manage_subject_requests"
@@ -56,14 +58,14 @@ class DateInput(forms.DateInput):
 
 
 class SubjectRequestRecordForm(forms.Form):
-    patron = forms.IntegerField(label=_("patron id"), min_value=1, help_text=_("The patron's id in this service."))
+    patron = form_fields.IdField(label=_("patron id"), help_text=_("The patron's id in this service."))
     kind = forms.ChoiceField(label=_("kind"), choices=RequestKind.choices)
-    received_on = forms.DateField(label=_("received on"), widget=DateInput, initial=today)
+    received_on = form_fields.DateField(label=_("received on"), widget=DateInput, initial=today)
     identity_document = forms.ChoiceField(label=_("identity checked with"), choices=IdentityDocument.choices)
     identity_verified_by = forms.CharField(
         label=_("identity checked by"), required=False, max_length=150, help_text=_("Empty: you.")
     )
-    identity_verified_on = forms.DateField(
+    identity_verified_on = form_fields.DateField(
         label=_("identity checked on"), required=False, widget=DateInput, help_text=_("Empty: today.")
     )
 
@@ -75,7 +77,7 @@ class ExtensionForm(forms.Form):
     reason = FreeTextFormField(
         label=_("reason for the extension"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
-    notified_on = forms.DateField(label=_("patron told of the extension on"), widget=DateInput, initial=today)
+    notified_on = form_fields.DateField(label=_("patron told of the extension on"), widget=DateInput, initial=today)
 
 
 class FeeDecisionForm(forms.Form):
@@ -87,7 +89,7 @@ class FeeDecisionForm(forms.Form):
 
 class DeliveryForm(forms.Form):
     method = forms.ChoiceField(label=_("delivered"), choices=DeliveryMethod.choices)
-    delivered_on = forms.DateField(label=_("delivered on"), widget=DateInput, initial=today)
+    delivered_on = form_fields.DateField(label=_("delivered on"), widget=DateInput, initial=today)
 
 
 class RefusalForm(forms.Form):
@@ -106,7 +108,7 @@ class RefusalForm(forms.Form):
 
 
 class CompletionForm(forms.Form):
-    completed_on = forms.DateField(label=_("answered on"), widget=DateInput, initial=today)
+    completed_on = form_fields.DateField(label=_("answered on"), widget=DateInput, initial=today)
 
 
 # The steps on the change page: form, service, heading, button.
@@ -169,7 +171,7 @@ class StateFilter(admin.SimpleListFilter):
 
 
 @admin.register(SubjectRequest)
-class SubjectRequestAdmin(admin.ModelAdmin):
+class SubjectRequestAdmin(BoundedInputsAdmin):
     """Requests of the user's own consortium, for whoever may handle them (`dpo.manage_subject_requests`)."""
 
     list_display = ["id", "patron_id", "kind", "received_on", "deadline_column", "days_left_column", "state_column"]

@@ -1,0 +1,85 @@
+"""The admin's inputs within the service's bounds (privacy_service.bounds).
+
+Every ModelAdmin of the service mixes in BoundedInputsAdmin (tests/privacy_service/test_inputs.py checks
+that none is left out). Dates in its model forms are bounded (a model form checks integer ranges itself
+before saving), and the values of its list filters and date hierarchy are checked before they reach a
+query: `?at__gte=0001-01-01` or `?starts_on__year=99999999999999999999` overflowed when the database was
+asked. An out-of-range value is refused like any other malformed filter (Django's plain list with
+`?e=1`), with a message saying what is allowed.
+"""
+
+from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import ChangeList
+from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from privacy_service.bounds import (
+    COUNT_MAX,
+    EARLIEST_DATE,
+    ID_MAX,
+    LATEST_DATE,
+    date_in_range,
+    date_range_message,
+)
+from privacy_service.form_fields import bound_form_field
+
+# Lookups and transforms whose value is a number of its own, not a value of the field.
+PART_RANGES = {"year": (EARLIEST_DATE.year, LATEST_DATE.year), "month": (1, 12), "day": (1, 31)}
+NUMBER_OUT_OF_RANGE = _("Give a whole number from %(min)s to %(max)s.")
+
+
+def _target_field(model: type[models.Model], key: str) -> tuple[models.Field | None, list[str]]:
+    """The field a filter parameter such as `at__gte` or `home_library__id__exact` ends on, and its lookups."""
+    opts, parts, field = model._meta, key.split("__"), None
+    for index, part in enumerate(parts):
+        try:
+            field = opts.get_field(part)
+        except FieldDoesNotExist:
+            return field, parts[index:]
+        if not (field.is_relation and field.related_model is not None):
+            return field, parts[index + 1 :]
+        opts = field.related_model._meta
+    return field, []
+
+
+def _problem(field: models.Field, lookups: list[str], value: str) -> str | None:
+    """Why `value` is out of the bounds for the field and lookups, or None (malformed values are Django's)."""
+    if lookups and lookups[-1] in PART_RANGES:
+        low, high = PART_RANGES[lookups[-1]]
+    elif isinstance(field, models.DateField):  # a DateTimeField too
+        try:
+            parsed = field.to_python(value)
+        except ValidationError:
+            return None
+        return None if parsed is None or date_in_range(parsed) else date_range_message()
+    elif isinstance(field, models.IntegerField):
+        low, high = -COUNT_MAX - 1, ID_MAX
+    else:
+        return None
+    text = value.strip()
+    if not (text.isascii() and text.lstrip("-").isdigit()) or low <= int(text) <= high:
+        return None
+    return NUMBER_OUT_OF_RANGE % {"min": low, "max": high}
+
+
+class BoundedChangeList(ChangeList):
+    def get_filters(self, request):
+        for key, values in self.get_filters_params().items():
+            field, lookups = _target_field(self.model, key)
+            problems = [_problem(field, lookups, str(value)) for value in values] if field is not None else []
+            for problem in filter(None, problems):
+                messages.error(request, problem)
+                raise IncorrectLookupParameters(problem)
+        return super().get_filters(request)
+
+
+class BoundedInputsAdmin(admin.ModelAdmin):
+    """A ModelAdmin whose forms and list filters keep to the service's bounds."""
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        return bound_form_field(super().formfield_for_dbfield(db_field, request, **kwargs))
+
+    def get_changelist(self, request, **kwargs):
+        return BoundedChangeList
