@@ -182,7 +182,8 @@ ADMIN_MODELS = {
     ),
     "patrons_municipality": ({"changelist": 200, "add": 403, "change": 200, "history": 200, "delete": 403}, {}),
     "patrons_allowednetwork": ({"changelist": 200, "add": 200, "change": 200, "history": 200, "delete": 200}, {}),
-    "patrons_consortium": ({}, {}),
+    # A superuser's own consortium; new consortia come from `manage.py consortium_create`, never deleted here.
+    "patrons_consortium": ({}, {"add": 403, "delete": 403}),
     "patrons_library": ({}, {}),
     "patrons_closureperiod": ({}, {}),  # superusers only
     # Staff duties: the DPO keeps their consortium's agreement and briefing dates; no adding or deleting.
