@@ -82,6 +82,8 @@ RULES: dict[str, dict] = {
     "api:patron-pin-by-phone": {"*": 405, None: 403},
     "patrons:detail": LAPLAND_PATRON_PAGE,
     "api:patron-list": STAFF_API,
+    # The search in a POST body: a GET is a 405 once the caller is let in.
+    "api:patron-search": {"*": 405, None: 403},
     "api:patron-detail": LAPLAND_PATRON_API,
     "api:patron-access-events": DPO_API,
     "admin:index": {**ADMIN_PAGE_LOGIN, "dpo": 200, "admin": 200},
