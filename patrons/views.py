@@ -79,8 +79,8 @@ def patron_page_form(request: HttpRequest, patron_id: int, name: str, service, s
 def search_address_dropped(view):
     """A search page reached with a query string (an old bookmark or link, `?q=Virtanen`) is sent to its
     bare address at once, before the log-in check, so the name goes no further: not into the log-in's
-    `next`, the page's links, the browser's history of this page or the search itself. Searches travel
-    in POST bodies only; URLs end up in access logs, proxies and histories (issue 10)."""
+    `next`, the address and history entry of the page shown, or a search. Searches travel in POST
+    bodies only, since URLs end up in access logs, proxies, histories and Referers (issue 10)."""
 
     @functools.wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
