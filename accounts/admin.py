@@ -12,7 +12,7 @@ from django.contrib.auth import admin as auth_admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django_otp.plugins.otp_static.models import StaticDevice
@@ -29,6 +29,7 @@ from accounts.services.roles import (
 from accounts.services.two_factor import two_factor_reset
 from audit.actor import Actor
 from patrons.services.errors import RuleBroken
+from patrons.tenancy import consortium_id_of
 from privacy_service.admin_bounds import BoundedInputsAdmin
 
 User = get_user_model()
@@ -56,8 +57,15 @@ class UserAdmin(BoundedInputsAdmin, auth_admin.UserAdmin):
     actions = ["reset_two_factor"]
 
     def get_queryset(self, request):
+        """The own consortium's staff accounts, and accounts not yet placed in any consortium."""
         enrolled = TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True)
-        return super().get_queryset(request).annotate(two_factor_enrolled=Exists(enrolled))
+        own = Q(staff_profile__home_library__municipality__consortium_id=consortium_id_of(request.user))
+        return (
+            super()
+            .get_queryset(request)
+            .filter(Q(staff_profile__isnull=True) | own)
+            .annotate(two_factor_enrolled=Exists(enrolled))
+        )
 
     @admin.display(boolean=True, description=_("two-factor authentication"), ordering="two_factor_enrolled")
     def two_factor(self, user) -> bool:

@@ -28,13 +28,11 @@ def access_event_list_for_patron(*, actor: Actor, patron_id: int, limit: int = 5
 
 
 def access_event_queryset_for_user(user) -> QuerySet[AccessEvent]:
-    """The events a DPO may browse: those of staff in their own consortium (a superuser sees all)."""
+    """The events a DPO (or a superuser) may browse: those of staff in their own consortium."""
     from patrons.models import Municipality
     from patrons.tenancy import consortium_id_of
 
     events = AccessEvent.objects.all()
-    if user.is_superuser:
-        return events
     consortium_id = consortium_id_of(user)
     if consortium_id is None:
         return events.none()

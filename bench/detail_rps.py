@@ -101,12 +101,13 @@ def estimated_rows(cursor, table: str) -> int:
     return cursor.fetchone()[0]
 
 
-def queries_per_request(client, url: str) -> tuple[int, list[str]]:
+def queries_per_request(client, url: str, form: dict | None = None) -> tuple[int, list[str]]:
+    """Queries of one GET of `url`, or of one POST of `form` to it (a search travels in the body)."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     with CaptureQueriesContext(connection) as captured:
-        assert client.get(url).status_code == 200
+        assert (client.get(url) if form is None else client.post(url, form)).status_code == 200
     return len(captured), [q["sql"] for q in captured.captured_queries]
 
 
@@ -349,7 +350,7 @@ def main() -> None:
                 client,
                 "/api/v1/patrons/?search=2900000012",
             ),
-            ("patron search page `?q=Virtanen` (staff)", client, "/patrons/?q=Virtanen"),
+            ("patron search page, POST `q=Virtanen` (staff)", client, "/patrons/", {"q": "Virtanen"}),
             ("admin access-log browser, first page (dpo)", admin_client, "/admin/audit/accessevent/"),
             (
                 "admin access-log browser, `?patron=<id>` (dpo)",
@@ -362,19 +363,20 @@ def main() -> None:
                 "/admin/audit/accessevent/?actor=kemi.staff",
             ),
         ]
-        for label, probe_client, url in probes:
+        for label, probe_client, url, *form in probes:
+            form = form[0] if form else None
             progress(f"probe: {label}, {args.probes} requests ...")
             values = []
             status = None
             for _ in range(args.probes):
                 start = time.perf_counter()
-                response = probe_client.get(url)
+                response = probe_client.get(url) if form is None else probe_client.post(url, form)
                 values.append((time.perf_counter() - start) * 1000)
                 status = response.status_code
                 if status != 200:
                     break
             s = summary(values)
-            count, _sql = queries_per_request(probe_client, url) if status == 200 else (0, [])
+            count, _sql = queries_per_request(probe_client, url, form) if status == 200 else (0, [])
             probe_rows.append((label, status, len(values), count, fmt(s["median"], 0), fmt(s["max"], 0)))
             progress(f"  median {s['median']:.0f} ms ({status})")
 

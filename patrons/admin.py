@@ -1,17 +1,40 @@
 """Admin for tenancy: the DPO manages their consortium's networks and staff duties; the rest is for administrators.
 
+Every list here is scoped to the user's own consortium (their staff profile's), a superuser's too: a
+superuser administers their consortium, not everyone's (issue 10). What stays global for superusers:
+the roles (groups) and user accounts not yet placed in a consortium (no staff profile), so an account
+can be created and then placed. A new consortium, with its first municipality, network, library and
+administrator, is set up from the command line (`manage.py consortium_create`).
+
 Patrons are deliberately not in the admin: every read of patron data goes
 through a selector that logs it, and the admin would bypass that.
 """
 
 from django.contrib import admin
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from patrons.models import AllowedNetwork, ClosurePeriod, Consortium, Library, Municipality, StaffProfile
+from patrons.models import AllowedNetwork, ClosurePeriod, Consortium, Library, Municipality, Patron, StaffProfile
 from patrons.staff_duties import briefing_due_on, briefing_due_q, briefing_is_due
 from patrons.tenancy import consortium_id_of
 from privacy_service.admin_bounds import BoundedInputsAdmin
+
+
+class OwnConsortiumChoices:
+    """Foreign keys offer only the user's own consortium's consortium, municipalities, libraries and patrons."""
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        consortium_id = consortium_id_of(request.user)
+        choices = {
+            Consortium: Consortium.objects.filter(pk=consortium_id),
+            Municipality: Municipality.objects.filter(consortium_id=consortium_id),
+            Library: Library.objects.filter(municipality__consortium_id=consortium_id),
+            Patron: Patron.objects.filter(consortium_id=consortium_id),
+        }
+        if db_field.related_model in choices:
+            kwargs["queryset"] = choices[db_field.related_model]
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
 class NetworkManagerPermissions:
@@ -30,7 +53,7 @@ class NetworkManagerPermissions:
         return self.has_module_permission(request)
 
 
-class AllowedNetworkInline(admin.TabularInline):
+class AllowedNetworkInline(OwnConsortiumChoices, admin.TabularInline):
     model = AllowedNetwork
     fk_name = "municipality"
     fields = ["cidr", "description"]
@@ -43,14 +66,13 @@ class AllowedNetworkInline(admin.TabularInline):
 
 
 @admin.register(Municipality)
-class MunicipalityAdmin(NetworkManagerPermissions, BoundedInputsAdmin):
+class MunicipalityAdmin(OwnConsortiumChoices, NetworkManagerPermissions, BoundedInputsAdmin):
     list_display = ["name", "consortium", "network_mode"]
-    list_filter = ["consortium", "network_mode"]
+    list_filter = ["network_mode"]
     inlines = [AllowedNetworkInline]
 
     def get_queryset(self, request):
-        queryset = super().get_queryset(request)
-        return queryset if request.user.is_superuser else queryset.filter(consortium_id=consortium_id_of(request.user))
+        return super().get_queryset(request).filter(consortium_id=consortium_id_of(request.user))
 
     def get_readonly_fields(self, request, obj=None):
         return [] if request.user.is_superuser else ["consortium", "name"]
@@ -63,38 +85,42 @@ class MunicipalityAdmin(NetworkManagerPermissions, BoundedInputsAdmin):
 
 
 @admin.register(AllowedNetwork)
-class AllowedNetworkAdmin(NetworkManagerPermissions, BoundedInputsAdmin):
+class AllowedNetworkAdmin(OwnConsortiumChoices, NetworkManagerPermissions, BoundedInputsAdmin):
     list_display = ["cidr", "municipality", "consortium", "description"]
-    list_filter = ["municipality", "consortium"]
+    list_filter = [("municipality", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["cidr", "description"]
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request).select_related("municipality", "consortium")
-        if request.user.is_superuser:
-            return queryset
         consortium_id = consortium_id_of(request.user)
-        return queryset.filter(municipality__consortium_id=consortium_id) | queryset.filter(consortium_id=consortium_id)
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if not request.user.is_superuser:
-            consortium_id = consortium_id_of(request.user)
-            if db_field.name == "municipality":
-                kwargs["queryset"] = Municipality.objects.filter(consortium_id=consortium_id)
-            elif db_field.name == "consortium":
-                kwargs["queryset"] = Consortium.objects.filter(pk=consortium_id)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+        return queryset.filter(Q(municipality__consortium_id=consortium_id) | Q(consortium_id=consortium_id))
 
 
 @admin.register(Consortium)
 class ConsortiumAdmin(BoundedInputsAdmin):
+    """A superuser's own consortium; new consortia come from `manage.py consortium_create`."""
+
     list_display = ["name", "slug", "jurisdiction"]
-    prepopulated_fields = {"slug": ["name"]}
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(pk=consortium_id_of(request.user))
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Library)
-class LibraryAdmin(BoundedInputsAdmin):
+class LibraryAdmin(OwnConsortiumChoices, BoundedInputsAdmin):
+    """A library's municipality decides its staff's consortium: moving one to another consortium is refused."""
+
     list_display = ["name", "koha_library_id", "municipality"]
-    list_filter = ["municipality"]
+    list_filter = [("municipality", admin.RelatedOnlyFieldListFilter)]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(municipality__consortium_id=consortium_id_of(request.user))
 
 
 class BriefingDueFilter(admin.SimpleListFilter):
@@ -127,11 +153,12 @@ class ConfidentialitySignedFilter(admin.SimpleListFilter):
 
 
 @admin.register(StaffProfile)
-class StaffProfileAdmin(BoundedInputsAdmin):
+class StaffProfileAdmin(OwnConsortiumChoices, BoundedInputsAdmin):
     """Staff duties (seed 002): the DPO keeps their consortium's agreements and yearly briefings up to date.
 
     With `patrons.view_staffprofile`/`change_staffprofile` (group `dpo`) a user sees only their own
-    consortium's staff and may change only the two dates; superusers administer everything.
+    consortium's staff and may change only the two dates; superusers administer their own consortium's
+    staff and place new staff in its libraries only.
     """
 
     list_display = [
@@ -154,10 +181,11 @@ class StaffProfileAdmin(BoundedInputsAdmin):
     ordering = ["user__username"]
 
     def get_queryset(self, request):
-        queryset = super().get_queryset(request)
-        if request.user.is_superuser:
-            return queryset
-        return queryset.filter(home_library__municipality__consortium_id=consortium_id_of(request.user))
+        return (
+            super()
+            .get_queryset(request)
+            .filter(home_library__municipality__consortium_id=consortium_id_of(request.user))
+        )
 
     def get_readonly_fields(self, request, obj=None):
         return [] if request.user.is_superuser else ["user", "home_library", "patron"]
@@ -178,9 +206,10 @@ class StaffProfileAdmin(BoundedInputsAdmin):
 
 
 @admin.register(ClosurePeriod)
-class ClosurePeriodAdmin(BoundedInputsAdmin):
+class ClosurePeriodAdmin(OwnConsortiumChoices, BoundedInputsAdmin):
     """Exceptional circumstances (seed 000): libraries closed, registration frozen, PIN by phone allowed,
-    expired cards extended. Set up by administrators (superusers) only; see patrons.closures."""
+    expired cards extended. Set up by administrators (superusers) only, for their own consortium; see
+    patrons.closures."""
 
     list_display = [
         "consortium",
@@ -191,9 +220,12 @@ class ClosurePeriodAdmin(BoundedInputsAdmin):
         "cards_extended_until",
         "description",
     ]
-    list_filter = ["consortium", "registration_frozen", "pin_by_phone_allowed"]
+    list_filter = ["registration_frozen", "pin_by_phone_allowed"]
     list_select_related = ["consortium"]
     date_hierarchy = "starts_on"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(consortium_id=consortium_id_of(request.user))
 
     def has_module_permission(self, request):
         return request.user.is_active and request.user.is_superuser

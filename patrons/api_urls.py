@@ -5,6 +5,7 @@ from sotu_silo import api as silo_api
 
 urlpatterns = [
     path("patrons/", api.PatronListApi.as_view(), name="patron-list"),
+    path("patrons/search/", api.PatronSearchApi.as_view(), name="patron-search"),
     path("patrons/<id:patron_id>/", api.PatronDetailApi.as_view(), name="patron-detail"),
     path("patrons/<id:patron_id>/access-events/", api.PatronAccessEventsApi.as_view(), name="patron-access-events"),
     path("patrons/<id:patron_id>/notes/", api.NoteListApi.as_view(), name="patron-notes"),

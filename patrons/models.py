@@ -128,6 +128,25 @@ class AllowedNetwork(models.Model):
                 self.cidr = str(ipaddress.ip_network(self.cidr.strip(), strict=True))
 
 
+class AllowListGeneration(models.Model):
+    """One row whose number goes up, in the same transaction, with every change to who may work from where.
+
+    Every process compares it with the number its compiled allow-list was built from (at most once a
+    second, privacy_service/ip_allowlist.py), so a removed network is refused by every worker within a
+    second of the change's commit; a per-process cache cannot tell one process of another's change.
+    """
+
+    ROW_ID = 1
+
+    value = models.BigIntegerField(default=0)
+
+    class Meta:
+        default_permissions = []
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+
 class Library(models.Model):
     municipality = models.ForeignKey(
         Municipality, on_delete=models.PROTECT, related_name="libraries", verbose_name=_("municipality")

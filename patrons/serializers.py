@@ -3,6 +3,7 @@ from rest_framework import serializers
 
 from patrons.models import AccessProhibition, Ban, Guardianship, Note, NoteCategory, NoteRevision, Patron, Trusteeship
 from privacy_service import api_fields
+from privacy_service.bounds import COUNT_MAX
 
 
 class PatronListSerializer(api_fields.ModelSerializer):
@@ -117,6 +118,29 @@ class PatronPageSerializer(serializers.Serializer):
     count = serializers.IntegerField()
     next = serializers.URLField(allow_null=True)
     previous = serializers.URLField(allow_null=True)
+    results = PatronListSerializer(many=True)
+
+
+class PatronSearchSerializer(serializers.Serializer):
+    """The body of a search sent by POST, so the search never becomes part of a URL."""
+
+    search = serializers.CharField(
+        required=False, allow_blank=True, max_length=200, default="", help_text="Words to match; empty lists all."
+    )
+    page = serializers.IntegerField(
+        required=False, min_value=1, max_value=COUNT_MAX, default=1, help_text="Page number, 25 per page."
+    )
+
+
+class PatronSearchPageSerializer(serializers.Serializer):
+    """A page of a POSTed search: `next` and `previous` are page numbers to POST again with the same search
+    (a URL would have to carry the search), null at either end."""
+
+    count = serializers.IntegerField()
+    next = serializers.IntegerField(allow_null=True, help_text="The next page's number, or null on the last page.")
+    previous = serializers.IntegerField(
+        allow_null=True, help_text="The previous page's number, or null on the first page."
+    )
     results = PatronListSerializer(many=True)
 
 

@@ -4,6 +4,7 @@ Thin: the actor comes from patrons.access, data from patrons.selectors, writes g
 patrons.services; a broken rule is shown next to the form (status 400) and nothing is written.
 """
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -75,15 +76,38 @@ def patron_page_form(request: HttpRequest, patron_id: int, name: str, service, s
     return render_patron_page(request, actor, patron_id, status=400, **{name: form})
 
 
+def search_address_dropped(view):
+    """A search page reached with a query string (an old bookmark or link, `?q=Virtanen`) is sent to its
+    bare address at once, before the log-in check, so the name goes no further: not into the log-in's
+    `next`, the address and history entry of the page shown, or a search. Searches travel in POST
+    bodies only, since URLs end up in access logs, proxies, histories and Referers (issue 10)."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if request.method == "GET" and request.META.get("QUERY_STRING"):
+            return redirect(request.path)
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def posted_search(request: HttpRequest, actor: Actor) -> dict:
+    """The search box's results for a POSTed search (text `q`, page number `page`); a GET searches nothing."""
+    if request.method != "POST":
+        return {"query": "", "page": None, "code_typed": False}
+    search = patron_search_box(actor=actor, text=request.POST.get("q", ""), page_number=request.POST.get("page", 1))
+    return {"query": search.query, "page": search.page, "code_typed": search.code_typed}
+
+
+@search_address_dropped
 @never_cache
 @login_required
-@require_GET
+@require_http_methods(["GET", "POST"])
 def patron_search_view(request: HttpRequest) -> HttpResponse:
-    search = patron_search_box(
-        actor=patron_data_actor(request), text=request.GET.get("q", ""), page_number=request.GET.get("page", 1)
-    )
+    """GET: the empty search page. POST (the form, or htmx as you type; CSRF-checked): the results."""
+    context = posted_search(request, patron_data_actor(request))
     template = "patrons/search.html#results" if request.headers.get("HX-Request") else "patrons/search.html"
-    return render(request, template, {"query": search.query, "page": search.page, "code_typed": search.code_typed})
+    return render(request, template, context)
 
 
 @never_cache

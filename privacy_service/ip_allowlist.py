@@ -5,25 +5,25 @@ consortium's networks (a Citrix gateway). The rule is `network_verdict`; the
 middleware applies it to every request of a logged-in user, and the log-in
 view applies it to every successful password check.
 
-Networks are compiled into sorted integer ranges once per change (a
-generation token in the cache, bumped by signals, with a periodic recheck for
-other processes), so a request costs a dictionary lookup and a bisect, never a
-CIDR parse or a query.
+Networks are compiled into sorted integer ranges once per change, so a
+request costs a dictionary lookup and a bisect, never a CIDR parse. Which
+change a process has compiled is a generation number kept in the database
+(patrons.models.AllowListGeneration), raised in the same transaction as the
+change; each process reads it at most once a second, so a removed network is
+refused by every worker within a second of its commit.
 """
 
 import enum
 import ipaddress
 import threading
 import time
-import uuid
 from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.contrib.auth import logout
-from django.core.cache import cache
 from django.db import transaction
+from django.db.models import F
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
@@ -33,7 +33,6 @@ from audit.models import Action, Outcome
 from audit.services import access_event_record
 from privacy_service.client_ip import IPAddress, client_ip
 
-GENERATION_KEY = "ip_allowlist:generation"
 REPORTED_SESSION_KEY = "_ip_allowlist_reported"
 
 
@@ -112,55 +111,66 @@ def compile_allow_list() -> CompiledAllowList:
     return CompiledAllowList(networks, frozenset(report_only), user_municipality)
 
 
-# How often a process looks at the shared generation token: a shared cache is a network round
-# trip, which every request need not pay. Changes made in this process apply at once regardless.
-TOKEN_CHECK_SECONDS = 1.0
+# How often a process reads the generation number: a change made elsewhere reaches this process within
+# this time (a query a second per process; the requests in between pay a clock read).
+GENERATION_CHECK_SECONDS = 1.0
 
 
-class _Compiled:
-    """This process's compiled allow-list, rebuilt when the generation changes or goes stale."""
+def current_generation() -> int:
+    from patrons.models import AllowListGeneration
+
+    return (
+        AllowListGeneration.objects.filter(pk=AllowListGeneration.ROW_ID).values_list("value", flat=True).first() or 0
+    )
+
+
+class CompiledAllowListCache:
+    """A process's compiled allow-list, rebuilt when the database's generation number has moved."""
 
     def __init__(self):
         self._lock = threading.Lock()
-        self.reset()
+        self._generation: int | None = None
+        self._checked_at = 0.0
+        self._value: CompiledAllowList | None = None
 
     def reset(self) -> None:
-        self._generation: str | None = None
-        self._compiled_at = 0.0
-        self._token_checked_at = 0.0
-        self._value: CompiledAllowList | None = None
+        with self._lock:  # not in the middle of a compilation, which would put its older result back
+            self._value = None
 
     def get(self) -> CompiledAllowList:
         now = time.monotonic()
-        if self._value is not None and now - self._token_checked_at < TOKEN_CHECK_SECONDS:
+        if self._value is not None and now - self._checked_at < GENERATION_CHECK_SECONDS:
             return self._value
-        generation = cache.get(GENERATION_KEY)
-        fresh = now - self._compiled_at < settings.ALLOWLIST_RECHECK_SECONDS
-        if self._value is not None and generation is not None and generation == self._generation and fresh:
-            self._token_checked_at = now
-            return self._value
+        # Read before compiling: a change committed in between is compiled now or at the next check.
+        generation = current_generation()
         with self._lock:
-            if generation is None:
-                generation = uuid.uuid4().hex
-                cache.set(GENERATION_KEY, generation, timeout=None)
-            value = compile_allow_list()
-            self._value, self._generation = value, generation
-            self._compiled_at = self._token_checked_at = time.monotonic()
-            return value
+            if self._value is None or generation != self._generation:
+                self._value = compile_allow_list()
+                self._generation = generation
+            self._checked_at = now
+            return self._value
 
 
-compiled_allow_list = _Compiled()
+compiled_allow_list = CompiledAllowListCache()
 
 
-def _bump_generation() -> None:
-    cache.set(GENERATION_KEY, uuid.uuid4().hex, timeout=None)
-    compiled_allow_list.reset()
+def generation_bump() -> None:
+    """Raise the generation number inside the caller's transaction: other processes see it at its commit."""
+    from patrons.models import AllowListGeneration
+
+    if not AllowListGeneration.objects.filter(pk=AllowListGeneration.ROW_ID).update(value=F("value") + 1):
+        AllowListGeneration.objects.get_or_create(pk=AllowListGeneration.ROW_ID, defaults={"value": 1})
 
 
 def invalidate_allow_list(**_kwargs) -> None:
-    """Signal receiver: networks, modes or staff homes changed. Applied now and again after commit."""
-    _bump_generation()
-    transaction.on_commit(_bump_generation)
+    """Signal receiver: networks, modes, libraries or staff homes changed.
+
+    The generation goes up in the change's own transaction (rolled back with it); this process
+    recompiles at once, and again after the commit.
+    """
+    generation_bump()
+    compiled_allow_list.reset()
+    transaction.on_commit(compiled_allow_list.reset)
 
 
 def network_verdict(*, user, address: IPAddress | None) -> Verdict:

@@ -99,6 +99,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "privacy_service.cache_control.NoStoreMiddleware",
     "privacy_service.logging.PlainNotFoundMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -372,7 +373,3 @@ LOGGING = {
 }
 DEFAULT_EXCEPTION_REPORTER = "privacy_service.logging.PersonalDataExceptionReporter"
 DEFAULT_EXCEPTION_REPORTER_FILTER = "privacy_service.logging.PersonalDataReporterFilter"
-
-# How long a changed allow-list may take to reach other processes when the cache
-# is per-process; a shared cache (CACHES) makes changes immediate everywhere.
-ALLOWLIST_RECHECK_SECONDS = int(env("ALLOWLIST_RECHECK_SECONDS", "30"))

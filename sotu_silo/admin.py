@@ -1,7 +1,11 @@
-"""The admin shows that a code exists for a patron, never the code, its ciphertext or its index."""
+"""The admin shows that a code exists for a patron, never the code, its ciphertext or its index.
+
+Superusers only, and only their own consortium's rows.
+"""
 
 from django.contrib import admin
 
+from patrons.tenancy import consortium_id_of
 from privacy_service.admin_bounds import BoundedInputsAdmin
 from sotu_silo.models import IdentityCode
 
@@ -12,6 +16,9 @@ class IdentityCodeAdmin(BoundedInputsAdmin):
     list_filter = ["country", "key_id"]
     fields = ["patron_id", "consortium_id", "country", "key_id", "created_at", "updated_at"]
     readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(consortium_id=consortium_id_of(request.user))
 
     def has_view_permission(self, request, obj=None):
         return request.user.is_superuser

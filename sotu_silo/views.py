@@ -14,13 +14,12 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from audit.actor import Actor
 from audit.models import Action
 from patrons.access import billing_actor, identity_code_writer_actor, patron_data_actor
-from patrons.selectors import patron_search_box
-from patrons.views import render_patron_page
+from patrons.views import posted_search, render_patron_page, search_address_dropped
 from sotu_silo.conflicts import (
     ConflictUnreadable,
     identity_code_conflict_count,
@@ -46,14 +45,13 @@ def _billing_page(request: HttpRequest, context: dict, status: int = 200) -> Htt
     return render(request, "billing/index.html", context, status=status)
 
 
+@search_address_dropped
 @never_cache
 @login_required
-@require_GET
+@require_http_methods(["GET", "POST"])
 def billing_index_view(request: HttpRequest) -> HttpResponse:
-    search = patron_search_box(
-        actor=billing_actor(request), text=request.GET.get("q", ""), page_number=request.GET.get("page", 1)
-    )
-    return _billing_page(request, {"query": search.query, "page": search.page, "code_typed": search.code_typed})
+    """GET: the empty page. POST: the name or card-number search, in the body like every search."""
+    return _billing_page(request, posted_search(request, billing_actor(request)))
 
 
 @sensitive_post_parameters("identity_code")

@@ -87,6 +87,8 @@ RULES: dict[str, dict] = {
     "api:patron-pin-by-phone": {"*": 405, None: 403},
     "patrons:detail": LAPLAND_PATRON_PAGE,
     "api:patron-list": STAFF_API,
+    # The search in a POST body: a GET is a 405 once the caller is let in.
+    "api:patron-search": {"*": 405, None: 403},
     "api:patron-detail": LAPLAND_PATRON_API,
     "api:patron-access-events": DPO_API,
     "admin:index": {**ADMIN_PAGE_LOGIN, "dpo": 200, "admin": 200},
@@ -192,7 +194,8 @@ ADMIN_MODELS = {
     ),
     "patrons_municipality": ({"changelist": 200, "add": 403, "change": 200, "history": 200, "delete": 403}, {}),
     "patrons_allowednetwork": ({"changelist": 200, "add": 200, "change": 200, "history": 200, "delete": 200}, {}),
-    "patrons_consortium": ({}, {}),
+    # A superuser's own consortium; new consortia come from `manage.py consortium_create`, never deleted here.
+    "patrons_consortium": ({}, {"add": 403, "delete": 403}),
     "patrons_library": ({}, {}),
     "patrons_closureperiod": ({}, {}),  # superusers only
     # Staff duties: the DPO keeps their consortium's agreement and briefing dates; no adding or deleting.

@@ -1,4 +1,4 @@
-"""The breach register in the admin: the DPO's own consortium's breaches (a superuser sees all).
+"""The breach register in the admin: the DPO's own consortium's breaches (a superuser's too: their own).
 
 The facts are shown read-only; every change goes through a small form that calls the service
 (dpo.services.breaches), so the admin keeps the same rules as the API and shows their messages.
@@ -229,8 +229,6 @@ class BreachAdmin(BoundedInputsAdmin):
 
     def get_queryset(self, request):
         queryset = with_authority_notified_at(super().get_queryset(request).select_related("consortium"))
-        if request.user.is_superuser:
-            return queryset
         return queryset.filter(consortium_id=consortium_id_of(request.user))
 
     # --- columns and read-only fields

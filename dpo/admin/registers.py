@@ -1,7 +1,8 @@
 """Register descriptions (the Art. 30 record, rekisteriseloste): one per register, its texts in fi/sv/en.
 
 The DPO (`dpo.*_registerdescription`) sees and edits their own consortium's descriptions and may add a
-missing register for it; superusers administer every consortium's. Nobody but a superuser deletes one.
+missing register for it; so does a superuser, for their own consortium only. Nobody but a superuser
+deletes one.
 The public privacy notice (/privacy/<consortium>/) is generated from these texts.
 """
 
@@ -30,40 +31,28 @@ class RegisterDescriptionTextInline(admin.StackedInline):
 class RegisterDescriptionAdmin(BoundedInputsAdmin):
     list_display = ["register", "consortium", "retention_days", "languages", "updated_at", "public_notice"]
     list_select_related = ["consortium"]
+    list_filter = ["register"]
     inlines = [RegisterDescriptionTextInline]
 
     def get_queryset(self, request):
-        queryset = super().get_queryset(request).prefetch_related("texts")
-        if request.user.is_superuser:
-            return queryset
-        return queryset.filter(consortium_id=consortium_id_of(request.user))
-
-    def get_list_filter(self, request):
-        return ["consortium", "register"] if request.user.is_superuser else ["register"]
+        return (
+            super().get_queryset(request).prefetch_related("texts").filter(consortium_id=consortium_id_of(request.user))
+        )
 
     def get_fields(self, request, obj=None):
         if obj is not None:
             return ["consortium", "register", "retention_days", "public_notice"]
-        # A DPO adds for their own consortium only (set in save_model).
-        return (
-            ["consortium", "register", "retention_days"]
-            if request.user.is_superuser
-            else ["register", "retention_days"]
-        )
+        return ["register", "retention_days"]  # for the user's own consortium (set in save_model)
 
     def get_readonly_fields(self, request, obj=None):
-        readonly = ["public_notice"]
-        if not request.user.is_superuser:
-            readonly.append("consortium")  # set from the DPO's own staff profile
-            if obj is not None:
-                readonly.append("register")
-        return readonly
+        # The consortium comes from the user's own staff profile; a description's register stays.
+        return ["public_notice", "consortium"] + (["register"] if obj is not None else [])
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)
-        if obj is None and not request.user.is_superuser:
-            # The consortium is not on the DPO's form, so its uniqueness check cannot run: offer only the
-            # registers their consortium has no description of yet.
+        if obj is None:
+            # The consortium is not on the form, so its uniqueness check cannot run: offer only the
+            # registers the user's consortium has no description of yet.
             described = set(
                 RegisterDescription.objects.filter(consortium_id=consortium_id_of(request.user)).values_list(
                     "register", flat=True
@@ -74,15 +63,13 @@ class RegisterDescriptionAdmin(BoundedInputsAdmin):
         return form
 
     def save_model(self, request, obj, form, change):
-        if not change and not request.user.is_superuser:
+        if not change:
             obj.consortium_id = consortium_id_of(request.user)
         super().save_model(request, obj, form, change)
 
     def has_add_permission(self, request):
-        # A DPO without a home library has no consortium to describe.
-        return super().has_add_permission(request) and (
-            request.user.is_superuser or consortium_id_of(request.user) is not None
-        )
+        # A user without a home library has no consortium to describe.
+        return super().has_add_permission(request) and consortium_id_of(request.user) is not None
 
     def has_delete_permission(self, request, obj=None):
         return request.user.is_superuser

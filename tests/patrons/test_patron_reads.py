@@ -80,9 +80,9 @@ def test_detail_page_shows_the_patron_and_logs_the_view(lapland_patron):
 
 def test_htmx_search_returns_only_the_results_fragment(lapland_patron):
     client = client_for("rovaniemi.staff")
-    fragment = client.get("/patrons/", {"q": lapland_patron.cardnumber}, HTTP_HX_REQUEST="true").content.decode()
+    fragment = client.post("/patrons/", {"q": lapland_patron.cardnumber}, HTTP_HX_REQUEST="true").content.decode()
     assert "<html" not in fragment and f"/patrons/{lapland_patron.pk}/" in fragment
-    full = client.get("/patrons/", {"q": lapland_patron.cardnumber}).content.decode()
+    full = client.post("/patrons/", {"q": lapland_patron.cardnumber}).content.decode()
     assert "<html" in full and f"/patrons/{lapland_patron.pk}/" in full
 
 
@@ -148,9 +148,9 @@ def test_admin_access_event_browser_filters(lapland_patron, mikkeli_patron):
     )
     by_actor = dpo.get("/admin/audit/accessevent/", {"actor": "rovaniemi.staff", "action__exact": "patron_view"})
     assert by_actor.status_code == 200 and "rovaniemi.staff" in by_actor.content.decode()
-    # Another consortium's staff activity is not the Lapland DPO's to browse.
+    # Another consortium's staff activity is not the Lapland DPO's to browse, nor the Lapland superuser's.
     assert "mikkeli.staff" not in dpo.get("/admin/audit/accessevent/").content.decode()
-    assert "mikkeli.staff" in client_for("admin").get("/admin/audit/accessevent/").content.decode()
+    assert "mikkeli.staff" not in client_for("admin").get("/admin/audit/accessevent/").content.decode()
     assert dpo.get(f"/admin/audit/accessevent/{newest_event().pk}/delete/").status_code == 403
 
 

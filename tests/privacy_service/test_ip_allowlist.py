@@ -1,7 +1,12 @@
 """The per-municipality IP allow-list: log-in, every request, report mode, proxies, caching, admin."""
 
+import ipaddress
+import time
+
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db import transaction
 from django.test import Client
 
 from audit.models import AccessEvent, Action, Outcome
@@ -201,3 +206,39 @@ def test_a_new_municipality_works_only_from_its_own_networks():
     # Its staff cannot see the demo consortia's patrons, nor work from the demo networks.
     assert inside.get("/api/v1/patrons/").json()["count"] == 1
     assert client_for(profile.user.username, address="127.0.0.1").get("/api/v1/patrons/").status_code == 403
+
+
+def test_a_network_removed_in_one_process_is_refused_by_another_within_a_second():
+    """The attack of issue 10: a worker that compiled the list before a network was removed kept letting
+    its address in for 29 s. Two compiled lists stand for two processes (neither shares memory with the
+    other); the DPO removes Mikkeli's office network through the admin in "this" process."""
+    other_process = ip_allowlist.CompiledAllowListCache()
+    user = get_user_model().objects.get(username="mikkeli.staff")
+    office = ipaddress.ip_address("10.30.2.9")
+    assert other_process.get().verdict(user.pk, office) is ip_allowlist.Verdict.ALLOW
+    network = AllowedNetwork.objects.get(municipality__name="Mikkeli", cidr="10.30.0.0/16")
+    # Mikkeli has no DPO in the demo: one is made.
+    dpo = get_user_model().objects.create_user("mikkeli.dpo", password=PASSWORD, is_staff=True)
+    dpo.groups.add(Group.objects.get(name="dpo"))
+    StaffProfile.objects.create(
+        user=dpo, home_library=StaffProfile.objects.get(user=user).home_library, confidentiality_signed_on="2024-01-01"
+    )
+    admin = client_for("mikkeli.dpo", address="10.30.1.1")
+    response = admin.post(f"/admin/patrons/allowednetwork/{network.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302 and not AllowedNetwork.objects.filter(pk=network.pk).exists()
+    removed_at = time.monotonic()
+    # This process applies it at once.
+    assert client_for("mikkeli.staff", address=str(office)).get("/patrons/").status_code == 403
+    while other_process.get().verdict(user.pk, office) is ip_allowlist.Verdict.ALLOW:
+        assert time.monotonic() - removed_at <= 1.0, "the other process still lets the removed network in"
+        time.sleep(0.02)
+
+
+def test_the_generation_goes_up_with_the_change_and_back_down_with_its_rollback():
+    before = ip_allowlist.current_generation()
+    with pytest.raises(RuntimeError), transaction.atomic():
+        AllowedNetwork.objects.filter(cidr="10.30.0.0/16").delete()
+        assert ip_allowlist.current_generation() == before + 1
+        raise RuntimeError("rolled back")
+    assert ip_allowlist.current_generation() == before
+    assert AllowedNetwork.objects.filter(cidr="10.30.0.0/16").exists()

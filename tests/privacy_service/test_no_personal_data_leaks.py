@@ -61,10 +61,10 @@ def test_not_found_and_forbidden_pages_do_not_echo_the_search(settings, debug, l
     settings.DEBUG = debug
     term = lapland_patron.last_name
     responses = [
-        client_for("dpo").get("/patrons/", {"q": term}),  # 403: the DPO does not search patrons
+        client_for("dpo").post("/patrons/", {"q": term}),  # 403: the DPO does not search patrons
         client_for("rovaniemi.staff").get("/patrons/99999999/", {"q": term}),
         client_for("rovaniemi.staff").get("/no-such-page/", {"q": term}),
-        client_for("rovaniemi.staff", address="192.0.2.1").get("/patrons/", {"q": term}),  # network denial
+        client_for("rovaniemi.staff", address="192.0.2.1").post("/patrons/", {"q": term}),  # network denial
     ]
     assert [r.status_code for r in responses] == [403, 404, 404, 403]
     for response in responses:

@@ -275,7 +275,7 @@ def test_rotation_stops_on_an_unreadable_code(settings, stored_patron):
 
 def test_billing_page_finds_reveals_for_a_short_time_and_is_never_cached(stored_patron):
     clerk = client_for("rovaniemi.billing")
-    listing = clerk.get("/billing/", {"q": stored_patron.cardnumber})
+    listing = clerk.post("/billing/", {"q": stored_patron.cardnumber})
     assert f"/billing/patrons/{stored_patron.pk}/reveal/" in listing.content.decode()
     assert CODE not in listing.content.decode()
     revealed = clerk.post(f"/billing/patrons/{stored_patron.pk}/reveal/", {"reason": "lasku 5"})
@@ -335,7 +335,7 @@ def test_a_second_client_cannot_ride_on_a_reveal(stored_patron):
 def test_billing_list_shows_who_has_no_code_and_a_reveal_for_them_says_so():
     patron = codeless_adult()
     clerk = client_for("rovaniemi.billing")
-    listing = clerk.get("/billing/", {"q": patron.cardnumber}).content.decode()
+    listing = clerk.post("/billing/", {"q": patron.cardnumber}).content.decode()
     assert f"/billing/patrons/{patron.pk}/reveal/" not in listing
     response = clerk.post(f"/billing/patrons/{patron.pk}/reveal/", {"reason": "lasku 8"})
     assert response.status_code == 404
@@ -346,7 +346,7 @@ def test_billing_list_shows_who_has_no_code_and_a_reveal_for_them_says_so():
 def test_a_code_typed_into_a_name_search_is_neither_searched_nor_echoed(typed):
     before = AccessEvent.objects.order_by("-id").values_list("id", flat=True).first()
     for username, url in (("rovaniemi.staff", "/patrons/"), ("rovaniemi.billing", "/billing/")):
-        page = client_for(username).get(url, {"q": typed}).content.decode()
+        page = client_for(username).post(url, {"q": typed}).content.decode()
         assert typed not in page and 'role="alert"' in page
     # Nothing was searched: each refusal is a denied search naming no patron.
     events = AccessEvent.objects.filter(id__gt=before).values_list("action", "outcome", "detail", "patron_ids")
