@@ -6,6 +6,9 @@ database, the patron ids of its index rows. Then the chain is checked against th
 AUDIT_CHECKPOINT_DIR.
 """
 
+import contextlib
+import queue
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,38 +25,48 @@ from audit.verifier import ChainStart, Report, chain_start, checked_checkpoints,
 
 BATCH_SIZE = 20_000
 
-# The batch's events, and their index rows' patron ids in the same text form as `patron_ids`.
+# The id that ends a batch of `limit` events after `after` (an index-only scan).
+BATCH_END_SQL = {
+    "postgresql": (
+        "SELECT max(id) FROM (SELECT id FROM audit_accessevent WHERE id > %(after)s ORDER BY id LIMIT %(limit)s) s"
+    ),
+    "sqlite": "SELECT max(id) FROM (SELECT id FROM audit_accessevent WHERE id > :after ORDER BY id LIMIT :limit)",
+}
+# The batch's events, and their index rows' patron ids as text in the form of `patron_ids` ("[1, 2]").
+# The aggregate keeps the order of its input, the index's (event, patron) order; the engine compares
+# the ids themselves before it calls a difference a finding (audit/verifier.py).
 _BATCH = """
-WITH batch AS (SELECT * FROM audit_accessevent WHERE id > %(after)s ORDER BY id LIMIT %(limit)s),
-subjects AS (SELECT event_id, {aggregate} AS ids FROM ({batch_subjects}) AS s GROUP BY event_id)
 SELECT e.id, e.seq, {at_us}, e.actor_id, e.actor_username, e.actor_municipality_id, {client_ip}, e.action,
        e.resource, {patron_ids}, {data_categories}, e.reason, e.outcome, e.detail, e.prev_hash, e.hash, e.key_id,
        coalesce(p.ids, '[]')
-FROM batch AS e LEFT JOIN subjects AS p ON p.event_id = e.id
+FROM audit_accessevent AS e
+LEFT JOIN (
+    SELECT event_id, '[' || {aggregate} || ']' AS ids
+    FROM (
+        SELECT event_id, patron_id FROM audit_accesseventpatron
+        WHERE event_id > {after} AND event_id <= {upto} ORDER BY event_id, patron_id
+    ) AS s
+    GROUP BY event_id
+) AS p ON p.event_id = e.id
+WHERE e.id > {after} AND e.id <= {upto}
 ORDER BY e.id
 """
-_BATCH_SUBJECTS = (
-    "SELECT event_id, patron_id FROM audit_accesseventpatron "
-    "WHERE event_id > %(after)s AND event_id <= (SELECT max(id) FROM batch)"
-)
 # Django keeps a datetime on SQLite as "YYYY-MM-DD HH:MM:SS[.ffffff]" in UTC; any other text (only a
 # tampered row holds one) gives no time, which no link matches.
-_SQLITE_SECONDS = "CAST(strftime('%%s', substr(e.at, 1, 19)) AS INTEGER) * 1000000"
+_SQLITE_SECONDS = "CAST(strftime('%s', substr(e.at, 1, 19)) AS INTEGER) * 1000000"
 _SQLITE_DATE = "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9] [0-9][0-9]:[0-9][0-9]:[0-9][0-9]"
 BATCH_SQL = {
     "postgresql": _BATCH.format(
-        aggregate="concat(jsonb_agg(patron_id ORDER BY patron_id))",
-        batch_subjects=_BATCH_SUBJECTS,
         at_us="(extract(epoch FROM e.at) * 1000000)::bigint",
         # The address as PostgreSQL prints an inet (its output function), not text(), which adds "/32".
         client_ip="CASE WHEN e.client_ip IS NULL THEN NULL ELSE concat(e.client_ip) END",
         patron_ids="concat(e.patron_ids)",
         data_categories="concat(e.data_categories)",
+        aggregate="string_agg(patron_id::text, ', ')",
+        after="%(after)s",
+        upto="%(upto)s",
     ),
     "sqlite": _BATCH.format(
-        # group_concat keeps the order of its input (SQLite has no ORDER BY inside it before 3.44).
-        aggregate="'[' || group_concat(patron_id, ', ') || ']'",
-        batch_subjects=_BATCH_SUBJECTS + " ORDER BY event_id, patron_id",
         at_us=(
             f"CASE WHEN e.at GLOB '{_SQLITE_DATE}' THEN {_SQLITE_SECONDS} "
             f"WHEN e.at GLOB '{_SQLITE_DATE}.[0-9][0-9][0-9][0-9][0-9][0-9]' "
@@ -62,6 +75,9 @@ BATCH_SQL = {
         client_ip="e.client_ip",
         patron_ids="e.patron_ids",
         data_categories="e.data_categories",
+        aggregate="group_concat(patron_id, ', ')",
+        after=":after",
+        upto=":upto",
     ),
 }
 
@@ -73,20 +89,52 @@ class ChainBreak:
 
 
 def event_rows(*, batch_size: int = BATCH_SIZE, progress: Callable[[int], None] | None = None) -> Iterator[list]:
-    """All events in id order, `batch_size` rows a query, as the engine's rows (audit.verifier.ROW_COLUMNS)."""
-    sql = BATCH_SQL[connection.vendor]
-    after, checked = 0, 0
-    with connection.cursor() as cursor:
-        while True:
-            cursor.execute(sql, {"after": after, "limit": batch_size})
-            rows = cursor.fetchall()
-            if not rows:
-                return
-            yield rows
-            after = rows[-1][0]
-            checked += len(rows)
+    """All events in id order, a batch a query, as the engine's rows (audit.verifier.ROW_COLUMNS).
+
+    The next batch is read by a helper thread while the caller checks this one: the database works
+    (and the driver waits, without the GIL) in parallel with the links being recomputed. The thread
+    uses this connection's driver connection, and only while the caller does not.
+    """
+    connection.ensure_connection()
+    raw = connection.connection
+    vendor = connection.vendor
+    batches: queue.Queue = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def read() -> None:
+        try:
+            cursor = raw.cursor()
+            after = 0
+            while not stop.is_set():
+                cursor.execute(BATCH_END_SQL[vendor], {"after": after, "limit": batch_size})
+                upto = cursor.fetchone()[0]
+                if upto is None:
+                    break
+                cursor.execute(BATCH_SQL[vendor], {"after": after, "upto": upto})
+                batches.put(cursor.fetchall())
+                after = upto
+            cursor.close()
+            batches.put(None)
+        except Exception as error:  # handed to the caller's thread, which raises it
+            batches.put(error)
+
+    reader = threading.Thread(target=read, name="access-log-reader", daemon=True)
+    reader.start()
+    checked = 0
+    try:
+        while (batch := batches.get()) is not None:
+            if isinstance(batch, Exception):
+                raise batch
+            yield batch
+            checked += len(batch)
             if progress is not None:
                 progress(checked)
+    finally:
+        stop.set()
+        while reader.is_alive():  # let a reader blocked on a full queue finish
+            with contextlib.suppress(queue.Empty):
+                batches.get(timeout=0.1)
+        reader.join()
 
 
 def prune_records() -> list[tuple[int, int, str]]:

@@ -201,3 +201,12 @@ def test_the_report_says_what_no_checkpoint_protects(directory):
     with translation.override("en"):
         call_command("verify_access_log", stdout=out, verbosity=0)
     assert "2 newer events are not in a checkpoint yet." in out.getvalue()
+
+
+@pytest.mark.parametrize(("language", "intact"), [("fi", "Käyttöloki on eheä"), ("sv", "Åtkomstloggen är intakt")])
+def test_the_report_is_in_the_operators_language(directory, language, intact):
+    record(1)
+    out = StringIO()
+    with translation.override(language):
+        call_command("verify_access_log", stdout=out, verbosity=0)
+    assert intact in out.getvalue()
