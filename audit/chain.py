@@ -28,10 +28,12 @@ the offline verifier uses it.
 
 import datetime
 import hashlib
-import hmac
 import ipaddress
 import json
 from functools import lru_cache
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.hmac import HMAC
 
 GENESIS_HASH = "0" * 64
 # Arbitrary but fixed: the advisory lock that serialises access-log writers on PostgreSQL.
@@ -105,13 +107,17 @@ def link_message(
     return message.encode()
 
 
-def hmac_base(key: bytes) -> "hmac.HMAC":
-    """An HMAC-SHA256 with the key already absorbed; `.copy()` it per message (saves the key schedule)."""
-    return hmac.new(key, digestmod=hashlib.sha256)
+def hmac_base(key: bytes) -> HMAC:
+    """HMAC-SHA256 (`cryptography`) with the key already absorbed: `keyed_link` copies it per message,
+    which saves the key schedule on every event."""
+    return HMAC(key, hashes.SHA256())
 
 
-def keyed_link(key: bytes, message: bytes) -> str:
-    return hmac.new(key, message, hashlib.sha256).hexdigest()
+def keyed_link(base: HMAC, message: bytes) -> str:
+    """An event's link: HMAC-SHA256 of its message, hex."""
+    mac = base.copy()
+    mac.update(message)
+    return mac.finalize().hex()
 
 
 # --- Events written before the chain key: plain SHA-256 over JSON -------------------------------------

@@ -12,6 +12,7 @@ from audit.chain import (
     GENESIS_HASH,
     address_text,
     json_list_text,
+    keyed_link,
     link_message,
     lock_chain_head,
     microseconds,
@@ -70,8 +71,8 @@ def access_event_record(
             seq=seq,
             key_id=key_id,
         )
-        link = key_base.copy()
-        link.update(
+        event.hash = keyed_link(
+            key_base,
             link_message(
                 seq,
                 microseconds(at),
@@ -88,9 +89,8 @@ def access_event_record(
                 detail,
                 prev_hash,
                 key_id,
-            )
+            ),
         )
-        event.hash = link.hexdigest()
         event.save(force_insert=True)
         AccessEventPatron.objects.bulk_create(AccessEventPatron(event=event, patron_id=pid) for pid in patron_ids)
         checkpoint_soon()

@@ -137,6 +137,7 @@ class Report:
     first_keyed_id: int | None = None
     key_ids: Counter = field(default_factory=Counter)
     pruned: int = 0
+    pruned_before: str | None = None
     checkpoints: int = 0
     checkpoints_pruned: int = 0
     newest_checkpoint: Checkpoint | None = None
@@ -157,16 +158,23 @@ class ChainStart:
     link: str = GENESIS_HASH
     position: int = 0
     first_kept_event_id: int | None = None
+    # The newest prune's cutoff (ISO text): a prune of recent events shows here (the owner may prune).
+    cutoff: str | None = None
 
 
-def chain_start(*, first_id: int | None, prunes: list[tuple[int, int, str]]) -> ChainStart:
-    """From the prune records (id order: first kept event id, events removed, anchor).
+def chain_start(*, first_id: int | None, prunes: list[tuple[int, int, str, str]]) -> ChainStart:
+    """From the prune records (id order: first kept event id, events removed, anchor, cutoff).
 
     The newest prune's anchor, when the first remaining event is the one it kept; the events all
     prunes removed come before it. Otherwise the genesis: any other missing prefix breaks the chain.
     """
     if prunes and first_id == prunes[-1][0]:
-        return ChainStart(link=prunes[-1][2], position=sum(p[1] for p in prunes), first_kept_event_id=first_id)
+        return ChainStart(
+            link=prunes[-1][2],
+            position=sum(p[1] for p in prunes),
+            first_kept_event_id=first_id,
+            cutoff=prunes[-1][3],
+        )
     return ChainStart()
 
 
@@ -225,7 +233,7 @@ class ChainVerifier:
         self.bases = hmac_bases(chain_keys)
         self.max_step_back_us = max_step_back_seconds * 1_000_000
         self.start = start
-        self.report = Report(pruned=start.position)
+        self.report = Report(pruned=start.position, pruned_before=start.cutoff)
         self.max_findings = max_findings
         self.prev_link = start.link
         self.position = start.position
@@ -270,6 +278,8 @@ class ChainVerifier:
 
     def feed(self, rows: Iterable[tuple]) -> None:
         bases = self.bases
+        message = link_message
+        address = address_text
         prev_link = self.prev_link
         position = self.position
         latest = self.latest_us
@@ -328,13 +338,13 @@ class ChainVerifier:
                     mac = base.copy()
                     try:
                         mac.update(
-                            link_message(
+                            message(
                                 seq,
                                 at_us,
                                 actor_id,
                                 username,
                                 municipality_id,
-                                address_text(client_ip),
+                                address(client_ip),
                                 action,
                                 resource,
                                 patron_ids,
@@ -349,7 +359,7 @@ class ChainVerifier:
                     except UnlinkableEvent:
                         self._found("changed", event_id)
                     else:
-                        if mac.hexdigest() != link:
+                        if mac.finalize().hex() != link:
                             self._found("changed", event_id)
                 if seq != position:
                     self._found("sequence", event_id, seq=seq, expected=position)
@@ -482,7 +492,10 @@ SUMMARY = {
         "All %(count)s events were written before the chain key: plain SHA-256, not keyed, and no keyed "
         "event protects them yet."
     ),
-    "pruned": gettext_noop("The log starts at event %(first)s: the prune records account for %(count)s older events."),
+    "pruned": gettext_noop(
+        "The log starts at event %(first)s: the prune records account for %(count)s older events (the newest "
+        "prune removed the events before %(cutoff)s)."
+    ),
     "checkpoints": gettext_noop(
         "Checked against %(count)s checkpoints; the newest, of %(at)s, signed event %(head)s (number %(number)s)."
     ),
@@ -514,7 +527,10 @@ def report_lines(report: Report, *, directory: str, translate=gettext_noop) -> l
     elif report.unkeyed:
         lines.append(translate(SUMMARY["unkeyed_only"]) % {"count": report.unkeyed})
     if report.pruned:
-        lines.append(translate(SUMMARY["pruned"]) % {"first": report.first_id, "count": report.pruned})
+        lines.append(
+            translate(SUMMARY["pruned"])
+            % {"first": report.first_id, "count": report.pruned, "cutoff": report.pruned_before}
+        )
     newest = report.newest_checkpoint
     if newest is None:
         lines.append(translate(SUMMARY["no_checkpoints"]) % {"directory": directory})

@@ -137,10 +137,14 @@ def event_rows(*, batch_size: int = BATCH_SIZE, progress: Callable[[int], None] 
         reader.join()
 
 
-def prune_records() -> list[tuple[int, int, str]]:
-    return list(
-        AccessLogPrune.objects.order_by("id").values_list("first_kept_event_id", "removed_events", "anchor_hash")
-    )
+def prune_records() -> list[tuple[int, int, str, str]]:
+    """(first kept event id, events removed, anchor, cutoff as ISO text), oldest first."""
+    return [
+        (first_kept, removed, anchor, cutoff.isoformat())
+        for first_kept, removed, anchor, cutoff in AccessLogPrune.objects.order_by("id").values_list(
+            "first_kept_event_id", "removed_events", "anchor_hash", "cutoff"
+        )
+    ]
 
 
 def start_of_chain() -> ChainStart:

@@ -134,6 +134,20 @@ def test_a_head_removed_by_a_prune_is_no_reason_to_refuse(directory):
     assert access_log_checkpoint_write(force=True).checkpoint.last_id == newest.pk
     report = verify_access_log()
     assert report.intact and report.checkpoints_pruned == 1
+    out = StringIO()
+    with translation.override("en"):
+        call_command("verify_access_log", stdout=out, verbosity=0)
+    assert "the newest prune removed the events before" in out.getvalue()
+
+
+def test_a_checkpoint_directory_the_service_cannot_write_to_fails_the_checks(settings, tmp_path):
+    from django.core.checks import run_checks
+
+    assert not [e for e in run_checks() if e.id == "audit.E001"]
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    settings.AUDIT_CHECKPOINT_DIR = blocker / "checkpoints"
+    assert [e.id for e in run_checks() if e.id.startswith("audit.")] == ["audit.E001"]
 
 
 def test_the_command_writes_one_on_demand_and_exits_1_when_refused(directory):

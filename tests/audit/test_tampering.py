@@ -21,6 +21,7 @@ from audit.chain import (
     from_microseconds,
     hmac_base,
     json_list_text,
+    keyed_link,
     legacy_content,
     legacy_link,
     link_message,
@@ -103,8 +104,8 @@ def relink(event_id: int, *, key_id: str | None, key: bytes | None = None, upto:
             )
             new = legacy_link(content, link)
         else:
-            mac = hmac_base(key).copy()
-            mac.update(
+            new = keyed_link(
+                hmac_base(key),
                 link_message(
                     seq,
                     at_us,
@@ -121,9 +122,8 @@ def relink(event_id: int, *, key_id: str | None, key: bytes | None = None, upto:
                     detail,
                     link,
                     key_id,
-                )
+                ),
             )
-            new = mac.hexdigest()
         AccessEvent.objects.filter(pk=eid).update(prev_hash=link, hash=new, key_id=key_id)
         link = new
 
@@ -165,8 +165,8 @@ def forged_event(*, at: datetime.datetime, key_id: str | None, key: bytes | None
         )
         event.hash = legacy_link(content, head.hash)
     else:
-        mac = hmac_base(key).copy()
-        mac.update(
+        event.hash = keyed_link(
+            hmac_base(key),
             link_message(
                 event.seq,
                 microseconds(at),
@@ -183,9 +183,8 @@ def forged_event(*, at: datetime.datetime, key_id: str | None, key: bytes | None
                 "",
                 head.hash,
                 key_id,
-            )
+            ),
         )
-        event.hash = mac.hexdigest()
     return event
 
 
@@ -609,3 +608,23 @@ def test_events_from_before_the_chain_key_are_accepted_as_the_oldest_part_and_pr
         AccessEvent.objects.filter(pk=oldest.pk).update(actor_username="innocent")
         relink(oldest.pk, key_id=None, upto=first_keyed.pk - 1)
     assert kinds(verify_access_log()) == [("link", first_keyed.pk)]
+
+
+def test_the_link_is_the_documented_hmac_sha256_of_the_documented_message():
+    """What an independent verifier implements (audit/chain.py's docstring): NUL-joined text, HMAC-SHA256."""
+    import hashlib
+    import hmac
+
+    at = datetime.datetime(2026, 5, 1, 12, 0, 0, 123456, tzinfo=datetime.UTC)
+    message = link_message(
+        7, microseconds(at), 3, "rovaniemi.staff", 1, address_text("10.10.4.20"), "patron_view", "patrons:detail",
+        json_list_text([5, 12]), json_list_text(["basic", "contact"]), "", "allowed", "", "0" * 64, "k1",
+    )  # fmt: skip
+    assert message == (
+        b"access-event/v1\x007\x001777636800123456\x003\x00rovaniemi.staff\x001\x004:168428564\x00patron_view"
+        b'\x00patrons:detail\x00[5, 12]\x00["basic", "contact"]\x00\x00allowed\x00\x00' + b"0" * 64 + b"\x00k1"
+    )
+    for key in (b"k" * 32, b"a longer key than the block of SHA-256, which HMAC hashes first" * 2):
+        assert keyed_link(hmac_base(key), message) == hmac.new(key, message, hashlib.sha256).hexdigest()
+    with pytest.raises(ValueError, match="NUL"):
+        link_message(7, 0, 3, "a\x00b", 1, "", "", "", "[]", "[]", "", "", "", "0" * 64, "k1")
