@@ -23,6 +23,7 @@ past and a deleted tail are both reported:
 This module imports nothing from Django: the offline verifier uses it.
 """
 
+import ipaddress
 import json
 from collections import Counter
 from collections.abc import Iterable
@@ -199,7 +200,7 @@ def checked_checkpoints(
     previous: Checkpoint | None = None
     for entry in entries:
         if isinstance(entry, UnreadableCheckpoint):
-            findings.append(Finding("unreadable_checkpoint", {"source": str(entry).split(":")[0]}))
+            findings.append(Finding("unreadable_checkpoint", {"source": ":".join(str(entry).split(":")[:2])}))
             continue
         if previous is not None and entry.previous != previous.digest:
             findings.append(Finding("checkpoint_sequence", {"source": entry.source}))
@@ -322,7 +323,7 @@ class ChainVerifier:
             if key_id is None:
                 if keyed_seen:
                     self._found("unkeyed", event_id)
-                elif _legacy_link(row) != link:
+                elif not _legacy_matches(row):
                     self._found("changed", event_id)
                 report.unkeyed += 1
                 report.last_unkeyed_id = event_id
@@ -417,48 +418,51 @@ def _same_ids(index_ids: str, patron_ids: str) -> bool:
         return False
 
 
-def _legacy_link(row: tuple) -> str | None:
-    """The plain SHA-256 link of an event written before the chain key (slow path: those are few)."""
-    (
-        _id,
-        _seq,
-        at_us,
-        actor_id,
-        username,
-        municipality_id,
-        client_ip,
-        action,
-        resource,
-        patron_ids,
-        categories,
-        reason,
-        outcome,
-        detail,
-        prev_hash,
-        _link,
-        _key_id,
-        _index,
-    ) = row
+def _legacy_matches(row: tuple) -> bool:
+    """Whether an event written before the chain key matches its plain SHA-256 link (slow path: few).
+
+    The old writer hashed the client address as Python printed it (`str(ipaddress)`), which for an
+    IPv4-mapped IPv6 address is not how the database prints it ("::ffff:a00:1" against
+    "::ffff:10.0.0.1"), so each spelling of the stored address is tried.
+    """
+    (_id, _seq, at_us, actor_id, username, municipality_id, client_ip, action, resource, patron_ids, categories,
+     reason, outcome, detail, prev_hash, link, _key_id, _index) = row  # fmt: skip
     if at_us is None:
-        return None
+        return False
     try:
-        content = legacy_content(
-            at=from_microseconds(at_us),
-            actor_id=actor_id,
-            actor_username=username,
-            actor_municipality_id=municipality_id,
-            client_ip=client_ip,
-            action=action,
-            resource=resource,
-            patron_ids=json.loads(patron_ids),
-            data_categories=json.loads(categories),
-            reason=reason,
-            outcome=outcome,
-            detail=detail,
+        fields = {
+            "at": from_microseconds(at_us),
+            "actor_id": actor_id,
+            "actor_username": username,
+            "actor_municipality_id": municipality_id,
+            "action": action,
+            "resource": resource,
+            "patron_ids": json.loads(patron_ids),
+            "data_categories": json.loads(categories),
+            "reason": reason,
+            "outcome": outcome,
+            "detail": detail,
+        }
+        return any(
+            legacy_link(legacy_content(client_ip=address, **fields), prev_hash) == link
+            for address in _address_spellings(client_ip)
         )
     except (TypeError, ValueError):
-        return None
-    return legacy_link(content, prev_hash)
+        return False
+
+
+def _address_spellings(text: str | None) -> list[str | None]:
+    if text is None:
+        return [None]
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        return [text]
+    spellings = [text, str(address)]
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        mapped = int(address.ipv4_mapped)
+        spellings.append(f"::ffff:{mapped >> 16:x}:{mapped & 0xFFFF:x}")
+    return spellings
 
 
 def verify_rows(

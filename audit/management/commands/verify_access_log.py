@@ -60,7 +60,8 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         directory = options["checkpoints"] or str(settings.AUDIT_CHECKPOINT_DIR)
         public_keys = read_public_keys(options["public_keys"]) if options["public_keys"] else None
-        total = AccessEvent.objects.count()
+        verbose = options["verbosity"] >= 1
+        total = AccessEvent.objects.count() if verbose else 0
         started = time.monotonic()
 
         def progress(checked: int) -> None:
@@ -73,11 +74,11 @@ class Command(BaseCommand):
                 checkpoint_dir=Path(directory),
                 public_keys=public_keys,
                 all_signatures=options["all_signatures"],
-                progress=progress if options["verbosity"] >= 1 else None,
+                progress=progress if verbose else None,
             )
         except KeyConfigurationError as error:
             raise CommandError(str(error), returncode=CANNOT_VERIFY) from error
-        if options["verbosity"] >= 1 and total:
+        if verbose and total:
             sys.stderr.write("\n")
         lines = report_lines(report, directory=directory, translate=_)
         if not report.intact:
