@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
-from django.db import close_old_connections, transaction
+from django.db import close_old_connections, connection, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
@@ -180,7 +180,8 @@ def checkpoints_every(*, seconds: float, rounds: int | None = None) -> int:
     written = 0
     done = 0
     while rounds is None or done < rounds:
-        close_old_connections()  # a long-running service: no connection outlives its CONN_MAX_AGE or a restart
+        if not connection.in_atomic_block:  # never under a caller's transaction
+            close_old_connections()  # a long-running service: no connection outlives its CONN_MAX_AGE or a restart
         try:
             # A little under the period, so a round that comes a moment early still writes.
             if access_log_checkpoint_write(force=False, interval=seconds * 0.9).checkpoint is not None:
