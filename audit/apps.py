@@ -8,6 +8,7 @@ class AuditConfig(AppConfig):
     verbose_name = _("Access log")
 
     def ready(self) -> None:
+        from audit import checks  # noqa: F401  (registers the checkpoint directory check)
         from audit.grants import grant_runtime_role
 
         post_migrate.connect(grant_runtime_role, sender=self, dispatch_uid="audit-grant-runtime-role")

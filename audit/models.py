@@ -7,7 +7,9 @@ itself: no names, no identity codes, no search terms.
 
 Append-only is enforced by the database (triggers on SQLite and PostgreSQL,
 and on PostgreSQL the runtime role has no UPDATE/DELETE/TRUNCATE grant), not
-by this module. See audit/chain.py for the hash chain.
+by this module. Tampering that gets past the database anyway is detected: see
+audit/chain.py for the keyed chain and audit/checkpoints.py for the signed
+checkpoints of its head.
 """
 
 from django.db import models
@@ -83,6 +85,9 @@ class AccessEvent(models.Model):
     detail = models.CharField(_("detail"), max_length=100, blank=True)
     prev_hash = models.CharField(_("previous event's hash"), max_length=64)
     hash = models.CharField(_("hash"), max_length=64)
+    # Both empty on events written before the chain key (plain SHA-256 links, audit/chain.py).
+    seq = models.BigIntegerField(_("position in the chain"), null=True, blank=True)
+    key_id = models.CharField(_("chain key"), max_length=32, null=True, blank=True)
 
     class Meta:
         verbose_name = _("access event")

@@ -5,7 +5,11 @@ tables runs `manage.py prune_access_log`, which calls `access_log_prune`. Only a
 goes: every event before the first one at or after the cutoff, so what stays is contiguous. The
 newest event always stays, so new events keep linking to it. An AccessLogPrune row records the
 prune and the hash the first kept event links to, and verification starts from that hash
-(audit/verify.py): a removed prefix passes only when a prune vouches for it.
+(audit/verifier.py): a removed prefix passes only when a prune vouches for it.
+
+The record is written first, in the same transaction: the database lets a DELETE through only for
+events before the first kept event of the newest record (audit/triggers.py, `install_guards`), so a
+prune without its record, or of anything but that prefix, is refused by the database itself.
 """
 
 import datetime
@@ -66,6 +70,13 @@ def access_log_prune(
         total = due.count()
         if not total:
             return None
+        prune = AccessLogPrune.objects.create(
+            pruned_at=timezone.now(),
+            cutoff=before,
+            removed_events=total,
+            first_kept_event_id=first_kept.id,
+            anchor_hash=first_kept.prev_hash,
+        )
         removed = last_id = 0
         with prune_deletes_allowed(connection):
             # Keyset batches: each starts after the last one, so no batch rescans the rows already deleted
@@ -77,10 +88,4 @@ def access_log_prune(
                 removed += len(batch)
                 if progress is not None:
                     progress(removed, total)
-        return AccessLogPrune.objects.create(
-            pruned_at=timezone.now(),
-            cutoff=before,
-            removed_events=removed,
-            first_kept_event_id=first_kept.id,
-            anchor_hash=first_kept.prev_hash,
-        )
+        return prune

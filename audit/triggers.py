@@ -1,14 +1,25 @@
 """Database triggers that make the access log append-only, on SQLite and PostgreSQL.
 
-The one way past them is the privileged pruning of old events (audit/prune.py): on PostgreSQL the
-trigger function lets a DELETE through only for the tables' owner in a transaction that set
-`audit.prune`; SQLite has no roles, so the prune lifts its DELETE triggers inside its own transaction.
+The one way past them is the privileged pruning of old events (audit/prune.py), and since migration
+0009 the database itself holds a prune to a prefix with a record (`install_guards`): a DELETE of events
+or their patron index rows passes only for events before the first kept event of the newest prune
+record, and only while that event exists; the record is written first, in the same transaction, and
+must name the first kept event and the link it keeps. On PostgreSQL only the tables' owner may delete
+at all, in a transaction that set `audit.prune`. SQLite has no roles, so there the rule is all: a
+delete can only remove what a prune record already says is gone.
+
+Also since 0009 an INSERT that would replace a row is refused (SQLite's INSERT OR REPLACE and REPLACE
+delete the old row without firing DELETE triggers unless recursive_triggers is on, which settings.py
+sets on every connection; the BEFORE INSERT triggers hold even on a connection that did not).
+
+The functions for migrations 0002 and 0007 (`install`, `install_function`, `install_prunable_function`,
+`uninstall`) stay as those migrations ran them.
 """
 
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
-from audit.grants import APPEND_ONLY_TABLES, PRUNABLE_TABLES
+from audit.grants import APPEND_ONLY_TABLES
 
 MESSAGE = "access events are append-only"
 # The transaction-local setting that the owner's prune sets; any other role may set it but has no
@@ -89,27 +100,150 @@ def uninstall(schema_editor, tables: Iterable[str] = APPEND_ONLY_TABLES) -> None
             schema_editor.execute(f"DROP TRIGGER IF EXISTS {table}_no_truncate ON {table}")
 
 
+# --- Since migration 0009: prunes only of a prefix, with a record; no replacing inserts ---------------
+
+PREFIX_MESSAGE = "a prune removes only the events before the first kept event of its prune record"
+RECORD_MESSAGE = "a prune record must name an existing first kept event and the link it keeps"
+REPLACE_MESSAGE = "access log rows cannot be replaced"
+
+# Literal SQL, fixed by migration 0009. A row of a prunable table may go only when the event it names
+# comes before the first kept event of the newest prune record, and that event is still there.
+SQLITE_DELETE_GUARDS = {
+    "audit_accessevent": (
+        "OLD.id < coalesce((SELECT first_kept_event_id FROM audit_accesslogprune ORDER BY id DESC LIMIT 1), 0) "
+        "AND EXISTS (SELECT 1 FROM audit_accessevent WHERE id = "
+        "(SELECT first_kept_event_id FROM audit_accesslogprune ORDER BY id DESC LIMIT 1))"
+    ),
+    "audit_accesseventpatron": (
+        "OLD.event_id < coalesce((SELECT first_kept_event_id FROM audit_accesslogprune ORDER BY id DESC LIMIT 1), 0) "
+        "AND EXISTS (SELECT 1 FROM audit_accessevent WHERE id = "
+        "(SELECT first_kept_event_id FROM audit_accesslogprune ORDER BY id DESC LIMIT 1))"
+    ),
+}
+# An insert that repeats a row's key would replace the row (SQLite's INSERT OR REPLACE, REPLACE).
+SQLITE_REPLACE_GUARDS = {
+    "audit_accessevent": (
+        "EXISTS (SELECT 1 FROM audit_accessevent WHERE id = NEW.id) "
+        "OR EXISTS (SELECT 1 FROM audit_accessevent WHERE hash = NEW.hash)"
+    ),
+    "audit_accesseventpatron": (
+        "EXISTS (SELECT 1 FROM audit_accesseventpatron WHERE event_id = NEW.event_id AND patron_id = NEW.patron_id)"
+    ),
+    "audit_accesslogprune": "EXISTS (SELECT 1 FROM audit_accesslogprune WHERE id = NEW.id)",
+}
+# A prune record names an existing event as the first kept one, and the link that event keeps.
+RECORD_GUARD = (
+    "NOT EXISTS (SELECT 1 FROM audit_accessevent WHERE id = NEW.first_kept_event_id AND prev_hash = NEW.anchor_hash)"
+)
+
+PG_PREFIX_FUNCTION = """
+CREATE OR REPLACE FUNCTION audit_check_prune_prefix() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    kept bigint;
+    newest_removed bigint;
+BEGIN
+    IF TG_TABLE_NAME = 'audit_accessevent' THEN
+        SELECT max(id) INTO newest_removed FROM removed;
+    ELSE
+        SELECT max(event_id) INTO newest_removed FROM removed;
+    END IF;
+    IF newest_removed IS NULL THEN
+        RETURN NULL;
+    END IF;
+    SELECT first_kept_event_id INTO kept FROM audit_accesslogprune ORDER BY id DESC LIMIT 1;
+    IF kept IS NULL OR newest_removed >= kept OR NOT EXISTS (SELECT 1 FROM audit_accessevent WHERE id = kept) THEN
+        RAISE EXCEPTION 'a prune removes only the events before the first kept event of its prune record'
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    RETURN NULL;
+END $$
+"""
+
+PG_RECORD_FUNCTION = """
+CREATE OR REPLACE FUNCTION audit_check_prune_record() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NOT EXISTS (
+        SELECT 1 FROM audit_accessevent WHERE id = NEW.first_kept_event_id AND prev_hash = NEW.anchor_hash
+    ) THEN
+        RAISE EXCEPTION 'a prune record must name an existing first kept event and the link it keeps'
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    RETURN NEW;
+END $$
+"""
+
+
+def _sqlite_guard(name: str, timing: str, table: str, when: str, message: str) -> str:
+    return f"CREATE TRIGGER {name} {timing} ON {table} WHEN {when} BEGIN SELECT RAISE(ABORT, '{message}'); END"
+
+
+def install_guards(schema_editor) -> None:
+    """Migration 0009: deletes only of a recorded prefix, records that fit the chain, no replacing inserts."""
+    vendor = schema_editor.connection.vendor
+    if vendor == "sqlite":
+        for table, allowed in SQLITE_DELETE_GUARDS.items():
+            schema_editor.execute(f"DROP TRIGGER IF EXISTS {table}_no_delete")
+            schema_editor.execute(
+                _sqlite_guard(f"{table}_no_delete", "BEFORE DELETE", table, f"NOT ({allowed})", MESSAGE)
+            )
+        for table, repeated in SQLITE_REPLACE_GUARDS.items():
+            schema_editor.execute(
+                _sqlite_guard(f"{table}_no_replace", "BEFORE INSERT", table, repeated, REPLACE_MESSAGE)
+            )
+        schema_editor.execute(
+            _sqlite_guard(
+                "audit_accesslogprune_fits_chain", "BEFORE INSERT", "audit_accesslogprune", RECORD_GUARD, RECORD_MESSAGE
+            )
+        )
+    elif vendor == "postgresql":
+        schema_editor.execute(PG_PREFIX_FUNCTION)
+        schema_editor.execute(PG_RECORD_FUNCTION)
+        for table in SQLITE_DELETE_GUARDS:
+            schema_editor.execute(
+                f"CREATE TRIGGER {table}_prefix_only AFTER DELETE ON {table} REFERENCING OLD TABLE AS removed "
+                "FOR EACH STATEMENT EXECUTE FUNCTION audit_check_prune_prefix()"
+            )
+        schema_editor.execute(
+            "CREATE TRIGGER audit_accesslogprune_fits_chain BEFORE INSERT ON audit_accesslogprune "
+            "FOR EACH ROW EXECUTE FUNCTION audit_check_prune_record()"
+        )
+    else:
+        raise NotImplementedError(f"No access-log guards for {vendor}")
+
+
+def uninstall_guards(schema_editor) -> None:
+    vendor = schema_editor.connection.vendor
+    if vendor == "sqlite":
+        for table in SQLITE_REPLACE_GUARDS:
+            schema_editor.execute(f"DROP TRIGGER IF EXISTS {table}_no_replace")
+        schema_editor.execute("DROP TRIGGER IF EXISTS audit_accesslogprune_fits_chain")
+        for table in SQLITE_DELETE_GUARDS:
+            schema_editor.execute(f"DROP TRIGGER IF EXISTS {table}_no_delete")
+            schema_editor.execute(_sqlite_trigger(table, "DELETE"))
+    elif vendor == "postgresql":
+        for table in SQLITE_DELETE_GUARDS:
+            schema_editor.execute(f"DROP TRIGGER IF EXISTS {table}_prefix_only ON {table}")
+        schema_editor.execute("DROP TRIGGER IF EXISTS audit_accesslogprune_fits_chain ON audit_accesslogprune")
+        schema_editor.execute("DROP FUNCTION IF EXISTS audit_check_prune_prefix()")
+        schema_editor.execute("DROP FUNCTION IF EXISTS audit_check_prune_record()")
+
+
 @contextmanager
 def prune_deletes_allowed(connection) -> Iterator[None]:
-    """Within the caller's transaction, let this connection DELETE from PRUNABLE_TABLES.
+    """Within the caller's transaction, let this connection DELETE the prefix its prune record names.
 
-    PostgreSQL: SET LOCAL audit.prune; the trigger still refuses anyone but the owner. SQLite: the
-    DELETE triggers are dropped and re-created, both inside the transaction (SQLite's DDL is
-    transactional), so an error that rolls it back leaves the triggers as they were. Only the success
-    path restores them: after an error the transaction is rolled back anyway.
+    PostgreSQL: SET LOCAL audit.prune; the row trigger still refuses anyone but the owner, and the
+    statement trigger anything but the recorded prefix. SQLite: nothing to lift; the triggers let a
+    DELETE through only for the recorded prefix (`install_guards`).
     """
     if not connection.in_atomic_block:
         raise RuntimeError("prune_deletes_allowed needs a transaction")
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
             cursor.execute("SELECT set_config(%s, 'on', true)", [PRUNE_SETTING])
             yield
             cursor.execute("SELECT set_config(%s, 'off', true)", [PRUNE_SETTING])
-        elif connection.vendor == "sqlite":
-            for table in PRUNABLE_TABLES:
-                cursor.execute(f"DROP TRIGGER {table}_no_delete")
-            yield
-            for table in PRUNABLE_TABLES:
-                cursor.execute(_sqlite_trigger(table, "DELETE"))
-        else:
-            raise NotImplementedError(f"No pruning for {connection.vendor}")
+    elif connection.vendor == "sqlite":
+        yield
+    else:
+        raise NotImplementedError(f"No pruning for {connection.vendor}")

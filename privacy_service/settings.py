@@ -156,7 +156,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        # recursive_triggers: without it, the deletes of INSERT OR REPLACE fire no DELETE trigger, and
+        # a replaced access event would slip past the append-only triggers (audit/triggers.py).
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA recursive_triggers=ON;",
     }
     DATABASES["default"]["TEST"] = {"NAME": env("SQLITE_TEST_NAME")}
 # The runtime role on PostgreSQL: migrations grant it what it needs and no
@@ -198,6 +200,45 @@ else:
     SOTU_INDEX_KEY = env("SOTU_INDEX_KEY", _dev_keys["index_key"])
 if SECRET_KEY in {SOTU_ENCRYPTION_KEYS, SOTU_INDEX_KEY} or SOTU_ENCRYPTION_KEYS == SOTU_INDEX_KEY:
     raise ImproperlyConfigured("SECRET_KEY, SOTU_ENCRYPTION_KEYS and SOTU_INDEX_KEY must all differ.")
+
+# The access log's keys (audit/keys.py), never in the database: AUDIT_CHAIN_KEY ("key-id:base64,...",
+# newest first, 32 bytes or more) keys each event's link (HMAC-SHA256); AUDIT_CHECKPOINT_SIGNING_KEY
+# ("key-id:base64-32-byte-Ed25519-seed", newest first) signs the checkpoints of the chain's head;
+# AUDIT_CHECKPOINT_VERIFY_KEYS lists public keys of retired signing keys. In development the first two
+# are generated once into var/audit-dev-keys.json. Every key must differ from every other secret.
+if PRODUCTION:
+    AUDIT_CHAIN_KEY = required_in_production("AUDIT_CHAIN_KEY", "")
+    AUDIT_CHECKPOINT_SIGNING_KEY = required_in_production("AUDIT_CHECKPOINT_SIGNING_KEY", "")
+else:
+    from privacy_service.dev_keys import development_audit_keys
+
+    _audit_keys = development_audit_keys(VAR_DIR / "audit-dev-keys.json")
+    AUDIT_CHAIN_KEY = env("AUDIT_CHAIN_KEY", _audit_keys["chain_key"])
+    AUDIT_CHECKPOINT_SIGNING_KEY = env("AUDIT_CHECKPOINT_SIGNING_KEY", _audit_keys["checkpoint_signing_key"])
+AUDIT_CHECKPOINT_VERIFY_KEYS = env("AUDIT_CHECKPOINT_VERIFY_KEYS", "")
+try:
+    from audit.keys import KeyConfigurationError, check_distinct, parse_public_keys, parse_signing_keys
+
+    check_distinct(
+        chain_keys=AUDIT_CHAIN_KEY,
+        signing_keys=AUDIT_CHECKPOINT_SIGNING_KEY,
+        secret_key=SECRET_KEY,
+        others=(SOTU_ENCRYPTION_KEYS, SOTU_INDEX_KEY, AUDIT_CHECKPOINT_VERIFY_KEYS),
+    )
+    parse_signing_keys(AUDIT_CHECKPOINT_SIGNING_KEY)
+    parse_public_keys(AUDIT_CHECKPOINT_VERIFY_KEYS)
+except KeyConfigurationError as _error:
+    raise ImproperlyConfigured(str(_error)) from _error
+# Where signed checkpoints of the chain's head go (audit/checkpoints.py): a directory on the
+# application's host that the database (and its owner) cannot reach. Required in production.
+AUDIT_CHECKPOINT_DIR = Path(required_in_production("AUDIT_CHECKPOINT_DIR", str(VAR_DIR / "audit-checkpoints")))
+# The writer signs a checkpoint after a commit when the newest is older than this (0: only the
+# `access_log_checkpoint` command writes them).
+AUDIT_CHECKPOINT_INTERVAL_SECONDS = int(env("AUDIT_CHECKPOINT_INTERVAL_SECONDS", "60"))
+# How far an event's time may run back behind the latest time before it (clock steps between servers);
+# anything further back is named a backdated event by verify_access_log.
+AUDIT_MAX_CLOCK_STEP_BACK_SECONDS = int(env("AUDIT_MAX_CLOCK_STEP_BACK_SECONDS", "60"))
+
 # Temporary identity codes (individual number 900-999) are refused unless a library needs them.
 SOTU_ALLOW_TEMPORARY_CODES = env_bool("SOTU_ALLOW_TEMPORARY_CODES", False)
 # How long the billing view shows a revealed code before hiding it (seconds).

@@ -1,5 +1,7 @@
 """Shared fixtures: the demo world (seed_demo) once per test database, and clients per role."""
 
+import itertools
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
@@ -10,6 +12,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts.roles import is_privileged
 from accounts.services.two_factor import TOTP_DEVICE_NAME
 from patrons.models import Patron
+
+_test_numbers = itertools.count()
 
 OWN_NETWORK = {
     "rovaniemi.staff": "127.0.0.1",
@@ -31,10 +35,26 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.django_db(*marker.args, **marker.kwargs, databases=["default", "sotu"]))
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _checkpoint_directory(tmp_path_factory):
+    """Access-log checkpoints of the test databases go to a temporary directory, never to var/."""
+    from django.test import override_settings
+
+    with override_settings(AUDIT_CHECKPOINT_DIR=tmp_path_factory.mktemp("checkpoints")):
+        yield
+
+
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup, django_db_blocker):
+def django_db_setup(_checkpoint_directory, django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         call_command("seed_demo", verbosity=0)
+
+
+@pytest.fixture(autouse=True)
+def _own_checkpoint_directory(settings, tmp_path_factory):
+    """Each test its own (not yet created) checkpoint directory: a test's events are rolled back, so a
+    checkpoint of them must not be what the next test's checkpoint is checked against."""
+    settings.AUDIT_CHECKPOINT_DIR = tmp_path_factory.getbasetemp() / "checkpoints-per-test" / str(next(_test_numbers))
 
 
 @pytest.fixture(autouse=True)

@@ -1,11 +1,14 @@
 """The access log: append-only in the database, hash-chained, verified end to end."""
 
+import re
+from io import StringIO
+
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, transaction
+from django.utils import translation
 
-from audit import triggers
 from audit.actor import Actor
 from audit.models import AccessEvent, AccessEventPatron, Action
 from audit.services import access_event_record
@@ -79,26 +82,48 @@ def test_postgres_refuses_truncate_and_the_runtime_role_has_no_update_grant(sett
 
 
 class Tampering:
-    """Lift the triggers inside the test's transaction (rolled back afterwards) to play the attacker."""
+    """Play the attacker who owns the database: lift every trigger of the log's tables, inside the
+    test's transaction (rolled back afterwards), as the owner may (ALTER TABLE ... DISABLE TRIGGER on
+    PostgreSQL; on SQLite, whoever has the file drops them)."""
 
-    connection = connection
-
-    def execute(self, sql: str) -> None:
-        with connection.cursor() as cursor:
-            cursor.execute(sql)
+    TABLES = ("audit_accessevent", "audit_accesseventpatron", "audit_accesslogprune")
 
     def __enter__(self):
-        triggers.uninstall(self)
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # ALTER TABLE refuses pending trigger events
+                for table in self.TABLES:
+                    cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
+            else:
+                cursor.execute(
+                    "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN (%s, %s, %s)",
+                    self.TABLES,
+                )
+                self.saved = cursor.fetchall()
+                for name, _sql in self.saved:
+                    cursor.execute(f"DROP TRIGGER {name}")
+        return self
 
     def __exit__(self, *exc):
-        triggers.install(self)
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+                for table in self.TABLES:
+                    cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
+            else:
+                for _name, sql in self.saved:
+                    cursor.execute(sql)
 
 
 def assert_broken_at(event_id: int, problem: str):
+    """verify_chain names `event_id` first, and verify_access_log exits 1 naming it on stderr."""
     broken = verify_chain()
-    assert broken is not None and broken.event_id == event_id and problem in broken.problem
-    with pytest.raises(CommandError, match=f"broken at event {event_id}"):
-        call_command("verify_access_log", verbosity=0)
+    assert broken is not None and broken.event_id == event_id and problem in broken.problem, broken
+    err = StringIO()
+    with pytest.raises(CommandError, match="tampered with") as failed, translation.override("en"):
+        call_command("verify_access_log", verbosity=0, stderr=err)
+    assert failed.value.returncode == 1
+    assert re.search(rf"^Event {event_id}\b.*{problem}", err.getvalue(), re.MULTILINE), err.getvalue()
 
 
 def test_a_changed_event_is_detected():

@@ -194,6 +194,8 @@ def e2e_server() -> Iterator[E2EServer]:
             "DATABASE_URL": database.url,
             # The silo on a throwaway SQLite file in both runs; its PostgreSQL schema is tested elsewhere.
             "SOTU_DATABASE_URL": f"sqlite:///{silo}/sotu.sqlite3",
+            # The server's access-log checkpoints belong to its throwaway database, not to var/.
+            "AUDIT_CHECKPOINT_DIR": f"{silo}/checkpoints",
             "DEBUG": "false",
             "ALLOWED_HOSTS": "127.0.0.1,localhost",
             "PYTHONUNBUFFERED": "1",

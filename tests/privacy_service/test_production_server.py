@@ -135,7 +135,7 @@ class HttpClient:
         return self.cookies["csrftoken"]
 
 
-def production_env(database_url: str, silo_url: str) -> dict[str, str]:
+def production_env(database_url: str, silo_url: str, checkpoint_dir: Path) -> dict[str, str]:
     """Production settings (secrets made up for the run), on this run's throwaway databases."""
     env = {key: value for key, value in os.environ.items() if key not in {"DEBUG", "SQLITE_TEST_NAME"}}
     return {
@@ -147,6 +147,9 @@ def production_env(database_url: str, silo_url: str) -> dict[str, str]:
         "SOTU_DATABASE_URL": silo_url,
         "SOTU_ENCRYPTION_KEYS": "k1:" + base64.b64encode(secrets.token_bytes(32)).decode(),
         "SOTU_INDEX_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
+        "AUDIT_CHAIN_KEY": "c1:" + base64.b64encode(secrets.token_bytes(32)).decode(),
+        "AUDIT_CHECKPOINT_SIGNING_KEY": "s1:" + base64.b64encode(secrets.token_bytes(32)).decode(),
+        "AUDIT_CHECKPOINT_DIR": str(checkpoint_dir),
         "SECURE_SSL_REDIRECT": "false",  # no TLS proxy in front of the test server
         "PYTHONUNBUFFERED": "1",
     }
@@ -165,7 +168,8 @@ def server() -> Iterator[ProductionServer]:
         tempfile.TemporaryDirectory(prefix="gunicorn-") as tmp,
     ):
         directory = Path(tmp)
-        env = production_env(database.url, f"sqlite:///{directory}/sotu.sqlite3")
+        (directory / "checkpoints").mkdir()
+        env = production_env(database.url, f"sqlite:///{directory}/sotu.sqlite3", directory / "checkpoints")
         logs = {
             "gunicorn access log": directory / "access.log",
             "gunicorn error log": directory / "error.log",

@@ -1,5 +1,6 @@
 """Production mode refuses to start without real secrets and passes Django's deployment checks."""
 
+import base64
 import os
 import subprocess
 import sys
@@ -16,6 +17,9 @@ PRODUCTION = {
     "SOTU_DATABASE_URL": "sqlite:////tmp/production-check-sotu.sqlite3",
     "SOTU_ENCRYPTION_KEYS": "k2:" + "A" * 43 + "=,k1:" + "B" * 43 + "=",
     "SOTU_INDEX_KEY": "C" * 43 + "=",
+    "AUDIT_CHAIN_KEY": "c2:" + "D" * 43 + "=,c1:" + "E" * 43 + "=",
+    "AUDIT_CHECKPOINT_SIGNING_KEY": "s1:" + "F" * 43 + "=",
+    "AUDIT_CHECKPOINT_DIR": "/var/lib/privacy-service/checkpoints",
 }
 
 
@@ -48,6 +52,21 @@ def test_production_settings_pass_check_deploy():
         ({"SOTU_INDEX_KEY": ""}, "SOTU_INDEX_KEY must be set"),
         ({"SOTU_INDEX_KEY": "A" * 43 + "="}, "SOTU_INDEX_KEY must not be one of the encryption keys"),
         ({"SOTU_ENCRYPTION_KEYS": "k1:c2hvcnQ="}, "must be at least 32 bytes"),
+        ({"AUDIT_CHAIN_KEY": ""}, "AUDIT_CHAIN_KEY must be set"),
+        ({"AUDIT_CHECKPOINT_SIGNING_KEY": ""}, "AUDIT_CHECKPOINT_SIGNING_KEY must be set"),
+        ({"AUDIT_CHECKPOINT_DIR": ""}, "AUDIT_CHECKPOINT_DIR must be set"),
+        ({"AUDIT_CHAIN_KEY": "c1:c2hvcnQ="}, "must be at least 32 bytes"),
+        ({"AUDIT_CHECKPOINT_SIGNING_KEY": "s1:" + "F" * 42 + "=="}, "must be exactly 32 bytes"),
+        # Equal to a silo key, to SECRET_KEY (its bytes as a key) or to the signing key: refused.
+        ({"AUDIT_CHAIN_KEY": "c1:" + "B" * 43 + "="}, "AUDIT_CHAIN_KEY must differ from SECRET_KEY"),
+        ({"AUDIT_CHAIN_KEY": "c1:" + "C" * 43 + "="}, "AUDIT_CHAIN_KEY must differ from SECRET_KEY"),
+        (
+            {"AUDIT_CHAIN_KEY": "c1:" + base64.b64encode(PRODUCTION["SECRET_KEY"].encode()).decode()},
+            "AUDIT_CHAIN_KEY must differ from SECRET_KEY",
+        ),
+        ({"AUDIT_CHECKPOINT_SIGNING_KEY": "s1:" + "A" * 43 + "="}, "AUDIT_CHECKPOINT_SIGNING_KEY must differ"),
+        ({"AUDIT_CHECKPOINT_SIGNING_KEY": "s1:" + "E" * 43 + "="}, "AUDIT_CHAIN_KEY and AUDIT_CHECKPOINT_SIGNING_KEY"),
+        ({"AUDIT_CHAIN_KEY": "c2:" + "D" * 43 + "=,c1:" + "D" * 43 + "="}, "the same key under two ids"),
         ({"DEBUG": "true"}, "DEBUG must be off"),
         ({"TRUSTED_PROXIES": "10.0.0.0/8,bogus"}, "'bogus' is not an IP network"),
         ({"TRUSTED_PROXY_HEADER": "X-Real-IP"}, "TRUSTED_PROXY_HEADER must be"),

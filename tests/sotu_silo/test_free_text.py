@@ -382,7 +382,7 @@ def test_a_write_that_skips_the_services_still_writes_nothing(lapland_patron):
 
 # Text fields of ours that are not free text, and why.
 STRUCTURED = {
-    "audit.AccessEvent": {"actor_username", "action", "resource", "outcome", "detail", "prev_hash", "hash"},
+    "audit.AccessEvent": {"actor_username", "action", "resource", "outcome", "detail", "prev_hash", "hash", "key_id"},
     "audit.AccessLogPrune": {"anchor_hash"},
     # Names, numbers and addresses are the patron's own data, typed into fields of their own.
     "patrons.Patron": {

@@ -1,27 +1,93 @@
+"""`manage.py verify_access_log`: the access log's chain, then the chain against the signed checkpoints.
+
+Exit codes: 0 intact (notes such as unkeyed old events or events not yet in a checkpoint are printed),
+1 tampering found (each finding named on stderr, audit/verifier.py lists the kinds), 2 cannot verify
+(a key or public-key file that cannot be used). An auditor with a restored copy of the database runs
+it with the chain key, the checkpoint directory and the public keys (README, "Verifying a copy").
+"""
+
 import sys
 import time
+from pathlib import Path
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext as _
 
+from audit.keys import KeyConfigurationError, parse_public_keys
 from audit.models import AccessEvent
-from audit.verify import verify_chain
+from audit.verifier import report_lines
+from audit.verify import verify_access_log
+
+CANNOT_VERIFY = 2
+
+
+def read_public_keys(path: str) -> dict:
+    """A file of `key-id:base64` lines, as `access_log_checkpoint --public-key` prints them."""
+    try:
+        text = Path(path).read_text()
+        return parse_public_keys(",".join(line.strip() for line in text.splitlines() if line.strip()), name=path)
+    except (OSError, KeyConfigurationError) as error:
+        raise CommandError(
+            _("Cannot use the public keys in %(path)s: %(error)s") % {"path": path, "error": error},
+            returncode=CANNOT_VERIFY,
+        ) from error
 
 
 class Command(BaseCommand):
-    help = "Verify the access log's hash chain. Exits 0 when whole, 1 naming the first bad event."
+    help = (
+        "Verify the access log: every event's keyed link, its time and position, then the chain against the "
+        "signed checkpoints. Exit 0 intact, 1 tampered with (each finding named), 2 cannot verify."
+    )
 
-    def handle(self, *args, **options):
-        total = AccessEvent.objects.count()
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--checkpoints", metavar="DIR", help="The checkpoint directory (default: AUDIT_CHECKPOINT_DIR)."
+        )
+        parser.add_argument(
+            "--public-keys",
+            metavar="FILE",
+            help="Public keys to check checkpoint signatures with, 'key-id:base64' a line (default: the keys "
+            "of the settings).",
+        )
+        parser.add_argument(
+            "--all-signatures",
+            action="store_true",
+            help="Verify every checkpoint's signature, not only the newest (which vouches for the rest).",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        directory = options["checkpoints"] or str(settings.AUDIT_CHECKPOINT_DIR)
+        public_keys = read_public_keys(options["public_keys"]) if options["public_keys"] else None
+        verbose = options["verbosity"] >= 1
+        total = AccessEvent.objects.count() if verbose else 0
         started = time.monotonic()
 
         def progress(checked: int) -> None:
             rate = checked / max(time.monotonic() - started, 1e-6)
-            sys.stderr.write(f"\rchecked {checked:,}/{total:,} events ({rate:,.0f}/s)")
+            sys.stderr.write(f"\r{checked:,}/{total:,} ({rate:,.0f}/s)")
             sys.stderr.flush()
 
-        broken = verify_chain(progress=progress if options["verbosity"] >= 1 else None)
-        if total:
+        try:
+            report = verify_access_log(
+                checkpoint_dir=Path(directory),
+                public_keys=public_keys,
+                all_signatures=options["all_signatures"],
+                progress=progress if verbose else None,
+            )
+        except KeyConfigurationError as error:
+            raise CommandError(str(error), returncode=CANNOT_VERIFY) from error
+        if verbose and total:
             sys.stderr.write("\n")
-        if broken is not None:
-            raise CommandError(f"Access log chain broken at event {broken.event_id}: {broken.problem}.")
-        self.stdout.write(self.style.SUCCESS(f"Access log intact: {total} events verified."))
+        lines = report_lines(report, directory=directory, translate=_)
+        if not report.intact:
+            findings = len(report.findings) + (1 if report.findings_left_out else 0)
+            for line in lines[:findings]:
+                self.stderr.write(line)
+            for line in lines[findings + 1 :]:
+                self.stderr.write(line)
+            raise CommandError(lines[findings], returncode=1)
+        self.stdout.write(self.style.SUCCESS(lines[0]))
+        for line in lines[1:]:
+            self.stdout.write(line)

@@ -1,0 +1,194 @@
+"""Writing signed checkpoints of the access log's head (the format is in audit/checkpoint_files.py).
+
+A deleted tail leaves a valid chain; a checkpoint pins the head outside the database, in
+AUDIT_CHECKPOINT_DIR and in the log (logger "audit.checkpoints"), signed with a key the database
+never holds. Before signing, the writer checks that the previous checkpoint's head is still in the
+chain with the same link and that the chain runs unbroken from it to the new head: otherwise it
+refuses and alarms (a CRITICAL log line) instead of vouching for a truncated or rewritten log.
+
+When: `access_log_checkpoint_write` is called
+
+- by the access-log writer after the commit of an event, at most once per
+  AUDIT_CHECKPOINT_INTERVAL_SECONDS in each process (`checkpoint_soon`: a comparison per event; the
+  lock and the file are touched only when due), so `make run` and every worker keep checkpoints
+  without a process of their own;
+- by `manage.py access_log_checkpoint` on demand, and with `--every 60` as a service that also
+  covers the last events before a quiet spell (README, "Keys of the access log").
+"""
+
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+from django.db import close_old_connections, connection, transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from audit import checkpoint_files
+from audit.checkpoint_files import Checkpoint, UnreadableCheckpoint
+from audit.keys import signing_key, verify_keys
+
+logger = logging.getLogger("audit.checkpoints")
+
+# Per checkpoint directory: the monotonic time before which this process need not look again.
+_next_look: dict[str, float] = {}
+
+
+class CheckpointRefused(Exception):
+    """The chain no longer holds what the previous checkpoint signed; nothing was signed."""
+
+
+@dataclass(frozen=True)
+class CheckpointOutcome:
+    checkpoint: Checkpoint | None
+    # When the next one is due (seconds from now), for the writer's timer.
+    due_in: float
+
+
+def checkpoint_soon() -> None:
+    """After this transaction commits, write a checkpoint if one is due; the check costs nothing until then."""
+    interval = settings.AUDIT_CHECKPOINT_INTERVAL_SECONDS
+    if interval <= 0:
+        return
+    directory = str(settings.AUDIT_CHECKPOINT_DIR)
+    now = time.monotonic()
+    if now < _next_look.get(directory, 0.0):
+        return
+    _next_look[directory] = now + interval
+    transaction.on_commit(_checkpoint_if_due)
+
+
+def _checkpoint_if_due() -> None:
+    """The after-commit hook: never lets a failure reach the request that wrote the event."""
+    directory = str(settings.AUDIT_CHECKPOINT_DIR)
+    try:
+        outcome = access_log_checkpoint_write(force=False)
+    except CheckpointRefused:
+        return  # already alarmed; look again after the interval
+    except Exception:
+        logger.exception("access log checkpoint failed")
+        return
+    _next_look[directory] = time.monotonic() + outcome.due_in
+
+
+def access_log_checkpoint_write(*, force: bool, interval: float | None = None) -> CheckpointOutcome:
+    """Sign a checkpoint of the head if one is due (or `force`), after checking what the last one signed.
+
+    Due: the newest checkpoint is older than AUDIT_CHECKPOINT_INTERVAL_SECONDS and there are events
+    after its head (`interval` overrides the setting). `force` writes one now even without new events
+    (on demand: "the head is still X").
+    Raises CheckpointRefused, after logging a CRITICAL alarm, when the previous head is gone or changed.
+    """
+    from audit.models import AccessEvent
+
+    directory = Path(settings.AUDIT_CHECKPOINT_DIR)
+    if interval is None:
+        interval = max(settings.AUDIT_CHECKPOINT_INTERVAL_SECONDS, 1)
+    with checkpoint_files.locked(directory):
+        previous = _previous_checkpoint(directory)
+        now = timezone.now()
+        if previous is not None and not force:
+            age = (now - previous.moment).total_seconds()
+            if age < interval:
+                return CheckpointOutcome(None, interval - age)
+        head = AccessEvent.objects.order_by("-id").values_list("id", "hash", "seq").first()
+        if head is None:
+            return CheckpointOutcome(None, interval)
+        last_id, last_hash, seq = head
+        if previous is not None and not force and (last_id, last_hash) == (previous.last_id, previous.last_hash):
+            return CheckpointOutcome(None, interval)
+        if previous is not None:
+            _check_descends(previous, last_id)
+        key_id, key = signing_key()
+        checkpoint = checkpoint_files.signed(
+            at=now,
+            last_id=last_id,
+            last_hash=last_hash,
+            count=seq if seq is not None else _position_of_unkeyed_head(last_id),
+            previous=previous.digest if previous is not None else None,
+            key_id=key_id,
+            key=key,
+        )
+        checkpoint_files.append(directory, checkpoint)
+    logger.info("access log checkpoint %s", checkpoint.line())
+    return CheckpointOutcome(checkpoint, interval)
+
+
+def _alarm(message: str, *args) -> CheckpointRefused:
+    logger.critical("access log checkpoint REFUSED: " + message, *args)
+    return CheckpointRefused(message % args)
+
+
+def _previous_checkpoint(directory: Path) -> Checkpoint | None:
+    try:
+        previous = checkpoint_files.newest_checkpoint(directory)
+    except UnreadableCheckpoint as error:
+        raise _alarm("the newest checkpoint in %s cannot be read (%s)", directory, error) from error
+    if previous is not None and not previous.signature_valid(verify_keys()):
+        raise _alarm("the newest checkpoint (%s) has no valid signature", previous.source)
+    return previous
+
+
+def _check_descends(previous: Checkpoint, head_id: int) -> None:
+    """The previous head is still there, unchanged (or pruned by a record), and the chain runs on from it."""
+    from audit.models import AccessEvent, AccessLogPrune
+
+    row = AccessEvent.objects.filter(id=previous.last_id).values_list("hash", "seq").first()
+    if row is None:
+        prune = AccessLogPrune.objects.order_by("-id").values_list("first_kept_event_id", "anchor_hash").first()
+        if prune is None or prune[0] <= previous.last_id:
+            raise _alarm(
+                "event %s, the head of the checkpoint of %s, is missing: the newest events were deleted",
+                previous.last_id,
+                previous.at,
+            )
+        start_id, link = prune[0], prune[1]
+        events = AccessEvent.objects.filter(id__gte=start_id, id__lte=head_id)
+    else:
+        link, seq = row
+        if link != previous.last_hash or (seq is not None and seq != previous.count):
+            raise _alarm(
+                "event %s is not the head the checkpoint of %s signed: the log was rewritten",
+                previous.last_id,
+                previous.at,
+            )
+        events = AccessEvent.objects.filter(id__gt=previous.last_id, id__lte=head_id)
+    for event_id, prev_hash, event_link in (
+        events.order_by("id").values_list("id", "prev_hash", "hash").iterator(chunk_size=5000)
+    ):
+        if prev_hash != link:
+            raise _alarm("the chain breaks at event %s, after the head of the checkpoint of %s", event_id, previous.at)
+        link = event_link
+
+
+def _position_of_unkeyed_head(head_id: int) -> int:
+    """The head's position when it predates the chain key (no `seq`): once, right after an upgrade."""
+    from audit.models import AccessEvent, AccessLogPrune
+
+    removed = AccessLogPrune.objects.aggregate(total=Sum("removed_events"))["total"] or 0
+    return AccessEvent.objects.filter(id__lte=head_id).count() + removed
+
+
+def checkpoints_every(*, seconds: float, rounds: int | None = None) -> int:
+    """Write a checkpoint when one is due, every `seconds` (the service of `access_log_checkpoint --every`).
+
+    Returns the number of checkpoints written; runs until stopped unless `rounds` is given.
+    A refusal is alarmed each round and does not stop the loop.
+    """
+    written = 0
+    done = 0
+    while rounds is None or done < rounds:
+        if not connection.in_atomic_block:  # never under a caller's transaction
+            close_old_connections()  # a long-running service: no connection outlives its CONN_MAX_AGE or a restart
+        try:
+            # A little under the period, so a round that comes a moment early still writes.
+            if access_log_checkpoint_write(force=False, interval=seconds * 0.9).checkpoint is not None:
+                written += 1
+        except CheckpointRefused:
+            pass
+        done += 1
+        if rounds is None or done < rounds:
+            time.sleep(seconds)
+    return written

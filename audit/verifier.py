@@ -1,0 +1,548 @@
+"""Verifying the access log: the chain event by event, then against the signed checkpoints.
+
+One engine for both ways in: audit/verify.py feeds it rows from the database, audit/offline_verify.py
+from an export file. A row is the event's columns as the database returns them (`ROW_COLUMNS`), so
+no model objects are built; the links are recomputed with the chain keys (audit/chain.py).
+
+Every kind of tampering is named (`Finding.kind`), and verification goes on after one, so a rewritten
+past and a deleted tail are both reported:
+
+- `link`: an event does not link to the one before it (removed or moved events);
+- `changed`: an event does not match its link (rewritten, or written without the chain key);
+- `unkeyed`: an event without a chain key after keyed ones (only the oldest events may be unkeyed);
+- `unknown_key`: an event under a key id the verifier does not hold;
+- `sequence`: an event's position is not the one due (removed events, or a prune record that miscounts);
+- `backdated`: an event's time runs back further than AUDIT_MAX_CLOCK_STEP_BACK_SECONDS allows;
+- `index`: the patron index rows of an event do not match its patrons;
+- `truncated`: a checkpointed head is past the end of the log (the newest events were deleted);
+- `head_missing`: a checkpointed head is missing from within the log (events were deleted there);
+- `checkpoint_mismatch`: a checkpointed head is there but is not the event that was signed;
+- `bad_signature`, `unknown_signing_key`, `checkpoint_sequence`, `unreadable_checkpoint`: the
+  checkpoints themselves were forged, changed or removed.
+
+This module imports nothing from Django: the offline verifier uses it.
+"""
+
+import ipaddress
+import json
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from audit.chain import (
+    GENESIS_HASH,
+    UnlinkableEvent,
+    address_text,
+    from_microseconds,
+    hmac_base,
+    legacy_content,
+    legacy_link,
+    link_message,
+)
+from audit.checkpoint_files import Checkpoint, UnreadableCheckpoint
+
+ROW_COLUMNS = (
+    "id",
+    "seq",
+    "at_us",
+    "actor_id",
+    "actor_username",
+    "actor_municipality_id",
+    "client_ip",
+    "action",
+    "resource",
+    "patron_ids",
+    "data_categories",
+    "reason",
+    "outcome",
+    "detail",
+    "prev_hash",
+    "hash",
+    "key_id",
+    "index_patron_ids",
+)
+MAX_FINDINGS = 100
+
+
+def gettext_noop(message: str) -> str:
+    """Marks a message for the catalogs (makemessages); the Django command translates it."""
+    return message
+
+
+TEMPLATES = {
+    "link": gettext_noop("Event %(event)s does not link to the event before it: an event was removed or moved."),
+    "changed": gettext_noop(
+        "Event %(event)s does not match its link: it was changed, or written by someone without the chain key."
+    ),
+    "unkeyed": gettext_noop("Event %(event)s has no chain key although keyed events come before it: a forged event."),
+    "unknown_key": gettext_noop(
+        "Event %(event)s is under the chain key %(key)s, which the verifier does not hold: a forged event, "
+        "or a key retired from AUDIT_CHAIN_KEY too early."
+    ),
+    "sequence": gettext_noop(
+        "Event %(event)s is number %(seq)s of the chain where number %(expected)s was due: events were removed, "
+        "or a prune record miscounts."
+    ),
+    "backdated": gettext_noop(
+        "Event %(event)s is dated %(at)s, %(seconds)s s before an event written earlier (at most %(allowed)s s "
+        "allowed): a backdated event."
+    ),
+    "index": gettext_noop("Event %(event)s: its patron index rows do not match its patrons."),
+    "truncated": gettext_noop(
+        "The checkpoint of %(checkpoint)s names event %(head)s (number %(count)s of the chain) as the head, but "
+        "the log ends at event %(last)s: the newest events were deleted."
+    ),
+    "head_missing": gettext_noop(
+        "The checkpoint of %(checkpoint)s names event %(head)s as the head, and it is missing: events were deleted."
+    ),
+    "checkpoint_mismatch": gettext_noop(
+        "Event %(event)s is not the event the checkpoint of %(checkpoint)s signed (its link or position "
+        "differs): the past was rewritten."
+    ),
+    "bad_signature": gettext_noop("The checkpoint %(source)s has a bad signature: a forged checkpoint."),
+    "unknown_signing_key": gettext_noop(
+        "The checkpoint %(source)s is signed with the key %(key)s, and no public key with that id is known."
+    ),
+    "checkpoint_sequence": gettext_noop(
+        "The checkpoint %(source)s does not follow the one before it: a checkpoint was changed or removed."
+    ),
+    "unreadable_checkpoint": gettext_noop("%(source)s is not a readable checkpoint."),
+}
+
+
+@dataclass(frozen=True)
+class Finding:
+    kind: str
+    params: dict
+    event_id: int | None = None
+
+    @property
+    def template(self) -> str:
+        return TEMPLATES[self.kind]
+
+    @property
+    def message(self) -> str:
+        return self.template % self.params
+
+
+@dataclass
+class Report:
+    events: int = 0
+    first_id: int | None = None
+    last_id: int | None = None
+    # Events before the first keyed one: plain SHA-256 links, written before the chain key existed.
+    unkeyed: int = 0
+    last_unkeyed_id: int | None = None
+    first_keyed_id: int | None = None
+    key_ids: Counter = field(default_factory=Counter)
+    pruned: int = 0
+    pruned_before: str | None = None
+    checkpoints: int = 0
+    checkpoints_pruned: int = 0
+    newest_checkpoint: Checkpoint | None = None
+    # Events after the newest checkpoint's head: not yet protected against a deletion.
+    uncovered: int = 0
+    findings: list[Finding] = field(default_factory=list)
+    findings_left_out: int = 0
+
+    @property
+    def intact(self) -> bool:
+        return not self.findings and not self.findings_left_out
+
+
+@dataclass(frozen=True)
+class ChainStart:
+    """Where the remaining chain begins: the genesis, or a prune's anchor with the events it removed."""
+
+    link: str = GENESIS_HASH
+    position: int = 0
+    first_kept_event_id: int | None = None
+    # The newest prune's cutoff (ISO text): a prune of recent events shows here (the owner may prune).
+    cutoff: str | None = None
+
+
+def chain_start(*, first_id: int | None, prunes: list[tuple[int, int, str, str]]) -> ChainStart:
+    """From the prune records (id order: first kept event id, events removed, anchor, cutoff).
+
+    The newest prune's anchor, when the first remaining event is the one it kept; the events all
+    prunes removed come before it. Otherwise the genesis: any other missing prefix breaks the chain.
+    """
+    if prunes and first_id == prunes[-1][0]:
+        return ChainStart(
+            link=prunes[-1][2],
+            position=sum(p[1] for p in prunes),
+            first_kept_event_id=first_id,
+            cutoff=prunes[-1][3],
+        )
+    return ChainStart()
+
+
+def hmac_bases(keys: dict[str, bytes]) -> dict:
+    return {key_id: hmac_base(key) for key_id, key in keys.items()}
+
+
+def checked_checkpoints(
+    entries: Iterable[Checkpoint | UnreadableCheckpoint],
+    public_keys: dict[str, Ed25519PublicKey],
+    *,
+    all_signatures: bool = False,
+) -> tuple[list[Checkpoint], list[Finding]]:
+    """The checkpoints in order, and what is wrong with them.
+
+    Each must follow the one before it (its `previous` is that one's digest); the newest signature
+    then vouches for all of them, so only it is verified unless `all_signatures`. The oldest may
+    follow one that is gone: old checkpoint files may be removed once their events are pruned.
+    """
+    checkpoints: list[Checkpoint] = []
+    findings: list[Finding] = []
+    previous: Checkpoint | None = None
+    for entry in entries:
+        if isinstance(entry, UnreadableCheckpoint):
+            findings.append(Finding("unreadable_checkpoint", {"source": ":".join(str(entry).split(":")[:2])}))
+            continue
+        if previous is not None and entry.previous != previous.digest:
+            findings.append(Finding("checkpoint_sequence", {"source": entry.source}))
+        checkpoints.append(entry)
+        previous = entry
+    for checkpoint in checkpoints if all_signatures else checkpoints[-1:]:
+        valid = checkpoint.signature_valid(public_keys)
+        if valid is None:
+            findings.append(Finding("unknown_signing_key", {"source": checkpoint.source, "key": checkpoint.key_id}))
+        elif not valid:
+            findings.append(Finding("bad_signature", {"source": checkpoint.source}))
+    return checkpoints, findings
+
+
+class ChainVerifier:
+    """Feed it the rows in id order (`feed`), then `finish` for the report.
+
+    `checkpoints` are those of `checked_checkpoints`, oldest first; each head is compared with the
+    event of its id as the stream passes it.
+    """
+
+    def __init__(
+        self,
+        *,
+        chain_keys: dict[str, bytes],
+        max_step_back_seconds: int,
+        start: ChainStart,
+        checkpoints: list[Checkpoint],
+        max_findings: int = MAX_FINDINGS,
+    ) -> None:
+        self.bases = hmac_bases(chain_keys)
+        self.max_step_back_us = max_step_back_seconds * 1_000_000
+        self.start = start
+        self.report = Report(pruned=start.position, pruned_before=start.cutoff)
+        self.max_findings = max_findings
+        self.prev_link = start.link
+        self.position = start.position
+        self.latest_us: int | None = None
+        self.keyed_seen = False
+        self.checkpoints = sorted(checkpoints, key=lambda c: c.last_id)
+        self.report.checkpoints = len(checkpoints)
+        self.report.newest_checkpoint = checkpoints[-1] if checkpoints else None
+        self.next_checkpoint = 0
+        self.first_row = True
+
+    def _found(self, kind: str, event_id: int | None = None, **params) -> None:
+        if len(self.report.findings) >= self.max_findings:
+            self.report.findings_left_out += 1
+            return
+        self.report.findings.append(Finding(kind, {"event": event_id, **params}, event_id))
+
+    def _next_checkpoint_id(self) -> float:
+        if self.next_checkpoint < len(self.checkpoints):
+            return self.checkpoints[self.next_checkpoint].last_id
+        return float("inf")
+
+    def _skip_pruned_checkpoints(self, first_id: int) -> None:
+        """Checkpoints whose head a prune removed say nothing about what remains."""
+        if self.start.first_kept_event_id is None:
+            return
+        while self._next_checkpoint_id() < first_id:
+            self.next_checkpoint += 1
+            self.report.checkpoints_pruned += 1
+
+    def _checkpoint_reached(self, event_id: int, link: str) -> None:
+        """The stream reached or passed the next checkpointed head (rare: once a minute of events)."""
+        while self.next_checkpoint < len(self.checkpoints):
+            checkpoint = self.checkpoints[self.next_checkpoint]
+            if checkpoint.last_id > event_id:
+                return
+            self.next_checkpoint += 1
+            if checkpoint.last_id < event_id:
+                self._found("head_missing", checkpoint.last_id, checkpoint=checkpoint.at, head=checkpoint.last_id)
+            elif checkpoint.last_hash != link or checkpoint.count != self.position:
+                self._found("checkpoint_mismatch", event_id, checkpoint=checkpoint.at)
+
+    def feed(self, rows: Iterable[tuple]) -> None:
+        bases = self.bases
+        message = link_message
+        address = address_text
+        prev_link = self.prev_link
+        position = self.position
+        latest = self.latest_us
+        step_back = self.max_step_back_us
+        keyed_seen = self.keyed_seen
+        report = self.report
+        key_ids = report.key_ids
+        next_checkpoint_id = self._next_checkpoint_id()
+        count = 0
+        for row in rows:
+            (
+                event_id,
+                seq,
+                at_us,
+                actor_id,
+                username,
+                municipality_id,
+                client_ip,
+                action,
+                resource,
+                patron_ids,
+                categories,
+                reason,
+                outcome,
+                detail,
+                prev_hash,
+                link,
+                key_id,
+                index_ids,
+            ) = row
+            if self.first_row:
+                self.first_row = False
+                report.first_id = event_id
+                self._skip_pruned_checkpoints(event_id)
+                next_checkpoint_id = self._next_checkpoint_id()
+            count += 1
+            position += 1
+            if prev_hash != prev_link:
+                self._found("link", event_id)
+            if key_id is None:
+                if keyed_seen:
+                    self._found("unkeyed", event_id)
+                elif not _legacy_matches(row):
+                    self._found("changed", event_id)
+                report.unkeyed += 1
+                report.last_unkeyed_id = event_id
+            else:
+                if not keyed_seen:
+                    keyed_seen = True
+                    report.first_keyed_id = event_id
+                key_ids[key_id] += 1
+                base = bases.get(key_id)
+                if base is None:
+                    self._found("unknown_key", event_id, key=key_id)
+                else:
+                    mac = base.copy()
+                    try:
+                        mac.update(
+                            message(
+                                seq,
+                                at_us,
+                                actor_id,
+                                username,
+                                municipality_id,
+                                address(client_ip),
+                                action,
+                                resource,
+                                patron_ids,
+                                categories,
+                                reason,
+                                outcome,
+                                detail,
+                                prev_hash,
+                                key_id,
+                            )
+                        )
+                    except UnlinkableEvent:
+                        self._found("changed", event_id)
+                    else:
+                        if mac.finalize().hex() != link:
+                            self._found("changed", event_id)
+                if seq != position:
+                    self._found("sequence", event_id, seq=seq, expected=position)
+                    if isinstance(seq, int):
+                        position = seq
+            if at_us is not None:
+                if latest is None or at_us > latest:
+                    latest = at_us
+                elif at_us < latest - step_back:
+                    self._found(
+                        "backdated",
+                        event_id,
+                        at=from_microseconds(at_us).isoformat(),
+                        seconds=(latest - at_us) // 1_000_000,
+                        allowed=step_back // 1_000_000,
+                    )
+            if index_ids != patron_ids and not _same_ids(index_ids, patron_ids):
+                self._found("index", event_id)
+            if event_id >= next_checkpoint_id:
+                self.position = position
+                self._checkpoint_reached(event_id, link)
+                next_checkpoint_id = self._next_checkpoint_id()
+            prev_link = link
+            report.last_id = event_id
+        self.prev_link = prev_link
+        self.position = position
+        self.latest_us = latest
+        self.keyed_seen = keyed_seen
+        report.events += count
+
+    def finish(self) -> Report:
+        report = self.report
+        for checkpoint in self.checkpoints[self.next_checkpoint :]:
+            self._found(
+                "truncated",
+                checkpoint.last_id,
+                checkpoint=checkpoint.at,
+                head=checkpoint.last_id,
+                count=checkpoint.count,
+                last=report.last_id if report.last_id is not None else "-",
+            )
+        newest = report.newest_checkpoint
+        if newest is not None and report.first_id is not None:
+            report.uncovered = max(0, self.position - newest.count)
+        elif report.first_id is not None:
+            report.uncovered = report.events
+        return report
+
+
+def _same_ids(index_ids: str, patron_ids: str) -> bool:
+    """The index rows' patron ids and the event's, as sets: the texts differ only in order (rare)."""
+    try:
+        return sorted(json.loads(index_ids)) == sorted(json.loads(patron_ids))
+    except (TypeError, ValueError):
+        return False
+
+
+def _legacy_matches(row: tuple) -> bool:
+    """Whether an event written before the chain key matches its plain SHA-256 link (slow path: few).
+
+    The old writer hashed the client address as Python printed it (`str(ipaddress)`), which for an
+    IPv4-mapped IPv6 address is not how the database prints it ("::ffff:a00:1" against
+    "::ffff:10.0.0.1"), so each spelling of the stored address is tried.
+    """
+    (_id, _seq, at_us, actor_id, username, municipality_id, client_ip, action, resource, patron_ids, categories,
+     reason, outcome, detail, prev_hash, link, _key_id, _index) = row  # fmt: skip
+    if at_us is None:
+        return False
+    try:
+        fields = {
+            "at": from_microseconds(at_us),
+            "actor_id": actor_id,
+            "actor_username": username,
+            "actor_municipality_id": municipality_id,
+            "action": action,
+            "resource": resource,
+            "patron_ids": json.loads(patron_ids),
+            "data_categories": json.loads(categories),
+            "reason": reason,
+            "outcome": outcome,
+            "detail": detail,
+        }
+        return any(
+            legacy_link(legacy_content(client_ip=address, **fields), prev_hash) == link
+            for address in _address_spellings(client_ip)
+        )
+    except (TypeError, ValueError):
+        return False
+
+
+def _address_spellings(text: str | None) -> list[str | None]:
+    if text is None:
+        return [None]
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        return [text]
+    spellings = [text, str(address)]
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        mapped = int(address.ipv4_mapped)
+        spellings.append(f"::ffff:{mapped >> 16:x}:{mapped & 0xFFFF:x}")
+    return spellings
+
+
+def verify_rows(
+    rows: Iterable[Iterable[tuple]],
+    *,
+    chain_keys: dict[str, bytes],
+    max_step_back_seconds: int,
+    start: ChainStart,
+    checkpoints: list[Checkpoint],
+    checkpoint_findings: list[Finding] = (),
+) -> Report:
+    """Run the engine over batches of rows; the checkpoints' own findings come first."""
+    verifier = ChainVerifier(
+        chain_keys=chain_keys, max_step_back_seconds=max_step_back_seconds, start=start, checkpoints=checkpoints
+    )
+    verifier.report.findings.extend(checkpoint_findings)
+    for batch in rows:
+        verifier.feed(batch)
+    return verifier.finish()
+
+
+SUMMARY = {
+    "intact": gettext_noop("Access log intact: %(events)s events verified."),
+    "tampered": gettext_noop("Access log tampered with: %(count)s findings."),
+    "keys": gettext_noop("Events under each chain key: %(keys)s."),
+    "unkeyed": gettext_noop(
+        "%(count)s events up to event %(last)s were written before the chain key: plain SHA-256, not keyed. "
+        "The link of the first keyed event, %(first_keyed)s, protects them."
+    ),
+    "unkeyed_only": gettext_noop(
+        "All %(count)s events were written before the chain key: plain SHA-256, not keyed, and no keyed "
+        "event protects them yet."
+    ),
+    "pruned": gettext_noop(
+        "The log starts at event %(first)s: the prune records account for %(count)s older events (the newest "
+        "prune removed the events before %(cutoff)s)."
+    ),
+    "checkpoints": gettext_noop(
+        "Checked against %(count)s checkpoints; the newest, of %(at)s, signed event %(head)s (number %(number)s)."
+    ),
+    "uncovered": gettext_noop("%(count)s newer events are not in a checkpoint yet."),
+    "no_checkpoints": gettext_noop(
+        "No checkpoints in %(directory)s: a deletion of the newest events cannot be detected."
+    ),
+    "left_out": gettext_noop("%(count)s further findings are left out."),
+}
+
+
+def report_lines(report: Report, *, directory: str, translate=gettext_noop) -> list[str]:
+    """The report as lines (findings first), in English or through `translate` (Django's gettext)."""
+    lines = [translate(finding.template) % finding.params for finding in report.findings]
+    if report.findings_left_out:
+        lines.append(translate(SUMMARY["left_out"]) % {"count": report.findings_left_out})
+    if report.intact:
+        lines.append(translate(SUMMARY["intact"]) % {"events": report.events})
+    else:
+        lines.append(translate(SUMMARY["tampered"]) % {"count": len(report.findings) + report.findings_left_out})
+    if report.key_ids:
+        keys = ", ".join(f"{key_id} {count}" for key_id, count in sorted(report.key_ids.items()))
+        lines.append(translate(SUMMARY["keys"]) % {"keys": keys})
+    if report.unkeyed and report.first_keyed_id is not None:
+        lines.append(
+            translate(SUMMARY["unkeyed"])
+            % {"count": report.unkeyed, "last": report.last_unkeyed_id, "first_keyed": report.first_keyed_id}
+        )
+    elif report.unkeyed:
+        lines.append(translate(SUMMARY["unkeyed_only"]) % {"count": report.unkeyed})
+    if report.pruned:
+        lines.append(
+            translate(SUMMARY["pruned"])
+            % {"first": report.first_id, "count": report.pruned, "cutoff": report.pruned_before}
+        )
+    newest = report.newest_checkpoint
+    if newest is None:
+        lines.append(translate(SUMMARY["no_checkpoints"]) % {"directory": directory})
+    else:
+        lines.append(
+            translate(SUMMARY["checkpoints"])
+            % {"count": report.checkpoints, "at": newest.at, "head": newest.last_id, "number": newest.count}
+        )
+        if report.uncovered:
+            lines.append(translate(SUMMARY["uncovered"]) % {"count": report.uncovered})
+    return lines

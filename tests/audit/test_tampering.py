@@ -1,0 +1,633 @@
+"""Each attack on the access log, performed: the database refuses it, or verification names it.
+
+On PostgreSQL the attacks run as the tables' owner (who may disable triggers) and as the runtime role
+(privacy_app: may only read and append); on SQLite against the file directly. Before the keyed chain
+and the checkpoints, every one of these went through unnoticed (the issue's report).
+"""
+
+import datetime
+import json
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import DatabaseError, connection, transaction
+from django.utils import timezone, translation
+
+from audit.actor import Actor
+from audit.chain import (
+    address_text,
+    from_microseconds,
+    hmac_base,
+    json_list_text,
+    keyed_link,
+    legacy_content,
+    legacy_link,
+    link_message,
+    microseconds,
+)
+from audit.checkpoint_files import checkpoint_files
+from audit.checkpoints import CheckpointRefused, access_log_checkpoint_write
+from audit.keys import chain_keys
+from audit.models import AccessEvent, AccessEventPatron, AccessLogPrune, Action
+from audit.services import access_event_record
+from audit.verify import event_rows, verify_access_log
+from tests.audit.test_access_log import Tampering
+
+pytestmark = pytest.mark.django_db
+
+ACTOR = Actor(user_id=1, username="tester", municipality_id=1, consortium_id=1, client_ip=None)
+postgres_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="roles are PostgreSQL's")
+sqlite_only = pytest.mark.skipif(connection.vendor != "sqlite", reason="INSERT OR REPLACE is SQLite's")
+
+
+def record(n: int) -> list[AccessEvent]:
+    return [
+        access_event_record(actor=ACTOR, action=Action.PATRON_VIEW, patron_ids=[300 + i], data_categories=["basic"])
+        for i in range(n)
+    ]
+
+
+def checkpoint():
+    return access_log_checkpoint_write(force=True).checkpoint
+
+
+def kinds(report) -> list[tuple[str, int | None]]:
+    return [(finding.kind, finding.event_id) for finding in report.findings]
+
+
+def rows_between(first_id: int, last_id: float) -> list[tuple]:
+    return [row for batch in event_rows() for row in batch if first_id <= row[0] <= last_id]
+
+
+def relink(event_id: int, *, key_id: str | None, key: bytes | None = None, upto: float = float("inf")) -> None:
+    """As an attacker: recompute the links from `event_id` on (to `upto`), plain SHA-256 (key_id None) or
+    HMAC under `key`."""
+    rows = rows_between(event_id, upto)
+    link = rows[0][14]
+    for row in rows:
+        (
+            eid,
+            seq,
+            at_us,
+            actor_id,
+            username,
+            municipality,
+            ip,
+            action,
+            resource,
+            pids,
+            cats,
+            reason,
+            outcome,
+            detail,
+            _prev,
+            _link,
+            _key,
+            _index,
+        ) = row
+        if key_id is None:
+            content = legacy_content(
+                at=from_microseconds(at_us),
+                actor_id=actor_id,
+                actor_username=username,
+                actor_municipality_id=municipality,
+                client_ip=ip,
+                action=action,
+                resource=resource,
+                patron_ids=json.loads(pids),
+                data_categories=json.loads(cats),
+                reason=reason,
+                outcome=outcome,
+                detail=detail,
+            )
+            new = legacy_link(content, link)
+        else:
+            new = keyed_link(
+                hmac_base(key),
+                link_message(
+                    seq,
+                    at_us,
+                    actor_id,
+                    username,
+                    municipality,
+                    address_text(ip),
+                    action,
+                    resource,
+                    pids,
+                    cats,
+                    reason,
+                    outcome,
+                    detail,
+                    link,
+                    key_id,
+                ),
+            )
+        AccessEvent.objects.filter(pk=eid).update(prev_hash=link, hash=new, key_id=key_id)
+        link = new
+
+
+def forged_event(*, at: datetime.datetime, key_id: str | None, key: bytes | None = None, seq: int | None = None):
+    """An event as an intruder appends it: linked to the head, with a link they computed themselves."""
+    head = AccessEvent.objects.order_by("-id").first()
+    event = AccessEvent(
+        at=at,
+        actor_id=99,
+        actor_username="intruder",
+        actor_municipality_id=1,
+        client_ip="10.10.9.9",
+        action=Action.PATRON_VIEW,
+        resource="",
+        patron_ids=[],
+        data_categories=["basic"],
+        reason="",
+        outcome="allowed",
+        detail="",
+        prev_hash=head.hash,
+        seq=seq if seq is not None else (head.seq + 1 if key_id else None),
+        key_id=key_id,
+    )
+    if key_id is None:
+        content = legacy_content(
+            at=at,
+            actor_id=99,
+            actor_username="intruder",
+            actor_municipality_id=1,
+            client_ip="10.10.9.9",
+            action=Action.PATRON_VIEW,
+            resource="",
+            patron_ids=[],
+            data_categories=["basic"],
+            reason="",
+            outcome="allowed",
+            detail="",
+        )
+        event.hash = legacy_link(content, head.hash)
+    else:
+        event.hash = keyed_link(
+            hmac_base(key),
+            link_message(
+                event.seq,
+                microseconds(at),
+                99,
+                "intruder",
+                1,
+                address_text("10.10.9.9"),
+                Action.PATRON_VIEW,
+                "",
+                json_list_text([]),
+                json_list_text(["basic"]),
+                "",
+                "allowed",
+                "",
+                head.hash,
+                key_id,
+            ),
+        )
+    return event
+
+
+def as_role(role: str | None):
+    """SET LOCAL ROLE for what follows in the test's transaction (PostgreSQL); None: the connection's own."""
+    if role and connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"SET LOCAL ROLE {connection.ops.quote_name(role)}")
+
+
+def reset_role():
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("RESET ROLE")
+
+
+def verify_command(*args: str) -> tuple[int, str]:
+    """verify_access_log's exit code and all it printed."""
+    out, err = StringIO(), StringIO()
+    with translation.override("en"):
+        try:
+            call_command("verify_access_log", *args, verbosity=0, stdout=out, stderr=err)
+        except CommandError as error:
+            return error.returncode, out.getvalue() + err.getvalue() + str(error)
+    return 0, out.getvalue() + err.getvalue()
+
+
+# --- A rewritten past ------------------------------------------------------------------------------
+
+
+def test_an_event_rewritten_with_its_plain_sha256_chain_recomputed_is_named():
+    _first, second, *_rest = record(5)
+    with Tampering():
+        AccessEvent.objects.filter(pk=second.pk).update(actor_username="innocent")
+        relink(second.pk, key_id=None)  # what fooled the plain SHA-256 chain
+    report = verify_access_log()
+    assert ("unkeyed", second.pk) == kinds(report)[0]
+    assert "link" not in {kind for kind, _ in kinds(report)}, "the recomputed chain links up"
+    assert verify_command()[0] == 1
+
+
+def test_an_event_rewritten_with_links_under_a_key_of_the_attackers_own_is_named():
+    _first, second, *rest = record(5)
+    with Tampering():
+        AccessEvent.objects.filter(pk=second.pk).update(reason="an innocent reason")
+        relink(second.pk, key_id=second.key_id, key=b"a key the database owner made up" * 2)
+    assert kinds(verify_access_log()) == [("changed", e.pk) for e in (second, *rest)]
+
+
+def test_a_rewrite_by_whoever_holds_the_chain_key_is_named_by_the_checkpoint():
+    """A compromised application host has the chain key and can recompute every link; the checkpoint
+    it signed earlier still pins the head that was."""
+    events = record(5)
+    signed = checkpoint()
+    with Tampering():
+        AccessEvent.objects.filter(pk=events[1].pk).update(actor_username="innocent")
+        relink(events[1].pk, key_id=events[1].key_id, key=chain_keys()[events[1].key_id])
+    report = verify_access_log()
+    assert kinds(report) == [("checkpoint_mismatch", signed.last_id)]
+    code, output = verify_command()
+    assert code == 1 and "the past was rewritten" in output
+
+
+# --- A deleted tail -----------------------------------------------------------------------------------
+
+
+def delete_events(ids: list[int]) -> None:
+    AccessEventPatron.objects.filter(event_id__in=ids).delete()
+    AccessEvent.objects.filter(pk__in=ids).delete()
+
+
+def test_deleting_the_newest_events_as_the_owner_is_named_by_the_checkpoint():
+    record(3)
+    checkpoint()
+    newest = record(3)
+    signed = checkpoint()
+    with Tampering():  # the owner disables the triggers (PostgreSQL) or drops them (SQLite)
+        delete_events([e.pk for e in newest])
+    report = verify_access_log()
+    assert kinds(report) == [("truncated", signed.last_id)]
+    code, output = verify_command()
+    assert code == 1 and f"names event {signed.last_id}" in output and "the newest events were deleted" in output
+
+
+def test_after_a_deleted_tail_the_writer_refuses_to_sign_and_alarms(caplog):
+    record(2)
+    signed = checkpoint()
+    with Tampering():
+        delete_events([signed.last_id])
+    files_before = [path.read_text() for path in checkpoint_files(signed_dir())]
+    with pytest.raises(CheckpointRefused):
+        checkpoint()
+    assert [r for r in caplog.records if r.levelname == "CRITICAL" and "REFUSED" in r.getMessage()]
+    assert [path.read_text() for path in checkpoint_files(signed_dir())] == files_before, "nothing was signed"
+
+
+def signed_dir():
+    from django.conf import settings
+
+    return settings.AUDIT_CHECKPOINT_DIR
+
+
+@postgres_only
+def test_the_runtime_role_cannot_delete_the_tail(settings):
+    (event,) = record(1)
+    as_role(settings.DATABASE_APP_ROLE)
+    with pytest.raises(DatabaseError, match="permission denied"), transaction.atomic():
+        AccessEvent.objects.filter(pk=event.pk).delete()
+    reset_role()
+
+
+# --- A backdated event --------------------------------------------------------------------------------
+
+
+def append_as_app_role(event: AccessEvent, settings) -> None:
+    as_role(settings.DATABASE_APP_ROLE)
+    event.save(force_insert=True)
+    reset_role()
+
+
+def test_a_backdated_event_appended_with_a_correct_plain_sha256_is_named(settings):
+    record(2)
+    forged = forged_event(at=timezone.now() - datetime.timedelta(days=30), key_id=None)
+    append_as_app_role(forged, settings)
+    assert kinds(verify_access_log()) == [("unkeyed", forged.pk), ("backdated", forged.pk)]
+    code, output = verify_command()
+    assert code == 1 and "a backdated event" in output
+
+
+def test_a_backdated_event_with_a_correct_link_under_the_chain_key_is_named(settings):
+    """Even with the chain key (a compromised application host) time cannot be run back."""
+    record(2)
+    key_id, key = next(iter(chain_keys().items()))
+    forged = forged_event(at=timezone.now() - datetime.timedelta(days=30), key_id=key_id, key=key)
+    append_as_app_role(forged, settings)
+    assert kinds(verify_access_log()) == [("backdated", forged.pk)]
+
+
+def test_a_clock_a_little_behind_is_within_the_allowance(settings):
+    record(2)
+    key_id, key = next(iter(chain_keys().items()))
+    latest = AccessEvent.objects.order_by("-id").first().at
+    step = settings.AUDIT_MAX_CLOCK_STEP_BACK_SECONDS
+    append_as_app_role(forged_event(at=latest - datetime.timedelta(seconds=step - 1), key_id=key_id, key=key), settings)
+    assert verify_access_log().intact
+    append_as_app_role(forged_event(at=latest - datetime.timedelta(seconds=step + 1), key_id=key_id, key=key), settings)
+    assert [kind for kind, _ in kinds(verify_access_log())] == ["backdated"]
+
+
+def test_an_appended_event_without_the_chain_key_is_named(settings):
+    record(2)
+    forged = forged_event(at=timezone.now(), key_id=next(iter(chain_keys())), key=b"guessed" * 6)
+    append_as_app_role(forged, settings)
+    assert kinds(verify_access_log()) == [("changed", forged.pk)]
+
+
+def test_an_event_under_an_unknown_key_id_is_named(settings):
+    record(2)
+    forged = forged_event(at=timezone.now(), key_id="k-made-up", key=b"made up" * 6)
+    append_as_app_role(forged, settings)
+    report = verify_access_log()
+    assert kinds(report) == [("unknown_key", forged.pk)]
+    assert "k-made-up" in report.findings[0].message
+
+
+# --- INSERT OR REPLACE, REPLACE and UPSERT ----------------------------------------------------------------
+
+
+def event_columns(event_id: int) -> tuple[list[str], list]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT * FROM audit_accessevent WHERE id = %s", [event_id])
+        return [c[0] for c in cursor.description], list(cursor.fetchone())
+
+
+def refused(statement: str, params=(), *, match: str) -> None:
+    with pytest.raises(DatabaseError, match=match), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(statement, params)
+
+
+@sqlite_only
+def test_sqlite_refuses_insert_or_replace_and_upsert_on_every_log_table():
+    events = record(3)
+    access_log_prune_record(events[1])
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA recursive_triggers")
+        assert cursor.fetchone() == (1,), "settings turn recursive_triggers on for every connection"
+    names, values = event_columns(events[1].pk)
+    columns, marks = ", ".join(names), ", ".join(["%s"] * len(names))
+    changed = [("innocent" if name == "actor_username" else value) for name, value in zip(names, values, strict=True)]
+    for on_this_connection in ("ON", "OFF"):  # the BEFORE INSERT guards hold even without the pragma
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA recursive_triggers = {on_this_connection}")
+        refused(f"INSERT OR REPLACE INTO audit_accessevent ({columns}) VALUES ({marks})", changed, match="replaced")
+        refused(f"REPLACE INTO audit_accessevent ({columns}) VALUES ({marks})", changed, match="replaced")
+        # Same hash under a new id: REPLACE would delete the original through the unique constraint.
+        by_hash = [(None if name == "id" else value) for name, value in zip(names, changed, strict=True)]
+        refused(f"INSERT OR REPLACE INTO audit_accessevent ({columns}) VALUES ({marks})", by_hash, match="replaced")
+        refused(
+            f"INSERT INTO audit_accessevent ({columns}) VALUES ({marks}) "
+            "ON CONFLICT (id) DO UPDATE SET actor_username = 'innocent'",
+            values,
+            match="replaced|append-only",
+        )
+        refused(
+            "INSERT OR REPLACE INTO audit_accesseventpatron (event_id, patron_id) VALUES (%s, %s)",
+            [events[1].pk, 301],
+            match="replaced",
+        )
+        refused(
+            "INSERT OR REPLACE INTO audit_accesslogprune "
+            "(id, pruned_at, cutoff, removed_events, first_kept_event_id, anchor_hash) "
+            "SELECT id, pruned_at, cutoff, 999, first_kept_event_id, anchor_hash FROM audit_accesslogprune",
+            match="replaced",
+        )
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA recursive_triggers = ON")
+    assert AccessEvent.objects.get(pk=events[1].pk).actor_username == "tester"
+    assert AccessLogPrune.objects.get().removed_events == 0
+    assert verify_access_log().intact
+
+
+@postgres_only
+def test_postgres_refuses_upsert_as_the_owner():
+    (event,) = record(1)
+    names, values = event_columns(event.pk)
+    refused(
+        f"INSERT INTO audit_accessevent ({', '.join(names)}) VALUES ({', '.join(['%s'] * len(names))}) "
+        "ON CONFLICT (id) DO UPDATE SET actor_username = 'innocent'",
+        values,
+        match="append-only",
+    )
+
+
+def access_log_prune_record(first_kept: AccessEvent, *, anchor: str | None = None) -> None:
+    """A prune record as the owner writes one (no events removed: what the tests then try to delete)."""
+    AccessLogPrune.objects.create(
+        pruned_at=timezone.now(),
+        cutoff=timezone.now(),
+        removed_events=0,
+        first_kept_event_id=first_kept.pk,
+        anchor_hash=first_kept.prev_hash if anchor is None else anchor,
+    )
+
+
+# --- Prunes: only a prefix, only with a record ----------------------------------------------------------
+
+
+def prune_setting() -> None:
+    """What the owner's prune sets on PostgreSQL (audit/triggers.py); nothing to set on SQLite."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL audit.prune = 'on'")
+
+
+def test_the_database_refuses_a_prune_without_a_record():
+    first, *_ = record(3)
+    prune_setting()
+    refused("DELETE FROM audit_accesseventpatron WHERE event_id < %s", [first.pk], match="append-only|prune")
+    refused("DELETE FROM audit_accessevent WHERE id < %s", [first.pk], match="append-only|prune")
+
+
+def test_the_database_refuses_to_delete_anything_but_the_recorded_prefix():
+    events = record(4)
+    access_log_prune_record(events[2])
+    prune_setting()
+    # The tail, the first kept event itself, and both together with a legitimate prefix: all refused.
+    for first_id in (events[3].pk, events[2].pk, events[0].pk):
+        refused("DELETE FROM audit_accesseventpatron WHERE event_id >= %s", [first_id], match="append-only|prune")
+    refused("DELETE FROM audit_accessevent WHERE id >= %s", [events[2].pk], match="append-only|prune")
+    # The recorded prefix goes (the index rows first, as the prune does).
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM audit_accesseventpatron WHERE event_id < %s", [events[2].pk])
+        cursor.execute("DELETE FROM audit_accessevent WHERE id < %s", [events[2].pk])
+    assert AccessEvent.objects.order_by("id").first().pk == events[2].pk
+
+
+def test_the_database_refuses_a_prune_record_that_does_not_fit_the_chain():
+    events = record(3)
+    with pytest.raises(DatabaseError, match="prune record"), transaction.atomic():
+        access_log_prune_record(events[1], anchor="f" * 64)
+    with pytest.raises(DatabaseError, match="prune record"), transaction.atomic():
+        AccessLogPrune.objects.create(
+            pruned_at=timezone.now(),
+            cutoff=timezone.now(),
+            removed_events=0,
+            first_kept_event_id=events[-1].pk + 1000,
+            anchor_hash=events[-1].hash,
+        )
+
+
+def test_a_prune_record_that_miscounts_the_removed_events_is_named():
+    from audit.prune import access_log_prune
+
+    record(3)
+    access_log_prune(before=timezone.now() + datetime.timedelta(days=1))
+    assert verify_access_log().intact
+    with Tampering():
+        AccessLogPrune.objects.update(removed_events=1)  # hides how many events went
+    assert [kind for kind, _ in kinds(verify_access_log())] == ["sequence"]
+
+
+# --- Forged checkpoints --------------------------------------------------------------------------------
+
+
+def checkpoint_lines() -> tuple:
+    (path,) = checkpoint_files(signed_dir())
+    return path, path.read_text().splitlines()
+
+
+def test_a_changed_checkpoint_has_a_bad_signature():
+    record(2)
+    checkpoint()
+    path, lines = checkpoint_lines()
+    forged = json.loads(lines[-1])
+    forged["last_id"] -= 1  # "the head was one event earlier": would hide a deleted newest event
+    path.write_text(json.dumps(forged) + "\n")
+    report = verify_access_log()
+    assert ("bad_signature", None) in kinds(report)
+    code, output = verify_command()
+    assert code == 1 and "bad signature" in output
+
+
+def test_a_checkpoint_signed_with_another_key_is_named():
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from audit.checkpoint_files import append, newest_checkpoint, signed
+
+    (event,) = record(1)
+    checkpoint()
+    previous = newest_checkpoint(signed_dir())
+    for key_id, kind in (("dev1", "bad_signature"), ("k-elsewhere", "unknown_signing_key")):
+        forged = signed(
+            at=timezone.now(),
+            last_id=event.pk,
+            last_hash=event.hash,
+            count=event.seq,
+            previous=previous.digest,
+            key_id=key_id,
+            key=Ed25519PrivateKey.generate(),
+        )
+        append(signed_dir(), forged)
+        assert kind in [k for k, _ in kinds(verify_access_log())]
+        path, lines = checkpoint_lines()
+        path.write_text("\n".join(lines[:-1]) + "\n")
+
+
+def test_a_removed_checkpoint_breaks_their_sequence():
+    record(1)
+    checkpoint()
+    record(1)
+    checkpoint()
+    record(1)
+    checkpoint()
+    path, lines = checkpoint_lines()
+    path.write_text("\n".join([lines[0], lines[2]]) + "\n")
+    assert [k for k, _ in kinds(verify_access_log())] == ["checkpoint_sequence"]
+
+
+def test_all_signatures_checks_the_older_checkpoints_too():
+    import base64
+
+    record(1)
+    checkpoint()
+    record(1)
+    checkpoint()
+    path, lines = checkpoint_lines()
+    older = json.loads(lines[0])
+    older["signature"] = base64.b64encode(b"\0" * 64).decode()
+    path.write_text("\n".join([json.dumps(older, sort_keys=True, separators=(",", ":")), lines[1]]) + "\n")
+    assert verify_access_log().intact, "the newest signature vouches for the sequence"
+    assert [k for k, _ in kinds(verify_access_log(all_signatures=True))] == ["bad_signature"]
+
+
+# --- Key rotation and the unkeyed past ------------------------------------------------------------------
+
+
+def test_after_rotating_the_chain_key_old_events_verify_under_their_key_id(settings):
+    import base64
+    import secrets
+
+    old_id = next(iter(chain_keys()))
+    before = record(2)
+    new_key = "k2:" + base64.b64encode(secrets.token_bytes(32)).decode()
+    settings.AUDIT_CHAIN_KEY = f"{new_key},{settings.AUDIT_CHAIN_KEY}"
+    after = record(2)
+    assert {e.key_id for e in before} == {old_id} and {e.key_id for e in after} == {"k2"}
+    report = verify_access_log()
+    assert report.intact and report.key_ids["k2"] == 2 and report.key_ids[old_id] >= 2
+    # Retired too early: the old events can no longer be checked, and say so.
+    settings.AUDIT_CHAIN_KEY = new_key
+    assert {kind for kind, _ in kinds(verify_access_log())} == {"unknown_key"}
+
+
+def test_events_from_before_the_chain_key_are_accepted_as_the_oldest_part_and_protected():
+    """An upgraded deployment: its old events have plain SHA-256 links and no key id."""
+    with Tampering():  # start a log of old-style events (what the database held before migration 0009)
+        AccessEventPatron.objects.all().delete()
+        AccessEvent.objects.all().delete()
+        previous = "0" * 64
+        # The old writer hashed the address as Python printed it; the database prints some differently.
+        addresses = [("10.10.4.20", "10.10.4.20"), ("::ffff:10.0.0.1", "::ffff:a00:1"), (None, None)]
+        for n, (stored, hashed) in enumerate(addresses):
+            at = timezone.now() - datetime.timedelta(minutes=10 - n)
+            content = legacy_content(
+                at=at, actor_id=1, actor_username="tester", actor_municipality_id=1, client_ip=hashed,
+                action=Action.PATRON_VIEW, resource="", patron_ids=[], data_categories=["basic"], reason="",
+                outcome="allowed", detail="",
+            )  # fmt: skip
+            old = AccessEvent.objects.create(
+                at=at, actor_id=1, actor_username="tester", actor_municipality_id=1, client_ip=stored,
+                action=Action.PATRON_VIEW, data_categories=["basic"], outcome="allowed", prev_hash=previous,
+                hash=legacy_link(content, previous),
+            )  # fmt: skip
+            previous = old.hash
+    (first_keyed,) = record(1)
+    assert first_keyed.seq == 4, "the first keyed event counts the old ones"
+    report = verify_access_log()
+    assert report.intact and report.unkeyed == 3 and report.first_keyed_id == first_keyed.pk
+    code, output = verify_command()
+    assert code == 0 and "3 events up to event" in output and "plain SHA-256, not keyed" in output
+    # Rewriting an old event and recomputing the old events' chain breaks the first keyed event's link.
+    oldest = AccessEvent.objects.order_by("id").first()
+    with Tampering():
+        AccessEvent.objects.filter(pk=oldest.pk).update(actor_username="innocent")
+        relink(oldest.pk, key_id=None, upto=first_keyed.pk - 1)
+    assert kinds(verify_access_log()) == [("link", first_keyed.pk)]
+
+
+def test_the_link_is_the_documented_hmac_sha256_of_the_documented_message():
+    """What an independent verifier implements (audit/chain.py's docstring): NUL-joined text, HMAC-SHA256."""
+    import hashlib
+    import hmac
+
+    at = datetime.datetime(2026, 5, 1, 12, 0, 0, 123456, tzinfo=datetime.UTC)
+    message = link_message(
+        7, microseconds(at), 3, "rovaniemi.staff", 1, address_text("10.10.4.20"), "patron_view", "patrons:detail",
+        json_list_text([5, 12]), json_list_text(["basic", "contact"]), "", "allowed", "", "0" * 64, "k1",
+    )  # fmt: skip
+    assert message == (
+        b"access-event/v1\x007\x001777636800123456\x003\x00rovaniemi.staff\x001\x004:168428564\x00patron_view"
+        b'\x00patrons:detail\x00[5, 12]\x00["basic", "contact"]\x00\x00allowed\x00\x00' + b"0" * 64 + b"\x00k1"
+    )
+    for key in (b"k" * 32, b"a longer key than the block of SHA-256, which HMAC hashes first" * 2):
+        assert keyed_link(hmac_base(key), message) == hmac.new(key, message, hashlib.sha256).hexdigest()
+    with pytest.raises(ValueError, match="NUL"):
+        link_message(7, 0, 3, "a\x00b", 1, "", "", "", "[]", "[]", "", "", "", "0" * 64, "k1")
