@@ -76,7 +76,24 @@ class BoundedChangeList(ChangeList):
 
 
 class BoundedInputsAdmin(admin.ModelAdmin):
-    """A ModelAdmin whose forms and list filters keep to the service's bounds."""
+    """A ModelAdmin whose forms and list filters keep to the service's bounds.
+
+    A list is filtered only by what its filters and date hierarchy offer: Django would also take any
+    lookup on the model's own fields from the URL (`?id__in=1,99999999999999999999999` overflowed on
+    SQLite, `?patron_ids__contains=1` is not supported there), and such a URL is now a 400.
+    """
+
+    def lookup_allowed(self, lookup, value, request=None):
+        field_name = lookup.split("__", 1)[0]
+        offered = {self.date_hierarchy} if self.date_hierarchy else set()
+        for item in self.get_list_filter(request):
+            if isinstance(item, str):
+                offered.add(item.split("__", 1)[0])
+            elif isinstance(item, tuple | list):
+                offered.add(item[0].split("__", 1)[0])
+            else:
+                offered.add(getattr(item, "parameter_name", None))
+        return field_name in offered and super().lookup_allowed(lookup, value, request)
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         return bound_form_field(super().formfield_for_dbfield(db_field, request, **kwargs))
