@@ -12,6 +12,7 @@ from django.contrib.auth import admin as auth_admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -21,6 +22,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts.roles import ROLE_GROUPS
 from accounts.services.roles import (
     RoleChangeRefused,
+    account_change_record,
     group_permissions_check,
     group_save,
     user_roles_check,
@@ -92,6 +94,20 @@ class UserAdmin(BoundedInputsAdmin, auth_admin.UserAdmin):
             # The statuses are written by user_roles_set in save_related, which checks them again.
             obj.is_superuser, obj.is_staff = User.objects.filter(pk=obj.pk).values_list("is_superuser", "is_staff")[0]
         super().save_model(request, obj, form, change)
+        if not change:
+            account_change_record(actor=Actor.from_request(request), user=obj, change="created")
+
+    def user_change_password(self, request, id, form_url=""):
+        """Django's page for setting a user's password; a password set is an access event, in one transaction."""
+        with transaction.atomic():
+            before = User.objects.filter(pk=id).values_list("password", flat=True).first() if id.isdigit() else None
+            response = super().user_change_password(request, id, form_url)
+            after = User.objects.filter(pk=id).values_list("password", flat=True).first() if id.isdigit() else None
+            if before is not None and after != before:
+                user = User.objects.get(pk=id)
+                change = "password_set" if user.pk != request.user.pk else "own_password_set"
+                account_change_record(actor=Actor.from_request(request), user=user, change=change)
+        return response
 
     def save_related(self, request, form, formsets, change):
         if not change:

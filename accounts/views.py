@@ -1,6 +1,7 @@
 """Log-in (password, then the network), the second factor (enrolment and verification)."""
 
 from base64 import b32encode
+from urllib.parse import urlsplit
 
 import segno
 from django.conf import settings
@@ -70,6 +71,10 @@ class LoginView(auth_views.LoginView):
     template_name = "registration/login.html"
     redirect_authenticated_user = True
 
+    def get_redirect_url(self):
+        """Where to go after the log-in: the path of `next` only, never its query (it may hold a search)."""
+        return _path_only(super().get_redirect_url())
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         if self.request.method == "GET":
@@ -117,10 +122,14 @@ login_view = LoginView.as_view()
 # --- The second factor -------------------------------------------------------------------------------
 
 
+def _path_only(url: str) -> str:
+    return urlsplit(url).path if url else url
+
+
 def _next_url(request: HttpRequest) -> str:
     target = request.POST.get("next") or request.GET.get("next") or ""
     if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
-        return target
+        return _path_only(target) or reverse(settings.LOGIN_REDIRECT_URL)
     return reverse(settings.LOGIN_REDIRECT_URL)
 
 

@@ -43,6 +43,7 @@ class Action(models.TextChoices):
     TWO_FACTOR = "two_factor", _("Two-factor authentication")
     ROLE_CHANGE = "role_change", _("Role granted or removed")
     IDENTITY_CODE_CONFLICT = "identity_code_conflict", _("Identity code conflict handled")
+    ACCOUNT_CHANGE = "account_change", _("User account created or its password set")
 
 
 class Outcome(models.TextChoices):

@@ -69,6 +69,7 @@ class FindingKind(models.TextChoices):
     OWN_RECORD = "own_record", _("Own record")
     ROLE_CHANGE = "role_change", _("Role granted, removed or refused")
     TWO_FACTOR_RESET = "two_factor_reset", _("Two-factor authentication reset")
+    ACCOUNT_CHANGE = "account_change", _("Account created or password set")
 
 
 KIND_ORDER = {kind: index for index, kind in enumerate(FindingKind.values)}
@@ -362,17 +363,24 @@ def _patron_findings(
     return findings
 
 
-ROLE_FINDING_KINDS = {Action.ROLE_CHANGE: FindingKind.ROLE_CHANGE, Action.TWO_FACTOR: FindingKind.TWO_FACTOR_RESET}
+ROLE_FINDING_KINDS = {
+    Action.ROLE_CHANGE: FindingKind.ROLE_CHANGE,
+    Action.TWO_FACTOR: FindingKind.TWO_FACTOR_RESET,
+    Action.ACCOUNT_CHANGE: FindingKind.ACCOUNT_CHANGE,
+}
 
 
 def _role_findings(*, actor: Actor, day: datetime.date) -> list[Finding]:
-    """One finding per staff member and kind: their role changes (granted, removed or refused) and their
-    resets of someone's second factor on the day."""
+    """One finding per staff member and kind: their role changes (granted, removed or refused), their
+    resets of someone's second factor, and the accounts they created or set a password for, on the day."""
     day_start, day_end = review_day_bounds(day)
     events = (
         AccessEvent.objects.filter(at__gte=day_start, at__lt=day_end, actor_id__isnull=False)
         .filter(actor_municipality_id__in=Municipality.objects.filter(consortium_id=actor.consortium_id).values("pk"))
-        .filter(Q(action=Action.ROLE_CHANGE) | Q(action=Action.TWO_FACTOR, detail__startswith="reset"))
+        .filter(
+            Q(action__in=[Action.ROLE_CHANGE, Action.ACCOUNT_CHANGE])
+            | Q(action=Action.TWO_FACTOR, detail__startswith="reset")
+        )
         .values("actor_id", "action")
         .annotate(events=Count("pk"), username=Max("actor_username"))
         .order_by()

@@ -203,8 +203,6 @@ ADMIN_MODELS = {
     "auth_user": ({}, {}),
     # The role groups are never deleted (the matrix's group is `staff`).
     "auth_group": ({}, {"delete": 403}),
-    # Only the superuser sees that codes exist; nobody may add, change or delete them here.
-    "sotu_silo_identitycode": ({}, {"add": 403, "delete": 403}),
     # Register descriptions: the DPO keeps their consortium's and may add a missing one, never delete.
     "dpo_registerdescription": ({"changelist": 200, "add": 200, "change": 200, "history": 200, "delete": 403}, {}),
     # The breach register: recorded and changed through its services; read-only facts, never deleted.
@@ -343,7 +341,6 @@ def objects(lapland_patron):
         "patrons_staffprofile": staff_profile.pk,
         "auth_user": staff_profile.user_id,
         "auth_group": Group.objects.get(name="staff").pk,
-        "sotu_silo_identitycode": IdentityCode.objects.filter(consortium_id=lapland_patron.consortium_id).first().pk,
     }
 
 

@@ -25,7 +25,6 @@ from patrons.models import (
     Patron,
     StaffProfile,
 )
-from sotu_silo.models import IdentityCode
 from tests.conftest import client_for
 
 pytestmark = pytest.mark.django_db
@@ -79,8 +78,6 @@ def objects_of(which: str) -> dict[str, int]:
     closure = ClosurePeriod.objects.create(
         consortium=consortium, starts_on=datetime.date(2020, 3, 18), ends_on=datetime.date(2020, 5, 31)
     )
-    code = IdentityCode.objects.filter(consortium_id=consortium.pk).first()
-    assert code is not None, f"seed_demo stored no identity code in {consortium}"
     return {
         "patrons/consortium": consortium.pk,
         "patrons/municipality": municipality.pk,
@@ -93,7 +90,6 @@ def objects_of(which: str) -> dict[str, int]:
         "dpo/subjectrequest": request.pk,
         "dpo/breach": breach.pk,
         "dpo/registerdescription": description.pk,
-        "sotu_silo/identitycode": code.pk,
     }
 
 

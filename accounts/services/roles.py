@@ -32,6 +32,16 @@ from audit.models import Action, Outcome
 from audit.services import access_event_record
 
 
+def account_change_record(*, actor: Actor, user, change: str) -> None:
+    """An account created (`created`) or its password set by someone else (`password_set`), as an access event.
+
+    Neither is a role, but both decide who can log in as whom: a superuser who sets a billing clerk's
+    password and resets the clerk's second factor can work as the clerk. Logged like a role change
+    (detail `password_set:user=17`) and a finding in the DPO's daily access review.
+    """
+    access_event_record(actor=actor, action=Action.ACCOUNT_CHANGE, detail=f"{change}:user={user.pk}")
+
+
 class RoleChangeRefused(PermissionDenied):
     def __init__(self, reason: str, message) -> None:
         super().__init__(message)

@@ -189,3 +189,16 @@ def test_lockouts_are_access_events():
 def test_a_logged_in_user_is_not_shown_the_form_again():
     client = client_for("rovaniemi.staff")
     assert client.get("/accounts/login/").status_code == 302
+
+
+@pytest.mark.parametrize("logged_in", [True, False])
+def test_a_next_with_a_search_in_it_never_becomes_the_address(logged_in):
+    """`/accounts/login/?next=/patrons/%3Fq%3DPaadar` sent a logged-in user on to `/patrons/?q=Paadar`."""
+    target = "/accounts/login/?next=/patrons/%3Fq%3DPaadar%20Aino"
+    if logged_in:
+        response = client_for("rovaniemi.staff").get(target)
+    else:
+        client = Client(REMOTE_ADDR="127.0.0.1")
+        response = client.post(target, {"username": "rovaniemi.staff", "password": PASSWORD})
+    assert response.status_code == 302
+    assert response["Location"] == "/patrons/"

@@ -203,3 +203,34 @@ def test_role_changes_and_resets_are_findings_in_the_dpos_review():
     assert findings["admin", "two_factor_reset"]["event_count"] == 1
     listed = client_for("dpo").get(findings["admin", "role_change"]["url"])
     assert listed.status_code == 200 and listed.context["cl"].result_count == 2
+
+
+def test_a_clerks_account_taken_over_by_a_superuser_is_logged_step_by_step_and_a_finding():
+    """The second reader's path: a superuser sets a billing clerk's password and resets the clerk's second
+    factor, then works as the clerk. Not preventable by one person's rules; every step is an access event
+    and the DPO's next review shows it."""
+    clerk = User.objects.get(username="rovaniemi.billing")
+    admin_client = client_for("admin")
+    url = f"/admin/auth/user/{clerk.pk}/password/"
+    new_password = "uusi-salasana-2026-kirjasto"
+    response = admin_client.post(url, {"password1": new_password, "password2": new_password, "usable_password": "true"})
+    assert response.status_code == 302
+    clerk.refresh_from_db()
+    assert clerk.check_password(new_password)
+    admin_client.post("/admin/auth/user/", {"action": "reset_two_factor", "_selected_action": [clerk.pk]})
+    # A new account is logged as created, too (the other path: a second account given billing).
+    admin_client.post(
+        "/admin/auth/user/add/",
+        {"username": "varjo", "password1": new_password, "password2": new_password, "usable_password": "true"},
+    )
+    shadow = User.objects.get(username="varjo")
+    events = AccessEvent.objects.filter(actor_username="admin").exclude(action=Action.REQUEST).order_by("id")
+    details = [(e.action, e.detail) for e in events]
+    assert (Action.ACCOUNT_CHANGE, f"password_set:user={clerk.pk}") in details
+    assert (Action.TWO_FACTOR, f"reset:user={clerk.pk}") in details
+    assert (Action.ACCOUNT_CHANGE, f"created:user={shadow.pk}") in details
+    assert new_password not in " ".join(e.detail + e.reason for e in events)
+    review = client_for("dpo").get(f"/api/v1/access-review/?day={timezone.localdate().isoformat()}").json()
+    kinds = {f["kind"]: f for f in review["findings"] if f["username"] == "admin"}
+    assert {"account_change", "two_factor_reset"} <= kinds.keys()
+    assert kinds["account_change"]["event_count"] == 2

@@ -164,6 +164,19 @@ def test_the_desk_never_learns_of_a_conflict(victim):
     assert client_for("rovaniemi.staff").get(f"/api/v1/patrons/{throwaway.pk}/access-events/").status_code == 403
 
 
+def test_a_superuser_with_a_desk_account_cannot_tell_a_held_code_from_a_fresh_one(victim):
+    """The admin once listed the stored codes' rows: a fresh code's patron was listed, a held one's not."""
+    throwaway, coded = codeless_adult(skip=1), codeless_adult(skip=2)
+    desk = client_for("rovaniemi.staff")
+    desk.post(f"/patrons/{throwaway.pk}/identity-code/", {"identity_code": SECRET})
+    desk.post(f"/patrons/{coded.pk}/identity-code/", {"identity_code": FRESH})
+    superuser = client_for("admin")
+    index = superuser.get("/admin/").content.decode()
+    assert "sotu_silo" not in index
+    for path in ("/admin/sotu_silo/identitycode/", f"/admin/sotu_silo/identitycode/?q={coded.pk}"):
+        assert superuser.get(path).status_code == 404
+
+
 def code_section(page) -> str:
     """The patron page's identity-code article (indicator and form); the patron's id and the form's
     CSRF token (new on every page) masked."""
