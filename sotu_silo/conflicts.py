@@ -20,11 +20,12 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
 
 from audit.actor import Actor
-from audit.models import Action, DataCategory, Outcome
+from audit.models import Action, DataCategory
 from audit.services import access_event_record
 from patrons.models import Patron
 from patrons.services.errors import RuleBroken
 from sotu_silo import crypto
+from sotu_silo.events import code_event_refused
 from sotu_silo.free_text import free_text_check
 from sotu_silo.models import ConflictResolution, IdentityCode, IdentityCodeConflict
 
@@ -109,18 +110,6 @@ def identity_code_conflict_list(*, actor: Actor) -> ConflictPage:
     )
 
 
-def _refused(actor: Actor, detail: str, *, patron_ids=(), reason: str = "") -> None:
-    access_event_record(
-        actor=actor,
-        action=ACTION,
-        outcome=Outcome.DENIED,
-        detail=detail,
-        patron_ids=patron_ids,
-        data_categories=[DataCategory.IDENTITY_CODE],
-        reason=reason,
-    )
-
-
 class ConflictUnreadable(Exception):
     """The entered code failed its integrity check; nothing was moved."""
 
@@ -145,7 +134,7 @@ def identity_code_conflict_resolve(
         )
     )
     if not reason:
-        _refused(actor, "reason_required", patron_ids=about)
+        code_event_refused(actor, ACTION, "reason_required", patron_ids=about)
         raise RuleBroken("reason_required", _("State the reason for the resolution."))
     free_text_check(
         actor=actor,
@@ -157,7 +146,7 @@ def identity_code_conflict_resolve(
     )
     reason = reason[: IdentityCodeConflict._meta.get_field("reason").max_length]
     if resolution not in ConflictResolution.values:
-        _refused(actor, "resolution_unknown", patron_ids=about, reason=reason)
+        code_event_refused(actor, ACTION, "resolution_unknown", patron_ids=about, reason=reason)
         raise RuleBroken(
             "resolution_unknown",
             _("Choose the resolution: %(choices)s."),
@@ -166,7 +155,7 @@ def identity_code_conflict_resolve(
     with transaction.atomic(using=SILO):
         conflict = _pending(actor).select_for_update().filter(pk=conflict_id).first()
         if conflict is None:
-            _refused(actor, "not_found", reason=reason)
+            code_event_refused(actor, ACTION, "not_found", reason=reason)
             raise Http404
         holders = list(
             IdentityCode.objects.filter(
@@ -195,7 +184,7 @@ def _move(actor: Actor, conflict: IdentityCodeConflict, reason: str) -> None:
     try:
         code = crypto.decrypt_conflict_row(conflict)
     except crypto.IdentityCodeUnreadable as error:
-        _refused(actor, "unreadable", patron_ids=[conflict.patron_id], reason=reason)
+        code_event_refused(actor, ACTION, "unreadable", patron_ids=[conflict.patron_id], reason=reason)
         raise ConflictUnreadable from error
     same_code = IdentityCode.objects.filter(consortium_id=conflict.consortium_id, blind_index=conflict.blind_index)
     same_code.delete()

@@ -20,12 +20,12 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
 
 from audit.actor import Actor
-from audit.models import AccessEvent, Action, DataCategory, Outcome
-from audit.services import access_event_record
+from audit.models import AccessEvent, Action, DataCategory
 from patrons.models import Patron
 from patrons.tenancy import jurisdiction_of
 from sotu_silo import crypto
 from sotu_silo.conflicts import conflict_enter
+from sotu_silo.events import code_event_allowed, code_event_refused
 from sotu_silo.free_text import free_text_check
 from sotu_silo.models import IdentityCode, IdentityCodeConflict
 from sotu_silo.validation import IdentityCodeError, identity_code_validate
@@ -40,32 +40,10 @@ class ReasonRequired(ValidationError):
         super().__init__(_("State the reason: an invoice number or “identity check”."), code="reason_required")
 
 
-def _refused(actor: Actor, action: str, detail: str, patron_ids=(), reason: str = "") -> None:
-    access_event_record(
-        actor=actor,
-        action=action,
-        outcome=Outcome.DENIED,
-        detail=detail,
-        patron_ids=patron_ids,
-        data_categories=[DataCategory.IDENTITY_CODE],
-        reason=reason,
-    )
-
-
-def _allowed(actor: Actor, action: str, patron_id: int, reason: str = "") -> None:
-    access_event_record(
-        actor=actor,
-        action=action,
-        patron_ids=[patron_id],
-        data_categories=[DataCategory.IDENTITY_CODE],
-        reason=reason,
-    )
-
-
 def _clean_reason(actor: Actor, action: str, reason: str, patron_ids=()) -> str:
     reason = (reason or "").strip()
     if not reason:
-        _refused(actor, action, "reason_required", patron_ids)
+        code_event_refused(actor, action, "reason_required", patron_ids)
         raise ReasonRequired
     # The reason goes into the append-only access log: no codes there.
     free_text_check(
@@ -82,7 +60,7 @@ def _clean_reason(actor: Actor, action: str, reason: str, patron_ids=()) -> str:
 def _consortium_patron(actor: Actor, action: str, patron_id: int) -> Patron:
     patron = Patron.objects.select_related("consortium").filter(pk=patron_id, consortium_id=actor.consortium_id).first()
     if patron is None:
-        _refused(actor, action, "not_found")
+        code_event_refused(actor, action, "not_found")
         raise Http404
     return patron
 
@@ -111,7 +89,7 @@ def identity_code_store(*, actor: Actor, patron_id: int, code: str, allow_tempor
             code=code or "", country=patron.consortium.jurisdiction, allow_temporary=allow_temporary
         )
     except IdentityCodeError as error:
-        _refused(actor, action, error.code or "invalid", [patron.pk])
+        code_event_refused(actor, action, error.code or "invalid", [patron.pk])
         raise
     index = crypto.blind_index(valid.normalized, country=valid.country)
     try:
@@ -157,7 +135,7 @@ def _store_rate_check(actor: Actor, patron_id: int) -> None:
         .values_list("at", flat=True)[:limit]
     )
     if len(recent) >= limit:
-        _refused(actor, Action.IDENTITY_CODE_STORE, IdentityCodeStoreRateLimited.code, [patron_id])
+        code_event_refused(actor, Action.IDENTITY_CODE_STORE, IdentityCodeStoreRateLimited.code, [patron_id])
         retry_after = math.ceil((recent[0] + STORE_WINDOW - now).total_seconds())
         raise IdentityCodeStoreRateLimited(limit=limit, retry_after=max(1, retry_after))
 
@@ -178,7 +156,7 @@ def _write(actor: Actor, patron: Patron, valid, index: str) -> None:
             _code_write(patron, valid, index, row_id=rows.get(patron.pk))
         else:
             conflict_enter(actor=actor, patron=patron, holder_id=holder_id, valid=valid, index=index)
-        _allowed(actor, Action.IDENTITY_CODE_STORE, patron.pk)
+        code_event_allowed(actor, Action.IDENTITY_CODE_STORE, patron.pk)
 
 
 @sensitive_variables("valid", "ciphertext")
@@ -213,11 +191,11 @@ def identity_code_reveal(*, actor: Actor, patron_id: int, reason: str) -> str:
     patron = _consortium_patron(actor, action, patron_id)
     row = IdentityCode.objects.filter(patron_id=patron.pk, consortium_id=patron.consortium_id).first()
     if row is None:
-        _refused(actor, action, "not_stored", [patron.pk], reason)
+        code_event_refused(actor, action, "not_stored", [patron.pk], reason)
         raise Http404
     code = _decrypt(actor, action, row, reason)
     # Logged (and committed: no request-wide transaction wraps this) before the code leaves.
-    _allowed(actor, action, patron.pk, reason)
+    code_event_allowed(actor, action, patron.pk, reason)
     return code
 
 
@@ -230,7 +208,7 @@ def identity_code_lookup(*, actor: Actor, code: str, reason: str) -> Patron:
     try:
         valid = identity_code_validate(code=code or "", country=country, allow_temporary=_allow_temporary())
     except IdentityCodeError as error:
-        _refused(actor, action, error.code or "invalid", reason=reason)
+        code_event_refused(actor, action, error.code or "invalid", reason=reason)
         raise
     index = crypto.blind_index(valid.normalized, country=valid.country)
     patron_id = (
@@ -240,9 +218,9 @@ def identity_code_lookup(*, actor: Actor, code: str, reason: str) -> Patron:
     )
     patron = Patron.objects.filter(pk=patron_id, consortium_id=actor.consortium_id).first() if patron_id else None
     if patron is None:
-        _refused(actor, action, "not_found", reason=reason)
+        code_event_refused(actor, action, "not_found", reason=reason)
         raise Http404
-    _allowed(actor, action, patron.pk, reason)
+    code_event_allowed(actor, action, patron.pk, reason)
     return patron
 
 
@@ -307,7 +285,7 @@ def _decrypt(actor: Actor, action: str, row: IdentityCode, reason: str) -> str:
     try:
         return crypto.decrypt_row(row)
     except crypto.IdentityCodeUnreadable as error:
-        _refused(actor, action, "unreadable", [row.patron_id], reason)
+        code_event_refused(actor, action, "unreadable", [row.patron_id], reason)
         raise IdentityCodeUnreadable from error
 
 

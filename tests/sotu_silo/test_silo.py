@@ -202,7 +202,7 @@ def test_no_event_no_reveal(stored_patron, monkeypatch):
     def broken_log(**kwargs):
         raise RuntimeError("the access log is unavailable")
 
-    monkeypatch.setattr("sotu_silo.services.access_event_record", broken_log)
+    monkeypatch.setattr("sotu_silo.events.access_event_record", broken_log)
     client = client_for("rovaniemi.billing")
     client.raise_request_exception = False
     response = client.post(
