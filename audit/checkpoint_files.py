@@ -1,12 +1,19 @@
 """Signed checkpoints of the access log's head, as files: the format, signing, reading and appending.
 
 A checkpoint says "at this time the chain's head was event `last_id` with link `last_hash`, the
-`count`-th event of the chain (pruned ones included)", names the checkpoint before it by its digest,
-and is signed with Ed25519 (audit/keys.py). One JSON object a line, in one file a day (UTC):
-`checkpoints-YYYY-MM-DD.jsonl` in AUDIT_CHECKPOINT_DIR, a directory the database cannot reach.
+`count`-th event of the chain (pruned ones included), written at `head_at`", names the checkpoint
+before it by its digest, and is signed with Ed25519 (audit/keys.py). One JSON object a line, in one
+file a day (UTC): `checkpoints-YYYY-MM-DD.jsonl` in AUDIT_CHECKPOINT_DIR, a directory the database
+cannot reach.
 
-    {"at": "2026-05-01T12:00:00.123456Z", "count": 812, "format": "access-log-checkpoint/v1",
-     "key_id": "k1", "last_hash": "…", "last_id": 815, "previous": "<digest>", "signature": "<base64>"}
+    {"at": "2026-05-01T12:00:00.123456Z", "count": 812, "format": "access-log-checkpoint/v2",
+     "head_at": "2026-05-01T11:59:58.654321Z", "key_id": "k1", "last_hash": "…", "last_id": 815,
+     "previous": "<digest>", "signature": "<base64>"}
+
+The head's own time is signed so that a prune can be judged by what the database cannot forge: a
+pruned head must be older than the retention (audit/verifier.py). Checkpoints written before it
+(format `access-log-checkpoint/v1`) have no `head_at`; they still verify, and the verifier judges
+them by their signing time, which is no earlier than their head's.
 
 The signature is over the line's other fields as compact JSON with sorted keys (the "payload"); the
 digest of a checkpoint is the SHA-256 of its payload. Because each payload holds the digest of the
@@ -31,10 +38,12 @@ from pathlib import Path
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-FORMAT = "access-log-checkpoint/v1"
+FORMAT = "access-log-checkpoint/v2"
+# Without the head's time: what the writer signed before v2.
+FORMAT_V1 = "access-log-checkpoint/v1"
 FILE_GLOB = "checkpoints-*.jsonl"
 LOCK_FILE = ".lock"
-FIELDS = ("at", "count", "format", "key_id", "last_hash", "last_id", "previous")
+FIELDS = ("at", "count", "format", "head_at", "key_id", "last_hash", "last_id", "previous")
 
 
 class UnreadableCheckpoint(ValueError):
@@ -50,18 +59,22 @@ class Checkpoint:
     previous: str | None
     key_id: str
     signature: str
+    # The head event's time (v2); None in a v1 checkpoint.
+    head_at: str | None = None
     source: str = ""  # "file:line", where it was read
 
     def payload(self) -> bytes:
         fields = {
             "at": self.at,
             "count": self.count,
-            "format": FORMAT,
+            "format": FORMAT_V1 if self.head_at is None else FORMAT,
             "key_id": self.key_id,
             "last_hash": self.last_hash,
             "last_id": self.last_id,
             "previous": self.previous,
         }
+        if self.head_at is not None:
+            fields["head_at"] = self.head_at
         return json.dumps(fields, sort_keys=True, separators=(",", ":")).encode()
 
     @property
@@ -71,6 +84,10 @@ class Checkpoint:
     @property
     def moment(self) -> datetime.datetime:
         return datetime.datetime.fromisoformat(self.at)
+
+    @property
+    def head_moment(self) -> datetime.datetime | None:
+        return None if self.head_at is None else datetime.datetime.fromisoformat(self.head_at)
 
     def line(self) -> str:
         fields = json.loads(self.payload())
@@ -89,9 +106,15 @@ class Checkpoint:
         return True
 
 
+def utc_text(moment: datetime.datetime) -> str:
+    """An aware time as the checkpoints write it: UTC, microseconds, "Z"."""
+    return moment.astimezone(datetime.UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
 def signed(
     *,
     at: datetime.datetime,
+    head_at: datetime.datetime,
     last_id: int,
     last_hash: str,
     count: int,
@@ -100,13 +123,14 @@ def signed(
     key: Ed25519PrivateKey,
 ) -> Checkpoint:
     unsigned = Checkpoint(
-        at=at.astimezone(datetime.UTC).isoformat(timespec="microseconds").replace("+00:00", "Z"),
+        at=utc_text(at),
         last_id=last_id,
         last_hash=last_hash,
         count=count,
         previous=previous,
         key_id=key_id,
         signature="",
+        head_at=utc_text(head_at),
     )
     signature = base64.b64encode(key.sign(unsigned.payload())).decode()
     return dataclasses.replace(unsigned, signature=signature)
@@ -117,9 +141,13 @@ def parse_line(text: str, *, source: str = "") -> Checkpoint:
         fields = json.loads(text)
     except ValueError as error:
         raise UnreadableCheckpoint(f"{source}: not JSON") from error
-    if not isinstance(fields, dict) or fields.get("format") != FORMAT:
+    if not isinstance(fields, dict) or fields.get("format") not in (FORMAT, FORMAT_V1):
         raise UnreadableCheckpoint(f"{source}: not a {FORMAT} line")
     types = {"at": str, "count": int, "key_id": str, "last_hash": str, "last_id": int, "signature": str}
+    if fields["format"] == FORMAT:
+        types["head_at"] = str
+    elif "head_at" in fields:
+        raise UnreadableCheckpoint(f"{source}: head_at in a {FORMAT_V1} line")
     for name, kind in types.items():
         if not isinstance(fields.get(name), kind) or isinstance(fields.get(name), bool):
             raise UnreadableCheckpoint(f"{source}: {name} missing or not a {kind.__name__}")
@@ -127,10 +155,12 @@ def parse_line(text: str, *, source: str = "") -> Checkpoint:
         raise UnreadableCheckpoint(f"{source}: previous is not a digest")
     if set(fields) - {*FIELDS, "signature"}:
         raise UnreadableCheckpoint(f"{source}: unknown fields")
-    try:
-        datetime.datetime.fromisoformat(fields["at"])
-    except ValueError as error:
-        raise UnreadableCheckpoint(f"{source}: at is not a time") from error
+    for name in ("at", "head_at"):
+        try:
+            if name in fields and datetime.datetime.fromisoformat(fields[name]).tzinfo is None:
+                raise ValueError(name)
+        except ValueError as error:
+            raise UnreadableCheckpoint(f"{source}: {name} is not a time in UTC") from error
     return Checkpoint(
         at=fields["at"],
         last_id=fields["last_id"],
@@ -139,6 +169,7 @@ def parse_line(text: str, *, source: str = "") -> Checkpoint:
         previous=fields.get("previous"),
         key_id=fields["key_id"],
         signature=fields["signature"],
+        head_at=fields.get("head_at"),
         source=source,
     )
 

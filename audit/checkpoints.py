@@ -3,8 +3,10 @@
 A deleted tail leaves a valid chain; a checkpoint pins the head outside the database, in
 AUDIT_CHECKPOINT_DIR and in the log (logger "audit.checkpoints"), signed with a key the database
 never holds. Before signing, the writer checks that the previous checkpoint's head is still in the
-chain with the same link and that the chain runs unbroken from it to the new head: otherwise it
-refuses and alarms (a CRITICAL log line) instead of vouching for a truncated or rewritten log.
+chain with the same link (or was pruned, and was older than the retention) and that the chain runs
+unbroken from it to the new head, and that the new head is not dated later than now (give or take
+AUDIT_MAX_CLOCK_STEP_BACK_SECONDS): otherwise it refuses and alarms (a CRITICAL log line) instead of
+vouching for a truncated, rewritten or too early pruned log, or for a forward-dated event.
 
 When: `access_log_checkpoint_write` is called
 
@@ -16,6 +18,7 @@ When: `access_log_checkpoint_write` is called
   covers the last events before a quiet spell (README, "Keys of the access log").
 """
 
+import datetime
 import logging
 import time
 from dataclasses import dataclass
@@ -29,6 +32,7 @@ from django.utils import timezone
 from audit import checkpoint_files
 from audit.checkpoint_files import Checkpoint, UnreadableCheckpoint
 from audit.keys import signing_key, verify_keys
+from audit.verifier import RETENTION_MARGIN, retention_start
 
 logger = logging.getLogger("audit.checkpoints")
 
@@ -79,7 +83,8 @@ def access_log_checkpoint_write(*, force: bool, interval: float | None = None) -
     Due: the newest checkpoint is older than AUDIT_CHECKPOINT_INTERVAL_SECONDS and there are events
     after its head (`interval` overrides the setting). `force` writes one now even without new events
     (on demand: "the head is still X").
-    Raises CheckpointRefused, after logging a CRITICAL alarm, when the previous head is gone or changed.
+    Raises CheckpointRefused, after logging a CRITICAL alarm, when the previous head is gone, changed
+    or pruned too early, or the head is dated in the future.
     """
     from audit.models import AccessEvent
 
@@ -93,17 +98,19 @@ def access_log_checkpoint_write(*, force: bool, interval: float | None = None) -
             age = (now - previous.moment).total_seconds()
             if age < interval:
                 return CheckpointOutcome(None, interval - age)
-        head = AccessEvent.objects.order_by("-id").values_list("id", "hash", "seq").first()
+        head = AccessEvent.objects.order_by("-id").values_list("id", "hash", "seq", "at").first()
         if head is None:
             return CheckpointOutcome(None, interval)
-        last_id, last_hash, seq = head
+        last_id, last_hash, seq, head_at = head
         if previous is not None and not force and (last_id, last_hash) == (previous.last_id, previous.last_hash):
             return CheckpointOutcome(None, interval)
+        _check_not_forward_dated(last_id, head_at, now)
         if previous is not None:
-            _check_descends(previous, last_id)
+            _check_descends(previous, last_id, now)
         key_id, key = signing_key()
         checkpoint = checkpoint_files.signed(
             at=now,
+            head_at=head_at,
             last_id=last_id,
             last_hash=last_hash,
             count=seq if seq is not None else _position_of_unkeyed_head(last_id),
@@ -131,8 +138,23 @@ def _previous_checkpoint(directory: Path) -> Checkpoint | None:
     return previous
 
 
-def _check_descends(previous: Checkpoint, head_id: int) -> None:
-    """The previous head is still there, unchanged (or pruned by a record), and the chain runs on from it."""
+def _check_not_forward_dated(head_id: int, head_at: datetime.datetime, now: datetime.datetime) -> None:
+    """A signed head dates its events (audit/verifier.py): never one from the future. A clock that
+    stepped back a little (up to AUDIT_MAX_CLOCK_STEP_BACK_SECONDS) is no reason to refuse."""
+    allowed = datetime.timedelta(seconds=settings.AUDIT_MAX_CLOCK_STEP_BACK_SECONDS)
+    if head_at > now + allowed:
+        raise _alarm(
+            "event %s, the head, is dated %s, later than now (%s): a forward-dated event, or this host's clock "
+            "is behind",
+            head_id,
+            head_at.isoformat(),
+            now.isoformat(),
+        )
+
+
+def _check_descends(previous: Checkpoint, head_id: int, now: datetime.datetime) -> None:
+    """The previous head is still there, unchanged (or pruned by a record, when it was older than the
+    retention), and the chain runs on from it."""
     from audit.models import AccessEvent, AccessLogPrune
 
     row = AccessEvent.objects.filter(id=previous.last_id).values_list("hash", "seq").first()
@@ -143,6 +165,18 @@ def _check_descends(previous: Checkpoint, head_id: int) -> None:
                 "event %s, the head of the checkpoint of %s, is missing: the newest events were deleted",
                 previous.last_id,
                 previous.at,
+            )
+        # As the verifier judges it: a checkpoint without its head's time by its own.
+        written = previous.head_moment or previous.moment
+        months = settings.ACCESS_LOG_RETENTION_MONTHS
+        if written >= retention_start(verified_at=now, retention_months=months) + RETENTION_MARGIN:
+            raise _alarm(
+                "event %s, the head of the checkpoint of %s, written at %s, was pruned although it was within "
+                "the retention of %s months: events were deleted too early",
+                previous.last_id,
+                previous.at,
+                written.isoformat(),
+                months,
             )
         start_id, link = prune[0], prune[1]
         events = AccessEvent.objects.filter(id__gte=start_id, id__lte=head_id)

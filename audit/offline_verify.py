@@ -7,12 +7,16 @@ The export comes from `manage.py export_access_log`; the checkpoint directory is
 AUDIT_CHECKPOINT_DIR; the public keys are what `manage.py access_log_checkpoint --public-key` prints;
 the chain keys file holds the AUDIT_CHAIN_KEY value (or set AUDIT_CHAIN_KEY in the environment; never
 on the command line, where other users of the machine can read it). It runs the same engine as
-`manage.py verify_access_log` (audit/verifier.py) and needs only Python and `cryptography`.
+`manage.py verify_access_log` (audit/verifier.py) and needs only Python and `cryptography`. It
+verifies as of the export's time (so it says what `verify_access_log` said then), with the retention
+of `--retention-months` (ACCESS_LOG_RETENTION_MONTHS, 24 unless the register description says
+otherwise) and the clock allowance of `--max-clock-step-back` (AUDIT_MAX_CLOCK_STEP_BACK_SECONDS).
 
 Exit codes: 0 intact, 1 tampered with (each finding named), 2 cannot verify (unreadable export or keys).
 """
 
 import argparse
+import datetime
 import json
 import os
 import sys
@@ -33,8 +37,8 @@ class UnreadableExport(ValueError):
     pass
 
 
-def read_export(lines: Iterator[str]) -> tuple[list[tuple[int, int, str]], Iterator[tuple]]:
-    """(prune records, rows) of an export: a header line, a prunes line, then one JSON array per event."""
+def read_export(lines: Iterator[str]) -> tuple[dict, list[tuple[int, int, str, str]], Iterator[tuple]]:
+    """(header, prune records, rows) of an export: a header line, a prunes line, then one JSON array per event."""
     try:
         header = json.loads(next(lines))
         prunes = json.loads(next(lines))["prunes"]
@@ -57,7 +61,18 @@ def read_export(lines: Iterator[str]) -> tuple[list[tuple[int, int, str]], Itera
                 raise UnreadableExport(f"line {number} is not an event row")
             yield tuple(row)
 
-    return [tuple(p) for p in prunes], rows()
+    return header, [tuple(p) for p in prunes], rows()
+
+
+def export_time(header: dict) -> datetime.datetime:
+    """When the export was made, which the verification is as of: what `verify_access_log` would have
+    said then. Never later than now; an export without a readable time is verified as of now."""
+    now = datetime.datetime.now(datetime.UTC)
+    try:
+        exported = datetime.datetime.fromisoformat(header["exported_at"])
+    except (KeyError, TypeError, ValueError):
+        return now
+    return min(exported, now) if exported.tzinfo is not None else now
 
 
 def _batches(rows: Iterator[tuple]) -> Iterator[list[tuple]]:
@@ -78,6 +93,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--max-clock-step-back", type=int, default=60, metavar="SECONDS", help="AUDIT_MAX_CLOCK_STEP_BACK_SECONDS"
     )
+    parser.add_argument(
+        "--retention-months", type=int, default=24, metavar="MONTHS", help="ACCESS_LOG_RETENTION_MONTHS"
+    )
     parser.add_argument("--all-signatures", action="store_true", help="verify every checkpoint's signature")
     options = parser.parse_args(argv)
     try:
@@ -87,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
         public_keys = parse_public_keys(_key_file(options.public_keys), name=options.public_keys)
         handle = sys.stdin if options.export == "-" else open(options.export, encoding="utf-8")  # noqa: SIM115
         with handle:
-            prunes, rows = read_export(iter(handle))
+            header, prunes, rows = read_export(iter(handle))
             first = next(rows, None)
             checkpoints, findings = checked_checkpoints(
                 read_checkpoints(Path(options.checkpoints)), public_keys, all_signatures=options.all_signatures
@@ -98,6 +116,8 @@ def main(argv: list[str] | None = None) -> int:
                 max_step_back_seconds=options.max_clock_step_back,
                 start=chain_start(first_id=first[0] if first else None, prunes=prunes),
                 checkpoints=checkpoints,
+                verified_at=export_time(header),
+                retention_months=options.retention_months,
                 checkpoint_findings=findings,
             )
     except (OSError, KeyConfigurationError, UnreadableExport) as error:

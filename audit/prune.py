@@ -8,8 +8,14 @@ prune and the hash the first kept event links to, and verification starts from t
 (audit/verifier.py): a removed prefix passes only when a prune vouches for it.
 
 The record is written first, in the same transaction: the database lets a DELETE through only for
-events before the first kept event of the newest record (audit/triggers.py, `install_guards`), so a
-prune without its record, or of anything but that prefix, is refused by the database itself.
+events before the first kept event of the newest record, and older than its cutoff (audit/triggers.py,
+`install_guards`, `install_age_guards`), so a prune without its record, or of anything but that
+prefix, is refused by the database itself; so is a record whose cutoff is within the last month.
+
+No prune reaches into the retention: the cutoff is at the latest the start of the day
+ACCESS_LOG_RETENTION_MONTHS ago. The record's fields are the owner's word, so verification does not
+take it: a signed checkpoint whose head a prune removed must be older than the retention
+(audit/verifier.py), and the checkpoint writer alarms at a younger one (audit/checkpoints.py).
 """
 
 import datetime
@@ -24,9 +30,17 @@ from django.utils import timezone
 from audit.chain import lock_chain_head
 from audit.models import AccessEvent, AccessEventPatron, AccessLogPrune
 from audit.triggers import prune_deletes_allowed
-from patrons.dates import start_of_day
+from patrons.dates import start_of_day, today
 
 PRUNE_BATCH = 5000
+
+
+class PruneWithinRetention(ValueError):
+    """The cutoff is later than the retention's: the prune would remove events still to be kept."""
+
+    def __init__(self, latest: datetime.datetime) -> None:
+        super().__init__(f"the cutoff may be at the latest {latest.isoformat()}")
+        self.latest = latest
 
 
 def access_log_cutoff(*, day: datetime.date) -> datetime.datetime:
@@ -41,8 +55,15 @@ def first_kept_event(*, before: datetime.datetime) -> AccessEvent | None:
     )
 
 
+def check_cutoff(before: datetime.datetime) -> None:
+    """Raise PruneWithinRetention for a cutoff later than the retention's (`access_log_cutoff` of today)."""
+    latest = access_log_cutoff(day=today())
+    if before > latest:
+        raise PruneWithinRetention(latest)
+
+
 def events_to_prune(*, before: datetime.datetime) -> QuerySet[AccessEvent]:
-    """The events a prune with this cutoff removes (what a dry run counts)."""
+    """The events a prune with this cutoff removes (what a dry run counts, and apply_retention for any day)."""
     first_kept = first_kept_event(before=before)
     if first_kept is None:
         return AccessEvent.objects.none()
@@ -59,8 +80,9 @@ def access_log_prune(
 
     Runs in one transaction, holding the chain's lock so no event is appended meanwhile. Needs the
     tables' owner on PostgreSQL: any other role gets the database's "permission denied". Returns
-    None when nothing was due.
+    None when nothing was due. Raises PruneWithinRetention for a cutoff later than the retention's.
     """
+    check_cutoff(before)
     with transaction.atomic():
         lock_chain_head()
         first_kept = first_kept_event(before=before)

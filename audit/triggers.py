@@ -8,6 +8,12 @@ must name the first kept event and the link it keeps. On PostgreSQL only the tab
 at all, in a transaction that set `audit.prune`. SQLite has no roles, so there the rule is all: a
 delete can only remove what a prune record already says is gone.
 
+Since 0011 the prune record's cutoff binds too (`install_age_guards`): an event may go only when it is
+older than the newest record's cutoff, and a record whose cutoff lies within the last month by the
+database's own clock is refused. So the database refuses an obviously recent prune whoever writes the
+record; the retention itself (a setting the database does not know) is held by audit/prune.py and,
+against whoever lifts these triggers, by the signed checkpoints (audit/verifier.py).
+
 Also since 0009 an INSERT that would replace a row is refused (SQLite's INSERT OR REPLACE and REPLACE
 delete the old row without firing DELETE triggers unless recursive_triggers is on, which settings.py
 sets on every connection; the BEFORE INSERT triggers hold even on a connection that did not).
@@ -173,6 +179,79 @@ END $$
 """
 
 
+# --- Since migration 0011: the record's cutoff binds, and no record of an obviously recent prune -------
+
+RECENT_MESSAGE = "the cutoff of a prune record must be at least a month in the past"
+
+# Literal SQL, fixed by migration 0011: the guards of 0009, and the event older than the newest record's
+# cutoff (an index row whose event is gone already names no time).
+SQLITE_AGE_GUARDS = {
+    "audit_accessevent": (
+        "OLD.id < coalesce((SELECT first_kept_event_id FROM audit_accesslogprune ORDER BY id DESC LIMIT 1), 0) "
+        "AND EXISTS (SELECT 1 FROM audit_accessevent WHERE id = "
+        "(SELECT first_kept_event_id FROM audit_accesslogprune ORDER BY id DESC LIMIT 1)) "
+        "AND OLD.at < coalesce((SELECT cutoff FROM audit_accesslogprune ORDER BY id DESC LIMIT 1), '')"
+    ),
+    "audit_accesseventpatron": (
+        "OLD.event_id < coalesce((SELECT first_kept_event_id FROM audit_accesslogprune ORDER BY id DESC LIMIT 1), 0) "
+        "AND EXISTS (SELECT 1 FROM audit_accessevent WHERE id = "
+        "(SELECT first_kept_event_id FROM audit_accesslogprune ORDER BY id DESC LIMIT 1)) "
+        "AND NOT EXISTS (SELECT 1 FROM audit_accessevent WHERE id = OLD.event_id "
+        "AND at >= (SELECT cutoff FROM audit_accesslogprune ORDER BY id DESC LIMIT 1))"
+    ),
+}
+# Django keeps times on SQLite as UTC text, which sorts as the time does; datetime() is UTC as well.
+SQLITE_RECENT_RECORD = "NEW.cutoff > datetime('now', '-1 months')"
+
+PG_AGE_PREFIX_FUNCTION = """
+CREATE OR REPLACE FUNCTION audit_check_prune_prefix() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    kept bigint;
+    kept_cutoff timestamptz;
+    newest_removed bigint;
+    newest_time timestamptz;
+BEGIN
+    IF TG_TABLE_NAME = 'audit_accessevent' THEN
+        SELECT max(id), max(at) INTO newest_removed, newest_time FROM removed;
+    ELSE
+        SELECT max(r.event_id), max(e.at) INTO newest_removed, newest_time
+        FROM removed r LEFT JOIN audit_accessevent e ON e.id = r.event_id;
+    END IF;
+    IF newest_removed IS NULL THEN
+        RETURN NULL;
+    END IF;
+    SELECT p.first_kept_event_id, p.cutoff INTO kept, kept_cutoff
+    FROM audit_accesslogprune p ORDER BY p.id DESC LIMIT 1;
+    IF kept IS NULL OR newest_removed >= kept OR NOT EXISTS (SELECT 1 FROM audit_accessevent WHERE id = kept) THEN
+        RAISE EXCEPTION 'a prune removes only the events before the first kept event of its prune record'
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    IF newest_time >= kept_cutoff THEN
+        RAISE EXCEPTION 'a prune removes only events older than the cutoff of its prune record'
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    RETURN NULL;
+END $$
+"""
+
+PG_AGE_RECORD_FUNCTION = """
+CREATE OR REPLACE FUNCTION audit_check_prune_record() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NOT EXISTS (
+        SELECT 1 FROM audit_accessevent WHERE id = NEW.first_kept_event_id AND prev_hash = NEW.anchor_hash
+    ) THEN
+        RAISE EXCEPTION 'a prune record must name an existing first kept event and the link it keeps'
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    IF NEW.cutoff > now() - interval '1 month' THEN
+        RAISE EXCEPTION 'the cutoff of a prune record must be at least a month in the past'
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    RETURN NEW;
+END $$
+"""
+
+
 def _sqlite_guard(name: str, timing: str, table: str, when: str, message: str) -> str:
     return f"CREATE TRIGGER {name} {timing} ON {table} WHEN {when} BEGIN SELECT RAISE(ABORT, '{message}'); END"
 
@@ -226,6 +305,43 @@ def uninstall_guards(schema_editor) -> None:
         schema_editor.execute("DROP TRIGGER IF EXISTS audit_accesslogprune_fits_chain ON audit_accesslogprune")
         schema_editor.execute("DROP FUNCTION IF EXISTS audit_check_prune_prefix()")
         schema_editor.execute("DROP FUNCTION IF EXISTS audit_check_prune_record()")
+
+
+def install_age_guards(schema_editor) -> None:
+    """Migration 0011: events go only when older than the record's cutoff; no record of a recent prune."""
+    vendor = schema_editor.connection.vendor
+    if vendor == "sqlite":
+        for table, allowed in SQLITE_AGE_GUARDS.items():
+            schema_editor.execute(f"DROP TRIGGER IF EXISTS {table}_no_delete")
+            schema_editor.execute(
+                _sqlite_guard(f"{table}_no_delete", "BEFORE DELETE", table, f"NOT ({allowed})", MESSAGE)
+            )
+        schema_editor.execute(
+            _sqlite_guard(
+                "audit_accesslogprune_not_recent", "BEFORE INSERT", "audit_accesslogprune", SQLITE_RECENT_RECORD,
+                RECENT_MESSAGE,
+            )
+        )  # fmt: skip
+    elif vendor == "postgresql":
+        schema_editor.execute(PG_AGE_PREFIX_FUNCTION)
+        schema_editor.execute(PG_AGE_RECORD_FUNCTION)
+    else:
+        raise NotImplementedError(f"No access-log guards for {vendor}")
+
+
+def uninstall_age_guards(schema_editor) -> None:
+    """Back to the guards of migration 0009."""
+    vendor = schema_editor.connection.vendor
+    if vendor == "sqlite":
+        schema_editor.execute("DROP TRIGGER IF EXISTS audit_accesslogprune_not_recent")
+        for table, allowed in SQLITE_DELETE_GUARDS.items():
+            schema_editor.execute(f"DROP TRIGGER IF EXISTS {table}_no_delete")
+            schema_editor.execute(
+                _sqlite_guard(f"{table}_no_delete", "BEFORE DELETE", table, f"NOT ({allowed})", MESSAGE)
+            )
+    elif vendor == "postgresql":
+        schema_editor.execute(PG_PREFIX_FUNCTION)
+        schema_editor.execute(PG_RECORD_FUNCTION)
 
 
 @contextmanager

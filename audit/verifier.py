@@ -13,16 +13,32 @@ past and a deleted tail are both reported:
 - `unknown_key`: an event under a key id the verifier does not hold;
 - `sequence`: an event's position is not the one due (removed events, or a prune record that miscounts);
 - `backdated`: an event's time runs back further than AUDIT_MAX_CLOCK_STEP_BACK_SECONDS allows;
+- `forward_dated`, `future`: an event's time is later (by more than that allowance, the clock skew)
+  than the signing of the first checkpoint that covers it, or, when none does yet, than the time of
+  verification. Such an event does not set the time the next ones are held to, so the genuine event
+  after it is not called backdated: the checkpoints decide which side of a step back is wrong;
 - `index`: the patron index rows of an event do not match its patrons;
 - `truncated`: a checkpointed head is past the end of the log (the newest events were deleted);
 - `head_missing`: a checkpointed head is missing from within the log (events were deleted there);
 - `checkpoint_mismatch`: a checkpointed head is there but is not the event that was signed;
+- `pruned_within_retention` (`pruned_after_checkpoint` for a checkpoint without its head's time): a
+  checkpointed head is gone under a prune record although it was younger than the retention;
+- `prune_miscount`: a checkpointed head that a prune removed was at a position after the events the
+  prune records account for;
 - `bad_signature`, `unknown_signing_key`, `checkpoint_sequence`, `unreadable_checkpoint`: the
   checkpoints themselves were forged, changed or removed.
+
+A prune record is whatever its writer claims (the database owner writes it), so prunes are judged by
+the checkpoints, which the database cannot forge: a checkpoint whose head was pruned is legitimate only
+when that head was written before the retention's start (`retention_start`: ACCESS_LOG_RETENTION_MONTHS
+before the time of verification, give or take `RETENTION_MARGIN`), and only when its position is among
+the events the prune records say were removed.
 
 This module imports nothing from Django: the offline verifier uses it.
 """
 
+import calendar
+import datetime
 import ipaddress
 import json
 from collections import Counter
@@ -40,8 +56,9 @@ from audit.chain import (
     legacy_content,
     legacy_link,
     link_message,
+    microseconds,
 )
-from audit.checkpoint_files import Checkpoint, UnreadableCheckpoint
+from audit.checkpoint_files import Checkpoint, UnreadableCheckpoint, utc_text
 
 ROW_COLUMNS = (
     "id",
@@ -64,6 +81,10 @@ ROW_COLUMNS = (
     "index_patron_ids",
 )
 MAX_FINDINGS = 100
+# How much younger than the retention's start a pruned head may be before it is named: the prune's
+# cutoff is the start of a local day (up to three hours off UTC), month lengths differ, and the
+# clocks of the host that signed and the one that verifies may differ a little.
+RETENTION_MARGIN = datetime.timedelta(days=1)
 
 
 def gettext_noop(message: str) -> str:
@@ -89,6 +110,14 @@ TEMPLATES = {
         "Event %(event)s is dated %(at)s, %(seconds)s s before an event written earlier (at most %(allowed)s s "
         "allowed): a backdated event."
     ),
+    "forward_dated": gettext_noop(
+        "Event %(event)s is dated %(at)s, %(seconds)s s after the checkpoint of %(checkpoint)s that first "
+        "signed it (at most %(allowed)s s allowed): a forward-dated event."
+    ),
+    "future": gettext_noop(
+        "Event %(event)s is dated %(at)s, %(seconds)s s after the time of verification, %(now)s (at most "
+        "%(allowed)s s allowed): a forward-dated event."
+    ),
     "index": gettext_noop("Event %(event)s: its patron index rows do not match its patrons."),
     "truncated": gettext_noop(
         "The checkpoint of %(checkpoint)s names event %(head)s (number %(count)s of the chain) as the head, but "
@@ -100,6 +129,20 @@ TEMPLATES = {
     "checkpoint_mismatch": gettext_noop(
         "Event %(event)s is not the event the checkpoint of %(checkpoint)s signed (its link or position "
         "differs): the past was rewritten."
+    ),
+    "pruned_within_retention": gettext_noop(
+        "Events %(first)s to %(last)s were deleted under a prune record although they were within the "
+        "retention of %(months)s months: the checkpoint of %(checkpoint)s pinned event %(first)s, written at "
+        "%(head_at)s, and only events before %(start)s were due."
+    ),
+    "pruned_after_checkpoint": gettext_noop(
+        "Events %(first)s to %(last)s were deleted under a prune record although the checkpoint of "
+        "%(checkpoint)s, which pinned event %(first)s, was signed within the retention of %(months)s months "
+        "(only events before %(start)s were due): events deleted too early."
+    ),
+    "prune_miscount": gettext_noop(
+        "The checkpoint of %(checkpoint)s signed event %(head)s as number %(count)s of the chain, but the prune "
+        "records account for only %(removed)s events before event %(first)s: a prune record miscounts."
     ),
     "bad_signature": gettext_noop("The checkpoint %(source)s has a bad signature: a forged checkpoint."),
     "unknown_signing_key": gettext_noop(
@@ -140,7 +183,10 @@ class Report:
     pruned: int = 0
     pruned_before: str | None = None
     checkpoints: int = 0
+    # Checkpoints whose head a prune removed, each judged against the retention's start.
     checkpoints_pruned: int = 0
+    retention_months: int = 0
+    retention_start: datetime.datetime | None = None
     newest_checkpoint: Checkpoint | None = None
     # Events after the newest checkpoint's head: not yet protected against a deletion.
     uncovered: int = 0
@@ -177,6 +223,22 @@ def chain_start(*, first_id: int | None, prunes: list[tuple[int, int, str, str]]
             cutoff=prunes[-1][3],
         )
     return ChainStart()
+
+
+def months_before(moment: datetime.datetime, months: int) -> datetime.datetime:
+    """The same time `months` calendar months earlier, the day clipped to the month's length (as
+    dateutil's relativedelta, which the offline verifier does without)."""
+    year, month = divmod(moment.year * 12 + moment.month - 1 - months, 12)
+    return moment.replace(year=year, month=month + 1, day=min(moment.day, calendar.monthrange(year, month + 1)[1]))
+
+
+def retention_start(*, verified_at: datetime.datetime, retention_months: int) -> datetime.datetime:
+    """The time before which events may have been pruned (ACCESS_LOG_RETENTION_MONTHS before `verified_at`).
+
+    A prune removes only events older than the start of the day this many months before it ran
+    (audit/prune.py), and it ran before the verification, so every pruned event is older than this.
+    """
+    return months_before(verified_at.astimezone(datetime.UTC), retention_months)
 
 
 def hmac_bases(keys: dict[str, bytes]) -> dict:
@@ -229,18 +291,30 @@ class ChainVerifier:
         max_step_back_seconds: int,
         start: ChainStart,
         checkpoints: list[Checkpoint],
+        verified_at: datetime.datetime,
+        retention_months: int,
         max_findings: int = MAX_FINDINGS,
     ) -> None:
         self.bases = hmac_bases(chain_keys)
         self.max_step_back_us = max_step_back_seconds * 1_000_000
         self.start = start
-        self.report = Report(pruned=start.position, pruned_before=start.cutoff)
+        self.verified_at = verified_at
+        self.report = Report(
+            pruned=start.position,
+            pruned_before=start.cutoff,
+            retention_months=retention_months,
+            retention_start=retention_start(verified_at=verified_at, retention_months=retention_months),
+        )
         self.max_findings = max_findings
         self.prev_link = start.link
         self.position = start.position
         self.latest_us: int | None = None
         self.keyed_seen = False
         self.checkpoints = sorted(checkpoints, key=lambda c: c.last_id)
+        # The latest time an event may carry: the signing of the first checkpoint that covers it, or
+        # the verification for the events no checkpoint covers yet; each plus the allowed skew.
+        self.signed_us = [microseconds(c.moment) + self.max_step_back_us for c in self.checkpoints]
+        self.verified_us = microseconds(verified_at) + self.max_step_back_us
         self.report.checkpoints = len(checkpoints)
         self.report.newest_checkpoint = checkpoints[-1] if checkpoints else None
         self.next_checkpoint = 0
@@ -257,25 +331,78 @@ class ChainVerifier:
             return self.checkpoints[self.next_checkpoint].last_id
         return float("inf")
 
-    def _skip_pruned_checkpoints(self, first_id: int) -> None:
-        """Checkpoints whose head a prune removed say nothing about what remains."""
+    def _latest_allowed_us(self) -> int:
+        """The latest time the events up to the next checkpoint's head may carry (microseconds)."""
+        if self.next_checkpoint < len(self.checkpoints):
+            return self.signed_us[self.next_checkpoint]
+        return self.verified_us
+
+    def _judge_pruned_checkpoints(self, first_id: int) -> None:
+        """The checkpoints whose head a prune removed: each head must be older than the retention's start
+        and among the events the prune records account for. Named: the oldest head that was not, with
+        every event from it to the first one kept."""
         if self.start.first_kept_event_id is None:
             return
+        start = self.report.retention_start
+        too_young = miscounted = None
         while self._next_checkpoint_id() < first_id:
+            checkpoint = self.checkpoints[self.next_checkpoint]
             self.next_checkpoint += 1
             self.report.checkpoints_pruned += 1
+            # A checkpoint without its head's time (v1): the head was written no later than its signing.
+            written = checkpoint.head_moment or checkpoint.moment
+            if too_young is None and written >= start + RETENTION_MARGIN:
+                too_young = checkpoint
+            if checkpoint.count > self.start.position:
+                miscounted = checkpoint
+        if too_young is not None:
+            self._found(
+                "pruned_within_retention" if too_young.head_at is not None else "pruned_after_checkpoint",
+                too_young.last_id,
+                first=too_young.last_id,
+                last=first_id - 1,
+                months=self.report.retention_months,
+                checkpoint=too_young.at,
+                head_at=too_young.head_at,
+                start=start.date().isoformat(),
+            )
+        if miscounted is not None:
+            self._found(
+                "prune_miscount",
+                miscounted.last_id,
+                checkpoint=miscounted.at,
+                head=miscounted.last_id,
+                count=miscounted.count,
+                removed=self.start.position,
+                first=first_id,
+            )
+
+    def _heads_missing(self, event_id: int) -> None:
+        """The stream passed checkpointed heads that are not there (events deleted within the log)."""
+        while self._next_checkpoint_id() < event_id:
+            checkpoint = self.checkpoints[self.next_checkpoint]
+            self.next_checkpoint += 1
+            self._found("head_missing", checkpoint.last_id, checkpoint=checkpoint.at, head=checkpoint.last_id)
 
     def _checkpoint_reached(self, event_id: int, link: str) -> None:
-        """The stream reached or passed the next checkpointed head (rare: once a minute of events)."""
-        while self.next_checkpoint < len(self.checkpoints):
+        """The stream reached the next checkpointed head (rare: once a minute of events)."""
+        while self._next_checkpoint_id() == event_id:
             checkpoint = self.checkpoints[self.next_checkpoint]
-            if checkpoint.last_id > event_id:
-                return
             self.next_checkpoint += 1
-            if checkpoint.last_id < event_id:
-                self._found("head_missing", checkpoint.last_id, checkpoint=checkpoint.at, head=checkpoint.last_id)
-            elif checkpoint.last_hash != link or checkpoint.count != self.position:
+            if checkpoint.last_hash != link or checkpoint.count != self.position:
                 self._found("checkpoint_mismatch", event_id, checkpoint=checkpoint.at)
+
+    def _forward_dated(self, event_id: int, at_us: int) -> None:
+        """Named against the checkpoint that first covers the event, or the verification's time."""
+        params = {
+            "at": from_microseconds(at_us).isoformat(),
+            "seconds": (at_us - self._latest_allowed_us() + self.max_step_back_us) // 1_000_000,
+            "allowed": self.max_step_back_us // 1_000_000,
+        }
+        if self.next_checkpoint < len(self.checkpoints):
+            self._found("forward_dated", event_id, checkpoint=self.checkpoints[self.next_checkpoint].at, **params)
+        else:
+            self._found("future", event_id, now=utc_text(self.verified_at), **params)
 
     def feed(self, rows: Iterable[tuple]) -> None:
         bases = self.bases
@@ -289,6 +416,7 @@ class ChainVerifier:
         report = self.report
         key_ids = report.key_ids
         next_checkpoint_id = self._next_checkpoint_id()
+        latest_allowed = self._latest_allowed_us()
         count = 0
         for row in rows:
             (
@@ -314,8 +442,13 @@ class ChainVerifier:
             if self.first_row:
                 self.first_row = False
                 report.first_id = event_id
-                self._skip_pruned_checkpoints(event_id)
+                self._judge_pruned_checkpoints(event_id)
                 next_checkpoint_id = self._next_checkpoint_id()
+                latest_allowed = self._latest_allowed_us()
+            if event_id > next_checkpoint_id:
+                self._heads_missing(event_id)
+                next_checkpoint_id = self._next_checkpoint_id()
+                latest_allowed = self._latest_allowed_us()
             count += 1
             position += 1
             if prev_hash != prev_link:
@@ -367,7 +500,9 @@ class ChainVerifier:
                     if isinstance(seq, int):
                         position = seq
             if at_us is not None:
-                if latest is None or at_us > latest:
+                if at_us > latest_allowed:
+                    self._forward_dated(event_id, at_us)  # and it sets no time for the next events
+                elif latest is None or at_us > latest:
                     latest = at_us
                 elif at_us < latest - step_back:
                     self._found(
@@ -379,10 +514,11 @@ class ChainVerifier:
                     )
             if index_ids != patron_ids and not _same_ids(index_ids, patron_ids):
                 self._found("index", event_id)
-            if event_id >= next_checkpoint_id:
+            if event_id == next_checkpoint_id:
                 self.position = position
                 self._checkpoint_reached(event_id, link)
                 next_checkpoint_id = self._next_checkpoint_id()
+                latest_allowed = self._latest_allowed_us()
             prev_link = link
             report.last_id = event_id
         self.prev_link = prev_link
@@ -472,11 +608,22 @@ def verify_rows(
     max_step_back_seconds: int,
     start: ChainStart,
     checkpoints: list[Checkpoint],
+    verified_at: datetime.datetime,
+    retention_months: int,
     checkpoint_findings: list[Finding] = (),
 ) -> Report:
-    """Run the engine over batches of rows; the checkpoints' own findings come first."""
+    """Run the engine over batches of rows; the checkpoints' own findings come first.
+
+    `verified_at` is the time of verification (the export's time for a copy), `retention_months` the
+    log's retention (ACCESS_LOG_RETENTION_MONTHS): what pruned checkpoints and undated events are held to.
+    """
     verifier = ChainVerifier(
-        chain_keys=chain_keys, max_step_back_seconds=max_step_back_seconds, start=start, checkpoints=checkpoints
+        chain_keys=chain_keys,
+        max_step_back_seconds=max_step_back_seconds,
+        start=start,
+        checkpoints=checkpoints,
+        verified_at=verified_at,
+        retention_months=retention_months,
     )
     verifier.report.findings.extend(checkpoint_findings)
     for batch in rows:
@@ -498,7 +645,15 @@ SUMMARY = {
     ),
     "pruned": gettext_noop(
         "The log starts at event %(first)s: the prune records account for %(count)s older events (the newest "
-        "prune removed the events before %(cutoff)s)."
+        "record, which its writer alone vouches for, gives its cutoff as %(cutoff)s)."
+    ),
+    "pruned_checked": gettext_noop(
+        "%(count)s checkpoints pinned pruned events; each head was older than the retention of %(months)s "
+        "months (events before %(start)s were due)."
+    ),
+    "pruned_unchecked": gettext_noop(
+        "No checkpoint pinned a pruned event: nothing outside the database vouches that the pruned events "
+        "were older than the retention."
     ),
     "checkpoints": gettext_noop(
         "Checked against %(count)s checkpoints; the newest, of %(at)s, signed event %(head)s (number %(number)s)."
@@ -535,6 +690,17 @@ def report_lines(report: Report, *, directory: str, translate=gettext_noop) -> l
             translate(SUMMARY["pruned"])
             % {"first": report.first_id, "count": report.pruned, "cutoff": report.pruned_before}
         )
+        if not report.checkpoints_pruned:
+            lines.append(translate(SUMMARY["pruned_unchecked"]))
+        elif report.intact:
+            lines.append(
+                translate(SUMMARY["pruned_checked"])
+                % {
+                    "count": report.checkpoints_pruned,
+                    "months": report.retention_months,
+                    "start": report.retention_start.date().isoformat(),
+                }
+            )
     newest = report.newest_checkpoint
     if newest is None:
         lines.append(translate(SUMMARY["no_checkpoints"]) % {"directory": directory})

@@ -16,6 +16,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from django.conf import settings
 from django.db import connection
+from django.utils import timezone
 
 from audit.checkpoint_files import read_checkpoints
 from audit.keys import chain_keys as configured_chain_keys
@@ -164,7 +165,11 @@ def verify_access_log(
     progress: Callable[[int], None] | None = None,
     batch_size: int = BATCH_SIZE,
 ) -> Report:
-    """The chain, then the chain against the checkpoints; by default with the configured keys and directory."""
+    """The chain, then the chain against the checkpoints; by default with the configured keys and directory.
+
+    Pruned checkpoints are held to ACCESS_LOG_RETENTION_MONTHS before now, and no event may be dated
+    later than now (audit/verifier.py).
+    """
     checkpoints, checkpoint_findings = [], []
     if use_checkpoints:
         directory = Path(checkpoint_dir or settings.AUDIT_CHECKPOINT_DIR)
@@ -179,6 +184,8 @@ def verify_access_log(
         max_step_back_seconds=settings.AUDIT_MAX_CLOCK_STEP_BACK_SECONDS,
         start=start_of_chain(),
         checkpoints=checkpoints,
+        verified_at=timezone.now(),
+        retention_months=settings.ACCESS_LOG_RETENTION_MONTHS,
         checkpoint_findings=checkpoint_findings,
     )
 

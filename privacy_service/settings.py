@@ -266,6 +266,9 @@ SUBJECT_REQUEST_RETENTION_YEARS = int(env("SUBJECT_REQUEST_RETENTION_YEARS", "5"
 # Access events older than this are removed by `manage.py prune_access_log`, run with the owner's
 # credentials: the runtime role can never delete them (audit/prune.py).
 ACCESS_LOG_RETENTION_MONTHS = int(env("ACCESS_LOG_RETENTION_MONTHS", "24"))
+if ACCESS_LOG_RETENTION_MONTHS < 1:
+    # The database refuses a prune of the last month whatever this says (audit/triggers.py).
+    raise ImproperlyConfigured("ACCESS_LOG_RETENTION_MONTHS must be at least 1.")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

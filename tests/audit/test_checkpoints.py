@@ -7,6 +7,7 @@ from io import StringIO
 
 import pytest
 import time_machine
+from dateutil.relativedelta import relativedelta
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone, translation
@@ -16,11 +17,21 @@ from audit.checkpoint_files import checkpoint_files, read_checkpoints
 from audit.checkpoints import CheckpointRefused, access_log_checkpoint_write, checkpoints_every
 from audit.keys import parse_public_keys
 from audit.models import AccessEvent
-from audit.prune import access_log_prune
+from audit.prune import access_log_cutoff, access_log_prune
 from audit.services import access_event_record
 from audit.verify import verify_access_log
+from patrons.dates import today
 from tests.audit.test_access_log import Tampering
-from tests.audit.test_tampering import ACTOR, Action, delete_events, record
+from tests.audit.test_tampering import (
+    ACTOR,
+    Action,
+    checkpoint_at,
+    delete_events,
+    empty_log,
+    fake_prune,
+    record,
+    record_at,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -125,11 +136,14 @@ def test_the_writer_refuses_an_unreadable_or_unsigned_newest_checkpoint(director
         access_log_checkpoint_write(force=True)
 
 
-def test_a_head_removed_by_a_prune_is_no_reason_to_refuse(directory):
-    record(2)
-    signed = access_log_checkpoint_write(force=True).checkpoint
+def test_a_head_removed_by_a_prune_of_old_events_is_no_reason_to_refuse(directory, settings):
+    settings.ACCESS_LOG_RETENTION_MONTHS = 24
+    three_years_ago = timezone.now() - relativedelta(years=3)
+    empty_log()
+    record_at(three_years_ago, 2)
+    signed = checkpoint_at(three_years_ago)
     (newest,) = record(1)
-    access_log_prune(before=timezone.now() + datetime.timedelta(days=1))  # keeps only the newest event
+    access_log_prune(before=access_log_cutoff(day=today()))  # keeps only the newest event
     assert not AccessEvent.objects.filter(pk=signed.last_id).exists()
     assert access_log_checkpoint_write(force=True).checkpoint.last_id == newest.pk
     report = verify_access_log()
@@ -137,7 +151,21 @@ def test_a_head_removed_by_a_prune_is_no_reason_to_refuse(directory):
     out = StringIO()
     with translation.override("en"):
         call_command("verify_access_log", stdout=out, verbosity=0)
-    assert "the newest prune removed the events before" in out.getvalue()
+    assert "the prune records account for 2 older events" in out.getvalue()
+    assert "1 checkpoints pinned pruned events; each head was older than the retention of 24 months" in (out.getvalue())
+
+
+def test_after_a_fake_prune_of_recent_events_the_writer_refuses_and_alarms(directory, caplog):
+    record(2)
+    signed = access_log_checkpoint_write(force=True).checkpoint
+    kept, _newest = record(2)
+    with Tampering():
+        fake_prune(kept)
+    with pytest.raises(CheckpointRefused, match="within the retention"):
+        access_log_checkpoint_write(force=True)
+    alarms = [r.getMessage() for r in caplog.records if r.levelname == "CRITICAL"]
+    assert alarms and f"event {signed.last_id}, the head of the checkpoint of {signed.at}" in alarms[0]
+    assert len(written(directory)) == 1, "nothing was signed"
 
 
 def test_a_checkpoint_directory_the_service_cannot_write_to_fails_the_checks(settings, tmp_path):

@@ -1,5 +1,6 @@
 """What an auditor runs on a copy of the log: an export, the checkpoints, the keys, and no database."""
 
+import datetime
 import json
 import os
 import subprocess
@@ -8,6 +9,7 @@ from io import StringIO
 from pathlib import Path
 
 import pytest
+import time_machine
 from django.conf import settings
 from django.core.management import call_command
 
@@ -26,6 +28,10 @@ def handed_over(tmp_path) -> dict[str, Path]:
     access_log_checkpoint_write(force=True)
     record(2)
     access_log_checkpoint_write(force=True)
+    return handed_over_files(tmp_path)
+
+
+def handed_over_files(tmp_path) -> dict[str, Path]:
     files = {"export": tmp_path / "access-log.jsonl", "public": tmp_path / "public.txt", "chain": tmp_path / "chain"}
     call_command("export_access_log", "--output", str(files["export"]), stderr=StringIO())
     out = StringIO()
@@ -93,6 +99,55 @@ def test_a_copy_without_its_newest_events_is_named(handed_over, capsys):
     edit_rows(handed_over["export"], lambda rows: [json.dumps(row) for row in rows[:-2]])
     assert main(arguments(handed_over)) == 1
     assert "the newest events were deleted" in capsys.readouterr().err
+
+
+def test_the_offline_verifier_names_a_fake_prune_and_a_forward_dated_event_as_the_database_verifier_does(
+    tmp_path, capsys
+):
+    """Both of the second reader's attacks on one log: the two verifiers agree, line for line."""
+    from django.utils import timezone, translation
+
+    from audit.verifier import report_lines
+    from audit.verify import verify_access_log
+    from tests.audit.test_access_log import Tampering
+    from tests.audit.test_tampering import fake_prune, record_at
+
+    record(2)
+    access_log_checkpoint_write(force=True)
+    kept, _ = record(2)
+    access_log_checkpoint_write(force=True)
+    record_at(timezone.now() + datetime.timedelta(days=365), 1)
+    record(1)
+    access_log_checkpoint_write(force=True)
+    with Tampering():
+        fake_prune(kept)
+    files = handed_over_files(tmp_path)
+    with translation.override("en"):
+        expected = report_lines(verify_access_log(), directory=str(files["checkpoints"]))
+    assert [line.split(" ")[0] for line in expected[:2]] == ["Events", "Event"]
+    assert main(arguments(files)) == 1
+    offline = capsys.readouterr().err.splitlines()
+    assert offline[:3] == expected[:3], "the findings and the verdict"
+
+
+def test_an_auditor_holds_the_copy_to_the_retention_and_the_time_of_the_export(tmp_path, capsys):
+    """Verified later, the copy is judged as of its export; a shorter --retention-months passes it."""
+    from django.utils import timezone
+
+    from tests.audit.test_access_log import Tampering
+    from tests.audit.test_tampering import fake_prune
+
+    record(2)
+    access_log_checkpoint_write(force=True)
+    kept, _ = record(2)
+    access_log_checkpoint_write(force=True)
+    with Tampering():
+        fake_prune(kept)
+    files = handed_over_files(tmp_path)
+    with time_machine.travel(timezone.now() + datetime.timedelta(days=800)):
+        assert main(arguments(files)) == 1, "24 months after the export the events would have been due"
+        assert "within the retention of 24 months" in capsys.readouterr().err
+    assert main([*arguments(files), "--retention-months", "0"]) == 0
 
 
 def test_without_the_right_chain_key_or_a_readable_copy_nothing_verifies(handed_over, capsys):

@@ -1,42 +1,41 @@
-"""Pruning old access events: the owner's privileged path, a prefix only, and a chain that still verifies."""
+"""Pruning old access events: the owner's privileged path, a prefix only, and a chain that still verifies.
+
+The events are dated in the past (the database's own clock judges a prune record, audit/triggers.py),
+in a log emptied first: the demo world's events were written when the test run began, and a prune
+removes only a prefix.
+"""
 
 import datetime
 from io import StringIO
 
 import pytest
-import time_machine
+from dateutil.relativedelta import relativedelta
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone, translation
+from django.utils.formats import date_format
 
-from audit.actor import Actor
-from audit.models import AccessEvent, AccessEventPatron, AccessLogPrune, Action
-from audit.prune import access_log_prune
-from audit.services import access_event_record
+from audit.models import AccessEvent, AccessEventPatron, AccessLogPrune
+from audit.prune import PruneWithinRetention, access_log_cutoff, access_log_prune
 from audit.triggers import prune_deletes_allowed
 from audit.verify import verify_chain
+from patrons.dates import start_of_day, today
 from tests.audit.test_access_log import Tampering, assert_broken_at
+from tests.audit.test_tampering import empty_log, record_at
 
 pytestmark = pytest.mark.django_db
 
-ACTOR = Actor(user_id=1, username="tester", municipality_id=1, consortium_id=1, client_ip=None)
-OLD = datetime.datetime(2031, 3, 1, 12, tzinfo=datetime.UTC)
-NEW = datetime.datetime(2033, 3, 1, 12, tzinfo=datetime.UTC)
-CUTOFF = datetime.datetime(2032, 1, 1, tzinfo=datetime.UTC)
-
-
-def record_at(moment: datetime.datetime, n: int) -> list[AccessEvent]:
-    with time_machine.travel(moment, tick=False):
-        return [
-            access_event_record(actor=ACTOR, action=Action.PATRON_VIEW, patron_ids=[500 + i], data_categories=["basic"])
-            for i in range(n)
-        ]
+CUTOFF_DAY = today() - relativedelta(months=30)
+CUTOFF = start_of_day(CUTOFF_DAY)
+OLD = CUTOFF - datetime.timedelta(days=180)
+NEW = timezone.now() - relativedelta(months=12)
 
 
 @pytest.fixture
 def old_and_new() -> tuple[list[AccessEvent], list[AccessEvent]]:
-    """The demo world's events and three more before CUTOFF; two after it."""
+    """Three events before CUTOFF, two after it (a year ago: within the retention)."""
+    empty_log()
     return record_at(OLD, 3), record_at(NEW, 2)
 
 
@@ -53,13 +52,12 @@ def denied(statement: str, *, role: str | None = None, prune_setting: bool = Fal
 
 def test_the_owner_removes_the_old_prefix_and_the_chain_still_verifies(old_and_new):
     old, (first_new, _) = old_and_new
-    before = AccessEvent.objects.count()
 
     prune = access_log_prune(before=CUTOFF)
 
     assert prune is not None
     assert list(AccessEvent.objects.order_by("id").values_list("id", flat=True)[:1]) == [first_new.pk]
-    assert prune.removed_events == before - 2
+    assert prune.removed_events == 3
     assert prune.first_kept_event_id == first_new.pk and prune.anchor_hash == old[-1].hash
     assert not AccessEventPatron.objects.filter(event_id__lt=first_new.pk).exists()
     assert verify_chain() is None
@@ -82,13 +80,33 @@ def test_only_a_prefix_goes_even_when_a_later_event_is_older(old_and_new):
     assert broken.event_id == late_but_old.pk and "backdated" in broken.problem
 
 
-def test_the_newest_event_always_stays_so_the_chain_has_a_head(old_and_new):
-    _old, (_first, newest) = old_and_new
-    prune = access_log_prune(before=datetime.datetime(2040, 1, 1, tzinfo=datetime.UTC))
+def test_the_newest_event_always_stays_so_the_chain_has_a_head():
+    empty_log()
+    *_, newest = record_at(OLD, 3)
+    prune = access_log_prune(before=CUTOFF)
     assert list(AccessEvent.objects.values_list("id", flat=True)) == [newest.pk]
     assert prune.first_kept_event_id == newest.pk
     assert verify_chain() is None
-    assert access_log_prune(before=datetime.datetime(2040, 1, 1, tzinfo=datetime.UTC)) is None
+    assert access_log_prune(before=CUTOFF) is None
+
+
+def test_no_prune_reaches_into_the_retention(old_and_new, settings):
+    """Not even an owner's --before: the events of the last ACCESS_LOG_RETENTION_MONTHS stay."""
+    settings.ACCESS_LOG_RETENTION_MONTHS = 24
+    before = AccessEvent.objects.count()
+    latest = access_log_cutoff(day=today())
+    with pytest.raises(PruneWithinRetention):
+        access_log_prune(before=latest + datetime.timedelta(seconds=1))
+    within = (today() - relativedelta(months=6)).isoformat()
+    for dry_run in ([], ["--dry-run"]):
+        with (
+            pytest.raises(CommandError, match="would reach into the access log's retention") as refused,
+            translation.override("en"),
+        ):
+            call_command("prune_access_log", "--before", within, *dry_run, stdout=StringIO())
+        assert f"only events before {date_format(timezone.localtime(latest), 'd.m.Y')}" in str(refused.value)
+    assert AccessEvent.objects.count() == before
+    assert not AccessLogPrune.objects.exists()
 
 
 def test_nothing_due_removes_nothing_and_records_nothing(old_and_new):
@@ -142,35 +160,35 @@ def test_a_failed_prune_leaves_the_triggers_in_place(old_and_new):
 def test_the_command_counts_in_a_dry_run_then_prunes_with_a_progress_bar(old_and_new):
     _old, (first_new, _) = old_and_new
     due = AccessEvent.objects.filter(id__lt=first_new.pk).count()
+    day, shown = CUTOFF_DAY.isoformat(), CUTOFF_DAY.strftime("%d.%m.%Y")
     out = StringIO()
     with translation.override("en"):
-        call_command("prune_access_log", "--before", "2032-01-01", "--dry-run", stdout=out)
-    assert f"Dry run: {due} access events before 01.01.2032 would be removed." in out.getvalue()
+        call_command("prune_access_log", "--before", day, "--dry-run", stdout=out)
+    assert f"Dry run: {due} access events before {shown} would be removed." in out.getvalue()
     assert AccessEvent.objects.filter(id__lt=first_new.pk).count() == due
 
     out, err = StringIO(), StringIO()
     with translation.override("en"):
-        call_command("prune_access_log", "--before", "2032-01-01", stdout=out, stderr=err)
+        call_command("prune_access_log", "--before", day, stdout=out, stderr=err)
     assert f"[{'#' * 30}] {due}/{due}" in err.getvalue()
-    assert f"Removed {due} access events before 01.01.2032; the log now starts at event {first_new.pk}." in (
+    assert f"Removed {due} access events before {shown}; the log now starts at event {first_new.pk}." in (
         out.getvalue()
     )
     call_command("verify_access_log", verbosity=0)
 
     out = StringIO()
     with translation.override("en"):
-        call_command("prune_access_log", "--before", "2032-01-01", stdout=out)
+        call_command("prune_access_log", "--before", day, stdout=out)
     assert "nothing was removed" in out.getvalue()
 
 
 def test_the_command_uses_the_retention_setting_by_default(old_and_new, settings):
     settings.ACCESS_LOG_RETENTION_MONTHS = 24
     _old, (first_new, _) = old_and_new
-    with time_machine.travel(datetime.datetime(2034, 1, 15, 12, tzinfo=datetime.UTC)):
-        call_command("prune_access_log", stdout=StringIO(), verbosity=0)
-    # Two years before 15.1.2034: the 2031 events went, the 2033 ones stayed.
+    call_command("prune_access_log", stdout=StringIO(), verbosity=0)
+    # Two years before today: the events of two and a half years ago went, those of a year ago stayed.
     assert AccessEvent.objects.order_by("id").first().pk == first_new.pk
-    assert AccessLogPrune.objects.get().cutoff == timezone.make_aware(datetime.datetime(2032, 1, 15))
+    assert AccessLogPrune.objects.get().cutoff == start_of_day(today() - relativedelta(months=24))
 
 
 postgres_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="roles and grants are PostgreSQL's")
@@ -208,7 +226,7 @@ def test_the_command_explains_when_run_as_the_runtime_role(old_and_new, settings
         cursor.execute(f"SET LOCAL ROLE {connection.ops.quote_name(settings.DATABASE_APP_ROLE)}")
     try:
         with pytest.raises(CommandError, match="owner") as refused, translation.override("en"):
-            call_command("prune_access_log", "--before", "2032-01-01", stdout=StringIO(), stderr=StringIO())
+            call_command("prune_access_log", "--before", CUTOFF_DAY.isoformat(), stdout=StringIO(), stderr=StringIO())
     finally:
         with connection.cursor() as cursor:
             cursor.execute("RESET ROLE")

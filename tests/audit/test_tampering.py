@@ -5,11 +5,15 @@ On PostgreSQL the attacks run as the tables' owner (who may disable triggers) an
 and the checkpoints, every one of these went through unnoticed (the issue's report).
 """
 
+import base64
+import dataclasses
 import datetime
 import json
 from io import StringIO
 
 import pytest
+import time_machine
+from dateutil.relativedelta import relativedelta
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, transaction
@@ -27,7 +31,7 @@ from audit.chain import (
     link_message,
     microseconds,
 )
-from audit.checkpoint_files import checkpoint_files
+from audit.checkpoint_files import checkpoint_files, read_checkpoints
 from audit.checkpoints import CheckpointRefused, access_log_checkpoint_write
 from audit.keys import chain_keys
 from audit.models import AccessEvent, AccessEventPatron, AccessLogPrune, Action
@@ -49,8 +53,30 @@ def record(n: int) -> list[AccessEvent]:
     ]
 
 
+def record_at(moment: datetime.datetime, n: int) -> list[AccessEvent]:
+    """`n` events written with the clock at `moment`."""
+    with time_machine.travel(moment, tick=False):
+        return record(n)
+
+
+def empty_log() -> None:
+    """As the owner, for a test that needs events dated in the past: the demo world's events, written when
+    the test run began, are gone (the test's transaction brings them back)."""
+    with Tampering():
+        AccessEventPatron.objects.all().delete()
+        AccessEvent.objects.all().delete()
+    if connection.vendor == "postgresql":  # as the test's transaction was: Tampering made them immediate
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+
+
 def checkpoint():
     return access_log_checkpoint_write(force=True).checkpoint
+
+
+def checkpoint_at(moment: datetime.datetime):
+    with time_machine.travel(moment, tick=False):
+        return checkpoint()
 
 
 def kinds(report) -> list[tuple[str, int | None]]:
@@ -350,6 +376,52 @@ def test_an_event_under_an_unknown_key_id_is_named(settings):
     assert "k-made-up" in report.findings[0].message
 
 
+# --- A forward-dated event ----------------------------------------------------------------------------
+
+
+def test_a_forward_dated_event_is_named_itself_and_not_the_genuine_one_after_it(caplog):
+    """Written with the clock a year ahead: before, a checkpoint signed it, and verification named the
+    next, genuine event as backdated."""
+    record(2)
+    checkpoint()
+    (ahead,) = record_at(timezone.now() + datetime.timedelta(days=365), 1)
+    files_before = [path.read_text() for path in checkpoint_files(signed_dir())]
+    with pytest.raises(CheckpointRefused, match="forward-dated"):
+        checkpoint()
+    assert [r for r in caplog.records if r.levelname == "CRITICAL" and f"event {ahead.pk}, the head" in r.getMessage()]
+    assert [path.read_text() for path in checkpoint_files(signed_dir())] == files_before, "nothing was signed"
+    assert kinds(verify_access_log()) == [("future", ahead.pk)], "no checkpoint covers it yet: now is the limit"
+
+    (genuine,) = record(1)
+    signed = checkpoint()  # the head is a genuine event again, and the checkpoint covers both
+    assert signed.last_id == genuine.pk
+    report = verify_access_log()
+    assert kinds(report) == [("forward_dated", ahead.pk)]
+    code, output = verify_command()
+    assert code == 1 and f"Event {ahead.pk} is dated" in output and "a forward-dated event" in output
+    assert "backdated" not in output
+
+
+def test_a_forward_dated_event_with_a_correct_link_under_the_chain_key_is_named(settings):
+    """A compromised application host, writing straight to the table as the runtime role."""
+    record(2)
+    key_id, key = next(iter(chain_keys().items()))
+    forged = forged_event(at=timezone.now() + datetime.timedelta(days=30), key_id=key_id, key=key)
+    append_as_app_role(forged, settings)
+    record(1)
+    checkpoint()
+    assert kinds(verify_access_log()) == [("forward_dated", forged.pk)]
+
+
+def test_a_clock_a_little_ahead_is_within_the_allowance(settings):
+    record(1)
+    step = settings.AUDIT_MAX_CLOCK_STEP_BACK_SECONDS
+    record_at(timezone.now() + datetime.timedelta(seconds=step - 5), 1)
+    record(1)  # a step back, but within the allowance
+    assert checkpoint() is not None
+    assert verify_access_log().intact
+
+
 # --- INSERT OR REPLACE, REPLACE and UPSERT ----------------------------------------------------------------
 
 
@@ -418,11 +490,14 @@ def test_postgres_refuses_upsert_as_the_owner():
     )
 
 
-def access_log_prune_record(first_kept: AccessEvent, *, anchor: str | None = None) -> None:
-    """A prune record as the owner writes one (no events removed: what the tests then try to delete)."""
+def access_log_prune_record(
+    first_kept: AccessEvent, *, anchor: str | None = None, cutoff: datetime.datetime | None = None
+) -> None:
+    """A prune record as the owner writes one (no events removed: what the tests then try to delete), with
+    a cutoff two months back unless given (the database refuses one within the last month)."""
     AccessLogPrune.objects.create(
         pruned_at=timezone.now(),
-        cutoff=timezone.now(),
+        cutoff=cutoff or timezone.now() - relativedelta(months=2),
         removed_events=0,
         first_kept_event_id=first_kept.pk,
         anchor_hash=first_kept.prev_hash if anchor is None else anchor,
@@ -447,7 +522,8 @@ def test_the_database_refuses_a_prune_without_a_record():
 
 
 def test_the_database_refuses_to_delete_anything_but_the_recorded_prefix():
-    events = record(4)
+    empty_log()
+    events = record_at(timezone.now() - relativedelta(years=3), 4)
     access_log_prune_record(events[2])
     prune_setting()
     # The tail, the first kept event itself, and both together with a legitimate prefix: all refused.
@@ -463,12 +539,13 @@ def test_the_database_refuses_to_delete_anything_but_the_recorded_prefix():
 
 def test_the_database_refuses_a_prune_record_that_does_not_fit_the_chain():
     events = record(3)
+    long_ago = timezone.now() - relativedelta(years=3)
     with pytest.raises(DatabaseError, match="prune record"), transaction.atomic():
-        access_log_prune_record(events[1], anchor="f" * 64)
+        access_log_prune_record(events[1], anchor="f" * 64, cutoff=long_ago)
     with pytest.raises(DatabaseError, match="prune record"), transaction.atomic():
         AccessLogPrune.objects.create(
             pruned_at=timezone.now(),
-            cutoff=timezone.now(),
+            cutoff=long_ago,
             removed_events=0,
             first_kept_event_id=events[-1].pk + 1000,
             anchor_hash=events[-1].hash,
@@ -478,12 +555,165 @@ def test_the_database_refuses_a_prune_record_that_does_not_fit_the_chain():
 def test_a_prune_record_that_miscounts_the_removed_events_is_named():
     from audit.prune import access_log_prune
 
-    record(3)
-    access_log_prune(before=timezone.now() + datetime.timedelta(days=1))
+    empty_log()
+    record_at(timezone.now() - relativedelta(years=3), 3)
+    access_log_prune(before=timezone.now() - relativedelta(years=2, days=1))
     assert verify_access_log().intact
     with Tampering():
         AccessLogPrune.objects.update(removed_events=1)  # hides how many events went
     assert [kind for kind, _ in kinds(verify_access_log())] == ["sequence"]
+
+
+# --- A fake prune: recent events deleted under a record of the attacker's own ---------------------------
+
+
+def fake_prune(kept: AccessEvent, *, removed: int | None = None, cutoff: datetime.datetime | None = None) -> None:
+    """The second reader's attack: a prune record that says what the attacker likes (a cutoff long ago, and
+    as many events removed as the first kept event's position needs), then every event before `kept` gone."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO audit_accesslogprune (pruned_at, cutoff, removed_events, first_kept_event_id, anchor_hash) "
+            "SELECT %s, %s, %s, id, prev_hash FROM audit_accessevent WHERE id = %s",
+            [
+                datetime.datetime(2025, 1, 1, tzinfo=datetime.UTC),
+                cutoff or datetime.datetime(2024, 12, 1, tzinfo=datetime.UTC),
+                kept.seq - 1 if removed is None else removed,
+                kept.pk,
+            ],
+        )
+        cursor.execute("DELETE FROM audit_accesseventpatron WHERE event_id < %s", [kept.pk])
+        cursor.execute("DELETE FROM audit_accessevent WHERE id < %s", [kept.pk])
+
+
+def test_the_database_refuses_a_fake_prune_of_recent_events():
+    """As the reader wrote it, each statement on its own (sqlite3's autocommit); on PostgreSQL as the owner,
+    with the prune setting."""
+    events = record(4)
+    kept = events[-2]
+    before = AccessEvent.objects.count()
+    prune_setting()
+    with transaction.atomic(), connection.cursor() as cursor:  # an old cutoff: the record itself may stay
+        cursor.execute(
+            "INSERT INTO audit_accesslogprune (pruned_at, cutoff, removed_events, first_kept_event_id, anchor_hash) "
+            "SELECT %s, %s, %s, id, prev_hash FROM audit_accessevent WHERE id = %s",
+            [datetime.datetime(2025, 1, 1, tzinfo=datetime.UTC), datetime.datetime(2024, 12, 1, tzinfo=datetime.UTC),
+             kept.seq - 1, kept.pk],
+        )  # fmt: skip
+    refused("DELETE FROM audit_accesseventpatron WHERE event_id < %s", [kept.pk], match="append-only|prune")
+    refused("DELETE FROM audit_accessevent WHERE id < %s", [kept.pk], match="append-only|prune")
+    assert AccessEvent.objects.count() == before
+    assert AccessEventPatron.objects.filter(event_id__in=[e.pk for e in events]).count() == 4
+    # A cutoff after the events, which the deletes would need, is refused with the record.
+    for days_ago in (0, 20):
+        refused(
+            "INSERT INTO audit_accesslogprune (pruned_at, cutoff, removed_events, first_kept_event_id, anchor_hash) "
+            "SELECT %s, %s, %s, id, prev_hash FROM audit_accessevent WHERE id = %s",
+            [timezone.now(), timezone.now() + datetime.timedelta(days=1 - days_ago), kept.seq - 1, kept.pk],
+            match="at least a month in the past",
+        )
+    assert AccessLogPrune.objects.count() == 1
+    assert verify_access_log().intact, "a record that vouches for no missing prefix changes nothing"
+
+
+def test_a_fake_prune_of_recent_events_is_named_by_the_checkpoints():
+    """The triggers lifted (the owner, or whoever writes the SQLite file): before, "intact", exit 0."""
+    record(2)
+    first_signed = checkpoint()
+    record(2)
+    checkpoint()
+    *_, kept, _newest = record(3)
+    checkpoint()
+    with Tampering():
+        fake_prune(kept)
+    report = verify_access_log()
+    assert kinds(report) == [("pruned_within_retention", first_signed.last_id)]
+    assert report.findings[0].params["last"] == kept.pk - 1
+    for options in ((), ("--all-signatures",)):
+        code, output = verify_command(*options)
+        assert code == 1
+        assert (
+            f"Events {first_signed.last_id} to {kept.pk - 1} were deleted under a prune record although they were "
+            f"within the retention of 24 months: the checkpoint of {first_signed.at} pinned event "
+            f"{first_signed.last_id}, written at {first_signed.head_at}"
+        ) in output
+        assert "gives its cutoff as 2024-12-01" in output, "the record's claim is shown as the claim it is"
+
+
+def test_a_prune_of_events_whose_retention_has_not_ended_is_named(settings):
+    """By the owner's own prune path, after the retention was lengthened: judged by the signed head's time."""
+    settings.ACCESS_LOG_RETENTION_MONTHS = 24
+    empty_log()
+    a_year_and_a_half_ago = timezone.now() - relativedelta(months=18)
+    record_at(a_year_and_a_half_ago, 2)
+    signed = checkpoint_at(a_year_and_a_half_ago)
+    first_recent, _ = record(2)
+    checkpoint()
+    from audit.prune import access_log_cutoff, access_log_prune
+    from patrons.dates import today
+
+    settings.ACCESS_LOG_RETENTION_MONTHS = 12
+    access_log_prune(before=access_log_cutoff(day=today()))
+    assert AccessEvent.objects.order_by("id").first().pk == first_recent.pk
+    assert verify_access_log().intact, "due under a retention of 12 months"
+    settings.ACCESS_LOG_RETENTION_MONTHS = 24
+    assert kinds(verify_access_log()) == [("pruned_within_retention", signed.last_id)]
+
+
+def v1_checkpoint_at(moment: datetime.datetime) -> None:
+    """A checkpoint as the writer signed them before they carried the head's time (format v1)."""
+    from audit.checkpoint_files import Checkpoint, append, newest_checkpoint
+    from audit.keys import signing_key
+
+    head = AccessEvent.objects.order_by("-id").first()
+    previous = newest_checkpoint(signed_dir())
+    unsigned = Checkpoint(
+        at=moment.astimezone(datetime.UTC).isoformat(timespec="microseconds").replace("+00:00", "Z"),
+        last_id=head.pk,
+        last_hash=head.hash,
+        count=head.seq,
+        previous=previous.digest if previous else None,
+        key_id=signing_key()[0],
+        signature="",
+    )
+    signature = base64.b64encode(signing_key()[1].sign(unsigned.payload())).decode()
+    append(signed_dir(), dataclasses.replace(unsigned, signature=signature))
+
+
+def test_older_checkpoints_without_the_heads_time_are_judged_by_their_signing_time():
+    from audit.prune import access_log_cutoff, access_log_prune
+    from patrons.dates import today
+
+    empty_log()
+    three_years_ago = timezone.now() - relativedelta(years=3)
+    record_at(three_years_ago, 2)
+    v1_checkpoint_at(three_years_ago)
+    (old_head,) = record_at(three_years_ago, 1)
+    v1_checkpoint_at(timezone.now())  # signed today: its head may be old, but nothing proves it
+    record(2)
+    checkpoint()
+    assert [c.head_at is None for c in read_checkpoints(signed_dir())] == [True, True, False]
+    access_log_prune(before=access_log_cutoff(day=today()))
+    report = verify_access_log()
+    assert kinds(report) == [("pruned_after_checkpoint", old_head.pk)], "the first is fine, the second is not"
+    assert report.checkpoints_pruned == 2
+
+
+def test_a_prune_record_that_miscounts_is_named_by_a_pruned_checkpoints_position():
+    from audit.prune import access_log_cutoff, access_log_prune
+    from patrons.dates import today
+
+    empty_log()
+    three_years_ago = timezone.now() - relativedelta(years=3)
+    record_at(three_years_ago, 3)
+    signed = checkpoint_at(three_years_ago)
+    record(1)
+    access_log_prune(before=access_log_cutoff(day=today()))
+    assert verify_access_log().intact
+    with Tampering():
+        AccessLogPrune.objects.update(removed_events=1)
+    report = verify_access_log()
+    assert kinds(report) == [("prune_miscount", signed.last_id), ("sequence", signed.last_id + 1)]
+    assert "the prune records account for only 1 events" in report.findings[0].message
 
 
 # --- Forged checkpoints --------------------------------------------------------------------------------
@@ -518,6 +748,7 @@ def test_a_checkpoint_signed_with_another_key_is_named():
     for key_id, kind in (("dev1", "bad_signature"), ("k-elsewhere", "unknown_signing_key")):
         forged = signed(
             at=timezone.now(),
+            head_at=event.at,
             last_id=event.pk,
             last_hash=event.hash,
             count=event.seq,

@@ -2,17 +2,19 @@
 
 The privileged path of audit/prune.py: run it with the database owner's credentials (the role that
 runs migrations). The runtime role cannot delete events; the database refuses it and this command
-says so. Without --before, events older than ACCESS_LOG_RETENTION_MONTHS go.
+says so. Without --before, events older than ACCESS_LOG_RETENTION_MONTHS go; an earlier --before keeps
+more, a later one is refused.
 """
 
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError
+from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from audit.prune import access_log_cutoff, access_log_prune, events_to_prune
+from audit.prune import PruneWithinRetention, access_log_cutoff, access_log_prune, check_cutoff, events_to_prune
 from patrons.dates import start_of_day, today
 from patrons.management.commands.extend_expired_cards import parse_date
 from privacy_service.progress import progress_write
@@ -29,7 +31,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
-            "--before", help="Remove events before this day (start of day, local time), e.g. 2024-11-23."
+            "--before",
+            help="Remove events before this day (start of day, local time), e.g. 2024-11-23; at the latest the "
+            "day ACCESS_LOG_RETENTION_MONTHS ago.",
         )
         parser.add_argument("--dry-run", action="store_true", help="Count the events that would go; remove nothing.")
 
@@ -37,6 +41,16 @@ class Command(BaseCommand):
         before = options["before"]
         cutoff = start_of_day(parse_date(before)) if before else access_log_cutoff(day=today())
         values = {"cutoff": date_format(cutoff, "d.m.Y")}
+        try:
+            check_cutoff(cutoff)
+        except PruneWithinRetention as error:
+            raise CommandError(
+                _(
+                    "A prune of the events before %(cutoff)s would reach into the access log's retention "
+                    "(ACCESS_LOG_RETENTION_MONTHS): it may remove only events before %(latest)s."
+                )
+                % {"cutoff": values["cutoff"], "latest": date_format(timezone.localtime(error.latest), "d.m.Y")}
+            ) from error
         if options["dry_run"]:
             values["count"] = events_to_prune(before=cutoff).count()
             self.stdout.write(_("Dry run: %(count)d access events before %(cutoff)s would be removed.") % values)
