@@ -28,7 +28,7 @@ the check character. A candidate counts when its gaps fall only between those pa
 (``1 8 0 7 8 8 - 4 1 7 D``), never inside a part (``09 123 4567`` is not read as 09.12.34 + 567), and:
 
 - with a letter (the century sign or the check character), always; but a check letter set apart by a gap
-  that begins a word (``120324 143 kpl``) is a word, not a check character;
+  that begins a word (``120324 007 kpl``) is a word, not a check character;
 - with digits only, which could be any number, only when nothing joins it to more digits (``98112189876``
   holds no code) and it is written as a code is:
 
