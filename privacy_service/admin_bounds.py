@@ -11,7 +11,8 @@ A list's search box (`?q=`) and filter boxes echo what was typed, in the box, th
 every link of the page. A search or filter value that holds a personal identity code (the detector of
 sotu_silo.free_text, with the user's consortium's rule) is neither searched with nor shown: the
 refusal is a denied access event, and the user is sent to the bare list with a message. Filters kept
-for the way back from an object's page (`_changelist_filters`) are dropped when they hold one.
+for the way back from an object's page (`_changelist_filters`) are dropped when they hold one, and a
+related field's autocomplete finds nothing for a term that holds one.
 """
 
 from urllib.parse import parse_qsl
@@ -115,6 +116,15 @@ class BoundedInputsAdmin(admin.ModelAdmin):
             messages.error(request, CODE_IN_ADMIN_SEARCH)
             return HttpResponseRedirect(request.path)
         return super().changelist_view(request, extra_context)
+
+    def get_search_results(self, request, queryset, search_term):
+        """The autocomplete of a related field (`/admin/autocomplete/?term=`) searches here too: a term holding
+        a code finds nothing, and the refusal is logged (the changelist refused it before reaching here)."""
+        try:
+            search_text_check(actor=Actor.from_request(request), action=self.code_search_action, text=search_term)
+        except IdentityCodeInSearch:
+            return queryset.none(), False
+        return super().get_search_results(request, queryset, search_term)
 
     def get_preserved_filters(self, request):
         preserved = super().get_preserved_filters(request)

@@ -352,11 +352,17 @@ def test_an_admin_filter_box_or_a_way_back_with_a_code_is_not_shown():
     assert response.status_code == 302 and response["Location"] == "/admin/audit/accessevent/"
     assert denied_since(before) == [(Action.ACCESS_LOG_VIEW, "identity_code_in_search", [])]
     profile = StaffProfile.objects.filter(home_library__municipality__consortium__slug="lapin-kirjastot").first()
-    page = client_for("admin").get(
-        f"/admin/patrons/staffprofile/{profile.pk}/change/", {"_changelist_filters": f"q={BYPASSES[0]}"}
-    )
+    admin = client_for("admin")
+    page = admin.get(f"/admin/patrons/staffprofile/{profile.pk}/change/", {"_changelist_filters": f"q={BYPASSES[0]}"})
     assert page.status_code == 200
     refused(page, api=False)
+    # A related field's autocomplete (the staff profile's user) searches the users' admin: nothing for a code.
+    autocomplete = {"app_label": "patrons", "model_name": "staffprofile", "field_name": "user"}
+    assert admin.get("/admin/autocomplete/", {**autocomplete, "term": "rovaniemi"}).json()["results"]
+    before = last_id()
+    found = admin.get("/admin/autocomplete/", {**autocomplete, "term": BYPASSES[1]})
+    assert found.status_code == 200 and found.json()["results"] == []
+    assert denied_since(before) == [(Action.PATRON_SEARCH, "identity_code_in_search", [])]
 
 
 # --- Bans and access prohibitions ---------------------------------------------------------------------------
