@@ -92,6 +92,7 @@ class PatronReadFilter(admin.SimpleListFilter):
 
 @admin.register(AccessEvent)
 class AccessEventAdmin(BoundedInputsAdmin):
+    code_search_action = Action.ACCESS_LOG_VIEW  # a code typed here looks for a person's events
     list_display = [
         "id",
         "at",

@@ -213,6 +213,8 @@ class TrusteeshipApi(APIView):
     @extend_schema(
         operation_id="patron_adult_guardianship_record",
         summary="Mark an adult patron as under guardianship, with the guardian's contact",
+        description="A personal identity code in the guardian's name, phone number or email address is a 400 "
+        "`identity_code_in_text` (a denied access event; nothing of it is echoed).",
         request=serializers.TrusteeshipSerializer,
         responses=serializers.TrusteeshipSerializer,
     )

@@ -13,7 +13,7 @@ from patrons.models import (
     NotificationMethod,
 )
 from privacy_service import form_fields
-from sotu_silo.fields import FreeTextFormField
+from sotu_silo.fields import FreeTextEmailFormField, FreeTextFormField
 
 
 class DateInput(forms.DateInput):
@@ -126,6 +126,6 @@ class ChoicesForm(forms.Form):
 
 
 class TrusteeshipForm(forms.Form):
-    guardian_name = forms.CharField(label=_("Guardian's name"), max_length=200)
-    guardian_phone = forms.CharField(label=_("Guardian's phone"), max_length=40, required=False)
-    guardian_email = forms.EmailField(label=_("Guardian's email"), required=False)
+    guardian_name = FreeTextFormField(label=_("Guardian's name"), max_length=200)
+    guardian_phone = FreeTextFormField(label=_("Guardian's phone"), max_length=40, required=False, phone_number=True)
+    guardian_email = FreeTextEmailFormField(label=_("Guardian's email"), required=False)

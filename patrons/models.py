@@ -15,7 +15,7 @@ from django.db.models import Q
 from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 
-from sotu_silo.fields import FreeTextCharField, FreeTextField
+from sotu_silo.fields import FreeTextCharField, FreeTextEmailField, FreeTextField, PhoneNumberField
 
 
 class Jurisdiction(models.TextChoices):
@@ -232,14 +232,14 @@ class Patron(models.Model):
         _("Koha patron id"), null=True, blank=True, help_text=_("Empty until a patron registered here reaches Koha.")
     )
     cardnumber = models.CharField(_("card number"), max_length=32)
-    first_name = models.CharField(_("first name"), max_length=100)
-    last_name = models.CharField(_("last name"), max_length=100)
+    first_name = FreeTextCharField(_("first name"), max_length=100)
+    last_name = FreeTextCharField(_("last name"), max_length=100)
     date_of_birth = models.DateField(_("date of birth"), null=True, blank=True)
-    email = models.EmailField(_("email"), blank=True)
-    phone = models.CharField(_("phone"), max_length=40, blank=True)
-    street_address = models.CharField(_("street address"), max_length=200, blank=True)
-    postal_code = models.CharField(_("postal code"), max_length=10, blank=True)
-    city = models.CharField(_("city"), max_length=100, blank=True)
+    email = FreeTextEmailField(_("email"), blank=True)
+    phone = PhoneNumberField(_("phone"), max_length=40, blank=True)
+    street_address = FreeTextCharField(_("street address"), max_length=200, blank=True)
+    postal_code = FreeTextCharField(_("postal code"), max_length=10, blank=True)
+    city = FreeTextCharField(_("city"), max_length=100, blank=True)
     home_library = models.ForeignKey(
         Library, on_delete=models.PROTECT, related_name="patrons", verbose_name=_("home library")
     )
@@ -567,9 +567,9 @@ class Trusteeship(models.Model):
     patron = models.OneToOneField(
         Patron, on_delete=models.CASCADE, related_name="trusteeship", verbose_name=_("patron")
     )
-    guardian_name = models.CharField(_("guardian's name"), max_length=200)
-    guardian_phone = models.CharField(_("guardian's phone"), max_length=40, blank=True)
-    guardian_email = models.EmailField(_("guardian's email"), blank=True)
+    guardian_name = FreeTextCharField(_("guardian's name"), max_length=200)
+    guardian_phone = PhoneNumberField(_("guardian's phone"), max_length=40, blank=True)
+    guardian_email = FreeTextEmailField(_("guardian's email"), blank=True)
     recorded_at = models.DateTimeField(_("recorded"))
     recorded_by = models.CharField(_("recorded by"), max_length=150)
 

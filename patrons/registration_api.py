@@ -69,7 +69,8 @@ register_schema = extend_schema(
     description="A patron of the caller's consortium. Refused (400 with `rule`) while a closure period freezes "
     "registration (`registration_frozen`), and for `library_unknown`, `cardnumber_taken`, "
     "`date_of_birth_required`, `date_of_birth_in_future`, `guardian_required` (under 15), `guardian_unknown`, "
-    "`guardian_not_adult`. A patron under 15 is registered with a guardian, and "
+    "`guardian_not_adult`, and `identity_code_in_text` for a personal identity code in a name, the address, the "
+    "email address or the phone number (nothing of it is echoed). A patron under 15 is registered with a guardian, and "
     "`data_provided_by_guardian` is true. Logged as `patron_register`.",
     request=PatronRegisterSerializer,
     responses={201: PatronDetailSerializer},

@@ -10,7 +10,7 @@ from patrons.models import GuardianRelationship, Jurisdiction, Library, LoanHist
 from patrons.services.closures import PIN_DETAILS_MAX_LENGTH, PinVerification
 from patrons.services.registration import DEFAULT_LANGUAGE
 from privacy_service import form_fields
-from sotu_silo.fields import FreeTextFormField
+from sotu_silo.fields import FreeTextEmailFormField, FreeTextFormField
 
 
 def _max_length(name: str) -> int:
@@ -18,20 +18,20 @@ def _max_length(name: str) -> int:
 
 
 class PatronRegistrationForm(forms.Form):
-    first_name = forms.CharField(label=_("First name"), max_length=_max_length("first_name"))
-    last_name = forms.CharField(label=_("Last name"), max_length=_max_length("last_name"))
+    first_name = FreeTextFormField(label=_("First name"), max_length=_max_length("first_name"))
+    last_name = FreeTextFormField(label=_("Last name"), max_length=_max_length("last_name"))
     date_of_birth = form_fields.DateField(label=_("Date of birth"), widget=DateInput())
     cardnumber = forms.CharField(label=_("Card number"), max_length=_max_length("cardnumber"))
     home_library = forms.ModelChoiceField(
         label=_("Home library"), queryset=Library.objects.none(), to_field_name="koha_library_id"
     )
-    email = forms.EmailField(label=_("Email"), required=False, max_length=_max_length("email"))
-    phone = forms.CharField(label=_("Phone"), required=False, max_length=_max_length("phone"))
-    street_address = forms.CharField(
+    email = FreeTextEmailFormField(label=_("Email"), required=False, max_length=_max_length("email"))
+    phone = FreeTextFormField(label=_("Phone"), required=False, max_length=_max_length("phone"), phone_number=True)
+    street_address = FreeTextFormField(
         label=_("Street address"), required=False, max_length=_max_length("street_address")
     )
-    postal_code = forms.CharField(label=_("Postal code"), required=False, max_length=_max_length("postal_code"))
-    city = forms.CharField(label=_("City"), required=False, max_length=_max_length("city"))
+    postal_code = FreeTextFormField(label=_("Postal code"), required=False, max_length=_max_length("postal_code"))
+    city = FreeTextFormField(label=_("City"), required=False, max_length=_max_length("city"))
     language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES)
     loan_history = forms.TypedChoiceField(
         label=_("Loan history (the patron's own choice)"),

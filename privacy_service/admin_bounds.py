@@ -1,4 +1,4 @@
-"""The admin's inputs within the service's bounds (privacy_service.bounds).
+"""The admin's inputs within the service's bounds (privacy_service.bounds), and no identity code searched.
 
 Every ModelAdmin of the service mixes in BoundedInputsAdmin (tests/privacy_service/test_inputs.py checks
 that none is left out). Dates in its model forms are bounded (a model form checks integer ranges itself
@@ -6,15 +6,27 @@ before saving), and the values of its list filters and date hierarchy are checke
 query: `?at__gte=0001-01-01` or `?starts_on__year=99999999999999999999` overflowed when the database was
 asked. An out-of-range value is refused like any other malformed filter (Django's plain list with
 `?e=1`), with a message saying what is allowed.
+
+A list's search box (`?q=`) and filter boxes echo what was typed, in the box, the result count and
+every link of the page. A search or filter value that holds a personal identity code (the detector of
+sotu_silo.free_text, with the user's consortium's rule) is neither searched with nor shown: the
+refusal is a denied access event, and the user is sent to the bare list with a message. Filters kept
+for the way back from an object's page (`_changelist_filters`) are dropped when they hold one, and a
+related field's autocomplete finds nothing for a term that holds one.
 """
+
+from urllib.parse import parse_qsl
 
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import models
+from django.http import HttpResponseRedirect
 from django.utils.translation import gettext_lazy as _
 
+from audit.actor import Actor
+from audit.models import Action
 from privacy_service.bounds import (
     COUNT_MAX,
     EARLIEST_DATE,
@@ -24,10 +36,15 @@ from privacy_service.bounds import (
     date_range_message,
 )
 from privacy_service.form_fields import bound_form_field
+from sotu_silo.code_detector import contains_identity_code
+from sotu_silo.free_text import IdentityCodeInSearch, search_text_check
 
 # Lookups and transforms whose value is a number of its own, not a value of the field.
 PART_RANGES = {"year": (EARLIEST_DATE.year, LATEST_DATE.year), "month": (1, 12), "day": (1, 31)}
 NUMBER_OUT_OF_RANGE = _("Give a whole number from %(min)s to %(max)s.")
+CODE_IN_ADMIN_SEARCH = _(
+    "That looks like a personal identity code. Identity codes are not searched for here: the search was not made."
+)
 
 
 def _target_field(model: type[models.Model], key: str) -> tuple[models.Field | None, list[str]]:
@@ -76,12 +93,16 @@ class BoundedChangeList(ChangeList):
 
 
 class BoundedInputsAdmin(admin.ModelAdmin):
-    """A ModelAdmin whose forms and list filters keep to the service's bounds.
+    """A ModelAdmin whose forms and list filters keep to the service's bounds, and whose searches and
+    filters are never made with an identity code.
 
     A list is filtered only by what its filters and date hierarchy offer: Django would also take any
     lookup on the model's own fields from the URL (`?id__in=1,99999999999999999999999` overflowed on
     SQLite, `?patron_ids__contains=1` is not supported there), and such a URL is now a 400.
     """
+
+    # The action of the denied event when a search or filter holds an identity code: a search for a person.
+    code_search_action = Action.PATRON_SEARCH
 
     def lookup_allowed(self, lookup, value, request=None):
         field_name = lookup.split("__", 1)[0]
@@ -100,3 +121,31 @@ class BoundedInputsAdmin(admin.ModelAdmin):
 
     def get_changelist(self, request, **kwargs):
         return BoundedChangeList
+
+    def changelist_view(self, request, extra_context=None):
+        typed = [value for _name, values in request.GET.lists() for value in values if value]
+        try:
+            if typed:
+                actor = Actor.from_request(request)
+                for value in typed:
+                    search_text_check(actor=actor, action=self.code_search_action, text=value)
+        except IdentityCodeInSearch:
+            messages.error(request, CODE_IN_ADMIN_SEARCH)
+            return HttpResponseRedirect(request.path)
+        return super().changelist_view(request, extra_context)
+
+    def get_search_results(self, request, queryset, search_term):
+        """The autocomplete of a related field (`/admin/autocomplete/?term=`) searches here too: a term holding
+        a code finds nothing, and the refusal is logged (the changelist refused it before reaching here)."""
+        try:
+            search_text_check(actor=Actor.from_request(request), action=self.code_search_action, text=search_term)
+        except IdentityCodeInSearch:
+            return queryset.none(), False
+        return super().get_search_results(request, queryset, search_term)
+
+    def get_preserved_filters(self, request):
+        preserved = super().get_preserved_filters(request)
+        # Read as widely as in any consortium: a way back may lose its filters, never show a code.
+        if any(contains_identity_code(value, country="SE") for _name, value in parse_qsl(preserved)):
+            return ""
+        return preserved

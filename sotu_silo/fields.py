@@ -1,9 +1,12 @@
-"""Model fields for free text: what people write freely must never hold a personal identity code.
+"""Model fields for typed text: what people write or type must never hold a personal identity code.
 
 Notes, reasons, ban, DPO and breach texts are read by many and some (an access event's reason) can
-never be changed; a code written there escapes the silo. Every such field is a FreeTextField or a
-FreeTextCharField, and a test fails for a text field of ours that is neither nor listed as structured
-(tests/sotu_silo/test_free_text.py), so a new field cannot forget the rule. It is checked:
+never be changed; names, addresses, email addresses and phone numbers typed at registration or for an
+adult's guardian are shown and sent on; a code written in any of them escapes the silo. Every such field
+is a FreeTextField, FreeTextCharField, FreeTextEmailField or PhoneNumberField (the last read with the
+phone number rule of sotu_silo.code_detector, so that no phone number is refused), and a test fails for
+a text field of ours that is none of them nor listed as structured (tests/sotu_silo/test_free_text.py),
+so a new field cannot forget the rule. It is checked:
 
 - by the services first (sotu_silo.free_text.free_text_check): with the consortium's rule for bare
   digit runs, a denied access event where the text belongs to patron data, and nothing written;
@@ -13,9 +16,10 @@ FreeTextCharField, and a test fails for a text field of ours that is neither nor
 The last two read bare digit runs as in Finland (contains_identity_code with country=None), which is
 part of every consortium's rule, so they never refuse what a service let through.
 
-A refused form is shown again for correction, but never with the code in it: FreeTextFormField (the
-form field of these model fields, and of every free-text field of our forms) leaves out a submitted
-text that holds a code, read as widely as in any consortium, when it renders the form again.
+A refused form is shown again for correction, but never with the code in it: FreeTextFormField and
+FreeTextEmailFormField (the form fields of these model fields, and of every such field of our forms)
+leave out a submitted text that holds a code, read as widely as in any consortium, when they render the
+form again.
 
 The columns are ordinary text columns: the fields deconstruct as Django's own, so they need no migration.
 """
@@ -27,7 +31,7 @@ from django.utils.deconstruct import deconstructible
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
-from sotu_silo.validation import contains_identity_code
+from sotu_silo.code_detector import contains_identity_code
 
 CODE_IN_TEXT = "identity_code_in_text"
 CODE_IN_TEXT_MESSAGE = _(
@@ -38,51 +42,74 @@ CODE_IN_TEXT_MESSAGE = _(
 
 @deconstructible
 class NoIdentityCodeValidator:
-    """Refuses a text that holds an identity code; the message names the field, never the text."""
+    """Refuses a text that holds an identity code; the message names the field, never the text.
 
-    def __init__(self, field_label) -> None:
+    `phone_number`: the text is a phone number, read with the phone number rule.
+    """
+
+    def __init__(self, field_label, *, phone_number: bool = False) -> None:
         self.field_label = field_label
+        self.phone_number = phone_number
 
     def __call__(self, value) -> None:
-        if value and contains_identity_code(str(value)):
+        if value and contains_identity_code(str(value), phone_number=self.phone_number):
             raise ValidationError(CODE_IN_TEXT_MESSAGE, code=CODE_IN_TEXT, params={"field": capfirst(self.field_label)})
 
     def __eq__(self, other) -> bool:
-        return isinstance(other, NoIdentityCodeValidator) and self.field_label == other.field_label
+        same_kind = isinstance(other, NoIdentityCodeValidator)
+        return same_kind and (self.field_label, self.phone_number) == (other.field_label, other.phone_number)
 
 
-def shown_back(text: str) -> str:
+def shown_back(text: str, *, phone_number: bool = False) -> str:
     """`text` to put back into a form shown again, or "" when it holds a code (read as widely as in any
-    consortium: a form shown again may lose a phone number, never echo a code)."""
-    return "" if contains_identity_code(text, country="SE") else text
+    consortium: a form shown again may lose a number, never echo a code)."""
+    return "" if contains_identity_code(text, country="SE", phone_number=phone_number) else text
 
 
-class FreeTextFormField(forms.CharField):
-    """A form's free-text field: a submitted text holding an identity code is not rendered back.
+class _NotShownBack:
+    """A form field whose submitted text is not rendered back when it holds an identity code.
 
     It does not refuse the text itself: the service does, so that the refusal is logged where it must be.
     """
 
+    def __init__(self, *args, phone_number: bool = False, **kwargs) -> None:
+        self.phone_number = phone_number
+        super().__init__(*args, **kwargs)
+
     def bound_data(self, data, initial):
         value = super().bound_data(data, initial)
-        return shown_back(value) if isinstance(value, str) else value
+        return shown_back(value, phone_number=self.phone_number) if isinstance(value, str) else value
+
+
+class FreeTextFormField(_NotShownBack, forms.CharField):
+    """A form's text field that holds no identity code (`phone_number=True` for a phone number)."""
+
+
+class FreeTextEmailFormField(_NotShownBack, forms.EmailField):
+    """A form's email address field that holds no identity code."""
 
 
 class _FreeText:
     free_text = True  # what find_identity_codes_in_text and the field inventory test look for
+    phone_number = False  # read with the phone number rule
+    form_class = FreeTextFormField
 
     def formfield(self, **kwargs):
-        return super().formfield(**{"form_class": FreeTextFormField, **kwargs})
+        extra = {"phone_number": True} if self.phone_number else {}
+        return super().formfield(**{"form_class": self.form_class, **extra, **kwargs})
+
+    def _check(self, value) -> None:
+        NoIdentityCodeValidator(self.verbose_name, phone_number=self.phone_number)(value)
 
     def validate(self, value, model_instance):
         # Not among the field's `validators`: an API serializer built from the model would refuse first,
         # before the service could log the refusal.
         super().validate(value, model_instance)
-        NoIdentityCodeValidator(self.verbose_name)(value)
+        self._check(value)
 
     def pre_save(self, model_instance, add):
         value = super().pre_save(model_instance, add)
-        NoIdentityCodeValidator(self.verbose_name)(value)
+        self._check(value)
         return value
 
     def deconstruct(self):
@@ -97,6 +124,20 @@ class FreeTextField(_FreeText, models.TextField):
 
 
 class FreeTextCharField(_FreeText, models.CharField):
-    """A CharField people write freely (see the module docstring)."""
+    """A CharField people write freely or type (a name, an address; see the module docstring)."""
 
     column_field_path = "django.db.models.CharField"
+
+
+class FreeTextEmailField(_FreeText, models.EmailField):
+    """An EmailField typed by hand (see the module docstring)."""
+
+    column_field_path = "django.db.models.EmailField"
+    form_class = FreeTextEmailFormField
+
+
+class PhoneNumberField(_FreeText, models.CharField):
+    """A phone number typed by hand: checked with the phone number rule, which refuses no phone number."""
+
+    column_field_path = "django.db.models.CharField"
+    phone_number = True

@@ -1,12 +1,13 @@
-"""No personal identity codes in free text or searches: the one check every service and selector calls.
+"""No personal identity codes in typed text or searches: the one check every service and selector calls.
 
 A code belongs in the sotu-silo only (Finnish Data Protection Act 1050/2018 s. 29: the identity code is
 not put on documents unnecessarily). Services call `free_text_check` with the texts they are about to
-store, before they write anything; selectors call `search_text_check` with a search. Both use the one
-detector (sotu_silo.validation.contains_identity_code) with the actor's consortium's rule, refuse with
-a message that names the field but never echoes the text, and record the refusal as a denied access
-event when the text belongs to an action on patron data. The fields themselves check again when a row
-is saved (sotu_silo.fields).
+store (free text, and names, addresses and phone numbers typed by hand), before they write anything;
+selectors and the admin's search boxes call `search_text_check` with a search. Both use the one
+detector (sotu_silo.code_detector.contains_identity_code) with the actor's consortium's rule (and a
+phone number field's rule), refuse with a message that names the field but never echoes the text, and
+record the refusal as a denied access event when the text belongs to an action on patron data. The
+fields themselves check again when a row is saved (sotu_silo.fields).
 """
 
 from collections.abc import Iterable, Iterator, Mapping
@@ -24,8 +25,8 @@ from audit.services import access_event_record
 from patrons.models import Municipality
 from patrons.services.errors import RuleBroken
 from patrons.tenancy import jurisdiction_of
+from sotu_silo.code_detector import contains_identity_code
 from sotu_silo.fields import CODE_IN_TEXT, CODE_IN_TEXT_MESSAGE
-from sotu_silo.validation import contains_identity_code
 
 CODE_IN_SEARCH = "identity_code_in_search"
 
@@ -59,7 +60,7 @@ def free_text_check(
     patron_ids: Iterable[int] = (),
     data_categories: Iterable[str] = (),
 ) -> None:
-    """Refuse (IdentityCodeInText) when a text about to be stored in `model`'s free-text fields holds a code.
+    """Refuse (IdentityCodeInText) when a text about to be stored in `model`'s typed-text fields holds a code.
 
     `texts` maps field names to the texts. With `action` (the texts belong to an action on patron data),
     the refusal is first recorded as a denied access event of that action about `patron_ids` (evaluated
@@ -70,7 +71,7 @@ def free_text_check(
         field = model._meta.get_field(name)
         if not getattr(field, "free_text", False):
             raise TypeError(f"{model._meta.label}.{name} is not a free-text field (sotu_silo.fields).")
-        if text and contains_identity_code(text, country=country):
+        if text and contains_identity_code(text, country=country, phone_number=field.phone_number):
             if action is not None:
                 access_event_record(
                     actor=actor,
@@ -104,6 +105,8 @@ JURISDICTION_OF_ROW = {
     "audit.AccessEvent": lambda: Subquery(
         Municipality.objects.filter(pk=OuterRef("actor_municipality_id")).values("consortium__jurisdiction")[:1]
     ),
+    "patrons.Patron": "consortium__jurisdiction",
+    "patrons.Trusteeship": "patron__consortium__jurisdiction",
     "patrons.Note": "patron__consortium__jurisdiction",
     "patrons.NoteRevision": "note__patron__consortium__jurisdiction",
     "patrons.Ban": "patron__consortium__jurisdiction",
@@ -125,7 +128,7 @@ class TextFields:
 
 
 def free_text_fields() -> list[TextFields]:
-    """Every model with free text: its FreeTextField/FreeTextCharField fields and copies of them."""
+    """Every model with typed text: its fields of sotu_silo.fields and copies of them."""
     found = []
     for model in apps.get_models():
         names = [f.name for f in model._meta.get_fields() if getattr(f, "free_text", False)]
@@ -160,6 +163,7 @@ def codes_in_text(entry: TextFields, *, batch_size: int = 2000) -> Iterator[Code
     if jurisdiction is not None:
         rows = rows.annotate(row_jurisdiction=jurisdiction() if callable(jurisdiction) else F(jurisdiction))
     columns = ["pk", *entry.fields, *(["row_jurisdiction"] if jurisdiction is not None else [])]
+    phone_numbers = {name for name in entry.fields if getattr(entry.model._meta.get_field(name), "phone_number", False)}
     last = None
     while True:
         batch = list((rows.filter(pk__gt=last) if last is not None else rows).values_list(*columns)[:batch_size])
@@ -168,7 +172,7 @@ def codes_in_text(entry: TextFields, *, batch_size: int = 2000) -> Iterator[Code
         for row in batch:
             country = row[-1] if jurisdiction is not None else None
             for name, text in zip(entry.fields, row[1 : 1 + len(entry.fields)], strict=True):
-                if text and contains_identity_code(text, country=country):
+                if text and contains_identity_code(text, country=country, phone_number=name in phone_numbers):
                     yield CodeInText(model=label, field=name, pk=row[0])
         last = batch[-1][0]
         yield len(batch)

@@ -6,11 +6,12 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from audit.actor import Actor
-from audit.models import DataCategory
+from audit.models import Action, DataCategory
 from patrons.dates import ADULT_AGE, age_on
 from patrons.models import LoanHistoryPreference, Patron, RegisterKind, RegisterMembership, Trusteeship
-from patrons.services._common import patron_for_write, record_write, today
+from patrons.services._common import consortium_patron_ids, patron_for_write, record_write, today
 from patrons.services.errors import RuleBroken
+from sotu_silo import free_text  # a module: the silo's rules import these services
 
 
 def patron_choices_update(
@@ -68,7 +69,18 @@ def patron_choices_update(
 def trusteeship_record(
     *, actor: Actor, patron_id: int, guardian_name: str, guardian_phone: str = "", guardian_email: str = ""
 ) -> Trusteeship:
-    """Mark an adult patron as under guardianship (edunvalvonta), with the guardian's contact."""
+    """Mark an adult patron as under guardianship (edunvalvonta), with the guardian's contact.
+
+    No identity code in the guardian's name, phone number or email address (a denied patron_update event).
+    """
+    free_text.free_text_check(
+        actor=actor,
+        model=Trusteeship,
+        texts={"guardian_name": guardian_name, "guardian_phone": guardian_phone, "guardian_email": guardian_email},
+        action=Action.PATRON_UPDATE,
+        patron_ids=consortium_patron_ids(actor=actor, patron_id=patron_id),
+        data_categories=[DataCategory.TRUSTEESHIP],
+    )
     guardian_name = (guardian_name or "").strip()
     if not guardian_name:
         raise RuleBroken("guardian_name_required", _("Give the guardian's name."))

@@ -1,10 +1,11 @@
 """Registering a new patron at the desk (or through the API), with a guardian for a patron under 15.
 
 Rules, each a RuleBroken naming it: no registration while a closure period of the actor's consortium
-freezes it (seed 000); the home library is one of the consortium's; the card number is free in the
-consortium; names and a past date of birth are given; a patron under 15 is registered with a guardian
-who is an adult patron of the same consortium, and the record says the guardian provided the data
-(seed 001). The registration and its access event are written in one transaction.
+freezes it (seed 000); no identity code in the names, the address, the email address or the phone number
+(a denied patron_register event; sotu_silo.free_text); the home library is one of the consortium's; the
+card number is free in the consortium; names and a past date of birth are given; a patron under 15 is
+registered with a guardian who is an adult patron of the same consortium, and the record says the
+guardian provided the data (seed 001). The registration and its access event are written in one transaction.
 """
 
 import datetime
@@ -31,6 +32,7 @@ from patrons.models import (
 )
 from patrons.services._common import today
 from patrons.services.errors import RuleBroken
+from sotu_silo import free_text  # a module: the silo's rules import these services
 
 # Seed 001: the data of a patron under 15 comes from the guardian.
 GUARDIAN_REQUIRED_UNDER_AGE = 15
@@ -140,6 +142,21 @@ def patron_register(
     (patron_register) names the new patron and the guardian.
     """
     _check_not_frozen(actor)
+    free_text.free_text_check(
+        actor=actor,
+        model=Patron,
+        texts={
+            "first_name": first_name,
+            "last_name": last_name,
+            "email": email,
+            "phone": phone,
+            "street_address": street_address,
+            "postal_code": postal_code,
+            "city": city,
+        },
+        action=Action.PATRON_REGISTER,
+        data_categories=[DataCategory.BASIC, DataCategory.CONTACT],
+    )
     day = today()
     first_name = _required(first_name, "first_name_required", _("Give the patron's first name."))
     last_name = _required(last_name, "last_name_required", _("Give the patron's last name."))

@@ -7,8 +7,9 @@ from sotu_silo.free_text import CodeInText, codes_in_text, free_text_fields, row
 class Command(BaseCommand):
     help = (
         "Scan every free-text field (notes, reasons, ban, DPO and breach texts, register descriptions, "
-        "access-event reasons...) for personal identity codes, however written: texts stored before the "
-        "check existed. Prints the model, field and row id of each hit, never the text. Exits 1 when "
+        "access-event reasons...) and every typed name, address, email address and phone number (patrons, "
+        "adults' guardians) for personal identity codes, however written: texts stored before the check "
+        "existed. Prints the model, field and row id of each hit, never the text. Exits 1 when "
         "something is found."
     )
 
