@@ -30,7 +30,7 @@ from accounts.services.roles import (
 )
 from accounts.services.two_factor import two_factor_reset
 from audit.actor import Actor
-from patrons.services.errors import RuleBroken
+from core.errors import RuleBroken
 from patrons.tenancy import consortium_id_of
 from privacy_service.admin_bounds import BoundedInputsAdmin
 

@@ -11,8 +11,8 @@ from audit.models import AccessEvent, Action, DataCategory
 from audit.review import patron_reads
 from audit.selectors import access_event_queryset_for_user
 from audit.services import access_event_record
+from core.bounds import ID_MAX, ID_OUT_OF_RANGE, parse_id
 from privacy_service.admin_bounds import BoundedInputsAdmin
-from privacy_service.bounds import ID_MAX, ID_OUT_OF_RANGE, parse_id
 
 
 class CappedCountPaginator(Paginator):

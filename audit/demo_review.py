@@ -9,7 +9,7 @@ Idempotent: a second run finds the link and the flags in place and changes nothi
 from dateutil.relativedelta import relativedelta
 from django.db.models import QuerySet
 
-from patrons.dates import ADULT_AGE, today
+from core.dates import ADULT_AGE, today
 from patrons.models import Consortium, Patron, StaffProfile
 
 CONSORTIUM = "lapin-kirjastot"

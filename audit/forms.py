@@ -3,7 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from privacy_service import form_fields
+from core import form_fields
 
 
 class AccessReviewDayForm(forms.Form):

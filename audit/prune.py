@@ -30,7 +30,7 @@ from django.utils import timezone
 from audit.chain import lock_chain_head
 from audit.models import AccessEvent, AccessEventPatron, AccessLogPrune
 from audit.triggers import prune_deletes_allowed
-from patrons.dates import start_of_day, today
+from core.dates import start_of_day, today
 
 PRUNE_BATCH = 5000
 

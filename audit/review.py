@@ -50,9 +50,9 @@ from django.utils.translation import gettext_lazy as _
 from audit.actor import Actor
 from audit.models import AccessEvent, AccessEventPatron, Action, DataCategory, Outcome
 from audit.services import access_event_record
-from patrons.dates import start_of_day
+from core.dates import start_of_day
+from core.errors import RuleBroken
 from patrons.models import Municipality, Patron
-from patrons.services.errors import RuleBroken
 
 HISTORY_DAYS = 28
 STORE_BURST_WINDOW = datetime.timedelta(hours=1)

@@ -1,7 +1,7 @@
 from rest_framework import serializers
 
 from audit.models import AccessEvent
-from privacy_service import api_fields
+from core import api_fields
 
 
 class AccessEventSerializer(api_fields.ModelSerializer):

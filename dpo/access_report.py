@@ -31,6 +31,7 @@ from django.utils.translation import gettext_lazy as _
 from audit.actor import Actor
 from audit.models import AccessEvent, Action, DataCategory, Outcome
 from audit.services import access_event_record
+from core.errors import RuleBroken
 from dpo.models import Breach, RequestKind, SubjectRequest
 from dpo.selectors import earlier_report_within_12_months
 from patrons.models import (
@@ -49,7 +50,6 @@ from patrons.models import (
     Trusteeship,
 )
 from patrons.selectors import ban_state
-from patrons.services.errors import RuleBroken
 from sotu_silo.services import identity_code_exists
 
 # The roles (Django groups) as a patron reads them, in the order they are listed.

@@ -9,8 +9,8 @@ from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.utils import translation
 
+from core.documents import document_pdf
 from dpo.access_report import AccessReport
-from privacy_service.documents import document_pdf
 
 TEMPLATE = "dpo/access_report.html"
 
@@ -26,5 +26,5 @@ def access_report_html(report: AccessReport, *, request: HttpRequest | None = No
 
 
 def access_report_pdf(report: AccessReport, *, base_url: str) -> bytes:
-    """The report as a PDF (privacy_service.documents: nothing is fetched)."""
+    """The report as a PDF (core.documents: nothing is fetched)."""
     return document_pdf(access_report_html(report, for_pdf=True), base_url=base_url)

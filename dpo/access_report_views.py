@@ -9,11 +9,11 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from core.documents import document_page
+from core.errors import RuleBroken
 from dpo.access_report import access_report_build
 from dpo.access_report_document import access_report_html
 from patrons.access import subject_request_actor
-from patrons.services.errors import RuleBroken
-from privacy_service.documents import document_page
 
 
 @never_cache

@@ -8,10 +8,10 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from audit.models import DataCategory
+from core import api_fields
 from dpo.breach_selectors import awaits_authority, people_must_be_told, time_left
 from dpo.models import Art34Exemption, AuthorityNotification, Breach, NotificationPhase, RiskLevel
 from dpo.services.breaches import supervisory_authority
-from privacy_service import api_fields
 
 
 class BreachFactsSerializer(serializers.Serializer):

@@ -11,10 +11,10 @@ import random
 
 from django.utils import timezone
 
+from core.time_limits import months_after
 from dpo.models import DeliveryMethod, IdentityDocument, RequestKind, SubjectRequest
 from patrons.demo_procedures import SEEDER
 from patrons.models import Consortium, Jurisdiction, Patron
-from privacy_service.time_limits import months_after
 
 
 def _received(consortium: Consortium, patron: Patron, kind: str, days_ago: int, document: str) -> SubjectRequest:

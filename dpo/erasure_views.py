@@ -13,9 +13,9 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from core.errors import RuleBroken
 from dpo.services.erasure import ErasurePlan, subject_request_erase
 from patrons.access import subject_request_actor
-from patrons.services.errors import RuleBroken
 
 REMOVES = {
     "patron": _("Patron record"),

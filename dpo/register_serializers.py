@@ -2,8 +2,8 @@
 
 from rest_framework import serializers
 
+from core import api_fields
 from dpo.models import RegisterDescription, RegisterDescriptionText
-from privacy_service import api_fields
 
 
 class RegisterDescriptionTextSerializer(api_fields.ModelSerializer):

@@ -21,8 +21,8 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from audit.models import DataCategory
+from core.dates import ADULT_AGE, start_of_day
 from dpo.models import ErasureTombstone, Register, RegisterDescription, RegisterDescriptionText, SubjectRequest
-from patrons.dates import ADULT_AGE, start_of_day
 from patrons.models import (
     AccessProhibition,
     Ban,
@@ -68,7 +68,7 @@ def access_prohibitions_due(day: datetime.date) -> QuerySet[AccessProhibition]:
 def guardian_links_due(day: datetime.date) -> QuerySet[Guardianship]:
     """Links of wards who are 18 on `day`: the patron gets the notices from then on.
 
-    Born on or before this day 18 years ago, as patrons.dates.age_on counts (a 29 February birthday
+    Born on or before this day 18 years ago, as core.dates.age_on counts (a 29 February birthday
     comes on 1 March). A ward without a date of birth is never due: their age is not known.
     """
     return Guardianship.objects.filter(ward__date_of_birth__lte=day - relativedelta(years=ADULT_AGE))

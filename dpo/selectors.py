@@ -16,8 +16,8 @@ from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
 from audit.actor import Actor
+from core.dates import start_of_day, today
 from dpo.models import RequestKind, SubjectRequest
-from patrons.dates import start_of_day, today
 
 # A second report within this many months of an earlier one is not free of charge (Art. 12(5), 15(3)).
 FREE_REPORT_MONTHS = 12

@@ -2,10 +2,10 @@
 
 from rest_framework import serializers
 
+from core import api_fields
+from core.dates import today
 from dpo.models import DeliveryMethod, FeeDecision, IdentityDocument, RefusalGround, RequestKind, SubjectRequest
 from dpo.selectors import RequestState, days_left, earlier_report_within_12_months, subject_request_state
-from patrons.dates import today
-from privacy_service import api_fields
 
 
 class SubjectRequestSerializer(api_fields.ModelSerializer):

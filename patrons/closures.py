@@ -11,7 +11,7 @@ from django.db.models import QuerySet
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
-from patrons.dates import today
+from core.dates import today
 from patrons.models import ClosurePeriod
 
 REGISTRATION_FROZEN_MESSAGE = _("Libraries are closed until %(until)s and no new patrons are registered.")

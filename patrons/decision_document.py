@@ -16,9 +16,9 @@ import re
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 
+from core.documents import document_pdf
 from patrons.models import Ban, BanGround, HearingMethod, NotificationMethod
 from patrons.services.bans import APPEAL_DAYS, DEEMED_RECEIVED_AFTER_DAYS, ban_days
-from privacy_service.documents import document_pdf
 
 LANGUAGES = ("fi", "sv")
 
@@ -123,5 +123,5 @@ def decision_html(ban: Ban, language: str, *, request: HttpRequest | None = None
 
 
 def decision_pdf(ban: Ban, language: str, base_url: str) -> bytes:
-    """The decision as a PDF (privacy_service.documents: nothing is fetched)."""
+    """The decision as a PDF (core.documents: nothing is fetched)."""
     return document_pdf(decision_html(ban, language), base_url=base_url)

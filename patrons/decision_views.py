@@ -13,10 +13,10 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from core.documents import document_page
 from patrons.ban_views import ban_for_reader
 from patrons.decision_document import LANGUAGES, decision_filename, decision_html, decision_pdf
 from patrons.models import Ban
-from privacy_service.documents import document_page
 
 __all__ = ["ban_for_reader", "decision_html_view", "decision_pdf_view"]
 

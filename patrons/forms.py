@@ -3,6 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from core import form_fields
 from patrons.models import (
     AppealOutcome,
     BanGround,
@@ -12,7 +13,6 @@ from patrons.models import (
     NoteCategory,
     NotificationMethod,
 )
-from privacy_service import form_fields
 from sotu_silo.fields import FreeTextEmailFormField, FreeTextFormField
 
 

@@ -11,13 +11,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core import api_fields
 from patrons.access import patron_data_actor
 from patrons.models import GuardianRelationship, Patron
 from patrons.selectors import PatronRecord, notice_recipient_ids
 from patrons.serializers import OpenedNoteSerializer, PatronDetailSerializer
 from patrons.services.closures import PIN_DETAILS_MAX_LENGTH, PinVerification, pin_by_phone_record
 from patrons.services.registration import patron_register
-from privacy_service import api_fields
 
 
 def _max_length(name: str) -> int:

@@ -5,11 +5,11 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from core import form_fields
 from patrons.forms import DateInput
 from patrons.models import GuardianRelationship, Jurisdiction, Library, LoanHistoryPreference, Patron
 from patrons.services.closures import PIN_DETAILS_MAX_LENGTH, PinVerification
 from patrons.services.registration import DEFAULT_LANGUAGE
-from privacy_service import form_fields
 from sotu_silo.fields import FreeTextEmailFormField, FreeTextFormField
 
 

@@ -12,7 +12,7 @@ from django.http import Http404
 from audit.actor import Actor
 from audit.models import Action, DataCategory, Outcome
 from audit.services import access_event_record
-from patrons.dates import ADULT_AGE, age_on, today
+from core.dates import ADULT_AGE, age_on, today
 from patrons.models import (
     SENSITIVE_NOTE_CATEGORIES,
     AccessProhibition,

@@ -1,9 +1,9 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core import api_fields
+from core.bounds import COUNT_MAX
 from patrons.models import AccessProhibition, Ban, Guardianship, Note, NoteCategory, NoteRevision, Patron, Trusteeship
-from privacy_service import api_fields
-from privacy_service.bounds import COUNT_MAX
 
 
 class PatronListSerializer(api_fields.ModelSerializer):

@@ -1,4 +1,4 @@
-"""The admin's inputs within the service's bounds (privacy_service.bounds), and no identity code searched.
+"""The admin's inputs within the service's bounds (core.bounds), and no identity code searched.
 
 Every ModelAdmin of the service mixes in BoundedInputsAdmin (tests/privacy_service/test_inputs.py checks
 that none is left out). Dates in its model forms are bounded (a model form checks integer ranges itself
@@ -27,7 +27,7 @@ from django.utils.translation import gettext_lazy as _
 
 from audit.actor import Actor
 from audit.models import Action
-from privacy_service.bounds import (
+from core.bounds import (
     COUNT_MAX,
     EARLIEST_DATE,
     ID_MAX,
@@ -35,7 +35,7 @@ from privacy_service.bounds import (
     date_in_range,
     date_range_message,
 )
-from privacy_service.form_fields import bound_form_field
+from core.form_fields import bound_form_field
 from sotu_silo.code_detector import contains_identity_code
 from sotu_silo.free_text import IdentityCodeInSearch, search_text_check
 

@@ -3,14 +3,14 @@
 Plus, where they apply:
 - `"errors": {"field": ["message", ...]}` for input that failed validation (DRF's field errors; a nested
   field is named by its path, `note_ids.0`; errors of no one field are under `non_field_errors`);
-- `"rule"` for a broken rule of a procedure (patrons.services.RuleBroken), `{"detail", "code", "rule"}`.
+- `"rule"` for a broken rule of a procedure (core.errors.RuleBroken), `{"detail", "code", "rule"}`.
 
 DRF's own errors (401/403 authentication and permission, 404, 405, 406, 415, 429, a body that does not
 parse) get the same shape, with DRF's code (`not_authenticated`, `permission_denied`, `not_found`,
 `method_not_allowed`, `not_acceptable`, `unsupported_media_type`, `throttled`, `parse_error`). Answers
 written outside DRF keep it too: the network refusal (privacy_service.ip_allowlist), a NUL character
 (privacy_service.nul_guard) and the error handlers for /api/ (privacy_service.views). The OpenAPI schema
-documents it as the `Error` component (privacy_service.api_schema).
+documents it as the `Error` component (core.api_schema).
 """
 
 from django.core.exceptions import ValidationError
@@ -19,7 +19,7 @@ from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
-from patrons.services.errors import RuleBroken
+from core.errors import RuleBroken
 from sotu_silo.services import IdentityCodeUnreadable
 
 NON_FIELD_ERRORS = "non_field_errors"

@@ -9,11 +9,11 @@ class PrivacyServiceConfig(AppConfig):
     def ready(self) -> None:
         from django.urls import register_converter
 
+        from core.bounds import IdConverter
         from patrons.models import AllowedNetwork, Library, Municipality, StaffProfile
-        from privacy_service.bounds import IdConverter
         from privacy_service.ip_allowlist import invalidate_allow_list
 
-        # `<id:...>` in every URL pattern: an object id the database can hold (privacy_service.bounds).
+        # `<id:...>` in every URL pattern: an object id the database can hold (core.bounds).
         register_converter(IdConverter, "id")
 
         # Anything that changes who may work from where recompiles the allow-list.

@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
     "privacy_service.apps.PrivacyServiceConfig",
+    "core",
     "audit",
     "patrons",
     "sotu_silo",
@@ -367,7 +368,7 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 25,
-    "DEFAULT_SCHEMA_CLASS": "privacy_service.api_schema.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "core.api_schema.AutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "EXCEPTION_HANDLER": "privacy_service.api_errors.api_exception_handler",
 }
@@ -383,7 +384,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    # `<id:...>` in URLs (privacy_service.bounds.IdConverter): 1 to 2**63 - 1, the ids a 64-bit column holds.
+    # `<id:...>` in URLs (core.bounds.IdConverter): 1 to 2**63 - 1, the ids a 64-bit column holds.
     "PATH_CONVERTER_OVERRIDES": {"id": {"type": "integer", "format": "int64", "minimum": 1, "maximum": 2**63 - 1}},
     # One name per choice set that several fields share (the model's field and a step's body field).
     "ENUM_NAME_OVERRIDES": {

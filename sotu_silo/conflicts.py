@@ -22,8 +22,8 @@ from django.views.decorators.debug import sensitive_variables
 from audit.actor import Actor
 from audit.models import Action, DataCategory
 from audit.services import access_event_record
+from core.errors import RuleBroken
 from patrons.models import Patron
-from patrons.services.errors import RuleBroken
 from sotu_silo import crypto
 from sotu_silo.events import code_event_refused
 from sotu_silo.free_text import free_text_check

@@ -22,8 +22,8 @@ from django.utils.translation import gettext_lazy as _
 from audit.actor import Actor
 from audit.models import Outcome
 from audit.services import access_event_record
+from core.errors import RuleBroken
 from patrons.models import Municipality
-from patrons.services.errors import RuleBroken
 from patrons.tenancy import jurisdiction_of
 from sotu_silo.code_detector import contains_identity_code
 from sotu_silo.fields import CODE_IN_TEXT, CODE_IN_TEXT_MESSAGE

@@ -28,7 +28,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from audit.actor import Actor
 from audit.models import Action, Outcome
 from audit.services import access_event_record
-from patrons.services.errors import RuleBroken
+from core.errors import RuleBroken
 
 TOTP_DEVICE_NAME = "authenticator"
 RECOVERY_DEVICE_NAME = "recovery"

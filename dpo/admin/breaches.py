@@ -21,6 +21,9 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from audit.models import DataCategory
+from core import form_fields
+from core.bounds import ID_LIST_MAX, ID_MAX, ID_OUT_OF_RANGE, parse_id
+from core.errors import RuleBroken
 from dpo.breach_selectors import (
     awaits_authority,
     breach_affected_contacts,
@@ -39,11 +42,8 @@ from dpo.services.breaches import (
     supervisory_authority,
 )
 from patrons.access import breach_actor
-from patrons.services.errors import RuleBroken
 from patrons.tenancy import consortium_id_of
-from privacy_service import form_fields
 from privacy_service.admin_bounds import BoundedInputsAdmin
-from privacy_service.bounds import ID_LIST_MAX, ID_MAX, ID_OUT_OF_RANGE, parse_id
 from sotu_silo.fields import FreeTextFormField
 
 PERMISSION = "dpo.manage_breaches"

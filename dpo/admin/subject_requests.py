@@ -18,6 +18,9 @@ from django.utils import formats
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from core import form_fields
+from core.dates import today
+from core.errors import RuleBroken
 from dpo.models import DeliveryMethod, FeeDecision, IdentityDocument, RefusalGround, RequestKind, SubjectRequest
 from dpo.selectors import (
     RequestState,
@@ -38,10 +41,7 @@ from dpo.services.subject_requests import (
     subject_request_refuse,
 )
 from patrons.access import subject_request_actor
-from patrons.dates import today
-from patrons.services.errors import RuleBroken
 from patrons.tenancy import consortium_id_of
-from privacy_service import form_fields
 from privacy_service.admin_bounds import BoundedInputsAdmin
 from sotu_silo.fields import FreeTextFormField
 

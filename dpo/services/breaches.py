@@ -25,9 +25,9 @@ from django.utils.translation import gettext_lazy as _
 
 from audit.actor import Actor
 from audit.models import DataCategory
+from core.errors import RuleBroken
 from dpo.models import Art34Exemption, AuthorityNotification, Breach, NotificationPhase, RiskLevel
 from patrons.models import Jurisdiction, Patron
-from patrons.services.errors import RuleBroken
 from sotu_silo.free_text import free_text_check
 
 AUTHORITY_DEADLINE = datetime.timedelta(hours=72)

@@ -30,8 +30,9 @@ from django.utils.translation import ngettext
 from audit.actor import Actor
 from audit.models import AccessEventPatron, Action, DataCategory
 from audit.services import access_event_record
+from core.dates import age_on, today
+from core.errors import RuleBroken
 from dpo.models import ErasureTombstone, RequestKind, SubjectRequest
-from patrons.dates import age_on, today
 from patrons.models import (
     SENSITIVE_NOTE_CATEGORIES,
     AccessProhibition,
@@ -47,7 +48,6 @@ from patrons.models import (
 )
 from patrons.selectors import ban_state
 from patrons.services._common import record_write
-from patrons.services.errors import RuleBroken
 from patrons.services.registration import GUARDIAN_REQUIRED_UNDER_AGE
 from sotu_silo.models import ErasedPatron
 from sotu_silo.services import SILO, identity_code_erase, identity_code_exists, identity_code_stored_at

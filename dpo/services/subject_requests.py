@@ -1,7 +1,7 @@
 """Data-subject requests (rekisteröidyn pyynnöt), from receipt to answer.
 
 GDPR Art. 12(3): the answer is due one month after receipt, counted as EU Regulation 1182/71 counts
-periods (privacy_service.time_limits); it may be extended by two further months at most when the
+periods (core.time_limits); it may be extended by two further months at most when the
 patron is told, with the reasons, within the first month. Art. 12(5), 15(3): one access report a year
 is free; a repeat may be charged for or refused, with a recorded reason. Art. 17(3): the exceptions that
 allow refusing an erasure. Seed 001: identity is checked with an ID card, passport or driving licence
@@ -23,11 +23,11 @@ from django.utils.translation import gettext_lazy as _
 from audit.actor import Actor
 from audit.models import Action
 from audit.services import access_event_record
+from core.errors import RuleBroken
+from core.time_limits import months_after
 from dpo.models import DeliveryMethod, FeeDecision, IdentityDocument, RefusalGround, RequestKind, SubjectRequest
 from dpo.selectors import earlier_report_within_12_months
 from patrons.services._common import patron_for_write, today
-from patrons.services.errors import RuleBroken
-from privacy_service.time_limits import months_after
 from sotu_silo.free_text import free_text_check
 
 ANSWER_MONTHS = 1

@@ -4,9 +4,9 @@ from django import template
 from django.contrib import admin
 from django.urls import reverse
 
+from core.dates import today
 from dpo.models import SubjectRequest
 from dpo.selectors import RequestState, subject_requests_due
-from patrons.dates import today
 from patrons.tenancy import consortium_id_of
 
 register = template.Library()

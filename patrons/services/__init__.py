@@ -12,12 +12,10 @@ from patrons.services.bans import (
 )
 from patrons.services.choices import patron_choices_update, trusteeship_end, trusteeship_record
 from patrons.services.closures import cards_extend, pin_by_phone_record
-from patrons.services.errors import RuleBroken
 from patrons.services.notes import note_create, note_remove, note_update
 from patrons.services.registration import patron_register
 
 __all__ = [
-    "RuleBroken",
     "access_prohibition_record",
     "ban_appeal_record",
     "ban_cancel",

@@ -8,7 +8,7 @@ from django.http import Http404
 from audit.actor import Actor
 from audit.models import Action
 from audit.services import access_event_record
-from patrons.dates import today
+from core.dates import today
 from patrons.models import Patron
 
 __all__ = ["consortium_patron_ids", "patron_for_write", "record_write", "today"]

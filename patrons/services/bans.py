@@ -26,7 +26,9 @@ from django.utils.translation import gettext_lazy as _
 
 from audit.actor import Actor
 from audit.models import Action, DataCategory
-from patrons.dates import age_on
+from core.dates import age_on
+from core.errors import RuleBroken
+from core.time_limits import last_day_of_time_limit
 from patrons.models import (
     AccessProhibition,
     AppealOutcome,
@@ -42,8 +44,6 @@ from patrons.models import (
     Patron,
 )
 from patrons.services._common import consortium_patron_ids, patron_for_write, record_write, today
-from patrons.services.errors import RuleBroken
-from privacy_service.time_limits import last_day_of_time_limit
 from sotu_silo import free_text  # a module: the silo's rules import these services
 
 MAX_BAN_DAYS = 30

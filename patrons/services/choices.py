@@ -7,10 +7,10 @@ from django.utils.translation import gettext_lazy as _
 
 from audit.actor import Actor
 from audit.models import Action, DataCategory
-from patrons.dates import ADULT_AGE, age_on
+from core.dates import ADULT_AGE, age_on
+from core.errors import RuleBroken
 from patrons.models import LoanHistoryPreference, Patron, RegisterKind, RegisterMembership, Trusteeship
 from patrons.services._common import consortium_patron_ids, patron_for_write, record_write, today
-from patrons.services.errors import RuleBroken
 from sotu_silo import free_text  # a module: the silo's rules import these services
 
 

@@ -6,9 +6,9 @@ from django.utils.translation import gettext_lazy as _
 
 from audit.actor import Actor
 from audit.models import Action, DataCategory
+from core.errors import RuleBroken
 from patrons.models import SENSITIVE_NOTE_CATEGORIES, BanStatus, Note, NoteCategory, NoteRevision, Patron
 from patrons.services._common import consortium_patron_ids, patron_for_write, record_write, today
-from patrons.services.errors import RuleBroken
 from sotu_silo import free_text  # a module: the silo's rules import these services
 
 NOTE_MAX_LENGTH = 4000

@@ -19,8 +19,9 @@ from django.utils.translation import gettext_lazy as _
 from audit.actor import Actor
 from audit.models import Action, DataCategory
 from audit.services import access_event_record
+from core.dates import ADULT_AGE, age_on
+from core.errors import RuleBroken
 from patrons.closures import REGISTRATION_FROZEN_MESSAGE, closure_end_text, registration_freeze
-from patrons.dates import ADULT_AGE, age_on
 from patrons.models import (
     GuardianRelationship,
     Guardianship,
@@ -31,7 +32,6 @@ from patrons.models import (
     PatronStatus,
 )
 from patrons.services._common import today
-from patrons.services.errors import RuleBroken
 from sotu_silo import free_text  # a module: the silo's rules import these services
 
 # Seed 001: the data of a patron under 15 comes from the guardian.

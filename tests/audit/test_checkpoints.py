@@ -20,7 +20,7 @@ from audit.models import AccessEvent
 from audit.prune import access_log_cutoff, access_log_prune
 from audit.services import access_event_record
 from audit.verify import verify_access_log
-from patrons.dates import today
+from core.dates import today
 from tests.audit.test_access_log import Tampering
 from tests.audit.test_tampering import (
     ACTOR,

@@ -20,7 +20,7 @@ from audit.models import AccessEvent, AccessEventPatron, AccessLogPrune
 from audit.prune import PruneWithinRetention, access_log_cutoff, access_log_prune
 from audit.triggers import prune_deletes_allowed
 from audit.verify import verify_chain
-from patrons.dates import start_of_day, today
+from core.dates import start_of_day, today
 from tests.audit.test_access_log import Tampering, assert_broken_at
 from tests.audit.test_tampering import empty_log, record_at
 

@@ -649,7 +649,7 @@ def test_a_prune_of_events_whose_retention_has_not_ended_is_named(settings):
     first_recent, _ = record(2)
     checkpoint()
     from audit.prune import access_log_cutoff, access_log_prune
-    from patrons.dates import today
+    from core.dates import today
 
     settings.ACCESS_LOG_RETENTION_MONTHS = 12
     access_log_prune(before=access_log_cutoff(day=today()))
@@ -681,7 +681,7 @@ def v1_checkpoint_at(moment: datetime.datetime) -> None:
 
 def test_older_checkpoints_without_the_heads_time_are_judged_by_their_signing_time():
     from audit.prune import access_log_cutoff, access_log_prune
-    from patrons.dates import today
+    from core.dates import today
 
     empty_log()
     three_years_ago = timezone.now() - relativedelta(years=3)
@@ -700,7 +700,7 @@ def test_older_checkpoints_without_the_heads_time_are_judged_by_their_signing_ti
 
 def test_a_prune_record_that_miscounts_is_named_by_a_pruned_checkpoints_position():
     from audit.prune import access_log_cutoff, access_log_prune
-    from patrons.dates import today
+    from core.dates import today
 
     empty_log()
     three_years_ago = timezone.now() - relativedelta(years=3)

@@ -12,6 +12,7 @@ from django.utils import timezone, translation
 from audit.models import AccessEvent, Action
 from audit.prune import access_log_cutoff
 from audit.verify import verify_chain
+from core.dates import age_on, start_of_day
 from dpo.models import (
     ErasureTombstone,
     IdentityDocument,
@@ -22,7 +23,6 @@ from dpo.models import (
     SubjectRequest,
 )
 from dpo.services.retention import retention_apply
-from patrons.dates import age_on, start_of_day
 from patrons.models import (
     AccessProhibition,
     Ban,
@@ -158,7 +158,7 @@ def ward_born(born: datetime.date) -> Guardianship:
 
 
 def links_of_adult_wards(day: datetime.date) -> set[int]:
-    """Worked out the way patrons.dates.age_on counts, one link at a time."""
+    """Worked out the way core.dates.age_on counts, one link at a time."""
     return {
         link.pk
         for link in Guardianship.objects.select_related("ward")

@@ -17,7 +17,7 @@ import pytest
 from django.conf import settings
 from playwright.sync_api import Page, Response, expect
 
-from privacy_service.time_limits import last_day_of_time_limit
+from core.time_limits import last_day_of_time_limit
 from tests.e2e.conftest import E2EServer
 
 pytestmark = pytest.mark.e2e

@@ -24,11 +24,11 @@ from rest_framework import serializers
 import privacy_service.urls  # noqa: F401  (every view, form and serializer module imported)
 from audit.models import AccessEvent
 from audit.review_api import AccessReviewQuerySerializer
+from core import api_fields, form_fields
+from core.bounds import DATE_OUT_OF_RANGE, ID_MAX, ID_OUT_OF_RANGE, date_range_message
 from dpo.models import Breach, SubjectRequest
 from patrons.models import Ban, Note, NoteCategory, Patron, StaffProfile
-from privacy_service import api_fields, form_fields
 from privacy_service.admin_bounds import BoundedInputsAdmin
-from privacy_service.bounds import DATE_OUT_OF_RANGE, ID_MAX, ID_OUT_OF_RANGE, date_range_message
 from tests.conftest import client_for
 from tests.patrons.procedure import ban_through, days, decision_body, today_is, write_note
 
@@ -462,7 +462,7 @@ def _patterns(resolver: URLResolver, prefix: str = ""):
 
 def test_every_object_id_in_a_url_is_a_bounded_id():
     routes = [route for route in _patterns(get_resolver()) if "<int:" in route and not route.startswith("admin/")]
-    assert not routes, f"use <id:...> (privacy_service.bounds.IdConverter): {routes}"
+    assert not routes, f"use <id:...> (core.bounds.IdConverter): {routes}"
 
 
 def _project_subclasses(base: type) -> list[type]:
@@ -513,7 +513,7 @@ def test_every_date_time_and_integer_the_api_reads_is_bounded():
         name = type(serializer).__name__
         for field, value in serializer.fields.items():
             issues += _unbounded(f"{name}.{field}", value)
-    assert not issues, f"use privacy_service.api_fields: {sorted(set(issues))}"
+    assert not issues, f"use core.api_fields: {sorted(set(issues))}"
 
 
 def test_every_date_and_integer_a_form_reads_is_bounded():
@@ -527,4 +527,4 @@ def test_every_date_and_integer_a_form_reads_is_bounded():
                 issues.append(label)
             if isinstance(field, forms.IntegerField) and field.max_value is None:
                 issues.append(label)
-    assert not issues, f"use privacy_service.form_fields: {issues}"
+    assert not issues, f"use core.form_fields: {issues}"

@@ -12,10 +12,10 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from core.errors import RuleBroken
 from patrons.closures import closures_for_card_extension
 from patrons.models import Consortium
 from patrons.services.closures import cards_extend
-from patrons.services.errors import RuleBroken
 
 DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y")
 

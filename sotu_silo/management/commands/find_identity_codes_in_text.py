@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from privacy_service.progress import progress_write
+from core.progress import progress_write
 from sotu_silo.free_text import CodeInText, codes_in_text, free_text_fields, rows_with_text
 
 

@@ -1,4 +1,4 @@
-"""Django form fields with the service's bounds (privacy_service.bounds): the pages' and the admin's parsers.
+"""Django form fields with the service's bounds (core.bounds): the pages' and the admin's parsers.
 
 A date or time outside the bounds, or an id or count too large for its column, is a form error in the
 user's language, never a server error further on.
@@ -6,7 +6,7 @@ user's language, never a server error further on.
 
 from django import forms
 
-from privacy_service.bounds import COUNT_MAX, ID_MAX, validate_date_in_range
+from core.bounds import COUNT_MAX, ID_MAX, validate_date_in_range
 
 
 class DateField(forms.DateField):

@@ -5,7 +5,7 @@ and months to the dates it is given (the access review's 28 days before, a repea
 months, deadlines), turns local times into UTC, and stores ids in 64-bit and counts in 32-bit columns.
 Unbounded, `0001-01-01` or a 25-digit id overflowed those steps into server errors, some after a row was
 already written. So every parser of input takes its bounds from here: the DRF fields
-(privacy_service.api_fields), the form fields (privacy_service.form_fields), the admin
+(core.api_fields), the form fields (core.form_fields), the admin
 (privacy_service.admin_bounds) and the `<id:...>` URL converter. A value outside them is a 400 or a form
 error saying what is allowed, before anything is computed or written.
 """

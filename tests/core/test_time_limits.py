@@ -4,7 +4,7 @@ import datetime
 
 import pytest
 
-from privacy_service.time_limits import is_working_day, last_day_of_time_limit, months_after
+from core.time_limits import is_working_day, last_day_of_time_limit, months_after
 
 D = datetime.date
 

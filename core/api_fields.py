@@ -1,4 +1,4 @@
-"""DRF serializer fields with the service's bounds (privacy_service.bounds): the API's parsers.
+"""DRF serializer fields with the service's bounds (core.bounds): the API's parsers.
 
 Every date, time, id and count an API request carries goes through one of these, so a value outside the
 bounds is a 400 naming the field, in the caller's language, before any service computes with it. The
@@ -11,7 +11,7 @@ from django.db import models
 from django.utils.dateparse import parse_datetime
 from rest_framework import serializers
 
-from privacy_service.bounds import COUNT_MAX, ID_LIST_MAX, ID_MAX, date_in_range, date_range_message
+from core.bounds import COUNT_MAX, ID_LIST_MAX, ID_MAX, date_in_range, date_range_message
 
 
 class DateField(serializers.DateField):
