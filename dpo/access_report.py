@@ -21,10 +21,9 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import models, transaction
+from django.db import transaction
 from django.http import Http404
-from django.utils import formats, timezone, translation
-from django.utils.text import capfirst
+from django.utils import timezone, translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -32,6 +31,7 @@ from audit.actor import Actor
 from audit.models import AccessEvent, Action, DataCategory, Outcome
 from audit.services import access_event_record
 from core.errors import RuleBroken
+from core.privacy_contract import Record, Section, model_item, model_record, report_item, staff_fields
 from dpo.models import Breach, RequestKind, SubjectRequest
 from dpo.selectors import earlier_report_within_12_months
 from patrons.models import (
@@ -72,33 +72,6 @@ class PatronErased(Http404):
 
 
 @dataclass(frozen=True, slots=True)
-class Item:
-    """One labelled value: `value` for machines (codes, ISO dates), `text` as the report shows it."""
-
-    field: str
-    label: str
-    value: object
-    text: str
-
-
-@dataclass(frozen=True, slots=True)
-class Record:
-    items: tuple[Item, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Section:
-    """One kind of data. A "table" section lists its records in columns (every record has every column)."""
-
-    key: str
-    title: str
-    description: str
-    records: tuple[Record, ...]
-    layout: str = "fields"  # or "table"
-    columns: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
 class PreviousReport:
     request_id: int
     report_made_at: datetime.datetime
@@ -127,54 +100,6 @@ class AccessReport:
         return next(section for section in self.sections if section.key == key)
 
 
-# --- Values as the report shows them ------------------------------------------------------------------
-
-
-def _text(value) -> str:
-    """`value` in the active language: dates and times in its short format, yes/no, lists with commas."""
-    if value is None or value == "":
-        return ""
-    if isinstance(value, bool):
-        return gettext("Yes") if value else gettext("No")
-    if isinstance(value, datetime.datetime):
-        return formats.date_format(timezone.localtime(value), "SHORT_DATETIME_FORMAT")
-    if isinstance(value, datetime.date):
-        return formats.date_format(value, "SHORT_DATE_FORMAT")
-    if isinstance(value, list | tuple):
-        return ", ".join(_text(part) for part in value)
-    return str(value)
-
-
-def _item(field: str, label, value, text: str | None = None) -> Item:
-    if isinstance(value, datetime.datetime):
-        value = timezone.localtime(value)
-    return Item(field=field, label=capfirst(str(label)), value=value, text=_text(value) if text is None else text)
-
-
-def _model_item(obj: models.Model, name: str) -> Item:
-    """A model field labelled with its verbose name; a choice's value is its code, its text the label."""
-    model_field = obj._meta.get_field(name)
-    value = getattr(obj, name)
-    if model_field.choices:
-        return _item(name, model_field.verbose_name, value, str(getattr(obj, f"get_{name}_display")()))
-    if isinstance(value, models.Model):
-        return _item(name, model_field.verbose_name, str(value))
-    return _item(name, model_field.verbose_name, value)
-
-
-def _record(
-    obj: models.Model, names, *, first: tuple[Item, ...] = (), extra: tuple[Item, ...] = (), keep_empty: bool = False
-) -> Record:
-    """The named fields of `obj` between `first` and `extra`; empty ones left out unless `keep_empty`."""
-    items = (*first, *(_model_item(obj, name) for name in names), *extra)
-    return Record(items=tuple(item for item in items if keep_empty or item.text))
-
-
-def _staff_fields(*names: str) -> tuple[str, ...]:
-    """Fields naming a staff member: reported only when settings.ACCESS_REPORT_STAFF_NAMES is on."""
-    return names if settings.ACCESS_REPORT_STAFF_NAMES else ()
-
-
 # --- The sections -------------------------------------------------------------------------------------
 
 PATRON_FIELDS = (
@@ -201,7 +126,7 @@ PATRON_FIELDS = (
 
 
 def _patron_section(patron: Patron, code_stored: bool) -> Section:
-    code_item = _item("identity_code_stored", _("personal identity code stored"), code_stored)
+    code_item = report_item("identity_code_stored", _("personal identity code stored"), code_stored)
     return Section(
         key="patron",
         title=gettext("Patron record"),
@@ -209,7 +134,7 @@ def _patron_section(patron: Patron, code_stored: bool) -> Section:
             "Your details in the library system. Your personal identity code, if one is stored, is kept "
             "encrypted in a separate store and is never shown in this report."
         ),
-        records=(_record(patron, PATRON_FIELDS, extra=(code_item,), keep_empty=True),),
+        records=(model_record(patron, PATRON_FIELDS, extra=(code_item,), keep_empty=True),),
     )
 
 
@@ -218,25 +143,27 @@ def _notes_sections(patron: Patron) -> list[Section]:
         "category",
         "text",
         "created_at",
-        *_staff_fields("created_by"),
+        *staff_fields("created_by"),
         "updated_at",
-        *_staff_fields("updated_by"),
+        *staff_fields("updated_by"),
         "removed_at",
-        *_staff_fields("removed_by"),
+        *staff_fields("removed_by"),
         "removal_reason",
     )
     notes = tuple(
-        _record(
+        model_record(
             note,
             note_fields,
-            first=(_item("note", _("note"), note.pk, f"#{note.pk}"),),
-            extra=(_item("sensitive", _("sensitive"), note.sensitive),),
+            first=(report_item("note", _("note"), note.pk, f"#{note.pk}"),),
+            extra=(report_item("sensitive", _("sensitive"), note.sensitive),),
         )
         for note in Note.objects.filter(patron=patron).order_by("created_at", "id")
     )
-    revision_fields = ("category", "text", "written_at", *_staff_fields("written_by"), "replaced_at")
+    revision_fields = ("category", "text", "written_at", *staff_fields("written_by"), "replaced_at")
     revisions = tuple(
-        _record(revision, revision_fields, first=(_item("note", _("note"), revision.note_id, f"#{revision.note_id}"),))
+        model_record(
+            revision, revision_fields, first=(report_item("note", _("note"), revision.note_id, f"#{revision.note_id}"),)
+        )
         for revision in NoteRevision.objects.filter(note__patron=patron).order_by("note_id", "written_at", "id")
     )
     return [
@@ -265,15 +192,15 @@ def _ban_record(ban: Ban, day: datetime.date) -> Record:
         "starts_on",
         "ends_on",
         "proposed_at",
-        *_staff_fields("proposed_by"),
+        *staff_fields("proposed_by"),
         "heard_on",
         "hearing_method",
         "statement",
         "hearing_waived_reason",
-        *_staff_fields("hearing_recorded_by"),
+        *staff_fields("hearing_recorded_by"),
         "decision_number",
         "decided_on",
-        *_staff_fields("decided_by"),
+        *staff_fields("decided_by"),
         # The decider and the contact person are named in the decision the patron was sent.
         "decider_name",
         "reasons",
@@ -295,11 +222,11 @@ def _ban_record(ban: Ban, day: datetime.date) -> Record:
     meta = Ban._meta
     cited = [note.pk for note in ban.notes.all()]
     items = (
-        _model_item(ban, "library"),
-        _item("status", meta.get_field("status").verbose_name, state, str(BanState(state).label)),
-        _item("grounds", meta.get_field("grounds").verbose_name, grounds),
-        *_record(ban, fields).items,
-        _item("notes", meta.get_field("notes").verbose_name, cited, ", ".join(f"#{pk}" for pk in cited)),
+        model_item(ban, "library"),
+        report_item("status", meta.get_field("status").verbose_name, state, str(BanState(state).label)),
+        report_item("grounds", meta.get_field("grounds").verbose_name, grounds),
+        *model_record(ban, fields).items,
+        report_item("notes", meta.get_field("notes").verbose_name, cited, ", ".join(f"#{pk}" for pk in cited)),
     )
     return Record(items=tuple(item for item in items if item.text))
 
@@ -317,7 +244,7 @@ def _ban_sections(patron: Patron) -> list[Section]:
         "ends_on",
         "revoked_on",
         "recorded_at",
-        *_staff_fields("recorded_by"),
+        *staff_fields("recorded_by"),
         "archived_at",
         "retain_until",
     )
@@ -337,7 +264,7 @@ def _ban_sections(patron: Patron) -> list[Section]:
             description=gettext(
                 "Prosecutors' decisions on access prohibitions (tillträdesförbud) recorded by the library."
             ),
-            records=tuple(_record(p, prohibition_fields) for p in prohibitions.order_by("starts_on", "id")),
+            records=tuple(model_record(p, prohibition_fields) for p in prohibitions.order_by("starts_on", "id")),
         ),
     ]
 
@@ -355,7 +282,7 @@ def _guardian_sections(patron: Patron) -> list[Section]:
         "guardian_phone",
         "guardian_email",
         "recorded_at",
-        *_staff_fields("recorded_by"),
+        *staff_fields("recorded_by"),
     )
     return [
         Section(
@@ -363,7 +290,9 @@ def _guardian_sections(patron: Patron) -> list[Section]:
             title=gettext("Your guardians"),
             description=gettext("The guardians linked to your library card, with their names as we hold them."),
             records=tuple(
-                _record(link, ("relationship",), extra=(_item("name", _("guardian"), _full_name(link.guardian)),))
+                model_record(
+                    link, ("relationship",), extra=(report_item("name", _("guardian"), _full_name(link.guardian)),)
+                )
                 for link in guardians
             ),
         ),
@@ -372,7 +301,7 @@ def _guardian_sections(patron: Patron) -> list[Section]:
             title=gettext("Patrons you are a guardian of"),
             description=gettext("Library cards linked to you as their guardian."),
             records=tuple(
-                _record(link, ("relationship",), extra=(_item("name", _("patron"), _full_name(link.ward)),))
+                model_record(link, ("relationship",), extra=(report_item("name", _("patron"), _full_name(link.ward)),))
                 for link in wards
             ),
         ),
@@ -380,7 +309,7 @@ def _guardian_sections(patron: Patron) -> list[Section]:
             key="trusteeship",
             title=gettext("Adult guardianship"),
             description=gettext("A guardian appointed for an adult (edunvalvonta), and their contact details."),
-            records=(_record(trusteeship, trusteeship_fields),) if trusteeship else (),
+            records=(model_record(trusteeship, trusteeship_fields),) if trusteeship else (),
         ),
     ]
 
@@ -391,7 +320,7 @@ def _register_section(patron: Patron) -> Section:
         key="registers",
         title=gettext("Registers and consents"),
         description=gettext("Registers you have joined by choice, and when you gave your consent."),
-        records=tuple(_record(m, ("register", "joined_on", "consent_on")) for m in memberships),
+        records=tuple(model_record(m, ("register", "joined_on", "consent_on")) for m in memberships),
     )
 
 
@@ -414,7 +343,7 @@ def _request_section(patron: Patron) -> Section:
         key="subject_requests",
         title=gettext("Your requests about your data"),
         description=gettext("Requests you have made under the data protection regulation, this one included."),
-        records=tuple(_record(r, fields) for r in requests.order_by("received_on", "id")),
+        records=tuple(model_record(r, fields) for r in requests.order_by("received_on", "id")),
     )
 
 
@@ -436,7 +365,7 @@ def _breach_section(patron: Patron) -> Section:
         description=gettext(
             "Breaches of security in which your data may have been disclosed, lost or changed, and what was done."
         ),
-        records=tuple(_record(breach, fields) for breach in breaches),
+        records=tuple(model_record(breach, fields) for breach in breaches),
     )
 
 
@@ -494,23 +423,23 @@ def _access_log_section(patron_id: int) -> Section:
         )
         categories = list(event.data_categories or [])
         items = [
-            _item("at", field("at").verbose_name, event.at),
-            _item("action", field("action").verbose_name, event.action, _label(Action, event.action)),
-            _item(
+            report_item("at", field("at").verbose_name, event.at),
+            report_item("action", field("action").verbose_name, event.action, _label(Action, event.action)),
+            report_item(
                 "data_categories",
                 field("data_categories").verbose_name,
                 categories,
                 "; ".join(_label(DataCategory, code) for code in categories),
             ),
-            _item("outcome", field("outcome").verbose_name, event.outcome, _label(Outcome, event.outcome)),
-            _item("role", _("role now"), role_codes, role_text),
-            _item("library", _("library now"), library),
-            _item("municipality", _("municipality at the time"), municipality),
+            report_item("outcome", field("outcome").verbose_name, event.outcome, _label(Outcome, event.outcome)),
+            report_item("role", _("role now"), role_codes, role_text),
+            report_item("library", _("library now"), library),
+            report_item("municipality", _("municipality at the time"), municipality),
         ]
         if names:
             items += [
-                _item("username", _("user"), event.actor_username),
-                _item("name", _("name"), user.get_full_name() if user is not None else ""),
+                report_item("username", _("user"), event.actor_username),
+                report_item("name", _("name"), user.get_full_name() if user is not None else ""),
             ]
         records.append(Record(items=tuple(items)))
     columns = ("at", "action", "data_categories", "outcome", "role", "library", "municipality")
