@@ -49,7 +49,7 @@ class ErasureResultSerializer(serializers.Serializer):
     request_id = serializers.IntegerField()
     patron_id = serializers.IntegerField()
     dry_run = serializers.BooleanField()
-    plan = ErasurePlanSerializer()
+    plan = ErasurePlanSerializer(source="plan.shown")
     removed = serializers.DictField(
         child=serializers.IntegerField(), help_text="Counts of what was removed; empty in a dry run."
     )
