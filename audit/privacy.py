@@ -13,7 +13,8 @@ from core.privacy_contract import ErasureContext, ErasureLine, ErasurePart, Priv
 
 
 class AccessLogContract(PrivacyContract):
-    name = "access_log"
+    """The access events about the patron: kept by an erasure."""
+
     erasure_order = 70
 
     def erasure_plan(self, patron_id: int, context: ErasureContext) -> ErasurePart:

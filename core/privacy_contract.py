@@ -243,7 +243,7 @@ class PrivacyContract:
     """What one app holds of a patron, for the DPO. Every method has a default: an app declares only what
     it holds. Methods run inside the DPO's transaction, on `databases` too."""
 
-    name: str = ""
+    # Where the app's part goes in the report and in the erasure's lists; leave gaps for apps to come.
     report_order: int = 0
     erasure_order: int = 0
     # The kinds of data an erasure removes from the app: the erasure's access event names them.

@@ -24,7 +24,8 @@ from dpo.models import Breach, SubjectRequest
 
 
 class SubjectRequestContract(PrivacyContract):
-    name = "subject_requests"
+    """The patron's data-subject requests: in the report, and kept by an erasure without their free text."""
+
     report_order = 50
     erasure_order = 80
 
@@ -73,7 +74,6 @@ class BreachContract(PrivacyContract):
     than searched in the database (SQLite has no JSON containment lookup).
     """
 
-    name = "breaches"
     report_order = 60
 
     def report_sections(self, patron_id: int, context: ReportContext) -> ReportPart:

@@ -114,7 +114,6 @@ def _shows_sensitive_text(section: Section) -> bool:
 class PatronRecordContract(PrivacyContract):
     """The patron record and the notes staff have written, with the earlier texts of edited notes."""
 
-    name = "patron_record"
     report_order = 10
     erasure_order = 10
     erased_categories = (
@@ -317,7 +316,6 @@ class BanContract(PrivacyContract):
     of each one still kept, a ground to refuse the erasure under GDPR Art. 17(3)(b).
     """
 
-    name = "bans"
     report_order = 20
     erasure_order = 40
     erased_categories = (DataCategory.BANS, DataCategory.BAN_DECISION)
@@ -469,7 +467,6 @@ def _orphaned_children(patron_id: int, ward_ids: list[int], day: datetime.date) 
 class GuardianContract(PrivacyContract):
     """Guardian links both ways (the other patron stays) and adult guardianship (edunvalvonta)."""
 
-    name = "guardians"
     report_order = 30
     erasure_order = 20
     erased_categories = (DataCategory.GUARDIANS, DataCategory.TRUSTEESHIP)
@@ -581,7 +578,6 @@ class GuardianContract(PrivacyContract):
 class RegisterContract(PrivacyContract):
     """Registers the patron joined by choice (the newsletter, interlibrary loans, the home service)."""
 
-    name = "registers"
     report_order = 40
     erasure_order = 30
     erased_categories = (DataCategory.REGISTERS,)
@@ -719,7 +715,6 @@ class StaffContract(PrivacyContract):
     and library; and a staff member's link to their own patron record, which an erasure clears (the staff
     member stays)."""
 
-    name = "staff"
     report_order = 90
     erasure_order = 60
 

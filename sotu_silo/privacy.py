@@ -49,7 +49,8 @@ class ErasedPatronLedger(ErasureLedger):
 
 
 class IdentityCodeContract(PrivacyContract):
-    name = "identity_code"
+    """Whether a code is stored (on the patron record of the report), its erasure, and the silo's ledger."""
+
     report_order = 15
     erasure_order = 50
     erased_categories = (DataCategory.IDENTITY_CODE,)

@@ -19,7 +19,6 @@ KEPT_RECEIPTS = 2
 
 
 class HomeDeliveryContract(PrivacyContract):
-    name = "home_deliveries"
     report_order = 45  # after the registers, before the data-subject requests
     erasure_order = 35  # after the register memberships, before the bans
 
