@@ -8,10 +8,10 @@ from django.utils.translation import gettext_lazy as _
 
 from audit.actor import Actor
 from audit.models import AccessEvent, Action, DataCategory
-from audit.review import patron_reads
-from audit.selectors import access_event_queryset_for_user
 from audit.services import access_event_record
 from core.bounds import ID_MAX, ID_OUT_OF_RANGE, parse_id
+from dpo.access_log_selectors import access_event_queryset_for_user
+from dpo.review import patron_reads
 from privacy_service.admin_bounds import BoundedInputsAdmin
 
 
