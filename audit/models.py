@@ -15,7 +15,7 @@ checkpoints of its head.
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from sotu_silo.fields import FreeTextCharField
+from core.free_text_fields import FreeTextCharField
 
 
 class Action(models.TextChoices):

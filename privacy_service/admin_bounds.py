@@ -36,7 +36,7 @@ from core.bounds import (
     date_range_message,
 )
 from core.form_fields import bound_form_field
-from sotu_silo.code_detector import contains_identity_code
+from core.identity_code_text import contains_identity_code
 from sotu_silo.free_text import IdentityCodeInSearch, search_text_check
 
 # Lookups and transforms whose value is a number of its own, not a value of the field.
