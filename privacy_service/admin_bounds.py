@@ -114,7 +114,8 @@ class BoundedInputsAdmin(admin.ModelAdmin):
                 offered.add(item[0].split("__", 1)[0])
             else:
                 offered.add(getattr(item, "parameter_name", None))
-        return field_name in offered and super().lookup_allowed(lookup, value, request)
+        # A field's filter offers its lookups (`action__exact`), a simple filter its parameter as it is.
+        return (field_name in offered or lookup in offered) and super().lookup_allowed(lookup, value, request)
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         return bound_form_field(super().formfield_for_dbfield(db_field, request, **kwargs))

@@ -1,6 +1,9 @@
 """The DPO's browser of the access log (the admin's access-event list): its filters, scope and count."""
 
+import html
+
 import pytest
+from django.utils import translation
 
 from audit.models import AccessEvent, Action
 from dpo.admin.access_log import CappedCountPaginator
@@ -41,3 +44,18 @@ def test_access_event_browser_counts_at_most_its_cap(lapland_patron, monkeypatch
     response = client_for("dpo").get("/admin/audit/accessevent/")
     assert response.status_code == 200
     assert response.context["cl"].result_count == 3
+
+
+def test_the_browser_names_each_action_in_words(lapland_patron):
+    """The action field has no choices (audit.models.Action): the list, its filter and the event's page
+    still show the action's label, and the filter keeps its `action__exact` parameter."""
+    client_for("rovaniemi.staff").get(f"/patrons/{lapland_patron.pk}/")
+    event = AccessEvent.objects.filter(actor_username="rovaniemi.staff", action=Action.PATRON_VIEW).latest("id")
+    dpo = client_for("dpo")
+    listing = dpo.get("/admin/audit/accessevent/", {"action__exact": Action.PATRON_VIEW})
+    page = dpo.get(f"/admin/audit/accessevent/{event.pk}/change/")
+    with translation.override(listing["Content-Language"]):
+        label, other = str(Action.PATRON_VIEW.label), str(Action.ROLE_CHANGE.label)
+    text = html.unescape(listing.content.decode())
+    assert text.count(label) >= 2 and other in text  # the row and the selected filter; the filter's others
+    assert label in html.unescape(page.content.decode())
