@@ -9,8 +9,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from core.free_text_fields import FreeTextCharField, FreeTextField
 from patrons.models import Consortium
-from sotu_silo.fields import FreeTextCharField, FreeTextField
 
 
 class RequestKind(models.TextChoices):

@@ -6,8 +6,7 @@ role and network rules are the same as everywhere else.
 
 from django.urls import path
 
-from audit import review_views
-from dpo import access_report_views, erasure_views
+from dpo import access_report_views, erasure_views, review_views
 
 app_name = "dpo"
 

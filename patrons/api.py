@@ -7,11 +7,17 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import APIView
 
-from audit.selectors import access_event_list_for_patron
 from audit.serializers import AccessEventSerializer
 from patrons import registration_api, serializers
 from patrons.access import access_log_actor, patron_data_actor
-from patrons.selectors import note_list_for_staff, note_open, patron_record_for_staff, patron_search, trusteeship_open
+from patrons.selectors import (
+    access_event_list_for_patron,
+    note_list_for_staff,
+    note_open,
+    patron_record_for_staff,
+    patron_search,
+    trusteeship_open,
+)
 from patrons.serializers import PatronDetailSerializer, PatronListSerializer, PatronPageSerializer
 from patrons.services import (
     note_create,

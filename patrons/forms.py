@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from core import form_fields
+from core.free_text_fields import FreeTextEmailFormField, FreeTextFormField
 from patrons.models import (
     AppealOutcome,
     BanGround,
@@ -13,7 +14,6 @@ from patrons.models import (
     NoteCategory,
     NotificationMethod,
 )
-from sotu_silo.fields import FreeTextEmailFormField, FreeTextFormField
 
 
 class DateInput(forms.DateInput):

@@ -15,7 +15,7 @@ from django.db.models import Q
 from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 
-from sotu_silo.fields import FreeTextCharField, FreeTextEmailField, FreeTextField, PhoneNumberField
+from core.free_text_fields import FreeTextCharField, FreeTextEmailField, FreeTextField, PhoneNumberField
 
 
 class Jurisdiction(models.TextChoices):

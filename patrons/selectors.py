@@ -10,7 +10,7 @@ from django.db.models import Case, F, Q, QuerySet, TextField, Value, When
 from django.http import Http404
 
 from audit.actor import Actor
-from audit.models import Action, DataCategory, Outcome
+from audit.models import AccessEvent, Action, DataCategory, Outcome
 from audit.services import access_event_record
 from core.dates import ADULT_AGE, age_on, today
 from patrons.models import (
@@ -342,3 +342,19 @@ def ban_archive_page(*, actor: Actor, page_number: int | str = 1, page_size: int
             data_categories=[DataCategory.LISTING, DataCategory.BAN_DECISION],
         )
     return page
+
+
+def access_event_list_for_patron(*, actor: Actor, patron_id: int, limit: int = 500) -> list[AccessEvent]:
+    """The newest events about one patron of the actor's consortium, newest first; other patrons are a 404."""
+    with transaction.atomic():
+        if Patron.objects.filter(pk=patron_id, consortium_id=actor.consortium_id).exists():
+            events = list(AccessEvent.objects.filter(subjects__patron_id=patron_id).order_by("-id")[:limit])
+            access_event_record(
+                actor=actor,
+                action=Action.ACCESS_LOG_VIEW,
+                patron_ids=[patron_id],
+                data_categories=[DataCategory.ACCESS_LOG],
+            )
+            return events
+    access_event_record(actor=actor, action=Action.ACCESS_LOG_VIEW, outcome=Outcome.DENIED, detail="not_found")
+    raise Http404

@@ -36,7 +36,7 @@ from core.bounds import (
     date_range_message,
 )
 from core.form_fields import bound_form_field
-from sotu_silo.code_detector import contains_identity_code
+from core.identity_code_text import contains_identity_code
 from sotu_silo.free_text import IdentityCodeInSearch, search_text_check
 
 # Lookups and transforms whose value is a number of its own, not a value of the field.
@@ -114,7 +114,8 @@ class BoundedInputsAdmin(admin.ModelAdmin):
                 offered.add(item[0].split("__", 1)[0])
             else:
                 offered.add(getattr(item, "parameter_name", None))
-        return field_name in offered and super().lookup_allowed(lookup, value, request)
+        # A field's filter offers its lookups (`action__exact`), a simple filter its parameter as it is.
+        return (field_name in offered or lookup in offered) and super().lookup_allowed(lookup, value, request)
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         return bound_form_field(super().formfield_for_dbfield(db_field, request, **kwargs))

@@ -250,7 +250,7 @@ IDENTITY_CODE_STORE_RATE_PER_HOUR = int(env("IDENTITY_CODE_STORE_RATE_PER_HOUR",
 
 # How long an ended ban's decision stays in the decision archive (the municipality's archive plan decides).
 BAN_DECISION_RETENTION_YEARS = int(env("BAN_DECISION_RETENTION_YEARS", "2"))
-# The daily access review (audit/review.py) flags a staff member whose patron reads on a day exceed
+# The daily access review (dpo/review.py) flags a staff member whose patron reads on a day exceed
 # ACCESS_REVIEW_FACTOR times their usual daily volume, when they are at least ACCESS_REVIEW_MIN_READS.
 ACCESS_REVIEW_FACTOR = float(env("ACCESS_REVIEW_FACTOR", "3"))
 ACCESS_REVIEW_MIN_READS = int(env("ACCESS_REVIEW_MIN_READS", "20"))

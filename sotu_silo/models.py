@@ -8,7 +8,7 @@ index allows exact lookup within a consortium.
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from sotu_silo.fields import FreeTextCharField
+from core.free_text_fields import FreeTextCharField
 
 
 class IdentityCode(models.Model):

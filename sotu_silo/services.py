@@ -74,7 +74,7 @@ def identity_code_store(*, actor: Actor, patron_id: int, code: str, allow_tempor
     conflict entry that only billing sees and resolves (sotu_silo.conflicts). Otherwise storing would
     tell the desk whose code it is: with a date of birth and a throwaway patron, a code was recovered in
     516 tries. Stores are limited per user (IDENTITY_CODE_STORE_RATE_PER_HOUR, counted in the access
-    log, so across processes); a burst is a finding of the day's access review (audit.review).
+    log, so across processes); a burst is a finding of the day's access review (dpo.review).
 
     `allow_temporary` overrides SOTU_ALLOW_TEMPORARY_CODES for seed_demo, whose codes are temporary
     ones so that they are nobody's.

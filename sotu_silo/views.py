@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from audit.actor import Actor
 from audit.models import Action
+from core.free_text_fields import shown_back
 from patrons.access import billing_actor, identity_code_writer_actor, patron_data_actor
 from patrons.views import posted_search, render_patron_page, search_address_dropped
 from sotu_silo.conflicts import (
@@ -26,7 +27,6 @@ from sotu_silo.conflicts import (
     identity_code_conflict_list,
     identity_code_conflict_resolve,
 )
-from sotu_silo.fields import shown_back
 from sotu_silo.models import ConflictResolution
 from sotu_silo.services import (
     IdentityCodeStoreRateLimited,

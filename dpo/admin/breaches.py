@@ -24,6 +24,7 @@ from audit.models import DataCategory
 from core import form_fields
 from core.bounds import ID_LIST_MAX, ID_MAX, ID_OUT_OF_RANGE, parse_id
 from core.errors import RuleBroken
+from core.free_text_fields import FreeTextFormField
 from dpo.breach_selectors import (
     awaits_authority,
     breach_affected_contacts,
@@ -44,7 +45,6 @@ from dpo.services.breaches import (
 from patrons.access import breach_actor
 from patrons.tenancy import consortium_id_of
 from privacy_service.admin_bounds import BoundedInputsAdmin
-from sotu_silo.fields import FreeTextFormField
 
 PERMISSION = "dpo.manage_breaches"
 

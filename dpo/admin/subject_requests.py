@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from core import form_fields
 from core.dates import today
 from core.errors import RuleBroken
+from core.free_text_fields import FreeTextFormField
 from dpo.models import DeliveryMethod, FeeDecision, IdentityDocument, RefusalGround, RequestKind, SubjectRequest
 from dpo.selectors import (
     RequestState,
@@ -43,7 +44,6 @@ from dpo.services.subject_requests import (
 from patrons.access import subject_request_actor
 from patrons.tenancy import consortium_id_of
 from privacy_service.admin_bounds import BoundedInputsAdmin
-from sotu_silo.fields import FreeTextFormField
 
 PERMISSION = "dpo.manage_subject_requests"
 

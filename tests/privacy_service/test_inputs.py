@@ -23,10 +23,10 @@ from rest_framework import serializers
 
 import privacy_service.urls  # noqa: F401  (every view, form and serializer module imported)
 from audit.models import AccessEvent
-from audit.review_api import AccessReviewQuerySerializer
 from core import api_fields, form_fields
 from core.bounds import DATE_OUT_OF_RANGE, ID_MAX, ID_OUT_OF_RANGE, date_range_message
 from dpo.models import Breach, SubjectRequest
+from dpo.review_api import AccessReviewQuerySerializer
 from patrons.models import Ban, Note, NoteCategory, Patron, StaffProfile
 from privacy_service.admin_bounds import BoundedInputsAdmin
 from tests.conftest import client_for

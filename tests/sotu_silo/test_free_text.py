@@ -27,6 +27,7 @@ from django.utils.translation import override
 from audit.actor import Actor
 from audit.models import AccessEvent, Action, Outcome
 from audit.services import access_event_record
+from core.identity_code_text import contains_identity_code
 from dpo.models import Breach, RegisterDescription, SubjectRequest
 from patrons.models import (
     AllowedNetwork,
@@ -41,11 +42,10 @@ from patrons.models import (
     Trusteeship,
 )
 from privacy_service.admin_bounds import CODE_IN_ADMIN_SEARCH
-from sotu_silo.code_detector import contains_identity_code
 from sotu_silo.free_text import free_text_fields
 from tests.conftest import client_for
+from tests.core.test_identity_code_text import FINNISH_BYPASSES, SWEDISH_BYPASSES
 from tests.patrons.procedure import MONDAY, ban_through, on, write_note
-from tests.sotu_silo.test_code_detector import FINNISH_BYPASSES, SWEDISH_BYPASSES
 from tests.sotu_silo.test_silo import codeless_adult, hetu, reveal, store
 
 pytestmark = pytest.mark.django_db
@@ -661,7 +661,7 @@ def test_every_text_field_of_ours_is_free_text_or_known_to_be_structured():
             if field.name in free.get(label, set()) | STRUCTURED.get(label, set()):
                 continue
             unknown.append(f"{label}.{field.name}")
-    assert not unknown, f"Free text (sotu_silo.fields.FreeTextField) or structured (listed here)? {unknown}"
+    assert not unknown, f"Free text (core.free_text_fields.FreeTextField) or structured (listed here)? {unknown}"
     assert free["patrons.Note"] == {"text", "removal_reason"}
     assert free["audit.AccessEvent"] == {"reason"}
     assert len(free["dpo.RegisterDescriptionText"]) == 11

@@ -17,10 +17,10 @@ from django.utils import translation
 
 from accounts.demo_two_factor import seed_demo_two_factor
 from audit.actor import Actor
-from audit.demo_review import seed_access_review_demo
 from dpo.demo_breaches import seed_breaches
 from dpo.demo_registers import seed_register_descriptions
 from dpo.demo_requests import seed_subject_requests
+from dpo.demo_review import seed_access_review_demo
 from patrons.demo_data import (
     CONFIDENTIALITY_SIGNED_ON,
     CONSORTIA,

@@ -6,7 +6,7 @@ from django import template
 from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 
-from audit.review import AccessReview, FindingKind, StaffReads, access_review_read, default_review_day
+from dpo.review import AccessReview, FindingKind, StaffReads, access_review_read, default_review_day
 from patrons.access import access_review_actor
 
 register = template.Library()
@@ -57,7 +57,7 @@ def _staff_with_findings(review: AccessReview) -> list[StaffReads]:
     )
 
 
-@register.inclusion_tag("audit/access_review_chart.html")
+@register.inclusion_tag("dpo/access_review_chart.html")
 def access_review_chart(staff: StaffReads) -> dict:
     """Bars for the 28 days before and the reviewed day (the last, highlighted), and the usual level as a line."""
     peak = max([day.reads for day in staff.history] + [staff.usual, 1])

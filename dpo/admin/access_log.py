@@ -8,10 +8,10 @@ from django.utils.translation import gettext_lazy as _
 
 from audit.actor import Actor
 from audit.models import AccessEvent, Action, DataCategory
-from audit.review import patron_reads
-from audit.selectors import access_event_queryset_for_user
 from audit.services import access_event_record
 from core.bounds import ID_MAX, ID_OUT_OF_RANGE, parse_id
+from dpo.access_log_selectors import access_event_queryset_for_user
+from dpo.review import patron_reads
 from privacy_service.admin_bounds import BoundedInputsAdmin
 
 
@@ -77,6 +77,20 @@ class ActorFilter(InputFilter):
         return queryset.filter(actor_username=value) if value else queryset
 
 
+class ActionFilter(admin.SimpleListFilter):
+    """The actions of audit.models.Action (the field has no choices), under the parameter a field's filter uses."""
+
+    title = _("action")
+    parameter_name = "action__exact"
+
+    def lookups(self, request, model_admin):
+        return Action.choices
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        return queryset.filter(action=value) if value else queryset
+
+
 class PatronReadFilter(admin.SimpleListFilter):
     """Only patron reads, as the daily access review counts them (its finding links use this)."""
 
@@ -97,7 +111,7 @@ class AccessEventAdmin(BoundedInputsAdmin):
         "id",
         "at",
         "actor_username",
-        "action",
+        "action_label",
         "outcome",
         "client_ip",
         "patrons",
@@ -105,12 +119,19 @@ class AccessEventAdmin(BoundedInputsAdmin):
         "resource",
     ]
     # A date filter with fixed ranges; date_hierarchy would scan the whole log for its dates.
-    list_filter = [PatronFilter, ActorFilter, PatronReadFilter, "action", "outcome", "at"]
+    list_filter = [PatronFilter, ActorFilter, PatronReadFilter, ActionFilter, "outcome", "at"]
     list_per_page = 100
     paginator = CappedCountPaginator
     show_full_result_count = False  # counting millions of rows on every page is not worth it
     show_facets = admin.ShowFacets.NEVER
-    readonly_fields = [field.name for field in AccessEvent._meta.fields]
+    # Every column, read-only, the action in words.
+    fields = readonly_fields = [
+        "action_label" if field.name == "action" else field.name for field in AccessEvent._meta.fields
+    ]
+
+    @admin.display(description=_("action"), ordering="action")
+    def action_label(self, event: AccessEvent) -> str:
+        return event.action_label
 
     @admin.display(description=_("data categories"))
     def categories(self, event: AccessEvent) -> str:

@@ -1,4 +1,4 @@
-"""sotu_silo.code_detector.contains_identity_code: one detector for free text, however a code is written.
+"""core.identity_code_text.contains_identity_code: one detector for free text, however a code is written.
 
 Pure tests: no database. Each table holds the spellings an attacker (or a hurried clerk) used to get a
 code past the earlier filters, and the look-alikes that must still pass: phone numbers, ISBNs, card
@@ -14,14 +14,14 @@ import unicodedata
 import pytest
 from stdnum import luhn
 
-from sotu_silo.code_detector import (
+from core.identity_code_text import (
     _DASHES,
     _DEFAULT_IGNORABLE,
     _LOOK_ALIKES,
     contains_identity_code,
     normalise_free_text,
 )
-from tests.sotu_silo import lookalikes
+from tests.core import identity_code_lookalikes as lookalikes
 
 CHECK = "0123456789ABCDEFHJKLMNPRSTUVWXY"
 
@@ -360,7 +360,7 @@ def _birth_date(rng: random.Random) -> datetime.date:
 
 
 def a_finnish_code(rng: random.Random) -> str:
-    """A HETU written in one of the ways the rule finds (the module docstring of sotu_silo.code_detector)."""
+    """A HETU written in one of the ways the rule finds (the module docstring of core.identity_code_text)."""
     born = _birth_date(rng)
     ddmmyy, individual = born.strftime("%d%m%y"), rng.randint(2, 999)
     check = hetu(ddmmyy, "-", individual)[-1]
@@ -410,7 +410,7 @@ def test_thousands_of_swedish_codes_written_every_way_are_found(country):
 
 # --- Thousands of look-alikes ----------------------------------------------------------------------------
 
-# The most each kind of look-alike may be refused (tests/sotu_silo/lookalikes.py; the README gives the rates
+# The most each kind of look-alike may be refused (tests/core/identity_code_lookalikes.py; the README gives the rates
 # measured on 5,000 of each). A date in six or eight digits and a four-digit number has the shape of a
 # personnummer written with a space, which is refused in every consortium: one in ten passes the Luhn check.
 MOST_REFUSED = {"compact date and a number": 0.15}

@@ -8,8 +8,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from audit.review import FindingKind, access_review_read, default_review_day
 from core import api_fields
+from dpo.review import FindingKind, access_review_read, default_review_day
 from patrons.access import access_review_actor
 
 

@@ -6,8 +6,8 @@ business ids and Swedish organisation numbers, and notes that mix them. Each gen
 seeded random.Random, with valid check digits where the number has one, so the same corpus is measured
 every time. Print the refusal rate of each kind, in both consortiums and under the phone number rule:
 
-    .venv/bin/python -m tests.sotu_silo.lookalikes            # 5,000 texts of each kind
-    .venv/bin/python -m tests.sotu_silo.lookalikes --count 20000 --seed 7
+    .venv/bin/python -m tests.core.identity_code_lookalikes            # 5,000 texts of each kind
+    .venv/bin/python -m tests.core.identity_code_lookalikes --count 20000 --seed 7
 """
 
 import argparse
@@ -326,7 +326,7 @@ def refusal_rates(detect, *, count: int, seed: int = 2026) -> dict[str, dict[str
 
 
 def main() -> None:
-    from sotu_silo.code_detector import contains_identity_code
+    from core.identity_code_text import contains_identity_code
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=5000, help="texts of each kind (default 5000)")

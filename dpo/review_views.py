@@ -1,7 +1,7 @@
 """The daily access review page for the DPO, /admin/dpo/access-review/ (admin look, ordinary view).
 
 The reviewed day is `?day=YYYY-MM-DD`, yesterday by default. Reading the page is logged with the
-patron ids it lists (audit.review).
+patron ids it lists (dpo.review).
 """
 
 import datetime
@@ -16,8 +16,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from audit.forms import AccessReviewDayForm
-from audit.review import FindingKind, access_review_read, default_review_day
+from dpo.forms import AccessReviewDayForm
+from dpo.review import FindingKind, access_review_read, default_review_day
 from patrons.access import access_review_actor
 
 
@@ -29,13 +29,13 @@ def access_review_view(request: HttpRequest) -> HttpResponse:
     form = AccessReviewDayForm(request.GET)
     context = {**admin.site.each_context(request), "title": _("Access review"), "form": form}
     if not form.is_valid():
-        return render(request, "audit/access_review.html", context, status=400)
+        return render(request, "dpo/access_review.html", context, status=400)
     day = form.cleaned_data["day"] or default_review_day()
     try:
         review = access_review_read(actor=actor, day=day)
     except ValidationError as error:
         form.add_error("day", error)
-        return render(request, "audit/access_review.html", context, status=400)
+        return render(request, "dpo/access_review.html", context, status=400)
     next_day = day + datetime.timedelta(days=1)
     context |= {
         "form": AccessReviewDayForm(initial={"day": day}),
@@ -45,4 +45,4 @@ def access_review_view(request: HttpRequest) -> HttpResponse:
         "previous_day": day - datetime.timedelta(days=1),
         "next_day": next_day if next_day <= timezone.localdate() else None,
     }
-    return render(request, "audit/access_review.html", context)
+    return render(request, "dpo/access_review.html", context)

@@ -4,7 +4,7 @@ Notes, reasons, ban, DPO and breach texts are read by many and some (an access e
 never be changed; names, addresses, email addresses and phone numbers typed at registration or for an
 adult's guardian are shown and sent on; a code written in any of them escapes the silo. Every such field
 is a FreeTextField, FreeTextCharField, FreeTextEmailField or PhoneNumberField (the last read with the
-phone number rule of sotu_silo.code_detector, so that no phone number is refused), and a test fails for
+phone number rule of core.identity_code_text, so that no phone number is refused), and a test fails for
 a text field of ours that is none of them nor listed as structured (tests/sotu_silo/test_free_text.py),
 so a new field cannot forget the rule. It is checked:
 
@@ -31,7 +31,7 @@ from django.utils.deconstruct import deconstructible
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
-from sotu_silo.code_detector import contains_identity_code
+from core.identity_code_text import contains_identity_code
 
 CODE_IN_TEXT = "identity_code_in_text"
 CODE_IN_TEXT_MESSAGE = _(
