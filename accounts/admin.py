@@ -31,8 +31,8 @@ from accounts.services.roles import (
 from accounts.services.two_factor import two_factor_reset
 from audit.actor import Actor
 from core.errors import RuleBroken
-from patrons.tenancy import consortium_id_of
 from privacy_service.admin_bounds import BoundedInputsAdmin
+from staff.selectors import consortium_id_of
 
 User = get_user_model()
 for _model in (User, Group, TOTPDevice, StaticDevice):

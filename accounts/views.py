@@ -34,8 +34,8 @@ from accounts.services.two_factor import (
 from accounts.sessions import login_notice_pop, session_end, session_limits_refresh
 from audit.actor import Actor
 from audit.models import Action
-from privacy_service.client_ip import client_ip
-from privacy_service.ip_allowlist import Verdict, mark_reported, network_verdict, record_network_refusal
+from staff.client_ip import client_ip
+from staff.ip_allowlist import Verdict, mark_reported, network_verdict, record_network_refusal
 
 LOCKED_STATUS = 429
 

@@ -6,8 +6,8 @@ from ipaddress import IPv4Address, IPv6Address
 from django.http import HttpRequest
 from django.urls import Resolver404, resolve
 
-from patrons.tenancy import staff_profile_of
-from privacy_service.client_ip import client_ip
+from staff.client_ip import client_ip
+from staff.selectors import staff_profile_of
 
 
 @dataclass(frozen=True, slots=True)

@@ -174,9 +174,9 @@ def main() -> None:
     from django.http import HttpResponse
     from django.test import RequestFactory, override_settings
 
-    from privacy_service import ip_allowlist
-    from privacy_service.client_ip import client_ip
-    from privacy_service.ip_allowlist import (
+    from staff import ip_allowlist
+    from staff.client_ip import client_ip
+    from staff.ip_allowlist import (
         IPAllowListMiddleware,
         NetworkSet,
         Verdict,

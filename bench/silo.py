@@ -608,9 +608,9 @@ def main() -> None:
     from django.test import Client
 
     from audit.actor import Actor
-    from patrons.tenancy import staff_profile_of
     from sotu_silo import crypto
     from sotu_silo.models import IdentityCode
+    from staff.selectors import staff_profile_of
 
     if connection.vendor != "postgresql" or connections[SILO].vendor != "postgresql":
         raise SystemExit(

@@ -65,7 +65,7 @@ if PRODUCTION and not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS must be set in production.")
 
 # Reverse proxies (CIDRs) whose forwarded header is believed, and the one header they set
-# ("X-Forwarded-For" or "Forwarded"); see client_ip.py. A typo must stop the start, not every request.
+# ("X-Forwarded-For" or "Forwarded"); see staff/client_ip.py. A typo must stop the start, not every request.
 TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", "")
 for _cidr in TRUSTED_PROXIES:
     try:
@@ -114,7 +114,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "accounts.middleware.IdleTimeoutMiddleware",
-    "privacy_service.ip_allowlist.IPAllowListMiddleware",
+    "staff.ip_allowlist.IPAllowListMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "accounts.middleware.TwoFactorRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",

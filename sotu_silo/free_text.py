@@ -23,10 +23,10 @@ from audit.actor import Actor
 from audit.models import Outcome
 from audit.services import access_event_record
 from core.errors import RuleBroken
-from patrons.tenancy import jurisdiction_of
 from sotu_silo.code_detector import contains_identity_code
 from sotu_silo.fields import CODE_IN_TEXT, CODE_IN_TEXT_MESSAGE
 from staff.models import Municipality
+from staff.selectors import jurisdiction_of
 
 CODE_IN_SEARCH = "identity_code_in_search"
 

@@ -22,13 +22,13 @@ from django.views.decorators.debug import sensitive_variables
 from audit.actor import Actor
 from audit.models import AccessEvent, Action, DataCategory
 from patrons.models import Patron
-from patrons.tenancy import jurisdiction_of
 from sotu_silo import crypto
 from sotu_silo.conflicts import conflict_enter
 from sotu_silo.events import code_event_allowed, code_event_refused
 from sotu_silo.free_text import free_text_check
 from sotu_silo.models import IdentityCode, IdentityCodeConflict
 from sotu_silo.validation import IdentityCodeError, identity_code_validate
+from staff.selectors import jurisdiction_of
 
 SILO = "sotu"
 MAX_REASON_LENGTH = 300

@@ -18,7 +18,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from audit.actor import Actor
 from audit.models import Action
-from patrons.access import billing_actor, identity_code_writer_actor, patron_data_actor
 from patrons.views import posted_search, render_patron_page, search_address_dropped
 from sotu_silo.conflicts import (
     ConflictUnreadable,
@@ -36,6 +35,7 @@ from sotu_silo.services import (
     identity_code_reveal,
     identity_code_store,
 )
+from staff.access import billing_actor, identity_code_writer_actor, patron_data_actor
 
 
 def _billing_page(request: HttpRequest, context: dict, status: int = 200) -> HttpResponse:

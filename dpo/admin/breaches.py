@@ -41,10 +41,10 @@ from dpo.services.breaches import (
     people_notification_record,
     supervisory_authority,
 )
-from patrons.access import breach_actor
-from patrons.tenancy import consortium_id_of
 from privacy_service.admin_bounds import BoundedInputsAdmin
 from sotu_silo.fields import FreeTextFormField
+from staff.access import breach_actor
+from staff.selectors import consortium_id_of
 
 PERMISSION = "dpo.manage_breaches"
 

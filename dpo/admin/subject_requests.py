@@ -40,10 +40,10 @@ from dpo.services.subject_requests import (
     subject_request_record,
     subject_request_refuse,
 )
-from patrons.access import subject_request_actor
-from patrons.tenancy import consortium_id_of
 from privacy_service.admin_bounds import BoundedInputsAdmin
 from sotu_silo.fields import FreeTextFormField
+from staff.access import subject_request_actor
+from staff.selectors import consortium_id_of
 
 PERMISSION = "dpo.manage_subject_requests"
 

@@ -20,7 +20,7 @@ from audit.models import AccessEvent, Action, Outcome
 from audit.review import access_review_build
 from audit.services import access_event_record
 from patrons.models import Patron
-from privacy_service import ip_allowlist
+from staff import ip_allowlist
 from staff.models import StaffProfile
 from tests.conftest import OWN_NETWORK, client_for
 

@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from audit.actor import Actor
 from audit.models import Action, DataCategory, Outcome
 from audit.services import access_event_record
-from patrons.tenancy import staff_profile_of
+from staff.selectors import staff_profile_of
 
 
 class ConfidentialityNotSigned(PermissionDenied):

@@ -5,7 +5,7 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils import timezone
 
-from patrons.staff_duties import briefing_due_q
+from staff.duties import briefing_due_q
 from staff.models import StaffProfile
 
 register = template.Library()

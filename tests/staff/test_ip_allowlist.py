@@ -10,7 +10,7 @@ from django.db import transaction
 from django.test import Client
 
 from audit.models import AccessEvent, Action, Outcome
-from privacy_service import ip_allowlist
+from staff import ip_allowlist
 from staff.models import AllowedNetwork, EnforcementMode, Municipality, StaffProfile
 from tests.conftest import client_for
 

@@ -31,7 +31,7 @@ from django.utils.translation import gettext as _
 from audit.actor import Actor
 from audit.models import Action, Outcome
 from audit.services import access_event_record
-from privacy_service.client_ip import IPAddress, client_ip
+from staff.client_ip import IPAddress, client_ip
 
 REPORTED_SESSION_KEY = "_ip_allowlist_reported"
 
