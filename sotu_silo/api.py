@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 
 from audit.models import Action
 from sotu_silo import serializers
+from sotu_silo.access import billing_actor, identity_code_writer_actor
 from sotu_silo.conflicts import ConflictUnreadable, identity_code_conflict_list, identity_code_conflict_resolve
 from sotu_silo.services import (
     IdentityCodeStoreRateLimited,
@@ -17,7 +18,6 @@ from sotu_silo.services import (
     identity_code_reveal,
     identity_code_store,
 )
-from staff.access import billing_actor, identity_code_writer_actor
 
 
 def _error(description: str) -> OpenApiResponse:

@@ -28,9 +28,9 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
-from audit.actor import Actor
 from audit.models import Action, Outcome
 from audit.services import access_event_record
+from staff.actor import actor_from_request
 from staff.client_ip import IPAddress, client_ip
 
 REPORTED_SESSION_KEY = "_ip_allowlist_reported"
@@ -180,7 +180,7 @@ def network_verdict(*, user, address: IPAddress | None) -> Verdict:
 
 def record_network_refusal(*, request: HttpRequest, user, action: str, verdict: Verdict) -> None:
     access_event_record(
-        actor=Actor.from_request(request, user=user),
+        actor=actor_from_request(request, user=user),
         action=action,
         outcome=Outcome.DENIED if verdict is Verdict.DENY else Outcome.REPORTED,
         detail="network_not_allowed",
