@@ -60,7 +60,7 @@ class PrivacyNotice:
 
 def register_descriptions_for(*, consortium_id: int) -> list[RegisterDescription]:
     """A consortium's descriptions with their texts, in the order of seed 001 (the library system first)."""
-    descriptions = RegisterDescription.objects.filter(consortium_id=consortium_id).prefetch_related(
+    descriptions = RegisterDescription.objects.of_consortium(consortium_id).prefetch_related(
         Prefetch("texts", queryset=RegisterDescriptionText.objects.order_by("language"))
     )
     return sorted(descriptions, key=lambda description: _REGISTER_ORDER.get(description.register, len(Register)))

@@ -32,7 +32,7 @@ class ClosurePeriodAdmin(OwnConsortiumChoices, BoundedInputsAdmin):
     date_hierarchy = "starts_on"
 
     def get_queryset(self, request):
-        return super().get_queryset(request).filter(consortium_id=consortium_id_of(request.user))
+        return super().get_queryset(request).of_consortium(consortium_id_of(request.user))
 
     def has_module_permission(self, request):
         return request.user.is_active and request.user.is_superuser

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from sotu_silo.fields import FreeTextCharField, FreeTextEmailField, FreeTextField, PhoneNumberField
 from staff.models import Consortium, Library
+from staff.scoping import ConsortiumScopedQuerySet
 
 
 class PatronStatus(models.TextChoices):
@@ -31,6 +32,8 @@ class LoanHistoryPreference(models.IntegerChoices):
 
 
 class Patron(models.Model):
+    consortium_lookup = "consortium_id"
+
     consortium = models.ForeignKey(
         Consortium, on_delete=models.PROTECT, related_name="patrons", verbose_name=_("consortium")
     )
@@ -70,6 +73,8 @@ class Patron(models.Model):
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = ConsortiumScopedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("patron")
@@ -141,6 +146,8 @@ SENSITIVE_NOTE_CATEGORIES = frozenset({NoteCategory.BEHAVIOUR, NoteCategory.GUAR
 class Note(models.Model):
     """A staff remark on a patron. Edits keep the replaced text in NoteRevision; removal is a mark, not a delete."""
 
+    consortium_lookup = "patron__consortium_id"
+
     patron = models.ForeignKey(Patron, on_delete=models.CASCADE, related_name="notes", verbose_name=_("patron"))
     category = models.CharField(_("category"), max_length=20, choices=NoteCategory.choices)
     text = FreeTextField(_("text"))
@@ -151,6 +158,8 @@ class Note(models.Model):
     removed_at = models.DateTimeField(_("removed"), null=True, blank=True)
     removed_by = models.CharField(_("removed by"), max_length=150, blank=True)
     removal_reason = FreeTextCharField(_("reason for removal"), max_length=300, blank=True)
+
+    objects = ConsortiumScopedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("note")
@@ -254,6 +263,8 @@ class Ban(models.Model):
     decision stays in the decision archive (ban deciders and the DPO) until `retain_until`.
     """
 
+    consortium_lookup = "patron__consortium_id"
+
     patron = models.ForeignKey(Patron, on_delete=models.CASCADE, related_name="bans", verbose_name=_("patron"))
     library = models.ForeignKey(Library, on_delete=models.PROTECT, related_name="bans", verbose_name=_("library"))
     grounds = models.JSONField(_("grounds"), default=list)
@@ -294,6 +305,8 @@ class Ban(models.Model):
     cancellation_reason = FreeTextCharField(_("reason for cancelling"), max_length=300, blank=True)
     archived_at = models.DateTimeField(_("archived"), null=True, blank=True)
     retain_until = models.DateField(_("kept in the decision archive until"), null=True, blank=True)
+
+    objects = ConsortiumScopedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("library-use ban")
@@ -370,6 +383,8 @@ class Trusteeship(models.Model):
     The record shows the mark; the contact opens only on a deliberate, logged request.
     """
 
+    consortium_lookup = "patron__consortium_id"
+
     patron = models.OneToOneField(
         Patron, on_delete=models.CASCADE, related_name="trusteeship", verbose_name=_("patron")
     )
@@ -378,6 +393,8 @@ class Trusteeship(models.Model):
     guardian_email = FreeTextEmailField(_("guardian's email"), blank=True)
     recorded_at = models.DateTimeField(_("recorded"))
     recorded_by = models.CharField(_("recorded by"), max_length=150)
+
+    objects = ConsortiumScopedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("adult guardianship")
@@ -421,6 +438,8 @@ class RegisterMembership(models.Model):
 class ClosurePeriod(models.Model):
     """Libraries closed (e.g. spring 2020): registration frozen, PIN by phone allowed, cards extended."""
 
+    consortium_lookup = "consortium_id"
+
     consortium = models.ForeignKey(
         Consortium, on_delete=models.CASCADE, related_name="closures", verbose_name=_("consortium")
     )
@@ -435,6 +454,8 @@ class ClosurePeriod(models.Model):
         help_text=_("Run `manage.py extend_expired_cards` to extend the cards that expired during the closure."),
     )
     description = FreeTextCharField(_("description"), max_length=300, blank=True)
+
+    objects = ConsortiumScopedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("closure period")

@@ -57,7 +57,7 @@ class PatronRegistrationForm(forms.Form):
 
     def __init__(self, *args, consortium_id: int, jurisdiction: str | None, home_library: Library | None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["home_library"].queryset = Library.objects.filter(municipality__consortium_id=consortium_id)
+        self.fields["home_library"].queryset = Library.objects.of_consortium(consortium_id)
         if home_library is not None:
             self.fields["home_library"].initial = home_library.koha_library_id
         self.fields["language"].initial = DEFAULT_LANGUAGE.get(jurisdiction or Jurisdiction.FINLAND, "fi")

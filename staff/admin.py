@@ -12,7 +12,6 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from patrons.models import Patron
 from privacy_service.admin_bounds import BoundedInputsAdmin
 from staff.duties import briefing_due_on, briefing_due_q, briefing_is_due
 from staff.models import AllowedNetwork, Consortium, Library, Municipality, StaffProfile
@@ -20,18 +19,13 @@ from staff.selectors import consortium_id_of
 
 
 class OwnConsortiumChoices:
-    """Foreign keys offer only the user's own consortium's consortium, municipalities, libraries and patrons."""
+    """Foreign keys offer only the user's own consortium's rows (its consortium, municipalities, libraries,
+    patrons: every model scoped with staff.scoping)."""
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        consortium_id = consortium_id_of(request.user)
-        choices = {
-            Consortium: Consortium.objects.filter(pk=consortium_id),
-            Municipality: Municipality.objects.filter(consortium_id=consortium_id),
-            Library: Library.objects.filter(municipality__consortium_id=consortium_id),
-            Patron: Patron.objects.filter(consortium_id=consortium_id),
-        }
-        if db_field.related_model in choices:
-            kwargs["queryset"] = choices[db_field.related_model]
+        related = db_field.related_model
+        if hasattr(related, "consortium_lookup"):  # a consortium's rows (staff.scoping)
+            kwargs["queryset"] = related._default_manager.of_consortium(consortium_id_of(request.user))
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
@@ -70,7 +64,7 @@ class MunicipalityAdmin(OwnConsortiumChoices, NetworkManagerPermissions, Bounded
     inlines = [AllowedNetworkInline]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).filter(consortium_id=consortium_id_of(request.user))
+        return super().get_queryset(request).of_consortium(consortium_id_of(request.user))
 
     def get_readonly_fields(self, request, obj=None):
         return [] if request.user.is_superuser else ["consortium", "name"]
@@ -101,7 +95,7 @@ class ConsortiumAdmin(BoundedInputsAdmin):
     list_display = ["name", "slug", "jurisdiction"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).filter(pk=consortium_id_of(request.user))
+        return super().get_queryset(request).of_consortium(consortium_id_of(request.user))
 
     def has_add_permission(self, request):
         return False
@@ -118,7 +112,7 @@ class LibraryAdmin(OwnConsortiumChoices, BoundedInputsAdmin):
     list_filter = [("municipality", admin.RelatedOnlyFieldListFilter)]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).filter(municipality__consortium_id=consortium_id_of(request.user))
+        return super().get_queryset(request).of_consortium(consortium_id_of(request.user))
 
 
 class BriefingDueFilter(admin.SimpleListFilter):
@@ -179,11 +173,7 @@ class StaffProfileAdmin(OwnConsortiumChoices, BoundedInputsAdmin):
     ordering = ["user__username"]
 
     def get_queryset(self, request):
-        return (
-            super()
-            .get_queryset(request)
-            .filter(home_library__municipality__consortium_id=consortium_id_of(request.user))
-        )
+        return super().get_queryset(request).of_consortium(consortium_id_of(request.user))
 
     def get_readonly_fields(self, request, obj=None):
         return [] if request.user.is_superuser else ["user", "home_library", "patron"]

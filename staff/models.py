@@ -15,6 +15,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from sotu_silo.fields import FreeTextCharField
+from staff.scoping import ConsortiumScopedQuerySet
 
 
 class Jurisdiction(models.TextChoices):
@@ -25,9 +26,13 @@ class Jurisdiction(models.TextChoices):
 class Consortium(models.Model):
     """A group of libraries sharing one patron register (kimppa, e.g. "Lapin kirjastot")."""
 
+    consortium_lookup = "pk"
+
     name = models.CharField(_("name"), max_length=200)
     slug = models.SlugField(_("short name"), unique=True)
     jurisdiction = models.CharField(_("jurisdiction"), max_length=2, choices=Jurisdiction.choices)
+
+    objects = ConsortiumScopedQuerySet.as_manager()
 
     class Meta:
         db_table = "patrons_consortium"
@@ -45,6 +50,8 @@ class EnforcementMode(models.TextChoices):
 
 
 class Municipality(models.Model):
+    consortium_lookup = "consortium_id"
+
     consortium = models.ForeignKey(
         Consortium, on_delete=models.PROTECT, related_name="municipalities", verbose_name=_("consortium")
     )
@@ -55,6 +62,8 @@ class Municipality(models.Model):
         choices=EnforcementMode.choices,
         default=EnforcementMode.ENFORCE,
     )
+
+    objects = ConsortiumScopedQuerySet.as_manager()
 
     class Meta:
         db_table = "patrons_municipality"
@@ -151,11 +160,15 @@ class AllowListGeneration(models.Model):
 
 
 class Library(models.Model):
+    consortium_lookup = "municipality__consortium_id"
+
     municipality = models.ForeignKey(
         Municipality, on_delete=models.PROTECT, related_name="libraries", verbose_name=_("municipality")
     )
     name = models.CharField(_("name"), max_length=200)
     koha_library_id = models.CharField(_("Koha library id (branchcode)"), max_length=10, unique=True)
+
+    objects = ConsortiumScopedQuerySet.as_manager()
 
     class Meta:
         db_table = "patrons_library"
@@ -169,6 +182,8 @@ class Library(models.Model):
 
 class StaffProfile(models.Model):
     """Where a staff member works, and whether they have signed the confidentiality agreement."""
+
+    consortium_lookup = "home_library__municipality__consortium_id"
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_profile", verbose_name=_("user")
@@ -197,6 +212,8 @@ class StaffProfile(models.Model):
         verbose_name=_("own patron record"),
         help_text=_("A staff member who is also a patron: the access review flags colleagues reading it."),
     )
+
+    objects = ConsortiumScopedQuerySet.as_manager()
 
     class Meta:
         db_table = "patrons_staffprofile"

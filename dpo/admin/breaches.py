@@ -229,7 +229,7 @@ class BreachAdmin(BoundedInputsAdmin):
 
     def get_queryset(self, request):
         queryset = with_authority_notified_at(super().get_queryset(request).select_related("consortium"))
-        return queryset.filter(consortium_id=consortium_id_of(request.user))
+        return queryset.of_consortium(consortium_id_of(request.user))
 
     # --- columns and read-only fields
 

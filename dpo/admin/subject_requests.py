@@ -27,7 +27,6 @@ from dpo.selectors import (
     days_left,
     earlier_report_within_12_months,
     subject_request_state,
-    subject_requests_of,
     with_deadline,
 )
 from dpo.services.subject_requests import (
@@ -249,7 +248,7 @@ class SubjectRequestAdmin(BoundedInputsAdmin):
 
     def get_queryset(self, request: HttpRequest):
         # The deadline is annotated for the filters and the sorting; every user sees their own consortium only.
-        return with_deadline(subject_requests_of(consortium_id=consortium_id_of(request.user))).order_by(
+        return with_deadline(SubjectRequest.objects.of_consortium(consortium_id_of(request.user))).order_by(
             "deadline_on", "id"
         )
 

@@ -49,7 +49,8 @@ def _check_not_frozen(actor: Actor) -> None:
 
 def _home_library(actor: Actor, koha_library_id: str) -> Library:
     library = (
-        Library.objects.filter(municipality__consortium_id=actor.consortium_id, koha_library_id=koha_library_id)
+        Library.objects.visible_to(actor)
+        .filter(koha_library_id=koha_library_id)
         .select_related("municipality__consortium")
         .first()
     )
@@ -92,7 +93,7 @@ def _guardian(
             relationships=", ".join(GuardianRelationship.values),
         )
     # Another consortium's patron does not exist here, like everywhere else.
-    guardians = Patron.objects.filter(consortium_id=actor.consortium_id)
+    guardians = Patron.objects.visible_to(actor)
     if guardian is not None:
         found = guardians.filter(pk=guardian).first()
         if found is not None and guardian_cardnumber and found.cardnumber != guardian_cardnumber:
