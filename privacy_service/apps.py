@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.contrib.admin.apps import AdminConfig
 
 
 class PrivacyServiceConfig(AppConfig):
@@ -12,3 +13,9 @@ class PrivacyServiceConfig(AppConfig):
 
         # `<id:...>` in every URL pattern: an object id the database can hold (core.bounds).
         register_converter(IdConverter, "id")
+
+
+class PrivacyAdminConfig(AdminConfig):
+    """django.contrib.admin with the service's site (privacy_service.admin_site) as `admin.site`."""
+
+    default_site = "privacy_service.admin_site.PrivacyAdminSite"

@@ -77,7 +77,7 @@ if TRUSTED_PROXY_HEADER.lower() not in {"x-forwarded-for", "forwarded"}:
     raise ImproperlyConfigured("TRUSTED_PROXY_HEADER must be 'X-Forwarded-For' or 'Forwarded'.")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "privacy_service.apps.PrivacyAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -66,14 +66,37 @@ def actor_with_permission(
     allowed = user.has_perm(permission) if superuser_counts else _has_granted_permission(user, permission)
     if not user.is_authenticated or not allowed:
         raise _refuse(request, PermissionDenied(_("Your role does not allow this.")), "role", action, about)
-    profile = staff_profile_of(user)
+    _staff_member_check(request, action=action, about=about)
+    return actor_from_request(request)
+
+
+def _staff_member_check(request: HttpRequest, *, action: str, about: dict) -> None:
+    """A staff profile (which fixes the consortium) and a signed confidentiality agreement, or a logged
+    PermissionDenied."""
+    profile = staff_profile_of(request.user)
     if profile is None:
         message = _("Your user account has no home library; ask an administrator to set one.")
         raise _refuse(request, PermissionDenied(message), "no_staff_profile", action, about)
     if profile.confidentiality_signed_on is None:
         message = _("You have not signed the confidentiality agreement, so patron data is not shown to you yet.")
         raise _refuse(request, ConfidentialityNotSigned(message), "confidentiality_not_signed", action, about)
-    return actor_from_request(request)
+
+
+def admin_access_check(request: HttpRequest) -> bool:
+    """Whether the admin site opens for this request: the admin's own rule (an active `is_staff` user)
+    and then, for everyone but a superuser, the staff pages' check (a staff profile and a signed
+    confidentiality agreement), whose refusal is a logged PermissionDenied (a 403 page saying why).
+
+    Superusers are let in without them: they set up their consortium and record agreements, their own
+    included (`manage.py consortium_create` places a new consortium's administrator unsigned), and what
+    they then see is scoped to their consortium by the admin classes.
+    """
+    user = request.user
+    if not (user.is_active and user.is_staff):
+        return False
+    if not user.is_superuser:
+        _staff_member_check(request, action=Action.REQUEST, about={"patron_ids": []})
+    return True
 
 
 def patron_data_actor(request: HttpRequest) -> Actor:

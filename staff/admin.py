@@ -191,8 +191,3 @@ class StaffProfileAdmin(OwnConsortiumChoices, BoundedInputsAdmin):
     @admin.display(description=_("briefing due"), boolean=True)
     def briefing_due(self, profile):
         return briefing_is_due(profile, timezone.localdate())
-
-
-admin.site.site_header = _("Patron privacy service: administration")
-admin.site.site_title = _("Patron privacy service")
-admin.site.index_title = _("Data protection and administration")
