@@ -3,8 +3,8 @@
 from django.db.models import QuerySet
 
 from audit.models import AccessEvent
-from patrons.models import Municipality
-from patrons.tenancy import consortium_id_of
+from staff.models import Municipality
+from staff.selectors import consortium_id_of
 
 
 def access_event_queryset_for_user(user) -> QuerySet[AccessEvent]:

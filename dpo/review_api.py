@@ -10,7 +10,7 @@ from rest_framework.views import APIView
 
 from core import api_fields
 from dpo.review import FindingKind, access_review_read, default_review_day
-from patrons.access import access_review_actor
+from staff.access import access_review_actor
 
 
 class AccessReviewQuerySerializer(serializers.Serializer):

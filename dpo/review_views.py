@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET
 
 from dpo.forms import AccessReviewDayForm
 from dpo.review import FindingKind, access_review_read, default_review_day
-from patrons.access import access_review_actor
+from staff.access import access_review_actor
 
 
 @never_cache

@@ -1,4 +1,4 @@
-"""The patron JSON API. Thin: each view asks `patrons.access` for the actor and a selector for the data."""
+"""The patron JSON API. Thin: each view asks `staff.access` for the actor and a selector for the data."""
 
 from django.core.paginator import Page
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -9,7 +9,6 @@ from rest_framework.views import APIView
 
 from audit.serializers import AccessEventSerializer
 from patrons import registration_api, serializers
-from patrons.access import access_log_actor, patron_data_actor
 from patrons.selectors import (
     access_event_list_for_patron,
     note_list_for_staff,
@@ -27,6 +26,7 @@ from patrons.services import (
     trusteeship_end,
     trusteeship_record,
 )
+from staff.access import access_log_actor, patron_data_actor
 
 
 def page_links(request: Request, page: Page) -> dict[str, str | None]:

@@ -65,7 +65,7 @@ if PRODUCTION and not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS must be set in production.")
 
 # Reverse proxies (CIDRs) whose forwarded header is believed, and the one header they set
-# ("X-Forwarded-For" or "Forwarded"); see client_ip.py. A typo must stop the start, not every request.
+# ("X-Forwarded-For" or "Forwarded"); see staff/client_ip.py. A typo must stop the start, not every request.
 TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", "")
 for _cidr in TRUSTED_PROXIES:
     try:
@@ -77,7 +77,7 @@ if TRUSTED_PROXY_HEADER.lower() not in {"x-forwarded-for", "forwarded"}:
     raise ImproperlyConfigured("TRUSTED_PROXY_HEADER must be 'X-Forwarded-For' or 'Forwarded'.")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "privacy_service.apps.PrivacyAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "privacy_service.apps.PrivacyServiceConfig",
     "core",
     "audit",
+    "staff",
     "patrons",
     "sotu_silo",
     "dpo",
@@ -113,7 +114,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "accounts.middleware.IdleTimeoutMiddleware",
-    "privacy_service.ip_allowlist.IPAllowListMiddleware",
+    "staff.ip_allowlist.IPAllowListMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "accounts.middleware.TwoFactorRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",

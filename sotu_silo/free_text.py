@@ -25,8 +25,8 @@ from audit.services import access_event_record
 from core.errors import RuleBroken
 from core.free_text_fields import CODE_IN_TEXT, CODE_IN_TEXT_MESSAGE
 from core.identity_code_text import contains_identity_code
-from patrons.models import Municipality
-from patrons.tenancy import jurisdiction_of
+from staff.models import Municipality
+from staff.selectors import jurisdiction_of
 
 CODE_IN_SEARCH = "identity_code_in_search"
 
@@ -111,7 +111,7 @@ JURISDICTION_OF_ROW = {
     "patrons.NoteRevision": "note__patron__consortium__jurisdiction",
     "patrons.Ban": "patron__consortium__jurisdiction",
     "patrons.AccessProhibition": "patron__consortium__jurisdiction",
-    "patrons.AllowedNetwork": "municipality__consortium__jurisdiction",
+    "staff.AllowedNetwork": "municipality__consortium__jurisdiction",
     "patrons.ClosurePeriod": "consortium__jurisdiction",
     "dpo.SubjectRequest": "consortium__jurisdiction",
     "dpo.Breach": "consortium__jurisdiction",

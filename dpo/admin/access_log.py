@@ -6,13 +6,13 @@ from django.core.paginator import Paginator
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
-from audit.actor import Actor
 from audit.models import AccessEvent, Action, DataCategory
 from audit.services import access_event_record
 from core.bounds import ID_MAX, ID_OUT_OF_RANGE, parse_id
 from dpo.access_log_selectors import access_event_queryset_for_user
 from dpo.review import patron_reads
 from privacy_service.admin_bounds import BoundedInputsAdmin
+from staff.actor import actor_from_request
 
 
 class CappedCountPaginator(Paginator):
@@ -60,7 +60,7 @@ class PatronFilter(InputFilter):
             raise IncorrectLookupParameters(message)
         # Browsing one patron's events is reading their access log: logged like the API's read.
         access_event_record(
-            actor=Actor.from_request(request),
+            actor=actor_from_request(request),
             action=Action.ACCESS_LOG_VIEW,
             patron_ids=[patron_id],
             data_categories=[DataCategory.ACCESS_LOG],

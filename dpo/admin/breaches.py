@@ -42,9 +42,9 @@ from dpo.services.breaches import (
     people_notification_record,
     supervisory_authority,
 )
-from patrons.access import breach_actor
-from patrons.tenancy import consortium_id_of
 from privacy_service.admin_bounds import BoundedInputsAdmin
+from staff.access import breach_actor
+from staff.selectors import consortium_id_of
 
 PERMISSION = "dpo.manage_breaches"
 
@@ -229,7 +229,7 @@ class BreachAdmin(BoundedInputsAdmin):
 
     def get_queryset(self, request):
         queryset = with_authority_notified_at(super().get_queryset(request).select_related("consortium"))
-        return queryset.filter(consortium_id=consortium_id_of(request.user))
+        return queryset.of_consortium(consortium_id_of(request.user))
 
     # --- columns and read-only fields
 

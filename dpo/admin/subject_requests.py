@@ -28,7 +28,6 @@ from dpo.selectors import (
     days_left,
     earlier_report_within_12_months,
     subject_request_state,
-    subject_requests_of,
     with_deadline,
 )
 from dpo.services.subject_requests import (
@@ -41,9 +40,9 @@ from dpo.services.subject_requests import (
     subject_request_record,
     subject_request_refuse,
 )
-from patrons.access import subject_request_actor
-from patrons.tenancy import consortium_id_of
 from privacy_service.admin_bounds import BoundedInputsAdmin
+from staff.access import subject_request_actor
+from staff.selectors import consortium_id_of
 
 PERMISSION = "dpo.manage_subject_requests"
 
@@ -249,7 +248,7 @@ class SubjectRequestAdmin(BoundedInputsAdmin):
 
     def get_queryset(self, request: HttpRequest):
         # The deadline is annotated for the filters and the sorting; every user sees their own consortium only.
-        return with_deadline(subject_requests_of(consortium_id=consortium_id_of(request.user))).order_by(
+        return with_deadline(SubjectRequest.objects.of_consortium(consortium_id_of(request.user))).order_by(
             "deadline_on", "id"
         )
 

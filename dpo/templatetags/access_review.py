@@ -7,7 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 
 from dpo.review import AccessReview, FindingKind, StaffReads, access_review_read, default_review_day
-from patrons.access import access_review_actor
+from staff.access import access_review_actor
 
 register = template.Library()
 

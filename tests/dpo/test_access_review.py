@@ -19,8 +19,9 @@ from audit.actor import Actor
 from audit.models import AccessEvent, Action, Outcome
 from audit.services import access_event_record
 from dpo.review import access_review_build
-from patrons.models import Patron, StaffProfile
-from privacy_service import ip_allowlist
+from patrons.models import Patron
+from staff import ip_allowlist
+from staff.models import StaffProfile
 from tests.conftest import OWN_NETWORK, client_for
 
 pytestmark = pytest.mark.django_db

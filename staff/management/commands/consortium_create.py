@@ -1,5 +1,5 @@
 """`manage.py consortium_create`: a new consortium with its first municipality, network(s), library and
-administrator (an existing account), who then administers it in the admin; see patrons.services.tenancy."""
+administrator (an existing account), who then administers it in the admin; see staff.services."""
 
 from typing import Any
 
@@ -7,8 +7,8 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
-from patrons.models import Jurisdiction
-from patrons.services.tenancy import consortium_create
+from staff.models import Jurisdiction
+from staff.services import consortium_create
 
 
 class Command(BaseCommand):

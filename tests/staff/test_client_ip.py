@@ -5,7 +5,7 @@ import ipaddress
 import pytest
 from django.test import RequestFactory
 
-from privacy_service.client_ip import client_ip
+from staff.client_ip import client_ip
 
 rf = RequestFactory()
 

@@ -11,7 +11,7 @@ from datetime import date, timedelta
 
 from django.db.models import F, Q, QuerySet
 
-from patrons.models import StaffProfile
+from staff.models import StaffProfile
 
 ONE_DAY = timedelta(days=1)
 
@@ -64,7 +64,7 @@ def staff_due_for_briefing(consortium_id: int | None, today: date) -> QuerySet[S
     """
     return (
         StaffProfile.objects.select_related("user", "home_library__municipality")
-        .filter(home_library__municipality__consortium_id=consortium_id)
+        .of_consortium(consortium_id)
         .filter(briefing_due_q(today) | Q(confidentiality_signed_on__isnull=True))
         .order_by(F("privacy_briefing_on").asc(nulls_first=True), "user__username")
     )

@@ -1,6 +1,6 @@
 """Setting up a new consortium: the one tenancy write that no superuser can do in the admin.
 
-A superuser administers their own consortium only (patrons/admin.py), so a consortium that does not
+A superuser administers their own consortium only (staff/admin.py), so a consortium that does not
 exist yet has nobody to set it up; the operator does it from the command line
 (`manage.py consortium_create`), placing its first administrator, who carries on in the admin.
 """
@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from patrons.models import AllowedNetwork, Consortium, Library, Municipality, StaffProfile
+from staff.models import AllowedNetwork, Consortium, Library, Municipality, StaffProfile
 
 
 def consortium_create(
