@@ -1,6 +1,6 @@
 """The erasure API: a dry run that lists exactly what would go, or the erasure itself (DPO only).
 
-A role that may not act is a 403 (patrons.access); a broken rule is a 400 naming it (RuleBroken, answered
+A role that may not act is a 403 (staff.access); a broken rule is a 400 naming it (RuleBroken, answered
 by privacy_service.api_errors); another consortium's request is a 404.
 """
 
@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from dpo.services.erasure import ErasureResult, subject_request_erase
-from patrons.access import subject_request_actor
+from staff.access import subject_request_actor
 
 
 class ErasureRequestSerializer(serializers.Serializer):

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_http_methods
 
 from core.errors import RuleBroken
 from dpo.services.erasure import ErasurePlan, subject_request_erase
-from patrons.access import subject_request_actor
+from staff.access import subject_request_actor
 
 
 class ErasureConfirmForm(forms.Form):

@@ -1,4 +1,4 @@
-"""The ban procedure's JSON API. A role that may not act is a 403 (patrons.access); a rule broken is a 400
+"""The ban procedure's JSON API. A role that may not act is a 403 (staff.access); a rule broken is a 400
 naming the rule (core.errors.RuleBroken, answered by privacy_service.api_errors)."""
 
 from drf_spectacular.utils import extend_schema
@@ -7,7 +7,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from patrons import serializers
-from patrons.access import ban_decider_actor, ban_preparer_actor
 from patrons.ban_views import ban_for_reader
 from patrons.selectors import ban_state
 from patrons.services import (
@@ -19,6 +18,7 @@ from patrons.services import (
     ban_notification_record,
     ban_propose,
 )
+from staff.access import ban_decider_actor, ban_preparer_actor
 
 
 def _ban_response(ban, status: int = 200) -> Response:

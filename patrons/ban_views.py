@@ -1,6 +1,6 @@
 """The ban procedure's pages: one page per ban with the form for its next step, and the decision archive.
 
-Who may do which step is decided in patrons.access (one place per rule); the rules of the
+Who may do which step is decided in staff.access (one place per rule); the rules of the
 procedure in patrons.services.bans. A broken rule is shown on the ban's page (status 400).
 """
 
@@ -13,7 +13,6 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from patrons import forms
-from patrons.access import ban_archive_actor, ban_decider_actor, ban_preparer_actor
 from patrons.models import AppealOutcome, BanGround, BanState, BanStatus
 from patrons.selectors import ban_archive_page, ban_get
 from patrons.services import (
@@ -24,6 +23,7 @@ from patrons.services import (
     ban_notification_record,
 )
 from patrons.views import run_service
+from staff.access import ban_archive_actor, ban_decider_actor, ban_preparer_actor
 
 
 def ban_for_reader(request: HttpRequest, ban_id: int):

@@ -4,16 +4,16 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from core import form_fields
+from core.free_text_fields import FreeTextEmailFormField, FreeTextFormField
 from patrons.models import (
     AppealOutcome,
     BanGround,
     HearingMethod,
-    Library,
     LoanHistoryPreference,
     NoteCategory,
     NotificationMethod,
 )
-from sotu_silo.fields import FreeTextEmailFormField, FreeTextFormField
+from staff.models import Library
 
 
 class DateInput(forms.DateInput):
@@ -55,7 +55,7 @@ class BanProposeForm(forms.Form):
 
     def __init__(self, *args, consortium_id: int, behaviour_notes, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["library"].queryset = Library.objects.filter(municipality__consortium_id=consortium_id)
+        self.fields["library"].queryset = Library.objects.of_consortium(consortium_id)
         self.fields["note_ids"].choices = [
             (note.pk, f"{note.created_at:%d.%m.%Y} {note.created_by}") for note in behaviour_notes
         ]
@@ -115,7 +115,7 @@ class AccessProhibitionForm(forms.Form):
 
     def __init__(self, *args, consortium_id: int, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["library"].queryset = Library.objects.filter(municipality__consortium_id=consortium_id)
+        self.fields["library"].queryset = Library.objects.of_consortium(consortium_id)
 
 
 class ChoicesForm(forms.Form):

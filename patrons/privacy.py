@@ -47,16 +47,15 @@ from patrons.models import (
     BanGround,
     BanState,
     Guardianship,
-    Municipality,
     Note,
     NoteRevision,
     Patron,
     RegisterMembership,
-    StaffProfile,
     Trusteeship,
 )
 from patrons.selectors import ban_state
 from patrons.services.registration import GUARDIAN_REQUIRED_UNDER_AGE
+from staff.models import Municipality, StaffProfile
 
 
 def _full_name(patron: Patron) -> str:

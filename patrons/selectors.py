@@ -10,7 +10,7 @@ from django.db.models import Case, F, Q, QuerySet, TextField, Value, When
 from django.http import Http404
 
 from audit.actor import Actor
-from audit.models import Action, DataCategory, Outcome
+from audit.models import AccessEvent, Action, DataCategory, Outcome
 from audit.services import access_event_record
 from core.dates import ADULT_AGE, age_on, today
 from patrons.models import (
@@ -63,7 +63,7 @@ NOTICES_TO_GUARDIAN_UNTIL_AGE = ADULT_AGE
 
 
 def _consortium_patrons(actor: Actor) -> QuerySet[Patron]:
-    return Patron.objects.filter(consortium_id=actor.consortium_id)
+    return Patron.objects.visible_to(actor)
 
 
 def _matching(patrons: QuerySet[Patron], query: str) -> QuerySet[Patron]:
@@ -263,9 +263,7 @@ def note_open(*, actor: Actor, patron_id: int, note_id: int) -> Note:
     """One note with its text; opening a sensitive note is its own access event."""
     with transaction.atomic():
         note = (
-            Note.objects.filter(pk=note_id, patron_id=patron_id, patron__consortium_id=actor.consortium_id)
-            .prefetch_related("revisions")
-            .first()
+            Note.objects.visible_to(actor).filter(pk=note_id, patron_id=patron_id).prefetch_related("revisions").first()
         )
         if note is None:
             raise _NotFound(Action.SENSITIVE_READ)
@@ -283,7 +281,7 @@ def note_open(*, actor: Actor, patron_id: int, note_id: int) -> Note:
 def trusteeship_open(*, actor: Actor, patron_id: int) -> Trusteeship:
     """The guardian's contact of an adult under guardianship; opening it is its own access event."""
     with transaction.atomic():
-        trusteeship = Trusteeship.objects.filter(patron_id=patron_id, patron__consortium_id=actor.consortium_id).first()
+        trusteeship = Trusteeship.objects.visible_to(actor).filter(patron_id=patron_id).first()
         if trusteeship is None:
             raise _NotFound(Action.SENSITIVE_READ)
         access_event_record(
@@ -304,7 +302,8 @@ def ban_get(*, actor: Actor, ban_id: int, archive: bool = False) -> Ban:
     with transaction.atomic():
         bans = Ban.objects if archive else bans_visible_to_staff()
         ban = (
-            bans.filter(pk=ban_id, patron__consortium_id=actor.consortium_id)
+            bans.visible_to(actor)
+            .filter(pk=ban_id)
             .select_related("patron__home_library", "library__municipality__consortium")
             .prefetch_related("notes")
             .first()
@@ -326,7 +325,8 @@ def ban_get(*, actor: Actor, ban_id: int, archive: bool = False) -> Ban:
 def ban_archive_page(*, actor: Actor, page_number: int | str = 1, page_size: int = 50) -> Page:
     """The decision archive: every decided ban of the consortium, ended ones included; listed patrons logged."""
     bans = (
-        Ban.objects.filter(patron__consortium_id=actor.consortium_id, decided_on__isnull=False)
+        Ban.objects.visible_to(actor)
+        .filter(decided_on__isnull=False)
         .select_related("patron", "library")
         .order_by("-decided_on", "-id")
     )
@@ -342,3 +342,19 @@ def ban_archive_page(*, actor: Actor, page_number: int | str = 1, page_size: int
             data_categories=[DataCategory.LISTING, DataCategory.BAN_DECISION],
         )
     return page
+
+
+def access_event_list_for_patron(*, actor: Actor, patron_id: int, limit: int = 500) -> list[AccessEvent]:
+    """The newest events about one patron of the actor's consortium, newest first; other patrons are a 404."""
+    with transaction.atomic():
+        if Patron.objects.filter(pk=patron_id, consortium_id=actor.consortium_id).exists():
+            events = list(AccessEvent.objects.filter(subjects__patron_id=patron_id).order_by("-id")[:limit])
+            access_event_record(
+                actor=actor,
+                action=Action.ACCESS_LOG_VIEW,
+                patron_ids=[patron_id],
+                data_categories=[DataCategory.ACCESS_LOG],
+            )
+            return events
+    access_event_record(actor=actor, action=Action.ACCESS_LOG_VIEW, outcome=Outcome.DENIED, detail="not_found")
+    raise Http404

@@ -1,6 +1,6 @@
 """Staff pages: patron search, the patron's page, notes, and starting a ban or recording a prohibition.
 
-Thin: the actor comes from patrons.access, data from patrons.selectors, writes go through
+Thin: the actor comes from staff.access, data from patrons.selectors, writes go through
 patrons.services; a broken rule is shown next to the form (status 400) and nothing is written.
 """
 
@@ -19,7 +19,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from audit.actor import Actor
 from patrons import forms
-from patrons.access import ban_preparer_actor, patron_data_actor
 from patrons.models import NoteCategory
 from patrons.selectors import note_open, patron_record_for_staff, patron_search_box, trusteeship_open
 from patrons.services import (
@@ -32,6 +31,7 @@ from patrons.services import (
     trusteeship_record,
 )
 from sotu_silo.services import identity_code_exists
+from staff.access import ban_preparer_actor, patron_data_actor
 
 
 def run_service(form, service: Callable[..., Any], **arguments) -> Any | None:

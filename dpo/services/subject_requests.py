@@ -16,7 +16,6 @@ SUBJECT_REQUEST access event (the patron's id and a detail code, nothing else).
 import datetime
 
 from django.db import transaction
-from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -29,6 +28,7 @@ from dpo.models import DeliveryMethod, FeeDecision, IdentityDocument, RefusalGro
 from dpo.selectors import earlier_report_within_12_months
 from patrons.services._common import patron_for_write, today
 from sotu_silo.free_text import free_text_check
+from staff.scoping import object_of_consortium_or_404
 
 ANSWER_MONTHS = 1
 MAX_EXTENSION_MONTHS = 2
@@ -77,9 +77,7 @@ def _texts_check(*, actor: Actor, request_id: int, **texts: str) -> None:
         model=SubjectRequest,
         texts=texts,
         action=Action.SUBJECT_REQUEST,
-        patron_ids=SubjectRequest.objects.filter(pk=request_id, consortium_id=actor.consortium_id).values_list(
-            "patron_id", flat=True
-        ),
+        patron_ids=SubjectRequest.objects.visible_to(actor).filter(pk=request_id).values_list("patron_id", flat=True),
     )
 
 
@@ -91,14 +89,9 @@ def _record(actor: Actor, subject_request: SubjectRequest, detail: str) -> None:
 
 def _open_request(*, actor: Actor, request_id: int) -> SubjectRequest:
     """The request (locked) of the actor's consortium, or Http404; it must not be answered yet."""
-    subject_request = (
-        SubjectRequest.objects.select_for_update(of=("self",))
-        .select_related("consortium")
-        .filter(pk=request_id, consortium_id=actor.consortium_id)
-        .first()
+    subject_request = object_of_consortium_or_404(
+        SubjectRequest.objects.select_for_update(of=("self",)).select_related("consortium"), actor=actor, pk=request_id
     )
-    if subject_request is None:
-        raise Http404
     if subject_request.completed_on is not None:
         raise RuleBroken("request_closed", _("This request has already been answered or refused."))
     return subject_request

@@ -3,33 +3,30 @@
 from collections.abc import Iterable
 
 from django.db.models import QuerySet
-from django.http import Http404
 
 from audit.actor import Actor
 from audit.models import Action
 from audit.services import access_event_record
 from core.dates import today
 from patrons.models import Patron
+from staff.scoping import object_of_consortium_or_404
 
 __all__ = ["consortium_patron_ids", "patron_for_write", "record_write", "today"]
 
 
 def patron_for_write(*, actor: Actor, patron_id: int, lock: bool = False) -> Patron:
     """The patron of the actor's consortium, or Http404 (another consortium's patron does not exist)."""
-    patrons = Patron.objects.filter(consortium_id=actor.consortium_id).select_related("consortium")
+    patrons = Patron.objects.select_related("consortium")
     if lock:
         patrons = patrons.select_for_update(of=("self",))
-    patron = patrons.filter(pk=patron_id).first()
-    if patron is None:
-        raise Http404
-    return patron
+    return object_of_consortium_or_404(patrons, actor=actor, pk=patron_id)
 
 
 def consortium_patron_ids(*, actor: Actor, patron_id: int) -> QuerySet:
     """The patron's id when the patron is of the actor's consortium: for the event of a refusal made before
     the patron is read (lazy, read only if the refusal is recorded).
     """
-    return Patron.objects.filter(pk=patron_id, consortium_id=actor.consortium_id).values_list("pk", flat=True)
+    return Patron.objects.visible_to(actor).filter(pk=patron_id).values_list("pk", flat=True)
 
 
 def record_write(*, actor: Actor, patron_ids: Iterable[int], categories: Iterable[str], detail: str) -> None:

@@ -20,7 +20,6 @@ import datetime
 from dateutil.relativedelta import relativedelta
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -36,8 +35,6 @@ from patrons.models import (
     BanGround,
     BanStatus,
     HearingMethod,
-    Jurisdiction,
-    Library,
     Note,
     NoteCategory,
     NotificationMethod,
@@ -45,6 +42,8 @@ from patrons.models import (
 )
 from patrons.services._common import consortium_patron_ids, patron_for_write, record_write, today
 from sotu_silo import free_text  # a module: the silo's rules import these services
+from staff.models import Jurisdiction, Library
+from staff.scoping import object_of_consortium_or_404
 
 MAX_BAN_DAYS = 30
 APPEAL_DAYS = 14
@@ -140,9 +139,7 @@ def _behaviour_notes(patron: Patron, note_ids) -> list[Note]:
 
 
 def _library(patron: Patron, koha_library_id: str) -> Library:
-    library = Library.objects.filter(
-        koha_library_id=koha_library_id or "", municipality__consortium_id=patron.consortium_id
-    ).first()
+    library = Library.objects.of_consortium(patron.consortium_id).filter(koha_library_id=koha_library_id or "").first()
     if library is None:
         raise RuleBroken(
             "library_unknown", _("Unknown library: give the Koha library id of one of your consortium's libraries.")
@@ -176,14 +173,11 @@ def _no_overlap(patron: Patron, library: Library, starts_on, ends_on, *, exclude
 
 def _ban_for_step(*, actor: Actor, ban_id: int, allowed: tuple[str, ...], rule: str, message) -> Ban:
     """The ban (locked) of the actor's consortium, which must be at one of the `allowed` steps."""
-    ban = (
-        Ban.objects.select_for_update(of=("self",))
-        .select_related("patron__consortium", "library")
-        .filter(pk=ban_id, patron__consortium_id=actor.consortium_id)
-        .first()
+    ban = object_of_consortium_or_404(
+        Ban.objects.select_for_update(of=("self",)).select_related("patron__consortium", "library"),
+        actor=actor,
+        pk=ban_id,
     )
-    if ban is None:
-        raise Http404
     if ban.status not in allowed:
         if ban.status in CLOSED:
             raise RuleBroken("ban_closed", _("This ban has been cancelled or overturned."))
@@ -198,9 +192,7 @@ def _ban_texts_check(*, actor: Actor, ban_id: int, **texts: str) -> None:
         model=Ban,
         texts=texts,
         action=Action.PATRON_UPDATE,
-        patron_ids=Ban.objects.filter(pk=ban_id, patron__consortium_id=actor.consortium_id).values_list(
-            "patron_id", flat=True
-        ),
+        patron_ids=Ban.objects.visible_to(actor).filter(pk=ban_id).values_list("patron_id", flat=True),
         data_categories=BAN_CATEGORIES,
     )
 

@@ -17,10 +17,10 @@ from django.utils import translation
 
 from accounts.demo_two_factor import seed_demo_two_factor
 from audit.actor import Actor
-from audit.demo_review import seed_access_review_demo
 from dpo.demo_breaches import seed_breaches
 from dpo.demo_registers import seed_register_descriptions
 from dpo.demo_requests import seed_subject_requests
+from dpo.demo_review import seed_access_review_demo
 from patrons.demo_data import (
     CONFIDENTIALITY_SIGNED_ON,
     CONSORTIA,
@@ -31,10 +31,11 @@ from patrons.demo_data import (
     generate_patrons,
 )
 from patrons.demo_procedures import seed_procedures
-from patrons.models import AllowedNetwork, Consortium, Guardianship, Library, Municipality, Patron, StaffProfile
+from patrons.models import Guardianship, Patron
 from sotu_silo.demo import demo_code_index, demo_identity_code
 from sotu_silo.models import IdentityCode
 from sotu_silo.services import identity_code_store
+from staff.models import AllowedNetwork, Consortium, Library, Municipality, StaffProfile
 
 _MISSING = object()
 
