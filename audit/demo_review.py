@@ -10,7 +10,8 @@ from dateutil.relativedelta import relativedelta
 from django.db.models import QuerySet
 
 from core.dates import ADULT_AGE, today
-from patrons.models import Consortium, Patron, StaffProfile
+from patrons.models import Patron
+from staff.models import Consortium, StaffProfile
 
 CONSORTIUM = "lapin-kirjastot"
 STAFF_WHO_IS_A_PATRON = "kemi.staff"

@@ -52,7 +52,8 @@ from audit.models import AccessEvent, AccessEventPatron, Action, DataCategory, O
 from audit.services import access_event_record
 from core.dates import start_of_day
 from core.errors import RuleBroken
-from patrons.models import Municipality, Patron
+from patrons.models import Patron
+from staff.models import Municipality
 
 HISTORY_DAYS = 28
 STORE_BURST_WINDOW = datetime.timedelta(hours=1)

@@ -29,8 +29,8 @@ def access_event_list_for_patron(*, actor: Actor, patron_id: int, limit: int = 5
 
 def access_event_queryset_for_user(user) -> QuerySet[AccessEvent]:
     """The events a DPO (or a superuser) may browse: those of staff in their own consortium."""
-    from patrons.models import Municipality
     from patrons.tenancy import consortium_id_of
+    from staff.models import Municipality
 
     events = AccessEvent.objects.all()
     consortium_id = consortium_id_of(user)

@@ -168,8 +168,9 @@ def main() -> None:
     from audit.actor import Actor
     from audit.models import AccessEvent, Action
     from audit.services import access_event_record
-    from patrons.models import Patron, StaffProfile
+    from patrons.models import Patron
     from patrons.selectors import DETAIL_CATEGORIES
+    from staff.models import StaffProfile
 
     if connection.vendor != "postgresql":
         raise SystemExit("bench/detail_rps.py needs the PostgreSQL scale data: see bench/README.md.")

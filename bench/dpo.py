@@ -34,7 +34,7 @@ SEED = 5151
 
 def dpo_actor():
     from audit.actor import Actor
-    from patrons.models import StaffProfile
+    from staff.models import StaffProfile
 
     profile = StaffProfile.objects.select_related("user", "home_library__municipality").get(user__username="dpo")
     return Actor(

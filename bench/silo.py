@@ -247,11 +247,12 @@ def store_codes(target: int, *, batch: int, sample_size: int, lapland_id: int, r
     import generate as gen
     from django.utils import timezone
 
-    from patrons.models import Consortium, Patron
+    from patrons.models import Patron
     from sotu_silo import crypto
     from sotu_silo.demo import demo_hetu
     from sotu_silo.models import IdentityCode
     from sotu_silo.validation import identity_code_validate
+    from staff.models import Consortium
 
     silo = IdentityCode.objects.using(SILO)
     jurisdictions = dict(Consortium.objects.values_list("id", "jurisdiction"))

@@ -41,16 +41,15 @@ from patrons.models import (
     BanGround,
     BanState,
     Guardianship,
-    Municipality,
     Note,
     NoteRevision,
     Patron,
     RegisterMembership,
-    StaffProfile,
     Trusteeship,
 )
 from patrons.selectors import ban_state
 from sotu_silo.services import identity_code_exists
+from staff.models import Municipality, StaffProfile
 
 # The roles (Django groups) as a patron reads them, in the order they are listed.
 ROLE_LABELS = {

@@ -15,7 +15,8 @@ from audit.models import DataCategory
 from dpo.models import AuthorityNotification, Breach, NotificationPhase, RiskLevel
 from dpo.services.breaches import authority_deadline_for
 from patrons.demo_procedures import SEEDER
-from patrons.models import Consortium, Patron
+from patrons.models import Patron
+from staff.models import Consortium
 
 CONSORTIUM = "lapin-kirjastot"
 PAST = (

@@ -14,7 +14,8 @@ from django.utils import timezone
 from core.time_limits import months_after
 from dpo.models import DeliveryMethod, IdentityDocument, RequestKind, SubjectRequest
 from patrons.demo_procedures import SEEDER
-from patrons.models import Consortium, Jurisdiction, Patron
+from patrons.models import Patron
+from staff.models import Consortium, Jurisdiction
 
 
 def _received(consortium: Consortium, patron: Patron, kind: str, days_ago: int, document: str) -> SubjectRequest:

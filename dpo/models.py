@@ -9,8 +9,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from patrons.models import Consortium
 from sotu_silo.fields import FreeTextCharField, FreeTextField
+from staff.models import Consortium
 
 
 class RequestKind(models.TextChoices):

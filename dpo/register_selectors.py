@@ -10,7 +10,7 @@ from django.db.models import Prefetch, QuerySet
 
 from dpo.models import Register, RegisterDescription, RegisterDescriptionText
 from dpo.services.breaches import supervisory_authority
-from patrons.models import Consortium, Jurisdiction
+from staff.models import Consortium, Jurisdiction
 
 # Where a patron complains (GDPR Art. 77); the authority's name is the breach register's (notified there too).
 AUTHORITY_WEBSITES = {Jurisdiction.FINLAND: "https://tietosuoja.fi", Jurisdiction.SWEDEN: "https://www.imy.se"}

@@ -23,15 +23,8 @@ from django.utils.translation import gettext_lazy as _
 from audit.models import DataCategory
 from core.dates import ADULT_AGE, start_of_day
 from dpo.models import ErasureTombstone, Register, RegisterDescription, RegisterDescriptionText, SubjectRequest
-from patrons.models import (
-    AccessProhibition,
-    Ban,
-    Consortium,
-    Guardianship,
-    Note,
-    RegisterKind,
-    RegisterMembership,
-)
+from patrons.models import AccessProhibition, Ban, Guardianship, Note, RegisterKind, RegisterMembership
+from staff.models import Consortium
 
 
 def _delete_rows(rows: QuerySet) -> int:

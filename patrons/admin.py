@@ -15,10 +15,11 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from patrons.models import AllowedNetwork, ClosurePeriod, Consortium, Library, Municipality, Patron, StaffProfile
+from patrons.models import ClosurePeriod, Patron
 from patrons.staff_duties import briefing_due_on, briefing_due_q, briefing_is_due
 from patrons.tenancy import consortium_id_of
 from privacy_service.admin_bounds import BoundedInputsAdmin
+from staff.models import AllowedNetwork, Consortium, Library, Municipality, StaffProfile
 
 
 class OwnConsortiumChoices:
@@ -38,10 +39,10 @@ class OwnConsortiumChoices:
 
 
 class NetworkManagerPermissions:
-    """Municipalities and networks: visible and editable with `patrons.manage_networks`, own consortium only."""
+    """Municipalities and networks: visible and editable with `staff.manage_networks`, own consortium only."""
 
     def has_module_permission(self, request):
-        return request.user.has_perm("patrons.manage_networks")
+        return request.user.has_perm("staff.manage_networks")
 
     def has_view_permission(self, request, obj=None):
         return self.has_module_permission(request)
@@ -60,7 +61,7 @@ class AllowedNetworkInline(OwnConsortiumChoices, admin.TabularInline):
     extra = 1
 
     def has_view_permission(self, request, obj=None):
-        return request.user.has_perm("patrons.manage_networks")
+        return request.user.has_perm("staff.manage_networks")
 
     has_change_permission = has_add_permission = has_delete_permission = has_view_permission
 
@@ -156,7 +157,7 @@ class ConfidentialitySignedFilter(admin.SimpleListFilter):
 class StaffProfileAdmin(OwnConsortiumChoices, BoundedInputsAdmin):
     """Staff duties (seed 002): the DPO keeps their consortium's agreements and yearly briefings up to date.
 
-    With `patrons.view_staffprofile`/`change_staffprofile` (group `dpo`) a user sees only their own
+    With `staff.view_staffprofile`/`change_staffprofile` (group `dpo`) a user sees only their own
     consortium's staff and may change only the two dates; superusers administer their own consortium's
     staff and place new staff in its libraries only.
     """

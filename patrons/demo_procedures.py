@@ -15,10 +15,7 @@ from patrons.models import (
     AccessProhibition,
     Ban,
     BanStatus,
-    Consortium,
     HearingMethod,
-    Jurisdiction,
-    Library,
     Note,
     NoteCategory,
     NotificationMethod,
@@ -28,6 +25,7 @@ from patrons.models import (
     Trusteeship,
 )
 from patrons.services.bans import LEGAL_BASIS, appeal_deadline_for, deemed_received_on
+from staff.models import Consortium, Jurisdiction, Library
 
 SEEDER = "seed_demo"
 

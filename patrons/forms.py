@@ -8,12 +8,12 @@ from patrons.models import (
     AppealOutcome,
     BanGround,
     HearingMethod,
-    Library,
     LoanHistoryPreference,
     NoteCategory,
     NotificationMethod,
 )
 from sotu_silo.fields import FreeTextEmailFormField, FreeTextFormField
+from staff.models import Library
 
 
 class DateInput(forms.DateInput):

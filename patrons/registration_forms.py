@@ -7,10 +7,11 @@ from django.utils.translation import gettext_lazy as _
 
 from core import form_fields
 from patrons.forms import DateInput
-from patrons.models import GuardianRelationship, Jurisdiction, Library, LoanHistoryPreference, Patron
+from patrons.models import GuardianRelationship, LoanHistoryPreference, Patron
 from patrons.services.closures import PIN_DETAILS_MAX_LENGTH, PinVerification
 from patrons.services.registration import DEFAULT_LANGUAGE
 from sotu_silo.fields import FreeTextEmailFormField, FreeTextFormField
+from staff.models import Jurisdiction, Library
 
 
 def _max_length(name: str) -> int:

@@ -11,7 +11,7 @@ from datetime import date, timedelta
 
 from django.db.models import F, Q, QuerySet
 
-from patrons.models import StaffProfile
+from staff.models import StaffProfile
 
 ONE_DAY = timedelta(days=1)
 

@@ -1,6 +1,6 @@
 """Where a staff user belongs: their profile, municipality and consortium."""
 
-from patrons.models import StaffProfile
+from staff.models import StaffProfile
 
 
 def staff_profile_of(user) -> StaffProfile | None:
@@ -15,7 +15,7 @@ def staff_profile_of(user) -> StaffProfile | None:
 
 
 def jurisdiction_of(consortium_id: int | None) -> str | None:
-    from patrons.models import Consortium
+    from staff.models import Consortium
 
     return Consortium.objects.filter(pk=consortium_id).values_list("jurisdiction", flat=True).first()
 

@@ -10,8 +10,8 @@ class PrivacyServiceConfig(AppConfig):
         from django.urls import register_converter
 
         from core.bounds import IdConverter
-        from patrons.models import AllowedNetwork, Library, Municipality, StaffProfile
         from privacy_service.ip_allowlist import invalidate_allow_list
+        from staff.models import AllowedNetwork, Library, Municipality, StaffProfile
 
         # `<id:...>` in every URL pattern: an object id the database can hold (core.bounds).
         register_converter(IdConverter, "id")

@@ -8,7 +8,7 @@ view applies it to every successful password check.
 Networks are compiled into sorted integer ranges once per change, so a
 request costs a dictionary lookup and a bisect, never a CIDR parse. Which
 change a process has compiled is a generation number kept in the database
-(patrons.models.AllowListGeneration), raised in the same transaction as the
+(staff.models.AllowListGeneration), raised in the same transaction as the
 change; each process reads it at most once a second, so a removed network is
 refused by every worker within a second of its commit.
 """
@@ -90,7 +90,7 @@ class CompiledAllowList:
 
 
 def compile_allow_list() -> CompiledAllowList:
-    from patrons.models import AllowedNetwork, EnforcementMode, Municipality, StaffProfile
+    from staff.models import AllowedNetwork, EnforcementMode, Municipality, StaffProfile
 
     own: dict[int, list[str]] = {}
     consortium_wide: dict[int, list[str]] = {}
@@ -117,7 +117,7 @@ GENERATION_CHECK_SECONDS = 1.0
 
 
 def current_generation() -> int:
-    from patrons.models import AllowListGeneration
+    from staff.models import AllowListGeneration
 
     return (
         AllowListGeneration.objects.filter(pk=AllowListGeneration.ROW_ID).values_list("value", flat=True).first() or 0
@@ -156,7 +156,7 @@ compiled_allow_list = CompiledAllowListCache()
 
 def generation_bump() -> None:
     """Raise the generation number inside the caller's transaction: other processes see it at its commit."""
-    from patrons.models import AllowListGeneration
+    from staff.models import AllowListGeneration
 
     if not AllowListGeneration.objects.filter(pk=AllowListGeneration.ROW_ID).update(value=F("value") + 1):
         AllowListGeneration.objects.get_or_create(pk=AllowListGeneration.ROW_ID, defaults={"value": 1})

@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "privacy_service.apps.PrivacyServiceConfig",
     "core",
     "audit",
+    "staff",
     "patrons",
     "sotu_silo",
     "dpo",

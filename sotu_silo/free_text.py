@@ -23,10 +23,10 @@ from audit.actor import Actor
 from audit.models import Outcome
 from audit.services import access_event_record
 from core.errors import RuleBroken
-from patrons.models import Municipality
 from patrons.tenancy import jurisdiction_of
 from sotu_silo.code_detector import contains_identity_code
 from sotu_silo.fields import CODE_IN_TEXT, CODE_IN_TEXT_MESSAGE
+from staff.models import Municipality
 
 CODE_IN_SEARCH = "identity_code_in_search"
 
@@ -111,7 +111,7 @@ JURISDICTION_OF_ROW = {
     "patrons.NoteRevision": "note__patron__consortium__jurisdiction",
     "patrons.Ban": "patron__consortium__jurisdiction",
     "patrons.AccessProhibition": "patron__consortium__jurisdiction",
-    "patrons.AllowedNetwork": "municipality__consortium__jurisdiction",
+    "staff.AllowedNetwork": "municipality__consortium__jurisdiction",
     "patrons.ClosurePeriod": "consortium__jurisdiction",
     "dpo.SubjectRequest": "consortium__jurisdiction",
     "dpo.Breach": "consortium__jurisdiction",

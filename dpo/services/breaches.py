@@ -27,8 +27,9 @@ from audit.actor import Actor
 from audit.models import DataCategory
 from core.errors import RuleBroken
 from dpo.models import Art34Exemption, AuthorityNotification, Breach, NotificationPhase, RiskLevel
-from patrons.models import Jurisdiction, Patron
+from patrons.models import Patron
 from sotu_silo.free_text import free_text_check
+from staff.models import Jurisdiction
 
 AUTHORITY_DEADLINE = datetime.timedelta(hours=72)
 

@@ -43,7 +43,6 @@ from patrons.models import (
     NoteRevision,
     Patron,
     RegisterMembership,
-    StaffProfile,
     Trusteeship,
 )
 from patrons.selectors import ban_state
@@ -51,6 +50,7 @@ from patrons.services._common import record_write
 from patrons.services.registration import GUARDIAN_REQUIRED_UNDER_AGE
 from sotu_silo.models import ErasedPatron
 from sotu_silo.services import SILO, identity_code_erase, identity_code_exists, identity_code_stored_at
+from staff.models import StaffProfile
 
 # What an erasure processes: the events about it name these kinds of data, never the data.
 ERASED_CATEGORIES = [

@@ -36,8 +36,6 @@ from patrons.models import (
     BanGround,
     BanStatus,
     HearingMethod,
-    Jurisdiction,
-    Library,
     Note,
     NoteCategory,
     NotificationMethod,
@@ -45,6 +43,7 @@ from patrons.models import (
 )
 from patrons.services._common import consortium_patron_ids, patron_for_write, record_write, today
 from sotu_silo import free_text  # a module: the silo's rules import these services
+from staff.models import Jurisdiction, Library
 
 MAX_BAN_DAYS = 30
 APPEAL_DAYS = 14

@@ -22,17 +22,10 @@ from audit.services import access_event_record
 from core.dates import ADULT_AGE, age_on
 from core.errors import RuleBroken
 from patrons.closures import REGISTRATION_FROZEN_MESSAGE, closure_end_text, registration_freeze
-from patrons.models import (
-    GuardianRelationship,
-    Guardianship,
-    Jurisdiction,
-    Library,
-    LoanHistoryPreference,
-    Patron,
-    PatronStatus,
-)
+from patrons.models import GuardianRelationship, Guardianship, LoanHistoryPreference, Patron, PatronStatus
 from patrons.services._common import today
 from sotu_silo import free_text  # a module: the silo's rules import these services
+from staff.models import Jurisdiction, Library
 
 # Seed 001: the data of a patron under 15 comes from the guardian.
 GUARDIAN_REQUIRED_UNDER_AGE = 15

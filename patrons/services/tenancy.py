@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from patrons.models import AllowedNetwork, Consortium, Library, Municipality, StaffProfile
+from staff.models import AllowedNetwork, Consortium, Library, Municipality, StaffProfile
 
 
 def consortium_create(

@@ -5,8 +5,8 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils import timezone
 
-from patrons.models import StaffProfile
 from patrons.staff_duties import briefing_due_q
+from staff.models import StaffProfile
 
 register = template.Library()
 
@@ -19,7 +19,7 @@ def staff_duties_due(context) -> dict | None:
     if request is None or not model_admin.has_view_permission(request):
         return None
     profiles = model_admin.get_queryset(request)
-    changelist = reverse("admin:patrons_staffprofile_changelist")
+    changelist = reverse("admin:staff_staffprofile_changelist")
     return {
         "briefing_due": profiles.filter(briefing_due_q(timezone.localdate())).count(),
         "briefing_due_url": f"{changelist}?briefing_due=yes",

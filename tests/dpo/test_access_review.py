@@ -19,8 +19,9 @@ from audit.actor import Actor
 from audit.models import AccessEvent, Action, Outcome
 from audit.review import access_review_build
 from audit.services import access_event_record
-from patrons.models import Patron, StaffProfile
+from patrons.models import Patron
 from privacy_service import ip_allowlist
+from staff.models import StaffProfile
 from tests.conftest import OWN_NETWORK, client_for
 
 pytestmark = pytest.mark.django_db

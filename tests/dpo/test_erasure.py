@@ -17,19 +17,17 @@ from patrons.models import (
     AccessProhibition,
     Ban,
     BanStatus,
-    Consortium,
     Guardianship,
-    Library,
     Note,
     NoteCategory,
     NoteRevision,
     NotificationMethod,
     Patron,
     RegisterMembership,
-    StaffProfile,
     Trusteeship,
 )
 from sotu_silo.models import ErasedPatron, IdentityCode
+from staff.models import Consortium, Library, StaffProfile
 from tests.conftest import client_for
 
 pytestmark = pytest.mark.django_db

@@ -27,9 +27,7 @@ from patrons.models import (
     AccessProhibition,
     Ban,
     BanStatus,
-    Consortium,
     Guardianship,
-    Library,
     Note,
     NoteCategory,
     NoteRevision,
@@ -37,6 +35,7 @@ from patrons.models import (
     RegisterKind,
     RegisterMembership,
 )
+from staff.models import Consortium, Library
 
 pytestmark = pytest.mark.django_db
 

@@ -13,7 +13,8 @@ from dpo.demo_requests import seed_subject_requests
 from dpo.models import RequestKind, SubjectRequest
 from patrons.demo_procedures import SEEDER
 from patrons.factories import StaffProfileFactory, UserFactory
-from patrons.models import Consortium, Library, Patron
+from patrons.models import Patron
+from staff.models import Consortium, Library
 from tests.conftest import client_for
 
 pytestmark = pytest.mark.django_db

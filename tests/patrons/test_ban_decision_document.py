@@ -11,9 +11,10 @@ from pypdf import PdfReader
 from audit.actor import Actor
 from audit.models import AccessEvent, Action, Outcome
 from patrons.decision_document import decision_context, decision_filename
-from patrons.models import Ban, BanStatus, StaffProfile
+from patrons.models import Ban, BanStatus
 from patrons.services.bans import ban_decide, ban_hearing_record, ban_notification_record, ban_propose
 from patrons.services.notes import note_create
+from staff.models import StaffProfile
 from tests.conftest import client_for
 
 pytestmark = pytest.mark.django_db

@@ -4,7 +4,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
-from patrons.models import Consortium, Municipality
+from staff.models import Consortium, Municipality
 from tests.conftest import client_for
 
 pytestmark = pytest.mark.django_db
@@ -25,11 +25,11 @@ def test_the_new_consortiums_administrator_administers_it_and_nobody_elses():
     call_command("consortium_create", **ARGUMENTS, administrator="kajaani.admin")
     kajaani = Municipality.objects.get(name="Kajaani")
     administrator = client_for("kajaani.admin", address="10.60.4.4")
-    listed = administrator.get("/admin/patrons/municipality/").context["cl"].queryset
+    listed = administrator.get("/admin/staff/municipality/").context["cl"].queryset
     assert list(listed) == [kajaani]
-    assert administrator.get("/admin/patrons/municipality/").status_code == 200
+    assert administrator.get("/admin/staff/municipality/").status_code == 200
     # Lapland's superuser does not see it.
-    assert kajaani not in client_for("admin").get("/admin/patrons/municipality/").context["cl"].queryset
+    assert kajaani not in client_for("admin").get("/admin/staff/municipality/").context["cl"].queryset
 
 
 @pytest.mark.parametrize(

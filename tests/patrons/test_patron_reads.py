@@ -6,7 +6,8 @@ from django.utils import translation
 from django.utils.translation import gettext
 
 from audit.models import AccessEvent, Action, DataCategory, Outcome
-from patrons.models import Consortium, Guardianship, Patron, StaffProfile
+from patrons.models import Guardianship, Patron
+from staff.models import Consortium, StaffProfile
 from tests.conftest import client_for
 
 pytestmark = pytest.mark.django_db

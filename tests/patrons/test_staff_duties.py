@@ -9,18 +9,13 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from patrons.demo_data import REFERENCE_DATE
-from patrons.models import StaffProfile
-from patrons.staff_duties import (
-    briefing_due_on,
-    briefing_is_due,
-    last_overdue_briefing_day,
-    staff_due_for_briefing,
-)
+from patrons.staff_duties import briefing_due_on, briefing_is_due, last_overdue_briefing_day, staff_due_for_briefing
+from staff.models import StaffProfile
 from tests.conftest import client_for
 
 pytestmark = pytest.mark.django_db
 
-CHANGELIST = "/admin/patrons/staffprofile/"
+CHANGELIST = "/admin/staff/staffprofile/"
 
 
 def briefed(on: date | None) -> StaffProfile:

@@ -10,8 +10,8 @@ from django.db import transaction
 from django.test import Client
 
 from audit.models import AccessEvent, Action, Outcome
-from patrons.models import AllowedNetwork, EnforcementMode, Municipality, StaffProfile
 from privacy_service import ip_allowlist
+from staff.models import AllowedNetwork, EnforcementMode, Municipality, StaffProfile
 from tests.conftest import client_for
 
 pytestmark = pytest.mark.django_db
@@ -124,7 +124,7 @@ def test_a_refused_network_is_refused_before_the_csrf_check():
 def test_duplicate_networks_are_refused_in_the_admin():
     rovaniemi = Municipality.objects.get(name="Rovaniemi")
     response = client_for("dpo").post(
-        "/admin/patrons/allowednetwork/add/", {"municipality": rovaniemi.pk, "cidr": "10.10.0.0/16"}
+        "/admin/staff/allowednetwork/add/", {"municipality": rovaniemi.pk, "cidr": "10.10.0.0/16"}
     )
     assert response.status_code == 200
     assert AllowedNetwork.objects.filter(municipality=rovaniemi, cidr="10.10.0.0/16").count() == 1
@@ -167,7 +167,7 @@ def test_dpo_cannot_save_a_bad_network_in_the_admin(bad):
     rovaniemi = Municipality.objects.get(name="Rovaniemi")
     before = AllowedNetwork.objects.count()
     response = client_for("dpo").post(
-        "/admin/patrons/allowednetwork/add/", {"municipality": rovaniemi.pk, "cidr": bad, "description": "x"}
+        "/admin/staff/allowednetwork/add/", {"municipality": rovaniemi.pk, "cidr": bad, "description": "x"}
     )
     assert response.status_code == 200
     assert 'class="errorlist' in response.content.decode()
@@ -177,7 +177,7 @@ def test_dpo_cannot_save_a_bad_network_in_the_admin(bad):
 def test_dpo_adds_a_network_in_the_admin_and_it_works_at_once():
     rovaniemi = Municipality.objects.get(name="Rovaniemi")
     response = client_for("dpo").post(
-        "/admin/patrons/allowednetwork/add/",
+        "/admin/staff/allowednetwork/add/",
         {"municipality": rovaniemi.pk, "cidr": "2001:DB8:AB::/48", "description": "Uusi toimipiste"},
     )
     assert response.status_code == 302
@@ -188,7 +188,7 @@ def test_dpo_adds_a_network_in_the_admin_and_it_works_at_once():
 def test_dpo_cannot_give_a_network_to_another_consortium():
     mikkeli = Municipality.objects.get(name="Mikkeli")
     response = client_for("dpo").post(
-        "/admin/patrons/allowednetwork/add/", {"municipality": mikkeli.pk, "cidr": "10.77.0.0/16"}
+        "/admin/staff/allowednetwork/add/", {"municipality": mikkeli.pk, "cidr": "10.77.0.0/16"}
     )
     assert response.status_code == 200
     assert not AllowedNetwork.objects.filter(cidr="10.77.0.0/16").exists()
@@ -224,7 +224,7 @@ def test_a_network_removed_in_one_process_is_refused_by_another_within_a_second(
         user=dpo, home_library=StaffProfile.objects.get(user=user).home_library, confidentiality_signed_on="2024-01-01"
     )
     admin = client_for("mikkeli.dpo", address="10.30.1.1")
-    response = admin.post(f"/admin/patrons/allowednetwork/{network.pk}/delete/", {"post": "yes"})
+    response = admin.post(f"/admin/staff/allowednetwork/{network.pk}/delete/", {"post": "yes"})
     assert response.status_code == 302 and not AllowedNetwork.objects.filter(pk=network.pk).exists()
     removed_at = time.monotonic()
     # This process applies it at once.

@@ -14,9 +14,10 @@ from django.db import connections
 
 from audit.models import AccessEvent, Action, Outcome
 from patrons.factories import LibraryFactory, MunicipalityFactory, PatronFactory, StaffProfileFactory, UserFactory
-from patrons.models import Jurisdiction, Library, Patron
+from patrons.models import Patron
 from sotu_silo import crypto
 from sotu_silo.models import IdentityCode
+from staff.models import Jurisdiction, Library
 from tests.conftest import client_for
 
 pytestmark = pytest.mark.django_db

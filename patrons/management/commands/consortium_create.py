@@ -7,8 +7,8 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
-from patrons.models import Jurisdiction
 from patrons.services.tenancy import consortium_create
+from staff.models import Jurisdiction
 
 
 class Command(BaseCommand):

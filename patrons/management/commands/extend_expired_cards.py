@@ -14,8 +14,8 @@ from django.utils.translation import gettext as _
 
 from core.errors import RuleBroken
 from patrons.closures import closures_for_card_extension
-from patrons.models import Consortium
 from patrons.services.closures import cards_extend
+from staff.models import Consortium
 
 DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y")
 

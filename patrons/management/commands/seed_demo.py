@@ -31,10 +31,11 @@ from patrons.demo_data import (
     generate_patrons,
 )
 from patrons.demo_procedures import seed_procedures
-from patrons.models import AllowedNetwork, Consortium, Guardianship, Library, Municipality, Patron, StaffProfile
+from patrons.models import Guardianship, Patron
 from sotu_silo.demo import demo_code_index, demo_identity_code
 from sotu_silo.models import IdentityCode
 from sotu_silo.services import identity_code_store
+from staff.models import AllowedNetwork, Consortium, Library, Municipality, StaffProfile
 
 _MISSING = object()
 
