@@ -31,6 +31,7 @@ from django.utils.translation import gettext_lazy as _
 from audit.actor import Actor
 from audit.models import AccessEvent, Action, DataCategory, Outcome
 from audit.services import access_event_record
+from bans.selectors import ban_state
 from core.errors import RuleBroken
 from dpo.models import Breach, RequestKind, SubjectRequest
 from dpo.selectors import earlier_report_within_12_months
@@ -47,7 +48,6 @@ from patrons.models import (
     RegisterMembership,
     Trusteeship,
 )
-from patrons.selectors import ban_state
 from sotu_silo.services import identity_code_exists
 from staff.models import Municipality, StaffProfile
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
+from bans.services import LEGAL_BASIS, appeal_deadline_for, deemed_received_on
 from patrons.models import (
     AccessProhibition,
     Ban,
@@ -24,7 +25,6 @@ from patrons.models import (
     RegisterMembership,
     Trusteeship,
 )
-from patrons.services.bans import LEGAL_BASIS, appeal_deadline_for, deemed_received_on
 from staff.models import Consortium, Jurisdiction, Library
 
 SEEDER = "seed_demo"

@@ -30,6 +30,7 @@ from django.utils.translation import ngettext
 from audit.actor import Actor
 from audit.models import AccessEventPatron, Action, DataCategory
 from audit.services import access_event_record
+from bans.selectors import ban_state
 from core.dates import age_on, today
 from core.errors import RuleBroken
 from dpo.models import ErasureTombstone, RequestKind, SubjectRequest
@@ -45,7 +46,6 @@ from patrons.models import (
     RegisterMembership,
     Trusteeship,
 )
-from patrons.selectors import ban_state
 from patrons.services._common import record_write
 from patrons.services.registration import GUARDIAN_REQUIRED_UNDER_AGE
 from sotu_silo.models import ErasedPatron

@@ -19,9 +19,9 @@ from patrons.services.notes import note_create, note_remove, note_update
 from sotu_silo import crypto
 from sotu_silo.models import IdentityCode
 from staff.models import Consortium, Library, StaffProfile
+from tests.bans.test_ban_decision_document import DECISION_NUMBER, actor_for, make_ban
 from tests.conftest import client_for
 from tests.patrons.procedure import on
-from tests.patrons.test_ban_decision_document import DECISION_NUMBER, actor_for, make_ban
 
 pytestmark = pytest.mark.django_db
 

@@ -1,28 +1,34 @@
-"""The ban procedure's pages: one page per ban with the form for its next step, and the decision archive.
+"""The ban procedure's pages: proposing a ban (Finland) or recording a prosecutor's access prohibition
+(Sweden), one page per ban with the form for its next step, and the decision archive.
 
 Who may do which step is decided in patrons.access (one place per rule); the rules of the
-procedure in patrons.services.bans. A broken rule is shown on the ban's page (status 400).
+procedure in bans.services. A broken rule is shown on the page (status 400) and nothing is written.
 """
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from patrons import forms
-from patrons.access import ban_archive_actor, ban_decider_actor, ban_preparer_actor
-from patrons.models import AppealOutcome, BanGround, BanState, BanStatus
-from patrons.selectors import ban_archive_page, ban_get
-from patrons.services import (
+from bans import forms
+from bans.selectors import ban_archive_page, ban_get
+from bans.services import (
+    access_prohibition_record,
     ban_appeal_record,
     ban_cancel,
     ban_decide,
     ban_hearing_record,
     ban_notification_record,
+    ban_propose,
 )
+from patrons.access import ban_archive_actor, ban_decider_actor, ban_preparer_actor
+from patrons.forms import ReasonForm
+from patrons.models import AppealOutcome, BanGround, BanState, BanStatus, NoteCategory
+from patrons.selectors import patron_record_for_staff
 from patrons.views import run_service
 
 
@@ -44,7 +50,7 @@ STEPS = {
         _("The notification was recorded."),
     ),
     "appeal": (forms.AppealForm, ban_decider_actor, ban_appeal_record, _("The rectification request was recorded.")),
-    "cancel": (forms.ReasonForm, ban_decider_actor, ban_cancel, _("The ban was cancelled.")),
+    "cancel": (ReasonForm, ban_decider_actor, ban_cancel, _("The ban was cancelled.")),
 }
 
 
@@ -116,3 +122,54 @@ def ban_step_view(request: HttpRequest, ban_id: int, step: str) -> HttpResponse:
 def ban_archive_view(request: HttpRequest) -> HttpResponse:
     page = ban_archive_page(actor=ban_archive_actor(request), page_number=request.GET.get("page", 1))
     return render(request, "bans/archive.html", {"page": page})
+
+
+# --- Starting a ban (Finland) or recording a prosecutor's prohibition (Sweden) -----------------------------
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def ban_propose_view(request: HttpRequest, patron_id: int) -> HttpResponse:
+    actor = ban_preparer_actor(request)
+    record = patron_record_for_staff(actor=actor, patron_id=patron_id)
+    behaviour = [n for n in record.notes if n.category == NoteCategory.BEHAVIOUR and n.removed_at is None]
+    options = {"consortium_id": actor.consortium_id, "behaviour_notes": behaviour}
+    form = forms.BanProposeForm(request.POST or None, **options)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        ban = run_service(
+            form,
+            ban_propose,
+            actor=actor,
+            patron_id=patron_id,
+            library=data["library"].koha_library_id,
+            grounds=data["grounds"],
+            note_ids=data["note_ids"],
+            starts_on=data["starts_on"],
+            ends_on=data["ends_on"],
+        )
+        if ban is not None:
+            messages.success(request, gettext("The ban was proposed. Next, hear the patron."))
+            return redirect("bans:detail", ban_id=ban.pk)
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request, "bans/propose.html", {"record": record, "patron": record.patron, "form": form}, status=status
+    )
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def access_prohibition_view(request: HttpRequest, patron_id: int) -> HttpResponse:
+    actor = ban_preparer_actor(request)
+    record = patron_record_for_staff(actor=actor, patron_id=patron_id)
+    form = forms.AccessProhibitionForm(request.POST or None, consortium_id=actor.consortium_id)
+    if request.method == "POST" and form.is_valid():
+        data = {**form.cleaned_data, "library": form.cleaned_data["library"].koha_library_id}
+        if run_service(form, access_prohibition_record, actor=actor, patron_id=patron_id, **data):
+            messages.success(request, gettext("The prosecutor's access prohibition was recorded."))
+            return redirect("patrons:detail", patron_id=patron_id)
+    status = 400 if request.method == "POST" else 200
+    context = {"record": record, "patron": record.patron, "form": form}
+    return render(request, "bans/access_prohibition.html", context, status=status)

@@ -6,11 +6,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from patrons import serializers
-from patrons.access import ban_decider_actor, ban_preparer_actor
-from patrons.ban_views import ban_for_reader
-from patrons.selectors import ban_state
-from patrons.services import (
+from bans import serializers
+from bans.selectors import ban_state
+from bans.services import (
     access_prohibition_record,
     ban_appeal_record,
     ban_cancel,
@@ -19,6 +17,8 @@ from patrons.services import (
     ban_notification_record,
     ban_propose,
 )
+from bans.views import ban_for_reader
+from patrons.access import ban_decider_actor, ban_preparer_actor
 
 
 def _ban_response(ban, status: int = 200) -> Response:

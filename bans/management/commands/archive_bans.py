@@ -14,8 +14,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from bans.selectors import STAFF_VISIBLE_BAN_STEPS
 from patrons.models import AccessProhibition, Ban, BanStatus
-from patrons.selectors import STAFF_VISIBLE_BAN_STEPS
 
 
 class Command(BaseCommand):
