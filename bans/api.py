@@ -7,7 +7,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from bans import serializers
-from bans.selectors import ban_state
 from bans.services import (
     access_prohibition_record,
     ban_appeal_record,
@@ -17,6 +16,7 @@ from bans.services import (
     ban_notification_record,
     ban_propose,
 )
+from bans.state import ban_state
 from bans.views import ban_for_reader
 from patrons.access import ban_decider_actor, ban_preparer_actor
 

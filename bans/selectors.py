@@ -1,4 +1,4 @@
-"""Reads of bans and access prohibitions: what a ban is today, which ones staff see, one ban, the archive.
+"""Reads of bans and access prohibitions: which ones staff see, one ban, the decision archive.
 
 Each read of a patron's ban data records its AccessEvent in the same transaction.
 """
@@ -12,43 +12,10 @@ from django.db.models import QuerySet
 from audit.actor import Actor
 from audit.models import Action, DataCategory
 from audit.services import access_event_record
+from bans.state import STAFF_VISIBLE_BAN_STEPS, ban_state
 from core.dates import today
-from patrons.models import AccessProhibition, AppealOutcome, Ban, BanState, BanStatus
+from patrons.models import AccessProhibition, Ban
 from patrons.selectors import _logs_not_found, _NotFound
-
-# Steps of a ban that staff still see, as long as its last day has not passed.
-STAFF_VISIBLE_BAN_STEPS = (
-    BanStatus.PROPOSED,
-    BanStatus.HEARD,
-    BanStatus.HEARING_WAIVED,
-    BanStatus.DECIDED,
-    BanStatus.NOTIFIED,
-)
-
-
-def ban_is_final(ban: Ban, day: datetime.date) -> bool:
-    """Final: no rectification request can come any more, or the one that came did not overturn it."""
-    if ban.appeal_outcome in (AppealOutcome.UPHELD, AppealOutcome.DISMISSED):
-        return True
-    deadline_passed = ban.appeal_deadline is not None and ban.appeal_deadline < day
-    if ban.appeal_outcome == AppealOutcome.PENDING:
-        # Only a request made in time holds the decision back; a late one can only be dismissed.
-        return deadline_passed and ban.appeal_lodged_on > ban.appeal_deadline
-    return deadline_passed
-
-
-def ban_state(ban: Ban, day: datetime.date | None = None) -> str:
-    """What the ban is on `day` (today): computed from its dates, so an ended ban needs no job to end it."""
-    day = day or today()
-    if ban.status in (BanStatus.CANCELLED, BanStatus.OVERTURNED):
-        return ban.status
-    if ban.status != BanStatus.NOTIFIED:
-        return BanState.LAPSED if ban.ends_on < day else ban.status
-    if ban.ends_on < day:
-        return BanState.ENDED
-    if not (ban.enforced_before_final or ban_is_final(ban, day)):
-        return BanState.NOTIFIED
-    return BanState.SCHEDULED if ban.starts_on > day else BanState.ACTIVE
 
 
 def bans_visible_to_staff(day: datetime.date | None = None) -> QuerySet[Ban]:

@@ -25,9 +25,10 @@ from bans.services import (
     ban_notification_record,
     ban_propose,
 )
+from bans.state import Step, next_steps
 from patrons.access import ban_archive_actor, ban_decider_actor, ban_preparer_actor
 from patrons.forms import ReasonForm
-from patrons.models import AppealOutcome, BanGround, BanState, BanStatus, NoteCategory
+from patrons.models import BanGround, NoteCategory
 from patrons.selectors import patron_record_for_staff
 from patrons.views import run_service
 
@@ -39,38 +40,34 @@ def ban_for_reader(request: HttpRequest, ban_id: int):
     return ban_get(actor=ban_preparer_actor(request), ban_id=ban_id)
 
 
-# step: (form class, actor function, service, success message)
+# step: (form class, actor function, service, success message); which step comes next is bans.state's to say.
 STEPS = {
-    "hearing": (forms.HearingForm, ban_preparer_actor, ban_hearing_record, _("The hearing was recorded.")),
-    "decision": (forms.DecisionForm, ban_decider_actor, ban_decide, _("The decision was recorded.")),
-    "notification": (
+    Step.HEARING: (forms.HearingForm, ban_preparer_actor, ban_hearing_record, _("The hearing was recorded.")),
+    Step.DECISION: (forms.DecisionForm, ban_decider_actor, ban_decide, _("The decision was recorded.")),
+    Step.NOTIFICATION: (
         forms.NotificationForm,
         ban_preparer_actor,
         ban_notification_record,
         _("The notification was recorded."),
     ),
-    "appeal": (forms.AppealForm, ban_decider_actor, ban_appeal_record, _("The rectification request was recorded.")),
-    "cancel": (ReasonForm, ban_decider_actor, ban_cancel, _("The ban was cancelled.")),
+    Step.APPEAL: (
+        forms.AppealForm,
+        ban_decider_actor,
+        ban_appeal_record,
+        _("The rectification request was recorded."),
+    ),
+    Step.CANCEL: (ReasonForm, ban_decider_actor, ban_cancel, _("The ban was cancelled.")),
 }
 
 
 def _forms_for(ban, user, bound: dict | None = None) -> dict:
     """The forms for the steps this user may take next on this ban (a bound one replaces its blank twin)."""
     bound = bound or {}
-    steps = []
-    prepare, decide = user.has_perm("patrons.prepare_ban"), user.has_perm("patrons.decide_ban")
-    if ban.state in (BanStatus.PROPOSED, BanStatus.HEARD, BanStatus.HEARING_WAIVED) and prepare:
-        steps.append("hearing")
-    if ban.state in (BanStatus.HEARD, BanStatus.HEARING_WAIVED) and decide:
-        steps.append("decision")
-    if ban.state == BanStatus.DECIDED and prepare:
-        steps.append("notification")
-    if ban.status == BanStatus.NOTIFIED and decide and ban.appeal_outcome in ("", AppealOutcome.PENDING):
-        steps.append("appeal")
-    if ban.status not in (BanStatus.CANCELLED, BanStatus.OVERTURNED) and decide and ban.state != BanState.ENDED:
-        steps.append("cancel")
+    steps = next_steps(
+        ban, may_prepare=user.has_perm("patrons.prepare_ban"), may_decide=user.has_perm("patrons.decide_ban")
+    )
     initial = {
-        "decision": {
+        Step.DECISION: {
             "starts_on": ban.starts_on,
             "ends_on": ban.ends_on,
             "decided_on": None,
@@ -108,7 +105,7 @@ def ban_step_view(request: HttpRequest, ban_id: int, step: str) -> HttpResponse:
     form = form_class(request.POST, prefix=step)
     if form.is_valid():
         data = dict(form.cleaned_data)
-        if step == "decision" and data.get("decided_on") is None:
+        if step == Step.DECISION and data.get("decided_on") is None:
             data.pop("decided_on")
         if run_service(form, service, actor=actor, ban_id=ban_id, **data):
             messages.success(request, success)

@@ -188,7 +188,8 @@ def patron_record_for_staff(*, actor: Actor, patron_id: int) -> PatronRecord:
         )
         if patron is None:
             raise _NotFound(Action.PATRON_VIEW)
-        from bans.selectors import ban_state, bans_visible_to_staff, prohibitions_visible_to_staff
+        from bans.selectors import bans_visible_to_staff, prohibitions_visible_to_staff
+        from bans.state import ban_state
 
         day = today()
         notes = list(_listed_notes(patron.pk))
