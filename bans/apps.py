@@ -8,3 +8,11 @@ class BansConfig(AppConfig):
 
     name = "bans"
     verbose_name = _("Library-use bans and access prohibitions")
+
+    def ready(self) -> None:
+        from bans.selectors import patron_bans
+        from bans.services import note_cited_check
+        from patrons import restrictions
+
+        restrictions.restriction_provider_register(patron_bans)
+        restrictions.note_removal_guard_register(note_cited_check)

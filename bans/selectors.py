@@ -4,6 +4,7 @@ Each read of a patron's ban data records its AccessEvent in the same transaction
 """
 
 import datetime
+from dataclasses import dataclass
 
 from django.core.paginator import Page, Paginator
 from django.db import transaction
@@ -14,7 +15,8 @@ from audit.models import Action, DataCategory
 from audit.services import access_event_record
 from bans.state import STAFF_VISIBLE_BAN_STEPS, ban_state
 from core.dates import today
-from patrons.models import AccessProhibition, Ban
+from patrons.models import AccessProhibition, Ban, BanState, Patron
+from patrons.restrictions import RestrictionInForce
 from patrons.selectors import _logs_not_found, _NotFound
 
 
@@ -25,6 +27,51 @@ def bans_visible_to_staff(day: datetime.date | None = None) -> QuerySet[Ban]:
 
 def prohibitions_visible_to_staff(day: datetime.date | None = None) -> QuerySet[AccessProhibition]:
     return AccessProhibition.objects.filter(revoked_on__isnull=True, ends_on__gte=day or today())
+
+
+@dataclass
+class PatronBans:
+    """The patron record's bans section (a patrons.restrictions.RestrictionSection): bans in procedure or in
+    force, each with its `state`, and access prohibitions in force or starting later."""
+
+    bans: list[Ban]
+    prohibitions: list[AccessProhibition]
+    day: datetime.date
+    marks_template: str = "bans/includes/patron_marks.html"
+    template: str = "bans/includes/patron_section.html"
+
+    @property
+    def active_bans(self) -> list[Ban]:
+        return [ban for ban in self.bans if ban.state == BanState.ACTIVE]
+
+    @property
+    def active_prohibitions(self) -> list[AccessProhibition]:
+        return [prohibition for prohibition in self.prohibitions if prohibition.starts_on <= self.day]
+
+    @property
+    def in_force(self) -> list[RestrictionInForce]:
+        bans = [_in_force(ban, "library_use_ban") for ban in self.active_bans]
+        return [*bans, *(_in_force(prohibition, "access_prohibition") for prohibition in self.active_prohibitions)]
+
+
+def _in_force(decision: Ban | AccessProhibition, kind: str) -> RestrictionInForce:
+    return RestrictionInForce(
+        id=decision.pk,
+        kind=kind,
+        library=decision.library.koha_library_id,
+        starts_on=decision.starts_on,
+        ends_on=decision.ends_on,
+    )
+
+
+def patron_bans(patron: Patron, day: datetime.date) -> PatronBans:
+    """The provider of the patron record's bans section (registered in BansConfig.ready); it runs inside the
+    record's logged transaction, whose event already names the ban data category."""
+    bans = list(bans_visible_to_staff(day).filter(patron=patron).select_related("library").order_by("starts_on"))
+    for ban in bans:
+        ban.state = ban_state(ban, day)
+    prohibitions = list(prohibitions_visible_to_staff(day).filter(patron=patron).select_related("library"))
+    return PatronBans(bans=bans, prohibitions=prohibitions, day=day)
 
 
 @_logs_not_found

@@ -173,6 +173,16 @@ def _no_overlap(patron: Patron, library: Library, starts_on, ends_on, *, exclude
         )
 
 
+def note_cited_check(note: Note, day: datetime.date) -> None:
+    """A behaviour note a ban in procedure or in force cites is the ban's grounds: it cannot be removed
+    (a note removal guard, registered in BansConfig.ready)."""
+    if Ban.objects.filter(notes=note, ends_on__gte=day).exclude(status__in=CLOSED).exists():
+        raise RuleBroken(
+            "note_cited_by_ban",
+            _("This note is cited as grounds of a library-use ban that has not ended; it cannot be removed."),
+        )
+
+
 def _ban_for_step(*, actor: Actor, ban_id: int, step: Step, rule: str, message) -> Ban:
     """The ban (locked) of the actor's consortium, whose stored step must let `step` follow (bans.state)."""
     ban = (

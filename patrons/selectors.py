@@ -13,16 +13,8 @@ from audit.actor import Actor
 from audit.models import Action, DataCategory, Outcome
 from audit.services import access_event_record
 from core.dates import ADULT_AGE, age_on, today
-from patrons.models import (
-    SENSITIVE_NOTE_CATEGORIES,
-    AccessProhibition,
-    Ban,
-    BanState,
-    Note,
-    Patron,
-    RegisterMembership,
-    Trusteeship,
-)
+from patrons.models import SENSITIVE_NOTE_CATEGORIES, Note, Patron, RegisterMembership, Trusteeship
+from patrons.restrictions import RestrictionInForce, RestrictionSection, restrictions_of
 
 DETAIL_CATEGORIES = (
     DataCategory.BASIC,
@@ -131,20 +123,15 @@ class PatronRecord:
 
     patron: Patron
     notes: list[Note] = field(default_factory=list)
-    bans: list[Ban] = field(default_factory=list)
-    prohibitions: list[AccessProhibition] = field(default_factory=list)
+    restrictions: list[RestrictionSection] = field(default_factory=list)
     registers: list[RegisterMembership] = field(default_factory=list)
     under_trusteeship: bool = False
     notices_to: list[int] = field(default_factory=list)
 
     @property
-    def active_bans(self) -> list[Ban]:
-        return [ban for ban in self.bans if ban.state == BanState.ACTIVE]
-
-    @property
-    def active_prohibitions(self) -> list[AccessProhibition]:
-        day = today()
-        return [p for p in self.prohibitions if p.starts_on <= day]
+    def in_force(self) -> list[RestrictionInForce]:
+        """The restrictions in force (bans, prohibitions), from every provider (patrons.restrictions)."""
+        return [restriction for section in self.restrictions for restriction in section.in_force]
 
 
 def _listed_notes(patron_id: int) -> QuerySet[Note]:
@@ -177,7 +164,7 @@ def note_list_for_staff(*, actor: Actor, patron_id: int) -> list[Note]:
 
 @_logs_not_found
 def patron_record_for_staff(*, actor: Actor, patron_id: int) -> PatronRecord:
-    """A patron with notes (sensitive texts withheld), bans in procedure or force, registers; logged once."""
+    """A patron with notes (sensitive texts withheld), restrictions (patrons.restrictions), registers; logged once."""
     with transaction.atomic():
         patron = (
             _consortium_patrons(actor)
@@ -188,19 +175,11 @@ def patron_record_for_staff(*, actor: Actor, patron_id: int) -> PatronRecord:
         )
         if patron is None:
             raise _NotFound(Action.PATRON_VIEW)
-        from bans.selectors import bans_visible_to_staff, prohibitions_visible_to_staff
-        from bans.state import ban_state
-
         day = today()
-        notes = list(_listed_notes(patron.pk))
-        bans = list(bans_visible_to_staff(day).filter(patron=patron).select_related("library").order_by("starts_on"))
-        for ban in bans:
-            ban.state = ban_state(ban, day)
         record = PatronRecord(
             patron=patron,
-            notes=notes,
-            bans=bans,
-            prohibitions=list(prohibitions_visible_to_staff(day).filter(patron=patron).select_related("library")),
+            notes=list(_listed_notes(patron.pk)),
+            restrictions=restrictions_of(patron, day),
             registers=list(RegisterMembership.objects.filter(patron=patron).order_by("register")),
             under_trusteeship=Trusteeship.objects.filter(patron=patron).exists(),
             notices_to=notice_recipient_ids(patron, day),

@@ -25,7 +25,7 @@ class GuardianSerializer(api_fields.ModelSerializer):
 
 
 class ActiveBanSerializer(serializers.Serializer):
-    """A ban or access prohibition in force, as the patron JSON lists it."""
+    """A ban or access prohibition in force, as the patron JSON lists it (patrons.restrictions.RestrictionInForce)."""
 
     id = serializers.IntegerField()
     kind = serializers.CharField()
@@ -59,28 +59,7 @@ class PatronDetailSerializer(PatronListSerializer):
 
     @extend_schema_field(ActiveBanSerializer(many=True))
     def get_active_bans(self, patron) -> list[dict]:
-        record = self._record()
-        bans = [
-            {
-                "id": b.pk,
-                "kind": "library_use_ban",
-                "library": b.library.koha_library_id,
-                "starts_on": b.starts_on,
-                "ends_on": b.ends_on,
-            }
-            for b in record.active_bans
-        ]
-        prohibitions = [
-            {
-                "id": p.pk,
-                "kind": "access_prohibition",
-                "library": p.library.koha_library_id,
-                "starts_on": p.starts_on,
-                "ends_on": p.ends_on,
-            }
-            for p in record.active_prohibitions
-        ]
-        return ActiveBanSerializer([*bans, *prohibitions], many=True).data
+        return ActiveBanSerializer(self._record().in_force, many=True).data
 
     @extend_schema_field(RegisterMembershipSerializer(many=True))
     def get_registers(self, patron) -> list[dict]:

@@ -75,8 +75,6 @@ KNOWN_UPWARD: dict[tuple[str, str], str] = {
     ("patrons.management.commands.seed_demo", "sotu_silo.services"): "issue 11: being moved",
     ("patrons.models", "sotu_silo.fields"): "issue 11: being moved",
     ("patrons.registration_forms", "sotu_silo.fields"): "issue 11: being moved",
-    ("patrons.selectors", "bans.selectors"): "issue 11: the patron record asks a registry (next commit)",
-    ("patrons.selectors", "bans.state"): "issue 11: the patron record asks a registry (next commit)",
     ("patrons.selectors", "sotu_silo.free_text"): "issue 11: being moved",
     ("patrons.services.choices", "sotu_silo"): "issue 11: being moved",
     ("patrons.services.notes", "sotu_silo"): "issue 11: being moved",
