@@ -14,9 +14,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from bans.decision_document import LANGUAGES, decision_filename, decision_html, decision_pdf
+from bans.models import Ban
 from bans.views import ban_for_reader
 from core.documents import document_page
-from patrons.models import Ban
 
 __all__ = ["ban_for_reader", "decision_html_view", "decision_pdf_view"]
 

@@ -3,9 +3,9 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from bans.models import AppealOutcome, BanGround, HearingMethod, NotificationMethod
 from core import form_fields
 from patrons.forms import DateInput
-from patrons.models import AppealOutcome, BanGround, HearingMethod, NotificationMethod
 from sotu_silo.fields import FreeTextFormField
 from staff.models import Library
 

@@ -13,9 +13,10 @@ from django.db.models import QuerySet
 from audit.actor import Actor
 from audit.models import Action, DataCategory
 from audit.services import access_event_record
+from bans.models import AccessProhibition, Ban, BanState
 from bans.state import STAFF_VISIBLE_BAN_STEPS, ban_state
 from core.dates import today
-from patrons.models import AccessProhibition, Ban, BanState, Patron
+from patrons.models import Patron
 from patrons.restrictions import RestrictionInForce
 from patrons.selectors import _logs_not_found, _NotFound
 

@@ -2,8 +2,8 @@
 
 from rest_framework import serializers
 
+from bans.models import AccessProhibition, Ban
 from core import api_fields
-from patrons.models import AccessProhibition, Ban
 from patrons.serializers import column_length
 
 

@@ -26,11 +26,7 @@ from django.utils.translation import gettext_lazy as _
 
 from audit.actor import Actor
 from audit.models import Action, DataCategory
-from bans.state import CLOSED, Step, ban_state, step_allowed
-from core.dates import age_on
-from core.errors import RuleBroken
-from core.time_limits import last_day_of_time_limit
-from patrons.models import (
+from bans.models import (
     AccessProhibition,
     AppealOutcome,
     Ban,
@@ -38,11 +34,13 @@ from patrons.models import (
     BanState,
     BanStatus,
     HearingMethod,
-    Note,
-    NoteCategory,
     NotificationMethod,
-    Patron,
 )
+from bans.state import CLOSED, Step, ban_state, step_allowed
+from core.dates import age_on
+from core.errors import RuleBroken
+from core.time_limits import last_day_of_time_limit
+from patrons.models import Note, NoteCategory, Patron
 from patrons.services._common import consortium_patron_ids, patron_for_write, record_write, today
 from sotu_silo import free_text  # a module: the silo's rules import these services
 from staff.models import Jurisdiction, Library

@@ -14,8 +14,8 @@ that was broken, not a missing form.
 import datetime
 import enum
 
+from bans.models import AppealOutcome, Ban, BanState, BanStatus
 from core.dates import today
-from patrons.models import AppealOutcome, Ban, BanState, BanStatus
 
 # Steps after which a ban is over for good, whatever its dates.
 CLOSED = (BanStatus.CANCELLED, BanStatus.OVERTURNED)

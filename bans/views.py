@@ -15,6 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from bans import forms
+from bans.models import BanGround
 from bans.selectors import ban_archive_page, ban_get
 from bans.services import (
     access_prohibition_record,
@@ -28,14 +29,14 @@ from bans.services import (
 from bans.state import Step, next_steps
 from patrons.access import ban_archive_actor, ban_decider_actor, ban_preparer_actor
 from patrons.forms import ReasonForm
-from patrons.models import BanGround, NoteCategory
+from patrons.models import NoteCategory
 from patrons.selectors import patron_record_for_staff
 from patrons.views import run_service
 
 
 def ban_for_reader(request: HttpRequest, ban_id: int):
     """The ban for whoever reads it: the archive (ban deciders, DPO) sees every ban, staff the ones in procedure."""
-    if request.user.has_perm("patrons.view_ban_archive"):
+    if request.user.has_perm("bans.view_ban_archive"):
         return ban_get(actor=ban_archive_actor(request), ban_id=ban_id, archive=True)
     return ban_get(actor=ban_preparer_actor(request), ban_id=ban_id)
 
@@ -63,9 +64,7 @@ STEPS = {
 def _forms_for(ban, user, bound: dict | None = None) -> dict:
     """The forms for the steps this user may take next on this ban (a bound one replaces its blank twin)."""
     bound = bound or {}
-    steps = next_steps(
-        ban, may_prepare=user.has_perm("patrons.prepare_ban"), may_decide=user.has_perm("patrons.decide_ban")
-    )
+    steps = next_steps(ban, may_prepare=user.has_perm("bans.prepare_ban"), may_decide=user.has_perm("bans.decide_ban"))
     initial = {
         Step.DECISION: {
             "starts_on": ban.starts_on,

@@ -31,16 +31,13 @@ from django.utils.translation import gettext_lazy as _
 from audit.actor import Actor
 from audit.models import AccessEvent, Action, DataCategory, Outcome
 from audit.services import access_event_record
+from bans.models import AccessProhibition, Ban, BanGround, BanState
 from bans.state import ban_state
 from core.errors import RuleBroken
 from dpo.models import Breach, RequestKind, SubjectRequest
 from dpo.selectors import earlier_report_within_12_months
 from patrons.models import (
     SENSITIVE_NOTE_CATEGORIES,
-    AccessProhibition,
-    Ban,
-    BanGround,
-    BanState,
     Guardianship,
     Note,
     NoteRevision,

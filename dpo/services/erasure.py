@@ -30,15 +30,13 @@ from django.utils.translation import ngettext
 from audit.actor import Actor
 from audit.models import AccessEventPatron, Action, DataCategory
 from audit.services import access_event_record
+from bans.models import AccessProhibition, Ban, BanState
 from bans.state import ban_state
 from core.dates import age_on, today
 from core.errors import RuleBroken
 from dpo.models import ErasureTombstone, RequestKind, SubjectRequest
 from patrons.models import (
     SENSITIVE_NOTE_CATEGORIES,
-    AccessProhibition,
-    Ban,
-    BanState,
     Guardianship,
     Note,
     NoteRevision,

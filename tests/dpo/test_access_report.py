@@ -13,8 +13,9 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from audit.models import AccessEvent, Action, DataCategory, Outcome
+from bans.models import Ban
 from dpo.models import FeeDecision, RefusalGround, SubjectRequest
-from patrons.models import Ban, Guardianship, NoteCategory, Patron, RegisterMembership, Trusteeship
+from patrons.models import Guardianship, NoteCategory, Patron, RegisterMembership, Trusteeship
 from patrons.services.notes import note_create, note_remove, note_update
 from sotu_silo import crypto
 from sotu_silo.models import IdentityCode

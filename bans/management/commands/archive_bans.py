@@ -14,8 +14,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from bans.models import AccessProhibition, Ban
 from bans.state import CLOSED, STAFF_VISIBLE_BAN_STEPS
-from patrons.models import AccessProhibition, Ban
 
 
 class Command(BaseCommand):
