@@ -11,20 +11,9 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
-from patrons.models import (
-    AccessProhibition,
-    Ban,
-    BanStatus,
-    HearingMethod,
-    Note,
-    NoteCategory,
-    NotificationMethod,
-    Patron,
-    RegisterKind,
-    RegisterMembership,
-    Trusteeship,
-)
-from patrons.services.bans import LEGAL_BASIS, appeal_deadline_for, deemed_received_on
+from bans.models import AccessProhibition, Ban, BanStatus, HearingMethod, NotificationMethod
+from bans.services import LEGAL_BASIS, appeal_deadline_for, deemed_received_on
+from patrons.models import Note, NoteCategory, Patron, RegisterKind, RegisterMembership, Trusteeship
 from staff.models import Consortium, Jurisdiction, Library
 
 SEEDER = "seed_demo"

@@ -1,9 +1,9 @@
 """What patrons/ holds of a patron, for the data protection officer (core.privacy_contract).
 
-Four contracts, each a register the DPO answers for: the patron record with its notes, bans and Swedish
-access prohibitions (a class of its own, to move whole to a bans app), guardians and adult
-guardianship, and register memberships. A fifth, the staff side, describes who processed the patron's
-data and clears a staff member's link to their own patron record; it goes with the staff profiles.
+Three contracts, each a register the DPO answers for: the patron record with its notes, guardians and
+adult guardianship, and register memberships (bans and Swedish access prohibitions are bans/privacy.py's).
+A fourth, the staff side, describes who processed the patron's data and clears a staff member's link to
+their own patron record.
 
 An erasure deletes what hangs on the patron record before the record itself (the contracts run from the
 last `erasure_order`), so each one counts its own rows.
@@ -15,7 +15,6 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import models
 from django.db.models import Q
-from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
@@ -23,7 +22,6 @@ from audit.models import AccessEvent, Action, DataCategory, Outcome
 from core.dates import age_on
 from core.privacy_contract import (
     DataSubject,
-    DecisionLine,
     ErasureContext,
     ErasureDone,
     ErasureLine,
@@ -35,17 +33,12 @@ from core.privacy_contract import (
     ReportContext,
     ReportPart,
     Section,
-    model_item,
     model_record,
     report_item,
     staff_fields,
 )
 from patrons.models import (
     SENSITIVE_NOTE_CATEGORIES,
-    AccessProhibition,
-    Ban,
-    BanGround,
-    BanState,
     Guardianship,
     Note,
     NoteRevision,
@@ -53,7 +46,6 @@ from patrons.models import (
     RegisterMembership,
     Trusteeship,
 )
-from patrons.selectors import ban_state
 from patrons.services.registration import GUARDIAN_REQUIRED_UNDER_AGE
 from staff.models import Municipality, StaffProfile
 
@@ -62,7 +54,7 @@ def _full_name(patron: Patron) -> str:
     return f"{patron.first_name} {patron.last_name}".strip()
 
 
-def _record_is_theirs(patron_id: int, context: ErasureContext) -> bool:
+def patron_record_is_theirs(patron_id: int, context: ErasureContext) -> bool:
     """Whether the patron record with this id, if any, is the erased patron's (core.privacy_contract.ErasureContext)."""
     if context.erased_at is None:
         return True
@@ -70,7 +62,7 @@ def _record_is_theirs(patron_id: int, context: ErasureContext) -> bool:
     return created_at is not None and created_at <= context.erased_at
 
 
-def _deleted(rows: models.QuerySet) -> int:
+def deleted_rows(rows: models.QuerySet) -> int:
     """Delete the rows (and what cascades from them); how many of their own model went."""
     _total, per_model = rows.delete()
     return per_model.get(rows.model._meta.label, 0)
@@ -227,7 +219,7 @@ class PatronRecordContract(PrivacyContract):
         """The record goes with its notes and their earlier texts (they cascade)."""
         removed = {"patron": 0, "notes": 0, "note_revisions": 0}
         patron = Patron.objects.select_for_update(of=("self",)).filter(pk=patron_id).first()
-        if patron is not None and _record_is_theirs(patron_id, context):
+        if patron is not None and patron_record_is_theirs(patron_id, context):
             _total, per_model = patron.delete()
             for model, key in ((Patron, "patron"), (Note, "notes"), (NoteRevision, "note_revisions")):
                 removed[key] = per_model.get(model._meta.label, 0)
@@ -235,219 +227,6 @@ class PatronRecordContract(PrivacyContract):
 
     def held_since(self, patron_ids: list[int]) -> dict[int, datetime.datetime]:
         return dict(Patron.objects.filter(pk__in=patron_ids).values_list("pk", "created_at"))
-
-
-# --- Bans and access prohibitions ---------------------------------------------------------------------------
-
-
-class ProhibitionState(models.TextChoices):
-    """What an access prohibition is on a given day, from its dates."""
-
-    SCHEDULED = "scheduled", _("Starts later")
-    ACTIVE = "active", _("Active")
-    ENDED = "ended", _("Ended")
-    REVOKED = "revoked", _("Revoked")
-
-
-def _prohibition_state(prohibition: AccessProhibition, day: datetime.date) -> ProhibitionState:
-    if prohibition.revoked_on is not None:
-        return ProhibitionState.REVOKED
-    if prohibition.ends_on < day:
-        return ProhibitionState.ENDED
-    return ProhibitionState.SCHEDULED if prohibition.starts_on > day else ProhibitionState.ACTIVE
-
-
-def _kept_by_archive(decision: Ban | AccessProhibition, day: datetime.date) -> bool:
-    """A decision not yet archived, or archived and still within its retention, is an official document kept."""
-    return decision.archived_at is None or decision.retain_until is None or decision.retain_until >= day
-
-
-def _ban_record(ban: Ban, day: datetime.date) -> Record:
-    state = ban_state(ban, day)
-    grounds = [BanGround(code).label if code in BanGround.values else code for code in ban.grounds or []]
-    fields = (
-        "starts_on",
-        "ends_on",
-        "proposed_at",
-        *staff_fields("proposed_by"),
-        "heard_on",
-        "hearing_method",
-        "statement",
-        "hearing_waived_reason",
-        *staff_fields("hearing_recorded_by"),
-        "decision_number",
-        "decided_on",
-        *staff_fields("decided_by"),
-        # The decider and the contact person are named in the decision the patron was sent.
-        "decider_name",
-        "reasons",
-        "decided_text",
-        "legal_basis",
-        "contact_person",
-        "notification_method",
-        "notified_on",
-        "deemed_received_on",
-        "appeal_deadline",
-        "appeal_lodged_on",
-        "appeal_outcome",
-        "appeal_decided_on",
-        "ended_early_on",
-        "cancellation_reason",
-        "archived_at",
-        "retain_until",
-    )
-    meta = Ban._meta
-    cited = [note.pk for note in ban.notes.all()]
-    items = (
-        model_item(ban, "library"),
-        report_item("status", meta.get_field("status").verbose_name, state, str(BanState(state).label)),
-        report_item("grounds", meta.get_field("grounds").verbose_name, grounds),
-        *model_record(ban, fields).items,
-        report_item("notes", meta.get_field("notes").verbose_name, cited, ", ".join(f"#{pk}" for pk in cited)),
-    )
-    return Record(items=tuple(item for item in items if item.text))
-
-
-class BanContract(PrivacyContract):
-    """Library-use bans with their decisions (archived ones too), and Swedish access prohibitions.
-
-    The decisions are official documents kept under the archive rule: the dry run of an erasure warns
-    of each one still kept, a ground to refuse the erasure under GDPR Art. 17(3)(b).
-    """
-
-    report_order = 20
-    erasure_order = 40
-    erased_categories = (DataCategory.BANS, DataCategory.BAN_DECISION)
-
-    def report_sections(self, patron_id: int, context: ReportContext) -> ReportPart:
-        day = timezone.localdate()
-        bans = Ban.objects.filter(patron_id=patron_id).select_related("library").prefetch_related("notes")
-        prohibition_fields = (
-            "library",
-            "applied_on",
-            "application_reference",
-            "prosecutor_reference",
-            "decided_on",
-            "starts_on",
-            "ends_on",
-            "revoked_on",
-            "recorded_at",
-            *staff_fields("recorded_by"),
-            "archived_at",
-            "retain_until",
-        )
-        prohibitions = AccessProhibition.objects.filter(patron_id=patron_id).select_related("library")
-        ban_records = tuple(_ban_record(ban, day) for ban in bans.order_by("proposed_at", "id"))
-        sections = (
-            Section(
-                key="bans",
-                title=gettext("Library-use bans"),
-                description=gettext(
-                    "Bans proposed or decided under the Library Act, ended and archived decisions included."
-                ),
-                records=ban_records,
-            ),
-            Section(
-                key="access_prohibitions",
-                title=gettext("Access prohibitions"),
-                description=gettext(
-                    "Prosecutors' decisions on access prohibitions (tillträdesförbud) recorded by the library."
-                ),
-                records=tuple(model_record(p, prohibition_fields) for p in prohibitions.order_by("starts_on", "id")),
-            ),
-        )
-        categories = [DataCategory.BANS]
-        if any(item.field == "decided_on" for record in ban_records for item in record.items):
-            categories.append(DataCategory.BAN_DECISION)
-        return ReportPart(sections=sections, data_categories=tuple(categories))
-
-    def erasure_plan(self, patron_id: int, context: ErasureContext) -> ErasurePart:
-        day = context.day
-        bans = list(Ban.objects.filter(patron_id=patron_id).order_by("pk"))
-        prohibitions = list(AccessProhibition.objects.filter(patron_id=patron_id).order_by("pk"))
-        ban_lines = []
-        for ban in bans:
-            state = BanState(ban_state(ban, day))
-            ban_lines.append(
-                DecisionLine(ban.pk, state.value, ban.archived_at is not None, ban.retain_until, state.label, _("ban"))
-            )
-        prohibition_lines = []
-        for prohibition in prohibitions:
-            state = _prohibition_state(prohibition, day)
-            prohibition_lines.append(
-                DecisionLine(
-                    prohibition.pk,
-                    state.value,
-                    prohibition.archived_at is not None,
-                    prohibition.retain_until,
-                    state.label,
-                    _("access prohibition"),
-                )
-            )
-        return ErasurePart(
-            removes=(
-                ErasureLine(
-                    "bans", _("Library-use bans and their decisions"), len(bans), tuple(ban.pk for ban in bans)
-                ),
-                ErasureLine(
-                    "access_prohibitions",
-                    _("Access prohibitions"),
-                    len(prohibitions),
-                    tuple(prohibition.pk for prohibition in prohibitions),
-                ),
-            ),
-            details={"bans": ban_lines, "access_prohibitions": prohibition_lines},
-            decisions=(*ban_lines, *prohibition_lines),
-            warnings=self._warnings(bans, prohibitions, day),
-        )
-
-    @staticmethod
-    def _warnings(bans: list[Ban], prohibitions: list[AccessProhibition], day: datetime.date) -> tuple:
-        warnings = []
-        kept_bans = [ban.pk for ban in bans if ban.decided_on is not None and _kept_by_archive(ban, day)]
-        if kept_bans:
-            warnings.append(
-                PlanWarning(
-                    code="ban_decision_kept",
-                    message=ngettext(
-                        "The decision of ban %(ids)s is an official document kept under the archive rule until its "
-                        "retention ends; the erasure would remove it. You may refuse the erasure under GDPR "
-                        "Art. 17(3)(b).",
-                        "The decisions of bans %(ids)s are official documents kept under the archive rule until "
-                        "their retention ends; the erasure would remove them. You may refuse the erasure under GDPR "
-                        "Art. 17(3)(b).",
-                        len(kept_bans),
-                    )
-                    % {"ids": ", ".join(map(str, kept_bans))},
-                    ids=kept_bans,
-                )
-            )
-        kept_prohibitions = [prohibition.pk for prohibition in prohibitions if _kept_by_archive(prohibition, day)]
-        if kept_prohibitions:
-            warnings.append(
-                PlanWarning(
-                    code="prohibition_decision_kept",
-                    message=ngettext(
-                        "Access prohibition %(ids)s is an official document kept under the archive rule until its "
-                        "retention ends; the erasure would remove it. You may refuse the erasure under GDPR "
-                        "Art. 17(3)(b).",
-                        "Access prohibitions %(ids)s are official documents kept under the archive rule until their "
-                        "retention ends; the erasure would remove them. You may refuse the erasure under GDPR "
-                        "Art. 17(3)(b).",
-                        len(kept_prohibitions),
-                    )
-                    % {"ids": ", ".join(map(str, kept_prohibitions))},
-                    ids=kept_prohibitions,
-                )
-            )
-        return tuple(warnings)
-
-    def erase(self, patron_id: int, context: ErasureContext) -> ErasureDone:
-        removed = {"bans": 0, "access_prohibitions": 0}
-        if _record_is_theirs(patron_id, context):
-            removed["bans"] = _deleted(Ban.objects.filter(patron_id=patron_id))
-            removed["access_prohibitions"] = _deleted(AccessProhibition.objects.filter(patron_id=patron_id))
-        return ErasureDone(removed=removed)
 
 
 # --- Guardians and adult guardianship ---------------------------------------------------------------------
@@ -559,13 +338,13 @@ class GuardianContract(PrivacyContract):
 
     def erase(self, patron_id: int, context: ErasureContext) -> ErasureDone:
         """The links go both ways; the patrons at their other end stay, and their access log records the change."""
-        if not _record_is_theirs(patron_id, context):
+        if not patron_record_is_theirs(patron_id, context):
             return ErasureDone(removed={"guardian_links": 0, "trusteeship": 0})
         links = Guardianship.objects.filter(Q(ward_id=patron_id) | Q(guardian_id=patron_id))
         linked = sorted({pid for pair in links.values_list("ward_id", "guardian_id") for pid in pair} - {patron_id})
         removed = {
-            "guardian_links": _deleted(links),
-            "trusteeship": _deleted(Trusteeship.objects.filter(patron_id=patron_id)),
+            "guardian_links": deleted_rows(links),
+            "trusteeship": deleted_rows(Trusteeship.objects.filter(patron_id=patron_id)),
         }
         changed = PatronsChanged(tuple(linked), (DataCategory.GUARDIANS,), "guardian_erased")
         return ErasureDone(removed=removed, changed=(changed,) if linked else ())
@@ -603,7 +382,9 @@ class RegisterContract(PrivacyContract):
     def erase(self, patron_id: int, context: ErasureContext) -> ErasureDone:
         memberships = RegisterMembership.objects.filter(patron_id=patron_id)
         return ErasureDone(
-            removed={"register_memberships": _deleted(memberships) if _record_is_theirs(patron_id, context) else 0}
+            removed={
+                "register_memberships": deleted_rows(memberships) if patron_record_is_theirs(patron_id, context) else 0
+            }
         )
 
 
@@ -727,9 +508,9 @@ class StaffContract(PrivacyContract):
 
     def erase(self, patron_id: int, context: ErasureContext) -> ErasureDone:
         cleared = 0
-        if _record_is_theirs(patron_id, context):
+        if patron_record_is_theirs(patron_id, context):
             cleared = StaffProfile.objects.filter(patron_id=patron_id).update(patron=None)
         return ErasureDone(removed={"staff_profile_links": cleared})
 
 
-CONTRACTS = (PatronRecordContract(), BanContract(), GuardianContract(), RegisterContract(), StaffContract())
+CONTRACTS = (PatronRecordContract(), GuardianContract(), RegisterContract(), StaffContract())

@@ -95,6 +95,7 @@ INSTALLED_APPS = [
     "audit",
     "staff",
     "patrons",
+    "bans",
     "sotu_silo",
     "dpo",
     "accounts",

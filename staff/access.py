@@ -111,17 +111,17 @@ def access_log_actor(request: HttpRequest) -> Actor:
 
 def ban_preparer_actor(request: HttpRequest) -> Actor:
     """The actor for proposing a ban, recording its hearing and notification, and recording a prohibition."""
-    return actor_with_permission(request, "patrons.prepare_ban")
+    return actor_with_permission(request, "bans.prepare_ban")
 
 
 def ban_decider_actor(request: HttpRequest) -> Actor:
     """The actor for deciding a ban, its rectification request or its cancellation (ban deciders only)."""
-    return actor_with_permission(request, "patrons.decide_ban")
+    return actor_with_permission(request, "bans.decide_ban")
 
 
 def ban_archive_actor(request: HttpRequest) -> Actor:
     """The actor for the decision archive, ended bans included (ban deciders and the DPO)."""
-    return actor_with_permission(request, "patrons.view_ban_archive")
+    return actor_with_permission(request, "bans.view_ban_archive")
 
 
 def subject_request_actor(request: HttpRequest) -> Actor:

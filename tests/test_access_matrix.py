@@ -21,8 +21,9 @@ from django.utils import timezone
 from audit.actor import Actor
 from audit.models import AccessEvent, Action
 from audit.services import access_event_record
+from bans.models import Ban
 from dpo.models import Breach, Register, RegisterDescription, SubjectRequest
-from patrons.models import Ban, ClosurePeriod, Note, NoteCategory
+from patrons.models import ClosurePeriod, Note, NoteCategory
 from sotu_silo import crypto
 from sotu_silo.models import IdentityCode, IdentityCodeConflict
 from sotu_silo.services import identity_code_store

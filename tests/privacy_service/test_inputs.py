@@ -23,11 +23,12 @@ from rest_framework import serializers
 
 import privacy_service.urls  # noqa: F401  (every view, form and serializer module imported)
 from audit.models import AccessEvent
+from bans.models import Ban
 from core import api_fields, form_fields
 from core.bounds import DATE_OUT_OF_RANGE, ID_MAX, ID_OUT_OF_RANGE, date_range_message
 from dpo.models import Breach, SubjectRequest
 from dpo.review_api import AccessReviewQuerySerializer
-from patrons.models import Ban, Note, NoteCategory, Patron
+from patrons.models import Note, NoteCategory, Patron
 from privacy_service.admin_bounds import BoundedInputsAdmin
 from staff.models import StaffProfile
 from tests.conftest import client_for
@@ -466,12 +467,15 @@ def test_every_object_id_in_a_url_is_a_bounded_id():
     assert not routes, f"use <id:...> (core.bounds.IdConverter): {routes}"
 
 
+OUR_APPS = {"audit", "bans", "dpo", "patrons", "privacy_service", "sotu_silo", "staff"}
+
+
 def _project_subclasses(base: type) -> list[type]:
     found, todo = [], [base]
     while todo:
         for cls in todo.pop().__subclasses__():
             todo.append(cls)
-            if cls.__module__.split(".")[0] in {"audit", "dpo", "patrons", "privacy_service", "sotu_silo", "staff"}:
+            if cls.__module__.split(".")[0] in OUR_APPS:
                 found.append(cls)
     return found
 

@@ -27,9 +27,10 @@ from django.utils.translation import override
 from audit.actor import Actor
 from audit.models import AccessEvent, Action, Outcome
 from audit.services import access_event_record
+from bans.models import Ban
 from core.identity_code_text import contains_identity_code
 from dpo.models import Breach, RegisterDescription, SubjectRequest
-from patrons.models import Ban, ClosurePeriod, Note, Patron, Trusteeship
+from patrons.models import ClosurePeriod, Note, Patron, Trusteeship
 from privacy_service.admin_bounds import CODE_IN_ADMIN_SEARCH
 from sotu_silo.free_text import free_text_fields
 from staff.models import AllowedNetwork, Consortium, Library, Municipality, StaffProfile
@@ -604,7 +605,7 @@ STRUCTURED = {
     # Usernames, and choices from a list.
     "patrons.Note": {"category", "created_by", "updated_by", "removed_by"},
     "patrons.NoteRevision": {"category", "written_by"},
-    "patrons.Ban": {
+    "bans.Ban": {
         "status",
         "proposed_by",
         "hearing_method",
@@ -615,7 +616,7 @@ STRUCTURED = {
         "notification_method",
         "appeal_outcome",
     },
-    "patrons.AccessProhibition": {"recorded_by"},
+    "bans.AccessProhibition": {"recorded_by"},
     "patrons.RegisterMembership": {"register"},
     "staff.StaffProfile": set(),
     "dpo.SubjectRequest": {
@@ -635,7 +636,7 @@ STRUCTURED = {
     "sotu_silo.IdentityCode": {"country", "key_id", "blind_index"},
     "sotu_silo.IdentityCodeConflict": {"country", "key_id", "blind_index", "entered_by", "resolved_by", "resolution"},
 }
-OUR_APPS = {"audit", "dpo", "patrons", "sotu_silo", "staff"}
+OUR_APPS = {"audit", "bans", "dpo", "patrons", "sotu_silo", "staff"}
 
 
 def test_every_text_field_of_ours_is_free_text_or_known_to_be_structured():

@@ -6,10 +6,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from patrons import serializers
-from patrons.ban_views import ban_for_reader
-from patrons.selectors import ban_state
-from patrons.services import (
+from bans import serializers
+from bans.services import (
     access_prohibition_record,
     ban_appeal_record,
     ban_cancel,
@@ -18,6 +16,8 @@ from patrons.services import (
     ban_notification_record,
     ban_propose,
 )
+from bans.state import ban_state
+from bans.views import ban_for_reader
 from staff.access import ban_decider_actor, ban_preparer_actor
 
 

@@ -25,21 +25,21 @@ from django.utils.translation import gettext_lazy as _
 
 from audit.actor import Actor
 from audit.models import Action, DataCategory
-from core.dates import age_on
-from core.errors import RuleBroken
-from core.time_limits import last_day_of_time_limit
-from patrons.models import (
+from bans.models import (
     AccessProhibition,
     AppealOutcome,
     Ban,
     BanGround,
+    BanState,
     BanStatus,
     HearingMethod,
-    Note,
-    NoteCategory,
     NotificationMethod,
-    Patron,
 )
+from bans.state import CLOSED, Step, ban_state, step_allowed
+from core.dates import age_on
+from core.errors import RuleBroken
+from core.time_limits import last_day_of_time_limit
+from patrons.models import Note, NoteCategory, Patron
 from patrons.services._common import consortium_patron_ids, patron_for_write, record_write, today
 from sotu_silo import free_text  # a module: the silo's rules import these services
 from staff.models import Jurisdiction, Library
@@ -54,8 +54,6 @@ DEEMED_RECEIVED_AFTER_DAYS = {
 }
 LEGAL_BASIS = "Kirjastolaki (1492/2016) 15 § / Bibliotekslagen (1492/2016) 15 §"
 PROHIBITION_MIN_AGE = 15
-# Steps after which a ban is over for good, whatever its dates.
-CLOSED = (BanStatus.CANCELLED, BanStatus.OVERTURNED)
 BAN_CATEGORIES = [DataCategory.BANS, DataCategory.BAN_DECISION]
 
 
@@ -171,14 +169,24 @@ def _no_overlap(patron: Patron, library: Library, starts_on, ends_on, *, exclude
         )
 
 
-def _ban_for_step(*, actor: Actor, ban_id: int, allowed: tuple[str, ...], rule: str, message) -> Ban:
-    """The ban (locked) of the actor's consortium, which must be at one of the `allowed` steps."""
+def note_cited_check(note: Note, day: datetime.date) -> None:
+    """A behaviour note a ban in procedure or in force cites is the ban's grounds: it cannot be removed
+    (a note removal guard, registered in BansConfig.ready)."""
+    if Ban.objects.filter(notes=note, ends_on__gte=day).exclude(status__in=CLOSED).exists():
+        raise RuleBroken(
+            "note_cited_by_ban",
+            _("This note is cited as grounds of a library-use ban that has not ended; it cannot be removed."),
+        )
+
+
+def _ban_for_step(*, actor: Actor, ban_id: int, step: Step, rule: str, message) -> Ban:
+    """The ban (locked) of the actor's consortium, whose stored step must let `step` follow (bans.state)."""
     ban = object_of_consortium_or_404(
         Ban.objects.select_for_update(of=("self",)).select_related("patron__consortium", "library"),
         actor=actor,
         pk=ban_id,
     )
-    if ban.status not in allowed:
+    if not step_allowed(ban, step):
         if ban.status in CLOSED:
             raise RuleBroken("ban_closed", _("This ban has been cancelled or overturned."))
         raise RuleBroken(rule, message)
@@ -255,7 +263,7 @@ def ban_hearing_record(
         ban = _ban_for_step(
             actor=actor,
             ban_id=ban_id,
-            allowed=(BanStatus.PROPOSED, BanStatus.HEARD, BanStatus.HEARING_WAIVED),
+            step=Step.HEARING,
             rule="already_decided",
             message=_("The ban has been decided; its hearing can no longer be changed."),
         )
@@ -325,7 +333,7 @@ def ban_decide(
         ban = _ban_for_step(
             actor=actor,
             ban_id=ban_id,
-            allowed=(BanStatus.HEARD, BanStatus.HEARING_WAIVED),
+            step=Step.DECISION,
             rule="hearing_required",
             message=_(
                 "No decision before the patron has been heard, or the hearing has been waived with its legal reason "
@@ -372,7 +380,7 @@ def ban_notification_record(*, actor: Actor, ban_id: int, method: str, sent_on: 
         ban = _ban_for_step(
             actor=actor,
             ban_id=ban_id,
-            allowed=(BanStatus.DECIDED,),
+            step=Step.NOTIFICATION,
             rule="decision_required",
             message=_("Only a decided ban is notified."),
         )
@@ -411,7 +419,7 @@ def ban_appeal_record(
         ban = _ban_for_step(
             actor=actor,
             ban_id=ban_id,
-            allowed=(BanStatus.NOTIFIED,),
+            step=Step.APPEAL,
             rule="notification_required",
             message=_("A rectification request concerns a decision that has been notified."),
         )
@@ -459,11 +467,11 @@ def ban_cancel(*, actor: Actor, ban_id: int, reason: str) -> Ban:
         ban = _ban_for_step(
             actor=actor,
             ban_id=ban_id,
-            allowed=tuple(s for s in BanStatus.values if s not in CLOSED),
+            step=Step.CANCEL,
             rule="ban_closed",
             message=_("This ban has been cancelled or overturned."),
         )
-        if ban.status == BanStatus.NOTIFIED and ban.ends_on < today():
+        if ban_state(ban, today()) == BanState.ENDED:
             raise RuleBroken("ban_ended", _("This ban's dates have passed."))
         ban.status, ban.ended_early_on, ban.cancellation_reason = BanStatus.CANCELLED, today(), reason[:300]
         ban.save()

@@ -2,7 +2,7 @@
 
 Who may read it is the one rule of `ban_for_reader` (also the ban's JSON API and its page): ban
 deciders and the DPO through the decision archive, otherwise staff who prepare bans while the ban
-is in procedure or in force. Each read is an access event of the patron's ban data (patrons.selectors.ban_get).
+is in procedure or in force. Each read is an access event of the patron's ban data (bans.selectors.ban_get).
 A ban not decided yet has no decision document: 404. The PDF's file name carries the decision
 number only, never the patron's name.
 """
@@ -13,10 +13,10 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from bans.decision_document import LANGUAGES, decision_filename, decision_html, decision_pdf
+from bans.models import Ban
+from bans.views import ban_for_reader
 from core.documents import document_page
-from patrons.ban_views import ban_for_reader
-from patrons.decision_document import LANGUAGES, decision_filename, decision_html, decision_pdf
-from patrons.models import Ban
 
 __all__ = ["ban_for_reader", "decision_html_view", "decision_pdf_view"]
 

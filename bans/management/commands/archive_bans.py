@@ -14,8 +14,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from patrons.models import AccessProhibition, Ban, BanStatus
-from patrons.selectors import STAFF_VISIBLE_BAN_STEPS
+from bans.models import AccessProhibition, Ban
+from bans.state import CLOSED, STAFF_VISIBLE_BAN_STEPS
 
 
 class Command(BaseCommand):
@@ -28,8 +28,7 @@ class Command(BaseCommand):
         today = timezone.localdate()
         keep = relativedelta(years=settings.BAN_DECISION_RETENTION_YEARS)
         ended_bans = Ban.objects.filter(archived_at__isnull=True).filter(
-            Q(status__in=[BanStatus.CANCELLED, BanStatus.OVERTURNED])
-            | Q(status__in=STAFF_VISIBLE_BAN_STEPS, ends_on__lt=today)
+            Q(status__in=CLOSED) | Q(status__in=STAFF_VISIBLE_BAN_STEPS, ends_on__lt=today)
         )
         ended_prohibitions = AccessProhibition.objects.filter(archived_at__isnull=True).filter(
             Q(revoked_on__isnull=False) | Q(ends_on__lt=today)

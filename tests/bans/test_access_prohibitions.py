@@ -7,7 +7,8 @@ import datetime
 
 import pytest
 
-from patrons.models import AccessProhibition, Patron
+from bans.models import AccessProhibition
+from patrons.models import Patron
 from tests.patrons.procedure import (
     NothingWritten,
     as_user,

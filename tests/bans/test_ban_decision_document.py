@@ -10,9 +10,9 @@ from pypdf import PdfReader
 
 from audit.actor import Actor
 from audit.models import AccessEvent, Action, Outcome
-from patrons.decision_document import decision_context, decision_filename
-from patrons.models import Ban, BanStatus
-from patrons.services.bans import ban_decide, ban_hearing_record, ban_notification_record, ban_propose
+from bans.decision_document import decision_context, decision_filename
+from bans.models import Ban, BanStatus
+from bans.services import ban_decide, ban_hearing_record, ban_notification_record, ban_propose
 from patrons.services.notes import note_create
 from staff.models import StaffProfile
 from tests.conftest import client_for

@@ -16,9 +16,9 @@ import re
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 
+from bans.models import Ban, BanGround, HearingMethod, NotificationMethod
+from bans.services import APPEAL_DAYS, DEEMED_RECEIVED_AFTER_DAYS, ban_days
 from core.documents import document_pdf
-from patrons.models import Ban, BanGround, HearingMethod, NotificationMethod
-from patrons.services.bans import APPEAL_DAYS, DEEMED_RECEIVED_AFTER_DAYS, ban_days
 
 LANGUAGES = ("fi", "sv")
 

@@ -9,7 +9,8 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from patrons.models import Ban, Note, NoteCategory, Patron
+from bans.models import Ban
+from patrons.models import Note, NoteCategory, Patron
 from tests.patrons.procedure import (
     MONDAY,
     NothingWritten,

@@ -8,7 +8,7 @@ from dateutil.relativedelta import relativedelta
 from django.core.management import call_command
 from django.utils import timezone
 
-from patrons.models import Ban, BanStatus
+from bans.models import Ban, BanStatus
 from staff.models import Library
 
 pytestmark = pytest.mark.django_db

@@ -6,7 +6,8 @@ import pytest
 from django.utils import timezone
 
 from audit.models import AccessEvent
-from patrons.models import Ban, Note, NoteCategory
+from bans.models import Ban
+from patrons.models import Note, NoteCategory
 from tests.conftest import client_for
 
 pytestmark = pytest.mark.django_db
