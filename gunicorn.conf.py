@@ -1,4 +1,4 @@
-"""Gunicorn settings for running the service in production; see README.md, "Production server".
+"""Gunicorn settings for running the service in production; see docs/deployment.md, "The server (gunicorn)".
 
 `gunicorn` started in the repository root reads this file. Settings come from the environment
 (GUNICORN_BIND, WEB_CONCURRENCY, GUNICORN_ACCESS_LOG, GUNICORN_ERROR_LOG, TRUSTED_PROXIES) besides

@@ -15,7 +15,7 @@ When: `access_log_checkpoint_write` is called
   lock and the file are touched only when due), so `make run` and every worker keep checkpoints
   without a process of their own;
 - by `manage.py access_log_checkpoint` on demand, and with `--every 60` as a service that also
-  covers the last events before a quiet spell (README, "Keys of the access log").
+  covers the last events before a quiet spell (docs/deployment.md, "Keys").
 """
 
 import datetime

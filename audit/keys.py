@@ -3,7 +3,7 @@
 Both come from the environment as `key-id:base64,...` lists, newest first, like the silo's keys, so
 they can rotate: the newest key writes, the older ones still verify what they wrote. Neither is ever
 in the database, so the database owner, who can rewrite any row, cannot make a rewritten row verify
-(README, "Keys of the access log").
+(docs/deployment.md, "Keys").
 
 - AUDIT_CHAIN_KEY: 32 bytes or more each; every event stores the id of the key its link is under.
 - AUDIT_CHECKPOINT_SIGNING_KEY: Ed25519 private keys (the 32-byte seed); the first signs, the public

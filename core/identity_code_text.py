@@ -52,7 +52,7 @@ written, are not codes there.
 
 The refusal rates this gives on thousands of generated look-alikes (dates, times, phone numbers, card
 numbers, ISBNs, invoice and reference numbers, sums, addresses, organisation numbers) are measured by
-``python -m tests.core.identity_code_lookalikes`` and given in the README.
+``python -m tests.core.identity_code_lookalikes`` and given in docs/identity-codes.md.
 """
 
 from __future__ import annotations

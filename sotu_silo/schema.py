@@ -1,6 +1,6 @@
 """The silo's PostgreSQL schema must exist before Django keeps its migration table in it.
 
-In production an administrator creates it for the silo's role (README); a fresh
+In production an administrator creates it for the silo's role (docs/deployment.md); a fresh
 database owned by that role (the test run's) gets it here, on first connection.
 """
 

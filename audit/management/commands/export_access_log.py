@@ -3,7 +3,7 @@
 JSON lines: a header (format, columns, time of export, number of events), the prune records, then
 one array per event with the columns the links cover, as the database holds them (the rows
 audit/verifier.py checks). `python -m audit.offline_verify` verifies it with the checkpoints and the
-keys, without Django or a database (README, "Verifying a copy of the log"). It holds no personal data
+keys, without Django or a database (docs/access-log.md, "Verifying a copy of the log"). It holds no personal data
 beyond the access log's own (opaque patron ids, usernames, addresses): hand it over like the log.
 """
 

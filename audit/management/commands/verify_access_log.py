@@ -3,7 +3,7 @@
 Exit codes: 0 intact (notes such as unkeyed old events or events not yet in a checkpoint are printed),
 1 tampering found (each finding named on stderr, audit/verifier.py lists the kinds), 2 cannot verify
 (a key or public-key file that cannot be used). An auditor with a restored copy of the database runs
-it with the chain key, the checkpoint directory and the public keys (README, "Verifying a copy").
+it with the chain key, the checkpoint directory and the public keys (docs/access-log.md, "Verifying a copy").
 """
 
 import sys
