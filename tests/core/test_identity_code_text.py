@@ -411,8 +411,9 @@ def test_thousands_of_swedish_codes_written_every_way_are_found(country):
 # --- Thousands of look-alikes ----------------------------------------------------------------------------
 
 # The most each kind of look-alike may be refused (tests/core/identity_code_lookalikes.py;
-# docs/identity-codes.md gives the rates measured on 5,000 of each). A date in six or eight digits and a four-digit number has the shape of a
-# personnummer written with a space, which is refused in every consortium: one in ten passes the Luhn check.
+# docs/identity-codes.md gives the rates measured on 5,000 of each). A date in six or eight digits and a
+# four-digit number has the shape of a personnummer written with a space, which is refused in every
+# consortium: one in ten passes the Luhn check.
 MOST_REFUSED = {"compact date and a number": 0.15}
 
 
