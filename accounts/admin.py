@@ -4,7 +4,7 @@ The forms show a refused change as an error (the service logs it); the save itse
 again, which checks once more and writes the roles, so hiding or forging form fields changes nothing.
 django-otp's device admin pages are removed: they would show any user's authenticator key and let a
 superuser give someone a device whose key they know. Both admins keep to the service's input bounds
-(privacy_service.admin_bounds): a "date joined" of year 1 was a server error when the row was saved.
+(staff.admin_bounds): a "date joined" of year 1 was a server error when the row was saved.
 """
 
 from django.contrib import admin, messages
@@ -30,8 +30,8 @@ from accounts.services.roles import (
 )
 from accounts.services.two_factor import two_factor_reset
 from core.errors import RuleBroken
-from privacy_service.admin_bounds import BoundedInputsAdmin
 from staff.actor import actor_from_request
+from staff.admin_bounds import BoundedInputsAdmin
 from staff.selectors import consortium_id_of
 
 User = get_user_model()

@@ -41,9 +41,9 @@ from core.errors import RuleBroken
 from core.time_limits import last_day_of_time_limit
 from patrons.models import Note, NoteCategory, Patron
 from patrons.services._common import consortium_patron_ids, patron_for_write, record_write, today
-from sotu_silo import free_text  # a module: the silo's rules import these services
 from staff.models import Jurisdiction, Library
 from staff.scoping import object_of_consortium_or_404
+from staff.typed_text import free_text_check
 
 MAX_BAN_DAYS = 30
 APPEAL_DAYS = 14
@@ -195,7 +195,7 @@ def _ban_for_step(*, actor: Actor, ban_id: int, step: Step, rule: str, message) 
 
 def _ban_texts_check(*, actor: Actor, ban_id: int, **texts: str) -> None:
     """No identity code in a ban's texts; a refusal is a denied event about the ban's patron."""
-    free_text.free_text_check(
+    free_text_check(
         actor=actor,
         model=Ban,
         texts=texts,
@@ -495,7 +495,7 @@ def access_prohibition_record(
     ends_on: datetime.date,
 ) -> AccessProhibition:
     """Record a prosecutor's decision on an access prohibition, with the library's own application."""
-    free_text.free_text_check(
+    free_text_check(
         actor=actor,
         model=AccessProhibition,
         texts={"application_reference": application_reference, "prosecutor_reference": prosecutor_reference},

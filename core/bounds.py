@@ -6,7 +6,7 @@ months, deadlines), turns local times into UTC, and stores ids in 64-bit and cou
 Unbounded, `0001-01-01` or a 25-digit id overflowed those steps into server errors, some after a row was
 already written. So every parser of input takes its bounds from here: the DRF fields
 (core.api_fields), the form fields (core.form_fields), the admin
-(privacy_service.admin_bounds) and the `<id:...>` URL converter. A value outside them is a 400 or a form
+(staff.admin_bounds) and the `<id:...>` URL converter. A value outside them is a 400 or a form
 error saying what is allowed, before anything is computed or written.
 """
 

@@ -8,7 +8,7 @@ phone number rule of core.identity_code_text, so that no phone number is refused
 a text field of ours that is none of them nor listed as structured (tests/sotu_silo/test_free_text.py),
 so a new field cannot forget the rule. It is checked:
 
-- by the services first (sotu_silo.free_text.free_text_check): with the consortium's rule for bare
+- by the services first (staff.typed_text.free_text_check): with the consortium's rule for bare
   digit runs, a denied access event where the text belongs to patron data, and nothing written;
 - when a model form validates the row (Field.validate): the admin shows it as the field's error;
 - when the row is saved (Field.pre_save): a write that skipped both still writes nothing.

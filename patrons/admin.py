@@ -7,8 +7,8 @@ through a selector that logs it, and the admin would bypass that.
 from django.contrib import admin
 
 from patrons.models import ClosurePeriod
-from privacy_service.admin_bounds import BoundedInputsAdmin
 from staff.admin import OwnConsortiumChoices
+from staff.admin_bounds import BoundedInputsAdmin
 from staff.selectors import consortium_id_of
 
 

@@ -15,6 +15,7 @@ from audit.services import access_event_record
 from core.dates import ADULT_AGE, age_on, today
 from patrons.models import SENSITIVE_NOTE_CATEGORIES, Note, Patron, RegisterMembership, Trusteeship
 from patrons.restrictions import RestrictionInForce, RestrictionSection, restrictions_of
+from staff.typed_text import IdentityCodeInSearch, search_text_check
 
 DETAIL_CATEGORIES = (
     DataCategory.BASIC,
@@ -72,7 +73,6 @@ def patron_search(*, actor: Actor, query: str, page_number: int | str = 1, page_
     however written, is refused (IdentityCodeInSearch) and logged as a denied search: a code is looked up
     only in the billing view, with a reason.
     """
-    from sotu_silo.free_text import search_text_check  # the silo's rules import the patron services
 
     search_text_check(actor=actor, action=Action.PATRON_SEARCH, text=query)
     patrons = _matching(_consortium_patrons(actor), query.strip()).select_related("home_library")
@@ -97,7 +97,6 @@ class SearchBoxResult:
 
 def patron_search_box(*, actor: Actor, text: str, page_number: int | str = 1) -> SearchBoxResult:
     """The staff search box: a text holding an identity code is neither searched with nor shown back."""
-    from sotu_silo.free_text import IdentityCodeInSearch
 
     query = text.strip()
     if not query:

@@ -170,7 +170,7 @@ DATABASE_APP_ROLE = env("DATABASE_APP_ROLE")
 
 # The sotu-silo: identity codes in a database of their own (a second SQLite file, or on
 # PostgreSQL the schema SOTU_SCHEMA owned by the role in SOTU_DATABASE_URL, which no other role
-# may read). The router (privacy_service/db_router.py) keeps the silo's models there and
+# may read). The router (sotu_silo/router.py) keeps the silo's models there and
 # nothing else.
 SOTU_SCHEMA = env("SOTU_SCHEMA", "sotu")
 DATABASES["sotu"] = dj_database_url.parse(
@@ -187,7 +187,7 @@ else:
         "timeout": 20,
         "init_command": "PRAGMA journal_mode=WAL;",
     }
-DATABASE_ROUTERS = ["privacy_service.db_router.SotuSiloRouter"]
+DATABASE_ROUTERS = ["sotu_silo.router.SotuSiloRouter"]
 
 # Keys for the silo, never SECRET_KEY: SOTU_ENCRYPTION_KEYS is "key-id:base64-32-bytes,..."
 # newest first (AES-256-GCM); SOTU_INDEX_KEY is base64, at least 32 bytes (HMAC-SHA256 blind

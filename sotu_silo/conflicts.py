@@ -26,8 +26,8 @@ from core.errors import RuleBroken
 from patrons.models import Patron
 from sotu_silo import crypto
 from sotu_silo.events import code_event_refused
-from sotu_silo.free_text import free_text_check
 from sotu_silo.models import ConflictResolution, IdentityCode, IdentityCodeConflict
+from staff.typed_text import free_text_check
 
 SILO = "sotu"
 ACTION = Action.IDENTITY_CODE_CONFLICT

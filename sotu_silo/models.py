@@ -1,6 +1,6 @@
 """The sotu-silo: Finnish and Swedish personal identity codes, apart from everything else.
 
-Lives in the "sotu" database (see privacy_service/db_router.py) and links to a
+Lives in the "sotu" database (see sotu_silo/router.py) and links to a
 patron by id only. The code itself is only ever stored encrypted; the blind
 index allows exact lookup within a consortium.
 """

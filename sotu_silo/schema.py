@@ -6,7 +6,7 @@ database owned by that role (the test run's) gets it here, on first connection.
 
 from django.conf import settings
 
-from privacy_service.db_router import SILO_DATABASE
+from sotu_silo.router import SILO_DATABASE
 
 
 def ensure_silo_schema(sender, connection, **kwargs) -> None:

@@ -25,10 +25,10 @@ from patrons.models import Patron
 from sotu_silo import crypto
 from sotu_silo.conflicts import conflict_enter
 from sotu_silo.events import code_event_allowed, code_event_refused
-from sotu_silo.free_text import free_text_check
 from sotu_silo.models import IdentityCode, IdentityCodeConflict
 from sotu_silo.validation import IdentityCodeError, identity_code_validate
 from staff.selectors import jurisdiction_of
+from staff.typed_text import free_text_check
 
 SILO = "sotu"
 MAX_REASON_LENGTH = 300

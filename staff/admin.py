@@ -12,7 +12,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from privacy_service.admin_bounds import BoundedInputsAdmin
+from staff.admin_bounds import BoundedInputsAdmin
 from staff.duties import briefing_due_on, briefing_due_q, briefing_is_due
 from staff.models import AllowedNetwork, Consortium, Library, Municipality, StaffProfile
 from staff.selectors import consortium_id_of

@@ -11,8 +11,8 @@ from audit.services import access_event_record
 from core.bounds import ID_MAX, ID_OUT_OF_RANGE, parse_id
 from dpo.access_log_selectors import access_event_queryset_for_user
 from dpo.review import patron_reads
-from privacy_service.admin_bounds import BoundedInputsAdmin
 from staff.actor import actor_from_request
+from staff.admin_bounds import BoundedInputsAdmin
 
 
 class CappedCountPaginator(Paginator):

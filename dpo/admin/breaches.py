@@ -42,8 +42,8 @@ from dpo.services.breaches import (
     people_notification_record,
     supervisory_authority,
 )
-from privacy_service.admin_bounds import BoundedInputsAdmin
 from staff.access import breach_actor
+from staff.admin_bounds import BoundedInputsAdmin
 from staff.selectors import consortium_id_of
 
 PERMISSION = "dpo.manage_breaches"

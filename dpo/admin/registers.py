@@ -13,7 +13,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from dpo.models import RegisterDescription, RegisterDescriptionText
-from privacy_service.admin_bounds import BoundedInputsAdmin
+from staff.admin_bounds import BoundedInputsAdmin
 from staff.selectors import consortium_id_of
 
 

@@ -40,8 +40,8 @@ from dpo.services.subject_requests import (
     subject_request_record,
     subject_request_refuse,
 )
-from privacy_service.admin_bounds import BoundedInputsAdmin
 from staff.access import subject_request_actor
+from staff.admin_bounds import BoundedInputsAdmin
 from staff.selectors import consortium_id_of
 
 PERMISSION = "dpo.manage_subject_requests"

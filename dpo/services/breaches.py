@@ -27,9 +27,9 @@ from audit.models import DataCategory
 from core.errors import RuleBroken
 from dpo.models import Art34Exemption, AuthorityNotification, Breach, NotificationPhase, RiskLevel
 from patrons.models import Patron
-from sotu_silo.free_text import free_text_check
 from staff.models import Jurisdiction
 from staff.scoping import object_of_consortium_or_404
+from staff.typed_text import free_text_check
 
 AUTHORITY_DEADLINE = datetime.timedelta(hours=72)
 

@@ -27,8 +27,8 @@ from core.time_limits import months_after
 from dpo.models import DeliveryMethod, FeeDecision, IdentityDocument, RefusalGround, RequestKind, SubjectRequest
 from dpo.selectors import earlier_report_within_12_months
 from patrons.services._common import patron_for_write, today
-from sotu_silo.free_text import free_text_check
 from staff.scoping import object_of_consortium_or_404
+from staff.typed_text import free_text_check
 
 ANSWER_MONTHS = 1
 MAX_EXTENSION_MONTHS = 2

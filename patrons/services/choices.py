@@ -11,7 +11,7 @@ from core.dates import ADULT_AGE, age_on
 from core.errors import RuleBroken
 from patrons.models import LoanHistoryPreference, Patron, RegisterKind, RegisterMembership, Trusteeship
 from patrons.services._common import consortium_patron_ids, patron_for_write, record_write, today
-from sotu_silo import free_text  # a module: the silo's rules import these services
+from staff.typed_text import free_text_check
 
 
 def patron_choices_update(
@@ -73,7 +73,7 @@ def trusteeship_record(
 
     No identity code in the guardian's name, phone number or email address (a denied patron_update event).
     """
-    free_text.free_text_check(
+    free_text_check(
         actor=actor,
         model=Trusteeship,
         texts={"guardian_name": guardian_name, "guardian_phone": guardian_phone, "guardian_email": guardian_email},

@@ -10,7 +10,7 @@ from core.errors import RuleBroken
 from patrons.models import SENSITIVE_NOTE_CATEGORIES, Note, NoteCategory, NoteRevision, Patron
 from patrons.restrictions import note_removal_check
 from patrons.services._common import consortium_patron_ids, patron_for_write, record_write, today
-from sotu_silo import free_text  # a module: the silo's rules import these services
+from staff.typed_text import free_text_check
 
 NOTE_MAX_LENGTH = 4000
 
@@ -22,7 +22,7 @@ def note_categories(note: Note) -> list[str]:
 def note_text_check(*, actor: Actor, patron_id: int, text: str, field: str = "text", category: str = "") -> None:
     """No identity code in a note's text (or its removal reason); a refusal is a denied event of the write."""
     sensitive = category in SENSITIVE_NOTE_CATEGORIES
-    free_text.free_text_check(
+    free_text_check(
         actor=actor,
         model=Note,
         texts={field: text},

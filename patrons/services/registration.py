@@ -2,7 +2,7 @@
 
 Rules, each a RuleBroken naming it: no registration while a closure period of the actor's consortium
 freezes it (seed 000); no identity code in the names, the address, the email address or the phone number
-(a denied patron_register event; sotu_silo.free_text); the home library is one of the consortium's; the
+(a denied patron_register event; staff.typed_text); the home library is one of the consortium's; the
 card number is free in the consortium; names and a past date of birth are given; a patron under 15 is
 registered with a guardian who is an adult patron of the same consortium, and the record says the
 guardian provided the data (seed 001). The registration and its access event are written in one transaction.
@@ -24,8 +24,8 @@ from core.errors import RuleBroken
 from patrons.closures import REGISTRATION_FROZEN_MESSAGE, closure_end_text, registration_freeze
 from patrons.models import GuardianRelationship, Guardianship, LoanHistoryPreference, Patron, PatronStatus
 from patrons.services._common import today
-from sotu_silo import free_text  # a module: the silo's rules import these services
 from staff.models import Jurisdiction, Library
+from staff.typed_text import free_text_check
 
 # Seed 001: the data of a patron under 15 comes from the guardian.
 GUARDIAN_REQUIRED_UNDER_AGE = 15
@@ -136,7 +136,7 @@ def patron_register(
     (patron_register) names the new patron and the guardian.
     """
     _check_not_frozen(actor)
-    free_text.free_text_check(
+    free_text_check(
         actor=actor,
         model=Patron,
         texts={

@@ -29,7 +29,7 @@ from core.bounds import DATE_OUT_OF_RANGE, ID_MAX, ID_OUT_OF_RANGE, date_range_m
 from dpo.models import Breach, SubjectRequest
 from dpo.review_api import AccessReviewQuerySerializer
 from patrons.models import Note, NoteCategory, Patron
-from privacy_service.admin_bounds import BoundedInputsAdmin
+from staff.admin_bounds import BoundedInputsAdmin
 from staff.models import StaffProfile
 from tests.conftest import client_for
 from tests.patrons.procedure import ban_through, days, decision_body, today_is, write_note

@@ -31,8 +31,8 @@ from bans.models import Ban
 from core.identity_code_text import contains_identity_code
 from dpo.models import Breach, RegisterDescription, SubjectRequest
 from patrons.models import ClosurePeriod, Note, Patron, Trusteeship
-from privacy_service.admin_bounds import CODE_IN_ADMIN_SEARCH
 from sotu_silo.free_text import free_text_fields
+from staff.admin_bounds import CODE_IN_ADMIN_SEARCH
 from staff.models import AllowedNetwork, Consortium, Library, Municipality, StaffProfile
 from tests.conftest import client_for
 from tests.core.test_identity_code_text import FINNISH_BYPASSES, SWEDISH_BYPASSES

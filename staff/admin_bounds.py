@@ -9,7 +9,7 @@ asked. An out-of-range value is refused like any other malformed filter (Django'
 
 A list's search box (`?q=`) and filter boxes echo what was typed, in the box, the result count and
 every link of the page. A search or filter value that holds a personal identity code (the detector of
-sotu_silo.free_text, with the user's consortium's rule) is neither searched with nor shown: the
+staff.typed_text, with the user's consortium's rule) is neither searched with nor shown: the
 refusal is a denied access event, and the user is sent to the bare list with a message. Filters kept
 for the way back from an object's page (`_changelist_filters`) are dropped when they hold one, and a
 related field's autocomplete finds nothing for a term that holds one.
@@ -36,8 +36,8 @@ from core.bounds import (
 )
 from core.form_fields import bound_form_field
 from core.identity_code_text import contains_identity_code
-from sotu_silo.free_text import IdentityCodeInSearch, search_text_check
 from staff.actor import actor_from_request
+from staff.typed_text import IdentityCodeInSearch, search_text_check
 
 # Lookups and transforms whose value is a number of its own, not a value of the field.
 PART_RANGES = {"year": (EARLIEST_DATE.year, LATEST_DATE.year), "month": (1, 12), "day": (1, 31)}
