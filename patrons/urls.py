@@ -1,14 +1,12 @@
 from django.urls import path
 
 from patrons import registration_views, views
-from sotu_silo.views import identity_code_store_view
 
 app_name = "patrons"
 urlpatterns = [
     path("", views.patron_search_view, name="search"),
     path("new/", registration_views.patron_register_view, name="register"),
     path("<id:patron_id>/", views.patron_detail_view, name="detail"),
-    path("<id:patron_id>/identity-code/", identity_code_store_view, name="identity-code"),
     path("<id:patron_id>/notes/", views.note_add_view, name="note-add"),
     path("<id:patron_id>/notes/<id:note_id>/open/", views.note_open_view, name="note-open"),
     path("<id:patron_id>/notes/<id:note_id>/edit/", views.note_edit_view, name="note-edit"),

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from audit.actor import Actor
 from patrons import forms
+from patrons.page import patron_page_context
 from patrons.selectors import note_open, patron_record_for_staff, patron_search_box, trusteeship_open
 from patrons.services import (
     note_create,
@@ -27,7 +28,6 @@ from patrons.services import (
     patron_choices_update,
     trusteeship_record,
 )
-from sotu_silo.services import identity_code_exists
 from staff.access import patron_data_actor
 
 
@@ -47,7 +47,7 @@ def render_patron_page(request: HttpRequest, actor: Actor, patron_id: int, statu
     context = {
         "record": record,
         "patron": record.patron,
-        "identity_code_stored": identity_code_exists(patron_id=patron_id),
+        **patron_page_context(patron_id),
         "note_form": forms.NoteForm(),
         "choices_form": forms.ChoicesForm(initial=choices),
         "trusteeship_form": forms.TrusteeshipForm(),

@@ -7,13 +7,19 @@ from accounts.views import login_view
 from bans import urls as ban_pages
 from patrons import urls as patron_pages
 from privacy_service import views
+from sotu_silo import urls as silo_pages
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="patrons:search"), name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("accounts/", include("accounts.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("patrons/", include(([*patron_pages.urlpatterns, *ban_pages.patron_urlpatterns], "patrons"))),
+    path(
+        "patrons/",
+        include(
+            ([*patron_pages.urlpatterns, *silo_pages.patron_urlpatterns, *ban_pages.patron_urlpatterns], "patrons")
+        ),
+    ),
     path("billing/", include("sotu_silo.urls")),
     path("bans/", include("bans.urls")),
     path("privacy/", include("dpo.public_urls")),

@@ -233,6 +233,11 @@ def identity_code_exists(*, patron_id: int) -> bool:
     return stored or entered
 
 
+def identity_code_stored_context(patron_id: int) -> dict[str, bool]:
+    """The patron page's one fact from the silo (patrons.page): whether a code is stored, for the store form."""
+    return {"identity_code_stored": identity_code_exists(patron_id=patron_id)}
+
+
 def identity_code_stored_at(*, patron_ids: list[int]) -> dict[int, datetime.datetime]:
     """When a code of these patrons was first stored or entered (for re-applying erasures); never the codes.
 
