@@ -2,11 +2,11 @@
 
 from django.db import transaction
 from django.db.models import QuerySet
-from django.http import Http404
 
 from audit.actor import Actor
 from audit.models import AccessEvent, Action, DataCategory, Outcome
 from audit.services import access_event_record
+from core.errors import NotFound
 
 
 def access_event_list_for_patron(*, actor: Actor, patron_id: int, limit: int = 500) -> list[AccessEvent]:
@@ -24,7 +24,7 @@ def access_event_list_for_patron(*, actor: Actor, patron_id: int, limit: int = 5
             )
             return events
     access_event_record(actor=actor, action=Action.ACCESS_LOG_VIEW, outcome=Outcome.DENIED, detail="not_found")
-    raise Http404
+    raise NotFound
 
 
 def access_event_queryset_for_user(user) -> QuerySet[AccessEvent]:

@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import models, transaction
-from django.http import Http404
 from django.utils import formats, timezone, translation
 from django.utils.text import capfirst
 from django.utils.translation import gettext
@@ -31,7 +30,7 @@ from django.utils.translation import gettext_lazy as _
 from audit.actor import Actor
 from audit.models import AccessEvent, Action, DataCategory, Outcome
 from audit.services import access_event_record
-from core.errors import RuleBroken
+from core.errors import NotFound, RuleBroken
 from dpo.models import Breach, RequestKind, SubjectRequest
 from dpo.selectors import earlier_report_within_12_months
 from patrons.models import (
@@ -61,7 +60,7 @@ ROLE_LABELS = {
 }
 
 
-class PatronErased(Http404):
+class PatronErased(NotFound):
     """The request's patron no longer exists: erased, so there is nothing left to report."""
 
     code = "patron_erased"
@@ -596,7 +595,7 @@ def _build(*, actor: Actor, request_id: int) -> AccessReport:
             SubjectRequest.objects.select_for_update().filter(pk=request_id, consortium_id=actor.consortium_id).first()
         )
         if subject_request is None:
-            raise _Refused("not_found", Http404())
+            raise _Refused("not_found", NotFound())
         if subject_request.kind != RequestKind.ACCESS:
             raise RuleBroken("not_access_request", _("Only an access request (GDPR Art. 15) has an access report."))
         patron = (

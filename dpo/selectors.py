@@ -12,11 +12,11 @@ from django.core.paginator import Page, Paginator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Coalesce
-from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
 from audit.actor import Actor
 from core.dates import start_of_day, today
+from core.errors import NotFound
 from dpo.models import RequestKind, SubjectRequest
 
 # A second report within this many months of an earlier one is not free of charge (Art. 12(5), 15(3)).
@@ -60,10 +60,10 @@ def subject_requests_of(*, consortium_id: int | None) -> models.QuerySet[Subject
 
 
 def subject_request_get(*, actor: Actor, request_id: int) -> SubjectRequest:
-    """The request of the actor's consortium, or Http404 (another consortium's request does not exist)."""
+    """The request of the actor's consortium, or NotFound (another consortium's request does not exist)."""
     subject_request = subject_requests_of(consortium_id=actor.consortium_id).filter(pk=request_id).first()
     if subject_request is None:
-        raise Http404
+        raise NotFound
     return subject_request
 
 

@@ -7,12 +7,12 @@ from dataclasses import dataclass, field
 from django.core.paginator import Page, Paginator
 from django.db import transaction
 from django.db.models import Case, F, Q, QuerySet, TextField, Value, When
-from django.http import Http404
 
 from audit.actor import Actor
 from audit.models import Action, DataCategory, Outcome
 from audit.services import access_event_record
 from core.dates import ADULT_AGE, age_on, today
+from core.errors import NotFound
 from patrons.models import (
     SENSITIVE_NOTE_CATEGORIES,
     AccessProhibition,
@@ -53,7 +53,7 @@ def _logs_not_found(selector):
             return selector(actor=actor, **kwargs)
         except _NotFound as missing:
             access_event_record(actor=actor, action=missing.action, outcome=Outcome.DENIED, detail="not_found")
-            raise Http404 from None
+            raise NotFound from None
 
     return wrapper
 

@@ -118,6 +118,8 @@ MIDDLEWARE = [
     "accounts.middleware.TwoFactorRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # A view's NotFound and Refused (core.errors) answer the 404 and 403 pages (core/error_pages.py).
+    "core.error_pages.ErrorVocabularyMiddleware",
     # Last, as django-axes asks; our log-in view shapes the lockout answer itself (accounts/lockout.py).
     "axes.middleware.AxesMiddleware",
 ]

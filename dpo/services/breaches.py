@@ -10,7 +10,7 @@ The 72 hours are real hours: they are counted in UTC, so a daylight-saving chang
 adds nor removes an hour, and weekends and holidays do not move the deadline.
 
 Each function checks every rule before it writes, raises RuleBroken naming the first rule broken, and
-writes in one transaction. A breach of another consortium does not exist for the actor (Http404).
+writes in one transaction. A breach of another consortium does not exist for the actor (NotFound).
 """
 
 import datetime
@@ -18,14 +18,13 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db import transaction
-from django.http import Http404
 from django.utils import formats, timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from audit.actor import Actor
 from audit.models import DataCategory
-from core.errors import RuleBroken
+from core.errors import NotFound, RuleBroken
 from dpo.models import Art34Exemption, AuthorityNotification, Breach, NotificationPhase, RiskLevel
 from patrons.models import Jurisdiction, Patron
 from sotu_silo.free_text import free_text_check
@@ -144,7 +143,7 @@ def _open_breach(*, actor: Actor, breach_id: int) -> Breach:
         .first()
     )
     if breach is None:
-        raise Http404
+        raise NotFound
     if breach.closed_on is not None:
         raise RuleBroken("breach_closed", _("This breach is closed and can no longer change."))
     return breach

@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 
 from django.db import models, transaction
 from django.db.models import Q
-from django.http import Http404
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -31,7 +30,7 @@ from audit.actor import Actor
 from audit.models import AccessEventPatron, Action, DataCategory
 from audit.services import access_event_record
 from core.dates import age_on, today
-from core.errors import RuleBroken
+from core.errors import NotFound, RuleBroken
 from dpo.models import ErasureTombstone, RequestKind, SubjectRequest
 from patrons.models import (
     SENSITIVE_NOTE_CATEGORIES,
@@ -308,13 +307,13 @@ def erasure_plan(*, patron: Patron) -> ErasurePlan:
 
 
 def _erasure_request(*, actor: Actor, request_id: int, lock: bool) -> tuple[SubjectRequest, Patron]:
-    """The actor's consortium's erasure request (Http404 otherwise) and its patron, once every rule holds."""
+    """The actor's consortium's erasure request (NotFound otherwise) and its patron, once every rule holds."""
     requests = SubjectRequest.objects.filter(consortium_id=actor.consortium_id)
     if lock:
         requests = requests.select_for_update()
     subject_request = requests.filter(pk=request_id).first()
     if subject_request is None:
-        raise Http404
+        raise NotFound
     if subject_request.kind != RequestKind.ERASURE:
         raise RuleBroken("not_an_erasure_request", _("This is not an erasure request; nothing is erased for it."))
     if subject_request.refusal_ground:
@@ -378,7 +377,7 @@ def _record_linked(actor: Actor, linked: list[int]) -> None:
 def subject_request_erase(*, actor: Actor, request_id: int, dry_run: bool) -> ErasureResult:
     """Carry out an erasure request, or (dry run) list exactly what it would remove.
 
-    Rules: the request is the actor's consortium's (else Http404), of kind erasure, not refused, not
+    Rules: the request is the actor's consortium's (else NotFound), of kind erasure, not refused, not
     carried out already, and its patron is in the register. A dry run writes nothing but its access event.
 
     Two databases, one erasure: the silo transaction is opened first and the main one inside it, so the

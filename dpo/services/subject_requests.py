@@ -16,14 +16,13 @@ SUBJECT_REQUEST access event (the patron's id and a detail code, nothing else).
 import datetime
 
 from django.db import transaction
-from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from audit.actor import Actor
 from audit.models import Action
 from audit.services import access_event_record
-from core.errors import RuleBroken
+from core.errors import NotFound, RuleBroken
 from core.time_limits import months_after
 from dpo.models import DeliveryMethod, FeeDecision, IdentityDocument, RefusalGround, RequestKind, SubjectRequest
 from dpo.selectors import earlier_report_within_12_months
@@ -90,7 +89,7 @@ def _record(actor: Actor, subject_request: SubjectRequest, detail: str) -> None:
 
 
 def _open_request(*, actor: Actor, request_id: int) -> SubjectRequest:
-    """The request (locked) of the actor's consortium, or Http404; it must not be answered yet."""
+    """The request (locked) of the actor's consortium, or NotFound; it must not be answered yet."""
     subject_request = (
         SubjectRequest.objects.select_for_update(of=("self",))
         .select_related("consortium")
@@ -98,7 +97,7 @@ def _open_request(*, actor: Actor, request_id: int) -> SubjectRequest:
         .first()
     )
     if subject_request is None:
-        raise Http404
+        raise NotFound
     if subject_request.completed_on is not None:
         raise RuleBroken("request_closed", _("This request has already been answered or refused."))
     return subject_request

@@ -3,25 +3,25 @@
 from collections.abc import Iterable
 
 from django.db.models import QuerySet
-from django.http import Http404
 
 from audit.actor import Actor
 from audit.models import Action
 from audit.services import access_event_record
 from core.dates import today
+from core.errors import NotFound
 from patrons.models import Patron
 
 __all__ = ["consortium_patron_ids", "patron_for_write", "record_write", "today"]
 
 
 def patron_for_write(*, actor: Actor, patron_id: int, lock: bool = False) -> Patron:
-    """The patron of the actor's consortium, or Http404 (another consortium's patron does not exist)."""
+    """The patron of the actor's consortium, or NotFound (another consortium's patron does not exist)."""
     patrons = Patron.objects.filter(consortium_id=actor.consortium_id).select_related("consortium")
     if lock:
         patrons = patrons.select_for_update(of=("self",))
     patron = patrons.filter(pk=patron_id).first()
     if patron is None:
-        raise Http404
+        raise NotFound
     return patron
 
 

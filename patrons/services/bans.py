@@ -20,14 +20,13 @@ import datetime
 from dateutil.relativedelta import relativedelta
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from audit.actor import Actor
 from audit.models import Action, DataCategory
 from core.dates import age_on
-from core.errors import RuleBroken
+from core.errors import NotFound, RuleBroken
 from core.time_limits import last_day_of_time_limit
 from patrons.models import (
     AccessProhibition,
@@ -183,7 +182,7 @@ def _ban_for_step(*, actor: Actor, ban_id: int, allowed: tuple[str, ...], rule: 
         .first()
     )
     if ban is None:
-        raise Http404
+        raise NotFound
     if ban.status not in allowed:
         if ban.status in CLOSED:
             raise RuleBroken("ban_closed", _("This ban has been cancelled or overturned."))

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from audit.actor import Actor
 from audit.models import Action, DataCategory
-from core.errors import RuleBroken
+from core.errors import NotFound, RuleBroken
 from patrons.models import SENSITIVE_NOTE_CATEGORIES, BanStatus, Note, NoteCategory, NoteRevision, Patron
 from patrons.services._common import consortium_patron_ids, patron_for_write, record_write, today
 from sotu_silo import free_text  # a module: the silo's rules import these services
@@ -66,12 +66,10 @@ def note_create(*, actor: Actor, patron_id: int, category: str, text: str) -> No
 
 
 def _note_for_write(*, actor: Actor, patron_id: int, note_id: int) -> tuple[Patron, Note]:
-    from django.http import Http404
-
     patron = patron_for_write(actor=actor, patron_id=patron_id)
     note = Note.objects.select_for_update().filter(patron=patron, pk=note_id).first()
     if note is None:
-        raise Http404
+        raise NotFound
     if note.removed_at is not None:
         raise RuleBroken("note_removed", _("This note has been removed and can no longer be changed."))
     return patron, note
