@@ -1,5 +1,5 @@
 """The data-subject request JSON API (the DPO only). A role that may not act is a 403 (patrons.access); another
-consortium's patron or request is a 404; a rule broken is a 400 naming the rule (privacy_service.api_errors)."""
+consortium's patron or request is a 404; a rule broken is a 400 naming the rule (core.api_errors)."""
 
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.request import Request

@@ -1,5 +1,5 @@
 """The ban procedure's JSON API. A role that may not act is a 403 (patrons.access); a rule broken is a 400
-naming the rule (core.errors.RuleBroken, answered by privacy_service.api_errors)."""
+naming the rule (core.errors.RuleBroken, answered by core.api_errors)."""
 
 from drf_spectacular.utils import extend_schema
 from rest_framework.request import Request

@@ -1,7 +1,7 @@
 """The JSON API for registering a patron (POST /api/v1/patrons/) and recording a PIN given by phone.
 
 Thin: the actor comes from patrons.access, the rules live in patrons.services; a broken rule is a 400
-`{"detail", "code", "rule"}` (privacy_service.api_errors).
+`{"detail", "code", "rule"}` (core.api_errors).
 """
 
 from django.urls import reverse

@@ -11,9 +11,9 @@ import pytest
 from django.test import RequestFactory
 from django.utils.translation import gettext, override
 
+from core.api_errors import api_exception_handler
 from core.error_pages import ErrorVocabularyMiddleware
 from core.errors import NotFound, Refused
-from privacy_service.api_errors import api_exception_handler
 from tests.test_layers import FLOORS, ROOT
 
 pytestmark = pytest.mark.django_db
