@@ -30,6 +30,7 @@ from django.utils.translation import gettext_lazy as _
 from audit.actor import Actor
 from audit.models import AccessEvent, Action, DataCategory, Outcome
 from audit.services import access_event_record
+from core.dates import today
 from core.errors import NotFound, RuleBroken
 from dpo.models import Breach, RequestKind, SubjectRequest
 from dpo.selectors import earlier_report_within_12_months
@@ -304,7 +305,7 @@ def _ban_record(ban: Ban, day: datetime.date) -> Record:
 
 
 def _ban_sections(patron: Patron) -> list[Section]:
-    day = timezone.localdate()
+    day = today()
     bans = Ban.objects.filter(patron=patron).select_related("library").prefetch_related("notes")
     prohibition_fields = (
         "library",

@@ -12,9 +12,9 @@ through a selector that logs it, and the admin would bypass that.
 
 from django.contrib import admin
 from django.db.models import Q
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.dates import today
 from patrons.models import AllowedNetwork, ClosurePeriod, Consortium, Library, Municipality, Patron, StaffProfile
 from patrons.staff_duties import briefing_due_on, briefing_due_q, briefing_is_due
 from patrons.tenancy import consortium_id_of
@@ -131,7 +131,7 @@ class BriefingDueFilter(admin.SimpleListFilter):
         return [("yes", _("Yes")), ("no", _("No"))]
 
     def queryset(self, request, queryset):
-        due = briefing_due_q(timezone.localdate())
+        due = briefing_due_q(today())
         if self.value() == "yes":
             return queryset.filter(due)
         if self.value() == "no":
@@ -202,7 +202,7 @@ class StaffProfileAdmin(OwnConsortiumChoices, BoundedInputsAdmin):
 
     @admin.display(description=_("briefing due"), boolean=True)
     def briefing_due(self, profile):
-        return briefing_is_due(profile, timezone.localdate())
+        return briefing_is_due(profile, today())
 
 
 @admin.register(ClosurePeriod)

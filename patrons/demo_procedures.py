@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
+from core import dates
 from patrons.models import (
     AccessProhibition,
     Ban,
@@ -60,7 +61,7 @@ class DemoCounts:
 
 
 def _adults(consortium: Consortium) -> list[Patron]:
-    born_before = timezone.localdate().replace(year=timezone.localdate().year - 20)
+    born_before = dates.today().replace(year=dates.today().year - 20)
     return list(Patron.objects.filter(consortium=consortium, date_of_birth__lt=born_before).order_by("koha_patron_id"))
 
 
@@ -123,7 +124,7 @@ def seed_procedures(consortium: Consortium) -> DemoCounts:
 
 def _seed_bans(consortium, library, patrons, texts, counts: DemoCounts) -> None:
     """One ban in force (decided, notified) and one proposed and waiting for the hearing."""
-    today = timezone.localdate()
+    today = dates.today()
     prefix = library.koha_library_id
     in_force, proposed = patrons
     if not Ban.objects.filter(library=library, decision_number=f"{prefix}-DEMO-1").exists():
@@ -173,7 +174,7 @@ def _seed_bans(consortium, library, patrons, texts, counts: DemoCounts) -> None:
 
 
 def _seed_prohibition(library, patron, counts: DemoCounts) -> None:
-    today = timezone.localdate()
+    today = dates.today()
     if AccessProhibition.objects.filter(patron=patron, recorded_by=SEEDER).exists():
         return
     AccessProhibition.objects.create(

@@ -1,8 +1,8 @@
 """Template context for every page."""
 
 from django.http import HttpRequest
-from django.utils import timezone
 
+from core.dates import today
 from patrons.staff_duties import briefing_is_due
 from patrons.tenancy import staff_profile_of
 
@@ -14,6 +14,6 @@ def briefing_reminder(request: HttpRequest) -> dict:
     staff profile, which `staff_profile_of` caches on the user for the whole request.
     """
     profile = staff_profile_of(getattr(request, "user", None))
-    if profile is None or not briefing_is_due(profile, timezone.localdate()):
+    if profile is None or not briefing_is_due(profile, today()):
         return {"briefing_reminder": None}
     return {"briefing_reminder": {"last": profile.privacy_briefing_on}}

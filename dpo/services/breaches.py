@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy as _
 
 from audit.actor import Actor
 from audit.models import DataCategory
+from core.dates import today
 from core.errors import NotFound, RuleBroken
 from dpo.models import Art34Exemption, AuthorityNotification, Breach, NotificationPhase, RiskLevel
 from patrons.models import Jurisdiction, Patron
@@ -81,7 +82,7 @@ def _not_in_future(moment: datetime.datetime, rule: str, message) -> None:
 
 def _check_day(day: datetime.date, breach: Breach, rule: str, what) -> None:
     """`day` is between the day of becoming aware and today."""
-    if day > timezone.localdate():
+    if day > today():
         raise RuleBroken(f"{rule}_in_future", _("%(what)s cannot be in the future."), what=what)
     if day < timezone.localdate(breach.aware_at):
         raise RuleBroken(

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from core import dates
 from patrons.models import AccessProhibition, Ban, BanStatus
 from patrons.selectors import STAFF_VISIBLE_BAN_STEPS
 
@@ -25,7 +26,7 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="Count what would be archived; write nothing.")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        today = timezone.localdate()
+        today = dates.today()
         keep = relativedelta(years=settings.BAN_DECISION_RETENTION_YEARS)
         ended_bans = Ban.objects.filter(archived_at__isnull=True).filter(
             Q(status__in=[BanStatus.CANCELLED, BanStatus.OVERTURNED])
