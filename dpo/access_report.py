@@ -315,7 +315,6 @@ def _ban_sections(patron: Patron) -> list[Section]:
         "decided_on",
         "starts_on",
         "ends_on",
-        "revoked_on",
         "recorded_at",
         *_staff_fields("recorded_by"),
         "archived_at",

@@ -20,7 +20,7 @@ class ErasureRequestSerializer(serializers.Serializer):
 
 class DecisionLineSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    state = serializers.CharField(help_text="What it is today: e.g. active, proposed, ended, revoked.")
+    state = serializers.CharField(help_text="What it is today: e.g. active, proposed, ended.")
     archived = serializers.BooleanField()
     retain_until = serializers.DateField(allow_null=True, help_text="Kept in the decision archive until.")
 

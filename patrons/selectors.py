@@ -58,7 +58,7 @@ def _logs_not_found(selector):
     return wrapper
 
 
-# Age until which notices go to a patron's guardians (seed 002: "reminders go to the guardian until 18").
+# Age until which notices go to a patron's guardians (Swedish guidance: "reminders go to the guardian until 18").
 NOTICES_TO_GUARDIAN_UNTIL_AGE = ADULT_AGE
 
 
@@ -162,7 +162,7 @@ def bans_visible_to_staff(day: datetime.date | None = None) -> QuerySet[Ban]:
 
 
 def prohibitions_visible_to_staff(day: datetime.date | None = None) -> QuerySet[AccessProhibition]:
-    return AccessProhibition.objects.filter(revoked_on__isnull=True, ends_on__gte=day or today())
+    return AccessProhibition.objects.filter(ends_on__gte=day or today())
 
 
 def notice_recipient_ids(patron: Patron, day: datetime.date | None = None) -> list[int]:

@@ -339,11 +339,10 @@ class AccessProhibitionSerializer(api_fields.ModelSerializer):
             "decided_on",
             "starts_on",
             "ends_on",
-            "revoked_on",
             "recorded_at",
             "recorded_by",
         ]
-        read_only_fields = ["id", "patron", "revoked_on", "recorded_at", "recorded_by"]
+        read_only_fields = ["id", "patron", "recorded_at", "recorded_by"]
         # Blank or missing references are left to the service, whose 400 names the rule.
         extra_kwargs = {
             "application_reference": {"allow_blank": True, "default": ""},

@@ -86,7 +86,6 @@ class ProhibitionState(models.TextChoices):
     SCHEDULED = "scheduled", _("Starts later")
     ACTIVE = "active", _("Active")
     ENDED = "ended", _("Ended")
-    REVOKED = "revoked", _("Revoked")
 
 
 @dataclass(frozen=True)
@@ -184,8 +183,6 @@ class ErasureResult:
 
 
 def _prohibition_state(prohibition: AccessProhibition, day: datetime.date) -> ProhibitionState:
-    if prohibition.revoked_on is not None:
-        return ProhibitionState.REVOKED
     if prohibition.ends_on < day:
         return ProhibitionState.ENDED
     return ProhibitionState.SCHEDULED if prohibition.starts_on > day else ProhibitionState.ACTIVE

@@ -32,9 +32,7 @@ class Command(BaseCommand):
             Q(status__in=[BanStatus.CANCELLED, BanStatus.OVERTURNED])
             | Q(status__in=STAFF_VISIBLE_BAN_STEPS, ends_on__lt=today)
         )
-        ended_prohibitions = AccessProhibition.objects.filter(archived_at__isnull=True).filter(
-            Q(revoked_on__isnull=False) | Q(ends_on__lt=today)
-        )
+        ended_prohibitions = AccessProhibition.objects.filter(archived_at__isnull=True, ends_on__lt=today)
         counts = {"bans": ended_bans.count(), "access prohibitions": ended_prohibitions.count()}
         if not options["dry_run"]:
             now = timezone.now()
@@ -44,8 +42,7 @@ class Command(BaseCommand):
                     ban.archived_at, ban.retain_until = now, ended_on + keep
                     ban.save(update_fields=["archived_at", "retain_until"])
                 for prohibition in ended_prohibitions.select_for_update():
-                    ended_on = min(prohibition.revoked_on or prohibition.ends_on, prohibition.ends_on)
-                    prohibition.archived_at, prohibition.retain_until = now, ended_on + keep
+                    prohibition.archived_at, prohibition.retain_until = now, prohibition.ends_on + keep
                     prohibition.save(update_fields=["archived_at", "retain_until"])
         verb = "Would archive" if options["dry_run"] else "Archived"
         self.stdout.write(f"{verb} {counts['bans']} bans and {counts['access prohibitions']} access prohibitions.")
