@@ -154,7 +154,7 @@ class ConfidentialitySignedFilter(admin.SimpleListFilter):
 
 @admin.register(StaffProfile)
 class StaffProfileAdmin(OwnConsortiumChoices, BoundedInputsAdmin):
-    """Staff duties (seed 002): the DPO keeps their consortium's agreements and yearly briefings up to date.
+    """Staff duties (Swedish guidance): the DPO keeps their consortium's agreements and yearly briefings up to date.
 
     With `patrons.view_staffprofile`/`change_staffprofile` (group `dpo`) a user sees only their own
     consortium's staff and may change only the two dates; superusers administer their own consortium's
@@ -207,7 +207,7 @@ class StaffProfileAdmin(OwnConsortiumChoices, BoundedInputsAdmin):
 
 @admin.register(ClosurePeriod)
 class ClosurePeriodAdmin(OwnConsortiumChoices, BoundedInputsAdmin):
-    """Exceptional circumstances (seed 000): libraries closed, registration frozen, PIN by phone allowed,
+    """Exceptional circumstances (Lapland 2020): libraries closed, registration frozen, PIN by phone allowed,
     expired cards extended. Set up by administrators (superusers) only, for their own consortium; see
     patrons.closures."""
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-DEMO_PASSWORD = "kirjasto-demo-2026"  # noqa: S105 - published demo password, see DESIGN.md
+DEMO_PASSWORD = "kirjasto-demo-2026"  # noqa: S105 - published demo password (the README's demo users)
 DEMO_SEED = 2026
 # Ages and card expiry dates are computed against this date, never today, so runs are reproducible.
 REFERENCE_DATE = date(2026, 11, 1)

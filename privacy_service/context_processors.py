@@ -8,7 +8,7 @@ from patrons.tenancy import staff_profile_of
 
 
 def briefing_reminder(request: HttpRequest) -> dict:
-    """`briefing_reminder` for a staff member whose yearly privacy briefing is due (seed 002).
+    """`briefing_reminder` for a staff member whose yearly privacy briefing is due (Swedish guidance).
 
     Its `last` is the last briefing date, or None when none is recorded. No query beyond the
     staff profile, which `staff_profile_of` caches on the user for the whole request.

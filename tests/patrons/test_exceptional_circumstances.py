@@ -1,4 +1,4 @@
-"""Exceptional circumstances (seed 000): closure periods, a PIN given by phone, expired cards extended."""
+"""Exceptional circumstances (Lapland 2020): closure periods, a PIN given by phone, expired cards extended."""
 
 import datetime
 from io import StringIO

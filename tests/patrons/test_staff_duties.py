@@ -1,4 +1,4 @@
-"""Staff duties (seed 002): the yearly privacy briefing, its reminder, and the DPO's view of who is due."""
+"""Staff duties (Swedish guidance): the yearly privacy briefing, its reminder, and the DPO's view of who is due."""
 
 from datetime import date, timedelta
 

@@ -240,7 +240,7 @@ def test_a_planted_name_searched_every_way_reaches_no_log_line_and_no_url(server
     api_headers = {"Content-Type": "application/json", "X-CSRFToken": token}
     status, _headers, api = keep(staff.request("POST", "/api/v1/patrons/search/", api_body, api_headers))
     assert status == 200 and json.loads(api)["results"][0]["last_name"] == name
-    # The ways that put it in a URL: the API's GET (DESIGN.md's contract), an old bookmark, a typo'd page,
+    # The ways that put it in a URL: the API's GET (its contract), an old bookmark, a typo'd page,
     # a page the role may not see, a log-in's `next`, and a request line gunicorn cannot even parse.
     query = urlencode({"search": search})
     status, _headers, listed = keep(staff.request("GET", f"/api/v1/patrons/?{query}"))

@@ -66,7 +66,7 @@ def stored_patron() -> Patron:
     return patron
 
 
-# Superusers administer; they do not bypass the silo (DESIGN.md): `admin` can neither store nor reveal.
+# Superusers administer; they do not bypass the silo: `admin` can neither store nor reveal.
 STORE = {None: 403, "dpo": 403, "admin": 403, "mikkeli.staff": 404, "*": 200}
 REVEAL = {None: 403, "rovaniemi.billing": 200, "*": 403}
 
