@@ -2,7 +2,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core import api_fields
-from core.bounds import COUNT_MAX
+from core.bounds import COUNT_MAX, column_length
 from patrons.models import AccessProhibition, Ban, Guardianship, Note, NoteCategory, NoteRevision, Patron, Trusteeship
 
 
@@ -204,14 +204,9 @@ class NoteUpdateSerializer(serializers.Serializer):
     text = serializers.CharField(trim_whitespace=True)
 
 
-def _column_length(model, name: str) -> int:
-    """A text's limit is its column's: longer was a server error on PostgreSQL (`value too long`)."""
-    return model._meta.get_field(name).max_length
-
-
 class NoteRemoveSerializer(serializers.Serializer):
     reason = serializers.CharField(
-        trim_whitespace=True, allow_blank=True, default="", max_length=_column_length(Note, "removal_reason")
+        trim_whitespace=True, allow_blank=True, default="", max_length=column_length(Note, "removal_reason")
     )
 
 
@@ -291,13 +286,13 @@ class BanHearingSerializer(serializers.Serializer):
 class BanDecisionSerializer(serializers.Serializer):
     # Blank or missing text is left to the service, whose 400 names the rule.
     decision_number = serializers.CharField(
-        allow_blank=True, default="", max_length=_column_length(Ban, "decision_number")
+        allow_blank=True, default="", max_length=column_length(Ban, "decision_number")
     )
     reasons = serializers.CharField(allow_blank=True, default="")
     starts_on = api_fields.DateField()
     ends_on = api_fields.DateField()
     contact_person = serializers.CharField(
-        allow_blank=True, default="", max_length=_column_length(Ban, "contact_person")
+        allow_blank=True, default="", max_length=column_length(Ban, "contact_person")
     )
     decided_on = api_fields.DateField(required=False, allow_null=True, help_text="Default: today")
     enforced_before_final = serializers.BooleanField(required=False, default=True)
@@ -320,7 +315,7 @@ class BanAppealSerializer(serializers.Serializer):
 
 
 class BanCancelSerializer(serializers.Serializer):
-    reason = serializers.CharField(allow_blank=True, default="", max_length=_column_length(Ban, "cancellation_reason"))
+    reason = serializers.CharField(allow_blank=True, default="", max_length=column_length(Ban, "cancellation_reason"))
 
 
 class AccessProhibitionSerializer(api_fields.ModelSerializer):

@@ -21,6 +21,7 @@ from django.views.decorators.debug import sensitive_variables
 from audit.actor import Actor
 from audit.models import Action, DataCategory
 from audit.services import access_event_record
+from core.bounds import column_length
 from core.errors import NotFound, RuleBroken
 from patrons.models import Patron
 from sotu_silo import crypto
@@ -143,7 +144,7 @@ def identity_code_conflict_resolve(
         patron_ids=about,
         data_categories=[DataCategory.IDENTITY_CODE],
     )
-    reason = reason[: IdentityCodeConflict._meta.get_field("reason").max_length]
+    reason = reason[: column_length(IdentityCodeConflict, "reason")]
     if resolution not in ConflictResolution.values:
         code_event_refused(actor, ACTION, "resolution_unknown", patron_ids=about, reason=reason)
         raise RuleBroken(
