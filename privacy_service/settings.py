@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "sotu_silo",
     "dpo",
     "accounts",
+    "demo",
 ]
 
 MIDDLEWARE = [
