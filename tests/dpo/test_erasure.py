@@ -12,7 +12,6 @@ from django.utils import timezone, translation
 
 from audit.models import AccessEvent, AccessEventPatron, Action
 from dpo.models import ErasureTombstone, RefusalGround, RequestKind, SubjectRequest
-from patrons.factories import PatronFactory
 from patrons.models import (
     AccessProhibition,
     Ban,
@@ -31,6 +30,7 @@ from patrons.models import (
 )
 from sotu_silo.models import ErasedPatron, IdentityCode
 from tests.conftest import client_for
+from tests.factories import PatronFactory
 
 pytestmark = pytest.mark.django_db
 

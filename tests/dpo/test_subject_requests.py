@@ -9,12 +9,12 @@ from django.conf import settings
 from django.utils import timezone
 
 from audit.models import AccessEvent, Action
-from dpo.demo_requests import seed_subject_requests
+from demo.procedures import SEEDER
+from demo.subject_requests import seed_subject_requests
 from dpo.models import RequestKind, SubjectRequest
-from patrons.demo_procedures import SEEDER
-from patrons.factories import StaffProfileFactory, UserFactory
 from patrons.models import Consortium, Library, Patron
 from tests.conftest import client_for
+from tests.factories import StaffProfileFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 

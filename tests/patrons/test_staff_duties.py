@@ -8,7 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from patrons.demo_data import REFERENCE_DATE
+from demo.patron_data import REFERENCE_DATE
 from patrons.models import StaffProfile
 from patrons.staff_duties import (
     briefing_due_on,

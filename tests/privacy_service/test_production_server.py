@@ -42,7 +42,7 @@ CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 ACCESS_LINE = re.compile(r'"(?P<method>[A-Z]+) (?P<path>\S+) HTTP/1\.[01]" (?P<status>\d{3}) .* <(?P<pid>\d+)>$')
 
 PLANT_PATRON = """
-from patrons.factories import PatronFactory
+from tests.factories import PatronFactory
 from patrons.models import Library
 PatronFactory(home_library=Library.objects.get(koha_library_id="ROV"), koha_patron_id=987654, **{planted!r})
 """

@@ -13,11 +13,11 @@ from django.core.management import call_command
 from django.db import connections
 
 from audit.models import AccessEvent, Action, Outcome
-from patrons.factories import LibraryFactory, MunicipalityFactory, PatronFactory, StaffProfileFactory, UserFactory
 from patrons.models import Jurisdiction, Library, Patron
 from sotu_silo import crypto
 from sotu_silo.models import IdentityCode
 from tests.conftest import client_for
+from tests.factories import LibraryFactory, MunicipalityFactory, PatronFactory, StaffProfileFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 CHECK = "0123456789ABCDEFHJKLMNPRSTUVWXY"

@@ -13,9 +13,9 @@ from django.utils import timezone
 
 from audit.models import DataCategory
 from core import dates
+from demo.procedures import SEEDER
 from dpo.models import AuthorityNotification, Breach, NotificationPhase, RiskLevel
 from dpo.services.breaches import authority_deadline_for
-from patrons.demo_procedures import SEEDER
 from patrons.models import Consortium, Patron
 
 CONSORTIUM = "lapin-kirjastot"

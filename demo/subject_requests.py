@@ -13,8 +13,8 @@ from django.utils import timezone
 
 from core.dates import today
 from core.time_limits import months_after
+from demo.procedures import SEEDER
 from dpo.models import DeliveryMethod, IdentityDocument, RequestKind, SubjectRequest
-from patrons.demo_procedures import SEEDER
 from patrons.models import Consortium, Jurisdiction, Patron
 
 

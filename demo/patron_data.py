@@ -5,7 +5,7 @@ The patron generator uses a seeded `random.Random` per consortium and a fixed re
 so every run produces exactly the same patrons. Who the patrons are (first names by era, surnames,
 phone numbers, address style, language) comes from the consortium's `Population`: Finnish for the
 Lapland and Mikkeli consortia, Swedish for Eslöv. No identity codes are generated here (see
-`sotu_silo.demo`).
+`demo.identity_codes`).
 """
 
 import random
