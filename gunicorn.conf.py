@@ -15,7 +15,7 @@ wsgi_app = "privacy_service.wsgi:application"
 # Behind a reverse proxy that terminates TLS, on this machine's loopback by default.
 bind = [os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")]
 # Synchronous workers: each is a process with its own allow-list (a network change reaches them all
-# within a second, privacy_service/ip_allowlist.py). (2 x cores) + 1 is gunicorn's own advice.
+# within a second, staff/ip_allowlist.py). (2 x cores) + 1 is gunicorn's own advice.
 workers = int(os.environ.get("WEB_CONCURRENCY", 2 * (os.cpu_count() or 1) + 1))
 timeout = 60  # a PDF (decision, access report) takes well under a second; a stuck worker is restarted
 graceful_timeout = 30

@@ -29,10 +29,10 @@ from accounts.services.roles import (
     user_roles_set,
 )
 from accounts.services.two_factor import two_factor_reset
-from audit.actor import Actor
 from core.errors import RuleBroken
-from patrons.tenancy import consortium_id_of
 from privacy_service.admin_bounds import BoundedInputsAdmin
+from staff.actor import actor_from_request
+from staff.selectors import consortium_id_of
 
 User = get_user_model()
 for _model in (User, Group, TOTPDevice, StaticDevice):
@@ -82,7 +82,7 @@ class UserAdmin(BoundedInputsAdmin, auth_admin.UserAdmin):
             def clean(self):
                 cleaned = super().clean()
                 try:
-                    user_roles_check(actor=Actor.from_request(request), user=self.instance, **_user_roles(self, obj))
+                    user_roles_check(actor=actor_from_request(request), user=self.instance, **_user_roles(self, obj))
                 except RoleChangeRefused as refusal:
                     raise ValidationError(refusal.message, code=refusal.reason) from refusal
                 return cleaned
@@ -95,7 +95,7 @@ class UserAdmin(BoundedInputsAdmin, auth_admin.UserAdmin):
             obj.is_superuser, obj.is_staff = User.objects.filter(pk=obj.pk).values_list("is_superuser", "is_staff")[0]
         super().save_model(request, obj, form, change)
         if not change:
-            account_change_record(actor=Actor.from_request(request), user=obj, change="created")
+            account_change_record(actor=actor_from_request(request), user=obj, change="created")
 
     def user_change_password(self, request, id, form_url=""):
         """Django's page for setting a user's password; a password set is an access event, in one transaction."""
@@ -106,21 +106,21 @@ class UserAdmin(BoundedInputsAdmin, auth_admin.UserAdmin):
             if before is not None and after != before:
                 user = User.objects.get(pk=id)
                 change = "password_set" if user.pk != request.user.pk else "own_password_set"
-                account_change_record(actor=Actor.from_request(request), user=user, change=change)
+                account_change_record(actor=actor_from_request(request), user=user, change=change)
         return response
 
     def save_related(self, request, form, formsets, change):
         if not change:
             return super().save_related(request, form, formsets, change)
         stored = User.objects.get(pk=form.instance.pk)
-        user_roles_set(actor=Actor.from_request(request), user=form.instance, **_user_roles(form, stored))
+        user_roles_set(actor=actor_from_request(request), user=form.instance, **_user_roles(form, stored))
         for formset in formsets:
             self.save_formset(request, form, formset, change=change)
         return None
 
     @admin.action(description=_("Reset two-factor authentication"), permissions=["reset_two_factor"])
     def reset_two_factor(self, request, queryset):
-        actor, done = Actor.from_request(request), 0
+        actor, done = actor_from_request(request), 0
         for user in queryset:
             try:
                 two_factor_reset(actor=actor, user=user)
@@ -154,7 +154,7 @@ class GroupAdmin(BoundedInputsAdmin, auth_admin.GroupAdmin):
                     group = obj if obj is not None else Group()
                     try:
                         group_permissions_check(
-                            actor=Actor.from_request(request),
+                            actor=actor_from_request(request),
                             group=group,
                             name=cleaned["name"],
                             permissions=cleaned["permissions"],
@@ -169,7 +169,7 @@ class GroupAdmin(BoundedInputsAdmin, auth_admin.GroupAdmin):
         """Nothing here: group_save in save_related writes the group and its permissions after its check."""
 
     def save_related(self, request, form, formsets, change):
-        cleaned, actor = form.cleaned_data, Actor.from_request(request)
+        cleaned, actor = form.cleaned_data, actor_from_request(request)
         group_save(actor=actor, group=form.instance, name=cleaned["name"], permissions=cleaned["permissions"])
 
     def has_delete_permission(self, request, obj=None):

@@ -3,7 +3,7 @@
 Failures are counted per username and, separately, per client address (AXES_LOCKOUT_PARAMETERS); either
 reaching AXES_FAILURE_LIMIT locks log-ins for AXES_COOLOFF_TIME, and a locked log-in is refused before
 the password is checked, so the right password does not open it. The address is the one
-privacy_service/client_ip.py decides, never a header a client may write.
+staff/client_ip.py decides, never a header a client may write.
 
 A name typed into the username box that is no user's is counted under a keyed hash of it: it still
 locks like a real one (so a lockout tells nothing about which usernames exist), and a password typed
@@ -16,7 +16,7 @@ from django.contrib.auth import get_user_model
 from django.http import HttpRequest, HttpResponse
 from django.utils.crypto import salted_hmac
 
-from privacy_service.client_ip import client_ip
+from staff.client_ip import client_ip
 
 REFUSED_WHILE_LOCKED = "login_refused_while_locked"
 

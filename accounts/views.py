@@ -32,10 +32,10 @@ from accounts.services.two_factor import (
     two_factor_verify,
 )
 from accounts.sessions import login_notice_pop, session_end, session_limits_refresh
-from audit.actor import Actor
 from audit.models import Action
-from privacy_service.client_ip import client_ip
-from privacy_service.ip_allowlist import Verdict, mark_reported, network_verdict, record_network_refusal
+from staff.actor import actor_from_request
+from staff.client_ip import client_ip
+from staff.ip_allowlist import Verdict, mark_reported, network_verdict, record_network_refusal
 
 LOCKED_STATUS = 429
 
@@ -153,7 +153,7 @@ def _failed(request: HttpRequest, form: TwoFactorCodeForm, detail: str) -> HttpR
     user = request.user
     user_login_failed.send(sender=__name__, credentials={"username": user.get_username()}, request=request)
     if getattr(request, "axes_locked_out", False):
-        two_factor_lockout_record(actor=Actor.from_request(request))
+        two_factor_lockout_record(actor=actor_from_request(request))
         session_end(request, reason="two_factor_lockout")
         return redirect("login")
     return None
@@ -170,7 +170,7 @@ def two_factor_verify_view(request: HttpRequest) -> HttpResponse:
         return redirect(_with_next("two-factor-setup", next_url))
     form = TwoFactorCodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        device, detail = two_factor_verify(actor=Actor.from_request(request), user=user, code=form.cleaned_data["code"])
+        device, detail = two_factor_verify(actor=actor_from_request(request), user=user, code=form.cleaned_data["code"])
         if device is not None:
             _passed(request, device)
             if detail == "recovery_code_used":
@@ -201,7 +201,7 @@ def two_factor_setup_view(request: HttpRequest) -> HttpResponse:
     device = two_factor_enrolment_start(user=user)
     form = TwoFactorCodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        codes, detail = two_factor_enrol(actor=Actor.from_request(request), user=user, code=form.cleaned_data["code"])
+        codes, detail = two_factor_enrol(actor=actor_from_request(request), user=user, code=form.cleaned_data["code"])
         if codes is not None:
             device.refresh_from_db()
             _passed(request, device)

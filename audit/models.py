@@ -15,10 +15,16 @@ checkpoints of its head.
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from sotu_silo.fields import FreeTextCharField
+from core.free_text_fields import FreeTextCharField
 
 
 class Action(models.TextChoices):
+    """What an access event records: the vocabulary the writer (audit.services.access_event_record) accepts.
+
+    Not the model field's choices, so that a new action needs no migration; the admin, the API and the
+    access report show the label from here.
+    """
+
     LOGIN = "login", _("Log-in")
     REQUEST = "request", _("Request")
     PATRON_SEARCH = "patron_search", _("Patron search")
@@ -77,7 +83,7 @@ class AccessEvent(models.Model):
     actor_username = models.CharField(_("user"), max_length=150, blank=True)
     actor_municipality_id = models.BigIntegerField(_("user's municipality id"), null=True, blank=True)
     client_ip = models.GenericIPAddressField(_("client address"), null=True, blank=True)
-    action = models.CharField(_("action"), max_length=40, choices=Action.choices)
+    action = models.CharField(_("action"), max_length=40)  # a value of Action
     resource = models.CharField(_("resource"), max_length=100, blank=True, help_text=_("The URL name, not the URL."))
     patron_ids = models.JSONField(_("patrons"), default=list, blank=True)
     data_categories = models.JSONField(_("data categories"), default=list, blank=True)
@@ -112,6 +118,11 @@ class AccessEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{_('access event')} #{self.pk}"
+
+    @property
+    def action_label(self) -> str:
+        """The action in words; the value itself for one no longer in Action (an old event outlives it)."""
+        return str(Action(self.action).label) if self.action in Action.values else self.action
 
 
 class AccessEventPatron(models.Model):

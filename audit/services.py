@@ -19,7 +19,7 @@ from audit.chain import (
 )
 from audit.checkpoints import checkpoint_soon
 from audit.keys import chain_link_bases
-from audit.models import AccessEvent, AccessEventPatron, AccessLogPrune, Outcome
+from audit.models import AccessEvent, AccessEventPatron, AccessLogPrune, Action, Outcome
 
 # Data categories are identifiers (audit.models.DataCategory): their JSON text is then the same on
 # every database, which the link relies on (audit/chain.py).
@@ -42,6 +42,8 @@ def access_event_record(
     the read and its record commit together or not at all. The link is an HMAC under the newest
     chain key (audit/chain.py); a checkpoint of the head follows the commit when one is due.
     """
+    if action not in Action.values:
+        raise ValueError(f"{action!r} is not an action of the access log (audit.models.Action)")
     patron_ids = sorted({int(pid) for pid in patron_ids})
     categories = sorted(set(data_categories))
     if not all(CATEGORY.match(category) for category in categories):

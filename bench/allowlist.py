@@ -39,15 +39,7 @@ os.environ.pop("DATABASE_APP_ROLE", None)
 os.environ.pop("SQLITE_TEST_NAME", None)
 os.environ["DJANGO_SETTINGS_MODULE"] = "privacy_service.settings"
 
-from _common import (
-    django_setup,
-    fmt,
-    markdown_table,
-    progress,
-    summary,
-    write_csv,
-    write_section,
-)
+from _common import django_setup, fmt, markdown_table, progress, summary, write_csv, write_section
 
 SEED = 1000
 
@@ -182,10 +174,9 @@ def main() -> None:
     from django.http import HttpResponse
     from django.test import RequestFactory, override_settings
 
-    from patrons.models import AllowedNetwork, Consortium, Library, Municipality, StaffProfile
-    from privacy_service import ip_allowlist
-    from privacy_service.client_ip import client_ip
-    from privacy_service.ip_allowlist import (
+    from staff import ip_allowlist
+    from staff.client_ip import client_ip
+    from staff.ip_allowlist import (
         IPAllowListMiddleware,
         NetworkSet,
         Verdict,
@@ -193,6 +184,7 @@ def main() -> None:
         invalidate_allow_list,
         network_verdict,
     )
+    from staff.models import AllowedNetwork, Consortium, Library, Municipality, StaffProfile
 
     progress("creating and migrating an in-memory SQLite database ...")
     connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)

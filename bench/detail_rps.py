@@ -10,7 +10,7 @@ user (`rovaniemi.staff`, REMOTE_ADDR 127.0.0.1, which Rovaniemi's allow-list adm
      results/detail_rps.png.
      The log is switched off ONLY here, by monkeypatching `patrons.selectors.access_event_record`
      with a no-op for the duration of the "without log" segments.
-  2. `audit.selectors.access_event_list_for_patron` (formerly `access_events_for_patron`; the DPO's
+  2. `patrons.selectors.access_event_list_for_patron` (formerly `audit.selectors`; the DPO's
      "who read my data") for random patrons: latency median/p95, the event query alone, EXPLAIN
      ANALYZE of that query, the same through GET /api/v1/patrons/<id>/access-events/, and for
      comparison `access_event_record()` alone.
@@ -164,18 +164,23 @@ def main() -> None:
     from django.db import connection
     from django.test import Client
 
-    import audit.selectors
     from audit.actor import Actor
     from audit.models import AccessEvent, Action
     from audit.services import access_event_record
-    from patrons.models import Patron, StaffProfile
+    from patrons.models import Patron
     from patrons.selectors import DETAIL_CATEGORIES
+    from staff.models import StaffProfile
 
     if connection.vendor != "postgresql":
         raise SystemExit("bench/detail_rps.py needs the PostgreSQL scale data: see bench/README.md.")
-    # The DPO's "who read my data" selector (renamed once; take whichever this checkout has).
-    names = ("access_event_list_for_patron", "access_events_for_patron")
-    read_patron_log = next(getattr(audit.selectors, name) for name in names if hasattr(audit.selectors, name))
+    # The DPO's "who read my data" selector (renamed once, then moved; take whichever this checkout has).
+    try:
+        from patrons.selectors import access_event_list_for_patron as read_patron_log
+    except ImportError:
+        import audit.selectors
+
+        names = ("access_event_list_for_patron", "access_events_for_patron")
+        read_patron_log = next(getattr(audit.selectors, name) for name in names if hasattr(audit.selectors, name))
 
     def staff_profile_of(user):
         return StaffProfile.objects.select_related("home_library__municipality").get(user=user)

@@ -3,7 +3,7 @@
 In-process against the throwaway PostgreSQL that bench/generate.py filled (1,000,000 patrons,
 10,000,000 access events over the last two years by five staff users), as the demo DPO (Lapland):
 
-  1. `audit.review.access_review_build` for the last --days whole days: the day's events against each
+  1. `dpo.review.access_review_build` for the last --days whole days: the day's events against each
      staff member's 28 days before (latency, queries, findings).
   2. `dpo.access_report.access_report_build` for --reports random Lapland patrons (an access request
      each): the report with the patron's whole access log, then the same rendered to PDF (WeasyPrint).
@@ -34,7 +34,7 @@ SEED = 5151
 
 def dpo_actor():
     from audit.actor import Actor
-    from patrons.models import StaffProfile
+    from staff.models import StaffProfile
 
     profile = StaffProfile.objects.select_related("user", "home_library__municipality").get(user__username="dpo")
     return Actor(
@@ -67,7 +67,7 @@ def row(name: str, samples: list[float], queries: int | str, note: str = "") -> 
 def bench_review(actor, days: int) -> list[list[str]]:
     from django.utils import timezone
 
-    from audit.review import access_review_build
+    from dpo.review import access_review_build
 
     samples, findings, queries = [], [], 0
     today = timezone.localdate()

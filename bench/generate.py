@@ -51,7 +51,7 @@ def create_lookup_tables(cursor) -> None:
     from django.contrib.auth import get_user_model
 
     from demo.patron_data import CONSORTIA
-    from patrons.models import Library, StaffProfile
+    from staff.models import Library, StaffProfile
 
     areas = {lib.koha_library_id: lib.area for spec in CONSORTIA for lib in spec.libraries}
     libraries = {

@@ -248,10 +248,11 @@ def store_codes(target: int, *, batch: int, sample_size: int, lapland_id: int, r
     from django.utils import timezone
 
     from demo.identity_codes import demo_hetu
-    from patrons.models import Consortium, Patron
+    from patrons.models import Patron
     from sotu_silo import crypto
     from sotu_silo.models import IdentityCode
     from sotu_silo.validation import identity_code_validate
+    from staff.models import Consortium
 
     silo = IdentityCode.objects.using(SILO)
     jurisdictions = dict(Consortium.objects.values_list("id", "jurisdiction"))
@@ -607,9 +608,9 @@ def main() -> None:
     from django.test import Client
 
     from audit.actor import Actor
-    from patrons.tenancy import staff_profile_of
     from sotu_silo import crypto
     from sotu_silo.models import IdentityCode
+    from staff.selectors import staff_profile_of
 
     if connection.vendor != "postgresql" or connections[SILO].vendor != "postgresql":
         raise SystemExit(

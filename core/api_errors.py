@@ -11,7 +11,7 @@ under their own code and status (`patron_erased`, a 409 `unreadable`).
 DRF's own errors (401/403 authentication and permission, 404, 405, 406, 415, 429, a body that does not
 parse) get the same shape, with DRF's code (`not_authenticated`, `permission_denied`, `not_found`,
 `method_not_allowed`, `not_acceptable`, `unsupported_media_type`, `throttled`, `parse_error`). Answers
-written outside DRF keep it too: the network refusal (privacy_service.ip_allowlist), a NUL character
+written outside DRF keep it too: the network refusal (staff.ip_allowlist), a NUL character
 (privacy_service.nul_guard) and the error handlers for /api/ (privacy_service.views). The OpenAPI schema
 documents it as the `Error` component (core.api_schema).
 """

@@ -16,7 +16,8 @@ from core import dates
 from demo.procedures import SEEDER
 from dpo.models import AuthorityNotification, Breach, NotificationPhase, RiskLevel
 from dpo.services.breaches import authority_deadline_for
-from patrons.models import Consortium, Patron
+from patrons.models import Patron
+from staff.models import Consortium
 
 CONSORTIUM = "lapin-kirjastot"
 PAST = (

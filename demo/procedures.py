@@ -11,24 +11,11 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
+from bans.models import AccessProhibition, Ban, BanStatus, HearingMethod, NotificationMethod
+from bans.services import LEGAL_BASIS, appeal_deadline_for, deemed_received_on
 from core import dates
-from patrons.models import (
-    AccessProhibition,
-    Ban,
-    BanStatus,
-    Consortium,
-    HearingMethod,
-    Jurisdiction,
-    Library,
-    Note,
-    NoteCategory,
-    NotificationMethod,
-    Patron,
-    RegisterKind,
-    RegisterMembership,
-    Trusteeship,
-)
-from patrons.services.bans import LEGAL_BASIS, appeal_deadline_for, deemed_received_on
+from patrons.models import Note, NoteCategory, Patron, RegisterKind, RegisterMembership, Trusteeship
+from staff.models import Consortium, Jurisdiction, Library
 
 SEEDER = "seed_demo"
 

@@ -13,7 +13,7 @@ from typing import Any
 from django.db import models
 
 from dpo.models import Register, RegisterDescription, RegisterDescriptionText
-from patrons.models import Consortium, Jurisdiction
+from staff.models import Consortium, Jurisdiction
 
 Sync = Callable[[type[models.Model], dict[str, Any], dict[str, Any]], tuple[Any, bool]]
 Texts = dict[str, dict[str, str]]  # language -> field -> text

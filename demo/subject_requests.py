@@ -15,7 +15,8 @@ from core.dates import today
 from core.time_limits import months_after
 from demo.procedures import SEEDER
 from dpo.models import DeliveryMethod, IdentityDocument, RequestKind, SubjectRequest
-from patrons.models import Consortium, Jurisdiction, Patron
+from patrons.models import Patron
+from staff.models import Consortium, Jurisdiction
 
 
 def _received(consortium: Consortium, patron: Patron, kind: str, days_ago: int, document: str) -> SubjectRequest:

@@ -16,7 +16,7 @@ from rest_framework.views import APIView
 
 from dpo.access_report import access_report_build
 from dpo.access_report_document import access_report_filename, access_report_pdf
-from patrons.access import subject_request_actor
+from staff.access import subject_request_actor
 
 
 class AccessReportItemSerializer(serializers.Serializer):

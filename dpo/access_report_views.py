@@ -13,7 +13,7 @@ from core.documents import document_page
 from core.errors import RuleBroken
 from dpo.access_report import access_report_build
 from dpo.access_report_document import access_report_html
-from patrons.access import subject_request_actor
+from staff.access import subject_request_actor
 
 
 @never_cache

@@ -2,8 +2,7 @@
 
 from django.urls import path
 
-from audit import review_api
-from dpo import access_report_api, breach_api, erasure_api, register_api, subject_request_api
+from dpo import access_report_api, breach_api, erasure_api, register_api, review_api, subject_request_api
 
 urlpatterns = [
     path("access-review/", review_api.AccessReviewApi.as_view(), name="access-review"),

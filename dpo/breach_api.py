@@ -1,4 +1,4 @@
-"""The breach register's JSON API (DPO only). A role that may not act is a 403 (patrons.access.breach_actor);
+"""The breach register's JSON API (DPO only). A role that may not act is a 403 (staff.access.breach_actor);
 another consortium's breach is a 404; a rule broken is a 400 naming the rule."""
 
 from django.utils.decorators import method_decorator
@@ -19,7 +19,7 @@ from dpo.services.breaches import (
     breach_update,
     people_notification_record,
 )
-from patrons.access import breach_actor
+from staff.access import breach_actor
 
 
 def _breach_response(actor, breach_id: int, status: int = 200) -> Response:

@@ -86,11 +86,7 @@ def breach_deadlines_running(
 
 def breaches_of(*, actor: Actor) -> QuerySet[Breach]:
     """The actor's consortium's breach register, newest first."""
-    return (
-        Breach.objects.filter(consortium_id=actor.consortium_id)
-        .select_related("consortium")
-        .prefetch_related("authority_notifications")
-    )
+    return Breach.objects.visible_to(actor).select_related("consortium").prefetch_related("authority_notifications")
 
 
 def breach_get(*, actor: Actor, breach_id: int) -> Breach:
@@ -157,7 +153,8 @@ def breach_affected_contacts(*, actor: Actor, breach_id: int) -> AffectedContact
     breach = breach_get(actor=actor, breach_id=breach_id)
     with transaction.atomic():
         patrons = list(
-            Patron.objects.filter(consortium_id=actor.consortium_id, pk__in=breach.affected_patron_ids)
+            Patron.objects.visible_to(actor)
+            .filter(pk__in=breach.affected_patron_ids)
             .prefetch_related("guardianships__guardian")
             .order_by("last_name", "first_name", "id")
         )

@@ -1,6 +1,6 @@
 """The erasure API: a dry run that lists exactly what would go, or the erasure itself (DPO only).
 
-A role that may not act is a 403 (patrons.access); a broken rule is a 400 naming it (RuleBroken, answered
+A role that may not act is a 403 (staff.access); a broken rule is a 400 naming it (RuleBroken, answered
 by core.api_errors); another consortium's request is a 404.
 """
 
@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from dpo.services.erasure import ErasureResult, subject_request_erase
-from patrons.access import subject_request_actor
+from staff.access import subject_request_actor
 
 
 class ErasureRequestSerializer(serializers.Serializer):
@@ -49,7 +49,7 @@ class ErasureResultSerializer(serializers.Serializer):
     request_id = serializers.IntegerField()
     patron_id = serializers.IntegerField()
     dry_run = serializers.BooleanField()
-    plan = ErasurePlanSerializer()
+    plan = ErasurePlanSerializer(source="plan.shown")
     removed = serializers.DictField(
         child=serializers.IntegerField(), help_text="Counts of what was removed; empty in a dry run."
     )

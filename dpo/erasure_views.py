@@ -15,27 +15,7 @@ from django.views.decorators.http import require_http_methods
 
 from core.errors import RuleBroken
 from dpo.services.erasure import ErasurePlan, subject_request_erase
-from patrons.access import subject_request_actor
-
-REMOVES = {
-    "patron": _("Patron record"),
-    "notes": _("Notes"),
-    "sensitive_notes": _("of which sensitive (behaviour, guardianship, accessibility)"),
-    "note_revisions": _("Earlier versions of notes"),
-    "guardian_links": _("Guardian links to the patrons listed, as ward and as guardian (those patrons stay)"),
-    "trusteeship": _("Adult guardianship and the guardian's contact"),
-    "register_memberships": _("Register memberships and consents"),
-    "bans": _("Library-use bans and their decisions"),
-    "access_prohibitions": _("Access prohibitions"),
-    "identity_code": _("Identity code in the silo"),
-    "staff_profile_links": _("Link from a staff member's profile (cleared; the staff member stays)"),
-}
-KEEPS = {
-    "access_events": _(
-        "Access events about the patron: only the patron's id stays, until the access log's own retention ends"
-    ),
-    "subject_requests": _("Data-subject requests: how the patron's requests were answered"),
-}
+from staff.access import subject_request_actor
 
 
 class ErasureConfirmForm(forms.Form):
@@ -51,16 +31,7 @@ def _ids(values) -> str:
 
 def _rows(plan: ErasurePlan) -> list[tuple]:
     """(label, count, opaque ids) for each line of the plan."""
-    ids = {
-        "patron": [plan.patron_id],
-        "notes": plan.note_ids,
-        "sensitive_notes": plan.sensitive_note_ids,
-        "guardian_links": plan.guardian_ids + plan.ward_ids,
-        "register_memberships": plan.register_membership_ids,
-        "bans": [line.id for line in plan.bans],
-        "access_prohibitions": [line.id for line in plan.access_prohibitions],
-    }
-    return [(REMOVES[key], count, _ids(ids.get(key, []))) for key, count in plan.removes.items()]
+    return [(line.label, line.count, _ids(line.ids)) for line in plan.removal_lines]
 
 
 def _render(request: HttpRequest, request_id: int, status: int = 200, **context) -> HttpResponse:
@@ -98,7 +69,7 @@ def request_erase_view(request: HttpRequest, request_id: int) -> HttpResponse:
     context = {
         "plan": plan,
         "rows": _rows(plan),
-        "keeps": [(KEEPS[key], count) for key, count in plan.keeps.items()],
+        "keeps": [(line.label, line.count) for line in plan.kept_lines],
         "form": form,
     }
     return _render(request, request_id, status=400 if form.is_bound else 200, **context)

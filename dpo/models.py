@@ -9,8 +9,9 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from patrons.models import Consortium
-from sotu_silo.fields import FreeTextCharField, FreeTextField
+from core.free_text_fields import FreeTextCharField, FreeTextField
+from staff.models import Consortium
+from staff.scoping import ConsortiumScopedQuerySet
 
 
 class RequestKind(models.TextChoices):
@@ -56,6 +57,8 @@ class RefusalGround(models.TextChoices):
 class SubjectRequest(models.Model):
     """A data-subject request (rekisteröidyn pyyntö) and its handling, from receipt to answer."""
 
+    consortium_lookup = "consortium_id"
+
     consortium = models.ForeignKey(
         Consortium, on_delete=models.PROTECT, related_name="subject_requests", verbose_name=_("consortium")
     )
@@ -92,6 +95,8 @@ class SubjectRequest(models.Model):
     refusal_ground = models.CharField(_("refused under"), max_length=20, choices=RefusalGround.choices, blank=True)
     refusal_details = FreeTextField(_("reasons for refusing"), blank=True)
     erased_at = models.DateTimeField(_("erasure carried out"), null=True, blank=True)
+
+    objects = ConsortiumScopedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("data-subject request")
@@ -153,6 +158,8 @@ class Art34Exemption(models.TextChoices):
 class Breach(models.Model):
     """A personal-data breach (tietoturvaloukkaus), recorded whether or not it is notified (Art. 33(5))."""
 
+    consortium_lookup = "consortium_id"
+
     consortium = models.ForeignKey(
         Consortium, on_delete=models.PROTECT, related_name="breaches", verbose_name=_("consortium")
     )
@@ -173,6 +180,8 @@ class Breach(models.Model):
     recorded_at = models.DateTimeField(_("recorded"))
     recorded_by = models.CharField(_("recorded by"), max_length=150)
     closed_on = models.DateField(_("closed on"), null=True, blank=True)
+
+    objects = ConsortiumScopedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("personal-data breach")
@@ -232,6 +241,8 @@ class RegisterDescription(models.Model):
     The texts are kept per language (RegisterDescriptionText); the public privacy notice is built from them.
     """
 
+    consortium_lookup = "consortium_id"
+
     consortium = models.ForeignKey(
         Consortium, on_delete=models.CASCADE, related_name="register_descriptions", verbose_name=_("consortium")
     )
@@ -243,6 +254,8 @@ class RegisterDescription(models.Model):
         help_text=_("For data kept for a fixed time after it is recorded; empty when the text explains the rule."),
     )
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = ConsortiumScopedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("register description")

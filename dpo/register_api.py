@@ -7,7 +7,7 @@ from rest_framework.views import APIView
 
 from dpo.register_selectors import register_descriptions_for
 from dpo.register_serializers import RegisterDescriptionSerializer
-from patrons.access import register_description_actor
+from staff.access import register_description_actor
 
 
 class RegisterDescriptionListApi(APIView):

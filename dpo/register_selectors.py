@@ -10,7 +10,7 @@ from django.db.models import Prefetch, QuerySet
 
 from dpo.models import Register, RegisterDescription, RegisterDescriptionText
 from dpo.services.breaches import supervisory_authority
-from patrons.models import Consortium, Jurisdiction
+from staff.models import Consortium, Jurisdiction
 
 # Where a patron complains (GDPR Art. 77); the authority's name is the breach register's (notified there too).
 AUTHORITY_WEBSITES = {Jurisdiction.FINLAND: "https://tietosuoja.fi", Jurisdiction.SWEDEN: "https://www.imy.se"}
@@ -60,7 +60,7 @@ class PrivacyNotice:
 
 def register_descriptions_for(*, consortium_id: int) -> list[RegisterDescription]:
     """A consortium's descriptions with their texts, in the order of the Mikkeli notice (the library system first)."""
-    descriptions = RegisterDescription.objects.filter(consortium_id=consortium_id).prefetch_related(
+    descriptions = RegisterDescription.objects.of_consortium(consortium_id).prefetch_related(
         Prefetch("texts", queryset=RegisterDescriptionText.objects.order_by("language"))
     )
     return sorted(descriptions, key=lambda description: _REGISTER_ORDER.get(description.register, len(Register)))

@@ -21,17 +21,11 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from audit.models import DataCategory
+from bans.models import AccessProhibition, Ban
 from core.dates import ADULT_AGE, start_of_day
 from dpo.models import ErasureTombstone, Register, RegisterDescription, RegisterDescriptionText, SubjectRequest
-from patrons.models import (
-    AccessProhibition,
-    Ban,
-    Consortium,
-    Guardianship,
-    Note,
-    RegisterKind,
-    RegisterMembership,
-)
+from patrons.models import Guardianship, Note, RegisterKind, RegisterMembership
+from staff.models import Consortium
 
 
 def _delete_rows(rows: QuerySet) -> int:

@@ -16,8 +16,8 @@ from django.utils.translation import gettext_lazy as _
 
 from audit.actor import Actor
 from core.dates import start_of_day, today
-from core.errors import NotFound
 from dpo.models import RequestKind, SubjectRequest
+from staff.scoping import object_of_consortium_or_404
 
 # A second report within this many months of an earlier one is not free of charge (Art. 12(5), 15(3)).
 FREE_REPORT_MONTHS = 12
@@ -55,16 +55,9 @@ def with_deadline(requests: models.QuerySet[SubjectRequest]) -> models.QuerySet[
     return requests.annotate(deadline_on=Coalesce("extended_due_on", "due_on"))
 
 
-def subject_requests_of(*, consortium_id: int | None) -> models.QuerySet[SubjectRequest]:
-    return SubjectRequest.objects.filter(consortium_id=consortium_id)
-
-
 def subject_request_get(*, actor: Actor, request_id: int) -> SubjectRequest:
     """The request of the actor's consortium, or NotFound (another consortium's request does not exist)."""
-    subject_request = subject_requests_of(consortium_id=actor.consortium_id).filter(pk=request_id).first()
-    if subject_request is None:
-        raise NotFound
-    return subject_request
+    return object_of_consortium_or_404(SubjectRequest.objects.all(), actor=actor, pk=request_id)
 
 
 def earlier_report_within_12_months(subject_request: SubjectRequest) -> SubjectRequest | None:
@@ -103,7 +96,7 @@ def subject_request_list(
     *, actor: Actor, open_only: bool = False, page_number: int | str = 1, page_size: int = 25
 ) -> Page:
     """One page of the actor's consortium's requests, newest first."""
-    requests = subject_requests_of(consortium_id=actor.consortium_id)
+    requests = SubjectRequest.objects.visible_to(actor)
     if open_only:
         requests = requests.filter(completed_on__isnull=True)
     return Paginator(requests.order_by("-received_on", "-id"), page_size).get_page(page_number)
@@ -123,7 +116,7 @@ class DueRequest:
 
 def subject_requests_due(*, consortium_id: int | None, day: datetime.date) -> list[DueRequest]:
     """The consortium's open requests, the nearest deadline first, with the days left on `day`."""
-    requests = with_deadline(subject_requests_of(consortium_id=consortium_id).filter(completed_on__isnull=True))
+    requests = with_deadline(SubjectRequest.objects.of_consortium(consortium_id).filter(completed_on__isnull=True))
     return [
         DueRequest(
             subject_request=subject_request,

@@ -1,4 +1,4 @@
-"""The data-subject request JSON API (the DPO only). A role that may not act is a 403 (patrons.access); another
+"""The data-subject request JSON API (the DPO only). A role that may not act is a 403 (staff.access); another
 consortium's patron or request is a 404; a rule broken is a 400 naming the rule (core.api_errors)."""
 
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -17,8 +17,8 @@ from dpo.services.subject_requests import (
     subject_request_record,
     subject_request_refuse,
 )
-from patrons.access import subject_request_actor
 from patrons.api import page_links
+from staff.access import subject_request_actor
 
 
 def _answer(subject_request, status: int = 200) -> Response:

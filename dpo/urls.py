@@ -1,13 +1,12 @@
 """The DPO's pages beside the admin site, under /admin/dpo/ (access reports, erasure, the access review).
 
-They use the admin's look but are ordinary views: each one asks patrons.access for its actor, so the
+They use the admin's look but are ordinary views: each one asks staff.access for its actor, so the
 role and network rules are the same as everywhere else.
 """
 
 from django.urls import path
 
-from audit import review_views
-from dpo import access_report_views, erasure_views
+from dpo import access_report_views, erasure_views, review_views
 
 app_name = "dpo"
 

@@ -1,208 +1,15 @@
-"""Admin for tenancy: the DPO manages their consortium's networks and staff duties; the rest is for administrators.
-
-Every list here is scoped to the user's own consortium (their staff profile's), a superuser's too: a
-superuser administers their consortium, not everyone's (issue 10). What stays global for superusers:
-the roles (groups) and user accounts not yet placed in a consortium (no staff profile), so an account
-can be created and then placed. A new consortium, with its first municipality, network, library and
-administrator, is set up from the command line (`manage.py consortium_create`).
+"""Admin for exceptional circumstances (closure periods); the tenancy admin is in staff/admin.py.
 
 Patrons are deliberately not in the admin: every read of patron data goes
 through a selector that logs it, and the admin would bypass that.
 """
 
 from django.contrib import admin
-from django.db.models import Q
-from django.utils.translation import gettext_lazy as _
 
-from core.dates import today
-from patrons.models import AllowedNetwork, ClosurePeriod, Consortium, Library, Municipality, Patron, StaffProfile
-from patrons.staff_duties import briefing_due_on, briefing_due_q, briefing_is_due
-from patrons.tenancy import consortium_id_of
+from patrons.models import ClosurePeriod
 from privacy_service.admin_bounds import BoundedInputsAdmin
-
-
-class OwnConsortiumChoices:
-    """Foreign keys offer only the user's own consortium's consortium, municipalities, libraries and patrons."""
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        consortium_id = consortium_id_of(request.user)
-        choices = {
-            Consortium: Consortium.objects.filter(pk=consortium_id),
-            Municipality: Municipality.objects.filter(consortium_id=consortium_id),
-            Library: Library.objects.filter(municipality__consortium_id=consortium_id),
-            Patron: Patron.objects.filter(consortium_id=consortium_id),
-        }
-        if db_field.related_model in choices:
-            kwargs["queryset"] = choices[db_field.related_model]
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
-
-class NetworkManagerPermissions:
-    """Municipalities and networks: visible and editable with `patrons.manage_networks`, own consortium only."""
-
-    def has_module_permission(self, request):
-        return request.user.has_perm("patrons.manage_networks")
-
-    def has_view_permission(self, request, obj=None):
-        return self.has_module_permission(request)
-
-    has_change_permission = has_view_permission
-    has_add_permission = has_module_permission
-
-    def has_delete_permission(self, request, obj=None):
-        return self.has_module_permission(request)
-
-
-class AllowedNetworkInline(OwnConsortiumChoices, admin.TabularInline):
-    model = AllowedNetwork
-    fk_name = "municipality"
-    fields = ["cidr", "description"]
-    extra = 1
-
-    def has_view_permission(self, request, obj=None):
-        return request.user.has_perm("patrons.manage_networks")
-
-    has_change_permission = has_add_permission = has_delete_permission = has_view_permission
-
-
-@admin.register(Municipality)
-class MunicipalityAdmin(OwnConsortiumChoices, NetworkManagerPermissions, BoundedInputsAdmin):
-    list_display = ["name", "consortium", "network_mode"]
-    list_filter = ["network_mode"]
-    inlines = [AllowedNetworkInline]
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).filter(consortium_id=consortium_id_of(request.user))
-
-    def get_readonly_fields(self, request, obj=None):
-        return [] if request.user.is_superuser else ["consortium", "name"]
-
-    def has_add_permission(self, request):
-        return request.user.is_superuser
-
-    def has_delete_permission(self, request, obj=None):
-        return request.user.is_superuser
-
-
-@admin.register(AllowedNetwork)
-class AllowedNetworkAdmin(OwnConsortiumChoices, NetworkManagerPermissions, BoundedInputsAdmin):
-    list_display = ["cidr", "municipality", "consortium", "description"]
-    list_filter = [("municipality", admin.RelatedOnlyFieldListFilter)]
-    search_fields = ["cidr", "description"]
-
-    def get_queryset(self, request):
-        queryset = super().get_queryset(request).select_related("municipality", "consortium")
-        consortium_id = consortium_id_of(request.user)
-        return queryset.filter(Q(municipality__consortium_id=consortium_id) | Q(consortium_id=consortium_id))
-
-
-@admin.register(Consortium)
-class ConsortiumAdmin(BoundedInputsAdmin):
-    """A superuser's own consortium; new consortia come from `manage.py consortium_create`."""
-
-    list_display = ["name", "slug", "jurisdiction"]
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).filter(pk=consortium_id_of(request.user))
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-@admin.register(Library)
-class LibraryAdmin(OwnConsortiumChoices, BoundedInputsAdmin):
-    """A library's municipality decides its staff's consortium: moving one to another consortium is refused."""
-
-    list_display = ["name", "koha_library_id", "municipality"]
-    list_filter = [("municipality", admin.RelatedOnlyFieldListFilter)]
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).filter(municipality__consortium_id=consortium_id_of(request.user))
-
-
-class BriefingDueFilter(admin.SimpleListFilter):
-    title = _("briefing due")
-    parameter_name = "briefing_due"
-
-    def lookups(self, request, model_admin):
-        return [("yes", _("Yes")), ("no", _("No"))]
-
-    def queryset(self, request, queryset):
-        due = briefing_due_q(today())
-        if self.value() == "yes":
-            return queryset.filter(due)
-        if self.value() == "no":
-            return queryset.exclude(due)
-        return queryset
-
-
-class ConfidentialitySignedFilter(admin.SimpleListFilter):
-    title = _("confidentiality agreement signed")
-    parameter_name = "confidentiality_signed"
-
-    def lookups(self, request, model_admin):
-        return [("yes", _("Yes")), ("no", _("No"))]
-
-    def queryset(self, request, queryset):
-        if self.value() in ("yes", "no"):
-            return queryset.filter(confidentiality_signed_on__isnull=self.value() == "no")
-        return queryset
-
-
-@admin.register(StaffProfile)
-class StaffProfileAdmin(OwnConsortiumChoices, BoundedInputsAdmin):
-    """Staff duties (Swedish guidance): the DPO keeps their consortium's agreements and yearly briefings up to date.
-
-    With `patrons.view_staffprofile`/`change_staffprofile` (group `dpo`) a user sees only their own
-    consortium's staff and may change only the two dates; superusers administer their own consortium's
-    staff and place new staff in its libraries only.
-    """
-
-    list_display = [
-        "user",
-        "home_library",
-        "confidentiality_signed_on",
-        "privacy_briefing_on",
-        "next_briefing_due_on",
-        "briefing_due",
-    ]
-    list_filter = [
-        BriefingDueFilter,
-        ConfidentialitySignedFilter,
-        ("home_library", admin.RelatedOnlyFieldListFilter),
-    ]
-    list_select_related = ["user", "home_library"]
-    search_fields = ["user__username", "user__first_name", "user__last_name"]
-    autocomplete_fields = ["user"]
-    raw_id_fields = ["patron"]  # a select would list every patron's name
-    ordering = ["user__username"]
-
-    def get_queryset(self, request):
-        return (
-            super()
-            .get_queryset(request)
-            .filter(home_library__municipality__consortium_id=consortium_id_of(request.user))
-        )
-
-    def get_readonly_fields(self, request, obj=None):
-        return [] if request.user.is_superuser else ["user", "home_library", "patron"]
-
-    def has_add_permission(self, request):
-        return request.user.is_superuser
-
-    def has_delete_permission(self, request, obj=None):
-        return request.user.is_superuser
-
-    @admin.display(description=_("next briefing due on"), ordering="privacy_briefing_on")
-    def next_briefing_due_on(self, profile):
-        return briefing_due_on(profile)
-
-    @admin.display(description=_("briefing due"), boolean=True)
-    def briefing_due(self, profile):
-        return briefing_is_due(profile, today())
+from staff.admin import OwnConsortiumChoices
+from staff.selectors import consortium_id_of
 
 
 @admin.register(ClosurePeriod)
@@ -225,7 +32,7 @@ class ClosurePeriodAdmin(OwnConsortiumChoices, BoundedInputsAdmin):
     date_hierarchy = "starts_on"
 
     def get_queryset(self, request):
-        return super().get_queryset(request).filter(consortium_id=consortium_id_of(request.user))
+        return super().get_queryset(request).of_consortium(consortium_id_of(request.user))
 
     def has_module_permission(self, request):
         return request.user.is_active and request.user.is_superuser
@@ -237,8 +44,3 @@ class ClosurePeriodAdmin(OwnConsortiumChoices, BoundedInputsAdmin):
 
     def has_add_permission(self, request):
         return self.has_module_permission(request)
-
-
-admin.site.site_header = _("Patron privacy service: administration")
-admin.site.site_title = _("Patron privacy service")
-admin.site.index_title = _("Data protection and administration")

@@ -1,4 +1,4 @@
-"""The patron JSON API. Thin: each view asks `patrons.access` for the actor and a selector for the data."""
+"""The patron JSON API. Thin: each view asks `staff.access` for the actor and a selector for the data."""
 
 from django.core.paginator import Page
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -7,11 +7,16 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import APIView
 
-from audit.selectors import access_event_list_for_patron
 from audit.serializers import AccessEventSerializer
 from patrons import registration_api, serializers
-from patrons.access import access_log_actor, patron_data_actor
-from patrons.selectors import note_list_for_staff, note_open, patron_record_for_staff, patron_search, trusteeship_open
+from patrons.selectors import (
+    access_event_list_for_patron,
+    note_list_for_staff,
+    note_open,
+    patron_record_for_staff,
+    patron_search,
+    trusteeship_open,
+)
 from patrons.serializers import PatronDetailSerializer, PatronListSerializer, PatronPageSerializer
 from patrons.services import (
     note_create,
@@ -21,6 +26,7 @@ from patrons.services import (
     trusteeship_end,
     trusteeship_record,
 )
+from staff.access import access_log_actor, patron_data_actor
 
 
 def page_links(request: Request, page: Page) -> dict[str, str | None]:

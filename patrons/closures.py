@@ -21,8 +21,10 @@ PIN_BY_PHONE_NOT_ALLOWED_MESSAGE = _("A PIN may be given by phone only during a 
 def closures_in_force(*, consortium_id: int | None, day: datetime.date | None = None) -> QuerySet[ClosurePeriod]:
     """The consortium's closure periods that include `day` (today), the longest-lasting first."""
     day = day or today()
-    return ClosurePeriod.objects.filter(consortium_id=consortium_id, starts_on__lte=day, ends_on__gte=day).order_by(
-        "-ends_on", "-starts_on", "-id"
+    return (
+        ClosurePeriod.objects.of_consortium(consortium_id)
+        .filter(starts_on__lte=day, ends_on__gte=day)
+        .order_by("-ends_on", "-starts_on", "-id")
     )
 
 
@@ -61,7 +63,7 @@ def closures_for_card_extension(*, consortium_id: int, day: datetime.date | None
     (today), or when none is, the one that ended last. Closures still to come and older ones are left out,
     so cards that expired in a closure years ago are not revived by the next one."""
     day = day or today()
-    started = ClosurePeriod.objects.filter(consortium_id=consortium_id, starts_on__lte=day)
+    started = ClosurePeriod.objects.of_consortium(consortium_id).filter(starts_on__lte=day)
     in_force = list(started.filter(ends_on__gte=day).order_by("starts_on", "id"))
     if in_force:
         return in_force

@@ -3,17 +3,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from core import form_fields
-from patrons.models import (
-    AppealOutcome,
-    BanGround,
-    HearingMethod,
-    Library,
-    LoanHistoryPreference,
-    NoteCategory,
-    NotificationMethod,
-)
-from sotu_silo.fields import FreeTextEmailFormField, FreeTextFormField
+from core.free_text_fields import FreeTextEmailFormField, FreeTextFormField
+from patrons.models import LoanHistoryPreference, NoteCategory
 
 
 class DateInput(forms.DateInput):
@@ -21,10 +12,6 @@ class DateInput(forms.DateInput):
 
     def __init__(self, **kwargs):
         super().__init__(format="%Y-%m-%d", **kwargs)
-
-
-def _date(label, **kwargs) -> forms.DateField:
-    return form_fields.DateField(label=label, widget=DateInput(), **kwargs)
 
 
 class NoteForm(forms.Form):
@@ -38,84 +25,6 @@ class NoteEditForm(forms.Form):
 
 class ReasonForm(forms.Form):
     reason = FreeTextFormField(label=_("Reason"), max_length=300)
-
-
-class BanProposeForm(forms.Form):
-    library = forms.ModelChoiceField(
-        label=_("Library the ban concerns"), queryset=Library.objects.none(), to_field_name="koha_library_id"
-    )
-    grounds = forms.MultipleChoiceField(
-        label=_("Grounds (Library Act 1492/2016 s. 15)"), choices=BanGround.choices, widget=forms.CheckboxSelectMultiple
-    )
-    note_ids = forms.TypedMultipleChoiceField(
-        label=_("Behaviour notes the ban rests on"), coerce=int, widget=forms.CheckboxSelectMultiple, required=False
-    )
-    starts_on = _date(_("Starts on"))
-    ends_on = _date(_("Ends on (at most 30 days, first and last day included)"))
-
-    def __init__(self, *args, consortium_id: int, behaviour_notes, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["library"].queryset = Library.objects.filter(municipality__consortium_id=consortium_id)
-        self.fields["note_ids"].choices = [
-            (note.pk, f"{note.created_at:%d.%m.%Y} {note.created_by}") for note in behaviour_notes
-        ]
-
-
-class HearingForm(forms.Form):
-    heard_on = _date(_("Heard on"), required=False)
-    method = forms.ChoiceField(
-        label=_("How the patron was heard"), choices=[("", "-"), *HearingMethod.choices], required=False
-    )
-    statement = FreeTextFormField(
-        label=_("The patron's statement (leave empty if none came)"),
-        widget=forms.Textarea(attrs={"rows": 3}),
-        required=False,
-    )
-    waived_reason = FreeTextFormField(
-        label=_("Or: the legal reason the hearing was waived (Administrative Procedure Act s. 34(2))"),
-        widget=forms.Textarea(attrs={"rows": 2}),
-        required=False,
-    )
-
-
-class DecisionForm(forms.Form):
-    decision_number = FreeTextFormField(label=_("Decision number"), max_length=50)
-    decided_on = _date(_("Decided on"))
-    starts_on = _date(_("Starts on"))
-    ends_on = _date(_("Ends on (at most 30 days, first and last day included)"))
-    reasons = FreeTextFormField(label=_("Reasons"), widget=forms.Textarea(attrs={"rows": 4}))
-    decided_text = FreeTextFormField(
-        label=_("Further terms of the decision (optional)"), widget=forms.Textarea(attrs={"rows": 2}), required=False
-    )
-    contact_person = FreeTextFormField(label=_("Contact person (name and phone)"), max_length=200)
-    enforced_before_final = forms.BooleanField(label=_("Enforced before it is final"), required=False, initial=True)
-
-
-class NotificationForm(forms.Form):
-    method = forms.ChoiceField(label=_("How the decision was sent"), choices=NotificationMethod.choices)
-    sent_on = _date(_("Sent or handed over on"))
-
-
-class AppealForm(forms.Form):
-    lodged_on = _date(_("Rectification request arrived on"))
-    outcome = forms.ChoiceField(label=_("Outcome"), choices=AppealOutcome.choices)
-    decided_on = _date(_("Rectification decided on"), required=False)
-
-
-class AccessProhibitionForm(forms.Form):
-    library = forms.ModelChoiceField(
-        label=_("Library"), queryset=Library.objects.none(), to_field_name="koha_library_id"
-    )
-    applied_on = _date(_("The library's application date"))
-    application_reference = FreeTextFormField(label=_("The library's application reference"), max_length=100)
-    prosecutor_reference = FreeTextFormField(label=_("Prosecutor's decision reference"), max_length=100)
-    decided_on = _date(_("Decided on"))
-    starts_on = _date(_("Starts on"))
-    ends_on = _date(_("Ends on (at most one year)"))
-
-    def __init__(self, *args, consortium_id: int, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["library"].queryset = Library.objects.filter(municipality__consortium_id=consortium_id)
 
 
 class ChoicesForm(forms.Form):

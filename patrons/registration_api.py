@@ -1,6 +1,6 @@
 """The JSON API for registering a patron (POST /api/v1/patrons/) and recording a PIN given by phone.
 
-Thin: the actor comes from patrons.access, the rules live in patrons.services; a broken rule is a 400
+Thin: the actor comes from staff.access, the rules live in patrons.services; a broken rule is a 400
 `{"detail", "code", "rule"}` (core.api_errors).
 """
 
@@ -13,12 +13,12 @@ from rest_framework.views import APIView
 
 from core import api_fields
 from core.bounds import column_length
-from patrons.access import patron_data_actor
 from patrons.models import GuardianRelationship, Patron
 from patrons.selectors import PatronRecord, notice_recipient_ids
 from patrons.serializers import OpenedNoteSerializer, PatronDetailSerializer
 from patrons.services.closures import PIN_DETAILS_MAX_LENGTH, PinVerification, pin_by_phone_record
 from patrons.services.registration import patron_register
+from staff.access import patron_data_actor
 
 
 class PatronRegisterSerializer(serializers.Serializer):

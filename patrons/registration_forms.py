@@ -7,11 +7,12 @@ from django.utils.translation import gettext_lazy as _
 
 from core import form_fields
 from core.bounds import column_length
+from core.free_text_fields import FreeTextEmailFormField, FreeTextFormField
 from patrons.forms import DateInput
-from patrons.models import GuardianRelationship, Jurisdiction, Library, LoanHistoryPreference, Patron
+from patrons.models import GuardianRelationship, LoanHistoryPreference, Patron
 from patrons.services.closures import PIN_DETAILS_MAX_LENGTH, PinVerification
 from patrons.services.registration import DEFAULT_LANGUAGE
-from sotu_silo.fields import FreeTextEmailFormField, FreeTextFormField
+from staff.models import Jurisdiction, Library
 
 
 class PatronRegistrationForm(forms.Form):
@@ -57,7 +58,7 @@ class PatronRegistrationForm(forms.Form):
 
     def __init__(self, *args, consortium_id: int, jurisdiction: str | None, home_library: Library | None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["home_library"].queryset = Library.objects.filter(municipality__consortium_id=consortium_id)
+        self.fields["home_library"].queryset = Library.objects.of_consortium(consortium_id)
         if home_library is not None:
             self.fields["home_library"].initial = home_library.koha_library_id
         self.fields["language"].initial = DEFAULT_LANGUAGE.get(jurisdiction or Jurisdiction.FINLAND, "fi")

@@ -14,13 +14,13 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
-from patrons.access import patron_data_actor
 from patrons.closures import registration_freeze, registration_frozen_message
 from patrons.registration_forms import PatronRegistrationForm, PinByPhoneForm
 from patrons.services.closures import pin_by_phone_record
 from patrons.services.registration import patron_register
-from patrons.tenancy import jurisdiction_of, staff_profile_of
 from patrons.views import render_patron_page, run_service
+from staff.access import patron_data_actor
+from staff.selectors import jurisdiction_of, staff_profile_of
 
 
 @never_cache

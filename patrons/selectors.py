@@ -9,22 +9,12 @@ from django.db import transaction
 from django.db.models import Case, F, Q, QuerySet, TextField, Value, When
 
 from audit.actor import Actor
-from audit.models import Action, DataCategory, Outcome
+from audit.models import AccessEvent, Action, DataCategory, Outcome
 from audit.services import access_event_record
 from core.dates import ADULT_AGE, age_on, today
 from core.errors import NotFound
-from patrons.models import (
-    SENSITIVE_NOTE_CATEGORIES,
-    AccessProhibition,
-    AppealOutcome,
-    Ban,
-    BanState,
-    BanStatus,
-    Note,
-    Patron,
-    RegisterMembership,
-    Trusteeship,
-)
+from patrons.models import SENSITIVE_NOTE_CATEGORIES, Note, Patron, RegisterMembership, Trusteeship
+from patrons.restrictions import RestrictionInForce, RestrictionSection, restrictions_of
 
 DETAIL_CATEGORIES = (
     DataCategory.BASIC,
@@ -63,7 +53,7 @@ NOTICES_TO_GUARDIAN_UNTIL_AGE = ADULT_AGE
 
 
 def _consortium_patrons(actor: Actor) -> QuerySet[Patron]:
-    return Patron.objects.filter(consortium_id=actor.consortium_id)
+    return Patron.objects.visible_to(actor)
 
 
 def _matching(patrons: QuerySet[Patron], query: str) -> QuerySet[Patron]:
@@ -119,52 +109,6 @@ def patron_search_box(*, actor: Actor, text: str, page_number: int | str = 1) ->
     return SearchBoxResult(query=query, page=page, code_typed=False)
 
 
-# --- Bans: what a ban is today ------------------------------------------------------------------------
-
-# Steps of a ban that staff still see, as long as its last day has not passed.
-STAFF_VISIBLE_BAN_STEPS = (
-    BanStatus.PROPOSED,
-    BanStatus.HEARD,
-    BanStatus.HEARING_WAIVED,
-    BanStatus.DECIDED,
-    BanStatus.NOTIFIED,
-)
-
-
-def ban_is_final(ban: Ban, day: datetime.date) -> bool:
-    """Final: no rectification request can come any more, or the one that came did not overturn it."""
-    if ban.appeal_outcome in (AppealOutcome.UPHELD, AppealOutcome.DISMISSED):
-        return True
-    deadline_passed = ban.appeal_deadline is not None and ban.appeal_deadline < day
-    if ban.appeal_outcome == AppealOutcome.PENDING:
-        # Only a request made in time holds the decision back; a late one can only be dismissed.
-        return deadline_passed and ban.appeal_lodged_on > ban.appeal_deadline
-    return deadline_passed
-
-
-def ban_state(ban: Ban, day: datetime.date | None = None) -> str:
-    """What the ban is on `day` (today): computed from its dates, so an ended ban needs no job to end it."""
-    day = day or today()
-    if ban.status in (BanStatus.CANCELLED, BanStatus.OVERTURNED):
-        return ban.status
-    if ban.status != BanStatus.NOTIFIED:
-        return BanState.LAPSED if ban.ends_on < day else ban.status
-    if ban.ends_on < day:
-        return BanState.ENDED
-    if not (ban.enforced_before_final or ban_is_final(ban, day)):
-        return BanState.NOTIFIED
-    return BanState.SCHEDULED if ban.starts_on > day else BanState.ACTIVE
-
-
-def bans_visible_to_staff(day: datetime.date | None = None) -> QuerySet[Ban]:
-    """Bans in procedure or in force: an ended, cancelled or overturned ban is gone from every staff view."""
-    return Ban.objects.filter(status__in=STAFF_VISIBLE_BAN_STEPS, ends_on__gte=day or today())
-
-
-def prohibitions_visible_to_staff(day: datetime.date | None = None) -> QuerySet[AccessProhibition]:
-    return AccessProhibition.objects.filter(ends_on__gte=day or today())
-
-
 def notice_recipient_ids(patron: Patron, day: datetime.date | None = None) -> list[int]:
     """Who gets the patron's notices: the guardians until the patron turns 18, then the patron."""
     day = day or today()
@@ -179,20 +123,15 @@ class PatronRecord:
 
     patron: Patron
     notes: list[Note] = field(default_factory=list)
-    bans: list[Ban] = field(default_factory=list)
-    prohibitions: list[AccessProhibition] = field(default_factory=list)
+    restrictions: list[RestrictionSection] = field(default_factory=list)
     registers: list[RegisterMembership] = field(default_factory=list)
     under_trusteeship: bool = False
     notices_to: list[int] = field(default_factory=list)
 
     @property
-    def active_bans(self) -> list[Ban]:
-        return [ban for ban in self.bans if ban.state == BanState.ACTIVE]
-
-    @property
-    def active_prohibitions(self) -> list[AccessProhibition]:
-        day = today()
-        return [p for p in self.prohibitions if p.starts_on <= day]
+    def in_force(self) -> list[RestrictionInForce]:
+        """The restrictions in force (bans, prohibitions), from every provider (patrons.restrictions)."""
+        return [restriction for section in self.restrictions for restriction in section.in_force]
 
 
 def _listed_notes(patron_id: int) -> QuerySet[Note]:
@@ -225,7 +164,7 @@ def note_list_for_staff(*, actor: Actor, patron_id: int) -> list[Note]:
 
 @_logs_not_found
 def patron_record_for_staff(*, actor: Actor, patron_id: int) -> PatronRecord:
-    """A patron with notes (sensitive texts withheld), bans in procedure or force, registers; logged once."""
+    """A patron with notes (sensitive texts withheld), restrictions (patrons.restrictions), registers; logged once."""
     with transaction.atomic():
         patron = (
             _consortium_patrons(actor)
@@ -237,15 +176,10 @@ def patron_record_for_staff(*, actor: Actor, patron_id: int) -> PatronRecord:
         if patron is None:
             raise _NotFound(Action.PATRON_VIEW)
         day = today()
-        notes = list(_listed_notes(patron.pk))
-        bans = list(bans_visible_to_staff(day).filter(patron=patron).select_related("library").order_by("starts_on"))
-        for ban in bans:
-            ban.state = ban_state(ban, day)
         record = PatronRecord(
             patron=patron,
-            notes=notes,
-            bans=bans,
-            prohibitions=list(prohibitions_visible_to_staff(day).filter(patron=patron).select_related("library")),
+            notes=list(_listed_notes(patron.pk)),
+            restrictions=restrictions_of(patron, day),
             registers=list(RegisterMembership.objects.filter(patron=patron).order_by("register")),
             under_trusteeship=Trusteeship.objects.filter(patron=patron).exists(),
             notices_to=notice_recipient_ids(patron, day),
@@ -263,9 +197,7 @@ def note_open(*, actor: Actor, patron_id: int, note_id: int) -> Note:
     """One note with its text; opening a sensitive note is its own access event."""
     with transaction.atomic():
         note = (
-            Note.objects.filter(pk=note_id, patron_id=patron_id, patron__consortium_id=actor.consortium_id)
-            .prefetch_related("revisions")
-            .first()
+            Note.objects.visible_to(actor).filter(pk=note_id, patron_id=patron_id).prefetch_related("revisions").first()
         )
         if note is None:
             raise _NotFound(Action.SENSITIVE_READ)
@@ -283,7 +215,7 @@ def note_open(*, actor: Actor, patron_id: int, note_id: int) -> Note:
 def trusteeship_open(*, actor: Actor, patron_id: int) -> Trusteeship:
     """The guardian's contact of an adult under guardianship; opening it is its own access event."""
     with transaction.atomic():
-        trusteeship = Trusteeship.objects.filter(patron_id=patron_id, patron__consortium_id=actor.consortium_id).first()
+        trusteeship = Trusteeship.objects.visible_to(actor).filter(patron_id=patron_id).first()
         if trusteeship is None:
             raise _NotFound(Action.SENSITIVE_READ)
         access_event_record(
@@ -296,49 +228,17 @@ def trusteeship_open(*, actor: Actor, patron_id: int) -> Trusteeship:
     return trusteeship
 
 
-@_logs_not_found
-def ban_get(*, actor: Actor, ban_id: int, archive: bool = False) -> Ban:
-    """One ban with its procedure. Staff see it while it is in procedure or in force; with `archive`
-    (ban deciders and the DPO), any ban, ended ones included. Logged as a read of the patron's ban data.
-    """
+def access_event_list_for_patron(*, actor: Actor, patron_id: int, limit: int = 500) -> list[AccessEvent]:
+    """The newest events about one patron of the actor's consortium, newest first; other patrons are not found."""
     with transaction.atomic():
-        bans = Ban.objects if archive else bans_visible_to_staff()
-        ban = (
-            bans.filter(pk=ban_id, patron__consortium_id=actor.consortium_id)
-            .select_related("patron__home_library", "library__municipality__consortium")
-            .prefetch_related("notes")
-            .first()
-        )
-        action = Action.BAN_ARCHIVE_VIEW if archive else Action.PATRON_VIEW
-        if ban is None:
-            raise _NotFound(action)
-        ban.state = ban_state(ban)
-        access_event_record(
-            actor=actor,
-            action=action,
-            patron_ids=[ban.patron_id],
-            data_categories=[DataCategory.BASIC, DataCategory.CONTACT, DataCategory.BANS, DataCategory.BAN_DECISION],
-            detail=f"ban:{ban.pk}",
-        )
-    return ban
-
-
-def ban_archive_page(*, actor: Actor, page_number: int | str = 1, page_size: int = 50) -> Page:
-    """The decision archive: every decided ban of the consortium, ended ones included; listed patrons logged."""
-    bans = (
-        Ban.objects.filter(patron__consortium_id=actor.consortium_id, decided_on__isnull=False)
-        .select_related("patron", "library")
-        .order_by("-decided_on", "-id")
-    )
-    with transaction.atomic():
-        page = Paginator(bans, page_size).get_page(page_number)
-        page.object_list = list(page.object_list)
-        for ban in page.object_list:
-            ban.state = ban_state(ban)
-        access_event_record(
-            actor=actor,
-            action=Action.BAN_ARCHIVE_VIEW,
-            patron_ids=[ban.patron_id for ban in page.object_list],
-            data_categories=[DataCategory.LISTING, DataCategory.BAN_DECISION],
-        )
-    return page
+        if Patron.objects.filter(pk=patron_id, consortium_id=actor.consortium_id).exists():
+            events = list(AccessEvent.objects.filter(subjects__patron_id=patron_id).order_by("-id")[:limit])
+            access_event_record(
+                actor=actor,
+                action=Action.ACCESS_LOG_VIEW,
+                patron_ids=[patron_id],
+                data_categories=[DataCategory.ACCESS_LOG],
+            )
+            return events
+    access_event_record(actor=actor, action=Action.ACCESS_LOG_VIEW, outcome=Outcome.DENIED, detail="not_found")
+    raise NotFound

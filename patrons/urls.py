@@ -17,6 +17,4 @@ urlpatterns = [
     path("<id:patron_id>/choices/", views.choices_view, name="choices"),
     path("<id:patron_id>/guardianship/", views.trusteeship_record_view, name="trusteeship"),
     path("<id:patron_id>/guardianship/open/", views.trusteeship_open_view, name="trusteeship-open"),
-    path("<id:patron_id>/bans/new/", views.ban_propose_view, name="ban-propose"),
-    path("<id:patron_id>/access-prohibitions/new/", views.access_prohibition_view, name="access-prohibition"),
 ]

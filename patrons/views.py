@@ -1,6 +1,6 @@
-"""Staff pages: patron search, the patron's page, notes, and starting a ban or recording a prohibition.
+"""Staff pages: patron search, the patron's page, notes, choices and adult guardianship.
 
-Thin: the actor comes from patrons.access, data from patrons.selectors, writes go through
+Thin: the actor comes from staff.access, data from patrons.selectors, writes go through
 patrons.services; a broken rule is shown next to the form (status 400) and nothing is written.
 """
 
@@ -19,12 +19,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from audit.actor import Actor
 from patrons import forms
-from patrons.access import ban_preparer_actor, patron_data_actor
-from patrons.models import NoteCategory
 from patrons.selectors import note_open, patron_record_for_staff, patron_search_box, trusteeship_open
 from patrons.services import (
-    access_prohibition_record,
-    ban_propose,
     note_create,
     note_remove,
     note_update,
@@ -32,6 +28,7 @@ from patrons.services import (
     trusteeship_record,
 )
 from sotu_silo.services import identity_code_exists
+from staff.access import patron_data_actor
 
 
 def run_service(form, service: Callable[..., Any], **arguments) -> Any | None:
@@ -199,54 +196,3 @@ def trusteeship_record_view(request: HttpRequest, patron_id: int) -> HttpRespons
 def trusteeship_open_view(request: HttpRequest, patron_id: int) -> HttpResponse:
     trusteeship = trusteeship_open(actor=patron_data_actor(request), patron_id=patron_id)
     return render(request, "patrons/trusteeship.html", {"trusteeship": trusteeship, "patron_id": patron_id})
-
-
-# --- Starting a ban (Finland) or recording a prosecutor's prohibition (Sweden) -----------------------------
-
-
-@never_cache
-@login_required
-@require_http_methods(["GET", "POST"])
-def ban_propose_view(request: HttpRequest, patron_id: int) -> HttpResponse:
-    actor = ban_preparer_actor(request)
-    record = patron_record_for_staff(actor=actor, patron_id=patron_id)
-    behaviour = [n for n in record.notes if n.category == NoteCategory.BEHAVIOUR and n.removed_at is None]
-    options = {"consortium_id": actor.consortium_id, "behaviour_notes": behaviour}
-    form = forms.BanProposeForm(request.POST or None, **options)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        ban = run_service(
-            form,
-            ban_propose,
-            actor=actor,
-            patron_id=patron_id,
-            library=data["library"].koha_library_id,
-            grounds=data["grounds"],
-            note_ids=data["note_ids"],
-            starts_on=data["starts_on"],
-            ends_on=data["ends_on"],
-        )
-        if ban is not None:
-            messages.success(request, _("The ban was proposed. Next, hear the patron."))
-            return redirect("bans:detail", ban_id=ban.pk)
-    status = 400 if request.method == "POST" else 200
-    return render(
-        request, "bans/propose.html", {"record": record, "patron": record.patron, "form": form}, status=status
-    )
-
-
-@never_cache
-@login_required
-@require_http_methods(["GET", "POST"])
-def access_prohibition_view(request: HttpRequest, patron_id: int) -> HttpResponse:
-    actor = ban_preparer_actor(request)
-    record = patron_record_for_staff(actor=actor, patron_id=patron_id)
-    form = forms.AccessProhibitionForm(request.POST or None, consortium_id=actor.consortium_id)
-    if request.method == "POST" and form.is_valid():
-        data = {**form.cleaned_data, "library": form.cleaned_data["library"].koha_library_id}
-        if run_service(form, access_prohibition_record, actor=actor, patron_id=patron_id, **data):
-            messages.success(request, _("The prosecutor's access prohibition was recorded."))
-            return redirect("patrons:detail", patron_id=patron_id)
-    status = 400 if request.method == "POST" else 200
-    context = {"record": record, "patron": record.patron, "form": form}
-    return render(request, "bans/access_prohibition.html", context, status=status)

@@ -25,7 +25,6 @@ from django.db import models
 from django.http import HttpResponseRedirect
 from django.utils.translation import gettext_lazy as _
 
-from audit.actor import Actor
 from audit.models import Action
 from core.bounds import (
     COUNT_MAX,
@@ -36,8 +35,9 @@ from core.bounds import (
     date_range_message,
 )
 from core.form_fields import bound_form_field
-from sotu_silo.code_detector import contains_identity_code
+from core.identity_code_text import contains_identity_code
 from sotu_silo.free_text import IdentityCodeInSearch, search_text_check
+from staff.actor import actor_from_request
 
 # Lookups and transforms whose value is a number of its own, not a value of the field.
 PART_RANGES = {"year": (EARLIEST_DATE.year, LATEST_DATE.year), "month": (1, 12), "day": (1, 31)}
@@ -114,7 +114,8 @@ class BoundedInputsAdmin(admin.ModelAdmin):
                 offered.add(item[0].split("__", 1)[0])
             else:
                 offered.add(getattr(item, "parameter_name", None))
-        return field_name in offered and super().lookup_allowed(lookup, value, request)
+        # A field's filter offers its lookups (`action__exact`), a simple filter its parameter as it is.
+        return (field_name in offered or lookup in offered) and super().lookup_allowed(lookup, value, request)
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         return bound_form_field(super().formfield_for_dbfield(db_field, request, **kwargs))
@@ -126,7 +127,7 @@ class BoundedInputsAdmin(admin.ModelAdmin):
         typed = [value for _name, values in request.GET.lists() for value in values if value]
         try:
             if typed:
-                actor = Actor.from_request(request)
+                actor = actor_from_request(request)
                 for value in typed:
                     search_text_check(actor=actor, action=self.code_search_action, text=value)
         except IdentityCodeInSearch:
@@ -138,7 +139,7 @@ class BoundedInputsAdmin(admin.ModelAdmin):
         """The autocomplete of a related field (`/admin/autocomplete/?term=`) searches here too: a term holding
         a code finds nothing, and the refusal is logged (the changelist refused it before reaching here)."""
         try:
-            search_text_check(actor=Actor.from_request(request), action=self.code_search_action, text=search_term)
+            search_text_check(actor=actor_from_request(request), action=self.code_search_action, text=search_term)
         except IdentityCodeInSearch:
             return queryset.none(), False
         return super().get_search_results(request, queryset, search_term)

@@ -1,5 +1,5 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_delete, post_save
+from django.contrib.admin.apps import AdminConfig
 
 
 class PrivacyServiceConfig(AppConfig):
@@ -10,13 +10,12 @@ class PrivacyServiceConfig(AppConfig):
         from django.urls import register_converter
 
         from core.bounds import IdConverter
-        from patrons.models import AllowedNetwork, Library, Municipality, StaffProfile
-        from privacy_service.ip_allowlist import invalidate_allow_list
 
         # `<id:...>` in every URL pattern: an object id the database can hold (core.bounds).
         register_converter(IdConverter, "id")
 
-        # Anything that changes who may work from where recompiles the allow-list.
-        for model in (AllowedNetwork, Municipality, StaffProfile, Library):
-            post_save.connect(invalidate_allow_list, sender=model, dispatch_uid=f"allowlist-save-{model.__name__}")
-            post_delete.connect(invalidate_allow_list, sender=model, dispatch_uid=f"allowlist-delete-{model.__name__}")
+
+class PrivacyAdminConfig(AdminConfig):
+    """django.contrib.admin with the service's site (privacy_service.admin_site) as `admin.site`."""
+
+    default_site = "privacy_service.admin_site.PrivacyAdminSite"

@@ -3,8 +3,8 @@
 from django.http import HttpRequest
 
 from core.dates import today
-from patrons.staff_duties import briefing_is_due
-from patrons.tenancy import staff_profile_of
+from staff.duties import briefing_is_due
+from staff.selectors import staff_profile_of
 
 
 def briefing_reminder(request: HttpRequest) -> dict:

@@ -65,7 +65,7 @@ if PRODUCTION and not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS must be set in production.")
 
 # Reverse proxies (CIDRs) whose forwarded header is believed, and the one header they set
-# ("X-Forwarded-For" or "Forwarded"); see client_ip.py. A typo must stop the start, not every request.
+# ("X-Forwarded-For" or "Forwarded"); see staff/client_ip.py. A typo must stop the start, not every request.
 TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", "")
 for _cidr in TRUSTED_PROXIES:
     try:
@@ -77,7 +77,7 @@ if TRUSTED_PROXY_HEADER.lower() not in {"x-forwarded-for", "forwarded"}:
     raise ImproperlyConfigured("TRUSTED_PROXY_HEADER must be 'X-Forwarded-For' or 'Forwarded'.")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "privacy_service.apps.PrivacyAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -93,7 +93,9 @@ INSTALLED_APPS = [
     "privacy_service.apps.PrivacyServiceConfig",
     "core",
     "audit",
+    "staff",
     "patrons",
+    "bans",
     "sotu_silo",
     "dpo",
     "accounts",
@@ -114,7 +116,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "accounts.middleware.IdleTimeoutMiddleware",
-    "privacy_service.ip_allowlist.IPAllowListMiddleware",
+    "staff.ip_allowlist.IPAllowListMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "accounts.middleware.TwoFactorRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -253,7 +255,7 @@ IDENTITY_CODE_STORE_RATE_PER_HOUR = int(env("IDENTITY_CODE_STORE_RATE_PER_HOUR",
 
 # How long an ended ban's decision stays in the decision archive (the municipality's archive plan decides).
 BAN_DECISION_RETENTION_YEARS = int(env("BAN_DECISION_RETENTION_YEARS", "2"))
-# The daily access review (audit/review.py) flags a staff member whose patron reads on a day exceed
+# The daily access review (dpo/review.py) flags a staff member whose patron reads on a day exceed
 # ACCESS_REVIEW_FACTOR times their usual daily volume, when they are at least ACCESS_REVIEW_MIN_READS.
 ACCESS_REVIEW_FACTOR = float(env("ACCESS_REVIEW_FACTOR", "3"))
 ACCESS_REVIEW_MIN_READS = int(env("ACCESS_REVIEW_MIN_READS", "20"))

@@ -4,6 +4,8 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from accounts.views import login_view
+from bans import urls as ban_pages
+from patrons import urls as patron_pages
 from privacy_service import views
 
 urlpatterns = [
@@ -11,9 +13,9 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("accounts/", include("accounts.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("patrons/", include("patrons.urls")),
+    path("patrons/", include(([*patron_pages.urlpatterns, *ban_pages.patron_urlpatterns], "patrons"))),
     path("billing/", include("sotu_silo.urls")),
-    path("bans/", include("patrons.ban_urls")),
+    path("bans/", include("bans.urls")),
     path("privacy/", include("dpo.public_urls")),
     path("api/v1/", include(("privacy_service.api_urls", "api"))),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

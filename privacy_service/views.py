@@ -5,7 +5,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
-from patrons.access import ConfidentialityNotSigned
+from staff.access import ConfidentialityNotSigned
 
 
 def healthz(request: HttpRequest) -> JsonResponse:

@@ -9,8 +9,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from audit.models import Action
-from patrons.access import billing_actor, identity_code_writer_actor
 from sotu_silo import serializers
+from sotu_silo.access import billing_actor, identity_code_writer_actor
 from sotu_silo.conflicts import ConflictUnreadable, identity_code_conflict_list, identity_code_conflict_resolve
 from sotu_silo.services import (
     IdentityCodeStoreRateLimited,

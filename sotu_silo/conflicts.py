@@ -63,7 +63,7 @@ def conflict_enter(*, actor: Actor, patron: Patron, holder_id: int, valid, index
 
 
 def _pending(actor: Actor):
-    return IdentityCodeConflict.objects.filter(consortium_id=actor.consortium_id, resolved_at__isnull=True)
+    return IdentityCodeConflict.objects.visible_to(actor).filter(resolved_at__isnull=True)
 
 
 def identity_code_conflict_count(*, actor: Actor) -> int:
@@ -96,7 +96,7 @@ def identity_code_conflict_list(*, actor: Actor) -> ConflictPage:
     )
     patron_ids = {c.patron_id for c in conflicts} | {c.holder_patron_id for c in conflicts}
     with transaction.atomic():
-        patrons = Patron.objects.filter(consortium_id=actor.consortium_id, pk__in=patron_ids).in_bulk()
+        patrons = Patron.objects.visible_to(actor).filter(pk__in=patron_ids).in_bulk()
         access_event_record(
             actor=actor,
             action=ACTION,
@@ -129,9 +129,9 @@ def identity_code_conflict_resolve(
     reason = (reason or "").strip()
     # Both patrons of the conflict, for the event of a refusal (read only then).
     about = chain.from_iterable(
-        IdentityCodeConflict.objects.filter(pk=conflict_id, consortium_id=actor.consortium_id).values_list(
-            "patron_id", "holder_patron_id"
-        )
+        IdentityCodeConflict.objects.visible_to(actor)
+        .filter(pk=conflict_id)
+        .values_list("patron_id", "holder_patron_id")
     )
     if not reason:
         code_event_refused(actor, ACTION, "reason_required", patron_ids=about)

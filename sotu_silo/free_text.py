@@ -4,10 +4,10 @@ A code belongs in the sotu-silo only (Finnish Data Protection Act 1050/2018 s. 2
 not put on documents unnecessarily). Services call `free_text_check` with the texts they are about to
 store (free text, and names, addresses and phone numbers typed by hand), before they write anything;
 selectors and the admin's search boxes call `search_text_check` with a search. Both use the one
-detector (sotu_silo.code_detector.contains_identity_code) with the actor's consortium's rule (and a
+detector (core.identity_code_text.contains_identity_code) with the actor's consortium's rule (and a
 phone number field's rule), refuse with a message that names the field but never echoes the text, and
 record the refusal as a denied access event when the text belongs to an action on patron data. The
-fields themselves check again when a row is saved (sotu_silo.fields).
+fields themselves check again when a row is saved (core.free_text_fields).
 """
 
 from collections.abc import Iterable, Iterator, Mapping
@@ -23,10 +23,10 @@ from audit.actor import Actor
 from audit.models import Outcome
 from audit.services import access_event_record
 from core.errors import RuleBroken
-from patrons.models import Municipality
-from patrons.tenancy import jurisdiction_of
-from sotu_silo.code_detector import contains_identity_code
-from sotu_silo.fields import CODE_IN_TEXT, CODE_IN_TEXT_MESSAGE
+from core.free_text_fields import CODE_IN_TEXT, CODE_IN_TEXT_MESSAGE
+from core.identity_code_text import contains_identity_code
+from staff.models import Municipality
+from staff.selectors import jurisdiction_of
 
 CODE_IN_SEARCH = "identity_code_in_search"
 
@@ -70,7 +70,7 @@ def free_text_check(
     for name, text in texts.items():
         field = model._meta.get_field(name)
         if not getattr(field, "free_text", False):
-            raise TypeError(f"{model._meta.label}.{name} is not a free-text field (sotu_silo.fields).")
+            raise TypeError(f"{model._meta.label}.{name} is not a free-text field (core.free_text_fields).")
         if text and contains_identity_code(text, country=country, phone_number=field.phone_number):
             if action is not None:
                 access_event_record(
@@ -109,9 +109,9 @@ JURISDICTION_OF_ROW = {
     "patrons.Trusteeship": "patron__consortium__jurisdiction",
     "patrons.Note": "patron__consortium__jurisdiction",
     "patrons.NoteRevision": "note__patron__consortium__jurisdiction",
-    "patrons.Ban": "patron__consortium__jurisdiction",
-    "patrons.AccessProhibition": "patron__consortium__jurisdiction",
-    "patrons.AllowedNetwork": "municipality__consortium__jurisdiction",
+    "bans.Ban": "patron__consortium__jurisdiction",
+    "bans.AccessProhibition": "patron__consortium__jurisdiction",
+    "staff.AllowedNetwork": "municipality__consortium__jurisdiction",
     "patrons.ClosurePeriod": "consortium__jurisdiction",
     "dpo.SubjectRequest": "consortium__jurisdiction",
     "dpo.Breach": "consortium__jurisdiction",
@@ -128,7 +128,7 @@ class TextFields:
 
 
 def free_text_fields() -> list[TextFields]:
-    """Every model with typed text: its fields of sotu_silo.fields and copies of them."""
+    """Every model with typed text: its fields of core.free_text_fields and copies of them."""
     found = []
     for model in apps.get_models():
         names = [f.name for f in model._meta.get_fields() if getattr(f, "free_text", False)]

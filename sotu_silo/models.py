@@ -8,10 +8,13 @@ index allows exact lookup within a consortium.
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from sotu_silo.fields import FreeTextCharField
+from core.free_text_fields import FreeTextCharField
+from staff.scoping import ConsortiumScopedQuerySet
 
 
 class IdentityCode(models.Model):
+    consortium_lookup = "consortium_id"
+
     patron_id = models.BigIntegerField(_("patron id"), unique=True)
     consortium_id = models.BigIntegerField(_("consortium id"))
     country = models.CharField(_("country"), max_length=2)
@@ -21,6 +24,8 @@ class IdentityCode(models.Model):
     blind_index = models.CharField(max_length=64)
     created_at = models.DateTimeField(_("stored"), auto_now_add=True)
     updated_at = models.DateTimeField(_("changed"), auto_now=True)
+
+    objects = ConsortiumScopedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("identity code")
@@ -73,6 +78,8 @@ class IdentityCodeConflict(models.Model):
     and is wiped once the conflict is resolved. Patrons by id only, no foreign keys out of the silo.
     """
 
+    consortium_lookup = "consortium_id"
+
     entry = models.UUIDField(_("entry"), unique=True, editable=False)
     patron_id = models.BigIntegerField(_("entered for patron id"), db_index=True)
     holder_patron_id = models.BigIntegerField(_("held by patron id"), db_index=True)
@@ -88,6 +95,8 @@ class IdentityCodeConflict(models.Model):
     resolved_by = models.CharField(_("resolved by"), max_length=150, blank=True)
     resolution = models.CharField(_("resolution"), max_length=10, choices=ConflictResolution.choices, blank=True)
     reason = FreeTextCharField(_("reason for the resolution"), max_length=300, blank=True)
+
+    objects = ConsortiumScopedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("identity code conflict")

@@ -22,13 +22,13 @@ from audit.actor import Actor
 from audit.models import AccessEvent, Action, DataCategory
 from core.errors import NotFound, Refused
 from patrons.models import Patron
-from patrons.tenancy import jurisdiction_of
 from sotu_silo import crypto
 from sotu_silo.conflicts import conflict_enter
 from sotu_silo.events import code_event_allowed, code_event_refused
 from sotu_silo.free_text import free_text_check
 from sotu_silo.models import IdentityCode, IdentityCodeConflict
 from sotu_silo.validation import IdentityCodeError, identity_code_validate
+from staff.selectors import jurisdiction_of
 
 SILO = "sotu"
 MAX_REASON_LENGTH = 300
@@ -58,7 +58,7 @@ def _clean_reason(actor: Actor, action: str, reason: str, patron_ids=()) -> str:
 
 
 def _consortium_patron(actor: Actor, action: str, patron_id: int) -> Patron:
-    patron = Patron.objects.select_related("consortium").filter(pk=patron_id, consortium_id=actor.consortium_id).first()
+    patron = Patron.objects.select_related("consortium").visible_to(actor).filter(pk=patron_id).first()
     if patron is None:
         code_event_refused(actor, action, "not_found")
         raise NotFound
@@ -74,7 +74,7 @@ def identity_code_store(*, actor: Actor, patron_id: int, code: str, allow_tempor
     conflict entry that only billing sees and resolves (sotu_silo.conflicts). Otherwise storing would
     tell the desk whose code it is: with a date of birth and a throwaway patron, a code was recovered in
     516 tries. Stores are limited per user (IDENTITY_CODE_STORE_RATE_PER_HOUR, counted in the access
-    log, so across processes); a burst is a finding of the day's access review (audit.review).
+    log, so across processes); a burst is a finding of the day's access review (dpo.review).
 
     `allow_temporary` overrides SOTU_ALLOW_TEMPORARY_CODES for seed_demo, whose codes are temporary
     ones so that they are nobody's.
@@ -212,11 +212,9 @@ def identity_code_lookup(*, actor: Actor, code: str, reason: str) -> Patron:
         raise
     index = crypto.blind_index(valid.normalized, country=valid.country)
     patron_id = (
-        IdentityCode.objects.filter(consortium_id=actor.consortium_id, blind_index=index)
-        .values_list("patron_id", flat=True)
-        .first()
+        IdentityCode.objects.visible_to(actor).filter(blind_index=index).values_list("patron_id", flat=True).first()
     )
-    patron = Patron.objects.filter(pk=patron_id, consortium_id=actor.consortium_id).first() if patron_id else None
+    patron = Patron.objects.visible_to(actor).filter(pk=patron_id).first() if patron_id else None
     if patron is None:
         code_event_refused(actor, action, "not_found", reason=reason)
         raise NotFound

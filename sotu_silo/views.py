@@ -19,15 +19,15 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from audit.actor import Actor
 from audit.models import Action
 from core.errors import NotFound
-from patrons.access import billing_actor, identity_code_writer_actor, patron_data_actor
+from core.free_text_fields import shown_back
 from patrons.views import posted_search, render_patron_page, search_address_dropped
+from sotu_silo.access import billing_actor, identity_code_writer_actor
 from sotu_silo.conflicts import (
     ConflictUnreadable,
     identity_code_conflict_count,
     identity_code_conflict_list,
     identity_code_conflict_resolve,
 )
-from sotu_silo.fields import shown_back
 from sotu_silo.models import ConflictResolution
 from sotu_silo.services import (
     IdentityCodeStoreRateLimited,
@@ -37,12 +37,14 @@ from sotu_silo.services import (
     identity_code_reveal,
     identity_code_store,
 )
+from staff.access import patron_data_actor
+from staff.actor import actor_from_request
 
 
 def _billing_page(request: HttpRequest, context: dict, status: int = 200) -> HttpResponse:
     listed = [*context.get("found", []), *(context["page"].object_list if context.get("page") else [])]
     context["coded_ids"] = identity_code_patron_ids(patron_ids=[patron.pk for patron in listed])
-    context["conflict_count"] = identity_code_conflict_count(actor=Actor.from_request(request))
+    context["conflict_count"] = identity_code_conflict_count(actor=actor_from_request(request))
     return render(request, "billing/index.html", context, status=status)
 
 

@@ -66,7 +66,7 @@ def _fresh_allow_list(db):
     """
     from django.core.cache import cache
 
-    from privacy_service.ip_allowlist import invalidate_allow_list
+    from staff.ip_allowlist import invalidate_allow_list
 
     cache.clear()
     invalidate_allow_list()

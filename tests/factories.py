@@ -6,7 +6,8 @@ import factory
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
-from patrons.models import AllowedNetwork, Consortium, Jurisdiction, Library, Municipality, Patron, StaffProfile
+from patrons.models import Patron
+from staff.models import AllowedNetwork, Consortium, Jurisdiction, Library, Municipality, StaffProfile
 
 
 class ConsortiumFactory(factory.django.DjangoModelFactory):

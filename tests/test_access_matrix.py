@@ -21,21 +21,13 @@ from django.utils import timezone
 from audit.actor import Actor
 from audit.models import AccessEvent, Action
 from audit.services import access_event_record
+from bans.models import Ban
 from dpo.models import Breach, Register, RegisterDescription, SubjectRequest
-from patrons.models import (
-    AllowedNetwork,
-    Ban,
-    ClosurePeriod,
-    Consortium,
-    Library,
-    Municipality,
-    Note,
-    NoteCategory,
-    StaffProfile,
-)
+from patrons.models import ClosurePeriod, Note, NoteCategory
 from sotu_silo import crypto
 from sotu_silo.models import IdentityCode, IdentityCodeConflict
 from sotu_silo.services import identity_code_store
+from staff.models import AllowedNetwork, Consortium, Library, Municipality, StaffProfile
 from tests.conftest import OWN_NETWORK, client_for
 
 pytestmark = pytest.mark.django_db
@@ -192,14 +184,14 @@ ADMIN_MODELS = {
         {"changelist": 200, "add": 403, "change": 200, "history": 200, "delete": 403},
         {"changelist": 200, "add": 403, "change": 200, "history": 200, "delete": 403},
     ),
-    "patrons_municipality": ({"changelist": 200, "add": 403, "change": 200, "history": 200, "delete": 403}, {}),
-    "patrons_allowednetwork": ({"changelist": 200, "add": 200, "change": 200, "history": 200, "delete": 200}, {}),
+    "staff_municipality": ({"changelist": 200, "add": 403, "change": 200, "history": 200, "delete": 403}, {}),
+    "staff_allowednetwork": ({"changelist": 200, "add": 200, "change": 200, "history": 200, "delete": 200}, {}),
     # A superuser's own consortium; new consortia come from `manage.py consortium_create`, never deleted here.
-    "patrons_consortium": ({}, {"add": 403, "delete": 403}),
-    "patrons_library": ({}, {}),
+    "staff_consortium": ({}, {"add": 403, "delete": 403}),
+    "staff_library": ({}, {}),
     "patrons_closureperiod": ({}, {}),  # superusers only
     # Staff duties: the DPO keeps their consortium's agreement and briefing dates; no adding or deleting.
-    "patrons_staffprofile": ({"changelist": 200, "add": 403, "change": 200, "history": 200, "delete": 403}, {}),
+    "staff_staffprofile": ({"changelist": 200, "add": 403, "change": 200, "history": 200, "delete": 403}, {}),
     "auth_user": ({}, {}),
     # The role groups are never deleted (the matrix's group is `staff`).
     "auth_group": ({}, {"delete": 403}),
@@ -329,16 +321,16 @@ def objects(lapland_patron):
         "dpo_registerdescription": register_description.pk,
         "patron": lapland_patron.pk,
         "audit_accessevent": event.pk,
-        "patrons_municipality": rovaniemi.pk,
-        "patrons_allowednetwork": AllowedNetwork.objects.filter(municipality=rovaniemi).first().pk,
-        "patrons_consortium": Consortium.objects.get(slug="lapin-kirjastot").pk,
-        "patrons_library": Library.objects.get(koha_library_id="ROV").pk,
+        "staff_municipality": rovaniemi.pk,
+        "staff_allowednetwork": AllowedNetwork.objects.filter(municipality=rovaniemi).first().pk,
+        "staff_consortium": Consortium.objects.get(slug="lapin-kirjastot").pk,
+        "staff_library": Library.objects.get(koha_library_id="ROV").pk,
         "patrons_closureperiod": ClosurePeriod.objects.create(
             consortium=Consortium.objects.get(slug="lapin-kirjastot"),
             starts_on=datetime.date(2020, 3, 18),
             ends_on=datetime.date(2020, 5, 31),
         ).pk,
-        "patrons_staffprofile": staff_profile.pk,
+        "staff_staffprofile": staff_profile.pk,
         "auth_user": staff_profile.user_id,
         "auth_group": Group.objects.get(name="staff").pk,
     }
@@ -347,7 +339,7 @@ def objects(lapland_patron):
 def concrete_path(key: str, route: str, objects: dict) -> str:
     """A real path for a route, with real objects for its parameters."""
     if key == "admin:app_list":
-        return "/admin/patrons/"
+        return "/admin/staff/"
     if key == "admin/(?P<url>.*)$":
         return "/admin/no-such-page/"
     if key == "admin:view_on_site":

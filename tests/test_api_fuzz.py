@@ -42,8 +42,9 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from audit.actor import Actor
+from bans.models import Ban
 from dpo.models import Breach, SubjectRequest
-from patrons.models import Ban, Note, Patron
+from patrons.models import Note, Patron
 from sotu_silo import crypto
 from sotu_silo.models import IdentityCode, IdentityCodeConflict
 from sotu_silo.services import identity_code_store

@@ -16,15 +16,8 @@ from audit.actor import Actor
 from audit.models import Action
 from audit.services import access_event_record
 from dpo.models import Breach, Register, RegisterDescription, SubjectRequest
-from patrons.models import (
-    AllowedNetwork,
-    ClosurePeriod,
-    Consortium,
-    Library,
-    Municipality,
-    Patron,
-    StaffProfile,
-)
+from patrons.models import ClosurePeriod, Patron
+from staff.models import AllowedNetwork, Consortium, Library, Municipality, StaffProfile
 from tests.conftest import client_for
 
 pytestmark = pytest.mark.django_db
@@ -79,11 +72,11 @@ def objects_of(which: str) -> dict[str, int]:
         consortium=consortium, starts_on=datetime.date(2020, 3, 18), ends_on=datetime.date(2020, 5, 31)
     )
     return {
-        "patrons/consortium": consortium.pk,
-        "patrons/municipality": municipality.pk,
-        "patrons/allowednetwork": AllowedNetwork.objects.filter(municipality=municipality).first().pk,
-        "patrons/library": Library.objects.filter(municipality=municipality).first().pk,
-        "patrons/staffprofile": staff.pk,
+        "staff/consortium": consortium.pk,
+        "staff/municipality": municipality.pk,
+        "staff/allowednetwork": AllowedNetwork.objects.filter(municipality=municipality).first().pk,
+        "staff/library": Library.objects.filter(municipality=municipality).first().pk,
+        "staff/staffprofile": staff.pk,
         "patrons/closureperiod": closure.pk,
         "auth/user": staff.user_id,
         "audit/accessevent": event.pk,
@@ -152,13 +145,11 @@ def test_a_superuser_cannot_place_staff_or_networks_in_another_consortium(superu
     mikkeli = Municipality.objects.get(name="Mikkeli")
     user = get_user_model().objects.create_user("new.colleague", password="kirjasto-demo-2026")
     response = superuser.post(
-        "/admin/patrons/staffprofile/add/",
+        "/admin/staff/staffprofile/add/",
         {"user": user.pk, "home_library": Library.objects.filter(municipality=mikkeli).first().pk},
     )
     assert response.status_code == 200 and not StaffProfile.objects.filter(user=user).exists()
-    response = superuser.post(
-        "/admin/patrons/allowednetwork/add/", {"municipality": mikkeli.pk, "cidr": "10.77.0.0/16"}
-    )
+    response = superuser.post("/admin/staff/allowednetwork/add/", {"municipality": mikkeli.pk, "cidr": "10.77.0.0/16"})
     assert response.status_code == 200 and not AllowedNetwork.objects.filter(cidr="10.77.0.0/16").exists()
     response = superuser.post(
         "/admin/patrons/closureperiod/add/",
@@ -168,6 +159,6 @@ def test_a_superuser_cannot_place_staff_or_networks_in_another_consortium(superu
     # Their own consortium: the same forms work (the refusals above are about the consortium).
     rovaniemi = Library.objects.get(koha_library_id="ROV")
     assert (
-        superuser.post("/admin/patrons/staffprofile/add/", {"user": user.pk, "home_library": rovaniemi.pk}).status_code
+        superuser.post("/admin/staff/staffprofile/add/", {"user": user.pk, "home_library": rovaniemi.pk}).status_code
         == 302
     )

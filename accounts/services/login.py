@@ -14,9 +14,9 @@ event's actor): a password typed into the username box must not land in the appe
 from typing import TYPE_CHECKING
 
 from accounts.lockout import existing_user
-from audit.actor import Actor
 from audit.models import AccessEvent, Action, Outcome
 from audit.services import access_event_record
+from staff.actor import actor_from_request
 
 if TYPE_CHECKING:  # a request is what these records are about; nothing here answers one
     from django.http import HttpRequest
@@ -36,13 +36,13 @@ def login_failure_record(*, request: "HttpRequest", typed_username: str | None, 
     elif detail == "wrong_password" and not user.is_active:
         detail = "inactive_user"
     return access_event_record(
-        actor=Actor.from_request(request, user=user), action=Action.LOGIN, outcome=Outcome.DENIED, detail=detail
+        actor=actor_from_request(request, user=user), action=Action.LOGIN, outcome=Outcome.DENIED, detail=detail
     )
 
 
 def login_success_record(*, request: "HttpRequest", user, two_factor_pending: bool) -> AccessEvent:
     return access_event_record(
-        actor=Actor.from_request(request, user=user),
+        actor=actor_from_request(request, user=user),
         action=Action.LOGIN,
         detail="two_factor_pending" if two_factor_pending else "",
     )
@@ -56,4 +56,4 @@ def logout_record(sender, request: "HttpRequest", user, **kwargs) -> None:
     if reason is None:
         match = getattr(request, "resolver_match", None)
         reason = "by_user" if match is not None and match.view_name in USER_LOGOUT_VIEWS else "session_ended"
-    access_event_record(actor=Actor.from_request(request, user=user), action=Action.LOGOUT, detail=reason)
+    access_event_record(actor=actor_from_request(request, user=user), action=Action.LOGOUT, detail=reason)

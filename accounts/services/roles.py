@@ -12,7 +12,7 @@ Every grant or removal of `staff`, `billing`, `ban_decider`, `dpo` or superuser 
 (Action.ROLE_CHANGE, detail `grant:billing:user=17`, `remove:superuser:user=17`: who is the actor, whom
 the user id, never a name); every refusal is a denied one (`refused:self_grant:user=17`). Granting a role
 to someone else stays possible: a superuser with a second account could still grant that account billing,
-which is why the DPO's daily access review lists every role change (audit/review.py).
+which is why the DPO's daily access review lists every role change (dpo/review.py).
 
 Source: the Data Protection Act 1050/2018 s. 29 and GDPR Art. 32(4) (only those who need the codes
 may process them, and the controller ensures it); this service's own incident.

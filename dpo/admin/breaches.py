@@ -25,6 +25,7 @@ from core import form_fields
 from core.bounds import ID_LIST_MAX, ID_MAX, ID_OUT_OF_RANGE, parse_id
 from core.dates import today
 from core.errors import RuleBroken
+from core.free_text_fields import FreeTextFormField
 from dpo.breach_selectors import (
     awaits_authority,
     breach_affected_contacts,
@@ -42,10 +43,9 @@ from dpo.services.breaches import (
     people_notification_record,
     supervisory_authority,
 )
-from patrons.access import breach_actor
-from patrons.tenancy import consortium_id_of
 from privacy_service.admin_bounds import BoundedInputsAdmin
-from sotu_silo.fields import FreeTextFormField
+from staff.access import breach_actor
+from staff.selectors import consortium_id_of
 
 PERMISSION = "dpo.manage_breaches"
 
@@ -230,7 +230,7 @@ class BreachAdmin(BoundedInputsAdmin):
 
     def get_queryset(self, request):
         queryset = with_authority_notified_at(super().get_queryset(request).select_related("consortium"))
-        return queryset.filter(consortium_id=consortium_id_of(request.user))
+        return queryset.of_consortium(consortium_id_of(request.user))
 
     # --- columns and read-only fields
 

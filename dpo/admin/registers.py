@@ -13,8 +13,8 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from dpo.models import RegisterDescription, RegisterDescriptionText
-from patrons.tenancy import consortium_id_of
 from privacy_service.admin_bounds import BoundedInputsAdmin
+from staff.selectors import consortium_id_of
 
 
 class RegisterDescriptionTextInline(admin.StackedInline):
@@ -35,9 +35,7 @@ class RegisterDescriptionAdmin(BoundedInputsAdmin):
     inlines = [RegisterDescriptionTextInline]
 
     def get_queryset(self, request):
-        return (
-            super().get_queryset(request).prefetch_related("texts").filter(consortium_id=consortium_id_of(request.user))
-        )
+        return super().get_queryset(request).prefetch_related("texts").of_consortium(consortium_id_of(request.user))
 
     def get_fields(self, request, obj=None):
         if obj is not None:
@@ -54,7 +52,7 @@ class RegisterDescriptionAdmin(BoundedInputsAdmin):
             # The consortium is not on the form, so its uniqueness check cannot run: offer only the
             # registers the user's consortium has no description of yet.
             described = set(
-                RegisterDescription.objects.filter(consortium_id=consortium_id_of(request.user)).values_list(
+                RegisterDescription.objects.of_consortium(consortium_id_of(request.user)).values_list(
                     "register", flat=True
                 )
             )

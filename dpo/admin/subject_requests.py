@@ -21,13 +21,13 @@ from django.utils.translation import gettext_lazy as _
 from core import form_fields
 from core.dates import today
 from core.errors import NotFound, RuleBroken
+from core.free_text_fields import FreeTextFormField
 from dpo.models import DeliveryMethod, FeeDecision, IdentityDocument, RefusalGround, RequestKind, SubjectRequest
 from dpo.selectors import (
     RequestState,
     days_left,
     earlier_report_within_12_months,
     subject_request_state,
-    subject_requests_of,
     with_deadline,
 )
 from dpo.services.subject_requests import (
@@ -40,10 +40,9 @@ from dpo.services.subject_requests import (
     subject_request_record,
     subject_request_refuse,
 )
-from patrons.access import subject_request_actor
-from patrons.tenancy import consortium_id_of
 from privacy_service.admin_bounds import BoundedInputsAdmin
-from sotu_silo.fields import FreeTextFormField
+from staff.access import subject_request_actor
+from staff.selectors import consortium_id_of
 
 PERMISSION = "dpo.manage_subject_requests"
 
@@ -249,7 +248,7 @@ class SubjectRequestAdmin(BoundedInputsAdmin):
 
     def get_queryset(self, request: HttpRequest):
         # The deadline is annotated for the filters and the sorting; every user sees their own consortium only.
-        return with_deadline(subject_requests_of(consortium_id=consortium_id_of(request.user))).order_by(
+        return with_deadline(SubjectRequest.objects.of_consortium(consortium_id_of(request.user))).order_by(
             "deadline_on", "id"
         )
 

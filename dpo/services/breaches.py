@@ -25,10 +25,12 @@ from django.utils.translation import gettext_lazy as _
 from audit.actor import Actor
 from audit.models import DataCategory
 from core.dates import today
-from core.errors import NotFound, RuleBroken
+from core.errors import RuleBroken
 from dpo.models import Art34Exemption, AuthorityNotification, Breach, NotificationPhase, RiskLevel
-from patrons.models import Jurisdiction, Patron
+from patrons.models import Patron
 from sotu_silo.free_text import free_text_check
+from staff.models import Jurisdiction
+from staff.scoping import object_of_consortium_or_404
 
 AUTHORITY_DEADLINE = datetime.timedelta(hours=72)
 
@@ -118,7 +120,7 @@ def _check_patrons(actor: Actor, patron_ids: Iterable[int], *, known: Iterable[i
     """The patron ids, each of the actor's consortium; ids already on the breach (`known`) may since be erased."""
     patron_ids = list(dict.fromkeys(int(pid) for pid in patron_ids))
     new = set(patron_ids) - set(known)
-    found = set(Patron.objects.filter(consortium_id=actor.consortium_id, pk__in=new).values_list("pk", flat=True))
+    found = set(Patron.objects.visible_to(actor).filter(pk__in=new).values_list("pk", flat=True))
     if missing := sorted(new - found):
         raise RuleBroken(
             "patron_unknown",
@@ -137,14 +139,9 @@ def _texts_check(actor: Actor, model, **texts: str) -> None:
 
 def _open_breach(*, actor: Actor, breach_id: int) -> Breach:
     """The breach (locked) of the actor's consortium, not yet closed."""
-    breach = (
-        Breach.objects.select_for_update(of=("self",))
-        .select_related("consortium")
-        .filter(pk=breach_id, consortium_id=actor.consortium_id)
-        .first()
+    breach = object_of_consortium_or_404(
+        Breach.objects.select_for_update(of=("self",)).select_related("consortium"), actor=actor, pk=breach_id
     )
-    if breach is None:
-        raise NotFound
     if breach.closed_on is not None:
         raise RuleBroken("breach_closed", _("This breach is closed and can no longer change."))
     return breach

@@ -1,8 +1,10 @@
 """Erasure (GDPR Art. 17, oikeus tietojen poistamiseen): the dry run, the erasure, and its re-application.
 
-A dry run lists exactly what would go, as counts and opaque ids, with warnings the DPO should weigh
-(a child left without a guardian; a ban decision still kept under the archive rule, which may be a
-ground to refuse under Art. 17(3)(b)). Refusing is done on the request (dpo.services.subject_requests).
+Every app's privacy contract (core.privacy_contract) says what it would remove and keep; a new app is
+in the erasure once it declares one. A dry run lists exactly what would go, as counts and opaque ids,
+with warnings the DPO should weigh (a child left without a guardian; a ban decision still kept under the
+archive rule, which may be a ground to refuse under Art. 17(3)(b)). Refusing is done on the request
+(dpo.services.subject_requests).
 
 Carried out, the patron row goes with everything that hangs on it (notes and their revisions, guardian
 links both ways, adult guardianship, register memberships, bans and access prohibitions), and so does
@@ -10,102 +12,43 @@ the identity code in the silo. What stays: the access events about the patron, w
 opaque id and go when the log's own retention ends, and the patron's subject requests, which show how
 each request was answered (Art. 5(2)); their free-text reasons are blanked, since they may tell about
 the person. Two ledgers with no personal data record that the patron was erased and when: an
-ErasureTombstone in the main database and an ErasedPatron in the silo database. Each database is backed
-up apart, so after a restore of either one `manage.py reapply_erasures` writes the lost ledger rows back
-from the other and erases the patron again. A restore of both from before the erasure loses it.
+ErasureTombstone in the main database and the ledger an app keeps in its own database (the silo's
+ErasedPatron). Each database is backed up apart, so after a restore of either one `manage.py
+reapply_erasures` writes the lost ledger rows back from the other and erases the patron again. A
+restore of both from before the erasure loses it.
 """
 
 import datetime
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 
-from django.db import models, transaction
-from django.db.models import Q
+from django.db import transaction
 from django.utils import timezone
-from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
 from audit.actor import Actor
-from audit.models import AccessEventPatron, Action, DataCategory
+from audit.models import Action
 from audit.services import access_event_record
-from core.dates import age_on, today
+from core.dates import today
 from core.errors import NotFound, RuleBroken
-from dpo.models import ErasureTombstone, RequestKind, SubjectRequest
-from patrons.models import (
-    SENSITIVE_NOTE_CATEGORIES,
-    AccessProhibition,
-    Ban,
-    BanState,
-    Guardianship,
-    Note,
-    NoteRevision,
-    Patron,
-    RegisterMembership,
-    StaffProfile,
-    Trusteeship,
+from core.privacy_contract import (
+    DataSubject,
+    DecisionLine,
+    ErasureContext,
+    ErasureLedger,
+    ErasureLine,
+    LedgerEntry,
+    PatronsChanged,
+    PlanWarning,
+    PrivacyContract,
+    data_subject,
+    privacy_contracts,
 )
-from patrons.selectors import ban_state
-from patrons.services._common import record_write
-from patrons.services.registration import GUARDIAN_REQUIRED_UNDER_AGE
-from sotu_silo.models import ErasedPatron
-from sotu_silo.services import SILO, identity_code_erase, identity_code_exists, identity_code_stored_at
+from dpo.models import ErasureTombstone, RequestKind, SubjectRequest
 
-# What an erasure processes: the events about it name these kinds of data, never the data.
-ERASED_CATEGORIES = [
-    DataCategory.BASIC,
-    DataCategory.CONTACT,
-    DataCategory.PREFERENCES,
-    DataCategory.NOTES,
-    DataCategory.SENSITIVE_NOTE,
-    DataCategory.GUARDIANS,
-    DataCategory.TRUSTEESHIP,
-    DataCategory.BANS,
-    DataCategory.BAN_DECISION,
-    DataCategory.REGISTERS,
-    DataCategory.IDENTITY_CODE,
-]
 REAPPLY_ACTOR = "reapply_erasures"
 REAPPLY_BATCH = 500
-# Django's deletion counts per model, under the names the plan uses.
-REMOVED_MODELS = {
-    Patron: "patron",
-    Note: "notes",
-    NoteRevision: "note_revisions",
-    Guardianship: "guardian_links",
-    Trusteeship: "trusteeship",
-    RegisterMembership: "register_memberships",
-    Ban: "bans",
-    AccessProhibition: "access_prohibitions",
-}
-
-
-class ProhibitionState(models.TextChoices):
-    """What an access prohibition is on a given day, from its dates."""
-
-    SCHEDULED = "scheduled", _("Starts later")
-    ACTIVE = "active", _("Active")
-    ENDED = "ended", _("Ended")
-
-
-@dataclass(frozen=True)
-class DecisionLine:
-    """A ban or access prohibition that would go: what it is today and how long the archive keeps it."""
-
-    id: int
-    state: str  # a BanState for a ban, a ProhibitionState for an access prohibition
-    archived: bool
-    retain_until: datetime.date | None
-    state_label: str | Promise
-
-
-@dataclass(frozen=True)
-class PlanWarning:
-    """Something the DPO should weigh before erasing; `ids` are opaque patron, ban or prohibition ids."""
-
-    code: str
-    message: str
-    ids: list[int]
 
 
 @dataclass
@@ -113,49 +56,24 @@ class ErasurePlan:
     """Exactly what an erasure of one patron removes and keeps: counts and opaque ids, no personal data."""
 
     patron_id: int
-    note_ids: list[int]
-    sensitive_note_ids: list[int]
-    note_revisions: int
-    guardian_ids: list[int]  # this patron's guardians: the links go, the guardians stay
-    ward_ids: list[int]  # the patrons this one is a guardian of: the links go, the wards stay
-    trusteeship: bool
-    register_membership_ids: list[int]
-    bans: list[DecisionLine]
-    access_prohibitions: list[DecisionLine]
-    identity_code: bool
-    staff_profile: bool  # a staff member's own patron record: the link is cleared, the staff member stays
-    access_events_kept: int
-    subject_request_ids: list[int]
+    removal_lines: list[ErasureLine]
+    kept_lines: list[ErasureLine]
+    details: dict[str, object]  # the ids and decisions under the API's names (`note_ids`, `bans`)
+    decisions: list[DecisionLine]
     warnings: list[PlanWarning] = field(default_factory=list)
 
     @property
     def removes(self) -> dict[str, int]:
-        return {
-            "patron": 1,
-            "notes": len(self.note_ids),
-            "sensitive_notes": len(self.sensitive_note_ids),
-            "note_revisions": self.note_revisions,
-            "guardian_links": len(self.guardian_ids) + len(self.ward_ids),
-            "trusteeship": int(self.trusteeship),
-            "register_memberships": len(self.register_membership_ids),
-            "bans": len(self.bans),
-            "access_prohibitions": len(self.access_prohibitions),
-            "identity_code": int(self.identity_code),
-            "staff_profile_links": int(self.staff_profile),
-        }
+        return {line.key: line.count for line in self.removal_lines}
 
     @property
     def keeps(self) -> dict[str, int]:
-        return {"access_events": self.access_events_kept, "subject_requests": len(self.subject_request_ids)}
+        return {line.key: line.count for line in self.kept_lines}
 
-
-@dataclass(frozen=True)
-class LedgerEntry:
-    """One erased patron, as either ledger records them."""
-
-    patron_id: int
-    consortium_id: int
-    erased_at: datetime.datetime
+    @property
+    def shown(self) -> dict[str, object]:
+        """The plan as the erasure API answers it."""
+        return {"removes": self.removes, "keeps": self.keeps, **self.details, "warnings": self.warnings}
 
 
 @dataclass
@@ -164,7 +82,7 @@ class ReapplyResult:
 
     erased_again: int
     tombstones_written_back: int  # to the main database's ledger, from the silo's
-    silo_entries_written_back: int  # to the silo's ledger, from the main database's
+    silo_entries_written_back: int  # to the apps' own ledgers (the silo's), from the main database's
 
 
 @dataclass
@@ -179,131 +97,59 @@ class ErasureResult:
     erased_at: datetime.datetime | None = None
 
 
+def _contracts() -> list[PrivacyContract]:
+    return privacy_contracts("erasure")
+
+
+def _erased_categories() -> list[str]:
+    """What an erasure processes: the events about it name these kinds of data, never the data."""
+    return sorted({category for contract in _contracts() for category in contract.erased_categories})
+
+
+def _ledgers() -> list[ErasureLedger]:
+    """The apps' own ledgers of erasures, beside the main database's tombstones."""
+    return [contract.ledger for contract in _contracts() if contract.ledger is not None]
+
+
+@contextmanager
+def _erasure_transaction() -> Iterator[None]:
+    """One transaction on each database the apps' data is in, the main one innermost.
+
+    The main database commits first. If its commit fails, the others roll back and nothing changed. If
+    another one's commit fails after it, the patron is gone and the tombstone records the erasure while
+    that database still holds its part and lacks its ledger entry: `manage.py reapply_erasures` writes
+    the entry back from the tombstone and finishes the job. The other order could leave the identity
+    code deleted and the patron, with no tombstone, still there, which nothing would notice.
+    """
+    aliases = dict.fromkeys(alias for contract in _contracts() for alias in contract.databases)
+    with ExitStack() as stack:
+        for alias in aliases:
+            stack.enter_context(transaction.atomic(using=alias))
+        stack.enter_context(transaction.atomic(using="default"))
+        yield
+
+
 # --- The plan ---------------------------------------------------------------------------------------------
 
 
-def _prohibition_state(prohibition: AccessProhibition, day: datetime.date) -> ProhibitionState:
-    if prohibition.ends_on < day:
-        return ProhibitionState.ENDED
-    return ProhibitionState.SCHEDULED if prohibition.starts_on > day else ProhibitionState.ACTIVE
-
-
-def _ban_line(ban: Ban, day: datetime.date) -> DecisionLine:
-    state = BanState(ban_state(ban, day))
-    return DecisionLine(ban.pk, state.value, ban.archived_at is not None, ban.retain_until, state.label)
-
-
-def _prohibition_line(prohibition: AccessProhibition, day: datetime.date) -> DecisionLine:
-    state = _prohibition_state(prohibition, day)
-    return DecisionLine(
-        prohibition.pk, state.value, prohibition.archived_at is not None, prohibition.retain_until, state.label
+def erasure_plan(*, patron_id: int, consortium_id: int) -> ErasurePlan:
+    """Exactly what erasing the patron would remove and keep, with warnings; reads counts and ids only."""
+    context = ErasureContext(patron_id=patron_id, consortium_id=consortium_id, day=today())
+    parts = [contract.erasure_plan(patron_id, context) for contract in _contracts()]
+    return ErasurePlan(
+        patron_id=patron_id,
+        removal_lines=[line for part in parts for line in part.removes],
+        kept_lines=[line for part in parts for line in part.keeps],
+        details={name: value for part in parts for name, value in part.details.items()},
+        decisions=[line for part in parts for line in part.decisions],
+        warnings=[warning for part in parts for warning in part.warnings],
     )
-
-
-def _kept_by_archive(decision: Ban | AccessProhibition, day: datetime.date) -> bool:
-    """A decision not yet archived, or archived and still within its retention, is an official document kept."""
-    return decision.archived_at is None or decision.retain_until is None or decision.retain_until >= day
-
-
-def _orphaned_children(patron: Patron, ward_ids: list[int], day: datetime.date) -> list[int]:
-    """Wards under 15 whose only guardian is this patron: nobody would give their data or get their notices."""
-    other_guardians = Guardianship.objects.filter(ward_id__in=ward_ids).exclude(guardian=patron)
-    guarded = set(other_guardians.values_list("ward_id", flat=True))
-    born = Patron.objects.filter(pk__in=ward_ids, date_of_birth__isnull=False).values_list("pk", "date_of_birth")
-    return sorted(
-        pk for pk, born_on in born if pk not in guarded and age_on(born_on, day) < GUARDIAN_REQUIRED_UNDER_AGE
-    )
-
-
-def _warnings(plan: ErasurePlan, patron: Patron, bans: list[Ban], prohibitions, day: datetime.date) -> list:
-    warnings = []
-    if orphans := _orphaned_children(patron, plan.ward_ids, day):
-        warnings.append(
-            PlanWarning(
-                code="minor_left_without_guardian",
-                message=ngettext(
-                    "The patron is the only guardian of a child under %(age)d (patron %(ids)s); after the erasure "
-                    "the child's record has no guardian. Record another guardian first.",
-                    "The patron is the only guardian of children under %(age)d (patrons %(ids)s); after the erasure "
-                    "their records have no guardian. Record another guardian first.",
-                    len(orphans),
-                )
-                % {"age": GUARDIAN_REQUIRED_UNDER_AGE, "ids": ", ".join(map(str, orphans))},
-                ids=orphans,
-            )
-        )
-    kept_bans = [ban.pk for ban in bans if ban.decided_on is not None and _kept_by_archive(ban, day)]
-    if kept_bans:
-        warnings.append(
-            PlanWarning(
-                code="ban_decision_kept",
-                message=ngettext(
-                    "The decision of ban %(ids)s is an official document kept under the archive rule until its "
-                    "retention ends; the erasure would remove it. You may refuse the erasure under GDPR Art. 17(3)(b).",
-                    "The decisions of bans %(ids)s are official documents kept under the archive rule until their "
-                    "retention ends; the erasure would remove them. You may refuse the erasure under GDPR "
-                    "Art. 17(3)(b).",
-                    len(kept_bans),
-                )
-                % {"ids": ", ".join(map(str, kept_bans))},
-                ids=kept_bans,
-            )
-        )
-    kept_prohibitions = [prohibition.pk for prohibition in prohibitions if _kept_by_archive(prohibition, day)]
-    if kept_prohibitions:
-        warnings.append(
-            PlanWarning(
-                code="prohibition_decision_kept",
-                message=ngettext(
-                    "Access prohibition %(ids)s is an official document kept under the archive rule until its "
-                    "retention ends; the erasure would remove it. You may refuse the erasure under GDPR "
-                    "Art. 17(3)(b).",
-                    "Access prohibitions %(ids)s are official documents kept under the archive rule until their "
-                    "retention ends; the erasure would remove them. You may refuse the erasure under GDPR "
-                    "Art. 17(3)(b).",
-                    len(kept_prohibitions),
-                )
-                % {"ids": ", ".join(map(str, kept_prohibitions))},
-                ids=kept_prohibitions,
-            )
-        )
-    return warnings
-
-
-def erasure_plan(*, patron: Patron) -> ErasurePlan:
-    """Exactly what erasing `patron` would remove and keep, with warnings; reads counts and ids only."""
-    day = today()
-    notes = list(Note.objects.filter(patron=patron).order_by("pk").values_list("pk", "category"))
-    bans = list(Ban.objects.filter(patron=patron).order_by("pk"))
-    prohibitions = list(AccessProhibition.objects.filter(patron=patron).order_by("pk"))
-    plan = ErasurePlan(
-        patron_id=patron.pk,
-        note_ids=[pk for pk, _category in notes],
-        sensitive_note_ids=[pk for pk, category in notes if category in SENSITIVE_NOTE_CATEGORIES],
-        note_revisions=NoteRevision.objects.filter(note__patron=patron).count(),
-        guardian_ids=sorted(Guardianship.objects.filter(ward=patron).values_list("guardian_id", flat=True)),
-        ward_ids=sorted(Guardianship.objects.filter(guardian=patron).values_list("ward_id", flat=True)),
-        trusteeship=Trusteeship.objects.filter(patron=patron).exists(),
-        register_membership_ids=sorted(RegisterMembership.objects.filter(patron=patron).values_list("pk", flat=True)),
-        bans=[_ban_line(ban, day) for ban in bans],
-        access_prohibitions=[_prohibition_line(prohibition, day) for prohibition in prohibitions],
-        identity_code=identity_code_exists(patron_id=patron.pk),
-        staff_profile=StaffProfile.objects.filter(patron=patron).exists(),
-        access_events_kept=AccessEventPatron.objects.filter(patron_id=patron.pk).count(),
-        subject_request_ids=sorted(
-            SubjectRequest.objects.filter(consortium_id=patron.consortium_id, patron_id=patron.pk).values_list(
-                "pk", flat=True
-            )
-        ),
-    )
-    plan.warnings = _warnings(plan, patron, bans, prohibitions, day)
-    return plan
 
 
 # --- Carrying it out ----------------------------------------------------------------------------------------
 
 
-def _erasure_request(*, actor: Actor, request_id: int, lock: bool) -> tuple[SubjectRequest, Patron]:
+def _erasure_request(*, actor: Actor, request_id: int, lock: bool) -> tuple[SubjectRequest, DataSubject]:
     """The actor's consortium's erasure request (NotFound otherwise) and its patron, once every rule holds."""
     requests = SubjectRequest.objects.filter(consortium_id=actor.consortium_id)
     if lock:
@@ -319,9 +165,9 @@ def _erasure_request(*, actor: Actor, request_id: int, lock: bool) -> tuple[Subj
             _("This erasure request was refused (%(ground)s); it cannot be carried out any more."),
             ground=subject_request.get_refusal_ground_display(),
         )
-    # Either ledger will do: after a restore of one database the other still knows.
-    ledgers = (ErasureTombstone, ErasedPatron)
-    entries = [ledger.objects.filter(patron_id=subject_request.patron_id).first() for ledger in ledgers]
+    # Any ledger will do: after a restore of one database another still knows.
+    tombstone = ErasureTombstone.objects.filter(patron_id=subject_request.patron_id).first()
+    entries = [tombstone, *(ledger.entry(subject_request.patron_id) for ledger in _ledgers())]
     erased_ats = [subject_request.erased_at, *(entry.erased_at for entry in entries if entry is not None)]
     if any(erased_ats):
         erased_at = min(at for at in erased_ats if at is not None)
@@ -333,42 +179,32 @@ def _erasure_request(*, actor: Actor, request_id: int, lock: bool) -> tuple[Subj
             ),
             date=f"{timezone.localtime(erased_at):%d.%m.%Y}",
         )
-    patrons = Patron.objects.filter(consortium_id=actor.consortium_id)
-    if lock:
-        patrons = patrons.select_for_update(of=("self",))
-    patron = patrons.filter(pk=subject_request.patron_id).first()
-    if patron is None:
+    subject = data_subject(subject_request.patron_id, consortium_id=actor.consortium_id, lock=lock)
+    if subject is None:
         raise RuleBroken("patron_not_found", _("The patron of this request is not in the patron register."))
-    return subject_request, patron
+    return subject_request, subject
 
 
-def _erase_patron_data(*, patron_id: int, patron_row: bool = True) -> tuple[dict[str, int], list[int]]:
-    """Delete the patron with everything that cascades (unless not `patron_row`), and their silo entry.
-
-    The patron's subject requests stay as the record of how each was answered, for as long as the
-    ledger does (dpo.retention), but their free-text reasons go: they may tell about the person.
-    Answers the counts removed and the ids of the patrons whose guardian links went with it. Runs inside
-    the caller's transactions on both databases.
-    """
-    removed = dict.fromkeys([*REMOVED_MODELS.values(), "identity_code", "staff_profile_links"], 0)
-    linked: list[int] = []
-    patron = Patron.objects.select_for_update(of=("self",)).filter(pk=patron_id).first() if patron_row else None
-    if patron is not None:
-        links = Guardianship.objects.filter(Q(ward=patron) | Q(guardian=patron)).values_list("ward_id", "guardian_id")
-        linked = sorted({pid for pair in links for pid in pair} - {patron_id})
-        removed["staff_profile_links"] = StaffProfile.objects.filter(patron=patron).count()
-        _total, per_model = patron.delete()  # StaffProfile.patron is SET_NULL: the staff member stays
-        for model, key in REMOVED_MODELS.items():
-            removed[key] = per_model.get(model._meta.label, 0)
-    removed["identity_code"] = int(identity_code_erase(patron_id=patron_id))
-    SubjectRequest.objects.filter(patron_id=patron_id).update(extension_reason="", fee_reason="", refusal_details="")
-    return removed, linked
+def _erase_patron_data(context: ErasureContext) -> tuple[dict[str, int], list[PatronsChanged]]:
+    """Erase the patron from every app, the last `erasure_order` first, so what hangs on the patron record
+    goes before the record; answers the counts removed, in the plan's order, and the other patrons whose
+    data changed with it. Runs inside the caller's transactions on every database."""
+    contracts = _contracts()
+    done = [contract.erase(context.patron_id, context) for contract in reversed(contracts)][::-1]
+    removed = {key: count for part in done for key, count in part.removed.items()}
+    return removed, [change for part in done for change in part.changed]
 
 
-def _record_linked(actor: Actor, linked: list[int]) -> None:
+def _record_changed(actor: Actor, changes: list[PatronsChanged], erased_ids: list[int]) -> None:
     """A guardian's or ward's link to the erased patron went: that is a change to their data too."""
-    if linked:
-        record_write(actor=actor, patron_ids=linked, categories=[DataCategory.GUARDIANS], detail="guardian_erased")
+    groups: dict[tuple[tuple[str, ...], str], set[int]] = {}
+    for change in changes:
+        groups.setdefault((change.data_categories, change.detail), set()).update(change.patron_ids)
+    for (categories, detail), patron_ids in groups.items():
+        if others := sorted(patron_ids - set(erased_ids)):
+            access_event_record(
+                actor=actor, action=Action.PATRON_UPDATE, patron_ids=others, data_categories=categories, detail=detail
+            )
 
 
 def subject_request_erase(*, actor: Actor, request_id: int, dry_run: bool) -> ErasureResult:
@@ -376,46 +212,43 @@ def subject_request_erase(*, actor: Actor, request_id: int, dry_run: bool) -> Er
 
     Rules: the request is the actor's consortium's (else NotFound), of kind erasure, not refused, not
     carried out already, and its patron is in the register. A dry run writes nothing but its access event.
-
-    Two databases, one erasure: the silo transaction is opened first and the main one inside it, so the
-    main database commits first. If the main commit fails, the silo rolls back and nothing changed. If
-    the silo commit fails after it, the patron is gone and the tombstone records the erasure while the
-    identity code is still stored and the silo's ledger lacks the entry: `manage.py reapply_erasures`
-    writes the entry back from the tombstone and finishes the job. The other order could leave the code
-    deleted and the patron, with no tombstone, still there, which nothing would notice.
+    The transactions on the databases nest as `_erasure_transaction` says.
     """
     if dry_run:
         with transaction.atomic():
-            subject_request, patron = _erasure_request(actor=actor, request_id=request_id, lock=False)
-            plan = erasure_plan(patron=patron)
+            subject_request, subject = _erasure_request(actor=actor, request_id=request_id, lock=False)
+            plan = erasure_plan(patron_id=subject.patron_id, consortium_id=subject.consortium_id)
             access_event_record(
                 actor=actor,
                 action=Action.PATRON_ERASE,
-                patron_ids=[patron.pk],
-                data_categories=ERASED_CATEGORIES,
+                patron_ids=[subject.patron_id],
+                data_categories=_erased_categories(),
                 detail="dry_run",
             )
-        return ErasureResult(request_id=subject_request.pk, patron_id=patron.pk, dry_run=True, plan=plan)
-    with transaction.atomic(using=SILO), transaction.atomic(using="default"):
-        subject_request, patron = _erasure_request(actor=actor, request_id=request_id, lock=True)
-        plan = erasure_plan(patron=patron)
-        patron_id, consortium_id = patron.pk, patron.consortium_id
-        removed, linked = _erase_patron_data(patron_id=patron_id)
+        return ErasureResult(request_id=subject_request.pk, patron_id=subject.patron_id, dry_run=True, plan=plan)
+    with _erasure_transaction():
+        subject_request, subject = _erasure_request(actor=actor, request_id=request_id, lock=True)
+        patron_id, consortium_id = subject.patron_id, subject.consortium_id
+        plan = erasure_plan(patron_id=patron_id, consortium_id=consortium_id)
+        removed, changes = _erase_patron_data(
+            ErasureContext(patron_id=patron_id, consortium_id=consortium_id, day=today())
+        )
         now = timezone.now()
         ErasureTombstone.objects.create(
             patron_id=patron_id, consortium_id=consortium_id, erased_at=now, subject_request=subject_request
         )
-        ErasedPatron.objects.create(patron_id=patron_id, consortium_id=consortium_id, erased_at=now)
+        for ledger in _ledgers():
+            ledger.write([LedgerEntry(patron_id=patron_id, consortium_id=consortium_id, erased_at=now)])
         subject_request.erased_at, subject_request.completed_on = now, today()
         subject_request.save(update_fields=["erased_at", "completed_on"])
         access_event_record(
             actor=actor,
             action=Action.PATRON_ERASE,
             patron_ids=[patron_id],
-            data_categories=ERASED_CATEGORIES,
+            data_categories=_erased_categories(),
             detail="erased",
         )
-        _record_linked(actor, linked)
+        _record_changed(actor, changes, [patron_id])
     return ErasureResult(
         request_id=subject_request.pk, patron_id=patron_id, dry_run=False, plan=plan, removed=removed, erased_at=now
     )
@@ -424,32 +257,40 @@ def subject_request_erase(*, actor: Actor, request_id: int, dry_run: bool) -> Er
 # --- After a backup restore ---------------------------------------------------------------------------------
 
 
-def _ledger(model) -> dict[int, LedgerEntry]:
-    rows = model.objects.values_list("patron_id", "consortium_id", "erased_at")
+def _tombstones() -> dict[int, LedgerEntry]:
+    rows = ErasureTombstone.objects.values_list("patron_id", "consortium_id", "erased_at")
     return {patron_id: LedgerEntry(patron_id, consortium_id, erased_at) for patron_id, consortium_id, erased_at in rows}
 
 
-def _ledgers_merged() -> tuple[dict[int, LedgerEntry], list[LedgerEntry], list[LedgerEntry]]:
-    """Both ledgers as one, with the entries each one lacks (lost in a restore of its database).
+def _ledgers_merged() -> tuple[
+    dict[int, LedgerEntry], list[LedgerEntry], list[tuple[ErasureLedger, list[LedgerEntry]]]
+]:
+    """All ledgers as one, with the entries each one lacks (lost in a restore of its database).
 
-    Should the two disagree on the time, the earlier one counts: fewer rows then pass as older than the
+    Should they disagree on the time, the earliest counts: fewer rows then pass as older than the
     erasure, so nobody created after it can be taken for the erased patron.
     """
-    main, silo = _ledger(ErasureTombstone), _ledger(ErasedPatron)
+    main = _tombstones()
+    others = [(ledger, ledger.entries()) for ledger in _ledgers()]
+    every = [main, *(entries for _ledger, entries in others)]
     union = {
         patron_id: min(
-            (entry for entry in (main.get(patron_id), silo.get(patron_id)) if entry is not None),
-            key=lambda entry: entry.erased_at,
+            (entries[patron_id] for entries in every if patron_id in entries), key=lambda entry: entry.erased_at
         )
-        for patron_id in sorted(main.keys() | silo.keys())
+        for patron_id in sorted(set().union(*every))
     }
-    missing_in_main = [union[patron_id] for patron_id in sorted(silo.keys() - main.keys())]
-    missing_in_silo = [union[patron_id] for patron_id in sorted(main.keys() - silo.keys())]
-    return union, missing_in_main, missing_in_silo
+    missing_in_main = [union[patron_id] for patron_id in sorted(union.keys() - main.keys())]
+    missing_elsewhere = [
+        (ledger, [union[patron_id] for patron_id in sorted(union.keys() - entries.keys())])
+        for ledger, entries in others
+    ]
+    return union, missing_in_main, missing_elsewhere
 
 
-def _ledgers_write_back(missing_in_main: list[LedgerEntry], missing_in_silo: list[LedgerEntry]) -> None:
-    """Restore the ledger rows a database restore lost, from the other ledger.
+def _ledgers_write_back(
+    missing_in_main: list[LedgerEntry], missing_elsewhere: list[tuple[ErasureLedger, list[LedgerEntry]]]
+) -> None:
+    """Restore the ledger rows a database restore lost, from the other ledgers.
 
     A tombstone written back has no request: the restored request, if any, does not show the erasure.
     """
@@ -460,55 +301,48 @@ def _ledgers_write_back(missing_in_main: list[LedgerEntry], missing_in_silo: lis
         ],
         batch_size=REAPPLY_BATCH,
     )
-    ErasedPatron.objects.bulk_create(
-        [
-            ErasedPatron(patron_id=entry.patron_id, consortium_id=entry.consortium_id, erased_at=entry.erased_at)
-            for entry in missing_in_silo
-        ],
-        batch_size=REAPPLY_BATCH,
-    )
+    for ledger, entries in missing_elsewhere:
+        ledger.write(entries)
 
 
-def _returned(entries: list[LedgerEntry]) -> list[tuple[int, bool]]:
-    """The erased patrons whose record or silo entry is back as it was before the erasure, each with
-    whether the record is back (else only the identity code is).
+def _returned(entries: list[LedgerEntry]) -> list[LedgerEntry]:
+    """The erased patrons some app holds data of again, as it was before the erasure (after a restore).
 
-    Only rows created before the erasure count: a restored row keeps its creation time. After a restore
+    Only data stored before the erasure counts: a restored row keeps its creation time. After a restore
     from before the patron was even created, the id sequence may hand the same id to a new patron, and
     that patron must not be erased. A code stored before the erasure is the erased patron's.
     """
     by_patron = {entry.patron_id: entry for entry in entries}
-
-    def before_erasure(rows) -> set[int]:
-        return {pk for pk, created_at in rows if created_at <= by_patron[pk].erased_at}
-
-    patrons = before_erasure(Patron.objects.filter(pk__in=by_patron).values_list("pk", "created_at"))
-    codes = before_erasure(identity_code_stored_at(patron_ids=list(by_patron)).items())
-    return [(pk, pk in patrons) for pk in sorted(patrons | codes)]
+    back: set[int] = set()
+    for contract in _contracts():
+        held = contract.held_since(list(by_patron))
+        back.update(pk for pk, stored_at in held.items() if stored_at <= by_patron[pk].erased_at)
+    return [by_patron[pk] for pk in sorted(back)]
 
 
 def erasures_reapply(*, dry_run: bool = False, progress: Callable[[int, int], None] | None = None) -> ReapplyResult:
-    """Repair either erasure ledger from the other, then erase again every erased patron whose record or
-    identity code is back (after a backup restore).
+    """Repair the erasure ledgers from each other, then erase again every erased patron whose data is back
+    (after a backup restore).
 
     A second run finds nothing to do. One ERASURE_REAPPLIED access event lists the ids of the patrons
     erased again. The transactions nest as in `subject_request_erase`.
     """
-    union, missing_in_main, missing_in_silo = _ledgers_merged()
+    union, missing_in_main, missing_elsewhere = _ledgers_merged()
     entries = list(union.values())
     total = len(entries)
-    back: list[tuple[int, bool]] = []
+    back: list[LedgerEntry] = []
     for start in range(0, total, REAPPLY_BATCH):
         batch = entries[start : start + REAPPLY_BATCH]
         back += _returned(batch)
         if progress is not None:
             progress(start + len(batch), total)
+    written_elsewhere = sum(len(missing) for _ledger, missing in missing_elsewhere)
     result = ReapplyResult(
         erased_again=len(back),
         tombstones_written_back=len(missing_in_main),
-        silo_entries_written_back=len(missing_in_silo),
+        silo_entries_written_back=written_elsewhere,
     )
-    if dry_run or not (back or missing_in_main or missing_in_silo):
+    if dry_run or not (back or missing_in_main or written_elsewhere):
         return result
     actor = Actor(
         user_id=None,
@@ -518,22 +352,24 @@ def erasures_reapply(*, dry_run: bool = False, progress: Callable[[int, int], No
         client_ip=None,
         resource=REAPPLY_ACTOR,
     )
-    with transaction.atomic(using=SILO), transaction.atomic(using="default"):
-        _ledgers_write_back(missing_in_main, missing_in_silo)
+    with _erasure_transaction():
+        _ledgers_write_back(missing_in_main, missing_elsewhere)
         if not back:
             return result
-        linked: set[int] = set()
-        for patron_id, patron_row in back:
-            _removed, links = _erase_patron_data(patron_id=patron_id, patron_row=patron_row)
-            linked.update(links)
-        erased_ids = [patron_id for patron_id, _row in back]
+        changes: list[PatronsChanged] = []
+        day = today()
+        for entry in back:
+            context = ErasureContext(entry.patron_id, entry.consortium_id, day, erased_at=entry.erased_at)
+            _removed, changed = _erase_patron_data(context)
+            changes += changed
+        erased_ids = [entry.patron_id for entry in back]
         ErasureTombstone.objects.filter(patron_id__in=erased_ids).update(reapplied_at=timezone.now())
         access_event_record(
             actor=actor,
             action=Action.ERASURE_REAPPLIED,
             patron_ids=erased_ids,
-            data_categories=ERASED_CATEGORIES,
+            data_categories=_erased_categories(),
             detail="restored_after_backup",
         )
-        _record_linked(actor, sorted(linked - set(erased_ids)))
+        _record_changed(actor, changes, erased_ids)
     return result

@@ -22,12 +22,13 @@ from django.utils.translation import gettext_lazy as _
 from audit.actor import Actor
 from audit.models import Action
 from audit.services import access_event_record
-from core.errors import NotFound, RuleBroken
+from core.errors import RuleBroken
 from core.time_limits import months_after
 from dpo.models import DeliveryMethod, FeeDecision, IdentityDocument, RefusalGround, RequestKind, SubjectRequest
 from dpo.selectors import earlier_report_within_12_months
 from patrons.services._common import patron_for_write, today
 from sotu_silo.free_text import free_text_check
+from staff.scoping import object_of_consortium_or_404
 
 ANSWER_MONTHS = 1
 MAX_EXTENSION_MONTHS = 2
@@ -76,9 +77,7 @@ def _texts_check(*, actor: Actor, request_id: int, **texts: str) -> None:
         model=SubjectRequest,
         texts=texts,
         action=Action.SUBJECT_REQUEST,
-        patron_ids=SubjectRequest.objects.filter(pk=request_id, consortium_id=actor.consortium_id).values_list(
-            "patron_id", flat=True
-        ),
+        patron_ids=SubjectRequest.objects.visible_to(actor).filter(pk=request_id).values_list("patron_id", flat=True),
     )
 
 
@@ -90,14 +89,9 @@ def _record(actor: Actor, subject_request: SubjectRequest, detail: str) -> None:
 
 def _open_request(*, actor: Actor, request_id: int) -> SubjectRequest:
     """The request (locked) of the actor's consortium, or NotFound; it must not be answered yet."""
-    subject_request = (
-        SubjectRequest.objects.select_for_update(of=("self",))
-        .select_related("consortium")
-        .filter(pk=request_id, consortium_id=actor.consortium_id)
-        .first()
+    subject_request = object_of_consortium_or_404(
+        SubjectRequest.objects.select_for_update(of=("self",)).select_related("consortium"), actor=actor, pk=request_id
     )
-    if subject_request is None:
-        raise NotFound
     if subject_request.completed_on is not None:
         raise RuleBroken("request_closed", _("This request has already been answered or refused."))
     return subject_request

@@ -7,7 +7,7 @@ from django.urls import reverse
 from core.dates import today
 from dpo.models import SubjectRequest
 from dpo.selectors import RequestState, subject_requests_due
-from patrons.tenancy import consortium_id_of
+from staff.selectors import consortium_id_of
 
 register = template.Library()
 

@@ -2,7 +2,7 @@
 
 import django.db.models.deletion
 import django.db.models.functions.text
-import patrons.models
+import staff.models
 from django.conf import settings
 from django.db import migrations, models
 
@@ -101,7 +101,7 @@ class Migration(migrations.Migration):
                 (
                     "cidr",
                     models.CharField(
-                        max_length=50, validators=[patrons.models.validate_cidr], verbose_name="network (CIDR)"
+                        max_length=50, validators=[staff.models.validate_cidr], verbose_name="network (CIDR)"
                     ),
                 ),
                 ("description", models.CharField(blank=True, max_length=200, verbose_name="description")),

@@ -1,28 +1,12 @@
 """Writes to patron data. Every service checks its rules first, writes in one transaction, and records
 the change in the patron's access log in the same transaction."""
 
-from patrons.services.bans import (
-    access_prohibition_record,
-    ban_appeal_record,
-    ban_cancel,
-    ban_decide,
-    ban_hearing_record,
-    ban_notification_record,
-    ban_propose,
-)
 from patrons.services.choices import patron_choices_update, trusteeship_end, trusteeship_record
 from patrons.services.closures import cards_extend, pin_by_phone_record
 from patrons.services.notes import note_create, note_remove, note_update
 from patrons.services.registration import patron_register
 
 __all__ = [
-    "access_prohibition_record",
-    "ban_appeal_record",
-    "ban_cancel",
-    "ban_decide",
-    "ban_hearing_record",
-    "ban_notification_record",
-    "ban_propose",
     "cards_extend",
     "note_create",
     "note_remove",

@@ -1,4 +1,4 @@
-"""What every write service shares: the actor's patron (or a 404) and the record of the write."""
+"""What every write service shares: the actor's patron (or NotFound) and the record of the write."""
 
 from collections.abc import Iterable
 
@@ -8,28 +8,25 @@ from audit.actor import Actor
 from audit.models import Action
 from audit.services import access_event_record
 from core.dates import today
-from core.errors import NotFound
 from patrons.models import Patron
+from staff.scoping import object_of_consortium_or_404
 
 __all__ = ["consortium_patron_ids", "patron_for_write", "record_write", "today"]
 
 
 def patron_for_write(*, actor: Actor, patron_id: int, lock: bool = False) -> Patron:
     """The patron of the actor's consortium, or NotFound (another consortium's patron does not exist)."""
-    patrons = Patron.objects.filter(consortium_id=actor.consortium_id).select_related("consortium")
+    patrons = Patron.objects.select_related("consortium")
     if lock:
         patrons = patrons.select_for_update(of=("self",))
-    patron = patrons.filter(pk=patron_id).first()
-    if patron is None:
-        raise NotFound
-    return patron
+    return object_of_consortium_or_404(patrons, actor=actor, pk=patron_id)
 
 
 def consortium_patron_ids(*, actor: Actor, patron_id: int) -> QuerySet:
     """The patron's id when the patron is of the actor's consortium: for the event of a refusal made before
     the patron is read (lazy, read only if the refusal is recorded).
     """
-    return Patron.objects.filter(pk=patron_id, consortium_id=actor.consortium_id).values_list("pk", flat=True)
+    return Patron.objects.visible_to(actor).filter(pk=patron_id).values_list("pk", flat=True)
 
 
 def record_write(*, actor: Actor, patron_ids: Iterable[int], categories: Iterable[str], detail: str) -> None:

@@ -25,9 +25,10 @@ from audit.models import Action, DataCategory
 from audit.services import access_event_record
 from core.errors import RuleBroken
 from patrons.closures import PIN_BY_PHONE_NOT_ALLOWED_MESSAGE, closures_for_card_extension, pin_by_phone_closure
-from patrons.models import ClosurePeriod, Consortium, Jurisdiction, Note, NoteCategory, Patron, PatronStatus
+from patrons.models import ClosurePeriod, Note, NoteCategory, Patron, PatronStatus
 from patrons.services._common import patron_for_write, today
 from patrons.services.notes import note_create, note_text_check
+from staff.models import Consortium, Jurisdiction
 
 PIN_DETAILS_MAX_LENGTH = 500
 # The note is read by every library's staff of the consortium (and pushed to Koha): in its language.

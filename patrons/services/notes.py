@@ -7,7 +7,8 @@ from django.utils.translation import gettext_lazy as _
 from audit.actor import Actor
 from audit.models import Action, DataCategory
 from core.errors import NotFound, RuleBroken
-from patrons.models import SENSITIVE_NOTE_CATEGORIES, BanStatus, Note, NoteCategory, NoteRevision, Patron
+from patrons.models import SENSITIVE_NOTE_CATEGORIES, Note, NoteCategory, NoteRevision, Patron
+from patrons.restrictions import note_removal_check
 from patrons.services._common import consortium_patron_ids, patron_for_write, record_write, today
 from sotu_silo import free_text  # a module: the silo's rules import these services
 
@@ -101,7 +102,8 @@ def note_update(*, actor: Actor, patron_id: int, note_id: int, text: str) -> Not
 def note_remove(*, actor: Actor, patron_id: int, note_id: int, reason: str) -> Note:
     """Remove a note: its text and earlier versions are erased; who removed it, when and why stays.
 
-    A behaviour note that a ban in procedure or in force cites cannot be removed: it is the ban's grounds.
+    A note another app rests on cannot be removed (patrons.restrictions): a behaviour note that a ban in
+    procedure or in force cites is the ban's grounds.
     """
     reason = (reason or "").strip()
     if not reason:
@@ -109,14 +111,7 @@ def note_remove(*, actor: Actor, patron_id: int, note_id: int, reason: str) -> N
     note_text_check(actor=actor, patron_id=patron_id, text=reason, field="removal_reason")
     with transaction.atomic():
         patron, note = _note_for_write(actor=actor, patron_id=patron_id, note_id=note_id)
-        live_bans = note.bans.exclude(status__in=[BanStatus.CANCELLED, BanStatus.OVERTURNED]).filter(
-            ends_on__gte=today()
-        )
-        if live_bans.exists():
-            raise RuleBroken(
-                "note_cited_by_ban",
-                _("This note is cited as grounds of a library-use ban that has not ended; it cannot be removed."),
-            )
+        note_removal_check(note, today())
         note.revisions.all().delete()
         note.text = ""
         note.removed_at, note.removed_by, note.removal_reason = timezone.now(), actor.username, reason[:300]

@@ -22,17 +22,10 @@ from audit.services import access_event_record
 from core.dates import ADULT_AGE, age_on
 from core.errors import RuleBroken
 from patrons.closures import REGISTRATION_FROZEN_MESSAGE, closure_end_text, registration_freeze
-from patrons.models import (
-    GuardianRelationship,
-    Guardianship,
-    Jurisdiction,
-    Library,
-    LoanHistoryPreference,
-    Patron,
-    PatronStatus,
-)
+from patrons.models import GuardianRelationship, Guardianship, LoanHistoryPreference, Patron, PatronStatus
 from patrons.services._common import today
 from sotu_silo import free_text  # a module: the silo's rules import these services
+from staff.models import Jurisdiction, Library
 
 # Mikkeli notice: the data of a patron under 15 comes from the guardian.
 GUARDIAN_REQUIRED_UNDER_AGE = 15
@@ -56,7 +49,8 @@ def _check_not_frozen(actor: Actor) -> None:
 
 def _home_library(actor: Actor, koha_library_id: str) -> Library:
     library = (
-        Library.objects.filter(municipality__consortium_id=actor.consortium_id, koha_library_id=koha_library_id)
+        Library.objects.visible_to(actor)
+        .filter(koha_library_id=koha_library_id)
         .select_related("municipality__consortium")
         .first()
     )
@@ -99,7 +93,7 @@ def _guardian(
             relationships=", ".join(GuardianRelationship.values),
         )
     # Another consortium's patron does not exist here, like everywhere else.
-    guardians = Patron.objects.filter(consortium_id=actor.consortium_id)
+    guardians = Patron.objects.visible_to(actor)
     if guardian is not None:
         found = guardians.filter(pk=guardian).first()
         if found is not None and guardian_cardnumber and found.cardnumber != guardian_cardnumber:

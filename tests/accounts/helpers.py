@@ -9,8 +9,8 @@ from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from demo.totp_secrets import demo_totp_key
-from patrons.models import Library, StaffProfile
 from sotu_silo.models import IdentityCode
+from staff.models import Library, StaffProfile
 
 PASSWORD = "kirjasto-demo-2026"
 

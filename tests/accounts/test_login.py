@@ -137,8 +137,8 @@ def test_a_refused_network_counts_towards_the_lockout():
 
 
 def test_report_mode_still_lets_the_user_in():
-    from patrons.models import EnforcementMode, Municipality
-    from privacy_service.ip_allowlist import invalidate_allow_list
+    from staff.ip_allowlist import invalidate_allow_list
+    from staff.models import EnforcementMode, Municipality
 
     Municipality.objects.filter(name="Kemi").update(network_mode=EnforcementMode.REPORT)
     invalidate_allow_list()

@@ -181,3 +181,17 @@ def test_events_hold_no_personal_data(lapland_patron):
         for value in filter(None, personal):
             assert value not in text
     assert all(lapland_patron.pk in event["patron_ids"] for event in events)
+
+
+def test_an_action_is_no_choice_of_the_field_so_a_new_one_needs_no_migration():
+    field = AccessEvent._meta.get_field("action")
+    assert not field.choices
+    assert max(len(action) for action in Action.values) <= field.max_length
+
+
+def test_the_writer_refuses_an_action_outside_the_vocabulary():
+    before = AccessEvent.objects.count()
+    with pytest.raises(ValueError, match="not an action"):
+        access_event_record(actor=ACTOR, action="patron_peek")
+    assert AccessEvent.objects.count() == before
+    assert access_event_record(actor=ACTOR, action="patron_view").action_label == Action.PATRON_VIEW.label

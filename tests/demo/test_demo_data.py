@@ -23,9 +23,10 @@ from demo.patron_data import (
     SWEDISH_SURNAMES,
     generate_patrons,
 )
-from patrons.models import AllowedNetwork, Consortium, Guardianship, Library, Patron, StaffProfile
+from patrons.models import Guardianship, Patron
 from sotu_silo.models import IdentityCode
 from sotu_silo.validation import identity_code_validate
+from staff.models import AllowedNetwork, Consortium, Library, StaffProfile
 from tests.conftest import client_for
 
 pytestmark = pytest.mark.django_db

@@ -13,24 +13,16 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from audit.models import AccessEvent, Action, DataCategory, Outcome
+from bans.models import Ban
 from dpo.models import FeeDecision, RefusalGround, SubjectRequest
-from patrons.models import (
-    Ban,
-    Consortium,
-    Guardianship,
-    Library,
-    NoteCategory,
-    Patron,
-    RegisterMembership,
-    StaffProfile,
-    Trusteeship,
-)
+from patrons.models import Guardianship, NoteCategory, Patron, RegisterMembership, Trusteeship
 from patrons.services.notes import note_create, note_remove, note_update
 from sotu_silo import crypto
 from sotu_silo.models import IdentityCode
+from staff.models import Consortium, Library, StaffProfile
+from tests.bans.test_ban_decision_document import DECISION_NUMBER, actor_for, make_ban
 from tests.conftest import client_for
 from tests.patrons.procedure import on
-from tests.patrons.test_ban_decision_document import DECISION_NUMBER, actor_for, make_ban
 
 pytestmark = pytest.mark.django_db
 

@@ -17,10 +17,11 @@ from django.test.utils import CaptureQueriesContext
 
 from audit.actor import Actor
 from audit.models import AccessEvent, Action, Outcome
-from audit.review import access_review_build
 from audit.services import access_event_record
-from patrons.models import Patron, StaffProfile
-from privacy_service import ip_allowlist
+from dpo.review import access_review_build
+from patrons.models import Patron
+from staff import ip_allowlist
+from staff.models import StaffProfile
 from tests.conftest import OWN_NETWORK, client_for
 
 pytestmark = pytest.mark.django_db
@@ -347,7 +348,7 @@ def test_admin_users_without_the_review_permission_see_nothing_of_it_on_the_dash
 
 
 def test_the_dashboard_shows_the_first_findings_and_the_staff_above_usual_first(monkeypatch, own_record):
-    monkeypatch.setattr("audit.templatetags.access_review.DASHBOARD_CHARTS", 2)
+    monkeypatch.setattr("dpo.templatetags.access_review.DASHBOARD_CHARTS", 2)
     protected = plain_patrons(count=20)
     Patron.objects.filter(pk__in=protected).update(needs_protection=True)
     read("rovaniemi.billing", protected, at(DAY, 10))  # 20 findings in one search

@@ -19,8 +19,9 @@ from django.utils import timezone
 from audit.models import AccessEvent, Action, DataCategory
 from demo.breaches import OPEN, PAST, seed_breaches
 from dpo.models import AuthorityNotification, Breach, RiskLevel
-from patrons.models import Consortium, Library, Patron, StaffProfile
+from patrons.models import Patron
 from patrons.selectors import notice_recipient_ids
+from staff.models import Consortium, Library, StaffProfile
 from tests.conftest import client_for
 
 pytestmark = pytest.mark.django_db

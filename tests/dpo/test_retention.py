@@ -12,6 +12,7 @@ from django.utils import timezone, translation
 from audit.models import AccessEvent, Action
 from audit.prune import access_log_cutoff
 from audit.verify import verify_chain
+from bans.models import AccessProhibition, Ban, BanStatus
 from core.dates import age_on, start_of_day
 from dpo.models import (
     ErasureTombstone,
@@ -23,20 +24,8 @@ from dpo.models import (
     SubjectRequest,
 )
 from dpo.services.retention import retention_apply
-from patrons.models import (
-    AccessProhibition,
-    Ban,
-    BanStatus,
-    Consortium,
-    Guardianship,
-    Library,
-    Note,
-    NoteCategory,
-    NoteRevision,
-    Patron,
-    RegisterKind,
-    RegisterMembership,
-)
+from patrons.models import Guardianship, Note, NoteCategory, NoteRevision, Patron, RegisterKind, RegisterMembership
+from staff.models import Consortium, Library
 
 pytestmark = pytest.mark.django_db
 

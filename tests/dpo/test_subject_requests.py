@@ -12,7 +12,8 @@ from audit.models import AccessEvent, Action
 from demo.procedures import SEEDER
 from demo.subject_requests import seed_subject_requests
 from dpo.models import RequestKind, SubjectRequest
-from patrons.models import Consortium, Library, Patron
+from patrons.models import Patron
+from staff.models import Consortium, Library
 from tests.conftest import client_for
 from tests.factories import StaffProfileFactory, UserFactory
 

@@ -12,7 +12,8 @@ from django.test import Client
 from django.utils import timezone
 
 from audit.models import AccessEvent, Action, Outcome
-from patrons.models import AccessProhibition, Ban, Note
+from bans.models import AccessProhibition, Ban
+from patrons.models import Note
 from tests.conftest import client_for
 
 HELSINKI = ZoneInfo("Europe/Helsinki")

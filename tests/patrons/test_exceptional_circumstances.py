@@ -11,7 +11,8 @@ from django.utils.translation import gettext
 
 from audit.models import AccessEvent
 from patrons.closures import closure_in_force, closures_for_card_extension, pin_by_phone_closure, registration_freeze
-from patrons.models import ClosurePeriod, Consortium, Note, Patron, PatronStatus
+from patrons.models import ClosurePeriod, Note, Patron, PatronStatus
+from staff.models import Consortium
 from tests.conftest import client_for
 from tests.factories import ConsortiumFactory, LibraryFactory, MunicipalityFactory, PatronFactory
 

@@ -10,7 +10,8 @@ from django.utils.translation import override
 
 from audit.models import AccessEvent
 from patrons.closures import registration_frozen_message
-from patrons.models import ClosurePeriod, Consortium, Guardianship, Library, Patron
+from patrons.models import ClosurePeriod, Guardianship, Patron
+from staff.models import Consortium, Library
 from tests.conftest import client_for
 
 pytestmark = pytest.mark.django_db

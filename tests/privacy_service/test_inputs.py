@@ -23,12 +23,14 @@ from rest_framework import serializers
 
 import privacy_service.urls  # noqa: F401  (every view, form and serializer module imported)
 from audit.models import AccessEvent
-from audit.review_api import AccessReviewQuerySerializer
+from bans.models import Ban
 from core import api_fields, form_fields
 from core.bounds import DATE_OUT_OF_RANGE, ID_MAX, ID_OUT_OF_RANGE, date_range_message
 from dpo.models import Breach, SubjectRequest
-from patrons.models import Ban, Note, NoteCategory, Patron, StaffProfile
+from dpo.review_api import AccessReviewQuerySerializer
+from patrons.models import Note, NoteCategory, Patron
 from privacy_service.admin_bounds import BoundedInputsAdmin
+from staff.models import StaffProfile
 from tests.conftest import client_for
 from tests.patrons.procedure import ban_through, days, decision_body, today_is, write_note
 
@@ -436,7 +438,7 @@ def test_a_user_joined_in_year_one_is_a_form_error_in_the_user_admin():
 def test_a_staff_member_briefed_in_year_one_is_a_form_error():
     profile = StaffProfile.objects.get(user__username="rovaniemi.staff")
     data = {"confidentiality_signed_on": "0001-01-01", "privacy_briefing_on": "2026-01-01"}
-    response = page("dpo", "en").post(f"/admin/patrons/staffprofile/{profile.pk}/change/", data)
+    response = page("dpo", "en").post(f"/admin/staff/staffprofile/{profile.pk}/change/", data)
     assert response.status_code == 200
     assert date_message("en") in response.content.decode()
     profile.refresh_from_db()
@@ -465,12 +467,15 @@ def test_every_object_id_in_a_url_is_a_bounded_id():
     assert not routes, f"use <id:...> (core.bounds.IdConverter): {routes}"
 
 
+OUR_APPS = {"audit", "bans", "dpo", "patrons", "privacy_service", "sotu_silo", "staff"}
+
+
 def _project_subclasses(base: type) -> list[type]:
     found, todo = [], [base]
     while todo:
         for cls in todo.pop().__subclasses__():
             todo.append(cls)
-            if cls.__module__.split(".")[0] in {"audit", "dpo", "patrons", "privacy_service", "sotu_silo"}:
+            if cls.__module__.split(".")[0] in OUR_APPS:
                 found.append(cls)
     return found
 

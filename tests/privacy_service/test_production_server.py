@@ -43,7 +43,7 @@ ACCESS_LINE = re.compile(r'"(?P<method>[A-Z]+) (?P<path>\S+) HTTP/1\.[01]" (?P<s
 
 PLANT_PATRON = """
 from tests.factories import PatronFactory
-from patrons.models import Library
+from staff.models import Library
 PatronFactory(home_library=Library.objects.get(koha_library_id="ROV"), koha_patron_id=987654, **{planted!r})
 """
 MAKE_SESSIONS = """
@@ -61,7 +61,7 @@ for _ in range({count}):
     print(session.session_key)
 """
 REMOVE_NETWORK = """
-from patrons.models import AllowedNetwork
+from staff.models import AllowedNetwork
 AllowedNetwork.objects.get(municipality__name={municipality!r}, cidr={cidr!r}).delete()
 """
 

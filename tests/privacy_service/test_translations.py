@@ -13,7 +13,8 @@ from django.conf import settings
 from django.utils.html import escape
 from django.utils.translation import gettext, ngettext, npgettext, override, pgettext
 
-from patrons.models import Patron, StaffProfile
+from patrons.models import Patron
+from staff.models import StaffProfile
 from tests.conftest import client_for
 
 LOCALE_DIR = Path(settings.BASE_DIR) / "locale"

@@ -27,25 +27,16 @@ from django.utils.translation import override
 from audit.actor import Actor
 from audit.models import AccessEvent, Action, Outcome
 from audit.services import access_event_record
+from bans.models import Ban
+from core.identity_code_text import contains_identity_code
 from dpo.models import Breach, RegisterDescription, SubjectRequest
-from patrons.models import (
-    AllowedNetwork,
-    Ban,
-    ClosurePeriod,
-    Consortium,
-    Library,
-    Municipality,
-    Note,
-    Patron,
-    StaffProfile,
-    Trusteeship,
-)
+from patrons.models import ClosurePeriod, Note, Patron, Trusteeship
 from privacy_service.admin_bounds import CODE_IN_ADMIN_SEARCH
-from sotu_silo.code_detector import contains_identity_code
 from sotu_silo.free_text import free_text_fields
+from staff.models import AllowedNetwork, Consortium, Library, Municipality, StaffProfile
 from tests.conftest import client_for
+from tests.core.test_identity_code_text import FINNISH_BYPASSES, SWEDISH_BYPASSES
 from tests.patrons.procedure import MONDAY, ban_through, on, write_note
-from tests.sotu_silo.test_code_detector import FINNISH_BYPASSES, SWEDISH_BYPASSES
 from tests.sotu_silo.test_silo import codeless_adult, hetu, reveal, store
 
 pytestmark = pytest.mark.django_db
@@ -325,8 +316,8 @@ def test_adult_guardianship_refuses_a_code_in_the_guardians_contact(lapland_patr
     [
         ("dpo", "/admin/audit/accessevent/", Action.ACCESS_LOG_VIEW),
         ("admin", "/admin/auth/user/", Action.PATRON_SEARCH),
-        ("admin", "/admin/patrons/staffprofile/", Action.PATRON_SEARCH),
-        ("admin", "/admin/patrons/allowednetwork/", Action.PATRON_SEARCH),
+        ("admin", "/admin/staff/staffprofile/", Action.PATRON_SEARCH),
+        ("admin", "/admin/staff/allowednetwork/", Action.PATRON_SEARCH),
     ],
 )
 def test_an_admin_search_with_a_code_is_neither_made_nor_shown(username, url, action):
@@ -353,11 +344,11 @@ def test_an_admin_filter_box_or_a_way_back_with_a_code_is_not_shown():
     assert denied_since(before) == [(Action.ACCESS_LOG_VIEW, "identity_code_in_search", [])]
     profile = StaffProfile.objects.filter(home_library__municipality__consortium__slug="lapin-kirjastot").first()
     admin = client_for("admin")
-    page = admin.get(f"/admin/patrons/staffprofile/{profile.pk}/change/", {"_changelist_filters": f"q={BYPASSES[0]}"})
+    page = admin.get(f"/admin/staff/staffprofile/{profile.pk}/change/", {"_changelist_filters": f"q={BYPASSES[0]}"})
     assert page.status_code == 200
     refused(page, api=False)
     # A related field's autocomplete (the staff profile's user) searches the users' admin: nothing for a code.
-    autocomplete = {"app_label": "patrons", "model_name": "staffprofile", "field_name": "user"}
+    autocomplete = {"app_label": "staff", "model_name": "staffprofile", "field_name": "user"}
     assert admin.get("/admin/autocomplete/", {**autocomplete, "term": "rovaniemi"}).json()["results"]
     before = last_id()
     found = admin.get("/admin/autocomplete/", {**autocomplete, "term": BYPASSES[1]})
@@ -535,7 +526,7 @@ def test_register_description_texts_in_the_admin():
 def test_network_and_closure_descriptions_in_the_admin():
     rovaniemi = Municipality.objects.get(name="Rovaniemi")
     response = client_for("dpo").post(
-        "/admin/patrons/allowednetwork/add/",
+        "/admin/staff/allowednetwork/add/",
         {"municipality": rovaniemi.pk, "cidr": "10.10.99.0/24", "description": f"kassa {SPELLINGS[1]}"},
     )
     assert response.status_code == 200
@@ -606,15 +597,15 @@ STRUCTURED = {
     # The card number is the library's; the patron's names, address and contact are typed text (below).
     "patrons.Patron": {"cardnumber", "status", "language"},
     "patrons.Trusteeship": {"recorded_by"},
-    "patrons.Consortium": {"name", "slug", "jurisdiction"},
-    "patrons.Municipality": {"name", "network_mode"},
-    "patrons.AllowedNetwork": {"cidr"},
-    "patrons.Library": {"name", "koha_library_id"},
+    "staff.Consortium": {"name", "slug", "jurisdiction"},
+    "staff.Municipality": {"name", "network_mode"},
+    "staff.AllowedNetwork": {"cidr"},
+    "staff.Library": {"name", "koha_library_id"},
     "patrons.Guardianship": {"relationship"},
     # Usernames, and choices from a list.
     "patrons.Note": {"category", "created_by", "updated_by", "removed_by"},
     "patrons.NoteRevision": {"category", "written_by"},
-    "patrons.Ban": {
+    "bans.Ban": {
         "status",
         "proposed_by",
         "hearing_method",
@@ -625,9 +616,9 @@ STRUCTURED = {
         "notification_method",
         "appeal_outcome",
     },
-    "patrons.AccessProhibition": {"recorded_by"},
+    "bans.AccessProhibition": {"recorded_by"},
     "patrons.RegisterMembership": {"register"},
-    "patrons.StaffProfile": set(),
+    "staff.StaffProfile": set(),
     "dpo.SubjectRequest": {
         "kind",
         "identity_document",
@@ -645,7 +636,7 @@ STRUCTURED = {
     "sotu_silo.IdentityCode": {"country", "key_id", "blind_index"},
     "sotu_silo.IdentityCodeConflict": {"country", "key_id", "blind_index", "entered_by", "resolved_by", "resolution"},
 }
-OUR_APPS = {"audit", "dpo", "patrons", "sotu_silo"}
+OUR_APPS = {"audit", "bans", "dpo", "patrons", "sotu_silo", "staff"}
 
 
 def test_every_text_field_of_ours_is_free_text_or_known_to_be_structured():
@@ -661,7 +652,7 @@ def test_every_text_field_of_ours_is_free_text_or_known_to_be_structured():
             if field.name in free.get(label, set()) | STRUCTURED.get(label, set()):
                 continue
             unknown.append(f"{label}.{field.name}")
-    assert not unknown, f"Free text (sotu_silo.fields.FreeTextField) or structured (listed here)? {unknown}"
+    assert not unknown, f"Free text (core.free_text_fields.FreeTextField) or structured (listed here)? {unknown}"
     assert free["patrons.Note"] == {"text", "removal_reason"}
     assert free["audit.AccessEvent"] == {"reason"}
     assert len(free["dpo.RegisterDescriptionText"]) == 11

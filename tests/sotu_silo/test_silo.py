@@ -13,9 +13,10 @@ from django.core.management import call_command
 from django.db import connections
 
 from audit.models import AccessEvent, Action, Outcome
-from patrons.models import Jurisdiction, Library, Patron
+from patrons.models import Patron
 from sotu_silo import crypto
 from sotu_silo.models import IdentityCode
+from staff.models import Jurisdiction, Library
 from tests.conftest import client_for
 from tests.factories import LibraryFactory, MunicipalityFactory, PatronFactory, StaffProfileFactory, UserFactory
 

@@ -15,9 +15,9 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from audit.prune import PruneWithinRetention, access_log_cutoff, access_log_prune, check_cutoff, events_to_prune
+from core.command_args import parse_date
 from core.dates import start_of_day, today
 from core.progress import progress_write
-from patrons.management.commands.extend_expired_cards import parse_date
 
 # PostgreSQL's insufficient_privilege: no DELETE grant, or the append-only trigger refusing.
 INSUFFICIENT_PRIVILEGE = "42501"

@@ -16,7 +16,7 @@ from django.db import models, transaction
 from django.utils import translation
 
 from audit.actor import Actor
-from audit.demo_review import seed_access_review_demo
+from demo.access_review import seed_access_review_demo
 from demo.breaches import seed_breaches
 from demo.identity_codes import demo_code_index, demo_identity_code
 from demo.patron_data import (
@@ -32,9 +32,10 @@ from demo.procedures import seed_procedures
 from demo.registers import seed_register_descriptions
 from demo.subject_requests import seed_subject_requests
 from demo.two_factor import seed_demo_two_factor
-from patrons.models import AllowedNetwork, Consortium, Guardianship, Library, Municipality, Patron, StaffProfile
+from patrons.models import Guardianship, Patron
 from sotu_silo.models import IdentityCode
 from sotu_silo.services import identity_code_store
+from staff.models import AllowedNetwork, Consortium, Library, Municipality, StaffProfile
 
 _MISSING = object()
 

@@ -12,11 +12,11 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from core.command_args import parse_date
 from core.dates import today
 from core.progress import progress_write
 from dpo.retention import NOT_APPLIED_HERE, RetentionRule
 from dpo.services.retention import RetentionReport, retention_apply
-from patrons.management.commands.extend_expired_cards import parse_date
 
 
 class Command(BaseCommand):

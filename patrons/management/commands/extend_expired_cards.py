@@ -5,28 +5,17 @@ in spring 2020) so patrons keep using e-services. The closure is the consortium'
 force today, or the one that ended last; see patrons.services.closures.cards_extend.
 """
 
-import datetime
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from core.command_args import parse_date
 from core.errors import RuleBroken
 from patrons.closures import closures_for_card_extension
-from patrons.models import Consortium
 from patrons.services.closures import cards_extend
-
-DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y")
-
-
-def parse_date(value: str) -> datetime.date:
-    for date_format_string in DATE_FORMATS:
-        try:
-            return datetime.datetime.strptime(value.strip(), date_format_string).date()
-        except ValueError:
-            continue
-    raise CommandError(_("“%(value)s” is not a date; write it as 2020-09-30 or 30.9.2020.") % {"value": value})
+from staff.models import Consortium
 
 
 class Command(BaseCommand):

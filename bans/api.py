@@ -1,0 +1,148 @@
+"""The ban procedure's JSON API. A role that may not act is a 403 (staff.access); a rule broken is a 400
+naming the rule (core.errors.RuleBroken, answered by core.api_errors)."""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from bans import serializers
+from bans.services import (
+    access_prohibition_record,
+    ban_appeal_record,
+    ban_cancel,
+    ban_decide,
+    ban_hearing_record,
+    ban_notification_record,
+    ban_propose,
+)
+from bans.state import ban_state
+from bans.views import ban_for_reader
+from core.api_fields import validated_body
+from staff.access import ban_decider_actor, ban_preparer_actor
+
+
+def _ban_response(ban, status: int = 200) -> Response:
+    ban.state = ban_state(ban)
+    return Response(serializers.BanSerializer(ban).data, status=status)
+
+
+class PatronBanApi(APIView):
+    @extend_schema(
+        operation_id="bans_propose",
+        summary="Propose a library-use ban (Finland)",
+        description="One patron, one library, at most 30 days (first and last day included), grounds under the "
+        "Library Act s. 15 citing the patron's behaviour notes. Answers the ban with `id` and `status`.",
+        request=serializers.BanProposeSerializer,
+        responses={201: serializers.BanSerializer},
+    )
+    def post(self, request: Request, patron_id: int) -> Response:
+        actor = ban_preparer_actor(request)
+        ban = ban_propose(actor=actor, patron_id=patron_id, **validated_body(serializers.BanProposeSerializer, request))
+        return _ban_response(ban, status=201)
+
+
+class BanDetailApi(APIView):
+    @extend_schema(
+        operation_id="bans_retrieve",
+        summary="One ban with its procedure",
+        description="Staff see a ban while it is in procedure or in force; ban deciders and the DPO also "
+        "ended ones (the decision archive).",
+        responses=serializers.BanSerializer,
+    )
+    def get(self, request: Request, ban_id: int) -> Response:
+        return _ban_response(ban_for_reader(request, ban_id))
+
+
+class BanHearingApi(APIView):
+    @extend_schema(
+        operation_id="bans_hearing",
+        summary="Record the hearing, or why it was waived",
+        description='`{"heard_on", "method", "statement"}` (an empty statement: none came) or `{"waived_reason"}`.',
+        request=serializers.BanHearingSerializer,
+        responses=serializers.BanSerializer,
+    )
+    def post(self, request: Request, ban_id: int) -> Response:
+        actor = ban_preparer_actor(request)
+        ban = ban_hearing_record(
+            actor=actor, ban_id=ban_id, **validated_body(serializers.BanHearingSerializer, request)
+        )
+        return _ban_response(ban)
+
+
+class BanDecisionApi(APIView):
+    @extend_schema(
+        operation_id="bans_decide",
+        summary="Decide the ban (ban deciders only)",
+        description="Not before the hearing is recorded or waived. Enforced before it is final unless "
+        "`enforced_before_final` is false.",
+        request=serializers.BanDecisionSerializer,
+        responses=serializers.BanSerializer,
+    )
+    def post(self, request: Request, ban_id: int) -> Response:
+        actor = ban_decider_actor(request)
+        ban = ban_decide(actor=actor, ban_id=ban_id, **validated_body(serializers.BanDecisionSerializer, request))
+        return _ban_response(ban)
+
+
+class BanNotificationApi(APIView):
+    @extend_schema(
+        operation_id="bans_notify",
+        summary="Record how and when the decision was sent",
+        description="Answers `deemed_received_on` (letter: 7th day, electronic: 3rd day, in person: same day) and "
+        "`appeal_deadline` (14 days later, moved to the next working day when it falls on a weekend or holiday).",
+        request=serializers.BanNotificationSerializer,
+        responses=serializers.BanSerializer,
+    )
+    def post(self, request: Request, ban_id: int) -> Response:
+        actor = ban_preparer_actor(request)
+        ban = ban_notification_record(
+            actor=actor, ban_id=ban_id, **validated_body(serializers.BanNotificationSerializer, request)
+        )
+        return _ban_response(ban)
+
+
+class BanAppealApi(APIView):
+    @extend_schema(
+        operation_id="bans_appeal",
+        summary="Record a rectification request and its outcome (ban deciders only)",
+        description="Outcomes: pending, upheld, overturned (the ban ends at once), dismissed.",
+        request=serializers.BanAppealSerializer,
+        responses=serializers.BanSerializer,
+    )
+    def post(self, request: Request, ban_id: int) -> Response:
+        actor = ban_decider_actor(request)
+        ban = ban_appeal_record(actor=actor, ban_id=ban_id, **validated_body(serializers.BanAppealSerializer, request))
+        return _ban_response(ban)
+
+
+class BanCancelApi(APIView):
+    @extend_schema(
+        operation_id="bans_cancel",
+        summary="Cancel a ban, with a reason (ban deciders only)",
+        request=serializers.BanCancelSerializer,
+        responses=serializers.BanSerializer,
+    )
+    def post(self, request: Request, ban_id: int) -> Response:
+        actor = ban_decider_actor(request)
+        ban = ban_cancel(
+            actor=actor, ban_id=ban_id, reason=validated_body(serializers.BanCancelSerializer, request)["reason"]
+        )
+        return _ban_response(ban)
+
+
+class PatronAccessProhibitionApi(APIView):
+    @extend_schema(
+        operation_id="access_prohibitions_record",
+        summary="Record a prosecutor's access prohibition (Sweden)",
+        description="The library's own application (date, reference), the prosecutor's reference and dates; at "
+        "most one year, for a person at least 15.",
+        request=serializers.AccessProhibitionSerializer,
+        responses={201: serializers.AccessProhibitionSerializer},
+    )
+    def post(self, request: Request, patron_id: int) -> Response:
+        actor = ban_preparer_actor(request)
+        data = validated_body(serializers.AccessProhibitionSerializer, request)
+        data["library"] = data.pop("library")["koha_library_id"]
+        prohibition = access_prohibition_record(actor=actor, patron_id=patron_id, **data)
+        return Response(serializers.AccessProhibitionSerializer(prohibition).data, status=201)

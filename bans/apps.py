@@ -1,0 +1,18 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class BansConfig(AppConfig):
+    """The whole life of a library-use ban (Finland) and of an access prohibition (Sweden): state, next step,
+    deadlines, decision documents, archive. Stands above patrons: it imports patrons, never the other way."""
+
+    name = "bans"
+    verbose_name = _("Library-use bans and access prohibitions")
+
+    def ready(self) -> None:
+        from bans.selectors import patron_bans
+        from bans.services import note_cited_check
+        from patrons import restrictions
+
+        restrictions.restriction_provider_register(patron_bans)
+        restrictions.note_removal_guard_register(note_cited_check)

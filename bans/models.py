@@ -1,0 +1,194 @@
+"""Library-use bans (Finland) and access prohibitions (Sweden), with the procedure's vocabularies.
+
+The models moved here from patrons/ in Django's state only: their tables keep the names `patrons_ban`,
+`patrons_ban_notes` and `patrons_accessprohibition` (bans/migrations/0001_initial.py).
+"""
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from core.free_text_fields import FreeTextCharField, FreeTextField
+from patrons.models import Note, Patron
+from staff.models import Library
+from staff.scoping import ConsortiumScopedQuerySet
+
+# --- Library-use bans (Finland, Library Act 1492/2016 s. 15) -------------------------------------------
+
+
+class BanGround(models.TextChoices):
+    REPEATED_DISTURBANCE = "repeated_disturbance", _("Repeatedly disturbs the library")
+    SUBSTANTIAL_DISTURBANCE = "substantial_disturbance", _("Substantially disturbs the library")
+    ENDANGERING_SAFETY = "endangering_safety", _("Endangers safety")
+    DAMAGING_PROPERTY = "damaging_property", _("Damages property")
+
+
+class BanStatus(models.TextChoices):
+    """Stored steps of the procedure. "Active", "scheduled" and "ended" follow from the dates (Ban.state)."""
+
+    PROPOSED = "proposed", _("Proposed")
+    HEARD = "heard", _("Heard")
+    HEARING_WAIVED = "hearing_waived", _("Hearing waived")
+    DECIDED = "decided", _("Decided")
+    NOTIFIED = "notified", _("Notified")
+    CANCELLED = "cancelled", _("Cancelled")
+    OVERTURNED = "overturned", _("Overturned on appeal")
+
+
+class BanState(models.TextChoices):
+    """What a ban is today: the stored step, or for a notified ban what its dates make it."""
+
+    PROPOSED = "proposed", _("Proposed")
+    HEARD = "heard", _("Heard")
+    HEARING_WAIVED = "hearing_waived", _("Hearing waived")
+    DECIDED = "decided", _("Decided")
+    NOTIFIED = "notified", _("Notified, waiting to become final")
+    SCHEDULED = "scheduled", _("Notified, starts later")
+    ACTIVE = "active", _("Active")
+    ENDED = "ended", _("Ended")
+    LAPSED = "lapsed", _("Lapsed (never notified)")
+    CANCELLED = "cancelled", _("Cancelled")
+    OVERTURNED = "overturned", _("Overturned on appeal")
+
+
+class HearingMethod(models.TextChoices):
+    IN_PERSON = "in_person", _("In person")
+    PHONE = "phone", _("By phone")
+    LETTER = "letter", _("By letter")
+    ELECTRONIC = "electronic", _("Electronically")
+
+
+class NotificationMethod(models.TextChoices):
+    LETTER = "letter", _("Letter")
+    ELECTRONIC = "electronic", _("Electronic notice")
+    IN_PERSON = "in_person", _("In person")
+
+
+class AppealOutcome(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    UPHELD = "upheld", _("Ban upheld")
+    OVERTURNED = "overturned", _("Ban overturned")
+    DISMISSED = "dismissed", _("Dismissed (late or inadmissible)")
+
+
+class Ban(models.Model):
+    """A library-use ban (käyttökielto) through its procedure: proposal, hearing, decision, notice, appeal.
+
+    The patron's record shows only bans that are in procedure or active; whether a ban is active is
+    computed from its dates on every read (bans.state), so the mark disappears when the
+    ban ends without any scheduled job. `archive_bans` later stamps ended bans archived, and the
+    decision stays in the decision archive (ban deciders and the DPO) until `retain_until`.
+    """
+
+    consortium_lookup = "patron__consortium_id"
+
+    patron = models.ForeignKey(Patron, on_delete=models.CASCADE, related_name="bans", verbose_name=_("patron"))
+    library = models.ForeignKey(Library, on_delete=models.PROTECT, related_name="bans", verbose_name=_("library"))
+    grounds = models.JSONField(_("grounds"), default=list)
+    notes = models.ManyToManyField(
+        Note, related_name="bans", verbose_name=_("behaviour notes cited"), db_table="patrons_ban_notes"
+    )
+    starts_on = models.DateField(_("starts on"))
+    ends_on = models.DateField(_("ends on"))
+    status = models.CharField(_("status"), max_length=20, choices=BanStatus.choices, default=BanStatus.PROPOSED)
+    proposed_at = models.DateTimeField(_("proposed"))
+    proposed_by = models.CharField(_("proposed by"), max_length=150)
+    # Hearing (Administrative Procedure Act s. 34)
+    heard_on = models.DateField(_("heard on"), null=True, blank=True)
+    hearing_method = models.CharField(_("hearing method"), max_length=20, choices=HearingMethod.choices, blank=True)
+    statement = FreeTextField(_("the patron's statement"), blank=True)
+    hearing_waived_reason = FreeTextField(_("legal reason the hearing was waived"), blank=True)
+    hearing_recorded_by = models.CharField(_("hearing recorded by"), max_length=150, blank=True)
+    # Decision (Administrative Procedure Act s. 44)
+    decision_number = FreeTextCharField(_("decision number"), max_length=50, blank=True)
+    decided_on = models.DateField(_("decided on"), null=True, blank=True)
+    decided_by = models.CharField(_("decided by"), max_length=150, blank=True)
+    decider_name = models.CharField(_("decider's name and title"), max_length=200, blank=True)
+    reasons = FreeTextField(_("reasons"), blank=True)
+    decided_text = FreeTextField(_("what is decided"), blank=True)
+    legal_basis = models.CharField(_("legal basis"), max_length=300, blank=True)
+    contact_person = FreeTextCharField(_("contact person"), max_length=200, blank=True)
+    enforced_before_final = models.BooleanField(_("enforced before it is final"), default=True)
+    # Notification (Local Government Act 410/2015 ss. 134, 141)
+    notification_method = models.CharField(
+        _("notification method"), max_length=20, choices=NotificationMethod.choices, blank=True
+    )
+    notified_on = models.DateField(_("notice sent on"), null=True, blank=True)
+    deemed_received_on = models.DateField(_("deemed received on"), null=True, blank=True)
+    appeal_deadline = models.DateField(_("rectification request deadline"), null=True, blank=True)
+    # Rectification request (oikaisuvaatimus)
+    appeal_lodged_on = models.DateField(_("rectification request lodged on"), null=True, blank=True)
+    appeal_outcome = models.CharField(_("outcome"), max_length=20, choices=AppealOutcome.choices, blank=True)
+    appeal_decided_on = models.DateField(_("rectification decided on"), null=True, blank=True)
+    ended_early_on = models.DateField(_("ended early on"), null=True, blank=True)
+    cancellation_reason = FreeTextCharField(_("reason for cancelling"), max_length=300, blank=True)
+    archived_at = models.DateTimeField(_("archived"), null=True, blank=True)
+    retain_until = models.DateField(_("kept in the decision archive until"), null=True, blank=True)
+
+    objects = ConsortiumScopedQuerySet.as_manager()
+
+    class Meta:
+        db_table = "patrons_ban"
+        verbose_name = _("library-use ban")
+        verbose_name_plural = _("library-use bans")
+        ordering = ["-starts_on", "-id"]
+        default_permissions = []
+        permissions = [
+            ("prepare_ban", _("Can propose a library-use ban and record its hearing and notification")),
+            ("decide_ban", _("Can decide a library-use ban and its rectification request")),
+            ("view_ban_archive", _("Can read the archive of ban decisions")),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["library", "decision_number"],
+                condition=~Q(decision_number=""),
+                name="ban_unique_decision_number",
+            ),
+        ]
+        indexes = [models.Index(fields=["patron", "ends_on"], name="ban_patron_idx")]
+
+    def __str__(self) -> str:
+        return f"{_('library-use ban')} #{self.pk}"
+
+    @property
+    def state_label(self) -> str:
+        """The label of `state` (what the ban is today, set by bans.selectors), else of the stored step."""
+        return BanState(getattr(self, "state", self.status)).label
+
+
+# --- Access prohibitions (Sweden: tillträdesförbud till bibliotek, since 1.7.2022) -------------------
+
+
+class AccessProhibition(models.Model):
+    """A prosecutor's decision on an access prohibition (tillträdesförbud), recorded by a Swedish library.
+
+    The library applies; the prosecutor decides. The record keeps the library's application and the
+    decision's reference and dates. Like a ban, it shows on the patron's record only while in force.
+    """
+
+    patron = models.ForeignKey(
+        Patron, on_delete=models.CASCADE, related_name="access_prohibitions", verbose_name=_("patron")
+    )
+    library = models.ForeignKey(
+        Library, on_delete=models.PROTECT, related_name="access_prohibitions", verbose_name=_("library")
+    )
+    applied_on = models.DateField(_("library's application date"))
+    application_reference = FreeTextCharField(_("library's application reference"), max_length=100)
+    prosecutor_reference = FreeTextCharField(_("prosecutor's reference"), max_length=100)
+    decided_on = models.DateField(_("decided on"))
+    starts_on = models.DateField(_("starts on"))
+    ends_on = models.DateField(_("ends on"))
+    recorded_at = models.DateTimeField(_("recorded"))
+    recorded_by = models.CharField(_("recorded by"), max_length=150)
+    archived_at = models.DateTimeField(_("archived"), null=True, blank=True)
+    retain_until = models.DateField(_("kept until"), null=True, blank=True)
+
+    class Meta:
+        db_table = "patrons_accessprohibition"
+        verbose_name = _("access prohibition")
+        verbose_name_plural = _("access prohibitions")
+        ordering = ["-starts_on", "-id"]
+        default_permissions = []
+
+    def __str__(self) -> str:
+        return f"{_('access prohibition')} #{self.pk}"

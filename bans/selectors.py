@@ -1,0 +1,125 @@
+"""Reads of bans and access prohibitions: which ones staff see, one ban, the decision archive.
+
+Each read of a patron's ban data records its AccessEvent in the same transaction.
+"""
+
+import datetime
+from dataclasses import dataclass
+
+from django.core.paginator import Page, Paginator
+from django.db import transaction
+from django.db.models import QuerySet
+
+from audit.actor import Actor
+from audit.models import Action, DataCategory
+from audit.services import access_event_record
+from bans.models import AccessProhibition, Ban, BanState
+from bans.state import STAFF_VISIBLE_BAN_STEPS, ban_state
+from core.dates import today
+from patrons.models import Patron
+from patrons.restrictions import RestrictionInForce
+from patrons.selectors import _logs_not_found, _NotFound
+
+
+def bans_visible_to_staff(day: datetime.date | None = None) -> QuerySet[Ban]:
+    """Bans in procedure or in force: an ended, cancelled or overturned ban is gone from every staff view."""
+    return Ban.objects.filter(status__in=STAFF_VISIBLE_BAN_STEPS, ends_on__gte=day or today())
+
+
+def prohibitions_visible_to_staff(day: datetime.date | None = None) -> QuerySet[AccessProhibition]:
+    return AccessProhibition.objects.filter(ends_on__gte=day or today())
+
+
+@dataclass
+class PatronBans:
+    """The patron record's bans section (a patrons.restrictions.RestrictionSection): bans in procedure or in
+    force, each with its `state`, and access prohibitions in force or starting later."""
+
+    bans: list[Ban]
+    prohibitions: list[AccessProhibition]
+    day: datetime.date
+    marks_template: str = "bans/includes/patron_marks.html"
+    template: str = "bans/includes/patron_section.html"
+
+    @property
+    def active_bans(self) -> list[Ban]:
+        return [ban for ban in self.bans if ban.state == BanState.ACTIVE]
+
+    @property
+    def active_prohibitions(self) -> list[AccessProhibition]:
+        return [prohibition for prohibition in self.prohibitions if prohibition.starts_on <= self.day]
+
+    @property
+    def in_force(self) -> list[RestrictionInForce]:
+        bans = [_in_force(ban, "library_use_ban") for ban in self.active_bans]
+        return [*bans, *(_in_force(prohibition, "access_prohibition") for prohibition in self.active_prohibitions)]
+
+
+def _in_force(decision: Ban | AccessProhibition, kind: str) -> RestrictionInForce:
+    return RestrictionInForce(
+        id=decision.pk,
+        kind=kind,
+        library=decision.library.koha_library_id,
+        starts_on=decision.starts_on,
+        ends_on=decision.ends_on,
+    )
+
+
+def patron_bans(patron: Patron, day: datetime.date) -> PatronBans:
+    """The provider of the patron record's bans section (registered in BansConfig.ready); it runs inside the
+    record's logged transaction, whose event already names the ban data category."""
+    bans = list(bans_visible_to_staff(day).filter(patron=patron).select_related("library").order_by("starts_on"))
+    for ban in bans:
+        ban.state = ban_state(ban, day)
+    prohibitions = list(prohibitions_visible_to_staff(day).filter(patron=patron).select_related("library"))
+    return PatronBans(bans=bans, prohibitions=prohibitions, day=day)
+
+
+@_logs_not_found
+def ban_get(*, actor: Actor, ban_id: int, archive: bool = False) -> Ban:
+    """One ban with its procedure. Staff see it while it is in procedure or in force; with `archive`
+    (ban deciders and the DPO), any ban, ended ones included. Logged as a read of the patron's ban data.
+    """
+    with transaction.atomic():
+        bans = Ban.objects if archive else bans_visible_to_staff()
+        ban = (
+            bans.visible_to(actor)
+            .filter(pk=ban_id)
+            .select_related("patron__home_library", "library__municipality__consortium")
+            .prefetch_related("notes")
+            .first()
+        )
+        action = Action.BAN_ARCHIVE_VIEW if archive else Action.PATRON_VIEW
+        if ban is None:
+            raise _NotFound(action)
+        ban.state = ban_state(ban)
+        access_event_record(
+            actor=actor,
+            action=action,
+            patron_ids=[ban.patron_id],
+            data_categories=[DataCategory.BASIC, DataCategory.CONTACT, DataCategory.BANS, DataCategory.BAN_DECISION],
+            detail=f"ban:{ban.pk}",
+        )
+    return ban
+
+
+def ban_archive_page(*, actor: Actor, page_number: int | str = 1, page_size: int = 50) -> Page:
+    """The decision archive: every decided ban of the consortium, ended ones included; listed patrons logged."""
+    bans = (
+        Ban.objects.visible_to(actor)
+        .filter(decided_on__isnull=False)
+        .select_related("patron", "library")
+        .order_by("-decided_on", "-id")
+    )
+    with transaction.atomic():
+        page = Paginator(bans, page_size).get_page(page_number)
+        page.object_list = list(page.object_list)
+        for ban in page.object_list:
+            ban.state = ban_state(ban)
+        access_event_record(
+            actor=actor,
+            action=Action.BAN_ARCHIVE_VIEW,
+            patron_ids=[ban.patron_id for ban in page.object_list],
+            data_categories=[DataCategory.LISTING, DataCategory.BAN_DECISION],
+        )
+    return page

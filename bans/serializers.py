@@ -1,0 +1,142 @@
+"""The ban procedure's and the access prohibitions' JSON shapes."""
+
+from rest_framework import serializers
+
+from bans.models import AccessProhibition, Ban
+from core import api_fields
+from core.bounds import column_length
+
+
+class BanSerializer(api_fields.ModelSerializer):
+    """A ban with its procedure. `status` is what the ban is today; `step` is the last step recorded."""
+
+    patron = serializers.IntegerField(source="patron_id", read_only=True)
+    library = serializers.CharField(source="library.koha_library_id", read_only=True)
+    status = serializers.CharField(source="state", read_only=True)
+    step = serializers.CharField(source="status", read_only=True)
+    note_ids = serializers.SerializerMethodField()
+    days = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Ban
+        fields = [
+            "id",
+            "patron",
+            "library",
+            "status",
+            "step",
+            "grounds",
+            "note_ids",
+            "starts_on",
+            "ends_on",
+            "days",
+            "proposed_at",
+            "proposed_by",
+            "heard_on",
+            "hearing_method",
+            "statement",
+            "hearing_waived_reason",
+            "decision_number",
+            "decided_on",
+            "decider_name",
+            "reasons",
+            "decided_text",
+            "legal_basis",
+            "contact_person",
+            "enforced_before_final",
+            "notification_method",
+            "notified_on",
+            "deemed_received_on",
+            "appeal_deadline",
+            "appeal_lodged_on",
+            "appeal_outcome",
+            "appeal_decided_on",
+            "ended_early_on",
+            "cancellation_reason",
+        ]
+        read_only_fields = fields
+
+    def get_note_ids(self, ban: Ban) -> list[int]:
+        return sorted(note.pk for note in ban.notes.all())
+
+    def get_days(self, ban: Ban) -> int:
+        return (ban.ends_on - ban.starts_on).days + 1
+
+
+class BanProposeSerializer(serializers.Serializer):
+    library = serializers.CharField(help_text="Koha library_id (branchcode) of the library the ban concerns")
+    grounds = serializers.ListField(child=serializers.CharField(), allow_empty=True)
+    note_ids = api_fields.IdListField(allow_empty=True)
+    starts_on = api_fields.DateField()
+    ends_on = api_fields.DateField()
+
+
+class BanHearingSerializer(serializers.Serializer):
+    heard_on = api_fields.DateField(required=False, allow_null=True)
+    method = serializers.CharField(required=False, allow_blank=True, default="")
+    statement = serializers.CharField(
+        required=False, allow_blank=True, default="", help_text="Empty when no statement came"
+    )
+    waived_reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class BanDecisionSerializer(serializers.Serializer):
+    # Blank or missing text is left to the service, whose 400 names the rule.
+    decision_number = serializers.CharField(
+        allow_blank=True, default="", max_length=column_length(Ban, "decision_number")
+    )
+    reasons = serializers.CharField(allow_blank=True, default="")
+    starts_on = api_fields.DateField()
+    ends_on = api_fields.DateField()
+    contact_person = serializers.CharField(
+        allow_blank=True, default="", max_length=column_length(Ban, "contact_person")
+    )
+    decided_on = api_fields.DateField(required=False, allow_null=True, help_text="Default: today")
+    enforced_before_final = serializers.BooleanField(required=False, default=True)
+    decided_text = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class BanNotificationSerializer(serializers.Serializer):
+    method = serializers.CharField(help_text="letter, electronic or in_person")
+    sent_on = api_fields.DateField()
+
+
+class BanNotificationResultSerializer(BanSerializer):
+    pass
+
+
+class BanAppealSerializer(serializers.Serializer):
+    lodged_on = api_fields.DateField()
+    outcome = serializers.CharField(required=False, default="pending")
+    decided_on = api_fields.DateField(required=False, allow_null=True)
+
+
+class BanCancelSerializer(serializers.Serializer):
+    reason = serializers.CharField(allow_blank=True, default="", max_length=column_length(Ban, "cancellation_reason"))
+
+
+class AccessProhibitionSerializer(api_fields.ModelSerializer):
+    patron = serializers.IntegerField(source="patron_id", read_only=True)
+    library = serializers.CharField(source="library.koha_library_id")
+
+    class Meta:
+        model = AccessProhibition
+        fields = [
+            "id",
+            "patron",
+            "library",
+            "applied_on",
+            "application_reference",
+            "prosecutor_reference",
+            "decided_on",
+            "starts_on",
+            "ends_on",
+            "recorded_at",
+            "recorded_by",
+        ]
+        read_only_fields = ["id", "patron", "recorded_at", "recorded_by"]
+        # Blank or missing references are left to the service, whose 400 names the rule.
+        extra_kwargs = {
+            "application_reference": {"allow_blank": True, "default": ""},
+            "prosecutor_reference": {"allow_blank": True, "default": ""},
+        }

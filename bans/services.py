@@ -1,0 +1,545 @@
+"""The library-use ban procedure (Finland) and access prohibitions (Sweden).
+
+Finland, Library Act 1492/2016 s. 15: a ban concerns one person and one library, lasts at most
+30 days, and rests on repeated or substantial disturbance, endangering safety or damaging
+property. Administrative Procedure Act 434/2003: the patron is heard first (s. 34) and the
+decision states its reasons, exactly what is decided and a contact person (s. 44). Local
+Government Act 410/2015: a rectification request within 14 days of notification; a letter is
+deemed received on the 7th day after sending, an electronic notice on the 3rd.
+
+Sweden: a library cannot ban. It applies to the prosecutor, who may decide an access
+prohibition (tillträdesförbud) of at most one year for a person aged at least 15; the library
+records that decision.
+
+Each function checks every rule before it writes, raises RuleBroken naming the first rule
+broken, and writes in one transaction together with the patron's access-log event.
+"""
+
+import datetime
+
+from dateutil.relativedelta import relativedelta
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from audit.actor import Actor
+from audit.models import Action, DataCategory
+from bans.models import (
+    AccessProhibition,
+    AppealOutcome,
+    Ban,
+    BanGround,
+    BanState,
+    BanStatus,
+    HearingMethod,
+    NotificationMethod,
+)
+from bans.state import CLOSED, Step, ban_state, step_allowed
+from core.dates import age_on
+from core.errors import RuleBroken
+from core.time_limits import last_day_of_time_limit
+from patrons.models import Note, NoteCategory, Patron
+from patrons.services._common import consortium_patron_ids, patron_for_write, record_write, today
+from sotu_silo import free_text  # a module: the silo's rules import these services
+from staff.models import Jurisdiction, Library
+from staff.scoping import object_of_consortium_or_404
+
+MAX_BAN_DAYS = 30
+APPEAL_DAYS = 14
+DEEMED_RECEIVED_AFTER_DAYS = {
+    NotificationMethod.LETTER: 7,
+    NotificationMethod.ELECTRONIC: 3,
+    NotificationMethod.IN_PERSON: 0,
+}
+LEGAL_BASIS = "Kirjastolaki (1492/2016) 15 § / Bibliotekslagen (1492/2016) 15 §"
+PROHIBITION_MIN_AGE = 15
+BAN_CATEGORIES = [DataCategory.BANS, DataCategory.BAN_DECISION]
+
+
+def ban_days(starts_on: datetime.date, ends_on: datetime.date) -> int:
+    """How many calendar days a ban covers: both the first and the last day count."""
+    return (ends_on - starts_on).days + 1
+
+
+def deemed_received_on(method: str, sent_on: datetime.date) -> datetime.date:
+    return sent_on + datetime.timedelta(days=DEEMED_RECEIVED_AFTER_DAYS[method])
+
+
+def appeal_deadline_for(received_on: datetime.date) -> datetime.date:
+    """14 days after the notice is received; a last day off work moves to the next working day."""
+    return last_day_of_time_limit(received_on + datetime.timedelta(days=APPEAL_DAYS), country=Jurisdiction.FINLAND)
+
+
+# --- Rules ------------------------------------------------------------------------------------------
+
+
+def _check_dates(starts_on: datetime.date, ends_on: datetime.date, *, not_before: datetime.date) -> None:
+    if ends_on < starts_on:
+        raise RuleBroken("dates_in_order", _("The ban cannot end before it starts."))
+    if ban_days(starts_on, ends_on) > MAX_BAN_DAYS:
+        raise RuleBroken(
+            "max_30_days",
+            _(
+                "A library-use ban lasts at most 30 days, the first and last day included (Library Act 1492/2016 "
+                "s. 15); this one would last %(days)d days."
+            ),
+            days=ban_days(starts_on, ends_on),
+        )
+    if starts_on < not_before:
+        raise RuleBroken(
+            "starts_too_early",
+            _("The ban cannot start before %(date)s."),
+            date=f"{not_before:%d.%m.%Y}",
+        )
+
+
+def _check_grounds(grounds) -> list[str]:
+    if isinstance(grounds, str):
+        grounds = [grounds]
+    grounds = list(dict.fromkeys(grounds or []))
+    if not grounds:
+        raise RuleBroken(
+            "grounds_required",
+            _(
+                "Give the grounds: repeated or substantial disturbance, endangering safety or damaging property "
+                "(Library Act 1492/2016 s. 15)."
+            ),
+        )
+    if unknown := [g for g in grounds if g not in BanGround.values]:
+        raise RuleBroken(
+            "grounds_unknown",
+            _("Unknown grounds %(grounds)s. The law allows: %(allowed)s."),
+            grounds=", ".join(map(str, unknown)),
+            allowed=", ".join(BanGround.values),
+        )
+    return grounds
+
+
+def _behaviour_notes(patron: Patron, note_ids) -> list[Note]:
+    note_ids = list(dict.fromkeys(note_ids or []))
+    if not note_ids:
+        raise RuleBroken(
+            "behaviour_notes_required", _("A ban must cite the behaviour notes that record the disturbance.")
+        )
+    notes = {note.pk: note for note in Note.objects.filter(patron=patron, pk__in=note_ids, removed_at__isnull=True)}
+    for note_id in note_ids:
+        note = notes.get(note_id)
+        if note is None:
+            raise RuleBroken("note_unknown", _("Note %(id)s is not one of this patron's notes."), id=note_id)
+        if note.category != NoteCategory.BEHAVIOUR:
+            raise RuleBroken(
+                "note_not_behaviour",
+                _("Note %(id)s is not a behaviour note; a ban rests on behaviour notes."),
+                id=note_id,
+            )
+    return list(notes.values())
+
+
+def _library(patron: Patron, koha_library_id: str) -> Library:
+    library = Library.objects.of_consortium(patron.consortium_id).filter(koha_library_id=koha_library_id or "").first()
+    if library is None:
+        raise RuleBroken(
+            "library_unknown", _("Unknown library: give the Koha library id of one of your consortium's libraries.")
+        )
+    return library
+
+
+def _finnish(patron: Patron) -> None:
+    if patron.consortium.jurisdiction != Jurisdiction.FINLAND:
+        raise RuleBroken(
+            "swedish_consortium",
+            _(
+                "A Swedish library cannot ban a patron: it applies to the prosecutor and records the prosecutor's "
+                "decision on an access prohibition (tillträdesförbud)."
+            ),
+        )
+
+
+def _no_overlap(patron: Patron, library: Library, starts_on, ends_on, *, exclude: int | None = None) -> None:
+    overlapping = (
+        Ban.objects.filter(patron=patron, library=library, starts_on__lte=ends_on, ends_on__gte=starts_on)
+        .exclude(status__in=CLOSED)
+        .exclude(pk=exclude)
+    )
+    if overlapping.exists():
+        raise RuleBroken(
+            "overlapping_ban",
+            _("This patron already has a ban for this library in procedure or in force for these dates."),
+        )
+
+
+def note_cited_check(note: Note, day: datetime.date) -> None:
+    """A behaviour note a ban in procedure or in force cites is the ban's grounds: it cannot be removed
+    (a note removal guard, registered in BansConfig.ready)."""
+    if Ban.objects.filter(notes=note, ends_on__gte=day).exclude(status__in=CLOSED).exists():
+        raise RuleBroken(
+            "note_cited_by_ban",
+            _("This note is cited as grounds of a library-use ban that has not ended; it cannot be removed."),
+        )
+
+
+def _ban_for_step(*, actor: Actor, ban_id: int, step: Step, rule: str, message) -> Ban:
+    """The ban (locked) of the actor's consortium, whose stored step must let `step` follow (bans.state)."""
+    ban = object_of_consortium_or_404(
+        Ban.objects.select_for_update(of=("self",)).select_related("patron__consortium", "library"),
+        actor=actor,
+        pk=ban_id,
+    )
+    if not step_allowed(ban, step):
+        if ban.status in CLOSED:
+            raise RuleBroken("ban_closed", _("This ban has been cancelled or overturned."))
+        raise RuleBroken(rule, message)
+    return ban
+
+
+def _ban_texts_check(*, actor: Actor, ban_id: int, **texts: str) -> None:
+    """No identity code in a ban's texts; a refusal is a denied event about the ban's patron."""
+    free_text.free_text_check(
+        actor=actor,
+        model=Ban,
+        texts=texts,
+        action=Action.PATRON_UPDATE,
+        patron_ids=Ban.objects.visible_to(actor).filter(pk=ban_id).values_list("patron_id", flat=True),
+        data_categories=BAN_CATEGORIES,
+    )
+
+
+def _record(actor: Actor, ban: Ban, detail: str) -> None:
+    record_write(actor=actor, patron_ids=[ban.patron_id], categories=BAN_CATEGORIES, detail=detail)
+
+
+# --- The procedure ----------------------------------------------------------------------------------
+
+
+def ban_propose(
+    *,
+    actor: Actor,
+    patron_id: int,
+    library: str,
+    grounds: list[str],
+    note_ids: list[int],
+    starts_on: datetime.date,
+    ends_on: datetime.date,
+) -> Ban:
+    """Step 1: a member of staff proposes a ban, citing the behaviour notes it rests on."""
+    with transaction.atomic():
+        patron = patron_for_write(actor=actor, patron_id=patron_id, lock=True)
+        _finnish(patron)
+        the_library = _library(patron, library)
+        grounds = _check_grounds(grounds)
+        notes = _behaviour_notes(patron, note_ids)
+        _check_dates(starts_on, ends_on, not_before=today())
+        _no_overlap(patron, the_library, starts_on, ends_on)
+        ban = Ban.objects.create(
+            patron=patron,
+            library=the_library,
+            grounds=grounds,
+            starts_on=starts_on,
+            ends_on=ends_on,
+            proposed_at=timezone.now(),
+            proposed_by=actor.username,
+        )
+        ban.notes.set(notes)
+        _record(actor, ban, "ban_proposed")
+    return ban
+
+
+def ban_hearing_record(
+    *,
+    actor: Actor,
+    ban_id: int,
+    heard_on: datetime.date | None = None,
+    method: str = "",
+    statement: str = "",
+    waived_reason: str = "",
+) -> Ban:
+    """Step 2: the patron was heard (date, how, their statement or that none came), or the hearing was waived.
+
+    An empty statement records that no statement came.
+    """
+    _ban_texts_check(actor=actor, ban_id=ban_id, statement=statement, hearing_waived_reason=waived_reason)
+    with transaction.atomic():
+        ban = _ban_for_step(
+            actor=actor,
+            ban_id=ban_id,
+            step=Step.HEARING,
+            rule="already_decided",
+            message=_("The ban has been decided; its hearing can no longer be changed."),
+        )
+        waived_reason = (waived_reason or "").strip()
+        if waived_reason:
+            if heard_on or method:
+                raise RuleBroken(
+                    "hearing_or_waiver", _("Record either the hearing or the reason it was waived, not both.")
+                )
+            ban.status, ban.heard_on, ban.hearing_method, ban.statement = BanStatus.HEARING_WAIVED, None, "", ""
+            ban.hearing_waived_reason = waived_reason
+        else:
+            if heard_on is None or not method:
+                raise RuleBroken(
+                    "hearing_incomplete",
+                    _(
+                        "Record when and how the patron was heard (and their statement, if any), or the legal reason "
+                        "the hearing was waived (Administrative Procedure Act 434/2003 s. 34)."
+                    ),
+                )
+            if method not in HearingMethod.values:
+                raise RuleBroken(
+                    "hearing_method_unknown",
+                    _("Unknown hearing method. Use one of: %(methods)s."),
+                    methods=", ".join(HearingMethod.values),
+                )
+            if heard_on > today():
+                raise RuleBroken("heard_in_future", _("The hearing date cannot be in the future."))
+            if heard_on < timezone.localdate(ban.proposed_at):
+                raise RuleBroken("heard_before_proposal", _("The hearing cannot be before the ban was proposed."))
+            ban.status, ban.heard_on, ban.hearing_method = BanStatus.HEARD, heard_on, method
+            ban.statement, ban.hearing_waived_reason = (statement or "").strip(), ""
+        ban.hearing_recorded_by = actor.username
+        ban.save()
+        _record(actor, ban, "ban_hearing")
+    return ban
+
+
+def _decider_name(actor: Actor) -> str:
+    user = get_user_model().objects.filter(pk=actor.user_id).first()
+    return (user.get_full_name() or user.get_username()) if user else actor.username
+
+
+def ban_decide(
+    *,
+    actor: Actor,
+    ban_id: int,
+    decision_number: str,
+    reasons: str,
+    starts_on: datetime.date,
+    ends_on: datetime.date,
+    contact_person: str,
+    decided_on: datetime.date | None = None,
+    enforced_before_final: bool = True,
+    decided_text: str = "",
+) -> Ban:
+    """Step 3: a ban decider decides. Not before the hearing is recorded or waived."""
+    _ban_texts_check(
+        actor=actor,
+        ban_id=ban_id,
+        decision_number=decision_number,
+        reasons=reasons,
+        contact_person=contact_person,
+        decided_text=decided_text,
+    )
+    with transaction.atomic():
+        ban = _ban_for_step(
+            actor=actor,
+            ban_id=ban_id,
+            step=Step.DECISION,
+            rule="hearing_required",
+            message=_(
+                "No decision before the patron has been heard, or the hearing has been waived with its legal reason "
+                "(Administrative Procedure Act 434/2003 s. 34)."
+            ),
+        )
+        decided_on = decided_on or today()
+        decision_number = (decision_number or "").strip()
+        if not decision_number:
+            raise RuleBroken("decision_number_required", _("Give the decision's number."))
+        if Ban.objects.filter(library=ban.library, decision_number=decision_number).exclude(pk=ban.pk).exists():
+            raise RuleBroken("decision_number_taken", _("This library already has a decision with that number."))
+        if not (reasons or "").strip():
+            raise RuleBroken(
+                "reasons_required", _("A decision states its reasons (Administrative Procedure Act s. 45).")
+            )
+        if not (contact_person or "").strip():
+            raise RuleBroken(
+                "contact_person_required",
+                _("A decision names a contact person who gives more information (Administrative Procedure Act s. 44)."),
+            )
+        if decided_on > today():
+            raise RuleBroken("decided_in_future", _("The decision date cannot be in the future."))
+        if ban.heard_on and decided_on < ban.heard_on:
+            raise RuleBroken("decided_before_hearing", _("The decision cannot be dated before the hearing."))
+        _check_dates(starts_on, ends_on, not_before=max(decided_on, today()))
+        _no_overlap(ban.patron, ban.library, starts_on, ends_on, exclude=ban.pk)
+        ban.status = BanStatus.DECIDED
+        ban.decision_number, ban.decided_on, ban.decided_by = decision_number, decided_on, actor.username
+        ban.decider_name = _decider_name(actor)
+        ban.reasons, ban.contact_person = reasons.strip(), contact_person.strip()
+        ban.decided_text = (decided_text or "").strip()
+        ban.starts_on, ban.ends_on = starts_on, ends_on
+        ban.legal_basis = LEGAL_BASIS
+        ban.enforced_before_final = bool(enforced_before_final)
+        ban.save()
+        _record(actor, ban, "ban_decided")
+    return ban
+
+
+def ban_notification_record(*, actor: Actor, ban_id: int, method: str, sent_on: datetime.date) -> Ban:
+    """Step 4: how and when the decision was sent; gives the deemed-received date and the appeal deadline."""
+    with transaction.atomic():
+        ban = _ban_for_step(
+            actor=actor,
+            ban_id=ban_id,
+            step=Step.NOTIFICATION,
+            rule="decision_required",
+            message=_("Only a decided ban is notified."),
+        )
+        if method not in NotificationMethod.values:
+            raise RuleBroken(
+                "notification_method_unknown",
+                _("Unknown notification method. Use one of: %(methods)s."),
+                methods=", ".join(NotificationMethod.values),
+            )
+        if sent_on is None:
+            raise RuleBroken("sent_on_required", _("Give the date the decision was sent or handed over."))
+        if sent_on > today():
+            raise RuleBroken("sent_in_future", _("The sending date cannot be in the future."))
+        if sent_on < ban.decided_on:
+            raise RuleBroken("sent_before_decision", _("The decision cannot be sent before it was made."))
+        if sent_on > ban.ends_on:
+            raise RuleBroken("ban_ended", _("This ban's dates have passed."))
+        ban.status, ban.notification_method, ban.notified_on = BanStatus.NOTIFIED, method, sent_on
+        ban.deemed_received_on = deemed_received_on(method, sent_on)
+        ban.appeal_deadline = appeal_deadline_for(ban.deemed_received_on)
+        ban.save()
+        _record(actor, ban, "ban_notified")
+    return ban
+
+
+def ban_appeal_record(
+    *,
+    actor: Actor,
+    ban_id: int,
+    lodged_on: datetime.date,
+    outcome: str = AppealOutcome.PENDING,
+    decided_on: datetime.date | None = None,
+) -> Ban:
+    """A rectification request and, when decided, its outcome. An overturned ban ends at once."""
+    with transaction.atomic():
+        ban = _ban_for_step(
+            actor=actor,
+            ban_id=ban_id,
+            step=Step.APPEAL,
+            rule="notification_required",
+            message=_("A rectification request concerns a decision that has been notified."),
+        )
+        outcome = outcome or AppealOutcome.PENDING
+        if outcome not in AppealOutcome.values:
+            raise RuleBroken(
+                "appeal_outcome_unknown",
+                _("Unknown outcome. Use one of: %(outcomes)s."),
+                outcomes=", ".join(AppealOutcome.values),
+            )
+        if lodged_on is None or lodged_on > today():
+            raise RuleBroken(
+                "lodged_on_invalid", _("Give the date the rectification request arrived (not in the future).")
+            )
+        if lodged_on > ban.appeal_deadline and outcome not in (AppealOutcome.DISMISSED, AppealOutcome.PENDING):
+            raise RuleBroken(
+                "appeal_late",
+                _("The request arrived after the deadline (%(deadline)s); it can only be dismissed."),
+                deadline=f"{ban.appeal_deadline:%d.%m.%Y}",
+            )
+        if outcome != AppealOutcome.PENDING:
+            decided_on = decided_on or today()
+            if decided_on < lodged_on or decided_on > today():
+                raise RuleBroken(
+                    "appeal_decided_on_invalid",
+                    _("The rectification decision's date must be between the request's arrival and today."),
+                )
+        else:
+            decided_on = None
+        ban.appeal_lodged_on, ban.appeal_outcome, ban.appeal_decided_on = lodged_on, outcome, decided_on
+        if outcome == AppealOutcome.OVERTURNED:
+            ban.status, ban.ended_early_on = BanStatus.OVERTURNED, decided_on
+        ban.save()
+        _record(actor, ban, "ban_appeal")
+    return ban
+
+
+def ban_cancel(*, actor: Actor, ban_id: int, reason: str) -> Ban:
+    """Withdraw a ban at any step before it has ended (e.g. the proposal is dropped after the hearing)."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise RuleBroken("reason_required", _("Say why the ban is cancelled."))
+    _ban_texts_check(actor=actor, ban_id=ban_id, cancellation_reason=reason)
+    with transaction.atomic():
+        ban = _ban_for_step(
+            actor=actor,
+            ban_id=ban_id,
+            step=Step.CANCEL,
+            rule="ban_closed",
+            message=_("This ban has been cancelled or overturned."),
+        )
+        if ban_state(ban, today()) == BanState.ENDED:
+            raise RuleBroken("ban_ended", _("This ban's dates have passed."))
+        ban.status, ban.ended_early_on, ban.cancellation_reason = BanStatus.CANCELLED, today(), reason[:300]
+        ban.save()
+        _record(actor, ban, "ban_cancelled")
+    return ban
+
+
+# --- Sweden -----------------------------------------------------------------------------------------
+
+
+def access_prohibition_record(
+    *,
+    actor: Actor,
+    patron_id: int,
+    library: str,
+    applied_on: datetime.date,
+    application_reference: str,
+    prosecutor_reference: str,
+    decided_on: datetime.date,
+    starts_on: datetime.date,
+    ends_on: datetime.date,
+) -> AccessProhibition:
+    """Record a prosecutor's decision on an access prohibition, with the library's own application."""
+    free_text.free_text_check(
+        actor=actor,
+        model=AccessProhibition,
+        texts={"application_reference": application_reference, "prosecutor_reference": prosecutor_reference},
+        action=Action.PATRON_UPDATE,
+        patron_ids=consortium_patron_ids(actor=actor, patron_id=patron_id),
+        data_categories=[DataCategory.BANS],
+    )
+    with transaction.atomic():
+        patron = patron_for_write(actor=actor, patron_id=patron_id, lock=True)
+        if patron.consortium.jurisdiction != Jurisdiction.SWEDEN:
+            raise RuleBroken(
+                "finnish_consortium",
+                _("Access prohibitions are Swedish; a Finnish library decides a library-use ban instead."),
+            )
+        the_library = _library(patron, library)
+        if not (application_reference or "").strip() or applied_on is None:
+            raise RuleBroken("application_required", _("Record the library's own application: its date and reference."))
+        if not (prosecutor_reference or "").strip():
+            raise RuleBroken("prosecutor_reference_required", _("Give the prosecutor's decision reference."))
+        if decided_on > today():
+            raise RuleBroken("decided_in_future", _("The decision date cannot be in the future."))
+        if decided_on < applied_on:
+            raise RuleBroken(
+                "decided_before_application", _("The prosecutor cannot decide before the library applied.")
+            )
+        if ends_on < starts_on:
+            raise RuleBroken("dates_in_order", _("The prohibition cannot end before it starts."))
+        if ends_on >= starts_on + relativedelta(years=1):
+            raise RuleBroken("max_one_year", _("An access prohibition lasts at most one year."))
+        if patron.date_of_birth is None or age_on(patron.date_of_birth, decided_on) < PROHIBITION_MIN_AGE:
+            raise RuleBroken(
+                "under_15", _("An access prohibition can concern only a person who is at least 15 years old.")
+            )
+        prohibition = AccessProhibition.objects.create(
+            patron=patron,
+            library=the_library,
+            applied_on=applied_on,
+            application_reference=application_reference.strip(),
+            prosecutor_reference=prosecutor_reference.strip(),
+            decided_on=decided_on,
+            starts_on=starts_on,
+            ends_on=ends_on,
+            recorded_at=timezone.now(),
+            recorded_by=actor.username,
+        )
+        record_write(actor=actor, patron_ids=[patron.pk], categories=[DataCategory.BANS], detail="prohibition_recorded")
+    return prohibition

@@ -1,0 +1,171 @@
+"""The ban procedure's pages: proposing a ban (Finland) or recording a prosecutor's access prohibition
+(Sweden), one page per ban with the form for its next step, and the decision archive.
+
+Who may do which step is decided in staff.access (one place per rule); the rules of the
+procedure in bans.services. A broken rule is shown on the page (status 400) and nothing is written.
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from bans import forms
+from bans.models import BanGround
+from bans.selectors import ban_archive_page, ban_get
+from bans.services import (
+    access_prohibition_record,
+    ban_appeal_record,
+    ban_cancel,
+    ban_decide,
+    ban_hearing_record,
+    ban_notification_record,
+    ban_propose,
+)
+from bans.state import Step, next_steps
+from patrons.forms import ReasonForm
+from patrons.models import NoteCategory
+from patrons.selectors import patron_record_for_staff
+from patrons.views import run_service
+from staff.access import ban_archive_actor, ban_decider_actor, ban_preparer_actor
+
+
+def ban_for_reader(request: HttpRequest, ban_id: int):
+    """The ban for whoever reads it: the archive (ban deciders, DPO) sees every ban, staff the ones in procedure."""
+    if request.user.has_perm("bans.view_ban_archive"):
+        return ban_get(actor=ban_archive_actor(request), ban_id=ban_id, archive=True)
+    return ban_get(actor=ban_preparer_actor(request), ban_id=ban_id)
+
+
+# step: (form class, actor function, service, success message); which step comes next is bans.state's to say.
+STEPS = {
+    Step.HEARING: (forms.HearingForm, ban_preparer_actor, ban_hearing_record, _("The hearing was recorded.")),
+    Step.DECISION: (forms.DecisionForm, ban_decider_actor, ban_decide, _("The decision was recorded.")),
+    Step.NOTIFICATION: (
+        forms.NotificationForm,
+        ban_preparer_actor,
+        ban_notification_record,
+        _("The notification was recorded."),
+    ),
+    Step.APPEAL: (
+        forms.AppealForm,
+        ban_decider_actor,
+        ban_appeal_record,
+        _("The rectification request was recorded."),
+    ),
+    Step.CANCEL: (ReasonForm, ban_decider_actor, ban_cancel, _("The ban was cancelled.")),
+}
+
+
+def _forms_for(ban, user, bound: dict | None = None) -> dict:
+    """The forms for the steps this user may take next on this ban (a bound one replaces its blank twin)."""
+    bound = bound or {}
+    steps = next_steps(ban, may_prepare=user.has_perm("bans.prepare_ban"), may_decide=user.has_perm("bans.decide_ban"))
+    initial = {
+        Step.DECISION: {
+            "starts_on": ban.starts_on,
+            "ends_on": ban.ends_on,
+            "decided_on": None,
+            "enforced_before_final": True,
+        },
+    }
+    return {step: bound.get(step) or STEPS[step][0](initial=initial.get(step), prefix=step) for step in steps}
+
+
+def _render_ban(request: HttpRequest, ban, status: int = 200, bound: dict | None = None) -> HttpResponse:
+    context = {
+        "ban": ban,
+        "patron": ban.patron,
+        "grounds": [BanGround(ground).label for ground in ban.grounds],
+        "step_forms": _forms_for(ban, request.user, bound),
+    }
+    return render(request, "bans/detail.html", context, status=status)
+
+
+@never_cache
+@login_required
+@require_GET
+def ban_detail_view(request: HttpRequest, ban_id: int) -> HttpResponse:
+    return _render_ban(request, ban_for_reader(request, ban_id))
+
+
+@never_cache
+@login_required
+@require_POST
+def ban_step_view(request: HttpRequest, ban_id: int, step: str) -> HttpResponse:
+    if step not in STEPS:
+        raise Http404
+    form_class, actor_for, service, success = STEPS[step]
+    actor = actor_for(request)
+    form = form_class(request.POST, prefix=step)
+    if form.is_valid():
+        data = dict(form.cleaned_data)
+        if step == Step.DECISION and data.get("decided_on") is None:
+            data.pop("decided_on")
+        if run_service(form, service, actor=actor, ban_id=ban_id, **data):
+            messages.success(request, success)
+            return redirect("bans:detail", ban_id=ban_id)
+    return _render_ban(request, ban_for_reader(request, ban_id), status=400, bound={step: form})
+
+
+@never_cache
+@login_required
+@require_GET
+def ban_archive_view(request: HttpRequest) -> HttpResponse:
+    page = ban_archive_page(actor=ban_archive_actor(request), page_number=request.GET.get("page", 1))
+    return render(request, "bans/archive.html", {"page": page})
+
+
+# --- Starting a ban (Finland) or recording a prosecutor's prohibition (Sweden) -----------------------------
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def ban_propose_view(request: HttpRequest, patron_id: int) -> HttpResponse:
+    actor = ban_preparer_actor(request)
+    record = patron_record_for_staff(actor=actor, patron_id=patron_id)
+    behaviour = [n for n in record.notes if n.category == NoteCategory.BEHAVIOUR and n.removed_at is None]
+    options = {"consortium_id": actor.consortium_id, "behaviour_notes": behaviour}
+    form = forms.BanProposeForm(request.POST or None, **options)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        ban = run_service(
+            form,
+            ban_propose,
+            actor=actor,
+            patron_id=patron_id,
+            library=data["library"].koha_library_id,
+            grounds=data["grounds"],
+            note_ids=data["note_ids"],
+            starts_on=data["starts_on"],
+            ends_on=data["ends_on"],
+        )
+        if ban is not None:
+            messages.success(request, gettext("The ban was proposed. Next, hear the patron."))
+            return redirect("bans:detail", ban_id=ban.pk)
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request, "bans/propose.html", {"record": record, "patron": record.patron, "form": form}, status=status
+    )
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def access_prohibition_view(request: HttpRequest, patron_id: int) -> HttpResponse:
+    actor = ban_preparer_actor(request)
+    record = patron_record_for_staff(actor=actor, patron_id=patron_id)
+    form = forms.AccessProhibitionForm(request.POST or None, consortium_id=actor.consortium_id)
+    if request.method == "POST" and form.is_valid():
+        data = {**form.cleaned_data, "library": form.cleaned_data["library"].koha_library_id}
+        if run_service(form, access_prohibition_record, actor=actor, patron_id=patron_id, **data):
+            messages.success(request, gettext("The prosecutor's access prohibition was recorded."))
+            return redirect("patrons:detail", patron_id=patron_id)
+    status = 400 if request.method == "POST" else 200
+    context = {"record": record, "patron": record.patron, "form": form}
+    return render(request, "bans/access_prohibition.html", context, status=status)

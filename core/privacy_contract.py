@@ -1,0 +1,296 @@
+"""The privacy contract: what each app tells the data protection officer about the patrons it holds data of.
+
+The DPO's access report (GDPR Art. 15) and erasure (Art. 17) must cover every register of the service,
+and a new app must not mean editing dpo/. So each app declares, in its own `<app>/privacy.py`, a tuple
+`CONTRACTS` of PrivacyContract objects: its sections of the access report (labelled in the patron's
+language) and what the report's access event must name, what an erasure removes from it and what it must
+keep, and why. dpo/ finds them through `privacy_contracts()` among the installed apps and knows no other
+app's models; the idea is kukkuu's `gdpr` app, where each model says which of its fields a GDPR query
+serializes.
+
+Each contract says where its part goes (`report_order`, `erasure_order`): the report reads from who the
+patron is to who has processed their data, while the erasure page lists what goes, then what stays.
+The report's building blocks (Item, Record, Section) and the helpers that label a model's fields are
+here too, so every app labels its data the same way. Staff are named only with
+settings.ACCESS_REPORT_STAFF_NAMES (`staff_fields`).
+"""
+
+import datetime
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from importlib import import_module
+from typing import Literal
+
+from django.apps import apps
+from django.conf import settings
+from django.db import models
+from django.utils import formats, timezone
+from django.utils.functional import Promise
+from django.utils.module_loading import module_has_submodule
+from django.utils.text import capfirst
+from django.utils.translation import gettext
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """One labelled value: `value` for machines (codes, ISO dates), `text` as the report shows it."""
+
+    field: str
+    label: str
+    value: object
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    items: tuple[Item, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    """One kind of data. A "table" section lists its records in columns (every record has every column)."""
+
+    key: str
+    title: str
+    description: str
+    records: tuple[Record, ...]
+    layout: str = "fields"  # or "table"
+    columns: tuple[str, ...] = ()
+
+
+# --- Values as the report shows them ------------------------------------------------------------------
+
+
+def value_text(value) -> str:
+    """`value` in the active language: dates and times in its short format, yes/no, lists with commas."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, bool):
+        return gettext("Yes") if value else gettext("No")
+    if isinstance(value, datetime.datetime):
+        return formats.date_format(timezone.localtime(value), "SHORT_DATETIME_FORMAT")
+    if isinstance(value, datetime.date):
+        return formats.date_format(value, "SHORT_DATE_FORMAT")
+    if isinstance(value, list | tuple):
+        return ", ".join(value_text(part) for part in value)
+    return str(value)
+
+
+def report_item(field: str, label, value, text: str | None = None) -> Item:
+    if isinstance(value, datetime.datetime):
+        value = timezone.localtime(value)
+    return Item(field=field, label=capfirst(str(label)), value=value, text=value_text(value) if text is None else text)
+
+
+def model_item(obj: models.Model, name: str) -> Item:
+    """A model field labelled with its verbose name; a choice's value is its code, its text the label."""
+    model_field = obj._meta.get_field(name)
+    value = getattr(obj, name)
+    if model_field.choices:
+        return report_item(name, model_field.verbose_name, value, str(getattr(obj, f"get_{name}_display")()))
+    if isinstance(value, models.Model):
+        return report_item(name, model_field.verbose_name, str(value))
+    return report_item(name, model_field.verbose_name, value)
+
+
+def model_record(
+    obj: models.Model, names, *, first: tuple[Item, ...] = (), extra: tuple[Item, ...] = (), keep_empty: bool = False
+) -> Record:
+    """The named fields of `obj` between `first` and `extra`; empty ones left out unless `keep_empty`."""
+    items = (*first, *(model_item(obj, name) for name in names), *extra)
+    return Record(items=tuple(item for item in items if keep_empty or item.text))
+
+
+def staff_fields(*names: str) -> tuple[str, ...]:
+    """Fields naming a staff member: reported only when settings.ACCESS_REPORT_STAFF_NAMES is on."""
+    return names if settings.ACCESS_REPORT_STAFF_NAMES else ()
+
+
+# --- The contract -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class DataSubject:
+    """The patron as the app holding the patron record knows them: enough to address the report."""
+
+    patron_id: int
+    consortium_id: int
+    name: str
+    language: str  # the report is made in it
+    controller: str  # the name of the register's controller (the consortium)
+
+
+@dataclass(frozen=True, slots=True)
+class ReportContext:
+    patron_id: int
+    consortium_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class ReportPart:
+    """An app's part of the access report.
+
+    `record_items` are added to each record of another app's section, by its key: the silo says on the
+    patron record whether an identity code is stored. `facts` are statements the report makes as a whole
+    (`identity_code_stored`). `related_patron_ids` are the other patrons whose data the part shows (a
+    guardian's name) and `data_categories` what it shows: the report's access event names both.
+    """
+
+    sections: tuple[Section, ...] = ()
+    record_items: Mapping[str, tuple[Item, ...]] = field(default_factory=dict)
+    facts: Mapping[str, object] = field(default_factory=dict)
+    related_patron_ids: tuple[int, ...] = ()
+    data_categories: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ErasureContext:
+    """`erased_at` is None for an erasure carried out now. When an erasure is applied again after a backup
+    restore it is the time of that erasure: a patron record created after it is a new patron's who got
+    the same id, so what hangs on it stays."""
+
+    patron_id: int
+    consortium_id: int | None
+    day: datetime.date
+    erased_at: datetime.datetime | None = None
+
+
+@dataclass(frozen=True)
+class ErasureLine:
+    """One kind of data an erasure removes or keeps: how many, and their opaque ids for the DPO's page."""
+
+    key: str
+    label: str | Promise  # a kept line's label says why it is kept
+    count: int
+    ids: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class DecisionLine:
+    """An official decision (a ban, an access prohibition) that would go: what it is today and how long the
+    decision archive keeps it."""
+
+    id: int
+    state: str
+    archived: bool
+    retain_until: datetime.date | None
+    state_label: str | Promise
+    kind: str | Promise = ""  # what it is, as the DPO's page names it
+
+
+@dataclass(frozen=True)
+class PlanWarning:
+    """Something the DPO should weigh before erasing; `ids` are opaque patron, ban or prohibition ids."""
+
+    code: str
+    message: str
+    ids: list[int]
+
+
+@dataclass(frozen=True)
+class ErasurePart:
+    """What erasing the patron would remove from an app and what it keeps, as counts and opaque ids.
+
+    `details` are the ids and decisions under the names the erasure API gives them (`note_ids`).
+    """
+
+    removes: tuple[ErasureLine, ...] = ()
+    keeps: tuple[ErasureLine, ...] = ()
+    details: Mapping[str, object] = field(default_factory=dict)
+    decisions: tuple[DecisionLine, ...] = ()
+    warnings: tuple[PlanWarning, ...] = ()
+
+
+@dataclass(frozen=True)
+class PatronsChanged:
+    """Other patrons whose data an erasure changed (a guardian link went): their access log says so."""
+
+    patron_ids: tuple[int, ...]
+    data_categories: tuple[str, ...]
+    detail: str
+
+
+@dataclass(frozen=True)
+class ErasureDone:
+    removed: Mapping[str, int] = field(default_factory=dict)
+    changed: tuple[PatronsChanged, ...] = ()
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    """One erased patron, as a ledger of erasures records them: no personal data."""
+
+    patron_id: int
+    consortium_id: int
+    erased_at: datetime.datetime
+
+
+class ErasureLedger:
+    """A record of erasures kept in an app's own database, so that a backup restore of another database
+    cannot make an erasure forgotten (dpo.services.erasure.erasures_reapply)."""
+
+    def entry(self, patron_id: int) -> LedgerEntry | None:
+        raise NotImplementedError
+
+    def entries(self) -> dict[int, LedgerEntry]:
+        raise NotImplementedError
+
+    def write(self, entries: list[LedgerEntry]) -> None:
+        raise NotImplementedError
+
+
+class PrivacyContract:
+    """What one app holds of a patron, for the DPO. Every method has a default: an app declares only what
+    it holds. Methods run inside the DPO's transaction, on `databases` too."""
+
+    # Where the app's part goes in the report and in the erasure's lists; leave gaps for apps to come.
+    report_order: int = 0
+    erasure_order: int = 0
+    # The kinds of data an erasure removes from the app: the erasure's access event names them.
+    erased_categories: tuple[str, ...] = ()
+    # Database aliases other than "default" that hold the app's data: the erasure opens a transaction on each.
+    databases: tuple[str, ...] = ()
+    ledger: ErasureLedger | None = None
+
+    def subject(self, patron_id: int, *, consortium_id: int | None, lock: bool = False) -> DataSubject | None:
+        """The patron, when this app holds the patron record and it is the consortium's; else None."""
+        return None
+
+    def report_sections(self, patron_id: int, context: ReportContext) -> ReportPart:
+        return ReportPart()
+
+    def erasure_plan(self, patron_id: int, context: ErasureContext) -> ErasurePart:
+        return ErasurePart()
+
+    def erase(self, patron_id: int, context: ErasureContext) -> ErasureDone:
+        """Remove the patron's data from the app. Contracts are erased from the last `erasure_order` to the
+        first, so what hangs on the patron record goes before the record."""
+        return ErasureDone()
+
+    def held_since(self, patron_ids: list[int]) -> Mapping[int, datetime.datetime]:
+        """When the app first stored what it now holds of each of these patrons; after a backup restore,
+        what is older than a patron's erasure is theirs and is erased again."""
+        return {}
+
+
+def privacy_contracts(order: Literal["report", "erasure"]) -> list[PrivacyContract]:
+    """The contracts of the installed apps (each app's `privacy.CONTRACTS`), in the report's or the erasure's order.
+
+    Found anew on each call: a dozen apps, and a test that installs another app sees its contract.
+    """
+    contracts = [
+        contract
+        for app_config in apps.get_app_configs()
+        if module_has_submodule(app_config.module, "privacy")
+        for contract in import_module(f"{app_config.name}.privacy").CONTRACTS
+    ]
+    return sorted(contracts, key=lambda contract: getattr(contract, f"{order}_order"))
+
+
+def data_subject(patron_id: int, *, consortium_id: int | None, lock: bool = False) -> DataSubject | None:
+    """The patron as the app holding the patron record knows them; None when the consortium has no such patron
+    (erased, or another consortium's). With `lock`, the record is locked for the caller's transaction."""
+    for contract in privacy_contracts("report"):
+        if (subject := contract.subject(patron_id, consortium_id=consortium_id, lock=lock)) is not None:
+            return subject
+    return None

@@ -1,0 +1,516 @@
+"""What patrons/ holds of a patron, for the data protection officer (core.privacy_contract).
+
+Three contracts, each a register the DPO answers for: the patron record with its notes, guardians and
+adult guardianship, and register memberships (bans and Swedish access prohibitions are bans/privacy.py's).
+A fourth, the staff side, describes who processed the patron's data and clears a staff member's link to
+their own patron record.
+
+An erasure deletes what hangs on the patron record before the record itself (the contracts run from the
+last `erasure_order`), so each one counts its own rows.
+"""
+
+import datetime
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
+
+from audit.models import AccessEvent, Action, DataCategory, Outcome
+from core.dates import age_on
+from core.privacy_contract import (
+    DataSubject,
+    ErasureContext,
+    ErasureDone,
+    ErasureLine,
+    ErasurePart,
+    PatronsChanged,
+    PlanWarning,
+    PrivacyContract,
+    Record,
+    ReportContext,
+    ReportPart,
+    Section,
+    model_record,
+    report_item,
+    staff_fields,
+)
+from patrons.models import (
+    SENSITIVE_NOTE_CATEGORIES,
+    Guardianship,
+    Note,
+    NoteRevision,
+    Patron,
+    RegisterMembership,
+    Trusteeship,
+)
+from patrons.services.registration import GUARDIAN_REQUIRED_UNDER_AGE
+from staff.models import Municipality, StaffProfile
+
+
+def _full_name(patron: Patron) -> str:
+    return f"{patron.first_name} {patron.last_name}".strip()
+
+
+def patron_record_is_theirs(patron_id: int, context: ErasureContext) -> bool:
+    """Whether the patron record with this id, if any, is the erased patron's (core.privacy_contract.ErasureContext)."""
+    if context.erased_at is None:
+        return True
+    created_at = Patron.objects.filter(pk=patron_id).values_list("created_at", flat=True).first()
+    return created_at is not None and created_at <= context.erased_at
+
+
+def deleted_rows(rows: models.QuerySet) -> int:
+    """Delete the rows (and what cascades from them); how many of their own model went."""
+    _total, per_model = rows.delete()
+    return per_model.get(rows.model._meta.label, 0)
+
+
+# --- The patron record and notes ------------------------------------------------------------------------
+
+PATRON_FIELDS = (
+    "first_name",
+    "last_name",
+    "cardnumber",
+    "date_of_birth",
+    "email",
+    "phone",
+    "street_address",
+    "postal_code",
+    "city",
+    "home_library",
+    "language",
+    "loan_history",
+    "status",
+    "card_expires_on",
+    "data_provided_by_guardian",
+    "needs_protection",
+    "koha_patron_id",
+    "created_at",
+    "updated_at",
+)
+
+
+def _shows_sensitive_text(section: Section) -> bool:
+    """Whether a note (or an earlier text) of a sensitive category is listed with its text."""
+    for record in section.records:
+        values = {item.field: item.value for item in record.items}
+        if "text" in values and values["category"] in SENSITIVE_NOTE_CATEGORIES:
+            return True
+    return False
+
+
+class PatronRecordContract(PrivacyContract):
+    """The patron record and the notes staff have written, with the earlier texts of edited notes."""
+
+    report_order = 10
+    erasure_order = 10
+    erased_categories = (
+        DataCategory.BASIC,
+        DataCategory.CONTACT,
+        DataCategory.PREFERENCES,
+        DataCategory.NOTES,
+        DataCategory.SENSITIVE_NOTE,
+    )
+
+    def subject(self, patron_id: int, *, consortium_id: int | None, lock: bool = False) -> DataSubject | None:
+        patrons = Patron.objects.filter(consortium_id=consortium_id)
+        if lock:
+            patrons = patrons.select_for_update(of=("self",))
+        patron = patrons.select_related("consortium").filter(pk=patron_id).first()
+        if patron is None:
+            return None
+        return DataSubject(
+            patron_id=patron.pk,
+            consortium_id=patron.consortium_id,
+            name=_full_name(patron),
+            language=patron.language,
+            controller=patron.consortium.name,
+        )
+
+    def report_sections(self, patron_id: int, context: ReportContext) -> ReportPart:
+        patron = Patron.objects.select_related("home_library").get(pk=patron_id)
+        note_fields = (
+            "category",
+            "text",
+            "created_at",
+            *staff_fields("created_by"),
+            "updated_at",
+            *staff_fields("updated_by"),
+            "removed_at",
+            *staff_fields("removed_by"),
+            "removal_reason",
+        )
+        notes = tuple(
+            model_record(
+                note,
+                note_fields,
+                first=(report_item("note", _("note"), note.pk, f"#{note.pk}"),),
+                extra=(report_item("sensitive", _("sensitive"), note.sensitive),),
+            )
+            for note in Note.objects.filter(patron=patron).order_by("created_at", "id")
+        )
+        revision_fields = ("category", "text", "written_at", *staff_fields("written_by"), "replaced_at")
+        revisions = tuple(
+            model_record(
+                revision,
+                revision_fields,
+                first=(report_item("note", _("note"), revision.note_id, f"#{revision.note_id}"),),
+            )
+            for revision in NoteRevision.objects.filter(note__patron=patron).order_by("note_id", "written_at", "id")
+        )
+        sections = (
+            Section(
+                key="patron",
+                title=gettext("Patron record"),
+                description=gettext(
+                    "Your details in the library system. Your personal identity code, if one is stored, is kept "
+                    "encrypted in a separate store and is never shown in this report."
+                ),
+                records=(model_record(patron, PATRON_FIELDS, keep_empty=True),),
+            ),
+            Section(
+                key="notes",
+                title=gettext("Notes"),
+                description=gettext(
+                    "Notes library staff have written about you, sensitive ones included. When a note is removed, "
+                    "its text is erased; only the record of the removal is kept."
+                ),
+                records=notes,
+            ),
+            Section(
+                key="note_revisions",
+                title=gettext("Earlier texts of edited notes"),
+                description=gettext("When a note is edited, the text it replaced is kept."),
+                records=revisions,
+            ),
+        )
+        categories = [DataCategory.BASIC, DataCategory.CONTACT, DataCategory.PREFERENCES, DataCategory.NOTES]
+        if any(_shows_sensitive_text(section) for section in sections[1:]):
+            categories.append(DataCategory.SENSITIVE_NOTE)
+        return ReportPart(sections=sections, data_categories=tuple(categories))
+
+    def erasure_plan(self, patron_id: int, context: ErasureContext) -> ErasurePart:
+        notes = list(Note.objects.filter(patron_id=patron_id).order_by("pk").values_list("pk", "category"))
+        note_ids = [pk for pk, _category in notes]
+        sensitive_note_ids = [pk for pk, category in notes if category in SENSITIVE_NOTE_CATEGORIES]
+        return ErasurePart(
+            removes=(
+                ErasureLine("patron", _("Patron record"), 1, (patron_id,)),
+                ErasureLine("notes", _("Notes"), len(note_ids), tuple(note_ids)),
+                ErasureLine(
+                    "sensitive_notes",
+                    _("of which sensitive (behaviour, guardianship, accessibility)"),
+                    len(sensitive_note_ids),
+                    tuple(sensitive_note_ids),
+                ),
+                ErasureLine(
+                    "note_revisions",
+                    _("Earlier versions of notes"),
+                    NoteRevision.objects.filter(note__patron_id=patron_id).count(),
+                ),
+            ),
+            details={"note_ids": note_ids, "sensitive_note_ids": sensitive_note_ids},
+        )
+
+    def erase(self, patron_id: int, context: ErasureContext) -> ErasureDone:
+        """The record goes with its notes and their earlier texts (they cascade)."""
+        removed = {"patron": 0, "notes": 0, "note_revisions": 0}
+        patron = Patron.objects.select_for_update(of=("self",)).filter(pk=patron_id).first()
+        if patron is not None and patron_record_is_theirs(patron_id, context):
+            _total, per_model = patron.delete()
+            for model, key in ((Patron, "patron"), (Note, "notes"), (NoteRevision, "note_revisions")):
+                removed[key] = per_model.get(model._meta.label, 0)
+        return ErasureDone(removed=removed)
+
+    def held_since(self, patron_ids: list[int]) -> dict[int, datetime.datetime]:
+        return dict(Patron.objects.filter(pk__in=patron_ids).values_list("pk", "created_at"))
+
+
+# --- Guardians and adult guardianship ---------------------------------------------------------------------
+
+
+def _orphaned_children(patron_id: int, ward_ids: list[int], day: datetime.date) -> list[int]:
+    """Wards under 15 whose only guardian is this patron: nobody would give their data or get their notices."""
+    other_guardians = Guardianship.objects.filter(ward_id__in=ward_ids).exclude(guardian_id=patron_id)
+    guarded = set(other_guardians.values_list("ward_id", flat=True))
+    born = Patron.objects.filter(pk__in=ward_ids, date_of_birth__isnull=False).values_list("pk", "date_of_birth")
+    return sorted(
+        pk for pk, born_on in born if pk not in guarded and age_on(born_on, day) < GUARDIAN_REQUIRED_UNDER_AGE
+    )
+
+
+class GuardianContract(PrivacyContract):
+    """Guardian links both ways (the other patron stays) and adult guardianship (edunvalvonta)."""
+
+    report_order = 30
+    erasure_order = 20
+    erased_categories = (DataCategory.GUARDIANS, DataCategory.TRUSTEESHIP)
+
+    def report_sections(self, patron_id: int, context: ReportContext) -> ReportPart:
+        guardians = Guardianship.objects.filter(ward_id=patron_id).select_related("guardian").order_by("id")
+        wards = Guardianship.objects.filter(guardian_id=patron_id).select_related("ward").order_by("id")
+        trusteeship = Trusteeship.objects.filter(patron_id=patron_id).first()
+        trusteeship_fields = (
+            "guardian_name",
+            "guardian_phone",
+            "guardian_email",
+            "recorded_at",
+            *staff_fields("recorded_by"),
+        )
+        sections = (
+            Section(
+                key="guardians",
+                title=gettext("Your guardians"),
+                description=gettext("The guardians linked to your library card, with their names as we hold them."),
+                records=tuple(
+                    model_record(
+                        link, ("relationship",), extra=(report_item("name", _("guardian"), _full_name(link.guardian)),)
+                    )
+                    for link in guardians
+                ),
+            ),
+            Section(
+                key="wards",
+                title=gettext("Patrons you are a guardian of"),
+                description=gettext("Library cards linked to you as their guardian."),
+                records=tuple(
+                    model_record(
+                        link, ("relationship",), extra=(report_item("name", _("patron"), _full_name(link.ward)),)
+                    )
+                    for link in wards
+                ),
+            ),
+            Section(
+                key="trusteeship",
+                title=gettext("Adult guardianship"),
+                description=gettext("A guardian appointed for an adult (edunvalvonta), and their contact details."),
+                records=(model_record(trusteeship, trusteeship_fields),) if trusteeship else (),
+            ),
+        )
+        categories = [DataCategory.GUARDIANS]
+        if trusteeship:
+            categories.append(DataCategory.TRUSTEESHIP)
+        return ReportPart(
+            sections=sections,
+            related_patron_ids=(*(link.guardian_id for link in guardians), *(link.ward_id for link in wards)),
+            data_categories=tuple(categories),
+        )
+
+    def erasure_plan(self, patron_id: int, context: ErasureContext) -> ErasurePart:
+        guardian_ids = sorted(Guardianship.objects.filter(ward_id=patron_id).values_list("guardian_id", flat=True))
+        ward_ids = sorted(Guardianship.objects.filter(guardian_id=patron_id).values_list("ward_id", flat=True))
+        warnings = ()
+        if orphans := _orphaned_children(patron_id, ward_ids, context.day):
+            warnings = (
+                PlanWarning(
+                    code="minor_left_without_guardian",
+                    message=ngettext(
+                        "The patron is the only guardian of a child under %(age)d (patron %(ids)s); after the erasure "
+                        "the child's record has no guardian. Record another guardian first.",
+                        "The patron is the only guardian of children under %(age)d (patrons %(ids)s); after the "
+                        "erasure their records have no guardian. Record another guardian first.",
+                        len(orphans),
+                    )
+                    % {"age": GUARDIAN_REQUIRED_UNDER_AGE, "ids": ", ".join(map(str, orphans))},
+                    ids=orphans,
+                ),
+            )
+        return ErasurePart(
+            removes=(
+                ErasureLine(
+                    "guardian_links",
+                    _("Guardian links to the patrons listed, as ward and as guardian (those patrons stay)"),
+                    len(guardian_ids) + len(ward_ids),
+                    (*guardian_ids, *ward_ids),
+                ),
+                ErasureLine(
+                    "trusteeship",
+                    _("Adult guardianship and the guardian's contact"),
+                    int(Trusteeship.objects.filter(patron_id=patron_id).exists()),
+                ),
+            ),
+            details={"guardian_ids": guardian_ids, "ward_ids": ward_ids},
+            warnings=warnings,
+        )
+
+    def erase(self, patron_id: int, context: ErasureContext) -> ErasureDone:
+        """The links go both ways; the patrons at their other end stay, and their access log records the change."""
+        if not patron_record_is_theirs(patron_id, context):
+            return ErasureDone(removed={"guardian_links": 0, "trusteeship": 0})
+        links = Guardianship.objects.filter(Q(ward_id=patron_id) | Q(guardian_id=patron_id))
+        linked = sorted({pid for pair in links.values_list("ward_id", "guardian_id") for pid in pair} - {patron_id})
+        removed = {
+            "guardian_links": deleted_rows(links),
+            "trusteeship": deleted_rows(Trusteeship.objects.filter(patron_id=patron_id)),
+        }
+        changed = PatronsChanged(tuple(linked), (DataCategory.GUARDIANS,), "guardian_erased")
+        return ErasureDone(removed=removed, changed=(changed,) if linked else ())
+
+
+# --- Registers and consents -------------------------------------------------------------------------------
+
+
+class RegisterContract(PrivacyContract):
+    """Registers the patron joined by choice (the newsletter, interlibrary loans, the home service)."""
+
+    report_order = 40
+    erasure_order = 30
+    erased_categories = (DataCategory.REGISTERS,)
+
+    def report_sections(self, patron_id: int, context: ReportContext) -> ReportPart:
+        memberships = RegisterMembership.objects.filter(patron_id=patron_id).order_by("joined_on", "id")
+        section = Section(
+            key="registers",
+            title=gettext("Registers and consents"),
+            description=gettext("Registers you have joined by choice, and when you gave your consent."),
+            records=tuple(model_record(m, ("register", "joined_on", "consent_on")) for m in memberships),
+        )
+        return ReportPart(sections=(section,), data_categories=(DataCategory.REGISTERS,))
+
+    def erasure_plan(self, patron_id: int, context: ErasureContext) -> ErasurePart:
+        ids = sorted(RegisterMembership.objects.filter(patron_id=patron_id).values_list("pk", flat=True))
+        return ErasurePart(
+            removes=(
+                ErasureLine("register_memberships", _("Register memberships and consents"), len(ids), tuple(ids)),
+            ),
+            details={"register_membership_ids": ids},
+        )
+
+    def erase(self, patron_id: int, context: ErasureContext) -> ErasureDone:
+        memberships = RegisterMembership.objects.filter(patron_id=patron_id)
+        return ErasureDone(
+            removed={
+                "register_memberships": deleted_rows(memberships) if patron_record_is_theirs(patron_id, context) else 0
+            }
+        )
+
+
+# --- Staff: who processed the patron's data ---------------------------------------------------------------
+
+# The roles (Django groups) as a patron reads them, in the order they are listed.
+ROLE_LABELS = {
+    "staff": _("Library staff"),
+    "billing": _("Billing clerk"),
+    "ban_decider": _("Ban decider"),
+    "dpo": _("Data protection officer"),
+}
+
+
+def _label(choices, code: str) -> str:
+    return str(choices(code).label) if code in choices.values else code
+
+
+def _role(event: AccessEvent, user) -> tuple[list[str], str]:
+    """The user's roles (groups) as codes and as the patron reads them; "system" for no user at all."""
+    if event.actor_id is None:
+        return ["system"], gettext("System")
+    if user is None:
+        return [], gettext("Unknown (the user account has been removed)")
+    groups = [name for name in ROLE_LABELS if name in {group.name for group in user.groups.all()}]
+    if groups:
+        return groups, ", ".join(str(ROLE_LABELS[name]) for name in groups)
+    if user.is_superuser:
+        return ["administrator"], gettext("Administrator")
+    return [], gettext("Staff member")
+
+
+def _access_log_section(patron_id: int) -> Section:
+    """Every event about the patron, oldest first: when, what, whose role and which library."""
+    events = list(
+        AccessEvent.objects.filter(subjects__patron_id=patron_id)
+        .only("at", "actor_id", "actor_username", "actor_municipality_id", "action", "data_categories", "outcome")
+        .order_by("id")
+    )
+    actor_ids = {event.actor_id for event in events if event.actor_id is not None}
+    users = {user.pk: user for user in get_user_model().objects.filter(pk__in=actor_ids).prefetch_related("groups")}
+    profiles = {
+        profile.user_id: profile
+        for profile in StaffProfile.objects.filter(user_id__in=actor_ids).select_related("home_library__municipality")
+    }
+    municipality_ids = {event.actor_municipality_id for event in events if event.actor_municipality_id}
+    municipalities = dict(Municipality.objects.filter(pk__in=municipality_ids).values_list("pk", "name"))
+    names = settings.ACCESS_REPORT_STAFF_NAMES
+    field = AccessEvent._meta.get_field
+    records = []
+    for event in events:
+        user = users.get(event.actor_id)
+        profile = profiles.get(event.actor_id)
+        role_codes, role_text = _role(event, user)
+        # The log records only the municipality. The role is the user's groups today and the library their
+        # home library today, shown only while it is in the municipality of the event; the labels say so.
+        same_place = profile is not None and event.actor_municipality_id in (None, profile.municipality_id)
+        library = profile.home_library.name if same_place else ""
+        municipality = (
+            profile.home_library.municipality.name
+            if same_place
+            else municipalities.get(event.actor_municipality_id, "")
+        )
+        categories = list(event.data_categories or [])
+        items = [
+            report_item("at", field("at").verbose_name, event.at),
+            report_item("action", field("action").verbose_name, event.action, _label(Action, event.action)),
+            report_item(
+                "data_categories",
+                field("data_categories").verbose_name,
+                categories,
+                "; ".join(_label(DataCategory, code) for code in categories),
+            ),
+            report_item("outcome", field("outcome").verbose_name, event.outcome, _label(Outcome, event.outcome)),
+            report_item("role", _("role now"), role_codes, role_text),
+            report_item("library", _("library now"), library),
+            report_item("municipality", _("municipality at the time"), municipality),
+        ]
+        if names:
+            items += [
+                report_item("username", _("user"), event.actor_username),
+                report_item("name", _("name"), user.get_full_name() if user is not None else ""),
+            ]
+        records.append(Record(items=tuple(items)))
+    columns = ("at", "action", "data_categories", "outcome", "role", "library", "municipality")
+    return Section(
+        key="access_log",
+        title=gettext("Who has processed your data"),
+        description=gettext(
+            "Every time your data was searched, viewed or changed in this service, oldest first: when, what "
+            "kind of data, and in which municipality it was done. The role and the library of the person who "
+            "did it are as they are now, when this report is made: the role the person has today, and their "
+            "home library today if it is in the same municipality (otherwise the library is left empty)."
+        )
+        + (
+            ""
+            if names
+            else " " + gettext("Staff members are not named; they are identified by their role and library as above.")
+        ),
+        records=tuple(records),
+        layout="table",
+        columns=(*columns, "username", "name") if names else columns,
+    )
+
+
+class StaffContract(PrivacyContract):
+    """Who has processed the patron's data: the access log, each event described by the staff member's role
+    and library; and a staff member's link to their own patron record, which an erasure clears (the staff
+    member stays)."""
+
+    report_order = 90
+    erasure_order = 60
+
+    def report_sections(self, patron_id: int, context: ReportContext) -> ReportPart:
+        return ReportPart(sections=(_access_log_section(patron_id),), data_categories=(DataCategory.ACCESS_LOG,))
+
+    def erasure_plan(self, patron_id: int, context: ErasureContext) -> ErasurePart:
+        linked = StaffProfile.objects.filter(patron_id=patron_id).exists()
+        label = _("Link from a staff member's profile (cleared; the staff member stays)")
+        return ErasurePart(removes=(ErasureLine("staff_profile_links", label, int(linked)),))
+
+    def erase(self, patron_id: int, context: ErasureContext) -> ErasureDone:
+        cleared = 0
+        if patron_record_is_theirs(patron_id, context):
+            cleared = StaffProfile.objects.filter(patron_id=patron_id).update(patron=None)
+        return ErasureDone(removed={"staff_profile_links": cleared})
+
+
+CONTRACTS = (PatronRecordContract(), GuardianContract(), RegisterContract(), StaffContract())

@@ -1,0 +1,68 @@
+"""A patron's restrictions, as the apps that impose them provide them: how patrons reads what stands above it.
+
+patrons stands below the apps that restrict a patron (bans/: library-use bans and access prohibitions), so it
+never imports them. Each such app registers, in its AppConfig.ready, a provider of its part of a patron's
+record, and a guard for the notes it rests on; the patron's record, page and JSON, and note removal, ask them.
+"""
+
+import datetime
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from patrons.models import Note, Patron
+
+
+@dataclass(frozen=True)
+class RestrictionInForce:
+    """One restriction in force on a patron, as the patron JSON lists it (`active_bans`)."""
+
+    id: int
+    kind: str
+    library: str  # the Koha library_id (branchcode)
+    starts_on: datetime.date
+    ends_on: datetime.date
+
+
+class RestrictionSection(Protocol):
+    """One provider's part of a patron's record: its templates on the patron's page and what is in force.
+
+    The page includes `marks_template` at the top (what is in force) and `template` among the sections,
+    each with the section as `section`.
+    """
+
+    marks_template: str
+    template: str
+
+    @property
+    def in_force(self) -> list[RestrictionInForce]: ...
+
+
+# Called inside the patron record's logged transaction with the patron and the day the record is read for.
+RestrictionProvider = Callable[[Patron, datetime.date], RestrictionSection]
+# Raises core.errors.RuleBroken when its app still rests on the note (on `day`).
+NoteRemovalGuard = Callable[[Note, datetime.date], None]
+
+_providers: list[RestrictionProvider] = []
+_note_removal_guards: list[NoteRemovalGuard] = []
+
+
+def restriction_provider_register(provider: RestrictionProvider) -> None:
+    if provider not in _providers:
+        _providers.append(provider)
+
+
+def note_removal_guard_register(guard: NoteRemovalGuard) -> None:
+    if guard not in _note_removal_guards:
+        _note_removal_guards.append(guard)
+
+
+def restrictions_of(patron: Patron, day: datetime.date) -> list[RestrictionSection]:
+    """Every provider's section of the patron's record, in the order the apps registered them."""
+    return [provider(patron, day) for provider in _providers]
+
+
+def note_removal_check(note: Note, day: datetime.date) -> None:
+    """Refuse to remove a note another app still rests on (each guard raises the rule it would break)."""
+    for guard in _note_removal_guards:
+        guard(note, day)

@@ -1,0 +1,232 @@
+"""Tenancy and staff: consortium, municipality, library, allowed networks and staff profiles.
+
+These models moved here from patrons/ and keep their tables (`patrons_*`), so the database, its
+triggers and grants did not change; only Django's idea of the app did (staff/migrations/0001).
+A staff member's own patron row is named by a string ("patrons.Patron"): staff/ sits below patrons/.
+"""
+
+import contextlib
+import ipaddress
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from core.free_text_fields import FreeTextCharField
+from staff.scoping import ConsortiumScopedQuerySet
+
+
+class Jurisdiction(models.TextChoices):
+    FINLAND = "FI", _("Finland")
+    SWEDEN = "SE", _("Sweden")
+
+
+class Consortium(models.Model):
+    """A group of libraries sharing one patron register (kimppa, e.g. "Lapin kirjastot")."""
+
+    consortium_lookup = "pk"
+
+    name = models.CharField(_("name"), max_length=200)
+    slug = models.SlugField(_("short name"), unique=True)
+    jurisdiction = models.CharField(_("jurisdiction"), max_length=2, choices=Jurisdiction.choices)
+
+    objects = ConsortiumScopedQuerySet.as_manager()
+
+    class Meta:
+        db_table = "patrons_consortium"
+        verbose_name = _("consortium")
+        verbose_name_plural = _("consortia")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class EnforcementMode(models.TextChoices):
+    ENFORCE = "enforce", _("Enforce: refuse requests from other networks")
+    REPORT = "report", _("Report: allow, but log would-be denials (rollout)")
+
+
+class Municipality(models.Model):
+    consortium_lookup = "consortium_id"
+
+    consortium = models.ForeignKey(
+        Consortium, on_delete=models.PROTECT, related_name="municipalities", verbose_name=_("consortium")
+    )
+    name = models.CharField(_("name"), max_length=200)
+    network_mode = models.CharField(
+        _("network allow-list mode"),
+        max_length=10,
+        choices=EnforcementMode.choices,
+        default=EnforcementMode.ENFORCE,
+    )
+
+    objects = ConsortiumScopedQuerySet.as_manager()
+
+    class Meta:
+        db_table = "patrons_municipality"
+        verbose_name = _("municipality")
+        verbose_name_plural = _("municipalities")
+        ordering = ["name"]
+        default_permissions = []
+        permissions = [("manage_networks", _("Can manage municipalities' allowed networks"))]
+        constraints = [models.UniqueConstraint(fields=["consortium", "name"], name="municipality_unique_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def validate_cidr(value: str) -> None:
+    try:
+        ipaddress.ip_network(value, strict=True)
+    except ValueError as error:
+        raise ValidationError(
+            _("“%(value)s” is not a valid network. Write it as an IPv4 or IPv6 CIDR, e.g. 10.10.0.0/16."),
+            params={"value": value},
+            code="invalid_cidr",
+        ) from error
+
+
+class AllowedNetwork(models.Model):
+    """A CIDR from which staff may work: a municipality's own, or consortium-wide (Citrix)."""
+
+    municipality = models.ForeignKey(
+        Municipality,
+        on_delete=models.CASCADE,
+        related_name="networks",
+        null=True,
+        blank=True,
+        verbose_name=_("municipality"),
+    )
+    consortium = models.ForeignKey(
+        Consortium,
+        on_delete=models.CASCADE,
+        related_name="networks",
+        null=True,
+        blank=True,
+        verbose_name=_("consortium (all municipalities)"),
+    )
+    cidr = models.CharField(_("network (CIDR)"), max_length=50, validators=[validate_cidr])
+    description = FreeTextCharField(_("description"), max_length=200, blank=True)
+
+    class Meta:
+        db_table = "patrons_allowednetwork"
+        verbose_name = _("allowed network")
+        verbose_name_plural = _("allowed networks")
+        ordering = ["cidr"]
+        default_permissions = []
+        constraints = [
+            models.UniqueConstraint(fields=["municipality", "cidr"], name="allowednetwork_unique_municipality"),
+            models.UniqueConstraint(fields=["consortium", "cidr"], name="allowednetwork_unique_consortium"),
+            models.CheckConstraint(
+                condition=(Q(municipality__isnull=False) & Q(consortium__isnull=True))
+                | (Q(municipality__isnull=True) & Q(consortium__isnull=False)),
+                name="allowednetwork_one_owner",
+                violation_error_message=_("A network belongs either to a municipality or to a consortium."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.cidr
+
+    def clean(self) -> None:
+        if self.cidr:
+            # Normalise the spelling so duplicates and caches agree (2001:DB8::/32 -> 2001:db8::/32);
+            # a bad value is left for the field validator to report.
+            with contextlib.suppress(ValueError):
+                self.cidr = str(ipaddress.ip_network(self.cidr.strip(), strict=True))
+
+
+class AllowListGeneration(models.Model):
+    """One row whose number goes up, in the same transaction, with every change to who may work from where.
+
+    Every process compares it with the number its compiled allow-list was built from (at most once a
+    second, staff/ip_allowlist.py), so a removed network is refused by every worker within a
+    second of the change's commit; a per-process cache cannot tell one process of another's change.
+    """
+
+    ROW_ID = 1
+
+    value = models.BigIntegerField(default=0)
+
+    class Meta:
+        db_table = "patrons_allowlistgeneration"
+        default_permissions = []
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+
+class Library(models.Model):
+    consortium_lookup = "municipality__consortium_id"
+
+    municipality = models.ForeignKey(
+        Municipality, on_delete=models.PROTECT, related_name="libraries", verbose_name=_("municipality")
+    )
+    name = models.CharField(_("name"), max_length=200)
+    koha_library_id = models.CharField(_("Koha library id (branchcode)"), max_length=10, unique=True)
+
+    objects = ConsortiumScopedQuerySet.as_manager()
+
+    class Meta:
+        db_table = "patrons_library"
+        verbose_name = _("library")
+        verbose_name_plural = _("libraries")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class StaffProfile(models.Model):
+    """Where a staff member works, and whether they have signed the confidentiality agreement."""
+
+    consortium_lookup = "home_library__municipality__consortium_id"
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_profile", verbose_name=_("user")
+    )
+    home_library = models.ForeignKey(
+        Library, on_delete=models.PROTECT, related_name="staff", verbose_name=_("home library")
+    )
+    confidentiality_signed_on = models.DateField(
+        _("confidentiality agreement signed on"),
+        null=True,
+        blank=True,
+        help_text=_("No patron data is shown to a staff member before this is recorded."),
+    )
+    privacy_briefing_on = models.DateField(
+        _("last yearly privacy briefing on"),
+        null=True,
+        blank=True,
+        help_text=_("Confidentiality is repeated every year; a staff member is reminded when this is over a year old."),
+    )
+    patron = models.OneToOneField(
+        "patrons.Patron",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="staff_profile",
+        verbose_name=_("own patron record"),
+        help_text=_("A staff member who is also a patron: the access review flags colleagues reading it."),
+    )
+
+    objects = ConsortiumScopedQuerySet.as_manager()
+
+    class Meta:
+        db_table = "patrons_staffprofile"
+        verbose_name = _("staff profile")
+        verbose_name_plural = _("staff profiles")
+
+    def __str__(self) -> str:
+        return str(self.user)
+
+    @property
+    def municipality_id(self) -> int:
+        return self.home_library.municipality_id
+
+    @property
+    def consortium_id(self) -> int:
+        return self.home_library.municipality.consortium_id
