@@ -1,5 +1,5 @@
 """The ban procedure's JSON API. A role that may not act is a 403 (staff.access); a rule broken is a 400
-naming the rule (core.errors.RuleBroken, answered by privacy_service.api_errors)."""
+naming the rule (core.errors.RuleBroken, answered by core.api_errors)."""
 
 from drf_spectacular.utils import extend_schema
 from rest_framework.request import Request
@@ -18,18 +18,13 @@ from bans.services import (
 )
 from bans.state import ban_state
 from bans.views import ban_for_reader
+from core.api_fields import validated_body
 from staff.access import ban_decider_actor, ban_preparer_actor
 
 
 def _ban_response(ban, status: int = 200) -> Response:
     ban.state = ban_state(ban)
     return Response(serializers.BanSerializer(ban).data, status=status)
-
-
-def _body(serializer_class, request: Request) -> dict:
-    body = serializer_class(data=request.data)
-    body.is_valid(raise_exception=True)
-    return body.validated_data
 
 
 class PatronBanApi(APIView):
@@ -43,7 +38,7 @@ class PatronBanApi(APIView):
     )
     def post(self, request: Request, patron_id: int) -> Response:
         actor = ban_preparer_actor(request)
-        ban = ban_propose(actor=actor, patron_id=patron_id, **_body(serializers.BanProposeSerializer, request))
+        ban = ban_propose(actor=actor, patron_id=patron_id, **validated_body(serializers.BanProposeSerializer, request))
         return _ban_response(ban, status=201)
 
 
@@ -69,7 +64,9 @@ class BanHearingApi(APIView):
     )
     def post(self, request: Request, ban_id: int) -> Response:
         actor = ban_preparer_actor(request)
-        ban = ban_hearing_record(actor=actor, ban_id=ban_id, **_body(serializers.BanHearingSerializer, request))
+        ban = ban_hearing_record(
+            actor=actor, ban_id=ban_id, **validated_body(serializers.BanHearingSerializer, request)
+        )
         return _ban_response(ban)
 
 
@@ -84,7 +81,7 @@ class BanDecisionApi(APIView):
     )
     def post(self, request: Request, ban_id: int) -> Response:
         actor = ban_decider_actor(request)
-        ban = ban_decide(actor=actor, ban_id=ban_id, **_body(serializers.BanDecisionSerializer, request))
+        ban = ban_decide(actor=actor, ban_id=ban_id, **validated_body(serializers.BanDecisionSerializer, request))
         return _ban_response(ban)
 
 
@@ -100,7 +97,7 @@ class BanNotificationApi(APIView):
     def post(self, request: Request, ban_id: int) -> Response:
         actor = ban_preparer_actor(request)
         ban = ban_notification_record(
-            actor=actor, ban_id=ban_id, **_body(serializers.BanNotificationSerializer, request)
+            actor=actor, ban_id=ban_id, **validated_body(serializers.BanNotificationSerializer, request)
         )
         return _ban_response(ban)
 
@@ -115,7 +112,7 @@ class BanAppealApi(APIView):
     )
     def post(self, request: Request, ban_id: int) -> Response:
         actor = ban_decider_actor(request)
-        ban = ban_appeal_record(actor=actor, ban_id=ban_id, **_body(serializers.BanAppealSerializer, request))
+        ban = ban_appeal_record(actor=actor, ban_id=ban_id, **validated_body(serializers.BanAppealSerializer, request))
         return _ban_response(ban)
 
 
@@ -128,7 +125,9 @@ class BanCancelApi(APIView):
     )
     def post(self, request: Request, ban_id: int) -> Response:
         actor = ban_decider_actor(request)
-        ban = ban_cancel(actor=actor, ban_id=ban_id, reason=_body(serializers.BanCancelSerializer, request)["reason"])
+        ban = ban_cancel(
+            actor=actor, ban_id=ban_id, reason=validated_body(serializers.BanCancelSerializer, request)["reason"]
+        )
         return _ban_response(ban)
 
 
@@ -143,7 +142,7 @@ class PatronAccessProhibitionApi(APIView):
     )
     def post(self, request: Request, patron_id: int) -> Response:
         actor = ban_preparer_actor(request)
-        data = _body(serializers.AccessProhibitionSerializer, request)
+        data = validated_body(serializers.AccessProhibitionSerializer, request)
         data["library"] = data.pop("library")["koha_library_id"]
         prohibition = access_prohibition_record(actor=actor, patron_id=patron_id, **data)
         return Response(serializers.AccessProhibitionSerializer(prohibition).data, status=201)

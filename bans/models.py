@@ -178,7 +178,6 @@ class AccessProhibition(models.Model):
     decided_on = models.DateField(_("decided on"))
     starts_on = models.DateField(_("starts on"))
     ends_on = models.DateField(_("ends on"))
-    revoked_on = models.DateField(_("revoked on"), null=True, blank=True)
     recorded_at = models.DateTimeField(_("recorded"))
     recorded_by = models.CharField(_("recorded by"), max_length=150)
     archived_at = models.DateTimeField(_("archived"), null=True, blank=True)

@@ -4,13 +4,13 @@ bans with their decisions and Swedish access prohibitions."""
 import datetime
 
 from django.db import models
-from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from audit.models import DataCategory
 from bans.models import AccessProhibition, Ban, BanGround, BanState
 from bans.state import ban_state
+from core.dates import today
 from core.privacy_contract import (
     DecisionLine,
     ErasureContext,
@@ -37,12 +37,9 @@ class ProhibitionState(models.TextChoices):
     SCHEDULED = "scheduled", _("Starts later")
     ACTIVE = "active", _("Active")
     ENDED = "ended", _("Ended")
-    REVOKED = "revoked", _("Revoked")
 
 
 def _prohibition_state(prohibition: AccessProhibition, day: datetime.date) -> ProhibitionState:
-    if prohibition.revoked_on is not None:
-        return ProhibitionState.REVOKED
     if prohibition.ends_on < day:
         return ProhibitionState.ENDED
     return ProhibitionState.SCHEDULED if prohibition.starts_on > day else ProhibitionState.ACTIVE
@@ -111,7 +108,7 @@ class BanContract(PrivacyContract):
     erased_categories = (DataCategory.BANS, DataCategory.BAN_DECISION)
 
     def report_sections(self, patron_id: int, context: ReportContext) -> ReportPart:
-        day = timezone.localdate()
+        day = today()
         bans = Ban.objects.filter(patron_id=patron_id).select_related("library").prefetch_related("notes")
         prohibition_fields = (
             "library",
@@ -121,7 +118,6 @@ class BanContract(PrivacyContract):
             "decided_on",
             "starts_on",
             "ends_on",
-            "revoked_on",
             "recorded_at",
             *staff_fields("recorded_by"),
             "archived_at",

@@ -27,7 +27,7 @@ def bans_visible_to_staff(day: datetime.date | None = None) -> QuerySet[Ban]:
 
 
 def prohibitions_visible_to_staff(day: datetime.date | None = None) -> QuerySet[AccessProhibition]:
-    return AccessProhibition.objects.filter(revoked_on__isnull=True, ends_on__gte=day or today())
+    return AccessProhibition.objects.filter(ends_on__gte=day or today())
 
 
 @dataclass

@@ -4,7 +4,7 @@ from rest_framework import serializers
 
 from bans.models import AccessProhibition, Ban
 from core import api_fields
-from patrons.serializers import column_length
+from core.bounds import column_length
 
 
 class BanSerializer(api_fields.ModelSerializer):
@@ -131,11 +131,10 @@ class AccessProhibitionSerializer(api_fields.ModelSerializer):
             "decided_on",
             "starts_on",
             "ends_on",
-            "revoked_on",
             "recorded_at",
             "recorded_by",
         ]
-        read_only_fields = ["id", "patron", "revoked_on", "recorded_at", "recorded_by"]
+        read_only_fields = ["id", "patron", "recorded_at", "recorded_by"]
         # Blank or missing references are left to the service, whose 400 names the rule.
         extra_kwargs = {
             "application_reference": {"allow_blank": True, "default": ""},

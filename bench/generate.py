@@ -50,7 +50,7 @@ def create_lookup_tables(cursor) -> None:
     """Temp tables of the demo libraries and staff users the generated rows point to."""
     from django.contrib.auth import get_user_model
 
-    from patrons.demo_data import CONSORTIA
+    from demo.patron_data import CONSORTIA
     from staff.models import Library, StaffProfile
 
     areas = {lib.koha_library_id: lib.area for spec in CONSORTIA for lib in spec.libraries}
@@ -218,7 +218,7 @@ ORDER BY ev.id
 
 def patron_sql_params(*, id_base: int, lo: int, hi: int) -> dict:
     """Parameters of PATRON_SQL for the rows g = lo .. hi (inclusive), names from the demo lists."""
-    from patrons.demo_data import FEMALE_FIRST_NAMES, MALE_FIRST_NAMES, SURNAMES
+    from demo.patron_data import FEMALE_FIRST_NAMES, MALE_FIRST_NAMES, SURNAMES
 
     return {
         "id_base": id_base,

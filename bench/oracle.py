@@ -261,7 +261,7 @@ def main() -> None:
         password = args.password
         if password is None:
             django_setup()
-            from patrons.demo_data import DEMO_PASSWORD as password
+            from demo.patron_data import DEMO_PASSWORD as password
         rows, verdicts = run_against(args.url.rstrip("/"), args.stores, args.warmup, password)
     else:
         rows, verdicts = run_in_process(args.stores, args.warmup)

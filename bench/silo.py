@@ -9,7 +9,7 @@ Needs PostgreSQL (scripts/with-postgres.sh: DATABASE_URL and SOTU_DATABASE_URL).
      bench/generate.py's own patron SQL (function call, no access events), continuing its numbering.
   1. Stores one identity code for each of --codes generated patrons (that has none yet), FAST and not
      through `identity_code_store` (one service call per code would take hours): a valid HETU from
-     `sotu_silo.demo.demo_hetu(date_of_birth, rng)`, checked and normalised by `identity_code_validate`,
+     `demo.identity_codes.demo_hetu(date_of_birth, rng)`, checked and normalised by `identity_code_validate`,
      `crypto.blind_index` and `crypto.encrypt` exactly as the service does, unique per consortium (a code
      whose blind index is taken is drawn again), inserted with `bulk_create(batch_size=--batch)` into the
      "sotu" database. No access events are written for these (the service would write one per code).
@@ -247,9 +247,9 @@ def store_codes(target: int, *, batch: int, sample_size: int, lapland_id: int, r
     import generate as gen
     from django.utils import timezone
 
+    from demo.identity_codes import demo_hetu
     from patrons.models import Patron
     from sotu_silo import crypto
-    from sotu_silo.demo import demo_hetu
     from sotu_silo.models import IdentityCode
     from sotu_silo.validation import identity_code_validate
     from staff.models import Consortium

@@ -73,3 +73,10 @@ class ModelSerializer(serializers.ModelSerializer):
         if blank_choice:
             kwargs["allow_blank"] = True
         return kwargs
+
+
+def validated_body(serializer_class: type[serializers.Serializer], request) -> dict:
+    """The request's body as `serializer_class` validates it; invalid input is a 400 naming the fields."""
+    body = serializer_class(data=request.data)
+    body.is_valid(raise_exception=True)
+    return body.validated_data

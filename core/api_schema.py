@@ -1,7 +1,7 @@
 """The OpenAPI schema lists every error an operation can answer, with its one JSON shape (`Error`).
 
 drf-spectacular documents the success responses; this AutoSchema adds the errors every operation shares
-(privacy_service.api_errors answers them all as `{"detail", "code"}` plus `errors` or `rule`):
+(core.api_errors answers them all as `{"detail", "code"}` plus `errors` or `rule`):
 - 400 for every operation: a field that fails validation, a broken rule, or a NUL character anywhere;
 - 403 for every operation: not logged in, a role that may not, a network the user may not work from, or a
   write without the CSRF token;

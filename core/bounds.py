@@ -75,3 +75,8 @@ class IdConverter:
 
     def to_url(self, value: int) -> str:
         return str(value)
+
+
+def column_length(model, name: str) -> int:
+    """A text's limit is its column's: longer was a server error on PostgreSQL (`value too long`)."""
+    return model._meta.get_field(name).max_length

@@ -22,20 +22,19 @@ from dataclasses import dataclass, replace
 
 from django.conf import settings
 from django.db import transaction
-from django.http import Http404
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from audit.actor import Actor
 from audit.models import Action, Outcome
 from audit.services import access_event_record
-from core.errors import RuleBroken
+from core.errors import NotFound, RuleBroken
 from core.privacy_contract import Item, Record, ReportContext, ReportPart, Section, data_subject, privacy_contracts
 from dpo.models import RequestKind, SubjectRequest
 from dpo.selectors import earlier_report_within_12_months
 
 
-class PatronErased(Http404):
+class PatronErased(NotFound):
     """The request's patron no longer exists: erased, so there is nothing left to report."""
 
     code = "patron_erased"
@@ -123,7 +122,7 @@ def _build(*, actor: Actor, request_id: int) -> AccessReport:
             SubjectRequest.objects.select_for_update().filter(pk=request_id, consortium_id=actor.consortium_id).first()
         )
         if subject_request is None:
-            raise _Refused("not_found", Http404())
+            raise _Refused("not_found", NotFound())
         if subject_request.kind != RequestKind.ACCESS:
             raise RuleBroken("not_access_request", _("Only an access request (GDPR Art. 15) has an access report."))
         subject = data_subject(subject_request.patron_id, consortium_id=actor.consortium_id)

@@ -14,7 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from dpo.access_report import PatronErased, access_report_build
+from dpo.access_report import access_report_build
 from dpo.access_report_document import access_report_filename, access_report_pdf
 from staff.access import subject_request_actor
 
@@ -73,15 +73,8 @@ ERRORS = {
 }
 
 
-class _AccessReportApi(APIView):
-    def handle_exception(self, exc):
-        if isinstance(exc, PatronErased):
-            return Response({"detail": str(exc.message), "code": exc.code}, status=404)
-        return super().handle_exception(exc)
-
-
 @method_decorator(never_cache, name="dispatch")
-class SubjectRequestReportApi(_AccessReportApi):
+class SubjectRequestReportApi(APIView):
     @extend_schema(
         operation_id="subject_requests_report",
         summary="The access report of an access request, as JSON (DPO only)",
@@ -96,7 +89,7 @@ class SubjectRequestReportApi(_AccessReportApi):
 
 
 @method_decorator(never_cache, name="dispatch")
-class SubjectRequestReportPdfApi(_AccessReportApi):
+class SubjectRequestReportPdfApi(APIView):
     def perform_content_negotiation(self, request, force=False):
         # The answer is a PDF whatever the client accepts; errors fall back to JSON.
         return super().perform_content_negotiation(request, force=True)

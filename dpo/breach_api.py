@@ -8,6 +8,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api_fields import validated_body
 from dpo import breach_serializers as serializers
 from dpo.breach_selectors import breach_affected_contacts, breach_get, breaches_of
 from dpo.services.breaches import (
@@ -19,12 +20,6 @@ from dpo.services.breaches import (
     people_notification_record,
 )
 from staff.access import breach_actor
-
-
-def _body(serializer_class, request: Request, **kwargs) -> dict:
-    body = serializer_class(data=request.data, **kwargs)
-    body.is_valid(raise_exception=True)
-    return body.validated_data
 
 
 def _breach_response(actor, breach_id: int, status: int = 200) -> Response:
@@ -54,7 +49,7 @@ class BreachListApi(APIView):
     )
     def post(self, request: Request) -> Response:
         actor = breach_actor(request)
-        breach = breach_record(actor=actor, **_body(serializers.BreachRecordSerializer, request))
+        breach = breach_record(actor=actor, **validated_body(serializers.BreachRecordSerializer, request))
         return _breach_response(actor, breach.pk, status=201)
 
 
@@ -76,7 +71,7 @@ class BreachDetailApi(APIView):
     )
     def patch(self, request: Request, breach_id: int) -> Response:
         actor = breach_actor(request)
-        breach_update(actor=actor, breach_id=breach_id, **_body(serializers.BreachFactsSerializer, request))
+        breach_update(actor=actor, breach_id=breach_id, **validated_body(serializers.BreachFactsSerializer, request))
         return _breach_response(actor, breach_id)
 
 
@@ -93,7 +88,9 @@ class BreachAuthorityNotificationApi(APIView):
     def post(self, request: Request, breach_id: int) -> Response:
         actor = breach_actor(request)
         notification = authority_notification_record(
-            actor=actor, breach_id=breach_id, **_body(serializers.AuthorityNotificationRecordSerializer, request)
+            actor=actor,
+            breach_id=breach_id,
+            **validated_body(serializers.AuthorityNotificationRecordSerializer, request),
         )
         return Response(serializers.AuthorityNotificationSerializer(notification).data, status=201)
 
@@ -108,7 +105,7 @@ class BreachPeopleNotificationApi(APIView):
     def post(self, request: Request, breach_id: int) -> Response:
         actor = breach_actor(request)
         people_notification_record(
-            actor=actor, breach_id=breach_id, **_body(serializers.PeopleNotificationSerializer, request)
+            actor=actor, breach_id=breach_id, **validated_body(serializers.PeopleNotificationSerializer, request)
         )
         return _breach_response(actor, breach_id)
 
@@ -123,7 +120,9 @@ class BreachArt34ExemptionApi(APIView):
     )
     def post(self, request: Request, breach_id: int) -> Response:
         actor = breach_actor(request)
-        art34_exemption_record(actor=actor, breach_id=breach_id, **_body(serializers.Art34ExemptionSerializer, request))
+        art34_exemption_record(
+            actor=actor, breach_id=breach_id, **validated_body(serializers.Art34ExemptionSerializer, request)
+        )
         return _breach_response(actor, breach_id)
 
 
@@ -138,7 +137,7 @@ class BreachCloseApi(APIView):
     )
     def post(self, request: Request, breach_id: int) -> Response:
         actor = breach_actor(request)
-        breach_close(actor=actor, breach_id=breach_id, **_body(serializers.BreachCloseSerializer, request))
+        breach_close(actor=actor, breach_id=breach_id, **validated_body(serializers.BreachCloseSerializer, request))
         return _breach_response(actor, breach_id)
 
 

@@ -9,12 +9,12 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
-from django.http import Http404
 from django.utils import timezone
 
 from audit.actor import Actor
 from audit.models import Action, DataCategory
 from audit.services import access_event_record
+from core.errors import NotFound
 from dpo.models import AuthorityNotification, Breach, NotificationPhase, RiskLevel
 from patrons.models import Patron
 from patrons.selectors import notice_recipient_ids
@@ -93,7 +93,7 @@ def breach_get(*, actor: Actor, breach_id: int) -> Breach:
     """One breach of the actor's consortium with its notifications; another consortium's is a 404."""
     breach = breaches_of(actor=actor).filter(pk=breach_id).first()
     if breach is None:
-        raise Http404
+        raise NotFound
     return breach
 
 

@@ -1,7 +1,7 @@
 """The erasure API: a dry run that lists exactly what would go, or the erasure itself (DPO only).
 
 A role that may not act is a 403 (staff.access); a broken rule is a 400 naming it (RuleBroken, answered
-by privacy_service.api_errors); another consortium's request is a 404.
+by core.api_errors); another consortium's request is a 404.
 """
 
 from drf_spectacular.utils import extend_schema
@@ -20,7 +20,7 @@ class ErasureRequestSerializer(serializers.Serializer):
 
 class DecisionLineSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    state = serializers.CharField(help_text="What it is today: e.g. active, proposed, ended, revoked.")
+    state = serializers.CharField(help_text="What it is today: e.g. active, proposed, ended.")
     archived = serializers.BooleanField()
     retain_until = serializers.DateField(allow_null=True, help_text="Kept in the decision archive until.")
 

@@ -23,7 +23,7 @@ class RequestKind(models.TextChoices):
 
 
 class IdentityDocument(models.TextChoices):
-    """How the requester's identity was checked (seed 001: ID card, passport or driving licence)."""
+    """How the requester's identity was checked (Mikkeli notice: ID card, passport or driving licence)."""
 
     ID_CARD = "id_card", _("Identity card")
     PASSPORT = "passport", _("Passport")
@@ -226,7 +226,7 @@ class AuthorityNotification(models.Model):
 
 
 class Register(models.TextChoices):
-    """The registers of seed 001, each with its own description (Art. 30)."""
+    """The registers of the Mikkeli notice, each with its own description (Art. 30)."""
 
     LIBRARY_SYSTEM = "library_system", _("Library system (patron register)")
     INTERLIBRARY_LOANS = "interlibrary_loans", _("Interlibrary loans")

@@ -59,7 +59,7 @@ class PrivacyNotice:
 
 
 def register_descriptions_for(*, consortium_id: int) -> list[RegisterDescription]:
-    """A consortium's descriptions with their texts, in the order of seed 001 (the library system first)."""
+    """A consortium's descriptions with their texts, in the order of the Mikkeli notice (the library system first)."""
     descriptions = RegisterDescription.objects.of_consortium(consortium_id).prefetch_related(
         Prefetch("texts", queryset=RegisterDescriptionText.objects.order_by("language"))
     )

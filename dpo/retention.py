@@ -4,7 +4,7 @@
 in its own transaction. Its report also names, register by register, what is not removed here: CCTV
 recordings, interlibrary loans and home-service visits are not held in this service (their own systems
 apply the retention their register descriptions give, which the report lists), patrons and their
-interlibrary-loan and home-service memberships are never ended by retention (seed 001: only when the
+interlibrary-loan and home-service memberships are never ended by retention (Mikkeli notice: only when the
 patron asks), and old access events go only through the owner's privileged `manage.py
 prune_access_log` (audit/prune.py).
 """

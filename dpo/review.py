@@ -50,7 +50,7 @@ from django.utils.translation import gettext_lazy as _
 from audit.actor import Actor
 from audit.models import AccessEvent, AccessEventPatron, Action, DataCategory, Outcome
 from audit.services import access_event_record
-from core.dates import start_of_day
+from core.dates import start_of_day, today
 from core.errors import RuleBroken
 from patrons.models import Patron
 from staff.models import Municipality
@@ -133,7 +133,7 @@ def patron_reads(events: QuerySet[AccessEvent]) -> QuerySet[AccessEvent]:
 
 def default_review_day() -> datetime.date:
     """Yesterday: the last whole day, the one a daily routine reviews."""
-    return timezone.localdate() - datetime.timedelta(days=1)
+    return today() - datetime.timedelta(days=1)
 
 
 def review_day_bounds(day: datetime.date) -> tuple[datetime.datetime, datetime.datetime]:
@@ -162,9 +162,9 @@ def access_review_build(*, actor: Actor, day: datetime.date) -> AccessReview:
     (a flag or link changed meanwhile shows after that): on ten million events a build takes about
     two seconds, and the dashboard shows yesterday's on every visit. Today's is always built afresh.
     """
-    if day > timezone.localdate():
+    if day > today():
         raise RuleBroken("access_review_future_day", _("The access review covers days up to today."))
-    if day == timezone.localdate():
+    if day == today():
         return _access_review_build(actor=actor, day=day)
     key = f"access-review:{actor.consortium_id}:{day.isoformat()}"
     review = cache.get(key)

@@ -11,11 +11,11 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from core.dates import today
 from dpo.forms import AccessReviewDayForm
 from dpo.review import FindingKind, access_review_read, default_review_day
 from staff.access import access_review_actor
@@ -43,6 +43,6 @@ def access_review_view(request: HttpRequest) -> HttpResponse:
         "findings": [f for f in review.findings if f.kind != FindingKind.OWN_RECORD],
         "own_records": [f for f in review.findings if f.kind == FindingKind.OWN_RECORD],
         "previous_day": day - datetime.timedelta(days=1),
-        "next_day": next_day if next_day <= timezone.localdate() else None,
+        "next_day": next_day if next_day <= today() else None,
     }
     return render(request, "dpo/access_review.html", context)

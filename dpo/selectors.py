@@ -56,7 +56,7 @@ def with_deadline(requests: models.QuerySet[SubjectRequest]) -> models.QuerySet[
 
 
 def subject_request_get(*, actor: Actor, request_id: int) -> SubjectRequest:
-    """The request of the actor's consortium, or Http404 (another consortium's request does not exist)."""
+    """The request of the actor's consortium, or NotFound (another consortium's request does not exist)."""
     return object_of_consortium_or_404(SubjectRequest.objects.all(), actor=actor, pk=request_id)
 
 

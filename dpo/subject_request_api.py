@@ -1,11 +1,12 @@
 """The data-subject request JSON API (the DPO only). A role that may not act is a 403 (staff.access); another
-consortium's patron or request is a 404; a rule broken is a 400 naming the rule (privacy_service.api_errors)."""
+consortium's patron or request is a 404; a rule broken is a 400 naming the rule (core.api_errors)."""
 
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api_fields import validated_body
 from dpo import subject_request_serializers as shapes
 from dpo.selectors import subject_request_get, subject_request_list
 from dpo.services.subject_requests import (
@@ -18,12 +19,6 @@ from dpo.services.subject_requests import (
 )
 from patrons.api import page_links
 from staff.access import subject_request_actor
-
-
-def _body(serializer_class, request: Request) -> dict:
-    body = serializer_class(data=request.data)
-    body.is_valid(raise_exception=True)
-    return body.validated_data
 
 
 def _answer(subject_request, status: int = 200) -> Response:
@@ -71,7 +66,7 @@ class SubjectRequestListApi(APIView):
     )
     def post(self, request: Request) -> Response:
         actor = subject_request_actor(request)
-        data = _body(shapes.SubjectRequestRecordSerializer, request)
+        data = validated_body(shapes.SubjectRequestRecordSerializer, request)
         subject_request = subject_request_record(actor=actor, patron_id=data.pop("patron"), **data)
         return _answer(subject_request, status=201)
 
@@ -97,7 +92,7 @@ class SubjectRequestExtensionApi(APIView):
     )
     def post(self, request: Request, request_id: int) -> Response:
         actor = subject_request_actor(request)
-        data = _body(shapes.SubjectRequestExtensionSerializer, request)
+        data = validated_body(shapes.SubjectRequestExtensionSerializer, request)
         return _answer(subject_request_extend(actor=actor, request_id=request_id, **data))
 
 
@@ -112,7 +107,7 @@ class SubjectRequestFeeDecisionApi(APIView):
     )
     def post(self, request: Request, request_id: int) -> Response:
         actor = subject_request_actor(request)
-        data = _body(shapes.SubjectRequestFeeDecisionSerializer, request)
+        data = validated_body(shapes.SubjectRequestFeeDecisionSerializer, request)
         return _answer(subject_request_fee_decide(actor=actor, request_id=request_id, **data))
 
 
@@ -127,7 +122,7 @@ class SubjectRequestDeliveryApi(APIView):
     )
     def post(self, request: Request, request_id: int) -> Response:
         actor = subject_request_actor(request)
-        data = _body(shapes.SubjectRequestDeliverySerializer, request)
+        data = validated_body(shapes.SubjectRequestDeliverySerializer, request)
         return _answer(subject_request_deliver(actor=actor, request_id=request_id, **data))
 
 
@@ -142,7 +137,7 @@ class SubjectRequestRefusalApi(APIView):
     )
     def post(self, request: Request, request_id: int) -> Response:
         actor = subject_request_actor(request)
-        data = _body(shapes.SubjectRequestRefusalSerializer, request)
+        data = validated_body(shapes.SubjectRequestRefusalSerializer, request)
         return _answer(subject_request_refuse(actor=actor, request_id=request_id, **data))
 
 
@@ -156,5 +151,5 @@ class SubjectRequestCompletionApi(APIView):
     )
     def post(self, request: Request, request_id: int) -> Response:
         actor = subject_request_actor(request)
-        data = _body(shapes.SubjectRequestCompletionSerializer, request)
+        data = validated_body(shapes.SubjectRequestCompletionSerializer, request)
         return _answer(subject_request_complete(actor=actor, request_id=request_id, **data))

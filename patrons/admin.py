@@ -14,7 +14,7 @@ from staff.selectors import consortium_id_of
 
 @admin.register(ClosurePeriod)
 class ClosurePeriodAdmin(OwnConsortiumChoices, BoundedInputsAdmin):
-    """Exceptional circumstances (seed 000): libraries closed, registration frozen, PIN by phone allowed,
+    """Exceptional circumstances (Lapland 2020): libraries closed, registration frozen, PIN by phone allowed,
     expired cards extended. Set up by administrators (superusers) only, for their own consortium; see
     patrons.closures."""
 

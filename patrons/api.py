@@ -102,8 +102,7 @@ class PatronSearchApi(APIView):
 class PatronDetailApi(APIView):
     @extend_schema(operation_id="patrons_retrieve", summary="One patron", responses=PatronDetailSerializer)
     def get(self, request: Request, patron_id: int) -> Response:
-        record = patron_record_for_staff(actor=patron_data_actor(request), patron_id=patron_id)
-        return Response(PatronDetailSerializer(record.patron, context={"record": record}).data)
+        return _patron_response(request, patron_id)
 
 
 class PatronAccessEventsApi(APIView):
@@ -184,6 +183,7 @@ class NoteDetailApi(APIView):
 
 
 def _patron_response(request: Request, patron_id: int) -> Response:
+    """The patron as `GET /patrons/<id>/` shows it, which is also the answer to every write to a patron."""
     record = patron_record_for_staff(actor=patron_data_actor(request), patron_id=patron_id)
     return Response(PatronDetailSerializer(record.patron, context={"record": record}).data)
 

@@ -1,4 +1,4 @@
-"""Reads of closure periods (exceptional circumstances, seed 000): are the libraries closed today?
+"""Reads of closure periods (exceptional circumstances, Lapland 2020): are the libraries closed today?
 
 A closure period is consortium-wide and holds no patron data, so reading one is not an access event.
 Periods may overlap; where one answer is needed, the period that lasts longest wins (a freeze lasts

@@ -231,7 +231,7 @@ class Trusteeship(models.Model):
 
 
 class RegisterKind(models.TextChoices):
-    """Registers a patron joins by choice (seed 001); the library system itself holds every patron."""
+    """Registers a patron joins by choice (Mikkeli notice); the library system itself holds every patron."""
 
     NEWSLETTER = "newsletter", _("Newsletter (email address only)")
     HOME_SERVICE = "home_service", _("Home service")
@@ -254,7 +254,7 @@ class RegisterMembership(models.Model):
         return f"{_('register membership')} #{self.pk}"
 
 
-# --- Exceptional circumstances (seed 000) -----------------------------------------------------------
+# --- Exceptional circumstances (Lapland 2020) -------------------------------------------------------
 
 
 class ClosurePeriod(models.Model):

@@ -1,7 +1,7 @@
 """The JSON API for registering a patron (POST /api/v1/patrons/) and recording a PIN given by phone.
 
 Thin: the actor comes from staff.access, the rules live in patrons.services; a broken rule is a 400
-`{"detail", "code", "rule"}` (privacy_service.api_errors).
+`{"detail", "code", "rule"}` (core.api_errors).
 """
 
 from django.urls import reverse
@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core import api_fields
+from core.bounds import column_length
 from patrons.models import GuardianRelationship, Patron
 from patrons.selectors import PatronRecord, notice_recipient_ids
 from patrons.serializers import OpenedNoteSerializer, PatronDetailSerializer
@@ -20,28 +21,28 @@ from patrons.services.registration import patron_register
 from staff.access import patron_data_actor
 
 
-def _max_length(name: str) -> int:
-    return Patron._meta.get_field(name).max_length
-
-
 class PatronRegisterSerializer(serializers.Serializer):
     """A new patron. Rules (registration frozen, card number taken, guardian...) answer 400 with `rule`;
     blank values are the service's to refuse, so that they too name their rule."""
 
-    cardnumber = serializers.CharField(max_length=_max_length("cardnumber"), allow_blank=True)
-    first_name = serializers.CharField(max_length=_max_length("first_name"), allow_blank=True)
-    last_name = serializers.CharField(max_length=_max_length("last_name"), allow_blank=True)
+    cardnumber = serializers.CharField(max_length=column_length(Patron, "cardnumber"), allow_blank=True)
+    first_name = serializers.CharField(max_length=column_length(Patron, "first_name"), allow_blank=True)
+    last_name = serializers.CharField(max_length=column_length(Patron, "last_name"), allow_blank=True)
     date_of_birth = api_fields.DateField(required=False, allow_null=True, default=None)
     home_library = serializers.CharField(help_text="Koha library_id (branchcode) of the home library")
-    email = serializers.CharField(required=False, allow_blank=True, default="", max_length=_max_length("email"))
-    phone = serializers.CharField(required=False, allow_blank=True, default="", max_length=_max_length("phone"))
+    email = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=column_length(Patron, "email")
+    )
+    phone = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=column_length(Patron, "phone")
+    )
     street_address = serializers.CharField(
-        required=False, allow_blank=True, default="", max_length=_max_length("street_address")
+        required=False, allow_blank=True, default="", max_length=column_length(Patron, "street_address")
     )
     postal_code = serializers.CharField(
-        required=False, allow_blank=True, default="", max_length=_max_length("postal_code")
+        required=False, allow_blank=True, default="", max_length=column_length(Patron, "postal_code")
     )
-    city = serializers.CharField(required=False, allow_blank=True, default="", max_length=_max_length("city"))
+    city = serializers.CharField(required=False, allow_blank=True, default="", max_length=column_length(Patron, "city"))
     language = serializers.CharField(
         required=False, allow_blank=True, default="", help_text="fi, sv or en; default: the consortium's language"
     )

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from core import form_fields
+from core.bounds import column_length
 from core.free_text_fields import FreeTextEmailFormField, FreeTextFormField
 from patrons.forms import DateInput
 from patrons.models import GuardianRelationship, LoanHistoryPreference, Patron
@@ -14,25 +15,25 @@ from patrons.services.registration import DEFAULT_LANGUAGE
 from staff.models import Jurisdiction, Library
 
 
-def _max_length(name: str) -> int:
-    return Patron._meta.get_field(name).max_length
-
-
 class PatronRegistrationForm(forms.Form):
-    first_name = FreeTextFormField(label=_("First name"), max_length=_max_length("first_name"))
-    last_name = FreeTextFormField(label=_("Last name"), max_length=_max_length("last_name"))
+    first_name = FreeTextFormField(label=_("First name"), max_length=column_length(Patron, "first_name"))
+    last_name = FreeTextFormField(label=_("Last name"), max_length=column_length(Patron, "last_name"))
     date_of_birth = form_fields.DateField(label=_("Date of birth"), widget=DateInput())
-    cardnumber = forms.CharField(label=_("Card number"), max_length=_max_length("cardnumber"))
+    cardnumber = forms.CharField(label=_("Card number"), max_length=column_length(Patron, "cardnumber"))
     home_library = forms.ModelChoiceField(
         label=_("Home library"), queryset=Library.objects.none(), to_field_name="koha_library_id"
     )
-    email = FreeTextEmailFormField(label=_("Email"), required=False, max_length=_max_length("email"))
-    phone = FreeTextFormField(label=_("Phone"), required=False, max_length=_max_length("phone"), phone_number=True)
-    street_address = FreeTextFormField(
-        label=_("Street address"), required=False, max_length=_max_length("street_address")
+    email = FreeTextEmailFormField(label=_("Email"), required=False, max_length=column_length(Patron, "email"))
+    phone = FreeTextFormField(
+        label=_("Phone"), required=False, max_length=column_length(Patron, "phone"), phone_number=True
     )
-    postal_code = FreeTextFormField(label=_("Postal code"), required=False, max_length=_max_length("postal_code"))
-    city = FreeTextFormField(label=_("City"), required=False, max_length=_max_length("city"))
+    street_address = FreeTextFormField(
+        label=_("Street address"), required=False, max_length=column_length(Patron, "street_address")
+    )
+    postal_code = FreeTextFormField(
+        label=_("Postal code"), required=False, max_length=column_length(Patron, "postal_code")
+    )
+    city = FreeTextFormField(label=_("City"), required=False, max_length=column_length(Patron, "city"))
     language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES)
     loan_history = forms.TypedChoiceField(
         label=_("Loan history (the patron's own choice)"),
@@ -43,7 +44,7 @@ class PatronRegistrationForm(forms.Form):
     guardian_cardnumber = forms.CharField(
         label=_("Guardian's card number (required for a patron under 15)"),
         required=False,
-        max_length=_max_length("cardnumber"),
+        max_length=column_length(Patron, "cardnumber"),
         help_text=_(
             "The guardian must be an adult patron of the consortium; they provide the data of a patron under 15."
         ),

@@ -7,12 +7,12 @@ from dataclasses import dataclass, field
 from django.core.paginator import Page, Paginator
 from django.db import transaction
 from django.db.models import Case, F, Q, QuerySet, TextField, Value, When
-from django.http import Http404
 
 from audit.actor import Actor
 from audit.models import AccessEvent, Action, DataCategory, Outcome
 from audit.services import access_event_record
 from core.dates import ADULT_AGE, age_on, today
+from core.errors import NotFound
 from patrons.models import SENSITIVE_NOTE_CATEGORIES, Note, Patron, RegisterMembership, Trusteeship
 from patrons.restrictions import RestrictionInForce, RestrictionSection, restrictions_of
 from staff.typed_text import IdentityCodeInSearch, search_text_check
@@ -44,12 +44,12 @@ def _logs_not_found(selector):
             return selector(actor=actor, **kwargs)
         except _NotFound as missing:
             access_event_record(actor=actor, action=missing.action, outcome=Outcome.DENIED, detail="not_found")
-            raise Http404 from None
+            raise NotFound from None
 
     return wrapper
 
 
-# Age until which notices go to a patron's guardians (seed 002: "reminders go to the guardian until 18").
+# Age until which notices go to a patron's guardians (Swedish guidance: "reminders go to the guardian until 18").
 NOTICES_TO_GUARDIAN_UNTIL_AGE = ADULT_AGE
 
 
@@ -228,7 +228,7 @@ def trusteeship_open(*, actor: Actor, patron_id: int) -> Trusteeship:
 
 
 def access_event_list_for_patron(*, actor: Actor, patron_id: int, limit: int = 500) -> list[AccessEvent]:
-    """The newest events about one patron of the actor's consortium, newest first; other patrons are a 404."""
+    """The newest events about one patron of the actor's consortium, newest first; other patrons are not found."""
     with transaction.atomic():
         if Patron.objects.filter(pk=patron_id, consortium_id=actor.consortium_id).exists():
             events = list(AccessEvent.objects.filter(subjects__patron_id=patron_id).order_by("-id")[:limit])
@@ -240,4 +240,4 @@ def access_event_list_for_patron(*, actor: Actor, patron_id: int, limit: int = 5
             )
             return events
     access_event_record(actor=actor, action=Action.ACCESS_LOG_VIEW, outcome=Outcome.DENIED, detail="not_found")
-    raise Http404
+    raise NotFound

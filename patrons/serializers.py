@@ -2,7 +2,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core import api_fields
-from core.bounds import COUNT_MAX
+from core.bounds import COUNT_MAX, column_length
 from patrons.models import Guardianship, Note, NoteCategory, NoteRevision, Patron, Trusteeship
 
 
@@ -181,11 +181,6 @@ class NoteCreateSerializer(serializers.Serializer):
 
 class NoteUpdateSerializer(serializers.Serializer):
     text = serializers.CharField(trim_whitespace=True)
-
-
-def column_length(model, name: str) -> int:
-    """A text's limit is its column's: longer was a server error on PostgreSQL (`value too long`)."""
-    return model._meta.get_field(name).max_length
 
 
 class NoteRemoveSerializer(serializers.Serializer):

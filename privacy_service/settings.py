@@ -99,6 +99,7 @@ INSTALLED_APPS = [
     "sotu_silo",
     "dpo",
     "accounts",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -120,6 +121,8 @@ MIDDLEWARE = [
     "accounts.middleware.TwoFactorRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # A view's NotFound and Refused (core.errors) answer the 404 and 403 pages (core/error_pages.py).
+    "core.error_pages.ErrorVocabularyMiddleware",
     # Last, as django-axes asks; our log-in view shapes the lockout answer itself (accounts/lockout.py).
     "axes.middleware.AxesMiddleware",
 ]
@@ -372,7 +375,7 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 25,
     "DEFAULT_SCHEMA_CLASS": "core.api_schema.AutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
-    "EXCEPTION_HANDLER": "privacy_service.api_errors.api_exception_handler",
+    "EXCEPTION_HANDLER": "core.api_errors.api_exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Patron privacy service API",

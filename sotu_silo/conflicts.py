@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from itertools import chain
 
 from django.db import transaction
-from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
@@ -22,7 +21,8 @@ from django.views.decorators.debug import sensitive_variables
 from audit.actor import Actor
 from audit.models import Action, DataCategory
 from audit.services import access_event_record
-from core.errors import RuleBroken
+from core.bounds import column_length
+from core.errors import NotFound, RuleBroken
 from patrons.models import Patron
 from sotu_silo import crypto
 from sotu_silo.events import code_event_refused
@@ -144,7 +144,7 @@ def identity_code_conflict_resolve(
         patron_ids=about,
         data_categories=[DataCategory.IDENTITY_CODE],
     )
-    reason = reason[: IdentityCodeConflict._meta.get_field("reason").max_length]
+    reason = reason[: column_length(IdentityCodeConflict, "reason")]
     if resolution not in ConflictResolution.values:
         code_event_refused(actor, ACTION, "resolution_unknown", patron_ids=about, reason=reason)
         raise RuleBroken(
@@ -156,7 +156,7 @@ def identity_code_conflict_resolve(
         conflict = _pending(actor).select_for_update().filter(pk=conflict_id).first()
         if conflict is None:
             code_event_refused(actor, ACTION, "not_found", reason=reason)
-            raise Http404
+            raise NotFound
         holders = list(
             IdentityCode.objects.filter(
                 consortium_id=conflict.consortium_id, blind_index=conflict.blind_index

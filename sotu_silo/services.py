@@ -13,7 +13,6 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -21,6 +20,7 @@ from django.views.decorators.debug import sensitive_variables
 
 from audit.actor import Actor
 from audit.models import AccessEvent, Action, DataCategory
+from core.errors import NotFound, Refused
 from patrons.models import Patron
 from sotu_silo import crypto
 from sotu_silo.conflicts import conflict_enter
@@ -61,7 +61,7 @@ def _consortium_patron(actor: Actor, action: str, patron_id: int) -> Patron:
     patron = Patron.objects.select_related("consortium").visible_to(actor).filter(pk=patron_id).first()
     if patron is None:
         code_event_refused(actor, action, "not_found")
-        raise Http404
+        raise NotFound
     return patron
 
 
@@ -192,7 +192,7 @@ def identity_code_reveal(*, actor: Actor, patron_id: int, reason: str) -> str:
     row = IdentityCode.objects.filter(patron_id=patron.pk, consortium_id=patron.consortium_id).first()
     if row is None:
         code_event_refused(actor, action, "not_stored", [patron.pk], reason)
-        raise Http404
+        raise NotFound
     code = _decrypt(actor, action, row, reason)
     # Logged (and committed: no request-wide transaction wraps this) before the code leaves.
     code_event_allowed(actor, action, patron.pk, reason)
@@ -217,7 +217,7 @@ def identity_code_lookup(*, actor: Actor, code: str, reason: str) -> Patron:
     patron = Patron.objects.visible_to(actor).filter(pk=patron_id).first() if patron_id else None
     if patron is None:
         code_event_refused(actor, action, "not_found", reason=reason)
-        raise Http404
+        raise NotFound
     code_event_allowed(actor, action, patron.pk, reason)
     return patron
 
@@ -277,10 +277,15 @@ def identity_code_patron_ids(*, patron_ids: list[int]) -> set[int]:
     return set(IdentityCode.objects.filter(patron_id__in=patron_ids).values_list("patron_id", flat=True))
 
 
-class IdentityCodeUnreadable(Exception):
-    """The stored code failed its integrity check; it is not shown."""
+class IdentityCodeUnreadable(Refused):
+    """The stored code failed its integrity check; it is not shown (the API's 409 `unreadable`)."""
 
+    code = "unreadable"
+    status = 409
     message = _("The stored identity code failed its integrity check and is not shown; tell the administrator.")
+
+    def __init__(self) -> None:
+        super().__init__(self.message)
 
 
 @sensitive_variables("row")

@@ -22,9 +22,7 @@ import re
 from dataclasses import dataclass
 from typing import Final
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
@@ -33,6 +31,8 @@ from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat
 from stdnum.exceptions import ValidationError as StdnumValidationError
 from stdnum.fi import hetu
 from stdnum.se import personnummer
+
+from core import dates
 
 _FI: Final = "FI"
 _SE: Final = "SE"
@@ -108,10 +108,6 @@ class ValidIdentityCode:
 
 def _error(country: str, code: str) -> IdentityCodeError:
     return IdentityCodeError(_MESSAGES[country, code], code=code)
-
-
-def _today() -> datetime.date:
-    return timezone.localdate() if settings.USE_TZ else datetime.date.today()
 
 
 def _date_or_none(year: int, month: int, day: int) -> datetime.date | None:
@@ -235,7 +231,7 @@ def identity_code_validate(
     Raises ``IdentityCodeError``; ``ValueError`` for an unknown ``country``.
     """
     if today is None:
-        today = _today()
+        today = dates.today()
     if country == _FI:
         try:
             return _validate_fi(code, allow_temporary=allow_temporary, today=today)

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from audit.actor import Actor
 from audit.models import Action
+from core.errors import NotFound
 from core.free_text_fields import shown_back
 from patrons.views import posted_search, render_patron_page, search_address_dropped
 from sotu_silo.access import billing_actor, identity_code_writer_actor
@@ -70,7 +71,7 @@ def billing_lookup_view(request: HttpRequest) -> HttpResponse:
     except ValidationError as error:
         context = {"lookup_error": " ".join(error.messages), "lookup_reason": shown_back(reason)}
         return _billing_page(request, context, 400)
-    except Http404:
+    except NotFound:
         return _billing_page(request, {"lookup_error": _("No patron of your consortium has this identity code.")}, 404)
     return _billing_page(request, {"found": [patron], "lookup_reason": reason})
 
@@ -89,7 +90,7 @@ def billing_reveal_view(request: HttpRequest, patron_id: int) -> HttpResponse:
         return _billing_page(request, {"reveal_error": " ".join(error.messages), "reveal_patron_id": patron_id}, 400)
     except IdentityCodeUnreadable as error:
         return _billing_page(request, {"reveal_error": error.message, "reveal_patron_id": patron_id}, 409)
-    except Http404:
+    except NotFound:
         message = _("No identity code is stored for this patron.")
         return _billing_page(request, {"reveal_error": message, "reveal_patron_id": patron_id}, 404)
     context = {"code": code, "patron_id": patron_id, "reason": reason, "seconds": settings.SOTU_REVEAL_SECONDS}

@@ -37,7 +37,7 @@ def _refuse(request: HttpRequest, error: PermissionDenied, detail: str, action: 
 def _has_granted_permission(user, permission: str) -> bool:
     """A permission given to the user or their groups; a superuser's blanket permission does not count.
 
-    Superusers administer, they do not bypass the silo (DESIGN.md); sotu_silo.access asks for this.
+    Superusers administer, they do not bypass the silo; sotu_silo.access asks for this.
     """
     app_label, codename = permission.split(".", 1)
     granted = Q(content_type__app_label=app_label, codename=codename)

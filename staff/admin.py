@@ -9,9 +9,9 @@ administrator, is set up from the command line (`manage.py consortium_create`).
 
 from django.contrib import admin
 from django.db.models import Q
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.dates import today
 from staff.admin_bounds import BoundedInputsAdmin
 from staff.duties import briefing_due_on, briefing_due_q, briefing_is_due
 from staff.models import AllowedNetwork, Consortium, Library, Municipality, StaffProfile
@@ -123,7 +123,7 @@ class BriefingDueFilter(admin.SimpleListFilter):
         return [("yes", _("Yes")), ("no", _("No"))]
 
     def queryset(self, request, queryset):
-        due = briefing_due_q(timezone.localdate())
+        due = briefing_due_q(today())
         if self.value() == "yes":
             return queryset.filter(due)
         if self.value() == "no":
@@ -146,7 +146,7 @@ class ConfidentialitySignedFilter(admin.SimpleListFilter):
 
 @admin.register(StaffProfile)
 class StaffProfileAdmin(OwnConsortiumChoices, BoundedInputsAdmin):
-    """Staff duties (seed 002): the DPO keeps their consortium's agreements and yearly briefings up to date.
+    """Staff duties (Swedish guidance): the DPO keeps their consortium's agreements and yearly briefings up to date.
 
     With `staff.view_staffprofile`/`change_staffprofile` (group `dpo`) a user sees only their own
     consortium's staff and may change only the two dates; superusers administer their own consortium's
@@ -190,4 +190,4 @@ class StaffProfileAdmin(OwnConsortiumChoices, BoundedInputsAdmin):
 
     @admin.display(description=_("briefing due"), boolean=True)
     def briefing_due(self, profile):
-        return briefing_is_due(profile, timezone.localdate())
+        return briefing_is_due(profile, today())

@@ -1,4 +1,4 @@
-"""Staff duties: the confidentiality agreement and the yearly privacy briefing (seed 002).
+"""Staff duties: the confidentiality agreement and the yearly privacy briefing (Swedish guidance).
 
 Every staff member signs a confidentiality agreement once and is briefed on privacy every
 year. The next briefing is due on the anniversary of the last one (a briefing on 29 February

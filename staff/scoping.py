@@ -10,9 +10,9 @@ where only the id is at hand, as in the admin and in commands) instead of writin
 from typing import Any
 
 from django.db import models
-from django.http import Http404
 
 from audit.actor import Actor
+from core.errors import NotFound
 
 
 class ConsortiumScopedQuerySet(models.QuerySet):
@@ -26,11 +26,12 @@ class ConsortiumScopedQuerySet(models.QuerySet):
 
 
 def object_of_consortium_or_404(queryset: ConsortiumScopedQuerySet, *, actor: Actor, **lookups: Any) -> Any:
-    """The one object of `queryset` matching `lookups` in the actor's consortium; Http404 otherwise.
+    """The one object of `queryset` matching `lookups` in the actor's consortium; NotFound otherwise.
 
-    Another consortium's object and one that does not exist are the same answer.
+    Another consortium's object and one that does not exist are the same answer (core.errors.NotFound,
+    a 404 on a page and in the API).
     """
     found = queryset.visible_to(actor).filter(**lookups).first()
     if found is None:
-        raise Http404
+        raise NotFound
     return found

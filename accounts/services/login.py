@@ -11,18 +11,21 @@ The password is never stored. The typed username is kept only when it is an exis
 event's actor): a password typed into the username box must not land in the append-only log.
 """
 
-from django.http import HttpRequest
+from typing import TYPE_CHECKING
 
 from accounts.lockout import existing_user
 from audit.models import AccessEvent, Action, Outcome
 from audit.services import access_event_record
 from staff.actor import actor_from_request
 
+if TYPE_CHECKING:  # a request is what these records are about; nothing here answers one
+    from django.http import HttpRequest
+
 LOGOUT_REASON = "logout_reason"
 USER_LOGOUT_VIEWS = {"logout", "admin:logout"}
 
 
-def login_failure_record(*, request: HttpRequest, typed_username: str | None, detail: str) -> AccessEvent:
+def login_failure_record(*, request: "HttpRequest", typed_username: str | None, detail: str) -> AccessEvent:
     """A refused attempt; the actor is the user whose username was typed, when there is one.
 
     `wrong_password` becomes `unknown_user` or `inactive_user` when that is what it was.
@@ -37,7 +40,7 @@ def login_failure_record(*, request: HttpRequest, typed_username: str | None, de
     )
 
 
-def login_success_record(*, request: HttpRequest, user, two_factor_pending: bool) -> AccessEvent:
+def login_success_record(*, request: "HttpRequest", user, two_factor_pending: bool) -> AccessEvent:
     return access_event_record(
         actor=actor_from_request(request, user=user),
         action=Action.LOGIN,
@@ -45,7 +48,7 @@ def login_success_record(*, request: HttpRequest, user, two_factor_pending: bool
     )
 
 
-def logout_record(sender, request: HttpRequest, user, **kwargs) -> None:
+def logout_record(sender, request: "HttpRequest", user, **kwargs) -> None:
     """Receiver of user_logged_out: whatever ended the session, it is an access event."""
     if user is None:
         return

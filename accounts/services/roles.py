@@ -22,7 +22,6 @@ from collections.abc import Iterable
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
@@ -30,6 +29,7 @@ from accounts.roles import ROLE_GROUPS, SILO_APP, SUPERUSER, silo_permission_gro
 from audit.actor import Actor
 from audit.models import Action, Outcome
 from audit.services import access_event_record
+from core.errors import Refused
 
 
 def account_change_record(*, actor: Actor, user, change: str) -> None:
@@ -42,7 +42,7 @@ def account_change_record(*, actor: Actor, user, change: str) -> None:
     access_event_record(actor=actor, action=Action.ACCOUNT_CHANGE, detail=f"{change}:user={user.pk}")
 
 
-class RoleChangeRefused(PermissionDenied):
+class RoleChangeRefused(Refused):
     def __init__(self, reason: str, message) -> None:
         super().__init__(message)
         self.reason = reason

@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from audit.models import DataCategory
 from core import form_fields
 from core.bounds import ID_LIST_MAX, ID_MAX, ID_OUT_OF_RANGE, parse_id
+from core.dates import today
 from core.errors import RuleBroken
 from core.free_text_fields import FreeTextFormField
 from dpo.breach_selectors import (
@@ -351,7 +352,7 @@ class BreachAdmin(BoundedInputsAdmin):
             BreachCloseForm,
             perform,
             title=_("Close the breach"),
-            initial={"closed_on": timezone.localdate()},
+            initial={"closed_on": today()},
         )
 
     def affected_contacts_view(self, request: HttpRequest, object_id: str) -> HttpResponse:

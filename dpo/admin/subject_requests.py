@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core import form_fields
 from core.dates import today
-from core.errors import RuleBroken
+from core.errors import NotFound, RuleBroken
 from core.free_text_fields import FreeTextFormField
 from dpo.models import DeliveryMethod, FeeDecision, IdentityDocument, RefusalGround, RequestKind, SubjectRequest
 from dpo.selectors import (
@@ -289,7 +289,7 @@ class SubjectRequestAdmin(BoundedInputsAdmin):
                 subject_request = subject_request_record(actor=actor, patron_id=data.pop("patron"), **data)
             except RuleBroken as broken:
                 form.add_error(None, broken)
-            except Http404:
+            except NotFound:
                 form.add_error("patron", _("Your consortium has no patron with this id."))
             else:
                 messages.success(

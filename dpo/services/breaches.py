@@ -10,7 +10,7 @@ The 72 hours are real hours: they are counted in UTC, so a daylight-saving chang
 adds nor removes an hour, and weekends and holidays do not move the deadline.
 
 Each function checks every rule before it writes, raises RuleBroken naming the first rule broken, and
-writes in one transaction. A breach of another consortium does not exist for the actor (Http404).
+writes in one transaction. A breach of another consortium does not exist for the actor (NotFound).
 """
 
 import datetime
@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy as _
 
 from audit.actor import Actor
 from audit.models import DataCategory
+from core.dates import today
 from core.errors import RuleBroken
 from dpo.models import Art34Exemption, AuthorityNotification, Breach, NotificationPhase, RiskLevel
 from patrons.models import Patron
@@ -83,7 +84,7 @@ def _not_in_future(moment: datetime.datetime, rule: str, message) -> None:
 
 def _check_day(day: datetime.date, breach: Breach, rule: str, what) -> None:
     """`day` is between the day of becoming aware and today."""
-    if day > timezone.localdate():
+    if day > today():
         raise RuleBroken(f"{rule}_in_future", _("%(what)s cannot be in the future."), what=what)
     if day < timezone.localdate(breach.aware_at):
         raise RuleBroken(

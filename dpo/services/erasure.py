@@ -24,7 +24,6 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -32,7 +31,7 @@ from audit.actor import Actor
 from audit.models import Action
 from audit.services import access_event_record
 from core.dates import today
-from core.errors import RuleBroken
+from core.errors import NotFound, RuleBroken
 from core.privacy_contract import (
     DataSubject,
     DecisionLine,
@@ -151,13 +150,13 @@ def erasure_plan(*, patron_id: int, consortium_id: int) -> ErasurePlan:
 
 
 def _erasure_request(*, actor: Actor, request_id: int, lock: bool) -> tuple[SubjectRequest, DataSubject]:
-    """The actor's consortium's erasure request (Http404 otherwise) and its patron, once every rule holds."""
+    """The actor's consortium's erasure request (NotFound otherwise) and its patron, once every rule holds."""
     requests = SubjectRequest.objects.filter(consortium_id=actor.consortium_id)
     if lock:
         requests = requests.select_for_update()
     subject_request = requests.filter(pk=request_id).first()
     if subject_request is None:
-        raise Http404
+        raise NotFound
     if subject_request.kind != RequestKind.ERASURE:
         raise RuleBroken("not_an_erasure_request", _("This is not an erasure request; nothing is erased for it."))
     if subject_request.refusal_ground:
@@ -211,7 +210,7 @@ def _record_changed(actor: Actor, changes: list[PatronsChanged], erased_ids: lis
 def subject_request_erase(*, actor: Actor, request_id: int, dry_run: bool) -> ErasureResult:
     """Carry out an erasure request, or (dry run) list exactly what it would remove.
 
-    Rules: the request is the actor's consortium's (else Http404), of kind erasure, not refused, not
+    Rules: the request is the actor's consortium's (else NotFound), of kind erasure, not refused, not
     carried out already, and its patron is in the register. A dry run writes nothing but its access event.
     The transactions on the databases nest as `_erasure_transaction` says.
     """

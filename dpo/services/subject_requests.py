@@ -4,7 +4,7 @@ GDPR Art. 12(3): the answer is due one month after receipt, counted as EU Regula
 periods (core.time_limits); it may be extended by two further months at most when the
 patron is told, with the reasons, within the first month. Art. 12(5), 15(3): one access report a year
 is free; a repeat may be charged for or refused, with a recorded reason. Art. 17(3): the exceptions that
-allow refusing an erasure. Seed 001: identity is checked with an ID card, passport or driving licence
+allow refusing an erasure. Mikkeli notice: identity is checked with an ID card, passport or driving licence
 and the check and its date are recorded; the request form copy is destroyed once the report is made.
 
 The access report and the erasure itself live in their own modules; the request keeps their marks
@@ -88,7 +88,7 @@ def _record(actor: Actor, subject_request: SubjectRequest, detail: str) -> None:
 
 
 def _open_request(*, actor: Actor, request_id: int) -> SubjectRequest:
-    """The request (locked) of the actor's consortium, or Http404; it must not be answered yet."""
+    """The request (locked) of the actor's consortium, or NotFound; it must not be answered yet."""
     subject_request = object_of_consortium_or_404(
         SubjectRequest.objects.select_for_update(of=("self",)).select_related("consortium"), actor=actor, pk=request_id
     )
@@ -235,7 +235,7 @@ def subject_request_deliver(
 ) -> SubjectRequest:
     """Record how and when the access report reached the patron; this answers the request.
 
-    The copy of the request form is destroyed then (seed 001), and that is recorded too.
+    The copy of the request form is destroyed then (Mikkeli notice), and that is recorded too.
     """
     _check_choice(
         method,

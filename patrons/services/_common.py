@@ -1,4 +1,4 @@
-"""What every write service shares: the actor's patron (or a 404) and the record of the write."""
+"""What every write service shares: the actor's patron (or NotFound) and the record of the write."""
 
 from collections.abc import Iterable
 
@@ -15,7 +15,7 @@ __all__ = ["consortium_patron_ids", "patron_for_write", "record_write", "today"]
 
 
 def patron_for_write(*, actor: Actor, patron_id: int, lock: bool = False) -> Patron:
-    """The patron of the actor's consortium, or Http404 (another consortium's patron does not exist)."""
+    """The patron of the actor's consortium, or NotFound (another consortium's patron does not exist)."""
     patrons = Patron.objects.select_related("consortium")
     if lock:
         patrons = patrons.select_for_update(of=("self",))

@@ -1,4 +1,4 @@
-"""Exceptional circumstances (seed 000): a PIN given by phone, and expired cards extended to a set date.
+"""Exceptional circumstances (Lapland 2020): a PIN given by phone, and expired cards extended to a set date.
 
 While the libraries are closed a PIN may be given by phone, "trying to verify the caller's identity",
 and the giving of the PIN is recorded in the patron's messages: here a note of category

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from audit.actor import Actor
 from audit.models import Action, DataCategory
-from core.errors import RuleBroken
+from core.errors import NotFound, RuleBroken
 from patrons.models import SENSITIVE_NOTE_CATEGORIES, Note, NoteCategory, NoteRevision, Patron
 from patrons.restrictions import note_removal_check
 from patrons.services._common import consortium_patron_ids, patron_for_write, record_write, today
@@ -67,12 +67,10 @@ def note_create(*, actor: Actor, patron_id: int, category: str, text: str) -> No
 
 
 def _note_for_write(*, actor: Actor, patron_id: int, note_id: int) -> tuple[Patron, Note]:
-    from django.http import Http404
-
     patron = patron_for_write(actor=actor, patron_id=patron_id)
     note = Note.objects.select_for_update().filter(patron=patron, pk=note_id).first()
     if note is None:
-        raise Http404
+        raise NotFound
     if note.removed_at is not None:
         raise RuleBroken("note_removed", _("This note has been removed and can no longer be changed."))
     return patron, note

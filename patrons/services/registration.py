@@ -1,11 +1,11 @@
 """Registering a new patron at the desk (or through the API), with a guardian for a patron under 15.
 
 Rules, each a RuleBroken naming it: no registration while a closure period of the actor's consortium
-freezes it (seed 000); no identity code in the names, the address, the email address or the phone number
+freezes it (Lapland 2020); no identity code in the names, the address, the email address or the phone number
 (a denied patron_register event; staff.typed_text); the home library is one of the consortium's; the
 card number is free in the consortium; names and a past date of birth are given; a patron under 15 is
 registered with a guardian who is an adult patron of the same consortium, and the record says the
-guardian provided the data (seed 001). The registration and its access event are written in one transaction.
+guardian provided the data (Mikkeli notice). The registration and its access event are written in one transaction.
 """
 
 import datetime
@@ -27,7 +27,7 @@ from patrons.services._common import today
 from staff.models import Jurisdiction, Library
 from staff.typed_text import free_text_check
 
-# Seed 001: the data of a patron under 15 comes from the guardian.
+# Mikkeli notice: the data of a patron under 15 comes from the guardian.
 GUARDIAN_REQUIRED_UNDER_AGE = 15
 # A minor's guardian (Koha's guarantor) gets the notices until 18, so is an adult (ADULT_AGE); a patron of
 # 18 or over has no minor's guardian (an adult's guardianship, edunvalvonta, is a separate mark).

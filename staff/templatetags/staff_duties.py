@@ -3,8 +3,8 @@
 from django import template
 from django.contrib import admin
 from django.urls import reverse
-from django.utils import timezone
 
+from core.dates import today
 from staff.duties import briefing_due_q
 from staff.models import StaffProfile
 
@@ -21,7 +21,7 @@ def staff_duties_due(context) -> dict | None:
     profiles = model_admin.get_queryset(request)
     changelist = reverse("admin:staff_staffprofile_changelist")
     return {
-        "briefing_due": profiles.filter(briefing_due_q(timezone.localdate())).count(),
+        "briefing_due": profiles.filter(briefing_due_q(today())).count(),
         "briefing_due_url": f"{changelist}?briefing_due=yes",
         "unsigned": profiles.filter(confidentiality_signed_on__isnull=True).count(),
         "unsigned_url": f"{changelist}?confidentiality_signed=no",

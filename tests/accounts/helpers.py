@@ -8,7 +8,7 @@ from django.forms import BooleanField, MultiWidget
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.demo import demo_totp_key
+from demo.totp_secrets import demo_totp_key
 from sotu_silo.models import IdentityCode
 from staff.models import Library, StaffProfile
 

@@ -16,10 +16,10 @@ from django_otp.oath import totp
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.demo import DEMO_TOTP_SECRETS, demo_totp_key
-from accounts.demo_two_factor import seed_demo_two_factor
 from accounts.services.two_factor import RECOVERY_CODE_COUNT
 from audit.models import AccessEvent, Action, Outcome
+from demo.totp_secrets import DEMO_TOTP_SECRETS, demo_totp_key
+from demo.two_factor import seed_demo_two_factor
 from tests.accounts.helpers import PASSWORD, demo_code, device_code, new_staff_user, patron_with_code
 from tests.conftest import client_for
 

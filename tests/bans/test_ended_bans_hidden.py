@@ -1,4 +1,4 @@
-"""The mark is removed when the ban ends (seed 001): an ended, lapsed or cancelled ban is gone from every
+"""The mark is removed when the ban ends (Mikkeli notice): an ended, lapsed or cancelled ban is gone from every
 staff view, while ban deciders and the DPO still find the decision in the decision archive."""
 
 import datetime

@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audit.models import AccessEvent, Action, DataCategory
-from dpo.demo_breaches import OPEN, PAST, seed_breaches
+from demo.breaches import OPEN, PAST, seed_breaches
 from dpo.models import AuthorityNotification, Breach, RiskLevel
 from patrons.models import Patron
 from patrons.selectors import notice_recipient_ids

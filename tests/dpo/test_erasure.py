@@ -13,11 +13,11 @@ from django.utils import timezone, translation
 from audit.models import AccessEvent, AccessEventPatron, Action
 from bans.models import AccessProhibition, Ban, BanStatus, NotificationMethod
 from dpo.models import ErasureTombstone, RefusalGround, RequestKind, SubjectRequest
-from patrons.factories import PatronFactory
 from patrons.models import Guardianship, Note, NoteCategory, NoteRevision, Patron, RegisterMembership, Trusteeship
 from sotu_silo.models import ErasedPatron, IdentityCode
 from staff.models import Consortium, Library, StaffProfile
 from tests.conftest import client_for
+from tests.factories import PatronFactory
 
 pytestmark = pytest.mark.django_db
 

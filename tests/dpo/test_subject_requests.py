@@ -9,13 +9,13 @@ from django.conf import settings
 from django.utils import timezone
 
 from audit.models import AccessEvent, Action
-from dpo.demo_requests import seed_subject_requests
+from demo.procedures import SEEDER
+from demo.subject_requests import seed_subject_requests
 from dpo.models import RequestKind, SubjectRequest
-from patrons.demo_procedures import SEEDER
-from patrons.factories import StaffProfileFactory, UserFactory
 from patrons.models import Patron
 from staff.models import Consortium, Library
 from tests.conftest import client_for
+from tests.factories import StaffProfileFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -157,7 +157,7 @@ def test_recording_checks_the_identity_and_logs_the_patron_id_only(dpo, lapland_
     assert answer["kind"] == "erasure"
     assert answer["patron"] == lapland_patron.pk
     assert answer["identity_document"] == "id_card"
-    # Seed 001: the system records that the identity was checked, by whom and when (by default, the DPO today).
+    # Mikkeli notice: the system records that the identity was checked, by whom and when (by default, the DPO today).
     assert (answer["identity_verified_by"], answer["identity_verified_on"]) == ("dpo", today().isoformat())
     assert request_events() == before + 1
     event = AccessEvent.objects.filter(action=Action.SUBJECT_REQUEST).latest("id")
@@ -335,7 +335,7 @@ def test_delivery_answers_an_access_request_and_destroys_the_form(dpo, lapland_p
     assert delivered.status_code == 200, delivered.content
     answer = delivered.json()
     assert answer["delivery_method"] == "electronic"
-    # Seed 001: the copy of the request form is destroyed once the report is made and delivered.
+    # Mikkeli notice: the copy of the request form is destroyed once the report is made and delivered.
     assert (
         answer["delivered_on"] == answer["request_form_destroyed_on"] == answer["completed_on"] == today().isoformat()
     )

@@ -28,7 +28,7 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 from django_otp.oath import totp
 
-from accounts.demo import DEMO_TOTP_SECRETS, demo_totp_key
+from demo.totp_secrets import DEMO_TOTP_SECRETS, demo_totp_key
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"

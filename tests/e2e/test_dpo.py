@@ -71,7 +71,7 @@ def test_the_privacy_notice_needs_no_log_in(browser: Browser, e2e_server: E2ESer
     page.goto(e2e_server.url("/privacy/"))
     page.click("a[href='/privacy/lapin-kirjastot/']")
     expect(page).to_have_url(e2e_server.url("/privacy/lapin-kirjastot/"))
-    # Swedish by the browser's language on the public pages; every register of seed 001 is described.
+    # Swedish by the browser's language on the public pages; every register of the Mikkeli notice is described.
     expect(page.locator("html")).to_have_attribute("lang", "sv")
     for register in ("library_system", "interlibrary_loans", "newsletter", "home_service", "cctv"):
         expect(page.locator(f"#register-{register}")).to_be_visible()

@@ -1,4 +1,4 @@
-"""Exceptional circumstances (seed 000): closure periods, a PIN given by phone, expired cards extended."""
+"""Exceptional circumstances (Lapland 2020): closure periods, a PIN given by phone, expired cards extended."""
 
 import datetime
 from io import StringIO
@@ -11,10 +11,10 @@ from django.utils.translation import gettext
 
 from audit.models import AccessEvent
 from patrons.closures import closure_in_force, closures_for_card_extension, pin_by_phone_closure, registration_freeze
-from patrons.factories import ConsortiumFactory, LibraryFactory, MunicipalityFactory, PatronFactory
 from patrons.models import ClosurePeriod, Note, Patron, PatronStatus
 from staff.models import Consortium
 from tests.conftest import client_for
+from tests.factories import ConsortiumFactory, LibraryFactory, MunicipalityFactory, PatronFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -89,7 +89,7 @@ def test_the_staff_search_form_posts_with_htmx_and_pushes_no_url():
     assert "hx-get" not in html
 
 
-# --- The API: a POST search beside the GET that DESIGN.md fixes -------------------------------------------
+# --- The API: a POST search beside the GET the API keeps ----------------------------------------------------
 
 
 def test_the_api_search_in_the_body_answers_like_the_get(lapland_patron):

@@ -42,7 +42,7 @@ CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 ACCESS_LINE = re.compile(r'"(?P<method>[A-Z]+) (?P<path>\S+) HTTP/1\.[01]" (?P<status>\d{3}) .* <(?P<pid>\d+)>$')
 
 PLANT_PATRON = """
-from patrons.factories import PatronFactory
+from tests.factories import PatronFactory
 from staff.models import Library
 PatronFactory(home_library=Library.objects.get(koha_library_id="ROV"), koha_patron_id=987654, **{planted!r})
 """
@@ -240,7 +240,7 @@ def test_a_planted_name_searched_every_way_reaches_no_log_line_and_no_url(server
     api_headers = {"Content-Type": "application/json", "X-CSRFToken": token}
     status, _headers, api = keep(staff.request("POST", "/api/v1/patrons/search/", api_body, api_headers))
     assert status == 200 and json.loads(api)["results"][0]["last_name"] == name
-    # The ways that put it in a URL: the API's GET (DESIGN.md's contract), an old bookmark, a typo'd page,
+    # The ways that put it in a URL: the API's GET (its contract), an old bookmark, a typo'd page,
     # a page the role may not see, a log-in's `next`, and a request line gunicorn cannot even parse.
     query = urlencode({"search": search})
     status, _headers, listed = keep(staff.request("GET", f"/api/v1/patrons/?{query}"))

@@ -13,12 +13,12 @@ from django.core.management import call_command
 from django.db import connections
 
 from audit.models import AccessEvent, Action, Outcome
-from patrons.factories import LibraryFactory, MunicipalityFactory, PatronFactory, StaffProfileFactory, UserFactory
 from patrons.models import Patron
 from sotu_silo import crypto
 from sotu_silo.models import IdentityCode
 from staff.models import Jurisdiction, Library
 from tests.conftest import client_for
+from tests.factories import LibraryFactory, MunicipalityFactory, PatronFactory, StaffProfileFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 CHECK = "0123456789ABCDEFHJKLMNPRSTUVWXY"
@@ -67,7 +67,7 @@ def stored_patron() -> Patron:
     return patron
 
 
-# Superusers administer; they do not bypass the silo (DESIGN.md): `admin` can neither store nor reveal.
+# Superusers administer; they do not bypass the silo: `admin` can neither store nor reveal.
 STORE = {None: 403, "dpo": 403, "admin": 403, "mikkeli.staff": 404, "*": 200}
 REVEAL = {None: 403, "rovaniemi.billing": 200, "*": 403}
 

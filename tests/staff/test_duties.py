@@ -1,4 +1,4 @@
-"""Staff duties (seed 002): the yearly privacy briefing, its reminder, and the DPO's view of who is due."""
+"""Staff duties (Swedish guidance): the yearly privacy briefing, its reminder, and the DPO's view of who is due."""
 
 from datetime import date, timedelta
 
@@ -8,7 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from patrons.demo_data import REFERENCE_DATE
+from demo.patron_data import REFERENCE_DATE
 from staff.duties import briefing_due_on, briefing_is_due, last_overdue_briefing_day, staff_due_for_briefing
 from staff.models import StaffProfile
 from tests.conftest import client_for

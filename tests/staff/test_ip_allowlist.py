@@ -195,7 +195,7 @@ def test_dpo_cannot_give_a_network_to_another_consortium():
 
 
 def test_a_new_municipality_works_only_from_its_own_networks():
-    from patrons.factories import AllowedNetworkFactory, LibraryFactory, PatronFactory, StaffProfileFactory
+    from tests.factories import AllowedNetworkFactory, LibraryFactory, PatronFactory, StaffProfileFactory
 
     network = AllowedNetworkFactory(cidr="2001:db8:77::/48")
     library = LibraryFactory(municipality=network.municipality)

@@ -1,9 +1,9 @@
 """Tenancy scoping in one place: a consortium's rows, and another consortium's object is not found."""
 
 import pytest
-from django.http import Http404
 
 from audit.actor import Actor
+from core.errors import NotFound
 from patrons.models import Note, Patron
 from staff.models import Library, StaffProfile
 from staff.scoping import object_of_consortium_or_404
@@ -30,9 +30,9 @@ def test_a_consortium_sees_its_own_rows_only(lapland_patron, mikkeli_patron):
 def test_another_consortiums_object_is_not_found(lapland_patron, mikkeli_patron):
     lapland = actor_of(lapland_patron.consortium_id)
     assert object_of_consortium_or_404(Patron.objects.all(), actor=lapland, pk=lapland_patron.pk) == lapland_patron
-    with pytest.raises(Http404):
+    with pytest.raises(NotFound):
         object_of_consortium_or_404(Patron.objects.all(), actor=lapland, pk=mikkeli_patron.pk)
-    with pytest.raises(Http404):
+    with pytest.raises(NotFound):
         object_of_consortium_or_404(Patron.objects.all(), actor=lapland, pk=0)
 
 

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from bans.models import AccessProhibition, Ban
 from bans.state import CLOSED, STAFF_VISIBLE_BAN_STEPS
+from core import dates
 
 
 class Command(BaseCommand):
@@ -25,14 +26,12 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="Count what would be archived; write nothing.")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        today = timezone.localdate()
+        today = dates.today()
         keep = relativedelta(years=settings.BAN_DECISION_RETENTION_YEARS)
         ended_bans = Ban.objects.filter(archived_at__isnull=True).filter(
             Q(status__in=CLOSED) | Q(status__in=STAFF_VISIBLE_BAN_STEPS, ends_on__lt=today)
         )
-        ended_prohibitions = AccessProhibition.objects.filter(archived_at__isnull=True).filter(
-            Q(revoked_on__isnull=False) | Q(ends_on__lt=today)
-        )
+        ended_prohibitions = AccessProhibition.objects.filter(archived_at__isnull=True, ends_on__lt=today)
         counts = {"bans": ended_bans.count(), "access prohibitions": ended_prohibitions.count()}
         if not options["dry_run"]:
             now = timezone.now()
@@ -42,8 +41,7 @@ class Command(BaseCommand):
                     ban.archived_at, ban.retain_until = now, ended_on + keep
                     ban.save(update_fields=["archived_at", "retain_until"])
                 for prohibition in ended_prohibitions.select_for_update():
-                    ended_on = min(prohibition.revoked_on or prohibition.ends_on, prohibition.ends_on)
-                    prohibition.archived_at, prohibition.retain_until = now, ended_on + keep
+                    prohibition.archived_at, prohibition.retain_until = now, prohibition.ends_on + keep
                     prohibition.save(update_fields=["archived_at", "retain_until"])
         verb = "Would archive" if options["dry_run"] else "Archived"
         self.stdout.write(f"{verb} {counts['bans']} bans and {counts['access prohibitions']} access prohibitions.")

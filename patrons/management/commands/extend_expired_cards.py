@@ -1,4 +1,4 @@
-"""`manage.py extend_expired_cards --consortium <slug> --until <date> [--dry-run]` (seed 000).
+"""`manage.py extend_expired_cards --consortium <slug> --until <date> [--dry-run]` (Lapland 2020).
 
 While libraries are closed, cards that expire during the closure are extended to a set date (30.9.2020
 in spring 2020) so patrons keep using e-services. The closure is the consortium's closure period in

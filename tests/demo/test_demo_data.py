@@ -11,7 +11,8 @@ import pytest
 from django.core.management import call_command
 
 from audit.models import AccessEvent
-from patrons.demo_data import (
+from demo.identity_codes import demo_hetu, demo_identity_code, demo_personnummer
+from demo.patron_data import (
     CONSORTIA,
     FEMALE_FIRST_NAMES,
     MALE_FIRST_NAMES,
@@ -23,7 +24,6 @@ from patrons.demo_data import (
     generate_patrons,
 )
 from patrons.models import Guardianship, Patron
-from sotu_silo.demo import demo_hetu, demo_identity_code, demo_personnummer
 from sotu_silo.models import IdentityCode
 from sotu_silo.validation import identity_code_validate
 from staff.models import AllowedNetwork, Consortium, Library, StaffProfile

@@ -1,10 +1,10 @@
-"""seed_demo's part: the demo's billing clerk, DPO and superuser get the authenticators of accounts/demo.py."""
+"""seed_demo's part: the demo's billing clerk, DPO and superuser get the authenticators of demo/totp_secrets.py."""
 
 from django.contrib.auth import get_user_model
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.demo import DEMO_TOTP_SECRETS, demo_totp_key
 from accounts.services.two_factor import TOTP_DEVICE_NAME
+from demo.totp_secrets import DEMO_TOTP_SECRETS, demo_totp_key
 
 
 def seed_demo_two_factor() -> int:

@@ -10,7 +10,7 @@ from django.utils.translation import gettext, override
 from drf_spectacular.generators import SchemaGenerator
 from rest_framework import exceptions
 
-from privacy_service.api_errors import api_exception_handler
+from core.api_errors import api_exception_handler
 from tests.conftest import client_for
 
 pytestmark = pytest.mark.django_db

@@ -2,7 +2,7 @@
 
 A staff member who is also a patron (their own record, so a colleague's read of it is a finding) and a
 few patrons flagged as needing protection. The demo staff already share surnames with some patrons
-(patrons.demo_data.STAFF_USERS). No access events are made up: the review finds what is really read.
+(demo.patron_data.STAFF_USERS). No access events are made up: the review finds what is really read.
 Idempotent: a second run finds the link and the flags in place and changes nothing.
 """
 

@@ -5,6 +5,9 @@ Plus, where they apply:
   field is named by its path, `note_ids.0`; errors of no one field are under `non_field_errors`);
 - `"rule"` for a broken rule of a procedure (core.errors.RuleBroken), `{"detail", "code", "rule"}`.
 
+The service's NotFound and Refused (core.errors) answer as DRF answers Django's Http404 and PermissionDenied,
+under their own code and status (`patron_erased`, a 409 `unreadable`).
+
 DRF's own errors (401/403 authentication and permission, 404, 405, 406, 415, 429, a body that does not
 parse) get the same shape, with DRF's code (`not_authenticated`, `permission_denied`, `not_found`,
 `method_not_allowed`, `not_acceptable`, `unsupported_media_type`, `throttled`, `parse_error`). Answers
@@ -19,8 +22,8 @@ from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
-from core.errors import RuleBroken
-from sotu_silo.services import IdentityCodeUnreadable
+from core.error_pages import as_django_exception
+from core.errors import NotFound, Refused, RuleBroken
 
 NON_FIELD_ERRORS = "non_field_errors"
 
@@ -57,8 +60,11 @@ def api_exception_handler(exc, context):
         if isinstance(exc, RuleBroken):
             body["rule"] = exc.rule
         return Response(body, status=400)
-    if isinstance(exc, IdentityCodeUnreadable):
-        return Response({"detail": str(exc.message), "code": "unreadable"}, status=409)
+    if isinstance(exc, NotFound | Refused):
+        response = exception_handler(as_django_exception(exc), context)
+        response.data = {"detail": str(response.data["detail"]), "code": exc.code}
+        response.status_code = exc.status
+        return response
     response = exception_handler(exc, context)  # DRF's: status, headers (Allow, Retry-After), Http404 and Django's 403
     if response is None:
         return None  # not an API error: a server error, answered by privacy_service.views.server_error

@@ -1,4 +1,4 @@
-"""Demo register descriptions (Art. 30, rekisteriseloste) for `seed_demo`: the five registers of seed 001 for
+"""Demo register descriptions (Art. 30, rekisteriseloste) for `seed_demo`: the five registers of the Mikkeli notice for
 every demo consortium, in Finnish, Swedish and English.
 
 The texts are written for the demo consortia: contact people are named by title only and every address is at
@@ -20,7 +20,7 @@ Texts = dict[str, dict[str, str]]  # language -> field -> text
 
 LANGUAGES = ("fi", "sv", "en")
 
-# Only CCTV recordings have a fixed time: the recorder overwrites them after 2-4 weeks (seed 001).
+# Only CCTV recordings have a fixed time: the recorder overwrites them after 2-4 weeks (Mikkeli notice).
 RETENTION_DAYS = {Register.CCTV: 28}
 
 

@@ -15,13 +15,11 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import models, transaction
 from django.utils import translation
 
-from accounts.demo_two_factor import seed_demo_two_factor
 from audit.actor import Actor
-from dpo.demo_breaches import seed_breaches
-from dpo.demo_registers import seed_register_descriptions
-from dpo.demo_requests import seed_subject_requests
-from dpo.demo_review import seed_access_review_demo
-from patrons.demo_data import (
+from demo.access_review import seed_access_review_demo
+from demo.breaches import seed_breaches
+from demo.identity_codes import demo_code_index, demo_identity_code
+from demo.patron_data import (
     CONFIDENTIALITY_SIGNED_ON,
     CONSORTIA,
     DEMO_PASSWORD,
@@ -30,9 +28,11 @@ from patrons.demo_data import (
     ConsortiumSpec,
     generate_patrons,
 )
-from patrons.demo_procedures import seed_procedures
+from demo.procedures import seed_procedures
+from demo.registers import seed_register_descriptions
+from demo.subject_requests import seed_subject_requests
+from demo.two_factor import seed_demo_two_factor
 from patrons.models import Guardianship, Patron
-from sotu_silo.demo import demo_code_index, demo_identity_code
 from sotu_silo.models import IdentityCode
 from sotu_silo.services import identity_code_store
 from staff.models import AllowedNetwork, Consortium, Library, Municipality, StaffProfile
@@ -202,7 +202,7 @@ class Command(BaseCommand):
         """Generated codes for most adults, stored through the silo's own service (so each is logged).
 
         The codes are nobody's: temporary HETUs in a Finnish consortium, personnummer with the
-        never-assigned birth number 000 in a Swedish one (see `sotu_silo.demo`).
+        never-assigned birth number 000 in a Swedish one (see `demo.identity_codes`).
         """
         rng = random.Random(f"sotu:{spec.slug}")
         adult_born_before = REFERENCE_DATE.replace(year=REFERENCE_DATE.year - 18)

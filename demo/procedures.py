@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from bans.models import AccessProhibition, Ban, BanStatus, HearingMethod, NotificationMethod
 from bans.services import LEGAL_BASIS, appeal_deadline_for, deemed_received_on
+from core import dates
 from patrons.models import Note, NoteCategory, Patron, RegisterKind, RegisterMembership, Trusteeship
 from staff.models import Consortium, Jurisdiction, Library
 
@@ -47,7 +48,7 @@ class DemoCounts:
 
 
 def _adults(consortium: Consortium) -> list[Patron]:
-    born_before = timezone.localdate().replace(year=timezone.localdate().year - 20)
+    born_before = dates.today().replace(year=dates.today().year - 20)
     return list(Patron.objects.filter(consortium=consortium, date_of_birth__lt=born_before).order_by("koha_patron_id"))
 
 
@@ -110,7 +111,7 @@ def seed_procedures(consortium: Consortium) -> DemoCounts:
 
 def _seed_bans(consortium, library, patrons, texts, counts: DemoCounts) -> None:
     """One ban in force (decided, notified) and one proposed and waiting for the hearing."""
-    today = timezone.localdate()
+    today = dates.today()
     prefix = library.koha_library_id
     in_force, proposed = patrons
     if not Ban.objects.filter(library=library, decision_number=f"{prefix}-DEMO-1").exists():
@@ -160,7 +161,7 @@ def _seed_bans(consortium, library, patrons, texts, counts: DemoCounts) -> None:
 
 
 def _seed_prohibition(library, patron, counts: DemoCounts) -> None:
-    today = timezone.localdate()
+    today = dates.today()
     if AccessProhibition.objects.filter(patron=patron, recorded_by=SEEDER).exists():
         return
     AccessProhibition.objects.create(

@@ -11,15 +11,16 @@ import random
 
 from django.utils import timezone
 
+from core.dates import today
 from core.time_limits import months_after
+from demo.procedures import SEEDER
 from dpo.models import DeliveryMethod, IdentityDocument, RequestKind, SubjectRequest
-from patrons.demo_procedures import SEEDER
 from patrons.models import Patron
 from staff.models import Consortium, Jurisdiction
 
 
 def _received(consortium: Consortium, patron: Patron, kind: str, days_ago: int, document: str) -> SubjectRequest:
-    received_on = timezone.localdate() - datetime.timedelta(days=days_ago)
+    received_on = today() - datetime.timedelta(days=days_ago)
     return SubjectRequest(
         consortium=consortium,
         patron_id=patron.pk,
@@ -46,7 +47,7 @@ def seed_subject_requests(consortium: Consortium) -> int:
     """The consortium's demo requests, each for a different adult; returns how many were created."""
     if consortium.jurisdiction != Jurisdiction.FINLAND:
         return 0
-    born_before = timezone.localdate().replace(year=timezone.localdate().year - 25, day=1)
+    born_before = today().replace(year=today().year - 25, day=1)
     adults = list(
         Patron.objects.filter(consortium=consortium, date_of_birth__lt=born_before).order_by("koha_patron_id")[:200]
     )

@@ -5,7 +5,7 @@ The patron generator uses a seeded `random.Random` per consortium and a fixed re
 so every run produces exactly the same patrons. Who the patrons are (first names by era, surnames,
 phone numbers, address style, language) comes from the consortium's `Population`: Finnish for the
 Lapland and Mikkeli consortia, Swedish for Eslöv. No identity codes are generated here (see
-`sotu_silo.demo`).
+`demo.identity_codes`).
 """
 
 import random
@@ -15,7 +15,9 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-DEMO_PASSWORD = "kirjasto-demo-2026"  # noqa: S105 - published demo password, see DESIGN.md
+from core.dates import age_on
+
+DEMO_PASSWORD = "kirjasto-demo-2026"  # noqa: S105 - published demo password (the README's demo users)
 DEMO_SEED = 2026
 # Ages and card expiry dates are computed against this date, never today, so runs are reproducible.
 REFERENCE_DATE = date(2026, 11, 1)
@@ -576,11 +578,6 @@ def date_of_birth_for_age(rng: random.Random, age: int, reference: date = REFERE
     return latest - timedelta(days=rng.randint(0, max_days_back))
 
 
-def age_on(born: date, reference: date = REFERENCE_DATE) -> int:
-    """Whole years between `born` and `reference`."""
-    return reference.year - born.year - ((reference.month, reference.day) < (born.month, born.day))
-
-
 def _era(born: date) -> str:
     if born.year < 1960:
         return "older"
@@ -695,9 +692,9 @@ def generate_patrons(spec: ConsortiumSpec, seed: int = DEMO_SEED) -> list[dict[s
         if group == "adult":
             continue
         record = base_record(index, group)
-        age = age_on(record["date_of_birth"])
+        age = age_on(record["date_of_birth"], REFERENCE_DATE)
         # A parent is 20-48 years older; fall back to any adult if the list has none of that age.
-        candidates = [a for a in adults if 20 <= age_on(a["date_of_birth"]) - age <= 48] or adults
+        candidates = [a for a in adults if 20 <= age_on(a["date_of_birth"], REFERENCE_DATE) - age <= 48] or adults
         first = rng.choice(candidates)
         relationship = "guardian" if rng.random() < 0.08 else "parent"
         record["guardians"].append((first["koha_patron_id"], relationship))

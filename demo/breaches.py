@@ -12,9 +12,10 @@ from dateutil.relativedelta import relativedelta
 from django.utils import timezone
 
 from audit.models import DataCategory
+from core import dates
+from demo.procedures import SEEDER
 from dpo.models import AuthorityNotification, Breach, NotificationPhase, RiskLevel
 from dpo.services.breaches import authority_deadline_for
-from patrons.demo_procedures import SEEDER
 from patrons.models import Patron
 from staff.models import Consortium
 
@@ -30,14 +31,14 @@ OPEN = (
 
 
 def _at(days_ago: int, hour: int, minute: int = 0) -> datetime.datetime:
-    day = timezone.localdate() - datetime.timedelta(days=days_ago)
+    day = dates.today() - datetime.timedelta(days=days_ago)
     return timezone.make_aware(datetime.datetime.combine(day, datetime.time(hour, minute)))
 
 
 def _concerned(consortium: Consortium) -> list[int]:
     """Two adults and a minor with guardians, so the contact list shows a guardian in the minor's place."""
     patrons = Patron.objects.filter(consortium=consortium).order_by("koha_patron_id")
-    today = timezone.localdate()
+    today = dates.today()
     # Under 17 today, so still a minor for a year.
     minor = patrons.filter(date_of_birth__gt=today - relativedelta(years=17), guardianships__isnull=False).first()
     adults = list(patrons.filter(date_of_birth__lt=today - relativedelta(years=25))[:2])
