@@ -18,7 +18,7 @@ from bans.state import STAFF_VISIBLE_BAN_STEPS, ban_state
 from core.dates import today
 from patrons.models import Patron
 from patrons.restrictions import RestrictionInForce
-from patrons.selectors import _logs_not_found, _NotFound
+from patrons.selectors import SelectorNotFound, logs_not_found
 
 
 def bans_visible_to_staff(day: datetime.date | None = None) -> QuerySet[Ban]:
@@ -75,7 +75,7 @@ def patron_bans(patron: Patron, day: datetime.date) -> PatronBans:
     return PatronBans(bans=bans, prohibitions=prohibitions, day=day)
 
 
-@_logs_not_found
+@logs_not_found
 def ban_get(*, actor: Actor, ban_id: int, archive: bool = False) -> Ban:
     """One ban with its procedure. Staff see it while it is in procedure or in force; with `archive`
     (ban deciders and the DPO), any ban, ended ones included. Logged as a read of the patron's ban data.
@@ -91,7 +91,7 @@ def ban_get(*, actor: Actor, ban_id: int, archive: bool = False) -> Ban:
         )
         action = Action.BAN_ARCHIVE_VIEW if archive else Action.PATRON_VIEW
         if ban is None:
-            raise _NotFound(action)
+            raise SelectorNotFound(action)
         ban.state = ban_state(ban)
         access_event_record(
             actor=actor,

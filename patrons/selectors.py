@@ -28,21 +28,22 @@ DETAIL_CATEGORIES = (
 )
 
 
-class _NotFound(Exception):
-    """Raised inside a selector's transaction; recorded as a denied event after the rollback."""
+class SelectorNotFound(Exception):
+    """Raised inside a selector's transaction (a selector of another app too, e.g. bans.selectors); recorded as a
+    denied event after the rollback by `logs_not_found`."""
 
     def __init__(self, action: str) -> None:
         self.action = action
 
 
-def _logs_not_found(selector):
+def logs_not_found(selector):
     """A 404 of `selector` is a denied access event, written outside the selector's own (rolled back) transaction."""
 
     @functools.wraps(selector)
     def wrapper(*, actor: Actor, **kwargs):
         try:
             return selector(actor=actor, **kwargs)
-        except _NotFound as missing:
+        except SelectorNotFound as missing:
             access_event_record(actor=actor, action=missing.action, outcome=Outcome.DENIED, detail="not_found")
             raise NotFound from None
 
@@ -148,12 +149,12 @@ def _listed_notes(patron_id: int) -> QuerySet[Note]:
     )
 
 
-@_logs_not_found
+@logs_not_found
 def note_list_for_staff(*, actor: Actor, patron_id: int) -> list[Note]:
     """A patron's notes, newest first, sensitive ones by category only; the listing is logged."""
     with transaction.atomic():
         if not _consortium_patrons(actor).filter(pk=patron_id).exists():
-            raise _NotFound(Action.PATRON_VIEW)
+            raise SelectorNotFound(Action.PATRON_VIEW)
         notes = list(_listed_notes(patron_id))
         access_event_record(
             actor=actor, action=Action.PATRON_VIEW, patron_ids=[patron_id], data_categories=[DataCategory.NOTES]
@@ -161,7 +162,7 @@ def note_list_for_staff(*, actor: Actor, patron_id: int) -> list[Note]:
     return notes
 
 
-@_logs_not_found
+@logs_not_found
 def patron_record_for_staff(*, actor: Actor, patron_id: int) -> PatronRecord:
     """A patron with notes (sensitive texts withheld), restrictions (patrons.restrictions), registers; logged once."""
     with transaction.atomic():
@@ -173,7 +174,7 @@ def patron_record_for_staff(*, actor: Actor, patron_id: int) -> PatronRecord:
             .first()
         )
         if patron is None:
-            raise _NotFound(Action.PATRON_VIEW)
+            raise SelectorNotFound(Action.PATRON_VIEW)
         day = today()
         record = PatronRecord(
             patron=patron,
@@ -191,7 +192,7 @@ def patron_record_for_staff(*, actor: Actor, patron_id: int) -> PatronRecord:
     return record
 
 
-@_logs_not_found
+@logs_not_found
 def note_open(*, actor: Actor, patron_id: int, note_id: int) -> Note:
     """One note with its text; opening a sensitive note is its own access event."""
     with transaction.atomic():
@@ -199,7 +200,7 @@ def note_open(*, actor: Actor, patron_id: int, note_id: int) -> Note:
             Note.objects.visible_to(actor).filter(pk=note_id, patron_id=patron_id).prefetch_related("revisions").first()
         )
         if note is None:
-            raise _NotFound(Action.SENSITIVE_READ)
+            raise SelectorNotFound(Action.SENSITIVE_READ)
         access_event_record(
             actor=actor,
             action=Action.SENSITIVE_READ if note.sensitive else Action.PATRON_VIEW,
@@ -210,13 +211,13 @@ def note_open(*, actor: Actor, patron_id: int, note_id: int) -> Note:
     return note
 
 
-@_logs_not_found
+@logs_not_found
 def trusteeship_open(*, actor: Actor, patron_id: int) -> Trusteeship:
     """The guardian's contact of an adult under guardianship; opening it is its own access event."""
     with transaction.atomic():
         trusteeship = Trusteeship.objects.visible_to(actor).filter(patron_id=patron_id).first()
         if trusteeship is None:
-            raise _NotFound(Action.SENSITIVE_READ)
+            raise SelectorNotFound(Action.SENSITIVE_READ)
         access_event_record(
             actor=actor,
             action=Action.SENSITIVE_READ,
@@ -227,17 +228,17 @@ def trusteeship_open(*, actor: Actor, patron_id: int) -> Trusteeship:
     return trusteeship
 
 
+@logs_not_found
 def access_event_list_for_patron(*, actor: Actor, patron_id: int, limit: int = 500) -> list[AccessEvent]:
     """The newest events about one patron of the actor's consortium, newest first; other patrons are not found."""
     with transaction.atomic():
-        if Patron.objects.filter(pk=patron_id, consortium_id=actor.consortium_id).exists():
-            events = list(AccessEvent.objects.filter(subjects__patron_id=patron_id).order_by("-id")[:limit])
-            access_event_record(
-                actor=actor,
-                action=Action.ACCESS_LOG_VIEW,
-                patron_ids=[patron_id],
-                data_categories=[DataCategory.ACCESS_LOG],
-            )
-            return events
-    access_event_record(actor=actor, action=Action.ACCESS_LOG_VIEW, outcome=Outcome.DENIED, detail="not_found")
-    raise NotFound
+        if not Patron.objects.visible_to(actor).filter(pk=patron_id).exists():
+            raise SelectorNotFound(Action.ACCESS_LOG_VIEW)
+        events = list(AccessEvent.objects.filter(subjects__patron_id=patron_id).order_by("-id")[:limit])
+        access_event_record(
+            actor=actor,
+            action=Action.ACCESS_LOG_VIEW,
+            patron_ids=[patron_id],
+            data_categories=[DataCategory.ACCESS_LOG],
+        )
+    return events
