@@ -37,7 +37,8 @@ FLOORS: dict[str, int] = {
 KNOWN_UPWARD: dict[tuple[str, str], str] = {}
 
 
-def _modules():
+def service_modules():
+    """(app, module, path) for every module of the service, migrations left out."""
     for app in FLOORS:
         for path in sorted((ROOT / app).rglob("*.py")):
             if "migrations" in path.parts:
@@ -46,9 +47,26 @@ def _modules():
             yield app, module.removesuffix(".__init__"), path
 
 
-def _imports(module: str, path: Path):
+def _type_checking_blocks(tree: ast.Module) -> set[ast.AST]:
+    """The nodes under `if TYPE_CHECKING:`: imported for type hints only, never at run time."""
+    return {
+        child
+        for node in ast.walk(tree)
+        if isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING"
+        for statement in node.body
+        for child in ast.walk(statement)
+    }
+
+
+def module_imports(module: str, path: Path, *, type_hints: bool = True):
+    """(line, imported module) for every import of a module: lazy ones inside functions too, relative ones
+    resolved; without `type_hints`, those under `if TYPE_CHECKING:` are left out."""
     package = module if path.name == "__init__.py" else module.rpartition(".")[0]
-    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+    tree = ast.parse(path.read_text(), filename=str(path))
+    skipped = set() if type_hints else _type_checking_blocks(tree)
+    for node in ast.walk(tree):
+        if node in skipped:
+            continue
         if isinstance(node, ast.Import):
             for alias in node.names:
                 yield node.lineno, alias.name
@@ -68,8 +86,8 @@ def _imports(module: str, path: Path):
 def upward_imports() -> dict[tuple[str, str], str]:
     """{(importing module, imported module): "file:line"} for every import that does not point down."""
     found = {}
-    for app, module, path in _modules():
-        for line, imported in _imports(module, path):
+    for app, module, path in service_modules():
+        for line, imported in module_imports(module, path):
             target = imported.split(".")[0]
             if target == app or target not in FLOORS:
                 continue
@@ -104,4 +122,4 @@ def test_the_reader_sees_every_kind_of_import(tmp_path, source, expected):
     path = tmp_path / "module.py"
     path.write_text(source)
     module = "audit.sub.module" if source.startswith("from ..") else "audit.module"
-    assert tuple(imported for _line, imported in _imports(module, path)) == expected
+    assert tuple(imported for _line, imported in module_imports(module, path)) == expected

@@ -4,7 +4,6 @@ Services and selectors never import django.http: a missing object is a NotFound 
 and the web layer (core.error_pages for pages, core.api_errors for the API) gives the 404 or 403.
 """
 
-import ast
 from pathlib import Path
 
 import pytest
@@ -14,52 +13,32 @@ from django.utils.translation import gettext, override
 from core.api_errors import api_exception_handler
 from core.error_pages import ErrorVocabularyMiddleware
 from core.errors import NotFound, Refused
-from tests.test_layers import FLOORS, ROOT
+from tests.test_layers import ROOT, module_imports, service_modules
 
 pytestmark = pytest.mark.django_db
 
 
 def _service_and_selector_modules():
-    for app in FLOORS:
-        for path in sorted((ROOT / app).rglob("*.py")):
-            parts = path.relative_to(ROOT).with_suffix("").parts
-            if any(part.startswith(("services", "selectors")) or part.endswith("_selectors") for part in parts):
-                yield path
+    for _app, module, path in service_modules():
+        if any(part.startswith(("services", "selectors")) or part.endswith("_selectors") for part in module.split(".")):
+            yield module, path
 
 
-def _type_checking_only(tree: ast.Module) -> set[ast.AST]:
-    """Imports under `if TYPE_CHECKING:`: a type hint of the request a record is about, not an answer."""
-    return {
-        child
-        for node in ast.walk(tree)
-        if isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING"
-        for statement in node.body
-        for child in ast.walk(statement)
-    }
-
-
-def _imports_django_http(path: Path) -> list[int]:
-    lines = []
-    tree = ast.parse(path.read_text(), filename=str(path))
-    hints = _type_checking_only(tree)
-    for node in ast.walk(tree):
-        if node in hints:
-            continue
-        if isinstance(node, ast.Import):
-            names = [alias.name for alias in node.names]
-        elif isinstance(node, ast.ImportFrom) and not node.level:
-            names = [node.module or ""]
-        else:
-            continue
-        if any(name == "django.http" or name.startswith("django.http.") for name in names):
-            lines.append(node.lineno)
-    return lines
+def _imports_django_http(module: str, path: Path) -> list[int]:
+    """Lines importing django.http at run time (an import for a type hint under TYPE_CHECKING is no answer)."""
+    return [
+        line
+        for line, name in module_imports(module, path, type_hints=False)
+        if name == "django.http" or name.startswith("django.http.")
+    ]
 
 
 def test_services_and_selectors_do_not_import_django_http():
     modules = list(_service_and_selector_modules())
     assert len(modules) > 10, modules  # the walk finds them: a test that cannot fail is a defect
-    found = {f"{path.relative_to(ROOT)}:{line}" for path in modules for line in _imports_django_http(path)}
+    found = {
+        f"{path.relative_to(ROOT)}:{line}" for module, path in modules for line in _imports_django_http(module, path)
+    }
     assert not found, f"raise core.errors.NotFound or Refused instead of django.http's exceptions: {sorted(found)}"
 
 

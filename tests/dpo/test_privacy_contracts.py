@@ -4,7 +4,6 @@ An installed app with a `privacy.py` is in the access report and in an erasure w
 edit of dpo/, and the report and the erasure import no other app's modules.
 """
 
-import ast
 from pathlib import Path
 
 import pytest
@@ -17,6 +16,7 @@ from tests.conftest import client_for
 from tests.dpo.home_service_app import privacy as home_service
 from tests.dpo.test_access_report import make_request, records
 from tests.dpo.test_erasure import erase, subject_request
+from tests.test_layers import module_imports
 
 pytestmark = pytest.mark.django_db
 
@@ -82,18 +82,9 @@ def test_without_the_app_its_contract_is_not_asked(lapland_patron):
     assert "home_deliveries" not in [section["key"] for section in report["sections"]]
 
 
-def imported_modules(path: Path) -> set[str]:
-    modules = set()
-    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
-        if isinstance(node, ast.Import):
-            modules.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            modules.add(node.module)
-    return modules
-
-
 @pytest.mark.parametrize("module", THROUGH_CONTRACTS_ONLY)
 def test_the_report_and_the_erasure_import_no_other_apps_modules(module):
-    imported = imported_modules(ROOT / module)
+    path = ROOT / module
+    imported = {name for _line, name in module_imports(module.removesuffix(".py").replace("/", "."), path)}
     assert "patrons.models" not in imported and "sotu_silo.models" not in imported
     assert not [name for name in imported if name.split(".")[0] in OTHER_APPS]
