@@ -29,7 +29,7 @@ class BanProposeForm(forms.Form):
 
     def __init__(self, *args, consortium_id: int, behaviour_notes, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["library"].queryset = Library.objects.filter(municipality__consortium_id=consortium_id)
+        self.fields["library"].queryset = Library.objects.of_consortium(consortium_id)
         self.fields["note_ids"].choices = [
             (note.pk, f"{note.created_at:%d.%m.%Y} {note.created_by}") for note in behaviour_notes
         ]
@@ -89,4 +89,4 @@ class AccessProhibitionForm(forms.Form):
 
     def __init__(self, *args, consortium_id: int, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["library"].queryset = Library.objects.filter(municipality__consortium_id=consortium_id)
+        self.fields["library"].queryset = Library.objects.of_consortium(consortium_id)

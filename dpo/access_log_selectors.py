@@ -13,6 +13,4 @@ def access_event_queryset_for_user(user) -> QuerySet[AccessEvent]:
     consortium_id = consortium_id_of(user)
     if consortium_id is None:
         return events.none()
-    return events.filter(
-        actor_municipality_id__in=Municipality.objects.filter(consortium_id=consortium_id).values("id")
-    )
+    return events.filter(actor_municipality_id__in=Municipality.objects.of_consortium(consortium_id).values("id"))

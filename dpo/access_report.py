@@ -118,9 +118,7 @@ def access_report_build(*, actor: Actor, request_id: int) -> AccessReport:
 
 def _build(*, actor: Actor, request_id: int) -> AccessReport:
     with transaction.atomic():
-        subject_request = (
-            SubjectRequest.objects.select_for_update().filter(pk=request_id, consortium_id=actor.consortium_id).first()
-        )
+        subject_request = SubjectRequest.objects.visible_to(actor).select_for_update().filter(pk=request_id).first()
         if subject_request is None:
             raise _Refused("not_found", NotFound())
         if subject_request.kind != RequestKind.ACCESS:

@@ -189,7 +189,7 @@ def _access_review_build(*, actor: Actor, day: datetime.date) -> AccessReview:
     # municipality index instead, that is from every event the consortium's staff ever made.
     staff_events = AccessEvent.objects.alias(municipality=Coalesce("actor_municipality_id", 0)).filter(
         actor_id__isnull=False,
-        municipality__in=Municipality.objects.filter(consortium_id=actor.consortium_id).values("pk"),
+        municipality__in=Municipality.objects.visible_to(actor).values("pk"),
     )
     reads = patron_reads(staff_events)
     daily = (
@@ -315,9 +315,8 @@ def _patron_findings(
         .filter(surname=Lower(OuterRef("last_name")))
     )
     read_subjects = AccessEventPatron.objects.filter(event__in=day_reads)
-    candidates = Patron.objects.filter(
+    candidates = Patron.objects.visible_to(actor).filter(
         Q(needs_protection=True) | Q(staff_profile__isnull=False) | reader_surname,
-        consortium_id=actor.consortium_id,
         pk__in=read_subjects.values("patron_id"),
     )
     patrons = {
@@ -377,7 +376,7 @@ def _role_findings(*, actor: Actor, day: datetime.date) -> list[Finding]:
     day_start, day_end = review_day_bounds(day)
     events = (
         AccessEvent.objects.filter(at__gte=day_start, at__lt=day_end, actor_id__isnull=False)
-        .filter(actor_municipality_id__in=Municipality.objects.filter(consortium_id=actor.consortium_id).values("pk"))
+        .filter(actor_municipality_id__in=Municipality.objects.visible_to(actor).values("pk"))
         .filter(
             Q(action__in=[Action.ROLE_CHANGE, Action.ACCOUNT_CHANGE])
             | Q(action=Action.TWO_FACTOR, detail__startswith="reset")

@@ -116,7 +116,7 @@ class PatronRecordContract(PrivacyContract):
     )
 
     def subject(self, patron_id: int, *, consortium_id: int | None, lock: bool = False) -> DataSubject | None:
-        patrons = Patron.objects.filter(consortium_id=consortium_id)
+        patrons = Patron.objects.of_consortium(consortium_id)
         if lock:
             patrons = patrons.select_for_update(of=("self",))
         patron = patrons.select_related("consortium").filter(pk=patron_id).first()

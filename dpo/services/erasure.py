@@ -151,7 +151,7 @@ def erasure_plan(*, patron_id: int, consortium_id: int) -> ErasurePlan:
 
 def _erasure_request(*, actor: Actor, request_id: int, lock: bool) -> tuple[SubjectRequest, DataSubject]:
     """The actor's consortium's erasure request (NotFound otherwise) and its patron, once every rule holds."""
-    requests = SubjectRequest.objects.filter(consortium_id=actor.consortium_id)
+    requests = SubjectRequest.objects.visible_to(actor)
     if lock:
         requests = requests.select_for_update()
     subject_request = requests.filter(pk=request_id).first()
