@@ -98,6 +98,7 @@ INSTALLED_APPS = [
     "bans",
     "sotu_silo",
     "dpo",
+    "koha",
     "accounts",
     "demo",
 ]

@@ -27,6 +27,7 @@ FLOORS: dict[str, int] = {
     "sotu_silo": 5,  # identity codes and the billing clerk's work
     "accounts": 5,  # log-in, lockout, two-factor authentication, roles
     "dpo": 6,  # the data protection officer's work, through each app's privacy contract
+    "koha": 6,  # the Koha connection: sync, identity codes out of Koha, the machine API for Koha's plugin
     "demo": 7,  # demo data and seed_demo
     "privacy_service": 8,  # settings, URLs, the project's middleware
 }
