@@ -140,6 +140,8 @@ def production_env(database_url: str, silo_url: str, checkpoint_dir: Path) -> di
     env = {key: value for key, value in os.environ.items() if key not in {"DEBUG", "SQLITE_TEST_NAME"}}
     return {
         **env,
+        # The service's own settings, not the suite's (tests/settings.py swaps the password hasher).
+        "DJANGO_SETTINGS_MODULE": "privacy_service.settings",
         "PRIVACY_SERVICE_ENV": "production",
         "SECRET_KEY": secrets.token_urlsafe(64),
         "ALLOWED_HOSTS": "127.0.0.1",

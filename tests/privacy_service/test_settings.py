@@ -24,7 +24,9 @@ PRODUCTION = {
 
 
 def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "DATABASE_URL", "ALLOWED_HOSTS"}}
+    # The service's own settings (manage.py's default), not the suite's tests/settings.py.
+    dropped = {"DEBUG", "SECRET_KEY", "DATABASE_URL", "ALLOWED_HOSTS", "DJANGO_SETTINGS_MODULE"}
+    clean = {k: v for k, v in os.environ.items() if k not in dropped}
     return subprocess.run(  # noqa: S603 - our own manage.py with fixed arguments
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
@@ -81,3 +83,16 @@ def test_production_refuses_to_start_without_real_secrets(missing_or_bad, compla
 def test_development_defaults_need_nothing():
     result = manage("check", env={"PRIVACY_SERVICE_ENV": "development"})
     assert result.returncode == 0, result.stderr
+
+
+def test_the_service_hashes_passwords_with_pbkdf2_not_the_suites_cheap_hasher():
+    """tests/settings.py swaps in MD5 for speed; the service's own settings, which manage.py, wsgi and asgi
+    load, must not."""
+    from django.conf import global_settings
+
+    import privacy_service.settings as service_settings
+
+    hashers = getattr(service_settings, "PASSWORD_HASHERS", global_settings.PASSWORD_HASHERS)
+    assert hashers[0] == "django.contrib.auth.hashers.PBKDF2PasswordHasher"
+    for entry_point in ("manage.py", "privacy_service/wsgi.py", "privacy_service/asgi.py"):
+        assert '"DJANGO_SETTINGS_MODULE", "privacy_service.settings"' in (ROOT / entry_point).read_text()
