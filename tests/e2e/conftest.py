@@ -3,7 +3,8 @@
 pytest-django's live_server needs transactional_db, which empties every table between
 tests -- and the access log's triggers refuse DELETE/TRUNCATE. So the server runs in a
 subprocess (`manage.py runserver`) against a database of its own: a fresh PostgreSQL
-database when the run's DATABASE_URL is PostgreSQL, otherwise a temporary SQLite file.
+database when the run's DATABASE_URL is PostgreSQL, otherwise a temporary SQLite file. The run migrates
+and seeds one template once; each module's server gets a copy of it.
 The tests read that database with plain SQL, never through Django's ORM (which points
 at pytest's test database), and need no test database of their own.
 """
@@ -11,6 +12,7 @@ at pytest's test database), and need no test database of their own.
 import os
 import re
 import secrets
+import shutil
 import socket
 import sqlite3
 import subprocess
@@ -107,18 +109,49 @@ def _postgres_admin(url: str, statement: str, name: str) -> None:
 
 
 @contextmanager
-def _throwaway_database() -> Iterator[E2EDatabase]:
+def _throwaway_database(template: E2EDatabase | None = None) -> Iterator[E2EDatabase]:
+    """A database of its own: empty, or a copy of `template` (PostgreSQL's CREATE DATABASE ... TEMPLATE,
+    SQLite's backup API, which copies a consistent snapshot whatever the journal mode)."""
     run_url = os.environ.get("DATABASE_URL", "")
     if run_url.startswith(("postgres://", "postgresql://")):
         name = f"e2e_{secrets.token_hex(6)}"
-        _postgres_admin(run_url, "CREATE DATABASE {}", name)
+        if template is None:
+            _postgres_admin(run_url, "CREATE DATABASE {}", name)
+        else:
+            _postgres_copy(run_url, name, urlsplit(template.url).path.lstrip("/"))
         try:
             yield E2EDatabase(_with_database(run_url, name))
         finally:
             _postgres_admin(run_url, "DROP DATABASE IF EXISTS {} WITH (FORCE)", name)
     else:
         with tempfile.TemporaryDirectory(prefix="e2e-") as tmp:
-            yield E2EDatabase(f"sqlite:///{tmp}/e2e.sqlite3")
+            database = E2EDatabase(f"sqlite:///{tmp}/e2e.sqlite3")
+            if template is not None:
+                _sqlite_copy(template.url, database.url)
+            yield database
+
+
+def _postgres_copy(url: str, name: str, template: str) -> None:
+    import psycopg2
+    from psycopg2 import sql
+
+    conn = psycopg2.connect(url)
+    try:
+        conn.autocommit = True
+        with conn.cursor() as cursor:
+            cursor.execute(
+                sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name), sql.Identifier(template))
+            )
+    finally:
+        conn.close()
+
+
+def _sqlite_copy(source_url: str, target_url: str) -> None:
+    with (
+        closing(sqlite3.connect(source_url.removeprefix("sqlite:///"))) as source,
+        closing(sqlite3.connect(target_url.removeprefix("sqlite:///"))) as target,
+    ):
+        source.backup(target)
 
 
 def _free_port() -> int:
@@ -183,26 +216,51 @@ def _fresh_allow_list():
     yield
 
 
-# Module scope, not session: the browser's event loop and the server end with this module,
-# before the rest of the suite runs.
-@pytest.fixture(scope="module")
-def e2e_server() -> Iterator[E2EServer]:
-    """`manage.py runserver` on a free port, on a freshly migrated and seeded database of its own."""
-    with _throwaway_database() as database, tempfile.TemporaryDirectory(prefix="e2e-sotu-") as silo:
-        env = {
-            **os.environ,
-            "DATABASE_URL": database.url,
-            # The silo on a throwaway SQLite file in both runs; its PostgreSQL schema is tested elsewhere.
-            "SOTU_DATABASE_URL": f"sqlite:///{silo}/sotu.sqlite3",
-            # The server's access-log checkpoints belong to its throwaway database, not to var/.
-            "AUDIT_CHECKPOINT_DIR": f"{silo}/checkpoints",
-            "DEBUG": "false",
-            "ALLOWED_HOSTS": "127.0.0.1,localhost",
-            "PYTHONUNBUFFERED": "1",
-        }
+@dataclass(frozen=True)
+class _SeededTemplate:
+    database: E2EDatabase
+    silo: Path
+    checkpoints: Path
+
+
+def _server_env(database: E2EDatabase, state: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "DATABASE_URL": database.url,
+        # The silo on a throwaway SQLite file in both runs; its PostgreSQL schema is tested elsewhere.
+        "SOTU_DATABASE_URL": f"sqlite:///{state}/sotu.sqlite3",
+        # The server's access-log checkpoints belong to its throwaway database, not to var/.
+        "AUDIT_CHECKPOINT_DIR": f"{state}/checkpoints",
+        "DEBUG": "false",
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "PYTHONUNBUFFERED": "1",
+    }
+
+
+@pytest.fixture(scope="session")
+def _seeded_template() -> Iterator[_SeededTemplate]:
+    """Migrated and seeded once per run (about 12 s); every module's server starts on a copy of it."""
+    with _throwaway_database() as database, tempfile.TemporaryDirectory(prefix="e2e-template-") as state:
+        env = _server_env(database, Path(state))
         _manage(env, "migrate", "--noinput")
         _manage(env, "migrate", "--noinput", "--database=sotu")
         _manage(env, "seed_demo")
+        yield _SeededTemplate(database, Path(state) / "sotu.sqlite3", Path(state) / "checkpoints")
+
+
+# Module scope, not session: the browser's event loop and the server end with this module,
+# before the rest of the suite runs.
+@pytest.fixture(scope="module")
+def e2e_server(_seeded_template: _SeededTemplate) -> Iterator[E2EServer]:
+    """`manage.py runserver` on a free port, on a fresh copy of the migrated and seeded database: the modules
+    never see each other's writes, as if each had seeded its own."""
+    template = _seeded_template
+    with _throwaway_database(template.database) as database, tempfile.TemporaryDirectory(prefix="e2e-") as state:
+        state_dir = Path(state)
+        _sqlite_copy(f"sqlite:///{template.silo}", f"sqlite:///{state_dir / 'sotu.sqlite3'}")
+        # The signed checkpoints the seeding wrote belong with the copied log.
+        shutil.copytree(template.checkpoints, state_dir / "checkpoints")
+        env = _server_env(database, state_dir)
 
         port = _free_port()
         base_url = f"http://127.0.0.1:{port}"
