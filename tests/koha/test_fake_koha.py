@@ -274,3 +274,105 @@ def test_updated_on_moves_when_the_patron_or_its_attributes_change(fake_koha):
     fake_koha.add_extended_attribute(patron["patron_id"], "SSN", "ssn0000000001")
     after_attribute = fake_koha.patrons[patron["patron_id"]]["updated_on"]
     assert patron["updated_on"] < after_update < after_attribute
+
+
+# --- writes and refusals --------------------------------------------------------------------------------------
+def test_post_patron_creates_it_and_refuses_missing_required_fields(fake_koha):
+    fake_koha.add_library(library_id="ROV", name="Rovaniemi")
+    session = session_for(fake_koha)
+    url = f"{fake_koha.base_url}/api/v1/patrons"
+    created = session.post(url, json={"surname": "Uusi", "library_id": "ROV", "category_id": "PT"}, timeout=5)
+    assert created.status_code == 201
+    assert created.headers["Location"] == f"/api/v1/patrons/{created.json()['patron_id']}"
+    assert fake_koha.patrons[created.json()["patron_id"]]["surname"] == "Uusi"
+    missing = session.post(url, json={"library_id": "ROV", "category_id": "PT"}, timeout=5)
+    assert missing.status_code == 400
+    assert missing.json()["errors"] == [{"message": "Missing property.", "path": "/body/surname"}]
+    unknown_library = session.post(url, json={"surname": "X", "library_id": "NOPE", "category_id": "PT"}, timeout=5)
+    assert unknown_library.status_code == 400
+    assert len(fake_koha.patrons) == 1
+
+
+@pytest.mark.parametrize(
+    "reason", ["has_checkouts", "has_debt", "has_guarantees", "is_anonymous_patron", "is_protected"]
+)
+def test_delete_is_refused_for_kohas_reasons(fake_koha, reason):
+    patron = fake_koha.add_patron(protected=reason == "is_protected")
+    patron_id = patron["patron_id"]
+    if reason == "has_checkouts":
+        fake_koha.add_checkout(patron_id)
+    elif reason == "has_debt":
+        fake_koha.add_account_line(patron_id, 5)
+    elif reason == "has_guarantees":
+        fake_koha.add_guarantee(guarantor_id=patron_id, guarantee_id=fake_koha.add_patron()["patron_id"])
+    elif reason == "is_anonymous_patron":
+        fake_koha.store.anonymous_patron_id = patron_id
+    answer = session_for(fake_koha).delete(f"{fake_koha.base_url}/api/v1/patrons/{patron_id}", timeout=5)
+    assert answer.status_code == 409
+    assert answer.json()["error_code"] == reason
+    assert patron_id in fake_koha.patrons
+
+
+def test_delete_removes_the_patron_and_logs_it(fake_koha):
+    patron_id = fake_koha.add_patron()["patron_id"]
+    session = session_for(fake_koha)
+    url = f"{fake_koha.base_url}/api/v1/patrons/{patron_id}"
+    assert session.delete(url, timeout=5).status_code == 204
+    assert patron_id not in fake_koha.patrons
+    assert session.delete(url, timeout=5).status_code == 404
+    logs = get(session, fake_koha, "/action_logs", params={"q": json.dumps({"module": "MEMBERS", "object": patron_id})})
+    assert [entry["action"] for entry in logs.json()] == ["DELETE"]
+
+
+def test_put_replaces_every_attribute_and_patch_changes_one(fake_koha):
+    fake_koha.add_attribute_type("CHILD", repeatable=True)
+    patron = fake_koha.add_patron(
+        extended_attributes=[{"type": "SSN", "value": "010203-9000"}, {"type": "CHILD", "value": "a"}]
+    )
+    session = session_for(fake_koha)
+    url = f"{fake_koha.base_url}/api/v1/patrons/{patron['patron_id']}/extended_attributes"
+    replaced = session.put(url, json=[{"type": "SSN", "value": "ssn0000000001"}], timeout=5)
+    assert replaced.status_code == 200
+    assert [(a["type"], a["value"]) for a in fake_koha.extended_attributes(patron["patron_id"])] == [
+        ("SSN", "ssn0000000001")
+    ]
+    attribute_id = replaced.json()[0]["extended_attribute_id"]
+    patched = session.patch(f"{url}/{attribute_id}", json={"value": "ssn0000000002"}, timeout=5)
+    assert patched.json() == {"extended_attribute_id": attribute_id, "type": "SSN", "value": "ssn0000000002"}
+
+
+def test_a_unique_attribute_value_cannot_be_given_twice(fake_koha):
+    fake_koha.add_patron(extended_attributes=[{"type": "SSN", "value": "ssn0000000001"}])
+    other = fake_koha.add_patron()
+    answer = session_for(fake_koha).put(
+        f"{fake_koha.base_url}/api/v1/patrons/{other['patron_id']}/extended_attributes",
+        json=[{"type": "SSN", "value": "ssn0000000001"}],
+        timeout=5,
+    )
+    assert answer.status_code == 400
+    assert answer.json()["error_code"] == "attribute_not_unique"
+    assert fake_koha.extended_attributes(other["patron_id"]) == []
+
+
+def test_circulation_and_account_of_one_patron(fake_koha):
+    patron_id = fake_koha.add_patron()["patron_id"]
+    other_id = fake_koha.add_patron()["patron_id"]
+    fake_koha.add_checkout(patron_id)
+    fake_koha.add_checkout(other_id)
+    fake_koha.add_hold(patron_id)
+    fake_koha.add_account_line(patron_id, 3.5)
+    fake_koha.add_account_line(patron_id, -1.5)
+    session = session_for(fake_koha)
+    checkouts = get(session, fake_koha, "/checkouts", params={"patron_id": patron_id})
+    assert [c["patron_id"] for c in checkouts.json()] == [patron_id]
+    holds = get(session, fake_koha, "/holds", params={"q": json.dumps({"patron_id": patron_id})})
+    assert [h["patron_id"] for h in holds.json()] == [patron_id]
+    account = get(session, fake_koha, f"/patrons/{patron_id}/account").json()
+    assert account["balance"] == 2.0
+    assert account["outstanding_debits"]["total"] == 3.5
+    assert account["outstanding_credits"]["total"] == -1.5
+
+
+def test_request_id_is_echoed(fake_koha):
+    answer = get(session_for(fake_koha), fake_koha, "/libraries", headers={"x-koha-request-id": "42"})
+    assert answer.headers["x-koha-request-id"] == "42"
