@@ -13,7 +13,7 @@ import math
 import re
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any
 from urllib.parse import urlencode
 
@@ -94,8 +94,7 @@ class QueryCompiler:
         for key, value in node.items():
             if key == "-and":
                 items = value if isinstance(value, list) else [value]
-                subs = [self.compile(item) for item in items]
-                parts.append(lambda row, subs=subs: all(p(row) for p in subs))
+                parts.append(_all_of([self.compile(item) for item in items]))
             elif key == "-or":
                 parts.append(self.compile(value if isinstance(value, list) else [value]))
             elif key.startswith("-"):
@@ -227,7 +226,7 @@ def order_key(order_by: list[str], fields: Mapping[str, str]) -> list[tuple[str,
 def sort_objects(objects: list[dict[str, Any]], keys: list[tuple[str, bool]]) -> list[dict[str, Any]]:
     """Stable multi-key sort, NULLs first as MySQL sorts them ascending."""
     for name, descending in reversed(keys):
-        objects.sort(key=lambda obj, name=name: _sortable(obj.get(name)), reverse=descending)
+        objects.sort(key=partial(_sortable_field, name), reverse=descending)
     return objects
 
 
@@ -273,5 +272,10 @@ def link_header(base_url: str, query: list[tuple[str, str]], page: int, per_page
     return ", ".join(links)
 
 
-def _sortable(value: Any) -> tuple[bool, Any]:
+def _sortable_field(name: str, obj: dict[str, Any]) -> tuple[bool, Any]:
+    value = obj.get(name)
     return (value is not None, value if value is not None else "")
+
+
+def _all_of(predicates: list[Predicate]) -> Predicate:
+    return lambda row: all(p(row) for p in predicates)

@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, NamedTuple
@@ -459,15 +460,21 @@ class FakeKoha:
             headers["Link"] = link
         return Answer(200, body, headers)
 
-    def _libraries(self, incoming: Incoming) -> Answer:
-        libraries = self.store.libraries
+    def _list_of(
+        self, incoming: Incoming, route_name: str, objects: dict[Any, dict[str, Any]], **options: Any
+    ) -> Answer:
+        """A list of objects stored whole, as Koha renders them (all but patrons, which are stored sparsely)."""
         return self._list(
             incoming,
-            "libraries",
-            ids=lambda: list(libraries),
-            getter=lambda library_id: libraries[library_id].get,
-            render=lambda library_id, _embeds: dict(libraries[library_id]),
+            route_name,
+            ids=lambda: list(objects),
+            getter=lambda key: objects[key].get,
+            render=lambda key, _embeds: dict(objects[key]),
+            **options,
         )
+
+    def _libraries(self, incoming: Incoming) -> Answer:
+        return self._list_of(incoming, "libraries", self.store.libraries)
 
     def _patrons_list(self, incoming: Incoming) -> Answer:
         store = self.store
@@ -553,13 +560,7 @@ class FakeKoha:
     def _attributes_list(self, incoming: Incoming, patron_id: int) -> Answer:
         self._existing_patron(patron_id)
         attributes = {a["extended_attribute_id"]: a for a in self.store.attributes[patron_id]}
-        return self._list(
-            incoming,
-            "extended_attributes",
-            ids=lambda: list(attributes),
-            getter=lambda attribute_id: attributes[attribute_id].get,
-            render=lambda attribute_id, _embeds: dict(attributes[attribute_id]),
-        )
+        return self._list_of(incoming, "extended_attributes", attributes)
 
     def _attribute_body(self, item: Any, path: str) -> dict[str, Any]:
         if not isinstance(item, dict) or "type" not in item or "value" not in item:
@@ -617,34 +618,13 @@ class FakeKoha:
                 return False
             return (checkout["checkin_date"] is not None) == checked_in
 
-        return self._list(
-            incoming,
-            "checkouts",
-            ids=lambda: list(checkouts),
-            getter=lambda checkout_id: checkouts[checkout_id].get,
-            render=lambda checkout_id, _embeds: dict(checkouts[checkout_id]),
-            base=base,
-        )
+        return self._list_of(incoming, "checkouts", checkouts, base=base)
 
     def _holds(self, incoming: Incoming) -> Answer:
-        holds = self.store.holds
-        return self._list(
-            incoming,
-            "holds",
-            ids=lambda: list(holds),
-            getter=lambda hold_id: holds[hold_id].get,
-            render=lambda hold_id, _embeds: dict(holds[hold_id]),
-        )
+        return self._list_of(incoming, "holds", self.store.holds)
 
     def _action_logs(self, incoming: Incoming) -> Answer:
-        logs = self.store.action_logs
-        return self._list(
-            incoming,
-            "action_logs",
-            ids=lambda: list(logs),
-            getter=lambda action_id: logs[action_id].get,
-            render=lambda action_id, _embeds: dict(logs[action_id]),
-        )
+        return self._list_of(incoming, "action_logs", self.store.action_logs)
 
 
 def _patron_getter(stored: dict[str, Any]) -> q.Row:
@@ -658,13 +638,13 @@ def _attribute_rows(attributes: list[dict[str, Any]], patron_id: int, row: q.Row
         for a in attributes
     ] or [{}]
     for column_values in columns:
-        yield (
-            lambda name, values=column_values: (
-                values.get(name.removeprefix("extended_attributes."))
-                if name.startswith("extended_attributes.")
-                else row(name)
-            )
-        )
+        yield partial(_joined_value, column_values, row)
+
+
+def _joined_value(columns: dict[str, Any], row: q.Row, name: str) -> Any:
+    if name.startswith("extended_attributes."):
+        return columns.get(name.removeprefix("extended_attributes."))
+    return row(name)
 
 
 def _any_row(
