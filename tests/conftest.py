@@ -12,6 +12,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts.roles import is_privileged
 from accounts.services.two_factor import TOTP_DEVICE_NAME
 from patrons.models import Patron
+from tests.fake_koha.fixtures import _fake_koha_server, fake_koha  # noqa: F401 (fixtures for every test)
 
 _test_numbers = itertools.count()
 
