@@ -37,7 +37,7 @@ class KohaConnectionForm(forms.ModelForm):
         return koha_base_url_clean(self.cleaned_data["base_url"])
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         if self.instance.pk is None and not cleaned.get("new_secret"):
             self.add_error("new_secret", _("A new connection needs its secret."))
         return cleaned

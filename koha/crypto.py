@@ -58,7 +58,9 @@ def secret_encrypt(secret: str, *, consortium_id: int) -> tuple[str, bytes, byte
 
 
 @sensitive_variables("key")
-def secret_decrypt(*, key_id: str, nonce: bytes, ciphertext: bytes, consortium_id: int) -> str:
+def secret_decrypt(
+    *, key_id: str, nonce: bytes | memoryview, ciphertext: bytes | memoryview, consortium_id: int
+) -> str:
     key = credential_keys().get(key_id)
     if key is None:
         raise SecretUnreadable("unknown key id")
