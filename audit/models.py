@@ -50,6 +50,7 @@ class Action(models.TextChoices):
     ROLE_CHANGE = "role_change", _("Role granted or removed")
     IDENTITY_CODE_CONFLICT = "identity_code_conflict", _("Identity code conflict handled")
     ACCOUNT_CHANGE = "account_change", _("User account created or its password set")
+    KOHA_CONNECTION_CHANGE = "koha_connection_change", _("Koha connection set up or changed")
 
 
 class Outcome(models.TextChoices):

@@ -1,4 +1,4 @@
-"""Development keys for the sotu-silo and the access log, generated once into ignored files.
+"""Development keys for the sotu-silo, the access log and the Koha secrets, generated once into ignored files.
 
 Production never uses this: PRIVACY_SERVICE_ENV=production requires the keys
 in the environment.
@@ -52,3 +52,10 @@ def development_audit_keys(path: Path) -> dict[str, str]:
             "checkpoint_signing_key": "dev1:" + _b64(Ed25519PrivateKey.generate().private_bytes_raw()),
         },
     )
+
+
+def development_koha_keys(path: Path) -> str:
+    """KOHA_CREDENTIAL_KEYS: the key of the consortia's Koha client secrets (koha/crypto.py)."""
+    return _generated_once(path, lambda: {"credential_keys": "dev1:" + _b64(secrets.token_bytes(32))})[
+        "credential_keys"
+    ]

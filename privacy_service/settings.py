@@ -208,6 +208,22 @@ else:
 if SECRET_KEY in {SOTU_ENCRYPTION_KEYS, SOTU_INDEX_KEY} or SOTU_ENCRYPTION_KEYS == SOTU_INDEX_KEY:
     raise ImproperlyConfigured("SECRET_KEY, SOTU_ENCRYPTION_KEYS and SOTU_INDEX_KEY must all differ.")
 
+# The keys of each consortium's Koha client secret (koha/crypto.py): KOHA_CREDENTIAL_KEYS is
+# "key-id:base64-32-bytes,..." newest first (AES-256-GCM). The newest encrypts, the older ones still
+# decrypt until `manage.py koha_rotate_keys` has re-encrypted every secret. Every key differs from every
+# other secret (checked below). In development it is generated once into var/koha-dev-keys.json.
+if PRODUCTION:
+    KOHA_CREDENTIAL_KEYS = required_in_production("KOHA_CREDENTIAL_KEYS", "")
+else:
+    from privacy_service.dev_keys import development_koha_keys
+
+    KOHA_CREDENTIAL_KEYS = env("KOHA_CREDENTIAL_KEYS", development_koha_keys(VAR_DIR / "koha-dev-keys.json"))
+# Calls to Koha (koha/client.py): the timeout of one request (connect and read, seconds), how many times
+# a failed call is retried (connection errors, 5xx, 429) and the first back-off delay, doubled each time.
+KOHA_TIMEOUT_SECONDS = float(env("KOHA_TIMEOUT_SECONDS", "10"))
+KOHA_RETRIES = int(env("KOHA_RETRIES", "4"))
+KOHA_RETRY_BASE_DELAY_SECONDS = float(env("KOHA_RETRY_BASE_DELAY_SECONDS", "0.5"))
+
 # The access log's keys (audit/keys.py), never in the database: AUDIT_CHAIN_KEY ("key-id:base64,...",
 # newest first, 32 bytes or more) keys each event's link (HMAC-SHA256); AUDIT_CHECKPOINT_SIGNING_KEY
 # ("key-id:base64-32-byte-Ed25519-seed", newest first) signs the checkpoints of the chain's head;
@@ -224,16 +240,30 @@ else:
     AUDIT_CHECKPOINT_SIGNING_KEY = env("AUDIT_CHECKPOINT_SIGNING_KEY", _audit_keys["checkpoint_signing_key"])
 AUDIT_CHECKPOINT_VERIFY_KEYS = env("AUDIT_CHECKPOINT_VERIFY_KEYS", "")
 try:
-    from audit.keys import KeyConfigurationError, check_distinct, parse_public_keys, parse_signing_keys
+    from audit.keys import (
+        KeyConfigurationError,
+        check_distinct,
+        parse_key_list,
+        parse_public_keys,
+        parse_signing_keys,
+        secret_bytes,
+    )
 
     check_distinct(
         chain_keys=AUDIT_CHAIN_KEY,
         signing_keys=AUDIT_CHECKPOINT_SIGNING_KEY,
         secret_key=SECRET_KEY,
-        others=(SOTU_ENCRYPTION_KEYS, SOTU_INDEX_KEY, AUDIT_CHECKPOINT_VERIFY_KEYS),
+        others=(SOTU_ENCRYPTION_KEYS, SOTU_INDEX_KEY, AUDIT_CHECKPOINT_VERIFY_KEYS, KOHA_CREDENTIAL_KEYS),
     )
     parse_signing_keys(AUDIT_CHECKPOINT_SIGNING_KEY)
     parse_public_keys(AUDIT_CHECKPOINT_VERIFY_KEYS)
+    _koha_keys = parse_key_list(KOHA_CREDENTIAL_KEYS, name="KOHA_CREDENTIAL_KEYS", size=32)
+    if not _koha_keys:
+        raise KeyConfigurationError("KOHA_CREDENTIAL_KEYS has no keys.")
+    if set(_koha_keys.values()) & set(
+        secret_bytes(SECRET_KEY, SOTU_ENCRYPTION_KEYS, SOTU_INDEX_KEY, AUDIT_CHAIN_KEY, AUDIT_CHECKPOINT_SIGNING_KEY)
+    ):
+        raise KeyConfigurationError("KOHA_CREDENTIAL_KEYS must differ from SECRET_KEY, the silo's and the log's keys.")
 except KeyConfigurationError as _error:
     raise ImproperlyConfigured(str(_error)) from _error
 # Where signed checkpoints of the chain's head go (audit/checkpoints.py): a directory on the

@@ -23,6 +23,7 @@ from audit.models import AccessEvent, Action
 from audit.services import access_event_record
 from bans.models import Ban
 from dpo.models import Breach, Register, RegisterDescription, SubjectRequest
+from koha.models import KohaConnection
 from patrons.models import ClosurePeriod, Note, NoteCategory
 from sotu_silo import crypto
 from sotu_silo.models import IdentityCode, IdentityCodeConflict
@@ -190,6 +191,8 @@ ADMIN_MODELS = {
     "staff_consortium": ({}, {"add": 403, "delete": 403}),
     "staff_library": ({}, {}),
     "patrons_closureperiod": ({}, {}),  # superusers only
+    # Superusers only; a connection is turned off (logged), never deleted.
+    "koha_kohaconnection": ({}, {"delete": 403}),
     # Staff duties: the DPO keeps their consortium's agreement and briefing dates; no adding or deleting.
     "staff_staffprofile": ({"changelist": 200, "add": 403, "change": 200, "history": 200, "delete": 403}, {}),
     "auth_user": ({}, {}),
@@ -329,6 +332,11 @@ def objects(lapland_patron):
             consortium=Consortium.objects.get(slug="lapin-kirjastot"),
             starts_on=datetime.date(2020, 3, 18),
             ends_on=datetime.date(2020, 5, 31),
+        ).pk,
+        "koha_kohaconnection": KohaConnection.objects.create(
+            consortium=Consortium.objects.get(slug="lapin-kirjastot"),
+            base_url="https://koha.lapin-kirjastot.example",
+            client_id="privacy-service",
         ).pk,
         "staff_staffprofile": staff_profile.pk,
         "auth_user": staff_profile.user_id,

@@ -16,6 +16,7 @@ from audit.actor import Actor
 from audit.models import Action
 from audit.services import access_event_record
 from dpo.models import Breach, Register, RegisterDescription, SubjectRequest
+from koha.models import KohaConnection
 from patrons.models import ClosurePeriod, Patron
 from staff.models import AllowedNetwork, Consortium, Library, Municipality, StaffProfile
 from tests.conftest import client_for
@@ -71,7 +72,12 @@ def objects_of(which: str) -> dict[str, int]:
     closure = ClosurePeriod.objects.create(
         consortium=consortium, starts_on=datetime.date(2020, 3, 18), ends_on=datetime.date(2020, 5, 31)
     )
+    koha, _created = KohaConnection.objects.get_or_create(
+        consortium=consortium,
+        defaults={"base_url": f"https://koha.{consortium.slug}.example", "client_id": "privacy-service"},
+    )
     return {
+        "koha/kohaconnection": koha.pk,
         "staff/consortium": consortium.pk,
         "staff/municipality": municipality.pk,
         "staff/allowednetwork": AllowedNetwork.objects.filter(municipality=municipality).first().pk,

@@ -152,6 +152,7 @@ def production_env(database_url: str, silo_url: str, checkpoint_dir: Path) -> di
         "AUDIT_CHAIN_KEY": "c1:" + base64.b64encode(secrets.token_bytes(32)).decode(),
         "AUDIT_CHECKPOINT_SIGNING_KEY": "s1:" + base64.b64encode(secrets.token_bytes(32)).decode(),
         "AUDIT_CHECKPOINT_DIR": str(checkpoint_dir),
+        "KOHA_CREDENTIAL_KEYS": "q1:" + base64.b64encode(secrets.token_bytes(32)).decode(),
         "SECURE_SSL_REDIRECT": "false",  # no TLS proxy in front of the test server
         "PYTHONUNBUFFERED": "1",
     }

@@ -20,6 +20,7 @@ PRODUCTION = {
     "AUDIT_CHAIN_KEY": "c2:" + "D" * 43 + "=,c1:" + "E" * 43 + "=",
     "AUDIT_CHECKPOINT_SIGNING_KEY": "s1:" + "F" * 43 + "=",
     "AUDIT_CHECKPOINT_DIR": "/var/lib/privacy-service/checkpoints",
+    "KOHA_CREDENTIAL_KEYS": "q2:" + "G" * 43 + "=,q1:" + "H" * 43 + "=",
 }
 
 
@@ -69,6 +70,10 @@ def test_production_settings_pass_check_deploy():
         ({"AUDIT_CHECKPOINT_SIGNING_KEY": "s1:" + "A" * 43 + "="}, "AUDIT_CHECKPOINT_SIGNING_KEY must differ"),
         ({"AUDIT_CHECKPOINT_SIGNING_KEY": "s1:" + "E" * 43 + "="}, "AUDIT_CHAIN_KEY and AUDIT_CHECKPOINT_SIGNING_KEY"),
         ({"AUDIT_CHAIN_KEY": "c2:" + "D" * 43 + "=,c1:" + "D" * 43 + "="}, "the same key under two ids"),
+        ({"KOHA_CREDENTIAL_KEYS": ""}, "KOHA_CREDENTIAL_KEYS must be set"),
+        ({"KOHA_CREDENTIAL_KEYS": "q1:c2hvcnQ="}, "must be exactly 32 bytes"),
+        ({"KOHA_CREDENTIAL_KEYS": "q1:" + "B" * 43 + "="}, "KOHA_CREDENTIAL_KEYS must differ"),
+        ({"KOHA_CREDENTIAL_KEYS": "q1:" + "D" * 43 + "="}, "must differ"),
         ({"DEBUG": "true"}, "DEBUG must be off"),
         ({"TRUSTED_PROXIES": "10.0.0.0/8,bogus"}, "'bogus' is not an IP network"),
         ({"TRUSTED_PROXY_HEADER": "X-Real-IP"}, "TRUSTED_PROXY_HEADER must be"),
