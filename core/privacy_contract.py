@@ -262,7 +262,7 @@ class RetentionRule:
     name: str
     order: int
     register: Register
-    description: Promise
+    description: str | Promise
     due: Callable[[datetime.date], models.QuerySet[Any]]
     # The fields naming the patrons a removed row concerned: the retention event lists them.
     patron_fields: tuple[str, ...]
@@ -280,7 +280,7 @@ class NotAppliedHere:
     name: str
     order: int
     register: Register
-    description: Promise
+    description: str | Promise
     # Whether the report lists each consortium's retention for the register (its register description).
     lists_retention: bool = False
 
