@@ -10,9 +10,11 @@ class BansConfig(AppConfig):
     verbose_name = _("Library-use bans and access prohibitions")
 
     def ready(self) -> None:
+        from bans.privacy import notes_cited_by_kept_decisions
         from bans.selectors import patron_bans
         from bans.services import note_cited_check
         from patrons import restrictions
 
         restrictions.restriction_provider_register(patron_bans)
         restrictions.note_removal_guard_register(note_cited_check)
+        restrictions.removed_note_keeper_register(notes_cited_by_kept_decisions)

@@ -1,9 +1,10 @@
 """What bans/ holds of a patron, for the data protection officer (core.privacy_contract): library-use
-bans with their decisions and Swedish access prohibitions."""
+bans with their decisions and Swedish access prohibitions, and how long the decision archive keeps them."""
 
 import datetime
 
 from django.db import models
+from django.db.models import QuerySet
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
@@ -22,13 +23,17 @@ from core.privacy_contract import (
     Record,
     ReportContext,
     ReportPart,
+    RetentionRule,
     Section,
+    deleted_rows,
     model_item,
     model_record,
     report_item,
     staff_fields,
 )
-from patrons.privacy import deleted_rows, patron_record_is_theirs
+from core.registers import Register
+from patrons.models import Note
+from patrons.privacy import patron_record_is_theirs
 
 
 class ProhibitionState(models.TextChoices):
@@ -48,6 +53,47 @@ def _prohibition_state(prohibition: AccessProhibition, day: datetime.date) -> Pr
 def _kept_by_archive(decision: Ban | AccessProhibition, day: datetime.date) -> bool:
     """A decision not yet archived, or archived and still within its retention, is an official document kept."""
     return decision.archived_at is None or decision.retain_until is None or decision.retain_until >= day
+
+
+def ban_decisions_due(day: datetime.date) -> QuerySet[Ban]:
+    """Archived ban decisions whose keeping date has passed (kept on the retain_until day itself)."""
+    return Ban.objects.filter(archived_at__isnull=False, retain_until__lt=day)
+
+
+def access_prohibitions_due(day: datetime.date) -> QuerySet[AccessProhibition]:
+    return AccessProhibition.objects.filter(archived_at__isnull=False, retain_until__lt=day)
+
+
+def notes_cited_by_kept_decisions(day: datetime.date) -> QuerySet[Note]:
+    """Removed notes a ban decision kept on `day` cites: they stay with the decision, as part of its grounds
+    (a removed-note keeper, registered in BansConfig.ready)."""
+    return Note.objects.filter(bans__in=Ban.objects.exclude(pk__in=ban_decisions_due(day).values("pk")))
+
+
+BAN_DECISIONS = RetentionRule(
+    name="ban_decisions",
+    order=10,
+    register=Register.LIBRARY_SYSTEM,
+    description=_(
+        "Decisions of library-use bans that have ended, once their time in the decision archive is over "
+        "(BAN_DECISION_RETENTION_YEARS after the ban ended)."
+    ),
+    due=ban_decisions_due,
+    patron_fields=("patron_id",),
+    data_categories=(DataCategory.BANS, DataCategory.BAN_DECISION),
+)
+ACCESS_PROHIBITIONS = RetentionRule(
+    name="access_prohibitions",
+    order=20,
+    register=Register.LIBRARY_SYSTEM,
+    description=_(
+        "Access prohibitions that have ended, once their keeping time is over "
+        "(BAN_DECISION_RETENTION_YEARS after the prohibition ended)."
+    ),
+    due=access_prohibitions_due,
+    patron_fields=("patron_id",),
+    data_categories=(DataCategory.BANS,),
+)
 
 
 def _ban_record(ban: Ban, day: datetime.date) -> Record:
@@ -106,6 +152,9 @@ class BanContract(PrivacyContract):
     report_order = 20
     erasure_order = 40
     erased_categories = (DataCategory.BANS, DataCategory.BAN_DECISION)
+
+    def retention_rules(self) -> tuple[RetentionRule, ...]:
+        return (BAN_DECISIONS, ACCESS_PROHIBITIONS)
 
     def report_sections(self, patron_id: int, context: ReportContext) -> ReportPart:
         day = today()

@@ -10,16 +10,20 @@ serializes.
 
 Each contract says where its part goes (`report_order`, `erasure_order`): the report reads from who the
 patron is to who has processed their data, while the erasure page lists what goes, then what stays.
+A contract also gives the app's retention rules (`retention_rules`: which of its rows are due for removal
+on a day, run by `manage.py apply_retention`) and names what its registers keep elsewhere
+(`retention_not_applied_here`), each with its own `order`, since one app's rule may have to run between
+two of another's.
 The report's building blocks (Item, Record, Section) and the helpers that label a model's fields are
 here too, so every app labels its data the same way. Staff are named only with
 settings.ACCESS_REPORT_STAFF_NAMES (`staff_fields`).
 """
 
 import datetime
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from importlib import import_module
-from typing import Literal
+from typing import Any, Literal
 
 from django.apps import apps
 from django.conf import settings
@@ -29,6 +33,8 @@ from django.utils.functional import Promise
 from django.utils.module_loading import module_has_submodule
 from django.utils.text import capfirst
 from django.utils.translation import gettext
+
+from core.registers import Register
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,6 +245,50 @@ class ErasureLedger:
         raise NotImplementedError
 
 
+def deleted_rows(rows: models.QuerySet[Any]) -> int:
+    """Delete the rows (and what cascades from them); how many of their own model went."""
+    _total, per_model = rows.delete()
+    return per_model.get(rows.model._meta.label, 0)
+
+
+@dataclass(frozen=True)
+class RetentionRule:
+    """Which of an app's rows a register keeps no longer on a day: `apply_retention` removes them.
+
+    Rules run by `order` (across apps), each in its own transaction; `name` is the rule's name in the
+    report and in the access event of its removals.
+    """
+
+    name: str
+    order: int
+    register: Register
+    description: str | Promise
+    due: Callable[[datetime.date], models.QuerySet[Any]]
+    # The fields naming the patrons a removed row concerned: the retention event lists them.
+    patron_fields: tuple[str, ...]
+    data_categories: tuple[str, ...] = ()
+
+    @property
+    def register_label(self) -> str:
+        return str(Register(self.register).label)
+
+
+@dataclass(frozen=True)
+class NotAppliedHere:
+    """A register's retention that this service does not apply, named in the report so nobody assumes it does."""
+
+    name: str
+    order: int
+    register: Register
+    description: str | Promise
+    # Whether the report lists each consortium's retention for the register (its register description).
+    lists_retention: bool = False
+
+    @property
+    def register_label(self) -> str:
+        return str(Register(self.register).label)
+
+
 class PrivacyContract:
     """What one app holds of a patron, for the DPO. Every method has a default: an app declares only what
     it holds. Methods run inside the DPO's transaction, on `databases` too."""
@@ -271,6 +321,12 @@ class PrivacyContract:
         """When the app first stored what it now holds of each of these patrons; after a backup restore,
         what is older than a patron's erasure is theirs and is erased again."""
         return {}
+
+    def retention_rules(self) -> tuple[RetentionRule, ...]:
+        return ()
+
+    def retention_not_applied_here(self) -> tuple[NotAppliedHere, ...]:
+        return ()
 
 
 def privacy_contracts(order: Literal["report", "erasure"]) -> list[PrivacyContract]:

@@ -12,7 +12,8 @@ from typing import Any
 
 from django.db import models
 
-from dpo.models import Register, RegisterDescription, RegisterDescriptionText
+from core.registers import Register
+from dpo.models import RegisterDescription, RegisterDescriptionText
 from staff.models import Consortium, Jurisdiction
 
 Sync = Callable[[type[models.Model], dict[str, Any], dict[str, Any]], tuple[Any, bool]]

@@ -10,6 +10,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from core.free_text_fields import FreeTextCharField, FreeTextField
+from core.registers import Register
 from staff.models import Consortium
 from staff.scoping import ConsortiumScopedQuerySet
 
@@ -223,16 +224,6 @@ class AuthorityNotification(models.Model):
 
     def __str__(self) -> str:
         return f"{_('authority notification')} #{self.pk}"
-
-
-class Register(models.TextChoices):
-    """The registers of the Mikkeli notice, each with its own description (Art. 30)."""
-
-    LIBRARY_SYSTEM = "library_system", _("Library system (patron register)")
-    INTERLIBRARY_LOANS = "interlibrary_loans", _("Interlibrary loans")
-    NEWSLETTER = "newsletter", _("Newsletter")
-    HOME_SERVICE = "home_service", _("Home service")
-    CCTV = "cctv", _("CCTV recordings")
 
 
 class RegisterDescription(models.Model):

@@ -1,11 +1,17 @@
 """What the data protection officer's own registers hold of a patron (core.privacy_contract).
 
 The patron's data-subject requests are in their access report, and stay after an erasure as the record
-of how each request was answered (GDPR Art. 5(2)), for as long as the erasure ledger (dpo.retention);
+of how each request was answered (GDPR Art. 5(2)), for as long as the erasure ledger (`subject_requests_due`);
 their free-text reasons go, since they may tell about the person. The breaches that concerned the
-patron are in the report too (Art. 34).
+patron are in the report too (Art. 34). CCTV recordings are no app's: the retention report names them here,
+with the register descriptions that are the DPO's.
 """
 
+import datetime
+
+from dateutil.relativedelta import relativedelta
+from django.conf import settings
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -14,13 +20,52 @@ from core.privacy_contract import (
     ErasureDone,
     ErasureLine,
     ErasurePart,
+    NotAppliedHere,
     PrivacyContract,
     ReportContext,
     ReportPart,
+    RetentionRule,
     Section,
     model_record,
 )
-from dpo.models import Breach, SubjectRequest
+from core.registers import Register
+from dpo.models import Breach, ErasureTombstone, SubjectRequest
+
+
+def subject_requests_due(day: datetime.date) -> QuerySet[SubjectRequest]:
+    """Requests answered more than the retention years before `day`.
+
+    Not one an erasure tombstone points to: the tombstone must outlive every backup that still holds
+    the patron, and its request is the record of why the patron was erased (GDPR Art. 5(2)). Setting
+    the link to null would leave an erasure without its reason, and the request holds no more
+    personal data than the tombstone's opaque patron id, so it stays as long as the tombstone.
+    """
+    cutoff = day - relativedelta(years=settings.SUBJECT_REQUEST_RETENTION_YEARS)
+    tombstones = ErasureTombstone.objects.filter(subject_request=OuterRef("pk"))
+    return SubjectRequest.objects.filter(completed_on__lt=cutoff).exclude(Exists(tombstones))
+
+
+SUBJECT_REQUESTS = RetentionRule(
+    name="subject_requests",
+    order=50,
+    register=Register.LIBRARY_SYSTEM,
+    description=_(
+        "Answered data-subject requests, SUBJECT_REQUEST_RETENTION_YEARS after the answer; a request "
+        "behind an erasure stays as long as the erasure's tombstone."
+    ),
+    due=subject_requests_due,
+    patron_fields=("patron_id",),
+)
+CCTV_RECORDINGS = NotAppliedHere(
+    name="cctv_recordings",
+    order=30,
+    register=Register.CCTV,
+    description=_(
+        "CCTV recordings are not held in this service: the recorder deletes them after the retention set in "
+        "the CCTV register description."
+    ),
+    lists_retention=True,
+)
 
 
 class SubjectRequestContract(PrivacyContract):
@@ -28,6 +73,9 @@ class SubjectRequestContract(PrivacyContract):
 
     report_order = 50
     erasure_order = 80
+
+    def retention_rules(self) -> tuple[RetentionRule, ...]:
+        return (SUBJECT_REQUESTS,)
 
     def report_sections(self, patron_id: int, context: ReportContext) -> ReportPart:
         requests = SubjectRequest.objects.filter(consortium_id=context.consortium_id, patron_id=patron_id)
@@ -94,4 +142,11 @@ class BreachContract(PrivacyContract):
         return ReportPart(sections=(section,))
 
 
-CONTRACTS = (SubjectRequestContract(), BreachContract())
+class CctvContract(PrivacyContract):
+    """CCTV recordings: held by the recorder, not here, so only the retention report names them."""
+
+    def retention_not_applied_here(self) -> tuple[NotAppliedHere, ...]:
+        return (CCTV_RECORDINGS,)
+
+
+CONTRACTS = (SubjectRequestContract(), BreachContract(), CctvContract())

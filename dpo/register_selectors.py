@@ -7,8 +7,10 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db.models import Prefetch, QuerySet
+from django.utils import translation
 
-from dpo.models import Register, RegisterDescription, RegisterDescriptionText
+from core.registers import Register
+from dpo.models import RegisterDescription, RegisterDescriptionText
 from dpo.services.breaches import supervisory_authority
 from staff.models import Consortium, Jurisdiction
 
@@ -88,3 +90,36 @@ def privacy_notice_get(*, consortium_slug: str, language: str) -> PrivacyNotice 
         name=str(supervisory_authority(consortium.jurisdiction)), url=AUTHORITY_WEBSITES[consortium.jurisdiction]
     )
     return PrivacyNotice(consortium=consortium, registers=registers, authority=authority)
+
+
+@dataclass(frozen=True)
+class RegisterRetention:
+    """A consortium's retention for a register as its register description gives it, for the retention report."""
+
+    consortium: str
+    retention_days: int | None  # None: not given as a number (or no description)
+    retention_text: str  # in the current language, else Finnish, else any; "" without a description text
+
+
+def register_retention(register: str) -> list[RegisterRetention]:
+    """Each consortium's retention for `register`: days and text, or nothing when it has no description."""
+    descriptions = {
+        description.consortium_id: description
+        for description in RegisterDescription.objects.filter(register=register).prefetch_related("texts")
+    }
+    language = translation.get_language() or settings.LANGUAGE_CODE
+    result = []
+    for pk, name in Consortium.objects.order_by("name").values_list("pk", "name"):
+        description = descriptions.get(pk)
+        texts: dict[str, RegisterDescriptionText] = (
+            {text.language: text for text in description.texts.all()} if description else {}
+        )
+        text = texts.get(language[:2]) or texts.get(settings.LANGUAGE_CODE) or next(iter(texts.values()), None)
+        result.append(
+            RegisterRetention(
+                consortium=name,
+                retention_days=description.retention_days if description else None,
+                retention_text=text.retention.strip() if text else "",
+            )
+        )
+    return result

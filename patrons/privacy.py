@@ -6,46 +6,53 @@ A fourth, the staff side, describes who processed the patron's data and clears a
 their own patron record.
 
 An erasure deletes what hangs on the patron record before the record itself (the contracts run from the
-last `erasure_order`), so each one counts its own rows.
+last `erasure_order`), so each one counts its own rows. Retention never ends a patron record or a
+membership: patronage ends only when the patron asks (Mikkeli notice).
 """
 
 import datetime
 
+from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import models
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from audit.models import AccessEvent, Action, DataCategory, Outcome
-from core.dates import age_on
+from core.dates import ADULT_AGE, age_on, start_of_day
 from core.privacy_contract import (
     DataSubject,
     ErasureContext,
     ErasureDone,
     ErasureLine,
     ErasurePart,
+    NotAppliedHere,
     PatronsChanged,
     PlanWarning,
     PrivacyContract,
     Record,
     ReportContext,
     ReportPart,
+    RetentionRule,
     Section,
+    deleted_rows,
     model_record,
     report_item,
     staff_fields,
 )
+from core.registers import Register
 from patrons.models import (
     SENSITIVE_NOTE_CATEGORIES,
     Guardianship,
     Note,
     NoteRevision,
     Patron,
+    RegisterKind,
     RegisterMembership,
     Trusteeship,
 )
+from patrons.restrictions import notes_kept
 from patrons.services.registration import GUARDIAN_REQUIRED_UNDER_AGE
 from staff.models import Municipality, StaffProfile
 
@@ -62,10 +69,109 @@ def patron_record_is_theirs(patron_id: int, context: ErasureContext) -> bool:
     return created_at is not None and created_at <= context.erased_at
 
 
-def deleted_rows(rows: models.QuerySet) -> int:
-    """Delete the rows (and what cascades from them); how many of their own model went."""
-    _total, per_model = rows.delete()
-    return per_model.get(rows.model._meta.label, 0)
+# --- Retention (`manage.py apply_retention`) --------------------------------------------------------------
+
+
+def guardian_links_due(day: datetime.date) -> QuerySet[Guardianship]:
+    """Links of wards who are 18 on `day`: the patron gets the notices from then on.
+
+    Born on or before this day 18 years ago, as core.dates.age_on counts (a 29 February birthday
+    comes on 1 March). A ward without a date of birth is never due: their age is not known.
+    """
+    return Guardianship.objects.filter(ward__date_of_birth__lte=day - relativedelta(years=ADULT_AGE))
+
+
+def note_removal_records_due(day: datetime.date) -> QuerySet[Note]:
+    """Removed notes (their text erased at removal) removed more than the retention years before `day`.
+
+    A removed note that an app above still keeps (a kept ban decision cites it, as part of its grounds)
+    stays: patrons.restrictions asks them.
+    """
+    cutoff = start_of_day(day - relativedelta(years=settings.NOTE_REMOVAL_RECORD_RETENTION_YEARS))
+    notes = Note.objects.filter(removed_at__lt=cutoff)
+    for kept in notes_kept(day):
+        notes = notes.exclude(pk__in=kept.values("pk"))
+    return notes
+
+
+def newsletter_memberships_due(day: datetime.date) -> QuerySet[RegisterMembership]:
+    """Newsletter memberships of patrons who have no email address any more (on any day).
+
+    The newsletter register holds email addresses only and is sent by email only, so without an address
+    the membership serves no purpose (GDPR Art. 5(1)(c), (e)). The patron joins again with a new address.
+    """
+    return RegisterMembership.objects.filter(register=RegisterKind.NEWSLETTER, patron__email="")
+
+
+GUARDIAN_LINKS = RetentionRule(
+    name="guardian_links",
+    order=30,
+    register=Register.LIBRARY_SYSTEM,
+    description=_(
+        "Links between a minor and their guardians, once the patron has turned 18: the notices go to "
+        "the patron from then on."
+    ),
+    due=guardian_links_due,
+    patron_fields=("ward_id", "guardian_id"),
+    data_categories=(DataCategory.GUARDIANS,),
+)
+# After the ban decisions (bans/privacy.py): a note cited only by decisions removed there goes in the same run.
+NOTE_REMOVAL_RECORDS = RetentionRule(
+    name="note_removal_records",
+    order=40,
+    register=Register.LIBRARY_SYSTEM,
+    description=_(
+        "The record that a note was removed (who, when and why; the text was erased at removal), "
+        "NOTE_REMOVAL_RECORD_RETENTION_YEARS after the removal."
+    ),
+    due=note_removal_records_due,
+    patron_fields=("patron_id",),
+    data_categories=(DataCategory.NOTES,),
+)
+NEWSLETTER_WITHOUT_EMAIL = RetentionRule(
+    name="newsletter_without_email",
+    order=60,
+    register=Register.NEWSLETTER,
+    description=_(
+        "Newsletter memberships of patrons who no longer have an email address: the newsletter register "
+        "holds email addresses only, so the membership serves no purpose."
+    ),
+    due=newsletter_memberships_due,
+    patron_fields=("patron_id",),
+    data_categories=(DataCategory.REGISTERS,),
+)
+
+INTERLIBRARY_LOANS = NotAppliedHere(
+    name="interlibrary_loans",
+    order=10,
+    register=Register.INTERLIBRARY_LOANS,
+    description=_(
+        "Interlibrary-loan memberships end only when the patron asks, as patronage does. The loan records are "
+        "not held in this service: the interlibrary-loan system keeps them and applies the retention set in "
+        "the interlibrary-loans register description."
+    ),
+    lists_retention=True,
+)
+HOME_SERVICE = NotAppliedHere(
+    name="home_service",
+    order=20,
+    register=Register.HOME_SERVICE,
+    description=_(
+        "Home-service memberships end only when the patron asks, as patronage does. The visit and delivery "
+        "records are not held in this service: Koha keeps them and applies the retention set in the "
+        "home-service register description."
+    ),
+    lists_retention=True,
+)
+PATRON_RECORDS = NotAppliedHere(
+    name="patron_records",
+    order=40,
+    register=Register.LIBRARY_SYSTEM,
+    description=_(
+        "Patron records are never ended or removed by retention: patronage ends only when the patron asks "
+        "(an erasure request)."
+    ),
+)
 
 
 # --- The patron record and notes ------------------------------------------------------------------------
@@ -225,6 +331,12 @@ class PatronRecordContract(PrivacyContract):
                 removed[key] = per_model.get(model._meta.label, 0)
         return ErasureDone(removed=removed)
 
+    def retention_rules(self) -> tuple[RetentionRule, ...]:
+        return (NOTE_REMOVAL_RECORDS,)
+
+    def retention_not_applied_here(self) -> tuple[NotAppliedHere, ...]:
+        return (PATRON_RECORDS,)
+
     def held_since(self, patron_ids: list[int]) -> dict[int, datetime.datetime]:
         return dict(Patron.objects.filter(pk__in=patron_ids).values_list("pk", "created_at"))
 
@@ -248,6 +360,9 @@ class GuardianContract(PrivacyContract):
     report_order = 30
     erasure_order = 20
     erased_categories = (DataCategory.GUARDIANS, DataCategory.TRUSTEESHIP)
+
+    def retention_rules(self) -> tuple[RetentionRule, ...]:
+        return (GUARDIAN_LINKS,)
 
     def report_sections(self, patron_id: int, context: ReportContext) -> ReportPart:
         guardians = Guardianship.objects.filter(ward_id=patron_id).select_related("guardian").order_by("id")
@@ -359,6 +474,12 @@ class RegisterContract(PrivacyContract):
     report_order = 40
     erasure_order = 30
     erased_categories = (DataCategory.REGISTERS,)
+
+    def retention_rules(self) -> tuple[RetentionRule, ...]:
+        return (NEWSLETTER_WITHOUT_EMAIL,)
+
+    def retention_not_applied_here(self) -> tuple[NotAppliedHere, ...]:
+        return (INTERLIBRARY_LOANS, HOME_SERVICE)
 
     def report_sections(self, patron_id: int, context: ReportContext) -> ReportPart:
         memberships = RegisterMembership.objects.filter(patron_id=patron_id).order_by("joined_on", "id")

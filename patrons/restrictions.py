@@ -2,13 +2,16 @@
 
 patrons stands below the apps that restrict a patron (bans/: library-use bans and access prohibitions), so it
 never imports them. Each such app registers, in its AppConfig.ready, a provider of its part of a patron's
-record, and a guard for the notes it rests on; the patron's record, page and JSON, and note removal, ask them.
+record, a guard for the notes it rests on, and what of the removed notes it keeps; the patron's record,
+page and JSON, note removal and the retention of removed notes (patrons/privacy.py) ask them.
 """
 
 import datetime
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
+
+from django.db.models import QuerySet
 
 from patrons.models import Note, Patron
 
@@ -42,9 +45,12 @@ class RestrictionSection(Protocol):
 RestrictionProvider = Callable[[Patron, datetime.date], RestrictionSection]
 # Raises core.errors.RuleBroken when its app still rests on the note (on `day`).
 NoteRemovalGuard = Callable[[Note, datetime.date], None]
+# The notes its app still keeps on the day (a decision's grounds), though their removal record is due.
+RemovedNoteKeeper = Callable[[datetime.date], QuerySet[Note]]
 
 _providers: list[RestrictionProvider] = []
 _note_removal_guards: list[NoteRemovalGuard] = []
+_removed_note_keepers: list[RemovedNoteKeeper] = []
 
 
 def restriction_provider_register(provider: RestrictionProvider) -> None:
@@ -57,6 +63,11 @@ def note_removal_guard_register(guard: NoteRemovalGuard) -> None:
         _note_removal_guards.append(guard)
 
 
+def removed_note_keeper_register(keeper: RemovedNoteKeeper) -> None:
+    if keeper not in _removed_note_keepers:
+        _removed_note_keepers.append(keeper)
+
+
 def restrictions_of(patron: Patron, day: datetime.date) -> list[RestrictionSection]:
     """Every provider's section of the patron's record, in the order the apps registered them."""
     return [provider(patron, day) for provider in _providers]
@@ -66,3 +77,8 @@ def note_removal_check(note: Note, day: datetime.date) -> None:
     """Refuse to remove a note another app still rests on (each guard raises the rule it would break)."""
     for guard in _note_removal_guards:
         guard(note, day)
+
+
+def notes_kept(day: datetime.date) -> list[QuerySet[Note]]:
+    """Every keeper's notes kept on `day`, as querysets the retention of removed notes excludes."""
+    return [keeper(day) for keeper in _removed_note_keepers]

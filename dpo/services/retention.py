@@ -1,4 +1,4 @@
-"""Applying the retention rules of dpo/retention.py (`manage.py apply_retention`)."""
+"""Applying every installed app's retention rules (dpo/retention.py, `manage.py apply_retention`)."""
 
 import datetime
 from collections.abc import Callable
@@ -10,7 +10,9 @@ from audit.actor import Actor
 from audit.models import Action
 from audit.prune import access_log_cutoff, events_to_prune
 from audit.services import access_event_record
-from dpo.retention import NOT_APPLIED_HERE, RETENTION_RULES, RegisterRetention, RetentionRule, register_retention
+from core.privacy_contract import NotAppliedHere, RetentionRule, deleted_rows
+from dpo.register_selectors import RegisterRetention, register_retention
+from dpo.retention import not_applied_here, retention_rules
 
 RETENTION_BATCH = 1000
 RETENTION_ACTOR = "apply_retention"
@@ -31,6 +33,7 @@ class RetentionReport:
     day: datetime.date
     dry_run: bool
     outcomes: list[RuleOutcome]
+    not_applied_here: list[NotAppliedHere]
     # Per register retained elsewhere (NotAppliedHere.lists_retention): each consortium's retention.
     retention_elsewhere: dict[str, list[RegisterRetention]]
     # Removed only by the owner's `prune_access_log`; counted here so the operator knows to run it.
@@ -65,7 +68,7 @@ def _rule_apply(
         for start in range(0, len(rows), batch_size):
             batch = rows[start : start + batch_size]
             # Filtered by the rule again: a row that stopped being due meanwhile stays.
-            outcome.removed += rule.delete(rule.due(day).filter(pk__in=[row[0] for row in batch]))
+            outcome.removed += deleted_rows(rule.due(day).filter(pk__in=[row[0] for row in batch]))
             patron_ids.update(pid for row in batch for pid in row[1:] if pid is not None)
             if progress is not None:
                 progress(rule, start + len(batch), len(rows))
@@ -98,15 +101,17 @@ def retention_apply(
         RuleOutcome(rule=rule, due=rule.due(day).count())
         if dry_run
         else _rule_apply(rule=rule, day=day, batch_size=batch_size, progress=progress)
-        for rule in RETENTION_RULES
+        for rule in retention_rules()
     ]
+    elsewhere = not_applied_here()
     cutoff = access_log_cutoff(day=day)
     return RetentionReport(
         day=day,
         dry_run=dry_run,
         outcomes=outcomes,
+        not_applied_here=elsewhere,
         retention_elsewhere={
-            item.register: register_retention(item.register) for item in NOT_APPLIED_HERE if item.lists_retention
+            item.register: register_retention(item.register) for item in elsewhere if item.lists_retention
         },
         access_log_cutoff=cutoff,
         access_events_due=events_to_prune(before=cutoff).count(),

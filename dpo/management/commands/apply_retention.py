@@ -1,6 +1,6 @@
 """`manage.py apply_retention [--dry-run] [--day YYYY-MM-DD]`: remove what each register keeps no longer.
 
-The rules are in dpo/retention.py. A progress bar per rule goes to stderr, the report to stdout. It
+The rules are the installed apps' (dpo/retention.py). A progress bar per rule goes to stderr, the report to stdout. It
 never ends patronage, and it never deletes access events: it counts the ones past
 ACCESS_LOG_RETENTION_MONTHS and tells the operator to run `prune_access_log` as the owner.
 """
@@ -14,8 +14,8 @@ from django.utils.translation import gettext as _
 
 from core.command_args import parse_date
 from core.dates import today
+from core.privacy_contract import RetentionRule
 from core.progress import progress_write
-from dpo.retention import NOT_APPLIED_HERE, RetentionRule
 from dpo.services.retention import RetentionReport, retention_apply
 
 
@@ -51,7 +51,7 @@ class Command(BaseCommand):
             (o.rule.name, o.rule.register_label, str(o.due), "-" if report.dry_run else str(o.removed))
             for o in report.outcomes
         ]
-        rows += [(item.name, item.register_label, "-", "-") for item in NOT_APPLIED_HERE]
+        rows += [(item.name, item.register_label, "-", "-") for item in report.not_applied_here]
         widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
         for row in [header, tuple("-" * width for width in widths), *rows]:
             names, counts = zip(row[:2], widths[:2], strict=True), zip(row[2:], widths[2:], strict=True)
@@ -60,7 +60,7 @@ class Command(BaseCommand):
         self.stdout.write("")
         for outcome in report.outcomes:
             self.stdout.write(f"{outcome.rule.name}: {outcome.rule.description}")
-        for item in NOT_APPLIED_HERE:
+        for item in report.not_applied_here:
             self.stdout.write(f"{item.name}: {item.description}")
             for retention in report.retention_elsewhere.get(item.register, []):
                 days = (
