@@ -13,6 +13,10 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
+# The suite runs in one pytest-xdist worker per CPU (files kept whole on one worker, so a module's
+# browser and server are started once). PYTEST_WORKERS=0 runs it in this process, e.g. for a debugger.
+PYTEST_WORKERS ?= $(shell nproc 2>/dev/null || echo 2)
+PYTEST_PARALLEL := $(if $(filter 0,$(PYTEST_WORKERS)),,-n $(PYTEST_WORKERS) --dist loadfile)
 
 # Only true when make itself runs as root (allowed to apt-get install).
 IS_ROOT := $(shell [ "$$(id -u)" -eq 0 ] && echo yes)
@@ -151,11 +155,11 @@ test: venv assets messages browser pdf-libs
 # The settings fall back to SQLite without DATABASE_URL; unset it explicitly
 # so a value left in the shell cannot redirect this run.
 test-sqlite: venv assets
-	env -u DATABASE_URL -u DATABASE_APP_ROLE -u SOTU_DATABASE_URL $(PY) -m pytest $(PYTEST_ARGS)
+	env -u DATABASE_URL -u DATABASE_APP_ROLE -u SOTU_DATABASE_URL $(PY) -m pytest $(PYTEST_PARALLEL) $(PYTEST_ARGS)
 
 # Throwaway PostgreSQL 15; the script sets DATABASE_URL and friends.
 test-postgres: venv assets
-	scripts/with-postgres.sh $(PY) -m pytest $(PYTEST_ARGS)
+	scripts/with-postgres.sh $(PY) -m pytest $(PYTEST_PARALLEL) $(PYTEST_ARGS)
 
 # The schemathesis run over /api/schema/ alone (tests/test_api_fuzz.py, marker `fuzz`; `make test` runs it
 # too): every operation as every demo role, on SQLite and then PostgreSQL. A longer run: make fuzz FUZZ_EXAMPLES=50
