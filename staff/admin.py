@@ -179,7 +179,7 @@ class StaffProfileAdmin(OwnConsortiumChoices, BoundedInputsAdmin):
         return super().get_queryset(request).of_consortium(consortium_id_of(request.user))
 
     def get_readonly_fields(self, request, obj=None):
-        return [] if request.user.is_superuser else ["user", "home_library", "patron"]
+        return [] if request.user.is_superuser else ["user", "home_library", "koha_userid", "patron"]
 
     def has_add_permission(self, request):
         return request.user.is_superuser
