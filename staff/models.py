@@ -267,6 +267,12 @@ class MachineKey(AbstractAPIKey):
     consortium = models.ForeignKey(
         Consortium, on_delete=models.PROTECT, related_name="machine_keys", verbose_name=_("consortium")
     )
+    name = models.CharField(
+        _("name"), max_length=50, help_text=_("Which client the key is for, e.g. the Koha plugin of the consortium.")
+    )
+    revoked = models.BooleanField(
+        _("revoked"), default=False, blank=True, help_text=_("A revoked key no longer works; this cannot be undone.")
+    )
     expiry_date = models.DateTimeField(
         _("expires"),
         default=machine_key_default_expiry,
