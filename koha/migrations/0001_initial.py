@@ -5,31 +5,47 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('staff', '0002_staffprofile_koha_userid_machinekey'),
+        ("staff", "0002_staffprofile_koha_userid_machinekey"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='KohaViewReceipt',
+            name="KohaViewReceipt",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('event_id', models.CharField(max_length=64, verbose_name="Koha's event id")),
-                ('viewed_at', models.DateTimeField(verbose_name='viewed in Koha at')),
-                ('received_at', models.DateTimeField(verbose_name='received')),
-                ('access_event_id', models.BigIntegerField(verbose_name='access event')),
-                ('consortium', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, to='staff.consortium', verbose_name='consortium')),
-                ('key', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, to='staff.machinekey', verbose_name='machine client key')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("event_id", models.CharField(max_length=64, verbose_name="Koha's event id")),
+                ("viewed_at", models.DateTimeField(verbose_name="viewed in Koha at")),
+                ("received_at", models.DateTimeField(verbose_name="received")),
+                ("access_event_id", models.BigIntegerField(verbose_name="access event")),
+                (
+                    "consortium",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, to="staff.consortium", verbose_name="consortium"
+                    ),
+                ),
+                (
+                    "key",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        to="staff.machinekey",
+                        verbose_name="machine client key",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'view reported by Koha',
-                'verbose_name_plural': 'views reported by Koha',
-                'permissions': [('view_privacy_status', "Can read a patron's privacy status (machine clients)"), ('record_views', 'Can report patron views made in Koha (machine clients)')],
-                'default_permissions': [],
-                'constraints': [models.UniqueConstraint(fields=('consortium', 'event_id'), name='kohaviewreceipt_unique_event')],
+                "verbose_name": "view reported by Koha",
+                "verbose_name_plural": "views reported by Koha",
+                "permissions": [
+                    ("view_privacy_status", "Can read a patron's privacy status (machine clients)"),
+                    ("record_views", "Can report patron views made in Koha (machine clients)"),
+                ],
+                "default_permissions": [],
+                "constraints": [
+                    models.UniqueConstraint(fields=("consortium", "event_id"), name="kohaviewreceipt_unique_event")
+                ],
             },
         ),
     ]

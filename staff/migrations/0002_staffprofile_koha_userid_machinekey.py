@@ -6,38 +6,91 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('auth', '0012_alter_user_first_name_max_length'),
-        ('staff', '0001_initial'),
+        ("auth", "0012_alter_user_first_name_max_length"),
+        ("staff", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='staffprofile',
-            name='koha_userid',
-            field=models.CharField(blank=True, help_text="The staff member's user id in Koha: their views reported by Koha are recorded as theirs.", max_length=75, verbose_name='Koha user id'),
+            model_name="staffprofile",
+            name="koha_userid",
+            field=models.CharField(
+                blank=True,
+                help_text="The staff member's user id in Koha: their views reported by Koha are recorded as theirs.",
+                max_length=75,
+                verbose_name="Koha user id",
+            ),
         ),
         migrations.CreateModel(
-            name='MachineKey',
+            name="MachineKey",
             fields=[
-                ('id', models.CharField(editable=False, max_length=150, primary_key=True, serialize=False, unique=True)),
-                ('prefix', models.CharField(editable=False, max_length=8, unique=True)),
-                ('hashed_key', models.CharField(editable=False, max_length=150)),
-                ('created', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('name', models.CharField(help_text='Which client the key is for, e.g. the Koha plugin of the consortium.', max_length=50, verbose_name='name')),
-                ('revoked', models.BooleanField(blank=True, default=False, help_text='A revoked key no longer works; this cannot be undone.', verbose_name='revoked')),
-                ('expiry_date', models.DateTimeField(default=staff.models.machine_key_default_expiry, help_text='After this the key no longer works; create a new key before it and revoke this one.', verbose_name='expires')),
-                ('networks', models.TextField(help_text="One CIDR per line: the addresses the client calls from. They must also be in the consortium's allowed networks.", max_length=2000, validators=[staff.models.validate_cidr_list], verbose_name='client networks (CIDR)')),
-                ('consortium', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='machine_keys', to='staff.consortium', verbose_name='consortium')),
-                ('permissions', models.ManyToManyField(blank=True, help_text="What the client may do with this key, e.g. Koha integration | read a patron's privacy status.", to='auth.permission', verbose_name='permissions')),
+                (
+                    "id",
+                    models.CharField(editable=False, max_length=150, primary_key=True, serialize=False, unique=True),
+                ),
+                ("prefix", models.CharField(editable=False, max_length=8, unique=True)),
+                ("hashed_key", models.CharField(editable=False, max_length=150)),
+                ("created", models.DateTimeField(auto_now_add=True, db_index=True)),
+                (
+                    "name",
+                    models.CharField(
+                        help_text="Which client the key is for, e.g. the Koha plugin of the consortium.",
+                        max_length=50,
+                        verbose_name="name",
+                    ),
+                ),
+                (
+                    "revoked",
+                    models.BooleanField(
+                        blank=True,
+                        default=False,
+                        help_text="A revoked key no longer works; this cannot be undone.",
+                        verbose_name="revoked",
+                    ),
+                ),
+                (
+                    "expiry_date",
+                    models.DateTimeField(
+                        default=staff.models.machine_key_default_expiry,
+                        help_text="After this the key no longer works; create a new key before it and revoke this one.",
+                        verbose_name="expires",
+                    ),
+                ),
+                (
+                    "networks",
+                    models.TextField(
+                        help_text="One CIDR per line: the addresses the client calls from. They must also be in the consortium's allowed networks.",
+                        max_length=2000,
+                        validators=[staff.models.validate_cidr_list],
+                        verbose_name="client networks (CIDR)",
+                    ),
+                ),
+                (
+                    "consortium",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="machine_keys",
+                        to="staff.consortium",
+                        verbose_name="consortium",
+                    ),
+                ),
+                (
+                    "permissions",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="What the client may do with this key, e.g. Koha integration | read a patron's privacy status.",
+                        to="auth.permission",
+                        verbose_name="permissions",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'machine client key',
-                'verbose_name_plural': 'machine client keys',
-                'ordering': ('-created',),
-                'abstract': False,
-                'default_permissions': [],
+                "verbose_name": "machine client key",
+                "verbose_name_plural": "machine client keys",
+                "ordering": ("-created",),
+                "abstract": False,
+                "default_permissions": [],
             },
         ),
     ]
