@@ -267,7 +267,8 @@ class MachineKey(AbstractAPIKey):
     consortium = models.ForeignKey(
         Consortium, on_delete=models.PROTECT, related_name="machine_keys", verbose_name=_("consortium")
     )
-    name = models.CharField(
+    # Typed by an administrator and written into the access log (MachineKey.actor_name): no identity code in it.
+    name = FreeTextCharField(
         _("name"), max_length=50, help_text=_("Which client the key is for, e.g. the Koha plugin of the consortium.")
     )
     revoked = models.BooleanField(
