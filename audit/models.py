@@ -51,6 +51,9 @@ class Action(models.TextChoices):
     IDENTITY_CODE_CONFLICT = "identity_code_conflict", _("Identity code conflict handled")
     ACCOUNT_CHANGE = "account_change", _("User account created or its password set")
     KOHA_CONNECTION_CHANGE = "koha_connection_change", _("Koha connection set up or changed")
+    KOHA_PRIVACY_STATUS = "koha_privacy_status", _("Privacy status read by Koha")
+    KOHA_PATRON_VIEW = "koha_patron_view", _("Patron record viewed in Koha")
+    KOHA_VIEWS_RECEIVED = "koha_views_received", _("Views in Koha received")
 
 
 class Outcome(models.TextChoices):
@@ -76,6 +79,13 @@ class DataCategory(models.TextChoices):
     BANS = "bans", _("Library-use bans and access prohibitions")
     BAN_DECISION = "ban_decision", _("Ban decision and its procedure")
     REGISTERS = "registers", _("Register memberships and consents")
+    PRIVACY_STATUS = (
+        "privacy_status",
+        _(
+            "Privacy status (bans in force, sensitive marks by category, notices, loan history choice, whether an "
+            "identity code is stored)"
+        ),
+    )
 
 
 class AccessEvent(models.Model):

@@ -1,4 +1,6 @@
-"""The Koha connection of each consortium: where its Koha is, and how this service logs in to it.
+"""What the service keeps about Koha: each consortium's connection, and the receipts of the views Koha reported.
+
+The connection says where a consortium's Koha is and how this service logs in to it.
 
 The secret (the OAuth2 client secret, or the Basic password) is kept encrypted (koha/crypto.py) and is
 never shown back: not in the admin, a command's output, a log line, an error, `str` or `repr`.
@@ -10,7 +12,7 @@ from django.views.decorators.debug import sensitive_variables
 
 from koha import crypto
 from koha.client import KohaClient
-from staff.models import Consortium
+from staff.models import Consortium, MachineKey
 from staff.scoping import ConsortiumScopedQuerySet
 
 
@@ -70,3 +72,36 @@ class KohaConnection(models.Model):
     def client(self) -> KohaClient:
         """A client of this Koha, logged in with the stored secret."""
         return KohaClient(base_url=self.base_url, auth=self.auth, client_id=self.client_id, secret=self.secret())
+
+
+class KohaViewReceipt(models.Model):
+    """One view of a patron in Koha's staff interface, received once: the reason a repeat is not logged twice.
+
+    Koha's plugin names each view with an event id of its own making and sends a batch again when it did not
+    get the answer; the unique (consortium, event id) makes the second time a no-op. Per consortium rather than
+    per key, so a rotated key's client resending a batch is still recognised. Written in the same transaction
+    as the view's access event, which it points to.
+    """
+
+    consortium = models.ForeignKey(Consortium, on_delete=models.PROTECT, verbose_name=_("consortium"))
+    event_id = models.CharField(_("Koha's event id"), max_length=64)
+    key = models.ForeignKey(MachineKey, on_delete=models.PROTECT, verbose_name=_("machine client key"))
+    viewed_at = models.DateTimeField(_("viewed in Koha at"))
+    received_at = models.DateTimeField(_("received"))
+    access_event_id = models.BigIntegerField(_("access event"))
+
+    class Meta:
+        verbose_name = _("view reported by Koha")
+        verbose_name_plural = _("views reported by Koha")
+        default_permissions = []
+        # The named permissions a machine client key can hold (staff.models.MachineKey.permissions).
+        permissions = [
+            ("view_privacy_status", _("Can read a patron's privacy status (machine clients)")),
+            ("record_views", _("Can report patron views made in Koha (machine clients)")),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["consortium", "event_id"], name="kohaviewreceipt_unique_event"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{_('view reported by Koha')} #{self.pk}"

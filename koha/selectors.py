@@ -1,8 +1,23 @@
-"""Reading a consortium's Koha connection: the client every Koha feature talks through."""
+"""Reads: a consortium's Koha connection (the client every Koha feature talks through), and what Koha's
+machine calls read of a patron.
+"""
 
+import datetime
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from audit.actor import Actor
+from audit.models import Action, DataCategory
+from audit.services import access_event_record
+from core.dates import today
 from koha import errors
 from koha.client import KohaClient
 from koha.models import KohaConnection
+from patrons.models import SENSITIVE_NOTE_CATEGORIES, Note, Patron, Trusteeship
+from patrons.restrictions import RestrictionInForce, restrictions_of
+from patrons.selectors import SelectorNotFound, logs_not_found, notice_recipient_ids
+from sotu_silo.services import identity_code_exists
 from staff.models import Consortium
 
 
@@ -12,3 +27,63 @@ def client_for(consortium: Consortium) -> KohaClient:
     if connection is None:
         raise errors.not_connected()
     return connection.client()
+
+
+# The mark of an adult under guardianship (edunvalvonta), listed beside the sensitive notes' categories.
+TRUSTEESHIP_MARK = "trusteeship"
+
+
+@dataclass(frozen=True)
+class PrivacyStatus:
+    """What Koha's staff interface shows beside a patron: facts and categories, never a text or a code."""
+
+    patron_id: int
+    koha_patron_id: int
+    restrictions: list[RestrictionInForce]
+    sensitive_marks: list[str]
+    notices_to_guardians: bool
+    loan_history: int
+    identity_code_stored: bool
+
+
+def _sensitive_marks(patron: Patron) -> list[str]:
+    categories = set(
+        Note.objects.filter(patron=patron, category__in=SENSITIVE_NOTE_CATEGORIES, removed_at__isnull=True)
+        .values_list("category", flat=True)
+        .distinct()
+    )
+    if Trusteeship.objects.filter(patron=patron).exists():
+        categories.add(TRUSTEESHIP_MARK)
+    return sorted(categories)
+
+
+@logs_not_found
+def patron_privacy_status(*, actor: Actor, koha_patron_id: int, day: datetime.date | None = None) -> PrivacyStatus:
+    """The privacy status of the actor's consortium's patron with this Koha id; another consortium's patron is
+    not found, like a missing one. Logged as one event of the privacy-status category."""
+    with transaction.atomic():
+        patron = (
+            Patron.objects.visible_to(actor)
+            .prefetch_related("guardianships")
+            .filter(koha_patron_id=koha_patron_id)
+            .first()
+        )
+        if patron is None:
+            raise SelectorNotFound(Action.KOHA_PRIVACY_STATUS)
+        day = day or today()
+        status = PrivacyStatus(
+            patron_id=patron.pk,
+            koha_patron_id=koha_patron_id,
+            restrictions=[item for section in restrictions_of(patron, day) for item in section.in_force],
+            sensitive_marks=_sensitive_marks(patron),
+            notices_to_guardians=notice_recipient_ids(patron, day) != [patron.pk],
+            loan_history=patron.loan_history,
+            identity_code_stored=identity_code_exists(patron_id=patron.pk),
+        )
+        access_event_record(
+            actor=actor,
+            action=Action.KOHA_PRIVACY_STATUS,
+            patron_ids=[patron.pk],
+            data_categories=[DataCategory.PRIVACY_STATUS],
+        )
+    return status

@@ -86,6 +86,9 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    # Its abstract key model lives in the module of its concrete one, which needs the app installed; the
+    # service's keys are staff.MachineKey, the package's own table stays empty.
+    "rest_framework_api_key",
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
@@ -407,7 +410,22 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "core.api_schema.AutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "EXCEPTION_HANDLER": "core.api_errors.api_exception_handler",
+    # Every API request counts against its client address (staff.client_ip), per kind of caller.
+    "DEFAULT_THROTTLE_CLASSES": ["staff.throttling.ClientAddressThrottle"],
 }
+# Requests per client address: `machine` for machine clients' API keys (Koha batches its views and asks a
+# privacy status per patron page), `user` for logged-in staff, `anon` for everyone else. DRF's rate syntax.
+API_THROTTLE_RATES = {
+    "machine": env("API_THROTTLE_MACHINE", "6000/minute"),
+    "user": env("API_THROTTLE_USER", "1200/minute"),
+    "anon": env("API_THROTTLE_ANON", "300/minute"),
+}
+# A machine client key works for this long unless its expiry is set otherwise in the admin.
+MACHINE_KEY_LIFETIME = datetime.timedelta(days=int(env("MACHINE_KEY_LIFETIME_DAYS", "365")))
+# The named permissions the admin offers for machine client keys (staff.admin.MachineKeyAdmin).
+MACHINE_KEY_PERMISSIONS = ["koha.view_privacy_status", "koha.record_views"]
+# At most this many views in one POST /api/v1/koha/views/.
+KOHA_VIEWS_BATCH_MAX = 500
 SPECTACULAR_SETTINGS = {
     "TITLE": "Patron privacy service API",
     "DESCRIPTION": (

@@ -7,14 +7,17 @@ can be created and then placed. A new consortium, with its first municipality, n
 administrator, is set up from the command line (`manage.py consortium_create`).
 """
 
-from django.contrib import admin
+from django.conf import settings
+from django.contrib import admin, messages
+from django.contrib.auth.models import Permission
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from rest_framework_api_key.models import APIKey
 
 from core.dates import today
 from staff.admin_bounds import BoundedInputsAdmin
 from staff.duties import briefing_due_on, briefing_due_q, briefing_is_due
-from staff.models import AllowedNetwork, Consortium, Library, Municipality, StaffProfile
+from staff.models import AllowedNetwork, Consortium, Library, MachineKey, Municipality, StaffProfile
 from staff.selectors import consortium_id_of
 
 
@@ -176,7 +179,7 @@ class StaffProfileAdmin(OwnConsortiumChoices, BoundedInputsAdmin):
         return super().get_queryset(request).of_consortium(consortium_id_of(request.user))
 
     def get_readonly_fields(self, request, obj=None):
-        return [] if request.user.is_superuser else ["user", "home_library", "patron"]
+        return [] if request.user.is_superuser else ["user", "home_library", "koha_userid", "patron"]
 
     def has_add_permission(self, request):
         return request.user.is_superuser
@@ -191,3 +194,73 @@ class StaffProfileAdmin(OwnConsortiumChoices, BoundedInputsAdmin):
     @admin.display(description=_("briefing due"), boolean=True)
     def briefing_due(self, profile):
         return briefing_is_due(profile, today())
+
+
+# The package's own key model is installed only so that its abstract one imports; keys are MachineKeys.
+if admin.site.is_registered(APIKey):
+    admin.site.unregister(APIKey)
+
+
+def machine_permissions():
+    """The permissions a machine client key may hold (settings.MACHINE_KEY_PERMISSIONS), nothing of a role's."""
+    wanted = Q(pk__in=[])
+    for name in settings.MACHINE_KEY_PERMISSIONS:
+        app_label, codename = name.split(".", 1)
+        wanted |= Q(content_type__app_label=app_label, codename=codename)
+    return Permission.objects.filter(wanted)
+
+
+@admin.register(MachineKey)
+class MachineKeyAdmin(OwnConsortiumChoices, BoundedInputsAdmin):
+    """Machine client keys (staff.machine_keys), for superusers of the consortium only.
+
+    The key is shown once, on the page after it is created; only its hash is stored. A key is revoked, never
+    deleted (its events name it) and never un-revoked; rotating is creating a new key and revoking the old.
+    """
+
+    list_display = ["name", "prefix", "consortium", "created", "expiry_date", "revoked"]
+    list_filter = ["revoked"]
+    search_fields = ["name", "prefix"]
+    filter_horizontal = ["permissions"]
+
+    def has_module_permission(self, request):
+        return request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    has_change_permission = has_view_permission
+
+    def has_add_permission(self, request):
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).of_consortium(consortium_id_of(request.user))
+
+    def get_fields(self, request, obj=None):
+        fields = ["name", "consortium", "networks", "permissions", "expiry_date"]
+        return fields if obj is None else ["prefix", "created", *fields, "revoked"]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return []
+        return ["prefix", "created", "consortium", *(["revoked"] if obj.revoked else [])]
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "permissions":
+            kwargs["queryset"] = machine_permissions()
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        key = MachineKey.objects.assign_key(obj)
+        super().save_model(request, obj, form, change)
+        messages.warning(
+            request,
+            _("The key is shown only now; give it to the client and keep no copy: %(key)s") % {"key": key},
+        )

@@ -78,6 +78,7 @@ class CompiledAllowList:
     networks: dict[int, NetworkSet]  # municipality id -> its own plus its consortium's networks
     report_only: frozenset[int]  # municipalities in report mode
     user_municipality: dict[int, int]  # user id -> home library's municipality id
+    consortium_networks: dict[int, NetworkSet]  # consortium id -> every network of the consortium
 
     def verdict(self, user_id: int, address: IPAddress | None) -> Verdict:
         municipality_id = self.user_municipality.get(user_id)
@@ -87,6 +88,13 @@ class CompiledAllowList:
         if address is not None and networks is not None and address in networks:
             return Verdict.ALLOW
         return Verdict.REPORT if municipality_id in self.report_only else Verdict.DENY
+
+    def consortium_verdict(self, consortium_id: int, address: IPAddress | None) -> Verdict:
+        """A machine client of the consortium: any of its networks, enforced (no report mode: a key is new)."""
+        networks = self.consortium_networks.get(consortium_id)
+        if address is not None and networks is not None and address in networks:
+            return Verdict.ALLOW
+        return Verdict.DENY
 
 
 def compile_allow_list() -> CompiledAllowList:
@@ -103,12 +111,15 @@ def compile_allow_list() -> CompiledAllowList:
             consortium_wide.setdefault(consortium_id, []).append(cidr)
     networks = {}
     report_only = set()
+    everything: dict[int, list[str]] = {cid: list(cidrs) for cid, cidrs in consortium_wide.items()}
     for municipality_id, consortium_id, mode in Municipality.objects.values_list("id", "consortium_id", "network_mode"):
         networks[municipality_id] = NetworkSet(own.get(municipality_id, []) + consortium_wide.get(consortium_id, []))
+        everything.setdefault(consortium_id, []).extend(own.get(municipality_id, []))
         if mode == EnforcementMode.REPORT:
             report_only.add(municipality_id)
     user_municipality = dict(StaffProfile.objects.values_list("user_id", "home_library__municipality_id"))
-    return CompiledAllowList(networks, frozenset(report_only), user_municipality)
+    consortium_networks = {cid: NetworkSet(cidrs) for cid, cidrs in everything.items()}
+    return CompiledAllowList(networks, frozenset(report_only), user_municipality, consortium_networks)
 
 
 # How often a process reads the generation number: a change made elsewhere reaches this process within
@@ -176,6 +187,12 @@ def invalidate_allow_list(**_kwargs) -> None:
 def network_verdict(*, user, address: IPAddress | None) -> Verdict:
     """May this user work from this address? The one place the allow-list rule is decided."""
     return compiled_allow_list.get().verdict(user.pk, address)
+
+
+def consortium_network_verdict(*, consortium_id: int, address: IPAddress | None) -> Verdict:
+    """May a machine client of this consortium call from this address? Any of the consortium's networks
+    (its municipalities' and its consortium-wide ones), by the same compiled allow-list as staff."""
+    return compiled_allow_list.get().consortium_verdict(consortium_id, address)
 
 
 def record_network_refusal(*, request: HttpRequest, user, action: str, verdict: Verdict) -> None:

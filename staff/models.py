@@ -12,7 +12,9 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from rest_framework_api_key.models import AbstractAPIKey, BaseAPIKeyManager
 
 from core.free_text_fields import FreeTextCharField
 from staff.scoping import ConsortiumScopedQuerySet
@@ -203,6 +205,12 @@ class StaffProfile(models.Model):
         blank=True,
         help_text=_("Confidentiality is repeated every year; a staff member is reminded when this is over a year old."),
     )
+    koha_userid = models.CharField(
+        _("Koha user id"),
+        max_length=75,
+        blank=True,
+        help_text=_("The staff member's user id in Koha: their views reported by Koha are recorded as theirs."),
+    )
     patron = models.OneToOneField(
         "patrons.Patron",
         on_delete=models.SET_NULL,
@@ -230,3 +238,78 @@ class StaffProfile(models.Model):
     @property
     def consortium_id(self) -> int:
         return self.home_library.municipality.consortium_id
+
+
+def validate_cidr_list(value: str) -> None:
+    for line in value.split():
+        validate_cidr(line)
+
+
+def machine_key_default_expiry():
+    return timezone.now() + settings.MACHINE_KEY_LIFETIME
+
+
+class MachineKeyManager(BaseAPIKeyManager.from_queryset(ConsortiumScopedQuerySet)):  # type: ignore[misc]
+    """djangorestframework-api-key's key handling (hashing, prefix lookup) with the consortium scoping."""
+
+
+class MachineKey(AbstractAPIKey):
+    """An API key of a machine client (Koha and its plugin), from djangorestframework-api-key.
+
+    Only a SHA-512 hash of the key is stored; the key itself is shown once, when the key is created. A key
+    belongs to one consortium (it reads only that consortium's patrons), holds named permissions (nothing
+    else), works only from its own networks that are also in the consortium's allow-list, expires, and is
+    revoked rather than deleted, so that the events made with it keep naming it.
+    """
+
+    consortium_lookup = "consortium_id"
+
+    consortium = models.ForeignKey(
+        Consortium, on_delete=models.PROTECT, related_name="machine_keys", verbose_name=_("consortium")
+    )
+    # Typed by an administrator and written into the access log (MachineKey.actor_name): no identity code in it.
+    name = FreeTextCharField(
+        _("name"), max_length=50, help_text=_("Which client the key is for, e.g. the Koha plugin of the consortium.")
+    )
+    revoked = models.BooleanField(
+        _("revoked"), default=False, blank=True, help_text=_("A revoked key no longer works; this cannot be undone.")
+    )
+    expiry_date = models.DateTimeField(
+        _("expires"),
+        default=machine_key_default_expiry,
+        help_text=_("After this the key no longer works; create a new key before it and revoke this one."),
+    )
+    networks = models.TextField(
+        _("client networks (CIDR)"),
+        max_length=2000,
+        validators=[validate_cidr_list],
+        help_text=_(
+            "One CIDR per line: the addresses the client calls from. They must also be in the consortium's allowed "
+            "networks."
+        ),
+    )
+    permissions = models.ManyToManyField(
+        "auth.Permission",
+        blank=True,
+        verbose_name=_("permissions"),
+        help_text=_("What the client may do with this key, e.g. Koha integration | read a patron's privacy status."),
+    )
+
+    objects = MachineKeyManager()
+
+    class Meta(AbstractAPIKey.Meta):
+        verbose_name = _("machine client key")
+        verbose_name_plural = _("machine client keys")
+        default_permissions = []
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix})"
+
+    @property
+    def actor_name(self) -> str:
+        """How the access log names the key: its name and public prefix, never the secret part."""
+        return f"api-key:{self.prefix}:{self.name}"
+
+    def has_permission(self, permission: str) -> bool:
+        app_label, codename = permission.split(".", 1)
+        return self.permissions.filter(content_type__app_label=app_label, codename=codename).exists()

@@ -28,7 +28,7 @@ from patrons.models import ClosurePeriod, Note, NoteCategory
 from sotu_silo import crypto
 from sotu_silo.models import IdentityCode, IdentityCodeConflict
 from sotu_silo.services import identity_code_store
-from staff.models import AllowedNetwork, Consortium, Library, Municipality, StaffProfile
+from staff.models import AllowedNetwork, Consortium, Library, MachineKey, Municipality, StaffProfile
 from tests.conftest import OWN_NETWORK, client_for
 
 pytestmark = pytest.mark.django_db
@@ -176,6 +176,9 @@ RULES: dict[str, dict] = {
     # The daily access review of staff reads: the DPO only (the superuser has every permission).
     "dpo:access-review": {"*": 403, None: 302, "dpo": 200, "admin": 200},
     "api:access-review": DPO_API,
+    # The machine API takes an API key only: a session (any role) is not authenticated there.
+    "api:koha-privacy-status": {"*": 401},
+    "api:koha-views": {"*": 401},
 }
 
 # Admin model pages: what the DPO may do (the superuser may do everything the admin class allows).
@@ -190,6 +193,8 @@ ADMIN_MODELS = {
     # A superuser's own consortium; new consortia come from `manage.py consortium_create`, never deleted here.
     "staff_consortium": ({}, {"add": 403, "delete": 403}),
     "staff_library": ({}, {}),
+    # Machine client keys: superusers only; revoked, never deleted.
+    "staff_machinekey": ({}, {"delete": 403}),
     "patrons_closureperiod": ({}, {}),  # superusers only
     # Superusers only; a connection is turned off (logged), never deleted.
     "koha_kohaconnection": ({}, {"delete": 403}),
@@ -341,6 +346,9 @@ def objects(lapland_patron):
         "staff_staffprofile": staff_profile.pk,
         "auth_user": staff_profile.user_id,
         "auth_group": Group.objects.get(name="staff").pk,
+        "staff_machinekey": MachineKey.objects.create_key(
+            name="koha", consortium=rovaniemi.consortium, networks="127.0.0.0/8"
+        )[0].pk,
     }
 
 
@@ -360,7 +368,7 @@ def concrete_path(key: str, route: str, objects: dict) -> str:
     if "<path:object_id>" in route or "<id>" in route:
         model = next(m for m in ADMIN_MODELS if route.startswith(f"admin/{admin_path(m)}/"))
         return "/" + route.replace("<path:object_id>", str(objects[model])).replace("<id>", str(objects[model]))
-    route = route.replace("<slug:consortium>", "lapin-kirjastot")
+    route = route.replace("<slug:consortium>", "lapin-kirjastot").replace("<id:koha_patron_id>", "1")
     assert "<" not in route and "(" not in route, f"no way to build a path for {route}"
     return "/" + route
 

@@ -154,6 +154,9 @@ def ids() -> dict[str, list[int]]:
     identity_code_store(actor=desk, patron_id=first.pk, code=crypto.decrypt_row(held), allow_temporary=True)
     return {
         "patron_id": patrons,
+        "koha_patron_id": list(
+            Patron.objects.filter(pk__in=patrons, koha_patron_id__isnull=False).values_list("koha_patron_id", flat=True)
+        ),
         "note_id": list(Note.objects.filter(patron_id__in=patrons).values_list("pk", flat=True)[:5]),
         "ban_id": list(Ban.objects.values_list("pk", flat=True)[:4]),
         "request_id": list(SubjectRequest.objects.values_list("pk", flat=True)[:4]),

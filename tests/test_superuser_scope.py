@@ -18,7 +18,7 @@ from audit.services import access_event_record
 from dpo.models import Breach, Register, RegisterDescription, SubjectRequest
 from koha.models import KohaConnection
 from patrons.models import ClosurePeriod, Patron
-from staff.models import AllowedNetwork, Consortium, Library, Municipality, StaffProfile
+from staff.models import AllowedNetwork, Consortium, Library, MachineKey, Municipality, StaffProfile
 from tests.conftest import client_for
 
 pytestmark = pytest.mark.django_db
@@ -89,6 +89,9 @@ def objects_of(which: str) -> dict[str, int]:
         "dpo/subjectrequest": request.pk,
         "dpo/breach": breach.pk,
         "dpo/registerdescription": description.pk,
+        "staff/machinekey": MachineKey.objects.create_key(name="koha", consortium=consortium, networks="127.0.0.0/8")[
+            0
+        ].pk,
     }
 
 

@@ -1,0 +1,81 @@
+"""The machine API's bodies: the privacy status Koha reads and the views it reports."""
+
+import ipaddress
+
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from audit.models import Outcome
+from core import api_fields
+from koha.selectors import TRUSTEESHIP_MARK
+from patrons.models import SENSITIVE_NOTE_CATEGORIES, LoanHistoryPreference
+from staff.client_ip import IPAddress
+
+EVENT_ID = RegexValidator(
+    r"\A[A-Za-z0-9._:-]{1,64}\Z", _("Give the event id as 1 to 64 letters, digits or . _ : -"), code="invalid_event_id"
+)
+PAGE = RegexValidator(
+    r"\A[A-Za-z0-9._/-]{1,60}\Z", _("Give the page as 1 to 60 letters, digits or . _ / -"), code="invalid_page"
+)
+
+
+class RestrictionSerializer(serializers.Serializer):
+    kind = serializers.CharField(help_text="`library_use_ban` (Finland) or `access_prohibition` (Sweden).")
+    library = serializers.CharField(help_text="Koha's library_id (branchcode) of the library it concerns.")
+    starts_on = serializers.DateField()
+    ends_on = serializers.DateField()
+
+
+class PrivacyStatusSerializer(serializers.Serializer):
+    koha_patron_id = serializers.IntegerField()
+    restrictions = RestrictionSerializer(many=True, help_text="Bans and access prohibitions in force today.")
+    sensitive_marks = serializers.ListField(
+        child=serializers.ChoiceField(choices=sorted([*SENSITIVE_NOTE_CATEGORIES, TRUSTEESHIP_MARK])),
+        help_text="Categories of the sensitive marks present (never their text).",
+    )
+    notices_to_guardians = serializers.BooleanField(help_text="Notices go to the guardians (a minor with guardians).")
+    loan_history = serializers.ChoiceField(
+        choices=LoanHistoryPreference.choices, help_text="The patron's choice, as Koha's `privacy` value."
+    )
+    identity_code_stored = serializers.BooleanField(
+        help_text="Whether the silo holds an identity code (never the code)."
+    )
+
+
+class ReportedViewSerializer(serializers.Serializer):
+    event_id = serializers.CharField(max_length=64, validators=[EVENT_ID], help_text="The client's own id of the view.")
+    koha_patron_id = api_fields.IdField()
+    staff_userid = serializers.CharField(max_length=75, help_text="The staff member's Koha user id.")
+    staff_address = serializers.IPAddressField(help_text="The staff member's client address as Koha saw it.")
+    page = serializers.CharField(max_length=60, validators=[PAGE], help_text="Koha's page, e.g. `moremember`.")
+    viewed_at = api_fields.DateTimeField()
+
+    def validate_staff_address(self, value: str) -> IPAddress:
+        """An address object as the allow-list takes it; an IPv4-mapped IPv6 address is its IPv4 one."""
+        address = ipaddress.ip_address(value)
+        mapped = address.ipv4_mapped if isinstance(address, ipaddress.IPv6Address) else None
+        return mapped or address
+
+
+class ReportedViewsSerializer(serializers.Serializer):
+    views = serializers.ListField(
+        child=ReportedViewSerializer(), min_length=1, max_length=settings.KOHA_VIEWS_BATCH_MAX
+    )
+
+
+class ViewAnswerSerializer(serializers.Serializer):
+    event_id = serializers.CharField()
+    status = serializers.ChoiceField(choices=["recorded", "duplicate", "unknown_patron"])
+    staff_user_known = serializers.BooleanField(
+        allow_null=True, help_text="Recorded views: whether the Koha user id matched a staff member."
+    )
+    network_allowed = serializers.BooleanField(
+        allow_null=True,
+        help_text=f"Recorded views: whether the staff address is allowed; if not, the view is `{Outcome.REPORTED}`.",
+    )
+
+
+class ViewAnswersSerializer(serializers.Serializer):
+    views = ViewAnswerSerializer(many=True)
