@@ -51,6 +51,8 @@ class Action(models.TextChoices):
     IDENTITY_CODE_CONFLICT = "identity_code_conflict", _("Identity code conflict handled")
     ACCOUNT_CHANGE = "account_change", _("User account created or its password set")
     KOHA_CONNECTION_CHANGE = "koha_connection_change", _("Koha connection set up or changed")
+    KOHA_READ = "koha_read", _("Patron's data read from Koha")
+    KOHA_PATRON_DELETE = "koha_patron_delete", _("Patron deleted in Koha")
 
 
 class Outcome(models.TextChoices):
@@ -76,6 +78,7 @@ class DataCategory(models.TextChoices):
     BANS = "bans", _("Library-use bans and access prohibitions")
     BAN_DECISION = "ban_decision", _("Ban decision and its procedure")
     REGISTERS = "registers", _("Register memberships and consents")
+    LIBRARY_SYSTEM = "library_system", _("Data in the library system (Koha): record, loans, holds, fees, its log")
 
 
 class AccessEvent(models.Model):
