@@ -54,6 +54,8 @@ class Action(models.TextChoices):
     KOHA_PRIVACY_STATUS = "koha_privacy_status", _("Privacy status read by Koha")
     KOHA_PATRON_VIEW = "koha_patron_view", _("Patron record viewed in Koha")
     KOHA_VIEWS_RECEIVED = "koha_views_received", _("Views in Koha received")
+    KOHA_READ = "koha_read", _("Patron's data read from Koha")
+    KOHA_PATRON_DELETE = "koha_patron_delete", _("Patron deleted in Koha")
 
 
 class Outcome(models.TextChoices):
@@ -86,6 +88,7 @@ class DataCategory(models.TextChoices):
             "identity code is stored)"
         ),
     )
+    LIBRARY_SYSTEM = "library_system", _("Data in the library system (Koha): record, loans, holds, fees, its log")
 
 
 class AccessEvent(models.Model):

@@ -140,6 +140,12 @@ class ReportPart:
     patron record whether an identity code is stored. `facts` are statements the report makes as a whole
     (`identity_code_stored`). `related_patron_ids` are the other patrons whose data the part shows (a
     guardian's name) and `data_categories` what it shows: the report's access event names both.
+
+    A part read from a system outside this service's databases (the library system) may fail to come:
+    `incomplete` then says why, in the report's language, and the report cannot be delivered until one
+    is made complete (Art. 15 asks for all the data). `events` are the access-log actions the part
+    performed besides the report's own (reading the outside system): the DPO records one event of each
+    about the patron, naming no data.
     """
 
     sections: tuple[Section, ...] = ()
@@ -147,6 +153,8 @@ class ReportPart:
     facts: Mapping[str, object] = field(default_factory=dict)
     related_patron_ids: tuple[int, ...] = ()
     data_categories: tuple[str, ...] = ()
+    incomplete: tuple[str, ...] = ()
+    events: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,9 +225,28 @@ class PatronsChanged:
 
 
 @dataclass(frozen=True)
+class OutsideErasure:
+    """What erasing the patron in a system outside this service's databases did (GDPR Art. 19).
+
+    `held` when the system still holds the patron, `reason` a code saying why (the system's refusal, or
+    `unreachable`); `action` is the access-log action of the attempt, recorded about the patron.
+    """
+
+    key: str
+    action: str
+    held: bool
+    reason: str = ""
+
+
+@dataclass(frozen=True)
 class ErasureDone:
+    """`outside` are erasures in other systems, run only after the local erasure has committed: a call
+    over the network cannot be rolled back, so it must not be made while the local erasure may still
+    fail, and its failure must not undo the local one."""
+
     removed: Mapping[str, int] = field(default_factory=dict)
     changed: tuple[PatronsChanged, ...] = ()
+    outside: tuple[Callable[[], OutsideErasure], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -64,6 +64,11 @@ class AccessReport:
     identity_code_stored: bool
     staff_names_included: bool
     sections: tuple[Section, ...]
+    incomplete: tuple[str, ...] = ()  # why a part is missing (a system out of reach): not to be delivered
+
+    @property
+    def complete(self) -> bool:
+        return not self.incomplete
 
     @property
     def repeat_within_12_months(self) -> bool:
@@ -135,14 +140,22 @@ def _build(*, actor: Actor, request_id: int) -> AccessReport:
         if subject_request.report_language != subject.language:
             subject_request.report_language = subject.language
             changed.append("report_language")
-        if changed:
-            subject_request.save(update_fields=changed)
 
         context = ReportContext(patron_id=subject.patron_id, consortium_id=subject.consortium_id)
         with translation.override(subject.language):
             parts = [contract.report_sections(subject.patron_id, context) for contract in privacy_contracts("report")]
             sections = _merged(parts)
         facts = {name: value for part in parts for name, value in part.facts.items()}
+        incomplete = tuple(reason for part in parts for reason in part.incomplete)
+        if subject_request.report_incomplete != bool(incomplete):
+            subject_request.report_incomplete = bool(incomplete)
+            changed.append("report_incomplete")
+        if changed:
+            subject_request.save(update_fields=changed)
+        for action in dict.fromkeys(action for part in parts for action in part.events):
+            access_event_record(
+                actor=actor, action=action, patron_ids=[subject.patron_id], detail=f"request:{subject_request.pk}"
+            )
         access_event_record(
             actor=actor,
             action=Action.ACCESS_REPORT,
@@ -164,4 +177,5 @@ def _build(*, actor: Actor, request_id: int) -> AccessReport:
         identity_code_stored=bool(facts.get("identity_code_stored", False)),
         staff_names_included=settings.ACCESS_REPORT_STAFF_NAMES,
         sections=tuple(sections),
+        incomplete=incomplete,
     )

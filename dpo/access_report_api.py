@@ -64,6 +64,11 @@ class AccessReportSerializer(serializers.Serializer):
     identity_code_stored = serializers.BooleanField(help_text="Whether a code is stored; never the code.")
     staff_names_included = serializers.BooleanField()
     sections = AccessReportSectionSerializer(many=True)
+    incomplete = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Why a part of the data is missing (the library system could not be read): the report cannot be "
+        "delivered until one made later is complete. Empty: complete.",
+    )
 
 
 ERRORS = {

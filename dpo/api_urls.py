@@ -53,6 +53,11 @@ urlpatterns = [
         name="subject-request-erase",
     ),
     path(
+        "subject-requests/<id:request_id>/kept-elsewhere/",
+        subject_request_api.SubjectRequestKeepingApi.as_view(),
+        name="subject-request-kept-elsewhere",
+    ),
+    path(
         "register-descriptions/",
         register_api.RegisterDescriptionListApi.as_view(),
         name="register-description-list",

@@ -54,6 +54,11 @@ class ErasureResultSerializer(serializers.Serializer):
         child=serializers.IntegerField(), help_text="Counts of what was removed; empty in a dry run."
     )
     erased_at = serializers.DateTimeField(allow_null=True)
+    held_elsewhere = serializers.ListField(
+        child=serializers.DictField(child=serializers.CharField()),
+        help_text="The systems that still hold the patron after the erasure, as {key, reason} codes; the request "
+        "stays open until the DPO records the ground (kept-elsewhere/).",
+    )
 
 
 class SubjectRequestEraseApi(APIView):

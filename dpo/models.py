@@ -55,6 +55,17 @@ class RefusalGround(models.TextChoices):
     MANIFESTLY_UNFOUNDED = "art12_5", _("Art. 12(5): manifestly unfounded or excessive")
 
 
+class KeepingGround(models.TextChoices):
+    """Why data a system outside this service still holds after an erasure may stay there (Art. 17(1), 17(3))."""
+
+    LEGAL_CLAIMS = "legal_claims", _("Outstanding debt: kept for a legal claim (Art. 17(3)(e))")
+    LOANS = "loans", _("Loans not returned: kept until they are returned or settled (Art. 17(3)(e))")
+    GUARANTOR = "guarantor", _("Guarantor of a minor: kept while the guarantee lasts (Art. 17(3)(b))")
+    PROTECTED = "protected", _("A protected record: kept by the library's decision (Art. 17(3)(b))")
+    REMOVED_BY_HAND = "removed_by_hand", _("Removed there by hand since")
+    OTHER = "other", _("Another ground, given in the details")
+
+
 class SubjectRequest(models.Model):
     """A data-subject request (rekisteröidyn pyyntö) and its handling, from receipt to answer."""
 
@@ -78,6 +89,11 @@ class SubjectRequest(models.Model):
     # The access report (Art. 15).
     report_made_at = models.DateTimeField(_("report made"), null=True, blank=True)
     report_language = models.CharField(_("report language"), max_length=5, choices=settings.LANGUAGES, blank=True)
+    report_incomplete = models.BooleanField(
+        _("latest report incomplete"),
+        default=False,
+        help_text=_("A part of the latest report could not be read (a system out of reach); make it again."),
+    )
     previous_report = models.ForeignKey(
         "self",
         on_delete=models.SET_NULL,
@@ -96,6 +112,12 @@ class SubjectRequest(models.Model):
     refusal_ground = models.CharField(_("refused under"), max_length=20, choices=RefusalGround.choices, blank=True)
     refusal_details = FreeTextField(_("reasons for refusing"), blank=True)
     erased_at = models.DateTimeField(_("erasure carried out"), null=True, blank=True)
+    # What systems outside this service still hold after the erasure: [{"key", "reason"}], codes only.
+    held_elsewhere = models.JSONField(_("still held elsewhere"), default=list, blank=True)
+    keeping_ground = models.CharField(
+        _("kept elsewhere because"), max_length=20, choices=KeepingGround.choices, blank=True
+    )
+    keeping_details = FreeTextField(_("details of the ground"), blank=True)
 
     objects = ConsortiumScopedQuerySet.as_manager()
 

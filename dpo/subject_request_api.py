@@ -14,6 +14,7 @@ from dpo.services.subject_requests import (
     subject_request_deliver,
     subject_request_extend,
     subject_request_fee_decide,
+    subject_request_keeping_record,
     subject_request_record,
     subject_request_refuse,
 )
@@ -153,3 +154,20 @@ class SubjectRequestCompletionApi(APIView):
         actor = subject_request_actor(request)
         data = validated_body(shapes.SubjectRequestCompletionSerializer, request)
         return _answer(subject_request_complete(actor=actor, request_id=request_id, **data))
+
+
+class SubjectRequestKeepingApi(APIView):
+    @extend_schema(
+        operation_id="subject_requests_keeping_record",
+        summary="Record why another system still holds an erased patron's data",
+        description="After an erasure whose request lists `held_elsewhere` (the library system refused or could "
+        "not be reached): the ground (legal_claims, loans, guarantor, protected, removed_by_hand, other) and "
+        "details (required for other). Answers the request. Rules (400): not_erased, nothing_held_elsewhere, "
+        "keeping_details_required, request_closed.",
+        request=shapes.SubjectRequestKeepingSerializer,
+        responses=shapes.SubjectRequestDetailSerializer,
+    )
+    def post(self, request: Request, request_id: int) -> Response:
+        actor = subject_request_actor(request)
+        data = validated_body(shapes.SubjectRequestKeepingSerializer, request)
+        return _answer(subject_request_keeping_record(actor=actor, request_id=request_id, **data))

@@ -4,7 +4,15 @@ from rest_framework import serializers
 
 from core import api_fields
 from core.dates import today
-from dpo.models import DeliveryMethod, FeeDecision, IdentityDocument, RefusalGround, RequestKind, SubjectRequest
+from dpo.models import (
+    DeliveryMethod,
+    FeeDecision,
+    IdentityDocument,
+    KeepingGround,
+    RefusalGround,
+    RequestKind,
+    SubjectRequest,
+)
 from dpo.selectors import RequestState, days_left, earlier_report_within_12_months, subject_request_state
 
 
@@ -55,6 +63,10 @@ class SubjectRequestSerializer(api_fields.ModelSerializer):
             "refusal_ground",
             "refusal_details",
             "erased_at",
+            "report_incomplete",
+            "held_elsewhere",
+            "keeping_ground",
+            "keeping_details",
         ]
         read_only_fields = fields
 
@@ -130,3 +142,8 @@ class SubjectRequestRefusalSerializer(serializers.Serializer):
 
 class SubjectRequestCompletionSerializer(serializers.Serializer):
     completed_on = api_fields.DateField(required=False, default=today, help_text="Default: today")
+
+
+class SubjectRequestKeepingSerializer(serializers.Serializer):
+    ground = serializers.ChoiceField(choices=KeepingGround.choices)
+    details = serializers.CharField(required=False, allow_blank=True, default="")

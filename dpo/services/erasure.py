@@ -16,6 +16,14 @@ ErasureTombstone in the main database and the ledger an app keeps in its own dat
 ErasedPatron). Each database is backed up apart, so after a restore of either one `manage.py
 reapply_erasures` writes the lost ledger rows back from the other and erases the patron again. A
 restore of both from before the erasure loses it.
+
+Systems outside this service's databases (the library system, GDPR Art. 19) are erased after the local
+erasure has committed (ErasureDone.outside), in this order on purpose: a call over the network cannot be
+rolled back, so made inside the transaction it could leave the patron gone there and still here; made
+after, its failure leaves the local erasure whole. While the calls run, the request records an
+unconfirmed part (should the process die, the DPO sees it); then it records each part that still holds
+the patron, with the reason as a code. Such a request stays open until the DPO records the ground for
+keeping (`subject_request_keeping_record`); with nothing held it is answered at once.
 """
 
 import datetime
@@ -39,6 +47,7 @@ from core.privacy_contract import (
     ErasureLedger,
     ErasureLine,
     LedgerEntry,
+    OutsideErasure,
     PatronsChanged,
     PlanWarning,
     PrivacyContract,
@@ -49,6 +58,8 @@ from dpo.models import ErasureTombstone, RequestKind, SubjectRequest
 
 REAPPLY_ACTOR = "reapply_erasures"
 REAPPLY_BATCH = 500
+# Recorded while the outside erasures run; replaced by their results.
+UNCONFIRMED = {"key": "", "reason": "unconfirmed"}
 
 
 @dataclass
@@ -95,6 +106,7 @@ class ErasureResult:
     plan: ErasurePlan
     removed: dict[str, int] = field(default_factory=dict)
     erased_at: datetime.datetime | None = None
+    held_elsewhere: list[dict[str, str]] = field(default_factory=list)
 
 
 def _contracts() -> list[PrivacyContract]:
@@ -185,14 +197,42 @@ def _erasure_request(*, actor: Actor, request_id: int, lock: bool) -> tuple[Subj
     return subject_request, subject
 
 
-def _erase_patron_data(context: ErasureContext) -> tuple[dict[str, int], list[PatronsChanged]]:
+def _erase_patron_data(
+    context: ErasureContext,
+) -> tuple[dict[str, int], list[PatronsChanged], list[Callable[[], OutsideErasure]]]:
     """Erase the patron from every app, the last `erasure_order` first, so what hangs on the patron record
-    goes before the record; answers the counts removed, in the plan's order, and the other patrons whose
-    data changed with it. Runs inside the caller's transactions on every database."""
+    goes before the record; answers the counts removed, in the plan's order, the other patrons whose
+    data changed with it, and the outside erasures to run once this has committed. Runs inside the
+    caller's transactions on every database."""
     contracts = _contracts()
     done = [contract.erase(context.patron_id, context) for contract in reversed(contracts)][::-1]
     removed = {key: count for part in done for key, count in part.removed.items()}
-    return removed, [change for part in done for change in part.changed]
+    outside = [call for part in done for call in part.outside]
+    return removed, [change for part in done for change in part.changed], outside
+
+
+def _erase_outside(
+    actor: Actor, request_id: int, patron_id: int, calls: list[Callable[[], OutsideErasure]]
+) -> list[dict[str, str]]:
+    """Run the outside erasures (after the local one committed) and record on the request what is still held.
+
+    Each attempt is an access event about the patron; its detail is the reason code, never the data.
+    """
+    results = [call() for call in calls]
+    held = [{"key": result.key, "reason": result.reason} for result in results if result.held]
+    with transaction.atomic():
+        subject_request = SubjectRequest.objects.select_for_update().get(pk=request_id)
+        subject_request.held_elsewhere = held
+        subject_request.completed_on = None if held else today()
+        subject_request.save(update_fields=["held_elsewhere", "completed_on"])
+        for result in results:
+            access_event_record(
+                actor=actor,
+                action=result.action,
+                patron_ids=[patron_id],
+                detail=result.reason or "deleted",
+            )
+    return held
 
 
 def _record_changed(actor: Actor, changes: list[PatronsChanged], erased_ids: list[int]) -> None:
@@ -230,7 +270,7 @@ def subject_request_erase(*, actor: Actor, request_id: int, dry_run: bool) -> Er
         subject_request, subject = _erasure_request(actor=actor, request_id=request_id, lock=True)
         patron_id, consortium_id = subject.patron_id, subject.consortium_id
         plan = erasure_plan(patron_id=patron_id, consortium_id=consortium_id)
-        removed, changes = _erase_patron_data(
+        removed, changes, outside = _erase_patron_data(
             ErasureContext(patron_id=patron_id, consortium_id=consortium_id, day=today())
         )
         now = timezone.now()
@@ -239,8 +279,10 @@ def subject_request_erase(*, actor: Actor, request_id: int, dry_run: bool) -> Er
         )
         for ledger in _ledgers():
             ledger.write([LedgerEntry(patron_id=patron_id, consortium_id=consortium_id, erased_at=now)])
-        subject_request.erased_at, subject_request.completed_on = now, today()
-        subject_request.save(update_fields=["erased_at", "completed_on"])
+        subject_request.erased_at = now
+        subject_request.completed_on = None if outside else today()
+        subject_request.held_elsewhere = [UNCONFIRMED] if outside else []
+        subject_request.save(update_fields=["erased_at", "completed_on", "held_elsewhere"])
         access_event_record(
             actor=actor,
             action=Action.PATRON_ERASE,
@@ -249,8 +291,15 @@ def subject_request_erase(*, actor: Actor, request_id: int, dry_run: bool) -> Er
             detail="erased",
         )
         _record_changed(actor, changes, [patron_id])
+    held = _erase_outside(actor, subject_request.pk, patron_id, outside) if outside else []
     return ErasureResult(
-        request_id=subject_request.pk, patron_id=patron_id, dry_run=False, plan=plan, removed=removed, erased_at=now
+        request_id=subject_request.pk,
+        patron_id=patron_id,
+        dry_run=False,
+        plan=plan,
+        removed=removed,
+        erased_at=now,
+        held_elsewhere=held,
     )
 
 
@@ -360,7 +409,8 @@ def erasures_reapply(*, dry_run: bool = False, progress: Callable[[int, int], No
         day = today()
         for entry in back:
             context = ErasureContext(entry.patron_id, entry.consortium_id, day, erased_at=entry.erased_at)
-            _removed, changed = _erase_patron_data(context)
+            # The outside systems were erased by the erasure itself; a restore here did not bring them back.
+            _removed, changed, _outside = _erase_patron_data(context)
             changes += changed
         erased_ids = [entry.patron_id for entry in back]
         ErasureTombstone.objects.filter(patron_id__in=erased_ids).update(reapplied_at=timezone.now())

@@ -24,7 +24,15 @@ from audit.models import Action
 from audit.services import access_event_record
 from core.errors import RuleBroken
 from core.time_limits import months_after
-from dpo.models import DeliveryMethod, FeeDecision, IdentityDocument, RefusalGround, RequestKind, SubjectRequest
+from dpo.models import (
+    DeliveryMethod,
+    FeeDecision,
+    IdentityDocument,
+    KeepingGround,
+    RefusalGround,
+    RequestKind,
+    SubjectRequest,
+)
 from dpo.selectors import earlier_report_within_12_months
 from patrons.services._common import patron_for_write, today
 from staff.scoping import object_of_consortium_or_404
@@ -249,6 +257,14 @@ def subject_request_deliver(
             raise RuleBroken("not_an_access_request", _("Only an access request is answered by delivering a report."))
         if subject_request.report_made_at is None:
             raise RuleBroken("report_not_made", _("Make the access report before recording its delivery."))
+        if subject_request.report_incomplete:
+            raise RuleBroken(
+                "report_incomplete",
+                _(
+                    "The latest access report is incomplete: a part of the data could not be read. Make the report "
+                    "again once it can, then record its delivery."
+                ),
+            )
         if subject_request.previous_report_id is not None and not subject_request.fee_decision:
             raise RuleBroken(
                 "fee_decision_required",
@@ -339,4 +355,30 @@ def subject_request_complete(*, actor: Actor, request_id: int, completed_on: dat
         subject_request.completed_on = completed_on
         subject_request.save(update_fields=["completed_on"])
         _record(actor, subject_request, "completed")
+    return subject_request
+
+
+def subject_request_keeping_record(*, actor: Actor, request_id: int, ground: str, details: str = "") -> SubjectRequest:
+    """Record why data a system outside this service still holds after the erasure stays there; this answers
+    the erasure request.
+
+    Only for a carried-out erasure some part of which still holds the patron (Art. 17(3), 19). The ground
+    is one of a short list; `details` add to it, and are required for "other".
+    """
+    _check_choice(ground, KeepingGround, "keeping_ground_unknown", _("Unknown ground. Allowed: %(allowed)s."))
+    details = (details or "").strip()
+    if ground == KeepingGround.OTHER and not details:
+        raise RuleBroken("keeping_details_required", _("Give the ground in the details; the patron is told it."))
+    _texts_check(actor=actor, request_id=request_id, keeping_details=details)
+    with transaction.atomic():
+        subject_request = _open_request(actor=actor, request_id=request_id)
+        if subject_request.kind != RequestKind.ERASURE or subject_request.erased_at is None:
+            raise RuleBroken("not_erased", _("Carry out the erasure first; then record what stays elsewhere and why."))
+        if not subject_request.held_elsewhere:
+            raise RuleBroken("nothing_held_elsewhere", _("No other system holds this patron's data any more."))
+        subject_request.keeping_ground = ground
+        subject_request.keeping_details = details
+        subject_request.completed_on = today()
+        subject_request.save(update_fields=["keeping_ground", "keeping_details", "completed_on"])
+        _record(actor, subject_request, "kept_elsewhere")
     return subject_request

@@ -1,0 +1,316 @@
+"""What the library system (Koha) holds of a patron, for the data protection officer (core.privacy_contract).
+
+The access report (GDPR Art. 15) covers Koha too: its patron record, current loans, holds, account lines
+with the balance, and Koha's action-log entries about the patron, read live through the consortium's
+connection when the report is made, labelled in the patron's language. When the consortium has no
+connection, or the patron has no Koha id, the section says so. When Koha cannot be reached or refuses
+the service (401/403/5xx), the section says so plainly and the part is marked incomplete: the DPO cannot
+deliver the report until a complete one is made. The reading is an access event (KOHA_READ) about the
+patron, naming no Koha data.
+
+The erasure reaches Koha (Art. 17, 19). The dry run predicts Koha's refusals (409) from what Koha holds:
+loans not returned (`has_checkouts`), a debt (`has_debt`), a protected record (`is_protected`), and
+guarantees (`has_guarantees`), which Koha's API does not show, so they are predicted from the patron's
+wards in this service. The deletion itself (DELETE /patrons/{id}) is made only after the local erasure
+has committed (ErasureDone.outside): the call cannot be rolled back, so making it inside the local
+transaction could leave the patron gone from Koha and still here; made after, a Koha failure leaves the
+local erasure whole, and what Koha still holds (its 409 code, or `koha_unreachable`) is recorded on the
+request, which stays open until the DPO records the ground. The attempt is an access event
+(KOHA_PATRON_DELETE). An erasure re-applied after a backup restore does not call Koha again: the first
+erasure did.
+
+Identity codes are never read from Koha here (no extended attributes are fetched), and the action log's
+`info` (which may hold changed fields, an identity code among them) is left out.
+"""
+
+import datetime
+import functools
+from typing import Any
+
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from audit.models import Action, DataCategory
+from core.privacy_contract import (
+    ErasureContext,
+    ErasureDone,
+    ErasureLine,
+    ErasurePart,
+    Item,
+    OutsideErasure,
+    PlanWarning,
+    PrivacyContract,
+    Record,
+    ReportContext,
+    ReportPart,
+    Section,
+    report_item,
+    staff_fields,
+)
+from koha.client import KohaClient
+from koha.errors import KohaError, KohaNotConnected, KohaNotFound, KohaRefused
+from koha.selectors import client_for
+from patrons.models import Guardianship, Patron
+from staff.models import Consortium
+
+KEY = "koha"
+# Koha's 409 codes for DELETE /patrons/{id}, in the order Koha checks them (Koha::Patron::safe_to_delete).
+REFUSALS = {
+    "has_checkouts": _("Koha would refuse: the patron has loans not returned"),
+    "has_debt": _("Koha would refuse: the patron owes the library money"),
+    "has_guarantees": _("Koha would refuse: the patron is the guarantor of other patrons"),
+    "is_protected": _("Koha would refuse: the patron record is protected in Koha"),
+}
+
+
+def _labels() -> dict[str, str]:
+    """Koha's fields as the report names them, in the active language (the patron's)."""
+    return {
+        "cardnumber": gettext("card number"),
+        "surname": gettext("last name"),
+        "firstname": gettext("first name"),
+        "preferred_name": gettext("preferred name"),
+        "date_of_birth": gettext("date of birth"),
+        "library_id": gettext("home library"),
+        "category_id": gettext("patron category"),
+        "email": gettext("email"),
+        "phone": gettext("phone"),
+        "mobile": gettext("mobile phone"),
+        "address": gettext("address"),
+        "address2": gettext("address, second line"),
+        "postal_code": gettext("postal code"),
+        "city": gettext("city"),
+        "country": gettext("country"),
+        "userid": gettext("user name"),
+        "relationship_type": gettext("relationship to the guarantor"),
+        "privacy": gettext("loan history kept (Koha's privacy setting)"),
+        "expiry_date": gettext("card expires on"),
+        "restricted": gettext("restricted"),
+        "protected": gettext("protected"),
+        "lang": gettext("language"),
+        "updated_on": gettext("last changed"),
+        "checkout_date": gettext("borrowed on"),
+        "due_date": gettext("due on"),
+        "item_id": gettext("item"),
+        "renewals_count": gettext("renewals"),
+        "hold_date": gettext("placed on"),
+        "biblio_id": gettext("title"),
+        "pickup_library_id": gettext("pick-up library"),
+        "status": gettext("status"),
+        "expiration_date": gettext("expires on"),
+        "date": gettext("date"),
+        "amount": gettext("amount"),
+        "amount_outstanding": gettext("outstanding"),
+        "debit_type": gettext("charge"),
+        "credit_type": gettext("payment or credit"),
+        "description": gettext("description"),
+        "timestamp": gettext("time"),
+        "module": gettext("area"),
+        "action": gettext("action"),
+        "interface": gettext("where"),
+        "user": gettext("staff member (Koha's id)"),
+    }
+
+
+PATRON_FIELDS = (
+    "cardnumber",
+    "surname",
+    "firstname",
+    "preferred_name",
+    "date_of_birth",
+    "library_id",
+    "category_id",
+    "email",
+    "phone",
+    "mobile",
+    "address",
+    "address2",
+    "postal_code",
+    "city",
+    "country",
+    "userid",
+    "relationship_type",
+    "privacy",
+    "expiry_date",
+    "restricted",
+    "protected",
+    "lang",
+    "updated_on",
+)
+CHECKOUT_FIELDS = ("checkout_date", "due_date", "item_id", "library_id", "renewals_count")
+HOLD_FIELDS = ("hold_date", "biblio_id", "item_id", "pickup_library_id", "status", "expiration_date")
+ACCOUNT_FIELDS = ("date", "debit_type", "credit_type", "description", "amount", "amount_outstanding", "library_id")
+LOG_FIELDS = ("timestamp", "module", "action", "interface")
+
+DATE_FIELDS = {"date_of_birth", "expiry_date", "hold_date", "expiration_date"}
+DATETIME_FIELDS = {"updated_on", "checkout_date", "due_date", "date", "timestamp"}
+
+
+def _value(name: str, value: Any) -> Any:
+    """Koha's value as the report shows it: its dates and times as dates and times, if they parse."""
+    if isinstance(value, str) and value:
+        try:
+            if name in DATETIME_FIELDS:
+                return datetime.datetime.fromisoformat(value)
+            if name in DATE_FIELDS:
+                return datetime.date.fromisoformat(value[:10])
+        except ValueError:
+            return value
+    return value
+
+
+def _record(row: dict[str, Any], names: tuple[str, ...], labels: dict[str, str], *, keep_empty: bool = False) -> Record:
+    items: list[Item] = [report_item(name, labels[name], _value(name, row.get(name))) for name in names]
+    return Record(items=tuple(item for item in items if keep_empty or item.text))
+
+
+def _table(key: str, title: str, description: str, rows: list[dict[str, Any]], names: tuple[str, ...]) -> Section:
+    labels = _labels()
+    return Section(
+        key=key,
+        title=title,
+        description=description,
+        records=tuple(_record(row, names, labels, keep_empty=True) for row in rows),
+        layout="table",
+        columns=tuple(labels[name] for name in names),
+    )
+
+
+def _notice(description: str) -> Section:
+    return Section(key=KEY, title=gettext("In the library system (Koha)"), description=description, records=())
+
+
+def _koha_patron(patron_id: int) -> tuple[int | None, Consortium]:
+    patron = Patron.objects.select_related("consortium").only("koha_patron_id", "consortium").get(pk=patron_id)
+    return patron.koha_patron_id, patron.consortium
+
+
+def _client(consortium: Consortium) -> KohaClient | None:
+    try:
+        return client_for(consortium)
+    except KohaNotConnected:
+        return None
+
+
+def _sections(client: KohaClient, koha_id: int) -> tuple[Section, ...]:
+    """Koha's data about the patron, read now; KohaError when Koha cannot give all of it."""
+    patron = client.patron(koha_id)
+    checkouts = client.checkouts(koha_id)
+    holds = client.holds(koha_id)
+    account = client.account(koha_id)
+    logs = client.action_logs(koha_id)
+    lines = [*account["outstanding_debits"].get("lines", []), *account["outstanding_credits"].get("lines", [])]
+    labels = _labels()
+    balance = report_item("balance", gettext("balance (what you owe; negative: owed to you)"), account["balance"])
+    return (
+        Section(
+            key=KEY,
+            title=gettext("In the library system (Koha)"),
+            description=gettext(
+                "Your patron record in the library system Koha, as Koha held it when this report was made. The "
+                "loans, holds, fees and Koha's log follow."
+            ),
+            records=(_record(patron, PATRON_FIELDS, labels, keep_empty=True),),
+        ),
+        _table("koha_checkouts", gettext("Koha: your current loans"), "", checkouts, CHECKOUT_FIELDS),
+        _table("koha_holds", gettext("Koha: your holds"), "", holds, HOLD_FIELDS),
+        Section(
+            key="koha_balance",
+            title=gettext("Koha: your account"),
+            description=gettext("Your balance and the fees and credits not yet settled."),
+            records=(Record(items=(balance,)),),
+        ),
+        _table("koha_account", gettext("Koha: fees and credits not yet settled"), "", lines, ACCOUNT_FIELDS),
+        _table(
+            "koha_action_log",
+            gettext("Koha: its log of actions about you"),
+            gettext("What was done to your record, loans and fees in Koha, and when."),
+            logs,
+            (*LOG_FIELDS, *staff_fields("user")),
+        ),
+    )
+
+
+def _delete(client: KohaClient, koha_id: int) -> OutsideErasure:
+    """Delete the patron in Koha; what Koha still holds, and why, when it does not."""
+    try:
+        client.patron_delete(koha_id)
+    except KohaNotFound:
+        pass  # gone already (deleted in Koha by hand): nothing held
+    except KohaRefused as refused:
+        return OutsideErasure(key=KEY, action=Action.KOHA_PATRON_DELETE, held=True, reason=refused.error_code)
+    except KohaError as error:
+        return OutsideErasure(key=KEY, action=Action.KOHA_PATRON_DELETE, held=True, reason=error.code)
+    return OutsideErasure(key=KEY, action=Action.KOHA_PATRON_DELETE, held=False)
+
+
+class KohaContract(PrivacyContract):
+    """The patron's data in Koha: reported live, and deleted after the local erasure."""
+
+    report_order = 47  # after the registers, before the data-subject requests
+    erasure_order = 65  # read before the patron record (order 10) goes; listed with what goes
+    erased_categories = (DataCategory.LIBRARY_SYSTEM,)
+
+    def report_sections(self, patron_id: int, context: ReportContext) -> ReportPart:
+        koha_id, consortium = _koha_patron(patron_id)
+        client = _client(consortium)
+        if client is None:
+            return ReportPart(
+                sections=(_notice(gettext("The library's system (Koha) is not connected to this service.")),)
+            )
+        if koha_id is None:
+            return ReportPart(sections=(_notice(gettext("You have no record in the library system (Koha).")),))
+        read = (Action.KOHA_READ,)
+        try:
+            sections = _sections(client, koha_id)
+        except KohaNotFound:
+            return ReportPart(sections=(_notice(gettext("Koha holds no record of you.")),), events=read)
+        except (KohaError, KeyError, AttributeError):
+            why = gettext(
+                "The library system (Koha) could not be reached when this report was made, so its data is "
+                "missing here. The report is incomplete and will be made again."
+            )
+            return ReportPart(sections=(_notice(why),), incomplete=(why,), events=read)
+        return ReportPart(sections=sections, data_categories=(DataCategory.LIBRARY_SYSTEM,), events=read)
+
+    def erasure_plan(self, patron_id: int, context: ErasureContext) -> ErasurePart:
+        koha_id, consortium = _koha_patron(patron_id)
+        client = _client(consortium)
+        if koha_id is None or client is None:
+            return ErasurePart()
+        try:
+            patron = client.patron(koha_id)
+            checkouts = client.checkouts(koha_id)
+            balance = client.account(koha_id)["balance"]
+        except KohaNotFound:
+            return ErasurePart()
+        except (KohaError, KeyError, AttributeError):
+            warning = PlanWarning(
+                "koha_unreachable",
+                gettext("Koha could not be reached: what it would refuse is not known; its deletion may fail."),
+                [],
+            )
+            return ErasurePart(removes=(ErasureLine("koha_patron", _("The patron in Koha"), 1),), warnings=(warning,))
+        predicted = {
+            "has_checkouts": bool(checkouts),
+            "has_debt": balance > 0,
+            "has_guarantees": Guardianship.objects.filter(guardian_id=patron_id).exists(),
+            "is_protected": bool(patron.get("protected")),
+        }
+        refusals = [code for code, refused in predicted.items() if refused]
+        return ErasurePart(
+            removes=(ErasureLine("koha_patron", _("The patron in Koha"), 1),),
+            warnings=tuple(PlanWarning(f"koha_{code}", str(REFUSALS[code]), []) for code in refusals),
+        )
+
+    def erase(self, patron_id: int, context: ErasureContext) -> ErasureDone:
+        if context.erased_at is not None:
+            return ErasureDone()  # re-applied after a restore: Koha was called by the erasure itself
+        koha_id, consortium = _koha_patron(patron_id)
+        client = _client(consortium)
+        if koha_id is None or client is None:
+            return ErasureDone()
+        return ErasureDone(outside=(functools.partial(_delete, client, koha_id),))
+
+
+CONTRACTS = (KohaContract(),)

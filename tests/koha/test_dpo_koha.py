@@ -1,0 +1,231 @@
+"""Koha's data in the DPO's work, over HTTP against the fake Koha: the access report's Koha section, and
+the erasure reaching Koha (GDPR Art. 15, 17, 19).
+
+The failures performed: Koha down or refusing the service while the report is made (the report says so
+and cannot be delivered until a complete one is made), Koha refusing the deletion (409) or unreachable
+during the erasure (the local erasure stays whole, the request stays open until the DPO records a ground).
+"""
+
+import ast
+import pathlib
+
+import pytest
+from django.utils import timezone
+
+from audit.models import AccessEvent, Action
+from dpo.models import SubjectRequest
+from koha.models import KohaConnection
+from patrons.models import Guardianship, Patron
+from staff.models import Consortium
+from tests.conftest import client_for
+from tests.dpo.test_access_report import make_request, records
+from tests.dpo.test_erasure import erase
+
+pytestmark = pytest.mark.django_db
+pytest.importorskip("tests.fake_koha.fixtures")
+
+LAPLAND = "lapin-kirjastot"
+
+
+@pytest.fixture
+def koha(fake_koha, settings):
+    """The fake Koha as Lapland's Koha, with one library; retries kept short."""
+    settings.KOHA_RETRIES = 1
+    settings.KOHA_RETRY_BASE_DELAY_SECONDS = 0.001
+    fake_koha.add_library(library_id="ROV", name="Rovaniemi")
+    consortium = Consortium.objects.get(slug=LAPLAND)
+    connection = KohaConnection(
+        consortium=consortium, base_url=fake_koha.base_url, auth="oauth2", client_id=fake_koha.client_id
+    )
+    connection.secret_set(fake_koha.client_secret)
+    connection.save()
+    return fake_koha
+
+
+def in_koha(fake, language: str = "fi") -> Patron:
+    """A Lapland patron (who is nobody's guardian) linked to a new patron in Koha."""
+    patron = Patron.objects.filter(consortium__slug=LAPLAND, wards__isnull=True).order_by("pk").first()
+    koha_patron = fake.add_patron(surname="Kohala", firstname="Kaisa", library_id="ROV", email="kaisa@example.fi")
+    Patron.objects.filter(pk=patron.pk).update(koha_patron_id=koha_patron["patron_id"], language=language)
+    patron.refresh_from_db()
+    return patron
+
+
+def report(request_id: int) -> dict:
+    response = client_for("dpo").get(f"/api/v1/subject-requests/{request_id}/report/")
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def deliver(request_id: int):
+    return client_for("dpo").post(
+        f"/api/v1/subject-requests/{request_id}/delivery/",
+        {"method": "electronic", "delivered_on": timezone.localdate().isoformat()},
+        content_type="application/json",
+    )
+
+
+def section(answer: dict, key: str) -> dict:
+    return next(part for part in answer["sections"] if part["key"] == key)
+
+
+def test_the_report_holds_kohas_record_loans_holds_fees_and_log_in_the_patrons_language(koha):
+    patron = in_koha(koha, language="sv")
+    koha_id = patron.koha_patron_id
+    koha.add_checkout(koha_id)
+    koha.add_hold(koha_id)
+    koha.add_account_line(koha_id, 2.5)
+    koha.add_action_log(module="MEMBERS", action="MODIFY", object=koha_id, info='{"email": "secret"}')
+    request = make_request(patron)
+
+    answer = report(request.pk)
+
+    assert answer["incomplete"] == []
+    koha_section = section(answer, "koha")
+    assert koha_section["title"] == "I bibliotekssystemet (Koha)"
+    (record,) = records(answer, "koha")
+    assert record["surname"]["text"] == "Kohala" and record["email"]["text"] == "kaisa@example.fi"
+    assert len(records(answer, "koha_checkouts")) == 1
+    assert len(records(answer, "koha_holds")) == 1
+    assert records(answer, "koha_balance")[0]["balance"]["value"] == 2.5
+    assert len(records(answer, "koha_account")) == 1
+    (log,) = records(answer, "koha_action_log")
+    assert log["action"]["text"] == "MODIFY" and "info" not in log  # the log's info may hold changed fields
+    event = AccessEvent.objects.filter(action=Action.KOHA_READ).get()
+    assert list(event.patron_ids) == [patron.pk]
+    assert event.detail == f"request:{request.pk}" and "Kohala" not in str(event.__dict__)
+    assert deliver(request.pk).status_code == 200
+
+
+@pytest.mark.parametrize("failure", ["down", 503, 401])
+def test_koha_out_of_reach_makes_the_report_incomplete_and_undeliverable_until_made_again(koha, failure):
+    patron = in_koha(koha)
+    request = make_request(patron)
+    if failure == "down":
+        koha.down()
+    else:
+        koha.fail_next(failure, times=10)
+
+    answer = report(request.pk)
+
+    assert len(answer["incomplete"]) == 1
+    assert "Koha" in section(answer, "koha")["description"] and not section(answer, "koha")["records"]
+    refused = deliver(request.pk)
+    assert refused.status_code == 400 and refused.json()["code"] == "report_incomplete"
+    assert SubjectRequest.objects.get(pk=request.pk).completed_on is None
+
+    koha.up()
+    koha._faults.clear()  # Koha answers again
+    assert report(request.pk)["incomplete"] == []
+    assert deliver(request.pk).status_code == 200
+
+
+def test_without_a_connection_or_a_koha_id_the_section_says_why(koha):
+    patron = Patron.objects.filter(consortium__slug=LAPLAND).order_by("pk").first()
+    Patron.objects.filter(pk=patron.pk).update(koha_patron_id=None, language="en")
+    request = make_request(patron)
+    assert section(report(request.pk), "koha")["description"] == "You have no record in the library system (Koha)."
+    KohaConnection.objects.all().delete()
+    answer = report(request.pk)
+    assert "not connected" in section(answer, "koha")["description"] and answer["incomplete"] == []
+    assert not AccessEvent.objects.filter(action=Action.KOHA_READ).exists()
+
+
+def plan_warnings(request_id: int) -> set[str]:
+    response = erase(request_id, dry_run=True)
+    assert response.status_code == 200, response.content
+    return {warning["code"] for warning in response.json()["plan"]["warnings"]}
+
+
+def test_the_dry_run_lists_each_refusal_koha_would_give(koha):
+    patron = in_koha(koha)
+    request = make_request(patron, kind="erasure")
+    assert not {code for code in plan_warnings(request.pk) if code.startswith("koha_")}
+    assert erase(request.pk, dry_run=True).json()["plan"]["removes"]["koha_patron"] == 1
+
+    koha_id = patron.koha_patron_id
+    koha.add_checkout(koha_id)
+    koha.add_account_line(koha_id, 4.0)
+    koha.update_patron(koha_id, protected=True)
+    ward = Patron.objects.filter(consortium__slug=LAPLAND).exclude(pk=patron.pk).first()
+    Guardianship.objects.create(ward=ward, guardian=patron)
+    assert {"koha_has_checkouts", "koha_has_debt", "koha_has_guarantees", "koha_is_protected"} <= plan_warnings(
+        request.pk
+    )
+    koha.down()
+    assert "koha_unreachable" in plan_warnings(request.pk)
+    assert Patron.objects.filter(pk=patron.pk).exists()  # a dry run
+
+
+def test_the_erasure_deletes_the_patron_in_koha_and_answers_the_request(koha):
+    patron = in_koha(koha)
+    koha_id = patron.koha_patron_id
+    request = make_request(patron, kind="erasure")
+
+    response = erase(request.pk, dry_run=False)
+
+    assert response.status_code == 200 and response.json()["held_elsewhere"] == []
+    assert koha_id not in koha.patrons and not Patron.objects.filter(pk=patron.pk).exists()
+    request.refresh_from_db()
+    assert request.completed_on is not None and request.held_elsewhere == []
+    event = AccessEvent.objects.filter(action=Action.KOHA_PATRON_DELETE).get()
+    assert event.detail == "deleted" and list(event.patron_ids) == [patron.pk]
+
+
+def keep(request_id: int, ground: str, details: str = ""):
+    return client_for("dpo").post(
+        f"/api/v1/subject-requests/{request_id}/kept-elsewhere/",
+        {"ground": ground, "details": details},
+        content_type="application/json",
+    )
+
+
+@pytest.mark.parametrize(
+    ("failure", "reason", "ground"), [("debt", "has_debt", "legal_claims"), ("down", "koha_unreachable", "other")]
+)
+def test_what_koha_keeps_leaves_the_request_open_until_the_dpo_records_the_ground(koha, failure, reason, ground):
+    patron = in_koha(koha)
+    koha_id = patron.koha_patron_id
+    request = make_request(patron, kind="erasure")
+    if failure == "debt":
+        koha.add_account_line(koha_id, 12.0)
+    else:
+        koha.down()
+
+    response = erase(request.pk, dry_run=False)
+
+    assert response.status_code == 200
+    assert response.json()["held_elsewhere"] == [{"key": "koha", "reason": reason}]
+    assert not Patron.objects.filter(pk=patron.pk).exists()  # the local erasure is whole
+    request.refresh_from_db()
+    assert request.erased_at is not None and request.completed_on is None
+    assert AccessEvent.objects.filter(action=Action.KOHA_PATRON_DELETE, detail=reason).exists()
+    koha.up()
+    assert koha_id in koha.patrons
+
+    assert keep(request.pk, "other").json()["code"] == "keeping_details_required"
+    answered = keep(request.pk, ground, "Velka perintään 2026." if ground == "other" else "")
+    assert answered.status_code == 200, answered.content
+    assert answered.json()["keeping_ground"] == ground and answered.json()["completed_on"] is not None
+    assert keep(request.pk, "legal_claims").json()["code"] == "request_closed"
+
+
+def test_a_ground_is_refused_for_an_erasure_nothing_else_holds(koha):
+    patron = in_koha(koha)
+    request = make_request(patron, kind="erasure")
+    assert keep(request.pk, "legal_claims").json()["code"] == "not_erased"
+
+
+def test_dpo_still_imports_no_koha_module():
+    """The DPO reaches Koha only through the privacy contract: no module of dpo/ imports koha."""
+    root = pathlib.Path(__file__).resolve().parents[2] / "dpo"
+    for path in root.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = (
+                [alias.name for alias in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else []
+            )
+            assert not any(name == "koha" or name.startswith("koha.") for name in names), path
