@@ -51,6 +51,7 @@ class Action(models.TextChoices):
     IDENTITY_CODE_CONFLICT = "identity_code_conflict", _("Identity code conflict handled")
     ACCOUNT_CHANGE = "account_change", _("User account created or its password set")
     KOHA_CONNECTION_CHANGE = "koha_connection_change", _("Koha connection set up or changed")
+    KOHA_SYNC = "koha_sync", _("Patrons synced from Koha")
 
 
 class Outcome(models.TextChoices):
