@@ -227,6 +227,8 @@ KOHA_RETRY_BASE_DELAY_SECONDS = float(env("KOHA_RETRY_BASE_DELAY_SECONDS", "0.5"
 # (Koha's REST API has no guarantor list); empty turns guarantor links off. An incremental sync asks for
 # changes since the last completed one started, less this overlap (Koha's clock and ours differ).
 KOHA_GUARANTOR_ATTRIBUTE = env("KOHA_GUARANTOR_ATTRIBUTE", "GUARANTOR")
+# The Koha patron category (categorycode) of a patron registered here and created in Koha.
+KOHA_PATRON_CATEGORY = env("KOHA_PATRON_CATEGORY", "PT")
 KOHA_SYNC_OVERLAP_SECONDS = int(env("KOHA_SYNC_OVERLAP_SECONDS", "60"))
 
 # The access log's keys (audit/keys.py), never in the database: AUDIT_CHAIN_KEY ("key-id:base64,...",
