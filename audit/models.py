@@ -56,6 +56,7 @@ class Action(models.TextChoices):
     KOHA_VIEWS_RECEIVED = "koha_views_received", _("Views in Koha received")
     KOHA_READ = "koha_read", _("Patron's data read from Koha")
     KOHA_PATRON_DELETE = "koha_patron_delete", _("Patron deleted in Koha")
+    KOHA_SYNC = "koha_sync", _("Patrons synced from Koha")
 
 
 class Outcome(models.TextChoices):

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from audit.models import DataCategory
 from bans.models import AccessProhibition, Ban, BanGround, BanState
-from bans.state import ban_state
+from bans.state import STAFF_VISIBLE_BAN_STEPS, ban_state
 from core.dates import today
 from core.privacy_contract import (
     DecisionLine,
@@ -284,6 +284,17 @@ class BanContract(PrivacyContract):
             removed["bans"] = deleted_rows(Ban.objects.filter(patron_id=patron_id))
             removed["access_prohibitions"] = deleted_rows(AccessProhibition.objects.filter(patron_id=patron_id))
         return ErasureDone(removed=removed)
+
+    def open_matters(self, patron_ids: list[int], *, day: datetime.date) -> dict[int, tuple[str, ...]]:
+        """A ban still in procedure or in force (its last day not passed), an access prohibition in force."""
+        found: dict[int, set[str]] = {}
+        open_bans = Ban.objects.filter(patron_id__in=patron_ids, status__in=STAFF_VISIBLE_BAN_STEPS, ends_on__gte=day)
+        for patron_id in open_bans.values_list("patron_id", flat=True):
+            found.setdefault(patron_id, set()).add("ban")
+        prohibitions = AccessProhibition.objects.filter(patron_id__in=patron_ids, ends_on__gte=day)
+        for patron_id in prohibitions.values_list("patron_id", flat=True):
+            found.setdefault(patron_id, set()).add("access_prohibition")
+        return {patron_id: tuple(sorted(codes)) for patron_id, codes in found.items()}
 
 
 CONTRACTS = (BanContract(),)

@@ -349,6 +349,12 @@ class PrivacyContract:
         what is older than a patron's erasure is theirs and is erased again."""
         return {}
 
+    def open_matters(self, patron_ids: list[int], *, day: datetime.date) -> Mapping[int, tuple[str, ...]]:
+        """Which of these patrons the app still has an open matter about on `day` (a ban in force or in
+        procedure, an unanswered data-subject request), as short codes per patron: a patron gone from Koha
+        with an open matter is flagged for a person to look at, never quietly let go."""
+        return {}
+
     def retention_rules(self) -> tuple[RetentionRule, ...]:
         return ()
 
@@ -368,6 +374,15 @@ def privacy_contracts(order: Literal["report", "erasure"]) -> list[PrivacyContra
         for contract in import_module(f"{app_config.name}.privacy").CONTRACTS
     ]
     return sorted(contracts, key=lambda contract: getattr(contract, f"{order}_order"))
+
+
+def open_matters(patron_ids: list[int], *, day: datetime.date) -> dict[int, list[str]]:
+    """Every app's open matters about these patrons, codes sorted; patrons without any are left out."""
+    found: dict[int, set[str]] = {}
+    for contract in privacy_contracts("report"):
+        for patron_id, codes in contract.open_matters(patron_ids, day=day).items():
+            found.setdefault(patron_id, set()).update(codes)
+    return {patron_id: sorted(codes) for patron_id, codes in found.items() if codes}
 
 
 def data_subject(patron_id: int, *, consortium_id: int | None, lock: bool = False) -> DataSubject | None:

@@ -114,6 +114,11 @@ class SubjectRequestContract(PrivacyContract):
         )
         return ErasureDone()
 
+    def open_matters(self, patron_ids: list[int], *, day: datetime.date) -> dict[int, tuple[str, ...]]:
+        """A data-subject request not yet answered."""
+        unanswered = SubjectRequest.objects.filter(patron_id__in=patron_ids, completed_on__isnull=True)
+        return dict.fromkeys(unanswered.values_list("patron_id", flat=True), ("subject_request",))
+
 
 class BreachContract(PrivacyContract):
     """Personal-data breaches that concerned the patron (Art. 34: what happened, its likely consequences, measures).

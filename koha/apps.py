@@ -10,3 +10,9 @@ class KohaConfig(AppConfig):
 
     name = "koha"
     verbose_name = _("Koha integration")
+
+    def ready(self) -> None:
+        from koha.registration import koha_patron_create
+        from patrons import upstream
+
+        upstream.upstream_creator_register(koha_patron_create)

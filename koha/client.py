@@ -95,15 +95,24 @@ class KohaClient:
         self,
         *,
         updated_since: datetime.datetime | None = None,
+        after_patron_id: int | None = None,
         per_page: int = DEFAULT_PER_PAGE,
         start_page: int = 1,
+        embed: Iterable[str] = (),
     ) -> Iterator[Page]:
         """Patrons by patron id (stable while patrons change during the run: a changed patron keeps its
-        place), those changed after `updated_since` when given."""
+        place), those changed at or after `updated_since` when given (Koha's timestamps are whole seconds:
+        `>` would miss a change made in the second a sync started), those after `after_patron_id` when given
+        (keyset paging: a patron deleted in Koha during the walk cannot shift another one out of it)."""
         params: dict[str, Any] = {"_order_by": "+patron_id"}
+        query: dict[str, Any] = {}
         if updated_since is not None:
-            params["q"] = json.dumps({"updated_on": {">": koha_datetime(updated_since)}})
-        return self._pages("/patrons", params=params, per_page=per_page, start_page=start_page)
+            query["updated_on"] = {">=": koha_datetime(updated_since)}
+        if after_patron_id is not None:
+            query["patron_id"] = {">": int(after_patron_id)}
+        if query:
+            params["q"] = json.dumps(query)
+        return self._pages("/patrons", params=params, per_page=per_page, start_page=start_page, headers=_embed(embed))
 
     def patron(self, patron_id: int, *, embed: Iterable[str] = ()) -> dict[str, Any]:
         return self._json(self._request("GET", f"/patrons/{int(patron_id)}", headers=_embed(embed)), dict)

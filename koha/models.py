@@ -105,3 +105,84 @@ class KohaViewReceipt(models.Model):
 
     def __str__(self) -> str:
         return f"{_('view reported by Koha')} #{self.pk}"
+
+
+class SyncKind(models.TextChoices):
+    FULL = "full", _("Full")
+    INCREMENTAL = "incremental", _("Changes since the last sync")
+
+
+class SyncStatus(models.TextChoices):
+    RUNNING = "running", _("Running or interrupted")
+    FAILED = "failed", _("Stopped by an error")
+    COMPLETED = "completed", _("Completed")
+
+
+class SyncRun(models.Model):
+    """One `koha_sync` of a consortium: where it got to, so that an interrupted run is resumed, not restarted.
+
+    Pages are read by Koha patron id (`after_patron_id` is the last id of the last page written): the next
+    invocation of a run that crashed or met a Koha outage continues after it, with the same `since`. The
+    `since` of an incremental run is the start of the last completed one, less an overlap (clocks differ).
+    """
+
+    consortium_lookup = "consortium_id"
+
+    consortium = models.ForeignKey(
+        Consortium, on_delete=models.PROTECT, related_name="koha_sync_runs", verbose_name=_("consortium")
+    )
+    kind = models.CharField(_("kind"), max_length=12, choices=SyncKind.choices)
+    since = models.DateTimeField(_("changes since"), null=True, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=SyncStatus.choices, default=SyncStatus.RUNNING)
+    started_at = models.DateTimeField(_("started"))
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    pages_done = models.PositiveIntegerField(_("pages written"), default=0)
+    after_patron_id = models.PositiveBigIntegerField(_("last Koha patron id written"), default=0)
+    total = models.PositiveIntegerField(_("patrons in Koha to read"), default=0)
+    # created, updated, unchanged, refused, flagged, marked_removed, libraries_matched, libraries_unmatched.
+    counts = models.JSONField(_("counts"), default=dict)
+    # Koha patron ids only (never a name): the records refused, and the guarantor links waiting for their
+    # guarantor's record (ward's Koha id, guarantor's card number, relationship).
+    refused_ids = models.JSONField(_("refused Koha patron ids"), default=list)
+    pending_guardians = models.JSONField(default=list)
+    error_code = models.CharField(_("error"), max_length=30, blank=True)
+
+    objects = ConsortiumScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("Koha sync")
+        verbose_name_plural = _("Koha syncs")
+        ordering = ["-started_at", "-id"]
+        default_permissions = []
+        indexes = [models.Index(fields=["consortium", "status", "-started_at"], name="syncrun_latest_idx")]
+
+    def __str__(self) -> str:
+        return f"{_('Koha sync')} #{self.pk}"
+
+
+class KohaDeparture(models.Model):
+    """A patron of ours whose Koha record is gone (a full sync found its Koha id missing and Koha said 404).
+
+    Flagged when something of ours is still open about the patron (a ban in force or in procedure, an
+    unanswered data-subject request: `open_matters`), else marked: the record waits for the DPO's erasure,
+    the one path that removes a patron with its ledger entry and access event. Removed when Koha has the
+    patron again.
+    """
+
+    patron = models.OneToOneField(
+        "patrons.Patron", on_delete=models.CASCADE, related_name="koha_departure", verbose_name=_("patron")
+    )
+    noticed_at = models.DateTimeField(_("noticed gone from Koha"))
+    open_matters = models.JSONField(_("open matters"), default=list, help_text=_("Flagged when not empty."))
+
+    class Meta:
+        verbose_name = _("patron gone from Koha")
+        verbose_name_plural = _("patrons gone from Koha")
+        default_permissions = []
+
+    def __str__(self) -> str:
+        return f"{_('patron gone from Koha')} #{self.pk}"
+
+    @property
+    def flagged(self) -> bool:
+        return bool(self.open_matters)

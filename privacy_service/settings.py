@@ -226,6 +226,13 @@ else:
 KOHA_TIMEOUT_SECONDS = float(env("KOHA_TIMEOUT_SECONDS", "10"))
 KOHA_RETRIES = int(env("KOHA_RETRIES", "4"))
 KOHA_RETRY_BASE_DELAY_SECONDS = float(env("KOHA_RETRY_BASE_DELAY_SECONDS", "0.5"))
+# koha_sync: the extended attribute (type code) on a child's Koha record holding the guarantor's card number
+# (Koha's REST API has no guarantor list); empty turns guarantor links off. An incremental sync asks for
+# changes since the last completed one started, less this overlap (Koha's clock and ours differ).
+KOHA_GUARANTOR_ATTRIBUTE = env("KOHA_GUARANTOR_ATTRIBUTE", "GUARANTOR")
+# The Koha patron category (categorycode) of a patron registered here and created in Koha.
+KOHA_PATRON_CATEGORY = env("KOHA_PATRON_CATEGORY", "PT")
+KOHA_SYNC_OVERLAP_SECONDS = int(env("KOHA_SYNC_OVERLAP_SECONDS", "60"))
 
 # The access log's keys (audit/keys.py), never in the database: AUDIT_CHAIN_KEY ("key-id:base64,...",
 # newest first, 32 bytes or more) keys each event's link (HMAC-SHA256); AUDIT_CHECKPOINT_SIGNING_KEY

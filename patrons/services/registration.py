@@ -5,7 +5,9 @@ freezes it (Lapland 2020); no identity code in the names, the address, the email
 (a denied patron_register event; staff.typed_text); the home library is one of the consortium's; the
 card number is free in the consortium; names and a past date of birth are given; a patron under 15 is
 registered with a guardian who is an adult patron of the same consortium, and the record says the
-guardian provided the data (Mikkeli notice). The registration and its access event are written in one transaction.
+guardian provided the data (Mikkeli notice). When the consortium has a Koha connection the patron is created
+in Koha first (patrons/upstream.py), and Koha's refusal stops the registration. The registration and its
+access event are written in one transaction.
 """
 
 import datetime
@@ -24,6 +26,7 @@ from core.errors import RuleBroken
 from patrons.closures import REGISTRATION_FROZEN_MESSAGE, closure_end_text, registration_freeze
 from patrons.models import GuardianRelationship, Guardianship, LoanHistoryPreference, Patron, PatronStatus
 from patrons.services._common import today
+from patrons.upstream import patron_create_upstream
 from staff.models import Jurisdiction, Library
 from staff.typed_text import free_text_check
 
@@ -215,6 +218,9 @@ def patron_register(
                     for name, messages in error.message_dict.items()
                 ),
             ) from error
+        if koha_patron_id is None:
+            # Koha is the register: the patron is created there first, or not at all (patrons/upstream.py).
+            patron.koha_patron_id = patron_create_upstream(patron)
         try:
             with transaction.atomic():
                 patron.save(force_insert=True)
