@@ -30,7 +30,6 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 # Always a scratch SQLite database, whatever the shell says.
@@ -39,7 +38,7 @@ os.environ.pop("DATABASE_APP_ROLE", None)
 os.environ.pop("SQLITE_TEST_NAME", None)
 os.environ["DJANGO_SETTINGS_MODULE"] = "privacy_service.settings"
 
-from _common import django_setup, fmt, markdown_table, progress, summary, write_csv, write_section
+from bench._common import django_setup, fmt, markdown_table, progress, summary, write_csv, write_section
 
 SEED = 1000
 

@@ -30,10 +30,9 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from _common import RESULTS_DIR, django_setup, fmt, markdown_table, progress, summary, write_csv, write_section
+from bench._common import RESULTS_DIR, django_setup, fmt, markdown_table, progress, summary, write_csv, write_section
 
 SEED = 4242
 STAFF_USER = "rovaniemi.staff"
@@ -173,14 +172,7 @@ def main() -> None:
 
     if connection.vendor != "postgresql":
         raise SystemExit("bench/detail_rps.py needs the PostgreSQL scale data: see bench/README.md.")
-    # The DPO's "who read my data" selector (renamed once, then moved; take whichever this checkout has).
-    try:
-        from patrons.selectors import access_event_list_for_patron as read_patron_log
-    except ImportError:
-        import audit.selectors
-
-        names = ("access_event_list_for_patron", "access_events_for_patron")
-        read_patron_log = next(getattr(audit.selectors, name) for name in names if hasattr(audit.selectors, name))
+    from patrons.selectors import access_event_list_for_patron as read_patron_log
 
     def staff_profile_of(user):
         return StaffProfile.objects.select_related("home_library__municipality").get(user=user)

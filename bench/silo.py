@@ -44,10 +44,9 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from _common import (
+from bench._common import (
     REPO_ROOT,
     RESULTS_DIR,
     django_setup,
@@ -206,9 +205,9 @@ def ensure_patrons(target: int, *, batch: int, seed: float) -> tuple[int, int, f
 
     Returns (existing before, added, seconds).
     """
-    import generate as gen
     from django.db import connection
 
+    from bench import generate as gen
     from patrons.models import Patron
 
     existing = Patron.objects.filter(koha_patron_id__gte=gen.KOHA_ID_BASE).count()
@@ -244,9 +243,9 @@ def ensure_patrons(target: int, *, batch: int, seed: float) -> tuple[int, int, f
 
 def store_codes(target: int, *, batch: int, sample_size: int, lapland_id: int, rng: random.Random) -> dict:
     """One code per generated patron without one, up to `target` generated patrons with a code."""
-    import generate as gen
     from django.utils import timezone
 
+    from bench import generate as gen
     from demo.identity_codes import demo_hetu
     from patrons.models import Patron
     from sotu_silo import crypto
