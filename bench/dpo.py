@@ -22,6 +22,7 @@ import datetime
 import random
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -45,7 +46,7 @@ def dpo_actor():
     )
 
 
-def timed(function, *args, **kwargs) -> tuple[float, object, int]:
+def timed[**P, R](function: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> tuple[float, R, int]:
     """(milliseconds, result, queries) of one call."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
