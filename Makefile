@@ -27,15 +27,16 @@ APT_UPDATE := [ -n "$$(find /var/lib/apt/lists -maxdepth 1 -name '*_Packages*' -
 	|| apt-get update
 APT_INSTALL := DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends
 
-.PHONY: help venv assets messages messages-update browser pdf-libs run test test-sqlite test-postgres fuzz lint clean
+.PHONY: help venv assets messages messages-update browser pdf-libs run test test-sqlite test-postgres fuzz lint typecheck clean
 
 help:
 	@echo "make run            migrate, seed demo data and serve on http://127.0.0.1:8000 (SQLite)"
-	@echo "make test           full test suite on SQLite and on a throwaway PostgreSQL 15"
+	@echo "make test           typecheck, then the full test suite on SQLite and on a throwaway PostgreSQL 15"
 	@echo "make test-sqlite    tests on SQLite only      (PYTEST_ARGS=... for pytest options)"
 	@echo "make test-postgres  tests on PostgreSQL only  (PYTEST_ARGS=... for pytest options)"
 	@echo "make fuzz           only the schemathesis run over /api/schema/, SQLite then PostgreSQL (FUZZ_EXAMPLES=12)"
-	@echo "make lint           ruff check + ruff format --check"
+	@echo "make lint           ruff check + ruff format --check + typecheck"
+	@echo "make typecheck      mypy with the Django and DRF plugins over the apps, tests/ and bench/ (pyproject.toml)"
 	@echo "make messages-update  refresh the fi/sv/en catalogs after changing user-facing text"
 	@echo "make clean          remove .venv node_modules var staticfiles"
 
@@ -144,9 +145,10 @@ run: venv assets messages pdf-libs
 	env -u DATABASE_URL -u DATABASE_APP_ROLE -u SOTU_DATABASE_URL $(PY) manage.py runserver 127.0.0.1:8000
 
 # --- Tests -------------------------------------------------------------------------------------
-# Run both databases even if the first fails, so one CI run shows everything;
-# fail if either failed.
+# The type check first, so that a type error fails CI in a minute; then both databases even if the
+# first fails, so one CI run shows everything; fail if either failed.
 test: venv assets messages browser pdf-libs
+	$(MAKE) --no-print-directory typecheck
 	@status=0; \
 	$(MAKE) --no-print-directory test-sqlite || { status=1; echo "*** test-sqlite FAILED" >&2; }; \
 	$(MAKE) --no-print-directory test-postgres || { status=1; echo "*** test-postgres FAILED" >&2; }; \
@@ -172,6 +174,12 @@ fuzz: venv assets
 # --- Lint ----------------------------------------------------------------------------------------
 lint: venv
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
+	$(MAKE) --no-print-directory typecheck
+
+# mypy reads the settings (django-stubs loads Django), so the same environment as the tests; its
+# cache is .mypy_cache (gitignored): a second run checks only what changed.
+typecheck: venv
+	env -u DATABASE_URL -u DATABASE_APP_ROLE -u SOTU_DATABASE_URL $(VENV)/bin/mypy
 
 clean:
 	rm -rf $(VENV) node_modules var staticfiles

@@ -7,6 +7,8 @@ superuser give someone a device whose key they know. Both admins keep to the ser
 (staff.admin_bounds): a "date joined" of year 1 was a server error when the row was saved.
 """
 
+from typing import Any
+
 from django.contrib import admin, messages
 from django.contrib.auth import admin as auth_admin
 from django.contrib.auth import get_user_model
@@ -55,7 +57,7 @@ def _user_roles(form, user) -> dict:
 
 @admin.register(User)
 class UserAdmin(BoundedInputsAdmin, auth_admin.UserAdmin):
-    list_display = (*auth_admin.UserAdmin.list_display, "is_superuser", "two_factor")
+    list_display = (*auth_admin.UserAdmin.list_display, "is_superuser", "two_factor")  # type: ignore[misc]  # Django's tuple
     actions = ["reset_two_factor"]
 
     def get_queryset(self, request):
@@ -73,8 +75,8 @@ class UserAdmin(BoundedInputsAdmin, auth_admin.UserAdmin):
     def two_factor(self, user) -> bool:
         return user.two_factor_enrolled
 
-    def get_form(self, request, obj=None, **kwargs):
-        form_class = super().get_form(request, obj, **kwargs)
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form_class: Any = super().get_form(request, obj, change=change, **kwargs)  # a class made for this request
         if obj is None:
             return form_class  # the add form has no roles: they are given on the change form
 
@@ -144,8 +146,8 @@ class UserAdmin(BoundedInputsAdmin, auth_admin.UserAdmin):
 class GroupAdmin(BoundedInputsAdmin, auth_admin.GroupAdmin):
     actions = None  # "delete selected" would delete the role groups, which the change page does not allow
 
-    def get_form(self, request, obj=None, **kwargs):
-        form_class = super().get_form(request, obj, **kwargs)
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form_class: Any = super().get_form(request, obj, change=change, **kwargs)  # a class made for this request
 
         class RoleCheckedGroupForm(form_class):
             def clean(self):

@@ -1,5 +1,6 @@
 """Per-request rules of a logged-in session: the idle timeout and the second factor."""
 
+from typing import Any
 from urllib.parse import urlencode
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -39,7 +40,7 @@ class TwoFactorRequiredMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        user = request.user
+        user: Any = request.user  # django_otp's OTPMiddleware gave it is_verified()
         if user.is_authenticated and not user.is_verified() and is_privileged(user) and not _is_open(request):
             if request.path_info.startswith("/api/"):
                 message = _("Confirm your log-in with your second factor (authenticator code) first.")

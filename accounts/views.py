@@ -1,6 +1,7 @@
 """Log-in (password, then the network), the second factor (enrolment and verification)."""
 
 from base64 import b32encode
+from typing import Any
 from urllib.parse import urlsplit
 
 import segno
@@ -71,9 +72,9 @@ class LoginView(auth_views.LoginView):
     template_name = "registration/login.html"
     redirect_authenticated_user = True
 
-    def get_redirect_url(self):
+    def get_redirect_url(self, request=None):
         """Where to go after the log-in: the path of `next` only, never its query (it may hold a search)."""
-        return _path_only(super().get_redirect_url())
+        return _path_only(super().get_redirect_url(request))
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -163,7 +164,8 @@ def _failed(request: HttpRequest, form: TwoFactorCodeForm, detail: str) -> HttpR
 @never_cache
 @login_required
 def two_factor_verify_view(request: HttpRequest) -> HttpResponse:
-    user, next_url = request.user, _next_url(request)
+    user: Any = request.user  # django_otp's OTPMiddleware gave it is_verified()
+    next_url = _next_url(request)
     if user.is_verified() or not is_privileged(user):
         return redirect(next_url)
     if not has_confirmed_device(user):

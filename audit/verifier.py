@@ -42,7 +42,7 @@ import datetime
 import ipaddress
 import json
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -172,6 +172,8 @@ class Finding:
 
 @dataclass
 class Report:
+    # Pruned checkpoints are judged against it: ACCESS_LOG_RETENTION_MONTHS before the verification.
+    retention_start: datetime.datetime
     events: int = 0
     first_id: int | None = None
     last_id: int | None = None
@@ -186,7 +188,6 @@ class Report:
     # Checkpoints whose head a prune removed, each judged against the retention's start.
     checkpoints_pruned: int = 0
     retention_months: int = 0
-    retention_start: datetime.datetime | None = None
     newest_checkpoint: Checkpoint | None = None
     # Events after the newest checkpoint's head: not yet protected against a deletion.
     uncovered: int = 0
@@ -594,7 +595,7 @@ def _address_spellings(text: str | None) -> list[str | None]:
         address = ipaddress.ip_address(text)
     except ValueError:
         return [text]
-    spellings = [text, str(address)]
+    spellings: list[str | None] = [text, str(address)]
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
         mapped = int(address.ipv4_mapped)
         spellings.append(f"::ffff:{mapped >> 16:x}:{mapped & 0xFFFF:x}")
@@ -610,7 +611,7 @@ def verify_rows(
     checkpoints: list[Checkpoint],
     verified_at: datetime.datetime,
     retention_months: int,
-    checkpoint_findings: list[Finding] = (),
+    checkpoint_findings: Sequence[Finding] = (),
 ) -> Report:
     """Run the engine over batches of rows; the checkpoints' own findings come first.
 

@@ -18,11 +18,11 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from audit.checkpoint_files import read_checkpoints
+from audit.checkpoint_files import Checkpoint, read_checkpoints
 from audit.keys import chain_keys as configured_chain_keys
 from audit.keys import verify_keys
 from audit.models import AccessLogPrune
-from audit.verifier import ChainStart, Report, chain_start, checked_checkpoints, verify_rows
+from audit.verifier import ChainStart, Finding, Report, chain_start, checked_checkpoints, verify_rows
 
 BATCH_SIZE = 20_000
 
@@ -170,7 +170,8 @@ def verify_access_log(
     Pruned checkpoints are held to ACCESS_LOG_RETENTION_MONTHS before now, and no event may be dated
     later than now (audit/verifier.py).
     """
-    checkpoints, checkpoint_findings = [], []
+    checkpoints: list[Checkpoint] = []
+    checkpoint_findings: list[Finding] = []
     if use_checkpoints:
         directory = Path(checkpoint_dir or settings.AUDIT_CHECKPOINT_DIR)
         checkpoints, checkpoint_findings = checked_checkpoints(

@@ -37,7 +37,7 @@ GROUNDS = {
         BanGround.DAMAGING_PROPERTY: "har skadat bibliotekets egendom",
     },
 }
-HEARING_METHODS = {
+HEARING_METHODS: dict[str, dict[str, str]] = {
     "fi": {
         HearingMethod.IN_PERSON: "henkilökohtaisesti",
         HearingMethod.PHONE: "puhelimitse",
@@ -51,7 +51,7 @@ HEARING_METHODS = {
         HearingMethod.ELECTRONIC: "elektroniskt",
     },
 }
-NOTIFICATION_METHODS = {
+NOTIFICATION_METHODS: dict[str, dict[str, str]] = {
     "fi": {
         NotificationMethod.LETTER: "kirjeellä",
         NotificationMethod.ELECTRONIC: "sähköisellä viestillä",

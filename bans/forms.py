@@ -1,5 +1,7 @@
 """Forms for the ban procedure's pages. They only parse input; the rules live in bans.services."""
 
+from typing import cast
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -27,10 +29,10 @@ class BanProposeForm(forms.Form):
     starts_on = _date(_("Starts on"))
     ends_on = _date(_("Ends on (at most 30 days, first and last day included)"))
 
-    def __init__(self, *args, consortium_id: int, behaviour_notes, **kwargs):
+    def __init__(self, *args, consortium_id: int | None, behaviour_notes, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["library"].queryset = Library.objects.of_consortium(consortium_id)
-        self.fields["note_ids"].choices = [
+        cast(forms.ModelChoiceField, self.fields["library"]).queryset = Library.objects.of_consortium(consortium_id)
+        cast(forms.ChoiceField, self.fields["note_ids"]).choices = [
             (note.pk, f"{note.created_at:%d.%m.%Y} {note.created_by}") for note in behaviour_notes
         ]
 
@@ -87,6 +89,6 @@ class AccessProhibitionForm(forms.Form):
     starts_on = _date(_("Starts on"))
     ends_on = _date(_("Ends on (at most one year)"))
 
-    def __init__(self, *args, consortium_id: int, **kwargs):
+    def __init__(self, *args, consortium_id: int | None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["library"].queryset = Library.objects.of_consortium(consortium_id)
+        cast(forms.ModelChoiceField, self.fields["library"]).queryset = Library.objects.of_consortium(consortium_id)

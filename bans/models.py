@@ -4,12 +4,17 @@ The models moved here from patrons/ in Django's state only: their tables keep th
 `patrons_ban_notes` and `patrons_accessprohibition` (bans/migrations/0001_initial.py).
 """
 
+from typing import TYPE_CHECKING
+
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from core.free_text_fields import FreeTextCharField, FreeTextField
 from patrons.models import Note, Patron
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise
 from staff.models import Library
 from staff.scoping import ConsortiumScopedQuerySet
 
@@ -81,6 +86,8 @@ class Ban(models.Model):
     """
 
     consortium_lookup = "patron__consortium_id"
+    # What the ban is today (a BanState), set on the rows bans.selectors reads; not a column.
+    state: str
 
     patron = models.ForeignKey(Patron, on_delete=models.CASCADE, related_name="bans", verbose_name=_("patron"))
     library = models.ForeignKey(Library, on_delete=models.PROTECT, related_name="bans", verbose_name=_("library"))
@@ -151,7 +158,7 @@ class Ban(models.Model):
         return f"{_('library-use ban')} #{self.pk}"
 
     @property
-    def state_label(self) -> str:
+    def state_label(self) -> "StrPromise":
         """The label of `state` (what the ban is today, set by bans.selectors), else of the stored step."""
         return BanState(getattr(self, "state", self.status)).label
 

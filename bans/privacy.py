@@ -209,14 +209,14 @@ class BanContract(PrivacyContract):
             )
         prohibition_lines = []
         for prohibition in prohibitions:
-            state = _prohibition_state(prohibition, day)
+            prohibition_state = _prohibition_state(prohibition, day)
             prohibition_lines.append(
                 DecisionLine(
                     prohibition.pk,
-                    state.value,
+                    prohibition_state.value,
                     prohibition.archived_at is not None,
                     prohibition.retain_until,
-                    state.label,
+                    prohibition_state.label,
                     _("access prohibition"),
                 )
             )

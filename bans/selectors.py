@@ -19,9 +19,10 @@ from core.dates import today
 from patrons.models import Patron
 from patrons.restrictions import RestrictionInForce
 from patrons.selectors import SelectorNotFound, logs_not_found
+from staff.scoping import ConsortiumScopedQuerySet
 
 
-def bans_visible_to_staff(day: datetime.date | None = None) -> QuerySet[Ban]:
+def bans_visible_to_staff(day: datetime.date | None = None) -> ConsortiumScopedQuerySet:
     """Bans in procedure or in force: an ended, cancelled or overturned ban is gone from every staff view."""
     return Ban.objects.filter(status__in=STAFF_VISIBLE_BAN_STEPS, ends_on__gte=day or today())
 

@@ -47,7 +47,7 @@ from staff.typed_text import free_text_check
 
 MAX_BAN_DAYS = 30
 APPEAL_DAYS = 14
-DEEMED_RECEIVED_AFTER_DAYS = {
+DEEMED_RECEIVED_AFTER_DAYS: dict[str, int] = {
     NotificationMethod.LETTER: 7,
     NotificationMethod.ELECTRONIC: 3,
     NotificationMethod.IN_PERSON: 0,
@@ -157,11 +157,11 @@ def _finnish(patron: Patron) -> None:
 
 
 def _no_overlap(patron: Patron, library: Library, starts_on, ends_on, *, exclude: int | None = None) -> None:
-    overlapping = (
-        Ban.objects.filter(patron=patron, library=library, starts_on__lte=ends_on, ends_on__gte=starts_on)
-        .exclude(status__in=CLOSED)
-        .exclude(pk=exclude)
-    )
+    overlapping = Ban.objects.filter(
+        patron=patron, library=library, starts_on__lte=ends_on, ends_on__gte=starts_on
+    ).exclude(status__in=CLOSED)
+    if exclude is not None:
+        overlapping = overlapping.exclude(pk=exclude)
     if overlapping.exists():
         raise RuleBroken(
             "overlapping_ban",
@@ -303,7 +303,7 @@ def ban_hearing_record(
 
 
 def _decider_name(actor: Actor) -> str:
-    user = get_user_model().objects.filter(pk=actor.user_id).first()
+    user = get_user_model().objects.filter(pk=actor.user_id).first() if actor.user_id is not None else None
     return (user.get_full_name() or user.get_username()) if user else actor.username
 
 
@@ -394,6 +394,7 @@ def ban_notification_record(*, actor: Actor, ban_id: int, method: str, sent_on: 
             raise RuleBroken("sent_on_required", _("Give the date the decision was sent or handed over."))
         if sent_on > today():
             raise RuleBroken("sent_in_future", _("The sending date cannot be in the future."))
+        assert ban.decided_on is not None  # _ban_for_step: only a decided ban is notified
         if sent_on < ban.decided_on:
             raise RuleBroken("sent_before_decision", _("The decision cannot be sent before it was made."))
         if sent_on > ban.ends_on:
@@ -434,6 +435,7 @@ def ban_appeal_record(
             raise RuleBroken(
                 "lodged_on_invalid", _("Give the date the rectification request arrived (not in the future).")
             )
+        assert ban.appeal_deadline is not None  # set when the decision was notified, before any appeal
         if lodged_on > ban.appeal_deadline and outcome not in (AppealOutcome.DISMISSED, AppealOutcome.PENDING):
             raise RuleBroken(
                 "appeal_late",

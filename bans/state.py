@@ -58,11 +58,13 @@ def ban_is_final(ban: Ban, day: datetime.date) -> bool:
     """Final: no rectification request can come any more, or the one that came did not overturn it."""
     if ban.appeal_outcome in (AppealOutcome.UPHELD, AppealOutcome.DISMISSED):
         return True
-    deadline_passed = ban.appeal_deadline is not None and ban.appeal_deadline < day
+    deadline = ban.appeal_deadline
+    if deadline is None or deadline >= day:
+        return False
     if ban.appeal_outcome == AppealOutcome.PENDING:
         # Only a request made in time holds the decision back; a late one can only be dismissed.
-        return deadline_passed and ban.appeal_lodged_on > ban.appeal_deadline
-    return deadline_passed
+        return ban.appeal_lodged_on is not None and ban.appeal_lodged_on > deadline
+    return True
 
 
 def ban_state(ban: Ban, day: datetime.date | None = None) -> str:

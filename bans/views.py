@@ -5,6 +5,10 @@ Who may do which step is decided in staff.access (one place per rule); the rules
 procedure in bans.services. A broken rule is shown on the page (status 400) and nothing is written.
 """
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from django import forms as django_forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -14,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from audit.actor import Actor
 from bans import forms
 from bans.models import BanGround
 from bans.selectors import ban_archive_page, ban_get
@@ -33,6 +38,9 @@ from patrons.selectors import patron_record_for_staff
 from patrons.views import run_service
 from staff.access import ban_archive_actor, ban_decider_actor, ban_preparer_actor
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise
+
 
 def ban_for_reader(request: HttpRequest, ban_id: int):
     """The ban for whoever reads it: the archive (ban deciders, DPO) sees every ban, staff the ones in procedure."""
@@ -42,7 +50,8 @@ def ban_for_reader(request: HttpRequest, ban_id: int):
 
 
 # step: (form class, actor function, service, success message); which step comes next is bans.state's to say.
-STEPS = {
+# By the step's value (a str, as in the URL): the form, who may take it, the service, the message on success.
+STEPS: dict[str, tuple[type[django_forms.Form], Callable[[HttpRequest], Actor], Callable[..., Any], "StrPromise"]] = {
     Step.HEARING: (forms.HearingForm, ban_preparer_actor, ban_hearing_record, _("The hearing was recorded.")),
     Step.DECISION: (forms.DecisionForm, ban_decider_actor, ban_decide, _("The decision was recorded.")),
     Step.NOTIFICATION: (
@@ -130,8 +139,7 @@ def ban_propose_view(request: HttpRequest, patron_id: int) -> HttpResponse:
     actor = ban_preparer_actor(request)
     record = patron_record_for_staff(actor=actor, patron_id=patron_id)
     behaviour = [n for n in record.notes if n.category == NoteCategory.BEHAVIOUR and n.removed_at is None]
-    options = {"consortium_id": actor.consortium_id, "behaviour_notes": behaviour}
-    form = forms.BanProposeForm(request.POST or None, **options)
+    form = forms.BanProposeForm(request.POST or None, consortium_id=actor.consortium_id, behaviour_notes=behaviour)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         ban = run_service(

@@ -28,9 +28,10 @@ import os
 import random
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 # Always a scratch SQLite database, whatever the shell says.
@@ -39,7 +40,10 @@ os.environ.pop("DATABASE_APP_ROLE", None)
 os.environ.pop("SQLITE_TEST_NAME", None)
 os.environ["DJANGO_SETTINGS_MODULE"] = "privacy_service.settings"
 
-from _common import django_setup, fmt, markdown_table, progress, summary, write_csv, write_section
+from bench._common import django_setup, fmt, markdown_table, progress, summary, write_csv, write_section
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 SEED = 1000
 
@@ -47,6 +51,7 @@ SEED = 1000
 def random_networks(rng: random.Random, count: int) -> list[str]:
     """`count` distinct CIDRs: ~60 % IPv4 /16-/29, ~40 % IPv6 /48-/64 (global unicast 2000::/3)."""
     networks: set[str] = set()
+    network: IPNetwork
     while len(networks) < count:
         if rng.random() < 0.6:
             prefix = rng.randint(16, 29)
@@ -60,8 +65,8 @@ def random_networks(rng: random.Random, count: int) -> list[str]:
     return sorted(networks)
 
 
-def addresses_inside(rng: random.Random, cidrs: list[str], count: int) -> list[ipaddress._BaseAddress]:
-    out = []
+def addresses_inside(rng: random.Random, cidrs: list[str], count: int) -> list[IPAddress]:
+    out: list[IPAddress] = []
     for _ in range(count):
         network = ipaddress.ip_network(rng.choice(cidrs))
         offset = rng.randrange(network.num_addresses)
@@ -69,8 +74,9 @@ def addresses_inside(rng: random.Random, cidrs: list[str], count: int) -> list[i
     return out
 
 
-def addresses_outside(rng: random.Random, networks, count: int) -> list[ipaddress._BaseAddress]:
-    out = []
+def addresses_outside(rng: random.Random, networks, count: int) -> list[IPAddress]:
+    out: list[IPAddress] = []
+    address: IPAddress
     while len(out) < count:
         if rng.random() < 0.6:
             address = ipaddress.IPv4Address(rng.getrandbits(32))
@@ -107,14 +113,18 @@ def _empty_loop(chunk):
         pass
 
 
-def measure_interleaved(cases: list[tuple[str, object, list]], batch: int, repeats: int) -> dict[str, dict]:
+def measure_interleaved(
+    cases: list[tuple[str, Callable[[list], object], list]], batch: int, repeats: int
+) -> dict[str, dict]:
     """Time every case in `repeats` rounds, round-robin, so machine noise spreads evenly over the cases.
 
     Each round times an empty loop over the same items first; its median batch time (loop and timer
     overhead) is subtracted from that round's batches. Returns per-case stats in µs per call: median and
     p95 over batch samples, the mean over all calls, and the best round's mean (timeit's "min").
     """
-    acc = {label: {"samples": [], "net_ns": 0.0, "calls": 0, "round_means": []} for label, _loop, _items in cases}
+    acc: dict[str, dict[str, Any]] = {
+        label: {"samples": [], "net_ns": 0.0, "calls": 0, "round_means": []} for label, _loop, _items in cases
+    }
     baselines = []
     for round_no in range(repeats):
         for label, loop, items in cases:
@@ -146,7 +156,7 @@ def measure_interleaved(cases: list[tuple[str, object, list]], batch: int, repea
     return out
 
 
-def time_ms_interleaved(fns: dict[str, object], repeat: int) -> dict[str, dict]:
+def time_ms_interleaved(fns: dict[str, Callable[[], object]], repeat: int) -> dict[str, dict]:
     times: dict[str, list[float]] = {label: [] for label in fns}
     for _ in range(repeat):
         for label, fn in fns.items():

@@ -29,11 +29,11 @@ import random
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from _common import RESULTS_DIR, django_setup, fmt, markdown_table, progress, summary, write_csv, write_section
+from bench._common import RESULTS_DIR, django_setup, fmt, markdown_table, progress, summary, write_csv, write_section
 
 SEED = 4242
 STAFF_USER = "rovaniemi.staff"
@@ -173,14 +173,7 @@ def main() -> None:
 
     if connection.vendor != "postgresql":
         raise SystemExit("bench/detail_rps.py needs the PostgreSQL scale data: see bench/README.md.")
-    # The DPO's "who read my data" selector (renamed once, then moved; take whichever this checkout has).
-    try:
-        from patrons.selectors import access_event_list_for_patron as read_patron_log
-    except ImportError:
-        import audit.selectors
-
-        names = ("access_event_list_for_patron", "access_events_for_patron")
-        read_patron_log = next(getattr(audit.selectors, name) for name in names if hasattr(audit.selectors, name))
+    from patrons.selectors import access_event_list_for_patron as read_patron_log
 
     def staff_profile_of(user):
         return StaffProfile.objects.select_related("home_library__municipality").get(user=user)
@@ -240,7 +233,7 @@ def main() -> None:
                         f"{len(lat):,} requests, {len(lat) / segment:,.1f} rps, median {summary(lat)['median']:.2f} ms"
                     )
 
-    rps_rows = []
+    rps_rows: list[dict[str, Any]] = []
     for name, _template in VARIANTS:
         for log in (True, False):
             key = (name, log)
@@ -347,29 +340,36 @@ def main() -> None:
     if not args.no_probes:
         admin_client = Client(REMOTE_ADDR=ADDRESS)
         admin_client.force_login(dpo)
-        probes = [
-            ("patron search API `?search=Virtanen` (staff)", client, "/api/v1/patrons/?search=Virtanen"),
-            ("patron search API `?search=Aino Virtanen` (staff)", client, "/api/v1/patrons/?search=Aino%20Virtanen"),
+        probes: list[tuple[str, Client, str, dict[str, str] | None]] = [
+            ("patron search API `?search=Virtanen` (staff)", client, "/api/v1/patrons/?search=Virtanen", None),
+            (
+                "patron search API `?search=Aino Virtanen` (staff)",
+                client,
+                "/api/v1/patrons/?search=Aino%20Virtanen",
+                None,
+            ),
             (
                 "patron search API by card prefix `?search=2900000012` (staff)",
                 client,
                 "/api/v1/patrons/?search=2900000012",
+                None,
             ),
             ("patron search page, POST `q=Virtanen` (staff)", client, "/patrons/", {"q": "Virtanen"}),
-            ("admin access-log browser, first page (dpo)", admin_client, "/admin/audit/accessevent/"),
+            ("admin access-log browser, first page (dpo)", admin_client, "/admin/audit/accessevent/", None),
             (
                 "admin access-log browser, `?patron=<id>` (dpo)",
                 admin_client,
                 f"/admin/audit/accessevent/?patron={rng.choice(patron_ids)}",
+                None,
             ),
             (
                 "admin access-log browser, `?actor=kemi.staff` (dpo)",
                 admin_client,
                 "/admin/audit/accessevent/?actor=kemi.staff",
+                None,
             ),
         ]
-        for label, probe_client, url, *form in probes:
-            form = form[0] if form else None
+        for label, probe_client, url, form in probes:
             progress(f"probe: {label}, {args.probes} requests ...")
             values = []
             status = None

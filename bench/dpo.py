@@ -22,12 +22,12 @@ import datetime
 import random
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from _common import django_setup, fmt, markdown_table, progress, summary, write_section
+from bench._common import django_setup, fmt, markdown_table, progress, summary, write_section
 
 SEED = 5151
 
@@ -46,7 +46,7 @@ def dpo_actor():
     )
 
 
-def timed(function, *args, **kwargs) -> tuple[float, object, int]:
+def timed[**P, R](function: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> tuple[float, R, int]:
     """(milliseconds, result, queries) of one call."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext

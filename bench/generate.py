@@ -24,10 +24,9 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from _common import django_setup, fmt, markdown_table, progress, write_csv, write_section
+from bench._common import django_setup, fmt, markdown_table, progress, write_csv, write_section
 
 # Koha ids and card numbers of generated patrons start here, far from the demo patrons'.
 KOHA_ID_BASE = 10_000_000

@@ -39,9 +39,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from _common import django_setup, fmt, markdown_table, progress, write_section
+from bench._common import django_setup, fmt, markdown_table, progress, write_section
 
 CHECK = "0123456789ABCDEFHJKLMNPRSTUVWXY"
 DESK_USER = "rovaniemi.staff"

@@ -17,7 +17,7 @@ Needs PostgreSQL (scripts/with-postgres.sh: DATABASE_URL and SOTU_DATABASE_URL).
      (`rovaniemi.billing`, Lapland) for random patrons whose code is known (a sample kept while
      generating), each call checked (the code revealed, the patron found). Each call writes an access
      event, which is part of its cost; a smaller "without log" series monkeypatches
-     `sotu_silo.services.access_event_record` with a no-op (in this script only) to show that part.
+     `sotu_silo.events.access_event_record` with a no-op (in this script only) to show that part.
      Then the same through the API with Django's test Client (force_login, REMOTE_ADDR 127.0.0.1):
      POST /api/v1/patrons/<id>/identity-code/reveal/ and /api/v1/identity-codes/lookup/ (JSON).
   3. Key rotation: a new newest key is put in front of SOTU_ENCRYPTION_KEYS in this process only, and
@@ -35,6 +35,7 @@ Needs PostgreSQL (scripts/with-postgres.sh: DATABASE_URL and SOTU_DATABASE_URL).
 import argparse
 import base64
 import contextlib
+import datetime
 import hashlib
 import ipaddress
 import os
@@ -43,11 +44,11 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any, cast
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from _common import (
+from bench._common import (
     REPO_ROOT,
     RESULTS_DIR,
     django_setup,
@@ -117,16 +118,17 @@ def relation_sizes(cursor, table: str) -> tuple[list[tuple[str, str]], str, str,
 
 @contextlib.contextmanager
 def access_log(enabled: bool):
-    """With enabled=False, sotu_silo.services.access_event_record is a no-op (the only place it is disabled)."""
-    import sotu_silo.services
+    """With enabled=False, sotu_silo.events.access_event_record (the silo's one writer of its events) is a no-op
+    (the only place it is disabled)."""
+    import sotu_silo.events
 
-    original = sotu_silo.services.access_event_record
+    original = sotu_silo.events.access_event_record
     if not enabled:
-        sotu_silo.services.access_event_record = lambda **_kwargs: None
+        sotu_silo.events.access_event_record = lambda **_kwargs: None  # type: ignore[assignment]  # the no-op writer
     try:
         yield
     finally:
-        sotu_silo.services.access_event_record = original
+        sotu_silo.events.access_event_record = original
 
 
 @contextlib.contextmanager
@@ -206,9 +208,9 @@ def ensure_patrons(target: int, *, batch: int, seed: float) -> tuple[int, int, f
 
     Returns (existing before, added, seconds).
     """
-    import generate as gen
     from django.db import connection
 
+    from bench import generate as gen
     from patrons.models import Patron
 
     existing = Patron.objects.filter(koha_patron_id__gte=gen.KOHA_ID_BASE).count()
@@ -244,9 +246,9 @@ def ensure_patrons(target: int, *, batch: int, seed: float) -> tuple[int, int, f
 
 def store_codes(target: int, *, batch: int, sample_size: int, lapland_id: int, rng: random.Random) -> dict:
     """One code per generated patron without one, up to `target` generated patrons with a code."""
-    import generate as gen
     from django.utils import timezone
 
+    from bench import generate as gen
     from demo.identity_codes import demo_hetu
     from patrons.models import Patron
     from sotu_silo import crypto
@@ -293,7 +295,10 @@ def store_codes(target: int, *, batch: int, sample_size: int, lapland_id: int, r
             continue
         for _attempt in range(100):
             # allow_temporary as seed_demo stores them: demo_hetu may make temporary codes (nobody's).
-            valid = identity_code_validate(code=demo_hetu(dob, rng), country=country, allow_temporary=True, today=today)
+            born = cast(datetime.date, dob)  # generated patrons all have a date of birth
+            valid = identity_code_validate(
+                code=demo_hetu(born, rng), country=country, allow_temporary=True, today=today
+            )
             index = crypto.blind_index(valid.normalized, country=valid.country)
             if (consortium_id, index) not in used:
                 break
@@ -443,7 +448,7 @@ class Timers:
 
         from sotu_silo import crypto
 
-        originals = {"decrypt": crypto.decrypt, "encrypt": crypto.encrypt}
+        originals: dict[str, Any] = {"decrypt": crypto.decrypt, "encrypt": crypto.encrypt}
         original_bulk_update = QuerySet.bulk_update
 
         def wrap(name, fn):
@@ -457,12 +462,12 @@ class Timers:
             return timed
 
         crypto.decrypt, crypto.encrypt = wrap("decrypt", crypto.decrypt), wrap("encrypt", crypto.encrypt)
-        QuerySet.bulk_update = wrap("bulk_update", original_bulk_update)
+        QuerySet.bulk_update = wrap("bulk_update", original_bulk_update)  # type: ignore[method-assign]  # timed
         try:
             yield self
         finally:
             crypto.decrypt, crypto.encrypt = originals["decrypt"], originals["encrypt"]
-            QuerySet.bulk_update = original_bulk_update
+            QuerySet.bulk_update = original_bulk_update  # type: ignore[method-assign]  # restored
 
 
 def rotate(batch_size: int, limit_seconds: float, *, report_every: int = 100_000, timers: Timers | None = None):
@@ -470,7 +475,7 @@ def rotate(batch_size: int, limit_seconds: float, *, report_every: int = 100_000
     from sotu_silo.rotation import RotationResult, identity_codes_rotate
 
     started = time.perf_counter()
-    state = {"last": None, "next": report_every}
+    state: dict[str, Any] = {"last": None, "next": report_every}
 
     def on_progress(result: RotationResult) -> None:
         elapsed = time.perf_counter() - started
@@ -642,6 +647,7 @@ def main() -> None:
 
     billing = get_user_model().objects.get(username=BILLING_USER)
     profile = staff_profile_of(billing)
+    assert profile is not None, f"{BILLING_USER} has no staff profile: run seed_demo"
     lapland_id = profile.consortium_id
 
     def actor(resource: str) -> Actor:
@@ -725,7 +731,7 @@ def main() -> None:
         queries[f"service {kind}"] = counts
     print(
         "NOTE: the 'without access log' series disable the log by monkeypatching "
-        "sotu_silo.services.access_event_record with a no-op (bench only; nothing else is changed).",
+        "sotu_silo.events.access_event_record with a no-op (bench only; nothing else is changed).",
         flush=True,
     )
     latencies: dict[str, list[float]] = {}
@@ -834,8 +840,8 @@ def main() -> None:
         return f"{q['default']} + {q[SILO]}" if q else ""
 
     latency_rows = []
-    csv_rows = []
-    order = [
+    csv_rows: list[tuple[object, ...]] = []
+    rows_in_order = [
         "service reveal",
         "service reveal (no log)",
         "service lookup",
@@ -843,7 +849,7 @@ def main() -> None:
         "API reveal",
         "API lookup",
     ]
-    for key in order:
+    for key in rows_in_order:
         s = summary(latencies[key])
         no_log = "(no log)" in key
         latency_rows.append(
@@ -970,7 +976,7 @@ Service: `identity_code_reveal(actor=..., patron_id=..., reason="{REASON}")` and
 (`force_login`, REMOTE_ADDR {ADDRESS}, whole middleware stack, no HTTP server) POSTing JSON to
 `/api/v1/patrons/<id>/identity-code/reveal/` and `/api/v1/identity-codes/lookup/`. **Every call writes an
 access event** (advisory lock on the chain head, last hash, two INSERTs, commit): that is part of the cost
-below. "Without log" monkeypatches `sotu_silo.services.access_event_record` with a no-op, in this script
+below. "Without log" monkeypatches `sotu_silo.events.access_event_record` with a no-op, in this script
 only, to show the share. Series in {args.rounds} alternating segments; "queries" is one sample call,
 "default + sotu" database.
 

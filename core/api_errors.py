@@ -62,6 +62,7 @@ def api_exception_handler(exc, context):
         return Response(body, status=400)
     if isinstance(exc, NotFound | Refused):
         response = exception_handler(as_django_exception(exc), context)
+        assert response is not None  # DRF answers Http404 and PermissionDenied
         response.data = {"detail": str(response.data["detail"]), "code": exc.code}
         response.status_code = exc.status
         return response

@@ -36,7 +36,7 @@ class ErrorSerializer(serializers.Serializer):
     code = serializers.CharField(
         help_text="A stable name for the error: e.g. `invalid`, `not_found`, `permission_denied`, or the rule's name."
     )
-    errors = serializers.DictField(
+    errors = serializers.DictField(  # type: ignore[assignment]  # a field named as Serializer.errors: never validated
         child=serializers.ListField(child=serializers.CharField()),
         required=False,
         help_text="Invalid input only: each field's messages; a nested field is named by its path (`note_ids.0`), "

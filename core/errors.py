@@ -6,8 +6,12 @@ the answer is the web layer's. Pages get it from core.error_pages.ErrorVocabular
 `{"detail", "code"}`).
 """
 
+from typing import TYPE_CHECKING, cast
+
 from django.core.exceptions import ValidationError
-from django.utils.functional import Promise
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise
 
 
 class RuleBroken(ValidationError):
@@ -17,12 +21,12 @@ class RuleBroken(ValidationError):
     pages show the message next to the form. Services raise it before writing anything.
     """
 
-    def __init__(self, rule: str, message: str | Promise, **params) -> None:
+    def __init__(self, rule: str, message: "str | StrPromise", **params) -> None:
         super().__init__(message, code=rule, params=params or None)
 
     @property
     def rule(self) -> str:
-        return self.code
+        return cast(str, self.code)  # __init__ sets the code to the rule
 
 
 class NotFound(Exception):

@@ -40,7 +40,7 @@ def bound_form_field(field: forms.Field | None) -> forms.Field | None:
 
     Integers need nothing here: a model form checks the model field's own range before it saves.
     """
-    dated = isinstance(field, forms.DateField | forms.DateTimeField | forms.SplitDateTimeField)
-    if dated and validate_date_in_range not in field.validators:
+    dated = (forms.DateField, forms.DateTimeField, forms.SplitDateTimeField)
+    if isinstance(field, dated) and validate_date_in_range not in field.validators:
         field.validators.append(validate_date_in_range)
     return field

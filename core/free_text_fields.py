@@ -24,6 +24,8 @@ form again.
 The columns are ordinary text columns: the fields deconstruct as Django's own, so they need no migration.
 """
 
+from typing import TYPE_CHECKING
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -66,7 +68,15 @@ def shown_back(text: str, *, phone_number: bool = False) -> str:
     return "" if contains_identity_code(text, country="SE", phone_number=phone_number) else text
 
 
-class _NotShownBack:
+# The mixins below extend a field's methods through super(); the checker reads them as the field they mix into.
+if TYPE_CHECKING:
+    _FormField = forms.Field
+    _ModelField = models.Field
+else:
+    _FormField = _ModelField = object
+
+
+class _NotShownBack(_FormField):
     """A form field whose submitted text is not rendered back when it holds an identity code.
 
     It does not refuse the text itself: the service does, so that the refusal is logged where it must be.
@@ -89,10 +99,11 @@ class FreeTextEmailFormField(_NotShownBack, forms.EmailField):
     """A form's email address field that holds no identity code."""
 
 
-class _FreeText:
+class _FreeText(_ModelField):
     free_text = True  # what find_identity_codes_in_text and the field inventory test look for
     phone_number = False  # read with the phone number rule
-    form_class = FreeTextFormField
+    form_class: type[forms.Field] = FreeTextFormField
+    column_field_path: str  # the Django field it deconstructs as
 
     def formfield(self, **kwargs):
         extra = {"phone_number": True} if self.phone_number else {}

@@ -192,7 +192,8 @@ def _gap(separators: str) -> int:
 def _characters_and_gaps(text: str) -> tuple[str, list[int]]:
     """The letters and digits of the normalised ``text``, in upper case, and the gap before each (and one
     after the last)."""
-    characters, gaps = [], []
+    characters: list[str] = []
+    gaps: list[int] = []
     gap = _BROKEN  # nothing before the first
     for run in _RUNS.finditer(text):
         letters_and_digits = run[1]

@@ -34,6 +34,7 @@ from django.utils.module_loading import module_has_submodule
 from django.utils.text import capfirst
 from django.utils.translation import gettext
 
+from core.model_fields import model_field
 from core.registers import Register
 
 
@@ -90,13 +91,13 @@ def report_item(field: str, label, value, text: str | None = None) -> Item:
 
 def model_item(obj: models.Model, name: str) -> Item:
     """A model field labelled with its verbose name; a choice's value is its code, its text the label."""
-    model_field = obj._meta.get_field(name)
+    field = model_field(obj, name)
     value = getattr(obj, name)
-    if model_field.choices:
-        return report_item(name, model_field.verbose_name, value, str(getattr(obj, f"get_{name}_display")()))
+    if field.choices:
+        return report_item(name, field.verbose_name, value, str(getattr(obj, f"get_{name}_display")()))
     if isinstance(value, models.Model):
-        return report_item(name, model_field.verbose_name, str(value))
-    return report_item(name, model_field.verbose_name, value)
+        return report_item(name, field.verbose_name, str(value))
+    return report_item(name, field.verbose_name, value)
 
 
 def model_record(

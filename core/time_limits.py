@@ -12,6 +12,7 @@ three eves are taken from its de facto holidays by name.
 """
 
 import datetime
+from collections.abc import Iterable
 from functools import cache
 
 import holidays
@@ -23,13 +24,15 @@ _SWEDISH_EVES = ("Midsommarafton", "Julafton", "Nyårsafton")
 
 @cache
 def _calendar(country: str, year: int) -> frozenset[datetime.date]:
+    days: Iterable[datetime.date]
     if country == "FI":
         days = holidays.Finland(years=year)
     elif country == "SE":
         # include_sundays=False: weekends are handled below, and the calendar then lists only real holidays.
-        days = dict(holidays.Sweden(years=year, include_sundays=False))
+        swedish = dict(holidays.Sweden(years=year, include_sundays=False))
         every_kind = holidays.Sweden(years=year, include_sundays=False, categories=holidays.Sweden.supported_categories)
-        days.update((day, name) for day, name in every_kind.items() if name in _SWEDISH_EVES)
+        swedish.update((day, name) for day, name in every_kind.items() if name in _SWEDISH_EVES)
+        days = swedish
     else:
         raise ValueError(f"no calendar for {country!r}")
     return frozenset(days)

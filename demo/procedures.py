@@ -19,7 +19,7 @@ from staff.models import Consortium, Jurisdiction, Library
 
 SEEDER = "seed_demo"
 
-NOTE_TEXTS = {
+NOTE_TEXTS: dict[str, dict[str, str]] = {
     Jurisdiction.FINLAND: {
         NoteCategory.GENERAL: "Toivoo ilmoitukset varattavista kirjoista tekstiviestillä.",
         NoteCategory.BEHAVIOUR: "Häiritsi lukusalissa muita asiakkaita äänekkäästi; huomautettu.",

@@ -21,7 +21,7 @@ from staff.access import subject_request_actor
 
 class AccessReportItemSerializer(serializers.Serializer):
     field = serializers.CharField(help_text="The field's code, e.g. `first_name`.")
-    label = serializers.CharField(help_text="The field's name in the report's language.")
+    label = serializers.CharField(help_text="The field's name in the report's language.")  # type: ignore[assignment]  # a field named as Field.label
     value = serializers.JSONField(help_text="The value: a code for a choice, ISO 8601 for dates and times.")
     text = serializers.CharField(help_text="The value as the report shows it, in the report's language.")
 

@@ -78,7 +78,7 @@ class SubjectRequestContract(PrivacyContract):
         return (SUBJECT_REQUESTS,)
 
     def report_sections(self, patron_id: int, context: ReportContext) -> ReportPart:
-        requests = SubjectRequest.objects.filter(consortium_id=context.consortium_id, patron_id=patron_id)
+        requests = SubjectRequest.objects.of_consortium(context.consortium_id).filter(patron_id=patron_id)
         fields = (
             "kind",
             "received_on",
@@ -101,7 +101,7 @@ class SubjectRequestContract(PrivacyContract):
         return ReportPart(sections=(section,))
 
     def erasure_plan(self, patron_id: int, context: ErasureContext) -> ErasurePart:
-        requests = SubjectRequest.objects.filter(consortium_id=context.consortium_id, patron_id=patron_id)
+        requests = SubjectRequest.objects.of_consortium(context.consortium_id).filter(patron_id=patron_id)
         ids = sorted(requests.values_list("pk", flat=True))
         label = _("Data-subject requests: how the patron's requests were answered")
         return ErasurePart(

@@ -15,7 +15,10 @@ from dpo.services.breaches import supervisory_authority
 from staff.models import Consortium, Jurisdiction
 
 # Where a patron complains (GDPR Art. 77); the authority's name is the breach register's (notified there too).
-AUTHORITY_WEBSITES = {Jurisdiction.FINLAND: "https://tietosuoja.fi", Jurisdiction.SWEDEN: "https://www.imy.se"}
+AUTHORITY_WEBSITES: dict[str, str] = {
+    Jurisdiction.FINLAND: "https://tietosuoja.fi",
+    Jurisdiction.SWEDEN: "https://www.imy.se",
+}
 
 _REGISTER_ORDER = {value: index for index, value in enumerate(Register.values)}
 
@@ -60,7 +63,7 @@ class PrivacyNotice:
         return max(register.description.updated_at for register in self.registers)
 
 
-def register_descriptions_for(*, consortium_id: int) -> list[RegisterDescription]:
+def register_descriptions_for(*, consortium_id: int | None) -> list[RegisterDescription]:
     """A consortium's descriptions with their texts, in the order of the Mikkeli notice (the library system first)."""
     descriptions = RegisterDescription.objects.of_consortium(consortium_id).prefetch_related(
         Prefetch("texts", queryset=RegisterDescriptionText.objects.order_by("language"))

@@ -13,7 +13,7 @@ class RegisterDescriptionTextSerializer(api_fields.ModelSerializer):
 
 
 class RegisterDescriptionSerializer(api_fields.ModelSerializer):
-    consortium = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    consortium: serializers.SlugRelatedField = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     texts = serializers.SerializerMethodField(help_text="The description's fields by language code (fi, sv, en)")
 
     class Meta:

@@ -35,6 +35,7 @@ import datetime
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, cast
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -54,6 +55,9 @@ from core.dates import start_of_day, today
 from core.errors import RuleBroken
 from patrons.models import Patron
 from staff.models import Municipality
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise
 
 HISTORY_DAYS = 28
 STORE_BURST_WINDOW = datetime.timedelta(hours=1)
@@ -86,7 +90,7 @@ class Finding:
     url: str  # the admin's access-event list showing exactly the events behind the finding
 
     @property
-    def kind_label(self) -> str:
+    def kind_label(self) -> "StrPromise":
         return FindingKind(self.kind).label
 
 
@@ -202,9 +206,10 @@ def _access_review_build(*, actor: Actor, day: datetime.date) -> AccessReview:
     per_actor: dict[int, dict[datetime.date, int]] = defaultdict(dict)
     usernames: dict[int, str] = {}
     for row in daily:
-        per_actor[row["actor_id"]][row["local_day"]] = row["reads"]
+        actor_id = cast(int, row["actor_id"])  # staff_events: actor_id__isnull=False
+        per_actor[actor_id][row["local_day"]] = row["reads"]
         if row["local_day"] == day:
-            usernames[row["actor_id"]] = row["username"]
+            usernames[actor_id] = row["username"]
     staff = sorted(
         (_staff_reads(actor_id, username, per_actor[actor_id], day) for actor_id, username in usernames.items()),
         key=lambda member: member.username,
@@ -270,7 +275,8 @@ def _store_burst_findings(*, day: datetime.date, stores: QuerySet[AccessEvent]) 
         .order_by("actor_id", "at")
         .values_list("actor_id", "actor_username", "at")
     )
-    for actor_id, username, at in rows:
+    for event_actor_id, username, at in rows:
+        actor_id = cast(int, event_actor_id)  # staff events: actor_id__isnull=False
         times[actor_id].append(at)
         usernames[actor_id] = username
     findings = []
@@ -333,7 +339,7 @@ def _patron_findings(
     )
     findings = []
     for pair in pairs:
-        reader_id, patron_id = pair["event__actor_id"], pair["patron_id"]
+        reader_id, patron_id = cast(int, pair["event__actor_id"]), pair["patron_id"]  # staff events only
         surname, needs_protection, owner_id = patrons[patron_id]
         if owner_id == reader_id:
             kinds = [FindingKind.OWN_RECORD]
@@ -363,7 +369,7 @@ def _patron_findings(
     return findings
 
 
-ROLE_FINDING_KINDS = {
+ROLE_FINDING_KINDS: dict[str, FindingKind] = {
     Action.ROLE_CHANGE: FindingKind.ROLE_CHANGE,
     Action.TWO_FACTOR: FindingKind.TWO_FACTOR_RESET,
     Action.ACCOUNT_CHANGE: FindingKind.ACCOUNT_CHANGE,
@@ -387,7 +393,7 @@ def _role_findings(*, actor: Actor, day: datetime.date) -> list[Finding]:
     )
     return [
         Finding(
-            actor_id=row["actor_id"],
+            actor_id=cast(int, row["actor_id"]),  # actor_id__isnull=False
             username=row["username"],
             kind=ROLE_FINDING_KINDS[row["action"]],
             patron_id=None,

@@ -6,6 +6,7 @@ is not logged; what is done with it is (dpo.services.subject_requests).
 
 import datetime
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypedDict, cast
 
 from dateutil.relativedelta import relativedelta
 from django.core.paginator import Page, Paginator
@@ -18,6 +19,9 @@ from audit.actor import Actor
 from core.dates import start_of_day, today
 from dpo.models import RequestKind, SubjectRequest
 from staff.scoping import object_of_consortium_or_404
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 # A second report within this many months of an earlier one is not free of charge (Art. 12(5), 15(3)).
 FREE_REPORT_MONTHS = 12
@@ -33,7 +37,7 @@ class RequestState(models.TextChoices):
     REFUSED = "refused", _("Refused")
 
 
-def subject_request_state(subject_request: SubjectRequest, day: datetime.date | None = None) -> str:
+def subject_request_state(subject_request: SubjectRequest, day: datetime.date | None = None) -> RequestState:
     if subject_request.refusal_ground:
         return RequestState.REFUSED
     if subject_request.completed_on is not None:
@@ -50,7 +54,13 @@ def days_left(subject_request: SubjectRequest, day: datetime.date | None = None)
     return (subject_request.deadline - (day or today())).days
 
 
-def with_deadline(requests: models.QuerySet[SubjectRequest]) -> models.QuerySet[SubjectRequest]:
+class _Deadline(TypedDict):
+    deadline_on: datetime.date
+
+
+def with_deadline(
+    requests: models.QuerySet[SubjectRequest],
+) -> "models.QuerySet[WithAnnotations[SubjectRequest, _Deadline]]":
     """`deadline_on` in the database: the extended due date once there is one."""
     return requests.annotate(deadline_on=Coalesce("extended_due_on", "due_on"))
 
@@ -121,7 +131,7 @@ def subject_requests_due(*, consortium_id: int | None, day: datetime.date) -> li
         DueRequest(
             subject_request=subject_request,
             deadline=subject_request.deadline,
-            days_left=days_left(subject_request, day),
+            days_left=cast(int, days_left(subject_request, day)),  # None only for an answered request
             state=subject_request_state(subject_request, day),
         )
         for subject_request in requests.order_by("deadline_on", "id")

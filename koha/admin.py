@@ -5,7 +5,7 @@ stored one, and the save goes through koha.services.koha_connection_save, which 
 named, values never) as an access event.
 """
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib import admin
@@ -16,6 +16,7 @@ from koha.services import koha_base_url_clean, koha_connection_save
 from staff.actor import actor_from_request
 from staff.admin import OwnConsortiumChoices
 from staff.admin_bounds import BoundedInputsAdmin
+from staff.scoping import ConsortiumScopedQuerySet
 from staff.selectors import consortium_id_of
 
 
@@ -58,7 +59,9 @@ class KohaConnectionAdmin(OwnConsortiumChoices, BoundedInputsAdmin):
         return [*self.readonly_fields, "consortium"] if obj is not None else self.readonly_fields
 
     def get_queryset(self, request):
-        return super().get_queryset(request).of_consortium(consortium_id_of(request.user))
+        return cast(ConsortiumScopedQuerySet, super().get_queryset(request)).of_consortium(
+            consortium_id_of(request.user)
+        )
 
     def has_module_permission(self, request):
         return request.user.is_active and request.user.is_superuser

@@ -251,6 +251,7 @@ class _Sync:
             candidates = candidates.filter(koha_patron_id__lte=max(seen))
         gone = []
         for patron in candidates:
+            assert patron.koha_patron_id is not None  # filtered on koha_patron_id__gt above
             try:
                 self.client.patron(patron.koha_patron_id)
             except KohaNotFound:

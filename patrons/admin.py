@@ -4,11 +4,14 @@ Patrons are deliberately not in the admin: every read of patron data goes
 through a selector that logs it, and the admin would bypass that.
 """
 
+from typing import cast
+
 from django.contrib import admin
 
 from patrons.models import ClosurePeriod
 from staff.admin import OwnConsortiumChoices
 from staff.admin_bounds import BoundedInputsAdmin
+from staff.scoping import ConsortiumScopedQuerySet
 from staff.selectors import consortium_id_of
 
 
@@ -32,7 +35,9 @@ class ClosurePeriodAdmin(OwnConsortiumChoices, BoundedInputsAdmin):
     date_hierarchy = "starts_on"
 
     def get_queryset(self, request):
-        return super().get_queryset(request).of_consortium(consortium_id_of(request.user))
+        return cast(ConsortiumScopedQuerySet, super().get_queryset(request)).of_consortium(
+            consortium_id_of(request.user)
+        )
 
     def has_module_permission(self, request):
         return request.user.is_active and request.user.is_superuser

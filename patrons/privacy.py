@@ -11,16 +11,18 @@ membership: patronage ends only when the patron asks (Mikkeli notice).
 """
 
 import datetime
+from typing import Any, cast
 
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import Q, QuerySet
+from django.db.models import Field, Q, QuerySet
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from audit.models import AccessEvent, Action, DataCategory, Outcome
 from core.dates import ADULT_AGE, age_on, start_of_day
+from core.model_fields import model_field
 from core.privacy_contract import (
     DataSubject,
     ErasureContext,
@@ -350,7 +352,9 @@ def _orphaned_children(patron_id: int, ward_ids: list[int], day: datetime.date) 
     guarded = set(other_guardians.values_list("ward_id", flat=True))
     born = Patron.objects.filter(pk__in=ward_ids, date_of_birth__isnull=False).values_list("pk", "date_of_birth")
     return sorted(
-        pk for pk, born_on in born if pk not in guarded and age_on(born_on, day) < GUARDIAN_REQUIRED_UNDER_AGE
+        pk
+        for pk, born_on in born
+        if pk not in guarded and age_on(cast(datetime.date, born_on), day) < GUARDIAN_REQUIRED_UNDER_AGE
     )
 
 
@@ -417,7 +421,7 @@ class GuardianContract(PrivacyContract):
     def erasure_plan(self, patron_id: int, context: ErasureContext) -> ErasurePart:
         guardian_ids = sorted(Guardianship.objects.filter(ward_id=patron_id).values_list("guardian_id", flat=True))
         ward_ids = sorted(Guardianship.objects.filter(guardian_id=patron_id).values_list("ward_id", flat=True))
-        warnings = ()
+        warnings: tuple[PlanWarning, ...] = ()
         if orphans := _orphaned_children(patron_id, ward_ids, context.day):
             warnings = (
                 PlanWarning(
@@ -546,15 +550,23 @@ def _access_log_section(patron_id: int) -> Section:
         .order_by("id")
     )
     actor_ids = {event.actor_id for event in events if event.actor_id is not None}
-    users = {user.pk: user for user in get_user_model().objects.filter(pk__in=actor_ids).prefetch_related("groups")}
-    profiles = {
+    # Looked up by each event's actor id, which is None for an event of no user.
+    users: dict[int | None, Any] = {
+        user.pk: user for user in get_user_model().objects.filter(pk__in=actor_ids).prefetch_related("groups")
+    }
+    profiles: dict[int | None, StaffProfile] = {
         profile.user_id: profile
         for profile in StaffProfile.objects.filter(user_id__in=actor_ids).select_related("home_library__municipality")
     }
     municipality_ids = {event.actor_municipality_id for event in events if event.actor_municipality_id}
-    municipalities = dict(Municipality.objects.filter(pk__in=municipality_ids).values_list("pk", "name"))
+    municipalities: dict[int | None, str] = dict(
+        Municipality.objects.filter(pk__in=municipality_ids).values_list("pk", "name")
+    )
     names = settings.ACCESS_REPORT_STAFF_NAMES
-    field = AccessEvent._meta.get_field
+
+    def field(name: str) -> Field:
+        return model_field(AccessEvent, name)
+
     records = []
     for event in events:
         user = users.get(event.actor_id)
@@ -563,11 +575,10 @@ def _access_log_section(patron_id: int) -> Section:
         # The log records only the municipality. The role is the user's groups today and the library their
         # home library today, shown only while it is in the municipality of the event; the labels say so.
         same_place = profile is not None and event.actor_municipality_id in (None, profile.municipality_id)
-        library = profile.home_library.name if same_place else ""
+        home = profile.home_library if profile is not None and same_place else None
+        library = home.name if home is not None else ""
         municipality = (
-            profile.home_library.municipality.name
-            if same_place
-            else municipalities.get(event.actor_municipality_id, "")
+            home.municipality.name if home is not None else municipalities.get(event.actor_municipality_id, "")
         )
         categories = list(event.data_categories or [])
         items = [

@@ -1,6 +1,8 @@
 """Forms for registering a patron and recording a PIN given by phone. They only parse input; the rules
 live in patrons.services.registration and patrons.services.closures."""
 
+from typing import cast
+
 from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
@@ -56,9 +58,13 @@ class PatronRegistrationForm(forms.Form):
         required=False,
     )
 
-    def __init__(self, *args, consortium_id: int, jurisdiction: str | None, home_library: Library | None, **kwargs):
+    def __init__(
+        self, *args, consortium_id: int | None, jurisdiction: str | None, home_library: Library | None, **kwargs
+    ):
         super().__init__(*args, **kwargs)
-        self.fields["home_library"].queryset = Library.objects.of_consortium(consortium_id)
+        cast(forms.ModelChoiceField, self.fields["home_library"]).queryset = Library.objects.of_consortium(
+            consortium_id
+        )
         if home_library is not None:
             self.fields["home_library"].initial = home_library.koha_library_id
         self.fields["language"].initial = DEFAULT_LANGUAGE.get(jurisdiction or Jurisdiction.FINLAND, "fi")

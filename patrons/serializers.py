@@ -1,3 +1,5 @@
+from typing import cast
+
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -59,11 +61,11 @@ class PatronDetailSerializer(PatronListSerializer):
 
     @extend_schema_field(ActiveBanSerializer(many=True))
     def get_active_bans(self, patron) -> list[dict]:
-        return ActiveBanSerializer(self._record().in_force, many=True).data
+        return cast(list[dict], ActiveBanSerializer(self._record().in_force, many=True).data)  # a ReturnList
 
     @extend_schema_field(RegisterMembershipSerializer(many=True))
     def get_registers(self, patron) -> list[dict]:
-        return RegisterMembershipSerializer(self._record().registers, many=True).data
+        return cast(list[dict], RegisterMembershipSerializer(self._record().registers, many=True).data)  # a ReturnList
 
     def get_under_guardianship(self, patron) -> bool:
         return self._record().under_trusteeship

@@ -76,7 +76,7 @@ class PersonalDataExceptionReporter(ExceptionReporter):
         return data
 
     def _get_raw_insecure_uri(self):
-        return redact_query_strings(super()._get_raw_insecure_uri())
+        return redact_query_strings(super()._get_raw_insecure_uri())  # type: ignore[misc]  # Django's, not in the stubs
 
 
 class PlainNotFoundMiddleware:

@@ -3,7 +3,7 @@
 is staff.typed_text's.
 """
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from django.apps import apps
@@ -19,7 +19,7 @@ from staff.models import Municipality
 COPIED_FREE_TEXT = {"patrons.NoteRevision": ("text",)}
 # How to find the consortium's jurisdiction of a row, for the rule on bare digit runs: a lookup (or a
 # field of the row that holds it), or an expression. Models not listed are read with the Finnish rule.
-JURISDICTION_OF_ROW = {
+JURISDICTION_OF_ROW: dict[str, str | Callable[[], Subquery]] = {
     # An event keeps its actor's municipality by id only.
     "audit.AccessEvent": lambda: Subquery(
         Municipality.objects.filter(pk=OuterRef("actor_municipality_id")).values("consortium__jurisdiction")[:1]

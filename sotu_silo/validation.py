@@ -20,10 +20,9 @@ from __future__ import annotations
 import datetime
 import re
 from dataclasses import dataclass
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from django.core.exceptions import ValidationError
-from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
 from stdnum import luhn
@@ -31,6 +30,9 @@ from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat
 from stdnum.exceptions import ValidationError as StdnumValidationError
 from stdnum.fi import hetu
 from stdnum.se import personnummer
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise
 
 from core import dates
 
@@ -53,7 +55,7 @@ _SE_LONG: Final = re.compile(r"(?P<yyyy>\d{4})(?P<month>\d{2})(?P<day>\d{2})-?(?
 _SE_DIGITS_AND_SEPARATOR: Final = re.compile(r"\d+(?:[-+]\d+)?", re.ASCII)
 _COORDINATION_DAY_OFFSET: Final = 60
 
-_MESSAGES: Final[dict[tuple[str, str], Promise]] = {
+_MESSAGES: Final[dict[tuple[str, str], StrPromise]] = {
     (_FI, "invalid_length"): _("A Finnish personal identity code has exactly 11 characters."),
     (_FI, "invalid_format"): _(
         "A Finnish personal identity code is six digits of birth date, a century sign, "
@@ -93,7 +95,7 @@ class IdentityCodeError(ValidationError):
     ``invalid_checksum``, ``wrong_country``. Neither the message nor the args contain the code itself.
     """
 
-    def __init__(self, message: str | Promise, *, code: str) -> None:
+    def __init__(self, message: str | StrPromise, *, code: str) -> None:
         super().__init__(message, code=code)
 
 
@@ -220,7 +222,7 @@ def _is_valid_se(code: str, *, today: datetime.date) -> bool:
 def identity_code_validate(
     *,
     code: str,
-    country: str,
+    country: str | None,
     allow_temporary: bool = False,
     today: datetime.date | None = None,
 ) -> ValidIdentityCode:

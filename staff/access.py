@@ -60,7 +60,7 @@ def actor_with_permission(
     `superuser_counts`), a staff profile and a signed confidentiality agreement.
     """
     user = request.user
-    about = {"patron_ids": [patron_id] if patron_id is not None else []}
+    about: dict[str, list[int] | list[str]] = {"patron_ids": [patron_id] if patron_id is not None else []}
     if data_categories:
         about["data_categories"] = list(data_categories)
     allowed = user.has_perm(permission) if superuser_counts else _has_granted_permission(user, permission)

@@ -7,6 +7,8 @@ can be created and then placed. A new consortium, with its first municipality, n
 administrator, is set up from the command line (`manage.py consortium_create`).
 """
 
+from typing import TYPE_CHECKING, cast
+
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth.models import Permission
@@ -18,10 +20,17 @@ from core.dates import today
 from staff.admin_bounds import BoundedInputsAdmin
 from staff.duties import briefing_due_on, briefing_due_q, briefing_is_due
 from staff.models import AllowedNetwork, Consortium, Library, MachineKey, Municipality, StaffProfile
+from staff.scoping import ConsortiumScopedQuerySet
 from staff.selectors import consortium_id_of
 
+# The mixins below extend ModelAdmin's methods through super(); the checker reads them as a ModelAdmin.
+if TYPE_CHECKING:
+    _ModelAdmin = admin.ModelAdmin
+else:
+    _ModelAdmin = object
 
-class OwnConsortiumChoices:
+
+class OwnConsortiumChoices(_ModelAdmin):
     """Foreign keys offer only the user's own consortium's rows (its consortium, municipalities, libraries,
     patrons: every model scoped with staff.scoping)."""
 
@@ -67,7 +76,9 @@ class MunicipalityAdmin(OwnConsortiumChoices, NetworkManagerPermissions, Bounded
     inlines = [AllowedNetworkInline]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).of_consortium(consortium_id_of(request.user))
+        return cast(ConsortiumScopedQuerySet, super().get_queryset(request)).of_consortium(
+            consortium_id_of(request.user)
+        )
 
     def get_readonly_fields(self, request, obj=None):
         return [] if request.user.is_superuser else ["consortium", "name"]
@@ -98,7 +109,9 @@ class ConsortiumAdmin(BoundedInputsAdmin):
     list_display = ["name", "slug", "jurisdiction"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).of_consortium(consortium_id_of(request.user))
+        return cast(ConsortiumScopedQuerySet, super().get_queryset(request)).of_consortium(
+            consortium_id_of(request.user)
+        )
 
     def has_add_permission(self, request):
         return False
@@ -115,7 +128,9 @@ class LibraryAdmin(OwnConsortiumChoices, BoundedInputsAdmin):
     list_filter = [("municipality", admin.RelatedOnlyFieldListFilter)]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).of_consortium(consortium_id_of(request.user))
+        return cast(ConsortiumScopedQuerySet, super().get_queryset(request)).of_consortium(
+            consortium_id_of(request.user)
+        )
 
 
 class BriefingDueFilter(admin.SimpleListFilter):
@@ -176,7 +191,9 @@ class StaffProfileAdmin(OwnConsortiumChoices, BoundedInputsAdmin):
     ordering = ["user__username"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).of_consortium(consortium_id_of(request.user))
+        return cast(ConsortiumScopedQuerySet, super().get_queryset(request)).of_consortium(
+            consortium_id_of(request.user)
+        )
 
     def get_readonly_fields(self, request, obj=None):
         return [] if request.user.is_superuser else ["user", "home_library", "koha_userid", "patron"]
@@ -238,7 +255,9 @@ class MachineKeyAdmin(OwnConsortiumChoices, BoundedInputsAdmin):
         return False
 
     def get_queryset(self, request):
-        return super().get_queryset(request).of_consortium(consortium_id_of(request.user))
+        return cast(ConsortiumScopedQuerySet, super().get_queryset(request)).of_consortium(
+            consortium_id_of(request.user)
+        )
 
     def get_fields(self, request, obj=None):
         fields = ["name", "consortium", "networks", "permissions", "expiry_date"]

@@ -15,6 +15,7 @@ for the way back from an object's page (`_changelist_filters`) are dropped when 
 related field's autocomplete finds nothing for a term that holds one.
 """
 
+from typing import cast
 from urllib.parse import parse_qsl
 
 from django.contrib import admin, messages
@@ -22,6 +23,7 @@ from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import models
+from django.db.models import ForeignObjectRel
 from django.http import HttpResponseRedirect
 from django.utils.translation import gettext_lazy as _
 
@@ -47,7 +49,7 @@ CODE_IN_ADMIN_SEARCH = _(
 )
 
 
-def _target_field(model: type[models.Model], key: str) -> tuple[models.Field | None, list[str]]:
+def _target_field(model: type[models.Model], key: str) -> tuple[models.Field | ForeignObjectRel | None, list[str]]:
     """The field a filter parameter such as `at__gte` or `home_library__id__exact` ends on, and its lookups."""
     opts, parts, field = model._meta, key.split("__"), None
     for index, part in enumerate(parts):
@@ -61,7 +63,7 @@ def _target_field(model: type[models.Model], key: str) -> tuple[models.Field | N
     return field, []
 
 
-def _problem(field: models.Field, lookups: list[str], value: str) -> str | None:
+def _problem(field: models.Field | ForeignObjectRel, lookups: list[str], value: str) -> str | None:
     """Why `value` is out of the bounds for the field and lookups, or None (malformed values are Django's)."""
     if lookups and lookups[-1] in PART_RANGES:
         low, high = PART_RANGES[lookups[-1]]
@@ -106,12 +108,12 @@ class BoundedInputsAdmin(admin.ModelAdmin):
 
     def lookup_allowed(self, lookup, value, request=None):
         field_name = lookup.split("__", 1)[0]
-        offered = {self.date_hierarchy} if self.date_hierarchy else set()
+        offered: set[str | None] = {self.date_hierarchy} if self.date_hierarchy else set()
         for item in self.get_list_filter(request):
             if isinstance(item, str):
                 offered.add(item.split("__", 1)[0])
             elif isinstance(item, tuple | list):
-                offered.add(item[0].split("__", 1)[0])
+                offered.add(cast(str, item[0]).split("__", 1)[0])  # (field name, filter class)
             else:
                 offered.add(getattr(item, "parameter_name", None))
         # A field's filter offers its lookups (`action__exact`), a simple filter its parameter as it is.

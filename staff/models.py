@@ -295,11 +295,13 @@ class MachineKey(AbstractAPIKey):
         help_text=_("What the client may do with this key, e.g. Koha integration | read a patron's privacy status."),
     )
 
-    objects = MachineKeyManager()
+    # The package's stubs declare its manager and Meta names as plain str/class variables; ours are lazy
+    # translations and a subclass manager, as Django allows.
+    objects = MachineKeyManager()  # type: ignore[misc]
 
     class Meta(AbstractAPIKey.Meta):
-        verbose_name = _("machine client key")
-        verbose_name_plural = _("machine client keys")
+        verbose_name = _("machine client key")  # type: ignore[assignment]
+        verbose_name_plural = _("machine client keys")  # type: ignore[assignment]
         default_permissions = []
 
     def __str__(self) -> str:

@@ -7,7 +7,7 @@ ConsortiumScopedQuerySet as its manager and names the lookup from a row to its c
 where only the id is at hand, as in the admin and in commands) instead of writing the filter.
 """
 
-from typing import Any
+from typing import Any, ClassVar, Protocol, cast
 
 from django.db import models
 
@@ -15,10 +15,17 @@ from audit.actor import Actor
 from core.errors import NotFound
 
 
+class ConsortiumScoped(Protocol):
+    """A model whose rows belong to a consortium: `consortium_lookup` leads from a row to its consortium's id."""
+
+    consortium_lookup: ClassVar[str]
+
+
 class ConsortiumScopedQuerySet(models.QuerySet):
     def of_consortium(self, consortium_id: int | None) -> "ConsortiumScopedQuerySet":
         """The rows of the consortium `consortium_id` (none for None: a user without a consortium sees nothing)."""
-        return self.filter(**{self.model.consortium_lookup: consortium_id})
+        lookup = cast(type[ConsortiumScoped], self.model).consortium_lookup  # every model using this queryset
+        return self.filter(**{lookup: consortium_id})
 
     def visible_to(self, actor: Actor) -> "ConsortiumScopedQuerySet":
         """The rows of the actor's consortium."""

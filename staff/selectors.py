@@ -17,6 +17,8 @@ def staff_profile_of(user) -> StaffProfile | None:
 def jurisdiction_of(consortium_id: int | None) -> str | None:
     from staff.models import Consortium
 
+    if consortium_id is None:
+        return None
     return Consortium.objects.filter(pk=consortium_id).values_list("jurisdiction", flat=True).first()
 
 

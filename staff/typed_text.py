@@ -23,6 +23,7 @@ from audit.services import access_event_record
 from core.errors import RuleBroken
 from core.free_text_fields import CODE_IN_TEXT, CODE_IN_TEXT_MESSAGE
 from core.identity_code_text import contains_identity_code
+from core.model_fields import model_field
 from staff.selectors import jurisdiction_of
 
 CODE_IN_SEARCH = "identity_code_in_search"
@@ -65,10 +66,10 @@ def free_text_check(
     """
     country = jurisdiction_of(actor.consortium_id)
     for name, text in texts.items():
-        field = model._meta.get_field(name)
+        field = model_field(model, name)
         if not getattr(field, "free_text", False):
             raise TypeError(f"{model._meta.label}.{name} is not a free-text field (core.free_text_fields).")
-        if text and contains_identity_code(text, country=country, phone_number=field.phone_number):
+        if text and contains_identity_code(text, country=country, phone_number=getattr(field, "phone_number", False)):
             if action is not None:
                 access_event_record(
                     actor=actor,

@@ -108,16 +108,16 @@ def client_for(username: str | None, *, address: str | None = None, two_factor: 
 
 
 @pytest.fixture
-def lapland_patron() -> Patron:
+def lapland_patron() -> Patron | None:
     return Patron.objects.filter(consortium__slug="lapin-kirjastot", guardianships__isnull=False).first()
 
 
 @pytest.fixture
-def mikkeli_patron() -> Patron:
+def mikkeli_patron() -> Patron | None:
     return Patron.objects.filter(consortium__slug="mikkelin-seutukirjasto").first()
 
 
 @pytest.fixture
-def eslov_patron() -> Patron:
+def eslov_patron() -> Patron | None:
     """A patron of the Swedish consortium (Eslövs bibliotek, jurisdiction SE)."""
     return Patron.objects.filter(consortium__slug="eslovs-bibliotek").first()

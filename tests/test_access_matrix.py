@@ -55,8 +55,12 @@ PATRON_READERS = LAPLAND_STAFF | {"admin"}
 
 # Expected status on an allowed network, per URL key (URL name, or route when unnamed), per role.
 # "*" is every role not listed; None is the anonymous visitor.
-STAFF_PAGE = {None: 302, "dpo": 403, **dict.fromkeys(PATRON_READERS | OTHER_CONSORTIUM_STAFF, 200)}
-LAPLAND_PATRON_PAGE = {**STAFF_PAGE, **dict.fromkeys(OTHER_CONSORTIUM_STAFF, 404)}
+STAFF_PAGE: dict[str | None, int] = {
+    None: 302,
+    "dpo": 403,
+    **dict.fromkeys(PATRON_READERS | OTHER_CONSORTIUM_STAFF, 200),
+}
+LAPLAND_PATRON_PAGE: dict[str | None, int] = {**STAFF_PAGE, **dict.fromkeys(OTHER_CONSORTIUM_STAFF, 404)}
 STAFF_API = {**STAFF_PAGE, None: 403}
 LAPLAND_PATRON_API = {**LAPLAND_PATRON_PAGE, None: 403}
 DPO_API = {"*": 403, "dpo": 200, "admin": 200}

@@ -7,6 +7,7 @@ not open it; the superuser's own consortium's object is listed and opens (so the
 """
 
 import datetime
+import ipaddress
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -40,7 +41,7 @@ def objects_of(which: str) -> dict[str, int]:
             username=staff.user.username,
             municipality_id=municipality.pk,
             consortium_id=consortium.pk,
-            client_ip="127.0.0.1",
+            client_ip=ipaddress.ip_address("127.0.0.1"),
         ),
         action=Action.PATRON_VIEW,
         patron_ids=[patron.pk],

@@ -57,6 +57,7 @@ def _refuse(actor: Actor, reason: str, whom: str, message) -> RoleChangeRefused:
 
 
 def _acting_user(actor: Actor):
+    assert actor.user_id is not None  # roles are changed by a logged-in user
     return get_user_model().objects.get(pk=actor.user_id)
 
 

@@ -122,6 +122,7 @@ def two_factor_reset(*, actor: Actor, user) -> None:
     Only a superuser may, and never for themself: whoever could reset their own second factor would not
     need it.
     """
+    assert actor.user_id is not None  # a reset is made by a logged-in user
     acting_user = get_user_model().objects.get(pk=actor.user_id)
     refusal = None
     if not acting_user.is_superuser:

@@ -1,8 +1,11 @@
 """A read-only browser of the access log for the DPO: filter by patron, actor, action, outcome and date."""
 
+from typing import cast
+
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
@@ -25,7 +28,7 @@ class CappedCountPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
-        return self.object_list[: self.CAP].count()
+        return cast(QuerySet, self.object_list)[: self.CAP].count()  # the admin pages a queryset
 
 
 class InputFilter(admin.SimpleListFilter):
@@ -125,9 +128,9 @@ class AccessEventAdmin(BoundedInputsAdmin):
     show_full_result_count = False  # counting millions of rows on every page is not worth it
     show_facets = admin.ShowFacets.NEVER
     # Every column, read-only, the action in words.
-    fields = readonly_fields = [
+    fields = readonly_fields = tuple(
         "action_label" if field.name == "action" else field.name for field in AccessEvent._meta.fields
-    ]
+    )
 
     @admin.display(description=_("action"), ordering="action")
     def action_label(self, event: AccessEvent) -> str:

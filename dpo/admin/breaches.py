@@ -7,6 +7,7 @@ Listing the contacts of the people concerned is a logged read (dpo.breach_select
 
 import datetime
 import re
+from typing import cast
 
 from django import forms
 from django.contrib import admin, messages
@@ -45,6 +46,7 @@ from dpo.services.breaches import (
 )
 from staff.access import breach_actor
 from staff.admin_bounds import BoundedInputsAdmin
+from staff.scoping import ConsortiumScopedQuerySet
 from staff.selectors import consortium_id_of
 
 PERMISSION = "dpo.manage_breaches"
@@ -65,12 +67,13 @@ def describe_time_left(left: datetime.timedelta) -> str:
 class PatronIdsField(forms.CharField):
     """Patron ids separated by commas or spaces: ids, never names, so the form holds no personal data."""
 
-    def to_python(self, value) -> list[int]:
+    def to_python(self, value) -> list[int]:  # type: ignore[override]  # a list of ids, not CharField's str
         words = [w for w in re.split(r"[\s,;]+", super().to_python(value) or "") if w]
         if not all(w.isascii() and w.isdigit() for w in words):
             raise ValidationError(_("Give patron ids (numbers) separated by commas or spaces."), code="invalid")
-        ids = [parse_id(w) for w in words]
-        if None in ids:
+        parsed = [parse_id(w) for w in words]
+        ids = [i for i in parsed if i is not None]
+        if len(ids) < len(parsed):
             raise ValidationError(ID_OUT_OF_RANGE % {"max": ID_MAX}, code="id_out_of_range")
         if len(ids) > ID_LIST_MAX:
             raise ValidationError(_("Give at most %(max)s patron ids.") % {"max": ID_LIST_MAX}, code="too_many_ids")
@@ -143,8 +146,7 @@ class BreachCloseForm(forms.Form):
 
 class AuthorityNotificationInline(admin.TabularInline):
     model = AuthorityNotification
-    fields = ["phase", "notified_at", "late_reason", "reference", "recorded_at", "recorded_by"]
-    readonly_fields = fields
+    fields = readonly_fields = ("phase", "notified_at", "late_reason", "reference", "recorded_at", "recorded_by")
     extra = 0
     can_delete = False
 
@@ -230,7 +232,7 @@ class BreachAdmin(BoundedInputsAdmin):
 
     def get_queryset(self, request):
         queryset = with_authority_notified_at(super().get_queryset(request).select_related("consortium"))
-        return queryset.of_consortium(consortium_id_of(request.user))
+        return cast(ConsortiumScopedQuerySet, queryset).of_consortium(consortium_id_of(request.user))
 
     # --- columns and read-only fields
 
@@ -296,7 +298,11 @@ class BreachAdmin(BoundedInputsAdmin):
     def change_view(self, request, object_id, form_url="", extra_context=None):
         breach = self.get_object(request, object_id)
         own = breach is not None and breach.consortium_id == consortium_id_of(request.user)
-        extra_context = {**(extra_context or {}), "breach_steps": own and breach.closed_on is None, "breach_own": own}
+        extra_context = {
+            **(extra_context or {}),
+            "breach_steps": own and breach is not None and breach.closed_on is None,
+            "breach_own": own,
+        }
         return super().change_view(request, object_id, form_url, extra_context)
 
     def add_view(self, request, form_url="", extra_context=None):

@@ -6,6 +6,9 @@ deletes one.
 The public privacy notice (/privacy/<consortium>/) is generated from these texts.
 """
 
+from typing import cast
+
+from django import forms
 from django.conf import settings
 from django.contrib import admin
 from django.urls import reverse
@@ -14,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from dpo.models import RegisterDescription, RegisterDescriptionText
 from staff.admin_bounds import BoundedInputsAdmin
+from staff.scoping import ConsortiumScopedQuerySet
 from staff.selectors import consortium_id_of
 
 
@@ -35,7 +39,11 @@ class RegisterDescriptionAdmin(BoundedInputsAdmin):
     inlines = [RegisterDescriptionTextInline]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related("texts").of_consortium(consortium_id_of(request.user))
+        return (
+            cast(ConsortiumScopedQuerySet, super().get_queryset(request))
+            .prefetch_related("texts")
+            .of_consortium(consortium_id_of(request.user))
+        )
 
     def get_fields(self, request, obj=None):
         if obj is not None:
@@ -56,8 +64,9 @@ class RegisterDescriptionAdmin(BoundedInputsAdmin):
                     "register", flat=True
                 )
             )
-            field = form.base_fields["register"]
-            field.choices = [(value, label) for value, label in field.choices if value not in described]
+            field = cast(forms.ChoiceField, form.base_fields["register"])
+            offered = cast(list[tuple[str, str]], field.choices)  # the model field's choices, as a list
+            field.choices = [(value, label) for value, label in offered if value not in described]
         return form
 
     def save_model(self, request, obj, form, change):

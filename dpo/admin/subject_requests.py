@@ -5,6 +5,9 @@ dpo.services.subject_requests, which checks the rules and logs each step. The ch
 read-only. The patron is given by id (a select would list every patron's name) and only the id is shown.
 """
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, cast
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
@@ -43,6 +46,9 @@ from dpo.services.subject_requests import (
 from staff.access import subject_request_actor
 from staff.admin_bounds import BoundedInputsAdmin
 from staff.selectors import consortium_id_of
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise
 
 PERMISSION = "dpo.manage_subject_requests"
 
@@ -101,7 +107,7 @@ class RefusalForm(forms.Form):
         super().__init__(*args, **kwargs)
         # Offer the grounds that can apply; the service checks them either way.
         erasure = kind == RequestKind.ERASURE
-        self.fields["ground"].choices = [
+        cast(forms.ChoiceField, self.fields["ground"]).choices = [
             (value, label) for value, label in RefusalGround.choices if (value in ERASURE_REFUSAL_GROUNDS) == erasure
         ]
 
@@ -111,7 +117,7 @@ class CompletionForm(forms.Form):
 
 
 # The steps on the change page: form, service, heading, button.
-STEPS = {
+STEPS: dict[str, tuple[type[forms.Form], Callable[..., object], "StrPromise", "StrPromise"]] = {
     "extension": (ExtensionForm, subject_request_extend, _("Extend the time to answer"), _("Record the extension")),
     "fee_decision": (FeeDecisionForm, subject_request_fee_decide, _("Second report within 12 months"), _("Decide")),
     "delivery": (DeliveryForm, subject_request_deliver, _("Delivery of the access report"), _("Record the delivery")),
@@ -141,7 +147,7 @@ def steps_open(subject_request: SubjectRequest) -> list[str]:
 
 def _step_form(step: str, subject_request: SubjectRequest, data=None) -> forms.Form:
     form_class = STEPS[step][0]
-    extra = {"kind": subject_request.kind} if form_class is RefusalForm else {}
+    extra: dict[str, Any] = {"kind": subject_request.kind} if form_class is RefusalForm else {}
     return form_class(data, prefix=step, **extra)
 
 
@@ -266,7 +272,7 @@ class SubjectRequestAdmin(BoundedInputsAdmin):
         return days_left(subject_request)  # None once answered: shown as the admin's empty value
 
     @admin.display(description=_("state"))
-    def state_column(self, subject_request: SubjectRequest) -> str:
+    def state_column(self, subject_request: SubjectRequest) -> "str | StrPromise":
         state = RequestState(subject_request_state(subject_request))
         if state == RequestState.OVERDUE:
             return format_html(
@@ -347,7 +353,8 @@ class SubjectRequestAdmin(BoundedInputsAdmin):
         if not form.is_valid():
             for field, errors in form.errors.items():
                 label = form.fields[field].label if field in form.fields else ""
-                messages.error(request, f"{label}: {' '.join(errors)}" if label else " ".join(errors))
+                text = " ".join(map(str, errors))
+                messages.error(request, f"{label}: {text}" if label else text)
         else:
             try:
                 service(actor=actor, request_id=subject_request.pk, **form.cleaned_data)

@@ -180,6 +180,7 @@ def breach_record(
     categories = _check_categories(data_categories)
     with transaction.atomic():
         patron_ids = _check_patrons(actor, affected_patron_ids)
+        assert actor.consortium_id is not None  # the DPO's role requires a staff profile
         return Breach.objects.create(
             consortium_id=actor.consortium_id,
             aware_at=aware_at,

@@ -32,7 +32,7 @@ from staff.models import Consortium, Jurisdiction
 
 PIN_DETAILS_MAX_LENGTH = 500
 # The note is read by every library's staff of the consortium (and pushed to Koha): in its language.
-NOTE_LANGUAGE = {Jurisdiction.FINLAND: "fi", Jurisdiction.SWEDEN: "sv"}
+NOTE_LANGUAGE: dict[str, str] = {Jurisdiction.FINLAND: "fi", Jurisdiction.SWEDEN: "sv"}
 CARD_EXTENSION_BATCH = 1000
 CARD_EXTENSION_ACTOR = "extend_expired_cards"
 

@@ -23,6 +23,7 @@ from audit.models import Action, DataCategory
 from audit.services import access_event_record
 from core.dates import ADULT_AGE, age_on
 from core.errors import RuleBroken
+from core.model_fields import model_field
 from patrons.closures import REGISTRATION_FROZEN_MESSAGE, closure_end_text, registration_freeze
 from patrons.models import GuardianRelationship, Guardianship, LoanHistoryPreference, Patron, PatronStatus
 from patrons.services._common import today
@@ -34,7 +35,7 @@ from staff.typed_text import free_text_check
 GUARDIAN_REQUIRED_UNDER_AGE = 15
 # A minor's guardian (Koha's guarantor) gets the notices until 18, so is an adult (ADULT_AGE); a patron of
 # 18 or over has no minor's guardian (an adult's guardianship, edunvalvonta, is a separate mark).
-DEFAULT_LANGUAGE = {Jurisdiction.FINLAND: "fi", Jurisdiction.SWEDEN: "sv"}
+DEFAULT_LANGUAGE: dict[str, str] = {Jurisdiction.FINLAND: "fi", Jurisdiction.SWEDEN: "sv"}
 
 
 def _required(value: str, rule: str, message) -> str:
@@ -214,7 +215,7 @@ def patron_register(
             raise RuleBroken(
                 "invalid_data",
                 "; ".join(
-                    f"{Patron._meta.get_field(name).verbose_name}: {' '.join(messages)}"
+                    f"{model_field(Patron, name).verbose_name}: {' '.join(messages)}"
                     for name, messages in error.message_dict.items()
                 ),
             ) from error

@@ -1,6 +1,7 @@
 """Helpers for the log-in tests: codes from the demo authenticators, patrons with a stored code."""
 
 import datetime
+from typing import cast
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -51,13 +52,13 @@ def admin_form_data(response, **changes) -> dict:
     form = response.context["adminform"].form
     values = {name: form[name].value() for name in form.fields}
     values.update(changes)
-    data = {}
+    data: dict[str, str | list[str]] = {}
     for name, field in form.fields.items():
         value = values[name]
         if field.disabled:
             continue
         if isinstance(field.widget, MultiWidget):
-            parts = field.widget.decompress(value) if not isinstance(value, list) else value
+            parts = cast(list, field.widget.decompress(value)) if not isinstance(value, list) else value
             data.update({f"{name}_{i}": "" if part is None else str(part) for i, part in enumerate(parts)})
         elif isinstance(field, BooleanField):
             if value:

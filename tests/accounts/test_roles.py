@@ -46,7 +46,7 @@ def assert_code_unreachable(username: str) -> None:
     assert client.get("/billing/").status_code == 403
 
 
-def last_role_change() -> AccessEvent:
+def last_role_change() -> AccessEvent | None:
     return AccessEvent.objects.filter(action=Action.ROLE_CHANGE).order_by("-id").first()
 
 

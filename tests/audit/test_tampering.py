@@ -10,6 +10,7 @@ import dataclasses
 import datetime
 import json
 from io import StringIO
+from typing import cast
 
 import pytest
 import time_machine
@@ -130,6 +131,7 @@ def relink(event_id: int, *, key_id: str | None, key: bytes | None = None, upto:
             )
             new = legacy_link(content, link)
         else:
+            assert key is not None, "a keyed link needs the key"
             new = keyed_link(
                 hmac_base(key),
                 link_message(
@@ -157,6 +159,7 @@ def relink(event_id: int, *, key_id: str | None, key: bytes | None = None, upto:
 def forged_event(*, at: datetime.datetime, key_id: str | None, key: bytes | None = None, seq: int | None = None):
     """An event as an intruder appends it: linked to the head, with a link they computed themselves."""
     head = AccessEvent.objects.order_by("-id").first()
+    assert head is not None and (key_id is None or head.seq is not None), "a keyed forgery follows a keyed head"
     event = AccessEvent(
         at=at,
         actor_id=99,
@@ -171,7 +174,7 @@ def forged_event(*, at: datetime.datetime, key_id: str | None, key: bytes | None
         outcome="allowed",
         detail="",
         prev_hash=head.hash,
-        seq=seq if seq is not None else (head.seq + 1 if key_id else None),
+        seq=seq if seq is not None else (head.seq + 1 if key_id and head.seq is not None else None),
         key_id=key_id,
     )
     if key_id is None:
@@ -191,6 +194,7 @@ def forged_event(*, at: datetime.datetime, key_id: str | None, key: bytes | None
         )
         event.hash = legacy_link(content, head.hash)
     else:
+        assert key is not None and event.seq is not None, "a keyed link needs the key and a position"
         event.hash = keyed_link(
             hmac_base(key),
             link_message(
@@ -577,7 +581,7 @@ def fake_prune(kept: AccessEvent, *, removed: int | None = None, cutoff: datetim
             [
                 datetime.datetime(2025, 1, 1, tzinfo=datetime.UTC),
                 cutoff or datetime.datetime(2024, 12, 1, tzinfo=datetime.UTC),
-                kept.seq - 1 if removed is None else removed,
+                cast(int, kept.seq) - 1 if removed is None else removed,
                 kept.pk,
             ],
         )
@@ -665,6 +669,7 @@ def v1_checkpoint_at(moment: datetime.datetime) -> None:
     from audit.keys import signing_key
 
     head = AccessEvent.objects.order_by("-id").first()
+    assert head is not None and head.seq is not None, "a checkpoint needs a keyed head"
     previous = newest_checkpoint(signed_dir())
     unsigned = Checkpoint(
         at=moment.astimezone(datetime.UTC).isoformat(timespec="microseconds").replace("+00:00", "Z"),

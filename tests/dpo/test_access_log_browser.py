@@ -12,7 +12,7 @@ from tests.conftest import client_for
 pytestmark = pytest.mark.django_db
 
 
-def newest_event() -> AccessEvent:
+def newest_event() -> AccessEvent | None:
     return AccessEvent.objects.order_by("-id").first()
 
 

@@ -90,7 +90,7 @@ def adult_with_code() -> tuple[Patron, str]:
 
 
 @pytest.fixture
-def patron_without_code() -> Patron:
+def patron_without_code() -> Patron | None:
     coded = IdentityCode.objects.filter(consortium_id=lapland().pk).values_list("patron_id", flat=True)
     return Patron.objects.filter(consortium=lapland()).exclude(pk__in=list(coded)).first()
 

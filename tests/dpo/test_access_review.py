@@ -103,13 +103,13 @@ def findings(body: dict, kind: str | None = None) -> set[tuple]:
 
 
 @pytest.fixture
-def own_record() -> Patron:
+def own_record() -> Patron | None:
     """kemi.staff's own patron record (seed_demo links it)."""
     return StaffProfile.objects.get(user__username="kemi.staff").patron
 
 
 @pytest.fixture
-def protected_patron() -> Patron:
+def protected_patron() -> Patron | None:
     return Patron.objects.filter(consortium__slug="lapin-kirjastot", needs_protection=True).order_by("pk").first()
 
 

@@ -31,8 +31,8 @@ HOURS_72 = datetime.timedelta(hours=72)
 LIST = "/api/v1/breaches/"
 
 
-def helsinki(*args) -> datetime.datetime:
-    return datetime.datetime(*args, tzinfo=HELSINKI)
+def helsinki(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> datetime.datetime:
+    return datetime.datetime(year, month, day, hour, minute, second, tzinfo=HELSINKI)
 
 
 def parse(value: str) -> datetime.datetime:
@@ -68,7 +68,7 @@ def lapland() -> Consortium:
     return Consortium.objects.get(slug="lapin-kirjastot")
 
 
-def adult_and_minor() -> tuple[Patron, Patron]:
+def adult_and_minor() -> tuple[Patron | None, Patron | None]:
     """An adult Lapland patron, and a Lapland minor with guardians."""
     today = timezone.localdate()
     patrons = Patron.objects.filter(consortium=lapland()).order_by("id")

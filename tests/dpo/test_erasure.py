@@ -70,7 +70,7 @@ def lookup(code: str):
     )
 
 
-def newest_event() -> AccessEvent:
+def newest_event() -> AccessEvent | None:
     return AccessEvent.objects.order_by("-id").first()
 
 

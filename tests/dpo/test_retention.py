@@ -100,7 +100,7 @@ def subject_request(patron: Patron, *, completed_on: datetime.date | None) -> Su
 
 
 def ids(model: type[Model]) -> set[int]:
-    return set(model.objects.values_list("pk", flat=True))
+    return set(model._default_manager.values_list("pk", flat=True))
 
 
 def removed_by_retention(model: type[Model], *, day: datetime.date = DAY) -> set[int]:
@@ -139,7 +139,7 @@ def test_access_prohibitions_go_the_day_after_their_retain_until(eslov_patron):
     }
 
 
-def ward_born(born: datetime.date) -> Guardianship:
+def ward_born(born: datetime.date) -> Guardianship | None:
     """A demo ward's link, the ward's date of birth set to `born`."""
     link = Guardianship.objects.order_by("pk").first()
     Patron.objects.filter(pk=link.ward_id).update(date_of_birth=born)

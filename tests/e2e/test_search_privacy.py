@@ -7,7 +7,7 @@ forms); every URL it requested and every entry of its history is then checked fo
 """
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page, Request, expect
 
 from tests.e2e.conftest import E2EServer
 from tests.e2e.test_browser import PASSWORD, PATRON_OF_STAFF_SQL, USERNAME
@@ -91,7 +91,12 @@ def test_a_typed_search_is_in_no_request_url_and_no_history_entry(
     requests: list[str] = []
     posted: list[str] = []
     page.on("request", lambda request: requests.append(request.url))
-    page.on("request", lambda request: request.method == "POST" and posted.append(request.post_data or ""))
+
+    def note_post(request: Request) -> None:
+        if request.method == "POST":
+            posted.append(request.post_data or "")
+
+    page.on("request", note_post)
     try:
         log_in(page, e2e_server)
         search_and_page(page, e2e_server, name, broad, typed=javascript)

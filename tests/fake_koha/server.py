@@ -238,7 +238,7 @@ class FakeKoha:
         self.store.now = moment
 
     @property
-    def patrons(self):  # type: ignore[no-untyped-def]
+    def patrons(self):
         return self.store.patrons
 
     def add_library(self, *, library_id: str, name: str, **fields: Any) -> dict[str, Any]:

@@ -45,6 +45,7 @@ def koha(fake_koha, settings):
 def in_koha(fake, language: str = "fi") -> Patron:
     """A Lapland patron (who is nobody's guardian) linked to a new patron in Koha."""
     patron = Patron.objects.filter(consortium__slug=LAPLAND, wards__isnull=True).order_by("pk").first()
+    assert patron is not None
     koha_patron = fake.add_patron(surname="Kohala", firstname="Kaisa", library_id="ROV", email="kaisa@example.fi")
     Patron.objects.filter(pk=patron.pk).update(koha_patron_id=koha_patron["patron_id"], language=language)
     patron.refresh_from_db()

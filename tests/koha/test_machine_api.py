@@ -50,7 +50,9 @@ def patron(lapland_patron) -> Patron:
 
 
 def last_event() -> AccessEvent:
-    return AccessEvent.objects.order_by("-id").first()
+    event = AccessEvent.objects.order_by("-id").first()
+    assert event is not None
+    return event
 
 
 def view(event_id: str, patron: Patron, **fields) -> dict:

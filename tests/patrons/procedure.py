@@ -5,6 +5,7 @@ Sessions last eight hours, so a test that moves through time makes its clients a
 """
 
 import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import time_machine
@@ -128,7 +129,7 @@ def ban_through(
 
 def ban_row(ban_id: int) -> dict:
     """Every stored field of a ban, with the notes it cites: a refused step must leave all of it as it was."""
-    row = Ban.objects.filter(pk=ban_id).values().get()
+    row: dict[str, Any] = dict(Ban.objects.filter(pk=ban_id).values().get())
     row["note_ids"] = sorted(Ban.objects.get(pk=ban_id).notes.values_list("pk", flat=True))
     return row
 

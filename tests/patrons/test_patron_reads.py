@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 UNSIGNED = "You have not signed the confidentiality agreement, so patron data is not shown to you yet."
 
 
-def newest_event() -> AccessEvent:
+def newest_event() -> AccessEvent | None:
     return AccessEvent.objects.order_by("-id").first()
 
 

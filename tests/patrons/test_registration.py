@@ -40,6 +40,7 @@ def closure(slug: str = LAPLAND, *, days_before: int = 10, days_after: int = 20,
 
 def new_patron(slug: str, *, date_of_birth: datetime.date, cardnumber: str) -> Patron:
     library = Library.objects.filter(municipality__consortium__slug=slug).first()
+    assert library is not None
     return Patron.objects.create(
         consortium=library.municipality.consortium,
         home_library=library,

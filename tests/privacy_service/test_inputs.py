@@ -9,6 +9,7 @@ tests at the end make sure no new field, form, admin or URL is left unbounded.
 """
 
 import json
+from typing import cast
 
 import pytest
 from django import forms
@@ -67,7 +68,7 @@ def date_message(language: str) -> str:
     with override(language):
         text = date_range_message()
     if language != "en":
-        assert text != DATE_OUT_OF_RANGE, f"no {language} translation"
+        assert text != str(DATE_OUT_OF_RANGE), f"no {language} translation"
     return text
 
 
@@ -471,7 +472,9 @@ OUR_APPS = {"audit", "bans", "dpo", "patrons", "privacy_service", "sotu_silo", "
 
 
 def _project_subclasses(base: type) -> list[type]:
-    found, todo = [], [base]
+    found: list[type] = []
+    todo: list[type] = [base]
+    cls: type
     while todo:
         for cls in todo.pop().__subclasses__():
             todo.append(cls)
@@ -486,7 +489,8 @@ def _unbounded(name: str, field) -> list[str]:
     if isinstance(field, serializers.ListField | serializers.ListSerializer):
         return _unbounded(f"{name}[]", field.child)
     if isinstance(field, serializers.BaseSerializer):
-        return [issue for sub, child in field.fields.items() for issue in _unbounded(f"{name}.{sub}", child)]
+        fields = cast(serializers.Serializer, field).fields
+        return [issue for sub, child in fields.items() for issue in _unbounded(f"{name}.{sub}", child)]
     bounded = (api_fields.DateField, api_fields.DateTimeField)
     if isinstance(field, serializers.DateField | serializers.DateTimeField) and not isinstance(field, bounded):
         return [name]

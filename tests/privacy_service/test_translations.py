@@ -7,6 +7,7 @@ msgid a page should show, not the wording twice. If the .mo files are missing
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.conf import settings
@@ -163,7 +164,9 @@ def po_entries(language: str) -> list[dict]:
     """Entries of locale/<language>/LC_MESSAGES/django.po: msgctxt, msgid, msgid_plural, msgstr[N], flags."""
     path = LOCALE_DIR / language / "LC_MESSAGES" / "django.po"
     assert path.exists(), f"{path} is missing: run makemessages"
-    entries, entry, key = [], None, None
+    entries: list[dict] = []
+    entry: dict[Any, Any] | None = None
+    key: str | None = None
     for line in [*path.read_text(encoding="utf-8").splitlines(), ""]:
         line = line.strip()
         if not line or line.startswith("#~"):

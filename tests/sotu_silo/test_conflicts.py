@@ -59,7 +59,7 @@ def observed(response) -> dict:
     clock (Expires, the messages cookie's signature) are not part of the answer."""
     headers = {name: NOISE.sub("/patrons/N/", value) for name, value in response.headers.items() if name != "Expires"}
     messages = {
-        name: [str(m) for m in CookieStorage(HttpRequest())._decode(morsel.value) or []]
+        name: [str(m) for m in CookieStorage(HttpRequest())._decode(morsel.value) or []]  # type: ignore[attr-defined]  # Django's reader
         for name, morsel in response.cookies.items()
     }
     return {"status": response.status_code, "body": response.content, "headers": headers, "cookies": messages}

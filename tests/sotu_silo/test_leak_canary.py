@@ -18,6 +18,7 @@ import datetime
 import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import cast
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -25,9 +26,9 @@ from django.contrib.messages.storage.cookie import CookieStorage
 from django.contrib.sessions.backends.db import SessionStore
 from django.core.cache.backends import locmem
 from django.db import connections
-from django.http import HttpRequest, HttpResponseBase
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
 from django.test import Client
-from django.views.debug import get_exception_reporter_class
+from django.views.debug import ExceptionReporter, get_exception_reporter_class
 
 from audit.models import AccessEvent, Action, Outcome
 from patrons.models import Patron
@@ -110,13 +111,16 @@ class Canary:
     def response(self, response: HttpResponseBase, where: str, reveal: str | None = None) -> HttpResponseBase:
         """Scan body, headers and cookies. `reveal`: the code name this reveal response must (only) show."""
         where = f"{where} -> {response.status_code}"
-        body = b"".join(response.streaming_content) if response.streaming else response.content
+        if isinstance(response, StreamingHttpResponse):
+            body = b"".join(cast(Iterator[bytes], response.streaming_content))
+        else:
+            body = cast(HttpResponse, response).content
         seen = self.scan(body, f"{where} [body]", reveal)
         self.scan("\n".join(f"{k}: {v}" for k, v in response.items()), f"{where} [headers]")
         self.scan(response.cookies.output(), f"{where} [cookies]")
         for morsel in response.cookies.values():
             if morsel.key == "messages" and morsel.value:
-                decoded = CookieStorage(HttpRequest())._decode(morsel.value) or []
+                decoded = CookieStorage(HttpRequest())._decode(morsel.value) or []  # type: ignore[attr-defined]  # Django's own reader of the cookie
                 self.scan(repr([str(m) for m in decoded]), f"{where} [messages cookie]")
         if reveal is not None:
             if seen:
@@ -143,7 +147,9 @@ class Collect(logging.Handler):
                 parts.append(self.formatter.formatException(record.exc_info))
                 request = getattr(record, "request", None)
                 if request is not None:  # what an error email would carry (AdminEmailHandler)
-                    reporter = get_exception_reporter_class(request)(request, *record.exc_info, is_email=True)
+                    reporter_class: type[ExceptionReporter] = get_exception_reporter_class(request)  # type: ignore[assignment]  # the stubs say an instance
+                    exc_type, exc_value, traceback = record.exc_info
+                    reporter = reporter_class(request, exc_type, exc_value, traceback, is_email=True)
                     parts.append(reporter.get_traceback_text())
             if record.exc_text:
                 parts.append(record.exc_text)
@@ -200,7 +206,7 @@ def database_rows(alias: str) -> Iterator[tuple[str, list[str], tuple]]:
 
 
 def cache_entries() -> Iterable[tuple[str, str, bytes]]:
-    for cache_name, entries in list(locmem._caches.items()):
+    for cache_name, entries in list(locmem._caches.items()):  # type: ignore[attr-defined]  # every local-memory cache's store
         for key, value in list(entries.items()):
             yield cache_name, key, value
 

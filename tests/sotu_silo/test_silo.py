@@ -56,7 +56,7 @@ def lookup(username: str, code: str, reason: str = "henkilöllisyyden tarkistus"
     )
 
 
-def newest_event() -> AccessEvent:
+def newest_event() -> AccessEvent | None:
     return AccessEvent.objects.order_by("-id").first()
 
 

@@ -97,7 +97,7 @@ def test_hetu_valid_for_every_century_sign(ddmmyy: str, sign: str, individual: s
 
 def test_every_century_sign_is_covered() -> None:
     signs = {"+", "-", "Y", "X", "W", "V", "U", "A", "B", "C", "D", "E", "F"}
-    table = test_hetu_valid_for_every_century_sign.pytestmark[0].args[1]
+    table = test_hetu_valid_for_every_century_sign.pytestmark[0].args[1]  # type: ignore[attr-defined]  # pytest's mark
     assert signs <= {sign for _, sign, _ in table}
 
 
@@ -375,7 +375,7 @@ def test_unknown_country_is_a_programming_error(country: str) -> None:
 
 # --- Messages never leak the code ----------------------------------------------------------------
 
-LEAK_CASES = [
+LEAK_CASES: list[tuple[str, str, dict[str, bool]]] = [
     ("FI", "310290-123X", {}),
     ("FI", "131052-308U", {}),
     ("FI", "131052g308t", {}),

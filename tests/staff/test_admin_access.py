@@ -10,7 +10,7 @@ from tests.conftest import client_for
 pytestmark = pytest.mark.django_db
 
 
-def last_denial() -> AccessEvent:
+def last_denial() -> AccessEvent | None:
     return AccessEvent.objects.filter(outcome=Outcome.DENIED).order_by("-id").first()
 
 

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 PASSWORD = "kirjasto-demo-2026"
 
 
-def last_event() -> AccessEvent:
+def last_event() -> AccessEvent | None:
     """The newest event other than the LOGOUT that follows a denial which ends the session."""
     return AccessEvent.objects.exclude(action=Action.LOGOUT).order_by("-id").first()
 

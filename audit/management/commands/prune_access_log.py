@@ -40,7 +40,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         before = options["before"]
         cutoff = start_of_day(parse_date(before)) if before else access_log_cutoff(day=today())
-        values = {"cutoff": date_format(cutoff, "d.m.Y")}
+        values: dict[str, object] = {"cutoff": date_format(cutoff, "d.m.Y")}
         try:
             check_cutoff(cutoff)
         except PruneWithinRetention as error:

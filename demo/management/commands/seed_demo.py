@@ -16,6 +16,7 @@ from django.db import models, transaction
 from django.utils import translation
 
 from audit.actor import Actor
+from core.model_fields import model_field
 from demo.access_review import seed_access_review_demo
 from demo.breaches import seed_breaches
 from demo.identity_codes import demo_code_index, demo_identity_code
@@ -215,6 +216,7 @@ class Command(BaseCommand):
         created = 0
         for patron in Patron.objects.filter(consortium=consortium).order_by("koha_patron_id"):
             # Drawn for every patron, so runs stay deterministic.
+            assert patron.date_of_birth is not None  # every demo patron has one
             code = demo_identity_code(country=spec.jurisdiction, date_of_birth=patron.date_of_birth, rng=rng)
             keep = rng.random() < 0.85
             if patron.date_of_birth >= adult_born_before or not keep or patron.pk in stored:
@@ -251,7 +253,7 @@ class Command(BaseCommand):
 
 def _differs(obj: models.Model, name: str, value: Any) -> bool:
     """Whether setting field `name` to `value` would change `obj`; compares foreign keys by id."""
-    field = obj._meta.get_field(name)
+    field = model_field(obj, name)
     if field.is_relation and field.many_to_one:
         return getattr(obj, field.attname) != (value.pk if value is not None else None)
     return getattr(obj, name) != value
