@@ -36,6 +36,13 @@ class KohaAuthFailed(KohaError):
     code = "koha_auth_failed"
 
 
+class KohaSecretUnreadable(KohaError):
+    """The stored secret cannot be decrypted: its key is gone from KOHA_CREDENTIAL_KEYS, or the row was altered.
+    Nothing can reach Koha until the secret is set again; callers treat it like any other KohaError."""
+
+    code = "koha_secret_unreadable"
+
+
 class KohaNotFound(KohaError):
     code = "koha_not_found"
 
@@ -93,6 +100,15 @@ def oauth2_unavailable(url: str) -> KohaAuthFailed:
 def not_connected() -> "KohaNotConnected":
     return KohaNotConnected(
         _("This consortium has no Koha connection in use. Set one up with `manage.py koha_connect`.")
+    )
+
+
+def secret_unreadable() -> KohaSecretUnreadable:
+    return KohaSecretUnreadable(
+        _(
+            "The stored Koha secret cannot be read (its key is missing or the stored value was altered). "
+            "Set it again with `manage.py koha_connect`."
+        )
     )
 
 

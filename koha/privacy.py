@@ -231,6 +231,22 @@ def _sections(client: KohaClient, koha_id: int) -> tuple[Section, ...]:
     )
 
 
+def _no_record() -> ReportPart:
+    return ReportPart(sections=(_notice(gettext("You have no record in the library system (Koha).")),))
+
+
+def _out_of_reach(*, events: tuple[str, ...]) -> ReportPart:
+    why = gettext(
+        "The library system (Koha) could not be reached when this report was made, so its data is "
+        "missing here. The report is incomplete and will be made again."
+    )
+    return ReportPart(sections=(_notice(why),), incomplete=(why,), events=events)
+
+
+def _not_deleted(reason: str) -> OutsideErasure:
+    return OutsideErasure(key=KEY, action=Action.KOHA_PATRON_DELETE, held=True, reason=reason)
+
+
 def _delete(client: KohaClient, koha_id: int) -> OutsideErasure:
     """Delete the patron in Koha; what Koha still holds, and why, when it does not."""
     try:
@@ -253,32 +269,33 @@ class KohaContract(PrivacyContract):
 
     def report_sections(self, patron_id: int, context: ReportContext) -> ReportPart:
         koha_id, consortium = _koha_patron(patron_id)
-        client = _client(consortium)
+        try:
+            client = _client(consortium)
+        except KohaError:  # the stored secret cannot be read: Koha is as far out of reach as when it is down
+            return _out_of_reach(events=()) if koha_id is not None else _no_record()
         if client is None:
             return ReportPart(
                 sections=(_notice(gettext("The library's system (Koha) is not connected to this service.")),)
             )
         if koha_id is None:
-            return ReportPart(sections=(_notice(gettext("You have no record in the library system (Koha).")),))
+            return _no_record()
         read = (Action.KOHA_READ,)
         try:
             sections = _sections(client, koha_id)
         except KohaNotFound:
             return ReportPart(sections=(_notice(gettext("Koha holds no record of you.")),), events=read)
         except (KohaError, KeyError, AttributeError):
-            why = gettext(
-                "The library system (Koha) could not be reached when this report was made, so its data is "
-                "missing here. The report is incomplete and will be made again."
-            )
-            return ReportPart(sections=(_notice(why),), incomplete=(why,), events=read)
+            return _out_of_reach(events=read)
         return ReportPart(sections=sections, data_categories=(DataCategory.LIBRARY_SYSTEM,), events=read)
 
     def erasure_plan(self, patron_id: int, context: ErasureContext) -> ErasurePart:
         koha_id, consortium = _koha_patron(patron_id)
-        client = _client(consortium)
-        if koha_id is None or client is None:
+        if koha_id is None:
             return ErasurePart()
         try:
+            client = _client(consortium)
+            if client is None:
+                return ErasurePart()
             patron = client.patron(koha_id)
             checkouts = client.checkouts(koha_id)
             balance = client.account(koha_id)["balance"]
@@ -307,8 +324,13 @@ class KohaContract(PrivacyContract):
         if context.erased_at is not None:
             return ErasureDone()  # re-applied after a restore: Koha was called by the erasure itself
         koha_id, consortium = _koha_patron(patron_id)
-        client = _client(consortium)
-        if koha_id is None or client is None:
+        if koha_id is None:
+            return ErasureDone()
+        try:
+            client = _client(consortium)
+        except KohaError as error:  # the stored secret cannot be read: Koha keeps the patron, and the DPO sees why
+            return ErasureDone(outside=(functools.partial(_not_deleted, error.code),))
+        if client is None:
             return ErasureDone()
         return ErasureDone(outside=(functools.partial(_delete, client, koha_id),))
 

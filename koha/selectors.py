@@ -13,6 +13,7 @@ from audit.services import access_event_record
 from core.dates import today
 from koha import errors
 from koha.client import KohaClient
+from koha.crypto import SecretUnreadable
 from koha.models import KohaConnection
 from patrons.models import SENSITIVE_NOTE_CATEGORIES, Note, Patron, Trusteeship
 from patrons.restrictions import RestrictionInForce, restrictions_of
@@ -22,11 +23,16 @@ from staff.models import Consortium
 
 
 def client_for(consortium: Consortium) -> KohaClient:
-    """A client of the consortium's Koha; KohaNotConnected when it has no connection or it is turned off."""
+    """A client of the consortium's Koha; KohaNotConnected when it has no connection or it is turned off,
+    KohaSecretUnreadable when its stored secret cannot be decrypted (so every caller, which handles
+    KohaError, says Koha cannot be reached instead of failing with a server error)."""
     connection = KohaConnection.objects.of_consortium(consortium.pk).filter(enabled=True).first()
     if connection is None:
         raise errors.not_connected()
-    return connection.client()
+    try:
+        return connection.client()
+    except SecretUnreadable:
+        raise errors.secret_unreadable() from None
 
 
 # The mark of an adult under guardianship (edunvalvonta), listed beside the sensitive notes' categories.

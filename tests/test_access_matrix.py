@@ -169,6 +169,7 @@ RULES: dict[str, dict] = {
     "api:subject-request-delivery": {"*": 405, None: 403},
     "api:subject-request-refusal": {"*": 405, None: 403},
     "api:subject-request-completion": {"*": 405, None: 403},
+    "api:subject-request-kept-elsewhere": {"*": 405, None: 403},
     # The access report of the matrix request (an access request of a Lapland patron): the DPO only.
     "api:subject-request-report": DPO_API,
     "api:subject-request-report-pdf": DPO_API,

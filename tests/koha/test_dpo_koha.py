@@ -230,3 +230,27 @@ def test_dpo_still_imports_no_koha_module():
                 else []
             )
             assert not any(name == "koha" or name.startswith("koha.") for name in names), path
+
+
+@pytest.mark.parametrize("damage", ["key_gone", "altered"])
+def test_a_stored_secret_that_cannot_be_read_makes_the_report_incomplete_not_a_server_error(koha, settings, damage):
+    """The attack or accident: the row's ciphertext altered, or its key dropped from KOHA_CREDENTIAL_KEYS. The
+    report still answers, says Koha could not be reached, and cannot be delivered; no request reaches Koha."""
+    patron = in_koha(koha)
+    request = make_request(patron)
+    connection = KohaConnection.objects.get(consortium__slug=LAPLAND)
+    if damage == "key_gone":
+        KohaConnection.objects.filter(pk=connection.pk).update(secret_key_id="gone")
+    else:
+        altered = bytes(connection.secret_ciphertext)
+        KohaConnection.objects.filter(pk=connection.pk).update(
+            secret_ciphertext=bytes([altered[0] ^ 1]) + altered[1:]
+        )
+    sent_before = len(koha.requests)
+
+    answer = report(request.pk)
+
+    assert len(answer["incomplete"]) == 1
+    assert "Koha" in section(answer, "koha")["description"]
+    assert deliver(request.pk).json()["code"] == "report_incomplete"
+    assert len(koha.requests) == sent_before
