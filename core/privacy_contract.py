@@ -356,6 +356,11 @@ class PrivacyContract:
         with an open matter is flagged for a person to look at, never quietly let go."""
         return {}
 
+    def held_elsewhere_text(self, key: str, reason: str) -> str | None:
+        """What an outside erasure of this app (`OutsideErasure.key`) that left the patron held for `reason`
+        means, in words the DPO understands; None for another app's key."""
+        return None
+
     def retention_rules(self) -> tuple[RetentionRule, ...]:
         return ()
 
@@ -384,6 +389,14 @@ def open_matters(patron_ids: list[int], *, day: datetime.date) -> dict[int, list
         for patron_id, codes in contract.open_matters(patron_ids, day=day).items():
             found.setdefault(patron_id, set()).update(codes)
     return {patron_id: sorted(codes) for patron_id, codes in found.items() if codes}
+
+
+def held_elsewhere_text(key: str, reason: str) -> str | None:
+    """The words of the app whose outside erasure recorded (key, reason); None when no app knows the key."""
+    for contract in privacy_contracts("erasure"):
+        if (text := contract.held_elsewhere_text(key, reason)) is not None:
+            return text
+    return None
 
 
 def data_subject(patron_id: int, *, consortium_id: int | None, lock: bool = False) -> DataSubject | None:

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from audit.actor import Actor
 from core.dates import start_of_day, today
+from core.privacy_contract import held_elsewhere_text
 from dpo.models import RequestKind, SubjectRequest
 from staff.scoping import object_of_consortium_or_404
 
@@ -136,3 +137,30 @@ def subject_requests_due(*, consortium_id: int | None, day: datetime.date) -> li
         )
         for subject_request in requests.order_by("deadline_on", "id")
     ]
+
+
+def held_elsewhere_texts(subject_request: SubjectRequest) -> list[str]:
+    """What systems outside this service still hold after the request's erasure, in the DPO's words.
+
+    The codes are the apps' (their privacy contracts word them); `unconfirmed` is the erasure's own: the
+    process stopped while it called the outside systems, so nobody knows whether they erased the patron.
+    """
+    texts = []
+    for part in subject_request.held_elsewhere:
+        if part.get("reason") == "unconfirmed":
+            texts.append(
+                str(
+                    _(
+                        "Not confirmed: the erasure stopped while it reached the library system (Koha), so the "
+                        "patron may still be there. Check it in Koha, then record the ground below."
+                    )
+                )
+            )
+            continue
+        text = held_elsewhere_text(part.get("key", ""), part.get("reason", ""))
+        texts.append(
+            text
+            or str(_("Another system (%(key)s) still holds the patron (reason: %(reason)s)."))
+            % {"key": part.get("key", ""), "reason": part.get("reason", "")}
+        )
+    return texts

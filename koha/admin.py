@@ -9,15 +9,38 @@ from typing import Any, cast
 
 from django import forms
 from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from koha.models import KohaConnection
+from koha.models import KohaConnection, KohaDeparture, SyncRun
 from koha.services import koha_base_url_clean, koha_connection_save
 from staff.actor import actor_from_request
 from staff.admin import OwnConsortiumChoices
 from staff.admin_bounds import BoundedInputsAdmin
 from staff.scoping import ConsortiumScopedQuerySet
 from staff.selectors import consortium_id_of
+
+DPO_PERMISSION = "dpo.manage_subject_requests"
+
+COUNT_LABELS = {
+    "created": _("created"),
+    "updated": _("updated"),
+    "unchanged": _("unchanged"),
+    "refused": _("refused"),
+    "flagged": _("gone, flagged"),
+    "marked_removed": _("gone, marked removed"),
+    "libraries_matched": _("libraries matched"),
+    "libraries_unmatched": _("libraries unmatched"),
+}
+# The codes of core.privacy_contract.open_matters, as the DPO reads them.
+MATTER_LABELS = {
+    "ban": _("a ban in procedure or in force"),
+    "access_prohibition": _("an access prohibition in force"),
+    "subject_request": _("an unanswered data-subject request"),
+}
 
 
 class KohaConnectionForm(forms.ModelForm):
@@ -90,3 +113,107 @@ class KohaConnectionAdmin(OwnConsortiumChoices, BoundedInputsAdmin):
         )
         for field in KohaConnection._meta.concrete_fields:
             setattr(obj, field.attname, getattr(saved, field.attname))
+
+
+class KohaReadOnlyAdmin(BoundedInputsAdmin):
+    """What the sync recorded, for the DPO (`dpo.manage_subject_requests`) and superusers of the consortium.
+
+    Read-only: the sync writes these rows, and a departure goes only by the DPO's erasure or when Koha has the
+    patron again. The permission is named as a string: koha/ does not import dpo/.
+    """
+
+    actions = None
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_active and request.user.has_perm(DPO_PERMISSION)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self.has_module_permission(request)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(SyncRun)
+class SyncRunAdmin(KohaReadOnlyAdmin):
+    list_display = ["id", "kind", "status", "started_at", "finished_at", "pages_done", "counts_column", "error_code"]
+    list_filter = ["kind", "status"]
+    # Not `pending_guardians`: it holds card numbers, and the DPO needs none of them here.
+    fields = (
+        "kind",
+        "status",
+        "since",
+        "started_at",
+        "finished_at",
+        "pages_done",
+        "after_patron_id",
+        "total",
+        "counts_column",
+        "error_code",
+        "refused_column",
+    )
+    readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[SyncRun]:
+        return SyncRun.objects.of_consortium(consortium_id_of(request.user))
+
+    @admin.display(description=_("counts"))
+    def counts_column(self, run: SyncRun) -> str:
+        return ", ".join(f"{COUNT_LABELS.get(name, name)} {value}" for name, value in run.counts.items() if value)
+
+    @admin.display(description=_("refused Koha patron ids"))
+    def refused_column(self, run: SyncRun) -> str:
+        return ", ".join(map(str, sorted(run.refused_ids)))
+
+
+class FlaggedFilter(admin.SimpleListFilter):
+    title = _("open matters")
+    parameter_name = "flagged"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [("yes", _("Flagged: open matters here")), ("no", _("Marked removed: waiting for an erasure"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[KohaDeparture]) -> QuerySet[KohaDeparture]:
+        if self.value() == "yes":
+            return queryset.exclude(open_matters=[])
+        if self.value() == "no":
+            return queryset.filter(open_matters=[])
+        return queryset
+
+
+@admin.register(KohaDeparture)
+class KohaDepartureAdmin(KohaReadOnlyAdmin):
+    """The patrons gone from Koha: those marked removed wait for the DPO's erasure (a subject request)."""
+
+    list_display = ["patron_column", "noticed_at", "state_column", "matters_column"]
+    list_filter = [FlaggedFilter]
+    search_fields = ["=patron__id"]
+    search_help_text = _("A patron id.")
+    fields = ("patron_column", "noticed_at", "state_column", "matters_column")
+    readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[KohaDeparture]:
+        return KohaDeparture.objects.of_consortium(consortium_id_of(request.user)).order_by("-noticed_at", "-id")
+
+    @admin.display(description=_("patron"), ordering="patron_id")
+    def patron_column(self, departure: KohaDeparture) -> str:
+        # The id only: a name would put every departed patron's name on one page.
+        return format_html(
+            '<a href="{}">{}</a>', reverse("patrons:detail", args=[departure.patron_id]), departure.patron_id
+        )
+
+    @admin.display(description=_("state"))
+    def state_column(self, departure: KohaDeparture) -> str:
+        return str(
+            _("Flagged: open matters here") if departure.flagged else _("Marked removed: waiting for an erasure")
+        )
+
+    @admin.display(description=_("open matters"))
+    def matters_column(self, departure: KohaDeparture) -> str:
+        return ", ".join(str(MATTER_LABELS.get(code, code)) for code in departure.open_matters)

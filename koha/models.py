@@ -169,11 +169,15 @@ class KohaDeparture(models.Model):
     patron again.
     """
 
+    consortium_lookup = "patron__consortium_id"
+
     patron = models.OneToOneField(
         "patrons.Patron", on_delete=models.CASCADE, related_name="koha_departure", verbose_name=_("patron")
     )
     noticed_at = models.DateTimeField(_("noticed gone from Koha"))
     open_matters = models.JSONField(_("open matters"), default=list, help_text=_("Flagged when not empty."))
+
+    objects = ConsortiumScopedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("patron gone from Koha")

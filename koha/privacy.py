@@ -63,6 +63,20 @@ REFUSALS = {
 }
 
 
+# Why Koha still holds a patron after the erasure (SubjectRequest.held_elsewhere): Koha's 409 codes of
+# DELETE /patrons/{id}, and this service's codes for a Koha it could not use (koha/errors.py).
+HELD_REASONS = {
+    "has_checkouts": _("Koha still holds the patron: loans not returned."),
+    "has_debt": _("Koha still holds the patron: the patron owes the library money."),
+    "has_guarantees": _("Koha still holds the patron: the patron is the guarantor of other patrons."),
+    "is_protected": _("Koha still holds the patron: the record is protected in Koha."),
+    "is_anonymous_patron": _("Koha still holds the patron: it is Koha's anonymous patron, which is never deleted."),
+    "koha_unreachable": _("Koha still holds the patron: Koha could not be reached when the erasure was made."),
+    "koha_auth_failed": _("Koha still holds the patron: Koha did not accept this service's credentials."),
+    "koha_not_connected": _("Koha still holds the patron: the connection to Koha was turned off."),
+}
+
+
 def _labels() -> dict[str, str]:
     """Koha's fields as the report names them, in the active language (the patron's)."""
     return {
@@ -319,6 +333,13 @@ class KohaContract(PrivacyContract):
             removes=(ErasureLine("koha_patron", _("The patron in Koha"), 1),),
             warnings=tuple(PlanWarning(f"koha_{code}", str(REFUSALS[code]), []) for code in refusals),
         )
+
+    def held_elsewhere_text(self, key: str, reason: str) -> str | None:
+        if key != KEY:
+            return None
+        if reason in HELD_REASONS:
+            return str(HELD_REASONS[reason])
+        return gettext("Koha still holds the patron (Koha's reason: %(code)s).") % {"code": reason}
 
     def erase(self, patron_id: int, context: ErasureContext) -> ErasureDone:
         if context.erased_at is not None:

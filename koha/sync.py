@@ -16,20 +16,28 @@
   and is not in it is asked for once (GET /patrons/{id}); on Koha's 404 it gets a KohaDeparture: flagged when
   an app has an open matter about it (core.privacy_contract.open_matters), else marked. Nothing is deleted
   here: the DPO's erasure is the one path that removes a patron.
+- One sync of a consortium at a time (`_one_sync_at_a_time`): a second one refuses at its start. Two at once
+  would walk the same pages and resume the same run, each writing over the other's place.
 """
 
+import contextlib
 import datetime
+import fcntl
+import hashlib
+import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_date
+from django.utils.translation import gettext as _
 
 from audit.actor import Actor
 from audit.models import Action, DataCategory
@@ -89,6 +97,64 @@ class SyncReport:
     pages: int = 0
     seconds: float = 0.0
     flagged: dict[int, list[str]] = field(default_factory=dict)
+
+
+class SyncAlreadyRunning(Exception):
+    """Another koha_sync of the consortium holds its lock; the message says so, in the operator's language."""
+
+
+# pg_try_advisory_lock(SYNC_LOCK_CLASS, consortium id): a key space of its own ("Koha" in ASCII), apart from
+# the access log's one-number lock (audit/chain.py).
+SYNC_LOCK_CLASS = 0x4B6F6861
+
+
+def _sqlite_lock_path(consortium_id: int) -> Path:
+    """Beside the database file, so that one database has one lock; an in-memory test database in the temp
+    directory, under a name of its own."""
+    name = str(connection.settings_dict["NAME"])
+    if name.startswith("file:") or name == ":memory:":
+        tag = hashlib.sha256(name.encode()).hexdigest()[:16]
+        return Path(tempfile.gettempdir()) / f"koha-sync-{tag}-{consortium_id}.lock"
+    return Path(f"{name}.koha-sync-{consortium_id}.lock")
+
+
+@contextlib.contextmanager
+def _one_sync_at_a_time(consortium: Consortium) -> Iterator[None]:
+    """Hold the consortium's sync lock for the whole run, or refuse at once (SyncAlreadyRunning).
+
+    The run spans many transactions (one per page), so the lock is one that outlives a transaction and goes
+    with the process: on PostgreSQL a session advisory lock, released at the end or when the connection
+    closes (a killed run frees it); on SQLite an exclusive lock on a file beside the database, released by
+    the operating system when the process ends. Not a write transaction held for the run: on SQLite that
+    would stop every other writer of the service for as long. Not a flag row: a crashed run would leave it set.
+    """
+    refused = SyncAlreadyRunning(
+        _(
+            "Another Koha sync of %(consortium)s is running. Wait for it to finish (one sync of a consortium at a "
+            "time: check that cron lines do not overlap)."
+        )
+        % {"consortium": consortium.slug}
+    )
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [SYNC_LOCK_CLASS, consortium.pk])
+            if not cursor.fetchone()[0]:
+                raise refused
+        try:
+            yield
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [SYNC_LOCK_CLASS, consortium.pk])
+        return
+    with open(_sqlite_lock_path(consortium.pk), "a") as lock_file:
+        try:
+            fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise refused from None
+        try:
+            yield
+        finally:
+            fcntl.flock(lock_file, fcntl.LOCK_UN)
 
 
 class Refused(Exception):
@@ -389,7 +455,27 @@ def koha_sync_run(
 
     A dry run reads all it would read and counts; it writes nothing, no access event either (it stores no
     patron data), and starts from the beginning. A KohaError stops the run (status failed, resumable).
+    A second sync of the consortium while one runs refuses at once (SyncAlreadyRunning).
     """
+    if dry_run:  # writes nothing, so it may read beside a running sync
+        return _sync_run(
+            consortium=consortium, full=full, dry_run=True, client=client, per_page=per_page, progress=progress
+        )
+    with _one_sync_at_a_time(consortium):
+        return _sync_run(
+            consortium=consortium, full=full, dry_run=False, client=client, per_page=per_page, progress=progress
+        )
+
+
+def _sync_run(
+    *,
+    consortium: Consortium,
+    full: bool,
+    dry_run: bool,
+    client: KohaClient | None,
+    per_page: int,
+    progress: Progress | None,
+) -> SyncReport:
     started = time.monotonic()
     client = client or client_for(consortium)
     run, resumed = _run_to_do(consortium=consortium, full=full, dry_run=dry_run)

@@ -23,7 +23,7 @@ from audit.models import AccessEvent, Action
 from audit.services import access_event_record
 from bans.models import Ban
 from dpo.models import Breach, Register, RegisterDescription, SubjectRequest
-from koha.models import KohaConnection
+from koha.models import KohaConnection, KohaDeparture, SyncRun
 from patrons.models import ClosurePeriod, Note, NoteCategory
 from sotu_silo import crypto
 from sotu_silo.models import IdentityCode, IdentityCodeConflict
@@ -203,6 +203,15 @@ ADMIN_MODELS = {
     "patrons_closureperiod": ({}, {}),  # superusers only
     # Superusers only; a connection is turned off (logged), never deleted.
     "koha_kohaconnection": ({}, {"delete": 403}),
+    # What koha_sync recorded: the runs and the patrons gone from Koha; read-only for the DPO and superusers.
+    "koha_syncrun": (
+        {"changelist": 200, "add": 403, "change": 200, "history": 200, "delete": 403},
+        {"changelist": 200, "add": 403, "change": 200, "history": 200, "delete": 403},
+    ),
+    "koha_kohadeparture": (
+        {"changelist": 200, "add": 403, "change": 200, "history": 200, "delete": 403},
+        {"changelist": 200, "add": 403, "change": 200, "history": 200, "delete": 403},
+    ),
     # Staff duties: the DPO keeps their consortium's agreement and briefing dates; no adding or deleting.
     "staff_staffprofile": ({"changelist": 200, "add": 403, "change": 200, "history": 200, "delete": 403}, {}),
     "auth_user": ({}, {}),
@@ -347,7 +356,10 @@ def objects(lapland_patron):
             consortium=Consortium.objects.get(slug="lapin-kirjastot"),
             base_url="https://koha.lapin-kirjastot.example",
             client_id="privacy-service",
+            enabled=False,  # no secret, no such host: the access report must not try to reach it
         ).pk,
+        "koha_syncrun": SyncRun.objects.create(consortium=lapland, kind="full", started_at=timezone.now()).pk,
+        "koha_kohadeparture": KohaDeparture.objects.create(patron=lapland_patron, noticed_at=timezone.now()).pk,
         "staff_staffprofile": staff_profile.pk,
         "auth_user": staff_profile.user_id,
         "auth_group": Group.objects.get(name="staff").pk,

@@ -17,7 +17,7 @@ from audit.actor import Actor
 from audit.models import Action
 from audit.services import access_event_record
 from dpo.models import Breach, Register, RegisterDescription, SubjectRequest
-from koha.models import KohaConnection
+from koha.models import KohaConnection, KohaDeparture, SyncRun
 from patrons.models import ClosurePeriod, Patron
 from staff.models import AllowedNetwork, Consortium, Library, MachineKey, Municipality, StaffProfile
 from tests.conftest import client_for
@@ -79,6 +79,10 @@ def objects_of(which: str) -> dict[str, int]:
     )
     return {
         "koha/kohaconnection": koha.pk,
+        "koha/syncrun": SyncRun.objects.create(consortium=consortium, kind="full", started_at=timezone.now()).pk,
+        "koha/kohadeparture": KohaDeparture.objects.get_or_create(
+            patron=patron, defaults={"noticed_at": timezone.now()}
+        )[0].pk,
         "staff/consortium": consortium.pk,
         "staff/municipality": municipality.pk,
         "staff/allowednetwork": AllowedNetwork.objects.filter(municipality=municipality).first().pk,

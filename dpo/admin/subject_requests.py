@@ -25,11 +25,20 @@ from core import form_fields
 from core.dates import today
 from core.errors import NotFound, RuleBroken
 from core.free_text_fields import FreeTextFormField
-from dpo.models import DeliveryMethod, FeeDecision, IdentityDocument, RefusalGround, RequestKind, SubjectRequest
+from dpo.models import (
+    DeliveryMethod,
+    FeeDecision,
+    IdentityDocument,
+    KeepingGround,
+    RefusalGround,
+    RequestKind,
+    SubjectRequest,
+)
 from dpo.selectors import (
     RequestState,
     days_left,
     earlier_report_within_12_months,
+    held_elsewhere_texts,
     subject_request_state,
     with_deadline,
 )
@@ -40,6 +49,7 @@ from dpo.services.subject_requests import (
     subject_request_deliver,
     subject_request_extend,
     subject_request_fee_decide,
+    subject_request_keeping_record,
     subject_request_record,
     subject_request_refuse,
 )
@@ -112,6 +122,18 @@ class RefusalForm(forms.Form):
         ]
 
 
+class KeepingForm(forms.Form):
+    """The ground on which a system outside this service keeps the patron after the erasure (Art. 17(3))."""
+
+    ground = forms.ChoiceField(label=_("kept elsewhere because"), choices=KeepingGround.choices)
+    details = FreeTextFormField(
+        label=_("details of the ground"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Required for another ground; the patron is told it."),
+    )
+
+
 class CompletionForm(forms.Form):
     completed_on = form_fields.DateField(label=_("answered on"), widget=DateInput, initial=today)
 
@@ -123,6 +145,12 @@ STEPS: dict[str, tuple[type[forms.Form], Callable[..., object], "StrPromise", "S
     "delivery": (DeliveryForm, subject_request_deliver, _("Delivery of the access report"), _("Record the delivery")),
     "completion": (CompletionForm, subject_request_complete, _("Carried out"), _("Record as answered")),
     "refusal": (RefusalForm, subject_request_refuse, _("Refuse the request"), _("Refuse")),
+    "keeping": (
+        KeepingForm,
+        subject_request_keeping_record,
+        _("Why the patron stays in the other system"),
+        _("Record the ground and answer the request"),
+    ),
 }
 
 
@@ -135,9 +163,19 @@ def steps_open(subject_request: SubjectRequest) -> list[str]:
     steps = []
     if subject_request.extended_due_on is None:
         steps.append("extension")
+    if subject_request.erased_at is not None:
+        # Carried out, and open only because another system still holds the patron: its ground answers it.
+        return [*steps, "keeping"] if subject_request.held_elsewhere else steps
     if access and repeat and not subject_request.fee_decision:
         steps.append("fee_decision")
-    if access and subject_request.report_made_at is not None and (not repeat or subject_request.fee_decision):
+    # An incomplete report is not delivered (the service refuses it); the page says why instead.
+    complete = not subject_request.report_incomplete
+    if (
+        access
+        and subject_request.report_made_at is not None
+        and (not repeat or subject_request.fee_decision)
+        and complete
+    ):
         steps.append("delivery")
     if subject_request.kind in COMPLETED_BY_HAND:
         steps.append("completion")
@@ -221,6 +259,7 @@ class SubjectRequestAdmin(BoundedInputsAdmin):
             {
                 "fields": [
                     "report_made_at",
+                    "report_incomplete",
                     "report_language",
                     "previous_report",
                     "fee_decision",
@@ -231,7 +270,19 @@ class SubjectRequestAdmin(BoundedInputsAdmin):
                 ]
             },
         ),
-        (_("Answer"), {"fields": ["completed_on", "refusal_ground", "refusal_details", "erased_at"]}),
+        (
+            _("Answer"),
+            {
+                "fields": [
+                    "completed_on",
+                    "refusal_ground",
+                    "refusal_details",
+                    "erased_at",
+                    "keeping_ground",
+                    "keeping_details",
+                ]
+            },
+        ),
     ]
     change_form_template = "admin/dpo/subjectrequest/change_form.html"
 
@@ -319,26 +370,47 @@ class SubjectRequestAdmin(BoundedInputsAdmin):
     def change_view(self, request: HttpRequest, object_id: str, form_url: str = "", extra_context=None):
         if request.method == "POST":
             return self._take_step(request, object_id)
+        return self._change_page(request, object_id, form_url, extra_context)
+
+    def _change_page(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context=None,
+        refused: tuple[str, forms.Form] | None = None,
+    ) -> HttpResponse:
+        """The read-only page with the open steps' forms; `refused` is a step's form as the DPO sent it, shown
+        again with its values and errors."""
         subject_request = self.get_object(request, unquote(object_id))
         steps = []
         earlier_report = None
+        held_elsewhere: list[str] = []
         if subject_request is not None:
             # Shown before the report is made, so the DPO knows at once that a fee decision will be needed.
             earlier_report = earlier_report_within_12_months(subject_request)
+            held_elsewhere = held_elsewhere_texts(subject_request)
             steps = [
                 {
                     "name": step,
                     "heading": STEPS[step][2],
                     "button": STEPS[step][3],
-                    "form": _step_form(step, subject_request),
+                    "form": refused[1] if refused and refused[0] == step else _step_form(step, subject_request),
                 }
                 for step in steps_open(subject_request)
             ]
-        context = {**(extra_context or {}), "request_steps": steps, "earlier_report": earlier_report}
+        context = {
+            **(extra_context or {}),
+            "request_steps": steps,
+            "earlier_report": earlier_report,
+            "held_elsewhere": held_elsewhere,
+        }
         return super().change_view(request, object_id, form_url, context)
 
     def _take_step(self, request: HttpRequest, object_id: str) -> HttpResponse:
-        """One step's form, handed to its service; the outcome is shown as a message on the change page."""
+        """One step's form, handed to its service. Done: a message on the change page. Refused: the page
+        again (status 400) with the form as sent and its errors, or only a message when the step is no longer
+        open."""
         if not self.has_view_permission(request):
             raise PermissionDenied
         step = request.POST.get("_step", "")
@@ -350,16 +422,22 @@ class SubjectRequestAdmin(BoundedInputsAdmin):
         actor = subject_request_actor(request)
         form = _step_form(step, subject_request, request.POST)
         service = STEPS[step][1]
-        if not form.is_valid():
+        if form.is_valid():
+            try:
+                service(actor=actor, request_id=subject_request.pk, **form.cleaned_data)
+            except RuleBroken as broken:
+                form.add_error(None, broken)
+            else:
+                messages.success(request, _("Recorded: %(step)s.") % {"step": STEPS[step][2]})
+                return redirect(request.path)
+        if step not in steps_open(subject_request):
             for field, errors in form.errors.items():
                 label = form.fields[field].label if field in form.fields else ""
                 text = " ".join(map(str, errors))
                 messages.error(request, f"{label}: {text}" if label else text)
-        else:
-            try:
-                service(actor=actor, request_id=subject_request.pk, **form.cleaned_data)
-            except RuleBroken as broken:
-                messages.error(request, " ".join(broken.messages))
-            else:
-                messages.success(request, _("Recorded: %(step)s.") % {"step": STEPS[step][2]})
-        return redirect(request.path)
+            return redirect(request.path)
+        # The admin's own change view would take a POST for a save, which this read-only page never makes.
+        request.method = "GET"
+        response = self._change_page(request, object_id, refused=(step, form))
+        response.status_code = 400
+        return response

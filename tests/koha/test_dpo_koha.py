@@ -10,6 +10,7 @@ import ast
 import pathlib
 
 import pytest
+from django.conf import settings
 from django.utils import timezone
 
 from audit.models import AccessEvent, Action
@@ -243,9 +244,7 @@ def test_a_stored_secret_that_cannot_be_read_makes_the_report_incomplete_not_a_s
         KohaConnection.objects.filter(pk=connection.pk).update(secret_key_id="gone")
     else:
         altered = bytes(connection.secret_ciphertext)
-        KohaConnection.objects.filter(pk=connection.pk).update(
-            secret_ciphertext=bytes([altered[0] ^ 1]) + altered[1:]
-        )
+        KohaConnection.objects.filter(pk=connection.pk).update(secret_ciphertext=bytes([altered[0] ^ 1]) + altered[1:])
     sent_before = len(koha.requests)
 
     answer = report(request.pk)
@@ -254,3 +253,113 @@ def test_a_stored_secret_that_cannot_be_read_makes_the_report_incomplete_not_a_s
     assert "Koha" in section(answer, "koha")["description"]
     assert deliver(request.pk).json()["code"] == "report_incomplete"
     assert len(koha.requests) == sent_before
+
+
+# --- the DPO's admin pages ---------------------------------------------------------------------------------
+
+
+def admin_page(request_id: int, client=None) -> str:
+    client = client or english("dpo")
+    response = client.get(f"/admin/dpo/subjectrequest/{request_id}/change/")
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def english(username: str):
+    client = client_for(username)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    return client
+
+
+def test_the_request_page_says_an_incomplete_report_cannot_be_delivered(koha):
+    patron = in_koha(koha)
+    request = make_request(patron)
+    koha.down()
+    report(request.pk)
+    page = admin_page(request.pk)
+    assert "The latest access report is incomplete" in page
+    assert 'id="step-delivery"' not in page  # no delivery form to fill in vain
+    # Sent anyway (an old tab): refused with the service's message, nothing recorded.
+    dpo = english("dpo")
+    response = dpo.post(
+        f"/admin/dpo/subjectrequest/{request.pk}/change/",
+        {"_step": "delivery", "delivery-method": "electronic", "delivery-delivered_on": timezone.localdate()},
+        follow=True,
+    )
+    assert "The latest access report is incomplete: a part of the data could not be read" in response.content.decode()
+    request.refresh_from_db()
+    assert request.delivered_on is None and request.completed_on is None
+
+    koha.up()
+    report(request.pk)
+    page = admin_page(request.pk)
+    assert "The latest access report is incomplete" not in page and 'id="step-delivery"' in page
+
+
+def test_the_dry_run_page_names_kohas_refusals_in_words(koha):
+    patron = in_koha(koha)
+    koha.add_checkout(patron.koha_patron_id)
+    request = make_request(patron, kind="erasure")
+    page = english("dpo").get(f"/admin/dpo/requests/{request.pk}/erase/").content.decode()
+    assert "Koha would refuse: the patron has loans not returned" in page
+
+
+def erased_but_held_in_koha(koha) -> SubjectRequest:
+    patron = in_koha(koha)
+    koha.add_checkout(patron.koha_patron_id)
+    request = make_request(patron, kind="erasure")
+    assert erase(request.pk, dry_run=False).json()["held_elsewhere"] == [{"key": "koha", "reason": "has_checkouts"}]
+    request.refresh_from_db()
+    return request
+
+
+def keep_on_page(client, request_id: int, ground: str, details: str = ""):
+    return client.post(
+        f"/admin/dpo/subjectrequest/{request_id}/change/",
+        {"_step": "keeping", "keeping-ground": ground, "keeping-details": details},
+    )
+
+
+def test_the_request_page_says_what_koha_keeps_and_records_the_ground(koha):
+    request = erased_but_held_in_koha(koha)
+    page = admin_page(request.pk)
+    assert "Koha still holds the patron: loans not returned." in page
+    assert 'id="step-keeping"' in page and 'id="step-refusal"' not in page
+
+    dpo = english("dpo")
+    # `other` without details: refused, the page again with the choice kept and the error shown.
+    refused = keep_on_page(dpo, request.pk, "other")
+    assert refused.status_code == 400
+    content = refused.content.decode()
+    assert "Give the ground in the details" in content
+    assert '<option value="other" selected>' in content
+    # Details holding an identity code: refused like every free text, and that text is never shown back.
+    refused = keep_on_page(dpo, request.pk, "other", "Asiakas 131052-308T palauttaa kirjat.")
+    content = refused.content.decode()
+    assert refused.status_code == 400 and "must not contain a personal identity code" in content
+    assert "131052-308T" not in content and '<option value="other" selected>' in content
+    request.refresh_from_db()
+    assert request.completed_on is None and request.keeping_ground == ""
+
+    done = keep_on_page(dpo, request.pk, "loans", "Palautetaan kuun loppuun mennessä.")
+    assert done.status_code == 302
+    request.refresh_from_db()
+    assert request.keeping_ground == "loans" and request.completed_on is not None
+    assert AccessEvent.objects.filter(action=Action.SUBJECT_REQUEST, detail="kept_elsewhere").exists()
+    assert 'id="step-keeping"' not in admin_page(request.pk)
+
+
+def test_an_unconfirmed_part_is_shown_for_a_check_by_hand(koha):
+    request = erased_but_held_in_koha(koha)
+    SubjectRequest.objects.filter(pk=request.pk).update(held_elsewhere=[{"key": "", "reason": "unconfirmed"}])
+    assert "Not confirmed: the erasure stopped while it reached the library system" in admin_page(request.pk)
+
+
+def test_neither_staff_nor_another_consortiums_superuser_records_a_ground(koha):
+    request = erased_but_held_in_koha(koha)
+    assert keep_on_page(client_for("rovaniemi.staff"), request.pk, "loans").status_code in (302, 403)
+    other_request = SubjectRequest.objects.filter(pk=request.pk)
+    other_request.update(consortium=Consortium.objects.get(slug="mikkelin-seutukirjasto"))
+    assert keep_on_page(client_for("dpo"), request.pk, "loans").status_code == 404
+    request.refresh_from_db()
+    assert request.completed_on is None and request.keeping_ground == ""

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from core.progress import progress_write
 from koha.errors import KohaError
 from koha.models import SyncRun
-from koha.sync import PER_PAGE, SyncReport, koha_sync_run
+from koha.sync import PER_PAGE, SyncAlreadyRunning, SyncReport, koha_sync_run
 from staff.models import Consortium
 
 
@@ -47,6 +47,8 @@ class Command(BaseCommand):
                 per_page=options["per_page"],
                 progress=progress,
             )
+        except SyncAlreadyRunning as running:
+            raise CommandError(str(running)) from None
         except KohaError as error:
             raise CommandError(
                 _("Koha sync stopped: %(error)s The next run resumes where this one stopped.") % {"error": error}
