@@ -459,6 +459,7 @@ SPECTACULAR_SETTINGS = {
         "DeliveryMethodEnum": "dpo.models.DeliveryMethod",
         "FeeDecisionEnum": "dpo.models.FeeDecision",
         "RefusalGroundEnum": "dpo.models.RefusalGround",
+        "KeepingGroundEnum": "dpo.models.KeepingGround",
         "Art34ExemptionEnum": "dpo.models.Art34Exemption",
     },
 }

@@ -623,6 +623,10 @@ STRUCTURED = {
     # The key's public prefix and hash, CIDRs.
     "staff.MachineKey": {"id", "prefix", "hashed_key", "networks"},
     "koha.KohaViewReceipt": {"event_id"},
+    # Koha's address, the way to log in and the client's id (an account name); the secret's key id.
+    "koha.KohaConnection": {"base_url", "auth", "client_id", "secret_key_id"},
+    # Choices and Koha's error codes.
+    "koha.SyncRun": {"kind", "status", "error_code"},
     "dpo.SubjectRequest": {
         "kind",
         "identity_document",
@@ -632,6 +636,7 @@ STRUCTURED = {
         "fee_decision",
         "delivery_method",
         "refusal_ground",
+        "keeping_ground",
     },
     "dpo.Breach": {"risk", "art34_exemption", "recorded_by"},
     "dpo.AuthorityNotification": {"phase", "recorded_by"},
