@@ -51,6 +51,7 @@ class Action(models.TextChoices):
     IDENTITY_CODE_CONFLICT = "identity_code_conflict", _("Identity code conflict handled")
     ACCOUNT_CHANGE = "account_change", _("User account created or its password set")
     KOHA_CONNECTION_CHANGE = "koha_connection_change", _("Koha connection set up or changed")
+    KOHA_CODE_FINDING = "koha_code_finding", _("Identity code found in Koha listed or checked")
 
 
 class Outcome(models.TextChoices):

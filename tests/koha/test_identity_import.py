@@ -23,6 +23,8 @@ from patrons.models import Patron
 from sotu_silo.models import IdentityCode, IdentityCodeConflict
 from sotu_silo.services import identity_code_reveal, identity_code_store
 from staff.models import Consortium, Library
+from tests.conftest import client_for
+from tests.factories import StaffProfileFactory, UserFactory
 from tests.sotu_silo.test_leak_canary import hetu, spellings
 
 pytestmark = pytest.mark.django_db
@@ -290,3 +292,33 @@ def test_an_unknown_consortium_or_no_connection_is_an_error(fake_koha):
             call_command("koha_import_identity_codes", "no-such-consortium", stdout=io.StringIO())
         with pytest.raises(CommandError, match="no Koha connection"):
             call_command("koha_import_identity_codes", LAPLAND, stdout=io.StringIO(), stderr=io.StringIO())
+
+
+def test_billing_of_the_consortium_alone_sees_and_checks_the_findings(fake_koha, lapland):
+    _koha, patron = koha_patron(fake_koha, lapland, INVALID)
+    run()
+    finding = IdentityCodeImportFinding.objects.get(patron=patron)
+
+    billing = client_for("rovaniemi.billing")
+    page = billing.get("/billing/koha-codes/")
+    assert page.status_code == 200 and patron.cardnumber in page.content.decode()
+    assert leaks(page.content) == []
+    listed = AccessEvent.objects.filter(action=Action.KOHA_CODE_FINDING, detail="listed").latest("id")
+    assert patron.pk in listed.patron_ids
+    # Desk staff may not see the list or check a finding; another consortium's billing sees nothing of it.
+    desk = client_for("rovaniemi.staff")
+    assert desk.get("/billing/koha-codes/").status_code == 403
+    assert desk.post(f"/billing/koha-codes/{finding.pk}/checked/").status_code == 403
+    StaffProfileFactory(
+        home_library=Library.objects.get(koha_library_id="MIK"),
+        user=UserFactory(username="mikkeli.billing", groups=["staff", "billing"]),
+    )
+    other = client_for("mikkeli.billing")
+    assert patron.cardnumber not in other.get("/billing/koha-codes/").content.decode()
+    assert other.post(f"/billing/koha-codes/{finding.pk}/checked/").status_code == 404
+    assert IdentityCodeImportFinding.objects.filter(pk=finding.pk).exists()
+
+    assert billing.post(f"/billing/koha-codes/{finding.pk}/checked/").status_code == 302
+    assert not IdentityCodeImportFinding.objects.filter(pk=finding.pk).exists()
+    checked = AccessEvent.objects.filter(action=Action.KOHA_CODE_FINDING, detail="checked_invalid").get()
+    assert list(checked.patron_ids) == [patron.pk]
