@@ -34,8 +34,9 @@ from sotu_silo.services import identity_code_store
 from sotu_silo.validation import IdentityCodeError, identity_code_validate
 
 KEY_PREFIX = "silo"
-# Ours, and Koha-Suomi's keys into Hetula (`ssn` + the Hetula id, koha-migration-toolbox's uploadSSNKeys).
-KEY_PATTERN = re.compile(r"(?:silo|ssn)\d{10}")
+# Ours; Koha-Suomi's keys into Hetula (`ssn` + the Hetula id, koha-migration-toolbox's uploadSSNKeys); and
+# Koha-Suomi's older keys into an external `ssn` table (`sotu` + its key, BillingManager's GetSSN).
+KEY_PATTERN = re.compile(r"(?:silo|ssn)\d{10}|sotu\d+")
 
 
 class ImportOutcome(StrEnum):
@@ -52,7 +53,7 @@ def identity_code_key(*, patron_id: int) -> str:
 
 
 def identity_code_is_key(value: str) -> bool:
-    """Whether a Koha attribute value is already a key (ours or Hetula's), not a code."""
+    """Whether a Koha attribute value is already a key (ours or Koha-Suomi's), not a code."""
     return KEY_PATTERN.fullmatch(value.strip()) is not None
 
 

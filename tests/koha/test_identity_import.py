@@ -234,11 +234,13 @@ def test_a_code_another_patron_holds_becomes_a_conflict_for_billing(fake_koha, l
     caplog.set_level(logging.DEBUG)
     _holder_koha, holder = koha_patron(fake_koha, lapland, "ssn0000000001")  # a Hetula key: left alone
     identity_code_store(actor=lapland_billing_actor(lapland), patron_id=holder.pk, code=HELD)
+    older_key, _older = koha_patron(fake_koha, lapland, "sotu4711")  # Koha-Suomi's older key: left alone
     koha, patron = koha_patron(fake_koha, lapland, HELD)
 
     output = run()
 
-    assert count(output, "held by another patron") == 1 and count(output, "already keys") == 1
+    assert count(output, "held by another patron") == 1 and count(output, "already keys") == 2
+    assert koha_value(fake_koha, older_key) == "sotu4711"
     assert "/billing/conflicts/" in output
     conflict = IdentityCodeConflict.objects.get(patron_id=patron.pk)
     assert conflict.holder_patron_id == holder.pk and conflict.entered_by == ACTOR
@@ -246,7 +248,7 @@ def test_a_code_another_patron_holds_becomes_a_conflict_for_billing(fake_koha, l
     assert leaks(output, caplog.text, *[b for b in fake_koha.request_bodies if b]) == []
     # A second run: the entry waits for billing; nothing is entered again.
     events = store_events().count()
-    assert count(run(), "already keys") == 2 and store_events().count() == events
+    assert count(run(), "already keys") == 3 and store_events().count() == events
 
 
 def test_a_code_stored_here_wins_over_a_different_one_in_koha(fake_koha, lapland):
