@@ -190,3 +190,36 @@ class KohaDeparture(models.Model):
     @property
     def flagged(self) -> bool:
         return bool(self.open_matters)
+
+
+class ImportFindingKind(models.TextChoices):
+    INVALID = "invalid", _("Koha held an invalid identity code; it was removed from Koha and not stored")
+    DIFFERS = "differs", _("Koha held another identity code than the one stored here; the stored one was kept")
+
+
+class IdentityCodeImportFinding(models.Model):
+    """A code in Koha's identity-code attribute that koha_import_identity_codes could not store: billing's list.
+
+    Never the code: which patron, what was wrong, when. Koha's value was replaced by the patron's key all
+    the same (koha.identity_import), so no code stays in Koha; billing asks the patron for the code and
+    stores it, and the row leaves the list once a code is stored. Deleted with the patron (erasure).
+    """
+
+    consortium_lookup = "consortium_id"
+
+    consortium = models.ForeignKey(Consortium, on_delete=models.PROTECT, related_name="+", verbose_name=_("consortium"))
+    patron = models.OneToOneField(
+        "patrons.Patron", on_delete=models.CASCADE, related_name="+", verbose_name=_("patron")
+    )
+    kind = models.CharField(_("finding"), max_length=10, choices=ImportFindingKind.choices)
+    found_at = models.DateTimeField(_("found"), auto_now=True)
+
+    objects = ConsortiumScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("identity code found in Koha")
+        verbose_name_plural = _("identity codes found in Koha")
+        default_permissions = []
+
+    def __str__(self) -> str:
+        return f"{_('identity code found in Koha')} #{self.pk}"

@@ -21,6 +21,7 @@ urlpatterns = [
         ),
     ),
     path("billing/", include("sotu_silo.urls")),
+    path("billing/", include("koha.urls")),
     path("bans/", include("bans.urls")),
     path("privacy/", include("dpo.public_urls")),
     path("api/v1/", include(("privacy_service.api_urls", "api"))),

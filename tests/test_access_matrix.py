@@ -23,7 +23,7 @@ from audit.models import AccessEvent, Action
 from audit.services import access_event_record
 from bans.models import Ban
 from dpo.models import Breach, Register, RegisterDescription, SubjectRequest
-from koha.models import KohaConnection, KohaDeparture, SyncRun
+from koha.models import IdentityCodeImportFinding, ImportFindingKind, KohaConnection, KohaDeparture, SyncRun
 from patrons.models import ClosurePeriod, Note, NoteCategory
 from sotu_silo import crypto
 from sotu_silo.models import IdentityCode, IdentityCodeConflict
@@ -110,6 +110,9 @@ RULES: dict[str, dict] = {
     # Identity code conflicts: billing clerks only; the desk never learns of them.
     "billing:conflicts": {"*": 403, None: 302, "rovaniemi.billing": 200},
     "billing:conflict-resolve": {"*": 405, None: 302},
+    # Identity codes found in Koha that the import could not store: billing clerks only.
+    "koha-billing:codes": {"*": 403, None: 302, "rovaniemi.billing": 200},
+    "koha-billing:code-checked": {"*": 405, None: 302},
     "api:identity-code-conflicts": {"*": 403, "rovaniemi.billing": 200},
     "api:identity-code-conflict-resolve": {"*": 405, None: 403},
     # Pages for notes, choices and the ban procedure. POST-only pages answer a GET with 405.
@@ -334,6 +337,9 @@ def objects(lapland_patron):
     )
     return {
         "conflict": IdentityCodeConflict.objects.get(patron_id=lapland_patron.pk, resolved_at__isnull=True).pk,
+        "finding": IdentityCodeImportFinding.objects.create(
+            consortium=lapland, patron=lapland_patron, kind=ImportFindingKind.INVALID
+        ).pk,
         "note": note.pk,
         "ban": ban.pk,
         "request": subject_request.pk,
@@ -377,8 +383,10 @@ def concrete_path(key: str, route: str, objects: dict) -> str:
         return "/admin/no-such-page/"
     if key == "admin:view_on_site":
         return f"/admin/r/9999/{objects['patron']}/"
-    if any(f"<id:{parameter}_id>" in route for parameter in ("patron", "ban", "request", "breach", "conflict")):
-        for parameter in ("patron", "note", "ban", "request", "breach", "conflict"):
+    if any(
+        f"<id:{parameter}_id>" in route for parameter in ("patron", "ban", "request", "breach", "conflict", "finding")
+    ):
+        for parameter in ("patron", "note", "ban", "request", "breach", "conflict", "finding"):
             route = route.replace(f"<id:{parameter}_id>", str(objects[parameter]))
         route = route.replace("<str:language>", "fi")
         return "/" + route

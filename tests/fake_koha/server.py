@@ -687,6 +687,9 @@ class _Server(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes; with Nagle's algorithm on, a kept-alive client's delayed ACK
+    # held each small answer back 40 ms (a bench of PATCHes measured the fake, not the service).
+    disable_nagle_algorithm = True
     server: _Server
 
     def setup(self) -> None:

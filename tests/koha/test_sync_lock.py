@@ -10,6 +10,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
+from django.utils import translation
 
 from koha import sync
 from koha.errors import KohaUnreachable, unreachable
@@ -46,6 +47,7 @@ def first_sync_running(consortium: Consortium) -> tuple[threading.Thread, thread
     return thread, release
 
 
+@translation.override("en")
 def test_a_second_sync_of_the_consortium_refuses_while_the_first_runs():
     consortium = Consortium.objects.get(slug="lapin-kirjastot")
     other = Consortium.objects.get(slug="mikkelin-seutukirjasto")

@@ -627,6 +627,7 @@ STRUCTURED = {
     "koha.KohaConnection": {"base_url", "auth", "client_id", "secret_key_id"},
     # Choices and Koha's error codes.
     "koha.SyncRun": {"kind", "status", "error_code"},
+    "koha.IdentityCodeImportFinding": {"kind"},
     "dpo.SubjectRequest": {
         "kind",
         "identity_document",
