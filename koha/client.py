@@ -144,11 +144,18 @@ class KohaClient:
             headers=_embed(["extended_attributes"]),
         )
 
-    def checkouts(self, patron_id: int) -> list[dict[str, Any]]:
-        return self._all("/checkouts", params={"patron_id": int(patron_id)})
+    def checkouts(self, patron_id: int, *, checked_in: bool = False) -> list[dict[str, Any]]:
+        """The patron's current loans, or with `checked_in` the returned ones Koha keeps (its loan history, as the
+        patron's `privacy` choice allows). `patron_id` and `checked_in` are /checkouts' own exact parameters."""
+        params: dict[str, Any] = {"patron_id": int(patron_id)}
+        if checked_in:
+            params["checked_in"] = "true"
+        return self._all("/checkouts", params=params)
 
     def holds(self, patron_id: int) -> list[dict[str, Any]]:
-        return self._all("/holds", params={"patron_id": int(patron_id)})
+        """The patron's holds. By `q`, an exact match: a plain `?patron_id=1` is one of Koha's filters, which match
+        by "contains" unless told otherwise, and would bring patron 12's and 21's holds too."""
+        return self._all("/holds", params={"q": json.dumps({"patron_id": int(patron_id)})})
 
     def account(self, patron_id: int) -> dict[str, Any]:
         return self._json(self._request("GET", f"/patrons/{int(patron_id)}/account"), dict)
@@ -158,7 +165,8 @@ class KohaClient:
         return [
             entry
             for module in modules
-            for entry in self._all("/action_logs", params={"module": module, "object": int(patron_id)})
+            # By `q`, exact: plain filters match by "contains" (object 1 would bring object 12's entries).
+            for entry in self._all("/action_logs", params={"q": json.dumps({"module": module, "object": int(patron_id)})})
         ]
 
     # --- Paging -------------------------------------------------------------------------------------

@@ -105,6 +105,7 @@ def _labels() -> dict[str, str]:
         "updated_on": gettext("last changed"),
         "checkout_date": gettext("borrowed on"),
         "due_date": gettext("due on"),
+        "checkin_date": gettext("returned"),
         "item_id": gettext("item"),
         "renewals_count": gettext("renewals"),
         "hold_date": gettext("placed on"),
@@ -152,12 +153,13 @@ PATRON_FIELDS = (
     "updated_on",
 )
 CHECKOUT_FIELDS = ("checkout_date", "due_date", "item_id", "library_id", "renewals_count")
+RETURNED_FIELDS = ("checkout_date", "checkin_date", "item_id", "library_id")
 HOLD_FIELDS = ("hold_date", "biblio_id", "item_id", "pickup_library_id", "status", "expiration_date")
 ACCOUNT_FIELDS = ("date", "debit_type", "credit_type", "description", "amount", "amount_outstanding", "library_id")
 LOG_FIELDS = ("timestamp", "module", "action", "interface")
 
 DATE_FIELDS = {"date_of_birth", "expiry_date", "hold_date", "expiration_date"}
-DATETIME_FIELDS = {"updated_on", "checkout_date", "due_date", "date", "timestamp"}
+DATETIME_FIELDS = {"updated_on", "checkout_date", "checkin_date", "due_date", "date", "timestamp"}
 
 
 def _value(name: str, value: Any) -> Any:
@@ -210,6 +212,7 @@ def _sections(client: KohaClient, koha_id: int) -> tuple[Section, ...]:
     """Koha's data about the patron, read now; KohaError when Koha cannot give all of it."""
     patron = client.patron(koha_id)
     checkouts = client.checkouts(koha_id)
+    returned = client.checkouts(koha_id, checked_in=True)
     holds = client.holds(koha_id)
     account = client.account(koha_id)
     logs = client.action_logs(koha_id)
@@ -227,6 +230,13 @@ def _sections(client: KohaClient, koha_id: int) -> tuple[Section, ...]:
             records=(_record(patron, PATRON_FIELDS, labels, keep_empty=True),),
         ),
         _table("koha_checkouts", gettext("Koha: your current loans"), "", checkouts, CHECKOUT_FIELDS),
+        _table(
+            "koha_loan_history",
+            gettext("Koha: your returned loans"),
+            gettext("The loans Koha keeps after their return, as your choice of loan history allows."),
+            returned,
+            RETURNED_FIELDS,
+        ),
         _table("koha_holds", gettext("Koha: your holds"), "", holds, HOLD_FIELDS),
         Section(
             key="koha_balance",

@@ -363,3 +363,27 @@ def test_neither_staff_nor_another_consortiums_superuser_records_a_ground(koha):
     assert keep_on_page(client_for("dpo"), request.pk, "loans").status_code == 404
     request.refresh_from_db()
     assert request.completed_on is None and request.keeping_ground == ""
+
+
+def test_the_report_holds_only_this_patrons_holds_and_log_not_those_of_patron_12(koha):
+    """Koha's plain filters match by "contains": `?patron_id=1` would also bring patron 12's holds and
+    `?object=1` patron 12's log. The report asks by `q`, exactly."""
+    patron = in_koha(koha, language="en")
+    assert patron.koha_patron_id == 1
+    for number in range(2, 13):
+        koha.add_patron(surname=f"Muu{number}", firstname="Toinen", library_id="ROV", cardnumber=f"K-{number}")
+    koha.add_hold(12)
+    koha.add_checkout(12)
+    koha.add_action_log(module="MEMBERS", action="MODIFY", object=12, info="{}")
+    koha.add_action_log(module="CIRCULATION", action="ISSUE", object=12, info="{}")
+    koha.add_hold(1)
+    returned = koha.add_checkout(1)
+    koha.store.checkouts[returned["checkout_id"]]["checkin_date"] = "2026-11-02T10:00:00+02:00"
+
+    answer = report(make_request(patron).pk)
+
+    assert answer["incomplete"] == []
+    assert len(records(answer, "koha_holds")) == 1
+    assert records(answer, "koha_checkouts") == []
+    assert len(records(answer, "koha_loan_history")) == 1
+    assert records(answer, "koha_action_log") == []
