@@ -166,7 +166,9 @@ class KohaClient:
             entry
             for module in modules
             # By `q`, exact: plain filters match by "contains" (object 1 would bring object 12's entries).
-            for entry in self._all("/action_logs", params={"q": json.dumps({"module": module, "object": int(patron_id)})})
+            for entry in self._all(
+                "/action_logs", params={"q": json.dumps({"module": module, "object": int(patron_id)})}
+            )
         ]
 
     # --- Paging -------------------------------------------------------------------------------------
