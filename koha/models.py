@@ -223,3 +223,32 @@ class IdentityCodeImportFinding(models.Model):
 
     def __str__(self) -> str:
         return f"{_('identity code found in Koha')} #{self.pk}"
+
+
+class ErasedKohaPatron(models.Model):
+    """A Koha patron id whose patron this service erased: `koha_sync` never brings that patron back.
+
+    When Koha keeps the patron after an erasure here (loans not returned, a debt: its 409), or deletes it only
+    later, its record would otherwise return with the next sync as a new patron, and the erasure (GDPR Art. 17)
+    would be undone silently. Only the opaque Koha id and the day are kept: the least that keeps the erasure.
+    Written by koha/privacy.py's erasure inside the erasure's transaction; Koha never reuses a patron id.
+    """
+
+    consortium_lookup = "consortium_id"
+
+    consortium = models.ForeignKey(Consortium, on_delete=models.PROTECT, related_name="+", verbose_name=_("consortium"))
+    koha_patron_id = models.PositiveBigIntegerField(_("Koha patron id"))
+    erased_on = models.DateField(_("erased on"))
+
+    objects = ConsortiumScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("patron erased here, by Koha id")
+        verbose_name_plural = _("patrons erased here, by Koha id")
+        default_permissions = []
+        constraints = [
+            models.UniqueConstraint(fields=["consortium", "koha_patron_id"], name="erasedkohapatron_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{_('patron erased here, by Koha id')} #{self.pk}"

@@ -31,6 +31,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from audit.models import Action, DataCategory
+from core.dates import today
 from core.privacy_contract import (
     ErasureContext,
     ErasureDone,
@@ -49,6 +50,7 @@ from core.privacy_contract import (
 )
 from koha.client import KohaClient
 from koha.errors import KohaError, KohaNotConnected, KohaNotFound, KohaRefused
+from koha.models import ErasedKohaPatron
 from koha.selectors import client_for
 from patrons.models import Guardianship, Patron
 from staff.models import Consortium
@@ -201,6 +203,17 @@ def _koha_patron(patron_id: int) -> tuple[int | None, Consortium]:
     return patron.koha_patron_id, patron.consortium
 
 
+def _koha_patron_if_kept(patron_id: int) -> tuple[int, Consortium] | None:
+    """The patron's Koha id and consortium, or None when it has no Koha id or the record is gone already (an
+    erasure re-applied after a restore of only one database)."""
+    patron = (
+        Patron.objects.select_related("consortium").only("koha_patron_id", "consortium").filter(pk=patron_id).first()
+    )
+    if patron is None or patron.koha_patron_id is None:
+        return None
+    return patron.koha_patron_id, patron.consortium
+
+
 def _client(consortium: Consortium) -> KohaClient | None:
     try:
         return client_for(consortium)
@@ -253,6 +266,10 @@ def _sections(client: KohaClient, koha_id: int) -> tuple[Section, ...]:
             (*LOG_FIELDS, *staff_fields("user")),
         ),
     )
+
+
+# Why the erasure keeps the Koha id (the DPO's plan shows it): without it the next sync would bring the patron back.
+KEPT_KOHA_ID = _("Koha's patron id, so that a sync from Koha never brings the erased patron back")
 
 
 def _no_record() -> ReportPart:
@@ -316,22 +333,25 @@ class KohaContract(PrivacyContract):
         koha_id, consortium = _koha_patron(patron_id)
         if koha_id is None:
             return ErasurePart()
+        keeps = (ErasureLine("koha_erased_id", KEPT_KOHA_ID, 1),)
         try:
             client = _client(consortium)
             if client is None:
-                return ErasurePart()
+                return ErasurePart(keeps=keeps)
             patron = client.patron(koha_id)
             checkouts = client.checkouts(koha_id)
             balance = client.account(koha_id)["balance"]
         except KohaNotFound:
-            return ErasurePart()
+            return ErasurePart(keeps=keeps)
         except (KohaError, KeyError, AttributeError):
             warning = PlanWarning(
                 "koha_unreachable",
                 gettext("Koha could not be reached: what it would refuse is not known; its deletion may fail."),
                 [],
             )
-            return ErasurePart(removes=(ErasureLine("koha_patron", _("The patron in Koha"), 1),), warnings=(warning,))
+            return ErasurePart(
+                removes=(ErasureLine("koha_patron", _("The patron in Koha"), 1),), keeps=keeps, warnings=(warning,)
+            )
         predicted = {
             "has_checkouts": bool(checkouts),
             "has_debt": balance > 0,
@@ -341,6 +361,7 @@ class KohaContract(PrivacyContract):
         refusals = [code for code, refused in predicted.items() if refused]
         return ErasurePart(
             removes=(ErasureLine("koha_patron", _("The patron in Koha"), 1),),
+            keeps=keeps,
             warnings=tuple(PlanWarning(f"koha_{code}", str(REFUSALS[code]), []) for code in refusals),
         )
 
@@ -352,11 +373,16 @@ class KohaContract(PrivacyContract):
         return gettext("Koha still holds the patron (Koha's reason: %(code)s).") % {"code": reason}
 
     def erase(self, patron_id: int, context: ErasureContext) -> ErasureDone:
+        in_koha = _koha_patron_if_kept(patron_id)
+        if in_koha is None:
+            return ErasureDone()
+        koha_id, consortium = in_koha
+        # Also when re-applied after a restore: the restored database may have lost the row.
+        ErasedKohaPatron.objects.get_or_create(
+            consortium=consortium, koha_patron_id=koha_id, defaults={"erased_on": today()}
+        )
         if context.erased_at is not None:
             return ErasureDone()  # re-applied after a restore: Koha was called by the erasure itself
-        koha_id, consortium = _koha_patron(patron_id)
-        if koha_id is None:
-            return ErasureDone()
         try:
             client = _client(consortium)
         except KohaError as error:  # the stored secret cannot be read: Koha keeps the patron, and the DPO sees why

@@ -46,7 +46,7 @@ from core.dates import today
 from core.privacy_contract import open_matters
 from koha.client import KohaClient
 from koha.errors import KohaError, KohaNotFound
-from koha.models import KohaDeparture, SyncKind, SyncRun, SyncStatus
+from koha.models import ErasedKohaPatron, KohaDeparture, SyncKind, SyncRun, SyncStatus
 from koha.selectors import client_for
 from patrons.models import GuardianRelationship, Guardianship, LoanHistoryPreference, Patron, PatronStatus
 from patrons.services.registration import DEFAULT_LANGUAGE
@@ -77,6 +77,7 @@ COUNT_NAMES = (
     "updated",
     "unchanged",
     "refused",
+    "erased_here",
     "flagged",
     "marked_removed",
     "libraries_matched",
@@ -294,7 +295,7 @@ class _Sync:
                     embed=embed,
                 )
             )
-            done = sum(self.counts[name] for name in ("created", "updated", "unchanged", "refused"))
+            done = sum(self.counts[name] for name in ("created", "updated", "unchanged", "refused", "erased_here"))
             self.run.total = done + page.total
             last_page = len(page.items) < self.per_page
             gone = self.gone_in(page.items, last_page=last_page) if self.run.kind == SyncKind.FULL else []
@@ -334,8 +335,16 @@ class _Sync:
         updated: list[Patron] = []
         touched: list[int] = []
         guarantors: list[tuple[int, str, str]] = []
+        erased = set(
+            ErasedKohaPatron.objects.of_consortium(self.consortium.pk)
+            .filter(koha_patron_id__in=koha_ids)
+            .values_list("koha_patron_id", flat=True)
+        )
         for item in items:
             koha_id = int(item["patron_id"])
+            if koha_id in erased:  # erased here; Koha still holds it: never brought back (koha.ErasedKohaPatron)
+                self.counts["erased_here"] += 1
+                continue
             try:
                 fields = patron_fields_from_koha(item, libraries=self.libraries, day=self.day)
                 owner = card_owners.get(fields["cardnumber"], koha_id)

@@ -387,3 +387,30 @@ def test_the_report_holds_only_this_patrons_holds_and_log_not_those_of_patron_12
     assert records(answer, "koha_checkouts") == []
     assert len(records(answer, "koha_loan_history")) == 1
     assert records(answer, "koha_action_log") == []
+
+
+def test_a_patron_erased_here_whom_koha_keeps_never_comes_back_with_the_next_sync(koha):
+    """The erasure (Art. 17) must not be undone by the sync: Koha refused the deletion (a debt), the patron is
+    gone here, and a full `koha_sync` finds it in Koha again. It is not re-created; only its Koha id is kept."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from koha.models import ErasedKohaPatron, SyncRun
+
+    patron = in_koha(koha)
+    koha_id = patron.koha_patron_id
+    koha.add_account_line(koha_id, 12.0)
+    request = make_request(patron, kind="erasure")
+    assert erase(request.pk, dry_run=True).json()["plan"]["keeps"]["koha_erased_id"] == 1
+
+    assert erase(request.pk, dry_run=False).json()["held_elsewhere"] == [{"key": "koha", "reason": "has_debt"}]
+    assert koha_id in koha.patrons and not Patron.objects.filter(pk=patron.pk).exists()
+    assert ErasedKohaPatron.objects.filter(consortium__slug=LAPLAND, koha_patron_id=koha_id).exists()
+
+    out = StringIO()
+    call_command("koha_sync", LAPLAND, "--full", stdout=out, stderr=StringIO())
+
+    assert not Patron.objects.filter(consortium__slug=LAPLAND, koha_patron_id=koha_id).exists()
+    run = SyncRun.objects.filter(consortium__slug=LAPLAND).latest("started_at")
+    assert run.counts["erased_here"] == 1, out.getvalue()

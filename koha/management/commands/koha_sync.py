@@ -72,6 +72,7 @@ class Command(BaseCommand):
             (_("patrons updated"), counts["updated"]),
             (_("patrons unchanged"), counts["unchanged"]),
             (_("patrons refused"), counts["refused"]),
+            (_("patrons erased here, not brought back"), counts["erased_here"]),
             (_("patrons gone from Koha, flagged"), counts["flagged"]),
             (_("patrons gone from Koha, marked removed"), counts["marked_removed"]),
             (_("pages"), report.pages),
