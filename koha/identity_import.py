@@ -52,6 +52,7 @@ class ImportCounts:
     koha_refused: int = 0
     replaced_in_koha: int = 0
     not_synced_ids: list[int] = field(default_factory=list)  # Koha patron ids: no personal data
+    koha_refused_ids: list[int] = field(default_factory=list)  # their code is still in Koha: run again
 
 
 class ImportStopped(Exception):
@@ -139,6 +140,7 @@ def _one(
         )
     except (errors.KohaRefused, errors.KohaNotFound, errors.KohaBadAnswer):
         counts.koha_refused += 1
+        counts.koha_refused_ids.append(int(item["patron_id"]))
     else:
         counts.replaced_in_koha += 1
 

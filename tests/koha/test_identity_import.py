@@ -324,3 +324,21 @@ def test_billing_of_the_consortium_alone_sees_and_checks_the_findings(fake_koha,
     assert not IdentityCodeImportFinding.objects.filter(pk=finding.pk).exists()
     checked = AccessEvent.objects.filter(action=Action.KOHA_CODE_FINDING, detail="checked_invalid").get()
     assert list(checked.patron_ids) == [patron.pk]
+
+
+def test_a_replacement_koha_refuses_is_listed_by_koha_id_and_done_by_the_next_run(fake_koha, lapland):
+    koha, _patron = koha_patron(fake_koha, lapland, FIRST)
+    fake_koha.fail_next(409, path=f"/api/v1/patrons/{koha['patron_id']}/extended_attributes")
+
+    output = run()
+
+    assert count(output, "Koha refused the replacement") == 1
+    refused_line = next(line for line in output.splitlines() if "would not replace" in line)
+    assert refused_line.rstrip().endswith(str(koha["patron_id"]))
+    assert koha_value(fake_koha, koha) == FIRST  # still in Koha, so listed
+    assert leaks(output) == []
+
+    again = run()
+
+    assert count(again, "Koha refused the replacement") == 0
+    assert koha_value(fake_koha, koha) != FIRST

@@ -83,6 +83,14 @@ class Command(BaseCommand):
                 _("Koha patron ids not synced here (sync them, then run again): %(ids)s") % {"ids": listed}
                 + (_(" and %(count)d more") % {"count": more} if more > 0 else "")
             )
+        if counts.koha_refused_ids:
+            listed = ", ".join(str(koha_id) for koha_id in counts.koha_refused_ids[:NOT_SYNCED_LISTED])
+            more = len(counts.koha_refused_ids) - NOT_SYNCED_LISTED
+            self.stdout.write(
+                _("Koha patron ids whose code Koha would not replace (still in Koha: run again): %(ids)s")
+                % {"ids": listed}
+                + (_(" and %(count)d more") % {"count": more} if more > 0 else "")
+            )
         if counts.conflicts or counts.invalid or counts.differs:
             self.stdout.write(
                 _("Billing clerks see the conflicts at /billing/conflicts/, the other codes at /billing/koha-codes/.")
