@@ -57,6 +57,7 @@ class Action(models.TextChoices):
     KOHA_READ = "koha_read", _("Patron's data read from Koha")
     KOHA_PATRON_DELETE = "koha_patron_delete", _("Patron deleted in Koha")
     KOHA_SYNC = "koha_sync", _("Patrons synced from Koha")
+    MACHINE_KEY_CHANGE = "machine_key_change", _("Machine client key created, changed or revoked")
     KOHA_CODE_FINDING = "koha_code_finding", _("Identity code found in Koha listed or checked")
 
 

@@ -10,18 +10,21 @@ administrator, is set up from the command line (`manage.py consortium_create`).
 from typing import TYPE_CHECKING, cast
 
 from django.conf import settings
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.auth.models import Permission
 from django.db.models import Q
+from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 from rest_framework_api_key.models import APIKey
 
 from core.dates import today
+from staff.actor import actor_from_request
 from staff.admin_bounds import BoundedInputsAdmin
 from staff.duties import briefing_due_on, briefing_due_q, briefing_is_due
 from staff.models import AllowedNetwork, Consortium, Library, MachineKey, Municipality, StaffProfile
 from staff.scoping import ConsortiumScopedQuerySet
 from staff.selectors import consortium_id_of
+from staff.services import machine_key_change_record
 
 # The mixins below extend ModelAdmin's methods through super(); the checker reads them as a ModelAdmin.
 if TYPE_CHECKING:
@@ -274,12 +277,32 @@ class MachineKeyAdmin(OwnConsortiumChoices, BoundedInputsAdmin):
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     def save_model(self, request, obj, form, change):
+        actor = actor_from_request(request)
         if change:
             super().save_model(request, obj, form, change)
+            what = (
+                "revoked"
+                if "revoked" in form.changed_data and obj.revoked
+                else "changed:" + ",".join(form.changed_data)
+            )
+            machine_key_change_record(actor=actor, key=obj, what=what)
             return
         key = MachineKey.objects.assign_key(obj)
         super().save_model(request, obj, form, change)
-        messages.warning(
-            request,
-            _("The key is shown only now; give it to the client and keep no copy: %(key)s") % {"key": key},
-        )
+        machine_key_change_record(actor=actor, key=obj, what="created")
+        # Shown on the answer to this POST only (response_add): never in a message, which Django keeps in a
+        # cookie or the session until it is shown.
+        request.machine_key_shown_once = key
+
+    def response_add(self, request, obj, post_url_continue=None):
+        key = getattr(request, "machine_key_shown_once", None)
+        if key is None:
+            return super().response_add(request, obj, post_url_continue)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "machine_key": obj,
+            "key": key,
+            "title": _("The new key, shown once"),
+        }
+        return TemplateResponse(request, "admin/staff/machinekey/shown_once.html", context)

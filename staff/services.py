@@ -12,7 +12,10 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from staff.models import AllowedNetwork, Consortium, Library, Municipality, StaffProfile
+from audit.actor import Actor
+from audit.models import Action
+from audit.services import access_event_record
+from staff.models import AllowedNetwork, Consortium, Library, MachineKey, Municipality, StaffProfile
 
 
 def consortium_create(
@@ -54,3 +57,14 @@ def consortium_create(
         library.save()
         StaffProfile.objects.create(user=user, home_library=library)
     return consortium
+
+
+def machine_key_change_record(*, actor: Actor, key: MachineKey, what: str) -> None:
+    """Log a machine client key's creation, change or revocation: who may hand out a key that reads patrons'
+    privacy status and writes their access log is logged like a role change. Names the key by its public
+    prefix and name, never its secret; `what` is `created`, `revoked` or `changed:<fields>`."""
+    access_event_record(
+        actor=actor,
+        action=Action.MACHINE_KEY_CHANGE,
+        detail=f"{what}:key={key.prefix}:consortium={key.consortium_id}"[:100],
+    )

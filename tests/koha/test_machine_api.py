@@ -8,6 +8,7 @@ batch, a flood of requests; and the secret is found in no log line and no access
 
 import datetime
 import logging
+import re
 
 import pytest
 from django.test import Client
@@ -385,3 +386,48 @@ def test_views_in_koha_are_in_the_patrons_access_log_and_access_report(key, patr
     # Described like a view made here: the staff member's role and municipality, the action naming Koha.
     assert row["role"].value == ["staff"] and row["municipality"].text == "Rovaniemi"
     assert "Koha" in row["action"].text
+
+
+def test_a_new_key_is_shown_once_on_the_answer_never_in_a_cookie_and_creation_and_revocation_are_logged():
+    """A Django message would keep the key in the messages cookie (or the session) until shown: the key is on
+    the answer to the creating POST only. Creating and revoking a key are access events naming its prefix."""
+    admin = client_for("admin")
+    consortium = Consortium.objects.get(slug="lapin-kirjastot")
+    permission = machine_permissions().get(codename="view_privacy_status")
+    response = admin.post(
+        "/admin/staff/machinekey/add/",
+        {
+            "name": "Koha plugin",
+            "consortium": consortium.pk,
+            "networks": "127.0.0.0/8",
+            "permissions": [permission.pk],
+            "expiry_date_0": (timezone.localdate() + datetime.timedelta(days=30)).isoformat(),
+            "expiry_date_1": "12:00:00",
+        },
+    )
+
+    assert response.status_code == 200, response.content[:2000]
+    key = MachineKey.objects.get(name="Koha plugin")
+    shown = re.search(r'id="machine-key"[^>]*value="([^"]+)"', response.content.decode())
+    assert shown is not None, response.content.decode()[:3000]
+    raw = shown.group(1)
+    assert raw.startswith(key.prefix + ".") and MachineKey.objects.is_valid(raw)
+    assert all(raw not in morsel.value for morsel in response.cookies.values())
+    assert raw not in str(admin.session.items())
+    created = AccessEvent.objects.filter(action=Action.MACHINE_KEY_CHANGE).order_by("-id").first()
+    assert created.detail.startswith(f"created:key={key.prefix}") and raw.split(".")[1] not in created.detail
+
+    page = admin.get(f"/admin/staff/machinekey/{key.pk}/change/").content.decode()
+    assert raw not in page
+
+    change = {
+        "name": "Koha plugin",
+        "networks": "127.0.0.0/8",
+        "permissions": [permission.pk],
+        "expiry_date_0": (timezone.localdate() + datetime.timedelta(days=30)).isoformat(),
+        "expiry_date_1": "12:00:00",
+        "revoked": "on",
+    }
+    assert admin.post(f"/admin/staff/machinekey/{key.pk}/change/", change).status_code == 302
+    revoked = AccessEvent.objects.filter(action=Action.MACHINE_KEY_CHANGE).order_by("-id").first()
+    assert revoked.detail.startswith(f"revoked:key={key.prefix}")
