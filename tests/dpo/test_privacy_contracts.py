@@ -73,7 +73,7 @@ def test_an_installed_apps_contract_is_in_the_erasure(home_service_installed, la
     removes = list(plan["removes"])
     assert removes.index("register_memberships") < removes.index("home_deliveries") < removes.index("bans")
     assert plan["removes"]["home_deliveries"] == 2
-    assert list(plan["keeps"]) == ["delivery_receipts", "access_events", "subject_requests"]
+    assert list(plan["keeps"]) == ["delivery_receipts", "koha_erased_id", "access_events", "subject_requests"]
     assert plan["keeps"]["delivery_receipts"] == home_service.KEPT_RECEIPTS
     page = client_for("dpo").get(reverse("dpo:request-erase", args=[request.pk])).content.decode()
     assert "<td>Home deliveries</td><td>2</td><td>71, 72</td>" in page
