@@ -22,6 +22,7 @@ from core.errors import NotFound
 from core.free_text_fields import shown_back
 from patrons.views import posted_search, render_patron_page, search_address_dropped
 from sotu_silo.access import billing_actor, identity_code_writer_actor
+from sotu_silo.billing_worklists import billing_worklist_links
 from sotu_silo.conflicts import (
     ConflictUnreadable,
     identity_code_conflict_count,
@@ -44,7 +45,9 @@ from staff.actor import actor_from_request
 def _billing_page(request: HttpRequest, context: dict, status: int = 200) -> HttpResponse:
     listed = [*context.get("found", []), *(context["page"].object_list if context.get("page") else [])]
     context["coded_ids"] = identity_code_patron_ids(patron_ids=[patron.pk for patron in listed])
-    context["conflict_count"] = identity_code_conflict_count(actor=actor_from_request(request))
+    actor = actor_from_request(request)
+    context["conflict_count"] = identity_code_conflict_count(actor=actor)
+    context["worklists"] = billing_worklist_links(actor=actor)
     return render(request, "billing/index.html", context, status=status)
 
 

@@ -342,3 +342,21 @@ def test_a_replacement_koha_refuses_is_listed_by_koha_id_and_done_by_the_next_ru
 
     assert count(again, "Koha refused the replacement") == 0
     assert koha_value(fake_koha, koha) != FIRST
+
+
+def test_the_billing_page_links_the_findings_when_there_are_some(fake_koha, lapland):
+    billing = client_for("rovaniemi.billing")
+    assert "/billing/koha-codes/" not in billing.get("/billing/").content.decode()
+    koha_patron(fake_koha, lapland, INVALID)
+    run()
+
+    page = billing.get("/billing/").content.decode()
+
+    assert 'href="/billing/koha-codes/"' in page
+    assert leaks(page) == []
+    # Another consortium's billing has no such work waiting.
+    StaffProfileFactory(
+        home_library=Library.objects.get(koha_library_id="MIK"),
+        user=UserFactory(username="mikkeli.billing", groups=["staff", "billing"]),
+    )
+    assert "/billing/koha-codes/" not in client_for("mikkeli.billing").get("/billing/").content.decode()
