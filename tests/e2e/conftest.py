@@ -94,8 +94,9 @@ def _with_database(url: str, name: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, parts.fragment))
 
 
-def _postgres_admin(url: str, statement: str, name: str) -> None:
-    """Run CREATE/DROP DATABASE on a short autocommit connection (held open, it would block DROP)."""
+def _postgres_admin(url: str, statement: str, *names: str) -> None:
+    """Run CREATE/DROP DATABASE on a short autocommit connection (held open, it would block DROP); `names`
+    fill the statement's {} as identifiers."""
     import psycopg2
     from psycopg2 import sql
 
@@ -103,7 +104,7 @@ def _postgres_admin(url: str, statement: str, name: str) -> None:
     try:
         conn.autocommit = True
         with conn.cursor() as cursor:
-            cursor.execute(sql.SQL(statement).format(sql.Identifier(name)))
+            cursor.execute(sql.SQL(statement).format(*map(sql.Identifier, names)))
     finally:
         conn.close()
 
@@ -118,7 +119,7 @@ def _throwaway_database(template: E2EDatabase | None = None) -> Iterator[E2EData
         if template is None:
             _postgres_admin(run_url, "CREATE DATABASE {}", name)
         else:
-            _postgres_copy(run_url, name, urlsplit(template.url).path.lstrip("/"))
+            _postgres_admin(run_url, "CREATE DATABASE {} TEMPLATE {}", name, urlsplit(template.url).path.lstrip("/"))
         try:
             yield E2EDatabase(_with_database(run_url, name))
         finally:
@@ -129,21 +130,6 @@ def _throwaway_database(template: E2EDatabase | None = None) -> Iterator[E2EData
             if template is not None:
                 _sqlite_copy(template.url, database.url)
             yield database
-
-
-def _postgres_copy(url: str, name: str, template: str) -> None:
-    import psycopg2
-    from psycopg2 import sql
-
-    conn = psycopg2.connect(url)
-    try:
-        conn.autocommit = True
-        with conn.cursor() as cursor:
-            cursor.execute(
-                sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name), sql.Identifier(template))
-            )
-    finally:
-        conn.close()
 
 
 def _sqlite_copy(source_url: str, target_url: str) -> None:

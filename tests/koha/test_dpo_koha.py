@@ -21,6 +21,7 @@ from staff.models import Consortium
 from tests.conftest import client_for
 from tests.dpo.test_access_report import make_request, records
 from tests.dpo.test_erasure import erase
+from tests.koha.connected import connect_to_fake
 
 pytestmark = pytest.mark.django_db
 pytest.importorskip("tests.fake_koha.fixtures")
@@ -34,12 +35,7 @@ def koha(fake_koha, settings):
     settings.KOHA_RETRIES = 1
     settings.KOHA_RETRY_BASE_DELAY_SECONDS = 0.001
     fake_koha.add_library(library_id="ROV", name="Rovaniemi")
-    consortium = Consortium.objects.get(slug=LAPLAND)
-    connection = KohaConnection(
-        consortium=consortium, base_url=fake_koha.base_url, auth="oauth2", client_id=fake_koha.client_id
-    )
-    connection.secret_set(fake_koha.client_secret)
-    connection.save()
+    connect_to_fake(Consortium.objects.get(slug=LAPLAND), fake_koha)
     return fake_koha
 
 

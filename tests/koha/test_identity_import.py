@@ -18,13 +18,14 @@ from django.utils import translation
 from audit.models import AccessEvent, Action, Outcome
 from koha.client import KohaClient
 from koha.identity_import import COMMAND
-from koha.models import IdentityCodeImportFinding, ImportFindingKind, KohaConnection
+from koha.models import IdentityCodeImportFinding, ImportFindingKind
 from patrons.models import Patron
 from sotu_silo.models import IdentityCode, IdentityCodeConflict
 from sotu_silo.services import identity_code_reveal, identity_code_store
 from staff.models import Consortium, Library
 from tests.conftest import client_for
 from tests.factories import StaffProfileFactory, UserFactory
+from tests.koha.connected import connect_to_fake
 from tests.sotu_silo.test_leak_canary import hetu, spellings
 
 pytestmark = pytest.mark.django_db
@@ -45,11 +46,7 @@ def lapland(fake_koha, settings):
     settings.KOHA_RETRIES = 1
     settings.KOHA_RETRY_BASE_DELAY_SECONDS = 0.001
     consortium = Consortium.objects.get(slug=LAPLAND)
-    connection = KohaConnection(
-        consortium=consortium, base_url=fake_koha.base_url, auth="oauth2", client_id=fake_koha.client_id
-    )
-    connection.secret_set(fake_koha.client_secret)
-    connection.save()
+    connect_to_fake(consortium, fake_koha)
     return consortium
 
 

@@ -5,10 +5,10 @@ import datetime
 import pytest
 from django.test import override_settings
 
-from koha.models import KohaConnection
 from patrons.models import Patron
 from staff.models import Consortium
 from tests.conftest import client_for
+from tests.koha.connected import connect_to_fake
 
 pytestmark = pytest.mark.django_db
 
@@ -18,11 +18,7 @@ LAPLAND = "lapin-kirjastot"
 @pytest.fixture
 def connected(fake_koha):
     fake_koha.add_library(library_id="ROV", name="Rovaniemi")
-    connection = KohaConnection(
-        consortium=Consortium.objects.get(slug=LAPLAND), base_url=fake_koha.base_url, client_id=fake_koha.client_id
-    )
-    connection.secret_set(fake_koha.client_secret)
-    connection.save()
+    connect_to_fake(Consortium.objects.get(slug=LAPLAND), fake_koha)
     with override_settings(KOHA_RETRY_BASE_DELAY_SECONDS=0.001, KOHA_RETRIES=1):
         yield fake_koha
 

@@ -15,9 +15,10 @@ from audit.models import AccessEvent, Action
 from bans.models import Ban, BanStatus
 from dpo.models import SubjectRequest
 from koha import sync
-from koha.models import KohaConnection, KohaDeparture, SyncRun, SyncStatus
+from koha.models import KohaDeparture, SyncRun, SyncStatus
 from patrons.models import GuardianRelationship, Guardianship, LoanHistoryPreference, Patron, PatronStatus
 from tests.factories import LibraryFactory, MunicipalityFactory
+from tests.koha.connected import connect_to_fake
 
 pytestmark = [
     pytest.mark.django_db,
@@ -38,11 +39,7 @@ def consortium(fake_koha):
     municipality = MunicipalityFactory(consortium__slug="synckimppa")
     LibraryFactory(municipality=municipality, koha_library_id="SYNC1", name="Rovaniemi")
     fake_koha.add_library(library_id="SYNC1", name="Rovaniemen kirjasto")
-    connection = KohaConnection(
-        consortium=municipality.consortium, base_url=fake_koha.base_url, client_id=fake_koha.client_id
-    )
-    connection.secret_set(fake_koha.client_secret)
-    connection.save()
+    connect_to_fake(municipality.consortium, fake_koha)
     return municipality.consortium
 
 
