@@ -30,6 +30,7 @@ COUNT_LABELS = {
     "updated": _("updated"),
     "unchanged": _("unchanged"),
     "refused": _("refused"),
+    "erased_here": _("erased here, not brought back"),
     "flagged": _("gone, flagged"),
     "marked_removed": _("gone, marked removed"),
     "libraries_matched": _("libraries matched"),
