@@ -1,11 +1,6 @@
-from typing import TYPE_CHECKING
-
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
-
-if TYPE_CHECKING:
-    from audit.actor import Actor
 
 
 class KohaConfig(AppConfig):
@@ -18,12 +13,15 @@ class KohaConfig(AppConfig):
     verbose_name = _("Koha integration")
 
     def ready(self) -> None:
+        from koha.findings import koha_code_finding_count
         from koha.registration import koha_patron_create
         from patrons import upstream
         from sotu_silo.billing_worklists import Worklist, billing_worklist_register
 
         upstream.upstream_creator_register(koha_patron_create)
-        billing_worklist_register(Worklist(url_name="koha-billing:codes", text=_findings_text, count=_findings_count))
+        billing_worklist_register(
+            Worklist(url_name="koha-billing:codes", text=_findings_text, count=koha_code_finding_count)
+        )
 
 
 def _findings_text(count: int) -> str:
@@ -32,9 +30,3 @@ def _findings_text(count: int) -> str:
         "%(count)d identity codes found in Koha wait for a check",
         count,
     ) % {"count": count}
-
-
-def _findings_count(actor: "Actor") -> int:
-    from koha.findings import koha_code_finding_count
-
-    return koha_code_finding_count(actor=actor)

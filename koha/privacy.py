@@ -268,6 +268,8 @@ def _sections(client: KohaClient, koha_id: int) -> tuple[Section, ...]:
     )
 
 
+# What the erasure removes in Koha, planned whether or not Koha can be read now.
+REMOVES_KOHA_PATRON = (ErasureLine("koha_patron", _("The patron in Koha"), 1),)
 # Why the erasure keeps the Koha id (the DPO's plan shows it): without it the next sync would bring the patron back.
 KEPT_KOHA_ID = _("Koha's patron id, so that a sync from Koha never brings the erased patron back")
 
@@ -349,9 +351,7 @@ class KohaContract(PrivacyContract):
                 gettext("Koha could not be reached: what it would refuse is not known; its deletion may fail."),
                 [],
             )
-            return ErasurePart(
-                removes=(ErasureLine("koha_patron", _("The patron in Koha"), 1),), keeps=keeps, warnings=(warning,)
-            )
+            return ErasurePart(removes=REMOVES_KOHA_PATRON, keeps=keeps, warnings=(warning,))
         predicted = {
             "has_checkouts": bool(checkouts),
             "has_debt": balance > 0,
@@ -360,7 +360,7 @@ class KohaContract(PrivacyContract):
         }
         refusals = [code for code, refused in predicted.items() if refused]
         return ErasurePart(
-            removes=(ErasureLine("koha_patron", _("The patron in Koha"), 1),),
+            removes=REMOVES_KOHA_PATRON,
             keeps=keeps,
             warnings=tuple(PlanWarning(f"koha_{code}", str(REFUSALS[code]), []) for code in refusals),
         )

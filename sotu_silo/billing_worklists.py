@@ -7,17 +7,24 @@ consortium, as a link with its count.
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from django.urls import reverse
 
 from audit.actor import Actor
 
 
+class WorkCount(Protocol):
+    """The work waiting in the actor's consortium (a selector, keyword-only as the house writes them)."""
+
+    def __call__(self, *, actor: Actor) -> int: ...
+
+
 @dataclass(frozen=True)
 class Worklist:
     url_name: str  # the list's page
     text: Callable[[int], str]  # what the link says, for a count
-    count: Callable[[Actor], int]  # the work waiting in the actor's consortium
+    count: WorkCount
 
 
 @dataclass(frozen=True)
@@ -38,7 +45,7 @@ def billing_worklist_links(*, actor: Actor) -> list[WorklistLink]:
     """A link for each registered list with work waiting in the actor's consortium."""
     links = []
     for worklist in _worklists:
-        waiting = worklist.count(actor)
+        waiting = worklist.count(actor=actor)
         if waiting:
             links.append(WorklistLink(url=reverse(worklist.url_name), text=worklist.text(waiting)))
     return links
