@@ -1,0 +1,323 @@
+/*
+ * Patron privacy panel for Koha's staff patron pages (Koha::Plugin::Fi::PatronPrivacy).
+ *
+ * Koha pastes the plugin's intranet_js into every staff page and has no hook for a patron view, so this
+ * script decides by the address whether the page shows a patron. On such a page it does two things once:
+ * it reports the view to the plugin's own route (which takes the staff user and address from Koha's
+ * session, never from here, and queues the view until the service has it), and it draws the privacy
+ * panel from the plugin's proxy of the service's privacy status (the browser never holds the API key).
+ *
+ * Plain ES2017 with no framework and no jQuery: the panel must not depend on what a Koha version loads.
+ * Every value from the service goes into the page as text (textContent), never as markup, and a link
+ * is only drawn when it is an http(s) address: the service is trusted for facts, not for code.
+ */
+(function () {
+  "use strict";
+
+  // Koha's patron pages: members/<script>.pl and the checkout page.
+  const PATRON_PAGE = /^\/cgi-bin\/koha\/(?:members\/([A-Za-z0-9_-]{1,60})|circ\/(circulation))\.pl$/;
+  // Koha's borrowernumber is an int(11); 15 digits stay exact as a JavaScript number.
+  const PATRON_ID = /^[1-9][0-9]{0,14}$/;
+  const REQUEST_TIMEOUT_MS = 15000;
+
+  const STRINGS = {
+    fi: {
+      heading: "Tietosuoja",
+      loading: "Haetaan tietoja tietosuojapalvelusta…",
+      loaded: "Tietosuojatiedot haettu.",
+      nothing: "Ei voimassa olevia kieltoja, arkaluonteisia merkintöjä eikä huoltajille meneviä ilmoituksia.",
+      noRestriction: "Ei voimassa olevaa käyttö- tai pääsykieltoa.",
+      restrictionsInForce: (count) => (count === 1 ? "1 kielto voimassa." : count + " kieltoa voimassa."),
+      kinds: { library_use_ban: "Kirjaston käyttökielto", access_prohibition: "Pääsykielto" },
+      unknownKind: "Kielto",
+      inForce: (kind, from, to, library) => kind + " voimassa " + from + "–" + to + ", kirjasto " + library + ".",
+      marksLabel: "Arkaluonteiset merkinnät",
+      marks: {
+        behaviour: "käyttäytyminen",
+        guardianship: "huoltajuus",
+        accessibility: "saavutettavuuspalvelut",
+        trusteeship: "täysi-ikäisen edunvalvonta",
+      },
+      noticesLabel: "Ilmoitukset",
+      noticesToGuardians: "menevät huoltajille",
+      loanHistoryLabel: "Lainahistoria",
+      loanHistory: { 0: "säilytetään (asiakkaan valinta)", 1: "kirjaston oletuskäytäntö", 2: "ei säilytetä (asiakkaan valinta)" },
+      patronLink: "Avaa asiakas tietosuojapalvelussa",
+      billingLink: "Henkilötunnus: palvelun laskutusnäkymässä",
+      unavailable: "Tietosuojapalvelu ei vastaa; katselu on jonossa ja kirjataan lokiin myöhemmin.",
+      unavailableNotQueued: "Tietosuojapalvelu ei vastaa.",
+      notFound: "Asiakas ei ole vielä tietosuojapalvelussa.",
+      failed: (status) => "Tietosuojatietoja ei voitu näyttää (virhe " + status + ").",
+      viewNotQueued: (status) => "Katselua ei voitu kirjata jonoon (virhe " + status + ").",
+    },
+    sv: {
+      heading: "Dataskydd",
+      loading: "Hämtar uppgifter från dataskyddstjänsten…",
+      loaded: "Dataskyddsuppgifterna har hämtats.",
+      nothing: "Inga förbud, inga känsliga anteckningar och inga meddelanden till vårdnadshavare.",
+      noRestriction: "Inget användnings- eller tillträdesförbud gäller.",
+      restrictionsInForce: (count) => (count === 1 ? "1 förbud gäller." : count + " förbud gäller."),
+      kinds: { library_use_ban: "Användningsförbud", access_prohibition: "Tillträdesförbud" },
+      unknownKind: "Förbud",
+      inForce: (kind, from, to, library) => kind + " gäller " + from + "–" + to + ", bibliotek " + library + ".",
+      marksLabel: "Känsliga anteckningar",
+      marks: {
+        behaviour: "beteende",
+        guardianship: "vårdnad och intressebevakning",
+        accessibility: "tillgänglighetstjänster",
+        trusteeship: "intressebevakning för vuxen",
+      },
+      noticesLabel: "Meddelanden",
+      noticesToGuardians: "skickas till vårdnadshavarna",
+      loanHistoryLabel: "Lånehistorik",
+      loanHistory: { 0: "sparas (låntagarens val)", 1: "bibliotekets standardinställning", 2: "sparas inte (låntagarens val)" },
+      patronLink: "Öppna låntagaren i dataskyddstjänsten",
+      billingLink: "Personnummer: i tjänstens faktureringsvy",
+      unavailable: "Dataskyddstjänsten svarar inte; visningen står i kö och loggas senare.",
+      unavailableNotQueued: "Dataskyddstjänsten svarar inte.",
+      notFound: "Låntagaren finns ännu inte i dataskyddstjänsten.",
+      failed: (status) => "Dataskyddsuppgifterna kunde inte visas (fel " + status + ").",
+      viewNotQueued: (status) => "Visningen kunde inte ställas i kö (fel " + status + ").",
+    },
+    en: {
+      heading: "Privacy",
+      loading: "Loading from the privacy service…",
+      loaded: "Privacy details loaded.",
+      nothing: "No bans, no sensitive marks and no notices to guardians.",
+      noRestriction: "No library use ban or access prohibition in force.",
+      restrictionsInForce: (count) => (count === 1 ? "1 ban in force." : count + " bans in force."),
+      kinds: { library_use_ban: "Library use ban", access_prohibition: "Access prohibition" },
+      unknownKind: "Ban",
+      inForce: (kind, from, to, library) => kind + " in force " + from + " – " + to + ", library " + library + ".",
+      marksLabel: "Sensitive marks",
+      marks: {
+        behaviour: "behaviour",
+        guardianship: "guardianship",
+        accessibility: "accessibility services",
+        trusteeship: "adult guardianship",
+      },
+      noticesLabel: "Notices",
+      noticesToGuardians: "go to the guardians",
+      loanHistoryLabel: "Loan history",
+      loanHistory: { 0: "kept (the patron's choice)", 1: "library default", 2: "not kept (the patron's choice)" },
+      patronLink: "Open the patron in the privacy service",
+      billingLink: "Identity code: in the service's billing view",
+      unavailable: "The privacy service does not answer; the view is queued and will be logged later.",
+      unavailableNotQueued: "The privacy service does not answer.",
+      notFound: "Not yet in the privacy service.",
+      failed: (status) => "The privacy details could not be shown (error " + status + ").",
+      viewNotQueued: (status) => "The view could not be queued (error " + status + ").",
+    },
+  };
+  const EN_MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+  /** fi, sv or en from Koha's <html lang> ("fi-FI", "sv-SE", "en"); Finnish for anything else. */
+  function languageOf(tag) {
+    const primary = String(tag || "").toLowerCase().split(/[-_]/)[0];
+    return Object.prototype.hasOwnProperty.call(STRINGS, primary) ? primary : "fi";
+  }
+
+  /** A service date (YYYY-MM-DD) as the staff user's language writes it; anything else as it came. */
+  function formatDate(value, language) {
+    const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(String(value));
+    if (!match) return String(value);
+    const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
+    if (month < 1 || month > 12 || day < 1 || day > 31) return String(value);
+    if (language === "sv") return match[0];
+    if (language === "en") return day + " " + EN_MONTHS[month - 1] + " " + year;
+    return day + "." + month + "." + year;
+  }
+
+  /** The page name the view is reported with ("moremember", "circulation"), or null off the patron pages. */
+  function patronPageName(pathname) {
+    const match = PATRON_PAGE.exec(String(pathname));
+    return match ? match[1] || match[2] : null;
+  }
+
+  /** The patron's borrowernumber: the address's parameter first, then the page's form field. */
+  function patronIdOf(search, fieldValue) {
+    const fromUrl = new URLSearchParams(search || "").get("borrowernumber");
+    for (const candidate of [fromUrl, fieldValue]) {
+      const text = String(candidate == null ? "" : candidate).trim();
+      if (PATRON_ID.test(text)) return Number(text);
+    }
+    return null;
+  }
+
+  /** The address itself when it is an absolute http(s) address, else null (no javascript:, data: ...). */
+  function safeHref(value) {
+    if (typeof value !== "string" || value === "") return null;
+    try {
+      const url = new URL(value);
+      return url.protocol === "https:" || url.protocol === "http:" ? url.href : null;
+    } catch (error) {
+      return null;
+    }
+  }
+
+  function element(tag, attributes, children) {
+    const node = document.createElement(tag);
+    for (const [name, value] of Object.entries(attributes || {})) node.setAttribute(name, value);
+    for (const child of children || []) {
+      node.appendChild(typeof child === "string" ? document.createTextNode(child) : child);
+    }
+    return node;
+  }
+
+  /** One row of Koha's label/value lists (div.rows > ol > li > span.label). */
+  function row(label, value) {
+    return element("li", {}, [element("span", { class: "label" }, [label + ":"]), " ", value]);
+  }
+
+  function restrictionAlert(restriction, text, language) {
+    const kinds = text.kinds;
+    const kind = Object.prototype.hasOwnProperty.call(kinds, restriction.kind) ? kinds[restriction.kind] : text.unknownKind;
+    const sentence = text.inForce(
+      kind,
+      formatDate(restriction.starts_on, language),
+      formatDate(restriction.ends_on, language),
+      String(restriction.library == null ? "" : restriction.library)
+    );
+    return element("div", { class: "alert alert-warning patronprivacy-restriction" }, [
+      element("strong", {}, [kind + ":"]),
+      " ",
+      sentence,
+    ]);
+  }
+
+  /** The panel's contents for a privacy status; returns [summary for the live region, nodes]. */
+  function statusNodes(status, text, language) {
+    const restrictions = Array.isArray(status.restrictions) ? status.restrictions : [];
+    const marks = Array.isArray(status.sensitive_marks) ? status.sensitive_marks : [];
+    const toGuardians = status.notices_to_guardians === true;
+    const nodes = restrictions.map((restriction) => restrictionAlert(restriction || {}, text, language));
+    const rows = [];
+    if (restrictions.length === 0 && marks.length === 0 && !toGuardians) {
+      nodes.push(element("p", { class: "patronprivacy-nothing" }, [text.nothing]));
+    } else if (restrictions.length === 0) {
+      nodes.push(element("p", { class: "patronprivacy-nothing" }, [text.noRestriction]));
+    }
+    if (marks.length > 0) {
+      const names = marks.map((mark) =>
+        Object.prototype.hasOwnProperty.call(text.marks, mark) ? text.marks[mark] : String(mark)
+      );
+      rows.push(row(text.marksLabel, names.join(", ")));
+    }
+    if (toGuardians) rows.push(row(text.noticesLabel, text.noticesToGuardians));
+    if (Object.prototype.hasOwnProperty.call(text.loanHistory, status.loan_history)) {
+      rows.push(row(text.loanHistoryLabel, text.loanHistory[status.loan_history]));
+    }
+    if (rows.length > 0) nodes.push(element("div", { class: "rows" }, [element("ol", {}, rows)]));
+    const links = status.links && typeof status.links === "object" ? status.links : {};
+    const linkItems = [];
+    const patronHref = safeHref(links.patron);
+    if (patronHref) linkItems.push(element("li", {}, [element("a", { href: patronHref }, [text.patronLink])]));
+    const billingHref = safeHref(links.billing);
+    if (billingHref) linkItems.push(element("li", {}, [element("a", { href: billingHref }, [text.billingLink])]));
+    if (linkItems.length > 0) nodes.push(element("ul", { class: "patronprivacy-links" }, linkItems));
+    const summary = restrictions.length > 0 ? text.restrictionsInForce(restrictions.length) : text.loaded;
+    return [summary, nodes];
+  }
+
+  /** fetch with a time limit: a hung service must not leave the panel loading for ever. */
+  function request(url, options) {
+    const controller = typeof AbortController === "function" ? new AbortController() : null;
+    const timer = controller ? setTimeout(() => controller.abort(), REQUEST_TIMEOUT_MS) : null;
+    const settings = Object.assign({ credentials: "same-origin", signal: controller ? controller.signal : undefined }, options);
+    return fetch(url, settings)
+      .then(
+        (response) => response.json().then(
+          (body) => ({ status: response.status, body: body }),
+          () => ({ status: response.status, body: null })
+        ),
+        () => ({ status: 0, body: null })
+      )
+      .finally(() => timer && clearTimeout(timer));
+  }
+
+  function reportView(base, patronId, page) {
+    const token = document.querySelector('meta[name="csrf-token"]');
+    return request(base + "/views", {
+      method: "POST",
+      headers: {
+        "Content-Type": "application/json",
+        Accept: "application/json",
+        "CSRF-TOKEN": token ? token.getAttribute("content") || "" : "",
+      },
+      body: JSON.stringify({ patron_id: patronId, page: page }),
+    });
+  }
+
+  function fetchStatus(base, patronId) {
+    return request(base + "/patrons/" + patronId + "/privacy-status", {
+      method: "GET",
+      headers: { Accept: "application/json" },
+    });
+  }
+
+  /** The empty panel (heading, live status line) at the top of Koha's main column. */
+  function mountPanel(text, language) {
+    const heading = element("h2", { id: "patronprivacy-heading", class: "card-header" }, [text.heading]);
+    const status = element("p", { class: "patronprivacy-status", role: "status", "aria-live": "polite" }, [text.loading]);
+    const body = element("div", { class: "card-body patronprivacy-body", "aria-busy": "true" }, [status]);
+    const panel = element(
+      "section",
+      { id: "patronprivacy-panel", class: "card patronprivacy-panel", role: "region", "aria-labelledby": heading.id, lang: language },
+      [heading, body]
+    );
+    const main = document.querySelector("main") || document.getElementById("doc3") || document.querySelector(".main") || document.body;
+    main.insertBefore(panel, main.firstChild);
+    return { body: body, status: status };
+  }
+
+  function render(mounted, statusAnswer, viewAnswer, text, language) {
+    const nodes = [];
+    let summary;
+    const viewQueued = viewAnswer.status === 202;
+    if (statusAnswer.status === 200 && statusAnswer.body && typeof statusAnswer.body === "object") {
+      const [line, contents] = statusNodes(statusAnswer.body, text, language);
+      summary = line;
+      nodes.push(...contents);
+    } else if (statusAnswer.status === 404) {
+      summary = text.notFound;
+    } else if (statusAnswer.status === 0 || statusAnswer.status === 503 || statusAnswer.status >= 500) {
+      summary = viewQueued ? text.unavailable : text.unavailableNotQueued;
+    } else {
+      summary = text.failed(statusAnswer.status);
+    }
+    if (!viewQueued) nodes.push(element("p", { class: "patronprivacy-view-error" }, [text.viewNotQueued(viewAnswer.status || "-")]));
+    const notice = statusAnswer.status !== 200;
+    mounted.status.className = "patronprivacy-status" + (notice ? " alert alert-info" : "");
+    mounted.status.textContent = summary;
+    for (const node of nodes) mounted.body.appendChild(node);
+    mounted.body.setAttribute("aria-busy", "false");
+  }
+
+  function start() {
+    const config = window.PatronPrivacy;
+    if (!config || typeof config.base !== "string" || config.started) return;
+    const page = patronPageName(window.location.pathname);
+    if (!page) return;
+    const field = document.querySelector('input[name="borrowernumber"]');
+    const patronId = patronIdOf(window.location.search, field ? field.value : "");
+    if (patronId === null || document.getElementById("patronprivacy-panel")) return;
+    config.started = true;
+    const language = languageOf(document.documentElement.getAttribute("lang"));
+    const text = STRINGS[language];
+    const mounted = mountPanel(text, language);
+    Promise.all([fetchStatus(config.base, patronId), reportView(config.base, patronId, page)]).then(
+      ([statusAnswer, viewAnswer]) => render(mounted, statusAnswer, viewAnswer, text, language)
+    );
+  }
+
+  if (typeof module === "object" && module && module.exports) {
+    // Node's test runner (koha-plugin/t/js) reads the pure parts; a browser has no `module`.
+    module.exports = { languageOf, formatDate, patronPageName, patronIdOf, safeHref, STRINGS };
+    return;
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
+  }
+})();
