@@ -30,7 +30,7 @@
       restrictionsInForce: (count) => (count === 1 ? "1 kielto voimassa." : count + " kieltoa voimassa."),
       kinds: { library_use_ban: "Kirjaston käyttökielto", access_prohibition: "Pääsykielto" },
       unknownKind: "Kielto",
-      inForce: (kind, from, to, library) => kind + " voimassa " + from + "–" + to + ", kirjasto " + library + ".",
+      inForce: (from, to, library) => "voimassa " + from + "–" + to + ", kirjasto " + library + ".",
       marksLabel: "Arkaluonteiset merkinnät",
       marks: {
         behaviour: "käyttäytyminen",
@@ -59,7 +59,7 @@
       restrictionsInForce: (count) => (count === 1 ? "1 förbud gäller." : count + " förbud gäller."),
       kinds: { library_use_ban: "Användningsförbud", access_prohibition: "Tillträdesförbud" },
       unknownKind: "Förbud",
-      inForce: (kind, from, to, library) => kind + " gäller " + from + "–" + to + ", bibliotek " + library + ".",
+      inForce: (from, to, library) => "gäller " + from + "–" + to + ", bibliotek " + library + ".",
       marksLabel: "Känsliga anteckningar",
       marks: {
         behaviour: "beteende",
@@ -88,7 +88,7 @@
       restrictionsInForce: (count) => (count === 1 ? "1 ban in force." : count + " bans in force."),
       kinds: { library_use_ban: "Library use ban", access_prohibition: "Access prohibition" },
       unknownKind: "Ban",
-      inForce: (kind, from, to, library) => kind + " in force " + from + " – " + to + ", library " + library + ".",
+      inForce: (from, to, library) => "in force " + from + " – " + to + ", library " + library + ".",
       marksLabel: "Sensitive marks",
       marks: {
         behaviour: "behaviour",
@@ -173,13 +173,12 @@
     const kinds = text.kinds;
     const kind = Object.prototype.hasOwnProperty.call(kinds, restriction.kind) ? kinds[restriction.kind] : text.unknownKind;
     const sentence = text.inForce(
-      kind,
       formatDate(restriction.starts_on, language),
       formatDate(restriction.ends_on, language),
       String(restriction.library == null ? "" : restriction.library)
     );
     return element("div", { class: "alert alert-warning patronprivacy-restriction" }, [
-      element("strong", {}, [kind + ":"]),
+      element("strong", {}, [kind]),
       " ",
       sentence,
     ]);
