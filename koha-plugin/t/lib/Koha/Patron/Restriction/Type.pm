@@ -1,0 +1,27 @@
+package Koha::Patron::Restriction::Type;
+
+# Test stub of one restriction type row: new/store/delete.
+
+use strict;
+use warnings;
+
+use C4::Context;
+
+sub new { my ( $class, $fields ) = @_; return bless {%$fields}, $class }
+
+sub code { return $_[0]->{code} }
+
+sub store {
+    my ($self) = @_;
+    C4::Context->dbh->do( 'INSERT INTO restriction_types (code, display_text, is_system) VALUES (?, ?, ?)',
+        undef, $self->{code}, $self->{display_text}, $self->{is_system} // 0 );
+    return $self;
+}
+
+sub delete {
+    my ($self) = @_;
+    C4::Context->dbh->do( 'DELETE FROM restriction_types WHERE code = ?', undef, $self->{code} );
+    return 1;
+}
+
+1;
