@@ -1,0 +1,40 @@
+# GET /patrons/{id}/privacy-status: the service's answer through the plugin (the browser never holds
+# the key), links absolute, the billing link only for staff with updatecharges.
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::Bin/lib", "$FindBin::Bin/..";
+use Test::More;
+use PatronPrivacyTest::Harness;
+use PatronPrivacyTest::Setup;
+
+my ( $service, $plugin, $t ) = PatronPrivacyTest::Setup::start( state => { billing => [7], unknown => [404] } );
+my $key     = $service->key;
+my $anna    = PatronPrivacyTest::Harness::login_staff( 'anna', { borrowers => ['list_borrowers'] } );
+my $billing = PatronPrivacyTest::Harness::login_staff( 'bill', { borrowers => ['edit_borrowers'], updatecharges => ['remaining_permissions'] } );
+my $nobody  = PatronPrivacyTest::Harness::login_staff( 'nobody', { updatecharges => 1 } );
+my $base    = $service->url;
+sub get_as { my ( $s, $id ) = @_; $t->get_ok( "/api/v1/contrib/patronprivacy/patrons/$id/privacy-status" => { Cookie => "CGISESSID=$s->{cgisessid}" } ) }
+
+get_as( $anna, 7 )->status_is(200)->json_is( '/links/patron' => "$base/patrons/7/" )->json_is( '/links/billing' => undef )
+  ->json_is( '/ban/state' => 'active' );
+unlike( $t->tx->res->body, qr/billing\/patrons/, 'no billing link without updatecharges' );
+get_as( $billing, 7 )->status_is(200)->json_is( '/links/billing' => "$base/billing/patrons/7/reveal/" );
+get_as( $billing, 8 )->status_is(200)->json_is( '/links/billing' => undef );
+is( $service->requests->[-1]->{authorization}, "Api-Key $key", 'the plugin adds the key' );
+unlike( $t->tx->res->body, qr/\Q$key\E/, 'the key is not in the answer' );
+get_as( $anna, 404 )->status_is(404)->json_is( '/error_code' => 'not_found' );
+get_as( $nobody, 7 )->status_is( 403, 'staff without borrowers/circulate' );
+$t->get_ok('/api/v1/contrib/patronprivacy/patrons/7/privacy-status')->status_is( 401, 'anonymous' );
+$t->get_ok('/api/v1/contrib/patronprivacy/patrons/x/privacy-status' => { Cookie => "CGISESSID=$anna->{cgisessid}" })->status_is(400);
+
+$service->control( mode => 'down' );
+get_as( $anna, 7 )->status_is(503)->json_is( '/error_code' => 'service_unavailable' );
+$service->control( mode => '401' );
+get_as( $anna, 7 )->status_is(503)->json_is( '/error_code' => 'service_unavailable' );
+is( $plugin->retrieve_data('last_error_code'), '401', 'a refused key shows on the configure page' );
+$service->stop;
+get_as( $anna, 7 )->status_is( 503, 'service gone' )->json_is( '/error_code' => 'service_unavailable' );
+$plugin->store_data( { api_key => '' } );
+get_as( $anna, 7 )->status_is(503)->json_is( '/error_code' => 'not_configured' );
+done_testing;
