@@ -27,13 +27,15 @@ APT_UPDATE := [ -n "$$(find /var/lib/apt/lists -maxdepth 1 -name '*_Packages*' -
 	|| apt-get update
 APT_INSTALL := DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends
 
-.PHONY: help venv assets messages messages-update browser pdf-libs run test test-sqlite test-postgres fuzz lint typecheck clean
+.PHONY: help venv assets messages messages-update browser pdf-libs perl-deps run test test-sqlite test-postgres test-perl kpz fuzz lint typecheck clean
 
 help:
 	@echo "make run            migrate, seed demo data and serve on http://127.0.0.1:8000 (SQLite)"
 	@echo "make test           typecheck, then the full test suite on SQLite and on a throwaway PostgreSQL 15"
 	@echo "make test-sqlite    tests on SQLite only      (PYTEST_ARGS=... for pytest options)"
 	@echo "make test-postgres  tests on PostgreSQL only  (PYTEST_ARGS=... for pytest options)"
+	@echo "make test-perl      the Koha plugin's Perl tests (prove -r -j2 koha-plugin/t; no Koha needed)"
+	@echo "make kpz            build the Koha plugin: dist/koha-plugin-patron-privacy-v<VERSION>.kpz"
 	@echo "make fuzz           only the schemathesis run over /api/schema/, SQLite then PostgreSQL (FUZZ_EXAMPLES=12)"
 	@echo "make lint           ruff check + ruff format --check + typecheck"
 	@echo "make typecheck      mypy with the Django and DRF plugins over the apps, tests/ and bench/ (pyproject.toml)"
@@ -136,6 +138,37 @@ pdf-libs:
 		fi; \
 	fi
 
+# --- Perl for the Koha plugin's tests ----------------------------------------------------------
+# The plugin's tests (koha-plugin/t) run on Debian's Perl modules; no Koha, no CPAN.
+PERL_DEBS := libmojolicious-perl libmojolicious-plugin-openapi-perl libjson-validator-perl libdbd-sqlite3-perl zip unzip
+perl-deps:
+	@if ! perl -MMojolicious::Plugin::OpenAPI -MJSON::Validator -MDBD::SQLite -MTest::Mojo -e1 >/dev/null 2>&1 \
+		|| ! command -v zip >/dev/null 2>&1 || ! command -v unzip >/dev/null 2>&1; then \
+		if [ "$(IS_ROOT)" = yes ]; then \
+			echo "Perl modules for the Koha plugin's tests missing: installing the Debian packages"; \
+			$(APT_UPDATE); \
+			$(APT_INSTALL) $(PERL_DEBS); \
+		else \
+			echo "ERROR: Perl modules for the Koha plugin's tests not found. Install them (sudo apt-get install $(PERL_DEBS)) and retry." >&2; \
+			exit 1; \
+		fi; \
+	fi
+
+# --- The Koha plugin (.kpz) ------------------------------------------------------------------
+# A .kpz is a zip rooted at Koha/ (the plugin's .pm and its bundle directory); the version is read
+# from the .pm. DIST=... builds elsewhere (the plugin's kpz test does).
+DIST ?= dist
+KPZ_VERSION = $(shell sed -n "s/^our \$$VERSION = '\([0-9.]*\)';/\1/p" koha-plugin/Koha/Plugin/Fi/PatronPrivacy.pm)
+kpz:
+	@test -n "$(KPZ_VERSION)" || { echo "ERROR: no version in koha-plugin/Koha/Plugin/Fi/PatronPrivacy.pm" >&2; exit 1; }
+	@command -v zip >/dev/null 2>&1 || { echo "ERROR: zip not found (make perl-deps)" >&2; exit 1; }
+	rm -rf "$(DIST)/kpz-build" "$(DIST)/koha-plugin-patron-privacy-v$(KPZ_VERSION).kpz"
+	mkdir -p "$(DIST)/kpz-build"
+	cp -r koha-plugin/Koha "$(DIST)/kpz-build/"
+	cd "$(DIST)/kpz-build" && zip -q -r -X ../koha-plugin-patron-privacy-v$(KPZ_VERSION).kpz Koha
+	rm -rf "$(DIST)/kpz-build"
+	@echo "$(DIST)/koha-plugin-patron-privacy-v$(KPZ_VERSION).kpz"
+
 # --- Local demo ----------------------------------------------------------------------------
 # Always SQLite (var/db.sqlite3): a DATABASE_URL left in the shell must not point the demo elsewhere.
 run: venv assets messages pdf-libs
@@ -147,9 +180,10 @@ run: venv assets messages pdf-libs
 # --- Tests -------------------------------------------------------------------------------------
 # The type check first, so that a type error fails CI in a minute; then both databases even if the
 # first fails, so one CI run shows everything; fail if either failed.
-test: venv assets messages browser pdf-libs
+test: venv assets messages browser pdf-libs perl-deps
 	$(MAKE) --no-print-directory typecheck
 	@status=0; \
+	$(MAKE) --no-print-directory test-perl || { status=1; echo "*** test-perl FAILED" >&2; }; \
 	$(MAKE) --no-print-directory test-sqlite || { status=1; echo "*** test-sqlite FAILED" >&2; }; \
 	$(MAKE) --no-print-directory test-postgres || { status=1; echo "*** test-postgres FAILED" >&2; }; \
 	exit $$status
@@ -158,6 +192,10 @@ test: venv assets messages browser pdf-libs
 # so a value left in the shell cannot redirect this run.
 test-sqlite: venv assets
 	env -u DATABASE_URL -u DATABASE_APP_ROLE -u SOTU_DATABASE_URL $(PY) -m pytest $(PYTEST_PARALLEL) $(PYTEST_ARGS)
+
+# The Koha plugin's Perl tests (stubs of Koha in koha-plugin/t/lib; seconds).
+test-perl: perl-deps
+	prove -r -j2 koha-plugin/t
 
 # Throwaway PostgreSQL 15; the script sets DATABASE_URL and friends.
 test-postgres: venv assets
