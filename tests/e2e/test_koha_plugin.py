@@ -32,7 +32,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, Route, expect
+from playwright.sync_api import FloatRect, Page, Route, expect
 
 from tests.e2e.conftest import REPO_ROOT, E2EServer, _free_port, _stop
 
@@ -46,7 +46,7 @@ MOREMEMBER = "/cgi-bin/koha/members/moremember.pl"
 CIRCULATION = "/cgi-bin/koha/circ/circulation.pl"
 DASH = "\u2013"  # the en dash between two dates
 HOSTILE = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">'
-SCREENSHOT_CLIP = {"x": 0, "y": 0, "width": 1280, "height": 640}
+SCREENSHOT_CLIP: FloatRect = {"x": 0, "y": 0, "width": 1280, "height": 640}
 FLUSH_DEADLINE = 150.0  # the plugin flushes at most every 30 s, and a failed row waits 1 min first
 
 # The demo's ban in force (seed_demo: decided, notified, decision number <library>-DEMO-1).

@@ -76,3 +76,9 @@ test("the panel never writes markup: no innerHTML, outerHTML, insertAdjacentHTML
     assert.equal(source.includes(sink), false, sink);
   }
 });
+
+test("the script is ASCII: Koha pastes its bytes into a page whatever the page's encoding", () => {
+  const source = fs.readFileSync(PANEL);
+  assert.equal(source.every((byte) => byte < 0x80), true);
+  assert.equal(panel.STRINGS.fi.kinds.library_use_ban, "Kirjaston k\u00e4ytt\u00f6kielto");
+});
