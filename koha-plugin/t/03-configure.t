@@ -99,5 +99,14 @@ is_deeply( decode_json($settings), { base => '/api/v1/contrib/patronprivacy', ve
     'settings: base, version, service_url' );
 unlike( $js, qr/second-key|Api-Key/, 'no key in the page' );
 
+# ATTACK: a stored URL that would close the inline script and open its own stays inside the settings.
+my $stored_url = $plugin->retrieve_data('service_url');
+$plugin->store_data( { service_url => 'https://x.example/</script><script>alert(1)</script>' } );
+my $hostile = $plugin->intranet_js;
+unlike( $hostile, qr{</script><script>alert}, 'a "</script>" in the settings does not end the script' );
+my ($escaped) = $hostile =~ /window\.PatronPrivacy = (\{.*?\});/;
+is( decode_json($escaped)->{service_url}, 'https://x.example/</script><script>alert(1)</script>', 'the value itself is intact' );
+$plugin->store_data( { service_url => $stored_url } );
+
 unlike( join( '', @warnings ), qr/first-key|second-key/, 'the key never appears in warnings' );
 done_testing;

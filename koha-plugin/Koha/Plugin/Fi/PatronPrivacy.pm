@@ -11,6 +11,7 @@ use warnings;
 use base qw(Koha::Plugins::Base);
 
 use C4::Context;
+use Encode qw(decode);
 use Mojo::JSON qw(decode_json encode_json);
 
 use Koha::Plugin::Fi::PatronPrivacy::Client;
@@ -277,6 +278,7 @@ itself decides from location.pathname whether the page is a patron page).
 
 sub intranet_js {
     my ($self) = @_;
+    # Mojo::JSON writes "/" as "\/", so no value can close the inline <script> (t/03-configure.t tries).
     my $settings = encode_json(
         {
             base        => '/api/v1/contrib/' . $metadata->{namespace},
@@ -284,8 +286,9 @@ sub intranet_js {
             service_url => $self->service_url,
         }
     );
-    my $js  = eval { $self->mbf_read('js/panel.js') }  // '';
-    my $css = eval { $self->mbf_read('css/panel.css') } // '';
+    # mbf_read gives the file's bytes; Koha encodes the page it pastes them into, so decode them first.
+    my $js  = eval { decode( 'UTF-8', $self->mbf_read('js/panel.js') ) }  // '';
+    my $css = eval { decode( 'UTF-8', $self->mbf_read('css/panel.css') ) } // '';
     my $out = '';
     $out .= "<style>\n$css\n</style>\n" if length $css;
     $out .= "<script>window.PatronPrivacy = $settings;</script>\n";
