@@ -12,7 +12,7 @@ use base qw(Koha::Plugins::Base);
 
 use C4::Context;
 use Encode qw(decode);
-use Mojo::JSON qw(decode_json encode_json);
+use Mojo::JSON qw(decode_json to_json);
 
 use Koha::Plugin::Fi::PatronPrivacy::Client;
 use Koha::Plugin::Fi::PatronPrivacy::Queue;
@@ -278,8 +278,9 @@ itself decides from location.pathname whether the page is a patron page).
 
 sub intranet_js {
     my ($self) = @_;
-    # Mojo::JSON writes "/" as "\/", so no value can close the inline <script> (t/03-configure.t tries).
-    my $settings = encode_json(
+    # Characters, like the decoded files below. Mojo::JSON writes "/" as "\/", so no value can close
+    # the inline <script> (t/03-configure.t tries).
+    my $settings = to_json(
         {
             base        => '/api/v1/contrib/' . $metadata->{namespace},
             version     => $VERSION,
