@@ -397,6 +397,9 @@ class KohaStore:
             self.deleted_patrons[patron_id] = self.patron_render(patron_id)
             del self._patrons[patron_id]
             self.attributes.pop(patron_id, None)
+            # borrower_debarments go with the borrower (ON DELETE CASCADE); the plugin's refs to them dangle.
+            for ref in [ref for ref, r in self.restrictions.items() if r["patron_id"] == patron_id]:
+                del self.restrictions[ref]
             for guarantees in self.guarantees.values():
                 guarantees.discard(patron_id)
             if self.borrowers_log:

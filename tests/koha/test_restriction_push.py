@@ -19,6 +19,8 @@ from koha.privacy import push_records_due
 from koha.restrictions import koha_restrictions_push
 from patrons.models import Patron
 from staff.models import Consortium, Library
+from tests.dpo.test_access_report import make_request
+from tests.dpo.test_erasure import erase
 from tests.koha.connected import connect_to_fake
 from tests.patrons.procedure import MONDAY, as_user, ban_through, days, notify, ok, on, post
 
@@ -201,10 +203,9 @@ def test_the_push_follows_a_ban_step_once_it_commits_and_never_after_a_rollback(
     with on(MONDAY):
         decided = ban_through(patron.pk, length=10, step="decided")
         ref = f"ban-{decided['id']}"
-        with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError):  # noqa: PT012
-            with transaction.atomic():
-                ok(notify(as_user("rovaniemi.staff"), decided["id"], MONDAY))
-                raise RuntimeError("the step's transaction rolls back")
+        with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError), transaction.atomic():
+            ok(notify(as_user("rovaniemi.staff"), decided["id"], MONDAY))
+            raise RuntimeError("the step's transaction rolls back")
         assert Ban.objects.get(pk=decided["id"]).status == BanStatus.DECIDED
         assert plugin_calls(koha) == []
         with django_capture_on_commit_callbacks(execute=True):
@@ -224,7 +225,11 @@ def test_no_personal_data_in_the_bodies_or_the_records(koha, patron):
         ban = ban_through(patron.pk, length=10, number="ROV-2027-77")
         push()
     sent = b"".join(koha.request_bodies).decode()
-    bodies = [json.loads(body) for body, r in zip(koha.request_bodies, koha.requests) if r.path.startswith(PLUGIN)]
+    bodies = [
+        json.loads(body)
+        for body, r in zip(koha.request_bodies, koha.requests, strict=True)
+        if r.path.startswith(PLUGIN)
+    ]
     assert bodies and all(set(body) == {"patron_id", "kind", "library_id", "starts_on", "ends_on"} for body in bodies)
     stored = Ban.objects.get(pk=ban["id"])
     for personal in (patron.first_name, patron.last_name, patron.cardnumber, stored.reasons, "ROV-2027-77"):
@@ -254,3 +259,20 @@ def test_push_records_are_kept_two_years(koha, patron):
         push()
     assert not push_records_due(MONDAY + datetime.timedelta(days=700)).exists()
     assert push_records_due(MONDAY + datetime.timedelta(days=732)).count() == 1
+
+
+@pytest.mark.parametrize("koha_keeps_the_patron", [False, True])
+def test_an_erased_patrons_restrictions_go_with_it(koha, patron, koha_keeps_the_patron):
+    with on(MONDAY):
+        ban = ban_through(patron.pk, length=10)
+        push()
+        ref = f"ban-{ban['id']}"
+        if koha_keeps_the_patron:
+            koha.add_checkout(patron.koha_patron_id)  # Koha refuses the patron's deletion (has_checkouts)
+        request = make_request(patron, kind="erasure")
+        assert erase(request.pk, dry_run=False).status_code == 200
+        assert not KohaRestriction.objects.filter(ref=ref).exists()
+        # Deleted with the patron in Koha, or one by one when Koha keeps the patron.
+        assert ref not in koha.restrictions
+        assert (("DELETE", ref) in plugin_calls(koha)) is koha_keeps_the_patron
+        assert push().deleted == 0
