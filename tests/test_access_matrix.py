@@ -188,6 +188,7 @@ RULES: dict[str, dict] = {
     # The machine API takes an API key only: a session (any role) is not authenticated there.
     "api:koha-privacy-status": {"*": 401},
     "api:koha-views": {"*": 401},
+    "api:koha-service": {"*": 401},
 }
 
 # Admin model pages: what the DPO may do (the superuser may do everything the admin class allows).
