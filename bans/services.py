@@ -25,6 +25,7 @@ from django.utils.translation import gettext_lazy as _
 
 from audit.actor import Actor
 from audit.models import Action, DataCategory
+from bans.changes import restrictions_changed
 from bans.models import (
     AccessProhibition,
     AppealOutcome,
@@ -206,7 +207,9 @@ def _ban_texts_check(*, actor: Actor, ban_id: int, **texts: str) -> None:
 
 
 def _record(actor: Actor, ban: Ban, detail: str) -> None:
+    """Every step's access event; and, once the step commits, the listeners (bans.changes) hear of it."""
     record_write(actor=actor, patron_ids=[ban.patron_id], categories=BAN_CATEGORIES, detail=detail)
+    restrictions_changed(ban.patron_id)
 
 
 # --- The procedure ----------------------------------------------------------------------------------
@@ -544,4 +547,5 @@ def access_prohibition_record(
             recorded_by=actor.username,
         )
         record_write(actor=actor, patron_ids=[patron.pk], categories=[DataCategory.BANS], detail="prohibition_recorded")
+        restrictions_changed(patron.pk)
     return prohibition

@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from koha.models import KohaConnection, KohaDeparture, SyncRun
+from koha.models import KohaConnection, KohaDeparture, KohaRestriction, KohaRestrictionPush, SyncRun
 from koha.services import koha_base_url_clean, koha_connection_save
 from staff.actor import actor_from_request
 from staff.admin import OwnConsortiumChoices
@@ -218,3 +218,55 @@ class KohaDepartureAdmin(KohaReadOnlyAdmin):
     @admin.display(description=_("open matters"))
     def matters_column(self, departure: KohaDeparture) -> str:
         return ", ".join(str(MATTER_LABELS.get(code, code)) for code in departure.open_matters)
+
+
+@admin.register(KohaRestriction)
+class KohaRestrictionAdmin(KohaReadOnlyAdmin):
+    """The bans and access prohibitions this service keeps in Koha as restrictions, and those waiting to be retried:
+    refs, ids and dates only."""
+
+    list_display = [
+        "ref",
+        "koha_patron_id",
+        "library_id",
+        "starts_on",
+        "ends_on",
+        "in_koha",
+        "attempts",
+        "next_attempt_at",
+        "last_error_code",
+    ]
+    list_filter = ["in_koha", "kind"]
+    search_fields = ["=ref", "=koha_patron_id"]
+    fields = (
+        "ref",
+        "kind",
+        "koha_patron_id",
+        "koha_restriction_id",
+        "library_id",
+        "starts_on",
+        "ends_on",
+        "in_koha",
+        "attempts",
+        "next_attempt_at",
+        "last_error_code",
+        "updated_at",
+    )
+    readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[KohaRestriction]:
+        return KohaRestriction.objects.of_consortium(consortium_id_of(request.user)).order_by("ref")
+
+
+@admin.register(KohaRestrictionPush)
+class KohaRestrictionPushAdmin(KohaReadOnlyAdmin):
+    """Each call of the restriction push and its outcome: what Koha was told, and when."""
+
+    list_display = ["at", "ref", "action", "outcome", "http_status", "error_code"]
+    list_filter = ["action", "outcome"]
+    search_fields = ["=ref"]
+    fields = ("at", "ref", "action", "outcome", "http_status", "error_code")
+    readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[KohaRestrictionPush]:
+        return KohaRestrictionPush.objects.of_consortium(consortium_id_of(request.user))

@@ -1,4 +1,5 @@
-"""The machine API Koha's plugin calls, /api/v1/koha/: a patron's privacy status, and the views made in Koha.
+"""The machine API Koha's plugin calls, /api/v1/koha/: the service's own description (the plugin's test call and
+version check), a patron's privacy status, and the views made in Koha.
 
 Machine clients only: a staff session is not accepted here (a 401), and a key opens nothing else
 (staff.machine_keys). Each view names the key permission it needs.
@@ -6,16 +7,19 @@ Machine clients only: a staff session is not accepted here (a 401), and a key op
 
 from dataclasses import asdict
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from django.conf import settings
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import permissions
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api_fields import validated_body
 from koha import serializers
-from koha.selectors import patron_privacy_status
+from koha.selectors import patron_privacy_status, plugin_version_supported
 from koha.services import ReportedView, koha_views_record
 from staff.machine_keys import MachineKeyAuthentication, MachineKeyPermission, machine_actor, machine_key_of
+from staff.models import MachineKey
 
 UNAUTHENTICATED = OpenApiResponse(
     description="No API key, or one that is not valid, revoked or expired (`not_authenticated`, `invalid_key`, "
@@ -27,6 +31,49 @@ class MachineApi(APIView):
     authentication_classes = [MachineKeyAuthentication]
     permission_classes = [MachineKeyPermission]
     machine_permission = ""
+
+
+class AnyMachineKey(permissions.BasePermission):
+    """Any key MachineKeyAuthentication let in (valid, not revoked or expired, from its networks)."""
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        return isinstance(request.auth, MachineKey)
+
+
+PLUGIN_VERSION_HEADER = "X-Patron-Privacy-Plugin"
+
+
+class ServiceApi(APIView):
+    authentication_classes = [MachineKeyAuthentication]
+    permission_classes = [AnyMachineKey]
+
+    @extend_schema(
+        operation_id="koha_service",
+        summary="This service, for the Koha plugin's test call and version check (machine clients)",
+        description="Any valid key; no permission needed and no access event (it reads no patron). Says whether "
+        f"the plugin version sent in `{PLUGIN_VERSION_HEADER}` is supported, the key's consortium and the key's "
+        "permissions, so the plugin's configuration page can tell an administrator what works.",
+        parameters=[
+            OpenApiParameter(
+                PLUGIN_VERSION_HEADER, str, OpenApiParameter.HEADER, description="The plugin's version, e.g. 1.0.0."
+            )
+        ],
+        responses={200: serializers.ServiceSerializer, 401: UNAUTHENTICATED},
+    )
+    def get(self, request: Request) -> Response:
+        key = machine_key_of(request)
+        body = {
+            "service": "patron-privacy",
+            "api_version": 1,
+            "plugin_min_version": settings.KOHA_PLUGIN_MIN_VERSION,
+            "plugin_supported": plugin_version_supported(request.headers.get(PLUGIN_VERSION_HEADER)),
+            "consortium": key.consortium.slug,
+            "permissions": sorted(
+                f"{app_label}.{codename}"
+                for app_label, codename in key.permissions.values_list("content_type__app_label", "codename")
+            ),
+        }
+        return Response(serializers.ServiceSerializer(body).data)
 
 
 class PrivacyStatusApi(MachineApi):

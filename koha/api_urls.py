@@ -5,6 +5,7 @@ from django.urls import path
 from koha import api
 
 urlpatterns = [
+    path("koha/service/", api.ServiceApi.as_view(), name="koha-service"),
     path(
         "koha/patrons/<id:koha_patron_id>/privacy-status/",
         api.PrivacyStatusApi.as_view(),

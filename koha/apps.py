@@ -13,12 +13,15 @@ class KohaConfig(AppConfig):
     verbose_name = _("Koha integration")
 
     def ready(self) -> None:
+        from bans.changes import restriction_listener_register
         from koha.findings import koha_code_finding_count
         from koha.registration import koha_patron_create
+        from koha.restrictions import push_after_commit
         from patrons import upstream
         from sotu_silo.billing_worklists import Worklist, billing_worklist_register
 
         upstream.upstream_creator_register(koha_patron_create)
+        restriction_listener_register(push_after_commit)
         billing_worklist_register(
             Worklist(url_name="koha-billing:codes", text=_findings_text, count=koha_code_finding_count)
         )

@@ -15,9 +15,11 @@
 """
 
 import base64
+import contextlib
 import datetime
 import json
 import random
+import re
 import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, NamedTuple
@@ -38,6 +40,10 @@ IDEMPOTENT = {"GET", "HEAD", "PUT", "DELETE", "PATCH"}  # PATCH of one attribute
 DEFAULT_PER_PAGE = 100
 # Koha's action-log modules whose `object` is the patron's id (borrowernumber).
 PATRON_LOG_MODULES = ("MEMBERS", "CIRCULATION", "FINES")
+# The patron privacy plugin's restriction route (koha-plugin/, mounted by Koha under /api/v1/contrib/<namespace>),
+# and the form of its references: one per ban or access prohibition.
+PLUGIN_RESTRICTIONS_PATH = "/contrib/patronprivacy/restrictions/"
+RESTRICTION_REF = re.compile(r"\A(ban|prohibition)-[0-9]{1,18}\Z")
 
 
 class Page(NamedTuple):
@@ -171,6 +177,16 @@ class KohaClient:
             )
         ]
 
+    def restriction_put(self, ref: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Create or update the plugin's Koha restriction `ref` (its answer holds Koha's restriction id).
+        A PUT sets the same state twice as once, so it is retried like a GET."""
+        return self._json(self._request("PUT", _restriction_path(ref), json_body=body), dict)
+
+    def restriction_delete(self, ref: str) -> None:
+        """Remove the plugin's Koha restriction `ref`; one already gone (404) is removed all the same."""
+        with contextlib.suppress(errors.KohaNotFound):
+            self._request("DELETE", _restriction_path(ref))
+
     # --- Paging -------------------------------------------------------------------------------------
 
     def _all(self, path: str, *, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
@@ -291,6 +307,12 @@ class KohaClient:
         if not isinstance(value, kind):
             raise errors.bad_answer(response.url.split("?", 1)[0], status=response.status_code)
         return value
+
+
+def _restriction_path(ref: str) -> str:
+    if not RESTRICTION_REF.match(ref):
+        raise ValueError("a restriction reference is ban-<id> or prohibition-<id>")
+    return PLUGIN_RESTRICTIONS_PATH + ref
 
 
 def _embed(relations: Iterable[str]) -> dict[str, str]:

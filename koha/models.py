@@ -252,3 +252,80 @@ class ErasedKohaPatron(models.Model):
 
     def __str__(self) -> str:
         return f"{_('patron erased here, by Koha id')} #{self.pk}"
+
+
+class KohaRestriction(models.Model):
+    """A ban or access prohibition this service keeps in Koha as a patron restriction (debarment), by its ref.
+
+    Holds what was last put into Koha (the fields of the plugin's PUT), whether Koha has it now, and the
+    back-off after failures: the push (koha.restrictions) compares what is in force today with these rows,
+    puts the missing or changed ones and deletes the ones no longer in force, then the row goes. Ids and
+    dates only: no name, no ban reason or text. Goes with the patron (erasure).
+    """
+
+    consortium_lookup = "consortium_id"
+
+    consortium = models.ForeignKey(Consortium, on_delete=models.PROTECT, related_name="+", verbose_name=_("consortium"))
+    patron = models.ForeignKey("patrons.Patron", on_delete=models.CASCADE, related_name="+", verbose_name=_("patron"))
+    ref = models.CharField(_("reference"), max_length=40, help_text=_("ban-<id> or prohibition-<id>"))
+    koha_patron_id = models.PositiveBigIntegerField(_("Koha patron id"))
+    kind = models.CharField(_("kind"), max_length=20)
+    library_id = models.CharField(_("Koha library id"), max_length=10)
+    starts_on = models.DateField(_("starts on"))
+    ends_on = models.DateField(_("ends on"))
+    koha_restriction_id = models.PositiveBigIntegerField(_("Koha's restriction id"), null=True, blank=True)
+    in_koha = models.BooleanField(_("in Koha"), default=False)
+    attempts = models.PositiveIntegerField(_("failed attempts in a row"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt at"), null=True, blank=True)
+    last_error_code = models.CharField(_("last error"), max_length=40, blank=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = ConsortiumScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("restriction in Koha")
+        verbose_name_plural = _("restrictions in Koha")
+        default_permissions = []
+        constraints = [
+            models.UniqueConstraint(fields=["consortium", "ref"], name="koharestriction_unique_ref"),
+        ]
+
+    def __str__(self) -> str:
+        return self.ref
+
+
+class PushAction(models.TextChoices):
+    PUT = "put", _("put into Koha")
+    DELETE = "delete", _("removed from Koha")
+
+
+class PushOutcome(models.TextChoices):
+    DONE = "done", _("done")
+    FAILED = "failed", _("failed")
+
+
+class KohaRestrictionPush(models.Model):
+    """One call of the restriction push to Koha and its outcome: the record that says what Koha was told and
+    when. Written once, never changed (nothing updates it; the admin is read-only); kept for
+    KOHA_PUSH_RECORD_RETENTION (koha/privacy.py). The ref, never a name or a text."""
+
+    consortium_lookup = "consortium_id"
+
+    consortium = models.ForeignKey(Consortium, on_delete=models.PROTECT, related_name="+", verbose_name=_("consortium"))
+    ref = models.CharField(_("reference"), max_length=40)
+    action = models.CharField(_("action"), max_length=10, choices=PushAction.choices)
+    outcome = models.CharField(_("outcome"), max_length=10, choices=PushOutcome.choices)
+    http_status = models.PositiveSmallIntegerField(_("Koha's HTTP status"), null=True, blank=True)
+    error_code = models.CharField(_("error"), max_length=40, blank=True)
+    at = models.DateTimeField(_("at"), db_index=True)
+
+    objects = ConsortiumScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("restriction push to Koha")
+        verbose_name_plural = _("restriction pushes to Koha")
+        ordering = ["-at", "-id"]
+        default_permissions = []
+
+    def __str__(self) -> str:
+        return f"{self.ref} {self.action} {self.outcome}"

@@ -27,11 +27,12 @@ import datetime
 import functools
 from typing import Any
 
+from dateutil.relativedelta import relativedelta
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from audit.models import Action, DataCategory
-from core.dates import today
+from core.dates import start_of_day, today
 from core.privacy_contract import (
     ErasureContext,
     ErasureDone,
@@ -44,13 +45,16 @@ from core.privacy_contract import (
     Record,
     ReportContext,
     ReportPart,
+    RetentionRule,
     Section,
     report_item,
     staff_fields,
 )
+from core.registers import Register
 from koha.client import KohaClient
 from koha.errors import KohaError, KohaNotConnected, KohaNotFound, KohaRefused
-from koha.models import ErasedKohaPatron
+from koha.models import ErasedKohaPatron, KohaRestriction, KohaRestrictionPush
+from koha.restrictions import koha_restriction_remove
 from koha.selectors import client_for
 from patrons.models import Guardianship, Patron
 from staff.models import Consortium
@@ -290,17 +294,44 @@ def _not_deleted(reason: str) -> OutsideErasure:
     return OutsideErasure(key=KEY, action=Action.KOHA_PATRON_DELETE, held=True, reason=reason)
 
 
-def _delete(client: KohaClient, koha_id: int) -> OutsideErasure:
-    """Delete the patron in Koha; what Koha still holds, and why, when it does not."""
+def _delete(client: KohaClient, koha_id: int, consortium: Consortium, refs: tuple[str, ...]) -> OutsideErasure:
+    """Delete the patron in Koha; what Koha still holds, and why, when it does not.
+
+    Koha deletes a patron's restrictions with the patron. When it keeps the patron (loans, a debt, out of
+    reach), the restrictions this service put there (`refs`) are removed one by one: an erased patron's ban
+    must not go on stopping them at Koha's desk. Each removal is a push record like any other."""
     try:
         client.patron_delete(koha_id)
     except KohaNotFound:
         pass  # gone already (deleted in Koha by hand): nothing held
-    except KohaRefused as refused:
-        return OutsideErasure(key=KEY, action=Action.KOHA_PATRON_DELETE, held=True, reason=refused.error_code)
     except KohaError as error:
-        return OutsideErasure(key=KEY, action=Action.KOHA_PATRON_DELETE, held=True, reason=error.code)
+        for ref in refs:
+            koha_restriction_remove(client=client, consortium=consortium, ref=ref)
+        reason = error.error_code if isinstance(error, KohaRefused) else error.code
+        return OutsideErasure(key=KEY, action=Action.KOHA_PATRON_DELETE, held=True, reason=reason)
     return OutsideErasure(key=KEY, action=Action.KOHA_PATRON_DELETE, held=False)
+
+
+# The record of each restriction push (KohaRestrictionPush) is kept this long: long enough to answer when a
+# patron asks why Koha's desk stopped them, or a library why it did not; it names a ref, never a person.
+PUSH_RECORD_RETENTION = relativedelta(years=2)
+
+
+def push_records_due(day: datetime.date):
+    return KohaRestrictionPush.objects.filter(at__lt=start_of_day(day - PUSH_RECORD_RETENTION))
+
+
+PUSH_RECORDS = RetentionRule(
+    name="koha_restriction_pushes",
+    order=70,
+    register=Register.LIBRARY_SYSTEM,
+    description=_(
+        "Records of the bans and access prohibitions put into and removed from Koha as restrictions, two years "
+        "after the push: what Koha was told and when, to answer a question about a restriction at Koha's desk."
+    ),
+    due=push_records_due,
+    patron_fields=(),
+)
 
 
 class KohaContract(PrivacyContract):
@@ -309,6 +340,9 @@ class KohaContract(PrivacyContract):
     report_order = 47  # after the registers, before the data-subject requests
     erasure_order = 65  # read before the patron record (order 10) goes; listed with what goes
     erased_categories = (DataCategory.LIBRARY_SYSTEM,)
+
+    def retention_rules(self) -> tuple[RetentionRule, ...]:
+        return (PUSH_RECORDS,)
 
     def report_sections(self, patron_id: int, context: ReportContext) -> ReportPart:
         koha_id, consortium = _koha_patron(patron_id)
@@ -377,6 +411,9 @@ class KohaContract(PrivacyContract):
         if in_koha is None:
             return ErasureDone()
         koha_id, consortium = in_koha
+        restrictions = KohaRestriction.objects.filter(patron_id=patron_id)
+        refs = tuple(restrictions.order_by("ref").values_list("ref", flat=True))
+        restrictions.delete()
         # Also when re-applied after a restore: the restored database may have lost the row.
         ErasedKohaPatron.objects.get_or_create(
             consortium=consortium, koha_patron_id=koha_id, defaults={"erased_on": today()}
@@ -389,7 +426,7 @@ class KohaContract(PrivacyContract):
             return ErasureDone(outside=(functools.partial(_not_deleted, error.code),))
         if client is None:
             return ErasureDone()
-        return ErasureDone(outside=(functools.partial(_delete, client, koha_id),))
+        return ErasureDone(outside=(functools.partial(_delete, client, koha_id, consortium, refs),))
 
 
 CONTRACTS = (KohaContract(),)

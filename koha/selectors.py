@@ -3,9 +3,12 @@ machine calls read of a patron.
 """
 
 import datetime
+import re
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import transaction
+from django.urls import reverse
 
 from audit.actor import Actor
 from audit.models import Action, DataCategory
@@ -35,6 +38,22 @@ def client_for(consortium: Consortium) -> KohaClient:
         raise errors.secret_unreadable() from None
 
 
+VERSION = re.compile(r"\A[0-9]{1,6}(\.[0-9]{1,6}){0,3}\Z")
+
+
+def _version(text: str) -> tuple[int, ...]:
+    parts = tuple(int(part) for part in text.split("."))
+    return parts + (0,) * (4 - len(parts))  # 1.2 is 1.2.0.0
+
+
+def plugin_version_supported(version: str | None) -> bool:
+    """Whether the Koha plugin's version (as it names itself) is at least KOHA_PLUGIN_MIN_VERSION; a missing or
+    garbled one is not: an unknown plugin may call routes this service no longer has."""
+    if version is None or not VERSION.match(version.strip()):
+        return False
+    return _version(version.strip()) >= _version(settings.KOHA_PLUGIN_MIN_VERSION)
+
+
 # The mark of an adult under guardianship (edunvalvonta), listed beside the sensitive notes' categories.
 TRUSTEESHIP_MARK = "trusteeship"
 
@@ -50,6 +69,9 @@ class PrivacyStatus:
     notices_to_guardians: bool
     loan_history: int
     identity_code_stored: bool
+    # Where this service shows the patron (and, when a code is stored, billing's reveal), service-relative paths
+    # the plugin makes absolute: Koha's billing clerks get a link, never a code.
+    links: dict[str, str | None]
 
 
 def _sensitive_marks(patron: Patron) -> list[str]:
@@ -77,6 +99,7 @@ def patron_privacy_status(*, actor: Actor, koha_patron_id: int, day: datetime.da
         if patron is None:
             raise SelectorNotFound(Action.KOHA_PRIVACY_STATUS)
         day = day or today()
+        code_stored = identity_code_exists(patron_id=patron.pk)
         status = PrivacyStatus(
             patron_id=patron.pk,
             koha_patron_id=koha_patron_id,
@@ -84,7 +107,11 @@ def patron_privacy_status(*, actor: Actor, koha_patron_id: int, day: datetime.da
             sensitive_marks=_sensitive_marks(patron),
             notices_to_guardians=notice_recipient_ids(patron, day) != [patron.pk],
             loan_history=patron.loan_history,
-            identity_code_stored=identity_code_exists(patron_id=patron.pk),
+            identity_code_stored=code_stored,
+            links={
+                "patron": reverse("patrons:detail", args=[patron.pk]),
+                "billing": reverse("billing:reveal", args=[patron.pk]) if code_stored else None,
+            },
         )
         access_event_record(
             actor=actor,

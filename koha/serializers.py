@@ -28,6 +28,14 @@ class RestrictionSerializer(serializers.Serializer):
     ends_on = serializers.DateField()
 
 
+class PrivacyStatusLinksSerializer(serializers.Serializer):
+    patron = serializers.CharField(help_text="The patron's page in this service, a path relative to its address.")
+    billing = serializers.CharField(
+        allow_null=True,
+        help_text="Billing's page to reveal the identity code (billing clerks only), when one is stored; else null.",
+    )
+
+
 class PrivacyStatusSerializer(serializers.Serializer):
     koha_patron_id = serializers.IntegerField()
     restrictions = RestrictionSerializer(many=True, help_text="Bans and access prohibitions in force today.")
@@ -42,6 +50,19 @@ class PrivacyStatusSerializer(serializers.Serializer):
     identity_code_stored = serializers.BooleanField(
         help_text="Whether the silo holds an identity code (never the code)."
     )
+    links = PrivacyStatusLinksSerializer()
+
+
+class ServiceSerializer(serializers.Serializer):
+    service = serializers.CharField(help_text="Always `patron-privacy`.")
+    api_version = serializers.IntegerField(help_text="The machine API's version (1).")
+    plugin_min_version = serializers.CharField(help_text="The oldest Koha plugin version this service works with.")
+    plugin_supported = serializers.BooleanField(
+        help_text="Whether the version in `X-Patron-Privacy-Plugin` is at least `plugin_min_version` (false when "
+        "the header is missing or not a version)."
+    )
+    consortium = serializers.CharField(help_text="The short name of the key's consortium.")
+    permissions = serializers.ListField(child=serializers.CharField(), help_text="The key's permissions.")
 
 
 class ReportedViewSerializer(serializers.Serializer):

@@ -439,6 +439,9 @@ MACHINE_KEY_LIFETIME = datetime.timedelta(days=int(env("MACHINE_KEY_LIFETIME_DAY
 MACHINE_KEY_PERMISSIONS = ["koha.view_privacy_status", "koha.record_views"]
 # At most this many views in one POST /api/v1/koha/views/.
 KOHA_VIEWS_BATCH_MAX = 500
+# The oldest Koha plugin (koha-plugin/) this service works with: GET /api/v1/koha/service/ tells the plugin
+# whether its version (header X-Patron-Privacy-Plugin) is supported. Raise it when the machine API changes.
+KOHA_PLUGIN_MIN_VERSION = "1.0.0"
 SPECTACULAR_SETTINGS = {
     "TITLE": "Patron privacy service API",
     "DESCRIPTION": (

@@ -30,6 +30,7 @@ from sotu_silo.models import IdentityCode, IdentityCodeConflict
 from sotu_silo.services import identity_code_store
 from staff.models import AllowedNetwork, Consortium, Library, MachineKey, Municipality, StaffProfile
 from tests.conftest import OWN_NETWORK, client_for
+from tests.koha.connected import push_record, restriction_row
 
 pytestmark = pytest.mark.django_db
 
@@ -187,6 +188,7 @@ RULES: dict[str, dict] = {
     # The machine API takes an API key only: a session (any role) is not authenticated there.
     "api:koha-privacy-status": {"*": 401},
     "api:koha-views": {"*": 401},
+    "api:koha-service": {"*": 401},
 }
 
 # Admin model pages: what the DPO may do (the superuser may do everything the admin class allows).
@@ -212,6 +214,15 @@ ADMIN_MODELS = {
         {"changelist": 200, "add": 403, "change": 200, "history": 200, "delete": 403},
     ),
     "koha_kohadeparture": (
+        {"changelist": 200, "add": 403, "change": 200, "history": 200, "delete": 403},
+        {"changelist": 200, "add": 403, "change": 200, "history": 200, "delete": 403},
+    ),
+    # What the restriction push keeps in Koha and its record of each push: read-only, the same.
+    "koha_koharestriction": (
+        {"changelist": 200, "add": 403, "change": 200, "history": 200, "delete": 403},
+        {"changelist": 200, "add": 403, "change": 200, "history": 200, "delete": 403},
+    ),
+    "koha_koharestrictionpush": (
         {"changelist": 200, "add": 403, "change": 200, "history": 200, "delete": 403},
         {"changelist": 200, "add": 403, "change": 200, "history": 200, "delete": 403},
     ),
@@ -366,6 +377,8 @@ def objects(lapland_patron):
         ).pk,
         "koha_syncrun": SyncRun.objects.create(consortium=lapland, kind="full", started_at=timezone.now()).pk,
         "koha_kohadeparture": KohaDeparture.objects.create(patron=lapland_patron, noticed_at=timezone.now()).pk,
+        "koha_koharestriction": restriction_row(lapland, lapland_patron).pk,
+        "koha_koharestrictionpush": push_record(lapland).pk,
         "staff_staffprofile": staff_profile.pk,
         "auth_user": staff_profile.user_id,
         "auth_group": Group.objects.get(name="staff").pk,

@@ -21,6 +21,7 @@ from koha.models import KohaConnection, KohaDeparture, SyncRun
 from patrons.models import ClosurePeriod, Patron
 from staff.models import AllowedNetwork, Consortium, Library, MachineKey, Municipality, StaffProfile
 from tests.conftest import client_for
+from tests.koha.connected import push_record, restriction_row
 
 pytestmark = pytest.mark.django_db
 
@@ -83,6 +84,8 @@ def objects_of(which: str) -> dict[str, int]:
         "koha/kohadeparture": KohaDeparture.objects.get_or_create(
             patron=patron, defaults={"noticed_at": timezone.now()}
         )[0].pk,
+        "koha/koharestriction": restriction_row(consortium, patron).pk,
+        "koha/koharestrictionpush": push_record(consortium).pk,
         "staff/consortium": consortium.pk,
         "staff/municipality": municipality.pk,
         "staff/allowednetwork": AllowedNetwork.objects.filter(municipality=municipality).first().pk,

@@ -40,6 +40,10 @@ from tests.fake_koha.store import (
 )
 
 API = "/api/v1"
+# Where Koha mounts the patron privacy plugin's routes (its api_namespace), and the restriction body's fields.
+PLUGIN = f"{API}/contrib/patronprivacy"
+RESTRICTION_FIELDS = {"patron_id", "kind", "library_id", "starts_on", "ends_on"}
+RESTRICTION_KINDS = {"library_use_ban", "access_prohibition"}
 RESERVED_LIST_PARAMETERS = frozenset({"_page", "_per_page", "_match", "_order_by", "q"})
 # GET /patrons lists every column as a filter except these (paths/patrons.yaml).
 PATRON_QUERY_FIELDS = frozenset(PATRON_DEFAULTS) - {
@@ -180,6 +184,8 @@ class FakeKoha:
         self.basic_auth_enabled = False
         self.token_lifetime = 3600
         self.default_per_page = 20
+        # The plugin's routes need `borrowers: edit_borrowers`; False: the API user lacks it (403).
+        self.edit_borrowers = True
         self.delay = 0.0
         self.requests: list[KohaRequest] = []
         self.request_bodies: list[bytes] = []
@@ -240,6 +246,11 @@ class FakeKoha:
     @property
     def patrons(self):
         return self.store.patrons
+
+    @property
+    def restrictions(self) -> dict[str, dict[str, Any]]:
+        """The plugin's restrictions by ref (patron_id, type, expiration, comment, the PUT's fields)."""
+        return self.store.restrictions
 
     def add_library(self, *, library_id: str, name: str, **fields: Any) -> dict[str, Any]:
         return dict(self.store.library_add(library_id=library_id, name=name, **fields))
@@ -362,6 +373,8 @@ class FakeKoha:
             ("GET", f"{API}/checkouts", self._checkouts),
             ("GET", f"{API}/holds", self._holds),
             ("GET", f"{API}/action_logs", self._action_logs),
+            ("PUT", rf"{PLUGIN}/restrictions/((?:ban|prohibition)-[0-9]{{1,18}})", self._restriction_put),
+            ("DELETE", rf"{PLUGIN}/restrictions/((?:ban|prohibition)-[0-9]{{1,18}})", self._restriction_delete),
         )
         return ((method, re.compile(pattern), handler) for method, pattern, handler in table)
 
@@ -636,6 +649,43 @@ class FakeKoha:
 
     def _action_logs(self, incoming: Incoming) -> Answer:
         return self._list_of(incoming, "action_logs", self.store.action_logs)
+
+    # --- the patron privacy plugin (koha-plugin/, CONTRACT B3-4) ---------------------------------------------
+    def _plugin_permission(self) -> None:
+        if not self.edit_borrowers:
+            raise KohaRefusal(403, FAULT_BODIES[403])
+
+    def _restriction_put(self, incoming: Incoming, ref: str) -> Answer:
+        self._no_parameters(incoming)
+        self._plugin_permission()
+        body = incoming.json()
+        if not _restriction_body_valid(body):
+            raise KohaRefusal(400, {"errors": [{"message": "Invalid body.", "path": "/body"}], "status": 400})
+        status, answer = self.store.restriction_put(ref, body)
+        return Answer(status, answer)
+
+    def _restriction_delete(self, incoming: Incoming, ref: str) -> Answer:
+        self._no_parameters(incoming)
+        self._plugin_permission()
+        self.store.restriction_delete(ref)
+        return Answer(204)
+
+
+def _restriction_body_valid(body: Any) -> bool:
+    """The plugin's openapi.json: exactly these fields (additionalProperties false), typed."""
+    if not isinstance(body, dict) or set(body) != RESTRICTION_FIELDS:
+        return False
+    if not isinstance(body["patron_id"], int) or body["patron_id"] < 1 or body["kind"] not in RESTRICTION_KINDS:
+        return False
+    if not isinstance(body["library_id"], str) or not 1 <= len(body["library_id"]) <= 10:
+        return False
+    try:
+        return all(
+            isinstance(body[name], str) and bool(datetime.strptime(body[name], "%Y-%m-%d"))
+            for name in ("starts_on", "ends_on")
+        )
+    except ValueError:
+        return False
 
 
 def _patron_getter(stored: dict[str, Any]) -> q.Row:

@@ -307,8 +307,11 @@ class KohaStore:
             self.action_logs: dict[int, dict[str, Any]] = {}
             self.deleted_patrons: dict[int, dict[str, Any]] = {}
             self.anonymous_patron_id: int | None = None
+            # The patron privacy plugin's restrictions (borrower_debarments of type PATRON_PRIVACY), by ref.
+            self.restrictions: dict[str, dict[str, Any]] = {}
             self._ids = {
-                name: itertools.count(1) for name in ("patron", "attribute", "checkout", "hold", "line", "log")
+                name: itertools.count(1)
+                for name in ("patron", "attribute", "checkout", "hold", "line", "log", "restriction")
             }
 
     # --- time -----------------------------------------------------------------------------------------------
@@ -394,6 +397,9 @@ class KohaStore:
             self.deleted_patrons[patron_id] = self.patron_render(patron_id)
             del self._patrons[patron_id]
             self.attributes.pop(patron_id, None)
+            # borrower_debarments go with the borrower (ON DELETE CASCADE); the plugin's refs to them dangle.
+            for ref in [ref for ref, r in self.restrictions.items() if r["patron_id"] == patron_id]:
+                del self.restrictions[ref]
             for guarantees in self.guarantees.values():
                 guarantees.discard(patron_id)
             if self.borrowers_log:
@@ -412,6 +418,41 @@ class KohaStore:
         if self._patrons[patron_id].get("protected"):
             return "is_protected"
         return None
+
+    # --- the patron privacy plugin's restrictions (koha-plugin/, CONTRACT B3-4) ------------------------------
+    def restriction_put(self, ref: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        """One restriction per ref: created (201) or updated (200); expiration = ends_on + 1 day, since Koha
+        restricts while expiration > today. Its comment names the kind, library and dates, no person."""
+        with self.lock:
+            patron_id = body["patron_id"]
+            if patron_id not in self._patrons:
+                raise KohaRefusal(404, {"error": "Patron not found", "error_code": "patron_not_found"})
+            ends_on = date.fromisoformat(body["ends_on"])
+            kind = "Library use ban" if body["kind"] == "library_use_ban" else "Access prohibition"
+            existing = self.restrictions.get(ref)
+            restriction = {
+                "koha_restriction_id": existing["koha_restriction_id"] if existing else next(self._ids["restriction"]),
+                "patron_id": patron_id,
+                "type": "PATRON_PRIVACY",
+                "expiration": (ends_on + timedelta(days=1)).isoformat(),
+                "comment": f"{kind}, library {body['library_id']}, {body['starts_on']} - {body['ends_on']} "
+                "(patron privacy service)",
+                **body,
+            }
+            self.restrictions[ref] = restriction
+            self.changed()
+            answer = {
+                "restriction_ref": ref,
+                "patron_id": patron_id,
+                "koha_restriction_id": restriction["koha_restriction_id"],
+                "expiration": restriction["expiration"],
+            }
+            return (200 if existing else 201), answer
+
+    def restriction_delete(self, ref: str) -> None:
+        with self.lock:
+            if self.restrictions.pop(ref, None) is not None:
+                self.changed()
 
     def guarantee_add(self, *, guarantor_id: int, guarantee_id: int, relationship: str | None = None) -> None:
         """borrower_relationships: not in the API's patron object; Koha shows it only as the guarantee's
