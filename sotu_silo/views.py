@@ -83,9 +83,13 @@ def billing_lookup_view(request: HttpRequest) -> HttpResponse:
 @sensitive_variables("code")
 @never_cache
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def billing_reveal_view(request: HttpRequest, patron_id: int) -> HttpResponse:
+    """GET: the reason form alone (where the link in Koha's privacy panel leads; it reads nothing about the
+    patron, so it is no access event). POST: the reveal, with its reason, logged."""
     actor = billing_actor(request, action=Action.IDENTITY_CODE_REVEAL, patron_id=patron_id)
+    if request.method == "GET":
+        return render(request, "billing/reveal_form.html", {"patron_id": patron_id})
     reason = request.POST.get("reason", "")
     try:
         code = identity_code_reveal(actor=actor, patron_id=patron_id, reason=reason)

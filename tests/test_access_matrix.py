@@ -104,7 +104,8 @@ RULES: dict[str, dict] = {
     # Superusers administer; they do not bypass the silo.
     "billing:index": {"*": 403, None: 302, "rovaniemi.billing": 200},
     "billing:lookup": {"*": 405, None: 302},
-    "billing:reveal": {"*": 405, None: 302},
+    # The reveal: a GET is the reason form alone (the link from Koha's privacy panel), billing clerks only.
+    "billing:reveal": {"*": 403, None: 302, "rovaniemi.billing": 200},
     "api:identity-code": {"*": 405, None: 403},
     "api:identity-code-reveal": {"*": 405, None: 403},
     "api:identity-code-lookup": {"*": 405, None: 403},

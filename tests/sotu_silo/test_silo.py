@@ -288,6 +288,17 @@ def test_billing_page_finds_reveals_for_a_short_time_and_is_never_cached(stored_
     assert CODE not in found.content.decode()
 
 
+def test_the_link_from_koha_opens_the_reason_form_which_reads_and_logs_nothing(stored_patron):
+    """Koha's privacy panel links billing clerks to the reveal's address: a GET is the form, not the code."""
+    before = AccessEvent.objects.count()
+    form = client_for("rovaniemi.billing").get(f"/billing/patrons/{stored_patron.pk}/reveal/")
+    page = form.content.decode()
+    assert form.status_code == 200 and 'name="reason"' in page and "no-store" in form["Cache-Control"]
+    assert CODE not in page and stored_patron.last_name not in page and stored_patron.cardnumber not in page
+    assert AccessEvent.objects.count() == before
+    assert client_for("rovaniemi.staff").get(f"/billing/patrons/{stored_patron.pk}/reveal/").status_code == 403
+
+
 def test_desk_form_stores_and_never_echoes(stored_patron):
     patron = codeless_adult(skip=2)
     desk = client_for("rovaniemi.staff")
