@@ -10,12 +10,15 @@ that can tamper with an answer (a hostile value from the service).
 Checked: the panel shows the demo's ban in force with its dates in Finnish; the view lands in the
 service's access log under the staff member the stub's Koha user id belongs to, with the page; with the
 service unreachable the panel says so and the plugin's queue keeps the view, which a later page load
-sends; Swedish and English pages get Swedish and English text; a hostile value is shown as text.
+sends; Swedish and English pages get Swedish and English text; a hostile value is shown as text; and the
+other way round, the service's restriction push (its real Koha client, OAuth2 at the stub) makes the ban in
+force a Koha restriction through the plugin's route, once.
 """
 
 import datetime
 import json
 import os
+import secrets
 import shutil
 import sqlite3
 import subprocess
@@ -42,6 +45,7 @@ STUB = REPO_ROOT / "koha-plugin" / "t" / "bin" / "koha-stub-server"
 CONSORTIUM = "lapin-kirjastot"
 STAFF = "rovaniemi.staff"
 KOHA_USERID = "rovstaff"  # the stub's logged-in Koha user; the service maps it to STAFF
+KOHA_API_USER = "privacy-service"  # the service's Koha API user (OAuth2 client id) for the restriction routes
 MOREMEMBER = "/cgi-bin/koha/members/moremember.pl"
 CIRCULATION = "/cgi-bin/koha/circ/circulation.pl"
 DASH = "\u2013"  # the en dash between two dates
@@ -57,6 +61,13 @@ BAN_SQL = """
     JOIN patrons_consortium c ON c.id = p.consortium_id
     JOIN patrons_library l ON l.id = b.library_id
     WHERE c.slug = %s AND b.decision_number LIKE %s AND p.koha_patron_id IS NOT NULL
+"""
+BANNED_KOHA_PATRONS_SQL = """
+    SELECT DISTINCT p.koha_patron_id
+    FROM patrons_ban b
+    JOIN patrons_patron p ON p.id = b.patron_id
+    JOIN patrons_consortium c ON c.id = p.consortium_id
+    WHERE c.slug = %s AND p.koha_patron_id IS NOT NULL
 """
 VIEW_EVENTS_SQL = """
     SELECT e.actor_username, e.resource, e.outcome, e.client_ip
@@ -174,6 +185,8 @@ class KohaStub:
     cookie: str
     db_path: Path
     gate: ServiceGate
+    state: Path  # the module's temporary directory (the service's silo and checkpoints for manage.py)
+    api_token: str  # the service's Koha API user's OAuth2 secret (and the Bearer token the stub gives for it)
 
     def url(self, path: str) -> str:
         return self.base_url + path
@@ -196,6 +209,14 @@ class KohaStub:
 
 
 def _shell(server: E2EServer, state: Path, script: str) -> str:
+    result = _manage(server, state, "shell", "-c", script)
+    if result.returncode != 0:
+        pytest.fail(f"manage.py shell failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+    return result.stdout.strip().splitlines()[-1]
+
+
+def _manage(server: E2EServer, state: Path, *args: str) -> subprocess.CompletedProcess:
+    """A management command run by the server's own code, on its database, with its environment."""
     env = {
         **os.environ,
         "DATABASE_URL": server.database.url,
@@ -203,8 +224,8 @@ def _shell(server: E2EServer, state: Path, script: str) -> str:
         "AUDIT_CHECKPOINT_DIR": f"{state}/checkpoints",
         "PYTHONUNBUFFERED": "1",
     }
-    result = subprocess.run(  # noqa: S603 - our own interpreter and manage.py
-        [sys.executable, "manage.py", "shell", "-c", script],
+    return subprocess.run(  # noqa: S603 - our own interpreter and manage.py
+        [sys.executable, "manage.py", *args],
         cwd=REPO_ROOT,
         env=env,
         capture_output=True,
@@ -212,9 +233,6 @@ def _shell(server: E2EServer, state: Path, script: str) -> str:
         timeout=120,
         check=False,
     )
-    if result.returncode != 0:
-        pytest.fail(f"manage.py shell failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
-    return result.stdout.strip().splitlines()[-1]
 
 
 @pytest.fixture(scope="module")
@@ -243,6 +261,13 @@ def koha(e2e_server: E2EServer) -> Iterator[KohaStub]:
         api_key = json.loads(_shell(e2e_server, state, setup))["key"]
         port = _free_port()
         db_path = state / "koha.sqlite3"
+        api_token = secrets.token_urlsafe(24)
+        # Koha's patrons the restriction routes find: those of the consortium's bans.
+        koha_patrons = [
+            arg
+            for (koha_patron_id,) in e2e_server.database.query(BANNED_KOHA_PATRONS_SQL, (CONSORTIUM,))
+            for arg in ("--patron", str(koha_patron_id))
+        ]
         with tempfile.TemporaryFile(mode="w+") as stub_errors:
             process = subprocess.Popen(  # noqa: S603 - the repo's own stub server
                 [
@@ -258,6 +283,11 @@ def koha(e2e_server: E2EServer) -> Iterator[KohaStub]:
                     KOHA_USERID,
                     "--db",
                     str(db_path),
+                    "--api-user",
+                    KOHA_API_USER,
+                    "--api-token",
+                    api_token,
+                    *koha_patrons,
                 ],
                 cwd=REPO_ROOT,
                 stdout=subprocess.PIPE,
@@ -272,7 +302,7 @@ def koha(e2e_server: E2EServer) -> Iterator[KohaStub]:
                     stub_errors.seek(0)
                     pytest.fail(f"the Koha stub server did not start ({process.returncode}):\n{stub_errors.read()}")
                 session = json.loads(first_line)
-                yield KohaStub(f"http://127.0.0.1:{port}", session["cgisessid"], db_path, gate)
+                yield KohaStub(f"http://127.0.0.1:{port}", session["cgisessid"], db_path, gate, state, api_token)
             finally:
                 _stop(process)
                 gate.shut()
@@ -461,3 +491,45 @@ def test_a_hostile_value_from_the_service_is_shown_as_text(staff_page: Page, koh
         assert staff_page.evaluate("window.__pwned") is None
     finally:
         koha.gate.tamper = None
+
+
+# The service's Koha connection to the stub (OAuth2 with the stub's API user), made by the service's own code.
+CONNECT_SCRIPT = """
+from koha.models import KohaConnection
+from staff.models import Consortium
+connection = KohaConnection(consortium=Consortium.objects.get(slug={consortium!r}), base_url={base_url!r},
+                            client_id={client_id!r})
+connection.secret_set({secret!r})
+connection.save()
+print(connection.pk)
+"""
+RESTRICTIONS_SQL = """
+    SELECT d.borrowernumber, d.type, d.expiration, d.comment FROM borrower_debarments d WHERE d.type = 'PATRON_PRIVACY'
+"""
+
+
+def test_the_ban_in_force_becomes_a_koha_restriction_through_the_plugin(
+    koha: KohaStub, ban: Ban, e2e_server: E2EServer
+) -> None:
+    """The service's push, its real client and the plugin's real route: OAuth2 at the stub Koha, PUT the ban."""
+    setup = CONNECT_SCRIPT.format(
+        consortium=CONSORTIUM, base_url=koha.base_url, client_id=KOHA_API_USER, secret=koha.api_token
+    )
+    _shell(e2e_server, koha.state, setup)
+
+    first = _manage(e2e_server, koha.state, "koha_push_restrictions", "--consortium", CONSORTIUM)
+    assert first.returncode == 0, first.stdout + first.stderr
+    with closing(sqlite3.connect(koha.db_path, timeout=20)) as conn:
+        restrictions = conn.execute(RESTRICTIONS_SQL).fetchall()
+    mine = [row for row in restrictions if row[0] == ban.koha_patron_id]
+    assert len(mine) == 1, restrictions
+    _, _, expiration, comment = mine[0]
+    # Koha restricts while the expiration is after today: the day after the ban's last day.
+    assert expiration == (ban.ends_on + datetime.timedelta(days=1)).isoformat()
+    assert ban.library in comment and ban.ends_on.isoformat() in comment
+
+    # A second run finds Koha as it should be: nothing new there.
+    again = _manage(e2e_server, koha.state, "koha_push_restrictions", "--consortium", CONSORTIUM)
+    assert again.returncode == 0, again.stdout + again.stderr
+    with closing(sqlite3.connect(koha.db_path, timeout=20)) as conn:
+        assert conn.execute(RESTRICTIONS_SQL).fetchall() == restrictions
