@@ -238,4 +238,5 @@ bench: venv
 		&& $(PY) bench/generate.py --patrons $(BENCH_PATRONS) --events $(BENCH_EVENTS) \
 		&& $(PY) bench/detail_rps.py --seconds $(BENCH_SECONDS) \
 		&& $(PY) bench/silo.py --codes $(BENCH_PATRONS) \
+		&& $(PY) bench/koha_views.py --seconds $(BENCH_SECONDS) \
 		&& $(PY) bench/dpo.py'
