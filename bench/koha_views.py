@@ -54,11 +54,13 @@ def _machine_key() -> str:
 def _koha_patron_ids(limit: int) -> list[int]:
     from patrons.models import Patron
 
-    ids = list(
-        Patron.objects.filter(consortium__slug=CONSORTIUM, koha_patron_id__isnull=False)
+    ids = [
+        koha_id
+        for koha_id in Patron.objects.filter(consortium__slug=CONSORTIUM, koha_patron_id__isnull=False)
         .order_by("?")
         .values_list("koha_patron_id", flat=True)[:limit]
-    )
+        if koha_id is not None
+    ]
     if not ids:
         sys.exit("no patrons with a Koha id in Lapland's consortium: run bench/generate.py first")
     return ids
@@ -195,7 +197,7 @@ def main() -> None:
     status_rows, _ = bench_status(client, key, koha_ids, rng, arguments.seconds)
     write_csv("koha_views", HEADERS, view_rows)
 
-    database = f"{connection.vendor} {connection.pg_version if connection.vendor == 'postgresql' else ''}".strip()
+    database = {"postgresql": "PostgreSQL", "sqlite": "SQLite"}.get(connection.vendor, connection.vendor)
     body = f"""
 {database}, {patrons:,} patrons and {events:,} access events at the start; in-process (Django's test client, the
 whole middleware stack, no HTTP server), one machine key of Lapland's consortium, `--seconds {arguments.seconds:.0f}`
