@@ -101,10 +101,16 @@ sub _app {
         return $c->render( status => 404, json => { detail => 'Not found.', code => 'not_found' } )
           if grep { $_ == $id } @{ $state{unknown} };
         my $billing = grep { $_ == $id } @{ $state{billing} };
+        # The service's shape (koha/serializers.py PrivacyStatusSerializer) plus a field it might add one day.
         $c->render( json => {
-            koha_patron_id => $id + 0,
-            ban            => { state => 'active', starts_on => '2026-01-01', ends_on => '2026-03-01' },
-            links          => { patron => "/patrons/$id/", billing => $billing ? "/billing/patrons/$id/reveal/" : undef },
+            koha_patron_id       => $id + 0,
+            restrictions         => [ { kind => 'library_use_ban', library => 'MPL', starts_on => '2026-01-01', ends_on => '2026-03-01' } ],
+            sensitive_marks      => ['trusteeship'],
+            notices_to_guardians => Mojo::JSON->false,
+            loan_history         => 1,
+            identity_code_stored => $billing ? Mojo::JSON->true : Mojo::JSON->false,
+            added_later          => 'not for the panel',
+            links                => { patron => "/patrons/$id/", billing => $billing ? "/billing/patrons/$id/reveal/" : undef },
         } );
     } );
     return $app;

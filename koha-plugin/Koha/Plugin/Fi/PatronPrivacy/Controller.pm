@@ -10,6 +10,7 @@ use Mojo::Base 'Mojolicious::Controller';
 
 use C4::Auth qw(haspermission);
 use C4::Context;
+use Koha::Patrons;
 use Koha::Plugin::Fi::PatronPrivacy;
 use Koha::Plugin::Fi::PatronPrivacy::Restrictions;
 
@@ -53,19 +54,34 @@ sub record_view {
 =head2 privacy_status
 
 GET /patrons/{patron_id}/privacy-status: the service's answer with its links made absolute; the
-billing link only for staff with updatecharges.
+billing link only for staff with updatecharges. Only for a patron Koha lets this staff user see
+(can_see_patron_infos: library groups, view_borrower_infos_from_any_libraries), else 404 as for a
+patron that does not exist; and only the fields the panel shows, so nothing the service adds later
+(or identity_code_stored) reaches every staff browser.
 
 =cut
+
+our @PANEL_FIELDS = qw(restrictions sensitive_marks notices_to_guardians loan_history);
+
+sub _not_found {
+    my ($c) = @_;
+    return _error( $c, 404, 'not_found', 'The patron privacy service does not know this patron.' );
+}
 
 sub privacy_status {
     my $c = shift->openapi->valid_input or return;
     my $patron_id = $c->param('patron_id');
-    my $plugin    = _plugin();
-    my $client    = $plugin->client( timeout => 5 )
+    my $patron    = Koha::Patrons->find($patron_id) or return _not_found($c);
+    my $env       = C4::Context->userenv;
+    my $staff     = $env && $env->{number} ? Koha::Patrons->find( $env->{number} ) : undef;
+    return _not_found($c) unless $staff && $staff->can_see_patron_infos($patron);
+
+    my $plugin = _plugin();
+    my $client = $plugin->client( timeout => 5 )
       // return _error( $c, 503, 'not_configured', 'The patron privacy plugin is not configured.' );
     my $answer = $client->privacy_status($patron_id);
     my $status = $answer->{status};
-    return _error( $c, 404, 'not_found', 'The patron privacy service does not know this patron.' ) if $status == 404;
+    return _not_found($c) if $status == 404;
     if ( $status != 200 || ref $answer->{body} ne 'HASH' ) {
         $plugin->note_service_error($status) if $status == 401 || $status == 403;
         return _error( $c, 503, 'service_unavailable', 'The patron privacy service is not available.' );
@@ -75,14 +91,13 @@ sub privacy_status {
     my $links = ref $body->{links} eq 'HASH' ? $body->{links} : {};
     my $can_bill = haspermission( _staff_userid() // '', { updatecharges => '*' } );
     my %absolute;
-    for my $name ( keys %$links ) {
+    for my $name (qw(patron billing)) {
         my $path = $links->{$name};
         next if $name eq 'billing' && !$can_bill;
         $absolute{$name} = defined $path && $path =~ m{^/} ? $base . $path : undef;
     }
-    $absolute{billing} //= undef;
-    $body->{links} = \%absolute;
-    return $c->render( status => 200, openapi => $body );
+    my %panel = ( map( { exists $body->{$_} ? ( $_ => $body->{$_} ) : () } @PANEL_FIELDS ), links => \%absolute );
+    return $c->render( status => 200, openapi => \%panel );
 }
 
 =head2 put_restriction / delete_restriction
