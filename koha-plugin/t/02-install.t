@@ -28,6 +28,8 @@ $dbh->do(q{UPDATE restriction_types SET is_system = 0 WHERE code = 'PATRON_PRIVA
 $plugin->install;
 is( Koha::Patron::Restriction::Types->find('PATRON_PRIVACY')->is_system, 1, 'install makes an existing type a system one' );
 is( $plugin->retrieve_data('__INSTALLED_VERSION__'), '1.0.0', 'installed version stored' );
+is( $plugin->get_metadata->{minimum_version}, '24.05.00.000',
+    'Koha 24.05 or newer: configure.tt and the panel need its csrf-token meta, csrf-token.inc and cud- ops' );
 
 ok( $plugin->install, 'install again' );
 ok( $plugin->upgrade, 'upgrade' );

@@ -13,6 +13,7 @@ use C4::Context;
 use Koha::Patrons;
 use Koha::Plugin::Fi::PatronPrivacy;
 use Koha::Plugin::Fi::PatronPrivacy::Restrictions;
+use Koha::Token;
 
 sub _plugin { return Koha::Plugin::Fi::PatronPrivacy->new( { enable_plugins => 1 } ) }
 
@@ -29,12 +30,24 @@ sub _staff_userid {
 =head2 record_view
 
 POST /views. The body names only the patron and the page; the staff user comes from Koha's session
-(userenv) and the address from the request as Koha's Plack sees it.
+(userenv) and the address from the request as Koha's Plack sees it. A forged cross-site request would
+log a view under the victim's name, so for a cookie session the route checks Koha's CSRF token itself
+(whatever Koha's own Auth does in front of it) and takes only an application/json body (a text/plain
+one is a cross-origin request a browser sends without asking first).
 
 =cut
 
 sub record_view {
-    my $c = shift->openapi->valid_input or return;
+    my $c = shift;
+    unless ( $c->req->headers->authorization ) {
+        my $session = $c->cookie('CGISESSID');
+        my $token   = $c->req->headers->header('CSRF-TOKEN');
+        return _error( $c, 403, 'wrong_csrf_token', 'Wrong CSRF token.' )
+          unless $session && $token && Koha::Token->new->check_csrf( { session_id => $session, token => $token } );
+    }
+    return _error( $c, 415, 'unsupported_media_type', 'The body must be application/json.' )
+      unless ( $c->req->headers->content_type // '' ) =~ m{^application/json\s*(?:;|$)}i;
+    $c->openapi->valid_input or return;
     my $body   = $c->req->json;
     my $userid = _staff_userid() // return _error( $c, 401, 'not_logged_in', 'No staff session.' );
     my $plugin = _plugin();
