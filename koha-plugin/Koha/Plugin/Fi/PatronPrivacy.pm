@@ -121,7 +121,7 @@ sub uninstall {
     # could not be sent (a count only: the rows name staff users and patrons).
     my $left = eval {
         my $queue = $self->queue;
-        $queue->flush( { all => 1, split => 1, timeout => $UNINSTALL_TIMEOUT } );
+        $queue->flush( { all => 1, split => 1, whole => 1, timeout => $UNINSTALL_TIMEOUT } );
         $queue->stats->{queued};
     } // 0;
     warn "patron privacy: uninstall dropped $left queued views the service had not accepted\n" if $left;
@@ -358,8 +358,10 @@ sub api_routes {
 
 =head2 cronjob_nightly
 
-Sends the whole queue, then drops views the service has not known the patron of for 14 days (the
-patron sync would have brought them by now); everything else stays queued.
+Sends the whole queue (a batch the service refuses is split into single views here, never during a
+page load), gives the views the service refused on their own one more try each, drops those still
+refused after 30 days and views the service has not known the patron of for 14 days (the patron sync
+would have brought them by now), with counts in the cron output; everything else stays queued.
 
 =cut
 
@@ -368,13 +370,17 @@ our $UNKNOWN_PATRON_DAYS = 14;
 sub cronjob_nightly {
     my ($self) = @_;
     my $queue = $self->queue;
-    my $sent  = $queue->flush( { all => 1 } );
+    my $sent  = $queue->flush( { all => 1, split => 1 } );
+    my $again = $sent->{error} ? { accepted => 0 } : $queue->retry_dead;
+    my $dead  = $queue->drop_dead_views( days => $Koha::Plugin::Fi::PatronPrivacy::Queue::DEAD_DAYS );
     my $drop  = $queue->drop_unknown_patron_views( days => $UNKNOWN_PATRON_DAYS );
     my $stats = $queue->stats;
-    printf "Patron privacy: %d views accepted by the service, %d unknown_patron views older than %d days dropped, "
+    my $error = $sent->{error} || $again->{error};
+    printf "Patron privacy: %d views accepted by the service, %d refused views accepted on a second try, "
+      . "%d refused views older than %d days dropped, %d unknown_patron views older than %d days dropped, "
       . "%d still queued (%d dead)%s\n",
-      $sent->{accepted}, $drop, $UNKNOWN_PATRON_DAYS, $stats->{queued}, $stats->{dead},
-      ( $sent->{error} ? ", last error $sent->{error}" : '' );
+      $sent->{accepted}, $again->{accepted}, $dead, $Koha::Plugin::Fi::PatronPrivacy::Queue::DEAD_DAYS, $drop,
+      $UNKNOWN_PATRON_DAYS, $stats->{queued}, $stats->{dead}, ( $error ? ", last error $error" : '' );
     return 1;
 }
 
