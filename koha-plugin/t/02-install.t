@@ -22,7 +22,14 @@ is( $plugin->map_table,   'koha_plugin_fi_patronprivacy_restriction_map', 'quali
 ok( table_exists( $plugin->queue_table ), 'new() installed: queue table' );
 ok( table_exists( $plugin->map_table ),   'map table' );
 ok( Koha::Patron::Restriction::Types->find('PATRON_PRIVACY'), 'restriction type created' );
+is( Koha::Patron::Restriction::Types->find('PATRON_PRIVACY')->is_system, 1, 'a system type: Koha\'s administration cannot delete it' );
+ok( !eval { Koha::Patron::Restriction::Types->find('PATRON_PRIVACY')->delete }, 'a delete is refused (as Koha refuses)' );
+$dbh->do(q{UPDATE restriction_types SET is_system = 0 WHERE code = 'PATRON_PRIVACY'});
+$plugin->install;
+is( Koha::Patron::Restriction::Types->find('PATRON_PRIVACY')->is_system, 1, 'install makes an existing type a system one' );
 is( $plugin->retrieve_data('__INSTALLED_VERSION__'), '1.0.0', 'installed version stored' );
+is( $plugin->get_metadata->{minimum_version}, '24.05.00.000',
+    'Koha 24.05 or newer: configure.tt and the panel need its csrf-token meta, csrf-token.inc and cud- ops' );
 
 ok( $plugin->install, 'install again' );
 ok( $plugin->upgrade, 'upgrade' );

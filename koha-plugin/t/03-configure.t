@@ -1,5 +1,6 @@
-# configure: saved only after a successful test call (version check, the key's permissions); the key
-# is never shown back in full; a blank key keeps the stored one. And intranet_js.
+# configure: saved only after a successful test call (version check, the key's permissions) on a POST;
+# the key is stored encrypted and never shown back in full; a blank key keeps the stored one only for
+# the stored URL; https only (loopback excepted); no redirects followed. And intranet_js.
 use strict;
 use warnings;
 use FindBin;
@@ -19,7 +20,9 @@ my $plugin  = PatronPrivacyTest::Harness::plugin();
 sub configure {
     my (%params) = @_;
     my $language = delete $params{language} // 'en';
-    $plugin->{cgi} = PatronPrivacyTest::FakeCGI->new( params => { op => 'cud-save', %params }, language => $language );
+    my $method   = delete $params{method}   // 'POST';
+    $plugin->{cgi} = PatronPrivacyTest::FakeCGI->new( params => { op => 'cud-save', %params }, language => $language,
+        method => $method );
     $plugin->configure;
     return $plugin->{output_html}->{params};
 }
@@ -31,6 +34,18 @@ ok( !$plugin->retrieve_data('service_url'), 'nothing stored' );
 $p = configure( service_url => 'http://127.0.0.1:1', api_key => 'first-key-abcd1234' );
 is( $p->{error}, 'unreachable', 'unreachable service: not saved' );
 ok( !$plugin->retrieve_data('api_key'), 'key not stored' );
+
+# https only; http only to a loopback host (the whole host name).
+for my $url (qw(http://privacy.example http://127.0.0.1.evil.example http://localhost.evil.example http://10.0.0.1:8000
+    http://[::2]:80)) {
+    is( configure( service_url => $url, api_key => 'first-key-abcd1234' )->{error}, 'not_https', "$url refused: not https" );
+}
+for my $url (qw(http://localhost:1 http://127.1.2.3:1 http://[::1]:1 https://127.0.0.1:1)) {
+    is( configure( service_url => $url, api_key => 'first-key-abcd1234' )->{error}, 'unreachable', "$url accepted (then tried)" );
+}
+for my $url (qw(ftp://privacy.example https://user@privacy.example https://privacy.example?x=1 javascript:alert(1))) {
+    is( configure( service_url => $url, api_key => 'first-key-abcd1234' )->{error}, 'bad_url', "$url: not an address" );
+}
 
 $p = configure( service_url => $service->url, api_key => 'wrong-key-00000000' );
 is( $p->{error}, 'key_rejected', 'key refused by the service' );
@@ -47,10 +62,32 @@ is( $p->{error_detail}, '1.2.0', 'shows the oldest supported version' );
 ok( !$plugin->retrieve_data('api_key'), 'still nothing stored' );
 
 $service->control( min_version => '1.0.0' );
+# ATTACK: a GET (a link clicked, an <img>) never saves, even with every field a save needs.
+my $calls_before = scalar @{ $service->requests };
+$p = configure( service_url => $service->url, api_key => 'first-key-abcd1234', method => 'GET' );
+ok( !$p->{saved} && !$p->{error}, 'GET: the page is shown, nothing saved' );
+ok( !$plugin->retrieve_data('api_key') && !$plugin->retrieve_data('service_url'), 'GET: nothing stored' );
+is( scalar @{ $service->requests }, $calls_before, 'GET: no test call made' );
+
+# No encryption_key in koha-conf.xml: the key is not stored in clear instead.
+{
+    local $C4::Context::CONFIG{encryption_key} = undef;
+    $p = configure( service_url => $service->url, api_key => 'first-key-abcd1234' );
+    is( $p->{error}, 'no_encryption', 'no encryption_key: not saved' );
+    ok( !$plugin->retrieve_data('api_key'), 'no encryption_key: nothing stored' );
+}
+
 $p = configure( service_url => $service->url . '/', api_key => ' first-key-abcd1234 ', language => 'fi-FI' );
 ok( $p->{saved}, 'saved after a good test call' ) or diag explain $p;
 is( $plugin->retrieve_data('service_url'), $service->url, 'URL stored without the trailing slash' );
-is( $plugin->retrieve_data('api_key'),     'first-key-abcd1234', 'key stored with store_data' );
+is( $plugin->api_key, 'first-key-abcd1234', 'key stored with store_data, read back' );
+my $raw = $plugin->retrieve_data('api_key');
+ok( length $raw, 'plugin_data has a value' );
+unlike( $raw, qr/first-key|abcd1234/, 'the raw plugin_data value is not the key (Koha::Encryption)' );
+{
+    local $C4::Context::CONFIG{encryption_key} = 'another-koha-key-000000';
+    is( $plugin->api_key, undef, 'another encryption_key cannot read it back (not configured then)' );
+}
 is( $p->{key_hint}, '1234', 'only the last 4 characters shown back' );
 is( $p->{consortium}, 'KIMPPA', 'consortium from the service' );
 is( $p->{lang}, 'fi', 'staff language fi' );
@@ -62,13 +99,33 @@ is( $request->{plugin}, '1.0.0', 'X-Patron-Privacy-Plugin header' );
 $service->control( key => 'second-key-wxyz9876' );
 $p = configure( service_url => $service->url, api_key => '' );
 is( $p->{error}, 'key_rejected', 'blank key field tests the stored key' );
-is( $plugin->retrieve_data('api_key'), 'first-key-abcd1234', 'failed save keeps the old key' );
+is( $plugin->api_key, 'first-key-abcd1234', 'failed save keeps the old key' );
 $p = configure( service_url => $service->url, api_key => 'second-key-wxyz9876', language => 'sv-SE' );
 ok( $p->{saved}, 'new key saved' );
 is( $p->{lang}, 'sv', 'staff language sv' );
 $p = configure( service_url => $service->url, api_key => '' );
 ok( $p->{saved}, 'blank key keeps the stored one' );
-is( $plugin->retrieve_data('api_key'), 'second-key-wxyz9876', 'stored key unchanged' );
+is( $plugin->api_key, 'second-key-wxyz9876', 'stored key unchanged' );
+
+# ATTACK (review B1): someone who can open configure types their own address and leaves the key blank,
+# so the stored key would go to them with the test call.
+my $evil = PatronPrivacyTest::StubService->start( key => 'attacker-knows-nothing' );
+$p = configure( service_url => $evil->url, api_key => '' );
+is( $p->{error}, 'key_for_new_url', 'blank key with a new URL: the key must be typed again' );
+is( scalar @{ $evil->requests }, 0, 'the new address got no call, so not the stored key' );
+is( $plugin->service_url, $service->url, 'stored URL unchanged' );
+is( $plugin->api_key, 'second-key-wxyz9876', 'stored key unchanged' );
+$p = configure( service_url => $service->url . '/api', api_key => '' );
+is( $p->{error}, 'key_for_new_url', 'also for another path on the same host' );
+
+# ATTACK: the service (or someone on its address) answers with a redirect elsewhere: not followed.
+$service->control( redirect => $evil->url . '/api/v1/koha/service/' );
+$p = configure( service_url => $service->url, api_key => 'second-key-wxyz9876' );
+is( $p->{error}, 'bad_answer', 'a redirect is an unexpected answer (max_redirect 0)' );
+is( $p->{error_detail}, 'HTTP 302', 'says which' );
+is( scalar @{ $evil->requests }, 0, 'the redirect target got nothing, so not the key' );
+$service->control( redirect => '' );
+$evil->stop;
 
 # Showing the page without saving.
 $plugin->{cgi} = PatronPrivacyTest::FakeCGI->new( params => {} );

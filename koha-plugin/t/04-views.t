@@ -64,6 +64,31 @@ $t->post_ok( $url => { PatronPrivacyTest::Setup::staff_headers($nobody) } => jso
 $t->post_ok( $url => { PatronPrivacyTest::Setup::staff_headers($clerk) } => json => { patron_id => 5, page => 'circ/circulation' } )
   ->status_is( 202, 'circulate_remaining_permissions is enough (any-of)' );
 
+# ATTACK (review B6): a forged cross-site POST. The route checks Koha's CSRF token itself, also when
+# the Koha in front of it does not (modelled by switching the harness's Koha-side check off).
+{
+    local $PatronPrivacyTest::Harness::KOHA_CHECKS_CSRF = 0;
+    my $cookie = "CGISESSID=$anna->{cgisessid}";
+    $t->post_ok( $url => { Cookie => $cookie } => json => { patron_id => 1, page => 'x' } )
+      ->status_is( 403, 'no CSRF token: refused by the route itself' )->json_is( '/error_code' => 'wrong_csrf_token' );
+    $t->post_ok( $url => { Cookie => $cookie, 'CSRF-TOKEN' => 'forged' } => json => { patron_id => 1, page => 'x' } )
+      ->status_is( 403, 'a made-up token' );
+    $t->post_ok( $url => { Cookie => $cookie, 'CSRF-TOKEN' => $clerk->{csrf_token} } => json => { patron_id => 1, page => 'x' } )
+      ->status_is( 403, 'another session\'s token' );
+    # A text/plain body is a "simple" cross-origin request: the browser sends it without a preflight.
+    $t->post_ok( $url => { %anna, 'Content-Type' => 'text/plain' } => '{"patron_id":5,"page":"moremember"}' )
+      ->status_is( 415, 'text/plain body refused' )->json_is( '/error_code' => 'unsupported_media_type' );
+    $t->post_ok( $url => { %anna, 'Content-Type' => 'application/x-www-form-urlencoded' } => 'patron_id=5&page=x' )
+      ->status_is( 415, 'form body refused' );
+    $t->post_ok( $url => { %anna, 'Content-Type' => 'application/json; charset=UTF-8' } => '{"patron_id":5,"page":"moremember"}' )
+      ->status_is( 202, 'application/json with a charset' );
+}
+my $api = PatronPrivacyTest::Harness::api_token( 'api-reader', { borrowers => ['list_borrowers'] } );
+$t->post_ok( $url => { Authorization => "Bearer $api" } => json => { patron_id => 5, page => 'x' } )
+  ->status_is( 202, 'a Bearer token is no cookie session: no CSRF token needed' );
+$t->post_ok( $url => { Authorization => 'Bearer forged', Cookie => "CGISESSID=$anna->{cgisessid}" } => json => { patron_id => 5, page => 'x' } )
+  ->status_is( 401, 'a made-up Authorization header does not fall back to the cookie' );
+
 # Unconfigured plugin: the view is still queued.
 my $key = $plugin->retrieve_data('api_key');
 $plugin->store_data( { api_key => '' } );
@@ -73,5 +98,5 @@ is( scalar @$rows, 1, 'queued while not configured' );
 is( $rows->[0]->{staff_userid}, 'anna', 'queued with the session user' );
 $plugin->store_data( { api_key => $key } );
 
-unlike( join( '', @warnings ), qr/\Q$key\E/, 'the key never appears in warnings' );
+unlike( join( '', @warnings ), qr/\Q@{[ $service->key ]}\E/, 'the key never appears in warnings' );
 done_testing;

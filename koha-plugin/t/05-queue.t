@@ -1,5 +1,6 @@
 # The view queue: nothing lost while the service is down, back-off per row, batches of 500, a bad
-# batch split into single rows, unknown_patron kept and retried, 401/403 keep everything.
+# batch split into single rows only by the cron, dead rows retried nightly and dropped after 30 days,
+# unknown_patron kept and retried, 401/403 keep everything, uninstall tries to send first.
 use strict;
 use warnings;
 use FindBin;
@@ -83,12 +84,33 @@ is( $result->{accepted}, 1201, '1201 views sent' );
 my @posts = @{ view_posts() }[ $before .. $#{ view_posts() } ];
 is_deeply( [ map { scalar @{ $_->{body}->{views} } } @posts ], [ 500, 500, 201 ], 'in batches of 500' );
 
-# A batch refused with 400: sent singly; the row failing alone is dead (kept, counted).
+sub cron {
+    my $output = '';
+    open my $fh, '>', \$output or die;
+    my $old = select $fh;
+    $plugin->cronjob_nightly;
+    select $old;
+    return $output;
+}
+
+# A batch refused with 400 during a page load (review B8): its rows are only marked, one call made.
 $service->control( bad => [666] );
 add_views( 2, 1 );
 add_views( 1, 666 );
 add_views( 1, 2 );
+$before = scalar @{ view_posts() };
+$result = $queue->flush( { max_batches => 2 } );
+is( scalar @{ view_posts() } - $before, 1, 'page-load flush: one call, no singles' );
+is( $result->{split}, 4, 'the batch\'s rows marked for splitting' );
+is( scalar( grep { $_->{last_status} eq 'split' && !$_->{dead} } @{ rows() } ), 4, 'marked, not dead' );
+add_views( 1, 3 );
 $result = $queue->flush;
+is( $result->{accepted}, 1, 'the next page-load flush sends new views, not the marked batch' );
+is( scalar @{ view_posts() } - $before, 2, 'in one call' );
+is( scalar @{ rows() }, 4, 'marked rows wait for the cron' );
+
+# The cron splits: sent singly; the row failing alone is dead (kept, counted).
+$result = $queue->flush( { split => 1 } );
 is( $result->{accepted}, 3, 'good rows sent singly' );
 is( $result->{dead},     1, 'bad row dead' );
 @rows = @{ rows() };
@@ -98,7 +120,25 @@ is( $queue->stats->{dead}, 1, 'dead count for the configure page' );
 make_due();
 $result = $queue->flush;
 is( $result->{accepted} + $result->{dead}, 0, 'dead rows are not sent again' );
-$dbh->do("DELETE FROM $table");
+
+# Dead rows: one more try each night, alone; dropped after 30 days with a count.
+my $output = cron();
+like( $output, qr/0 refused views accepted on a second try/, 'still refused: stays dead' );
+is( $queue->stats->{dead}, 1, 'dead row kept' );
+$service->control( bad => [] );
+$output = cron();
+like( $output, qr/1 refused views accepted on a second try/, 'the service takes it now: sent' );
+is( scalar @{ rows() }, 0, 'and gone from the queue' );
+$service->control( bad => [666] );
+add_views( 1, 666 );
+$queue->flush;
+is( $queue->stats->{dead}, 1, 'a new dead row' );
+$output = cron();
+like( $output, qr/0 refused views older than 30 days dropped/, 'a fresh dead row stays' );
+$dbh->do( "UPDATE $table SET queued_at = ? WHERE dead = 1", undef, time - 31 * 86400 );
+$output = cron();
+like( $output, qr/1 refused views older than 30 days dropped/, 'a dead row older than 30 days is dropped, counted' );
+is( scalar @{ rows() }, 0, 'gone' );
 $service->control( bad => [] );
 
 # Duplicate: the service already had the event (e.g. an answer lost on the way): deleted.
@@ -132,16 +172,25 @@ $dbh->do( "UPDATE $table SET queued_at = ? WHERE id = (SELECT MIN(id) FROM $tabl
 add_views( 1, 58 );    # an old view of a known patron stays whatever its age
 $service->control( mode => 'down' );
 $dbh->do( "UPDATE $table SET queued_at = ? WHERE koha_patron_id = 58", undef, time - 20 * 86400 );
-my $output = '';
-{
-    open my $fh, '>', \$output or die;
-    my $old = select $fh;
-    $plugin->cronjob_nightly;
-    select $old;
-}
+$output = cron();
 like( $output, qr/1 unknown_patron views older than 14 days dropped/, 'cron output counts the dropped views' );
 is_deeply( [ sort map { $_->{koha_patron_id} } @{ rows() } ], [ 57, 58 ], 'newer unknown and old known views kept' );
 unlike( $output, qr/anna|10\.0\.0\.5/, 'no personal data in the cron output' );
+
+# Uninstall (review B8): one last flush of the whole queue; what it could not send is counted in a warning.
+$service->control( mode => 'ok', unknown => [] );
+my $recorded = scalar @{ $service->recorded };
+@warnings = ();
+$plugin->uninstall;
+is( scalar @{ $service->recorded } - $recorded, 2, 'uninstall sent the queued views first' );
+is( join( '', @warnings ), '', 'nothing left to warn about' );
+$plugin->install;
+add_views(3);
+$service->control( mode => 'down' );
+$plugin->uninstall;
+like( join( '', @warnings ), qr/uninstall dropped 3 queued views/, 'service down: the count of views lost' );
+unlike( join( '', @warnings ), qr/anna|10\.0\.0\.5|members/, 'count only, no personal data' );
+$plugin->install;
 
 unlike( join( '', @warnings, $output ), qr/\Q@{[ $service->key ]}\E/, 'the key never appears in warnings or output' );
 done_testing;

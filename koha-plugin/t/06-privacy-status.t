@@ -1,10 +1,12 @@
 # GET /patrons/{id}/privacy-status: the service's answer through the plugin (the browser never holds
-# the key), links absolute, the billing link only for staff with updatecharges.
+# the key), links absolute, the billing link only for staff with updatecharges; only for patrons Koha
+# lets the staff user see; only the panel's fields.
 use strict;
 use warnings;
 use FindBin;
 use lib "$FindBin::Bin/lib", "$FindBin::Bin/..";
 use Test::More;
+use Koha::Patrons;
 use PatronPrivacyTest::Harness;
 use PatronPrivacyTest::Setup;
 
@@ -14,16 +16,33 @@ my $anna    = PatronPrivacyTest::Harness::login_staff( 'anna', { borrowers => ['
 my $billing = PatronPrivacyTest::Harness::login_staff( 'bill', { borrowers => ['edit_borrowers'], updatecharges => ['remaining_permissions'] } );
 my $nobody  = PatronPrivacyTest::Harness::login_staff( 'nobody', { updatecharges => 1 } );
 my $base    = $service->url;
+Koha::Patrons->add( borrowernumber => $_, userid => "p$_" ) for 7, 8, 404;
+Koha::Patrons->add( borrowernumber => 9, userid => 'p9', branchcode => 'CPL' );
 sub get_as { my ( $s, $id ) = @_; $t->get_ok( "/api/v1/contrib/patronprivacy/patrons/$id/privacy-status" => { Cookie => "CGISESSID=$s->{cgisessid}" } ) }
 
 get_as( $anna, 7 )->status_is(200)->json_is( '/links/patron' => "$base/patrons/7/" )->json_is( '/links/billing' => undef )
-  ->json_is( '/ban/state' => 'active' );
+  ->json_is( '/restrictions/0/kind' => 'library_use_ban' )->json_is( '/sensitive_marks' => ['trusteeship'] )
+  ->json_is( '/notices_to_guardians' => Mojo::JSON->false )->json_is( '/loan_history' => 1 );
+is_deeply( [ sort keys %{ $t->tx->res->json } ], [qw(links loan_history notices_to_guardians restrictions sensitive_marks)],
+    'only the panel\'s fields: not identity_code_stored, not koha_patron_id, not what the service adds later' );
 unlike( $t->tx->res->body, qr/billing\/patrons/, 'no billing link without updatecharges' );
 get_as( $billing, 7 )->status_is(200)->json_is( '/links/billing' => "$base/billing/patrons/7/reveal/" );
 get_as( $billing, 8 )->status_is(200)->json_is( '/links/billing' => undef );
 is( $service->requests->[-1]->{authorization}, "Api-Key $key", 'the plugin adds the key' );
 unlike( $t->tx->res->body, qr/\Q$key\E/, 'the key is not in the answer' );
 get_as( $anna, 404 )->status_is(404)->json_is( '/error_code' => 'not_found' );
+
+# ATTACK (review B5): a patron of another library, whom Koha does not show this staff user.
+my $calls = scalar @{ $service->requests };
+get_as( $anna, 9 )->status_is( 404, 'another library\'s patron: 404 as if unknown' )->json_is( '/error_code' => 'not_found' );
+unlike( $t->tx->res->body, qr/restrictions|sensitive/, 'nothing of the patron' );
+get_as( $anna, 12345 )->status_is( 404, 'no such patron in Koha' )->json_is( '/error_code' => 'not_found' );
+is( scalar @{ $service->requests }, $calls, 'the service was not even asked' );
+my $roamer = PatronPrivacyTest::Harness::login_staff( 'roamer',
+    { borrowers => [qw(list_borrowers view_borrower_infos_from_any_libraries)] } );
+get_as( $roamer, 9 )->status_is( 200, 'view_borrower_infos_from_any_libraries sees every library\'s patrons' );
+my $super = PatronPrivacyTest::Harness::login_staff( 'super', { superlibrarian => 1 } );
+get_as( $super, 9 )->status_is( 200, 'so does a superlibrarian' );
 get_as( $nobody, 7 )->status_is( 403, 'staff without borrowers/circulate' );
 $t->get_ok('/api/v1/contrib/patronprivacy/patrons/7/privacy-status')->status_is( 401, 'anonymous' );
 $t->get_ok('/api/v1/contrib/patronprivacy/patrons/x/privacy-status' => { Cookie => "CGISESSID=$anna->{cgisessid}" })->status_is(400);

@@ -30,7 +30,7 @@ is( scalar @rows, 1, 'one restriction' );
 is( $rows[0]->{borrower_debarment_id}, $id, 'its id answered' );
 is( $rows[0]->{type}, 'PATRON_PRIVACY', 'plugin type' );
 is( $rows[0]->{expiration}, '2026-12-21', 'expiration = ends_on + 1 day' );
-is( $rows[0]->{comment}, 'Library use ban, library MPL, 2026-12-01 - 2026-12-20 (patron privacy service ban-12)', 'comment without personal data' );
+is( $rows[0]->{comment}, 'Library use ban, library MPL, 2026-12-01 - 2026-12-20 (patron privacy service, ban-12)', 'comment without personal data' );
 ok( $dbh->selectrow_array('SELECT debarred FROM borrowers WHERE borrowernumber = 31'), 'patron restricted' );
 
 $t->put_ok( "$url/ban-12" => {%auth} => json => \%ban )->status_is( 200, 'same PUT again: idempotent' )->json_is( '/koha_restriction_id' => $id );
@@ -79,4 +79,49 @@ $dbh->do(q{INSERT INTO borrower_debarments (borrowernumber, type, comment) VALUE
 $t->put_ok( "$url/ban-20" => {%auth} => json => \%ban )->status_is(201);
 $t->delete_ok( "$url/ban-20" => {%auth} )->status_is(204);
 is_deeply( [ map { $_->{type} } @{ debarments() } ], ['MANUAL'], 'manual restriction untouched' );
+$dbh->do('DELETE FROM borrower_debarments');
+
+sub of_type { [ grep { $_->{type} eq 'PATRON_PRIVACY' } @{ debarments() } ] }
+sub naming {
+    my ( $patron, $ref ) = @_;
+    $dbh->do( q{INSERT INTO borrower_debarments (borrowernumber, type, expiration, comment) VALUES (?, 'PATRON_PRIVACY', '2026-12-21', ?)},
+        undef, $patron, "Library use ban, library MPL, 2026-12-01 - 2026-12-20 (patron privacy service, $ref)" );
+    return $dbh->last_insert_id( undef, undef, 'borrower_debarments', undef );
+}
+
+# ATTACK (review B2, /work/tools/i13/poc/orphan.t): the plugin is uninstalled and installed again (the
+# map is gone) while its restriction stays in Koha; the service PUTs again and later cancels the ban.
+$t->put_ok( "$url/ban-12" => {%auth} => json => \%ban )->status_is(201);
+my $first = $t->tx->res->json('/koha_restriction_id');
+$plugin->uninstall;
+$plugin->install;
+$t->put_ok( "$url/ban-12" => {%auth} => json => { %ban, ends_on => '2026-12-24' } )
+  ->status_is( 200, 'map lost: the restriction naming the ref is adopted, not doubled' )
+  ->json_is( '/koha_restriction_id' => $first )->json_is( '/expiration' => '2026-12-25' );
+is( scalar @{ of_type() }, 1, 'one restriction' );
+$plugin->uninstall;
+$plugin->install;
+$t->delete_ok( "$url/ban-12" => {%auth} )->status_is(204);
+is( scalar @{ of_type() }, 0, 'cancelled ban leaves no restriction in Koha (map lost again before the DELETE)' );
+
+# Two PUTs of one ref raced (both added a row), and one more is left on another patron: the next PUT
+# keeps the oldest of this patron's and removes the rest.
+my @raced = ( naming( 31, 'ban-12' ), naming( 31, 'ban-12' ) );
+my $elsewhere = naming( 32, 'ban-12' );
+$t->put_ok( "$url/ban-12" => {%auth} => json => \%ban )->status_is( 200, 'duplicates: updated, not created' )
+  ->json_is( '/koha_restriction_id' => $raced[0] );
+is_deeply( [ map { $_->{borrower_debarment_id} } @{ of_type() } ], [ $raced[0] ], 'exactly one left: the oldest' );
+@raced = ( naming( 31, 'ban-12' ), naming( 32, 'ban-12' ) );
+$t->delete_ok( "$url/ban-12" => {%auth} )->status_is(204);
+is( scalar @{ of_type() }, 0, 'DELETE removes the mapped one and every other naming the ref' );
+
+# ban-1 is not ban-12 (nor ban-12 ban-1).
+naming( 31, 'ban-12' );
+naming( 31, 'ban-123' );
+$t->put_ok( "$url/ban-1" => {%auth} => json => \%ban )->status_is( 201, 'ban-1 adopts neither ban-12 nor ban-123' );
+is( scalar @{ of_type() }, 3, 'three restrictions' );
+$t->delete_ok( "$url/ban-1" => {%auth} )->status_is(204);
+is_deeply( [ sort map { $_->{comment} =~ /(ban-\d+)\)$/ } @{ of_type() } ], [ 'ban-12', 'ban-123' ], 'DELETE ban-1 left the others' );
+$t->delete_ok( "$url/ban-12" => {%auth} )->status_is(204);
+is_deeply( [ map { $_->{comment} =~ /(ban-\d+)\)$/ } @{ of_type() } ], ['ban-123'], 'DELETE ban-12 left ban-123' );
 done_testing;

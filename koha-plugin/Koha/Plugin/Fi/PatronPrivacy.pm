@@ -12,6 +12,7 @@ use base qw(Koha::Plugins::Base);
 
 use C4::Context;
 use Encode qw(decode);
+use Koha::Encryption;
 use Mojo::JSON qw(decode_json to_json);
 
 use Koha::Plugin::Fi::PatronPrivacy::Client;
@@ -24,12 +25,17 @@ our $VERSION = '1.0.0';
 # Permissions the service's API key must have for this plugin (GET /api/v1/koha/service/ lists them).
 our @REQUIRED_KEY_PERMISSIONS = qw(koha.record_views koha.view_privacy_status);
 
+our $KEY_SHAPE         = qr/^[\x21-\x7e]{8,200}$/;
+our $UNINSTALL_TIMEOUT = 10;    # seconds per call of the last flush before the queue table goes
+
 our $metadata = {
     name            => 'Patron privacy',
     author          => 'Patron privacy service',
     date_authored   => '2026-01-15',
     date_updated    => '2026-01-15',
-    minimum_version => '22.11.00.000',
+    # 24.05: the staff pages' <meta name="csrf-token">, csrf-token.inc and the `cud-` ops that
+    # configure.tt and the panel rely on came with Koha 24.05's CSRF work (restriction types with 22.11).
+    minimum_version => '24.05.00.000',
     maximum_version => undef,
     version         => $VERSION,
     namespace       => 'patronprivacy',
@@ -111,6 +117,14 @@ sub upgrade {
 sub uninstall {
     my ( $self, $args ) = @_;
     my $dbh = C4::Context->dbh;
+    # Views not sent yet would be lost with the table: one last try to send them, then say how many
+    # could not be sent (a count only: the rows name staff users and patrons).
+    my $left = eval {
+        my $queue = $self->queue;
+        $queue->flush( { all => 1, split => 1, whole => 1, timeout => $UNINSTALL_TIMEOUT } );
+        $queue->stats->{queued};
+    } // 0;
+    warn "patron privacy: uninstall dropped $left queued views the service had not accepted\n" if $left;
     $dbh->do( 'DROP TABLE IF EXISTS ' . $self->queue_table );
     $dbh->do( 'DROP TABLE IF EXISTS ' . $self->map_table );
     Koha::Plugin::Fi::PatronPrivacy::Restrictions->new( { plugin => $self } )->remove_type_if_unused;
@@ -123,11 +137,28 @@ sub uninstall {
 
 sub service_url { return $_[0]->retrieve_data('service_url') // '' }
 
+# The key is stored encrypted with Koha's own Koha::Encryption (koha-conf.xml's encryption_key), so
+# plugin_data (readable e.g. by SQL reports) does not hold it in clear. Undef when none is stored or
+# it cannot be read back (another encryption_key): then the plugin counts as not configured.
+sub api_key {
+    my ($self) = @_;
+    my $stored = $self->retrieve_data('api_key');
+    return unless defined $stored && length $stored;
+    my $key = eval { Koha::Encryption->new->decrypt_hex($stored) };
+    return defined $key && $key =~ $KEY_SHAPE ? $key : undef;
+}
+
+# The encrypted form of a key for store_data; dies when Koha has no encryption_key.
+sub encrypted_key {
+    my ( $self, $key ) = @_;
+    return Koha::Encryption->new->encrypt_hex($key);
+}
+
 # The client with the stored URL and key, or undef when the plugin is not configured yet.
 sub client {
     my ( $self, %args ) = @_;
     my $url = $self->service_url;
-    my $key = $self->retrieve_data('api_key');
+    my $key = $self->api_key;
     return unless $url && $key;
     return Koha::Plugin::Fi::PatronPrivacy::Client->new(
         base_url => $url,
@@ -164,10 +195,13 @@ sub staff_language {
 
 =head2 configure
 
-The service URL and API key. The key is stored with store_data and never shown back (only its last
-four characters); a blank key field keeps the stored one. Nothing is saved unless a test call to the
-service's GET /api/v1/koha/service/ succeeds, says this plugin version is supported and shows that the
-key has the permissions the plugin needs.
+The service URL and API key. The key is stored encrypted with store_data and never shown back (only
+its last four characters); a blank key field keeps the stored one, but only for the stored URL: the
+stored key is never sent to an address typed in by whoever opens this page. The URL must be https
+(http only to a loopback host, for tests and development). Settings change only on a POST (Koha's CSRF
+middleware checks those; a GET link never saves). Nothing is saved unless a test call to the service's
+GET /api/v1/koha/service/ succeeds, says this plugin version is supported and shows that the key has
+the permissions the plugin needs.
 
 =cut
 
@@ -178,14 +212,14 @@ sub configure {
     my $lang     = $self->staff_language($cgi);
     my $template = $self->get_template( { file => 'configure.tt' } );
     my %result;
-    if ( ( $cgi->param('op') // '' ) eq 'cud-save' ) {
+    if ( ( $cgi->param('op') // '' ) eq 'cud-save' && uc( $cgi->request_method // '' ) eq 'POST' ) {
         %result = $self->save_configuration(
             service_url => scalar $cgi->param('service_url'),
             api_key     => scalar $cgi->param('api_key'),
         );
     }
     my $stats = $self->queue->stats;
-    my $key   = $self->retrieve_data('api_key') // '';
+    my $key   = $self->api_key // '';
     $template->param(
         lang            => $lang,
         t               => Koha::Plugin::Fi::PatronPrivacy::Strings::strings($lang),
@@ -214,6 +248,12 @@ sub _iso_time {
     return sprintf( '%04d-%02d-%02d %02d:%02d UTC', $t[5] + 1900, $t[4] + 1, $t[3], $t[2], $t[1] );
 }
 
+# http is accepted only to these hosts (the whole host, so 127.0.0.1.example.org is not one).
+sub is_loopback_host {
+    my ($host) = @_;
+    return $host =~ /^(?:localhost|127(?:\.\d{1,3}){3}|\[::1\])$/i ? 1 : 0;
+}
+
 # Validates and, only after a successful test call, stores the settings. Returns (saved => 1) or
 # (error => <code>, error_detail => <text without the key>); the codes are translated by configure.tt.
 sub save_configuration {
@@ -223,11 +263,19 @@ sub save_configuration {
     $url =~ s{/+$}{};
     my $key = $args{api_key} // '';
     $key =~ s/^\s+|\s+$//g;
-    $key = $self->retrieve_data('api_key') // '' if $key eq '';
 
-    return ( error => 'bad_url', service_url => $url ) unless $url =~ m{^https?://[A-Za-z0-9.\-\[\]:]+(?:/[A-Za-z0-9._~/\-]*)?$};
+    my ( $scheme, $host ) = $url =~ m{^(https?)://([A-Za-z0-9.\-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?(?:/[A-Za-z0-9._~/\-]*)?$}
+      or return ( error => 'bad_url', service_url => $url );
+    return ( error => 'not_https', service_url => $url ) if $scheme ne 'https' && !is_loopback_host($host);
+    if ( $key eq '' ) {
+        # The stored key goes only to the address it was saved for.
+        return ( error => 'key_for_new_url', service_url => $url ) if $url ne $self->service_url;
+        $key = $self->api_key // '';
+    }
     return ( error => 'no_key', service_url => $url ) unless length $key;
-    return ( error => 'bad_key', service_url => $url ) unless $key =~ /^[\x21-\x7e]{8,200}$/;
+    return ( error => 'bad_key', service_url => $url ) unless $key =~ $KEY_SHAPE;
+    my $encrypted = eval { $self->encrypted_key($key) }
+      // return ( error => 'no_encryption', service_url => $url );
 
     my $client = Koha::Plugin::Fi::PatronPrivacy::Client->new(
         base_url => $url,
@@ -241,7 +289,7 @@ sub save_configuration {
     $self->store_data(
         {
             service_url        => $url,
-            api_key            => $key,
+            api_key            => $encrypted,
             consortium         => $answer->{body}->{consortium}         // '',
             plugin_min_version => $answer->{body}->{plugin_min_version} // '',
             last_error_code    => '',
@@ -310,8 +358,10 @@ sub api_routes {
 
 =head2 cronjob_nightly
 
-Sends the whole queue, then drops views the service has not known the patron of for 14 days (the
-patron sync would have brought them by now); everything else stays queued.
+Sends the whole queue (a batch the service refuses is split into single views here, never during a
+page load), gives the views the service refused on their own one more try each, drops those still
+refused after 30 days and views the service has not known the patron of for 14 days (the patron sync
+would have brought them by now), with counts in the cron output; everything else stays queued.
 
 =cut
 
@@ -320,13 +370,17 @@ our $UNKNOWN_PATRON_DAYS = 14;
 sub cronjob_nightly {
     my ($self) = @_;
     my $queue = $self->queue;
-    my $sent  = $queue->flush( { all => 1 } );
+    my $sent  = $queue->flush( { all => 1, split => 1 } );
+    my $again = $sent->{error} ? { accepted => 0 } : $queue->retry_dead;
+    my $dead  = $queue->drop_dead_views( days => $Koha::Plugin::Fi::PatronPrivacy::Queue::DEAD_DAYS );
     my $drop  = $queue->drop_unknown_patron_views( days => $UNKNOWN_PATRON_DAYS );
     my $stats = $queue->stats;
-    printf "Patron privacy: %d views accepted by the service, %d unknown_patron views older than %d days dropped, "
+    my $error = $sent->{error} || $again->{error};
+    printf "Patron privacy: %d views accepted by the service, %d refused views accepted on a second try, "
+      . "%d refused views older than %d days dropped, %d unknown_patron views older than %d days dropped, "
       . "%d still queued (%d dead)%s\n",
-      $sent->{accepted}, $drop, $UNKNOWN_PATRON_DAYS, $stats->{queued}, $stats->{dead},
-      ( $sent->{error} ? ", last error $sent->{error}" : '' );
+      $sent->{accepted}, $again->{accepted}, $dead, $Koha::Plugin::Fi::PatronPrivacy::Queue::DEAD_DAYS, $drop,
+      $UNKNOWN_PATRON_DAYS, $stats->{queued}, $stats->{dead}, ( $error ? ", last error $error" : '' );
     return 1;
 }
 

@@ -12,7 +12,7 @@ use DBI;
 my $dbh;
 my $userenv;
 our %PREFERENCES = ();
-our %CONFIG      = ( enable_plugins => 1 );
+our %CONFIG      = ( enable_plugins => 1, encryption_key => 'test-encryption-key-0123456789' );
 our $INTERFACE   = 'intranet';
 
 sub dbh {

@@ -16,7 +16,7 @@ sub start {
     my (%args) = @_;
     my $service = PatronPrivacyTest::StubService->start( %args );
     my $plugin  = PatronPrivacyTest::Harness::plugin();
-    $plugin->store_data( { service_url => $service->url, api_key => $service->key } );
+    $plugin->store_data( { service_url => $service->url, api_key => $plugin->encrypted_key( $service->key ) } );
     my $t = Test::Mojo->new( PatronPrivacyTest::Harness::app() );
     return ( $service, $plugin, $t );
 }

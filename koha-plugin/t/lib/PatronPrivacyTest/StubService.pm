@@ -4,7 +4,8 @@ package PatronPrivacyTest::StubService;
 # child process on a real port so the plugin's blocking HTTP client can reach it. Tests steer it
 # with POST /_control (JSON merged into its state) and read what it got with GET /_requests.
 # State: key, mode (ok | down | 429 | 401), min_version, permissions, unknown (patron ids it does not
-# know), bad (patron ids that make a whole batch 400), billing (patron ids with an identity code).
+# know), bad (patron ids that make a whole batch 400), billing (patron ids with an identity code),
+# redirect (a URL every /api/v1/koha/ call is sent to with a 302).
 
 use strict;
 use warnings;
@@ -50,6 +51,7 @@ sub _app {
             plugin        => $c->req->headers->header('X-Patron-Privacy-Plugin'),
             body          => $c->req->json,
         };
+        if ( $state{redirect} ) { $c->redirect_to( $state{redirect} ); return 0 }
         my $mode = $state{mode} // 'ok';
         if ( ( $c->req->headers->authorization // '' ) ne "Api-Key $state{key}" || $mode eq '401' ) {
             $c->render( status => 401, json => { detail => 'Invalid key', code => 'not_authenticated' } );
@@ -99,10 +101,16 @@ sub _app {
         return $c->render( status => 404, json => { detail => 'Not found.', code => 'not_found' } )
           if grep { $_ == $id } @{ $state{unknown} };
         my $billing = grep { $_ == $id } @{ $state{billing} };
+        # The service's shape (koha/serializers.py PrivacyStatusSerializer) plus a field it might add one day.
         $c->render( json => {
-            koha_patron_id => $id + 0,
-            ban            => { state => 'active', starts_on => '2026-01-01', ends_on => '2026-03-01' },
-            links          => { patron => "/patrons/$id/", billing => $billing ? "/billing/patrons/$id/reveal/" : undef },
+            koha_patron_id       => $id + 0,
+            restrictions         => [ { kind => 'library_use_ban', library => 'MPL', starts_on => '2026-01-01', ends_on => '2026-03-01' } ],
+            sensitive_marks      => ['trusteeship'],
+            notices_to_guardians => Mojo::JSON->false,
+            loan_history         => 1,
+            identity_code_stored => $billing ? Mojo::JSON->true : Mojo::JSON->false,
+            added_later          => 'not for the panel',
+            links                => { patron => "/patrons/$id/", billing => $billing ? "/billing/patrons/$id/reveal/" : undef },
         } );
     } );
     return $app;

@@ -2,7 +2,9 @@ package Koha::Plugin::Fi::PatronPrivacy::Client;
 
 # The patron privacy service's machine API as this plugin uses it. Every call has a timeout, and
 # nothing here logs: the key is in a header only, and the bodies carry patron ids and staff user ids.
-# A call that did not get an HTTP answer (refused, timeout, DNS) comes back as status 599.
+# A call that did not get an HTTP answer (refused, timeout, DNS) comes back as status 599. Redirects
+# are not followed (max_redirect 0): the key goes only to the configured address, and a 3xx is an
+# unexpected answer like any other.
 
 use strict;
 use warnings;
@@ -25,9 +27,10 @@ sub new {
 sub _http {
     my ($self) = @_;
     return HTTP::Tiny->new(
-        timeout    => $self->{timeout},
-        agent      => "koha-plugin-patron-privacy/$self->{version}",
-        verify_SSL => 1,
+        timeout      => $self->{timeout},
+        max_redirect => 0,
+        agent        => "koha-plugin-patron-privacy/$self->{version}",
+        verify_SSL   => 1,
     );
 }
 

@@ -10,8 +10,10 @@ use Mojo::Base 'Mojolicious::Controller';
 
 use C4::Auth qw(haspermission);
 use C4::Context;
+use Koha::Patrons;
 use Koha::Plugin::Fi::PatronPrivacy;
 use Koha::Plugin::Fi::PatronPrivacy::Restrictions;
+use Koha::Token;
 
 sub _plugin { return Koha::Plugin::Fi::PatronPrivacy->new( { enable_plugins => 1 } ) }
 
@@ -28,12 +30,24 @@ sub _staff_userid {
 =head2 record_view
 
 POST /views. The body names only the patron and the page; the staff user comes from Koha's session
-(userenv) and the address from the request as Koha's Plack sees it.
+(userenv) and the address from the request as Koha's Plack sees it. A forged cross-site request would
+log a view under the victim's name, so for a cookie session the route checks Koha's CSRF token itself
+(whatever Koha's own Auth does in front of it) and takes only an application/json body (a text/plain
+one is a cross-origin request a browser sends without asking first).
 
 =cut
 
 sub record_view {
-    my $c = shift->openapi->valid_input or return;
+    my $c = shift;
+    unless ( $c->req->headers->authorization ) {
+        my $session = $c->cookie('CGISESSID');
+        my $token   = $c->req->headers->header('CSRF-TOKEN');
+        return _error( $c, 403, 'wrong_csrf_token', 'Wrong CSRF token.' )
+          unless $session && $token && Koha::Token->new->check_csrf( { session_id => $session, token => $token } );
+    }
+    return _error( $c, 415, 'unsupported_media_type', 'The body must be application/json.' )
+      unless ( $c->req->headers->content_type // '' ) =~ m{^application/json\s*(?:;|$)}i;
+    $c->openapi->valid_input or return;
     my $body   = $c->req->json;
     my $userid = _staff_userid() // return _error( $c, 401, 'not_logged_in', 'No staff session.' );
     my $plugin = _plugin();
@@ -53,19 +67,34 @@ sub record_view {
 =head2 privacy_status
 
 GET /patrons/{patron_id}/privacy-status: the service's answer with its links made absolute; the
-billing link only for staff with updatecharges.
+billing link only for staff with updatecharges. Only for a patron Koha lets this staff user see
+(can_see_patron_infos: library groups, view_borrower_infos_from_any_libraries), else 404 as for a
+patron that does not exist; and only the fields the panel shows, so nothing the service adds later
+(or identity_code_stored) reaches every staff browser.
 
 =cut
+
+our @PANEL_FIELDS = qw(restrictions sensitive_marks notices_to_guardians loan_history);
+
+sub _not_found {
+    my ($c) = @_;
+    return _error( $c, 404, 'not_found', 'The patron privacy service does not know this patron.' );
+}
 
 sub privacy_status {
     my $c = shift->openapi->valid_input or return;
     my $patron_id = $c->param('patron_id');
-    my $plugin    = _plugin();
-    my $client    = $plugin->client( timeout => 5 )
+    my $patron    = Koha::Patrons->find($patron_id) or return _not_found($c);
+    my $env       = C4::Context->userenv;
+    my $staff     = $env && $env->{number} ? Koha::Patrons->find( $env->{number} ) : undef;
+    return _not_found($c) unless $staff && $staff->can_see_patron_infos($patron);
+
+    my $plugin = _plugin();
+    my $client = $plugin->client( timeout => 5 )
       // return _error( $c, 503, 'not_configured', 'The patron privacy plugin is not configured.' );
     my $answer = $client->privacy_status($patron_id);
     my $status = $answer->{status};
-    return _error( $c, 404, 'not_found', 'The patron privacy service does not know this patron.' ) if $status == 404;
+    return _not_found($c) if $status == 404;
     if ( $status != 200 || ref $answer->{body} ne 'HASH' ) {
         $plugin->note_service_error($status) if $status == 401 || $status == 403;
         return _error( $c, 503, 'service_unavailable', 'The patron privacy service is not available.' );
@@ -75,14 +104,13 @@ sub privacy_status {
     my $links = ref $body->{links} eq 'HASH' ? $body->{links} : {};
     my $can_bill = haspermission( _staff_userid() // '', { updatecharges => '*' } );
     my %absolute;
-    for my $name ( keys %$links ) {
+    for my $name (qw(patron billing)) {
         my $path = $links->{$name};
         next if $name eq 'billing' && !$can_bill;
         $absolute{$name} = defined $path && $path =~ m{^/} ? $base . $path : undef;
     }
-    $absolute{billing} //= undef;
-    $body->{links} = \%absolute;
-    return $c->render( status => 200, openapi => $body );
+    my %panel = ( map( { exists $body->{$_} ? ( $_ => $body->{$_} ) : () } @PANEL_FIELDS ), links => \%absolute );
+    return $c->render( status => 200, openapi => \%panel );
 }
 
 =head2 put_restriction / delete_restriction

@@ -3,8 +3,11 @@ package Koha::Plugin::Fi::PatronPrivacy::Queue;
 # The queue of patron views not yet accepted by the service (the plugin's own table). A view is
 # deleted only when the service answers recorded or duplicate; everything else stays, so nothing is
 # lost while the service is down. Rows the service cannot take now are retried with a per-row
-# back-off (1 minute doubling up to 1 hour); a row the service refuses on its own (HTTP 400) is
-# marked dead and kept for the administrator to see on the configure page.
+# back-off (1 minute doubling up to 1 hour). The service refuses a whole batch (HTTP 400) for one bad
+# row: a flush during a page load only marks that batch's rows for splitting (last_status 'split',
+# left out of page-load flushes) and leaves, the nightly cron sends them one by one; a row the
+# service refuses on its own is marked dead, counted on the configure page, tried once more each night
+# and dropped after $DEAD_DAYS days.
 
 use strict;
 use warnings;
@@ -18,6 +21,8 @@ our $FIRST_BACKOFF       = 60;
 our $MAX_BACKOFF         = 3600;
 our $REQUEST_TIMEOUT     = 3;       # while a staff user's request waits
 our $CRON_TIMEOUT        = 30;
+our $DEAD_DAYS           = 30;
+our $SPLIT               = 'split';
 my $last_opportunistic_flush = 0;
 my $event_counter            = 0;
 
@@ -66,14 +71,17 @@ sub maybe_flush {
     return $self->flush( { timeout => $REQUEST_TIMEOUT, max_batches => 2 } );
 }
 
+my $COLUMNS = 'id, event_id, koha_patron_id, staff_userid, staff_address, page, viewed_at, attempts';
+
+# Rows due now (with $options->{whole}, waiting ones too); those marked for splitting only when this
+# flush may split.
 sub _due_rows {
-    my ( $self, $limit ) = @_;
+    my ( $self, $limit, $options ) = @_;
+    my $due     = $options->{whole} ? '' : ' AND next_try <= ' . int(time);
+    my $unsplit = $options->{split} ? '' : " AND (last_status IS NULL OR last_status <> '$SPLIT')";
     return C4::Context->dbh->selectall_arrayref(
-        'SELECT id, event_id, koha_patron_id, staff_userid, staff_address, page, viewed_at, attempts FROM '
-          . $self->_table
-          . ' WHERE dead = 0 AND next_try <= ? ORDER BY id LIMIT ?',
-        { Slice => {} }, time, $limit
-    );
+        "SELECT $COLUMNS FROM " . $self->_table . " WHERE dead = 0$due$unsplit ORDER BY id LIMIT ?",
+        { Slice => {} }, $limit );
 }
 
 sub _payload {
@@ -88,6 +96,7 @@ sub _payload {
     };
 }
 
+# A row the service did not refuse (so not dead any more) waits before its next try.
 sub _backoff {
     my ( $self, $rows, $status ) = @_;
     my $dbh = C4::Context->dbh;
@@ -96,9 +105,16 @@ sub _backoff {
         my $attempts = $row->{attempts} + 1;
         my $delay    = $FIRST_BACKOFF * 2**( $attempts - 1 );
         $delay = $MAX_BACKOFF if $delay > $MAX_BACKOFF;
-        $dbh->do( 'UPDATE ' . $self->_table . ' SET attempts = ?, next_try = ?, last_status = ? WHERE id = ?',
+        $dbh->do( 'UPDATE ' . $self->_table . ' SET attempts = ?, next_try = ?, last_status = ?, dead = 0 WHERE id = ?',
             undef, $attempts, $now + $delay, $status, $row->{id} );
     }
+    return;
+}
+
+sub _mark_split {
+    my ( $self, $rows ) = @_;
+    my $dbh = C4::Context->dbh;
+    $dbh->do( 'UPDATE ' . $self->_table . ' SET last_status = ? WHERE id = ?', undef, $SPLIT, $_->{id} ) for @$rows;
     return;
 }
 
@@ -117,29 +133,64 @@ sub _mark_dead {
 }
 
 # Sends due rows in batches of at most $BATCH_SIZE. Options: all (until nothing is due; the nightly
-# cron), max_batches, timeout. Returns counts: accepted (recorded or duplicate), unknown, retry, dead,
-# error (the last HTTP status that stopped sending, if any).
+# cron), max_batches, timeout, split (a batch refused with 400 is sent row by row now; without it its
+# rows are only marked for the cron, so a staff request never makes hundreds of calls), whole (rows
+# waiting for their back-off too: the last flush before uninstall). Returns counts:
+# accepted (recorded or duplicate), unknown, retry, dead, split (rows marked), error (the last HTTP
+# status that stopped sending, if any).
 sub flush {
     my ( $self, $options ) = @_;
     $options //= {};
-    my %counts = ( accepted => 0, unknown => 0, retry => 0, dead => 0, error => '' );
+    my %counts = ( accepted => 0, unknown => 0, retry => 0, dead => 0, split => 0, error => '' );
     my $client = $self->{plugin}->client( timeout => $options->{timeout} // $CRON_TIMEOUT );
     return \%counts unless $client;
     my $batches = 0;
     my %seen;    # rows handled in this run are not sent twice (unknown_patron ones are due again later)
     while ( $options->{all} || $batches < ( $options->{max_batches} // 1 ) ) {
-        my @rows = grep { !$seen{ $_->{id} }++ } @{ $self->_due_rows($BATCH_SIZE) };
+        my @rows = grep { !$seen{ $_->{id} }++ } @{ $self->_due_rows( $BATCH_SIZE, $options ) };
         last unless @rows;
         $batches++;
-        my $stop = $self->_send_batch( $client, \@rows, \%counts );
+        my $stop = $self->_send_batch( $client, \@rows, \%counts, $options->{split} );
         last if $stop;
     }
     return \%counts;
 }
 
-# Sends one batch; returns true when sending must stop for now (service down, key refused).
+# The nightly second chance of the rows the service refused on their own: each sent alone once more
+# (a fixed service takes them). Stops at the first failure that is not a refusal. Returns counts as
+# flush does (accepted: dead rows the service took now).
+sub retry_dead {
+    my ($self) = @_;
+    my %counts = ( accepted => 0, unknown => 0, retry => 0, dead => 0, split => 0, error => '' );
+    my $client = $self->{plugin}->client( timeout => $CRON_TIMEOUT ) or return \%counts;
+    my $dead   = C4::Context->dbh->selectall_arrayref( "SELECT $COLUMNS FROM " . $self->_table . ' WHERE dead = 1 ORDER BY id',
+        { Slice => {} } );
+    for my $row (@$dead) {
+        my $answer = $client->send_views( [ _payload($row) ] );
+        my $status = $answer->{status};
+        if ( $status == 200 || $status == 201 ) {
+            $self->_apply_answer( [$row], $answer->{body}, \%counts );
+            next;
+        }
+        next if $status == 400;    # still refused: stays dead
+        $counts{error} = $status;
+        last;
+    }
+    return \%counts;
+}
+
+# Drops the dead rows queued more than $days days ago; returns how many.
+sub drop_dead_views {
+    my ( $self, %args ) = @_;
+    my $count = C4::Context->dbh->do( 'DELETE FROM ' . $self->_table . ' WHERE dead = 1 AND queued_at < ?',
+        undef, time - $args{days} * 86400 );
+    return $count eq '0E0' ? 0 : $count + 0;
+}
+
+# Sends one batch; returns true when sending must stop for now (service down, key refused, a refused
+# batch that may not be split now).
 sub _send_batch {
-    my ( $self, $client, $rows, $counts ) = @_;
+    my ( $self, $client, $rows, $counts, $split ) = @_;
     my $answer = $client->send_views( [ map { _payload($_) } @$rows ] );
     my $status = $answer->{status};
     if ( $status == 200 || $status == 201 ) {
@@ -149,9 +200,15 @@ sub _send_batch {
     }
     if ( $status == 400 ) {
         if ( @$rows > 1 ) {
+            if ( !$split ) {
+                # All-or-nothing 400 during a staff request: the cron finds the bad row(s).
+                $self->_mark_split($rows);
+                $counts->{split} += @$rows;
+                return 1;
+            }
             # All-or-nothing 400: find the bad row(s) by sending each alone.
             for my $row (@$rows) {
-                return 1 if $self->_send_batch( $client, [$row], $counts );
+                return 1 if $self->_send_batch( $client, [$row], $counts, $split );
             }
             return 0;
         }
