@@ -232,11 +232,12 @@ class KohaRestrictionAdmin(KohaReadOnlyAdmin):
         "starts_on",
         "ends_on",
         "in_koha",
+        "to_remove_column",
         "attempts",
         "next_attempt_at",
         "last_error_code",
     ]
-    list_filter = ["in_koha", "kind"]
+    list_filter = ["in_koha", "kind", ("patron", admin.EmptyFieldListFilter)]
     search_fields = ["=ref", "=koha_patron_id"]
     fields = (
         "ref",
@@ -256,6 +257,11 @@ class KohaRestrictionAdmin(KohaReadOnlyAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[KohaRestriction]:
         return KohaRestriction.objects.of_consortium(consortium_id_of(request.user)).order_by("ref")
+
+    @admin.display(description=_("patron erased: to be removed"), boolean=True)
+    def to_remove_column(self, row: KohaRestriction) -> bool:
+        # The erasure detaches the row; it stays until Koha confirms the removal (last error: why not yet).
+        return row.patron_id is None
 
 
 @admin.register(KohaRestrictionPush)

@@ -15,7 +15,6 @@
 """
 
 import base64
-import contextlib
 import datetime
 import json
 import random
@@ -44,6 +43,8 @@ PATRON_LOG_MODULES = ("MEMBERS", "CIRCULATION", "FINES")
 # and the form of its references: one per ban or access prohibition.
 PLUGIN_RESTRICTIONS_PATH = "/contrib/patronprivacy/restrictions/"
 RESTRICTION_REF = re.compile(r"\A(ban|prohibition)-[0-9]{1,18}\Z")
+# The plugin's error_code of its PUT's 404: Koha has no such patron (its route is there).
+PLUGIN_PATRON_NOT_FOUND = "patron_not_found"
 
 
 class Page(NamedTuple):
@@ -179,13 +180,22 @@ class KohaClient:
 
     def restriction_put(self, ref: str, body: dict[str, Any]) -> dict[str, Any]:
         """Create or update the plugin's Koha restriction `ref` (its answer holds Koha's restriction id).
-        A PUT sets the same state twice as once, so it is retried like a GET."""
-        return self._json(self._request("PUT", _restriction_path(ref), json_body=body), dict)
+        A PUT sets the same state twice as once, so it is retried like a GET. KohaNotFound when Koha has no such
+        patron (the plugin's `patron_not_found`); any other 404 is KohaPluginMissing."""
+        try:
+            return self._json(self._request("PUT", _restriction_path(ref), json_body=body), dict)
+        except errors.KohaNotFound as error:
+            if error.error_code == PLUGIN_PATRON_NOT_FOUND:
+                raise
+            raise errors.plugin_missing(error.url) from None
 
     def restriction_delete(self, ref: str) -> None:
-        """Remove the plugin's Koha restriction `ref`; one already gone (404) is removed all the same."""
-        with contextlib.suppress(errors.KohaNotFound):
+        """Remove the plugin's Koha restriction `ref`. The plugin answers 204 also for one already gone, so a 404
+        means its route is missing (KohaPluginMissing), never that the restriction went: it may well be there."""
+        try:
             self._request("DELETE", _restriction_path(ref))
+        except errors.KohaNotFound as error:
+            raise errors.plugin_missing(error.url) from None
 
     # --- Paging -------------------------------------------------------------------------------------
 
@@ -352,7 +362,7 @@ def _raise_for(response: requests.Response, url: str) -> None:
     if status in (401, 403):
         raise errors.auth_failed(url, status=status)
     if status == 404:
-        raise errors.not_found(url)
+        raise errors.not_found(url, error_code=_error_code(response))
     if status == 409:
         raise errors.refused(url, error_code=_error_code(response) or "conflict")
     raise errors.bad_answer(url, status=status)

@@ -44,7 +44,22 @@ class KohaSecretUnreadable(KohaError):
 
 
 class KohaNotFound(KohaError):
+    """404; `error_code` is Koha's own code for it when the answer has one (a plugin's `patron_not_found`)."""
+
     code = "koha_not_found"
+
+    def __init__(
+        self, message: str | Promise, *, error_code: str = "", url: str = "", status: int | None = None
+    ) -> None:
+        super().__init__(message, url=url, status=status)
+        self.error_code = error_code
+
+
+class KohaPluginMissing(KohaError):
+    """404 from a route of the patron privacy plugin that the plugin itself never answers so: the route is not
+    there (the plugin uninstalled or disabled, Koha's plugins switched off, or Plack not restarted since)."""
+
+    code = "koha_plugin_missing"
 
 
 class KohaRefused(KohaError):
@@ -112,8 +127,22 @@ def secret_unreadable() -> KohaSecretUnreadable:
     )
 
 
-def not_found(url: str) -> KohaNotFound:
-    return KohaNotFound(_("Koha has no such object at %(url)s.") % {"url": url}, url=url, status=404)
+def not_found(url: str, *, error_code: str = "") -> KohaNotFound:
+    return KohaNotFound(
+        _("Koha has no such object at %(url)s.") % {"url": url}, error_code=error_code, url=url, status=404
+    )
+
+
+def plugin_missing(url: str) -> KohaPluginMissing:
+    return KohaPluginMissing(
+        _(
+            "Koha has no patron privacy plugin route at %(url)s: check that the plugin is installed and enabled "
+            "in Koha, and that Koha (Plack) was restarted after installing it."
+        )
+        % {"url": url},
+        url=url,
+        status=404,
+    )
 
 
 def refused(url: str, *, error_code: str) -> KohaRefused:

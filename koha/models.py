@@ -260,13 +260,26 @@ class KohaRestriction(models.Model):
     Holds what was last put into Koha (the fields of the plugin's PUT), whether Koha has it now, and the
     back-off after failures: the push (koha.restrictions) compares what is in force today with these rows,
     puts the missing or changed ones and deletes the ones no longer in force, then the row goes. Ids and
-    dates only: no name, no ban reason or text. Goes with the patron (erasure).
+    dates only: no name, no ban reason or text.
+
+    A row outlives its patron: the erasure (or any deletion of the patron) detaches it (`patron` NULL), which
+    marks it to be removed from Koha; it goes once Koha confirms the removal (the plugin's DELETE, or Koha's
+    deletion of the patron), and until then each push retries it, so an erased patron is never left restricted
+    at Koha's desk with nothing here that remembers it.
     """
 
     consortium_lookup = "consortium_id"
 
     consortium = models.ForeignKey(Consortium, on_delete=models.PROTECT, related_name="+", verbose_name=_("consortium"))
-    patron = models.ForeignKey("patrons.Patron", on_delete=models.CASCADE, related_name="+", verbose_name=_("patron"))
+    patron = models.ForeignKey(
+        "patrons.Patron",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("patron"),
+        help_text=_("Empty once the patron is erased: the restriction is then to be removed from Koha."),
+    )
     ref = models.CharField(_("reference"), max_length=40, help_text=_("ban-<id> or prohibition-<id>"))
     koha_patron_id = models.PositiveBigIntegerField(_("Koha patron id"))
     kind = models.CharField(_("kind"), max_length=20)

@@ -54,7 +54,7 @@ from core.registers import Register
 from koha.client import KohaClient
 from koha.errors import KohaError, KohaNotConnected, KohaNotFound, KohaRefused
 from koha.models import ErasedKohaPatron, KohaRestriction, KohaRestrictionPush
-from koha.restrictions import koha_restriction_remove
+from koha.restrictions import koha_restriction_remove, koha_restrictions_removed_with_patron
 from koha.selectors import client_for
 from patrons.models import Guardianship, Patron
 from staff.models import Consortium
@@ -290,25 +290,31 @@ def _out_of_reach(*, events: tuple[str, ...]) -> ReportPart:
     return ReportPart(sections=(_notice(why),), incomplete=(why,), events=events)
 
 
-def _not_deleted(reason: str) -> OutsideErasure:
-    return OutsideErasure(key=KEY, action=Action.KOHA_PATRON_DELETE, held=True, reason=reason)
+def _not_deleted(error: KohaError, consortium: Consortium, refs: tuple[str, ...]) -> OutsideErasure:
+    """The stored secret cannot be read: Koha keeps the patron, and each planned removal of a restriction is
+    recorded as failed (its row stays, for the push to retry once the secret is set again)."""
+    for ref in refs:
+        koha_restriction_remove(client=error, consortium=consortium, ref=ref)
+    return OutsideErasure(key=KEY, action=Action.KOHA_PATRON_DELETE, held=True, reason=error.code)
 
 
 def _delete(client: KohaClient, koha_id: int, consortium: Consortium, refs: tuple[str, ...]) -> OutsideErasure:
     """Delete the patron in Koha; what Koha still holds, and why, when it does not.
 
-    Koha deletes a patron's restrictions with the patron. When it keeps the patron (loans, a debt, out of
-    reach), the restrictions this service put there (`refs`) are removed one by one: an erased patron's ban
-    must not go on stopping them at Koha's desk. Each removal is a push record like any other."""
+    Koha deletes a patron's restrictions with the patron, which confirms their removal. When it keeps the
+    patron (loans, a debt, out of reach), the restrictions this service put there (`refs`) are removed one by
+    one: an erased patron's ban must not go on stopping them at Koha's desk. Each removal is a push record like
+    any other; one that fails keeps its (detached) row, which the next push retries."""
     try:
         client.patron_delete(koha_id)
     except KohaNotFound:
-        pass  # gone already (deleted in Koha by hand): nothing held
+        pass  # gone already (deleted in Koha by hand): nothing held, and no restriction either
     except KohaError as error:
         for ref in refs:
             koha_restriction_remove(client=client, consortium=consortium, ref=ref)
         reason = error.error_code if isinstance(error, KohaRefused) else error.code
         return OutsideErasure(key=KEY, action=Action.KOHA_PATRON_DELETE, held=True, reason=reason)
+    koha_restrictions_removed_with_patron(consortium=consortium, refs=refs)
     return OutsideErasure(key=KEY, action=Action.KOHA_PATRON_DELETE, held=False)
 
 
@@ -411,9 +417,11 @@ class KohaContract(PrivacyContract):
         if in_koha is None:
             return ErasureDone()
         koha_id, consortium = in_koha
+        # The restrictions in Koha stay until Koha confirms their removal: their rows (ids and dates, no personal
+        # data) are detached from the patron, which marks them to be removed (by `outside` below, or the push).
         restrictions = KohaRestriction.objects.filter(patron_id=patron_id)
         refs = tuple(restrictions.order_by("ref").values_list("ref", flat=True))
-        restrictions.delete()
+        restrictions.update(patron=None)
         # Also when re-applied after a restore: the restored database may have lost the row.
         ErasedKohaPatron.objects.get_or_create(
             consortium=consortium, koha_patron_id=koha_id, defaults={"erased_on": today()}
@@ -423,7 +431,7 @@ class KohaContract(PrivacyContract):
         try:
             client = _client(consortium)
         except KohaError as error:  # the stored secret cannot be read: Koha keeps the patron, and the DPO sees why
-            return ErasureDone(outside=(functools.partial(_not_deleted, error.code),))
+            return ErasureDone(outside=(functools.partial(_not_deleted, error, consortium, refs),))
         if client is None:
             return ErasureDone()
         return ErasureDone(outside=(functools.partial(_delete, client, koha_id, consortium, refs),))

@@ -22,6 +22,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -145,19 +146,25 @@ def _record(consortium: Consortium, ref: str, action: str, error: KohaError | No
 
 
 def _failed(consortium: Consortium, ref: str, action: str, error: KohaError, wanted: Wanted | None) -> None:
-    """Record the failure and put the ref's next attempt off (doubling per failure in a row)."""
+    """Record the failure and put the ref's next attempt off (doubling per failure in a row).
+
+    The cron's push and the push after a ban step can fail on the same ref at the same time: the row is taken
+    locked, or created by get_or_create, whose insert runs in a savepoint of its own and, when the other push
+    inserted it first, takes that one instead; so neither push raises, and both failures count."""
     now = timezone.now()
     with transaction.atomic():
         _record(consortium, ref, action, error, now)
-        row = KohaRestriction.objects.select_for_update().filter(consortium=consortium, ref=ref).first()
-        if row is None:
-            if wanted is None:
-                return  # a DELETE of a ref nothing tracks (an erased patron's): the record is all there is
-            row = KohaRestriction(consortium=consortium, ref=ref, **_fields(wanted))
+        rows = KohaRestriction.objects.select_for_update()
+        if wanted is None:
+            row = rows.filter(consortium=consortium, ref=ref).first()
+            if row is None:
+                return  # a DELETE of a ref nothing tracks any more: the record is all there is
+        else:
+            row, _created = rows.get_or_create(consortium=consortium, ref=ref, defaults=_fields(wanted))
         row.attempts += 1
         row.next_attempt_at = now + _backoff(row.attempts)
         row.last_error_code = error.code
-        row.save()
+        row.save(update_fields=["attempts", "next_attempt_at", "last_error_code", "updated_at"])
 
 
 def _fields(wanted: Wanted) -> dict[str, object]:
@@ -198,8 +205,9 @@ def _put(client: KohaClient | KohaError, consortium: Consortium, wanted: Wanted)
 
 
 def koha_restriction_remove(*, client: KohaClient | KohaError, consortium: Consortium, ref: str) -> bool:
-    """DELETE one ref from Koha and record it; the row (if any) goes when Koha confirms. Whether it is gone.
-    `client` is the error that keeps every call from being made, when there is one."""
+    """DELETE one ref from Koha and record it; the row (if any) goes when Koha confirms, and stays, backed off
+    for the next push, when it does not. Whether it is gone. `client` is the error that keeps every call from
+    being made, when there is one."""
     try:
         if isinstance(client, KohaError):
             raise client
@@ -213,20 +221,29 @@ def koha_restriction_remove(*, client: KohaClient | KohaError, consortium: Conso
     return True
 
 
+def koha_restrictions_removed_with_patron(*, consortium: Consortium, refs: tuple[str, ...]) -> None:
+    """Koha deleted the patron, and with it (ON DELETE CASCADE) every restriction of theirs: Koha confirmed the
+    removal of `refs`, whose rows (detached by the erasure) go."""
+    KohaRestriction.objects.filter(consortium=consortium, ref__in=refs, patron__isnull=True).delete()
+
+
 def koha_restrictions_push(
     *,
     consortium: Consortium,
     patron: Patron | None = None,
     everything: bool = False,
     retries: int | None = None,
+    timeout: float | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> PushReport:
     """Make the consortium's Koha hold exactly the bans and access prohibitions in force today (of `patron`
-    only, when given): PUT the missing and changed, DELETE those no longer in force. `everything` PUTs every
-    one in force again and ignores the back-off (the nightly run). No Koha connection: nothing to do.
+    only, when given): PUT the missing and changed, DELETE those no longer in force, and those of erased
+    patrons (rows without a patron, when no `patron` is given). `everything` PUTs every one in force again and
+    ignores the back-off (the nightly run). No Koha connection: nothing to do.
 
     Never inside a transaction: each call to Koha is followed by its own small one recording the outcome.
-    `retries` overrides the client's (the push after a ban step makes one attempt; the next run retries).
+    `retries` and `timeout` override the client's (the push after a ban step makes one short attempt; the next
+    run retries).
     """
     report = PushReport()
     client: KohaClient | KohaError
@@ -236,8 +253,11 @@ def koha_restrictions_push(
         return report
     except KohaError as error:  # the secret cannot be read: every call fails, and is recorded as such
         client = error
-    if isinstance(client, KohaClient) and retries is not None:
-        client.retries = retries
+    if isinstance(client, KohaClient):
+        if retries is not None:
+            client.retries = retries
+        if timeout is not None:
+            client.timeout = timeout
     now, day = timezone.now(), today()
     wanted = _wanted_of(consortium, patron, day)
     rows = KohaRestriction.objects.filter(consortium=consortium)
@@ -287,12 +307,19 @@ AFTER_COMMIT_RETRIES = 0
 def push_after_commit(patron_id: int) -> None:
     """The listener of bans.changes: push the patron's restrictions once a ban step or prohibition committed.
 
-    Never raises: the step is done, and a failure here must not turn the decider's page into an error. A
-    failed call is recorded by the push (and retried by the next run); anything else is logged by id only.
+    One short attempt per ref (KOHA_PUSH_AFTER_COMMIT_TIMEOUT_SECONDS): it runs in the decider's request, so a
+    hanging Koha delays the page by at most that per ref; the cron's push makes the full attempts. Never
+    raises: the step is done, and a failure here must not turn the decider's page into an error. A failed call
+    is recorded by the push (and retried by the next run); anything else is logged by id only.
     """
     try:
         patron = Patron.objects.select_related("consortium").filter(pk=patron_id).first()
         if patron is not None:
-            koha_restrictions_push(consortium=patron.consortium, patron=patron, retries=AFTER_COMMIT_RETRIES)
+            koha_restrictions_push(
+                consortium=patron.consortium,
+                patron=patron,
+                retries=AFTER_COMMIT_RETRIES,
+                timeout=settings.KOHA_PUSH_AFTER_COMMIT_TIMEOUT_SECONDS,
+            )
     except Exception:
         logger.exception("Pushing the restrictions of patron %s to Koha failed; the next run retries.", patron_id)

@@ -232,6 +232,10 @@ else:
 KOHA_TIMEOUT_SECONDS = float(env("KOHA_TIMEOUT_SECONDS", "10"))
 KOHA_RETRIES = int(env("KOHA_RETRIES", "4"))
 KOHA_RETRY_BASE_DELAY_SECONDS = float(env("KOHA_RETRY_BASE_DELAY_SECONDS", "0.5"))
+# The restriction push right after a ban step or prohibition commits runs in the decider's request: one
+# attempt per ref with this timeout (seconds), so a hanging Koha delays the page by at most this much per ref
+# (the cron's push retries with the full timeout).
+KOHA_PUSH_AFTER_COMMIT_TIMEOUT_SECONDS = float(env("KOHA_PUSH_AFTER_COMMIT_TIMEOUT_SECONDS", "3"))
 # koha_sync: the extended attribute (type code) on a child's Koha record holding the guarantor's card number
 # (Koha's REST API has no guarantor list); empty turns guarantor links off. An incremental sync asks for
 # changes since the last completed one started, less this overlap (Koha's clock and ours differ).

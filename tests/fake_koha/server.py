@@ -186,6 +186,9 @@ class FakeKoha:
         self.default_per_page = 20
         # The plugin's routes need `borrowers: edit_borrowers`; False: the API user lacks it (403).
         self.edit_borrowers = True
+        # False: the plugin is not installed (or disabled, or Plack not restarted): its routes answer 404, as
+        # any path Koha does not know.
+        self.plugin_installed = True
         self.delay = 0.0
         self.requests: list[KohaRequest] = []
         self.request_bodies: list[bytes] = []
@@ -373,10 +376,13 @@ class FakeKoha:
             ("GET", f"{API}/checkouts", self._checkouts),
             ("GET", f"{API}/holds", self._holds),
             ("GET", f"{API}/action_logs", self._action_logs),
+        )
+        plugin = (
             ("PUT", rf"{PLUGIN}/restrictions/((?:ban|prohibition)-[0-9]{{1,18}})", self._restriction_put),
             ("DELETE", rf"{PLUGIN}/restrictions/((?:ban|prohibition)-[0-9]{{1,18}})", self._restriction_delete),
         )
-        return ((method, re.compile(pattern), handler) for method, pattern, handler in table)
+        routes = (*table, *plugin) if self.plugin_installed else table
+        return ((method, re.compile(pattern), handler) for method, pattern, handler in routes)
 
     # --- authentication (Auth.pm, OAuth.pm) -----------------------------------------------------------------
     def _token(self, incoming: Incoming) -> Answer:

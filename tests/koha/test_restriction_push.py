@@ -7,18 +7,22 @@ ban step's commit (and none after a rollback), and no personal data in any body 
 
 import datetime
 import json
+import threading
+import time
 
 import pytest
 import time_machine
 from django.core.management import CommandError, call_command
-from django.db import transaction
+from django.db import connection, transaction
 
 from bans.models import Ban, BanStatus
-from koha.models import KohaRestriction, KohaRestrictionPush
+from koha.errors import unreachable
+from koha.models import KohaConnection, KohaRestriction, KohaRestrictionPush
 from koha.privacy import push_records_due
-from koha.restrictions import koha_restrictions_push
+from koha.restrictions import Wanted, _failed, koha_restrictions_push, push_after_commit
 from patrons.models import Patron
 from staff.models import Consortium, Library
+from tests.conftest import client_for
 from tests.dpo.test_access_report import make_request
 from tests.dpo.test_erasure import erase
 from tests.koha.connected import connect_to_fake
@@ -277,3 +281,176 @@ def test_an_erased_patrons_restrictions_go_with_it(koha, patron, koha_keeps_the_
         assert ref not in koha.restrictions
         assert (("DELETE", ref) in plugin_calls(koha)) is koha_keeps_the_patron
         assert push().deleted == 0
+
+
+# --- the second reader's findings (issue 13 review, B3, B4, B11) ----------------------------------------------
+
+
+def test_a_404_on_the_delete_is_the_plugin_missing_and_is_retried_until_the_restriction_is_gone(koha, patron):
+    """The plugin answers 204 to a DELETE also for a ref already gone, so a 404 means its route is missing
+    (uninstalled, disabled, Plack not restarted): counting it as removed would leave the patron restricted."""
+    noon = datetime.datetime.combine(MONDAY, datetime.time(12), tzinfo=datetime.UTC)
+    with time_machine.travel(noon, tick=False):
+        ban = ban_through(patron.pk, length=10)
+        push()
+        ok(post(as_user("rovaniemi.director"), f"/api/v1/bans/{ban['id']}/cancel/", {"reason": "Sovittu."}))
+        ref = f"ban-{ban['id']}"
+        koha.plugin_installed = False
+        report = push()
+    assert (report.deleted, report.failed_refs) == (0, [ref])
+    assert ref in koha.restrictions  # still restricting the patron at Koha's desk
+    row = KohaRestriction.objects.get(ref=ref)
+    assert (row.attempts, row.last_error_code) == (1, "koha_plugin_missing")
+    failed = KohaRestrictionPush.objects.filter(action="delete").get()
+    assert (failed.outcome, failed.http_status, failed.error_code) == ("failed", 404, "koha_plugin_missing")
+    koha.plugin_installed = True
+    with time_machine.travel(noon + datetime.timedelta(minutes=2), tick=False):
+        assert push().deleted == 1
+    assert ref not in koha.restrictions and not KohaRestriction.objects.filter(ref=ref).exists()
+
+
+def test_a_404_on_the_put_is_the_plugin_missing_unless_the_plugin_says_the_patron_is_not_in_koha(koha, patron):
+    with on(MONDAY):
+        ban = ban_through(patron.pk, length=10)
+        ref = f"ban-{ban['id']}"
+        koha.plugin_installed = False
+        assert push().failed == 1
+        assert KohaRestriction.objects.get(ref=ref).last_error_code == "koha_plugin_missing"
+        koha.plugin_installed = True
+        koha.store.patron_delete(patron.koha_patron_id)  # the plugin's own 404: patron_not_found
+        assert push(everything=True).failed == 1
+        assert KohaRestriction.objects.get(ref=ref).last_error_code == "koha_not_found"
+
+
+def no_personal_data_in_restriction_rows(patron: Patron) -> None:
+    rows = json.dumps(list(KohaRestriction.objects.values()), default=str)
+    for personal in (patron.first_name, patron.last_name, patron.cardnumber):
+        assert personal not in rows
+
+
+def test_an_erasure_while_koha_is_down_keeps_the_restriction_to_remove_until_koha_confirms(koha, patron):
+    noon = datetime.datetime.combine(MONDAY, datetime.time(12), tzinfo=datetime.UTC)
+    with time_machine.travel(noon, tick=False):
+        ban = ban_through(patron.pk, length=10)
+        push()
+        ref = f"ban-{ban['id']}"
+        request = make_request(patron, kind="erasure")
+        koha.down()
+        assert erase(request.pk, dry_run=False).status_code == 200
+        koha.up()
+    assert ref in koha.restrictions  # Koha kept the patron and the restriction
+    row = KohaRestriction.objects.get(ref=ref)
+    assert (row.patron_id, row.in_koha, row.last_error_code) == (None, True, "koha_unreachable")
+    assert row.koha_patron_id == patron.koha_patron_id  # what the removal needs, and no more
+    no_personal_data_in_restriction_rows(patron)
+    assert KohaRestrictionPush.objects.filter(ref=ref, action="delete", outcome="failed").exists()
+    page = client_for("dpo").get("/admin/koha/koharestriction/?patron__isempty=1").content.decode()
+    assert ref in page and "koha_unreachable" in page and patron.last_name not in page
+    with time_machine.travel(noon + datetime.timedelta(seconds=30), tick=False):
+        assert push().waiting == 1  # backed off like any failure
+    with time_machine.travel(noon + datetime.timedelta(minutes=2), tick=False):
+        report = push()
+    assert (report.deleted, report.failed) == (1, 0)
+    assert ref not in koha.restrictions
+    assert not KohaRestriction.objects.filter(ref=ref).exists()
+
+
+def test_an_erasure_whose_koha_secret_cannot_be_read_records_each_removal_as_failed(koha, patron):
+    with on(MONDAY):
+        ban = ban_through(patron.pk, length=10)
+        push()
+        ref = f"ban-{ban['id']}"
+        request = make_request(patron, kind="erasure")
+        KohaConnection.objects.filter(consortium__slug=LAPLAND).update(secret_key_id="gone")
+        assert erase(request.pk, dry_run=False).status_code == 200
+    failed = KohaRestrictionPush.objects.get(ref=ref, action="delete")
+    assert (failed.outcome, failed.error_code) == ("failed", "koha_secret_unreadable")
+    row = KohaRestriction.objects.get(ref=ref)
+    assert (row.patron_id, row.last_error_code) == (None, "koha_secret_unreadable")
+    no_personal_data_in_restriction_rows(patron)
+    assert ref in koha.restrictions
+
+
+def test_pushes_failing_on_the_same_ref_one_after_the_other_count_both_failures(koha, patron):
+    """The push after a ban step and the cron's push, on a ref whose row the other one created."""
+    with on(MONDAY):
+        ban = ban_through(patron.pk, length=10)
+        ref = f"ban-{ban['id']}"
+        koha.down()
+        push_after_commit(patron.pk)
+        assert KohaRestriction.objects.get(ref=ref).attempts == 1
+        assert push(everything=True).failed == 1
+    row = KohaRestriction.objects.get(ref=ref)
+    assert (row.attempts, row.in_koha, row.last_error_code) == (2, False, "koha_unreachable")
+    assert KohaRestrictionPush.objects.filter(ref=ref, outcome="failed").count() == 2
+
+
+def test_the_push_after_a_ban_step_waits_for_a_hanging_koha_only_its_short_timeout(koha, patron, settings):
+    settings.KOHA_PUSH_AFTER_COMMIT_TIMEOUT_SECONDS = 0.3
+    with on(MONDAY):
+        ban = ban_through(patron.pk, length=10)
+        koha.delay = 3.0  # Koha answers, but far too late
+        started = time.perf_counter()
+        push_after_commit(patron.pk)
+        assert time.perf_counter() - started < 1.5  # one short attempt, not KOHA_TIMEOUT_SECONDS with retries
+        koha.delay = 0.0
+    row = KohaRestriction.objects.get(ref=f"ban-{ban['id']}")
+    assert (row.in_koha, row.last_error_code) == (False, "koha_unreachable")
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="two writers at once need a real database server")
+def test_two_pushes_failing_at_once_on_a_new_ref_both_record_their_failure(monkeypatch):
+    """The race: the cron's push and the push after a ban step both fail on a ref with no row yet, and both
+    insert it. Two threads with their own connections, as two processes; both reach the insert before either
+    commits (a barrier in save), so the second insert meets the first's unique key."""
+    consortium = Consortium.objects.get(slug=LAPLAND)
+    patron = Patron.objects.filter(consortium=consortium).order_by("pk").first()
+    wanted = Wanted(
+        ref="ban-987654321",
+        patron_id=patron.pk,
+        koha_patron_id=4242,
+        kind="library_use_ban",
+        library_id="ROV",
+        starts_on=MONDAY,
+        ends_on=MONDAY + days(9),
+    )
+    both_inserting = threading.Barrier(2, timeout=10)
+    save = KohaRestriction.save
+
+    def save_together(self, *args, **kwargs):
+        if self._state.adding:
+            both_inserting.wait()
+        return save(self, *args, **kwargs)
+
+    monkeypatch.setattr(KohaRestriction, "save", save_together)
+    raised: list[BaseException] = []
+
+    def fail_once() -> None:
+        try:
+            _failed(consortium, wanted.ref, "put", unreachable("https://koha.example/api/v1"), wanted)
+        except BaseException as error:  # reported to the test's thread
+            raised.append(error)
+        finally:
+            connection.close()
+
+    def clean_up() -> None:
+        try:
+            KohaRestriction.objects.filter(ref=wanted.ref).delete()
+            KohaRestrictionPush.objects.filter(ref=wanted.ref).delete()
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=fail_once) for _ in range(2)]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+        assert raised == []
+        row = KohaRestriction.objects.get(ref=wanted.ref)
+        assert (row.attempts, row.last_error_code) == (2, "koha_unreachable")
+        assert KohaRestrictionPush.objects.filter(ref=wanted.ref, outcome="failed").count() == 2
+    finally:
+        cleaner = threading.Thread(target=clean_up)  # the threads committed: remove what they left
+        cleaner.start()
+        cleaner.join(timeout=30)

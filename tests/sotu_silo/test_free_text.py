@@ -628,6 +628,9 @@ STRUCTURED = {
     # Choices and Koha's error codes.
     "koha.SyncRun": {"kind", "status", "error_code"},
     "koha.IdentityCodeImportFinding": {"kind"},
+    # A ban's or prohibition's ref (ban-<id>), the kind's code, Koha's library code, choices and error codes.
+    "koha.KohaRestriction": {"ref", "kind", "library_id", "last_error_code"},
+    "koha.KohaRestrictionPush": {"ref", "action", "outcome", "error_code"},
     "dpo.SubjectRequest": {
         "kind",
         "identity_document",
