@@ -56,9 +56,10 @@ class AccessReportSerializer(serializers.Serializer):
     received_on = serializers.DateField()
     report_made_at = serializers.DateTimeField(help_text="When this request's report was first made.")
     generated_at = serializers.DateTimeField()
-    repeat_within_12_months = serializers.BooleanField(
-        help_text="Another report of the patron was made within the 12 months before this one: the DPO may "
-        "charge a fee or refuse, with a reason (GDPR Art. 12(5), 15(3))."
+    repeat = serializers.BooleanField(
+        help_text="An earlier report of the patron was made (however long ago). The copy is still free unless the "
+        "DPO records a finding that the request is manifestly unfounded or excessive or asks for a further copy "
+        "(GDPR Art. 12(5), 15(3))."
     )
     previous_report = AccessReportPreviousSerializer(allow_null=True)
     identity_code_stored = serializers.BooleanField(help_text="Whether a code is stored; never the code.")

@@ -37,11 +37,23 @@ class DeliveryMethod(models.TextChoices):
 
 
 class FeeDecision(models.TextChoices):
-    """A second access report within 12 months (Art. 12(5), 15(3)): the DPO decides, with a reason."""
+    """The DPO's finding that lets an access request cost a fee or be refused (GDPR Art. 12(5), 15(3)).
 
-    FREE = "free", _("Given free of charge")
-    CHARGED = "charged", _("A reasonable fee charged")
-    REFUSED = "refused", _("Refused as manifestly unfounded or excessive")
+    Every copy is free unless one of these is recorded with its reasoning: the first copy always is
+    (Art. 15(3)), and a repeat too unless it is manifestly unfounded or excessive (Art. 12(5)) or asks for
+    a further copy (Art. 15(3), a reasonable fee). No finding recorded means free. The rule "one free
+    report a year" was the repealed Personal Data Act 523/1999 s. 26 and is not applied. `charged` is
+    kept only for the fees recorded under that repealed rule before this change (migration 0005): it
+    names no finding and cannot be recorded any more.
+    """
+
+    UNFOUNDED_FEE = "unfounded_fee", _("Manifestly unfounded or excessive: a reasonable fee (Art. 12(5)(a))")
+    REFUSED = "refused", _("Manifestly unfounded or excessive: refused (Art. 12(5)(b))")
+    FURTHER_COPY = "further_copy", _("A further copy: a reasonable fee (Art. 15(3))")
+    REPEALED_RULE_CHARGED = (
+        "charged",
+        _("Charged under the repealed one-free-report-a-year rule (recorded before the change; no Art. 12(5) finding)"),
+    )
 
 
 class RefusalGround(models.TextChoices):
@@ -100,10 +112,16 @@ class SubjectRequest(models.Model):
         null=True,
         blank=True,
         related_name="+",
-        verbose_name=_("earlier report within 12 months"),
+        verbose_name=_("earlier report of the patron"),
     )
-    fee_decision = models.CharField(_("fee decision"), max_length=10, choices=FeeDecision.choices, blank=True)
-    fee_reason = FreeTextField(_("reason for the fee decision"), blank=True)
+    fee_decision = models.CharField(
+        _("finding for a fee or refusal"),
+        max_length=15,
+        choices=FeeDecision.choices,
+        blank=True,
+        help_text=_("Empty: the copy is free."),
+    )
+    fee_reason = FreeTextField(_("reasoning of the finding"), blank=True)
     delivery_method = models.CharField(_("delivered"), max_length=20, choices=DeliveryMethod.choices, blank=True)
     delivered_on = models.DateField(_("delivered on"), null=True, blank=True)
     request_form_destroyed_on = models.DateField(_("request form copy destroyed on"), null=True, blank=True)

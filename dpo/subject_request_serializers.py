@@ -6,14 +6,14 @@ from core import api_fields
 from core.dates import today
 from dpo.models import (
     DeliveryMethod,
-    FeeDecision,
     IdentityDocument,
     KeepingGround,
     RefusalGround,
     RequestKind,
     SubjectRequest,
 )
-from dpo.selectors import RequestState, days_left, earlier_report_within_12_months, subject_request_state
+from dpo.selectors import RequestState, days_left, earlier_report, subject_request_state
+from dpo.services.subject_requests import FEE_FINDINGS
 
 
 class SubjectRequestSerializer(api_fields.ModelSerializer):
@@ -29,7 +29,8 @@ class SubjectRequestSerializer(api_fields.ModelSerializer):
         source="previous_report_id",
         read_only=True,
         allow_null=True,
-        help_text="The earlier access request whose report was made within 12 months; a fee decision is needed.",
+        help_text="The patron's earlier access request whose report was made, recorded when this report is made. "
+        "The copy is still free unless `fee_decision` records a finding (GDPR Art. 12(5), 15(3)).",
     )
 
     class Meta:
@@ -82,9 +83,9 @@ class SubjectRequestDetailSerializer(SubjectRequestSerializer):
 
     earlier_report_id = serializers.SerializerMethodField(
         help_text=(
-            "The patron's access request received before this one whose report was made after the same date 12 "
-            "months before this one's receipt (refused requests do not count); shown before this report is made. "
-            "Null: the report is free."
+            "The patron's latest access request received before this one whose report was made (refused requests "
+            "do not count), however long ago; shown before this report is made. A repeat is free too unless the "
+            "DPO records a finding (fee_decision)."
         )
     )
 
@@ -93,7 +94,7 @@ class SubjectRequestDetailSerializer(SubjectRequestSerializer):
         read_only_fields = fields
 
     def get_earlier_report_id(self, subject_request: SubjectRequest) -> int | None:
-        earlier = earlier_report_within_12_months(subject_request)
+        earlier = earlier_report(subject_request)
         return earlier.pk if earlier else None
 
 
@@ -126,8 +127,8 @@ class SubjectRequestExtensionSerializer(serializers.Serializer):
 
 
 class SubjectRequestFeeDecisionSerializer(serializers.Serializer):
-    decision = serializers.ChoiceField(choices=FeeDecision.choices)
-    reason = serializers.CharField(allow_blank=True, default="", help_text="Required when charged or refused")
+    decision = serializers.ChoiceField(choices=FEE_FINDINGS)
+    reason = serializers.CharField(allow_blank=True, default="", help_text="The reasoning of the finding; required")
 
 
 class SubjectRequestDeliverySerializer(serializers.Serializer):

@@ -27,7 +27,6 @@ from core.errors import NotFound, RuleBroken
 from core.free_text_fields import FreeTextFormField
 from dpo.models import (
     DeliveryMethod,
-    FeeDecision,
     IdentityDocument,
     KeepingGround,
     RefusalGround,
@@ -37,7 +36,7 @@ from dpo.models import (
 from dpo.selectors import (
     RequestState,
     days_left,
-    earlier_report_within_12_months,
+    earlier_report,
     held_elsewhere_texts,
     subject_request_state,
     with_deadline,
@@ -45,6 +44,7 @@ from dpo.selectors import (
 from dpo.services.subject_requests import (
     COMPLETED_BY_HAND,
     ERASURE_REFUSAL_GROUNDS,
+    FEE_FINDINGS,
     subject_request_complete,
     subject_request_deliver,
     subject_request_extend,
@@ -96,9 +96,16 @@ class ExtensionForm(forms.Form):
 
 
 class FeeDecisionForm(forms.Form):
-    decision = forms.ChoiceField(label=_("fee decision"), choices=FeeDecision.choices)
+    """A finding that lets the copy cost a fee or be refused; without one it is free (Art. 12(5), 15(3))."""
+
+    decision = forms.ChoiceField(label=_("finding for a fee or refusal"), choices=FEE_FINDINGS)
     reason = FreeTextFormField(
-        label=_("reason for the fee decision"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+        label=_("reasoning of the finding"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_(
+            "Why the request is manifestly unfounded or excessive, or asks for a further copy; the patron is told it."
+        ),
     )
 
 
@@ -141,7 +148,12 @@ class CompletionForm(forms.Form):
 # The steps on the change page: form, service, heading, button.
 STEPS: dict[str, tuple[type[forms.Form], Callable[..., object], "StrPromise", "StrPromise"]] = {
     "extension": (ExtensionForm, subject_request_extend, _("Extend the time to answer"), _("Record the extension")),
-    "fee_decision": (FeeDecisionForm, subject_request_fee_decide, _("Second report within 12 months"), _("Decide")),
+    "fee_decision": (
+        FeeDecisionForm,
+        subject_request_fee_decide,
+        _("A fee or a refusal (only with a finding)"),
+        _("Record the finding"),
+    ),
     "delivery": (DeliveryForm, subject_request_deliver, _("Delivery of the access report"), _("Record the delivery")),
     "completion": (CompletionForm, subject_request_complete, _("Carried out"), _("Record as answered")),
     "refusal": (RefusalForm, subject_request_refuse, _("Refuse the request"), _("Refuse")),
@@ -159,23 +171,17 @@ def steps_open(subject_request: SubjectRequest) -> list[str]:
     if subject_request.completed_on is not None:
         return []
     access = subject_request.kind == RequestKind.ACCESS
-    repeat = subject_request.previous_report_id is not None
     steps = []
     if subject_request.extended_due_on is None:
         steps.append("extension")
     if subject_request.erased_at is not None:
         # Carried out, and open only because another system still holds the patron: its ground answers it.
         return [*steps, "keeping"] if subject_request.held_elsewhere else steps
-    if access and repeat and not subject_request.fee_decision:
+    if access and not subject_request.fee_decision:
         steps.append("fee_decision")
-    # An incomplete report is not delivered (the service refuses it); the page says why instead.
-    complete = not subject_request.report_incomplete
-    if (
-        access
-        and subject_request.report_made_at is not None
-        and (not repeat or subject_request.fee_decision)
-        and complete
-    ):
+    # An incomplete report is not delivered (the service refuses it); the page says why instead. No finding
+    # is needed first: a copy is free unless one is recorded.
+    if access and subject_request.report_made_at is not None and not subject_request.report_incomplete:
         steps.append("delivery")
     if subject_request.kind in COMPLETED_BY_HAND:
         steps.append("completion")
@@ -384,11 +390,11 @@ class SubjectRequestAdmin(BoundedInputsAdmin):
         again with its values and errors."""
         subject_request = self.get_object(request, unquote(object_id))
         steps = []
-        earlier_report = None
+        earlier = None
         held_elsewhere: list[str] = []
         if subject_request is not None:
-            # Shown before the report is made, so the DPO knows at once that a fee decision will be needed.
-            earlier_report = earlier_report_within_12_months(subject_request)
+            # Shown before the report is made: a repeat is free unless the DPO records a finding.
+            earlier = earlier_report(subject_request)
             held_elsewhere = held_elsewhere_texts(subject_request)
             steps = [
                 {
@@ -402,7 +408,7 @@ class SubjectRequestAdmin(BoundedInputsAdmin):
         context = {
             **(extra_context or {}),
             "request_steps": steps,
-            "earlier_report": earlier_report,
+            "earlier_report": earlier,
             "held_elsewhere": held_elsewhere,
         }
         return super().change_view(request, object_id, form_url, context)

@@ -2,8 +2,9 @@
 
 GDPR Art. 12(3): the answer is due one month after receipt, counted as EU Regulation 1182/71 counts
 periods (core.time_limits); it may be extended by two further months at most when the
-patron is told, with the reasons, within the first month. Art. 12(5), 15(3): one access report a year
-is free; a repeat may be charged for or refused, with a recorded reason. Art. 17(3): the exceptions that
+patron is told, with the reasons, within the first month. Art. 15(3), 12(5): every copy is free unless the
+DPO records a finding, with its reasoning, that the request is manifestly unfounded or excessive (a fee or
+a refusal) or asks for a further copy (a fee); nothing waits for such a finding. Art. 17(3): the exceptions that
 allow refusing an erasure. Mikkeli notice: identity is checked with an ID card, passport or driving licence
 and the check and its date are recorded; the request form copy is destroyed once the report is made.
 
@@ -33,7 +34,7 @@ from dpo.models import (
     RequestKind,
     SubjectRequest,
 )
-from dpo.selectors import earlier_report_within_12_months
+from dpo.selectors import earlier_report
 from patrons.services._common import patron_for_write, today
 from staff.scoping import object_of_consortium_or_404
 from staff.typed_text import free_text_check
@@ -51,6 +52,9 @@ ERASURE_REFUSAL_GROUNDS = (
 # Requests answered by recording that they were carried out. Access is answered by delivering the report,
 # erasure by carrying it out (dpo.services.erasure, which records the request as answered).
 COMPLETED_BY_HAND = (RequestKind.RECTIFICATION, RequestKind.RESTRICTION, RequestKind.OBJECTION)
+# The findings the DPO can record now; FeeDecision.REPEALED_RULE_CHARGED only names old rows.
+FEE_FINDINGS = [(value, label) for value, label in FeeDecision.choices if value != FeeDecision.REPEALED_RULE_CHARGED]
+FEE_FINDINGS_VALUES = [value for value, _label in FEE_FINDINGS]
 
 
 def _date(day: datetime.date) -> str:
@@ -202,28 +206,46 @@ def subject_request_extend(
 
 
 def subject_request_fee_decide(*, actor: Actor, request_id: int, decision: str, reason: str = "") -> SubjectRequest:
-    """Decide on a repeat access report within 12 months: free, charged or refused (Art. 12(5), 15(3)).
+    """Record the DPO's finding that lets an access request cost a reasonable fee or be refused.
 
-    A refusal answers the request, as manifestly unfounded or excessive.
+    GDPR Art. 15(3): the first copy is free, and a further copy may cost a reasonable fee based on the
+    administrative costs. Art. 12(5): a manifestly unfounded or excessive request (in particular a
+    repetitive one) may cost a reasonable fee or be refused; the controller bears the burden of showing
+    it, so the finding is recorded with its reasoning, which the patron is told. Without a finding the
+    copy is free, however soon it follows the last one: "one free report a year" was the repealed Personal
+    Data Act 523/1999 s. 26. A further copy needs an earlier report of the patron. A refusal answers the
+    request.
     """
-    _check_choice(decision, FeeDecision, "fee_decision_unknown", _("Unknown fee decision. Allowed: %(allowed)s."))
-    reason = (reason or "").strip()
-    if decision != FeeDecision.FREE and not reason:
+    _check_choice(decision, FeeDecision, "fee_decision_unknown", _("Unknown finding. Allowed: %(allowed)s."))
+    if decision not in FEE_FINDINGS_VALUES:
         raise RuleBroken(
-            "fee_reason_required", _("Give the reason for charging a fee or refusing; the patron is told it.")
+            "fee_rule_repealed",
+            _(
+                "A fee is no longer charged for a second report within a year (the repealed Personal Data Act "
+                "s. 26); record a finding under GDPR Art. 12(5) or 15(3) instead."
+            ),
         )
+    reason = _required_text(
+        reason,
+        "fee_reason_required",
+        _(
+            "Give the reasoning of the finding: why the request is manifestly unfounded or excessive, or asks for "
+            "a further copy. The patron is told it."
+        ),
+    )
     _texts_check(actor=actor, request_id=request_id, fee_reason=reason)
     with transaction.atomic():
         subject_request = _open_request(actor=actor, request_id=request_id)
-        # Decided before or after the report is made: the repeat is known from the dates of receipt.
-        earlier = subject_request.previous_report or earlier_report_within_12_months(subject_request)
-        if earlier is None:
-            raise RuleBroken(
-                "not_a_repeat",
-                _("A fee decision is made only for a second access report within 12 months; this one is free."),
-            )
+        if subject_request.kind != RequestKind.ACCESS:
+            raise RuleBroken("not_an_access_request", _("A fee or a refusal of a copy concerns an access request."))
         if subject_request.fee_decision:
-            raise RuleBroken("fee_already_decided", _("The fee has already been decided for this request."))
+            raise RuleBroken("fee_already_decided", _("A finding has already been recorded for this request."))
+        earlier = subject_request.previous_report or earlier_report(subject_request)
+        if decision == FeeDecision.FURTHER_COPY and earlier is None:
+            raise RuleBroken(
+                "not_a_further_copy",
+                _("The patron has had no earlier report: this is the first copy, which is free (GDPR Art. 15(3))."),
+            )
         subject_request.previous_report = earlier
         subject_request.fee_decision = decision
         subject_request.fee_reason = reason
@@ -263,14 +285,6 @@ def subject_request_deliver(
                 _(
                     "The latest access report is incomplete: a part of the data could not be read. Make the report "
                     "again once it can, then record its delivery."
-                ),
-            )
-        if subject_request.previous_report_id is not None and not subject_request.fee_decision:
-            raise RuleBroken(
-                "fee_decision_required",
-                _(
-                    "This is the patron's second access report within 12 months: decide first whether it is free, "
-                    "charged for or refused."
                 ),
             )
         _check_day(

@@ -2,9 +2,12 @@
 deadline follows Regulation 1182/71 and the holidays of the patron's country, and each step keeps its rules."""
 
 import datetime
+import importlib
 
 import pytest
 import time_machine
+from dateutil.relativedelta import relativedelta
+from django.apps import apps
 from django.conf import settings
 from django.utils import timezone
 
@@ -61,9 +64,11 @@ def request_events() -> int:
     return AccessEvent.objects.filter(action=Action.SUBJECT_REQUEST).count()
 
 
-def report_made(request_id: int, *, previous: int | None = None) -> None:
+def report_made(request_id: int, *, previous: int | None = None, at: datetime.datetime | None = None) -> None:
     """What making the access report marks on the request (the report's own module and tests cover making it)."""
-    SubjectRequest.objects.filter(pk=request_id).update(report_made_at=timezone.now(), previous_report_id=previous)
+    SubjectRequest.objects.filter(pk=request_id).update(
+        report_made_at=at or timezone.now(), previous_report_id=previous
+    )
 
 
 @pytest.fixture
@@ -351,25 +356,72 @@ def test_only_an_access_request_is_delivered(dpo, lapland_patron):
     assert (response.status_code, response.json()["rule"]) == (400, "not_an_access_request")
 
 
-def test_a_second_report_within_a_year_needs_a_fee_decision_with_a_reason(dpo, lapland_patron):
-    first = recorded(dpo, lapland_patron.pk, today() - datetime.timedelta(days=60))["id"]
+def test_a_second_request_11_months_after_the_first_report_is_free_without_a_reasoned_finding(dpo, lapland_patron):
+    """GDPR Art. 15(3), 12(5): no yearly free report any more (the repealed Personal Data Act s. 26)."""
+    eleven_months_ago = today() - relativedelta(months=11)
+    first = recorded(dpo, lapland_patron.pk, eleven_months_ago)["id"]
+    not_further = step(dpo, first, "fee-decision", {"decision": "further_copy", "reason": "Again."})
+    assert (not_further.status_code, not_further.json()["rule"]) == (400, "not_a_further_copy")
+    report_made(first, at=at_noon(eleven_months_ago))
     second = recorded(dpo, lapland_patron.pk)["id"]
-    assert step(dpo, first, "fee-decision", {"decision": "free"}).json()["rule"] == "not_a_repeat"
     report_made(second, previous=first)
     delivery = {"method": "paper_pickup", "delivered_on": today().isoformat()}
-
-    undecided = step(dpo, second, "delivery", delivery)
-    assert (undecided.status_code, undecided.json()["rule"]) == (400, "fee_decision_required")
     assert dpo.get(f"{API}{second}/").json()["repeat_of"] == first
-    no_reason = step(dpo, second, "fee-decision", {"decision": "charged", "reason": ""})
-    assert (no_reason.status_code, no_reason.json()["rule"]) == (400, "fee_reason_required")
-    charged = step(dpo, second, "fee-decision", {"decision": "charged", "reason": "Second copy on paper, 10 EUR."})
-    assert charged.status_code == 200
-    assert (charged.json()["fee_decision"], charged.json()["state"]) == ("charged", "open")
-    assert AccessEvent.objects.filter(action=Action.SUBJECT_REQUEST).latest("id").detail == "fee_charged"
-    twice = step(dpo, second, "fee-decision", {"decision": "free"})
+
+    for finding in ("further_copy", "unfounded_fee", "refused"):
+        no_reason = step(dpo, second, "fee-decision", {"decision": finding, "reason": "  "})
+        assert (no_reason.status_code, no_reason.json()["rule"]) == (400, "fee_reason_required")
+    repealed = step(dpo, second, "fee-decision", {"decision": "charged", "reason": "Second within a year."})
+    assert repealed.status_code == 400
+    assert SubjectRequest.objects.get(pk=second).fee_decision == ""
+    # Nothing waits for a finding: the copy is free and is delivered.
+    free = step(dpo, second, "delivery", delivery)
+    assert (free.status_code, free.json()["state"], free.json()["fee_decision"]) == (200, "answered", "")
+
+
+def test_a_fee_for_a_repeat_needs_the_dpos_finding_with_its_reasoning(dpo, lapland_patron):
+    eleven_months_ago = today() - relativedelta(months=11)
+    first = recorded(dpo, lapland_patron.pk, eleven_months_ago)["id"]
+    report_made(first, at=at_noon(eleven_months_ago))
+    second = recorded(dpo, lapland_patron.pk)["id"]
+    charged = step(dpo, second, "fee-decision", {"decision": "further_copy", "reason": "A second paper copy."})
+    assert charged.status_code == 200, charged.content
+    assert (charged.json()["fee_decision"], charged.json()["state"], charged.json()["repeat_of"]) == (
+        "further_copy",
+        "open",
+        first,
+    )
+    assert AccessEvent.objects.filter(action=Action.SUBJECT_REQUEST).latest("id").detail == "fee_further_copy"
+    twice = step(dpo, second, "fee-decision", {"decision": "refused", "reason": "Excessive."})
     assert twice.json()["rule"] == "fee_already_decided"
+    report_made(second, previous=first)
+    delivery = {"method": "paper_pickup", "delivered_on": today().isoformat()}
     assert step(dpo, second, "delivery", delivery).json()["state"] == "answered"
+
+
+def test_old_fee_decisions_are_migrated_for_what_they_were(lapland_patron):
+    """A `free` decision needs none now; `charged` stays, labelled as the repealed rule's; `refused` keeps."""
+    migration = importlib.import_module("dpo.migrations.0005_free_copy")
+    rows = {
+        decision: SubjectRequest.objects.create(
+            consortium_id=lapland_patron.consortium_id,
+            patron_id=lapland_patron.pk,
+            kind="access",
+            received_on=today(),
+            identity_document="passport",
+            identity_verified_by="dpo",
+            identity_verified_on=today(),
+            due_on=today(),
+            recorded_at=timezone.now(),
+            recorded_by="dpo",
+            fee_decision=decision,
+        ).pk
+        for decision in ("free", "charged", "refused")
+    }
+    migration.free_needs_no_decision(apps, None)
+    after = dict(SubjectRequest.objects.filter(pk__in=rows.values()).values_list("pk", "fee_decision"))
+    assert [after[rows[decision]] for decision in ("free", "charged", "refused")] == ["", "charged", "refused"]
+    assert "kumotun" in str(SubjectRequest.objects.get(pk=rows["charged"]).get_fee_decision_display())
 
 
 def test_the_dpo_sees_a_repeat_before_the_report_is_made(dpo, lapland_patron):
@@ -379,14 +431,14 @@ def test_the_dpo_sees_a_repeat_before_the_report_is_made(dpo, lapland_patron):
     assert dpo.get(f"{API}{second}/").json()["earlier_report_id"] == first
     assert SubjectRequest.objects.get(pk=second).report_made_at is None, "looking made no report"
     page = in_english(dpo).get(f"{CHANGELIST}{second}/change/").content.decode()
-    assert "Not the first report within 12 months" in page
+    assert "Not the patron's first report" in page
     assert f'href="{CHANGELIST}{first}/change/">#{first}</a>' in page
     assert dpo.get(f"{API}{first}/").json()["earlier_report_id"] is None
 
     # A refused request's report does not count: the next report is free.
     SubjectRequest.objects.filter(pk=first).update(refusal_ground="art12_5", completed_on=today())
     assert dpo.get(f"{API}{second}/").json()["earlier_report_id"] is None
-    assert "Not the first report" not in in_english(dpo).get(f"{CHANGELIST}{second}/change/").content.decode()
+    assert "first report" not in in_english(dpo).get(f"{CHANGELIST}{second}/change/").content.decode()
 
 
 def test_a_repeat_refused_ends_the_request_as_manifestly_excessive(dpo, lapland_patron):
