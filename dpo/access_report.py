@@ -30,7 +30,7 @@ from audit.models import Action, Outcome
 from audit.services import access_event_record
 from core.errors import NotFound, RuleBroken
 from core.privacy_contract import Item, Record, ReportContext, ReportPart, Section, data_subject, privacy_contracts
-from dpo.models import RequestKind, SubjectRequest
+from dpo.models import RequesterRole, RequestKind, SubjectRequest
 from dpo.selectors import earlier_report
 
 
@@ -51,6 +51,15 @@ class PreviousReport:
 
 
 @dataclass(frozen=True, slots=True)
+class Requester:
+    """The representative who asked for the patron, to whom the report is addressed and delivered."""
+
+    role: str
+    role_label: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
 class AccessReport:
     request_id: int
     patron_id: int
@@ -65,6 +74,7 @@ class AccessReport:
     staff_names_included: bool
     sections: tuple[Section, ...]
     incomplete: tuple[str, ...] = ()  # why a part is missing (a system out of reach): not to be delivered
+    requester: Requester | None = None  # None: the patron asked themself
 
     @property
     def complete(self) -> bool:
@@ -178,4 +188,13 @@ def _build(*, actor: Actor, request_id: int) -> AccessReport:
         staff_names_included=settings.ACCESS_REPORT_STAFF_NAMES,
         sections=tuple(sections),
         incomplete=incomplete,
+        requester=_requester(subject_request, subject.language),
     )
+
+
+def _requester(subject_request: SubjectRequest, language: str) -> Requester | None:
+    if subject_request.requester_role == RequesterRole.PATRON:
+        return None
+    with translation.override(language):
+        label = str(subject_request.get_requester_role_display())
+    return Requester(subject_request.requester_role, label, subject_request.requester_name)

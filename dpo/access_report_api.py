@@ -47,6 +47,12 @@ class AccessReportPreviousSerializer(serializers.Serializer):
     report_made_at = serializers.DateTimeField()
 
 
+class AccessReportRequesterSerializer(serializers.Serializer):
+    role = serializers.CharField(help_text="guardian, authorised_representative or other")
+    role_label = serializers.CharField()
+    name = serializers.CharField()
+
+
 class AccessReportSerializer(serializers.Serializer):
     request_id = serializers.IntegerField()
     patron_id = serializers.IntegerField()
@@ -62,6 +68,11 @@ class AccessReportSerializer(serializers.Serializer):
         "(GDPR Art. 12(5), 15(3))."
     )
     previous_report = AccessReportPreviousSerializer(allow_null=True)
+    requester = AccessReportRequesterSerializer(
+        allow_null=True,
+        help_text="The representative who asked for the patron; the report is addressed and delivered to them. "
+        "Null: the patron asked themself.",
+    )
     identity_code_stored = serializers.BooleanField(help_text="Whether a code is stored; never the code.")
     staff_names_included = serializers.BooleanField()
     sections = AccessReportSectionSerializer(many=True)

@@ -31,6 +31,33 @@ class IdentityDocument(models.TextChoices):
     DRIVING_LICENCE = "driving_licence", _("Driving licence")
 
 
+class RequesterRole(models.TextChoices):
+    """Who made the request: the patron, or a representative for them (GDPR Art. 12(2), 12(6)).
+
+    A guardian acts for a minor by custody (Child Custody and Right of Access Act 361/1983 s. 4,
+    föräldrabalken 6:11) and only until the child is 18 (Guardianship Services Act 442/1999 s. 2,
+    föräldrabalken 9:1); an adult is represented only by someone they or a court have authorised.
+    """
+
+    PATRON = "patron", _("The patron themself")
+    GUARDIAN = "guardian", _("A guardian of a minor patron")
+    AUTHORISED = (
+        "authorised_representative",
+        _("An authorised representative (a power of attorney, or a guardian appointed by a court)"),
+    )
+    OTHER = "other", _("Another representative, explained in the note")
+
+
+class AuthorityCheck(models.TextChoices):
+    """How a representative's authority to act for the patron was checked (their identity: IdentityDocument)."""
+
+    POPULATION_REGISTER = "population_register", _("Custody or guardianship checked in the population register")
+    PATRON_RECORD = "patron_record", _("Named as the patron's guardian in the library's record")
+    POWER_OF_ATTORNEY = "power_of_attorney", _("A written power of attorney from the patron")
+    COURT_ORDER = "court_order", _("A court's or the guardianship authority's order")
+    OTHER = "other", _("Another way, explained in the note")
+
+
 class DeliveryMethod(models.TextChoices):
     ELECTRONIC = "electronic", _("Electronically")
     PAPER_PICKUP = "paper_pickup", _("On paper, picked up at the library")
@@ -89,6 +116,16 @@ class SubjectRequest(models.Model):
     patron_id = models.BigIntegerField(_("patron id"), db_index=True)
     kind = models.CharField(_("kind"), max_length=20, choices=RequestKind.choices)
     received_on = models.DateField(_("received on"))
+    # Who asked: the patron, or a representative (then their name and how their authority was checked); the
+    # identity check below is of whoever asked, and the report goes to them.
+    requester_role = models.CharField(
+        _("requested by"), max_length=30, choices=RequesterRole.choices, default=RequesterRole.PATRON
+    )
+    requester_name = FreeTextCharField(_("representative's name"), max_length=200, blank=True)
+    requester_authority_check = models.CharField(
+        _("authority checked by"), max_length=30, choices=AuthorityCheck.choices, blank=True
+    )
+    requester_authority_note = FreeTextField(_("note on the authority check"), blank=True)
     identity_document = models.CharField(_("identity checked with"), max_length=20, choices=IdentityDocument.choices)
     identity_verified_by = models.CharField(_("identity checked by"), max_length=150)
     identity_verified_on = models.DateField(_("identity checked on"))

@@ -5,10 +5,12 @@ from rest_framework import serializers
 from core import api_fields
 from core.dates import today
 from dpo.models import (
+    AuthorityCheck,
     DeliveryMethod,
     IdentityDocument,
     KeepingGround,
     RefusalGround,
+    RequesterRole,
     RequestKind,
     SubjectRequest,
 )
@@ -40,6 +42,10 @@ class SubjectRequestSerializer(api_fields.ModelSerializer):
             "patron",
             "kind",
             "received_on",
+            "requester_role",
+            "requester_name",
+            "requester_authority_check",
+            "requester_authority_note",
             "identity_document",
             "identity_verified_by",
             "identity_verified_on",
@@ -111,7 +117,28 @@ class SubjectRequestRecordSerializer(serializers.Serializer):
     patron = api_fields.IdField(help_text="The patron's id")
     kind = serializers.ChoiceField(choices=RequestKind.choices)
     received_on = api_fields.DateField()
-    identity_document = serializers.ChoiceField(choices=IdentityDocument.choices)
+    requester_role = serializers.ChoiceField(
+        choices=RequesterRole.choices,
+        default=RequesterRole.PATRON,
+        help_text="Who asked: the patron (default) or a representative. A guardian only for a patron under 18 on "
+        "the day the request came (rule guardian_of_adult); then as authorised_representative.",
+    )
+    requester_name = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=200, help_text="The representative's name"
+    )
+    requester_authority_check = serializers.ChoiceField(
+        choices=AuthorityCheck.choices,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="How the representative's authority was checked; required for a representative",
+    )
+    requester_authority_note = serializers.CharField(
+        required=False, allow_blank=True, default="", help_text="Required for role or check `other`"
+    )
+    identity_document = serializers.ChoiceField(
+        choices=IdentityDocument.choices, help_text="How the identity of whoever asked was checked"
+    )
     identity_verified_by = serializers.CharField(
         required=False, allow_blank=True, default="", max_length=150, help_text="Default: the caller"
     )

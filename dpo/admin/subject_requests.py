@@ -26,10 +26,12 @@ from core.dates import today
 from core.errors import NotFound, RuleBroken
 from core.free_text_fields import FreeTextFormField
 from dpo.models import (
+    AuthorityCheck,
     DeliveryMethod,
     IdentityDocument,
     KeepingGround,
     RefusalGround,
+    RequesterRole,
     RequestKind,
     SubjectRequest,
 )
@@ -76,13 +78,33 @@ class SubjectRequestRecordForm(forms.Form):
     patron = form_fields.IdField(label=_("patron id"), help_text=_("The patron's id in this service."))
     kind = forms.ChoiceField(label=_("kind"), choices=RequestKind.choices)
     received_on = form_fields.DateField(label=_("received on"), widget=DateInput, initial=today)
-    identity_document = forms.ChoiceField(label=_("identity checked with"), choices=IdentityDocument.choices)
+    requester_role = forms.ChoiceField(
+        label=_("requested by"), required=False, choices=RequesterRole.choices, initial=RequesterRole.PATRON
+    )
+    requester_name = FreeTextFormField(label=_("representative's name"), required=False, max_length=200)
+    requester_authority_check = forms.ChoiceField(
+        label=_("authority checked by"),
+        required=False,
+        choices=[("", "---------"), *AuthorityCheck.choices],
+        help_text=_("For a representative: how their right to act for the patron was checked."),
+    )
+    requester_authority_note = FreeTextFormField(
+        label=_("note on the authority check"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    identity_document = forms.ChoiceField(
+        label=_("identity checked with"),
+        choices=IdentityDocument.choices,
+        help_text=_("The identity of whoever made the request: the patron, or the representative."),
+    )
     identity_verified_by = forms.CharField(
         label=_("identity checked by"), required=False, max_length=150, help_text=_("Empty: you.")
     )
     identity_verified_on = form_fields.DateField(
         label=_("identity checked on"), required=False, widget=DateInput, help_text=_("Empty: today.")
     )
+
+    def clean_requester_role(self) -> str:
+        return self.cleaned_data["requester_role"] or RequesterRole.PATRON
 
 
 class ExtensionForm(forms.Form):
@@ -238,6 +260,10 @@ class SubjectRequestAdmin(BoundedInputsAdmin):
                     "patron_id",
                     "kind",
                     "received_on",
+                    "requester_role",
+                    "requester_name",
+                    "requester_authority_check",
+                    "requester_authority_note",
                     "identity_document",
                     "identity_verified_by",
                     "identity_verified_on",

@@ -23,19 +23,22 @@ from django.utils.translation import gettext_lazy as _
 from audit.actor import Actor
 from audit.models import Action
 from audit.services import access_event_record
+from core.dates import ADULT_AGE, age_on
 from core.errors import RuleBroken
 from core.time_limits import months_after
 from dpo.models import (
+    AuthorityCheck,
     DeliveryMethod,
     FeeDecision,
     IdentityDocument,
     KeepingGround,
     RefusalGround,
+    RequesterRole,
     RequestKind,
     SubjectRequest,
 )
 from dpo.selectors import earlier_report
-from patrons.services._common import patron_for_write, today
+from patrons.services._common import consortium_patron_ids, patron_for_write, today
 from staff.scoping import object_of_consortium_or_404
 from staff.typed_text import free_text_check
 
@@ -109,6 +112,67 @@ def _open_request(*, actor: Actor, request_id: int) -> SubjectRequest:
     return subject_request
 
 
+def _requester_check(*, role: str, name: str, authority_check: str, authority_note: str) -> tuple[str, str, str]:
+    """The representative's name, authority check and note, cleaned, once the rules for `role` hold.
+
+    A representative is named and their authority to act for the patron checked (GDPR Art. 12(2): the
+    controller must not answer someone who is not entitled to the data); the note explains "another" role
+    or check. The patron asking themself has none of these.
+    """
+    _check_choice(role, RequesterRole, "requester_role_unknown", _("Unknown requester. Allowed: %(allowed)s."))
+    name, authority_note = (name or "").strip(), (authority_note or "").strip()
+    if role == RequesterRole.PATRON:
+        if name or authority_check or authority_note:
+            raise RuleBroken(
+                "not_a_representative",
+                _("The patron asked themself: leave the representative's name and authority check empty."),
+            )
+        return "", "", ""
+    if not name:
+        raise RuleBroken("requester_name_required", _("Give the name of the representative who made the request."))
+    if not authority_check:
+        raise RuleBroken(
+            "authority_check_required",
+            _("Record how the representative's authority to act for the patron was checked."),
+        )
+    _check_choice(
+        authority_check,
+        AuthorityCheck,
+        "authority_check_unknown",
+        _("Unknown way of checking the authority. Allowed: %(allowed)s."),
+    )
+    if (role == RequesterRole.OTHER or authority_check == AuthorityCheck.OTHER) and not authority_note:
+        raise RuleBroken(
+            "authority_note_required", _("Explain in the note who the representative is or how it was checked.")
+        )
+    return name, authority_check, authority_note
+
+
+def _guardian_check(*, role: str, born: datetime.date | None, received_on: datetime.date) -> None:
+    """A guardian acts for a minor only: from the 18th birthday on (core.dates.age_on), the patron is of age
+    (Guardianship Services Act 442/1999 s. 2, föräldrabalken 9:1) and custody has ended (Child Custody and
+    Right of Access Act 361/1983 s. 4); a former guardian asks then only as the patron's authorised
+    representative. Judged on the day the request came."""
+    if role != RequesterRole.GUARDIAN:
+        return
+    if born is None:
+        raise RuleBroken(
+            "guardian_age_unknown",
+            _(
+                "The patron's date of birth is not recorded, so a guardian's request cannot be checked to concern "
+                "a minor."
+            ),
+        )
+    if age_on(born, received_on) >= ADULT_AGE:
+        raise RuleBroken(
+            "guardian_of_adult",
+            _(
+                "The patron was of age (18) on the day of the request: a guardian can no longer act for them. "
+                "Record the request as made by an authorised representative, with the authorisation checked."
+            ),
+        )
+
+
 def subject_request_record(
     *,
     actor: Actor,
@@ -118,11 +182,16 @@ def subject_request_record(
     identity_document: str,
     identity_verified_by: str = "",
     identity_verified_on: datetime.date | None = None,
+    requester_role: str = RequesterRole.PATRON,
+    requester_name: str = "",
+    requester_authority_check: str = "",
+    requester_authority_note: str = "",
 ) -> SubjectRequest:
     """Record a request as received: who asked, how their identity was checked, and when the answer is due.
 
     The identity check is recorded as done by the actor today unless told otherwise; it cannot come
-    before the request did.
+    before the request did. A representative may ask for the patron (`_requester_check`, `_guardian_check`);
+    the identity checked is theirs, and the answer goes to them.
     """
     _check_choice(kind, RequestKind, "kind_unknown", _("Unknown kind of request. Allowed: %(allowed)s."))
     _check_choice(
@@ -133,6 +202,19 @@ def subject_request_record(
     )
     if received_on > today():
         raise RuleBroken("received_in_future", _("A request cannot be received in the future."))
+    requester_name, requester_authority_check, requester_authority_note = _requester_check(
+        role=requester_role,
+        name=requester_name,
+        authority_check=requester_authority_check,
+        authority_note=requester_authority_note,
+    )
+    free_text_check(
+        actor=actor,
+        model=SubjectRequest,
+        texts={"requester_name": requester_name, "requester_authority_note": requester_authority_note},
+        action=Action.SUBJECT_REQUEST,
+        patron_ids=consortium_patron_ids(actor=actor, patron_id=patron_id),
+    )
     identity_verified_on = identity_verified_on or today()
     _check_day(
         identity_verified_on,
@@ -144,12 +226,17 @@ def subject_request_record(
     )
     with transaction.atomic():
         patron = patron_for_write(actor=actor, patron_id=patron_id)
+        _guardian_check(role=requester_role, born=patron.date_of_birth, received_on=received_on)
         consortium = patron.consortium
         subject_request = SubjectRequest.objects.create(
             consortium=consortium,
             patron_id=patron.pk,
             kind=kind,
             received_on=received_on,
+            requester_role=requester_role,
+            requester_name=requester_name,
+            requester_authority_check=requester_authority_check,
+            requester_authority_note=requester_authority_note,
             identity_document=identity_document,
             identity_verified_by=(identity_verified_by or "").strip() or actor.username,
             identity_verified_on=identity_verified_on,
@@ -263,7 +350,8 @@ def subject_request_fee_decide(*, actor: Actor, request_id: int, decision: str, 
 def subject_request_deliver(
     *, actor: Actor, request_id: int, method: str, delivered_on: datetime.date
 ) -> SubjectRequest:
-    """Record how and when the access report reached the patron; this answers the request.
+    """Record how and when the access report reached the patron, or the representative who asked for them
+    (GDPR Art. 12(2)); this answers the request.
 
     The copy of the request form is destroyed then (Mikkeli notice), and that is recorded too.
     """

@@ -549,6 +549,80 @@ def test_the_dpo_records_a_request_in_the_admin_by_patron_id(lapland_patron, mik
     assert AccessEvent.objects.filter(action=Action.SUBJECT_REQUEST).latest("id").detail == "recorded"
 
 
+def representative(role: str, check: str = "population_register", **extra) -> dict:
+    return {"requester_role": role, "requester_name": "Maija Meikäläinen", "requester_authority_check": check, **extra}
+
+
+def test_a_guardians_request_is_refused_from_the_patrons_18th_birthday(dpo, lapland_patron):
+    """Custody ends at 18 (Guardianship Services Act 442/1999 s. 2): judged on the day the request came."""
+    received = today() - datetime.timedelta(days=3)
+    lapland_patron.date_of_birth = received - relativedelta(years=18)
+    lapland_patron.save(update_fields=["date_of_birth"])
+
+    on_the_birthday = record(dpo, lapland_patron.pk, received, **representative("guardian"))
+    assert (on_the_birthday.status_code, on_the_birthday.json()["code"]) == (400, "guardian_of_adult")
+    the_day_before = recorded_by(dpo, lapland_patron.pk, received - datetime.timedelta(days=1), "guardian")
+    assert (the_day_before["requester_role"], the_day_before["requester_name"]) == ("guardian", "Maija Meikäläinen")
+    authorised = recorded_by(dpo, lapland_patron.pk, received, "authorised_representative", "power_of_attorney")
+    assert authorised["requester_authority_check"] == "power_of_attorney"
+
+    lapland_patron.date_of_birth = None
+    lapland_patron.save(update_fields=["date_of_birth"])
+    unknown = record(dpo, lapland_patron.pk, received, **representative("guardian"))
+    assert unknown.json()["code"] == "guardian_age_unknown"
+
+
+def recorded_by(client, patron_id: int, received: datetime.date, role: str, check: str = "population_register"):
+    response = record(client, patron_id, received, **representative(role, check))
+    assert response.status_code == 201, response.content
+    return response.json()
+
+
+@pytest.mark.parametrize(
+    ("body", "rule"),
+    [
+        ({"requester_role": "guardian", "requester_authority_check": "patron_record"}, "requester_name_required"),
+        ({"requester_role": "guardian", "requester_name": "Maija M."}, "authority_check_required"),
+        (representative("other"), "authority_note_required"),
+        (representative("authorised_representative", "other"), "authority_note_required"),
+        ({"requester_name": "Maija M."}, "not_a_representative"),
+    ],
+)
+def test_a_representative_is_named_with_the_check_of_their_authority(dpo, lapland_patron, body, rule):
+    requests = SubjectRequest.objects.count()
+    response = record(dpo, lapland_patron.pk, **body)
+    assert (response.status_code, response.json()["code"]) == (400, rule)
+    assert SubjectRequest.objects.count() == requests, "nothing half-written"
+
+
+def test_the_report_is_addressed_to_the_representative_who_asked(dpo, lapland_patron):
+    lapland_patron.date_of_birth = today() - relativedelta(years=10)
+    lapland_patron.save(update_fields=["date_of_birth"])
+    request_id = recorded_by(dpo, lapland_patron.pk, today(), "guardian")["id"]
+    report = dpo.get(f"{API}{request_id}/report/").json()
+    assert report["requester"]["role"] == "guardian" and report["requester"]["name"] == "Maija Meikäläinen"
+    page = in_english(client_for("dpo")).get(f"/admin/dpo/requests/{request_id}/report/").content.decode()
+    assert "Requested by and delivered to" in page and "Maija Meikäläinen" in page
+    own = recorded(dpo, lapland_patron.pk)["id"]
+    assert dpo.get(f"{API}{own}/report/").json()["requester"] is None
+
+
+def test_the_admin_records_a_representatives_request(lapland_patron):
+    lapland_patron.date_of_birth = today() - relativedelta(years=10)
+    lapland_patron.save(update_fields=["date_of_birth"])
+    dpo = in_english(client_for("dpo"))
+    body = {"patron": lapland_patron.pk, "kind": "access", "received_on": today().isoformat()}
+    missing = dpo.post(f"{CHANGELIST}add/", {**body, "identity_document": "passport", "requester_role": "guardian"})
+    assert "Give the name of the representative" in missing.content.decode()
+    response = dpo.post(
+        f"{CHANGELIST}add/", {**body, "identity_document": "passport", **representative("guardian", "patron_record")}
+    )
+    assert response.status_code == 302
+    created = SubjectRequest.objects.latest("id")
+    assert (created.requester_role, created.requester_authority_check) == ("guardian", "patron_record")
+    assert "Maija Meikäläinen" in dpo.get(f"{CHANGELIST}{created.pk}/change/").content.decode()
+
+
 def test_the_changelist_shows_deadlines_and_marks_overdue_requests(lapland_patron):
     with time_machine.travel(at_noon(D(2026, 1, 31)), tick=False):
         overdue = recorded(client_for("dpo"), lapland_patron.pk, D(2026, 1, 31))["id"]

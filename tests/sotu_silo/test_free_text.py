@@ -635,6 +635,8 @@ STRUCTURED = {
         "recorded_by",
         "report_language",
         "fee_decision",
+        "requester_role",
+        "requester_authority_check",
         "delivery_method",
         "refusal_ground",
         "keeping_ground",
