@@ -105,6 +105,14 @@ class KeepingGround(models.TextChoices):
     OTHER = "other", _("Another ground, given in the details")
 
 
+class AnswererRole(models.TextChoices):
+    """In which capacity the user who answered a request did so (seed 001: the register's contact person answers
+    written access requests; the DPO supervises, GDPR Art. 38-39, and may answer too)."""
+
+    CONTACT_PERSON = "contact_person", _("The register's contact person")
+    DPO = "dpo", _("The data protection officer")
+
+
 class SubjectRequest(models.Model):
     """A data-subject request (rekisteröidyn pyyntö) and its handling, from receipt to answer."""
 
@@ -164,6 +172,8 @@ class SubjectRequest(models.Model):
     request_form_destroyed_on = models.DateField(_("request form copy destroyed on"), null=True, blank=True)
     # The answer.
     completed_on = models.DateField(_("answered on"), null=True, blank=True)
+    answered_by = models.CharField(_("answered by"), max_length=150, blank=True)
+    answered_as = models.CharField(_("answered as"), max_length=20, choices=AnswererRole.choices, blank=True)
     refusal_ground = models.CharField(_("refused under"), max_length=20, choices=RefusalGround.choices, blank=True)
     refusal_details = FreeTextField(_("reasons for refusing"), blank=True)
     erased_at = models.DateTimeField(_("erasure carried out"), null=True, blank=True)
@@ -315,6 +325,18 @@ class RegisterDescription(models.Model):
         Consortium, on_delete=models.CASCADE, related_name="register_descriptions", verbose_name=_("consortium")
     )
     register = models.CharField(_("register"), max_length=30, choices=Register.choices)
+    contact_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("contact person's user account"),
+        help_text=_(
+            "The register's contact person, who answers written access requests (the DPO may too); named in the "
+            "texts below for the public."
+        ),
+    )
     retention_days = models.PositiveIntegerField(
         _("retention in days"),
         null=True,

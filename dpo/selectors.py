@@ -8,6 +8,7 @@ import datetime
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypedDict, cast
 
+from django.contrib.auth import get_user_model
 from django.core.paginator import Page, Paginator
 from django.db import models
 from django.db.models import Q
@@ -17,11 +18,15 @@ from django.utils.translation import gettext_lazy as _
 from audit.actor import Actor
 from core.dates import today
 from core.privacy_contract import held_elsewhere_text
-from dpo.models import RequestKind, SubjectRequest
+from core.registers import Register
+from dpo.models import AnswererRole, RegisterDescription, RequestKind, SubjectRequest
 from staff.scoping import object_of_consortium_or_404
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
+
+# The role (Django group) of the data protection officer, who supervises and may answer any request.
+DPO_ROLE = "dpo"
 
 
 class RequestState(models.TextChoices):
@@ -95,6 +100,22 @@ def earlier_report(subject_request: SubjectRequest) -> SubjectRequest | None:
         .order_by("-report_made_at", "-id")
         .first()
     )
+
+
+def answerer_role(*, actor: Actor, consortium_id: int) -> AnswererRole | None:
+    """In which capacity the actor may answer the consortium's requests: as the contact person named on its
+    library-system register description (seed 001: "Kirjallisiin tiedontarkastamispyyntöihin vastaa
+    rekisterin yhteyshenkilö"), or as a data protection officer (the `dpo` role); None otherwise."""
+    if actor.user_id is None:
+        return None
+    contact = RegisterDescription.objects.filter(
+        consortium_id=consortium_id, register=Register.LIBRARY_SYSTEM, contact_user_id=actor.user_id
+    )
+    if contact.exists():
+        return AnswererRole.CONTACT_PERSON
+    if get_user_model().objects.filter(pk=actor.user_id, groups__name=DPO_ROLE).exists():
+        return AnswererRole.DPO
+    return None
 
 
 def subject_request_list(

@@ -20,7 +20,9 @@ from dpo.services.subject_requests import FEE_FINDINGS
 
 class SubjectRequestSerializer(api_fields.ModelSerializer):
     """A request and its handling. `deadline` is the due date in force (extended or not); `state` is computed
-    from the dates (open, extended, overdue, answered, refused); `days_left` is null once answered."""
+    from the dates (open, extended, overdue, answered, refused); `days_left` is null once answered.
+    `answered_by` is the user who answered, `answered_as` contact_person or dpo: an access request is answered
+    only by the register's contact person or the DPO (rule not_the_contact_person)."""
 
     patron = serializers.IntegerField(source="patron_id", read_only=True)
     report_language = serializers.CharField(read_only=True, help_text="fi, sv or en; empty until the report is made")
@@ -67,6 +69,8 @@ class SubjectRequestSerializer(api_fields.ModelSerializer):
             "delivered_on",
             "request_form_destroyed_on",
             "completed_on",
+            "answered_by",
+            "answered_as",
             "refusal_ground",
             "refusal_details",
             "erased_at",

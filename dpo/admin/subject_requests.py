@@ -245,7 +245,16 @@ class StateFilter(admin.SimpleListFilter):
 class SubjectRequestAdmin(BoundedInputsAdmin):
     """Requests of the user's own consortium, for whoever may handle them (`dpo.manage_subject_requests`)."""
 
-    list_display = ["id", "patron_id", "kind", "received_on", "deadline_column", "days_left_column", "state_column"]
+    list_display = [
+        "id",
+        "patron_id",
+        "kind",
+        "received_on",
+        "deadline_column",
+        "days_left_column",
+        "state_column",
+        "answered_by",
+    ]
     list_display_links = ["id"]
     list_filter = ["kind", StateFilter]
     search_fields = ["=patron_id"]
@@ -307,6 +316,8 @@ class SubjectRequestAdmin(BoundedInputsAdmin):
             {
                 "fields": [
                     "completed_on",
+                    "answered_by",
+                    "answered_as",
                     "refusal_ground",
                     "refusal_details",
                     "erased_at",

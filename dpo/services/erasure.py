@@ -55,6 +55,7 @@ from core.privacy_contract import (
     privacy_contracts,
 )
 from dpo.models import ErasureTombstone, RequestKind, SubjectRequest
+from dpo.services.subject_requests import subject_request_answered_by
 
 REAPPLY_ACTOR = "reapply_erasures"
 REAPPLY_BATCH = 500
@@ -224,7 +225,8 @@ def _erase_outside(
         subject_request = SubjectRequest.objects.select_for_update().get(pk=request_id)
         subject_request.held_elsewhere = held
         subject_request.completed_on = None if held else today()
-        subject_request.save(update_fields=["held_elsewhere", "completed_on"])
+        answered = [] if held else subject_request_answered_by(actor=actor, subject_request=subject_request)
+        subject_request.save(update_fields=["held_elsewhere", "completed_on", *answered])
         for result in results:
             access_event_record(
                 actor=actor,
@@ -282,7 +284,8 @@ def subject_request_erase(*, actor: Actor, request_id: int, dry_run: bool) -> Er
         subject_request.erased_at = now
         subject_request.completed_on = None if outside else today()
         subject_request.held_elsewhere = [UNCONFIRMED] if outside else []
-        subject_request.save(update_fields=["erased_at", "completed_on", "held_elsewhere"])
+        answered = [] if outside else subject_request_answered_by(actor=actor, subject_request=subject_request)
+        subject_request.save(update_fields=["erased_at", "completed_on", "held_elsewhere", *answered])
         access_event_record(
             actor=actor,
             action=Action.PATRON_ERASE,

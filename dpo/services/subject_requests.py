@@ -37,7 +37,7 @@ from dpo.models import (
     RequestKind,
     SubjectRequest,
 )
-from dpo.selectors import earlier_report
+from dpo.selectors import answerer_role, earlier_report
 from patrons.services._common import consortium_patron_ids, patron_for_write, today
 from staff.scoping import object_of_consortium_or_404
 from staff.typed_text import free_text_check
@@ -100,6 +100,27 @@ def _record(actor: Actor, subject_request: SubjectRequest, detail: str) -> None:
     access_event_record(
         actor=actor, action=Action.SUBJECT_REQUEST, patron_ids=[subject_request.patron_id], detail=detail
     )
+
+
+def subject_request_answered_by(*, actor: Actor, subject_request: SubjectRequest) -> list[str]:
+    """Record who answered the request, and as what; the fields to save.
+
+    An access request is answered by the register's contact person or the DPO (seed 001; GDPR Art. 38-39,
+    the DPO supervises): anyone else who handles requests prepares it, and is refused the answer. Other
+    requests record who answered without that rule.
+    """
+    role = answerer_role(actor=actor, consortium_id=subject_request.consortium_id)
+    if subject_request.kind == RequestKind.ACCESS and role is None:
+        raise RuleBroken(
+            "not_the_contact_person",
+            _(
+                "An access request is answered by the contact person named on the register description, or by the "
+                "data protection officer."
+            ),
+        )
+    subject_request.answered_by = actor.username
+    subject_request.answered_as = role or ""
+    return ["answered_by", "answered_as"]
 
 
 def _open_request(*, actor: Actor, request_id: int) -> SubjectRequest:
@@ -341,7 +362,12 @@ def subject_request_fee_decide(*, actor: Actor, request_id: int, decision: str, 
             subject_request.refusal_ground = RefusalGround.MANIFESTLY_UNFOUNDED
             subject_request.refusal_details = reason
             subject_request.completed_on = today()
-            fields += ["refusal_ground", "refusal_details", "completed_on"]
+            fields += [
+                "refusal_ground",
+                "refusal_details",
+                "completed_on",
+                *subject_request_answered_by(actor=actor, subject_request=subject_request),
+            ]
         subject_request.save(update_fields=fields)
         _record(actor, subject_request, f"fee_{decision}")
     return subject_request
@@ -388,7 +414,13 @@ def subject_request_deliver(
         subject_request.request_form_destroyed_on = delivered_on
         subject_request.completed_on = delivered_on
         subject_request.save(
-            update_fields=["delivery_method", "delivered_on", "request_form_destroyed_on", "completed_on"]
+            update_fields=[
+                "delivery_method",
+                "delivered_on",
+                "request_form_destroyed_on",
+                "completed_on",
+                *subject_request_answered_by(actor=actor, subject_request=subject_request),
+            ]
         )
         _record(actor, subject_request, "delivered")
     return subject_request
@@ -425,7 +457,14 @@ def subject_request_refuse(*, actor: Actor, request_id: int, ground: str, detail
         subject_request.refusal_ground = ground
         subject_request.refusal_details = details
         subject_request.completed_on = today()
-        subject_request.save(update_fields=["refusal_ground", "refusal_details", "completed_on"])
+        subject_request.save(
+            update_fields=[
+                "refusal_ground",
+                "refusal_details",
+                "completed_on",
+                *subject_request_answered_by(actor=actor, subject_request=subject_request),
+            ]
+        )
         _record(actor, subject_request, "refused")
     return subject_request
 
@@ -455,7 +494,9 @@ def subject_request_complete(*, actor: Actor, request_id: int, completed_on: dat
             future_message=_("The date of the answer cannot be in the future."),
         )
         subject_request.completed_on = completed_on
-        subject_request.save(update_fields=["completed_on"])
+        subject_request.save(
+            update_fields=["completed_on", *subject_request_answered_by(actor=actor, subject_request=subject_request)]
+        )
         _record(actor, subject_request, "completed")
     return subject_request
 
@@ -481,6 +522,13 @@ def subject_request_keeping_record(*, actor: Actor, request_id: int, ground: str
         subject_request.keeping_ground = ground
         subject_request.keeping_details = details
         subject_request.completed_on = today()
-        subject_request.save(update_fields=["keeping_ground", "keeping_details", "completed_on"])
+        subject_request.save(
+            update_fields=[
+                "keeping_ground",
+                "keeping_details",
+                "completed_on",
+                *subject_request_answered_by(actor=actor, subject_request=subject_request),
+            ]
+        )
         _record(actor, subject_request, "kept_elsewhere")
     return subject_request

@@ -9,12 +9,14 @@ import time_machine
 from dateutil.relativedelta import relativedelta
 from django.apps import apps
 from django.conf import settings
+from django.contrib.auth.models import Permission
 from django.utils import timezone
 
 from audit.models import AccessEvent, Action
+from core.registers import Register
 from demo.procedures import SEEDER
 from demo.subject_requests import seed_subject_requests
-from dpo.models import RequestKind, SubjectRequest
+from dpo.models import RegisterDescription, RequestKind, SubjectRequest
 from patrons.models import Patron
 from staff.models import Consortium, Library
 from tests.conftest import client_for
@@ -733,3 +735,56 @@ def test_a_repeat_is_refused_without_making_its_report(dpo, lapland_patron):
     refused = SubjectRequest.objects.get(pk=second)
     assert (refused.previous_report_id, refused.refusal_ground, refused.report_made_at) == (first, "art12_5", None)
     assert not AccessEvent.objects.filter(action=Action.ACCESS_REPORT, subjects__patron_id=lapland_patron.pk).exists()
+
+
+@pytest.fixture
+def request_clerk():
+    """Someone who may handle requests (the permission) but is neither a DPO nor a register's contact person."""
+    user = UserFactory(username="rovaniemi.clerk", groups=["staff"])
+    user.user_permissions.add(Permission.objects.get(codename="manage_subject_requests"))
+    StaffProfileFactory(home_library=Library.objects.get(koha_library_id="ROV"), user=user)
+    return user
+
+
+def test_an_access_request_is_answered_by_the_registers_contact_person_or_the_dpo(dpo, request_clerk, lapland_patron):
+    """Seed 001: "Kirjallisiin tiedontarkastamispyyntöihin vastaa rekisterin yhteyshenkilö"; the DPO supervises."""
+    clerk = client_for(request_clerk.username)
+    delivery = {"method": "paper_pickup", "delivered_on": today().isoformat()}
+    request_id = recorded(clerk, lapland_patron.pk)["id"]  # anyone handling requests may record and prepare
+    report_made(request_id)
+    refused = step(clerk, request_id, "delivery", delivery)
+    assert (refused.status_code, refused.json()["rule"]) == (400, "not_the_contact_person")
+    assert SubjectRequest.objects.get(pk=request_id).completed_on is None, "nothing half-written"
+    refusal = step(clerk, request_id, "refusal", {"ground": "art12_5", "details": "The same report every week."})
+    assert refusal.json()["rule"] == "not_the_contact_person"
+
+    description = RegisterDescription.objects.get(consortium__slug="lapin-kirjastot", register=Register.LIBRARY_SYSTEM)
+    description.contact_user = request_clerk
+    description.save(update_fields=["contact_user"])
+    answered = step(clerk, request_id, "delivery", delivery).json()
+    assert (answered["state"], answered["answered_by"], answered["answered_as"]) == (
+        "answered",
+        "rovaniemi.clerk",
+        "contact_person",
+    )
+
+    by_dpo = recorded(dpo, lapland_patron.pk)["id"]
+    report_made(by_dpo)
+    assert step(dpo, by_dpo, "delivery", delivery).json()["answered_as"] == "dpo"
+    page = in_english(client_for("dpo")).get(f"{CHANGELIST}?state=answered").content.decode()
+    assert "Answered by" in page and "rovaniemi.clerk" in page
+    # Other kinds record who answered, without the rule.
+    objection = recorded(clerk, lapland_patron.pk, kind="objection")["id"]
+    description.contact_user = None
+    description.save(update_fields=["contact_user"])
+    done = step(clerk, objection, "completion", {"completed_on": today().isoformat()}).json()
+    assert (done["answered_by"], done["answered_as"]) == ("rovaniemi.clerk", "")
+
+
+def test_the_contact_person_is_chosen_among_the_consortiums_staff(request_clerk):
+    mikkeli = UserFactory(username="mikkeli.someone", groups=["staff"])
+    StaffProfileFactory(home_library=Library.objects.get(koha_library_id="MIK"), user=mikkeli)
+    description = RegisterDescription.objects.get(consortium__slug="lapin-kirjastot", register=Register.LIBRARY_SYSTEM)
+    page = client_for("dpo").get(f"/admin/dpo/registerdescription/{description.pk}/change/").content.decode()
+    assert f'<option value="{request_clerk.pk}">' in page
+    assert f'<option value="{mikkeli.pk}">' not in page
