@@ -229,6 +229,43 @@ class ErasureTombstone(models.Model):
         return f"{_('erasure tombstone')} #{self.pk}"
 
 
+class LegalHold(models.Model):
+    """What an erasure kept, why and until when: a partial erasure under GDPR Art. 17(3)(b) or (e).
+
+    The app that holds the data keeps it (core.privacy_contract.LegalHold); this row records the hold with
+    the request it belongs to. The day after `held_until` the retention run (`legal_holds`, dpo/privacy.py)
+    erases what was kept and records `lifted_on`; the row stays, with no personal data (a key, opaque ids,
+    dates), to show how the erasure request was answered.
+    """
+
+    consortium_lookup = "consortium_id"
+
+    consortium = models.ForeignKey(
+        Consortium, on_delete=models.PROTECT, related_name="legal_holds", verbose_name=_("consortium")
+    )
+    subject_request = models.ForeignKey(
+        SubjectRequest, on_delete=models.PROTECT, related_name="legal_holds", verbose_name=_("request")
+    )
+    patron_id = models.BigIntegerField(_("patron id"), db_index=True)
+    key = models.CharField(_("what is kept"), max_length=40)
+    ids = models.JSONField(_("ids kept"), default=list, blank=True)
+    ground = models.CharField(_("ground"), max_length=20, choices=RefusalGround.choices)
+    reason = models.CharField(_("reason"), max_length=40)
+    held_until = models.DateField(_("kept until"))
+    lifted_on = models.DateField(_("lifted on"), null=True, blank=True)
+
+    objects = ConsortiumScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("legal hold")
+        verbose_name_plural = _("legal holds")
+        ordering = ["held_until", "id"]
+        default_permissions = []
+
+    def __str__(self) -> str:
+        return f"{_('legal hold')} #{self.pk}"
+
+
 class RiskLevel(models.TextChoices):
     UNLIKELY = "unlikely", _("Unlikely to result in a risk")
     RISK = "risk", _("A risk to people's rights and freedoms")

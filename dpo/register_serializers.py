@@ -14,7 +14,7 @@ class RegisterDescriptionTextSerializer(api_fields.ModelSerializer):
 
 class RegisterDescriptionSerializer(api_fields.ModelSerializer):
     consortium: serializers.SlugRelatedField = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    contact_user = serializers.SlugRelatedField(
+    contact_user: serializers.SlugRelatedField = serializers.SlugRelatedField(
         slug_field="username",
         read_only=True,
         allow_null=True,

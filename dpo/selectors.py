@@ -19,7 +19,7 @@ from audit.actor import Actor
 from core.dates import today
 from core.privacy_contract import held_elsewhere_text
 from core.registers import Register
-from dpo.models import AnswererRole, RegisterDescription, RequestKind, SubjectRequest
+from dpo.models import AnswererRole, LegalHold, RegisterDescription, RequestKind, SubjectRequest
 from staff.scoping import object_of_consortium_or_404
 
 if TYPE_CHECKING:
@@ -152,6 +152,11 @@ def subject_requests_due(*, consortium_id: int | None, day: datetime.date) -> li
         )
         for subject_request in requests.order_by("deadline_on", "id")
     ]
+
+
+def legal_holds_of(subject_request: SubjectRequest) -> list[LegalHold]:
+    """What the request's erasure kept under legal holds (Art. 17(3)(b), (e)), the soonest to end first."""
+    return list(subject_request.legal_holds.order_by("held_until", "id"))
 
 
 def held_elsewhere_texts(subject_request: SubjectRequest) -> list[str]:

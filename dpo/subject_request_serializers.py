@@ -9,6 +9,7 @@ from dpo.models import (
     DeliveryMethod,
     IdentityDocument,
     KeepingGround,
+    LegalHold,
     RefusalGround,
     RequesterRole,
     RequestKind,
@@ -88,6 +89,13 @@ class SubjectRequestSerializer(api_fields.ModelSerializer):
         return days_left(subject_request)
 
 
+class LegalHoldRowSerializer(api_fields.ModelSerializer):
+    class Meta:
+        model = LegalHold
+        fields = ["key", "ids", "ground", "reason", "held_until", "lifted_on"]
+        read_only_fields = fields
+
+
 class SubjectRequestDetailSerializer(SubjectRequestSerializer):
     """One request, with the earlier report that makes it a repeat, looked up now (not in the list: a query a row)."""
 
@@ -99,8 +107,15 @@ class SubjectRequestDetailSerializer(SubjectRequestSerializer):
         )
     )
 
+    legal_holds = LegalHoldRowSerializer(
+        many=True,
+        read_only=True,
+        help_text="What the erasure kept under legal holds (GDPR Art. 17(3)(b), (e)), until when, and when each "
+        "lifted itself (the retention run erases what it kept the day after `held_until`).",
+    )
+
     class Meta(SubjectRequestSerializer.Meta):
-        fields = [*SubjectRequestSerializer.Meta.fields, "earlier_report_id"]
+        fields = [*SubjectRequestSerializer.Meta.fields, "earlier_report_id", "legal_holds"]
         read_only_fields = fields
 
     def get_earlier_report_id(self, subject_request: SubjectRequest) -> int | None:

@@ -30,6 +30,7 @@ from dpo.models import (
     DeliveryMethod,
     IdentityDocument,
     KeepingGround,
+    LegalHold,
     RefusalGround,
     RequesterRole,
     RequestKind,
@@ -40,6 +41,7 @@ from dpo.selectors import (
     days_left,
     earlier_report,
     held_elsewhere_texts,
+    legal_holds_of,
     subject_request_state,
     with_deadline,
 )
@@ -428,10 +430,12 @@ class SubjectRequestAdmin(BoundedInputsAdmin):
         subject_request = self.get_object(request, unquote(object_id))
         steps = []
         earlier = None
+        holds: list[LegalHold] = []
         held_elsewhere: list[str] = []
         if subject_request is not None:
             # Shown before the report is made: a repeat is free unless the DPO records a finding.
             earlier = earlier_report(subject_request)
+            holds = legal_holds_of(subject_request)
             held_elsewhere = held_elsewhere_texts(subject_request)
             steps = [
                 {
@@ -446,6 +450,7 @@ class SubjectRequestAdmin(BoundedInputsAdmin):
             **(extra_context or {}),
             "request_steps": steps,
             "earlier_report": earlier,
+            "legal_holds": holds,
             "held_elsewhere": held_elsewhere,
         }
         return super().change_view(request, object_id, form_url, context)

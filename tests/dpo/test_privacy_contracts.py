@@ -102,6 +102,8 @@ RULES_IN_ORDER = [
     "subject_requests",
     "home_service_ended",
     "newsletter_without_email",
+    "koha_restriction_pushes",
+    "legal_holds",
 ]
 
 

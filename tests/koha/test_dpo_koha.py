@@ -7,20 +7,24 @@ during the erasure (the local erasure stays whole, the request stays open until 
 """
 
 import ast
+import datetime
 import pathlib
 
 import pytest
+from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.utils import timezone
 
 from audit.models import AccessEvent, Action
-from dpo.models import SubjectRequest
+from dpo.models import LegalHold, SubjectRequest
+from dpo.services.retention import retention_apply
 from koha.models import KohaConnection
 from patrons.models import Guardianship, Patron
+from sotu_silo.models import IdentityCode
 from staff.models import Consortium
 from tests.conftest import client_for
 from tests.dpo.test_access_report import make_request, records
-from tests.dpo.test_erasure import erase
+from tests.dpo.test_erasure import CODE, erase
 from tests.koha.connected import connect_to_fake
 
 pytestmark = pytest.mark.django_db
@@ -410,3 +414,36 @@ def test_a_patron_erased_here_whom_koha_keeps_never_comes_back_with_the_next_syn
     assert not Patron.objects.filter(consortium__slug=LAPLAND, koha_patron_id=koha_id).exists()
     run = SyncRun.objects.filter(consortium__slug=LAPLAND).latest("started_at")
     assert run.counts["erased_here"] == 1, out.getvalue()
+
+
+@pytest.mark.parametrize("balance", [12.0, 0.0])
+def test_an_open_claim_in_koha_keeps_the_identity_code_under_a_legal_hold_until_it_is_time_barred(koha, balance):
+    """GDPR Art. 17(3)(e): the code is what the library needs to invoice the debt; Koha's balance is the source."""
+    patron = in_koha(koha)
+    stored = client_for("rovaniemi.staff").put(
+        f"/api/v1/patrons/{patron.pk}/identity-code/", {"identity_code": CODE}, content_type="application/json"
+    )
+    assert stored.status_code == 200
+    if balance:
+        koha.add_account_line(patron.koha_patron_id, balance)
+    request = make_request(patron, kind="erasure")
+    until = timezone.localdate() + relativedelta(years=settings.LEGAL_CLAIM_HOLD_YEARS)
+
+    plan = erase(request.pk, dry_run=True).json()["plan"]
+    erase(request.pk, dry_run=False)
+
+    code_kept = IdentityCode.objects.using("sotu").filter(patron_id=patron.pk)
+    assert not Patron.objects.filter(pk=patron.pk).exists()
+    if not balance:
+        assert plan["holds"] == [] and not code_kept.exists()
+        return
+    assert [(hold["key"], hold["ground"], hold["reason"], hold["until"]) for hold in plan["holds"]] == [
+        ("identity_code", "art17_3_e", "open_claim", until.isoformat())
+    ]
+    assert plan["keeps"]["identity_code"] == 1 and "identity_code" not in plan["removes"]
+    assert code_kept.exists()
+    retention_apply(day=until, dry_run=False)
+    assert code_kept.exists()
+    retention_apply(day=until + datetime.timedelta(days=1), dry_run=False)
+    assert not code_kept.exists()
+    assert LegalHold.objects.get(subject_request=request).lifted_on == timezone.localdate()
