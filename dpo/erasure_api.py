@@ -35,7 +35,7 @@ class LegalHoldSerializer(serializers.Serializer):
     key = serializers.CharField(help_text="What is kept, under the name of its line in `keeps`.")
     what = serializers.CharField(source="label", help_text="What is kept, in the DPO's words.")
     ground = serializers.CharField(help_text="art17_3_b (archive, legal obligation) or art17_3_e (legal claims)")
-    reason = serializers.CharField(help_text="decision_archive, open_claim or names_a_kept_decision")
+    reason = serializers.CharField(help_text="decision_archive, open_claim or kept_data_needs_record")
     reason_text = serializers.CharField()
     until = serializers.DateField(help_text="Kept to this day inclusive; the retention run erases it the day after.")
     ids = serializers.ListField(child=serializers.IntegerField())

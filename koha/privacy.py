@@ -405,7 +405,8 @@ class KohaContract(PrivacyContract):
     def legal_holds(self, patron_id: int, context: ErasureContext) -> tuple[LegalHold, ...]:
         """An open claim: the patron owes the library money by Koha's account balance. The identity code is then
         what the library needs to invoice and collect it (GDPR Art. 17(3)(e); Data Protection Act 1050/2018
-        s. 29), so the silo keeps it until the claim is time-barred (settings.LEGAL_CLAIM_HOLD_YEARS; Act on
+        s. 29), so the silo keeps it, with the reduced patron record billing reveals it through, until the
+        claim is time-barred (settings.LEGAL_CLAIM_HOLD_YEARS; Act on
         the Limitation of Debts 728/2003 s. 4: three years) or the DPO lifts the hold when it is settled. Koha is
         the source of the balance: without a connection, or out of reach, no claim is known and no hold made
         (the dry run then warns that Koha could not be read)."""
@@ -427,6 +428,9 @@ class KohaContract(PrivacyContract):
                 reason="open_claim",
                 reason_text=_("The patron owes the library money (Koha's account balance); GDPR Art. 17(3)(e)."),
                 until=context.day + relativedelta(years=settings.LEGAL_CLAIM_HOLD_YEARS),
+                # Billing reveals the code through the patron record (reduced to name and date of birth), and
+                # finds the current address for the invoice in the population register with it.
+                needs_patron_record=True,
             ),
         )
 

@@ -52,6 +52,7 @@ from core.privacy_contract import (
     ErasureContext,
     ErasureLedger,
     ErasureLine,
+    ErasurePart,
     LedgerEntry,
     LegalHold,
     OutsideErasure,
@@ -160,34 +161,44 @@ def _erasure_transaction() -> Iterator[None]:
 # --- The plan ---------------------------------------------------------------------------------------------
 
 
-def _legal_holds(context: ErasureContext) -> list[LegalHold]:
-    """Every app's legal holds on the patron's data (Art. 17(3)(b), (e)). Data that hangs on the patron record
-    (a kept decision names its party) keeps the record too, reduced, as long as the longest such hold."""
-    holds = [hold for contract in _contracts() for hold in contract.legal_holds(context.patron_id, context)]
+def _record_hold(holds: list[LegalHold], patron_id: int) -> LegalHold | None:
+    """The hold on the patron record, reduced, when a hold's data needs it (a kept decision names its party;
+    billing reveals a kept code through it): as long as the longest such hold."""
     on_record = [hold for hold in holds if hold.needs_patron_record]
-    if on_record:
-        longest = max(on_record, key=lambda hold: hold.until)
-        holds.append(
-            LegalHold(
-                key="patron",
-                label=_("Patron record, reduced to the name and date of birth"),
-                ground=longest.ground,
-                reason="names_a_kept_decision",
-                reason_text=_("A decision kept under a legal hold names the patron as its party."),
-                until=longest.until,
-                ids=(context.patron_id,),
-            )
-        )
-    return holds
+    if not on_record:
+        return None
+    longest = max(on_record, key=lambda hold: hold.until)
+    return LegalHold(
+        key="patron",
+        label=_("Patron record, reduced to the name and date of birth"),
+        ground=longest.ground,
+        reason="kept_data_needs_record",
+        reason_text=_(
+            "What a legal hold keeps needs the patron record: a kept decision names the patron as its party; "
+            "billing reveals a kept identity code through the record."
+        ),
+        until=longest.until,
+        ids=(patron_id,),
+    )
+
+
+def _parts(context: ErasureContext) -> tuple[list[ErasurePart], list[LegalHold]]:
+    """Every app's plan under the context's holds, and the holds under which some app keeps something."""
+    parts = [contract.erasure_plan(context.patron_id, context) for contract in _contracts()]
+    kept = {line.key for part in parts for line in part.keeps if line.count}
+    return parts, [hold for hold in context.holds if hold.key in kept]
 
 
 def erasure_plan(*, patron_id: int, consortium_id: int) -> ErasurePlan:
-    """Exactly what erasing the patron would remove and keep, with warnings and the legal holds on what is kept;
-    reads counts and ids only. A hold is listed only when an app actually keeps something under it."""
+    """Exactly what erasing the patron would remove and keep, with warnings and the legal holds (Art. 17(3)(b),
+    (e)) on what is kept; reads counts and ids only. A hold counts only when an app really keeps something
+    under it (a claim holds the identity code only when one is stored); the patron record is then held too
+    when a remaining hold needs it, and the plan is made again with that hold."""
     context = ErasureContext(patron_id=patron_id, consortium_id=consortium_id, day=today())
-    context = replace(context, holds=tuple(_legal_holds(context)))
-    parts = [contract.erasure_plan(patron_id, context) for contract in _contracts()]
-    kept = {line.key for part in parts for line in part.keeps if line.count}
+    declared = [hold for contract in _contracts() for hold in contract.legal_holds(patron_id, context)]
+    parts, holds = _parts(replace(context, holds=tuple(declared)))
+    if (record := _record_hold(holds, patron_id)) is not None:
+        parts, holds = _parts(replace(context, holds=(*holds, record)))
     return ErasurePlan(
         patron_id=patron_id,
         removal_lines=[line for part in parts for line in part.removes],
@@ -195,7 +206,7 @@ def erasure_plan(*, patron_id: int, consortium_id: int) -> ErasurePlan:
         details={name: value for part in parts for name, value in part.details.items()},
         decisions=[line for part in parts for line in part.decisions],
         warnings=[warning for part in parts for warning in part.warnings],
-        holds=[hold for hold in context.holds if hold.key in kept],
+        holds=holds,
     )
 
 

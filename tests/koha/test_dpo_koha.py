@@ -198,7 +198,11 @@ def test_what_koha_keeps_leaves_the_request_open_until_the_dpo_records_the_groun
 
     assert response.status_code == 200
     assert response.json()["held_elsewhere"] == [{"key": "koha", "reason": reason}]
-    assert not Patron.objects.filter(pk=patron.pk).exists()  # the local erasure is whole
+    # The local erasure is whole, but for what a debt known from Koha keeps under a legal hold (the demo patron
+    # has an identity code): the code and the reduced record billing reveals it through.
+    held = set(LegalHold.objects.filter(subject_request=request).values_list("key", flat=True))
+    assert held == ({"identity_code", "patron"} if failure == "debt" else set())
+    assert Patron.objects.filter(pk=patron.pk, email="").exists() == (failure == "debt")
     request.refresh_from_db()
     assert request.erased_at is not None and request.completed_on is None
     assert AccessEvent.objects.filter(action=Action.KOHA_PATRON_DELETE, detail=reason).exists()
@@ -405,13 +409,17 @@ def test_a_patron_erased_here_whom_koha_keeps_never_comes_back_with_the_next_syn
     assert erase(request.pk, dry_run=True).json()["plan"]["keeps"]["koha_erased_id"] == 1
 
     assert erase(request.pk, dry_run=False).json()["held_elsewhere"] == [{"key": "koha", "reason": "has_debt"}]
-    assert koha_id in koha.patrons and not Patron.objects.filter(pk=patron.pk).exists()
+    # Only the reduced record a legal hold keeps for the debt stays here (tests above).
+    assert koha_id in koha.patrons and list(Patron.objects.filter(koha_patron_id=koha_id)) == [patron]
     assert ErasedKohaPatron.objects.filter(consortium__slug=LAPLAND, koha_patron_id=koha_id).exists()
 
     out = StringIO()
     call_command("koha_sync", LAPLAND, "--full", stdout=out, stderr=StringIO())
 
-    assert not Patron.objects.filter(consortium__slug=LAPLAND, koha_patron_id=koha_id).exists()
+    # Neither re-created nor filled in again from Koha.
+    assert list(Patron.objects.filter(consortium__slug=LAPLAND, koha_patron_id=koha_id).values_list("pk", "email")) == [
+        (patron.pk, "")
+    ]
     run = SyncRun.objects.filter(consortium__slug=LAPLAND).latest("started_at")
     assert run.counts["erased_here"] == 1, out.getvalue()
 
@@ -433,17 +441,27 @@ def test_an_open_claim_in_koha_keeps_the_identity_code_under_a_legal_hold_until_
     erase(request.pk, dry_run=False)
 
     code_kept = IdentityCode.objects.using("sotu").filter(patron_id=patron.pk)
-    assert not Patron.objects.filter(pk=patron.pk).exists()
+    record_kept = Patron.objects.filter(pk=patron.pk)
     if not balance:
-        assert plan["holds"] == [] and not code_kept.exists()
+        assert plan["holds"] == [] and not code_kept.exists() and not record_kept.exists()
         return
-    assert [(hold["key"], hold["ground"], hold["reason"], hold["until"]) for hold in plan["holds"]] == [
-        ("identity_code", "art17_3_e", "open_claim", until.isoformat())
+    assert sorted((hold["key"], hold["ground"], hold["reason"], hold["until"]) for hold in plan["holds"]) == [
+        ("identity_code", "art17_3_e", "open_claim", until.isoformat()),
+        ("patron", "art17_3_e", "kept_data_needs_record", until.isoformat()),
     ]
     assert plan["keeps"]["identity_code"] == 1 and "identity_code" not in plan["removes"]
-    assert code_kept.exists()
+    # Billing can still reveal the code, through the reduced record, to invoice the debt.
+    assert code_kept.exists() and record_kept.get().email == ""
+    revealed = client_for("rovaniemi.billing").post(
+        f"/api/v1/patrons/{patron.pk}/identity-code/reveal/",
+        {"reason": "lasku 2026-41"},
+        content_type="application/json",
+    )
+    assert revealed.status_code == 200, revealed.content
     retention_apply(day=until, dry_run=False)
     assert code_kept.exists()
     retention_apply(day=until + datetime.timedelta(days=1), dry_run=False)
-    assert not code_kept.exists()
-    assert LegalHold.objects.get(subject_request=request).lifted_on == timezone.localdate()
+    assert not code_kept.exists() and not record_kept.exists()
+    assert set(LegalHold.objects.filter(subject_request=request).values_list("lifted_on", flat=True)) == {
+        timezone.localdate()
+    }
