@@ -3,9 +3,11 @@ bans with their decisions and Swedish access prohibitions, and how long the deci
 
 import datetime
 
+from dateutil.relativedelta import relativedelta
+from django.conf import settings
 from django.db import models
 from django.db.models import QuerySet
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from audit.models import DataCategory
@@ -13,12 +15,13 @@ from bans.models import AccessProhibition, Ban, BanGround, BanState
 from bans.state import STAFF_VISIBLE_BAN_STEPS, ban_state
 from core.dates import today
 from core.privacy_contract import (
+    HOLD_LEGAL_OBLIGATION,
     DecisionLine,
     ErasureContext,
     ErasureDone,
     ErasureLine,
     ErasurePart,
-    PlanWarning,
+    LegalHold,
     PrivacyContract,
     Record,
     ReportContext,
@@ -53,6 +56,33 @@ def _prohibition_state(prohibition: AccessProhibition, day: datetime.date) -> Pr
 def _kept_by_archive(decision: Ban | AccessProhibition, day: datetime.date) -> bool:
     """A decision not yet archived, or archived and still within its retention, is an official document kept."""
     return decision.archived_at is None or decision.retain_until is None or decision.retain_until >= day
+
+
+BAN_HELD = _("A ban decision kept in the decision archive (an official document)")
+PROHIBITION_HELD = _("An access prohibition kept for its archive period")
+NOTES_HELD = _("Behaviour notes a kept ban decision cites as its grounds")
+ARCHIVE_REASON = _(
+    "An official decision is kept until its time in the decision archive ends (BAN_DECISION_RETENTION_YEARS "
+    "after it ended); GDPR Art. 17(3)(b)."
+)
+
+
+def _kept_until(decision: Ban | AccessProhibition, ended_on: datetime.date) -> datetime.date:
+    """Until when the archive keeps the decision: its `retain_until`, or the day `archive_bans` will set."""
+    return decision.retain_until or ended_on + relativedelta(years=settings.BAN_DECISION_RETENTION_YEARS)
+
+
+def _hold(key: str, label, ids: tuple[int, ...], until: datetime.date) -> LegalHold:
+    return LegalHold(
+        key=key,
+        label=label,
+        ground=HOLD_LEGAL_OBLIGATION,
+        reason="decision_archive",
+        reason_text=ARCHIVE_REASON,
+        until=until,
+        ids=ids,
+        needs_patron_record=True,
+    )
 
 
 def ban_decisions_due(day: datetime.date) -> QuerySet[Ban]:
@@ -145,8 +175,8 @@ def _ban_record(ban: Ban, day: datetime.date) -> Record:
 class BanContract(PrivacyContract):
     """Library-use bans with their decisions (archived ones too), and Swedish access prohibitions.
 
-    The decisions are official documents kept under the archive rule: the dry run of an erasure warns
-    of each one still kept, a ground to refuse the erasure under GDPR Art. 17(3)(b).
+    The decisions are official documents kept under the archive rule: an erasure keeps each one still
+    within its archive period under a legal hold (GDPR Art. 17(3)(b)), which lifts itself when it ends.
     """
 
     report_order = 20
@@ -197,6 +227,27 @@ class BanContract(PrivacyContract):
             categories.append(DataCategory.BAN_DECISION)
         return ReportPart(sections=sections, data_categories=tuple(categories))
 
+    def legal_holds(self, patron_id: int, context: ErasureContext) -> tuple[LegalHold, ...]:
+        """A decided ban or an access prohibition still within its archive period is an official document the
+        erasure must not destroy (GDPR Art. 17(3)(b)): held to its `retain_until`, or, not archived yet, to
+        the day `archive_bans` will set (BAN_DECISION_RETENTION_YEARS after it ended). The notes a held ban
+        cites are its grounds and are held with it. Both hang on the patron record."""
+        day = context.day
+        holds = []
+        bans = Ban.objects.filter(patron_id=patron_id, decided_on__isnull=False).prefetch_related("notes")
+        for ban in bans.order_by("pk"):
+            ended_on = min(ban.ended_early_on or ban.ends_on, ban.ends_on)
+            until = _kept_until(ban, ended_on)
+            if until >= day:
+                holds.append(_hold("bans", BAN_HELD, (ban.pk,), until))
+                if cited := tuple(note.pk for note in ban.notes.all()):
+                    holds.append(_hold("notes", NOTES_HELD, cited, until))
+        for prohibition in AccessProhibition.objects.filter(patron_id=patron_id).order_by("pk"):
+            until = _kept_until(prohibition, prohibition.ends_on)
+            if until >= day:
+                holds.append(_hold("access_prohibitions", PROHIBITION_HELD, (prohibition.pk,), until))
+        return tuple(holds)
+
     def erasure_plan(self, patron_id: int, context: ErasureContext) -> ErasurePart:
         day = context.day
         bans = list(Ban.objects.filter(patron_id=patron_id).order_by("pk"))
@@ -220,70 +271,47 @@ class BanContract(PrivacyContract):
                     _("access prohibition"),
                 )
             )
+        held_bans = context.held_ids("bans") or set()
+        held_prohibitions = context.held_ids("access_prohibitions") or set()
+        going_bans = tuple(ban.pk for ban in bans if ban.pk not in held_bans)
+        going_prohibitions = tuple(p.pk for p in prohibitions if p.pk not in held_prohibitions)
+        kept_bans = tuple(ban.pk for ban in bans if ban.pk in held_bans)
+        kept_prohibitions = tuple(p.pk for p in prohibitions if p.pk in held_prohibitions)
+        kept = (
+            ErasureLine("bans", BAN_HELD, len(kept_bans), kept_bans),
+            ErasureLine("access_prohibitions", PROHIBITION_HELD, len(kept_prohibitions), kept_prohibitions),
+        )
         return ErasurePart(
             removes=(
+                ErasureLine("bans", _("Library-use bans and their decisions"), len(going_bans), going_bans),
                 ErasureLine(
-                    "bans", _("Library-use bans and their decisions"), len(bans), tuple(ban.pk for ban in bans)
-                ),
-                ErasureLine(
-                    "access_prohibitions",
-                    _("Access prohibitions"),
-                    len(prohibitions),
-                    tuple(prohibition.pk for prohibition in prohibitions),
+                    "access_prohibitions", _("Access prohibitions"), len(going_prohibitions), going_prohibitions
                 ),
             ),
+            keeps=tuple(line for line in kept if line.count),
             details={"bans": ban_lines, "access_prohibitions": prohibition_lines},
             decisions=(*ban_lines, *prohibition_lines),
-            warnings=self._warnings(bans, prohibitions, day),
         )
 
-    @staticmethod
-    def _warnings(bans: list[Ban], prohibitions: list[AccessProhibition], day: datetime.date) -> tuple:
-        warnings = []
-        kept_bans = [ban.pk for ban in bans if ban.decided_on is not None and _kept_by_archive(ban, day)]
-        if kept_bans:
-            warnings.append(
-                PlanWarning(
-                    code="ban_decision_kept",
-                    message=ngettext(
-                        "The decision of ban %(ids)s is an official document kept under the archive rule until its "
-                        "retention ends; the erasure would remove it. You may refuse the erasure under GDPR "
-                        "Art. 17(3)(b).",
-                        "The decisions of bans %(ids)s are official documents kept under the archive rule until "
-                        "their retention ends; the erasure would remove them. You may refuse the erasure under GDPR "
-                        "Art. 17(3)(b).",
-                        len(kept_bans),
-                    )
-                    % {"ids": ", ".join(map(str, kept_bans))},
-                    ids=kept_bans,
-                )
-            )
-        kept_prohibitions = [prohibition.pk for prohibition in prohibitions if _kept_by_archive(prohibition, day)]
-        if kept_prohibitions:
-            warnings.append(
-                PlanWarning(
-                    code="prohibition_decision_kept",
-                    message=ngettext(
-                        "Access prohibition %(ids)s is an official document kept under the archive rule until its "
-                        "retention ends; the erasure would remove it. You may refuse the erasure under GDPR "
-                        "Art. 17(3)(b).",
-                        "Access prohibitions %(ids)s are official documents kept under the archive rule until their "
-                        "retention ends; the erasure would remove them. You may refuse the erasure under GDPR "
-                        "Art. 17(3)(b).",
-                        len(kept_prohibitions),
-                    )
-                    % {"ids": ", ".join(map(str, kept_prohibitions))},
-                    ids=kept_prohibitions,
-                )
-            )
-        return tuple(warnings)
-
     def erase(self, patron_id: int, context: ErasureContext) -> ErasureDone:
+        """What a legal hold keeps stays (`legal_holds`); the rest goes."""
         removed = {"bans": 0, "access_prohibitions": 0}
         if patron_record_is_theirs(patron_id, context):
-            removed["bans"] = deleted_rows(Ban.objects.filter(patron_id=patron_id))
-            removed["access_prohibitions"] = deleted_rows(AccessProhibition.objects.filter(patron_id=patron_id))
+            bans = Ban.objects.filter(patron_id=patron_id).exclude(pk__in=context.held_ids("bans") or ())
+            prohibitions = AccessProhibition.objects.filter(patron_id=patron_id).exclude(
+                pk__in=context.held_ids("access_prohibitions") or ()
+            )
+            removed["bans"] = deleted_rows(bans)
+            removed["access_prohibitions"] = deleted_rows(prohibitions)
         return ErasureDone(removed=removed)
+
+    def release_hold(self, patron_id: int, key: str, ids: tuple[int, ...]) -> int:
+        """A held decision goes when its hold ends (unless the archive's own retention removed it already)."""
+        if key == "bans":
+            return deleted_rows(Ban.objects.filter(patron_id=patron_id, pk__in=ids))
+        if key == "access_prohibitions":
+            return deleted_rows(AccessProhibition.objects.filter(patron_id=patron_id, pk__in=ids))
+        return 0
 
     def open_matters(self, patron_ids: list[int], *, day: datetime.date) -> dict[int, tuple[str, ...]]:
         """A ban still in procedure or in force (its last day not passed), an access prohibition in force."""

@@ -158,16 +158,50 @@ class ReportPart:
     events: tuple[str, ...] = ()
 
 
+# The exceptions to erasure a legal hold rests on (GDPR Art. 17(3)), as dpo.models.RefusalGround codes them.
+HOLD_LEGAL_OBLIGATION = "art17_3_b"  # an official document within its archive period
+HOLD_LEGAL_CLAIMS = "art17_3_e"  # what is needed to establish or collect an open claim
+
+
+@dataclass(frozen=True)
+class LegalHold:
+    """Data an erasure must keep for now, why and until when: a partial erasure (GDPR Art. 17(3)(b), (e)).
+
+    `key` names the data kept, as the apps' ErasureLines name it (`bans`, `identity_code`); `ids` are the
+    rows (empty: all of it). `ground` is HOLD_LEGAL_OBLIGATION or HOLD_LEGAL_CLAIMS, `reason` a short code
+    and `reason_text` its words for the DPO. The hold lasts to `until` inclusive; the day after, the retention
+    run (`legal_holds`, dpo/privacy.py) erases what it kept through `PrivacyContract.release_hold`. The app
+    that holds the data keeps it in `erase` when the context holds its key; the app that knows the reason
+    declares the hold (Koha knows the debt; the silo keeps the code). `needs_patron_record`: the data hangs
+    on the patron record (a decision names its party), so the record stays, reduced, as long as this hold.
+    """
+
+    key: str
+    label: str | Promise
+    ground: str
+    reason: str
+    reason_text: str | Promise
+    until: datetime.date
+    ids: tuple[int, ...] = ()
+    needs_patron_record: bool = False
+
+
 @dataclass(frozen=True, slots=True)
 class ErasureContext:
     """`erased_at` is None for an erasure carried out now. When an erasure is applied again after a backup
     restore it is the time of that erasure: a patron record created after it is a new patron's who got
-    the same id, so what hangs on it stays."""
+    the same id, so what hangs on it stays. `holds` are the legal holds the erasure respects."""
 
     patron_id: int
     consortium_id: int | None
     day: datetime.date
     erased_at: datetime.datetime | None = None
+    holds: tuple[LegalHold, ...] = ()
+
+    def held_ids(self, key: str) -> set[int] | None:
+        """The ids of `key` a hold keeps (empty: all of it); None when nothing of `key` is held."""
+        holds = [hold for hold in self.holds if hold.key == key]
+        return {pk for hold in holds for pk in hold.ids} if holds else None
 
 
 @dataclass(frozen=True)
@@ -295,6 +329,9 @@ class RetentionRule:
     # The fields naming the patrons a removed row concerned: the retention event lists them.
     patron_fields: tuple[str, ...]
     data_categories: tuple[str, ...] = ()
+    # For rows that stand for data elsewhere (a legal hold): called with the due rows instead of deleting them,
+    # it erases what they stand for and answers how many rows it dealt with.
+    apply: Callable[[models.QuerySet[Any]], int] | None = None
 
     @property
     def register_label(self) -> str:
@@ -337,8 +374,18 @@ class PrivacyContract:
     def report_sections(self, patron_id: int, context: ReportContext) -> ReportPart:
         return ReportPart()
 
+    def legal_holds(self, patron_id: int, context: ErasureContext) -> tuple[LegalHold, ...]:
+        """What an erasure of the patron must keep for now, by a legal exception this app knows of (Art. 17(3))."""
+        return ()
+
     def erasure_plan(self, patron_id: int, context: ErasureContext) -> ErasurePart:
+        """What an erasure would remove and keep; `context.holds` are every app's legal holds, and what a hold
+        keeps is a `keeps` line under the hold's key."""
         return ErasurePart()
+
+    def release_hold(self, patron_id: int, key: str, ids: tuple[int, ...]) -> int:
+        """Erase what a legal hold of this app's data (`key`) kept, now that it has ended; how many rows went."""
+        return 0
 
     def erase(self, patron_id: int, context: ErasureContext) -> ErasureDone:
         """Remove the patron's data from the app. Contracts are erased from the last `erasure_order` to the

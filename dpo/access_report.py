@@ -12,9 +12,9 @@ AccessReport it returns, so they cannot disagree.
 Labels and texts are made in the patron's language while the report is built. Staff are named (usernames
 and names) only with settings.ACCESS_REPORT_STAFF_NAMES; otherwise by role and library.
 
-One report a year is free (Art. 12(5), 15(3)): a request received within 12 months of an earlier report
-of the same patron is flagged (dpo.selectors.earlier_report_within_12_months, which the DPO also sees on
-the request before the report is made), and the DPO decides whether to charge or refuse, with a reason.
+Every copy is free (Art. 15(3), 12(5)): a request received after an earlier report of the same patron is
+flagged (dpo.selectors.earlier_report, which the DPO also sees on the request before the report is made),
+and stays free unless the DPO records a finding, with its reasoning, that allows a fee or a refusal.
 """
 
 import datetime
@@ -30,8 +30,8 @@ from audit.models import Action, Outcome
 from audit.services import access_event_record
 from core.errors import NotFound, RuleBroken
 from core.privacy_contract import Item, Record, ReportContext, ReportPart, Section, data_subject, privacy_contracts
-from dpo.models import RequestKind, SubjectRequest
-from dpo.selectors import earlier_report_within_12_months
+from dpo.models import RequesterRole, RequestKind, SubjectRequest
+from dpo.selectors import earlier_report
 
 
 class PatronErased(NotFound):
@@ -51,6 +51,15 @@ class PreviousReport:
 
 
 @dataclass(frozen=True, slots=True)
+class Requester:
+    """The representative who asked for the patron, to whom the report is addressed and delivered."""
+
+    role: str
+    role_label: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
 class AccessReport:
     request_id: int
     patron_id: int
@@ -65,13 +74,14 @@ class AccessReport:
     staff_names_included: bool
     sections: tuple[Section, ...]
     incomplete: tuple[str, ...] = ()  # why a part is missing (a system out of reach): not to be delivered
+    requester: Requester | None = None  # None: the patron asked themself
 
     @property
     def complete(self) -> bool:
         return not self.incomplete
 
     @property
-    def repeat_within_12_months(self) -> bool:
+    def repeat(self) -> bool:
         return self.previous_report is not None
 
     def section(self, key: str) -> Section:
@@ -111,7 +121,7 @@ def access_report_build(*, actor: Actor, request_id: int) -> AccessReport:
 
     Another consortium's request is a 404, a request of another kind a RuleBroken, and a request whose
     patron has been erased a PatronErased (a 404 naming why). The first report of a request records
-    when it was made and the earlier report within 12 months, if any; a reprint keeps both, and records
+    when it was made and the patron's earlier report, if any; a reprint keeps both, and records
     the language it is in (the patron's, which may have changed).
     """
     try:
@@ -135,7 +145,7 @@ def _build(*, actor: Actor, request_id: int) -> AccessReport:
         changed = []
         if subject_request.report_made_at is None:
             subject_request.report_made_at = timezone.now()
-            subject_request.previous_report = earlier_report_within_12_months(subject_request)
+            subject_request.previous_report = earlier_report(subject_request)
             changed += ["report_made_at", "previous_report"]
         if subject_request.report_language != subject.language:
             subject_request.report_language = subject.language
@@ -178,4 +188,13 @@ def _build(*, actor: Actor, request_id: int) -> AccessReport:
         staff_names_included=settings.ACCESS_REPORT_STAFF_NAMES,
         sections=tuple(sections),
         incomplete=incomplete,
+        requester=_requester(subject_request, subject.language),
     )
+
+
+def _requester(subject_request: SubjectRequest, language: str) -> Requester | None:
+    if subject_request.requester_role == RequesterRole.PATRON:
+        return None
+    with translation.override(language):
+        label = str(subject_request.get_requester_role_display())
+    return Requester(subject_request.requester_role, label, subject_request.requester_name)

@@ -47,6 +47,12 @@ class AccessReportPreviousSerializer(serializers.Serializer):
     report_made_at = serializers.DateTimeField()
 
 
+class AccessReportRequesterSerializer(serializers.Serializer):
+    role = serializers.CharField(help_text="guardian, authorised_representative or other")
+    role_label = serializers.CharField()
+    name = serializers.CharField()
+
+
 class AccessReportSerializer(serializers.Serializer):
     request_id = serializers.IntegerField()
     patron_id = serializers.IntegerField()
@@ -56,11 +62,17 @@ class AccessReportSerializer(serializers.Serializer):
     received_on = serializers.DateField()
     report_made_at = serializers.DateTimeField(help_text="When this request's report was first made.")
     generated_at = serializers.DateTimeField()
-    repeat_within_12_months = serializers.BooleanField(
-        help_text="Another report of the patron was made within the 12 months before this one: the DPO may "
-        "charge a fee or refuse, with a reason (GDPR Art. 12(5), 15(3))."
+    repeat = serializers.BooleanField(
+        help_text="An earlier report of the patron was made (however long ago). The copy is still free unless the "
+        "DPO records a finding that the request is manifestly unfounded or excessive or asks for a further copy "
+        "(GDPR Art. 12(5), 15(3))."
     )
     previous_report = AccessReportPreviousSerializer(allow_null=True)
+    requester = AccessReportRequesterSerializer(
+        allow_null=True,
+        help_text="The representative who asked for the patron; the report is addressed and delivered to them. "
+        "Null: the patron asked themself.",
+    )
     identity_code_stored = serializers.BooleanField(help_text="Whether a code is stored; never the code.")
     staff_names_included = serializers.BooleanField()
     sections = AccessReportSectionSerializer(many=True)

@@ -31,6 +31,16 @@ class PlanWarningSerializer(serializers.Serializer):
     ids = serializers.ListField(child=serializers.IntegerField())
 
 
+class LegalHoldSerializer(serializers.Serializer):
+    key = serializers.CharField(help_text="What is kept, under the name of its line in `keeps`.")
+    what = serializers.CharField(source="label", help_text="What is kept, in the DPO's words.")
+    ground = serializers.CharField(help_text="art17_3_b (archive, legal obligation) or art17_3_e (legal claims)")
+    reason = serializers.CharField(help_text="decision_archive, open_claim or kept_data_needs_record")
+    reason_text = serializers.CharField()
+    until = serializers.DateField(help_text="Kept to this day inclusive; the retention run erases it the day after.")
+    ids = serializers.ListField(child=serializers.IntegerField())
+
+
 class ErasurePlanSerializer(serializers.Serializer):
     removes = serializers.DictField(child=serializers.IntegerField(), help_text="Counts of what would go.")
     keeps = serializers.DictField(child=serializers.IntegerField(), help_text="Counts of what stays.")
@@ -43,6 +53,10 @@ class ErasurePlanSerializer(serializers.Serializer):
     access_prohibitions = DecisionLineSerializer(many=True)
     subject_request_ids = serializers.ListField(child=serializers.IntegerField(), help_text="Kept.")
     warnings = PlanWarningSerializer(many=True)
+    holds = LegalHoldSerializer(
+        many=True,
+        help_text="Legal holds (GDPR Art. 17(3)(b), (e)): what the erasure keeps, why and until when.",
+    )
 
 
 class ErasureResultSerializer(serializers.Serializer):
@@ -66,8 +80,10 @@ class SubjectRequestEraseApi(APIView):
         operation_id="subject_requests_erase",
         summary="Erase the patron of an erasure request, or list what would go (dry run)",
         description='`{"dry_run": true}` lists exactly what the erasure removes and keeps, as counts and opaque '
-        "ids, with warnings (a child left without a guardian, a decision kept under the archive rule: a reason "
-        'to refuse under Art. 17(3)(b)), and changes nothing. `{"dry_run": false}` erases the patron, everything '
+        "ids, with warnings (a child left without a guardian) and the legal holds: what is kept, why and until "
+        "when (a ban decision in its archive period with the reduced patron record it names, Art. 17(3)(b); the "
+        "identity code of a patron who owes money by Koha, Art. 17(3)(e)), and changes nothing. "
+        '`{"dry_run": false}` erases the patron, everything '
         "on their record and their identity code, leaves a tombstone without personal data and marks the request "
         "answered. Both are logged, with the patron's id only. Rules (400): not_an_erasure_request, "
         "request_refused, already_erased, patron_not_found.",

@@ -31,17 +31,56 @@ class IdentityDocument(models.TextChoices):
     DRIVING_LICENCE = "driving_licence", _("Driving licence")
 
 
+class RequesterRole(models.TextChoices):
+    """Who made the request: the patron, or a representative for them (GDPR Art. 12(2), 12(6)).
+
+    A guardian acts for a minor by custody (Child Custody and Right of Access Act 361/1983 s. 4,
+    föräldrabalken 6:11) and only until the child is 18 (Guardianship Services Act 442/1999 s. 2,
+    föräldrabalken 9:1); an adult is represented only by someone they or a court have authorised.
+    """
+
+    PATRON = "patron", _("The patron themself")
+    GUARDIAN = "guardian", _("A guardian of a minor patron")
+    AUTHORISED = (
+        "authorised_representative",
+        _("An authorised representative (a power of attorney, or a guardian appointed by a court)"),
+    )
+    OTHER = "other", _("Another representative, explained in the note")
+
+
+class AuthorityCheck(models.TextChoices):
+    """How a representative's authority to act for the patron was checked (their identity: IdentityDocument)."""
+
+    POPULATION_REGISTER = "population_register", _("Custody or guardianship checked in the population register")
+    PATRON_RECORD = "patron_record", _("Named as the patron's guardian in the library's record")
+    POWER_OF_ATTORNEY = "power_of_attorney", _("A written power of attorney from the patron")
+    COURT_ORDER = "court_order", _("A court's or the guardianship authority's order")
+    OTHER = "other", _("Another way, explained in the note")
+
+
 class DeliveryMethod(models.TextChoices):
     ELECTRONIC = "electronic", _("Electronically")
     PAPER_PICKUP = "paper_pickup", _("On paper, picked up at the library")
 
 
 class FeeDecision(models.TextChoices):
-    """A second access report within 12 months (Art. 12(5), 15(3)): the DPO decides, with a reason."""
+    """The DPO's finding that lets an access request cost a fee or be refused (GDPR Art. 12(5), 15(3)).
 
-    FREE = "free", _("Given free of charge")
-    CHARGED = "charged", _("A reasonable fee charged")
-    REFUSED = "refused", _("Refused as manifestly unfounded or excessive")
+    Every copy is free unless one of these is recorded with its reasoning: the first copy always is
+    (Art. 15(3)), and a repeat too unless it is manifestly unfounded or excessive (Art. 12(5)) or asks for
+    a further copy (Art. 15(3), a reasonable fee). No finding recorded means free. The rule "one free
+    report a year" was the repealed Personal Data Act 523/1999 s. 26 and is not applied. `charged` is
+    kept only for the fees recorded under that repealed rule before this change (migration 0005): it
+    names no finding and cannot be recorded any more.
+    """
+
+    UNFOUNDED_FEE = "unfounded_fee", _("Manifestly unfounded or excessive: a reasonable fee (Art. 12(5)(a))")
+    REFUSED = "refused", _("Manifestly unfounded or excessive: refused (Art. 12(5)(b))")
+    FURTHER_COPY = "further_copy", _("A further copy: a reasonable fee (Art. 15(3))")
+    REPEALED_RULE_CHARGED = (
+        "charged",
+        _("Charged under the repealed one-free-report-a-year rule (recorded before the change; no Art. 12(5) finding)"),
+    )
 
 
 class RefusalGround(models.TextChoices):
@@ -66,6 +105,14 @@ class KeepingGround(models.TextChoices):
     OTHER = "other", _("Another ground, given in the details")
 
 
+class AnswererRole(models.TextChoices):
+    """In which capacity the user who answered a request did so (seed 001: the register's contact person answers
+    written access requests; the DPO supervises, GDPR Art. 38-39, and may answer too)."""
+
+    CONTACT_PERSON = "contact_person", _("The register's contact person")
+    DPO = "dpo", _("The data protection officer")
+
+
 class SubjectRequest(models.Model):
     """A data-subject request (rekisteröidyn pyyntö) and its handling, from receipt to answer."""
 
@@ -77,6 +124,16 @@ class SubjectRequest(models.Model):
     patron_id = models.BigIntegerField(_("patron id"), db_index=True)
     kind = models.CharField(_("kind"), max_length=20, choices=RequestKind.choices)
     received_on = models.DateField(_("received on"))
+    # Who asked: the patron, or a representative (then their name and how their authority was checked); the
+    # identity check below is of whoever asked, and the report goes to them.
+    requester_role = models.CharField(
+        _("requested by"), max_length=30, choices=RequesterRole.choices, default=RequesterRole.PATRON
+    )
+    requester_name = FreeTextCharField(_("representative's name"), max_length=200, blank=True)
+    requester_authority_check = models.CharField(
+        _("authority checked by"), max_length=30, choices=AuthorityCheck.choices, blank=True
+    )
+    requester_authority_note = FreeTextField(_("note on the authority check"), blank=True)
     identity_document = models.CharField(_("identity checked with"), max_length=20, choices=IdentityDocument.choices)
     identity_verified_by = models.CharField(_("identity checked by"), max_length=150)
     identity_verified_on = models.DateField(_("identity checked on"))
@@ -100,15 +157,23 @@ class SubjectRequest(models.Model):
         null=True,
         blank=True,
         related_name="+",
-        verbose_name=_("earlier report within 12 months"),
+        verbose_name=_("earlier report of the patron"),
     )
-    fee_decision = models.CharField(_("fee decision"), max_length=10, choices=FeeDecision.choices, blank=True)
-    fee_reason = FreeTextField(_("reason for the fee decision"), blank=True)
+    fee_decision = models.CharField(
+        _("finding for a fee or refusal"),
+        max_length=15,
+        choices=FeeDecision.choices,
+        blank=True,
+        help_text=_("Empty: the copy is free."),
+    )
+    fee_reason = FreeTextField(_("reasoning of the finding"), blank=True)
     delivery_method = models.CharField(_("delivered"), max_length=20, choices=DeliveryMethod.choices, blank=True)
     delivered_on = models.DateField(_("delivered on"), null=True, blank=True)
     request_form_destroyed_on = models.DateField(_("request form copy destroyed on"), null=True, blank=True)
     # The answer.
     completed_on = models.DateField(_("answered on"), null=True, blank=True)
+    answered_by = models.CharField(_("answered by"), max_length=150, blank=True)
+    answered_as = models.CharField(_("answered as"), max_length=20, choices=AnswererRole.choices, blank=True)
     refusal_ground = models.CharField(_("refused under"), max_length=20, choices=RefusalGround.choices, blank=True)
     refusal_details = FreeTextField(_("reasons for refusing"), blank=True)
     erased_at = models.DateTimeField(_("erasure carried out"), null=True, blank=True)
@@ -162,6 +227,43 @@ class ErasureTombstone(models.Model):
 
     def __str__(self) -> str:
         return f"{_('erasure tombstone')} #{self.pk}"
+
+
+class LegalHold(models.Model):
+    """What an erasure kept, why and until when: a partial erasure under GDPR Art. 17(3)(b) or (e).
+
+    The app that holds the data keeps it (core.privacy_contract.LegalHold); this row records the hold with
+    the request it belongs to. The day after `held_until` the retention run (`legal_holds`, dpo/privacy.py)
+    erases what was kept and records `lifted_on`; the row stays, with no personal data (a key, opaque ids,
+    dates), to show how the erasure request was answered.
+    """
+
+    consortium_lookup = "consortium_id"
+
+    consortium = models.ForeignKey(
+        Consortium, on_delete=models.PROTECT, related_name="legal_holds", verbose_name=_("consortium")
+    )
+    subject_request = models.ForeignKey(
+        SubjectRequest, on_delete=models.PROTECT, related_name="legal_holds", verbose_name=_("request")
+    )
+    patron_id = models.BigIntegerField(_("patron id"), db_index=True)
+    key = models.CharField(_("what is kept"), max_length=40)
+    ids = models.JSONField(_("ids kept"), default=list, blank=True)
+    ground = models.CharField(_("ground"), max_length=20, choices=RefusalGround.choices)
+    reason = models.CharField(_("reason"), max_length=40)
+    held_until = models.DateField(_("kept until"))
+    lifted_on = models.DateField(_("lifted on"), null=True, blank=True)
+
+    objects = ConsortiumScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("legal hold")
+        verbose_name_plural = _("legal holds")
+        ordering = ["held_until", "id"]
+        default_permissions = []
+
+    def __str__(self) -> str:
+        return f"{_('legal hold')} #{self.pk}"
 
 
 class RiskLevel(models.TextChoices):
@@ -260,6 +362,18 @@ class RegisterDescription(models.Model):
         Consortium, on_delete=models.CASCADE, related_name="register_descriptions", verbose_name=_("consortium")
     )
     register = models.CharField(_("register"), max_length=30, choices=Register.choices)
+    contact_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("contact person's user account"),
+        help_text=_(
+            "The register's contact person, who answers written access requests (the DPO may too); named in the "
+            "texts below for the public."
+        ),
+    )
     retention_days = models.PositiveIntegerField(
         _("retention in days"),
         null=True,

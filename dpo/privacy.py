@@ -15,6 +15,8 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from audit.models import DataCategory
+from core.dates import today
 from core.privacy_contract import (
     ErasureContext,
     ErasureDone,
@@ -27,9 +29,10 @@ from core.privacy_contract import (
     RetentionRule,
     Section,
     model_record,
+    privacy_contracts,
 )
 from core.registers import Register
-from dpo.models import Breach, ErasureTombstone, SubjectRequest
+from dpo.models import Breach, ErasureTombstone, LegalHold, SubjectRequest
 
 
 def subject_requests_due(day: datetime.date) -> QuerySet[SubjectRequest]:
@@ -56,6 +59,41 @@ SUBJECT_REQUESTS = RetentionRule(
     due=subject_requests_due,
     patron_fields=("patron_id",),
 )
+
+
+def legal_holds_due(day: datetime.date) -> QuerySet[LegalHold]:
+    """Legal holds whose time ended before `day` (a hold keeps its data on `held_until` itself)."""
+    return LegalHold.objects.filter(lifted_on__isnull=True, held_until__lt=day)
+
+
+def legal_holds_lift(holds: QuerySet[LegalHold]) -> int:
+    """Erase what each ended hold kept, through the privacy contract of the app holding it, and mark the hold
+    lifted: the partial erasure is then complete (GDPR Art. 17(1)). The patron record a hold kept goes last,
+    after what hung on it. Answers how many holds were lifted."""
+    lifted = 0
+    rows = sorted(holds.select_for_update(), key=lambda hold: (hold.key == "patron", hold.pk))
+    for hold in rows:
+        for contract in privacy_contracts("erasure"):
+            contract.release_hold(hold.patron_id, hold.key, tuple(hold.ids))
+        hold.lifted_on = today()
+        hold.save(update_fields=["lifted_on"])
+        lifted += 1
+    return lifted
+
+
+LEGAL_HOLDS = RetentionRule(
+    name="legal_holds",
+    order=90,
+    register=Register.LIBRARY_SYSTEM,
+    description=_(
+        "What an erasure kept under a legal hold (a ban decision in its archive period, an identity code for an "
+        "open claim), the day after the hold ends: the erasure is then completed."
+    ),
+    due=legal_holds_due,
+    patron_fields=("patron_id",),
+    data_categories=(DataCategory.BANS, DataCategory.BAN_DECISION, DataCategory.IDENTITY_CODE),
+    apply=legal_holds_lift,
+)
 CCTV_RECORDINGS = NotAppliedHere(
     name="cctv_recordings",
     order=30,
@@ -75,7 +113,7 @@ class SubjectRequestContract(PrivacyContract):
     erasure_order = 80
 
     def retention_rules(self) -> tuple[RetentionRule, ...]:
-        return (SUBJECT_REQUESTS,)
+        return (SUBJECT_REQUESTS, LEGAL_HOLDS)
 
     def report_sections(self, patron_id: int, context: ReportContext) -> ReportPart:
         requests = SubjectRequest.objects.of_consortium(context.consortium_id).filter(patron_id=patron_id)

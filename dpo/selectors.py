@@ -8,7 +8,7 @@ import datetime
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypedDict, cast
 
-from dateutil.relativedelta import relativedelta
+from django.contrib.auth import get_user_model
 from django.core.paginator import Page, Paginator
 from django.db import models
 from django.db.models import Q
@@ -16,16 +16,17 @@ from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from audit.actor import Actor
-from core.dates import start_of_day, today
+from core.dates import today
 from core.privacy_contract import held_elsewhere_text
-from dpo.models import RequestKind, SubjectRequest
+from core.registers import Register
+from dpo.models import AnswererRole, LegalHold, RegisterDescription, RequestKind, SubjectRequest
 from staff.scoping import object_of_consortium_or_404
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
 
-# A second report within this many months of an earlier one is not free of charge (Art. 12(5), 15(3)).
-FREE_REPORT_MONTHS = 12
+# The role (Django group) of the data protection officer, who supervises and may answer any request.
+DPO_ROLE = "dpo"
 
 
 class RequestState(models.TextChoices):
@@ -71,20 +72,18 @@ def subject_request_get(*, actor: Actor, request_id: int) -> SubjectRequest:
     return object_of_consortium_or_404(SubjectRequest.objects.all(), actor=actor, pk=request_id)
 
 
-def earlier_report_within_12_months(subject_request: SubjectRequest) -> SubjectRequest | None:
-    """The patron's latest earlier access request whose report was made within 12 months of this one's receipt.
+def earlier_report(subject_request: SubjectRequest) -> SubjectRequest | None:
+    """The patron's latest earlier access request whose report was made: this one asks for a further copy.
 
     Computed from the received date, so the DPO sees a repeat before making the report. "Earlier" is the
     order of receipt (the same day: of recording), so of two requests handled together the later one is
     the repeat. Only a report actually made counts, and not one of a refused request: a refusal gave the
-    patron nothing, so the free report is still theirs. "Within 12 months": made after the same date 12
-    months before the receipt.
+    patron nothing. A repeat is still free (GDPR Art. 12(5), 15(3)) unless the DPO records a finding
+    (dpo.services.subject_requests.subject_request_fee_decide); there is no yearly free report any more
+    (the repealed Personal Data Act 523/1999 s. 26), so the earlier report counts however old it is.
     """
     if subject_request.kind != RequestKind.ACCESS:
         return None
-    since = start_of_day(
-        subject_request.received_on - relativedelta(months=FREE_REPORT_MONTHS) + datetime.timedelta(days=1)
-    )
     earlier = Q(received_on__lt=subject_request.received_on) | Q(
         received_on=subject_request.received_on, pk__lt=subject_request.pk
     )
@@ -94,13 +93,29 @@ def earlier_report_within_12_months(subject_request: SubjectRequest) -> SubjectR
             consortium_id=subject_request.consortium_id,
             patron_id=subject_request.patron_id,
             kind=RequestKind.ACCESS,
-            report_made_at__gte=since,
+            report_made_at__isnull=False,
             refusal_ground="",
         )
         .exclude(pk=subject_request.pk)
         .order_by("-report_made_at", "-id")
         .first()
     )
+
+
+def answerer_role(*, actor: Actor, consortium_id: int) -> AnswererRole | None:
+    """In which capacity the actor may answer the consortium's requests: as the contact person named on its
+    library-system register description (seed 001: "Kirjallisiin tiedontarkastamispyyntöihin vastaa
+    rekisterin yhteyshenkilö"), or as a data protection officer (the `dpo` role); None otherwise."""
+    if actor.user_id is None:
+        return None
+    contact = RegisterDescription.objects.filter(
+        consortium_id=consortium_id, register=Register.LIBRARY_SYSTEM, contact_user_id=actor.user_id
+    )
+    if contact.exists():
+        return AnswererRole.CONTACT_PERSON
+    if get_user_model().objects.filter(pk=actor.user_id, groups__name=DPO_ROLE).exists():
+        return AnswererRole.DPO
+    return None
 
 
 def subject_request_list(
@@ -137,6 +152,11 @@ def subject_requests_due(*, consortium_id: int | None, day: datetime.date) -> li
         )
         for subject_request in requests.order_by("deadline_on", "id")
     ]
+
+
+def legal_holds_of(subject_request: SubjectRequest) -> list[LegalHold]:
+    """What the request's erasure kept under legal holds (Art. 17(3)(b), (e)), the soonest to end first."""
+    return list(subject_request.legal_holds.order_by("held_until", "id"))
 
 
 def held_elsewhere_texts(subject_request: SubjectRequest) -> list[str]:

@@ -100,9 +100,12 @@ class SubjectRequestExtensionApi(APIView):
 class SubjectRequestFeeDecisionApi(APIView):
     @extend_schema(
         operation_id="subject_requests_fee_decide",
-        summary="Decide on a second access report within 12 months",
-        description="free, charged or refused (Art. 12(5), 15(3)); a reason is required unless free. A refusal "
-        "answers the request as manifestly unfounded or excessive.",
+        summary="Record a finding that lets an access request cost a fee or be refused",
+        description="Every copy is free unless one is recorded (GDPR Art. 15(3), 12(5)): unfounded_fee or refused "
+        "(the request is manifestly unfounded or excessive), further_copy (a reasonable fee; needs an earlier report "
+        "of the patron). The reasoning is required. A refusal answers the request. Nothing waits for a finding: the "
+        "report can be delivered without one. Rules (400): fee_reason_required, not_a_further_copy, "
+        "fee_already_decided, fee_rule_repealed (the old `charged`).",
         request=shapes.SubjectRequestFeeDecisionSerializer,
         responses=shapes.SubjectRequestDetailSerializer,
     )

@@ -5,20 +5,25 @@ from rest_framework import serializers
 from core import api_fields
 from core.dates import today
 from dpo.models import (
+    AuthorityCheck,
     DeliveryMethod,
-    FeeDecision,
     IdentityDocument,
     KeepingGround,
+    LegalHold,
     RefusalGround,
+    RequesterRole,
     RequestKind,
     SubjectRequest,
 )
-from dpo.selectors import RequestState, days_left, earlier_report_within_12_months, subject_request_state
+from dpo.selectors import RequestState, days_left, earlier_report, subject_request_state
+from dpo.services.subject_requests import FEE_FINDINGS
 
 
 class SubjectRequestSerializer(api_fields.ModelSerializer):
     """A request and its handling. `deadline` is the due date in force (extended or not); `state` is computed
-    from the dates (open, extended, overdue, answered, refused); `days_left` is null once answered."""
+    from the dates (open, extended, overdue, answered, refused); `days_left` is null once answered.
+    `answered_by` is the user who answered, `answered_as` contact_person or dpo: an access request is answered
+    only by the register's contact person or the DPO (rule not_the_contact_person)."""
 
     patron = serializers.IntegerField(source="patron_id", read_only=True)
     report_language = serializers.CharField(read_only=True, help_text="fi, sv or en; empty until the report is made")
@@ -29,7 +34,8 @@ class SubjectRequestSerializer(api_fields.ModelSerializer):
         source="previous_report_id",
         read_only=True,
         allow_null=True,
-        help_text="The earlier access request whose report was made within 12 months; a fee decision is needed.",
+        help_text="The patron's earlier access request whose report was made, recorded when this report is made. "
+        "The copy is still free unless `fee_decision` records a finding (GDPR Art. 12(5), 15(3)).",
     )
 
     class Meta:
@@ -39,6 +45,10 @@ class SubjectRequestSerializer(api_fields.ModelSerializer):
             "patron",
             "kind",
             "received_on",
+            "requester_role",
+            "requester_name",
+            "requester_authority_check",
+            "requester_authority_note",
             "identity_document",
             "identity_verified_by",
             "identity_verified_on",
@@ -60,6 +70,8 @@ class SubjectRequestSerializer(api_fields.ModelSerializer):
             "delivered_on",
             "request_form_destroyed_on",
             "completed_on",
+            "answered_by",
+            "answered_as",
             "refusal_ground",
             "refusal_details",
             "erased_at",
@@ -77,23 +89,37 @@ class SubjectRequestSerializer(api_fields.ModelSerializer):
         return days_left(subject_request)
 
 
+class LegalHoldRowSerializer(api_fields.ModelSerializer):
+    class Meta:
+        model = LegalHold
+        fields = ["key", "ids", "ground", "reason", "held_until", "lifted_on"]
+        read_only_fields = fields
+
+
 class SubjectRequestDetailSerializer(SubjectRequestSerializer):
     """One request, with the earlier report that makes it a repeat, looked up now (not in the list: a query a row)."""
 
     earlier_report_id = serializers.SerializerMethodField(
         help_text=(
-            "The patron's access request received before this one whose report was made after the same date 12 "
-            "months before this one's receipt (refused requests do not count); shown before this report is made. "
-            "Null: the report is free."
+            "The patron's latest access request received before this one whose report was made (refused requests "
+            "do not count), however long ago; shown before this report is made. A repeat is free too unless the "
+            "DPO records a finding (fee_decision)."
         )
     )
 
+    legal_holds = LegalHoldRowSerializer(
+        many=True,
+        read_only=True,
+        help_text="What the erasure kept under legal holds (GDPR Art. 17(3)(b), (e)), until when, and when each "
+        "lifted itself (the retention run erases what it kept the day after `held_until`).",
+    )
+
     class Meta(SubjectRequestSerializer.Meta):
-        fields = [*SubjectRequestSerializer.Meta.fields, "earlier_report_id"]
+        fields = [*SubjectRequestSerializer.Meta.fields, "earlier_report_id", "legal_holds"]
         read_only_fields = fields
 
     def get_earlier_report_id(self, subject_request: SubjectRequest) -> int | None:
-        earlier = earlier_report_within_12_months(subject_request)
+        earlier = earlier_report(subject_request)
         return earlier.pk if earlier else None
 
 
@@ -110,7 +136,28 @@ class SubjectRequestRecordSerializer(serializers.Serializer):
     patron = api_fields.IdField(help_text="The patron's id")
     kind = serializers.ChoiceField(choices=RequestKind.choices)
     received_on = api_fields.DateField()
-    identity_document = serializers.ChoiceField(choices=IdentityDocument.choices)
+    requester_role = serializers.ChoiceField(
+        choices=RequesterRole.choices,
+        default=RequesterRole.PATRON,
+        help_text="Who asked: the patron (default) or a representative. A guardian only for a patron under 18 on "
+        "the day the request came (rule guardian_of_adult); then as authorised_representative.",
+    )
+    requester_name = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=200, help_text="The representative's name"
+    )
+    requester_authority_check = serializers.ChoiceField(
+        choices=AuthorityCheck.choices,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="How the representative's authority was checked; required for a representative",
+    )
+    requester_authority_note = serializers.CharField(
+        required=False, allow_blank=True, default="", help_text="Required for role or check `other`"
+    )
+    identity_document = serializers.ChoiceField(
+        choices=IdentityDocument.choices, help_text="How the identity of whoever asked was checked"
+    )
     identity_verified_by = serializers.CharField(
         required=False, allow_blank=True, default="", max_length=150, help_text="Default: the caller"
     )
@@ -126,8 +173,8 @@ class SubjectRequestExtensionSerializer(serializers.Serializer):
 
 
 class SubjectRequestFeeDecisionSerializer(serializers.Serializer):
-    decision = serializers.ChoiceField(choices=FeeDecision.choices)
-    reason = serializers.CharField(allow_blank=True, default="", help_text="Required when charged or refused")
+    decision = serializers.ChoiceField(choices=FEE_FINDINGS)
+    reason = serializers.CharField(allow_blank=True, default="", help_text="The reasoning of the finding; required")
 
 
 class SubjectRequestDeliverySerializer(serializers.Serializer):

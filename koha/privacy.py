@@ -28,17 +28,20 @@ import functools
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
+from django.conf import settings
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from audit.models import Action, DataCategory
 from core.dates import start_of_day, today
 from core.privacy_contract import (
+    HOLD_LEGAL_CLAIMS,
     ErasureContext,
     ErasureDone,
     ErasureLine,
     ErasurePart,
     Item,
+    LegalHold,
     OutsideErasure,
     PlanWarning,
     PrivacyContract,
@@ -403,6 +406,38 @@ class KohaContract(PrivacyContract):
             removes=REMOVES_KOHA_PATRON,
             keeps=keeps,
             warnings=tuple(PlanWarning(f"koha_{code}", str(REFUSALS[code]), []) for code in refusals),
+        )
+
+    def legal_holds(self, patron_id: int, context: ErasureContext) -> tuple[LegalHold, ...]:
+        """An open claim: the patron owes the library money by Koha's account balance. The identity code is then
+        what the library needs to invoice and collect it (GDPR Art. 17(3)(e); Data Protection Act 1050/2018
+        s. 29), so the silo keeps it, with the reduced patron record billing reveals it through, until the
+        claim is time-barred (settings.LEGAL_CLAIM_HOLD_YEARS; Act on
+        the Limitation of Debts 728/2003 s. 4: three years) or the DPO lifts the hold when it is settled. Koha is
+        the source of the balance: without a connection, or out of reach, no claim is known and no hold made
+        (the dry run then warns that Koha could not be read)."""
+        koha_id, consortium = _koha_patron(patron_id)
+        if koha_id is None:
+            return ()
+        try:
+            client = _client(consortium)
+            balance = client.account(koha_id)["balance"] if client is not None else 0
+        except (KohaError, KeyError, AttributeError):
+            return ()
+        if balance <= 0:
+            return ()
+        return (
+            LegalHold(
+                key="identity_code",
+                label=_("Identity code, for invoicing the open claim"),
+                ground=HOLD_LEGAL_CLAIMS,
+                reason="open_claim",
+                reason_text=_("The patron owes the library money (Koha's account balance); GDPR Art. 17(3)(e)."),
+                until=context.day + relativedelta(years=settings.LEGAL_CLAIM_HOLD_YEARS),
+                # Billing reveals the code through the patron record (reduced to name and date of birth), and
+                # finds the current address for the invoice in the population register with it.
+                needs_patron_record=True,
+            ),
         )
 
     def held_elsewhere_text(self, key: str, reason: str) -> str | None:

@@ -63,6 +63,19 @@ def _full_name(patron: Patron) -> str:
     return f"{patron.first_name} {patron.last_name}".strip()
 
 
+# What stays of a patron record a legal hold keeps (a kept decision names its party): who they are, nothing to
+# reach them by. The record is marked for watching, so every read of it is in the DPO's access review.
+REDUCED_RECORD_BLANKS = {"email": "", "phone": "", "street_address": "", "postal_code": "", "city": ""}
+PATRON_HELD = _("Patron record, reduced to the name and date of birth a kept decision names")
+
+
+def _record_reduce(patron: Patron) -> None:
+    for name, blank in REDUCED_RECORD_BLANKS.items():
+        setattr(patron, name, blank)
+    patron.needs_protection = True
+    patron.save(update_fields=[*REDUCED_RECORD_BLANKS, "needs_protection"])
+
+
 def patron_record_is_theirs(patron_id: int, context: ErasureContext) -> bool:
     """Whether the patron record with this id, if any, is the erased patron's (core.privacy_contract.ErasureContext)."""
     if context.erased_at is None:
@@ -302,11 +315,19 @@ class PatronRecordContract(PrivacyContract):
 
     def erasure_plan(self, patron_id: int, context: ErasureContext) -> ErasurePart:
         notes = list(Note.objects.filter(patron_id=patron_id).order_by("pk").values_list("pk", "category"))
-        note_ids = [pk for pk, _category in notes]
-        sensitive_note_ids = [pk for pk, category in notes if category in SENSITIVE_NOTE_CATEGORIES]
+        held_notes = context.held_ids("notes") or set()
+        note_ids = [pk for pk, _category in notes if pk not in held_notes]
+        sensitive_note_ids = [pk for pk, category in notes if category in SENSITIVE_NOTE_CATEGORIES and pk in note_ids]
+        kept_note_ids = tuple(pk for pk, _category in notes if pk in held_notes)
+        record_held = context.held_ids("patron") is not None
+        revisions = NoteRevision.objects.filter(note__patron_id=patron_id).exclude(note_id__in=kept_note_ids)
+        keeps = (
+            ErasureLine("patron", PATRON_HELD, int(record_held), (patron_id,) if record_held else ()),
+            ErasureLine("notes", _("Notes a kept decision cites"), len(kept_note_ids), kept_note_ids),
+        )
         return ErasurePart(
             removes=(
-                ErasureLine("patron", _("Patron record"), 1, (patron_id,)),
+                ErasureLine("patron", _("Patron record"), int(not record_held), () if record_held else (patron_id,)),
                 ErasureLine("notes", _("Notes"), len(note_ids), tuple(note_ids)),
                 ErasureLine(
                     "sensitive_notes",
@@ -314,24 +335,38 @@ class PatronRecordContract(PrivacyContract):
                     len(sensitive_note_ids),
                     tuple(sensitive_note_ids),
                 ),
-                ErasureLine(
-                    "note_revisions",
-                    _("Earlier versions of notes"),
-                    NoteRevision.objects.filter(note__patron_id=patron_id).count(),
-                ),
+                ErasureLine("note_revisions", _("Earlier versions of notes"), revisions.count()),
             ),
+            keeps=tuple(line for line in keeps if line.count),
             details={"note_ids": note_ids, "sensitive_note_ids": sensitive_note_ids},
         )
 
     def erase(self, patron_id: int, context: ErasureContext) -> ErasureDone:
-        """The record goes with its notes and their earlier texts (they cascade)."""
+        """The record goes with its notes and their earlier texts (they cascade). Under a legal hold on the record
+        (a kept decision names the patron, GDPR Art. 17(3)(b)) it stays, reduced (`_record_reduce`), with the
+        notes the decision cites; the other notes go."""
         removed = {"patron": 0, "notes": 0, "note_revisions": 0}
         patron = Patron.objects.select_for_update(of=("self",)).filter(pk=patron_id).first()
-        if patron is not None and patron_record_is_theirs(patron_id, context):
+        if patron is None or not patron_record_is_theirs(patron_id, context):
+            return ErasureDone(removed=removed)
+        if context.held_ids("patron") is not None:
+            _total, per_model = (
+                Note.objects.filter(patron_id=patron_id).exclude(pk__in=context.held_ids("notes") or ()).delete()
+            )
+            _record_reduce(patron)
+        else:
             _total, per_model = patron.delete()
-            for model, key in ((Patron, "patron"), (Note, "notes"), (NoteRevision, "note_revisions")):
-                removed[key] = per_model.get(model._meta.label, 0)
+        for model, key in ((Patron, "patron"), (Note, "notes"), (NoteRevision, "note_revisions")):
+            removed[key] = per_model.get(model._meta.label, 0)
         return ErasureDone(removed=removed)
+
+    def release_hold(self, patron_id: int, key: str, ids: tuple[int, ...]) -> int:
+        """When the hold on the reduced record ends, the record goes, with whatever still hangs on it."""
+        if key == "patron":
+            return deleted_rows(Patron.objects.filter(pk=patron_id))
+        if key == "notes":
+            return deleted_rows(Note.objects.filter(patron_id=patron_id, pk__in=ids))
+        return 0
 
     def retention_rules(self) -> tuple[RetentionRule, ...]:
         return (NOTE_REMOVAL_RECORDS,)

@@ -306,6 +306,9 @@ IDENTITY_CODE_STORE_RATE_PER_HOUR = int(env("IDENTITY_CODE_STORE_RATE_PER_HOUR",
 
 # How long an ended ban's decision stays in the decision archive (the municipality's archive plan decides).
 BAN_DECISION_RETENTION_YEARS = int(env("BAN_DECISION_RETENTION_YEARS", "2"))
+# How long an erasure keeps the identity code of a patron with an open claim (a legal hold, GDPR Art. 17(3)(e)):
+# the general limitation period of a debt (Finland: Act 728/2003 s. 4, three years). The DPO lifts it sooner.
+LEGAL_CLAIM_HOLD_YEARS = int(env("LEGAL_CLAIM_HOLD_YEARS", "3"))
 # The daily access review (dpo/review.py) flags a staff member whose patron reads on a day exceed
 # ACCESS_REVIEW_FACTOR times their usual daily volume, when they are at least ACCESS_REVIEW_MIN_READS.
 ACCESS_REVIEW_FACTOR = float(env("ACCESS_REVIEW_FACTOR", "3"))

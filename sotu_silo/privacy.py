@@ -27,6 +27,7 @@ from sotu_silo.models import ErasedPatron
 from sotu_silo.services import SILO, identity_code_erase, identity_code_exists, identity_code_stored_at
 
 LEDGER_BATCH = 500
+CODE_HELD = _("Identity code in the silo, kept for an open claim")
 
 
 class ErasedPatronLedger(ErasureLedger):
@@ -64,10 +65,19 @@ class IdentityCodeContract(PrivacyContract):
 
     def erasure_plan(self, patron_id: int, context: ErasureContext) -> ErasurePart:
         stored = identity_code_exists(patron_id=patron_id)
+        if context.held_ids("identity_code") is not None:
+            return ErasurePart(keeps=(ErasureLine("identity_code", CODE_HELD, int(stored)),) if stored else ())
         return ErasurePart(removes=(ErasureLine("identity_code", _("Identity code in the silo"), int(stored)),))
 
     def erase(self, patron_id: int, context: ErasureContext) -> ErasureDone:
+        """The code goes, unless a legal hold keeps it for an open claim (GDPR Art. 17(3)(e)): another app knows
+        of the claim and declares the hold; the silo only keeps the code, readable by billing as before."""
+        if context.held_ids("identity_code") is not None:
+            return ErasureDone(removed={"identity_code": 0})
         return ErasureDone(removed={"identity_code": int(identity_code_erase(patron_id=patron_id))})
+
+    def release_hold(self, patron_id: int, key: str, ids: tuple[int, ...]) -> int:
+        return int(identity_code_erase(patron_id=patron_id)) if key == "identity_code" else 0
 
     def held_since(self, patron_ids: list[int]) -> dict[int, datetime.datetime]:
         return identity_code_stored_at(patron_ids=patron_ids)

@@ -11,12 +11,14 @@ from typing import cast
 from django import forms
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.auth import get_user_model
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from dpo.models import RegisterDescription, RegisterDescriptionText
 from staff.admin_bounds import BoundedInputsAdmin
+from staff.models import StaffProfile
 from staff.scoping import ConsortiumScopedQuerySet
 from staff.selectors import consortium_id_of
 
@@ -33,8 +35,16 @@ class RegisterDescriptionTextInline(admin.StackedInline):
 
 @admin.register(RegisterDescription)
 class RegisterDescriptionAdmin(BoundedInputsAdmin):
-    list_display = ["register", "consortium", "retention_days", "languages", "updated_at", "public_notice"]
-    list_select_related = ["consortium"]
+    list_display = [
+        "register",
+        "consortium",
+        "contact_user",
+        "retention_days",
+        "languages",
+        "updated_at",
+        "public_notice",
+    ]
+    list_select_related = ["consortium", "contact_user"]
     list_filter = ["register"]
     inlines = [RegisterDescriptionTextInline]
 
@@ -47,8 +57,21 @@ class RegisterDescriptionAdmin(BoundedInputsAdmin):
 
     def get_fields(self, request, obj=None):
         if obj is not None:
-            return ["consortium", "register", "retention_days", "public_notice"]
-        return ["register", "retention_days"]  # for the user's own consortium (set in save_model)
+            return ["consortium", "register", "contact_user", "retention_days", "public_notice"]
+        return ["register", "contact_user", "retention_days"]  # for the user's own consortium (set in save_model)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "contact_user":
+            # The contact person is a staff member of the user's own consortium (seed 001: who answers).
+            kwargs["queryset"] = (
+                get_user_model()
+                .objects.filter(
+                    pk__in=StaffProfile.objects.of_consortium(consortium_id_of(request.user)).values("user_id"),
+                    is_active=True,
+                )
+                .order_by("username")
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def get_readonly_fields(self, request, obj=None):
         # The consortium comes from the user's own staff profile; a description's register stays.

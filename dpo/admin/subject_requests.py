@@ -26,25 +26,29 @@ from core.dates import today
 from core.errors import NotFound, RuleBroken
 from core.free_text_fields import FreeTextFormField
 from dpo.models import (
+    AuthorityCheck,
     DeliveryMethod,
-    FeeDecision,
     IdentityDocument,
     KeepingGround,
+    LegalHold,
     RefusalGround,
+    RequesterRole,
     RequestKind,
     SubjectRequest,
 )
 from dpo.selectors import (
     RequestState,
     days_left,
-    earlier_report_within_12_months,
+    earlier_report,
     held_elsewhere_texts,
+    legal_holds_of,
     subject_request_state,
     with_deadline,
 )
 from dpo.services.subject_requests import (
     COMPLETED_BY_HAND,
     ERASURE_REFUSAL_GROUNDS,
+    FEE_FINDINGS,
     subject_request_complete,
     subject_request_deliver,
     subject_request_extend,
@@ -76,13 +80,33 @@ class SubjectRequestRecordForm(forms.Form):
     patron = form_fields.IdField(label=_("patron id"), help_text=_("The patron's id in this service."))
     kind = forms.ChoiceField(label=_("kind"), choices=RequestKind.choices)
     received_on = form_fields.DateField(label=_("received on"), widget=DateInput, initial=today)
-    identity_document = forms.ChoiceField(label=_("identity checked with"), choices=IdentityDocument.choices)
+    requester_role = forms.ChoiceField(
+        label=_("requested by"), required=False, choices=RequesterRole.choices, initial=RequesterRole.PATRON
+    )
+    requester_name = FreeTextFormField(label=_("representative's name"), required=False, max_length=200)
+    requester_authority_check = forms.ChoiceField(
+        label=_("authority checked by"),
+        required=False,
+        choices=[("", "---------"), *AuthorityCheck.choices],
+        help_text=_("For a representative: how their right to act for the patron was checked."),
+    )
+    requester_authority_note = FreeTextFormField(
+        label=_("note on the authority check"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    identity_document = forms.ChoiceField(
+        label=_("identity checked with"),
+        choices=IdentityDocument.choices,
+        help_text=_("The identity of whoever made the request: the patron, or the representative."),
+    )
     identity_verified_by = forms.CharField(
         label=_("identity checked by"), required=False, max_length=150, help_text=_("Empty: you.")
     )
     identity_verified_on = form_fields.DateField(
         label=_("identity checked on"), required=False, widget=DateInput, help_text=_("Empty: today.")
     )
+
+    def clean_requester_role(self) -> str:
+        return self.cleaned_data["requester_role"] or RequesterRole.PATRON
 
 
 class ExtensionForm(forms.Form):
@@ -96,9 +120,16 @@ class ExtensionForm(forms.Form):
 
 
 class FeeDecisionForm(forms.Form):
-    decision = forms.ChoiceField(label=_("fee decision"), choices=FeeDecision.choices)
+    """A finding that lets the copy cost a fee or be refused; without one it is free (Art. 12(5), 15(3))."""
+
+    decision = forms.ChoiceField(label=_("finding for a fee or refusal"), choices=FEE_FINDINGS)
     reason = FreeTextFormField(
-        label=_("reason for the fee decision"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+        label=_("reasoning of the finding"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_(
+            "Why the request is manifestly unfounded or excessive, or asks for a further copy; the patron is told it."
+        ),
     )
 
 
@@ -141,7 +172,12 @@ class CompletionForm(forms.Form):
 # The steps on the change page: form, service, heading, button.
 STEPS: dict[str, tuple[type[forms.Form], Callable[..., object], "StrPromise", "StrPromise"]] = {
     "extension": (ExtensionForm, subject_request_extend, _("Extend the time to answer"), _("Record the extension")),
-    "fee_decision": (FeeDecisionForm, subject_request_fee_decide, _("Second report within 12 months"), _("Decide")),
+    "fee_decision": (
+        FeeDecisionForm,
+        subject_request_fee_decide,
+        _("A fee or a refusal (only with a finding)"),
+        _("Record the finding"),
+    ),
     "delivery": (DeliveryForm, subject_request_deliver, _("Delivery of the access report"), _("Record the delivery")),
     "completion": (CompletionForm, subject_request_complete, _("Carried out"), _("Record as answered")),
     "refusal": (RefusalForm, subject_request_refuse, _("Refuse the request"), _("Refuse")),
@@ -159,23 +195,17 @@ def steps_open(subject_request: SubjectRequest) -> list[str]:
     if subject_request.completed_on is not None:
         return []
     access = subject_request.kind == RequestKind.ACCESS
-    repeat = subject_request.previous_report_id is not None
     steps = []
     if subject_request.extended_due_on is None:
         steps.append("extension")
     if subject_request.erased_at is not None:
         # Carried out, and open only because another system still holds the patron: its ground answers it.
         return [*steps, "keeping"] if subject_request.held_elsewhere else steps
-    if access and repeat and not subject_request.fee_decision:
+    if access and not subject_request.fee_decision:
         steps.append("fee_decision")
-    # An incomplete report is not delivered (the service refuses it); the page says why instead.
-    complete = not subject_request.report_incomplete
-    if (
-        access
-        and subject_request.report_made_at is not None
-        and (not repeat or subject_request.fee_decision)
-        and complete
-    ):
+    # An incomplete report is not delivered (the service refuses it); the page says why instead. No finding
+    # is needed first: a copy is free unless one is recorded.
+    if access and subject_request.report_made_at is not None and not subject_request.report_incomplete:
         steps.append("delivery")
     if subject_request.kind in COMPLETED_BY_HAND:
         steps.append("completion")
@@ -217,7 +247,16 @@ class StateFilter(admin.SimpleListFilter):
 class SubjectRequestAdmin(BoundedInputsAdmin):
     """Requests of the user's own consortium, for whoever may handle them (`dpo.manage_subject_requests`)."""
 
-    list_display = ["id", "patron_id", "kind", "received_on", "deadline_column", "days_left_column", "state_column"]
+    list_display = [
+        "id",
+        "patron_id",
+        "kind",
+        "received_on",
+        "deadline_column",
+        "days_left_column",
+        "state_column",
+        "answered_by",
+    ]
     list_display_links = ["id"]
     list_filter = ["kind", StateFilter]
     search_fields = ["=patron_id"]
@@ -232,6 +271,10 @@ class SubjectRequestAdmin(BoundedInputsAdmin):
                     "patron_id",
                     "kind",
                     "received_on",
+                    "requester_role",
+                    "requester_name",
+                    "requester_authority_check",
+                    "requester_authority_note",
                     "identity_document",
                     "identity_verified_by",
                     "identity_verified_on",
@@ -275,6 +318,8 @@ class SubjectRequestAdmin(BoundedInputsAdmin):
             {
                 "fields": [
                     "completed_on",
+                    "answered_by",
+                    "answered_as",
                     "refusal_ground",
                     "refusal_details",
                     "erased_at",
@@ -384,11 +429,13 @@ class SubjectRequestAdmin(BoundedInputsAdmin):
         again with its values and errors."""
         subject_request = self.get_object(request, unquote(object_id))
         steps = []
-        earlier_report = None
+        earlier = None
+        holds: list[LegalHold] = []
         held_elsewhere: list[str] = []
         if subject_request is not None:
-            # Shown before the report is made, so the DPO knows at once that a fee decision will be needed.
-            earlier_report = earlier_report_within_12_months(subject_request)
+            # Shown before the report is made: a repeat is free unless the DPO records a finding.
+            earlier = earlier_report(subject_request)
+            holds = legal_holds_of(subject_request)
             held_elsewhere = held_elsewhere_texts(subject_request)
             steps = [
                 {
@@ -402,7 +449,8 @@ class SubjectRequestAdmin(BoundedInputsAdmin):
         context = {
             **(extra_context or {}),
             "request_steps": steps,
-            "earlier_report": earlier_report,
+            "earlier_report": earlier,
+            "legal_holds": holds,
             "held_elsewhere": held_elsewhere,
         }
         return super().change_view(request, object_id, form_url, context)

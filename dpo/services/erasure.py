@@ -2,9 +2,15 @@
 
 Every app's privacy contract (core.privacy_contract) says what it would remove and keep; a new app is
 in the erasure once it declares one. A dry run lists exactly what would go, as counts and opaque ids,
-with warnings the DPO should weigh (a child left without a guardian; a ban decision still kept under the
-archive rule, which may be a ground to refuse under Art. 17(3)(b)). Refusing is done on the request
+with warnings the DPO should weigh (a child left without a guardian). Refusing is done on the request
 (dpo.services.subject_requests).
+
+Legal holds (Art. 17(3)(b), (e)) make the erasure partial: an app declares what must stay, why and until
+when (`PrivacyContract.legal_holds`): a ban decision still within its archive period (bans), with the notes
+it cites and the patron record it names, reduced to name and date of birth; the identity code of a patron
+who owes the library money by Koha's balance (koha declares, the silo keeps). The plan lists them; the
+erasure keeps what they hold, records each as a dpo.LegalHold row, and the retention rule `legal_holds`
+erases what was kept the day after the hold ends.
 
 Carried out, the patron row goes with everything that hangs on it (notes and their revisions, guardian
 links both ways, adult guardianship, register memberships, bans and access prohibitions), and so does
@@ -29,7 +35,7 @@ keeping (`subject_request_keeping_record`); with nothing held it is answered at 
 import datetime
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from django.db import transaction
 from django.utils import timezone
@@ -46,7 +52,9 @@ from core.privacy_contract import (
     ErasureContext,
     ErasureLedger,
     ErasureLine,
+    ErasurePart,
     LedgerEntry,
+    LegalHold,
     OutsideErasure,
     PatronsChanged,
     PlanWarning,
@@ -55,6 +63,8 @@ from core.privacy_contract import (
     privacy_contracts,
 )
 from dpo.models import ErasureTombstone, RequestKind, SubjectRequest
+from dpo.models import LegalHold as LegalHoldRow
+from dpo.services.subject_requests import subject_request_answered_by
 
 REAPPLY_ACTOR = "reapply_erasures"
 REAPPLY_BATCH = 500
@@ -72,6 +82,7 @@ class ErasurePlan:
     details: dict[str, object]  # the ids and decisions under the API's names (`note_ids`, `bans`)
     decisions: list[DecisionLine]
     warnings: list[PlanWarning] = field(default_factory=list)
+    holds: list[LegalHold] = field(default_factory=list)
 
     @property
     def removes(self) -> dict[str, int]:
@@ -84,7 +95,13 @@ class ErasurePlan:
     @property
     def shown(self) -> dict[str, object]:
         """The plan as the erasure API answers it."""
-        return {"removes": self.removes, "keeps": self.keeps, **self.details, "warnings": self.warnings}
+        return {
+            "removes": self.removes,
+            "keeps": self.keeps,
+            **self.details,
+            "warnings": self.warnings,
+            "holds": self.holds,
+        }
 
 
 @dataclass
@@ -144,10 +161,44 @@ def _erasure_transaction() -> Iterator[None]:
 # --- The plan ---------------------------------------------------------------------------------------------
 
 
+def _record_hold(holds: list[LegalHold], patron_id: int) -> LegalHold | None:
+    """The hold on the patron record, reduced, when a hold's data needs it (a kept decision names its party;
+    billing reveals a kept code through it): as long as the longest such hold."""
+    on_record = [hold for hold in holds if hold.needs_patron_record]
+    if not on_record:
+        return None
+    longest = max(on_record, key=lambda hold: hold.until)
+    return LegalHold(
+        key="patron",
+        label=_("Patron record, reduced to the name and date of birth"),
+        ground=longest.ground,
+        reason="kept_data_needs_record",
+        reason_text=_(
+            "What a legal hold keeps needs the patron record: a kept decision names the patron as its party; "
+            "billing reveals a kept identity code through the record."
+        ),
+        until=longest.until,
+        ids=(patron_id,),
+    )
+
+
+def _parts(context: ErasureContext) -> tuple[list[ErasurePart], list[LegalHold]]:
+    """Every app's plan under the context's holds, and the holds under which some app keeps something."""
+    parts = [contract.erasure_plan(context.patron_id, context) for contract in _contracts()]
+    kept = {line.key for part in parts for line in part.keeps if line.count}
+    return parts, [hold for hold in context.holds if hold.key in kept]
+
+
 def erasure_plan(*, patron_id: int, consortium_id: int) -> ErasurePlan:
-    """Exactly what erasing the patron would remove and keep, with warnings; reads counts and ids only."""
+    """Exactly what erasing the patron would remove and keep, with warnings and the legal holds (Art. 17(3)(b),
+    (e)) on what is kept; reads counts and ids only. A hold counts only when an app really keeps something
+    under it (a claim holds the identity code only when one is stored); the patron record is then held too
+    when a remaining hold needs it, and the plan is made again with that hold."""
     context = ErasureContext(patron_id=patron_id, consortium_id=consortium_id, day=today())
-    parts = [contract.erasure_plan(patron_id, context) for contract in _contracts()]
+    declared = [hold for contract in _contracts() for hold in contract.legal_holds(patron_id, context)]
+    parts, holds = _parts(replace(context, holds=tuple(declared)))
+    if (record := _record_hold(holds, patron_id)) is not None:
+        parts, holds = _parts(replace(context, holds=(*holds, record)))
     return ErasurePlan(
         patron_id=patron_id,
         removal_lines=[line for part in parts for line in part.removes],
@@ -155,6 +206,7 @@ def erasure_plan(*, patron_id: int, consortium_id: int) -> ErasurePlan:
         details={name: value for part in parts for name, value in part.details.items()},
         decisions=[line for part in parts for line in part.decisions],
         warnings=[warning for part in parts for warning in part.warnings],
+        holds=holds,
     )
 
 
@@ -224,7 +276,8 @@ def _erase_outside(
         subject_request = SubjectRequest.objects.select_for_update().get(pk=request_id)
         subject_request.held_elsewhere = held
         subject_request.completed_on = None if held else today()
-        subject_request.save(update_fields=["held_elsewhere", "completed_on"])
+        answered = [] if held else subject_request_answered_by(actor=actor, subject_request=subject_request)
+        subject_request.save(update_fields=["held_elsewhere", "completed_on", *answered])
         for result in results:
             access_event_record(
                 actor=actor,
@@ -271,7 +324,22 @@ def subject_request_erase(*, actor: Actor, request_id: int, dry_run: bool) -> Er
         patron_id, consortium_id = subject.patron_id, subject.consortium_id
         plan = erasure_plan(patron_id=patron_id, consortium_id=consortium_id)
         removed, changes, outside = _erase_patron_data(
-            ErasureContext(patron_id=patron_id, consortium_id=consortium_id, day=today())
+            ErasureContext(patron_id=patron_id, consortium_id=consortium_id, day=today(), holds=tuple(plan.holds))
+        )
+        LegalHoldRow.objects.bulk_create(
+            [
+                LegalHoldRow(
+                    consortium_id=consortium_id,
+                    subject_request=subject_request,
+                    patron_id=patron_id,
+                    key=hold.key,
+                    ids=list(hold.ids),
+                    ground=hold.ground,
+                    reason=hold.reason,
+                    held_until=hold.until,
+                )
+                for hold in plan.holds
+            ]
         )
         now = timezone.now()
         ErasureTombstone.objects.create(
@@ -282,7 +350,8 @@ def subject_request_erase(*, actor: Actor, request_id: int, dry_run: bool) -> Er
         subject_request.erased_at = now
         subject_request.completed_on = None if outside else today()
         subject_request.held_elsewhere = [UNCONFIRMED] if outside else []
-        subject_request.save(update_fields=["erased_at", "completed_on", "held_elsewhere"])
+        answered = [] if outside else subject_request_answered_by(actor=actor, subject_request=subject_request)
+        subject_request.save(update_fields=["erased_at", "completed_on", "held_elsewhere", *answered])
         access_event_record(
             actor=actor,
             action=Action.PATRON_ERASE,
@@ -369,6 +438,23 @@ def _returned(entries: list[LedgerEntry]) -> list[LedgerEntry]:
     return [by_patron[pk] for pk in sorted(back)]
 
 
+def _holds_in_force(entry: LedgerEntry) -> tuple[LegalHold, ...]:
+    """The holds of the erasure not lifted yet: an erasure applied again keeps what they keep."""
+    rows = LegalHoldRow.objects.filter(patron_id=entry.patron_id, lifted_on__isnull=True)
+    return tuple(
+        LegalHold(
+            key=row.key,
+            label=row.key,
+            ground=row.ground,
+            reason=row.reason,
+            reason_text=row.reason,
+            until=row.held_until,
+            ids=tuple(row.ids),
+        )
+        for row in rows
+    )
+
+
 def erasures_reapply(*, dry_run: bool = False, progress: Callable[[int, int], None] | None = None) -> ReapplyResult:
     """Repair the erasure ledgers from each other, then erase again every erased patron whose data is back
     (after a backup restore).
@@ -408,7 +494,9 @@ def erasures_reapply(*, dry_run: bool = False, progress: Callable[[int, int], No
         changes: list[PatronsChanged] = []
         day = today()
         for entry in back:
-            context = ErasureContext(entry.patron_id, entry.consortium_id, day, erased_at=entry.erased_at)
+            context = ErasureContext(
+                entry.patron_id, entry.consortium_id, day, erased_at=entry.erased_at, holds=_holds_in_force(entry)
+            )
             # The outside systems were erased by the erasure itself; a restore here did not bring them back.
             _removed, changed, _outside = _erase_patron_data(context)
             changes += changed

@@ -68,7 +68,8 @@ def _rule_apply(
         for start in range(0, len(rows), batch_size):
             batch = rows[start : start + batch_size]
             # Filtered by the rule again: a row that stopped being due meanwhile stays.
-            outcome.removed += deleted_rows(rule.due(day).filter(pk__in=[row[0] for row in batch]))
+            due = rule.due(day).filter(pk__in=[row[0] for row in batch])
+            outcome.removed += rule.apply(due) if rule.apply is not None else deleted_rows(due)
             patron_ids.update(pid for row in batch for pid in row[1:] if pid is not None)
             if progress is not None:
                 progress(rule, start + len(batch), len(rows))
@@ -95,7 +96,8 @@ def retention_apply(
 
     Every rule that removed something writes one RETENTION_APPLIED access event naming the patrons
     concerned (ids only) and the rule. A dry run counts and writes nothing. Patrons themselves are
-    never removed, and access events are only counted: the runtime role cannot delete them.
+    never removed, except the reduced record of an erased patron once the legal hold that kept it ends
+    (`legal_holds`), and access events are only counted: the runtime role cannot delete them.
     """
     outcomes = [
         RuleOutcome(rule=rule, due=rule.due(day).count())

@@ -2,8 +2,9 @@
 
 GDPR Art. 12(3): the answer is due one month after receipt, counted as EU Regulation 1182/71 counts
 periods (core.time_limits); it may be extended by two further months at most when the
-patron is told, with the reasons, within the first month. Art. 12(5), 15(3): one access report a year
-is free; a repeat may be charged for or refused, with a recorded reason. Art. 17(3): the exceptions that
+patron is told, with the reasons, within the first month. Art. 15(3), 12(5): every copy is free unless the
+DPO records a finding, with its reasoning, that the request is manifestly unfounded or excessive (a fee or
+a refusal) or asks for a further copy (a fee); nothing waits for such a finding. Art. 17(3): the exceptions that
 allow refusing an erasure. Mikkeli notice: identity is checked with an ID card, passport or driving licence
 and the check and its date are recorded; the request form copy is destroyed once the report is made.
 
@@ -22,19 +23,22 @@ from django.utils.translation import gettext_lazy as _
 from audit.actor import Actor
 from audit.models import Action
 from audit.services import access_event_record
+from core.dates import ADULT_AGE, age_on
 from core.errors import RuleBroken
 from core.time_limits import months_after
 from dpo.models import (
+    AuthorityCheck,
     DeliveryMethod,
     FeeDecision,
     IdentityDocument,
     KeepingGround,
     RefusalGround,
+    RequesterRole,
     RequestKind,
     SubjectRequest,
 )
-from dpo.selectors import earlier_report_within_12_months
-from patrons.services._common import patron_for_write, today
+from dpo.selectors import answerer_role, earlier_report
+from patrons.services._common import consortium_patron_ids, patron_for_write, today
 from staff.scoping import object_of_consortium_or_404
 from staff.typed_text import free_text_check
 
@@ -51,6 +55,9 @@ ERASURE_REFUSAL_GROUNDS = (
 # Requests answered by recording that they were carried out. Access is answered by delivering the report,
 # erasure by carrying it out (dpo.services.erasure, which records the request as answered).
 COMPLETED_BY_HAND = (RequestKind.RECTIFICATION, RequestKind.RESTRICTION, RequestKind.OBJECTION)
+# The findings the DPO can record now; FeeDecision.REPEALED_RULE_CHARGED only names old rows.
+FEE_FINDINGS = [(value, label) for value, label in FeeDecision.choices if value != FeeDecision.REPEALED_RULE_CHARGED]
+FEE_FINDINGS_VALUES = [value for value, _label in FEE_FINDINGS]
 
 
 def _date(day: datetime.date) -> str:
@@ -95,6 +102,27 @@ def _record(actor: Actor, subject_request: SubjectRequest, detail: str) -> None:
     )
 
 
+def subject_request_answered_by(*, actor: Actor, subject_request: SubjectRequest) -> list[str]:
+    """Record who answered the request, and as what; the fields to save.
+
+    An access request is answered by the register's contact person or the DPO (seed 001; GDPR Art. 38-39,
+    the DPO supervises): anyone else who handles requests prepares it, and is refused the answer. Other
+    requests record who answered without that rule.
+    """
+    role = answerer_role(actor=actor, consortium_id=subject_request.consortium_id)
+    if subject_request.kind == RequestKind.ACCESS and role is None:
+        raise RuleBroken(
+            "not_the_contact_person",
+            _(
+                "An access request is answered by the contact person named on the register description, or by the "
+                "data protection officer."
+            ),
+        )
+    subject_request.answered_by = actor.username
+    subject_request.answered_as = role or ""
+    return ["answered_by", "answered_as"]
+
+
 def _open_request(*, actor: Actor, request_id: int) -> SubjectRequest:
     """The request (locked) of the actor's consortium, or NotFound; it must not be answered yet."""
     subject_request = object_of_consortium_or_404(
@@ -103,6 +131,67 @@ def _open_request(*, actor: Actor, request_id: int) -> SubjectRequest:
     if subject_request.completed_on is not None:
         raise RuleBroken("request_closed", _("This request has already been answered or refused."))
     return subject_request
+
+
+def _requester_check(*, role: str, name: str, authority_check: str, authority_note: str) -> tuple[str, str, str]:
+    """The representative's name, authority check and note, cleaned, once the rules for `role` hold.
+
+    A representative is named and their authority to act for the patron checked (GDPR Art. 12(2): the
+    controller must not answer someone who is not entitled to the data); the note explains "another" role
+    or check. The patron asking themself has none of these.
+    """
+    _check_choice(role, RequesterRole, "requester_role_unknown", _("Unknown requester. Allowed: %(allowed)s."))
+    name, authority_note = (name or "").strip(), (authority_note or "").strip()
+    if role == RequesterRole.PATRON:
+        if name or authority_check or authority_note:
+            raise RuleBroken(
+                "not_a_representative",
+                _("The patron asked themself: leave the representative's name and authority check empty."),
+            )
+        return "", "", ""
+    if not name:
+        raise RuleBroken("requester_name_required", _("Give the name of the representative who made the request."))
+    if not authority_check:
+        raise RuleBroken(
+            "authority_check_required",
+            _("Record how the representative's authority to act for the patron was checked."),
+        )
+    _check_choice(
+        authority_check,
+        AuthorityCheck,
+        "authority_check_unknown",
+        _("Unknown way of checking the authority. Allowed: %(allowed)s."),
+    )
+    if (role == RequesterRole.OTHER or authority_check == AuthorityCheck.OTHER) and not authority_note:
+        raise RuleBroken(
+            "authority_note_required", _("Explain in the note who the representative is or how it was checked.")
+        )
+    return name, authority_check, authority_note
+
+
+def _guardian_check(*, role: str, born: datetime.date | None, received_on: datetime.date) -> None:
+    """A guardian acts for a minor only: from the 18th birthday on (core.dates.age_on), the patron is of age
+    (Guardianship Services Act 442/1999 s. 2, föräldrabalken 9:1) and custody has ended (Child Custody and
+    Right of Access Act 361/1983 s. 4); a former guardian asks then only as the patron's authorised
+    representative. Judged on the day the request came."""
+    if role != RequesterRole.GUARDIAN:
+        return
+    if born is None:
+        raise RuleBroken(
+            "guardian_age_unknown",
+            _(
+                "The patron's date of birth is not recorded, so a guardian's request cannot be checked to concern "
+                "a minor."
+            ),
+        )
+    if age_on(born, received_on) >= ADULT_AGE:
+        raise RuleBroken(
+            "guardian_of_adult",
+            _(
+                "The patron was of age (18) on the day of the request: a guardian can no longer act for them. "
+                "Record the request as made by an authorised representative, with the authorisation checked."
+            ),
+        )
 
 
 def subject_request_record(
@@ -114,11 +203,16 @@ def subject_request_record(
     identity_document: str,
     identity_verified_by: str = "",
     identity_verified_on: datetime.date | None = None,
+    requester_role: str = RequesterRole.PATRON,
+    requester_name: str = "",
+    requester_authority_check: str = "",
+    requester_authority_note: str = "",
 ) -> SubjectRequest:
     """Record a request as received: who asked, how their identity was checked, and when the answer is due.
 
     The identity check is recorded as done by the actor today unless told otherwise; it cannot come
-    before the request did.
+    before the request did. A representative may ask for the patron (`_requester_check`, `_guardian_check`);
+    the identity checked is theirs, and the answer goes to them.
     """
     _check_choice(kind, RequestKind, "kind_unknown", _("Unknown kind of request. Allowed: %(allowed)s."))
     _check_choice(
@@ -129,6 +223,19 @@ def subject_request_record(
     )
     if received_on > today():
         raise RuleBroken("received_in_future", _("A request cannot be received in the future."))
+    requester_name, requester_authority_check, requester_authority_note = _requester_check(
+        role=requester_role,
+        name=requester_name,
+        authority_check=requester_authority_check,
+        authority_note=requester_authority_note,
+    )
+    free_text_check(
+        actor=actor,
+        model=SubjectRequest,
+        texts={"requester_name": requester_name, "requester_authority_note": requester_authority_note},
+        action=Action.SUBJECT_REQUEST,
+        patron_ids=consortium_patron_ids(actor=actor, patron_id=patron_id),
+    )
     identity_verified_on = identity_verified_on or today()
     _check_day(
         identity_verified_on,
@@ -140,12 +247,17 @@ def subject_request_record(
     )
     with transaction.atomic():
         patron = patron_for_write(actor=actor, patron_id=patron_id)
+        _guardian_check(role=requester_role, born=patron.date_of_birth, received_on=received_on)
         consortium = patron.consortium
         subject_request = SubjectRequest.objects.create(
             consortium=consortium,
             patron_id=patron.pk,
             kind=kind,
             received_on=received_on,
+            requester_role=requester_role,
+            requester_name=requester_name,
+            requester_authority_check=requester_authority_check,
+            requester_authority_note=requester_authority_note,
             identity_document=identity_document,
             identity_verified_by=(identity_verified_by or "").strip() or actor.username,
             identity_verified_on=identity_verified_on,
@@ -202,28 +314,46 @@ def subject_request_extend(
 
 
 def subject_request_fee_decide(*, actor: Actor, request_id: int, decision: str, reason: str = "") -> SubjectRequest:
-    """Decide on a repeat access report within 12 months: free, charged or refused (Art. 12(5), 15(3)).
+    """Record the DPO's finding that lets an access request cost a reasonable fee or be refused.
 
-    A refusal answers the request, as manifestly unfounded or excessive.
+    GDPR Art. 15(3): the first copy is free, and a further copy may cost a reasonable fee based on the
+    administrative costs. Art. 12(5): a manifestly unfounded or excessive request (in particular a
+    repetitive one) may cost a reasonable fee or be refused; the controller bears the burden of showing
+    it, so the finding is recorded with its reasoning, which the patron is told. Without a finding the
+    copy is free, however soon it follows the last one: "one free report a year" was the repealed Personal
+    Data Act 523/1999 s. 26. A further copy needs an earlier report of the patron. A refusal answers the
+    request.
     """
-    _check_choice(decision, FeeDecision, "fee_decision_unknown", _("Unknown fee decision. Allowed: %(allowed)s."))
-    reason = (reason or "").strip()
-    if decision != FeeDecision.FREE and not reason:
+    _check_choice(decision, FeeDecision, "fee_decision_unknown", _("Unknown finding. Allowed: %(allowed)s."))
+    if decision not in FEE_FINDINGS_VALUES:
         raise RuleBroken(
-            "fee_reason_required", _("Give the reason for charging a fee or refusing; the patron is told it.")
+            "fee_rule_repealed",
+            _(
+                "A fee is no longer charged for a second report within a year (the repealed Personal Data Act "
+                "s. 26); record a finding under GDPR Art. 12(5) or 15(3) instead."
+            ),
         )
+    reason = _required_text(
+        reason,
+        "fee_reason_required",
+        _(
+            "Give the reasoning of the finding: why the request is manifestly unfounded or excessive, or asks for "
+            "a further copy. The patron is told it."
+        ),
+    )
     _texts_check(actor=actor, request_id=request_id, fee_reason=reason)
     with transaction.atomic():
         subject_request = _open_request(actor=actor, request_id=request_id)
-        # Decided before or after the report is made: the repeat is known from the dates of receipt.
-        earlier = subject_request.previous_report or earlier_report_within_12_months(subject_request)
-        if earlier is None:
-            raise RuleBroken(
-                "not_a_repeat",
-                _("A fee decision is made only for a second access report within 12 months; this one is free."),
-            )
+        if subject_request.kind != RequestKind.ACCESS:
+            raise RuleBroken("not_an_access_request", _("A fee or a refusal of a copy concerns an access request."))
         if subject_request.fee_decision:
-            raise RuleBroken("fee_already_decided", _("The fee has already been decided for this request."))
+            raise RuleBroken("fee_already_decided", _("A finding has already been recorded for this request."))
+        earlier = subject_request.previous_report or earlier_report(subject_request)
+        if decision == FeeDecision.FURTHER_COPY and earlier is None:
+            raise RuleBroken(
+                "not_a_further_copy",
+                _("The patron has had no earlier report: this is the first copy, which is free (GDPR Art. 15(3))."),
+            )
         subject_request.previous_report = earlier
         subject_request.fee_decision = decision
         subject_request.fee_reason = reason
@@ -232,7 +362,12 @@ def subject_request_fee_decide(*, actor: Actor, request_id: int, decision: str, 
             subject_request.refusal_ground = RefusalGround.MANIFESTLY_UNFOUNDED
             subject_request.refusal_details = reason
             subject_request.completed_on = today()
-            fields += ["refusal_ground", "refusal_details", "completed_on"]
+            fields += [
+                "refusal_ground",
+                "refusal_details",
+                "completed_on",
+                *subject_request_answered_by(actor=actor, subject_request=subject_request),
+            ]
         subject_request.save(update_fields=fields)
         _record(actor, subject_request, f"fee_{decision}")
     return subject_request
@@ -241,7 +376,8 @@ def subject_request_fee_decide(*, actor: Actor, request_id: int, decision: str, 
 def subject_request_deliver(
     *, actor: Actor, request_id: int, method: str, delivered_on: datetime.date
 ) -> SubjectRequest:
-    """Record how and when the access report reached the patron; this answers the request.
+    """Record how and when the access report reached the patron, or the representative who asked for them
+    (GDPR Art. 12(2)); this answers the request.
 
     The copy of the request form is destroyed then (Mikkeli notice), and that is recorded too.
     """
@@ -265,14 +401,6 @@ def subject_request_deliver(
                     "again once it can, then record its delivery."
                 ),
             )
-        if subject_request.previous_report_id is not None and not subject_request.fee_decision:
-            raise RuleBroken(
-                "fee_decision_required",
-                _(
-                    "This is the patron's second access report within 12 months: decide first whether it is free, "
-                    "charged for or refused."
-                ),
-            )
         _check_day(
             delivered_on,
             not_before=timezone.localtime(subject_request.report_made_at).date(),
@@ -286,7 +414,13 @@ def subject_request_deliver(
         subject_request.request_form_destroyed_on = delivered_on
         subject_request.completed_on = delivered_on
         subject_request.save(
-            update_fields=["delivery_method", "delivered_on", "request_form_destroyed_on", "completed_on"]
+            update_fields=[
+                "delivery_method",
+                "delivered_on",
+                "request_form_destroyed_on",
+                "completed_on",
+                *subject_request_answered_by(actor=actor, subject_request=subject_request),
+            ]
         )
         _record(actor, subject_request, "delivered")
     return subject_request
@@ -323,7 +457,14 @@ def subject_request_refuse(*, actor: Actor, request_id: int, ground: str, detail
         subject_request.refusal_ground = ground
         subject_request.refusal_details = details
         subject_request.completed_on = today()
-        subject_request.save(update_fields=["refusal_ground", "refusal_details", "completed_on"])
+        subject_request.save(
+            update_fields=[
+                "refusal_ground",
+                "refusal_details",
+                "completed_on",
+                *subject_request_answered_by(actor=actor, subject_request=subject_request),
+            ]
+        )
         _record(actor, subject_request, "refused")
     return subject_request
 
@@ -353,7 +494,9 @@ def subject_request_complete(*, actor: Actor, request_id: int, completed_on: dat
             future_message=_("The date of the answer cannot be in the future."),
         )
         subject_request.completed_on = completed_on
-        subject_request.save(update_fields=["completed_on"])
+        subject_request.save(
+            update_fields=["completed_on", *subject_request_answered_by(actor=actor, subject_request=subject_request)]
+        )
         _record(actor, subject_request, "completed")
     return subject_request
 
@@ -379,6 +522,13 @@ def subject_request_keeping_record(*, actor: Actor, request_id: int, ground: str
         subject_request.keeping_ground = ground
         subject_request.keeping_details = details
         subject_request.completed_on = today()
-        subject_request.save(update_fields=["keeping_ground", "keeping_details", "completed_on"])
+        subject_request.save(
+            update_fields=[
+                "keeping_ground",
+                "keeping_details",
+                "completed_on",
+                *subject_request_answered_by(actor=actor, subject_request=subject_request),
+            ]
+        )
         _record(actor, subject_request, "kept_elsewhere")
     return subject_request

@@ -254,54 +254,44 @@ def test_first_report_records_when_and_in_which_language(lapland_patron):
     assert subject_request.report_made_at == made_at
 
 
-def test_a_second_report_within_12_months_is_flagged_after_12_months_not(lapland_patron):
+def test_a_later_report_is_flagged_as_a_repeat_however_old_the_first(lapland_patron):
+    """No yearly window any more (GDPR Art. 12(5), 15(3)): the DPO sees any earlier report; the copy stays free."""
     start = datetime.date(2027, 2, 1)
     with on(start):
         first = make_request(lapland_patron)
         report = report_of(first.pk)
-        assert report["repeat_within_12_months"] is False and report["previous_report"] is None
+        assert report["repeat"] is False and report["previous_report"] is None
     with on(start + datetime.timedelta(days=90)):
         second = make_request(lapland_patron)
         report = report_of(second.pk)
-        assert report["repeat_within_12_months"] is True
+        assert report["repeat"] is True
         assert report["previous_report"]["request_id"] == first.pk
         page = client_for("dpo").get(urls(second.pk)["page"]).content.decode()
-        assert "Not the first report within 12 months." in page  # the DPO sees it; the PDF does not
-        assert "Not the first report within 12 months." not in pdf_text(
-            client_for("dpo").get(urls(second.pk)["pdf"]).content
-        )
+        assert "Not the patron's first report." in page  # the DPO sees it; the PDF does not
+        assert "first report" not in pdf_text(client_for("dpo").get(urls(second.pk)["pdf"]).content)
     second.refresh_from_db()
-    assert second.previous_report_id == first.pk
-    with on(datetime.date(2028, 5, 3)):  # 15 months after the second report
+    assert (second.previous_report_id, second.fee_decision) == (first.pk, "")
+    with on(datetime.date(2028, 5, 3)):  # 15 months after the second report: still a repeat
         third = make_request(lapland_patron)
-        report = report_of(third.pk)
-        assert report["repeat_within_12_months"] is False and report["previous_report"] is None
-    # A refused request gave the patron nothing: it does not use up the free report.
+        assert report_of(third.pk)["previous_report"]["request_id"] == second.pk
+    # A refused request gave the patron nothing: it is not an earlier copy.
     SubjectRequest.objects.filter(pk=third.pk).update(
         fee_decision=FeeDecision.REFUSED, refusal_ground=RefusalGround.MANIFESTLY_UNFOUNDED
     )
     with on(datetime.date(2028, 6, 1)):
         fourth = make_request(lapland_patron)
-        assert report_of(fourth.pk)["repeat_within_12_months"] is False
+        assert report_of(fourth.pk)["previous_report"]["request_id"] == second.pk
 
 
-def test_only_a_report_made_of_a_request_not_refused_counts_within_12_months_of_receipt(lapland_patron):
+def test_only_a_report_made_of_a_request_not_refused_is_an_earlier_copy(lapland_patron):
     with on(datetime.date(2027, 3, 10)):
-        reported = make_request(lapland_patron)
-        report_of(reported.pk)
-    with on(datetime.date(2027, 4, 1)):
         never_reported = make_request(lapland_patron)  # recorded, but its report was never made
         refused = make_request(lapland_patron)
         report_of(refused.pk)
     SubjectRequest.objects.filter(pk=refused.pk).update(refusal_ground=RefusalGround.MANIFESTLY_UNFOUNDED)
-    # Received exactly 12 months after the report: a year has passed, the report is free again.
     with on(datetime.date(2028, 3, 10)):
-        a_year_on = make_request(lapland_patron)
-        assert report_of(a_year_on.pk)["previous_report"] is None
-    # Received a day earlier, it is a repeat of the first report (not of the later, refused one).
-    with on(datetime.date(2028, 3, 9)):
-        day_before = make_request(lapland_patron)
-        assert report_of(day_before.pk)["previous_report"]["request_id"] == reported.pk
+        first_copy = make_request(lapland_patron)
+        assert report_of(first_copy.pk)["previous_report"] is None
     assert never_reported.pk not in {r.previous_report_id for r in SubjectRequest.objects.all()}
 
 

@@ -103,6 +103,7 @@ RULES_IN_ORDER = [
     "home_service_ended",
     "newsletter_without_email",
     "koha_restriction_pushes",
+    "legal_holds",
 ]
 
 

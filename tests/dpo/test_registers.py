@@ -75,7 +75,11 @@ def test_the_notice_explains_the_rights_and_how_to_ask():
     content = page(visitor(HTTP_ACCEPT_LANGUAGE="en").get(LAPLAND))
     for right in ("Access.", "Rectification.", "Erasure.", "Restriction.", "Objection.", "Complaint."):
         assert right in content
-    assert "One written report a year is free of charge" in content
+    # GDPR Art. 15(3), 12(5): not "one free report a year" (the repealed Personal Data Act s. 26).
+    assert "Your copy is free of charge" in content and "a year is free" not in content
+    assert "manifestly unfounded or excessive, or a further copy" in content
+    assert "Saat jäljennöksen maksutta" in page(visitor(HTTP_ACCEPT_LANGUAGE="fi").get(LAPLAND))
+    assert "Din kopia är kostnadsfri" in page(visitor(HTTP_ACCEPT_LANGUAGE="sv").get(LAPLAND))
     assert "access log" in content
     assert "Your patronage does not end by itself, only when you ask" in content
     assert "identity card, passport or driving licence" in content

@@ -2,16 +2,21 @@
 deadline follows Regulation 1182/71 and the holidays of the patron's country, and each step keeps its rules."""
 
 import datetime
+import importlib
 
 import pytest
 import time_machine
+from dateutil.relativedelta import relativedelta
+from django.apps import apps
 from django.conf import settings
+from django.contrib.auth.models import Permission
 from django.utils import timezone
 
 from audit.models import AccessEvent, Action
+from core.registers import Register
 from demo.procedures import SEEDER
 from demo.subject_requests import seed_subject_requests
-from dpo.models import RequestKind, SubjectRequest
+from dpo.models import RegisterDescription, RequestKind, SubjectRequest
 from patrons.models import Patron
 from staff.models import Consortium, Library
 from tests.conftest import client_for
@@ -61,9 +66,11 @@ def request_events() -> int:
     return AccessEvent.objects.filter(action=Action.SUBJECT_REQUEST).count()
 
 
-def report_made(request_id: int, *, previous: int | None = None) -> None:
+def report_made(request_id: int, *, previous: int | None = None, at: datetime.datetime | None = None) -> None:
     """What making the access report marks on the request (the report's own module and tests cover making it)."""
-    SubjectRequest.objects.filter(pk=request_id).update(report_made_at=timezone.now(), previous_report_id=previous)
+    SubjectRequest.objects.filter(pk=request_id).update(
+        report_made_at=at or timezone.now(), previous_report_id=previous
+    )
 
 
 @pytest.fixture
@@ -351,25 +358,72 @@ def test_only_an_access_request_is_delivered(dpo, lapland_patron):
     assert (response.status_code, response.json()["rule"]) == (400, "not_an_access_request")
 
 
-def test_a_second_report_within_a_year_needs_a_fee_decision_with_a_reason(dpo, lapland_patron):
-    first = recorded(dpo, lapland_patron.pk, today() - datetime.timedelta(days=60))["id"]
+def test_a_second_request_11_months_after_the_first_report_is_free_without_a_reasoned_finding(dpo, lapland_patron):
+    """GDPR Art. 15(3), 12(5): no yearly free report any more (the repealed Personal Data Act s. 26)."""
+    eleven_months_ago = today() - relativedelta(months=11)
+    first = recorded(dpo, lapland_patron.pk, eleven_months_ago)["id"]
+    not_further = step(dpo, first, "fee-decision", {"decision": "further_copy", "reason": "Again."})
+    assert (not_further.status_code, not_further.json()["rule"]) == (400, "not_a_further_copy")
+    report_made(first, at=at_noon(eleven_months_ago))
     second = recorded(dpo, lapland_patron.pk)["id"]
-    assert step(dpo, first, "fee-decision", {"decision": "free"}).json()["rule"] == "not_a_repeat"
     report_made(second, previous=first)
     delivery = {"method": "paper_pickup", "delivered_on": today().isoformat()}
-
-    undecided = step(dpo, second, "delivery", delivery)
-    assert (undecided.status_code, undecided.json()["rule"]) == (400, "fee_decision_required")
     assert dpo.get(f"{API}{second}/").json()["repeat_of"] == first
-    no_reason = step(dpo, second, "fee-decision", {"decision": "charged", "reason": ""})
-    assert (no_reason.status_code, no_reason.json()["rule"]) == (400, "fee_reason_required")
-    charged = step(dpo, second, "fee-decision", {"decision": "charged", "reason": "Second copy on paper, 10 EUR."})
-    assert charged.status_code == 200
-    assert (charged.json()["fee_decision"], charged.json()["state"]) == ("charged", "open")
-    assert AccessEvent.objects.filter(action=Action.SUBJECT_REQUEST).latest("id").detail == "fee_charged"
-    twice = step(dpo, second, "fee-decision", {"decision": "free"})
+
+    for finding in ("further_copy", "unfounded_fee", "refused"):
+        no_reason = step(dpo, second, "fee-decision", {"decision": finding, "reason": "  "})
+        assert (no_reason.status_code, no_reason.json()["rule"]) == (400, "fee_reason_required")
+    repealed = step(dpo, second, "fee-decision", {"decision": "charged", "reason": "Second within a year."})
+    assert repealed.status_code == 400
+    assert SubjectRequest.objects.get(pk=second).fee_decision == ""
+    # Nothing waits for a finding: the copy is free and is delivered.
+    free = step(dpo, second, "delivery", delivery)
+    assert (free.status_code, free.json()["state"], free.json()["fee_decision"]) == (200, "answered", "")
+
+
+def test_a_fee_for_a_repeat_needs_the_dpos_finding_with_its_reasoning(dpo, lapland_patron):
+    eleven_months_ago = today() - relativedelta(months=11)
+    first = recorded(dpo, lapland_patron.pk, eleven_months_ago)["id"]
+    report_made(first, at=at_noon(eleven_months_ago))
+    second = recorded(dpo, lapland_patron.pk)["id"]
+    charged = step(dpo, second, "fee-decision", {"decision": "further_copy", "reason": "A second paper copy."})
+    assert charged.status_code == 200, charged.content
+    assert (charged.json()["fee_decision"], charged.json()["state"], charged.json()["repeat_of"]) == (
+        "further_copy",
+        "open",
+        first,
+    )
+    assert AccessEvent.objects.filter(action=Action.SUBJECT_REQUEST).latest("id").detail == "fee_further_copy"
+    twice = step(dpo, second, "fee-decision", {"decision": "refused", "reason": "Excessive."})
     assert twice.json()["rule"] == "fee_already_decided"
+    report_made(second, previous=first)
+    delivery = {"method": "paper_pickup", "delivered_on": today().isoformat()}
     assert step(dpo, second, "delivery", delivery).json()["state"] == "answered"
+
+
+def test_old_fee_decisions_are_migrated_for_what_they_were(lapland_patron):
+    """A `free` decision needs none now; `charged` stays, labelled as the repealed rule's; `refused` keeps."""
+    migration = importlib.import_module("dpo.migrations.0005_free_copy")
+    rows = {
+        decision: SubjectRequest.objects.create(
+            consortium_id=lapland_patron.consortium_id,
+            patron_id=lapland_patron.pk,
+            kind="access",
+            received_on=today(),
+            identity_document="passport",
+            identity_verified_by="dpo",
+            identity_verified_on=today(),
+            due_on=today(),
+            recorded_at=timezone.now(),
+            recorded_by="dpo",
+            fee_decision=decision,
+        ).pk
+        for decision in ("free", "charged", "refused")
+    }
+    migration.free_needs_no_decision(apps, None)
+    after = dict(SubjectRequest.objects.filter(pk__in=rows.values()).values_list("pk", "fee_decision"))
+    assert [after[rows[decision]] for decision in ("free", "charged", "refused")] == ["", "charged", "refused"]
+    assert "kumotun" in str(SubjectRequest.objects.get(pk=rows["charged"]).get_fee_decision_display())
 
 
 def test_the_dpo_sees_a_repeat_before_the_report_is_made(dpo, lapland_patron):
@@ -379,14 +433,14 @@ def test_the_dpo_sees_a_repeat_before_the_report_is_made(dpo, lapland_patron):
     assert dpo.get(f"{API}{second}/").json()["earlier_report_id"] == first
     assert SubjectRequest.objects.get(pk=second).report_made_at is None, "looking made no report"
     page = in_english(dpo).get(f"{CHANGELIST}{second}/change/").content.decode()
-    assert "Not the first report within 12 months" in page
+    assert "Not the patron's first report" in page
     assert f'href="{CHANGELIST}{first}/change/">#{first}</a>' in page
     assert dpo.get(f"{API}{first}/").json()["earlier_report_id"] is None
 
     # A refused request's report does not count: the next report is free.
     SubjectRequest.objects.filter(pk=first).update(refusal_ground="art12_5", completed_on=today())
     assert dpo.get(f"{API}{second}/").json()["earlier_report_id"] is None
-    assert "Not the first report" not in in_english(dpo).get(f"{CHANGELIST}{second}/change/").content.decode()
+    assert "first report" not in in_english(dpo).get(f"{CHANGELIST}{second}/change/").content.decode()
 
 
 def test_a_repeat_refused_ends_the_request_as_manifestly_excessive(dpo, lapland_patron):
@@ -495,6 +549,80 @@ def test_the_dpo_records_a_request_in_the_admin_by_patron_id(lapland_patron, mik
     assert response.status_code == 302 and response["Location"] == f"{CHANGELIST}{created.pk}/change/"
     assert (created.patron_id, created.kind, created.identity_verified_by) == (lapland_patron.pk, "erasure", "dpo")
     assert AccessEvent.objects.filter(action=Action.SUBJECT_REQUEST).latest("id").detail == "recorded"
+
+
+def representative(role: str, check: str = "population_register", **extra) -> dict:
+    return {"requester_role": role, "requester_name": "Maija Meikäläinen", "requester_authority_check": check, **extra}
+
+
+def test_a_guardians_request_is_refused_from_the_patrons_18th_birthday(dpo, lapland_patron):
+    """Custody ends at 18 (Guardianship Services Act 442/1999 s. 2): judged on the day the request came."""
+    received = today() - datetime.timedelta(days=3)
+    lapland_patron.date_of_birth = received - relativedelta(years=18)
+    lapland_patron.save(update_fields=["date_of_birth"])
+
+    on_the_birthday = record(dpo, lapland_patron.pk, received, **representative("guardian"))
+    assert (on_the_birthday.status_code, on_the_birthday.json()["code"]) == (400, "guardian_of_adult")
+    the_day_before = recorded_by(dpo, lapland_patron.pk, received - datetime.timedelta(days=1), "guardian")
+    assert (the_day_before["requester_role"], the_day_before["requester_name"]) == ("guardian", "Maija Meikäläinen")
+    authorised = recorded_by(dpo, lapland_patron.pk, received, "authorised_representative", "power_of_attorney")
+    assert authorised["requester_authority_check"] == "power_of_attorney"
+
+    lapland_patron.date_of_birth = None
+    lapland_patron.save(update_fields=["date_of_birth"])
+    unknown = record(dpo, lapland_patron.pk, received, **representative("guardian"))
+    assert unknown.json()["code"] == "guardian_age_unknown"
+
+
+def recorded_by(client, patron_id: int, received: datetime.date, role: str, check: str = "population_register"):
+    response = record(client, patron_id, received, **representative(role, check))
+    assert response.status_code == 201, response.content
+    return response.json()
+
+
+@pytest.mark.parametrize(
+    ("body", "rule"),
+    [
+        ({"requester_role": "guardian", "requester_authority_check": "patron_record"}, "requester_name_required"),
+        ({"requester_role": "guardian", "requester_name": "Maija M."}, "authority_check_required"),
+        (representative("other"), "authority_note_required"),
+        (representative("authorised_representative", "other"), "authority_note_required"),
+        ({"requester_name": "Maija M."}, "not_a_representative"),
+    ],
+)
+def test_a_representative_is_named_with_the_check_of_their_authority(dpo, lapland_patron, body, rule):
+    requests = SubjectRequest.objects.count()
+    response = record(dpo, lapland_patron.pk, **body)
+    assert (response.status_code, response.json()["code"]) == (400, rule)
+    assert SubjectRequest.objects.count() == requests, "nothing half-written"
+
+
+def test_the_report_is_addressed_to_the_representative_who_asked(dpo, lapland_patron):
+    lapland_patron.date_of_birth = today() - relativedelta(years=10)
+    lapland_patron.save(update_fields=["date_of_birth"])
+    request_id = recorded_by(dpo, lapland_patron.pk, today(), "guardian")["id"]
+    report = dpo.get(f"{API}{request_id}/report/").json()
+    assert report["requester"]["role"] == "guardian" and report["requester"]["name"] == "Maija Meikäläinen"
+    page = in_english(client_for("dpo")).get(f"/admin/dpo/requests/{request_id}/report/").content.decode()
+    assert "Requested by and delivered to" in page and "Maija Meikäläinen" in page
+    own = recorded(dpo, lapland_patron.pk)["id"]
+    assert dpo.get(f"{API}{own}/report/").json()["requester"] is None
+
+
+def test_the_admin_records_a_representatives_request(lapland_patron):
+    lapland_patron.date_of_birth = today() - relativedelta(years=10)
+    lapland_patron.save(update_fields=["date_of_birth"])
+    dpo = in_english(client_for("dpo"))
+    body = {"patron": lapland_patron.pk, "kind": "access", "received_on": today().isoformat()}
+    missing = dpo.post(f"{CHANGELIST}add/", {**body, "identity_document": "passport", "requester_role": "guardian"})
+    assert "Give the name of the representative" in missing.content.decode()
+    response = dpo.post(
+        f"{CHANGELIST}add/", {**body, "identity_document": "passport", **representative("guardian", "patron_record")}
+    )
+    assert response.status_code == 302
+    created = SubjectRequest.objects.latest("id")
+    assert (created.requester_role, created.requester_authority_check) == ("guardian", "patron_record")
+    assert "Maija Meikäläinen" in dpo.get(f"{CHANGELIST}{created.pk}/change/").content.decode()
 
 
 def test_the_changelist_shows_deadlines_and_marks_overdue_requests(lapland_patron):
@@ -607,3 +735,56 @@ def test_a_repeat_is_refused_without_making_its_report(dpo, lapland_patron):
     refused = SubjectRequest.objects.get(pk=second)
     assert (refused.previous_report_id, refused.refusal_ground, refused.report_made_at) == (first, "art12_5", None)
     assert not AccessEvent.objects.filter(action=Action.ACCESS_REPORT, subjects__patron_id=lapland_patron.pk).exists()
+
+
+@pytest.fixture
+def request_clerk():
+    """Someone who may handle requests (the permission) but is neither a DPO nor a register's contact person."""
+    user = UserFactory(username="rovaniemi.clerk", groups=["staff"])
+    user.user_permissions.add(Permission.objects.get(codename="manage_subject_requests"))
+    StaffProfileFactory(home_library=Library.objects.get(koha_library_id="ROV"), user=user)
+    return user
+
+
+def test_an_access_request_is_answered_by_the_registers_contact_person_or_the_dpo(dpo, request_clerk, lapland_patron):
+    """Seed 001: "Kirjallisiin tiedontarkastamispyyntöihin vastaa rekisterin yhteyshenkilö"; the DPO supervises."""
+    clerk = client_for(request_clerk.username)
+    delivery = {"method": "paper_pickup", "delivered_on": today().isoformat()}
+    request_id = recorded(clerk, lapland_patron.pk)["id"]  # anyone handling requests may record and prepare
+    report_made(request_id)
+    refused = step(clerk, request_id, "delivery", delivery)
+    assert (refused.status_code, refused.json()["rule"]) == (400, "not_the_contact_person")
+    assert SubjectRequest.objects.get(pk=request_id).completed_on is None, "nothing half-written"
+    refusal = step(clerk, request_id, "refusal", {"ground": "art12_5", "details": "The same report every week."})
+    assert refusal.json()["rule"] == "not_the_contact_person"
+
+    description = RegisterDescription.objects.get(consortium__slug="lapin-kirjastot", register=Register.LIBRARY_SYSTEM)
+    description.contact_user = request_clerk
+    description.save(update_fields=["contact_user"])
+    answered = step(clerk, request_id, "delivery", delivery).json()
+    assert (answered["state"], answered["answered_by"], answered["answered_as"]) == (
+        "answered",
+        "rovaniemi.clerk",
+        "contact_person",
+    )
+
+    by_dpo = recorded(dpo, lapland_patron.pk)["id"]
+    report_made(by_dpo)
+    assert step(dpo, by_dpo, "delivery", delivery).json()["answered_as"] == "dpo"
+    page = in_english(client_for("dpo")).get(f"{CHANGELIST}?state=answered").content.decode()
+    assert "Answered by" in page and "rovaniemi.clerk" in page
+    # Other kinds record who answered, without the rule.
+    objection = recorded(clerk, lapland_patron.pk, kind="objection")["id"]
+    description.contact_user = None
+    description.save(update_fields=["contact_user"])
+    done = step(clerk, objection, "completion", {"completed_on": today().isoformat()}).json()
+    assert (done["answered_by"], done["answered_as"]) == ("rovaniemi.clerk", "")
+
+
+def test_the_contact_person_is_chosen_among_the_consortiums_staff(request_clerk):
+    mikkeli = UserFactory(username="mikkeli.someone", groups=["staff"])
+    StaffProfileFactory(home_library=Library.objects.get(koha_library_id="MIK"), user=mikkeli)
+    description = RegisterDescription.objects.get(consortium__slug="lapin-kirjastot", register=Register.LIBRARY_SYSTEM)
+    page = client_for("dpo").get(f"/admin/dpo/registerdescription/{description.pk}/change/").content.decode()
+    assert f'<option value="{request_clerk.pk}">' in page
+    assert f'<option value="{mikkeli.pk}">' not in page

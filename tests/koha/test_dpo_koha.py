@@ -7,20 +7,24 @@ during the erasure (the local erasure stays whole, the request stays open until 
 """
 
 import ast
+import datetime
 import pathlib
 
 import pytest
+from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.utils import timezone
 
 from audit.models import AccessEvent, Action
-from dpo.models import SubjectRequest
+from dpo.models import LegalHold, SubjectRequest
+from dpo.services.retention import retention_apply
 from koha.models import KohaConnection
 from patrons.models import Guardianship, Patron
+from sotu_silo.models import IdentityCode
 from staff.models import Consortium
 from tests.conftest import client_for
 from tests.dpo.test_access_report import make_request, records
-from tests.dpo.test_erasure import erase
+from tests.dpo.test_erasure import CODE, erase
 from tests.koha.connected import connect_to_fake
 
 pytestmark = pytest.mark.django_db
@@ -194,7 +198,11 @@ def test_what_koha_keeps_leaves_the_request_open_until_the_dpo_records_the_groun
 
     assert response.status_code == 200
     assert response.json()["held_elsewhere"] == [{"key": "koha", "reason": reason}]
-    assert not Patron.objects.filter(pk=patron.pk).exists()  # the local erasure is whole
+    # The local erasure is whole, but for what a debt known from Koha keeps under a legal hold (the demo patron
+    # has an identity code): the code and the reduced record billing reveals it through.
+    held = set(LegalHold.objects.filter(subject_request=request).values_list("key", flat=True))
+    assert held == ({"identity_code", "patron"} if failure == "debt" else set())
+    assert Patron.objects.filter(pk=patron.pk, email="").exists() == (failure == "debt")
     request.refresh_from_db()
     assert request.erased_at is not None and request.completed_on is None
     assert AccessEvent.objects.filter(action=Action.KOHA_PATRON_DELETE, detail=reason).exists()
@@ -401,12 +409,59 @@ def test_a_patron_erased_here_whom_koha_keeps_never_comes_back_with_the_next_syn
     assert erase(request.pk, dry_run=True).json()["plan"]["keeps"]["koha_erased_id"] == 1
 
     assert erase(request.pk, dry_run=False).json()["held_elsewhere"] == [{"key": "koha", "reason": "has_debt"}]
-    assert koha_id in koha.patrons and not Patron.objects.filter(pk=patron.pk).exists()
+    # Only the reduced record a legal hold keeps for the debt stays here (tests above).
+    assert koha_id in koha.patrons and list(Patron.objects.filter(koha_patron_id=koha_id)) == [patron]
     assert ErasedKohaPatron.objects.filter(consortium__slug=LAPLAND, koha_patron_id=koha_id).exists()
 
     out = StringIO()
     call_command("koha_sync", LAPLAND, "--full", stdout=out, stderr=StringIO())
 
-    assert not Patron.objects.filter(consortium__slug=LAPLAND, koha_patron_id=koha_id).exists()
+    # Neither re-created nor filled in again from Koha.
+    assert list(Patron.objects.filter(consortium__slug=LAPLAND, koha_patron_id=koha_id).values_list("pk", "email")) == [
+        (patron.pk, "")
+    ]
     run = SyncRun.objects.filter(consortium__slug=LAPLAND).latest("started_at")
     assert run.counts["erased_here"] == 1, out.getvalue()
+
+
+@pytest.mark.parametrize("balance", [12.0, 0.0])
+def test_an_open_claim_in_koha_keeps_the_identity_code_under_a_legal_hold_until_it_is_time_barred(koha, balance):
+    """GDPR Art. 17(3)(e): the code is what the library needs to invoice the debt; Koha's balance is the source."""
+    patron = in_koha(koha)
+    stored = client_for("rovaniemi.staff").put(
+        f"/api/v1/patrons/{patron.pk}/identity-code/", {"identity_code": CODE}, content_type="application/json"
+    )
+    assert stored.status_code == 200
+    if balance:
+        koha.add_account_line(patron.koha_patron_id, balance)
+    request = make_request(patron, kind="erasure")
+    until = timezone.localdate() + relativedelta(years=settings.LEGAL_CLAIM_HOLD_YEARS)
+
+    plan = erase(request.pk, dry_run=True).json()["plan"]
+    erase(request.pk, dry_run=False)
+
+    code_kept = IdentityCode.objects.using("sotu").filter(patron_id=patron.pk)
+    record_kept = Patron.objects.filter(pk=patron.pk)
+    if not balance:
+        assert plan["holds"] == [] and not code_kept.exists() and not record_kept.exists()
+        return
+    assert sorted((hold["key"], hold["ground"], hold["reason"], hold["until"]) for hold in plan["holds"]) == [
+        ("identity_code", "art17_3_e", "open_claim", until.isoformat()),
+        ("patron", "art17_3_e", "kept_data_needs_record", until.isoformat()),
+    ]
+    assert plan["keeps"]["identity_code"] == 1 and "identity_code" not in plan["removes"]
+    # Billing can still reveal the code, through the reduced record, to invoice the debt.
+    assert code_kept.exists() and record_kept.get().email == ""
+    revealed = client_for("rovaniemi.billing").post(
+        f"/api/v1/patrons/{patron.pk}/identity-code/reveal/",
+        {"reason": "lasku 2026-41"},
+        content_type="application/json",
+    )
+    assert revealed.status_code == 200, revealed.content
+    retention_apply(day=until, dry_run=False)
+    assert code_kept.exists()
+    retention_apply(day=until + datetime.timedelta(days=1), dry_run=False)
+    assert not code_kept.exists() and not record_kept.exists()
+    assert set(LegalHold.objects.filter(subject_request=request).values_list("lifted_on", flat=True)) == {
+        timezone.localdate()
+    }
