@@ -22,17 +22,30 @@ from core.documents import document_pdf
 
 LANGUAGES = ("fi", "sv")
 
+# The test of the Library Act 1492/2016 s. 15 as the statute writes it: its alternatives, the first of which
+# (repeatedly AND substantially) is one ground. The decision quotes it before the grounds found.
+STATUTE_TEST = {
+    "fi": (
+        "Kirjaston käyttäjä voidaan määrätä kirjaston käyttökieltoon enintään 30 päiväksi, jos hän toistuvasti ja "
+        "olennaisesti häiritsee kirjaston käyttöä, vaarantaa turvallisuutta tai vahingoittaa kirjaston omaisuutta."
+    ),
+    "sv": (
+        "En biblioteksanvändare kan meddelas förbud att använda biblioteket i högst 30 dagar, om han eller hon "
+        "upprepade gånger och väsentligt stör användningen av biblioteket, äventyrar säkerheten eller skadar "
+        "bibliotekets egendom."
+    ),
+}
 # The grounds of the Library Act 1492/2016 s. 15, as a sentence about the patron ("Kirjaston käyttäjä ...").
 GROUNDS = {
     "fi": {
-        BanGround.REPEATED_DISTURBANCE: "on toistuvasti aiheuttanut häiriötä kirjaston toiminnalle",
-        BanGround.SUBSTANTIAL_DISTURBANCE: "on aiheuttanut olennaista häiriötä kirjaston toiminnalle",
+        BanGround.REPEATED_SUBSTANTIAL_DISTURBANCE: "on toistuvasti ja olennaisesti häirinnyt kirjaston käyttöä",
         BanGround.ENDANGERING_SAFETY: "on vaarantanut kirjaston turvallisuutta",
         BanGround.DAMAGING_PROPERTY: "on vahingoittanut kirjaston omaisuutta",
     },
     "sv": {
-        BanGround.REPEATED_DISTURBANCE: "har upprepade gånger stört bibliotekets verksamhet",
-        BanGround.SUBSTANTIAL_DISTURBANCE: "har väsentligt stört bibliotekets verksamhet",
+        BanGround.REPEATED_SUBSTANTIAL_DISTURBANCE: (
+            "har upprepade gånger och väsentligt stört användningen av biblioteket"
+        ),
         BanGround.ENDANGERING_SAFETY: "har äventyrat säkerheten i biblioteket",
         BanGround.DAMAGING_PROPERTY: "har skadat bibliotekets egendom",
     },
@@ -103,6 +116,7 @@ def decision_context(ban: Ban, language: str) -> dict:
         "library": library,
         "municipality": municipality,
         "grounds": grounds,
+        "statute_test": STATUTE_TEST[language],
         "days": days,
         "days_phrase": _days_phrase(days, language),
         "hearing_method": HEARING_METHODS[language].get(ban.hearing_method, ban.hearing_method),

@@ -33,7 +33,8 @@ class BanProposeForm(forms.Form):
         super().__init__(*args, **kwargs)
         cast(forms.ModelChoiceField, self.fields["library"]).queryset = Library.objects.of_consortium(consortium_id)
         cast(forms.ChoiceField, self.fields["note_ids"]).choices = [
-            (note.pk, f"{note.created_at:%d.%m.%Y} {note.created_by}") for note in behaviour_notes
+            (note.pk, f"{note.incident_on:%d.%m.%Y} {note.library.name} ({note.created_by})")
+            for note in behaviour_notes
         ]
 
 

@@ -22,8 +22,16 @@ from staff.scoping import ConsortiumScopedQuerySet
 
 
 class BanGround(models.TextChoices):
-    REPEATED_DISTURBANCE = "repeated_disturbance", _("Repeatedly disturbs the library")
-    SUBSTANTIAL_DISTURBANCE = "substantial_disturbance", _("Substantially disturbs the library")
+    """The alternatives of the Library Act 1492/2016 s. 15 as the statute writes them.
+
+    Disturbing the library's use "repeatedly and substantially" (toistuvasti ja olennaisesti) is ONE
+    ground: neither a repeated mild disturbance nor a single substantial one meets it on its own.
+    """
+
+    REPEATED_SUBSTANTIAL_DISTURBANCE = (
+        "repeated_substantial_disturbance",
+        _("Disturbs the library's use repeatedly and substantially"),
+    )
     ENDANGERING_SAFETY = "endangering_safety", _("Endangers safety")
     DAMAGING_PROPERTY = "damaging_property", _("Damages property")
 

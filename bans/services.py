@@ -1,8 +1,9 @@
 """The library-use ban procedure (Finland) and access prohibitions (Sweden).
 
 Finland, Library Act 1492/2016 s. 15: a ban concerns one person and one library, lasts at most
-30 days, and rests on repeated or substantial disturbance, endangering safety or damaging
-property. Administrative Procedure Act 434/2003: the patron is heard first (s. 34) and the
+30 days, and rests on the statute's alternatives as written: the person disturbs the library's use
+repeatedly AND substantially (one ground), endangers safety, or damages property.
+Administrative Procedure Act 434/2003: the patron is heard first (s. 34) and the
 decision states its reasons, exactly what is decided and a contact person (s. 44). Local
 Government Act 410/2015: a rectification request within 14 days of notification; a letter is
 deemed received on the 7th day after sending, an electronic notice on the 3rd.
@@ -47,6 +48,8 @@ from staff.scoping import object_of_consortium_or_404
 from staff.typed_text import free_text_check
 
 MAX_BAN_DAYS = 30
+# "Repeatedly" (Library Act 1492/2016 s. 15): incidents on at least this many different days.
+MIN_DISTURBANCE_DAYS = 2
 APPEAL_DAYS = 14
 DEEMED_RECEIVED_AFTER_DAYS: dict[str, int] = {
     NotificationMethod.LETTER: 7,
@@ -103,8 +106,8 @@ def _check_grounds(grounds) -> list[str]:
         raise RuleBroken(
             "grounds_required",
             _(
-                "Give the grounds: repeated or substantial disturbance, endangering safety or damaging property "
-                "(Library Act 1492/2016 s. 15)."
+                "Give the grounds: disturbing the library's use repeatedly and substantially, endangering safety or "
+                "damaging property (Library Act 1492/2016 s. 15)."
             ),
         )
     if unknown := [g for g in grounds if g not in BanGround.values]:
@@ -117,7 +120,12 @@ def _check_grounds(grounds) -> list[str]:
     return grounds
 
 
-def _behaviour_notes(patron: Patron, note_ids) -> list[Note]:
+def _behaviour_notes(patron: Patron, library: Library, note_ids) -> list[Note]:
+    """The behaviour notes a proposal cites: the patron's, not removed, and of the ban's own library.
+
+    A ban concerns one library (Library Act 1492/2016 s. 15), so what happened in another library is not
+    its grounds: one incident cannot support parallel bans in several libraries.
+    """
     note_ids = list(dict.fromkeys(note_ids or []))
     if not note_ids:
         raise RuleBroken(
@@ -134,7 +142,33 @@ def _behaviour_notes(patron: Patron, note_ids) -> list[Note]:
                 _("Note %(id)s is not a behaviour note; a ban rests on behaviour notes."),
                 id=note_id,
             )
+        if note.library_id != library.pk:
+            raise RuleBroken(
+                "note_other_library",
+                _("Note %(id)s records an incident in another library; a ban rests only on its own library's notes."),
+                id=note_id,
+            )
     return list(notes.values())
+
+
+def _threshold_check(grounds: list[str], notes: list[Note]) -> None:
+    """Library Act 1492/2016 s. 15: disturbing the library's use "repeatedly and substantially" is one ground.
+
+    "Repeatedly" needs incidents on at least two different days (two notes of one day are one occasion),
+    so a single note, however it is worded, never meets the test; whether the incidents were substantial
+    is the decider's to weigh and state in the reasons.
+    """
+    if BanGround.REPEATED_SUBSTANTIAL_DISTURBANCE not in grounds:
+        return
+    if len({note.incident_on for note in notes}) < MIN_DISTURBANCE_DAYS:
+        raise RuleBroken(
+            "disturbance_not_repeated",
+            _(
+                "Disturbing the library's use repeatedly and substantially needs behaviour notes of this library "
+                "on at least %(days)d different days (Library Act 1492/2016 s. 15)."
+            ),
+            days=MIN_DISTURBANCE_DAYS,
+        )
 
 
 def _library(patron: Patron, koha_library_id: str) -> Library:
@@ -231,7 +265,8 @@ def ban_propose(
         _finnish(patron)
         the_library = _library(patron, library)
         grounds = _check_grounds(grounds)
-        notes = _behaviour_notes(patron, note_ids)
+        notes = _behaviour_notes(patron, the_library, note_ids)
+        _threshold_check(grounds, notes)
         _check_dates(starts_on, ends_on, not_before=today())
         _no_overlap(patron, the_library, starts_on, ends_on)
         ban = Ban.objects.create(

@@ -307,7 +307,7 @@ def objects(lapland_patron):
     ban = Ban.objects.create(
         patron=lapland_patron,
         library=Library.objects.get(koha_library_id="ROV"),
-        grounds=["repeated_disturbance"],
+        grounds=["repeated_substantial_disturbance"],
         starts_on=timezone.localdate() + datetime.timedelta(days=7),
         ends_on=timezone.localdate() + datetime.timedelta(days=20),
         proposed_at=timezone.now(),

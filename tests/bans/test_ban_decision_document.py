@@ -40,15 +40,23 @@ def make_ban(patron, *, library="ROV", number=DECISION_NUMBER, statement=STATEME
     """A ban through the procedure: behaviour note, proposal, hearing, decision and (optionally) notification."""
     staff, director = actor_for("rovaniemi.staff"), actor_for("rovaniemi.director")
     today = timezone.localdate()
-    note = note_create(
-        actor=staff, patron_id=patron.pk, category="behaviour", text="Disturbed other patrons in the reading room."
-    )
+    notes = [
+        note_create(
+            actor=staff,
+            patron_id=patron.pk,
+            category="behaviour",
+            text="Disturbed other patrons in the reading room.",
+            library=library,
+            incident_on=today - datetime.timedelta(days=days_ago),
+        )
+        for days_ago in (0, 1)
+    ]
     ban = ban_propose(
         actor=staff,
         patron_id=patron.pk,
         library=library,
-        grounds=["repeated_disturbance", "endangering_safety"],
-        note_ids=[note.pk],
+        grounds=["repeated_substantial_disturbance", "endangering_safety"],
+        note_ids=[note.pk for note in notes],
         starts_on=today,
         ends_on=today + datetime.timedelta(days=13),
     )
@@ -94,7 +102,9 @@ def test_finnish_decision_states_what_the_law_asks(ban, lapland_patron):
     assert f"{lapland_patron.first_name} {lapland_patron.last_name}" in html
     assert f"syntynyt {lapland_patron.date_of_birth:%d.%m.%Y}" in html
     assert f"{ban.starts_on:%d.%m.%Y}\N{EN DASH}{ban.ends_on:%d.%m.%Y} (14 päivää)" in html
-    assert "on toistuvasti aiheuttanut häiriötä kirjaston toiminnalle" in html
+    assert "on toistuvasti ja olennaisesti häirinnyt kirjaston käyttöä" in html
+    # The statute's test as written: one ground "repeatedly and substantially", then the other alternatives.
+    assert "jos hän toistuvasti ja olennaisesti häiritsee kirjaston käyttöä, vaarantaa turvallisuutta" in html
     assert "on vaarantanut kirjaston turvallisuutta" in html
     assert REASONS in html
     assert f"kuultiin puhelimitse {ban.heard_on:%d.%m.%Y}" in html
@@ -118,7 +128,8 @@ def test_swedish_decision(ban, lapland_patron):
     assert '<html lang="sv">' in html
     assert "TJÄNSTEINNEHAVARBESLUT" in html and DECISION_NUMBER in html
     assert "Anvisning för begäran om omprövning" in html and "omprövning" in html
-    assert "har upprepade gånger stört bibliotekets verksamhet" in html
+    assert "har upprepade gånger och väsentligt stört användningen av biblioteket" in html
+    assert "upprepade gånger och väsentligt stör användningen av biblioteket, äventyrar säkerheten" in html
     assert "Lagen om allmänna bibliotek (1492/2016, bibliotekslagen) 15 §" in html
     assert "Förvaltningslagen (434/2003) 34 §" in html
     assert "inom 14 dagar från delfåendet" in html

@@ -35,7 +35,7 @@ def director():
 def behaviour_note(staff, lapland_patron) -> int:
     response = staff.post(
         f"/api/v1/patrons/{lapland_patron.pk}/notes/",
-        {"category": "behaviour", "text": "Shouted at other patrons in the reading room."},
+        {"category": "behaviour", "text": "Shouted at other patrons in the reading room.", "library": "ROV"},
         content_type="application/json",
     )
     assert response.status_code == 201, response.content
@@ -46,7 +46,7 @@ def propose(staff, patron_id, note_ids, starts_on=None, days=14, **overrides):
     starts_on = starts_on or today()
     body = {
         "library": "ROV",
-        "grounds": ["repeated_disturbance"],
+        "grounds": ["endangering_safety"],
         "note_ids": note_ids,
         "starts_on": iso(starts_on),
         "ends_on": iso(starts_on + datetime.timedelta(days=days - 1)),

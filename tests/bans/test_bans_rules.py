@@ -19,6 +19,7 @@ from tests.patrons.procedure import (
     ban_through,
     days,
     decide,
+    disturbance_notes,
     hear,
     notify,
     ok,
@@ -88,7 +89,8 @@ def test_library_unknown(staff, patron, note_id):
         refused(propose(staff, patron.pk, [note_id], MONDAY, library="MIK"), "library_unknown")
         refused(propose(staff, patron.pk, [note_id], MONDAY, library="NOPE"), "library_unknown")
     # Any library of the patron's own consortium, not only the patron's home library.
-    assert ok(propose(staff, patron.pk, [note_id], MONDAY, library="ROVMU"), 201)["library"] == "ROVMU"
+    muurola = write_note(staff, patron.pk, library="ROVMU")
+    assert ok(propose(staff, patron.pk, [muurola], MONDAY, library="ROVMU"), 201)["library"] == "ROVMU"
 
 
 def test_grounds_required(staff, patron, note_id):
@@ -97,14 +99,77 @@ def test_grounds_required(staff, patron, note_id):
     ok(propose(staff, patron.pk, [note_id], MONDAY, grounds=["endangering_safety"]), 201)
 
 
-def test_grounds_unknown(staff, patron, note_id):
+@pytest.mark.parametrize("ground", ["overdue_books", "repeated_disturbance", "substantial_disturbance"])
+def test_grounds_unknown(ground, staff, patron, note_id):
+    # "Repeated" and "substantial" on their own are not the statute's grounds: it says "repeatedly and substantially".
     with NothingWritten():
-        refused(
-            propose(staff, patron.pk, [note_id], MONDAY, grounds=["repeated_disturbance", "overdue_books"]),
-            "grounds_unknown",
-        )
-    every_ground = ["repeated_disturbance", "substantial_disturbance", "endangering_safety", "damaging_property"]
-    assert ok(propose(staff, patron.pk, [note_id], MONDAY, grounds=every_ground), 201)["grounds"] == every_ground
+        refused(propose(staff, patron.pk, [note_id], MONDAY, grounds=["endangering_safety", ground]), "grounds_unknown")
+    every_ground = ["repeated_substantial_disturbance", "endangering_safety", "damaging_property"]
+    notes = disturbance_notes(staff, patron.pk)
+    assert ok(propose(staff, patron.pk, notes, MONDAY, grounds=every_ground), 201)["grounds"] == every_ground
+
+
+# --- The threshold: repeatedly AND substantially (Library Act 1492/2016 s. 15) ------------------------
+
+REPEATED = ["repeated_substantial_disturbance"]
+
+
+def test_one_note_is_not_repeated_disturbance(staff, patron, note_id):
+    with NothingWritten():
+        body = refused(propose(staff, patron.pk, [note_id], MONDAY, grounds=REPEATED), "disturbance_not_repeated")
+    assert "1492/2016" in body["detail"]
+
+
+def test_two_notes_of_one_day_are_not_repeated_disturbance(staff, patron, note_id):
+    same_day = write_note(staff, patron.pk, "Again, an hour later.", incident_on=MONDAY)
+    with NothingWritten():
+        refused(propose(staff, patron.pk, [note_id, same_day], MONDAY, grounds=REPEATED), "disturbance_not_repeated")
+
+
+def test_notes_of_two_days_are_repeated_disturbance(staff, patron, note_id):
+    day_before = write_note(staff, patron.pk, "Shouted in the reading room.", incident_on=MONDAY - days(1))
+    ban = ok(propose(staff, patron.pk, [note_id, day_before], MONDAY, grounds=REPEATED), 201)
+    assert ban["grounds"] == REPEATED
+
+
+def test_incident_days_count_not_the_days_the_notes_were_written(staff, patron):
+    # Two notes written on Monday about incidents of Saturday and Sunday: two days.
+    weekend = [write_note(staff, patron.pk, incident_on=MONDAY - days(n)) for n in (1, 2)]
+    ok(propose(staff, patron.pk, weekend, MONDAY, grounds=REPEATED), 201)
+
+
+# --- One library --------------------------------------------------------------------------------------
+
+
+def test_a_note_of_another_library_is_not_grounds(staff, patron, note_id):
+    kemi = write_note(staff, patron.pk, "Shouted at Kemi.", library="KEM")
+    with NothingWritten():
+        refused(propose(staff, patron.pk, [note_id, kemi], MONDAY), "note_other_library")
+        refused(propose(staff, patron.pk, [note_id], MONDAY, library="KEM"), "note_other_library")
+    assert ok(propose(staff, patron.pk, [kemi], MONDAY, library="KEM"), 201)["library"] == "KEM"
+
+
+def test_a_note_records_its_library_and_incident_day(staff, patron):
+    note_id = write_note(staff, patron.pk, library="KEM", incident_on=MONDAY - days(3))
+    note = Note.objects.get(pk=note_id)
+    assert (note.library.koha_library_id, note.incident_on) == ("KEM", MONDAY - days(3))
+    listed = next(n for n in ok(staff.get(f"/api/v1/patrons/{patron.pk}/notes/")) if n["id"] == note_id)
+    assert (listed["library"], listed["incident_on"]) == ("KEM", "2027-01-29")
+
+
+def test_a_note_without_library_or_day_is_the_home_library_today(staff, patron):
+    response = post(staff, f"/api/v1/patrons/{patron.pk}/notes/", {"category": "behaviour", "text": "Shouted."})
+    note = Note.objects.get(pk=ok(response, 201)["id"])
+    assert (note.library_id, note.incident_on) == (patron.home_library_id, MONDAY)
+
+
+def test_incident_in_future(staff, patron):
+    with NothingWritten():
+        body = {"category": "behaviour", "text": "Shouted.", "incident_on": "2027-02-02"}
+        refused(post(staff, f"/api/v1/patrons/{patron.pk}/notes/", body), "incident_in_future")
+        body = {"category": "behaviour", "text": "Shouted.", "library": "MIK"}
+        refused(post(staff, f"/api/v1/patrons/{patron.pk}/notes/", body), "library_unknown")
+    write_note(staff, patron.pk, incident_on=MONDAY)
 
 
 def test_behaviour_notes_required(staff, patron, note_id):
@@ -150,7 +215,8 @@ def test_starts_too_early(staff, patron, note_id):
     with NothingWritten():
         refused(propose(staff, patron.pk, [note_id], MONDAY - days(1)), "starts_too_early")
     ok(propose(staff, patron.pk, [note_id], MONDAY), 201)
-    ok(propose(staff, patron.pk, [note_id], MONDAY + days(20), library="KEM"), 201)
+    kemi = write_note(staff, patron.pk, library="KEM")
+    ok(propose(staff, patron.pk, [kemi], MONDAY + days(20), library="KEM"), 201)
 
 
 def test_overlapping_ban(staff, director, patron, note_id):
@@ -160,7 +226,8 @@ def test_overlapping_ban(staff, director, patron, note_id):
         refused(propose(staff, patron.pk, [note_id], MONDAY + days(9), length=5), "overlapping_ban")
         refused(propose(staff, patron.pk, [note_id], MONDAY + days(2), length=3), "overlapping_ban")
     ok(propose(staff, patron.pk, [note_id], MONDAY + days(10), length=5), 201)  # from the day after
-    ok(propose(staff, patron.pk, [note_id], MONDAY, length=10, library="ROVMU"), 201)  # another library
+    muurola = write_note(staff, patron.pk, library="ROVMU")
+    ok(propose(staff, patron.pk, [muurola], MONDAY, length=10, library="ROVMU"), 201)  # another library
     ok(post(director, f"/api/v1/bans/{first['id']}/cancel/", {"reason": "Dropped after the hearing."}))
     ok(propose(staff, patron.pk, [note_id], MONDAY + days(2), length=3), 201)  # a cancelled ban blocks nothing
 
@@ -288,7 +355,10 @@ def test_decision_number_taken(director, patron, heard):
 
 def test_the_same_decision_number_in_another_library_is_not_taken(director, patron, heard):
     ok(decide(director, heard["id"], MONDAY, MONDAY + days(9), number="2027-5"))
-    muurola = ok(propose(as_user("rovaniemi.staff"), patron.pk, heard["note_ids"], MONDAY, library="ROVMU"), 201)
+    staff = as_user("rovaniemi.staff")
+    muurola = ok(
+        propose(staff, patron.pk, [write_note(staff, patron.pk, library="ROVMU")], MONDAY, library="ROVMU"), 201
+    )
     ok(hear(as_user("rovaniemi.staff"), muurola["id"], MONDAY))
     assert ok(decide(director, muurola["id"], MONDAY, MONDAY + days(9), number="2027-5"))["library"] == "ROVMU"
 
@@ -558,7 +628,7 @@ def test_a_cancelled_ban_takes_no_further_step(staff, director, heard):
 
 def test_swedish_consortium(eslov_patron):
     eslov = as_user("eslov.staff")
-    note_id = write_note(eslov, eslov_patron.pk, "Störde andra besökare.")
+    note_id = write_note(eslov, eslov_patron.pk, "Störde andra besökare.", library="ESL")
     with NothingWritten():
         refused(propose(eslov, eslov_patron.pk, [note_id], MONDAY, library="ESL"), "swedish_consortium")
 

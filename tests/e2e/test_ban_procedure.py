@@ -131,7 +131,7 @@ def test_finnish_ban_procedure(page: Page, e2e_server: E2EServer) -> None:
     propose_url = e2e_server.url(f"/patrons/{patron_id}/bans/new/")
     page.goto(propose_url)
     page.select_option("#id_library", "ROV")
-    page.check('input[name="grounds"][value="repeated_disturbance"]')
+    page.check('input[name="grounds"][value="repeated_substantial_disturbance"]')
     page.check(f'input[name="note_ids"][value="{note_id}"]')
     page.fill("#id_starts_on", iso(today))
     page.fill("#id_ends_on", iso(today + datetime.timedelta(days=30)))

@@ -43,20 +43,41 @@ def post(client: Client, url: str, body: dict):
     return client.post(url, body, content_type="application/json")
 
 
-def write_note(client: Client, patron_id: int, text: str = "Shouted at other patrons.", category: str = "behaviour"):
-    response = post(client, f"/api/v1/patrons/{patron_id}/notes/", {"category": category, "text": text})
+def write_note(
+    client: Client,
+    patron_id: int,
+    text: str = "Shouted at other patrons.",
+    category: str = "behaviour",
+    library: str = "ROV",
+    incident_on: datetime.date | None = None,
+):
+    """A note about an incident at `library` on `incident_on` (default today)."""
+    body = {"category": category, "text": text, "library": library}
+    if incident_on is not None:
+        body["incident_on"] = incident_on.isoformat()
+    response = post(client, f"/api/v1/patrons/{patron_id}/notes/", body)
     assert response.status_code == 201, response.content
     return response.json()["id"]
 
 
+def disturbance_notes(client: Client, patron_id: int, library: str = "ROV") -> list[int]:
+    """Two behaviour notes of `library`, of yesterday and today: repeated disturbance (Library Act s. 15)."""
+    today = today_is()
+    return [write_note(client, patron_id, library=library, incident_on=day) for day in (today - days(1), today)]
+
+
 def propose(client: Client, patron_id: int, note_ids: list[int], starts_on: datetime.date, length: int = 10, **body):
-    """POST a proposal for a ban of `length` days (first and last day included) from `starts_on`."""
+    """POST a proposal for a ban of `length` days (first and last day included) from `starts_on`.
+
+    The grounds default to endangering safety, which one note may support; the repeated and substantial
+    disturbance needs notes of two days (`disturbance_notes`).
+    """
     return post(
         client,
         f"/api/v1/patrons/{patron_id}/bans/",
         {
             "library": "ROV",
-            "grounds": ["repeated_disturbance"],
+            "grounds": ["endangering_safety"],
             "note_ids": note_ids,
             "starts_on": starts_on.isoformat(),
             "ends_on": (starts_on + days(length - 1)).isoformat(),
@@ -110,8 +131,9 @@ def ban_through(
     """
     staff, director = as_user("rovaniemi.staff"), as_user("rovaniemi.director")
     starts_on = starts_on or today_is()
-    note_ids = note_ids or [write_note(staff, patron_id)]
-    ban = ok(propose(staff, patron_id, note_ids, starts_on, length), 201)
+    grounds = ["endangering_safety"] if note_ids else ["repeated_substantial_disturbance"]
+    note_ids = note_ids or disturbance_notes(staff, patron_id)
+    ban = ok(propose(staff, patron_id, note_ids, starts_on, length, grounds=grounds), 201)
     if step == "proposed":
         return ban
     today = today_is()
