@@ -6,6 +6,8 @@ The models moved here from patrons/ in Django's state only: their tables keep th
 
 from typing import TYPE_CHECKING
 
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -15,7 +17,7 @@ from patrons.models import Note, Patron
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrPromise
-from staff.models import Library
+from staff.models import Library, Municipality
 from staff.scoping import ConsortiumScopedQuerySet
 
 # --- Library-use bans (Finland, Library Act 1492/2016 s. 15) -------------------------------------------
@@ -119,6 +121,8 @@ class Ban(models.Model):
     decided_on = models.DateField(_("decided on"), null=True, blank=True)
     decided_by = models.CharField(_("decided by"), max_length=150, blank=True)
     decider_name = models.CharField(_("decider's name and title"), max_length=200, blank=True)
+    decider_title = models.CharField(_("decider's title"), max_length=200, blank=True)
+    delegation = models.CharField(_("delegation behind the decision"), max_length=300, blank=True)
     reasons = FreeTextField(_("reasons"), blank=True)
     decided_text = FreeTextField(_("what is decided"), blank=True)
     legal_basis = models.CharField(_("legal basis"), max_length=300, blank=True)
@@ -169,6 +173,71 @@ class Ban(models.Model):
     def state_label(self) -> "StrPromise":
         """The label of `state` (what the ban is today, set by bans.selectors), else of the stored step."""
         return BanState(getattr(self, "state", self.status)).label
+
+
+class DecisionCompetence(models.Model):
+    """Who decides library-use bans for which libraries, and by which delegation (the competence table).
+
+    A ban is an official's decision (viranhaltijapäätös) of the library's municipality: the council's
+    administrative rules delegate the power to decide to an office (Local Government Act 410/2015 s. 91),
+    so only a decider whose delegation covers the ban's library on the day decides the ban, its
+    rectification request, or cancels it. A row covers one library or, without a library, every library
+    of its municipality, from `valid_from` to `valid_until` (both included; open-ended without it). The
+    DPO and superusers keep it in the admin, each for their own consortium.
+    """
+
+    consortium_lookup = "municipality__consortium_id"
+
+    decider = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="decision_competences",
+        verbose_name=_("decider"),
+    )
+    municipality = models.ForeignKey(
+        Municipality, on_delete=models.PROTECT, related_name="decision_competences", verbose_name=_("municipality")
+    )
+    library = models.ForeignKey(
+        Library,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="decision_competences",
+        verbose_name=_("library"),
+        help_text=_("Empty: every library of the municipality."),
+    )
+    title = FreeTextCharField(_("decider's title"), max_length=200, help_text=_("E.g. library director"))
+    delegation = FreeTextCharField(
+        _("delegation"),
+        max_length=300,
+        help_text=_("The decision or administrative rule that delegates the power, e.g. its section and date."),
+    )
+    valid_from = models.DateField(_("valid from"))
+    valid_until = models.DateField(_("valid until"), null=True, blank=True)
+
+    objects = ConsortiumScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("competence to decide bans")
+        verbose_name_plural = _("competences to decide bans")
+        ordering = ["municipality__name", "valid_from", "id"]
+        default_permissions = []
+        permissions = [("manage_decision_competence", _("Can keep the table of who decides bans for which library"))]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(valid_until__isnull=True) | Q(valid_until__gte=models.F("valid_from")),
+                name="decisioncompetence_dates_in_order",
+                violation_error_message=_("A delegation cannot end before it starts."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{_('competence to decide bans')} #{self.pk}"
+
+    def clean(self) -> None:
+        library = self.library if self.library_id else None
+        if library is not None and self.municipality_id and library.municipality_id != self.municipality_id:
+            raise ValidationError({"library": _("The library must be one of the municipality's libraries.")})
 
 
 # --- Access prohibitions (Sweden: tillträdesförbud till bibliotek, since 1.7.2022) -------------------

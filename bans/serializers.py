@@ -39,6 +39,8 @@ class BanSerializer(api_fields.ModelSerializer):
             "decision_number",
             "decided_on",
             "decider_name",
+            "decider_title",
+            "delegation",
             "reasons",
             "decided_text",
             "legal_basis",

@@ -21,6 +21,7 @@ import datetime
 from dateutil.relativedelta import relativedelta
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -34,6 +35,7 @@ from bans.models import (
     BanGround,
     BanState,
     BanStatus,
+    DecisionCompetence,
     HearingMethod,
     NotificationMethod,
 )
@@ -340,6 +342,36 @@ def ban_hearing_record(
     return ban
 
 
+def _competence(actor: Actor, library: Library, day: datetime.date) -> DecisionCompetence:
+    """The actor's delegation to decide bans for `library` on `day` (Local Government Act 410/2015 s. 91).
+
+    Being a ban decider of the consortium is not enough: the power to decide is the municipality's and is
+    delegated per office, so the competence table (bans.models.DecisionCompetence) must name this decider
+    for this library, or every library of its municipality, on the day of the decision. A delegation that
+    ended the day before does not count; one that starts that day does.
+    """
+    competence = (
+        DecisionCompetence.objects.filter(
+            decider_id=actor.user_id, municipality_id=library.municipality_id, valid_from__lte=day
+        )
+        .filter(Q(library__isnull=True) | Q(library=library))
+        .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=day))
+        .order_by("library_id", "-valid_from")  # a library's own row before the municipality's
+        .first()
+    )
+    if competence is None:
+        raise RuleBroken(
+            "not_competent",
+            _(
+                "You have no delegation to decide library-use bans of %(library)s on %(date)s: ask the data "
+                "protection officer to record the delegation (Local Government Act 410/2015 s. 91)."
+            ),
+            library=library.name,
+            date=f"{day:%d.%m.%Y}",
+        )
+    return competence
+
+
 def _decider_name(actor: Actor) -> str:
     user = get_user_model().objects.filter(pk=actor.user_id).first() if actor.user_id is not None else None
     return (user.get_full_name() or user.get_username()) if user else actor.username
@@ -358,7 +390,8 @@ def ban_decide(
     enforced_before_final: bool = True,
     decided_text: str = "",
 ) -> Ban:
-    """Step 3: a ban decider decides. Not before the hearing is recorded or waived."""
+    """Step 3: a ban decider decides. Not before the hearing is recorded or waived; only a decider competent
+    for the ban's library on the decision day (`_competence`), whose title and delegation the decision names."""
     _ban_texts_check(
         actor=actor,
         ban_id=ban_id,
@@ -397,8 +430,10 @@ def ban_decide(
             raise RuleBroken("decided_in_future", _("The decision date cannot be in the future."))
         if ban.heard_on and decided_on < ban.heard_on:
             raise RuleBroken("decided_before_hearing", _("The decision cannot be dated before the hearing."))
+        competence = _competence(actor, ban.library, decided_on)
         _check_dates(starts_on, ends_on, not_before=max(decided_on, today()))
         _no_overlap(ban.patron, ban.library, starts_on, ends_on, exclude=ban.pk)
+        ban.decider_title, ban.delegation = competence.title, competence.delegation
         ban.status = BanStatus.DECIDED
         ban.decision_number, ban.decided_on, ban.decided_by = decision_number, decided_on, actor.username
         ban.decider_name = _decider_name(actor)
@@ -453,7 +488,9 @@ def ban_appeal_record(
     outcome: str = AppealOutcome.PENDING,
     decided_on: datetime.date | None = None,
 ) -> Ban:
-    """A rectification request and, when decided, its outcome. An overturned ban ends at once."""
+    """A rectification request and, when decided, its outcome. An overturned ban ends at once.
+
+    Recorded only by a decider competent for the ban's library on the day of the rectification decision."""
     with transaction.atomic():
         ban = _ban_for_step(
             actor=actor,
@@ -489,6 +526,7 @@ def ban_appeal_record(
                 )
         else:
             decided_on = None
+        _competence(actor, ban.library, decided_on or today())
         ban.appeal_lodged_on, ban.appeal_outcome, ban.appeal_decided_on = lodged_on, outcome, decided_on
         if outcome == AppealOutcome.OVERTURNED:
             ban.status, ban.ended_early_on = BanStatus.OVERTURNED, decided_on
@@ -498,7 +536,8 @@ def ban_appeal_record(
 
 
 def ban_cancel(*, actor: Actor, ban_id: int, reason: str) -> Ban:
-    """Withdraw a ban at any step before it has ended (e.g. the proposal is dropped after the hearing)."""
+    """Withdraw a ban at any step before it has ended (e.g. the proposal is dropped after the hearing); only a
+    decider competent for the ban's library today."""
     reason = (reason or "").strip()
     if not reason:
         raise RuleBroken("reason_required", _("Say why the ban is cancelled."))
@@ -513,6 +552,7 @@ def ban_cancel(*, actor: Actor, ban_id: int, reason: str) -> Ban:
         )
         if ban_state(ban, today()) == BanState.ENDED:
             raise RuleBroken("ban_ended", _("This ban's dates have passed."))
+        _competence(actor, ban.library, today())
         ban.status, ban.ended_early_on, ban.cancellation_reason = BanStatus.CANCELLED, today(), reason[:300]
         ban.save()
         _record(actor, ban, "ban_cancelled")

@@ -9,15 +9,18 @@ import datetime
 import random
 from dataclasses import dataclass
 
+from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from bans.models import AccessProhibition, Ban, BanStatus, HearingMethod, NotificationMethod
+from bans.models import AccessProhibition, Ban, BanStatus, DecisionCompetence, HearingMethod, NotificationMethod
 from bans.services import LEGAL_BASIS, appeal_deadline_for, deemed_received_on
 from core import dates
 from patrons.models import Note, NoteCategory, Patron, RegisterKind, RegisterMembership, Trusteeship
 from staff.models import Consortium, Jurisdiction, Library
 
 SEEDER = "seed_demo"
+# The demo deciders' delegations hold from this day on.
+DELEGATION_FROM = datetime.date(2020, 1, 1)
 
 NOTE_TEXTS: dict[str, dict[str, str]] = {
     Jurisdiction.FINLAND: {
@@ -79,6 +82,8 @@ def _note(
 
 def seed_procedures(consortium: Consortium) -> DemoCounts:
     counts = DemoCounts()
+    if consortium.jurisdiction == Jurisdiction.FINLAND:
+        _seed_delegations(consortium)
     texts = NOTE_TEXTS[consortium.jurisdiction]
     rng = random.Random(f"procedures:{consortium.slug}")
     adults = _adults(consortium)
@@ -118,6 +123,27 @@ def seed_procedures(consortium: Consortium) -> DemoCounts:
     else:
         _seed_prohibition(library, chosen[10], counts)
     return counts
+
+
+def _seed_delegations(consortium: Consortium) -> None:
+    """Each ban decider of the consortium decides for every library of their home municipality (the demo
+    director for Rovaniemi's libraries), by a demo delegation in the competence table."""
+    deciders = (
+        get_user_model()
+        .objects.filter(groups__name="ban_decider", staff_profile__home_library__municipality__consortium=consortium)
+        .select_related("staff_profile__home_library")
+    )
+    for decider in deciders:
+        DecisionCompetence.objects.get_or_create(
+            decider=decider,
+            municipality_id=decider.staff_profile.home_library.municipality_id,
+            library=None,
+            defaults={
+                "title": "Kirjastotoimenjohtaja",
+                "delegation": "Hallintosääntö 45 § (demo), kaupunginvaltuusto 1.1.2020",
+                "valid_from": DELEGATION_FROM,
+            },
+        )
 
 
 def _seed_bans(consortium, library, patrons, texts, counts: DemoCounts) -> None:
@@ -164,6 +190,8 @@ def _seed_bans(consortium, library, patrons, texts, counts: DemoCounts) -> None:
             decided_on=decided_on,
             decided_by=SEEDER,
             decider_name="Kirjastotoimenjohtaja (demo)",
+            decider_title="Kirjastotoimenjohtaja",
+            delegation="Hallintosääntö 45 § (demo), kaupunginvaltuusto 1.1.2020",
             reasons="Toistuva häiriökäyttäytyminen huomautuksista huolimatta.",
             legal_basis=LEGAL_BASIS,
             contact_person="Kirjaston asiakaspalvelu, 040 123 4567",

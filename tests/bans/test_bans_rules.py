@@ -7,10 +7,12 @@ a role that may not take a step gets a 403. "Today" is fixed (tests.patrons.proc
 import datetime
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from bans.models import Ban
+from bans.models import Ban, DecisionCompetence
 from patrons.models import Note, NoteCategory, Patron
+from staff.models import Library, Municipality
 from tests.patrons.procedure import (
     MONDAY,
     NothingWritten,
@@ -650,3 +652,98 @@ def test_a_request_in_time_holds_back_a_ban_that_waits_to_become_final(patron):
         director = as_user("rovaniemi.director")
         assert ban_status(director, ban["id"]) == "notified"
         assert ok(appeal(director, ban["id"], "2027-02-10", "upheld"))["status"] == "active"
+
+
+# --- Competence: who decides for which library (Local Government Act 410/2015 s. 91) ------------------
+
+
+def kemi_ban(step: str = "heard") -> dict:
+    """A ban of Kemi's library, proposed and heard by Kemi's staff."""
+    staff, patron = as_user("kemi.staff"), Patron.objects.filter(consortium__slug="lapin-kirjastot").last()
+    note = write_note(staff, patron.pk, library="KEM")
+    ban = ok(propose(staff, patron.pk, [note], MONDAY, library="KEM"), 201)
+    return ok(hear(staff, ban["id"], MONDAY)) if step == "heard" else ban
+
+
+def delegate(username: str, *, library: str = "", municipality: str = "Kemi", **dates) -> DecisionCompetence:
+    return DecisionCompetence.objects.create(
+        decider=get_user_model().objects.get(username=username),
+        municipality=Municipality.objects.get(name=municipality),
+        library=Library.objects.get(koha_library_id=library) if library else None,
+        title="Kirjastotoimenjohtaja",
+        delegation="Kemin hallintosääntö 38 §",
+        valid_from=dates.get("valid_from", MONDAY - days(100)),
+        valid_until=dates.get("valid_until"),
+    )
+
+
+def test_a_rovaniemi_decider_without_delegation_may_not_decide_kemis_ban(director):
+    ban = kemi_ban()
+    before = ban_row(ban["id"])
+    with NothingWritten():
+        body = refused(decide(director, ban["id"], MONDAY, MONDAY + days(9)), "not_competent")
+    assert "Kemin kaupunginkirjasto" in body["detail"] and "410/2015" in body["detail"]
+    assert ban_row(ban["id"]) == before
+
+
+def test_a_delegation_that_ended_yesterday_does_not_count(director):
+    ban = kemi_ban()
+    delegate("rovaniemi.director", valid_until=MONDAY - days(1))
+    with NothingWritten():
+        refused(decide(director, ban["id"], MONDAY, MONDAY + days(9)), "not_competent")
+
+
+def test_a_delegation_that_starts_today_counts(director):
+    ban = kemi_ban()
+    delegate("rovaniemi.director", library="KEM", valid_from=MONDAY, valid_until=MONDAY)
+    decided = ok(decide(director, ban["id"], MONDAY, MONDAY + days(9)))
+    assert (decided["decider_title"], decided["delegation"]) == ("Kirjastotoimenjohtaja", "Kemin hallintosääntö 38 §")
+
+
+def test_a_delegation_that_starts_tomorrow_does_not_count(director):
+    ban = kemi_ban()
+    delegate("rovaniemi.director", valid_from=MONDAY + days(1))
+    with NothingWritten():
+        refused(decide(director, ban["id"], MONDAY, MONDAY + days(9)), "not_competent")
+
+
+def test_a_delegation_for_another_library_of_the_municipality_does_not_count(director, heard):
+    delegate("rovaniemi.director", library="KEM")  # Kemi's library only; the director's own row covers Rovaniemi
+    ok(decide(director, heard["id"], MONDAY, MONDAY + days(9)))
+    DecisionCompetence.objects.filter(municipality__name="Rovaniemi").delete()
+    muurola = ok(
+        propose(
+            as_user("rovaniemi.staff"),
+            heard["patron"],
+            [write_note(as_user("rovaniemi.staff"), heard["patron"], library="ROVMU")],
+            MONDAY + days(10),
+            library="ROVMU",
+        ),
+        201,
+    )
+    ok(hear(as_user("rovaniemi.staff"), muurola["id"], MONDAY))
+    with NothingWritten():
+        refused(decide(director, muurola["id"], MONDAY + days(10), MONDAY + days(19), number="R-2"), "not_competent")
+
+
+def test_an_appeal_and_a_cancellation_need_the_competence_too(director, notified):
+    DecisionCompetence.objects.filter(decider__username="rovaniemi.director").delete()
+    before = ban_row(notified["id"])
+    with NothingWritten():
+        refused(appeal(director, notified["id"], "2027-02-01", "upheld"), "not_competent")
+        refused(post(director, f"/api/v1/bans/{notified['id']}/cancel/", {"reason": "Agreed."}), "not_competent")
+    assert ban_row(notified["id"]) == before
+
+
+def test_the_decision_names_the_deciders_title_and_delegation(director, heard):
+    ban = ok(decide(director, heard["id"], MONDAY, MONDAY + days(9)))
+    assert ban["decider_title"] == "Kirjastotoimenjohtaja" and ban["delegation"].startswith("Hallintosääntö")
+    html = director.get(f"/bans/{heard['id']}/decision/fi/").content.decode()
+    assert "Kirjastotoimenjohtaja" in html and "Hallintosääntö 45 §" in html
+
+
+def test_the_dpo_keeps_the_competence_table_in_the_admin():
+    dpo, staff = as_user("dpo"), as_user("rovaniemi.staff")
+    assert dpo.get("/admin/bans/decisioncompetence/").status_code == 200
+    assert staff.get("/admin/bans/decisioncompetence/").status_code in (302, 403)
+    assert as_user("admin").get("/admin/bans/decisioncompetence/").status_code == 200
