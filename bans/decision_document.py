@@ -16,7 +16,7 @@ import re
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 
-from bans.models import Ban, BanGround, HearingMethod, NotificationMethod
+from bans.models import Ban, BanGround, HearingMethod, HearingWaiverGround, NotificationMethod
 from bans.services import APPEAL_DAYS, DEEMED_RECEIVED_AFTER_DAYS, ban_days
 from core.documents import document_pdf
 
@@ -76,6 +76,27 @@ NOTIFICATION_METHODS: dict[str, dict[str, str]] = {
         NotificationMethod.IN_PERSON: "genom personlig överlämning",
     },
 }
+# The grounds of the Administrative Procedure Act 434/2003 s. 34(2) a ban may be decided on without a hearing.
+WAIVER_GROUNDS: dict[str, dict[str, str]] = {
+    "fi": {
+        HearingWaiverGround.WOULD_ENDANGER_PURPOSE: (
+            "kuuleminen saattaisi vaarantaa päätöksen tarkoituksen toteutumisen"
+        ),
+        HearingWaiverGround.DELAY_WOULD_HARM: (
+            "asian ratkaisemisen viivytyksestä aiheutuisi huomattavaa haittaa ihmisten terveydelle, yleiselle "
+            "turvallisuudelle tai ympäristölle"
+        ),
+        HearingWaiverGround.MANIFESTLY_UNNECESSARY: "kuuleminen on muusta syystä ilmeisen tarpeetonta",
+    },
+    "sv": {
+        HearingWaiverGround.WOULD_ENDANGER_PURPOSE: "hörandet kunde äventyra syftet med beslutet",
+        HearingWaiverGround.DELAY_WOULD_HARM: (
+            "ett uppskov med avgörandet skulle medföra avsevärd olägenhet för människors hälsa, den allmänna "
+            "säkerheten eller miljön"
+        ),
+        HearingWaiverGround.MANIFESTLY_UNNECESSARY: "hörandet av någon annan orsak är uppenbart onödigt",
+    },
+}
 # The file name of the PDF: the decision number only, never the patron's name.
 FILENAME_PREFIX = {"fi": "paatos", "sv": "beslut"}
 
@@ -121,6 +142,22 @@ def decision_context(ban: Ban, language: str) -> dict:
         "days_phrase": _days_phrase(days, language),
         "hearing_method": HEARING_METHODS[language].get(ban.hearing_method, ban.hearing_method),
         "notification_method": NOTIFICATION_METHODS[language].get(ban.notification_method, ban.notification_method),
+        "waiver_ground": WAIVER_GROUNDS[language].get(ban.hearing_waiver_ground, ""),
+        # Administrative Procedure Act 434/2003 s. 14: a minor's guardians, heard and notified; named only here.
+        "guardians": [
+            {
+                "name": guardian.name,
+                "heard_on": guardian.heard_on,
+                "hearing_method": HEARING_METHODS[language].get(guardian.hearing_method, guardian.hearing_method),
+                "statement": guardian.statement,
+                "notified_on": guardian.notified_on,
+                "notification_method": NOTIFICATION_METHODS[language].get(
+                    guardian.notification_method, guardian.notification_method
+                ),
+                "deemed_received_on": guardian.deemed_received_on,
+            }
+            for guardian in ban.guardians.all()
+        ],
         "appeal_days": APPEAL_DAYS,
         "letter_days": DEEMED_RECEIVED_AFTER_DAYS[NotificationMethod.LETTER],
         "electronic_days": DEEMED_RECEIVED_AFTER_DAYS[NotificationMethod.ELECTRONIC],

@@ -78,8 +78,22 @@ def test_the_whole_procedure_makes_an_active_ban_that_the_patron_json_lists(
     refused = post(director, f"/api/v1/bans/{ban['id']}/decision/", decision)
     assert refused.status_code == 400 and refused.json()["rule"] == "hearing_required"
 
-    heard = post(staff, f"/api/v1/bans/{ban['id']}/hearing/", {"heard_on": iso(today()), "method": "in_person"})
+    # The patron is 12: each guardian is heard as well (Administrative Procedure Act s. 14).
+    guardians = sorted(lapland_patron.guardianships.values_list("guardian_id", flat=True))
+    hearing = {
+        "heard_on": iso(today()),
+        "method": "in_person",
+        "statement": "Lupaa olla hiljaa.",
+        "answer_by": iso(today()),
+        "material_shown": "Esitys ja huomautus.",
+        "guardians": [
+            {"guardian": guardian, "heard_on": iso(today()), "method": "phone", "statement": "Ei huomautettavaa."}
+            for guardian in guardians
+        ],
+    }
+    heard = post(staff, f"/api/v1/bans/{ban['id']}/hearing/", hearing)
     assert heard.status_code == 200 and heard.json()["status"] == "heard", heard.content
+    assert [g["guardian"] for g in heard.json()["guardians"]] == guardians
 
     # Desk staff may not decide.
     assert post(staff, f"/api/v1/bans/{ban['id']}/decision/", decision).status_code == 403
@@ -87,7 +101,9 @@ def test_the_whole_procedure_makes_an_active_ban_that_the_patron_json_lists(
     assert decided.status_code == 200, decided.content
     assert decided.json()["status"] == "decided"
 
-    notified = post(staff, f"/api/v1/bans/{ban['id']}/notification/", {"method": "in_person", "sent_on": iso(today())})
+    notices = [{"guardian": guardian, "method": "in_person", "sent_on": iso(today())} for guardian in guardians]
+    notice = {"method": "in_person", "sent_on": iso(today()), "guardians": notices}
+    notified = post(staff, f"/api/v1/bans/{ban['id']}/notification/", notice)
     assert notified.status_code == 200, notified.content
     assert notified.json()["deemed_received_on"] == iso(today())
     assert notified.json()["status"] == "active"

@@ -255,7 +255,7 @@ def test_hearing_incomplete(staff, proposed):
         refused(post(staff, f"/api/v1/bans/{proposed['id']}/hearing/", {"method": "letter"}), "hearing_incomplete")
         refused(post(staff, f"/api/v1/bans/{proposed['id']}/hearing/", {}), "hearing_incomplete")
     assert ban_row(proposed["id"]) == before
-    assert ok(hear(staff, proposed["id"], MONDAY, "letter"))["statement"] == ""  # no statement came
+    assert ok(hear(staff, proposed["id"], MONDAY, "letter", statement=""))["statement"] == ""  # none came yet
 
 
 def test_hearing_method_unknown(staff, proposed):
@@ -275,10 +275,16 @@ def test_heard_in_future(staff, proposed):
     ok(hear(staff, proposed["id"], MONDAY))
 
 
-def test_hearing_waived_with_its_reason(staff, proposed):
-    reason = "Urgent: the patron endangered safety (Administrative Procedure Act s. 34(2)(3))."
-    ban = ok(post(staff, f"/api/v1/bans/{proposed['id']}/hearing/", {"waived_reason": reason}))
-    assert (ban["status"], ban["hearing_waived_reason"], ban["heard_on"]) == ("hearing_waived", reason, None)
+def test_hearing_waived_on_its_ground(staff, proposed):
+    reason = "The patron threatened the staff again on the same day."
+    body = {"waiver_ground": "delay_would_harm", "waived_reason": reason}
+    ban = ok(post(staff, f"/api/v1/bans/{proposed['id']}/hearing/", body))
+    assert (ban["status"], ban["hearing_waiver_ground"], ban["hearing_waived_reason"], ban["heard_on"]) == (
+        "hearing_waived",
+        "delay_would_harm",
+        reason,
+        None,
+    )
 
 
 def test_hearing_or_waiver(staff, proposed):
@@ -329,7 +335,7 @@ def test_hearing_required(director, proposed):
 
 
 def test_a_waived_hearing_allows_the_decision(staff, director, proposed):
-    ok(post(staff, f"/api/v1/bans/{proposed['id']}/hearing/", {"waived_reason": "Urgent."}))
+    ok(post(staff, f"/api/v1/bans/{proposed['id']}/hearing/", {"waiver_ground": "would_endanger_purpose"}))
     assert ok(decide(director, proposed["id"], MONDAY, MONDAY + days(9)))["status"] == "decided"
 
 

@@ -152,9 +152,12 @@ def test_finnish_ban_procedure(page: Page, e2e_server: E2EServer) -> None:
     assert db.query("SELECT patron_id, status FROM patrons_ban WHERE id = %s", (ban_id,)) == [(patron_id, "proposed")]
     assert db.query("SELECT note_id FROM patrons_ban_notes WHERE ban_id = %s", (ban_id,)) == [(note_id,)]
 
-    # 3. The hearing. Staff may not decide: no decision form for them.
+    # 3. The hearing: when, how, the time to answer and the material shown (an adult: no guardians).
+    #    Staff may not decide: no decision form for them.
     page.fill("#id_hearing-heard_on", iso(today))
     page.select_option("#id_hearing-method", "in_person")
+    page.fill("#id_hearing-answer_by", iso(today))  # the statement came at once: the decision may follow today
+    page.fill("#id_hearing-material_shown", "Käyttökieltoesitys ja huomautus.")
     page.fill("#id_hearing-statement", STATEMENT)
     submit(page, 'form[action$="/hearing/"] button[type=submit]')
     expect(page).to_have_url(ban_url)
