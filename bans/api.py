@@ -58,7 +58,10 @@ class BanHearingApi(APIView):
     @extend_schema(
         operation_id="bans_hearing",
         summary="Record the hearing, or why it was waived",
-        description='`{"heard_on", "method", "statement"}` (an empty statement: none came) or `{"waived_reason"}`.',
+        description='`{"heard_on", "method", "statement", "answer_by", "material_shown"}` (an empty statement: none '
+        'came yet; record again when it comes), with `guardians` `[{"guardian", "heard_on", "method", "statement"}]` '
+        'for a party under 18 on the hearing day (Administrative Procedure Act s. 14); or `{"waiver_ground", '
+        '"waived_reason"}` (a ground of s. 34(2), free text only as an addition).',
         request=serializers.BanHearingSerializer,
         responses=serializers.BanSerializer,
     )
@@ -74,7 +77,8 @@ class BanDecisionApi(APIView):
     @extend_schema(
         operation_id="bans_decide",
         summary="Decide the ban (ban deciders only)",
-        description="Not before the hearing is recorded or waived. Enforced before it is final unless "
+        description="Not before the hearing is recorded or waived, each guardian of a minor heard, and the time to "
+        "answer (`answer_by`) has run out unless every statement came. Enforced before it is final unless "
         "`enforced_before_final` is false.",
         request=serializers.BanDecisionSerializer,
         responses=serializers.BanSerializer,
@@ -90,7 +94,9 @@ class BanNotificationApi(APIView):
         operation_id="bans_notify",
         summary="Record how and when the decision was sent",
         description="Answers `deemed_received_on` (letter: 7th day, electronic: 3rd day, in person: same day) and "
-        "`appeal_deadline` (14 days later, moved to the next working day when it falls on a weekend or holiday).",
+        "`appeal_deadline` (14 days later, moved to the next working day when it falls on a weekend or holiday). "
+        'For a party under 18 on the sending day, `guardians` `[{"guardian", "method", "sent_on"}]` names the notice '
+        "to every guardian, and the deadline runs from the last deemed receipt.",
         request=serializers.BanNotificationSerializer,
         responses=serializers.BanSerializer,
     )

@@ -16,23 +16,36 @@ import re
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 
-from bans.models import Ban, BanGround, HearingMethod, NotificationMethod
+from bans.models import Ban, BanGround, HearingMethod, HearingWaiverGround, NotificationMethod
 from bans.services import APPEAL_DAYS, DEEMED_RECEIVED_AFTER_DAYS, ban_days
 from core.documents import document_pdf
 
 LANGUAGES = ("fi", "sv")
 
+# The test of the Library Act 1492/2016 s. 15 as the statute writes it: its alternatives, the first of which
+# (repeatedly AND substantially) is one ground. The decision quotes it before the grounds found.
+STATUTE_TEST = {
+    "fi": (
+        "Kirjaston käyttäjä voidaan määrätä kirjaston käyttökieltoon enintään 30 päiväksi, jos hän toistuvasti ja "
+        "olennaisesti häiritsee kirjaston käyttöä, vaarantaa turvallisuutta tai vahingoittaa kirjaston omaisuutta."
+    ),
+    "sv": (
+        "En biblioteksanvändare kan meddelas förbud att använda biblioteket i högst 30 dagar, om han eller hon "
+        "upprepade gånger och väsentligt stör användningen av biblioteket, äventyrar säkerheten eller skadar "
+        "bibliotekets egendom."
+    ),
+}
 # The grounds of the Library Act 1492/2016 s. 15, as a sentence about the patron ("Kirjaston käyttäjä ...").
 GROUNDS = {
     "fi": {
-        BanGround.REPEATED_DISTURBANCE: "on toistuvasti aiheuttanut häiriötä kirjaston toiminnalle",
-        BanGround.SUBSTANTIAL_DISTURBANCE: "on aiheuttanut olennaista häiriötä kirjaston toiminnalle",
+        BanGround.REPEATED_SUBSTANTIAL_DISTURBANCE: "on toistuvasti ja olennaisesti häirinnyt kirjaston käyttöä",
         BanGround.ENDANGERING_SAFETY: "on vaarantanut kirjaston turvallisuutta",
         BanGround.DAMAGING_PROPERTY: "on vahingoittanut kirjaston omaisuutta",
     },
     "sv": {
-        BanGround.REPEATED_DISTURBANCE: "har upprepade gånger stört bibliotekets verksamhet",
-        BanGround.SUBSTANTIAL_DISTURBANCE: "har väsentligt stört bibliotekets verksamhet",
+        BanGround.REPEATED_SUBSTANTIAL_DISTURBANCE: (
+            "har upprepade gånger och väsentligt stört användningen av biblioteket"
+        ),
         BanGround.ENDANGERING_SAFETY: "har äventyrat säkerheten i biblioteket",
         BanGround.DAMAGING_PROPERTY: "har skadat bibliotekets egendom",
     },
@@ -61,6 +74,27 @@ NOTIFICATION_METHODS: dict[str, dict[str, str]] = {
         NotificationMethod.LETTER: "per brev",
         NotificationMethod.ELECTRONIC: "med ett elektroniskt meddelande",
         NotificationMethod.IN_PERSON: "genom personlig överlämning",
+    },
+}
+# The grounds of the Administrative Procedure Act 434/2003 s. 34(2) a ban may be decided on without a hearing.
+WAIVER_GROUNDS: dict[str, dict[str, str]] = {
+    "fi": {
+        HearingWaiverGround.WOULD_ENDANGER_PURPOSE: (
+            "kuuleminen saattaisi vaarantaa päätöksen tarkoituksen toteutumisen"
+        ),
+        HearingWaiverGround.DELAY_WOULD_HARM: (
+            "asian ratkaisemisen viivytyksestä aiheutuisi huomattavaa haittaa ihmisten terveydelle, yleiselle "
+            "turvallisuudelle tai ympäristölle"
+        ),
+        HearingWaiverGround.MANIFESTLY_UNNECESSARY: "kuuleminen on muusta syystä ilmeisen tarpeetonta",
+    },
+    "sv": {
+        HearingWaiverGround.WOULD_ENDANGER_PURPOSE: "hörandet kunde äventyra syftet med beslutet",
+        HearingWaiverGround.DELAY_WOULD_HARM: (
+            "ett uppskov med avgörandet skulle medföra avsevärd olägenhet för människors hälsa, den allmänna "
+            "säkerheten eller miljön"
+        ),
+        HearingWaiverGround.MANIFESTLY_UNNECESSARY: "hörandet av någon annan orsak är uppenbart onödigt",
     },
 }
 # The file name of the PDF: the decision number only, never the patron's name.
@@ -103,10 +137,27 @@ def decision_context(ban: Ban, language: str) -> dict:
         "library": library,
         "municipality": municipality,
         "grounds": grounds,
+        "statute_test": STATUTE_TEST[language],
         "days": days,
         "days_phrase": _days_phrase(days, language),
         "hearing_method": HEARING_METHODS[language].get(ban.hearing_method, ban.hearing_method),
         "notification_method": NOTIFICATION_METHODS[language].get(ban.notification_method, ban.notification_method),
+        "waiver_ground": WAIVER_GROUNDS[language].get(ban.hearing_waiver_ground, ""),
+        # Administrative Procedure Act 434/2003 s. 14: a minor's guardians, heard and notified; named only here.
+        "guardians": [
+            {
+                "name": guardian.name,
+                "heard_on": guardian.heard_on,
+                "hearing_method": HEARING_METHODS[language].get(guardian.hearing_method, guardian.hearing_method),
+                "statement": guardian.statement,
+                "notified_on": guardian.notified_on,
+                "notification_method": NOTIFICATION_METHODS[language].get(
+                    guardian.notification_method, guardian.notification_method
+                ),
+                "deemed_received_on": guardian.deemed_received_on,
+            }
+            for guardian in ban.guardians.all()
+        ],
         "appeal_days": APPEAL_DAYS,
         "letter_days": DEEMED_RECEIVED_AFTER_DAYS[NotificationMethod.LETTER],
         "electronic_days": DEEMED_RECEIVED_AFTER_DAYS[NotificationMethod.ELECTRONIC],

@@ -1,11 +1,12 @@
 """Forms for the ban procedure's pages. They only parse input; the rules live in bans.services."""
 
+from collections.abc import Sequence
 from typing import cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from bans.models import AppealOutcome, BanGround, HearingMethod, NotificationMethod
+from bans.models import AppealOutcome, BanGround, HearingMethod, HearingWaiverGround, NotificationMethod
 from core import form_fields
 from core.free_text_fields import FreeTextFormField
 from patrons.forms import DateInput
@@ -33,25 +34,84 @@ class BanProposeForm(forms.Form):
         super().__init__(*args, **kwargs)
         cast(forms.ModelChoiceField, self.fields["library"]).queryset = Library.objects.of_consortium(consortium_id)
         cast(forms.ChoiceField, self.fields["note_ids"]).choices = [
-            (note.pk, f"{note.created_at:%d.%m.%Y} {note.created_by}") for note in behaviour_notes
+            (note.pk, f"{note.incident_on:%d.%m.%Y} {note.library.name} ({note.created_by})")
+            for note in behaviour_notes
         ]
 
 
-class HearingForm(forms.Form):
+class GuardianFieldsMixin:
+    """Per-guardian fields of a minor party (Administrative Procedure Act 434/2003 s. 14), named by the
+    guardian's patron id; `guardians` (id, name) come from bans.selectors.ban_party_guardians."""
+
+    fields: dict[str, forms.Field]
+    cleaned_data: dict
+    GUARDIAN_FIELDS: tuple[str, ...] = ()
+
+    def add_guardian_fields(self, guardians: Sequence[tuple[int, str]]) -> None:
+        self.guardian_ids = [guardian_id for guardian_id, _name in guardians]
+        for guardian_id, name in guardians:
+            for key, field in self.guardian_fields(name).items():
+                self.fields[f"guardian_{guardian_id}_{key}"] = field
+
+    def guardian_fields(self, name: str) -> dict[str, forms.Field]:
+        raise NotImplementedError
+
+    def service_arguments(self) -> dict:
+        """The form's data as the service takes it: the guardians whose part was filled in as `guardians`."""
+        data = {key: value for key, value in self.cleaned_data.items() if not key.startswith("guardian_")}
+        return {**data, "guardians": self.guardian_entries()}
+
+    def guardian_entries(self) -> list[dict]:
+        entries = []
+        for guardian_id in self.guardian_ids:
+            values = {key: self.cleaned_data.get(f"guardian_{guardian_id}_{key}") for key in self.GUARDIAN_FIELDS}
+            if any(values.values()):
+                entries.append({"guardian": guardian_id, **values})
+        return entries
+
+
+class HearingForm(GuardianFieldsMixin, forms.Form):
     heard_on = _date(_("Heard on"), required=False)
     method = forms.ChoiceField(
         label=_("How the patron was heard"), choices=[("", "-"), *HearingMethod.choices], required=False
+    )
+    answer_by = _date(_("The party may answer by (Administrative Procedure Act s. 36)"), required=False)
+    material_shown = FreeTextFormField(
+        label=_("Material shown or sent to the party"), widget=forms.Textarea(attrs={"rows": 2}), required=False
     )
     statement = FreeTextFormField(
         label=_("The patron's statement (leave empty if none came)"),
         widget=forms.Textarea(attrs={"rows": 3}),
         required=False,
     )
+    waiver_ground = forms.ChoiceField(
+        label=_("Or: the ground of Administrative Procedure Act s. 34(2) on which the hearing is waived"),
+        choices=[("", "-"), *HearingWaiverGround.choices],
+        required=False,
+    )
     waived_reason = FreeTextFormField(
-        label=_("Or: the legal reason the hearing was waived (Administrative Procedure Act s. 34(2))"),
+        label=_("More on the waiver ground (optional)"),
         widget=forms.Textarea(attrs={"rows": 2}),
         required=False,
     )
+    GUARDIAN_FIELDS = ("heard_on", "method", "statement")
+
+    def __init__(self, *args, guardians: Sequence[tuple[int, str]] = (), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.add_guardian_fields(guardians)
+
+    def guardian_fields(self, name: str) -> dict[str, forms.Field]:
+        return {
+            "heard_on": _date(_("Guardian %(name)s heard on") % {"name": name}, required=False),
+            "method": forms.ChoiceField(
+                label=_("How the guardian was heard"), choices=[("", "-"), *HearingMethod.choices], required=False
+            ),
+            "statement": FreeTextFormField(
+                label=_("The guardian's statement (leave empty if none came)"),
+                widget=forms.Textarea(attrs={"rows": 2}),
+                required=False,
+            ),
+        }
 
 
 class DecisionForm(forms.Form):
@@ -67,9 +127,24 @@ class DecisionForm(forms.Form):
     enforced_before_final = forms.BooleanField(label=_("Enforced before it is final"), required=False, initial=True)
 
 
-class NotificationForm(forms.Form):
+class NotificationForm(GuardianFieldsMixin, forms.Form):
     method = forms.ChoiceField(label=_("How the decision was sent"), choices=NotificationMethod.choices)
     sent_on = _date(_("Sent or handed over on"))
+    GUARDIAN_FIELDS = ("method", "sent_on")
+
+    def __init__(self, *args, guardians: Sequence[tuple[int, str]] = (), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.add_guardian_fields(guardians)
+
+    def guardian_fields(self, name: str) -> dict[str, forms.Field]:
+        return {
+            "method": forms.ChoiceField(
+                label=_("How the decision was sent to guardian %(name)s") % {"name": name},
+                choices=[("", "-"), *NotificationMethod.choices],
+                required=False,
+            ),
+            "sent_on": _date(_("Sent or handed over to the guardian on"), required=False),
+        }
 
 
 class AppealForm(forms.Form):

@@ -6,6 +6,8 @@ The models moved here from patrons/ in Django's state only: their tables keep th
 
 from typing import TYPE_CHECKING
 
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -15,15 +17,23 @@ from patrons.models import Note, Patron
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrPromise
-from staff.models import Library
+from staff.models import Library, Municipality
 from staff.scoping import ConsortiumScopedQuerySet
 
 # --- Library-use bans (Finland, Library Act 1492/2016 s. 15) -------------------------------------------
 
 
 class BanGround(models.TextChoices):
-    REPEATED_DISTURBANCE = "repeated_disturbance", _("Repeatedly disturbs the library")
-    SUBSTANTIAL_DISTURBANCE = "substantial_disturbance", _("Substantially disturbs the library")
+    """The alternatives of the Library Act 1492/2016 s. 15 as the statute writes them.
+
+    Disturbing the library's use "repeatedly and substantially" (toistuvasti ja olennaisesti) is ONE
+    ground: neither a repeated mild disturbance nor a single substantial one meets it on its own.
+    """
+
+    REPEATED_SUBSTANTIAL_DISTURBANCE = (
+        "repeated_substantial_disturbance",
+        _("Disturbs the library's use repeatedly and substantially"),
+    )
     ENDANGERING_SAFETY = "endangering_safety", _("Endangers safety")
     DAMAGING_PROPERTY = "damaging_property", _("Damages property")
 
@@ -61,6 +71,26 @@ class HearingMethod(models.TextChoices):
     PHONE = "phone", _("By phone")
     LETTER = "letter", _("By letter")
     ELECTRONIC = "electronic", _("Electronically")
+
+
+class HearingWaiverGround(models.TextChoices):
+    """The grounds of the Administrative Procedure Act 434/2003 s. 34(2) on which a ban may be decided
+    without hearing the party, as the statute writes them.
+
+    Only the grounds that can apply to a ban are offered: the others of s. 34(2) concern a party's own
+    claim or application (a claim dismissed or rejected at once, admission to employment or education, a
+    benefit granted on the applicant's qualities, a claim accepted), and a ban is never either.
+    """
+
+    WOULD_ENDANGER_PURPOSE = "would_endanger_purpose", _("Hearing the party could endanger the purpose of the decision")
+    DELAY_WOULD_HARM = (
+        "delay_would_harm",
+        _("Delaying the decision would cause considerable harm to people's health, public safety or the environment"),
+    )
+    MANIFESTLY_UNNECESSARY = (
+        "manifestly_unnecessary",
+        _("Hearing the party is manifestly unnecessary for another reason"),
+    )
 
 
 class NotificationMethod(models.TextChoices):
@@ -104,13 +134,20 @@ class Ban(models.Model):
     heard_on = models.DateField(_("heard on"), null=True, blank=True)
     hearing_method = models.CharField(_("hearing method"), max_length=20, choices=HearingMethod.choices, blank=True)
     statement = FreeTextField(_("the patron's statement"), blank=True)
-    hearing_waived_reason = FreeTextField(_("legal reason the hearing was waived"), blank=True)
+    answer_by = models.DateField(_("the party may answer by"), null=True, blank=True)
+    material_shown = FreeTextField(_("material shown to the party"), blank=True)
+    hearing_waiver_ground = models.CharField(
+        _("ground for deciding without a hearing"), max_length=30, choices=HearingWaiverGround.choices, blank=True
+    )
+    hearing_waived_reason = FreeTextField(_("more on why the hearing was waived"), blank=True)
     hearing_recorded_by = models.CharField(_("hearing recorded by"), max_length=150, blank=True)
     # Decision (Administrative Procedure Act s. 44)
     decision_number = FreeTextCharField(_("decision number"), max_length=50, blank=True)
     decided_on = models.DateField(_("decided on"), null=True, blank=True)
     decided_by = models.CharField(_("decided by"), max_length=150, blank=True)
     decider_name = models.CharField(_("decider's name and title"), max_length=200, blank=True)
+    decider_title = models.CharField(_("decider's title"), max_length=200, blank=True)
+    delegation = models.CharField(_("delegation behind the decision"), max_length=300, blank=True)
     reasons = FreeTextField(_("reasons"), blank=True)
     decided_text = FreeTextField(_("what is decided"), blank=True)
     legal_basis = models.CharField(_("legal basis"), max_length=300, blank=True)
@@ -161,6 +198,105 @@ class Ban(models.Model):
     def state_label(self) -> "StrPromise":
         """The label of `state` (what the ban is today, set by bans.selectors), else of the stored step."""
         return BanState(getattr(self, "state", self.status)).label
+
+
+class BanGuardian(models.Model):
+    """A guardian of a minor party, heard and notified in the ban's procedure (Administrative Procedure Act
+    434/2003 s. 14: a minor's guardian speaks for them; from 15, both the minor and the guardian).
+
+    The guardian's name is copied here when they are first recorded, because the decision names them and
+    is kept as it was sent; the link to the guardian's record is cleared if that record is erased. The name
+    appears only in the decision document, never in an event, a log line or a URL.
+    """
+
+    ban = models.ForeignKey(Ban, on_delete=models.CASCADE, related_name="guardians", verbose_name=_("ban"))
+    guardian = models.ForeignKey(
+        Patron, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("guardian")
+    )
+    name = models.CharField(_("guardian's name"), max_length=200)
+    heard_on = models.DateField(_("heard on"), null=True, blank=True)
+    hearing_method = models.CharField(_("hearing method"), max_length=20, choices=HearingMethod.choices, blank=True)
+    statement = FreeTextField(_("the guardian's statement"), blank=True)
+    notification_method = models.CharField(
+        _("notification method"), max_length=20, choices=NotificationMethod.choices, blank=True
+    )
+    notified_on = models.DateField(_("notice sent on"), null=True, blank=True)
+    deemed_received_on = models.DateField(_("deemed received on"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("guardian in a ban's procedure")
+        verbose_name_plural = _("guardians in bans' procedures")
+        ordering = ["ban", "id"]
+        default_permissions = []
+        constraints = [models.UniqueConstraint(fields=["ban", "guardian"], name="banguardian_unique")]
+
+    def __str__(self) -> str:
+        return f"{_('guardian in a ban')} #{self.pk}"
+
+
+class DecisionCompetence(models.Model):
+    """Who decides library-use bans for which libraries, and by which delegation (the competence table).
+
+    A ban is an official's decision (viranhaltijapäätös) of the library's municipality: the council's
+    administrative rules delegate the power to decide to an office (Local Government Act 410/2015 s. 91),
+    so only a decider whose delegation covers the ban's library on the day decides the ban, its
+    rectification request, or cancels it. A row covers one library or, without a library, every library
+    of its municipality, from `valid_from` to `valid_until` (both included; open-ended without it). The
+    DPO and superusers keep it in the admin, each for their own consortium.
+    """
+
+    consortium_lookup = "municipality__consortium_id"
+
+    decider = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="decision_competences",
+        verbose_name=_("decider"),
+    )
+    municipality = models.ForeignKey(
+        Municipality, on_delete=models.PROTECT, related_name="decision_competences", verbose_name=_("municipality")
+    )
+    library = models.ForeignKey(
+        Library,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="decision_competences",
+        verbose_name=_("library"),
+        help_text=_("Empty: every library of the municipality."),
+    )
+    title = FreeTextCharField(_("decider's title"), max_length=200, help_text=_("E.g. library director"))
+    delegation = FreeTextCharField(
+        _("delegation"),
+        max_length=300,
+        help_text=_("The decision or administrative rule that delegates the power, e.g. its section and date."),
+    )
+    valid_from = models.DateField(_("valid from"))
+    valid_until = models.DateField(_("valid until"), null=True, blank=True)
+
+    objects = ConsortiumScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("competence to decide bans")
+        verbose_name_plural = _("competences to decide bans")
+        ordering = ["municipality__name", "valid_from", "id"]
+        default_permissions = []
+        permissions = [("manage_decision_competence", _("Can keep the table of who decides bans for which library"))]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(valid_until__isnull=True) | Q(valid_until__gte=models.F("valid_from")),
+                name="decisioncompetence_dates_in_order",
+                violation_error_message=_("A delegation cannot end before it starts."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{_('competence to decide bans')} #{self.pk}"
+
+    def clean(self) -> None:
+        library = self.library if self.library_id else None
+        if library is not None and self.municipality_id and library.municipality_id != self.municipality_id:
+            raise ValidationError({"library": _("The library must be one of the municipality's libraries.")})
 
 
 # --- Access prohibitions (Sweden: tillträdesförbud till bibliotek, since 1.7.2022) -------------------

@@ -15,11 +15,39 @@ from audit.models import Action, DataCategory
 from audit.services import access_event_record
 from bans.models import AccessProhibition, Ban, BanState
 from bans.state import STAFF_VISIBLE_BAN_STEPS, ban_state
-from core.dates import today
-from patrons.models import Patron
+from core.dates import ADULT_AGE, age_on, today
+from patrons.models import Guardianship, Patron
 from patrons.restrictions import RestrictionInForce
 from patrons.selectors import SelectorNotFound, logs_not_found
 from staff.scoping import ConsortiumScopedQuerySet
+
+
+def party_is_minor(patron: Patron, day: datetime.date) -> bool:
+    """Under 18 on `day` (Administrative Procedure Act 434/2003 s. 14: the guardians are heard and notified
+    too); from the 18th birthday itself the party alone. A patron without a recorded date of birth is taken as
+    of age (Koha requires the date for a child's card)."""
+    return patron.date_of_birth is not None and age_on(patron.date_of_birth, day) < ADULT_AGE
+
+
+def party_guardians(patron: Patron, day: datetime.date) -> dict[int, Patron]:
+    """The guardians (patrons.Guardianship) of a party under 18 on `day`, by patron id; none for an adult."""
+    if not party_is_minor(patron, day):
+        return {}
+    links = Guardianship.objects.filter(ward=patron).select_related("guardian").order_by("guardian_id")
+    return {link.guardian_id: link.guardian for link in links}
+
+
+def ban_party_guardians(*, actor: Actor, ban_id: int) -> list[tuple[int, str]]:
+    """(patron id, name) of the guardians of the ban's party today, for the hearing and notification forms;
+    none for a ban the actor cannot see. Read within the page's logged read of the ban."""
+    ban = Ban.objects.visible_to(actor).filter(pk=ban_id).select_related("patron").first()
+    return guardian_choices(ban.patron) if ban is not None else []
+
+
+def guardian_choices(patron: Patron) -> list[tuple[int, str]]:
+    """(patron id, name) of the guardians of a party under 18 today, for the hearing and notification forms."""
+    guardians = party_guardians(patron, today())
+    return [(pk, f"{guardian.first_name} {guardian.last_name}".strip()) for pk, guardian in guardians.items()]
 
 
 def bans_visible_to_staff(day: datetime.date | None = None) -> ConsortiumScopedQuerySet:
@@ -87,7 +115,7 @@ def ban_get(*, actor: Actor, ban_id: int, archive: bool = False) -> Ban:
             bans.visible_to(actor)
             .filter(pk=ban_id)
             .select_related("patron__home_library", "library__municipality__consortium")
-            .prefetch_related("notes")
+            .prefetch_related("notes", "guardians")
             .first()
         )
         action = Action.BAN_ARCHIVE_VIEW if archive else Action.PATRON_VIEW

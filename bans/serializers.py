@@ -2,9 +2,28 @@
 
 from rest_framework import serializers
 
-from bans.models import AccessProhibition, Ban
+from bans.models import AccessProhibition, Ban, BanGuardian
 from core import api_fields
 from core.bounds import column_length
+
+
+class BanGuardianSerializer(api_fields.ModelSerializer):
+    """A minor party's guardian in the procedure, by patron id: the name is only in the decision document."""
+
+    guardian = serializers.IntegerField(source="guardian_id", read_only=True, allow_null=True)
+
+    class Meta:
+        model = BanGuardian
+        fields = [
+            "guardian",
+            "heard_on",
+            "hearing_method",
+            "statement",
+            "notification_method",
+            "notified_on",
+            "deemed_received_on",
+        ]
+        read_only_fields = fields
 
 
 class BanSerializer(api_fields.ModelSerializer):
@@ -16,6 +35,7 @@ class BanSerializer(api_fields.ModelSerializer):
     step = serializers.CharField(source="status", read_only=True)
     note_ids = serializers.SerializerMethodField()
     days = serializers.SerializerMethodField()
+    guardians = BanGuardianSerializer(many=True, read_only=True)
 
     class Meta:
         model = Ban
@@ -35,10 +55,16 @@ class BanSerializer(api_fields.ModelSerializer):
             "heard_on",
             "hearing_method",
             "statement",
+            "answer_by",
+            "material_shown",
+            "guardians",
+            "hearing_waiver_ground",
             "hearing_waived_reason",
             "decision_number",
             "decided_on",
             "decider_name",
+            "decider_title",
+            "delegation",
             "reasons",
             "decided_text",
             "legal_basis",
@@ -71,13 +97,43 @@ class BanProposeSerializer(serializers.Serializer):
     ends_on = api_fields.DateField()
 
 
+class GuardianHearingSerializer(serializers.Serializer):
+    guardian = api_fields.IdField(help_text="The guardian's patron id")
+    heard_on = api_fields.DateField(required=False, allow_null=True)
+    method = serializers.CharField(required=False, allow_blank=True, default="")
+    statement = serializers.CharField(
+        required=False, allow_blank=True, default="", help_text="Empty when no statement came"
+    )
+
+
 class BanHearingSerializer(serializers.Serializer):
     heard_on = api_fields.DateField(required=False, allow_null=True)
     method = serializers.CharField(required=False, allow_blank=True, default="")
     statement = serializers.CharField(
         required=False, allow_blank=True, default="", help_text="Empty when no statement came"
     )
-    waived_reason = serializers.CharField(required=False, allow_blank=True, default="")
+    answer_by = api_fields.DateField(
+        required=False, allow_null=True, help_text="The last day on which the party may answer"
+    )
+    material_shown = serializers.CharField(
+        required=False, allow_blank=True, default="", help_text="What was shown or sent to the party"
+    )
+    guardians = serializers.ListField(
+        child=GuardianHearingSerializer(),
+        required=False,
+        default=list,
+        max_length=10,
+        help_text="For a party under 18: each guardian's hearing",
+    )
+    waiver_ground = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="would_endanger_purpose, delay_would_harm or manifestly_unnecessary (s. 34(2))",
+    )
+    waived_reason = serializers.CharField(
+        required=False, allow_blank=True, default="", help_text="Optional: more on the waiver ground"
+    )
 
 
 class BanDecisionSerializer(serializers.Serializer):
@@ -96,9 +152,22 @@ class BanDecisionSerializer(serializers.Serializer):
     decided_text = serializers.CharField(required=False, allow_blank=True, default="")
 
 
+class GuardianNotificationSerializer(serializers.Serializer):
+    guardian = api_fields.IdField(help_text="The guardian's patron id")
+    method = serializers.CharField(help_text="letter, electronic or in_person")
+    sent_on = api_fields.DateField()
+
+
 class BanNotificationSerializer(serializers.Serializer):
     method = serializers.CharField(help_text="letter, electronic or in_person")
     sent_on = api_fields.DateField()
+    guardians = serializers.ListField(
+        child=GuardianNotificationSerializer(),
+        required=False,
+        default=list,
+        max_length=10,
+        help_text="For a party under 18: the notice to each guardian",
+    )
 
 
 class BanNotificationResultSerializer(BanSerializer):

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from audit.actor import Actor
 from bans import forms
 from bans.models import BanGround
-from bans.selectors import ban_archive_page, ban_get
+from bans.selectors import ban_archive_page, ban_get, ban_party_guardians, guardian_choices
 from bans.services import (
     access_prohibition_record,
     ban_appeal_record,
@@ -82,7 +82,16 @@ def _forms_for(ban, user, bound: dict | None = None) -> dict:
             "enforced_before_final": True,
         },
     }
-    return {step: bound.get(step) or STEPS[step][0](initial=initial.get(step), prefix=step) for step in steps}
+    guardians = guardian_choices(ban.patron)
+    return {
+        step: bound.get(step) or STEPS[step][0](initial=initial.get(step), prefix=step, **_form_kwargs(step, guardians))
+        for step in steps
+    }
+
+
+def _form_kwargs(step: str, guardians: list[tuple[int, str]]) -> dict:
+    """A minor party's guardians are heard and notified with the party (Administrative Procedure Act s. 14)."""
+    return {"guardians": guardians} if step in (Step.HEARING, Step.NOTIFICATION) else {}
 
 
 def _render_ban(request: HttpRequest, ban, status: int = 200, bound: dict | None = None) -> HttpResponse:
@@ -110,9 +119,9 @@ def ban_step_view(request: HttpRequest, ban_id: int, step: str) -> HttpResponse:
         raise Http404
     form_class, actor_for, service, success = STEPS[step]
     actor = actor_for(request)
-    form = form_class(request.POST, prefix=step)
+    form = form_class(request.POST, prefix=step, **_form_kwargs(step, ban_party_guardians(actor=actor, ban_id=ban_id)))
     if form.is_valid():
-        data = dict(form.cleaned_data)
+        data = form.service_arguments() if isinstance(form, forms.GuardianFieldsMixin) else dict(form.cleaned_data)
         if step == Step.DECISION and data.get("decided_on") is None:
             data.pop("decided_on")
         if run_service(form, service, actor=actor, ban_id=ban_id, **data):

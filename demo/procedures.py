@@ -9,15 +9,18 @@ import datetime
 import random
 from dataclasses import dataclass
 
+from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from bans.models import AccessProhibition, Ban, BanStatus, HearingMethod, NotificationMethod
+from bans.models import AccessProhibition, Ban, BanStatus, DecisionCompetence, HearingMethod, NotificationMethod
 from bans.services import LEGAL_BASIS, appeal_deadline_for, deemed_received_on
 from core import dates
 from patrons.models import Note, NoteCategory, Patron, RegisterKind, RegisterMembership, Trusteeship
 from staff.models import Consortium, Jurisdiction, Library
 
 SEEDER = "seed_demo"
+# The demo deciders' delegations hold from this day on.
+DELEGATION_FROM = datetime.date(2020, 1, 1)
 
 NOTE_TEXTS: dict[str, dict[str, str]] = {
     Jurisdiction.FINLAND: {
@@ -39,6 +42,13 @@ NOTE_TEXTS: dict[str, dict[str, str]] = {
 }
 
 
+# The second incident of the demo's ban in force.
+REPEATED_TEXT = {
+    Jurisdiction.FINLAND: "Häiritsi jälleen lukusalissa; toinen huomautus.",
+    Jurisdiction.SWEDEN: "Störde igen i läsesalen; andra tillsägelsen.",
+}
+
+
 @dataclass
 class DemoCounts:
     notes: int = 0
@@ -52,8 +62,11 @@ def _adults(consortium: Consortium) -> list[Patron]:
     return list(Patron.objects.filter(consortium=consortium, date_of_birth__lt=born_before).order_by("koha_patron_id"))
 
 
-def _note(patron: Patron, category: str, text: str, days_ago: int, counts: DemoCounts) -> Note:
-    note = Note.objects.filter(patron=patron, category=category, created_by=SEEDER).first()
+def _note(
+    patron: Patron, category: str, text: str, days_ago: int, counts: DemoCounts, library: Library | None = None
+) -> Note:
+    """The demo's note of this category and text (an incident at the patron's home library that day)."""
+    note = Note.objects.filter(patron=patron, category=category, text=text, created_by=SEEDER).first()
     if note is None:
         note = Note.objects.create(
             patron=patron,
@@ -61,6 +74,7 @@ def _note(patron: Patron, category: str, text: str, days_ago: int, counts: DemoC
             text=text,
             created_at=timezone.now() - datetime.timedelta(days=days_ago),
             created_by=SEEDER,
+            library=library or patron.home_library,
         )
         counts.notes += 1
     return note
@@ -68,6 +82,8 @@ def _note(patron: Patron, category: str, text: str, days_ago: int, counts: DemoC
 
 def seed_procedures(consortium: Consortium) -> DemoCounts:
     counts = DemoCounts()
+    if consortium.jurisdiction == Jurisdiction.FINLAND:
+        _seed_delegations(consortium)
     texts = NOTE_TEXTS[consortium.jurisdiction]
     rng = random.Random(f"procedures:{consortium.slug}")
     adults = _adults(consortium)
@@ -109,19 +125,58 @@ def seed_procedures(consortium: Consortium) -> DemoCounts:
     return counts
 
 
+def _seed_delegations(consortium: Consortium) -> None:
+    """Each ban decider of the consortium decides for every library of their home municipality (the demo
+    director for Rovaniemi's libraries), by a demo delegation in the competence table."""
+    deciders = (
+        get_user_model()
+        .objects.filter(groups__name="ban_decider", staff_profile__home_library__municipality__consortium=consortium)
+        .select_related("staff_profile__home_library")
+    )
+    for decider in deciders:
+        DecisionCompetence.objects.get_or_create(
+            decider=decider,
+            municipality_id=decider.staff_profile.home_library.municipality_id,
+            library=None,
+            defaults={
+                "title": "Kirjastotoimenjohtaja",
+                "delegation": "Hallintosääntö 45 § (demo), kaupunginvaltuusto 1.1.2020",
+                "valid_from": DELEGATION_FROM,
+            },
+        )
+
+
 def _seed_bans(consortium, library, patrons, texts, counts: DemoCounts) -> None:
     """One ban in force (decided, notified) and one proposed and waiting for the hearing."""
     today = dates.today()
     prefix = library.koha_library_id
     in_force, proposed = patrons
     if not Ban.objects.filter(library=library, decision_number=f"{prefix}-DEMO-1").exists():
-        note = _note(in_force, NoteCategory.BEHAVIOUR, texts[NoteCategory.BEHAVIOUR], days_ago=20, counts=counts)
+        # Repeatedly and substantially (Library Act 1492/2016 s. 15): incidents of two different days.
+        notes = [
+            _note(
+                in_force,
+                NoteCategory.BEHAVIOUR,
+                texts[NoteCategory.BEHAVIOUR],
+                days_ago=20,
+                counts=counts,
+                library=library,
+            ),
+            _note(
+                in_force,
+                NoteCategory.BEHAVIOUR,
+                REPEATED_TEXT[consortium.jurisdiction],
+                days_ago=16,
+                counts=counts,
+                library=library,
+            ),
+        ]
         decided_on = today - datetime.timedelta(days=5)
         received = deemed_received_on(NotificationMethod.IN_PERSON, decided_on)
         ban = Ban.objects.create(
             patron=in_force,
             library=library,
-            grounds=["repeated_disturbance"],
+            grounds=["repeated_substantial_disturbance"],
             starts_on=decided_on,
             ends_on=decided_on + datetime.timedelta(days=20),
             status=BanStatus.NOTIFIED,
@@ -135,6 +190,8 @@ def _seed_bans(consortium, library, patrons, texts, counts: DemoCounts) -> None:
             decided_on=decided_on,
             decided_by=SEEDER,
             decider_name="Kirjastotoimenjohtaja (demo)",
+            decider_title="Kirjastotoimenjohtaja",
+            delegation="Hallintosääntö 45 § (demo), kaupunginvaltuusto 1.1.2020",
             reasons="Toistuva häiriökäyttäytyminen huomautuksista huolimatta.",
             legal_basis=LEGAL_BASIS,
             contact_person="Kirjaston asiakaspalvelu, 040 123 4567",
@@ -143,14 +200,16 @@ def _seed_bans(consortium, library, patrons, texts, counts: DemoCounts) -> None:
             deemed_received_on=received,
             appeal_deadline=appeal_deadline_for(received),
         )
-        ban.notes.set([note])
+        ban.notes.set(notes)
         counts.bans += 1
     if not Ban.objects.filter(patron=proposed, proposed_by=SEEDER).exists():
-        note = _note(proposed, NoteCategory.BEHAVIOUR, texts[NoteCategory.BEHAVIOUR], days_ago=3, counts=counts)
+        note = _note(
+            proposed, NoteCategory.BEHAVIOUR, texts[NoteCategory.BEHAVIOUR], days_ago=3, counts=counts, library=library
+        )
         ban = Ban.objects.create(
             patron=proposed,
             library=library,
-            grounds=["substantial_disturbance"],
+            grounds=["endangering_safety"],
             starts_on=today + datetime.timedelta(days=14),
             ends_on=today + datetime.timedelta(days=27),
             proposed_at=timezone.now() - datetime.timedelta(days=1),

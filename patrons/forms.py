@@ -1,10 +1,14 @@
 """Forms for the staff pages. They only parse input; the rules live in patrons.services."""
 
+from typing import cast
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from core import form_fields
 from core.free_text_fields import FreeTextEmailFormField, FreeTextFormField
 from patrons.models import LoanHistoryPreference, NoteCategory
+from staff.models import Library
 
 
 class DateInput(forms.DateInput):
@@ -15,8 +19,22 @@ class DateInput(forms.DateInput):
 
 
 class NoteForm(forms.Form):
+    """A note, with where and when the incident happened (a ban rests only on its own library's notes)."""
+
     category = forms.ChoiceField(label=_("Category"), choices=NoteCategory.choices)
     text = FreeTextFormField(label=_("Text"), widget=forms.Textarea(attrs={"rows": 3}))
+    library = forms.ModelChoiceField(
+        label=_("Library where it happened"), queryset=Library.objects.none(), to_field_name="koha_library_id"
+    )
+    incident_on = form_fields.DateField(label=_("Date of the incident"), widget=DateInput())
+
+    def __init__(self, *args, consortium_id: int | None, **kwargs):
+        super().__init__(*args, **kwargs)
+        cast(forms.ModelChoiceField, self.fields["library"]).queryset = Library.objects.of_consortium(consortium_id)
+
+    def clean_library(self) -> str:
+        """The service takes the Koha library id."""
+        return self.cleaned_data["library"].koha_library_id
 
 
 class NoteEditForm(forms.Form):

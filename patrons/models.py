@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Upper
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.free_text_fields import FreeTextCharField, FreeTextEmailField, FreeTextField, PhoneNumberField
@@ -144,13 +145,22 @@ SENSITIVE_NOTE_CATEGORIES = frozenset({NoteCategory.BEHAVIOUR, NoteCategory.GUAR
 
 
 class Note(models.Model):
-    """A staff remark on a patron. Edits keep the replaced text in NoteRevision; removal is a mark, not a delete."""
+    """A staff remark on a patron. Edits keep the replaced text in NoteRevision; removal is a mark, not a delete.
+
+    A note records where and when the incident happened (`library`, `incident_on`): a library-use ban
+    concerns one library (Library Act 1492/2016 s. 15), so it may rest only on that library's behaviour
+    notes, and "repeatedly" is counted in days of incidents, not in days of writing.
+    """
 
     consortium_lookup = "patron__consortium_id"
 
     patron = models.ForeignKey(Patron, on_delete=models.CASCADE, related_name="notes", verbose_name=_("patron"))
     category = models.CharField(_("category"), max_length=20, choices=NoteCategory.choices)
     text = FreeTextField(_("text"))
+    library = models.ForeignKey(
+        Library, on_delete=models.PROTECT, related_name="notes", verbose_name=_("library of the incident")
+    )
+    incident_on = models.DateField(_("date of the incident"))
     created_at = models.DateTimeField(_("written"))
     created_by = models.CharField(_("written by"), max_length=150)
     updated_at = models.DateTimeField(_("edited"), null=True, blank=True)
@@ -170,6 +180,15 @@ class Note(models.Model):
 
     def __str__(self) -> str:
         return f"{_('note')} #{self.pk}"
+
+    def save(self, *args, **kwargs) -> None:
+        """A note written without a place or date of incident (the demo, a test, an import) is taken to be about
+        the patron's home library on the day it was written, as migration 0012 did for the older notes."""
+        if self.library_id is None and self.patron_id is not None:
+            self.library_id = self.patron.home_library_id
+        if self.incident_on is None and self.created_at is not None:
+            self.incident_on = timezone.localdate(self.created_at)
+        super().save(*args, **kwargs)
 
     @property
     def sensitive(self) -> bool:

@@ -138,6 +138,7 @@ def _listed_notes(patron_id: int) -> QuerySet[Note]:
     """A patron's notes for a list: a sensitive note's text is not even read (it opens through note_open)."""
     return (
         Note.objects.filter(patron_id=patron_id)
+        .select_related("library")
         .annotate(
             listed_text=Case(
                 When(category__in=SENSITIVE_NOTE_CATEGORIES, then=Value("")),

@@ -131,6 +131,7 @@ class NoteSerializer(api_fields.ModelSerializer):
     sensitive = serializers.BooleanField(read_only=True)
     text = serializers.SerializerMethodField()
     removed = serializers.SerializerMethodField()
+    library = serializers.CharField(source="library.koha_library_id", read_only=True)
 
     class Meta:
         model = Note
@@ -139,6 +140,8 @@ class NoteSerializer(api_fields.ModelSerializer):
             "category",
             "sensitive",
             "text",
+            "library",
+            "incident_on",
             "created_at",
             "created_by",
             "updated_at",
@@ -179,6 +182,15 @@ class OpenedNoteSerializer(NoteSerializer):
 class NoteCreateSerializer(serializers.Serializer):
     category = serializers.ChoiceField(choices=NoteCategory.choices)
     text = serializers.CharField(trim_whitespace=True)
+    library = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Koha library_id of the library where the incident happened (default: the patron's home library)",
+    )
+    incident_on = api_fields.DateField(
+        required=False, allow_null=True, default=None, help_text="Date of the incident (default: today)"
+    )
 
 
 class NoteUpdateSerializer(serializers.Serializer):

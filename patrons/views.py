@@ -8,6 +8,7 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
+from django import forms as django_forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -18,6 +19,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from audit.actor import Actor
+from core.dates import today
 from patrons import forms
 from patrons.page import patron_page_context
 from patrons.selectors import note_open, patron_record_for_staff, patron_search_box, trusteeship_open
@@ -48,7 +50,10 @@ def render_patron_page(request: HttpRequest, actor: Actor, patron_id: int, statu
         "record": record,
         "patron": record.patron,
         **patron_page_context(patron_id),
-        "note_form": forms.NoteForm(),
+        "note_form": forms.NoteForm(
+            consortium_id=actor.consortium_id,
+            initial={"library": record.patron.home_library.koha_library_id, "incident_on": today()},
+        ),
         "choices_form": forms.ChoicesForm(initial=choices),
         "trusteeship_form": forms.TrusteeshipForm(),
         **extra,
@@ -56,17 +61,17 @@ def render_patron_page(request: HttpRequest, actor: Actor, patron_id: int, statu
     return render(request, "patrons/detail.html", context, status=status)
 
 
-PATRON_PAGE_FORMS = {
-    "note_form": forms.NoteForm,
-    "choices_form": forms.ChoicesForm,
-    "trusteeship_form": forms.TrusteeshipForm,
+PATRON_PAGE_FORMS: dict[str, Callable[[Any, Actor], django_forms.Form]] = {
+    "note_form": lambda data, actor: forms.NoteForm(data, consortium_id=actor.consortium_id),
+    "choices_form": lambda data, actor: forms.ChoicesForm(data),
+    "trusteeship_form": lambda data, actor: forms.TrusteeshipForm(data),
 }
 
 
 def patron_page_form(request: HttpRequest, patron_id: int, name: str, service, success) -> HttpResponse:
     """A form posted from the patron's page: on success back to the page, else the page with the form's errors."""
     actor = patron_data_actor(request)
-    form = PATRON_PAGE_FORMS[name](request.POST)
+    form = PATRON_PAGE_FORMS[name](request.POST, actor)
     if form.is_valid() and run_service(form, service, actor=actor, patron_id=patron_id, **form.cleaned_data):
         messages.success(request, success)
         return redirect("patrons:detail", patron_id=patron_id)

@@ -21,7 +21,7 @@ from django.utils import timezone
 from audit.actor import Actor
 from audit.models import AccessEvent, Action
 from audit.services import access_event_record
-from bans.models import Ban
+from bans.models import Ban, DecisionCompetence
 from dpo.models import Breach, Register, RegisterDescription, SubjectRequest
 from koha.models import IdentityCodeImportFinding, ImportFindingKind, KohaConnection, KohaDeparture, SyncRun
 from patrons.models import ClosurePeriod, Note, NoteCategory
@@ -207,6 +207,8 @@ ADMIN_MODELS = {
     # Machine client keys: superusers only; revoked, never deleted.
     "staff_machinekey": ({}, {"delete": 403}),
     "patrons_closureperiod": ({}, {}),  # superusers only
+    # The competence table (who decides bans for which library): the DPO and superusers keep it.
+    "bans_decisioncompetence": ({"changelist": 200, "add": 200, "change": 200, "history": 200, "delete": 200}, {}),
     # Superusers only; a connection is turned off (logged), never deleted.
     "koha_kohaconnection": ({}, {"delete": 403}),
     # What koha_sync recorded: the runs and the patrons gone from Koha; read-only for the DPO and superusers.
@@ -307,7 +309,7 @@ def objects(lapland_patron):
     ban = Ban.objects.create(
         patron=lapland_patron,
         library=Library.objects.get(koha_library_id="ROV"),
-        grounds=["repeated_disturbance"],
+        grounds=["repeated_substantial_disturbance"],
         starts_on=timezone.localdate() + datetime.timedelta(days=7),
         ends_on=timezone.localdate() + datetime.timedelta(days=20),
         proposed_at=timezone.now(),
@@ -365,6 +367,7 @@ def objects(lapland_patron):
         "staff_allowednetwork": AllowedNetwork.objects.filter(municipality=rovaniemi).first().pk,
         "staff_consortium": Consortium.objects.get(slug="lapin-kirjastot").pk,
         "staff_library": Library.objects.get(koha_library_id="ROV").pk,
+        "bans_decisioncompetence": DecisionCompetence.objects.get(decider__username="rovaniemi.director").pk,
         "patrons_closureperiod": ClosurePeriod.objects.create(
             consortium=Consortium.objects.get(slug="lapin-kirjastot"),
             starts_on=datetime.date(2020, 3, 18),

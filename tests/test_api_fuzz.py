@@ -78,7 +78,7 @@ HOSTILE = {
     "hostile-integers": {"values": [0, 2**31, 2**63 - 1, 2**63, 10**25]},
     # Real references of the demo world, so generated bodies get past "no such library" to the deeper rules.
     "libraries": {"values": ["ROV", "KEM", "MIK"]},
-    "ban-grounds": {"values": ["repeated_disturbance", "damaging_property"]},
+    "ban-grounds": {"values": ["repeated_substantial_disturbance", "damaging_property"]},
 }
 GENERATION = {
     "mode": "all",

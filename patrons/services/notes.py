@@ -1,5 +1,7 @@
 """Staff notes (huomautus): write, edit with history, remove with a record, and record a PIN given by phone."""
 
+import datetime
+
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -10,6 +12,7 @@ from core.errors import NotFound, RuleBroken
 from patrons.models import SENSITIVE_NOTE_CATEGORIES, Note, NoteCategory, NoteRevision, Patron
 from patrons.restrictions import note_removal_check
 from patrons.services._common import consortium_patron_ids, patron_for_write, record_write, today
+from staff.models import Library
 from staff.typed_text import free_text_check
 
 NOTE_MAX_LENGTH = 4000
@@ -51,7 +54,37 @@ def _category(category: str) -> str:
     return category
 
 
-def note_create(*, actor: Actor, patron_id: int, category: str, text: str) -> Note:
+def _incident_library(patron: Patron, library: str) -> Library:
+    """The library where the incident happened: one of the patron's consortium's (default: the home library)."""
+    if not library:
+        return patron.home_library
+    found = Library.objects.of_consortium(patron.consortium_id).filter(koha_library_id=library).first()
+    if found is None:
+        raise RuleBroken(
+            "library_unknown", _("Unknown library: give the Koha library id of one of your consortium's libraries.")
+        )
+    return found
+
+
+def _incident_on(incident_on: datetime.date | None) -> datetime.date:
+    if incident_on is None:
+        return today()
+    if incident_on > today():
+        raise RuleBroken("incident_in_future", _("The date of the incident cannot be in the future."))
+    return incident_on
+
+
+def note_create(
+    *,
+    actor: Actor,
+    patron_id: int,
+    category: str,
+    text: str,
+    library: str = "",
+    incident_on: datetime.date | None = None,
+) -> Note:
+    """Write a note about an incident at `library` (a Koha library id; default the patron's home library) on
+    `incident_on` (default today, never in the future): a ban rests only on its own library's notes."""
     note_text_check(actor=actor, patron_id=patron_id, text=text, category=category)
     with transaction.atomic():
         patron = patron_for_write(actor=actor, patron_id=patron_id)
@@ -59,6 +92,8 @@ def note_create(*, actor: Actor, patron_id: int, category: str, text: str) -> No
             patron=patron,
             category=_category(category),
             text=_clean_text(text),
+            library=_incident_library(patron, library),
+            incident_on=_incident_on(incident_on),
             created_at=timezone.now(),
             created_by=actor.username,
         )

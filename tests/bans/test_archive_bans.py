@@ -20,7 +20,7 @@ def make_ban(patron, *, starts_ago: int, days: int, status=BanStatus.NOTIFIED, n
     return Ban.objects.create(
         patron=patron,
         library=Library.objects.get(koha_library_id="ROV"),
-        grounds=["repeated_disturbance"],
+        grounds=["repeated_substantial_disturbance"],
         starts_on=starts_on,
         ends_on=starts_on + datetime.timedelta(days=days - 1),
         status=status,

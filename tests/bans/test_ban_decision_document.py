@@ -13,9 +13,11 @@ from audit.models import AccessEvent, Action, Outcome
 from bans.decision_document import decision_context, decision_filename
 from bans.models import Ban, BanStatus
 from bans.services import ban_decide, ban_hearing_record, ban_notification_record, ban_propose
+from patrons.models import Guardianship
 from patrons.services.notes import note_create
 from staff.models import StaffProfile
 from tests.conftest import client_for
+from tests.patrons.procedure import MATERIAL, on
 
 pytestmark = pytest.mark.django_db
 
@@ -37,36 +39,64 @@ def actor_for(username: str) -> Actor:
 
 
 def make_ban(patron, *, library="ROV", number=DECISION_NUMBER, statement=STATEMENT, waived="", notify=True):
-    """A ban through the procedure: behaviour note, proposal, hearing, decision and (optionally) notification."""
+    """A ban through the procedure: behaviour notes, proposal, hearing (the minor's guardians too), decision
+    and (optionally) notification. Without a statement the decision waits for the day after the time to answer."""
     staff, director = actor_for("rovaniemi.staff"), actor_for("rovaniemi.director")
     today = timezone.localdate()
-    note = note_create(
-        actor=staff, patron_id=patron.pk, category="behaviour", text="Disturbed other patrons in the reading room."
-    )
+    notes = [
+        note_create(
+            actor=staff,
+            patron_id=patron.pk,
+            category="behaviour",
+            text="Disturbed other patrons in the reading room.",
+            library=library,
+            incident_on=today - datetime.timedelta(days=days_ago),
+        )
+        for days_ago in (0, 1)
+    ]
+    starts_on = today if statement or waived else today + datetime.timedelta(days=1)
+    ends_on = starts_on + datetime.timedelta(days=13)
     ban = ban_propose(
         actor=staff,
         patron_id=patron.pk,
         library=library,
-        grounds=["repeated_disturbance", "endangering_safety"],
-        note_ids=[note.pk],
-        starts_on=today,
-        ends_on=today + datetime.timedelta(days=13),
+        grounds=["repeated_substantial_disturbance", "endangering_safety"],
+        note_ids=[note.pk for note in notes],
+        starts_on=starts_on,
+        ends_on=ends_on,
     )
+    guardians = list(Guardianship.objects.filter(ward=patron).values_list("guardian_id", flat=True))
     if waived:
-        ban_hearing_record(actor=staff, ban_id=ban.pk, waived_reason=waived)
+        ban_hearing_record(actor=staff, ban_id=ban.pk, waiver_ground="would_endanger_purpose", waived_reason=waived)
     else:
-        ban_hearing_record(actor=staff, ban_id=ban.pk, heard_on=today, method="phone", statement=statement)
-    ban = ban_decide(
-        actor=director,
-        ban_id=ban.pk,
-        decision_number=number,
-        reasons=REASONS,
-        starts_on=today,
-        ends_on=today + datetime.timedelta(days=13),
-        contact_person=CONTACT_PERSON,
-    )
-    if notify:
-        ban = ban_notification_record(actor=staff, ban_id=ban.pk, method="letter", sent_on=today)
+        ban_hearing_record(
+            actor=staff,
+            ban_id=ban.pk,
+            heard_on=today,
+            method="phone",
+            statement=statement,
+            answer_by=today,
+            material_shown=MATERIAL,
+            guardians=[
+                {"guardian": guardian, "heard_on": today, "method": "phone", "statement": statement or ""}
+                for guardian in guardians
+            ],
+        )
+    with on(starts_on):
+        ban = ban_decide(
+            actor=director,
+            ban_id=ban.pk,
+            decision_number=number,
+            reasons=REASONS,
+            starts_on=starts_on,
+            ends_on=ends_on,
+            contact_person=CONTACT_PERSON,
+        )
+        if notify:
+            notices = [{"guardian": guardian, "method": "letter", "sent_on": starts_on} for guardian in guardians]
+            ban = ban_notification_record(
+                actor=staff, ban_id=ban.pk, method="letter", sent_on=starts_on, guardians=notices
+            )
     return ban
 
 
@@ -94,11 +124,20 @@ def test_finnish_decision_states_what_the_law_asks(ban, lapland_patron):
     assert f"{lapland_patron.first_name} {lapland_patron.last_name}" in html
     assert f"syntynyt {lapland_patron.date_of_birth:%d.%m.%Y}" in html
     assert f"{ban.starts_on:%d.%m.%Y}\N{EN DASH}{ban.ends_on:%d.%m.%Y} (14 päivää)" in html
-    assert "on toistuvasti aiheuttanut häiriötä kirjaston toiminnalle" in html
+    assert "on toistuvasti ja olennaisesti häirinnyt kirjaston käyttöä" in html
+    # The statute's test as written: one ground "repeatedly and substantially", then the other alternatives.
+    assert "jos hän toistuvasti ja olennaisesti häiritsee kirjaston käyttöä, vaarantaa turvallisuutta" in html
     assert "on vaarantanut kirjaston turvallisuutta" in html
     assert REASONS in html
-    assert f"kuultiin puhelimitse {ban.heard_on:%d.%m.%Y}" in html
+    assert f"kuultiin puhelimitse {ban.heard_on:%d.%m.%Y}, ja selityksen sai antaa {ban.answer_by:%d.%m.%Y}" in html
+    assert f"Asianosaiselle esitetty aineisto: {MATERIAL}" in html
     assert STATEMENT in html
+    # The party is 12: the guardians heard and notified, named in the decision (Administrative Procedure Act s. 14).
+    for link in lapland_patron.guardianships.select_related("guardian"):
+        name = f"{link.guardian.first_name} {link.guardian.last_name}"
+        assert f"huoltajaa {name} kuultiin puhelimitse" in html
+        assert f"Päätös on annettu tiedoksi huoltajalle {name} kirjeellä" in html
+        assert f"Huoltaja {name}" in html  # the distribution list
     assert "Laki yleisistä kirjastoista (1492/2016, kirjastolaki) 15 §" in html
     assert "Hallintolaki (434/2003) 34 §" in html
     assert "ennen kuin se on saanut lainvoiman (kuntalaki 410/2015 143 §)" in html
@@ -118,12 +157,15 @@ def test_swedish_decision(ban, lapland_patron):
     assert '<html lang="sv">' in html
     assert "TJÄNSTEINNEHAVARBESLUT" in html and DECISION_NUMBER in html
     assert "Anvisning för begäran om omprövning" in html and "omprövning" in html
-    assert "har upprepade gånger stört bibliotekets verksamhet" in html
+    assert "har upprepade gånger och väsentligt stört användningen av biblioteket" in html
+    assert "upprepade gånger och väsentligt stör användningen av biblioteket, äventyrar säkerheten" in html
     assert "Lagen om allmänna bibliotek (1492/2016, bibliotekslagen) 15 §" in html
     assert "Förvaltningslagen (434/2003) 34 §" in html
     assert "inom 14 dagar från delfåendet" in html
     assert f"går ut den {ban.appeal_deadline:%d.%m.%Y}" in html
     assert f"{lapland_patron.first_name} {lapland_patron.last_name}" in html
+    for link in lapland_patron.guardianships.select_related("guardian"):
+        assert f"vårdnadshavare {link.guardian.first_name} {link.guardian.last_name} hördes per telefon" in html
     assert CONTACT_PERSON in html
     # No Finnish wording leaks into the Swedish document.
     assert "Oikaisuvaatimus" not in html and "päivää" not in html
@@ -216,6 +258,7 @@ def test_no_statement_and_waived_hearing(lapland_patron):
     )
     html = html_of(client_for("rovaniemi.director").get(f"/bans/{waived.pk}/decision/fi/"))
     assert "Asianosaista ei ole kuultu" in html
+    assert "(hallintolaki 434/2003 34 §:n 2 momentti): kuuleminen saattaisi vaarantaa päätöksen tarkoituksen" in html
     assert "Kuuleminen olisi vaarantanut päätöksen tarkoituksen." in html
     assert "Muurolan kirjasto" in html
 

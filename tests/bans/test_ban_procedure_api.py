@@ -35,7 +35,7 @@ def director():
 def behaviour_note(staff, lapland_patron) -> int:
     response = staff.post(
         f"/api/v1/patrons/{lapland_patron.pk}/notes/",
-        {"category": "behaviour", "text": "Shouted at other patrons in the reading room."},
+        {"category": "behaviour", "text": "Shouted at other patrons in the reading room.", "library": "ROV"},
         content_type="application/json",
     )
     assert response.status_code == 201, response.content
@@ -46,7 +46,7 @@ def propose(staff, patron_id, note_ids, starts_on=None, days=14, **overrides):
     starts_on = starts_on or today()
     body = {
         "library": "ROV",
-        "grounds": ["repeated_disturbance"],
+        "grounds": ["endangering_safety"],
         "note_ids": note_ids,
         "starts_on": iso(starts_on),
         "ends_on": iso(starts_on + datetime.timedelta(days=days - 1)),
@@ -78,8 +78,22 @@ def test_the_whole_procedure_makes_an_active_ban_that_the_patron_json_lists(
     refused = post(director, f"/api/v1/bans/{ban['id']}/decision/", decision)
     assert refused.status_code == 400 and refused.json()["rule"] == "hearing_required"
 
-    heard = post(staff, f"/api/v1/bans/{ban['id']}/hearing/", {"heard_on": iso(today()), "method": "in_person"})
+    # The patron is 12: each guardian is heard as well (Administrative Procedure Act s. 14).
+    guardians = sorted(lapland_patron.guardianships.values_list("guardian_id", flat=True))
+    hearing = {
+        "heard_on": iso(today()),
+        "method": "in_person",
+        "statement": "Lupaa olla hiljaa.",
+        "answer_by": iso(today()),
+        "material_shown": "Esitys ja huomautus.",
+        "guardians": [
+            {"guardian": guardian, "heard_on": iso(today()), "method": "phone", "statement": "Ei huomautettavaa."}
+            for guardian in guardians
+        ],
+    }
+    heard = post(staff, f"/api/v1/bans/{ban['id']}/hearing/", hearing)
     assert heard.status_code == 200 and heard.json()["status"] == "heard", heard.content
+    assert [g["guardian"] for g in heard.json()["guardians"]] == guardians
 
     # Desk staff may not decide.
     assert post(staff, f"/api/v1/bans/{ban['id']}/decision/", decision).status_code == 403
@@ -87,7 +101,9 @@ def test_the_whole_procedure_makes_an_active_ban_that_the_patron_json_lists(
     assert decided.status_code == 200, decided.content
     assert decided.json()["status"] == "decided"
 
-    notified = post(staff, f"/api/v1/bans/{ban['id']}/notification/", {"method": "in_person", "sent_on": iso(today())})
+    notices = [{"guardian": guardian, "method": "in_person", "sent_on": iso(today())} for guardian in guardians]
+    notice = {"method": "in_person", "sent_on": iso(today()), "guardians": notices}
+    notified = post(staff, f"/api/v1/bans/{ban['id']}/notification/", notice)
     assert notified.status_code == 200, notified.content
     assert notified.json()["deemed_received_on"] == iso(today())
     assert notified.json()["status"] == "active"

@@ -156,7 +156,7 @@ class World:
         return Ban.objects.create(
             patron=self.patron,
             library=Library.objects.get(koha_library_id="ROV"),
-            grounds=["repeated_disturbance"],
+            grounds=["repeated_substantial_disturbance"],
             proposed_at=timezone.now() - days(70),
             proposed_by="rovaniemi.staff",
             **fields,

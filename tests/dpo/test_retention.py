@@ -39,7 +39,7 @@ def ban(patron: Patron, *, retain_until: datetime.date | None, number: str) -> B
     return Ban.objects.create(
         patron=patron,
         library=Library.objects.get(koha_library_id="ROV"),
-        grounds=["repeated_disturbance"],
+        grounds=["repeated_substantial_disturbance"],
         starts_on=datetime.date(2024, 1, 1),
         ends_on=datetime.date(2024, 6, 30),
         status=BanStatus.NOTIFIED,

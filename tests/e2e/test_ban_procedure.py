@@ -106,6 +106,7 @@ def test_finnish_ban_procedure(page: Page, e2e_server: E2EServer) -> None:
     page.click("#notes details summary")
     page.select_option("#id_category", "behaviour")
     page.fill("#id_text", NOTE_TEXT)
+    page.select_option("#id_library", "ROV")  # where it happened; the incident date defaults to today
     submit(page, 'form[action$="/notes/"] button[type=submit]')
     expect(page).to_have_url(patron_url)
 
@@ -131,7 +132,8 @@ def test_finnish_ban_procedure(page: Page, e2e_server: E2EServer) -> None:
     propose_url = e2e_server.url(f"/patrons/{patron_id}/bans/new/")
     page.goto(propose_url)
     page.select_option("#id_library", "ROV")
-    page.check('input[name="grounds"][value="repeated_disturbance"]')
+    # One note: endangering safety (disturbing "repeatedly and substantially" needs notes of two days).
+    page.check('input[name="grounds"][value="endangering_safety"]')
     page.check(f'input[name="note_ids"][value="{note_id}"]')
     page.fill("#id_starts_on", iso(today))
     page.fill("#id_ends_on", iso(today + datetime.timedelta(days=30)))
@@ -150,9 +152,12 @@ def test_finnish_ban_procedure(page: Page, e2e_server: E2EServer) -> None:
     assert db.query("SELECT patron_id, status FROM patrons_ban WHERE id = %s", (ban_id,)) == [(patron_id, "proposed")]
     assert db.query("SELECT note_id FROM patrons_ban_notes WHERE ban_id = %s", (ban_id,)) == [(note_id,)]
 
-    # 3. The hearing. Staff may not decide: no decision form for them.
+    # 3. The hearing: when, how, the time to answer and the material shown (an adult: no guardians).
+    #    Staff may not decide: no decision form for them.
     page.fill("#id_hearing-heard_on", iso(today))
     page.select_option("#id_hearing-method", "in_person")
+    page.fill("#id_hearing-answer_by", iso(today))  # the statement came at once: the decision may follow today
+    page.fill("#id_hearing-material_shown", "Käyttökieltoesitys ja huomautus.")
     page.fill("#id_hearing-statement", STATEMENT)
     submit(page, 'form[action$="/hearing/"] button[type=submit]')
     expect(page).to_have_url(ban_url)

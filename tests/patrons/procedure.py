@@ -13,8 +13,9 @@ from django.test import Client
 from django.utils import timezone
 
 from audit.models import AccessEvent, Action, Outcome
-from bans.models import AccessProhibition, Ban
-from patrons.models import Note
+from bans.models import AccessProhibition, Ban, BanGuardian
+from core.dates import ADULT_AGE, age_on
+from patrons.models import Guardianship, Note
 from tests.conftest import client_for
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
@@ -43,20 +44,41 @@ def post(client: Client, url: str, body: dict):
     return client.post(url, body, content_type="application/json")
 
 
-def write_note(client: Client, patron_id: int, text: str = "Shouted at other patrons.", category: str = "behaviour"):
-    response = post(client, f"/api/v1/patrons/{patron_id}/notes/", {"category": category, "text": text})
+def write_note(
+    client: Client,
+    patron_id: int,
+    text: str = "Shouted at other patrons.",
+    category: str = "behaviour",
+    library: str = "ROV",
+    incident_on: datetime.date | None = None,
+):
+    """A note about an incident at `library` on `incident_on` (default today)."""
+    body = {"category": category, "text": text, "library": library}
+    if incident_on is not None:
+        body["incident_on"] = incident_on.isoformat()
+    response = post(client, f"/api/v1/patrons/{patron_id}/notes/", body)
     assert response.status_code == 201, response.content
     return response.json()["id"]
 
 
+def disturbance_notes(client: Client, patron_id: int, library: str = "ROV") -> list[int]:
+    """Two behaviour notes of `library`, of yesterday and today: repeated disturbance (Library Act s. 15)."""
+    today = today_is()
+    return [write_note(client, patron_id, library=library, incident_on=day) for day in (today - days(1), today)]
+
+
 def propose(client: Client, patron_id: int, note_ids: list[int], starts_on: datetime.date, length: int = 10, **body):
-    """POST a proposal for a ban of `length` days (first and last day included) from `starts_on`."""
+    """POST a proposal for a ban of `length` days (first and last day included) from `starts_on`.
+
+    The grounds default to endangering safety, which one note may support; the repeated and substantial
+    disturbance needs notes of two days (`disturbance_notes`).
+    """
     return post(
         client,
         f"/api/v1/patrons/{patron_id}/bans/",
         {
             "library": "ROV",
-            "grounds": ["repeated_disturbance"],
+            "grounds": ["endangering_safety"],
             "note_ids": note_ids,
             "starts_on": starts_on.isoformat(),
             "ends_on": (starts_on + days(length - 1)).isoformat(),
@@ -65,8 +87,42 @@ def propose(client: Client, patron_id: int, note_ids: list[int], starts_on: date
     )
 
 
-def hear(client: Client, ban_id: int, heard_on: datetime.date, method: str = "in_person", **body):
-    return post(client, f"/api/v1/bans/{ban_id}/hearing/", {"heard_on": heard_on.isoformat(), "method": method, **body})
+STATEMENT = "Sanoo, ettei se toistu."
+MATERIAL = "Käyttökieltoesitys ja sen perusteena olevat huomautukset."
+
+
+def minors_guardians(ban_id: int, day: datetime.date) -> list[int]:
+    """The patron ids of the ban's party's guardians if the party is under 18 on `day` (else none)."""
+    patron = Ban.objects.select_related("patron").get(pk=ban_id).patron
+    if patron.date_of_birth is None or age_on(patron.date_of_birth, day) >= ADULT_AGE:
+        return []
+    return sorted(Guardianship.objects.filter(ward=patron).values_list("guardian_id", flat=True))
+
+
+def hear(
+    client: Client,
+    ban_id: int,
+    heard_on: datetime.date,
+    method: str = "in_person",
+    statement: str = STATEMENT,
+    **body,
+):
+    """POST the hearing: the party (and, for a minor, each guardian, the same day and way) was asked on
+    `heard_on`, may answer by then, and answered `statement` (give "" for none), unless `body` says otherwise."""
+    guardians = [
+        {"guardian": guardian, "heard_on": heard_on.isoformat(), "method": method, "statement": statement}
+        for guardian in minors_guardians(ban_id, heard_on)
+    ]
+    body = {
+        "heard_on": heard_on.isoformat(),
+        "method": method,
+        "statement": statement,
+        "answer_by": heard_on.isoformat(),
+        "material_shown": MATERIAL,
+        "guardians": guardians,
+        **body,
+    }
+    return post(client, f"/api/v1/bans/{ban_id}/hearing/", body)
 
 
 def decision_body(starts_on: datetime.date, ends_on: datetime.date, number: str = "ROV-2027-1", **body) -> dict:
@@ -84,8 +140,14 @@ def decide(client: Client, ban_id: int, starts_on: datetime.date, ends_on: datet
     return post(client, f"/api/v1/bans/{ban_id}/decision/", decision_body(starts_on, ends_on, **body))
 
 
-def notify(client: Client, ban_id: int, sent_on: datetime.date, method: str = "in_person"):
-    return post(client, f"/api/v1/bans/{ban_id}/notification/", {"method": method, "sent_on": sent_on.isoformat()})
+def notify(client: Client, ban_id: int, sent_on: datetime.date, method: str = "in_person", **body):
+    """POST the notice, sent to the party (and, for a minor, each guardian) the same day and way."""
+    guardians = [
+        {"guardian": guardian, "method": method, "sent_on": sent_on.isoformat()}
+        for guardian in minors_guardians(ban_id, sent_on)
+    ]
+    body = {"method": method, "sent_on": sent_on.isoformat(), "guardians": guardians, **body}
+    return post(client, f"/api/v1/bans/{ban_id}/notification/", body)
 
 
 def ok(response, status: int = 200) -> dict:
@@ -110,8 +172,9 @@ def ban_through(
     """
     staff, director = as_user("rovaniemi.staff"), as_user("rovaniemi.director")
     starts_on = starts_on or today_is()
-    note_ids = note_ids or [write_note(staff, patron_id)]
-    ban = ok(propose(staff, patron_id, note_ids, starts_on, length), 201)
+    grounds = ["endangering_safety"] if note_ids else ["repeated_substantial_disturbance"]
+    note_ids = note_ids or disturbance_notes(staff, patron_id)
+    ban = ok(propose(staff, patron_id, note_ids, starts_on, length, grounds=grounds), 201)
     if step == "proposed":
         return ban
     today = today_is()
@@ -128,9 +191,11 @@ def ban_through(
 
 
 def ban_row(ban_id: int) -> dict:
-    """Every stored field of a ban, with the notes it cites: a refused step must leave all of it as it was."""
+    """Every stored field of a ban, with the notes it cites and its guardians' rows: a refused step must leave
+    all of it as it was."""
     row: dict[str, Any] = dict(Ban.objects.filter(pk=ban_id).values().get())
     row["note_ids"] = sorted(Ban.objects.get(pk=ban_id).notes.values_list("pk", flat=True))
+    row["guardians"] = list(BanGuardian.objects.filter(ban_id=ban_id).order_by("pk").values())
     return row
 
 
@@ -149,6 +214,7 @@ class NothingWritten:
     def _counts() -> dict:
         return {
             "bans": Ban.objects.count(),
+            "guardians": BanGuardian.objects.count(),
             "notes": Note.objects.count(),
             "prohibitions": AccessProhibition.objects.count(),
             # A refusal is an event too, a denied one; no write happened.

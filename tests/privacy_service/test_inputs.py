@@ -175,7 +175,7 @@ def behaviour_note(lapland_patron) -> Note:
 def test_ban_proposal_with_ids_out_of_range_is_a_400_and_no_ban(lapland_patron, behaviour_note, note_ids):
     body = {
         "library": lapland_patron.home_library.koha_library_id,
-        "grounds": ["repeated_disturbance"],
+        "grounds": ["repeated_substantial_disturbance"],
         "note_ids": note_ids,
         "starts_on": "2027-02-01",
         "ends_on": "2027-02-05",
@@ -190,7 +190,7 @@ def test_the_largest_id_a_column_holds_is_just_not_found(lapland_patron, behavio
     """2**63 - 1 is in range: the service looks and finds no such note (its own rule), no overflow."""
     body = {
         "library": lapland_patron.home_library.koha_library_id,
-        "grounds": ["repeated_disturbance"],
+        "grounds": ["repeated_substantial_disturbance"],
         "note_ids": [behaviour_note.pk, ID_MAX],
         "starts_on": "2027-02-01",
         "ends_on": "2027-02-05",

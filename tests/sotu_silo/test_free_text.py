@@ -70,6 +70,8 @@ FOOTPRINTS = (
 # A mobile number written without spaces whose digits are a valid HETU (04.01.37, 177, check 1): refused
 # in free text, taken in a phone number field.
 BARE_PHONE_NUMBER = "0403711771"
+# A past day of the notes' incidents (a future one is refused).
+INCIDENT_DAY = "2026-01-05"
 
 
 def refused(response, *, api: bool = True, code: str = "identity_code_in_text") -> None:
@@ -126,7 +128,7 @@ def test_notes_through_the_pages(lapland_patron):
     base = f"/patrons/{lapland_patron.pk}/notes/"
     before = last_id()
     for text in SPELLINGS:
-        added = staff.post(base, {"category": "general", "text": text})
+        added = staff.post(base, {"category": "general", "text": text, "library": "ROV", "incident_on": INCIDENT_DAY})
         edited = staff.post(f"{base}{note_id}/edit/", {"text": text})
         removed = staff.post(f"{base}{note_id}/remove/", {"reason": text})
         for response in (added, edited, removed):
@@ -136,7 +138,8 @@ def test_notes_through_the_pages(lapland_patron):
     assert Note.objects.filter(patron=lapland_patron).exclude(pk=note_id).filter(text__contains="417").count() == 0
     assert len(denied_since(before)) == 3 * len(SPELLINGS)
     # A look-alike passes: a phone number and a card number.
-    ok = staff.post(base, {"category": "general", "text": "Soitti numerosta 040 123 4567, kortti 24400000001234."})
+    text = "Soitti numerosta 040 123 4567, kortti 24400000001234."
+    ok = staff.post(base, {"category": "general", "text": text, "library": "ROV", "incident_on": INCIDENT_DAY})
     assert ok.status_code == 302
 
 
@@ -208,7 +211,7 @@ def test_each_bypass_in_notes_breach_texts_and_searches_is_refused(lapland_patro
     aware = (timezone.now() - datetime.timedelta(hours=1)).isoformat()
     before = last_id()
     for text in BYPASSES:
-        body = {"category": "general", "text": f"Asiakas: {text}"}
+        body = {"category": "general", "text": f"Asiakas: {text}", "library": "ROV", "incident_on": INCIDENT_DAY}
         refused(json_post(staff, f"/api/v1/patrons/{lapland_patron.pk}/notes/", body))
         page = staff.post(f"/patrons/{lapland_patron.pk}/notes/", body)
         assert page.status_code == 400
@@ -364,10 +367,25 @@ def test_ban_texts_through_the_api(lapland_patron):
         ban = ban_through(lapland_patron.pk, step="proposed")
         staff, director = client_for("rovaniemi.staff"), client_for("rovaniemi.director")
         before = last_id()
-        hearing = {"heard_on": MONDAY.isoformat(), "method": "in_person"}
-        refused(json_post(staff, f"/api/v1/bans/{ban['id']}/hearing/", {**hearing, "statement": SPELLINGS[0]}))
-        refused(json_post(staff, f"/api/v1/bans/{ban['id']}/hearing/", {"waived_reason": SPELLINGS[1]}))
-        assert json_post(staff, f"/api/v1/bans/{ban['id']}/hearing/", hearing).status_code == 200
+        day = MONDAY.isoformat()
+        guardians = [
+            {"guardian": link.guardian_id, "heard_on": day, "method": "phone", "statement": "Ei lisättävää."}
+            for link in lapland_patron.guardianships.all()
+        ]
+        hearing = {
+            "heard_on": day,
+            "method": "in_person",
+            "answer_by": day,
+            "material_shown": "Esitys.",
+            "statement": "Ei lisättävää.",
+            "guardians": guardians,
+        }
+        url = f"/api/v1/bans/{ban['id']}/hearing/"
+        refused(json_post(staff, url, {**hearing, "statement": SPELLINGS[0]}))
+        refused(json_post(staff, url, {**hearing, "material_shown": SPELLINGS[1]}))
+        refused(json_post(staff, url, {**hearing, "guardians": [{**guardians[0], "statement": SPELLINGS[2]}]}))
+        refused(json_post(staff, url, {"waiver_ground": "delay_would_harm", "waived_reason": SPELLINGS[1]}))
+        assert json_post(staff, url, hearing).status_code == 200
         decision = {
             "decision_number": "ROV-2027-9",
             "reasons": "Toistuva häiriökäyttäytyminen.",
@@ -380,8 +398,14 @@ def test_ban_texts_through_the_api(lapland_patron):
             refused(json_post(director, f"/api/v1/bans/{ban['id']}/decision/", {**decision, field: text}))
         refused(json_post(director, f"/api/v1/bans/{ban['id']}/cancel/", {"reason": SPELLINGS[0]}))
         stored = Ban.objects.get(pk=ban["id"])
-        assert (stored.status, stored.statement, stored.reasons, stored.cancellation_reason) == ("heard", "", "", "")
-        assert denied_since(before) == [(Action.PATRON_UPDATE, "identity_code_in_text", [lapland_patron.pk])] * 7
+        assert (stored.status, stored.material_shown, stored.reasons, stored.cancellation_reason) == (
+            "heard",
+            "Esitys.",
+            "",
+            "",
+        )
+        assert set(stored.guardians.values_list("statement", flat=True)) == {"Ei lisättävää."}
+        assert denied_since(before) == [(Action.PATRON_UPDATE, "identity_code_in_text", [lapland_patron.pk])] * 9
         assert json_post(director, f"/api/v1/bans/{ban['id']}/decision/", decision).status_code == 200
 
 
@@ -607,6 +631,10 @@ STRUCTURED = {
     "patrons.NoteRevision": {"category", "written_by"},
     "bans.Ban": {
         "status",
+        # Copied from the competence table's checked texts when the decision is made.
+        "decider_title",
+        "delegation",
+        "hearing_waiver_ground",
         "proposed_by",
         "hearing_method",
         "hearing_recorded_by",
@@ -617,6 +645,8 @@ STRUCTURED = {
         "appeal_outcome",
     },
     "bans.AccessProhibition": {"recorded_by"},
+    # The name is copied from the guardian's patron record; the rest are choices.
+    "bans.BanGuardian": {"name", "hearing_method", "notification_method"},
     "patrons.RegisterMembership": {"register"},
     # Koha's user id: an account name, like a username.
     "staff.StaffProfile": {"koha_userid"},
@@ -695,7 +725,13 @@ def test_the_scan_names_the_rows_that_hold_a_code_and_never_the_text(lapland_pat
     staff = client_for("rovaniemi.staff")
     old = write_note(staff, lapland_patron.pk, "Kysyi e-kirjoista.", "general")
     phone = write_note(staff, lapland_patron.pk, "Soitti.", "general")
-    swedish = write_note(client_for("eslov.staff"), eslov_patron.pk, "Frågade om e-böcker.", "general")
+    swedish = write_note(
+        client_for("eslov.staff"),
+        eslov_patron.pk,
+        "Frågade om e-böcker.",
+        "general",
+        library=eslov_patron.home_library.koha_library_id,
+    )
     Note.objects.filter(pk=old).update(text=f"Kysyi e-kirjoista. {SPELLINGS[1]}")
     Note.objects.filter(pk=phone).update(text="Soitti: 8112189876")  # a phone number in Finland
     Note.objects.filter(pk=swedish).update(text="Ringde: 8112189876")  # a personnummer in Sweden
