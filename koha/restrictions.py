@@ -32,7 +32,7 @@ from core.dates import today
 from koha import errors
 from koha.client import KohaClient
 from koha.errors import KohaError
-from koha.models import KohaRestriction, KohaRestrictionPush, PushAction, PushOutcome
+from koha.models import ErasedKohaPatron, KohaRestriction, KohaRestrictionPush, PushAction, PushOutcome
 from koha.selectors import client_for
 from patrons.models import Patron
 from patrons.restrictions import RestrictionInForce
@@ -108,14 +108,21 @@ def _wanted(patron: Patron, day: datetime.date) -> list[Wanted]:
 
 
 def _wanted_of(consortium: Consortium, patron: Patron | None, day: datetime.date) -> dict[str, Wanted]:
-    """What must be in Koha today: the in-force restrictions of the consortium's patrons that have a Koha id."""
+    """What must be in Koha today: the in-force restrictions of the consortium's patrons that have a Koha id.
+
+    Not an erased patron's: an erasure may keep the patron's ban decision and a reduced record under a legal hold
+    (GDPR Art. 17(3)(b)), as an archived record, but the patron is no longer restricted in Koha (ErasedKohaPatron
+    says who was erased)."""
+    erased = ErasedKohaPatron.objects.filter(consortium=consortium).values("koha_patron_id")
     if patron is not None:
-        patrons = [patron] if patron.consortium_id == consortium.pk else []
+        was_erased = erased.filter(koha_patron_id=patron.koha_patron_id).exists()
+        patrons = [patron] if patron.consortium_id == consortium.pk and not was_erased else []
     else:
         # Only patrons with something a staff view shows can have anything in force; bans' selectors say which.
         patrons = list(
             Patron.objects.of_consortium(consortium.pk)
             .filter(koha_patron_id__isnull=False)
+            .exclude(koha_patron_id__in=erased)
             .filter(
                 Q(pk__in=bans_visible_to_staff(day).values("patron_id"))
                 | Q(pk__in=prohibitions_visible_to_staff(day).values("patron_id"))

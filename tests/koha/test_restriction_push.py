@@ -353,6 +353,12 @@ def test_an_erasure_while_koha_is_down_keeps_the_restriction_to_remove_until_koh
     assert (report.deleted, report.failed) == (1, 0)
     assert ref not in koha.restrictions
     assert not KohaRestriction.objects.filter(ref=ref).exists()
+    # The ban decision is kept under a legal hold (with a reduced record naming the patron), still within its
+    # dates; yet the erased patron is not restricted in Koha again, by the next push or the nightly one.
+    assert Ban.objects.filter(pk=ban["id"]).exists()
+    with time_machine.travel(noon + datetime.timedelta(minutes=3), tick=False):
+        assert (push().put, push(everything=True).put) == (0, 0)
+    assert ref not in koha.restrictions
 
 
 def test_an_erasure_whose_koha_secret_cannot_be_read_records_each_removal_as_failed(koha, patron):
