@@ -115,7 +115,8 @@ def _wanted_of(consortium: Consortium, patron: Patron | None, day: datetime.date
     says who was erased)."""
     erased = ErasedKohaPatron.objects.filter(consortium=consortium).values("koha_patron_id")
     if patron is not None:
-        was_erased = erased.filter(koha_patron_id=patron.koha_patron_id).exists()
+        koha_id = patron.koha_patron_id
+        was_erased = koha_id is not None and erased.filter(koha_patron_id=koha_id).exists()
         patrons = [patron] if patron.consortium_id == consortium.pk and not was_erased else []
     else:
         # Only patrons with something a staff view shows can have anything in force; bans' selectors say which.
