@@ -9,7 +9,6 @@ from dataclasses import asdict
 
 from django.conf import settings
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import permissions
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -19,7 +18,6 @@ from koha import serializers
 from koha.selectors import patron_privacy_status, plugin_version_supported
 from koha.services import ReportedView, koha_views_record
 from staff.machine_keys import MachineKeyAuthentication, MachineKeyPermission, machine_actor, machine_key_of
-from staff.models import MachineKey
 
 UNAUTHENTICATED = OpenApiResponse(
     description="No API key, or one that is not valid, revoked or expired (`not_authenticated`, `invalid_key`, "
@@ -30,22 +28,14 @@ UNAUTHENTICATED = OpenApiResponse(
 class MachineApi(APIView):
     authentication_classes = [MachineKeyAuthentication]
     permission_classes = [MachineKeyPermission]
-    machine_permission = ""
-
-
-class AnyMachineKey(permissions.BasePermission):
-    """Any key MachineKeyAuthentication let in (valid, not revoked or expired, from its networks)."""
-
-    def has_permission(self, request: Request, view: APIView) -> bool:
-        return isinstance(request.auth, MachineKey)
+    machine_permission: str | None = ""
 
 
 PLUGIN_VERSION_HEADER = "X-Patron-Privacy-Plugin"
 
 
-class ServiceApi(APIView):
-    authentication_classes = [MachineKeyAuthentication]
-    permission_classes = [AnyMachineKey]
+class ServiceApi(MachineApi):
+    machine_permission = None  # any valid key
 
     @extend_schema(
         operation_id="koha_service",

@@ -127,7 +127,8 @@ class MachineKeyAuthentication(authentication.BaseAuthentication):
 
 
 class MachineKeyPermission(permissions.BasePermission):
-    """The view's `machine_permission` (e.g. "koha.view_privacy_status") must be one of the key's."""
+    """The view's `machine_permission` (e.g. "koha.view_privacy_status") must be one of the key's; a view whose
+    `machine_permission` is None takes any key the authentication let in."""
 
     message = _("This API key does not allow this.")
 
@@ -135,7 +136,7 @@ class MachineKeyPermission(permissions.BasePermission):
         key = request.auth
         if not isinstance(key, MachineKey):
             return False
-        if key.has_permission(view.machine_permission):
+        if view.machine_permission is None or key.has_permission(view.machine_permission):
             return True
         _refuse(request, key, "key_permission")
         return False
