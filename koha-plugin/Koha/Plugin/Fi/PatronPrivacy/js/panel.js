@@ -75,7 +75,7 @@
       loanHistoryLabel: "L\u00e5nehistorik",
       loanHistory: { 0: "sparas (l\u00e5ntagarens val)", 1: "bibliotekets standardinst\u00e4llning", 2: "sparas inte (l\u00e5ntagarens val)" },
       patronLink: "\u00d6ppna l\u00e5ntagaren i dataskyddstj\u00e4nsten",
-      billingLink: "Personnummer: i tj\u00e4nstens faktureringsvy",
+      billingLink: "Personbeteckning: i tj\u00e4nstens faktureringsvy",
       unavailable: "Dataskyddstj\u00e4nsten svarar inte; visningen st\u00e5r i k\u00f6 och loggas senare.",
       unavailableNotQueued: "Dataskyddstj\u00e4nsten svarar inte.",
       notFound: "L\u00e5ntagaren finns \u00e4nnu inte i dataskyddstj\u00e4nsten.",
