@@ -205,20 +205,13 @@ def _notice(description: str) -> Section:
     return Section(key=KEY, title=gettext("In the library system (Koha)"), description=description, records=())
 
 
-def _koha_patron(patron_id: int) -> tuple[int | None, Consortium]:
-    patron = Patron.objects.select_related("consortium").only("koha_patron_id", "consortium").get(pk=patron_id)
-    return patron.koha_patron_id, patron.consortium
-
-
-def _koha_patron_if_kept(patron_id: int) -> tuple[int, Consortium] | None:
-    """The patron's Koha id and consortium, or None when it has no Koha id or the record is gone already (an
+def _koha_patron(patron_id: int) -> tuple[int | None, Consortium] | None:
+    """The patron's Koha id (None: never in Koha) and consortium; None when the record is gone already (an
     erasure re-applied after a restore of only one database)."""
     patron = (
         Patron.objects.select_related("consortium").only("koha_patron_id", "consortium").filter(pk=patron_id).first()
     )
-    if patron is None or patron.koha_patron_id is None:
-        return None
-    return patron.koha_patron_id, patron.consortium
+    return None if patron is None else (patron.koha_patron_id, patron.consortium)
 
 
 def _client(consortium: Consortium) -> KohaClient | None:
@@ -354,7 +347,10 @@ class KohaContract(PrivacyContract):
         return (PUSH_RECORDS,)
 
     def report_sections(self, patron_id: int, context: ReportContext) -> ReportPart:
-        koha_id, consortium = _koha_patron(patron_id)
+        found = _koha_patron(patron_id)
+        if found is None:
+            return _no_record()
+        koha_id, consortium = found
         try:
             client = _client(consortium)
         except KohaError:  # the stored secret cannot be read: Koha is as far out of reach as when it is down
@@ -375,8 +371,8 @@ class KohaContract(PrivacyContract):
         return ReportPart(sections=sections, data_categories=(DataCategory.LIBRARY_SYSTEM,), events=read)
 
     def erasure_plan(self, patron_id: int, context: ErasureContext) -> ErasurePart:
-        koha_id, consortium = _koha_patron(patron_id)
-        if koha_id is None:
+        koha_id, consortium = _koha_patron(patron_id) or (None, None)
+        if koha_id is None or consortium is None:
             return ErasurePart()
         keeps = (ErasureLine("koha_erased_id", KEPT_KOHA_ID, 1),)
         try:
@@ -416,8 +412,8 @@ class KohaContract(PrivacyContract):
         the Limitation of Debts 728/2003 s. 4: three years) or the DPO lifts the hold when it is settled. Koha is
         the source of the balance: without a connection, or out of reach, no claim is known and no hold made
         (the dry run then warns that Koha could not be read)."""
-        koha_id, consortium = _koha_patron(patron_id)
-        if koha_id is None:
+        koha_id, consortium = _koha_patron(patron_id) or (None, None)
+        if koha_id is None or consortium is None:
             return ()
         try:
             client = _client(consortium)
@@ -448,10 +444,9 @@ class KohaContract(PrivacyContract):
         return gettext("Koha still holds the patron (Koha's reason: %(code)s).") % {"code": reason}
 
     def erase(self, patron_id: int, context: ErasureContext) -> ErasureDone:
-        in_koha = _koha_patron_if_kept(patron_id)
-        if in_koha is None:
+        koha_id, consortium = _koha_patron(patron_id) or (None, None)
+        if koha_id is None or consortium is None:
             return ErasureDone()
-        koha_id, consortium = in_koha
         # The restrictions in Koha stay until Koha confirms their removal: their rows (ids and dates, no personal
         # data) are detached from the patron, which marks them to be removed (by `outside` below, or the push).
         restrictions = KohaRestriction.objects.filter(patron_id=patron_id)
