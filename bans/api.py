@@ -141,8 +141,10 @@ class PatronAccessProhibitionApi(APIView):
     @extend_schema(
         operation_id="access_prohibitions_record",
         summary="Record a prosecutor's access prohibition (Sweden)",
-        description="The library's own application (date, reference), the prosecutor's reference and dates; at "
-        "most one year, for a person at least 15.",
+        description="The library's own application (date, reference), the prosecutor's reference and dates, as the "
+        "prosecutor decided them. A period of a year or more is recorded and answered with `warnings`; refused: a "
+        "start before the decision day, an end before the start, an overlap with another prohibition of the patron "
+        "at the same library, a person under 15.",
         request=serializers.AccessProhibitionSerializer,
         responses={201: serializers.AccessProhibitionSerializer},
     )

@@ -162,7 +162,11 @@ class AccessProhibitionForm(forms.Form):
     prosecutor_reference = FreeTextFormField(label=_("Prosecutor's decision reference"), max_length=100)
     decided_on = _date(_("Decided on"))
     starts_on = _date(_("Starts on"))
-    ends_on = _date(_("Ends on (at most one year)"))
+    ends_on = _date(_("Ends on (as the prosecutor decided)"))
+    confirm_warnings = forms.BooleanField(
+        label=_("I have checked the dates against the prosecutor's decision: record them as they are"),
+        required=False,
+    )
 
     def __init__(self, *args, consortium_id: int | None, **kwargs):
         super().__init__(*args, **kwargs)

@@ -4,6 +4,7 @@ The models moved here from patrons/ in Django's state only: their tables keep th
 `patrons_ban_notes` and `patrons_accessprohibition` (bans/migrations/0001_initial.py).
 """
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -302,12 +303,24 @@ class DecisionCompetence(models.Model):
 # --- Access prohibitions (Sweden: tillträdesförbud till bibliotek, since 1.7.2022) -------------------
 
 
+@dataclass(frozen=True)
+class ProhibitionWarning:
+    """Something unusual in a prosecutor's decision that the library records anyway (bans.services): the API
+    answers it in the shape of its errors, `{"detail", "code"}`; the form asks for a confirmation."""
+
+    code: str
+    detail: str
+
+
 class AccessProhibition(models.Model):
     """A prosecutor's decision on an access prohibition (tillträdesförbud), recorded by a Swedish library.
 
     The library applies; the prosecutor decides. The record keeps the library's application and the
     decision's reference and dates. Like a ban, it shows on the patron's record only while in force.
     """
+
+    # What bans.services found unusual when recording it (ProhibitionWarning), set on the row it returns; not a column.
+    warnings: list[ProhibitionWarning]
 
     patron = models.ForeignKey(
         Patron, on_delete=models.CASCADE, related_name="access_prohibitions", verbose_name=_("patron")

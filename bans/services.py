@@ -23,6 +23,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from audit.actor import Actor
@@ -40,6 +41,7 @@ from bans.models import (
     HearingMethod,
     HearingWaiverGround,
     NotificationMethod,
+    ProhibitionWarning,
 )
 from bans.selectors import party_guardians, party_is_minor
 from bans.state import CLOSED, Step, ban_state, step_allowed
@@ -752,6 +754,66 @@ def ban_cancel(*, actor: Actor, ban_id: int, reason: str) -> Ban:
 
 
 # --- Sweden -----------------------------------------------------------------------------------------
+# Lag (2021:34) om tillträdesförbud till butiker, badanläggningar och bibliotek (for libraries since 1.7.2022)
+# and förordning (2021:38): the prosecutor decides, the court reviews; the library records what they decided.
+
+
+def access_prohibition_warnings(*, starts_on: datetime.date, ends_on: datetime.date) -> list[ProhibitionWarning]:
+    """What the staff should double-check before recording a decision with these dates.
+
+    Lag (2021:34): a prohibition is decided for a set time of at most one year, and may be prolonged by a new
+    decision of at most a year at a time. The library records the decision as the prosecutor made it; a period
+    of a year or more (the last day on or after the first day's anniversary) is most likely a typing error, or a
+    prolongation that should be recorded as its own decision starting the day after the first one ends, so it
+    is recorded with a warning, never refused.
+    """
+    if ends_on < starts_on + relativedelta(years=1):
+        return []
+    return [
+        ProhibitionWarning(
+            "longer_than_one_year",
+            gettext(
+                "The prohibition would last from %(starts_on)s to %(ends_on)s: a year or more. The law (2021:34) "
+                "allows at most a year at a time; check the dates against the prosecutor's decision, and record a "
+                "prolongation as its own decision."
+            )
+            % {"starts_on": f"{starts_on:%d.%m.%Y}", "ends_on": f"{ends_on:%d.%m.%Y}"},
+        )
+    ]
+
+
+def _prohibition_dates_check(*, decided_on: datetime.date, starts_on: datetime.date, ends_on: datetime.date) -> None:
+    """A prohibition cannot start before it exists: the day the prosecutor decided it (lag 2021:34 4 §: the
+    decision is then served on the person), nor end before it starts."""
+    if starts_on < decided_on:
+        raise RuleBroken(
+            "starts_before_decision",
+            _("The prohibition cannot start before the prosecutor decided it (%(date)s)."),
+            date=f"{decided_on:%d.%m.%Y}",
+        )
+    if ends_on < starts_on:
+        raise RuleBroken("dates_in_order", _("The prohibition cannot end before it starts."))
+
+
+def _prohibition_overlap_check(
+    patron: Patron, library: Library, starts_on: datetime.date, ends_on: datetime.date, *, exclude: int | None = None
+) -> None:
+    """One prohibition at a time per patron and library: two decisions for the same days are a typing error or
+    the same decision recorded twice. A prolongation starts the day after the earlier one ends (adjacent, not
+    overlapping)."""
+    overlapping = AccessProhibition.objects.filter(
+        patron=patron, library=library, starts_on__lte=ends_on, ends_on__gte=starts_on
+    )
+    if exclude is not None:
+        overlapping = overlapping.exclude(pk=exclude)
+    if overlapping.exists():
+        raise RuleBroken(
+            "overlapping_prohibition",
+            _(
+                "This patron already has an access prohibition for this library on some of these days. A "
+                "prolongation starts the day after the earlier prohibition ends."
+            ),
+        )
 
 
 def access_prohibition_record(
@@ -766,7 +828,15 @@ def access_prohibition_record(
     starts_on: datetime.date,
     ends_on: datetime.date,
 ) -> AccessProhibition:
-    """Record a prosecutor's decision on an access prohibition, with the library's own application."""
+    """Record a prosecutor's decision on an access prohibition, with the library's own application.
+
+    The library records the decision; it does not judge it: a period of a year or more is recorded, with the
+    warnings of `access_prohibition_warnings` set on the returned row (`warnings`, not a column) and named in
+    the access event. Refused, as impossible rather than unusual: a start before the decision day, an end before
+    the start, an overlap with another prohibition of the patron at the same library, and a person under 15 on
+    the day of the decision (lag 2021:34 1 §: a prohibition cannot concern anyone younger; a younger age means
+    the wrong patron or a wrong date of birth).
+    """
     free_text_check(
         actor=actor,
         model=AccessProhibition,
@@ -793,14 +863,13 @@ def access_prohibition_record(
             raise RuleBroken(
                 "decided_before_application", _("The prosecutor cannot decide before the library applied.")
             )
-        if ends_on < starts_on:
-            raise RuleBroken("dates_in_order", _("The prohibition cannot end before it starts."))
-        if ends_on >= starts_on + relativedelta(years=1):
-            raise RuleBroken("max_one_year", _("An access prohibition lasts at most one year."))
+        _prohibition_dates_check(decided_on=decided_on, starts_on=starts_on, ends_on=ends_on)
         if patron.date_of_birth is None or age_on(patron.date_of_birth, decided_on) < PROHIBITION_MIN_AGE:
             raise RuleBroken(
                 "under_15", _("An access prohibition can concern only a person who is at least 15 years old.")
             )
+        _prohibition_overlap_check(patron, the_library, starts_on, ends_on)
+        warnings = access_prohibition_warnings(starts_on=starts_on, ends_on=ends_on)
         prohibition = AccessProhibition.objects.create(
             patron=patron,
             library=the_library,
@@ -813,6 +882,8 @@ def access_prohibition_record(
             recorded_at=timezone.now(),
             recorded_by=actor.username,
         )
-        record_write(actor=actor, patron_ids=[patron.pk], categories=[DataCategory.BANS], detail="prohibition_recorded")
+        detail = ":".join(["prohibition_recorded", *(warning.code for warning in warnings)])
+        record_write(actor=actor, patron_ids=[patron.pk], categories=[DataCategory.BANS], detail=detail)
         restrictions_changed(patron.pk)
+    prohibition.warnings = warnings
     return prohibition

@@ -20,10 +20,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from audit.actor import Actor
 from bans import forms
-from bans.models import BanGround
+from bans.models import BanGround, ProhibitionWarning
 from bans.selectors import ban_archive_page, ban_get, ban_party_guardians, guardian_choices
 from bans.services import (
     access_prohibition_record,
+    access_prohibition_warnings,
     ban_appeal_record,
     ban_cancel,
     ban_decide,
@@ -175,14 +176,25 @@ def ban_propose_view(request: HttpRequest, patron_id: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def access_prohibition_view(request: HttpRequest, patron_id: int) -> HttpResponse:
+    """Record a prosecutor's decision. A decision with something unusual in it (a year or more) is shown back with
+    the warnings, and recorded once the staff member confirms the dates are the prosecutor's."""
     actor = ban_preparer_actor(request)
     record = patron_record_for_staff(actor=actor, patron_id=patron_id)
     form = forms.AccessProhibitionForm(request.POST or None, consortium_id=actor.consortium_id)
+    warnings: list[ProhibitionWarning] = []
+    status = 200
     if request.method == "POST" and form.is_valid():
         data = {**form.cleaned_data, "library": form.cleaned_data["library"].koha_library_id}
-        if run_service(form, access_prohibition_record, actor=actor, patron_id=patron_id, **data):
-            messages.success(request, gettext("The prosecutor's access prohibition was recorded."))
-            return redirect("patrons:detail", patron_id=patron_id)
-    status = 400 if request.method == "POST" else 200
-    context = {"record": record, "patron": record.patron, "form": form}
+        confirmed = data.pop("confirm_warnings")
+        warnings = access_prohibition_warnings(starts_on=data["starts_on"], ends_on=data["ends_on"])
+        if not warnings or confirmed:
+            if run_service(form, access_prohibition_record, actor=actor, patron_id=patron_id, **data):
+                messages.success(request, gettext("The prosecutor's access prohibition was recorded."))
+                for warning in warnings:
+                    messages.warning(request, warning.detail)
+                return redirect("patrons:detail", patron_id=patron_id)
+            status = 400
+    elif request.method == "POST":
+        status = 400
+    context = {"record": record, "patron": record.patron, "form": form, "warnings": warnings}
     return render(request, "bans/access_prohibition.html", context, status=status)
