@@ -214,9 +214,28 @@ class AccessProhibitionSerializer(api_fields.ModelSerializer):
             "ends_on",
             "recorded_at",
             "recorded_by",
+            "revoked_on",
+            "revocation_reference",
+            "court",
+            "court_decided_on",
+            "court_reference",
+            "court_outcome",
+            "decided_ends_on",
             "warnings",
         ]
-        read_only_fields = ["id", "patron", "recorded_at", "recorded_by"]
+        read_only_fields = [
+            "id",
+            "patron",
+            "recorded_at",
+            "recorded_by",
+            "revoked_on",
+            "revocation_reference",
+            "court",
+            "court_decided_on",
+            "court_reference",
+            "court_outcome",
+            "decided_ends_on",
+        ]
         # Blank or missing references are left to the service, whose 400 names the rule.
         extra_kwargs = {
             "application_reference": {"allow_blank": True, "default": ""},
@@ -227,3 +246,23 @@ class AccessProhibitionSerializer(api_fields.ModelSerializer):
     def get_warnings(self, prohibition: AccessProhibition) -> list[dict]:
         warnings = getattr(prohibition, "warnings", [])
         return [{"code": warning.code, "detail": warning.detail} for warning in warnings]
+
+
+class AccessProhibitionRevokeSerializer(serializers.Serializer):
+    revoked_on = api_fields.DateField(help_text="The day of the prosecutor's revocation: no longer in force from it")
+    reference = serializers.CharField(
+        allow_blank=True, default="", max_length=column_length(AccessProhibition, "revocation_reference")
+    )
+
+
+class AccessProhibitionCourtSerializer(serializers.Serializer):
+    court = serializers.CharField(allow_blank=True, default="", max_length=column_length(AccessProhibition, "court"))
+    decided_on = api_fields.DateField()
+    reference = serializers.CharField(
+        allow_blank=True,
+        default="",
+        max_length=column_length(AccessProhibition, "court_reference"),
+        help_text="The court's case number",
+    )
+    outcome = serializers.CharField(help_text="upheld, revoked or changed")
+    new_ends_on = api_fields.DateField(required=False, allow_null=True, help_text="Only when the outcome is changed")

@@ -37,6 +37,7 @@ from bans.models import (
     BanGuardian,
     BanState,
     BanStatus,
+    CourtOutcome,
     DecisionCompetence,
     HearingMethod,
     HearingWaiverGround,
@@ -800,10 +801,11 @@ def _prohibition_overlap_check(
 ) -> None:
     """One prohibition at a time per patron and library: two decisions for the same days are a typing error or
     the same decision recorded twice. A prolongation starts the day after the earlier one ends (adjacent, not
-    overlapping)."""
+    overlapping). A revoked prohibition counts only up to the day before its revocation: a new decision may
+    start on the day the earlier one was revoked from."""
     overlapping = AccessProhibition.objects.filter(
         patron=patron, library=library, starts_on__lte=ends_on, ends_on__gte=starts_on
-    )
+    ).exclude(revoked_on__lte=starts_on)
     if exclude is not None:
         overlapping = overlapping.exclude(pk=exclude)
     if overlapping.exists():
@@ -885,5 +887,149 @@ def access_prohibition_record(
         detail = ":".join(["prohibition_recorded", *(warning.code for warning in warnings)])
         record_write(actor=actor, patron_ids=[patron.pk], categories=[DataCategory.BANS], detail=detail)
         restrictions_changed(patron.pk)
+    prohibition.warnings = warnings
+    return prohibition
+
+
+def _prohibition_for_change(*, actor: Actor, prohibition_id: int) -> AccessProhibition:
+    """The prohibition (locked) of the actor's consortium; another consortium's is not found."""
+    return object_of_consortium_or_404(
+        AccessProhibition.objects.select_for_update(of=("self",)).select_related("library"),
+        actor=actor,
+        pk=prohibition_id,
+    )
+
+
+def _prohibition_texts_check(*, actor: Actor, prohibition_id: int, **texts: str) -> None:
+    """No identity code in a prohibition's texts; a refusal is a denied event about the prohibition's patron."""
+    free_text_check(
+        actor=actor,
+        model=AccessProhibition,
+        texts=texts,
+        action=Action.PATRON_UPDATE,
+        patron_ids=AccessProhibition.objects.visible_to(actor)
+        .filter(pk=prohibition_id)
+        .values_list("patron_id", flat=True),
+        data_categories=[DataCategory.BANS],
+    )
+
+
+def _later_decision_check(prohibition: AccessProhibition, decided_on: datetime.date, *, by: str) -> None:
+    """A later decision on the prohibition (its revocation, the court's review) is made on a day that has come, and
+    not before the prosecutor's decision it concerns."""
+    if decided_on > today():
+        raise RuleBroken("decided_in_future", _("The decision date cannot be in the future."))
+    if decided_on < prohibition.decided_on:
+        raise RuleBroken(
+            f"{by}_before_decision",
+            _("This cannot be dated before the prosecutor's decision on the prohibition (%(date)s)."),
+            date=f"{prohibition.decided_on:%d.%m.%Y}",
+        )
+
+
+def _record_prohibition_change(actor: Actor, prohibition: AccessProhibition, detail: str) -> None:
+    """The access event of the change; once it commits, the listeners (Koha's restrictions) hear of it."""
+    record_write(actor=actor, patron_ids=[prohibition.patron_id], categories=[DataCategory.BANS], detail=detail)
+    restrictions_changed(prohibition.patron_id)
+
+
+def access_prohibition_revoke(
+    *, actor: Actor, prohibition_id: int, revoked_on: datetime.date, reference: str
+) -> AccessProhibition:
+    """Record that the prosecutor revoked (hävt) the prohibition, as lag (2021:34) requires when there is no longer
+    reason for it (förordning 2021:38 2 §: a prosecutor's or court's revocation is a decision of its own).
+
+    From `revoked_on` the prohibition is no longer in force: it leaves the patron's marks and Koha's restrictions
+    (bans.changes fires), and stays in the record with its history. The date is the prosecutor's decision: not in
+    the future (a decision not yet made is not recorded), not before the prohibition was decided. A revocation
+    before the prohibition starts is recorded (the prosecutor may lift it before it begins; it is then never in
+    force). A revocation after its last day is refused: the prohibition had already ended by itself, and a later
+    date would change nothing but the record of how it ended.
+    """
+    reference = (reference or "").strip()
+    if not reference:
+        raise RuleBroken("revocation_reference_required", _("Give the reference of the prosecutor's revocation."))
+    _prohibition_texts_check(actor=actor, prohibition_id=prohibition_id, revocation_reference=reference)
+    with transaction.atomic():
+        prohibition = _prohibition_for_change(actor=actor, prohibition_id=prohibition_id)
+        if prohibition.revoked_on is not None:
+            raise RuleBroken(
+                "already_revoked",
+                _("This prohibition was already revoked from %(date)s."),
+                date=f"{prohibition.revoked_on:%d.%m.%Y}",
+            )
+        _later_decision_check(prohibition, revoked_on, by="revoked")
+        if revoked_on > prohibition.ends_on:
+            raise RuleBroken(
+                "revoked_after_end",
+                _("The prohibition ended on %(date)s by itself; a revocation after its last day changes nothing."),
+                date=f"{prohibition.ends_on:%d.%m.%Y}",
+            )
+        prohibition.revoked_on, prohibition.revocation_reference = revoked_on, reference[:100]
+        prohibition.revocation_recorded_by = actor.username
+        prohibition.save(update_fields=["revoked_on", "revocation_reference", "revocation_recorded_by"])
+        _record_prohibition_change(actor, prohibition, "prohibition_revoked")
+    return prohibition
+
+
+def access_prohibition_court_record(
+    *,
+    actor: Actor,
+    prohibition_id: int,
+    court: str,
+    decided_on: datetime.date,
+    reference: str,
+    outcome: str,
+    new_ends_on: datetime.date | None = None,
+) -> AccessProhibition:
+    """Record the district court's (tingsrätt) outcome on the person's request for review of the prosecutor's
+    decision (lag 2021:34; förordning 2021:38 2 §: a court's decision that revokes or changes a prohibition).
+
+    Upheld: nothing changes. Revoked: no longer in force from the court's decision day (kept if the prosecutor had
+    revoked it earlier); a court decision after the prohibition ended is recorded as the outcome only, since the
+    prohibition was no longer in force to be lifted. Changed: the new end date applies, the prosecutor's kept in
+    `decided_ends_on`; it may not end before it starts nor overlap another prohibition of the patron at the same
+    library, and a year or more is recorded with a warning, as for the prosecutor's decision. One outcome per
+    prohibition: an appeal further up is outside what the library records.
+    """
+    court, reference = (court or "").strip(), (reference or "").strip()
+    if not court or not reference:
+        raise RuleBroken("court_required", _("Give the court and its case number."))
+    if outcome not in CourtOutcome.values:
+        raise RuleBroken(
+            "outcome_unknown",
+            _("Unknown outcome. Use one of: %(outcomes)s."),
+            outcomes=", ".join(CourtOutcome.values),
+        )
+    if (outcome == CourtOutcome.CHANGED) != (new_ends_on is not None):
+        raise RuleBroken(
+            "new_end_date",
+            _("Give a new end date when the court changed the prohibition, and only then."),
+        )
+    _prohibition_texts_check(actor=actor, prohibition_id=prohibition_id, court=court, court_reference=reference)
+    warnings: list[ProhibitionWarning] = []
+    with transaction.atomic():
+        prohibition = _prohibition_for_change(actor=actor, prohibition_id=prohibition_id)
+        if prohibition.court_outcome:
+            raise RuleBroken(
+                "court_outcome_recorded", _("The court's outcome on this prohibition is already recorded.")
+            )
+        _later_decision_check(prohibition, decided_on, by="court")
+        if outcome == CourtOutcome.REVOKED and decided_on <= prohibition.last_day:
+            prohibition.revoked_on = min(prohibition.revoked_on or decided_on, decided_on)
+        if outcome == CourtOutcome.CHANGED and new_ends_on is not None:
+            if new_ends_on < prohibition.starts_on:
+                raise RuleBroken("dates_in_order", _("The prohibition cannot end before it starts."))
+            _prohibition_overlap_check(
+                prohibition.patron, prohibition.library, prohibition.starts_on, new_ends_on, exclude=prohibition.pk
+            )
+            warnings = access_prohibition_warnings(starts_on=prohibition.starts_on, ends_on=new_ends_on)
+            prohibition.decided_ends_on, prohibition.ends_on = prohibition.ends_on, new_ends_on
+        prohibition.court, prohibition.court_reference = court[:200], reference[:100]
+        prohibition.court_decided_on, prohibition.court_outcome = decided_on, outcome
+        prohibition.court_recorded_by = actor.username
+        prohibition.save()
+        detail = ":".join([f"prohibition_court_{outcome}", *(warning.code for warning in warnings)])
+        _record_prohibition_change(actor, prohibition, detail)
     prohibition.warnings = warnings
     return prohibition
