@@ -8,7 +8,9 @@ from rest_framework.views import APIView
 
 from bans import serializers
 from bans.services import (
+    access_prohibition_court_record,
     access_prohibition_record,
+    access_prohibition_revoke,
     ban_appeal_record,
     ban_cancel,
     ban_decide,
@@ -141,8 +143,10 @@ class PatronAccessProhibitionApi(APIView):
     @extend_schema(
         operation_id="access_prohibitions_record",
         summary="Record a prosecutor's access prohibition (Sweden)",
-        description="The library's own application (date, reference), the prosecutor's reference and dates; at "
-        "most one year, for a person at least 15.",
+        description="The library's own application (date, reference), the prosecutor's reference and dates, as the "
+        "prosecutor decided them. A period of a year or more is recorded and answered with `warnings`; refused: a "
+        "start before the decision day, an end before the start, an overlap with another prohibition of the patron "
+        "at the same library, a person under 15.",
         request=serializers.AccessProhibitionSerializer,
         responses={201: serializers.AccessProhibitionSerializer},
     )
@@ -152,3 +156,35 @@ class PatronAccessProhibitionApi(APIView):
         data["library"] = data.pop("library")["koha_library_id"]
         prohibition = access_prohibition_record(actor=actor, patron_id=patron_id, **data)
         return Response(serializers.AccessProhibitionSerializer(prohibition).data, status=201)
+
+
+class AccessProhibitionRevocationApi(APIView):
+    @extend_schema(
+        operation_id="access_prohibitions_revoke",
+        summary="Record the prosecutor's revocation of an access prohibition (Sweden)",
+        description="From `revoked_on` the prohibition is no longer in force (nor in Koha); the record stays. Refused: "
+        "a date in the future, before the prohibition was decided or after its last day, a second revocation.",
+        request=serializers.AccessProhibitionRevokeSerializer,
+        responses=serializers.AccessProhibitionSerializer,
+    )
+    def post(self, request: Request, prohibition_id: int) -> Response:
+        actor = ban_preparer_actor(request)
+        data = validated_body(serializers.AccessProhibitionRevokeSerializer, request)
+        prohibition = access_prohibition_revoke(actor=actor, prohibition_id=prohibition_id, **data)
+        return Response(serializers.AccessProhibitionSerializer(prohibition).data)
+
+
+class AccessProhibitionCourtApi(APIView):
+    @extend_schema(
+        operation_id="access_prohibitions_court",
+        summary="Record the district court's outcome on a review of an access prohibition (Sweden)",
+        description="Outcomes: upheld; revoked (no longer in force from the court's decision day); changed, with "
+        "`new_ends_on` (a year or more is recorded and answered with `warnings`). One outcome per prohibition.",
+        request=serializers.AccessProhibitionCourtSerializer,
+        responses=serializers.AccessProhibitionSerializer,
+    )
+    def post(self, request: Request, prohibition_id: int) -> Response:
+        actor = ban_preparer_actor(request)
+        data = validated_body(serializers.AccessProhibitionCourtSerializer, request)
+        prohibition = access_prohibition_court_record(actor=actor, prohibition_id=prohibition_id, **data)
+        return Response(serializers.AccessProhibitionSerializer(prohibition).data)

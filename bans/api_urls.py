@@ -11,6 +11,16 @@ urlpatterns = [
         api.PatronAccessProhibitionApi.as_view(),
         name="patron-access-prohibitions",
     ),
+    path(
+        "access-prohibitions/<id:prohibition_id>/revocation/",
+        api.AccessProhibitionRevocationApi.as_view(),
+        name="access-prohibition-revocation",
+    ),
+    path(
+        "access-prohibitions/<id:prohibition_id>/court/",
+        api.AccessProhibitionCourtApi.as_view(),
+        name="access-prohibition-court",
+    ),
     path("bans/<id:ban_id>/", api.BanDetailApi.as_view(), name="ban-detail"),
     path("bans/<id:ban_id>/hearing/", api.BanHearingApi.as_view(), name="ban-hearing"),
     path("bans/<id:ban_id>/decision/", api.BanDecisionApi.as_view(), name="ban-decision"),

@@ -6,7 +6,7 @@ from typing import cast
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from bans.models import AppealOutcome, BanGround, HearingMethod, HearingWaiverGround, NotificationMethod
+from bans.models import AppealOutcome, BanGround, CourtOutcome, HearingMethod, HearingWaiverGround, NotificationMethod
 from core import form_fields
 from core.free_text_fields import FreeTextFormField
 from patrons.forms import DateInput
@@ -162,8 +162,25 @@ class AccessProhibitionForm(forms.Form):
     prosecutor_reference = FreeTextFormField(label=_("Prosecutor's decision reference"), max_length=100)
     decided_on = _date(_("Decided on"))
     starts_on = _date(_("Starts on"))
-    ends_on = _date(_("Ends on (at most one year)"))
+    ends_on = _date(_("Ends on (as the prosecutor decided)"))
+    confirm_warnings = forms.BooleanField(
+        label=_("I have checked the dates against the prosecutor's decision: record them as they are"),
+        required=False,
+    )
 
     def __init__(self, *args, consortium_id: int | None, **kwargs):
         super().__init__(*args, **kwargs)
         cast(forms.ModelChoiceField, self.fields["library"]).queryset = Library.objects.of_consortium(consortium_id)
+
+
+class ProhibitionRevocationForm(forms.Form):
+    revoked_on = _date(_("Revoked from (the day of the prosecutor's revocation)"))
+    reference = FreeTextFormField(label=_("Prosecutor's revocation reference"), max_length=100)
+
+
+class ProhibitionCourtForm(forms.Form):
+    court = FreeTextFormField(label=_("Court (district court, tingsrätt)"), max_length=200)
+    decided_on = _date(_("Court decided on"))
+    reference = FreeTextFormField(label=_("Court's case number"), max_length=100)
+    outcome = forms.ChoiceField(label=_("Outcome"), choices=CourtOutcome.choices)
+    new_ends_on = _date(_("New end date (only when the court changed it)"), required=False)

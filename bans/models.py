@@ -4,6 +4,8 @@ The models moved here from patrons/ in Django's state only: their tables keep th
 `patrons_ban_notes` and `patrons_accessprohibition` (bans/migrations/0001_initial.py).
 """
 
+import datetime
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -302,12 +304,47 @@ class DecisionCompetence(models.Model):
 # --- Access prohibitions (Sweden: tillträdesförbud till bibliotek, since 1.7.2022) -------------------
 
 
+@dataclass(frozen=True)
+class ProhibitionWarning:
+    """Something unusual in a prosecutor's decision that the library records anyway (bans.services): the API
+    answers it in the shape of its errors, `{"detail", "code"}`; the form asks for a confirmation."""
+
+    code: str
+    detail: str
+
+
+class CourtOutcome(models.TextChoices):
+    """What the district court (tingsrätt) decided on the person's request for review of a prohibition."""
+
+    UPHELD = "upheld", _("Upheld")
+    REVOKED = "revoked", _("Revoked")
+    CHANGED = "changed", _("Changed (a new end date)")
+
+
+class AccessProhibitionQuerySet(ConsortiumScopedQuerySet):
+    def not_ended(self, day: datetime.date) -> "AccessProhibitionQuerySet":
+        """In force on `day` or starting later: not past its last day, and not revoked on or before `day` (a
+        prohibition revoked from a day is no longer in force from that day)."""
+        return self.filter(ends_on__gte=day).exclude(revoked_on__lte=day)
+
+    def ended(self, day: datetime.date) -> "AccessProhibitionQuerySet":
+        """No longer in force on `day`: past its last day, or revoked on or before `day`."""
+        return self.filter(Q(ends_on__lt=day) | Q(revoked_on__lte=day))
+
+
 class AccessProhibition(models.Model):
     """A prosecutor's decision on an access prohibition (tillträdesförbud), recorded by a Swedish library.
 
     The library applies; the prosecutor decides. The record keeps the library's application and the
     decision's reference and dates. Like a ban, it shows on the patron's record only while in force.
+    What came after stays with it: the prosecutor's revocation (`revoked_on`: no longer in force from that
+    day), and the district court's outcome on the person's request for review (upheld, revoked, or changed
+    with a new end date, the prosecutor's end date kept in `decided_ends_on`).
     """
+
+    consortium_lookup = "patron__consortium_id"
+    # What bans.services found unusual when recording it (ProhibitionWarning), set on the row it returns; not a column.
+    warnings: list[ProhibitionWarning]
 
     patron = models.ForeignKey(
         Patron, on_delete=models.CASCADE, related_name="access_prohibitions", verbose_name=_("patron")
@@ -323,8 +360,21 @@ class AccessProhibition(models.Model):
     ends_on = models.DateField(_("ends on"))
     recorded_at = models.DateTimeField(_("recorded"))
     recorded_by = models.CharField(_("recorded by"), max_length=150)
+    # Revocation (by the prosecutor, or by the court: court_outcome says which)
+    revoked_on = models.DateField(_("revoked from"), null=True, blank=True)
+    revocation_reference = FreeTextCharField(_("prosecutor's revocation reference"), max_length=100, blank=True)
+    revocation_recorded_by = models.CharField(_("revocation recorded by"), max_length=150, blank=True)
+    # The district court's review (tingsrätt), on the person's request
+    court = FreeTextCharField(_("court"), max_length=200, blank=True)
+    court_decided_on = models.DateField(_("court decided on"), null=True, blank=True)
+    court_reference = FreeTextCharField(_("court's case number"), max_length=100, blank=True)
+    court_outcome = models.CharField(_("court's outcome"), max_length=20, choices=CourtOutcome.choices, blank=True)
+    decided_ends_on = models.DateField(_("end date the prosecutor decided"), null=True, blank=True)
+    court_recorded_by = models.CharField(_("court's outcome recorded by"), max_length=150, blank=True)
     archived_at = models.DateTimeField(_("archived"), null=True, blank=True)
     retain_until = models.DateField(_("kept until"), null=True, blank=True)
+
+    objects = AccessProhibitionQuerySet.as_manager()
 
     class Meta:
         db_table = "patrons_accessprohibition"
@@ -335,3 +385,11 @@ class AccessProhibition(models.Model):
 
     def __str__(self) -> str:
         return f"{_('access prohibition')} #{self.pk}"
+
+    @property
+    def last_day(self) -> datetime.date:
+        """The last day in force: the end date, or the day before the revocation if that comes first (before the
+        start for a prohibition revoked before it began, which was never in force)."""
+        if self.revoked_on is not None:
+            return min(self.ends_on, self.revoked_on - datetime.timedelta(days=1))
+        return self.ends_on

@@ -45,9 +45,12 @@ class ProhibitionState(models.TextChoices):
     SCHEDULED = "scheduled", _("Starts later")
     ACTIVE = "active", _("Active")
     ENDED = "ended", _("Ended")
+    REVOKED = "revoked", _("Revoked")
 
 
 def _prohibition_state(prohibition: AccessProhibition, day: datetime.date) -> ProhibitionState:
+    if prohibition.revoked_on is not None and prohibition.revoked_on <= day:
+        return ProhibitionState.REVOKED
     if prohibition.ends_on < day:
         return ProhibitionState.ENDED
     return ProhibitionState.SCHEDULED if prohibition.starts_on > day else ProhibitionState.ACTIVE
@@ -199,6 +202,15 @@ class BanContract(PrivacyContract):
             "ends_on",
             "recorded_at",
             *staff_fields("recorded_by"),
+            "revoked_on",
+            "revocation_reference",
+            *staff_fields("revocation_recorded_by"),
+            "court",
+            "court_decided_on",
+            "court_reference",
+            "court_outcome",
+            "decided_ends_on",
+            *staff_fields("court_recorded_by"),
             "archived_at",
             "retain_until",
         )
@@ -243,7 +255,7 @@ class BanContract(PrivacyContract):
                 if cited := tuple(note.pk for note in ban.notes.all()):
                     holds.append(_hold("notes", NOTES_HELD, cited, until))
         for prohibition in AccessProhibition.objects.filter(patron_id=patron_id).order_by("pk"):
-            until = _kept_until(prohibition, prohibition.ends_on)
+            until = _kept_until(prohibition, prohibition.last_day)
             if until >= day:
                 holds.append(_hold("access_prohibitions", PROHIBITION_HELD, (prohibition.pk,), until))
         return tuple(holds)
@@ -319,7 +331,7 @@ class BanContract(PrivacyContract):
         open_bans = Ban.objects.filter(patron_id__in=patron_ids, status__in=STAFF_VISIBLE_BAN_STEPS, ends_on__gte=day)
         for patron_id in open_bans.values_list("patron_id", flat=True):
             found.setdefault(patron_id, set()).add("ban")
-        prohibitions = AccessProhibition.objects.filter(patron_id__in=patron_ids, ends_on__gte=day)
+        prohibitions = AccessProhibition.objects.not_ended(day).filter(patron_id__in=patron_ids)
         for patron_id in prohibitions.values_list("patron_id", flat=True):
             found.setdefault(patron_id, set()).add("access_prohibition")
         return {patron_id: tuple(sorted(codes)) for patron_id, codes in found.items()}

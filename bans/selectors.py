@@ -8,12 +8,11 @@ from dataclasses import dataclass
 
 from django.core.paginator import Page, Paginator
 from django.db import transaction
-from django.db.models import QuerySet
 
 from audit.actor import Actor
 from audit.models import Action, DataCategory
 from audit.services import access_event_record
-from bans.models import AccessProhibition, Ban, BanState
+from bans.models import AccessProhibition, AccessProhibitionQuerySet, Ban, BanState
 from bans.state import STAFF_VISIBLE_BAN_STEPS, ban_state
 from core.dates import ADULT_AGE, age_on, today
 from patrons.models import Guardianship, Patron
@@ -55,8 +54,10 @@ def bans_visible_to_staff(day: datetime.date | None = None) -> ConsortiumScopedQ
     return Ban.objects.filter(status__in=STAFF_VISIBLE_BAN_STEPS, ends_on__gte=day or today())
 
 
-def prohibitions_visible_to_staff(day: datetime.date | None = None) -> QuerySet[AccessProhibition]:
-    return AccessProhibition.objects.filter(ends_on__gte=day or today())
+def prohibitions_visible_to_staff(day: datetime.date | None = None) -> AccessProhibitionQuerySet:
+    """Prohibitions in force or starting later: an ended or revoked one is gone from every staff view and from
+    Koha (its record stays, with its history, for the DPO and the archive)."""
+    return AccessProhibition.objects.not_ended(day or today())
 
 
 @dataclass
@@ -130,6 +131,28 @@ def ban_get(*, actor: Actor, ban_id: int, archive: bool = False) -> Ban:
             detail=f"ban:{ban.pk}",
         )
     return ban
+
+
+@logs_not_found
+def access_prohibition_get(*, actor: Actor, prohibition_id: int, archive: bool = False) -> AccessProhibition:
+    """One access prohibition with its history. Staff see it while it is in force or starts later; with `archive`
+    (ban deciders and the DPO), ended and revoked ones too. Logged as a read of the patron's ban data."""
+    with transaction.atomic():
+        prohibitions = AccessProhibition.objects if archive else prohibitions_visible_to_staff()
+        prohibition = (
+            prohibitions.visible_to(actor).filter(pk=prohibition_id).select_related("patron", "library").first()
+        )
+        action = Action.BAN_ARCHIVE_VIEW if archive else Action.PATRON_VIEW
+        if prohibition is None:
+            raise SelectorNotFound(action)
+        access_event_record(
+            actor=actor,
+            action=action,
+            patron_ids=[prohibition.patron_id],
+            data_categories=[DataCategory.BASIC, DataCategory.BANS],
+            detail=f"prohibition:{prohibition.pk}",
+        )
+    return prohibition
 
 
 def ban_archive_page(*, actor: Actor, page_number: int | str = 1, page_size: int = 50) -> Page:

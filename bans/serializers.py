@@ -1,5 +1,6 @@
 """The ban procedure's and the access prohibitions' JSON shapes."""
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from bans.models import AccessProhibition, Ban, BanGuardian
@@ -184,9 +185,20 @@ class BanCancelSerializer(serializers.Serializer):
     reason = serializers.CharField(allow_blank=True, default="", max_length=column_length(Ban, "cancellation_reason"))
 
 
+class ProhibitionWarningSerializer(serializers.Serializer):
+    """A warning about a recorded decision (bans.models.ProhibitionWarning), in the shape of the API's errors."""
+
+    code = serializers.CharField(read_only=True)
+    detail = serializers.CharField(read_only=True)
+
+
 class AccessProhibitionSerializer(api_fields.ModelSerializer):
     patron = serializers.IntegerField(source="patron_id", read_only=True)
     library = serializers.CharField(source="library.koha_library_id")
+    warnings = serializers.SerializerMethodField(
+        help_text="What was unusual in the decision recorded (e.g. `longer_than_one_year`): recorded all the same, "
+        "for the staff to check against the prosecutor's decision."
+    )
 
     class Meta:
         model = AccessProhibition
@@ -202,10 +214,55 @@ class AccessProhibitionSerializer(api_fields.ModelSerializer):
             "ends_on",
             "recorded_at",
             "recorded_by",
+            "revoked_on",
+            "revocation_reference",
+            "court",
+            "court_decided_on",
+            "court_reference",
+            "court_outcome",
+            "decided_ends_on",
+            "warnings",
         ]
-        read_only_fields = ["id", "patron", "recorded_at", "recorded_by"]
+        read_only_fields = [
+            "id",
+            "patron",
+            "recorded_at",
+            "recorded_by",
+            "revoked_on",
+            "revocation_reference",
+            "court",
+            "court_decided_on",
+            "court_reference",
+            "court_outcome",
+            "decided_ends_on",
+        ]
         # Blank or missing references are left to the service, whose 400 names the rule.
         extra_kwargs = {
             "application_reference": {"allow_blank": True, "default": ""},
             "prosecutor_reference": {"allow_blank": True, "default": ""},
         }
+
+    @extend_schema_field(ProhibitionWarningSerializer(many=True))
+    def get_warnings(self, prohibition: AccessProhibition) -> list[dict]:
+        warnings = getattr(prohibition, "warnings", [])
+        return [{"code": warning.code, "detail": warning.detail} for warning in warnings]
+
+
+class AccessProhibitionRevokeSerializer(serializers.Serializer):
+    revoked_on = api_fields.DateField(help_text="The day of the prosecutor's revocation: no longer in force from it")
+    reference = serializers.CharField(
+        allow_blank=True, default="", max_length=column_length(AccessProhibition, "revocation_reference")
+    )
+
+
+class AccessProhibitionCourtSerializer(serializers.Serializer):
+    court = serializers.CharField(allow_blank=True, default="", max_length=column_length(AccessProhibition, "court"))
+    decided_on = api_fields.DateField()
+    reference = serializers.CharField(
+        allow_blank=True,
+        default="",
+        max_length=column_length(AccessProhibition, "court_reference"),
+        help_text="The court's case number",
+    )
+    outcome = serializers.CharField(help_text="upheld, revoked or changed")
+    new_ends_on = api_fields.DateField(required=False, allow_null=True, help_text="Only when the outcome is changed")

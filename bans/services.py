@@ -23,6 +23,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from audit.actor import Actor
@@ -36,10 +37,12 @@ from bans.models import (
     BanGuardian,
     BanState,
     BanStatus,
+    CourtOutcome,
     DecisionCompetence,
     HearingMethod,
     HearingWaiverGround,
     NotificationMethod,
+    ProhibitionWarning,
 )
 from bans.selectors import party_guardians, party_is_minor
 from bans.state import CLOSED, Step, ban_state, step_allowed
@@ -752,6 +755,67 @@ def ban_cancel(*, actor: Actor, ban_id: int, reason: str) -> Ban:
 
 
 # --- Sweden -----------------------------------------------------------------------------------------
+# Lag (2021:34) om tillträdesförbud till butiker, badanläggningar och bibliotek (for libraries since 1.7.2022)
+# and förordning (2021:38): the prosecutor decides, the court reviews; the library records what they decided.
+
+
+def access_prohibition_warnings(*, starts_on: datetime.date, ends_on: datetime.date) -> list[ProhibitionWarning]:
+    """What the staff should double-check before recording a decision with these dates.
+
+    Lag (2021:34): a prohibition is decided for a set time of at most one year, and may be prolonged by a new
+    decision of at most a year at a time. The library records the decision as the prosecutor made it; a period
+    of a year or more (the last day on or after the first day's anniversary) is most likely a typing error, or a
+    prolongation that should be recorded as its own decision starting the day after the first one ends, so it
+    is recorded with a warning, never refused.
+    """
+    if ends_on < starts_on + relativedelta(years=1):
+        return []
+    return [
+        ProhibitionWarning(
+            "longer_than_one_year",
+            gettext(
+                "The prohibition would last from %(starts_on)s to %(ends_on)s: a year or more. The law (2021:34) "
+                "allows at most a year at a time; check the dates against the prosecutor's decision, and record a "
+                "prolongation as its own decision."
+            )
+            % {"starts_on": f"{starts_on:%d.%m.%Y}", "ends_on": f"{ends_on:%d.%m.%Y}"},
+        )
+    ]
+
+
+def _prohibition_dates_check(*, decided_on: datetime.date, starts_on: datetime.date, ends_on: datetime.date) -> None:
+    """A prohibition cannot start before it exists: the day the prosecutor decided it (lag 2021:34 4 §: the
+    decision is then served on the person), nor end before it starts."""
+    if starts_on < decided_on:
+        raise RuleBroken(
+            "starts_before_decision",
+            _("The prohibition cannot start before the prosecutor decided it (%(date)s)."),
+            date=f"{decided_on:%d.%m.%Y}",
+        )
+    if ends_on < starts_on:
+        raise RuleBroken("dates_in_order", _("The prohibition cannot end before it starts."))
+
+
+def _prohibition_overlap_check(
+    patron: Patron, library: Library, starts_on: datetime.date, ends_on: datetime.date, *, exclude: int | None = None
+) -> None:
+    """One prohibition at a time per patron and library: two decisions for the same days are a typing error or
+    the same decision recorded twice. A prolongation starts the day after the earlier one ends (adjacent, not
+    overlapping). A revoked prohibition counts only up to the day before its revocation: a new decision may
+    start on the day the earlier one was revoked from."""
+    overlapping = AccessProhibition.objects.filter(
+        patron=patron, library=library, starts_on__lte=ends_on, ends_on__gte=starts_on
+    ).exclude(revoked_on__lte=starts_on)
+    if exclude is not None:
+        overlapping = overlapping.exclude(pk=exclude)
+    if overlapping.exists():
+        raise RuleBroken(
+            "overlapping_prohibition",
+            _(
+                "This patron already has an access prohibition for this library on some of these days. A "
+                "prolongation starts the day after the earlier prohibition ends."
+            ),
+        )
 
 
 def access_prohibition_record(
@@ -766,7 +830,15 @@ def access_prohibition_record(
     starts_on: datetime.date,
     ends_on: datetime.date,
 ) -> AccessProhibition:
-    """Record a prosecutor's decision on an access prohibition, with the library's own application."""
+    """Record a prosecutor's decision on an access prohibition, with the library's own application.
+
+    The library records the decision; it does not judge it: a period of a year or more is recorded, with the
+    warnings of `access_prohibition_warnings` set on the returned row (`warnings`, not a column) and named in
+    the access event. Refused, as impossible rather than unusual: a start before the decision day, an end before
+    the start, an overlap with another prohibition of the patron at the same library, and a person under 15 on
+    the day of the decision (lag 2021:34 1 §: a prohibition cannot concern anyone younger; a younger age means
+    the wrong patron or a wrong date of birth).
+    """
     free_text_check(
         actor=actor,
         model=AccessProhibition,
@@ -793,14 +865,13 @@ def access_prohibition_record(
             raise RuleBroken(
                 "decided_before_application", _("The prosecutor cannot decide before the library applied.")
             )
-        if ends_on < starts_on:
-            raise RuleBroken("dates_in_order", _("The prohibition cannot end before it starts."))
-        if ends_on >= starts_on + relativedelta(years=1):
-            raise RuleBroken("max_one_year", _("An access prohibition lasts at most one year."))
+        _prohibition_dates_check(decided_on=decided_on, starts_on=starts_on, ends_on=ends_on)
         if patron.date_of_birth is None or age_on(patron.date_of_birth, decided_on) < PROHIBITION_MIN_AGE:
             raise RuleBroken(
                 "under_15", _("An access prohibition can concern only a person who is at least 15 years old.")
             )
+        _prohibition_overlap_check(patron, the_library, starts_on, ends_on)
+        warnings = access_prohibition_warnings(starts_on=starts_on, ends_on=ends_on)
         prohibition = AccessProhibition.objects.create(
             patron=patron,
             library=the_library,
@@ -813,6 +884,152 @@ def access_prohibition_record(
             recorded_at=timezone.now(),
             recorded_by=actor.username,
         )
-        record_write(actor=actor, patron_ids=[patron.pk], categories=[DataCategory.BANS], detail="prohibition_recorded")
+        detail = ":".join(["prohibition_recorded", *(warning.code for warning in warnings)])
+        record_write(actor=actor, patron_ids=[patron.pk], categories=[DataCategory.BANS], detail=detail)
         restrictions_changed(patron.pk)
+    prohibition.warnings = warnings
+    return prohibition
+
+
+def _prohibition_for_change(*, actor: Actor, prohibition_id: int) -> AccessProhibition:
+    """The prohibition (locked) of the actor's consortium; another consortium's is not found."""
+    return object_of_consortium_or_404(
+        AccessProhibition.objects.select_for_update(of=("self",)).select_related("library"),
+        actor=actor,
+        pk=prohibition_id,
+    )
+
+
+def _prohibition_texts_check(*, actor: Actor, prohibition_id: int, **texts: str) -> None:
+    """No identity code in a prohibition's texts; a refusal is a denied event about the prohibition's patron."""
+    free_text_check(
+        actor=actor,
+        model=AccessProhibition,
+        texts=texts,
+        action=Action.PATRON_UPDATE,
+        patron_ids=AccessProhibition.objects.visible_to(actor)
+        .filter(pk=prohibition_id)
+        .values_list("patron_id", flat=True),
+        data_categories=[DataCategory.BANS],
+    )
+
+
+def _later_decision_check(prohibition: AccessProhibition, decided_on: datetime.date, *, by: str) -> None:
+    """A later decision on the prohibition (its revocation, the court's review) is made on a day that has come, and
+    not before the prosecutor's decision it concerns."""
+    if decided_on > today():
+        raise RuleBroken("decided_in_future", _("The decision date cannot be in the future."))
+    if decided_on < prohibition.decided_on:
+        raise RuleBroken(
+            f"{by}_before_decision",
+            _("This cannot be dated before the prosecutor's decision on the prohibition (%(date)s)."),
+            date=f"{prohibition.decided_on:%d.%m.%Y}",
+        )
+
+
+def _record_prohibition_change(actor: Actor, prohibition: AccessProhibition, detail: str) -> None:
+    """The access event of the change; once it commits, the listeners (Koha's restrictions) hear of it."""
+    record_write(actor=actor, patron_ids=[prohibition.patron_id], categories=[DataCategory.BANS], detail=detail)
+    restrictions_changed(prohibition.patron_id)
+
+
+def access_prohibition_revoke(
+    *, actor: Actor, prohibition_id: int, revoked_on: datetime.date, reference: str
+) -> AccessProhibition:
+    """Record that the prosecutor revoked (hävt) the prohibition, as lag (2021:34) requires when there is no longer
+    reason for it (förordning 2021:38 2 §: a prosecutor's or court's revocation is a decision of its own).
+
+    From `revoked_on` the prohibition is no longer in force: it leaves the patron's marks and Koha's restrictions
+    (bans.changes fires), and stays in the record with its history. The date is the prosecutor's decision: not in
+    the future (a decision not yet made is not recorded), not before the prohibition was decided. A revocation
+    before the prohibition starts is recorded (the prosecutor may lift it before it begins; it is then never in
+    force). A revocation after its last day is refused: the prohibition had already ended by itself, and a later
+    date would change nothing but the record of how it ended.
+    """
+    reference = (reference or "").strip()
+    if not reference:
+        raise RuleBroken("revocation_reference_required", _("Give the reference of the prosecutor's revocation."))
+    _prohibition_texts_check(actor=actor, prohibition_id=prohibition_id, revocation_reference=reference)
+    with transaction.atomic():
+        prohibition = _prohibition_for_change(actor=actor, prohibition_id=prohibition_id)
+        if prohibition.revoked_on is not None:
+            raise RuleBroken(
+                "already_revoked",
+                _("This prohibition was already revoked from %(date)s."),
+                date=f"{prohibition.revoked_on:%d.%m.%Y}",
+            )
+        _later_decision_check(prohibition, revoked_on, by="revoked")
+        if revoked_on > prohibition.ends_on:
+            raise RuleBroken(
+                "revoked_after_end",
+                _("The prohibition ended on %(date)s by itself; a revocation after its last day changes nothing."),
+                date=f"{prohibition.ends_on:%d.%m.%Y}",
+            )
+        prohibition.revoked_on, prohibition.revocation_reference = revoked_on, reference[:100]
+        prohibition.revocation_recorded_by = actor.username
+        prohibition.save(update_fields=["revoked_on", "revocation_reference", "revocation_recorded_by"])
+        _record_prohibition_change(actor, prohibition, "prohibition_revoked")
+    return prohibition
+
+
+def access_prohibition_court_record(
+    *,
+    actor: Actor,
+    prohibition_id: int,
+    court: str,
+    decided_on: datetime.date,
+    reference: str,
+    outcome: str,
+    new_ends_on: datetime.date | None = None,
+) -> AccessProhibition:
+    """Record the district court's (tingsrätt) outcome on the person's request for review of the prosecutor's
+    decision (lag 2021:34; förordning 2021:38 2 §: a court's decision that revokes or changes a prohibition).
+
+    Upheld: nothing changes. Revoked: no longer in force from the court's decision day (kept if the prosecutor had
+    revoked it earlier); a court decision after the prohibition ended is recorded as the outcome only, since the
+    prohibition was no longer in force to be lifted. Changed: the new end date applies, the prosecutor's kept in
+    `decided_ends_on`; it may not end before it starts nor overlap another prohibition of the patron at the same
+    library, and a year or more is recorded with a warning, as for the prosecutor's decision. One outcome per
+    prohibition: an appeal further up is outside what the library records.
+    """
+    court, reference = (court or "").strip(), (reference or "").strip()
+    if not court or not reference:
+        raise RuleBroken("court_required", _("Give the court and its case number."))
+    if outcome not in CourtOutcome.values:
+        raise RuleBroken(
+            "outcome_unknown",
+            _("Unknown outcome. Use one of: %(outcomes)s."),
+            outcomes=", ".join(CourtOutcome.values),
+        )
+    if (outcome == CourtOutcome.CHANGED) != (new_ends_on is not None):
+        raise RuleBroken(
+            "new_end_date",
+            _("Give a new end date when the court changed the prohibition, and only then."),
+        )
+    _prohibition_texts_check(actor=actor, prohibition_id=prohibition_id, court=court, court_reference=reference)
+    warnings: list[ProhibitionWarning] = []
+    with transaction.atomic():
+        prohibition = _prohibition_for_change(actor=actor, prohibition_id=prohibition_id)
+        if prohibition.court_outcome:
+            raise RuleBroken(
+                "court_outcome_recorded", _("The court's outcome on this prohibition is already recorded.")
+            )
+        _later_decision_check(prohibition, decided_on, by="court")
+        if outcome == CourtOutcome.REVOKED and decided_on <= prohibition.last_day:
+            prohibition.revoked_on = min(prohibition.revoked_on or decided_on, decided_on)
+        if outcome == CourtOutcome.CHANGED and new_ends_on is not None:
+            if new_ends_on < prohibition.starts_on:
+                raise RuleBroken("dates_in_order", _("The prohibition cannot end before it starts."))
+            _prohibition_overlap_check(
+                prohibition.patron, prohibition.library, prohibition.starts_on, new_ends_on, exclude=prohibition.pk
+            )
+            warnings = access_prohibition_warnings(starts_on=prohibition.starts_on, ends_on=new_ends_on)
+            prohibition.decided_ends_on, prohibition.ends_on = prohibition.ends_on, new_ends_on
+        prohibition.court, prohibition.court_reference = court[:200], reference[:100]
+        prohibition.court_decided_on, prohibition.court_outcome = decided_on, outcome
+        prohibition.court_recorded_by = actor.username
+        prohibition.save()
+        detail = ":".join([f"prohibition_court_{outcome}", *(warning.code for warning in warnings)])
+        _record_prohibition_change(actor, prohibition, detail)
+    prohibition.warnings = warnings
     return prohibition

@@ -6,6 +6,12 @@ app_name = "bans"
 
 urlpatterns = [
     path("archive/", views.ban_archive_view, name="archive"),
+    path("prohibitions/<id:prohibition_id>/", views.access_prohibition_detail_view, name="prohibition"),
+    path(
+        "prohibitions/<id:prohibition_id>/<str:step>/",
+        views.access_prohibition_step_view,
+        name="prohibition-step",
+    ),
     path("<id:ban_id>/", views.ban_detail_view, name="detail"),
     path("<id:ban_id>/<str:step>/", views.ban_step_view, name="step"),
     # The printable decision (fi|sv; another language is a 404). The .pdf route first, so it wins.

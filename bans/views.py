@@ -20,10 +20,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from audit.actor import Actor
 from bans import forms
-from bans.models import BanGround
-from bans.selectors import ban_archive_page, ban_get, ban_party_guardians, guardian_choices
+from bans.models import AccessProhibition, BanGround, ProhibitionWarning
+from bans.selectors import access_prohibition_get, ban_archive_page, ban_get, ban_party_guardians, guardian_choices
 from bans.services import (
+    access_prohibition_court_record,
     access_prohibition_record,
+    access_prohibition_revoke,
+    access_prohibition_warnings,
     ban_appeal_record,
     ban_cancel,
     ban_decide,
@@ -175,14 +178,85 @@ def ban_propose_view(request: HttpRequest, patron_id: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def access_prohibition_view(request: HttpRequest, patron_id: int) -> HttpResponse:
+    """Record a prosecutor's decision. A decision with something unusual in it (a year or more) is shown back with
+    the warnings, and recorded once the staff member confirms the dates are the prosecutor's."""
     actor = ban_preparer_actor(request)
     record = patron_record_for_staff(actor=actor, patron_id=patron_id)
     form = forms.AccessProhibitionForm(request.POST or None, consortium_id=actor.consortium_id)
+    warnings: list[ProhibitionWarning] = []
+    status = 200
     if request.method == "POST" and form.is_valid():
         data = {**form.cleaned_data, "library": form.cleaned_data["library"].koha_library_id}
-        if run_service(form, access_prohibition_record, actor=actor, patron_id=patron_id, **data):
-            messages.success(request, gettext("The prosecutor's access prohibition was recorded."))
-            return redirect("patrons:detail", patron_id=patron_id)
-    status = 400 if request.method == "POST" else 200
-    context = {"record": record, "patron": record.patron, "form": form}
+        confirmed = data.pop("confirm_warnings")
+        warnings = access_prohibition_warnings(starts_on=data["starts_on"], ends_on=data["ends_on"])
+        if not warnings or confirmed:
+            if run_service(form, access_prohibition_record, actor=actor, patron_id=patron_id, **data):
+                messages.success(request, gettext("The prosecutor's access prohibition was recorded."))
+                for warning in warnings:
+                    messages.warning(request, warning.detail)
+                return redirect("patrons:detail", patron_id=patron_id)
+            status = 400
+    elif request.method == "POST":
+        status = 400
+    context = {"record": record, "patron": record.patron, "form": form, "warnings": warnings}
     return render(request, "bans/access_prohibition.html", context, status=status)
+
+
+# --- One access prohibition: its history, the prosecutor's revocation and the court's outcome (Sweden) -------
+
+# step: (form class, service, success message)
+PROHIBITION_STEPS: dict[str, tuple[type[django_forms.Form], Callable[..., AccessProhibition], "StrPromise"]] = {
+    "revocation": (
+        forms.ProhibitionRevocationForm,
+        access_prohibition_revoke,
+        _("The prosecutor's revocation was recorded."),
+    ),
+    "court": (forms.ProhibitionCourtForm, access_prohibition_court_record, _("The court's outcome was recorded.")),
+}
+
+
+def _render_prohibition(
+    request: HttpRequest, prohibition_id: int, status: int = 200, bound: dict | None = None
+) -> HttpResponse:
+    """The prohibition for whoever reads it: the archive (ban deciders, DPO) sees ended and revoked ones too."""
+    if request.user.has_perm("bans.view_ban_archive"):
+        prohibition = access_prohibition_get(
+            actor=ban_archive_actor(request), prohibition_id=prohibition_id, archive=True
+        )
+    else:
+        prohibition = access_prohibition_get(actor=ban_preparer_actor(request), prohibition_id=prohibition_id)
+    step_forms: dict[str, django_forms.Form] = {}
+    if request.user.has_perm("bans.prepare_ban"):
+        if prohibition.revoked_on is None:
+            step_forms["revocation"] = forms.ProhibitionRevocationForm(prefix="revocation")
+        if not prohibition.court_outcome:
+            step_forms["court"] = forms.ProhibitionCourtForm(prefix="court")
+    step_forms.update(bound or {})
+    context = {"prohibition": prohibition, "patron": prohibition.patron, "step_forms": step_forms}
+    return render(request, "bans/access_prohibition_detail.html", context, status=status)
+
+
+@never_cache
+@login_required
+@require_GET
+def access_prohibition_detail_view(request: HttpRequest, prohibition_id: int) -> HttpResponse:
+    return _render_prohibition(request, prohibition_id)
+
+
+@never_cache
+@login_required
+@require_POST
+def access_prohibition_step_view(request: HttpRequest, prohibition_id: int, step: str) -> HttpResponse:
+    if step not in PROHIBITION_STEPS:
+        raise Http404
+    form_class, service, success = PROHIBITION_STEPS[step]
+    actor = ban_preparer_actor(request)
+    form = form_class(request.POST, prefix=step)
+    if form.is_valid():
+        prohibition = run_service(form, service, actor=actor, prohibition_id=prohibition_id, **form.cleaned_data)
+        if prohibition is not None:
+            messages.success(request, success)
+            for warning in getattr(prohibition, "warnings", []):
+                messages.warning(request, warning.detail)
+            return redirect("bans:prohibition", prohibition_id=prohibition_id)
+    return _render_prohibition(request, prohibition_id, status=400, bound={step: form})

@@ -304,6 +304,10 @@ SOTU_REVEAL_SECONDS = int(env("SOTU_REVEAL_SECONDS", "60"))
 # log, so across processes). Storing more is refused with 429 until the hour has passed.
 IDENTITY_CODE_STORE_RATE_PER_HOUR = int(env("IDENTITY_CODE_STORE_RATE_PER_HOUR", "30"))
 
+# Exceptional circumstances (extend_expired_cards): a card that expired at most this many days before the closure
+# began is extended with the cards that expire during it; one that expired earlier belongs to a dormant patron and
+# is not revived (patrons.services.closures.cards_to_extend).
+CARD_EXTENSION_EXPIRED_SINCE_DAYS = int(env("CARD_EXTENSION_EXPIRED_SINCE_DAYS", "365"))
 # How long an ended ban's decision stays in the decision archive (the municipality's archive plan decides).
 BAN_DECISION_RETENTION_YEARS = int(env("BAN_DECISION_RETENTION_YEARS", "2"))
 # How long an erasure keeps the identity code of a patron with an open claim (a legal hold, GDPR Art. 17(3)(e)):

@@ -21,7 +21,7 @@ from django.utils import timezone
 from audit.actor import Actor
 from audit.models import AccessEvent, Action
 from audit.services import access_event_record
-from bans.models import Ban, DecisionCompetence
+from bans.models import AccessProhibition, Ban, DecisionCompetence
 from dpo.models import Breach, Register, RegisterDescription, SubjectRequest
 from koha.models import IdentityCodeImportFinding, ImportFindingKind, KohaConnection, KohaDeparture, SyncRun
 from patrons.models import ClosurePeriod, Note, NoteCategory
@@ -130,6 +130,9 @@ RULES: dict[str, dict] = {
     "bans:archive": {"*": 403, None: 302, "rovaniemi.director": 200, "dpo": 200, "admin": 200},
     "bans:detail": {**LAPLAND_PATRON_PAGE, "dpo": 200},
     "bans:step": {"*": 405, None: 302},
+    # An access prohibition (the matrix world is Finnish, but its row is enough for the page's access rule).
+    "bans:prohibition": {**LAPLAND_PATRON_PAGE, "dpo": 200},
+    "bans:prohibition-step": {"*": 405, None: 302},
     # Notes and the ban procedure. POST-only URLs answer a GET with 405 once the caller is let in.
     "api:patron-notes": LAPLAND_PATRON_API,
     "api:patron-note": LAPLAND_PATRON_API,
@@ -138,6 +141,8 @@ RULES: dict[str, dict] = {
     # The matrix patron has no adult-guardianship mark: readers get 404, others as everywhere.
     "api:patron-trusteeship": {**LAPLAND_PATRON_API, **dict.fromkeys(PATRON_READERS, 404)},
     "api:patron-access-prohibitions": {"*": 405, None: 403},
+    "api:access-prohibition-revocation": {"*": 405, None: 403},
+    "api:access-prohibition-court": {"*": 405, None: 403},
     # Staff see a ban in procedure; the DPO and the superuser read it through the decision archive.
     "api:ban-detail": {**LAPLAND_PATRON_API, "dpo": 200},
     "api:ban-hearing": {"*": 405, None: 403},
@@ -356,6 +361,18 @@ def objects(lapland_patron):
         ).pk,
         "note": note.pk,
         "ban": ban.pk,
+        "prohibition": AccessProhibition.objects.create(
+            patron=lapland_patron,
+            library=Library.objects.get(koha_library_id="ROV"),
+            applied_on=timezone.localdate(),
+            application_reference="KS 1",
+            prosecutor_reference="AM 1",
+            decided_on=timezone.localdate(),
+            starts_on=timezone.localdate() + datetime.timedelta(days=7),
+            ends_on=timezone.localdate() + datetime.timedelta(days=20),
+            recorded_at=timezone.now(),
+            recorded_by="rovaniemi.staff",
+        ).pk,
         "request": subject_request.pk,
         "breach": breach.pk,
         "dpo_subjectrequest": subject_request.pk,
@@ -401,9 +418,10 @@ def concrete_path(key: str, route: str, objects: dict) -> str:
     if key == "admin:view_on_site":
         return f"/admin/r/9999/{objects['patron']}/"
     if any(
-        f"<id:{parameter}_id>" in route for parameter in ("patron", "ban", "request", "breach", "conflict", "finding")
+        f"<id:{parameter}_id>" in route
+        for parameter in ("patron", "ban", "prohibition", "request", "breach", "conflict", "finding")
     ):
-        for parameter in ("patron", "note", "ban", "request", "breach", "conflict", "finding"):
+        for parameter in ("patron", "note", "ban", "prohibition", "request", "breach", "conflict", "finding"):
             route = route.replace(f"<id:{parameter}_id>", str(objects[parameter]))
         route = route.replace("<str:language>", "fi")
         return "/" + route

@@ -2,9 +2,10 @@
 
 While the libraries are closed a PIN may be given by phone, "trying to verify the caller's identity",
 and the giving of the PIN is recorded in the patron's messages: here a note of category
-`pin_by_phone`, the category a Koha sync pushes to Koha's patron messages. Cards that expired
-during the closure are extended to a date the consortium sets (30.9.2020 in spring 2020), so
-patrons keep using e-services.
+`pin_by_phone`, the category a Koha sync pushes to Koha's patron messages. Expired cards are
+extended to a date the consortium sets (30.9.2020 in spring 2020), so patrons keep using e-services:
+the meeting's words are "the expired card" (vanhentuneen kirjastokortin), not only one that expires
+while the libraries are closed, so a card that expired shortly before the closure counts too.
 """
 
 import datetime
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field
 from functools import reduce
 from operator import or_
 
+from django.conf import settings
 from django.db import models, transaction
 from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone, translation
@@ -95,7 +97,7 @@ def pin_by_phone_record(*, actor: Actor, patron_id: int, verification: str, deta
         return note_create(actor=actor, patron_id=patron.pk, category=NoteCategory.PIN_BY_PHONE, text=text)
 
 
-# --- Extending the cards that expired during a closure ---------------------------------------------------
+# --- Extending the cards that expired before or during a closure -----------------------------------------
 
 
 @dataclass
@@ -128,12 +130,23 @@ def _check_until(until: datetime.date, closures: list[ClosurePeriod], day: datet
         )
 
 
+def expired_since(closure: ClosurePeriod) -> datetime.date:
+    """The first expiry day a closure's extension revives: CARD_EXTENSION_EXPIRED_SINCE_DAYS before it began.
+
+    Seed 000 (Lapland, 19.3.2020) extends "the expired card" to the set date while the libraries are closed, so
+    that patrons keep using e-services: a card that ran out shortly before the doors closed could not be renewed
+    at the desk either. A card that expired long before (a year, by default) belongs to a patron who had stopped
+    using the library; reviving it would open the e-services of a dormant card nobody asked for."""
+    return closure.starts_on - datetime.timedelta(days=settings.CARD_EXTENSION_EXPIRED_SINCE_DAYS)
+
+
 def cards_to_extend(*, consortium: Consortium, closures: list[ClosurePeriod], until: datetime.date):
-    """The consortium's patrons whose card expires within one of `closures` and before `until`.
+    """The consortium's patrons whose card expired before one of `closures` (from `expired_since`) or expires
+    within it, and before `until`. A card still valid on `until` is untouched.
 
     A card extended once expires on `until` and is not picked again: a second run extends nothing.
     """
-    during = reduce(or_, (Q(card_expires_on__range=(c.starts_on, c.ends_on)) for c in closures))
+    during = reduce(or_, (Q(card_expires_on__range=(expired_since(c), c.ends_on)) for c in closures))
     return Patron.objects.filter(consortium=consortium, card_expires_on__lt=until).filter(during)
 
 
@@ -145,8 +158,8 @@ def cards_extend(
     progress: Callable[[int, int], None] | None = None,
     batch_size: int | None = None,
 ) -> CardExtension:
-    """Extend the cards of the consortium that expired during its closure to `until` ("expired" becomes
-    "active"), in batches, and record one summary access event, all in one transaction.
+    """Extend the cards of the consortium that expired before (`expired_since`) or during its closure to `until`
+    ("expired" becomes "active"), in batches, and record one summary access event, all in one transaction.
 
     The closure is the one in force today, or the one that ended last (patrons.closures). A dry run
     counts and writes nothing.

@@ -1,6 +1,8 @@
 """Sweden: a library records the prosecutor's access prohibition (tillträdesförbud); it cannot ban.
 
-At most one year, for a person at least 15 on the day of the decision, on the library's own application.
+The library records what the prosecutor decided (lag 2021:34): a year or more is recorded with a warning; a
+start before the decision day, an end before the start and an overlap at the same library are refused; the
+person is at least 15 on the day of the decision; the library's own application is recorded.
 """
 
 import datetime
@@ -97,10 +99,73 @@ def test_a_prohibition_starting_later_is_not_yet_in_force(eslov, patron):
     assert ok(eslov.get(f"/api/v1/patrons/{patron.pk}/"))["active_bans"] == []
 
 
-def test_max_one_year(eslov, patron):
+def test_a_year_or_more_is_recorded_with_a_warning(eslov, patron):
+    """The prosecutor decides the length (lag 2021:34: at most a year at a time); the library records it and warns."""
+    assert ok(record(eslov, patron.pk, ends_on="2028-03-09"), 201)["warnings"] == []  # the day before the anniversary
+    before = last_event_id()
+    recorded = ok(record(eslov, patron.pk, library="ESLMA", ends_on="2028-03-10"), 201)  # on the anniversary
+    assert [warning["code"] for warning in recorded["warnings"]] == ["longer_than_one_year"]
+    assert "10.03.2028" in recorded["warnings"][0]["detail"]
+    assert AccessProhibition.objects.get(pk=recorded["id"]).ends_on == datetime.date(2028, 3, 10)
+    assert [event.detail for event in write_events_for(patron.pk, before)] == [
+        "prohibition_recorded:longer_than_one_year"
+    ]
+
+
+def test_the_warning_is_in_swedish(eslov, patron):
+    response = eslov.post(
+        f"/api/v1/patrons/{patron.pk}/access-prohibitions/",
+        prohibition(ends_on="2028-03-11"),
+        content_type="application/json",
+        headers={"accept-language": "sv"},
+    )
+    assert "högst ett år i taget" in ok(response, 201)["warnings"][0]["detail"]
+
+
+def test_a_start_before_the_decision_day_is_refused(eslov, patron):
+    # Decided on 8.3.2027.
     with NothingWritten():
-        refused(record(eslov, patron.pk, ends_on="2028-03-10"), "max_one_year")
-    assert ok(record(eslov, patron.pk, ends_on="2028-03-09"), 201)["ends_on"] == "2028-03-09"
+        refused(record(eslov, patron.pk, starts_on="2027-03-07"), "starts_before_decision")
+    assert ok(record(eslov, patron.pk, starts_on="2027-03-08"), 201)["starts_on"] == "2027-03-08"
+
+
+def test_an_end_before_the_start_is_refused(eslov, patron):
+    with NothingWritten():
+        refused(record(eslov, patron.pk, ends_on="2027-03-09"), "dates_in_order")
+    assert ok(record(eslov, patron.pk, ends_on="2027-03-10"), 201)["ends_on"] == "2027-03-10"  # a one-day prohibition
+
+
+def test_an_overlap_at_the_same_library_is_refused_an_adjacent_prolongation_is_not(eslov, patron):
+    ok(record(eslov, patron.pk), 201)  # 10.3.-9.9.2027
+    with NothingWritten():
+        refused(
+            record(eslov, patron.pk, prosecutor_reference="AM-2", starts_on="2027-09-09", ends_on="2028-03-08"),
+            "overlapping_prohibition",
+        )
+    prolonged = record(eslov, patron.pk, prosecutor_reference="AM-2", starts_on="2027-09-10", ends_on="2028-03-09")
+    assert ok(prolonged, 201)["starts_on"] == "2027-09-10"
+    # Another library of the same patron is another prohibition.
+    ok(record(eslov, patron.pk, library="ESLMA"), 201)
+
+
+def test_the_form_shows_the_warning_and_records_once_confirmed(eslov, patron):
+    url = f"/patrons/{patron.pk}/access-prohibitions/new/"
+    form = {**prohibition(ends_on="2028-03-10"), "library": "ESL"}
+    with NothingWritten():
+        response = eslov.post(url, form)
+    assert response.status_code == 200
+    assert "10.03.2028" in response.content.decode()
+    response = eslov.post(url, {**form, "confirm_warnings": "on"})
+    assert response.status_code == 302
+    assert AccessProhibition.objects.get(patron=patron).ends_on == datetime.date(2028, 3, 10)
+
+
+def test_the_form_refuses_a_start_before_the_decision(eslov, patron):
+    url = f"/patrons/{patron.pk}/access-prohibitions/new/"
+    with NothingWritten():
+        response = eslov.post(url, {**prohibition(starts_on="2027-03-07"), "confirm_warnings": "on"})
+    assert response.status_code == 400
+    assert not AccessProhibition.objects.filter(patron=patron).exists()
 
 
 def test_under_15(eslov, patron):

@@ -144,7 +144,9 @@ SPRING_2020 = datetime.datetime(2020, 5, 4, 12, tzinfo=datetime.UTC)
 
 @pytest.fixture
 def world():
-    """A consortium closed 18.3.-31.5.2020, patrons whose cards expire before, during and after the closure."""
+    """A consortium closed 18.3.-31.5.2020, patrons whose cards expire before, during and after the closure.
+
+    With CARD_EXTENSION_EXPIRED_SINCE_DAYS = 365 the lower bound is 365 days before 18.3.2020: 19.3.2019."""
     consortium = ConsortiumFactory()
     library = LibraryFactory(municipality=MunicipalityFactory(consortium=consortium))
     closure = ClosurePeriod.objects.create(
@@ -158,25 +160,29 @@ def world():
     return {
         "consortium": consortium,
         "closure": closure,
-        "before": patron(datetime.date(2020, 3, 17)),
+        "dormant": patron(datetime.date(2019, 3, 18)),  # the day before the lower bound
+        "lower_bound": patron(datetime.date(2019, 3, 19)),
+        "before": patron(datetime.date(2020, 3, 17)),  # the day before the closure
         "first_day": patron(datetime.date(2020, 3, 18)),
         "during": patron(datetime.date(2020, 4, 15)),
         "during_locked": patron(datetime.date(2020, 4, 20), status=PatronStatus.LOCKED),
         "later_in_closure": patron(datetime.date(2020, 5, 31), status=PatronStatus.ACTIVE),
         "after": patron(datetime.date(2020, 6, 1), status=PatronStatus.ACTIVE),
+        "valid_after_until": patron(datetime.date(2020, 10, 1), status=PatronStatus.ACTIVE),
         "no_expiry": patron(None, status=PatronStatus.ACTIVE),
         "other_consortium": patron(datetime.date(2020, 4, 15), home_library=lapland_library),
     }
 
 
-def extended_message(consortium, count, until="30.09.2020", dry_run=False):
+def extended_message(consortium, count, until="30.09.2020", dry_run=False, since="19.03.2019"):
     if dry_run:
         message = gettext(
-            "Dry run: %(count)d cards of %(consortium)s would be extended until %(until)s; nothing was changed."
+            "Dry run: %(count)d cards of %(consortium)s expiring from %(since)s on would be extended until "
+            "%(until)s; nothing was changed."
         )
     else:
-        message = gettext("Extended %(count)d cards of %(consortium)s until %(until)s.")
-    return message % {"count": count, "consortium": consortium.name, "until": until}
+        message = gettext("Extended %(count)d cards of %(consortium)s expiring from %(since)s on until %(until)s.")
+    return message % {"count": count, "consortium": consortium.name, "until": until, "since": since}
 
 
 def extend(slug, until="2020-09-30", **options):
@@ -193,19 +199,19 @@ def snapshot():
 def test_dry_run_changes_nothing_and_says_how_many(world):
     before, events = snapshot(), AccessEvent.objects.count()
     out, _err = extend(world["consortium"].slug, dry_run=True)
-    assert extended_message(world["consortium"], 4, dry_run=True) in out
+    assert extended_message(world["consortium"], 6, dry_run=True) in out
     assert snapshot() == before and AccessEvent.objects.count() == events
     world["closure"].refresh_from_db()
     assert world["closure"].cards_extended_until is None
 
 
 @time_machine.travel(SPRING_2020, tick=False)
-def test_extends_exactly_the_cards_that_expire_during_the_closure_with_one_summary_event(world):
+def test_extends_exactly_the_cards_that_expired_before_or_expire_during_the_closure_with_one_summary_event(world):
     events = AccessEvent.objects.count()
     out, err = extend(world["consortium"].slug, until="30.9.2020")
-    extended = ["first_day", "during", "during_locked", "later_in_closure"]
-    assert extended_message(world["consortium"], 4) in out
-    assert "4/4" in err  # progress
+    extended = ["lower_bound", "before", "first_day", "during", "during_locked", "later_in_closure"]
+    assert extended_message(world["consortium"], 6) in out
+    assert "6/6" in err  # progress
     until = datetime.date(2020, 9, 30)
     for name, patron in world.items():
         if not isinstance(patron, Patron):
@@ -237,15 +243,24 @@ def test_extends_exactly_the_cards_that_expire_during_the_closure_with_one_summa
 def test_batches_report_progress(world, monkeypatch):
     monkeypatch.setattr("patrons.services.closures.CARD_EXTENSION_BATCH", 3)
     _out, err = extend(world["consortium"].slug)
-    assert "3/4" in err and "4/4" in err
-    assert Patron.objects.filter(card_expires_on=datetime.date(2020, 9, 30)).count() == 4
+    assert "3/6" in err and "6/6" in err
+    assert Patron.objects.filter(card_expires_on=datetime.date(2020, 9, 30)).count() == 6
 
 
 @time_machine.travel(datetime.datetime(2020, 7, 1, 12, tzinfo=datetime.UTC), tick=False)
 def test_after_the_closure_its_cards_are_still_extended(world):
     assert closures_for_card_extension(consortium_id=world["consortium"].pk) == [world["closure"]]
     out, _err = extend(world["consortium"].slug)
-    assert extended_message(world["consortium"], 4) in out
+    assert extended_message(world["consortium"], 6) in out
+
+
+@time_machine.travel(SPRING_2020, tick=False)
+def test_the_lower_bound_is_a_setting(world, settings):
+    settings.CARD_EXTENSION_EXPIRED_SINCE_DAYS = 0  # only the cards that expire during the closure
+    out, _err = extend(world["consortium"].slug)
+    assert extended_message(world["consortium"], 4, since="18.03.2020") in out
+    world["before"].refresh_from_db()
+    assert world["before"].card_expires_on == datetime.date(2020, 3, 17)
 
 
 def test_unknown_consortium_lists_the_slugs():

@@ -644,7 +644,7 @@ STRUCTURED = {
         "notification_method",
         "appeal_outcome",
     },
-    "bans.AccessProhibition": {"recorded_by"},
+    "bans.AccessProhibition": {"recorded_by", "revocation_recorded_by", "court_outcome", "court_recorded_by"},
     # The name is copied from the guardian's patron record; the rest are choices.
     "bans.BanGuardian": {"name", "hearing_method", "notification_method"},
     "patrons.RegisterMembership": {"register"},

@@ -31,7 +31,7 @@ class Command(BaseCommand):
         ended_bans = Ban.objects.filter(archived_at__isnull=True).filter(
             Q(status__in=CLOSED) | Q(status__in=STAFF_VISIBLE_BAN_STEPS, ends_on__lt=today)
         )
-        ended_prohibitions = AccessProhibition.objects.filter(archived_at__isnull=True, ends_on__lt=today)
+        ended_prohibitions = AccessProhibition.objects.ended(today).filter(archived_at__isnull=True)
         counts = {"bans": ended_bans.count(), "access prohibitions": ended_prohibitions.count()}
         if not options["dry_run"]:
             now = timezone.now()
@@ -41,7 +41,7 @@ class Command(BaseCommand):
                     ban.archived_at, ban.retain_until = now, ended_on + keep
                     ban.save(update_fields=["archived_at", "retain_until"])
                 for prohibition in ended_prohibitions.select_for_update():
-                    prohibition.archived_at, prohibition.retain_until = now, prohibition.ends_on + keep
+                    prohibition.archived_at, prohibition.retain_until = now, prohibition.last_day + keep
                     prohibition.save(update_fields=["archived_at", "retain_until"])
         verb = "Would archive" if options["dry_run"] else "Archived"
         self.stdout.write(f"{verb} {counts['bans']} bans and {counts['access prohibitions']} access prohibitions.")

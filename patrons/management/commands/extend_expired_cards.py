@@ -1,8 +1,10 @@
 """`manage.py extend_expired_cards --consortium <slug> --until <date> [--dry-run]` (Lapland 2020).
 
-While libraries are closed, cards that expire during the closure are extended to a set date (30.9.2020
-in spring 2020) so patrons keep using e-services. The closure is the consortium's closure period in
-force today, or the one that ended last; see patrons.services.closures.cards_extend.
+While libraries are closed, expired cards are extended to a set date (30.9.2020 in spring 2020) so
+patrons keep using e-services: cards that expire during the closure, and those that expired at most
+CARD_EXTENSION_EXPIRED_SINCE_DAYS (365) days before it began; older ones are dormant and stay expired.
+The closure is the consortium's closure period in force today, or the one that ended last; see
+patrons.services.closures.cards_extend.
 """
 
 from typing import Any
@@ -14,13 +16,14 @@ from django.utils.translation import gettext as _
 from core.command_args import parse_date
 from core.errors import RuleBroken
 from patrons.closures import closures_for_card_extension
-from patrons.services.closures import cards_extend
+from patrons.services.closures import cards_extend, expired_since
 from staff.models import Consortium
 
 
 class Command(BaseCommand):
     help = (
-        "Extend the cards of a consortium that expired during its closure period to the given date; "
+        "Extend the cards of a consortium that expired before its closure period (at most "
+        "CARD_EXTENSION_EXPIRED_SINCE_DAYS days before it began) or expire during it to the given date; "
         "expired patrons become active again. One summary event goes to the access log."
     )
 
@@ -55,11 +58,17 @@ class Command(BaseCommand):
             result = cards_extend(consortium=consortium, until=until, dry_run=options["dry_run"], progress=progress)
         except RuleBroken as error:
             raise CommandError(" ".join(error.messages)) from error
-        values = {"count": result.count, "until": date_format(until, "d.m.Y"), "consortium": consortium.name}
+        values = {
+            "count": result.count,
+            "until": date_format(until, "d.m.Y"),
+            "consortium": consortium.name,
+            "since": date_format(min(expired_since(c) for c in result.closures), "d.m.Y"),
+        }
         if result.dry_run:
             message = _(
-                "Dry run: %(count)d cards of %(consortium)s would be extended until %(until)s; nothing was changed."
+                "Dry run: %(count)d cards of %(consortium)s expiring from %(since)s on would be extended until "
+                "%(until)s; nothing was changed."
             )
         else:
-            message = _("Extended %(count)d cards of %(consortium)s until %(until)s.")
+            message = _("Extended %(count)d cards of %(consortium)s expiring from %(since)s on until %(until)s.")
         self.stdout.write(message % values)
