@@ -71,6 +71,10 @@ SYNCED_FIELDS = (
     "language",
     "status",
 )
+# Koha's `privacy` is Koha's setting, not a recorded choice: who set it there (staff, or the patron in the
+# OPAC) and when is not known. A value that differs from the recorded choice empties these, so the patron's
+# page asks for the patron's own choice again (patrons.services.choices).
+LOAN_HISTORY_CHOICE_FIELDS = ("loan_history_chosen_on", "loan_history_chosen_by")
 PARENT_RELATIONSHIPS = {"mother", "father", "parent"}
 COUNT_NAMES = (
     "created",
@@ -365,6 +369,8 @@ class _Sync:
                 if all(getattr(patron, name) == value for name, value in fields.items()):
                     self.counts["unchanged"] += 1
                 else:
+                    if fields["loan_history"] != patron.loan_history:
+                        patron.loan_history_chosen_on, patron.loan_history_chosen_by = None, ""
                     for name, value in fields.items():
                         setattr(patron, name, value)
                     patron.updated_at = timezone.now()
@@ -386,7 +392,7 @@ class _Sync:
         if self.dry_run:
             return
         Patron.objects.bulk_create(created)
-        Patron.objects.bulk_update(updated, [*SYNCED_FIELDS, "updated_at"])
+        Patron.objects.bulk_update(updated, [*SYNCED_FIELDS, *LOAN_HISTORY_CHOICE_FIELDS, "updated_at"])
         synced = [*touched, *(patron.pk for patron in created)]
         KohaDeparture.objects.filter(patron_id__in=synced).delete()
         now = timezone.now()

@@ -11,6 +11,7 @@ from audit.serializers import AccessEventSerializer
 from patrons import registration_api, serializers
 from patrons.selectors import (
     access_event_list_for_patron,
+    loan_history_confirmations_due,
     note_list_for_staff,
     note_open,
     patron_record_for_staff,
@@ -19,6 +20,7 @@ from patrons.selectors import (
 )
 from patrons.serializers import PatronDetailSerializer, PatronListSerializer, PatronPageSerializer
 from patrons.services import (
+    loan_history_choice_confirm,
     note_create,
     note_remove,
     note_update,
@@ -203,6 +205,46 @@ class PatronChoicesApi(APIView):
         body.is_valid(raise_exception=True)
         patron_choices_update(actor=actor, patron_id=patron_id, **body.validated_data)
         return _patron_response(request, patron_id)
+
+
+class LoanHistoryConfirmApi(APIView):
+    @extend_schema(
+        operation_id="patron_loan_history_confirm",
+        summary="The patron confirms their loan-history choice (at 15 or 18)",
+        description="Records today and the patron as the chooser of the loan-history choice recorded before their "
+        "15th or 18th birthday. 400 `loan_history_nothing_to_confirm` when none awaits confirmation. Answers the "
+        "patron.",
+        request=serializers.LoanHistoryConfirmSerializer,
+        responses=PatronDetailSerializer,
+    )
+    def post(self, request: Request, patron_id: int) -> Response:
+        actor = patron_data_actor(request)
+        body = serializers.LoanHistoryConfirmSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        loan_history_choice_confirm(actor=actor, patron_id=patron_id, **body.validated_data)
+        return _patron_response(request, patron_id)
+
+
+class LoanHistoryConfirmationsApi(APIView):
+    @extend_schema(
+        operation_id="patrons_loan_history_confirmations_list",
+        summary="Confirm loan-history choice: patrons who turned 15 or 18 since their choice was recorded",
+        description="The caller's consortium's patrons whose loan-history choice predates their latest 15th or 18th "
+        "birthday, by name, 50 a page. The listed patrons are logged (one event).",
+        parameters=[OpenApiParameter("page", int, description="Page number, 50 per page")],
+        responses=serializers.LoanHistoryConfirmationSerializer(many=True),
+    )
+    def get(self, request: Request) -> Response:
+        page = loan_history_confirmations_due(
+            actor=patron_data_actor(request), page_number=request.query_params.get("page", 1)
+        )
+        return Response(
+            {
+                "count": page.paginator.count,
+                **page_links(request, page),
+                "results": serializers.LoanHistoryConfirmationSerializer(page.object_list, many=True).data,
+            }
+        )
 
 
 class TrusteeshipApi(APIView):

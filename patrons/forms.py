@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core import form_fields
 from core.free_text_fields import FreeTextEmailFormField, FreeTextFormField
-from patrons.models import LoanHistoryPreference, NoteCategory
+from patrons.models import LoanHistoryChooser, LoanHistoryPreference, NoteCategory
 from staff.models import Library
 
 
@@ -47,9 +47,25 @@ class ReasonForm(forms.Form):
 
 class ChoicesForm(forms.Form):
     loan_history = forms.TypedChoiceField(label=_("Loan history"), choices=LoanHistoryPreference.choices, coerce=int)
+    loan_history_chosen_by = forms.ChoiceField(
+        label=_("Loan history chosen by"),
+        choices=[("", "---------"), *LoanHistoryChooser.choices],
+        required=False,
+        help_text=_("Needed when the loan history changes: saving it is the patron's own choice."),
+    )
     newsletter = forms.BooleanField(label=_("Newsletter (email only)"), required=False)
     home_service = forms.BooleanField(label=_("Home service"), required=False)
     interlibrary_loans = forms.BooleanField(label=_("Interlibrary loans"), required=False)
+
+
+class LoanHistoryConfirmForm(forms.Form):
+    """The patron confirms their loan-history choice (at 15 or 18): only they may."""
+
+    chosen_by = forms.ChoiceField(
+        label=_("Confirmed by"),
+        choices=[(value, label) for value, label in LoanHistoryChooser.choices if value != LoanHistoryChooser.GUARDIAN],
+        initial=LoanHistoryChooser.PATRON,
+    )
 
 
 class TrusteeshipForm(forms.Form):

@@ -25,11 +25,28 @@ class PatronStatus(models.TextChoices):
 
 
 class LoanHistoryPreference(models.IntegerChoices):
-    """Koha's `privacy` values; saving loan history is the patron's own choice."""
+    """Koha's `privacy` values; saving loan history is the patron's own choice.
+
+    Koha keeps a patron's loan history for ever (0), for the library's anonymisation period (1, Koha's own
+    default), or not at all (2). Both 0 and 1 keep it, so both are an opt-in (GDPR Art. 6(1)(a), seed 002:
+    "Lånehistorik - Frivilligt sparande"); 2 is what a patron has until they choose otherwise.
+    """
 
     KEEP_FOREVER = 0, _("Keep my loan history")
     DEFAULT = 1, _("Library default")
     NEVER_KEEP = 2, _("Do not keep my loan history")
+
+
+# The values that keep loan history: choosing one is giving consent.
+LOAN_HISTORY_KEPT = frozenset({LoanHistoryPreference.KEEP_FOREVER, LoanHistoryPreference.DEFAULT})
+
+
+class LoanHistoryChooser(models.TextChoices):
+    """Who made the recorded loan-history choice (patrons.services.choices says who may, at which age)."""
+
+    PATRON = "patron", _("The patron, at the desk")
+    PATRON_ONLINE = "patron_online", _("The patron, online")
+    GUARDIAN = "guardian", _("A guardian, for a child under 13")
 
 
 class Patron(models.Model):
@@ -57,7 +74,13 @@ class Patron(models.Model):
     status = models.CharField(_("status"), max_length=10, choices=PatronStatus.choices, default=PatronStatus.ACTIVE)
     language = models.CharField(_("language"), max_length=5, choices=settings.LANGUAGES, default="fi")
     loan_history = models.PositiveSmallIntegerField(
-        _("loan history"), choices=LoanHistoryPreference.choices, default=LoanHistoryPreference.DEFAULT
+        _("loan history"), choices=LoanHistoryPreference.choices, default=LoanHistoryPreference.NEVER_KEEP
+    )
+    # The recorded choice behind `loan_history`; both empty when the value came from Koha (koha/sync.py) or
+    # nobody asked the patron: then it is Koha's setting, not the patron's choice.
+    loan_history_chosen_on = models.DateField(_("loan history chosen on"), null=True, blank=True)
+    loan_history_chosen_by = models.CharField(
+        _("loan history chosen by"), max_length=16, choices=LoanHistoryChooser.choices, blank=True
     )
     data_provided_by_guardian = models.BooleanField(
         _("data provided by guardian"),

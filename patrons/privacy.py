@@ -48,6 +48,7 @@ from patrons.models import (
     SENSITIVE_NOTE_CATEGORIES,
     Guardianship,
     Note,
+    NoteCategory,
     NoteRevision,
     Patron,
     RegisterKind,
@@ -109,6 +110,21 @@ def note_removal_records_due(day: datetime.date) -> QuerySet[Note]:
     return notes
 
 
+def behaviour_notes_due(day: datetime.date) -> QuerySet[Note]:
+    """Behaviour notes whose incident was more than BEHAVIOUR_NOTE_RETENTION_DAYS before `day` (kept on that
+    day itself; gone the day after), GDPR Art. 5(1)(e): kept no longer than supervising library use needs.
+
+    A note a ban decision still kept cites stays, as part of the decision's grounds, and goes with the decision
+    at the end of its archive period (bans.privacy, run before this rule: the ban's `retain_until`). A removed
+    note goes by its removal record's rule instead (`note_removal_records_due`).
+    """
+    cutoff = day - datetime.timedelta(days=settings.BEHAVIOUR_NOTE_RETENTION_DAYS)
+    notes = Note.objects.filter(category=NoteCategory.BEHAVIOUR, removed_at__isnull=True, incident_on__lt=cutoff)
+    for kept in notes_kept(day):
+        notes = notes.exclude(pk__in=kept.values("pk"))
+    return notes
+
+
 def newsletter_memberships_due(day: datetime.date) -> QuerySet[RegisterMembership]:
     """Newsletter memberships of patrons who have no email address any more (on any day).
 
@@ -131,6 +147,18 @@ GUARDIAN_LINKS = RetentionRule(
     data_categories=(DataCategory.GUARDIANS,),
 )
 # After the ban decisions (bans/privacy.py): a note cited only by decisions removed there goes in the same run.
+BEHAVIOUR_NOTES = RetentionRule(
+    name="behaviour_notes",
+    order=35,
+    register=Register.LIBRARY_SYSTEM,
+    description=_(
+        "Behaviour notes, BEHAVIOUR_NOTE_RETENTION_DAYS after the incident; a note a kept ban decision cites "
+        "goes with the decision when its time in the decision archive ends."
+    ),
+    due=behaviour_notes_due,
+    patron_fields=("patron_id",),
+    data_categories=(DataCategory.SENSITIVE_NOTE,),
+)
 NOTE_REMOVAL_RECORDS = RetentionRule(
     name="note_removal_records",
     order=40,
@@ -369,7 +397,7 @@ class PatronRecordContract(PrivacyContract):
         return 0
 
     def retention_rules(self) -> tuple[RetentionRule, ...]:
-        return (NOTE_REMOVAL_RECORDS,)
+        return (BEHAVIOUR_NOTES, NOTE_REMOVAL_RECORDS)
 
     def retention_not_applied_here(self) -> tuple[NotAppliedHere, ...]:
         return (PATRON_RECORDS,)

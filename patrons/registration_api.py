@@ -47,7 +47,9 @@ class PatronRegisterSerializer(serializers.Serializer):
         required=False, allow_blank=True, default="", help_text="fi, sv or en; default: the consortium's language"
     )
     loan_history = api_fields.CountField(
-        required=False, default=1, help_text="Koha's privacy: 0 keep, 1 library default, 2 do not keep"
+        required=False,
+        default=2,
+        help_text="Koha's privacy: 0 keep, 1 library default, 2 do not keep (the default: keeping is an opt-in)",
     )
     guardian = api_fields.IdField(
         required=False, allow_null=True, default=None, help_text="The guardian's patron id (under 15: required)"

@@ -41,7 +41,7 @@ class PatronRegistrationForm(forms.Form):
         label=_("Loan history (the patron's own choice)"),
         choices=LoanHistoryPreference.choices,
         coerce=int,
-        initial=LoanHistoryPreference.DEFAULT,
+        initial=LoanHistoryPreference.NEVER_KEEP,
     )
     guardian_cardnumber = forms.CharField(
         label=_("Guardian's card number (required for a patron under 15)"),

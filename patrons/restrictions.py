@@ -45,7 +45,8 @@ class RestrictionSection(Protocol):
 RestrictionProvider = Callable[[Patron, datetime.date], RestrictionSection]
 # Raises core.errors.RuleBroken when its app still rests on the note (on `day`).
 NoteRemovalGuard = Callable[[Note, datetime.date], None]
-# The notes its app still keeps on the day (a decision's grounds), though their removal record is due.
+# The notes its app still keeps on the day (a decision's grounds), though their retention is due (a removal
+# record's, or a behaviour note's).
 RemovedNoteKeeper = Callable[[datetime.date], QuerySet[Note]]
 
 _providers: list[RestrictionProvider] = []
@@ -80,5 +81,5 @@ def note_removal_check(note: Note, day: datetime.date) -> None:
 
 
 def notes_kept(day: datetime.date) -> list[QuerySet[Note]]:
-    """Every keeper's notes kept on `day`, as querysets the retention of removed notes excludes."""
+    """Every keeper's notes kept on `day`, as querysets the retention of notes (patrons.privacy) excludes."""
     return [keeper(day) for keeper in _removed_note_keepers]

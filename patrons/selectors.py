@@ -4,9 +4,11 @@ import datetime
 import functools
 from dataclasses import dataclass, field
 
+from dateutil.relativedelta import relativedelta
 from django.core.paginator import Page, Paginator
 from django.db import transaction
-from django.db.models import Case, F, Q, QuerySet, TextField, Value, When
+from django.db.models import Case, F, IntegerField, Q, QuerySet, TextField, Value, When
+from django.db.models.functions import ExtractDay, ExtractMonth, ExtractYear
 
 from audit.actor import Actor
 from audit.models import AccessEvent, Action, DataCategory, Outcome
@@ -15,6 +17,7 @@ from core.dates import ADULT_AGE, age_on, today
 from core.errors import NotFound
 from patrons.models import SENSITIVE_NOTE_CATEGORIES, Note, Patron, RegisterMembership, Trusteeship
 from patrons.restrictions import RestrictionInForce, RestrictionSection, restrictions_of
+from patrons.services.choices import CONFIRMATION_AGES, loan_history_confirmation_due
 from staff.typed_text import IdentityCodeInSearch, search_text_check
 
 DETAIL_CATEGORIES = (
@@ -89,6 +92,52 @@ def patron_search(*, actor: Actor, query: str, page_number: int | str = 1, page_
     return page
 
 
+def _with_age_when_chosen(patrons: QuerySet[Patron]) -> QuerySet[Patron]:
+    """`age_when_chosen`: the patron's age on the day their loan-history choice was recorded, counted in the
+    database as core.dates.age_on counts it (from the birthday's own date; 29 February on 1 March)."""
+    years = ExtractYear("loan_history_chosen_on") - ExtractYear("date_of_birth")
+    patrons = patrons.annotate(
+        chosen_day=ExtractMonth("loan_history_chosen_on") * 100 + ExtractDay("loan_history_chosen_on"),
+        born_day=ExtractMonth("date_of_birth") * 100 + ExtractDay("date_of_birth"),
+    )
+    return patrons.annotate(
+        age_when_chosen=Case(
+            When(chosen_day__lt=F("born_day"), then=years - 1), default=years, output_field=IntegerField()
+        )
+    )
+
+
+def loan_history_confirmations_due(*, actor: Actor, page_number: int | str = 1, page_size: int = 50) -> Page:
+    """ "Confirm loan-history choice": one page of the actor's consortium's patrons who have turned 15 or 18 since
+    their loan-history choice was recorded (patrons.services.choices.CONFIRMATION_AGES), by name.
+
+    The list reads many patrons' data, so it is one access event naming the listed patrons, as a search is.
+    """
+    day = today()
+    due = Q()
+    for age in CONFIRMATION_AGES:
+        due |= Q(date_of_birth__lte=day - relativedelta(years=age), age_when_chosen__lt=age)
+    patrons = (
+        _with_age_when_chosen(
+            _consortium_patrons(actor).filter(loan_history_chosen_on__isnull=False, date_of_birth__isnull=False)
+        )
+        .filter(due)
+        .select_related("home_library")
+        .order_by("last_name", "first_name", "id")
+    )
+    with transaction.atomic():
+        page = Paginator(patrons, page_size).get_page(page_number)
+        page.object_list = list(page.object_list)  # read once, inside the logged transaction
+        access_event_record(
+            actor=actor,
+            action=Action.PATRON_SEARCH,
+            patron_ids=[patron.pk for patron in page.object_list],
+            data_categories=[DataCategory.LISTING, DataCategory.PREFERENCES],
+            detail="loan_history_confirmations",
+        )
+    return page
+
+
 @dataclass(frozen=True)
 class SearchBoxResult:
     query: str  # what may be shown back in the search box ("" when it held an identity code)
@@ -127,6 +176,8 @@ class PatronRecord:
     registers: list[RegisterMembership] = field(default_factory=list)
     under_trusteeship: bool = False
     notices_to: list[int] = field(default_factory=list)
+    # The birthday (15 or 18) since which the patron's loan-history choice awaits their confirmation, or None.
+    loan_history_confirmation_due: int | None = None
 
     @property
     def in_force(self) -> list[RestrictionInForce]:
@@ -184,6 +235,7 @@ def patron_record_for_staff(*, actor: Actor, patron_id: int) -> PatronRecord:
             registers=list(RegisterMembership.objects.filter(patron=patron).order_by("register")),
             under_trusteeship=Trusteeship.objects.filter(patron=patron).exists(),
             notices_to=notice_recipient_ids(patron, day),
+            loan_history_confirmation_due=loan_history_confirmation_due(patron, day),
         )
         related = [g.guardian_id for g in patron.guardianships.all()] + [w.ward_id for w in patron.wards.all()]
         categories = [*DETAIL_CATEGORIES, *([DataCategory.TRUSTEESHIP] if record.under_trusteeship else [])]

@@ -5,7 +5,15 @@ from rest_framework import serializers
 
 from core import api_fields
 from core.bounds import COUNT_MAX, column_length
-from patrons.models import Guardianship, Note, NoteCategory, NoteRevision, Patron, Trusteeship
+from patrons.models import (
+    Guardianship,
+    LoanHistoryChooser,
+    Note,
+    NoteCategory,
+    NoteRevision,
+    Patron,
+    Trusteeship,
+)
 
 
 class PatronListSerializer(api_fields.ModelSerializer):
@@ -52,6 +60,10 @@ class PatronDetailSerializer(PatronListSerializer):
     under_guardianship = serializers.SerializerMethodField(
         help_text="An adult under guardianship (edunvalvonta); the guardian's contact has its own URL"
     )
+    loan_history_confirmation_due = serializers.SerializerMethodField(
+        help_text="15 or 18: the patron has turned that age since their loan-history choice was recorded and is "
+        "asked to confirm it (POST .../loan-history/confirm/); null when nothing awaits confirmation"
+    )
 
     def _record(self):
         return self.context["record"]
@@ -70,6 +82,9 @@ class PatronDetailSerializer(PatronListSerializer):
     def get_under_guardianship(self, patron) -> bool:
         return self._record().under_trusteeship
 
+    def get_loan_history_confirmation_due(self, patron) -> int | None:
+        return self._record().loan_history_confirmation_due
+
     class Meta(PatronListSerializer.Meta):
         fields = [
             *PatronListSerializer.Meta.fields,
@@ -83,6 +98,9 @@ class PatronDetailSerializer(PatronListSerializer):
             "status",
             "language",
             "loan_history",
+            "loan_history_chosen_on",
+            "loan_history_chosen_by",
+            "loan_history_confirmation_due",
             "data_provided_by_guardian",
             "guardians",
             "notices_to",
@@ -207,9 +225,38 @@ class PatronChoicesSerializer(serializers.Serializer):
     """The patron's own choices; a field left out stays as it is."""
 
     loan_history = api_fields.CountField(required=False, help_text="Koha privacy: 0 keep, 1 default, 2 never")
+    loan_history_chosen_by = serializers.ChoiceField(
+        choices=LoanHistoryChooser.choices,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Who chose the loan history: needed when it changes (a guardian only for a child under 13)",
+    )
     newsletter = serializers.BooleanField(required=False, help_text="Email only; joining records the consent date")
     home_service = serializers.BooleanField(required=False)
     interlibrary_loans = serializers.BooleanField(required=False)
+
+
+class LoanHistoryConfirmSerializer(serializers.Serializer):
+    chosen_by = serializers.ChoiceField(
+        choices=[LoanHistoryChooser.PATRON, LoanHistoryChooser.PATRON_ONLINE],
+        required=False,
+        default=LoanHistoryChooser.PATRON,
+        help_text="The patron at the desk (default) or online: only the patron confirms",
+    )
+
+
+class LoanHistoryConfirmationSerializer(PatronListSerializer):
+    """A patron on the "confirm loan-history choice" list."""
+
+    class Meta(PatronListSerializer.Meta):
+        fields = [
+            *PatronListSerializer.Meta.fields,
+            "loan_history",
+            "loan_history_chosen_on",
+            "loan_history_chosen_by",
+        ]
+        read_only_fields = fields
 
 
 class TrusteeshipSerializer(api_fields.ModelSerializer):

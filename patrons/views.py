@@ -1,4 +1,4 @@
-"""Staff pages: patron search, the patron's page, notes, choices and adult guardianship.
+"""Staff pages: patron search, the patron's page, notes, choices (loan-history confirmations too), adult guardianship.
 
 Thin: the actor comes from staff.access, data from patrons.selectors, writes go through
 patrons.services; a broken rule is shown next to the form (status 400) and nothing is written.
@@ -22,8 +22,15 @@ from audit.actor import Actor
 from core.dates import today
 from patrons import forms
 from patrons.page import patron_page_context
-from patrons.selectors import note_open, patron_record_for_staff, patron_search_box, trusteeship_open
+from patrons.selectors import (
+    loan_history_confirmations_due,
+    note_open,
+    patron_record_for_staff,
+    patron_search_box,
+    trusteeship_open,
+)
 from patrons.services import (
+    loan_history_choice_confirm,
     note_create,
     note_remove,
     note_update,
@@ -55,6 +62,7 @@ def render_patron_page(request: HttpRequest, actor: Actor, patron_id: int, statu
             initial={"library": record.patron.home_library.koha_library_id, "incident_on": today()},
         ),
         "choices_form": forms.ChoicesForm(initial=choices),
+        "confirm_form": forms.LoanHistoryConfirmForm(),
         "trusteeship_form": forms.TrusteeshipForm(),
         **extra,
     }
@@ -64,6 +72,7 @@ def render_patron_page(request: HttpRequest, actor: Actor, patron_id: int, statu
 PATRON_PAGE_FORMS: dict[str, Callable[[Any, Actor], django_forms.Form]] = {
     "note_form": lambda data, actor: forms.NoteForm(data, consortium_id=actor.consortium_id),
     "choices_form": lambda data, actor: forms.ChoicesForm(data),
+    "confirm_form": lambda data, actor: forms.LoanHistoryConfirmForm(data),
     "trusteeship_form": lambda data, actor: forms.TrusteeshipForm(data),
 }
 
@@ -184,6 +193,28 @@ def choices_view(request: HttpRequest, patron_id: int) -> HttpResponse:
     return patron_page_form(
         request, patron_id, "choices_form", patron_choices_update, _("The patron's choices were saved.")
     )
+
+
+@never_cache
+@login_required
+@require_POST
+def loan_history_confirm_view(request: HttpRequest, patron_id: int) -> HttpResponse:
+    return patron_page_form(
+        request,
+        patron_id,
+        "confirm_form",
+        loan_history_choice_confirm,
+        _("The patron confirmed their loan-history choice."),
+    )
+
+
+@never_cache
+@login_required
+@require_GET
+def loan_history_confirmations_view(request: HttpRequest) -> HttpResponse:
+    """ "Confirm loan-history choice": patrons who turned 15 or 18 since their choice was recorded (a logged list)."""
+    page = loan_history_confirmations_due(actor=patron_data_actor(request), page_number=request.GET.get("page", 1))
+    return render(request, "patrons/loan_history_confirmations.html", {"page": page})
 
 
 @never_cache

@@ -327,6 +327,12 @@ ACCESS_REPORT_STAFF_NAMES = env_bool("ACCESS_REPORT_STAFF_NAMES", False)
 # (who, when, why; its text is erased at removal) and an answered data-subject request are kept.
 NOTE_REMOVAL_RECORD_RETENTION_YEARS = int(env("NOTE_REMOVAL_RECORD_RETENTION_YEARS", "2"))
 SUBJECT_REQUEST_RETENTION_YEARS = int(env("SUBJECT_REQUEST_RETENTION_YEARS", "5"))
+# Behaviour notes (GDPR Art. 5(1)(e)) go this many days after the incident, unless a ban decision still kept
+# cites them: they serve supervising library use, and a ban needs repeated disturbance now, so two years
+# covers the longest pattern a decider weighs and matches the decision archive (BAN_DECISION_RETENTION_YEARS).
+BEHAVIOUR_NOTE_RETENTION_DAYS = int(env("BEHAVIOUR_NOTE_RETENTION_DAYS", "730"))
+if BEHAVIOUR_NOTE_RETENTION_DAYS < 1:
+    raise ImproperlyConfigured("BEHAVIOUR_NOTE_RETENTION_DAYS must be at least 1.")
 # Access events older than this are removed by `manage.py prune_access_log`, run with the owner's
 # credentials: the runtime role can never delete them (audit/prune.py).
 ACCESS_LOG_RETENTION_MONTHS = int(env("ACCESS_LOG_RETENTION_MONTHS", "24"))

@@ -81,10 +81,12 @@ RULES: dict[str, dict] = {
     "patrons:search": STAFF_PAGE,
     # Exceptional circumstances: registration (a page, also while frozen) and a PIN given by phone (POST only).
     "patrons:register": STAFF_PAGE,
+    "patrons:loan-history-confirmations": STAFF_PAGE,
     "patrons:pin-by-phone": {"*": 405, None: 302},
     "api:patron-pin-by-phone": {"*": 405, None: 403},
     "patrons:detail": LAPLAND_PATRON_PAGE,
     "api:patron-list": STAFF_API,
+    "api:patron-loan-history-confirmations": STAFF_API,
     # The search in a POST body: a GET is a 405 once the caller is let in.
     "api:patron-search": {"*": 405, None: 403},
     "api:patron-detail": LAPLAND_PATRON_API,
@@ -123,6 +125,7 @@ RULES: dict[str, dict] = {
     "patrons:note-edit": LAPLAND_PATRON_PAGE,
     "patrons:note-remove": {"*": 405, None: 302},
     "patrons:choices": {"*": 405, None: 302},
+    "patrons:loan-history-confirm": {"*": 405, None: 302},
     "patrons:trusteeship": {"*": 405, None: 302},
     "patrons:trusteeship-open": {"*": 405, None: 302},
     "patrons:ban-propose": LAPLAND_PATRON_PAGE,
@@ -138,6 +141,7 @@ RULES: dict[str, dict] = {
     "api:patron-note": LAPLAND_PATRON_API,
     "api:patron-bans": {"*": 405, None: 403},
     "api:patron-choices": {"*": 405, None: 403},
+    "api:patron-loan-history-confirm": {"*": 405, None: 403},
     # The matrix patron has no adult-guardianship mark: readers get 404, others as everywhere.
     "api:patron-trusteeship": {**LAPLAND_PATRON_API, **dict.fromkeys(PATRON_READERS, 404)},
     "api:patron-access-prohibitions": {"*": 405, None: 403},

@@ -25,8 +25,17 @@ from core.dates import ADULT_AGE, age_on
 from core.errors import RuleBroken
 from core.model_fields import model_field
 from patrons.closures import REGISTRATION_FROZEN_MESSAGE, closure_end_text, registration_freeze
-from patrons.models import GuardianRelationship, Guardianship, LoanHistoryPreference, Patron, PatronStatus
+from patrons.models import (
+    LOAN_HISTORY_KEPT,
+    GuardianRelationship,
+    Guardianship,
+    LoanHistoryChooser,
+    LoanHistoryPreference,
+    Patron,
+    PatronStatus,
+)
 from patrons.services._common import today
+from patrons.services.choices import OWN_CONSENT_AGE, loan_history_chooser_check
 from patrons.upstream import patron_create_upstream
 from staff.models import Jurisdiction, Library
 from staff.typed_text import free_text_check
@@ -127,7 +136,7 @@ def patron_register(
     postal_code: str = "",
     city: str = "",
     language: str | None = None,
-    loan_history: int = LoanHistoryPreference.DEFAULT,
+    loan_history: int = LoanHistoryPreference.NEVER_KEEP,
     guardian: int | None = None,
     guardian_cardnumber: str = "",
     relationship: str = "",
@@ -136,6 +145,8 @@ def patron_register(
     """Register a patron of the actor's consortium; `home_library` is a Koha library id (branchcode).
 
     The guardian is given by patron id (`guardian`) or card number (`guardian_cardnumber`, as at the desk).
+    Loan history is not kept unless chosen; a choice to keep it is recorded as made today by the patron, or
+    by the guardian for a child under 13 (patrons.services.choices.OWN_CONSENT_AGE, GDPR Art. 8).
     `language` defaults to the consortium's (Finnish in Finland, Swedish in Sweden). The access event
     (patron_register) names the new patron and the guardian.
     """
@@ -166,8 +177,12 @@ def patron_register(
             validate_email(email)
         except ValidationError as error:
             raise RuleBroken("email_invalid", _("The email address is not valid.")) from error
-    if loan_history not in LoanHistoryPreference.values:
-        raise RuleBroken("loan_history_unknown", _("Loan history is 0 (keep), 1 (library default) or 2 (do not keep)."))
+    chosen_by = ""
+    if loan_history in LOAN_HISTORY_KEPT:
+        # Registered with a guardian under 15: under 13 the guardian's consent, from 13 the patron's own.
+        under_13 = age_on(born, day) < OWN_CONSENT_AGE
+        chosen_by = LoanHistoryChooser.GUARDIAN if under_13 else LoanHistoryChooser.PATRON
+    loan_history_chooser_check(born=born, day=day, value=loan_history, chosen_by=chosen_by or LoanHistoryChooser.PATRON)
     if language and language not in dict(settings.LANGUAGES):
         raise RuleBroken(
             "language_unknown",
@@ -206,6 +221,8 @@ def patron_register(
             status=PatronStatus.ACTIVE,
             language=language or DEFAULT_LANGUAGE.get(consortium.jurisdiction, settings.LANGUAGE_CODE),
             loan_history=loan_history,
+            loan_history_chosen_on=day if chosen_by else None,
+            loan_history_chosen_by=chosen_by,
             data_provided_by_guardian=guardian_patron is not None and age_on(born, day) < GUARDIAN_REQUIRED_UNDER_AGE,
         )
         try:

@@ -98,6 +98,7 @@ RULES_IN_ORDER = [
     "ban_decisions",
     "access_prohibitions",
     "guardian_links",
+    "behaviour_notes",
     "note_removal_records",
     "subject_requests",
     "home_service_ended",

@@ -196,7 +196,9 @@ def test_note_removal_records_go_after_the_retention_years(lapland_patron, setti
         replaced_at=gone.created_at,
     )
     not_removed = note(lapland_patron, removed_at=None)
-    Note.objects.filter(pk=not_removed.pk).update(created_at=datetime.datetime(2001, 1, 1, tzinfo=datetime.UTC))
+    Note.objects.filter(pk=not_removed.pk).update(
+        created_at=datetime.datetime(2001, 1, 1, tzinfo=datetime.UTC), category=NoteCategory.GENERAL
+    )
     cited_by_a_kept_decision = note(lapland_patron, removed_at=datetime.datetime(2020, 1, 1, tzinfo=datetime.UTC))
     ban(lapland_patron, retain_until=DAY, number="R-4").notes.add(cited_by_a_kept_decision)
     cited_by_a_due_decision = note(lapland_patron, removed_at=datetime.datetime(2020, 1, 1, tzinfo=datetime.UTC))
@@ -205,6 +207,61 @@ def test_note_removal_records_go_after_the_retention_years(lapland_patron, setti
     assert removed_by_retention(Note) == {gone.pk, cited_by_a_due_decision.pk}
     assert not NoteRevision.objects.filter(note_id=gone.pk).exists()
     assert Note.objects.filter(pk__in=[exactly_two_years.pk, not_removed.pk, cited_by_a_kept_decision.pk]).count() == 3
+
+
+def behaviour_note(patron: Patron, incident_on: datetime.date) -> Note:
+    return Note.objects.create(
+        patron=patron,
+        category=NoteCategory.BEHAVIOUR,
+        text="Disturbed other readers.",
+        incident_on=incident_on,
+        created_at=start_of_day(incident_on),
+        created_by="rovaniemi.staff",
+    )
+
+
+@pytest.mark.parametrize(
+    ("days_ago", "kept"), [(729, True), (730, True), (731, False)], ids=["day before", "the day", "day after"]
+)
+def test_behaviour_notes_go_the_day_after_the_retention_days_from_the_incident(
+    lapland_patron, settings, days_ago, kept
+):
+    settings.BEHAVIOUR_NOTE_RETENTION_DAYS = 730
+    note = behaviour_note(lapland_patron, DAY - datetime.timedelta(days=days_ago))
+    general = Note.objects.create(
+        patron=lapland_patron,
+        category=NoteCategory.GENERAL,
+        text="Asked for large print.",
+        incident_on=datetime.date(2001, 1, 1),
+        created_at=start_of_day(datetime.date(2001, 1, 1)),
+        created_by="rovaniemi.staff",
+    )
+    latest = AccessEvent.objects.order_by("-id").values_list("id", flat=True).first()
+
+    removed = removed_by_retention(Note)
+
+    assert (note.pk not in removed) is kept
+    assert general.pk not in removed, "the rule is for behaviour notes"
+    if not kept:
+        event = AccessEvent.objects.get(id__gt=latest, detail="behaviour_notes")
+        assert event.action == Action.RETENTION_APPLIED and lapland_patron.pk in event.patron_ids
+        assert event.data_categories == ["sensitive_note"] and "Disturbed" not in str(event.__dict__)
+
+
+def test_a_behaviour_note_a_ban_cites_goes_with_the_bans_archive_period(lapland_patron, settings):
+    settings.BEHAVIOUR_NOTE_RETENTION_DAYS = 730
+    cited = behaviour_note(lapland_patron, datetime.date(2023, 12, 1))
+    decision = ban(lapland_patron, retain_until=DAY, number="R-10")
+    decision.notes.add(cited)
+    in_procedure = behaviour_note(lapland_patron, datetime.date(2023, 12, 2))
+    ban(lapland_patron, retain_until=None, number="R-11").notes.add(in_procedure)
+
+    assert cited.pk not in removed_by_retention(Note, day=DAY), "kept on the ban's retain_until day"
+    removed = removed_by_retention(Note, day=TOMORROW)
+    assert cited.pk in removed and not Ban.objects.filter(pk=decision.pk).exists(), "gone with its ban, one run"
+    assert in_procedure.pk not in removed, "a ban not yet archived keeps its grounds"
+    out, _err = run_command("--dry-run", "--day", TOMORROW.isoformat())
+    assert any(line.startswith("behaviour_notes") for line in out.splitlines())
 
 
 def test_answered_requests_go_after_the_retention_years_unless_an_erasure_needs_them(lapland_patron, settings):

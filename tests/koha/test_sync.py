@@ -277,3 +277,23 @@ def test_guarantor_links_from_the_configured_attribute(fake_koha, consortium):
         fake_koha.requests.clear()
         run("--full")
     assert all("x-koha-embed" not in str(r) for r in fake_koha.requests)
+
+
+def test_kohas_privacy_is_koha_s_setting_never_a_recorded_choice(fake_koha, consortium):
+    koha = koha_patron(fake_koha, surname="Valitsija", cardnumber="K1", privacy=1)
+    run("--full")
+    patron = Patron.objects.get(koha_patron_id=koha["patron_id"])
+    assert (patron.loan_history, patron.loan_history_chosen_on, patron.loan_history_chosen_by) == (1, None, "")
+
+    Patron.objects.filter(pk=patron.pk).update(
+        loan_history_chosen_on=datetime.date(2026, 1, 5), loan_history_chosen_by="patron"
+    )
+    fake_koha.update_patron(koha["patron_id"], surname="Valitsija-Uusi")
+    run("--full")
+    patron.refresh_from_db()
+    assert patron.loan_history_chosen_on == datetime.date(2026, 1, 5), "the same value keeps the recorded choice"
+
+    fake_koha.update_patron(koha["patron_id"], privacy=0)
+    run("--full")
+    patron.refresh_from_db()
+    assert (patron.loan_history, patron.loan_history_chosen_on, patron.loan_history_chosen_by) == (0, None, "")

@@ -138,7 +138,8 @@ def test_registration_outside_a_closure_answers_the_patron_and_is_logged(staff):
     assert (data["cardnumber"], data["first_name"], data["last_name"]) == ("2440099001", "Aino", "Uusinen")
     assert data["home_library"] == "ROV" and data["date_of_birth"] == born(30).isoformat()
     assert data["data_provided_by_guardian"] is False and data["guardians"] == []
-    assert data["status"] == "active" and data["language"] == "fi" and data["loan_history"] == 1
+    assert data["status"] == "active" and data["language"] == "fi"
+    assert (data["loan_history"], data["loan_history_chosen_on"]) == (2, None), "not kept unless chosen"
     assert patron.consortium.slug == LAPLAND
     event = AccessEvent.objects.filter(action="patron_register").get()
     assert event.patron_ids == [patron.pk] and event.actor_username == "rovaniemi.staff"
@@ -201,6 +202,9 @@ def test_the_page_takes_the_guardians_card_number(staff, adult_guardian):
     assert response.status_code == 302, response.content.decode()
     patron = Patron.objects.get(cardnumber="2440099001", consortium__slug=LAPLAND)
     assert patron.data_provided_by_guardian is True
+    # A 7-year-old's opt-in to keeping loan history is the guardian's consent (GDPR Art. 8).
+    assert (patron.loan_history, patron.loan_history_chosen_by) == (1, "guardian")
+    assert patron.loan_history_chosen_on is not None
     link = Guardianship.objects.get(ward=patron)
     assert (link.guardian_id, link.relationship) == (adult_guardian.pk, "guardian")
 
