@@ -7,13 +7,30 @@ from core import api_fields
 from core.bounds import COUNT_MAX, column_length
 from patrons.models import Guardianship, Note, NoteCategory, NoteRevision, Patron, Trusteeship
 
+RESTRICTED_HELP = (
+    "Processing of the patron's data is restricted (GDPR Art. 18): the data is only stored; every write, billing and "
+    "Koha sync of the patron is refused (403 `processing_restricted`) until the data protection officer lifts it."
+)
+
 
 class PatronListSerializer(api_fields.ModelSerializer):
     home_library = serializers.CharField(source="home_library.koha_library_id", read_only=True)
+    processing_restricted = serializers.SerializerMethodField(help_text=RESTRICTED_HELP)
+
+    def get_processing_restricted(self, patron) -> bool:
+        return patron.processing_restricted  # annotated by patrons.selectors.patron_search
 
     class Meta:
         model = Patron
-        fields = ["id", "koha_patron_id", "cardnumber", "first_name", "last_name", "home_library"]
+        fields = [
+            "id",
+            "koha_patron_id",
+            "cardnumber",
+            "first_name",
+            "last_name",
+            "home_library",
+            "processing_restricted",
+        ]
         read_only_fields = fields
 
 
@@ -69,6 +86,9 @@ class PatronDetailSerializer(PatronListSerializer):
 
     def get_under_guardianship(self, patron) -> bool:
         return self._record().under_trusteeship
+
+    def get_processing_restricted(self, patron) -> bool:
+        return self._record().processing_restriction is not None
 
     class Meta(PatronListSerializer.Meta):
         fields = [

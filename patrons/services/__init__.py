@@ -4,6 +4,7 @@ the change in the patron's access log in the same transaction."""
 from patrons.services.choices import patron_choices_update, trusteeship_end, trusteeship_record
 from patrons.services.closures import cards_extend, pin_by_phone_record
 from patrons.services.notes import note_create, note_remove, note_update
+from patrons.services.processing import processing_restrict, processing_restriction_lift
 from patrons.services.registration import patron_register
 
 __all__ = [
@@ -14,6 +15,8 @@ __all__ = [
     "patron_choices_update",
     "patron_register",
     "pin_by_phone_record",
+    "processing_restrict",
+    "processing_restriction_lift",
     "trusteeship_end",
     "trusteeship_record",
 ]
