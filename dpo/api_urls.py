@@ -53,6 +53,16 @@ urlpatterns = [
         name="subject-request-erase",
     ),
     path(
+        "subject-requests/<id:request_id>/restriction/",
+        subject_request_api.SubjectRequestRestrictionApi.as_view(),
+        name="subject-request-restriction",
+    ),
+    path(
+        "subject-requests/<id:request_id>/restriction/lift/",
+        subject_request_api.SubjectRequestRestrictionLiftApi.as_view(),
+        name="subject-request-restriction-lift",
+    ),
+    path(
         "subject-requests/<id:request_id>/kept-elsewhere/",
         subject_request_api.SubjectRequestKeepingApi.as_view(),
         name="subject-request-kept-elsewhere",

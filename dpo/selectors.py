@@ -20,6 +20,7 @@ from core.dates import today
 from core.privacy_contract import held_elsewhere_text
 from core.registers import Register
 from dpo.models import AnswererRole, LegalHold, RegisterDescription, RequestKind, SubjectRequest
+from patrons.models import ProcessingRestriction
 from staff.scoping import object_of_consortium_or_404
 
 if TYPE_CHECKING:
@@ -157,6 +158,11 @@ def subject_requests_due(*, consortium_id: int | None, day: datetime.date) -> li
 def legal_holds_of(subject_request: SubjectRequest) -> list[LegalHold]:
     """What the request's erasure kept under legal holds (Art. 17(3)(b), (e)), the soonest to end first."""
     return list(subject_request.legal_holds.order_by("held_until", "id"))
+
+
+def processing_restriction_of(subject_request: SubjectRequest) -> ProcessingRestriction | None:
+    """The restriction of processing (GDPR Art. 18) the request put in force, in force or lifted since."""
+    return ProcessingRestriction.objects.filter(subject_request_id=subject_request.pk).first()
 
 
 def held_elsewhere_texts(subject_request: SubjectRequest) -> list[str]:

@@ -17,6 +17,8 @@ from dpo.services.subject_requests import (
     subject_request_keeping_record,
     subject_request_record,
     subject_request_refuse,
+    subject_request_restrict,
+    subject_request_restriction_lift,
 )
 from patrons.api import page_links
 from staff.access import subject_request_actor
@@ -157,6 +159,37 @@ class SubjectRequestCompletionApi(APIView):
         actor = subject_request_actor(request)
         data = validated_body(shapes.SubjectRequestCompletionSerializer, request)
         return _answer(subject_request_complete(actor=actor, request_id=request_id, **data))
+
+
+class SubjectRequestRestrictionApi(APIView):
+    @extend_schema(
+        operation_id="subject_requests_restrict",
+        summary="Restrict the patron's processing on the request (GDPR Art. 18)",
+        description="On a restriction request (any ground of Art. 18(1); answers the request), a rectification "
+        "(art18_1_a) or an objection (art18_1_d), open. While in force every write, billing and Koha sync of the "
+        "patron is refused or skipped. Rules (400): ground_not_for_request, already_restricted, request_closed.",
+        request=shapes.SubjectRequestRestrictionSerializer,
+        responses=shapes.SubjectRequestDetailSerializer,
+    )
+    def post(self, request: Request, request_id: int) -> Response:
+        actor = subject_request_actor(request)
+        data = validated_body(shapes.SubjectRequestRestrictionSerializer, request)
+        return _answer(subject_request_restrict(actor=actor, request_id=request_id, **data))
+
+
+class SubjectRequestRestrictionLiftApi(APIView):
+    @extend_schema(
+        operation_id="subject_requests_restriction_lift",
+        summary="Lift the restriction of processing the request put in force",
+        description="With the day the patron was told (GDPR Art. 18(3)), not in the future and not before the "
+        "restriction. Rules (400): not_restricted_by_request, informed_in_future, informed_before_restriction.",
+        request=shapes.SubjectRequestRestrictionLiftSerializer,
+        responses=shapes.SubjectRequestDetailSerializer,
+    )
+    def post(self, request: Request, request_id: int) -> Response:
+        actor = subject_request_actor(request)
+        data = validated_body(shapes.SubjectRequestRestrictionLiftSerializer, request)
+        return _answer(subject_request_restriction_lift(actor=actor, request_id=request_id, **data))
 
 
 class SubjectRequestKeepingApi(APIView):

@@ -1,5 +1,6 @@
 """The shapes of the data-subject request API: a request as answered, and the body of each step."""
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core import api_fields
@@ -15,8 +16,9 @@ from dpo.models import (
     RequestKind,
     SubjectRequest,
 )
-from dpo.selectors import RequestState, days_left, earlier_report, subject_request_state
+from dpo.selectors import RequestState, days_left, earlier_report, processing_restriction_of, subject_request_state
 from dpo.services.subject_requests import FEE_FINDINGS
+from patrons.models import ProcessingRestriction, RestrictionGround
 
 
 class SubjectRequestSerializer(api_fields.ModelSerializer):
@@ -96,6 +98,15 @@ class LegalHoldRowSerializer(api_fields.ModelSerializer):
         read_only_fields = fields
 
 
+class ProcessingRestrictionSerializer(api_fields.ModelSerializer):
+    """A restriction of processing (GDPR Art. 18) the request put in force; `lifted_at` null while in force."""
+
+    class Meta:
+        model = ProcessingRestriction
+        fields = ["ground", "restricted_at", "restricted_by", "patron_informed_on", "lifted_at", "lifted_by"]
+        read_only_fields = fields
+
+
 class SubjectRequestDetailSerializer(SubjectRequestSerializer):
     """One request, with the earlier report that makes it a repeat, looked up now (not in the list: a query a row)."""
 
@@ -114,13 +125,23 @@ class SubjectRequestDetailSerializer(SubjectRequestSerializer):
         "lifted itself (the retention run erases what it kept the day after `held_until`).",
     )
 
+    processing_restriction = serializers.SerializerMethodField(
+        help_text="The restriction of processing (GDPR Art. 18) this request put in force, in force or lifted; "
+        "null when it restricted nothing."
+    )
+
     class Meta(SubjectRequestSerializer.Meta):
-        fields = [*SubjectRequestSerializer.Meta.fields, "earlier_report_id", "legal_holds"]
+        fields = [*SubjectRequestSerializer.Meta.fields, "earlier_report_id", "legal_holds", "processing_restriction"]
         read_only_fields = fields
 
     def get_earlier_report_id(self, subject_request: SubjectRequest) -> int | None:
         earlier = earlier_report(subject_request)
         return earlier.pk if earlier else None
+
+    @extend_schema_field(ProcessingRestrictionSerializer(allow_null=True))
+    def get_processing_restriction(self, subject_request: SubjectRequest) -> dict | None:
+        restriction = processing_restriction_of(subject_request)
+        return dict(ProcessingRestrictionSerializer(restriction).data) if restriction else None
 
 
 class SubjectRequestPageSerializer(serializers.Serializer):
@@ -185,6 +206,19 @@ class SubjectRequestDeliverySerializer(serializers.Serializer):
 class SubjectRequestRefusalSerializer(serializers.Serializer):
     ground = serializers.ChoiceField(choices=RefusalGround.choices)
     details = serializers.CharField(allow_blank=True, default="")
+
+
+class SubjectRequestRestrictionSerializer(serializers.Serializer):
+    ground = serializers.ChoiceField(
+        choices=RestrictionGround.choices,
+        help_text="GDPR Art. 18(1): art18_1_a (accuracy contested; also on a rectification request), art18_1_b "
+        "(unlawful, erasure opposed), art18_1_c (needed for the patron's legal claims), art18_1_d (objection "
+        "pending; also on an objection request)",
+    )
+
+
+class SubjectRequestRestrictionLiftSerializer(serializers.Serializer):
+    informed_on = api_fields.DateField(help_text="The day the patron was told, before the lifting (GDPR Art. 18(3))")
 
 
 class SubjectRequestCompletionSerializer(serializers.Serializer):

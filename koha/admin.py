@@ -29,6 +29,7 @@ COUNT_LABELS = {
     "created": _("created"),
     "updated": _("updated"),
     "unchanged": _("unchanged"),
+    "restricted": _("processing restricted, not overwritten"),
     "refused": _("refused"),
     "erased_here": _("erased here, not brought back"),
     "flagged": _("gone, flagged"),

@@ -16,6 +16,8 @@
   and is not in it is asked for once (GET /patrons/{id}); on Koha's 404 it gets a KohaDeparture: flagged when
   an app has an open matter about it (core.privacy_contract.open_matters), else marked. Nothing is deleted
   here: the DPO's erasure is the one path that removes a patron.
+- A patron whose processing is restricted (GDPR Art. 18, patrons.processing) is not overwritten: the sync skips
+  them and counts them (`restricted`); the data stays as it was stored until the DPO lifts the restriction.
 - One sync of a consortium at a time (`_one_sync_at_a_time`): a second one refuses at its start. Two at once
   would walk the same pages and resume the same run, each writing over the other's place.
 """
@@ -49,6 +51,7 @@ from koha.errors import KohaError, KohaNotFound
 from koha.models import ErasedKohaPatron, KohaDeparture, SyncKind, SyncRun, SyncStatus
 from koha.selectors import client_for
 from patrons.models import GuardianRelationship, Guardianship, LoanHistoryPreference, Patron, PatronStatus
+from patrons.processing import restricted_patron_ids
 from patrons.services.registration import DEFAULT_LANGUAGE
 from staff.models import Consortium, Library
 
@@ -80,6 +83,7 @@ COUNT_NAMES = (
     "created",
     "updated",
     "unchanged",
+    "restricted",
     "refused",
     "erased_here",
     "flagged",
@@ -299,7 +303,10 @@ class _Sync:
                     embed=embed,
                 )
             )
-            done = sum(self.counts[name] for name in ("created", "updated", "unchanged", "refused", "erased_here"))
+            done = sum(
+                self.counts[name]
+                for name in ("created", "updated", "unchanged", "restricted", "refused", "erased_here")
+            )
             self.run.total = done + page.total
             last_page = len(page.items) < self.per_page
             gone = self.gone_in(page.items, last_page=last_page) if self.run.kind == SyncKind.FULL else []
@@ -333,6 +340,7 @@ class _Sync:
         koha_ids = [int(item["patron_id"]) for item in items]
         ours = Patron.objects.filter(consortium=self.consortium)
         existing = {patron.koha_patron_id: patron for patron in ours.filter(koha_patron_id__in=koha_ids)}
+        restricted = restricted_patron_ids(patron.pk for patron in existing.values())
         cards = [str(item.get("cardnumber") or "") for item in items]
         card_owners = dict(ours.filter(cardnumber__in=cards).values_list("cardnumber", "koha_patron_id"))
         created: list[Patron] = []
@@ -359,6 +367,9 @@ class _Sync:
                 self.refused_ids.append(koha_id)
                 continue
             patron = existing.get(koha_id)
+            if patron is not None and patron.pk in restricted:  # GDPR Art. 18(2): stored, not overwritten
+                self.counts["restricted"] += 1
+                continue
             if patron is None:
                 fields["language"] = fields["language"] or self.default_language
                 created.append(Patron(consortium=self.consortium, koha_patron_id=koha_id, **fields))

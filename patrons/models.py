@@ -95,6 +95,14 @@ class Patron(models.Model):
             "to watch who reads this record; the access review lists every read of it."
         ),
     )
+    held_after_erasure = models.BooleanField(
+        _("kept after erasure"),
+        default=False,
+        help_text=_(
+            "Erased, but kept reduced under a legal hold (GDPR Art. 17(3)): staff no longer find or change it; only "
+            "the data protection officer reaches it."
+        ),
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -335,3 +343,70 @@ class ClosurePeriod(models.Model):
 
     def __str__(self) -> str:
         return f"{self.consortium} {self.starts_on:%d.%m.%Y} - {self.ends_on:%d.%m.%Y}"
+
+
+# --- Restriction of processing (GDPR Art. 18) -----------------------------------------------------------
+
+
+class RestrictionGround(models.TextChoices):
+    """Why processing is restricted: the four cases of GDPR Art. 18(1), one chosen for each restriction."""
+
+    ACCURACY_CONTESTED = (
+        "art18_1_a",
+        _("Art. 18(1)(a): the patron contests the accuracy of the data, until it is verified"),
+    )
+    ERASURE_OPPOSED = "art18_1_b", _("Art. 18(1)(b): the processing is unlawful and the patron opposes erasure")
+    LEGAL_CLAIMS = (
+        "art18_1_c",
+        _("Art. 18(1)(c): the library no longer needs the data, but the patron needs it for legal claims"),
+    )
+    OBJECTION_PENDING = (
+        "art18_1_d",
+        _("Art. 18(1)(d): the patron objected, until it is verified whether the library's grounds override theirs"),
+    )
+
+
+class ProcessingRestrictionQuerySet(ConsortiumScopedQuerySet):
+    def in_force(self) -> "ProcessingRestrictionQuerySet":
+        return self.filter(lifted_at__isnull=True)
+
+
+class ProcessingRestriction(models.Model):
+    """A restriction of processing (käsittelyn rajoittaminen, begränsning av behandling), GDPR Art. 18.
+
+    While it is in force the patron's data is only stored (Art. 18(2)): staff see the patron with a banner and
+    every read is logged, nothing of the patron is changed, billed or synced over from Koha, and no note or ban
+    is added (patrons.processing). The data protection officer restricts on a data-subject request and lifts it
+    after telling the patron (Art. 18(3): `patron_informed_on`). Lifted rows stay as the record of the
+    restriction; at most one is in force per patron.
+    """
+
+    consortium_lookup = "patron__consortium_id"
+
+    patron = models.ForeignKey(
+        Patron, on_delete=models.CASCADE, related_name="processing_restrictions", verbose_name=_("patron")
+    )
+    ground = models.CharField(_("ground"), max_length=12, choices=RestrictionGround.choices)
+    # The data-subject request it answers (dpo.SubjectRequest), by its opaque id: patrons stands below dpo.
+    subject_request_id = models.BigIntegerField(_("data-subject request"), null=True, blank=True)
+    restricted_at = models.DateTimeField(_("restricted"))
+    restricted_by = models.CharField(_("restricted by"), max_length=150)
+    patron_informed_on = models.DateField(_("patron told of the lifting on"), null=True, blank=True)
+    lifted_at = models.DateTimeField(_("lifted"), null=True, blank=True)
+    lifted_by = models.CharField(_("lifted by"), max_length=150, blank=True)
+
+    objects = ProcessingRestrictionQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("restriction of processing")
+        verbose_name_plural = _("restrictions of processing")
+        ordering = ["-restricted_at", "-id"]
+        default_permissions = []
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patron"], condition=Q(lifted_at__isnull=True), name="processingrestriction_one_in_force"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{_('restriction of processing')} #{self.pk}"

@@ -65,7 +65,8 @@ def _full_name(patron: Patron) -> str:
 
 
 # What stays of a patron record a legal hold keeps (a kept decision names its party): who they are, nothing to
-# reach them by. The record is marked for watching, so every read of it is in the DPO's access review.
+# reach them by. The record is marked for watching, so every read of it is in the DPO's access review, and as
+# held, so staff no longer find or change it (patrons.selectors, patron_for_write): only the DPO reaches it.
 REDUCED_RECORD_BLANKS = {"email": "", "phone": "", "street_address": "", "postal_code": "", "city": ""}
 PATRON_HELD = _("Patron record, reduced to the name and date of birth a kept decision names")
 
@@ -74,7 +75,8 @@ def _record_reduce(patron: Patron) -> None:
     for name, blank in REDUCED_RECORD_BLANKS.items():
         setattr(patron, name, blank)
     patron.needs_protection = True
-    patron.save(update_fields=[*REDUCED_RECORD_BLANKS, "needs_protection"])
+    patron.held_after_erasure = True
+    patron.save(update_fields=[*REDUCED_RECORD_BLANKS, "needs_protection", "held_after_erasure"])
 
 
 def patron_record_is_theirs(patron_id: int, context: ErasureContext) -> bool:

@@ -3,6 +3,7 @@
 import datetime
 import functools
 from dataclasses import dataclass, field
+from typing import Any
 
 from dateutil.relativedelta import relativedelta
 from django.core.paginator import Page, Paginator
@@ -15,7 +16,15 @@ from audit.models import AccessEvent, Action, DataCategory, Outcome
 from audit.services import access_event_record
 from core.dates import ADULT_AGE, age_on, today
 from core.errors import NotFound
-from patrons.models import SENSITIVE_NOTE_CATEGORIES, Note, Patron, RegisterMembership, Trusteeship
+from patrons.models import (
+    SENSITIVE_NOTE_CATEGORIES,
+    Note,
+    Patron,
+    ProcessingRestriction,
+    RegisterMembership,
+    Trusteeship,
+)
+from patrons.processing import restricted_subquery, restriction_in_force
 from patrons.restrictions import RestrictionInForce, RestrictionSection, restrictions_of
 from patrons.services.choices import CONFIRMATION_AGES, loan_history_confirmation_due
 from staff.typed_text import IdentityCodeInSearch, search_text_check
@@ -57,8 +66,15 @@ def logs_not_found(selector):
 NOTICES_TO_GUARDIAN_UNTIL_AGE = ADULT_AGE
 
 
+# The detail of the event of a read that showed a patron whose processing is restricted (GDPR Art. 18): such
+# reads are only storage's, and the DPO finds them in the access log by it.
+RESTRICTED_READ = "processing_restricted"
+
+
 def _consortium_patrons(actor: Actor) -> QuerySet[Patron]:
-    return Patron.objects.visible_to(actor)
+    """The patrons staff may find and read: the actor's consortium's, without the records an erasure kept under a
+    legal hold (GDPR Art. 17(3): kept for the hold's purpose only; the DPO reaches them through dpo/)."""
+    return Patron.objects.visible_to(actor).filter(held_after_erasure=False)
 
 
 def _matching(patrons: QuerySet[Patron], query: str) -> QuerySet[Patron]:
@@ -79,15 +95,21 @@ def patron_search(*, actor: Actor, query: str, page_number: int | str = 1, page_
     """
 
     search_text_check(actor=actor, action=Action.PATRON_SEARCH, text=query)
-    patrons = _matching(_consortium_patrons(actor), query.strip()).select_related("home_library")
+    patrons = (
+        _matching(_consortium_patrons(actor), query.strip())
+        .select_related("home_library")
+        .annotate(processing_restricted=restricted_subquery())
+    )
     with transaction.atomic():
         page = Paginator(patrons.order_by("last_name", "first_name", "id"), page_size).get_page(page_number)
-        page.object_list = list(page.object_list)  # read once, inside the logged transaction
+        listed: list[Any] = list(page.object_list)  # read once, inside the logged transaction; annotated
+        page.object_list = listed
         access_event_record(
             actor=actor,
             action=Action.PATRON_SEARCH,
-            patron_ids=[patron.pk for patron in page.object_list],
+            patron_ids=[patron.pk for patron in listed],
             data_categories=[DataCategory.LISTING],
+            detail=RESTRICTED_READ if any(patron.processing_restricted for patron in listed) else "",
         )
     return page
 
@@ -122,6 +144,9 @@ def loan_history_confirmations_due(*, actor: Actor, page_number: int | str = 1, 
             _consortium_patrons(actor).filter(loan_history_chosen_on__isnull=False, date_of_birth__isnull=False)
         )
         .filter(due)
+        .annotate(processing_restricted=restricted_subquery())
+        # A restricted patron's choice cannot be confirmed until the restriction is lifted (GDPR Art. 18(2)).
+        .filter(processing_restricted=False)
         .select_related("home_library")
         .order_by("last_name", "first_name", "id")
     )
@@ -178,6 +203,7 @@ class PatronRecord:
     notices_to: list[int] = field(default_factory=list)
     # The birthday (15 or 18) since which the patron's loan-history choice awaits their confirmation, or None.
     loan_history_confirmation_due: int | None = None
+    processing_restriction: ProcessingRestriction | None = None  # in force (GDPR Art. 18): the page's banner
 
     @property
     def in_force(self) -> list[RestrictionInForce]:
@@ -236,11 +262,16 @@ def patron_record_for_staff(*, actor: Actor, patron_id: int) -> PatronRecord:
             under_trusteeship=Trusteeship.objects.filter(patron=patron).exists(),
             notices_to=notice_recipient_ids(patron, day),
             loan_history_confirmation_due=loan_history_confirmation_due(patron, day),
+            processing_restriction=restriction_in_force(patron.pk),
         )
         related = [g.guardian_id for g in patron.guardianships.all()] + [w.ward_id for w in patron.wards.all()]
         categories = [*DETAIL_CATEGORIES, *([DataCategory.TRUSTEESHIP] if record.under_trusteeship else [])]
         access_event_record(
-            actor=actor, action=Action.PATRON_VIEW, patron_ids=[patron.pk, *related], data_categories=categories
+            actor=actor,
+            action=Action.PATRON_VIEW,
+            patron_ids=[patron.pk, *related],
+            data_categories=categories,
+            detail=RESTRICTED_READ if record.processing_restriction else "",
         )
     return record
 
@@ -250,7 +281,9 @@ def note_open(*, actor: Actor, patron_id: int, note_id: int) -> Note:
     """One note with its text; opening a sensitive note is its own access event."""
     with transaction.atomic():
         note = (
-            Note.objects.visible_to(actor).filter(pk=note_id, patron_id=patron_id).prefetch_related("revisions").first()
+            Note.objects.filter(pk=note_id, patron__in=_consortium_patrons(actor).filter(pk=patron_id))
+            .prefetch_related("revisions")
+            .first()
         )
         if note is None:
             raise SelectorNotFound(Action.SENSITIVE_READ)
@@ -268,7 +301,7 @@ def note_open(*, actor: Actor, patron_id: int, note_id: int) -> Note:
 def trusteeship_open(*, actor: Actor, patron_id: int) -> Trusteeship:
     """The guardian's contact of an adult under guardianship; opening it is its own access event."""
     with transaction.atomic():
-        trusteeship = Trusteeship.objects.visible_to(actor).filter(patron_id=patron_id).first()
+        trusteeship = Trusteeship.objects.filter(patron__in=_consortium_patrons(actor).filter(pk=patron_id)).first()
         if trusteeship is None:
             raise SelectorNotFound(Action.SENSITIVE_READ)
         access_event_record(

@@ -15,13 +15,30 @@ from patrons.models import (
     Trusteeship,
 )
 
+RESTRICTED_HELP = (
+    "Processing of the patron's data is restricted (GDPR Art. 18): the data is only stored; every write, billing and "
+    "Koha sync of the patron is refused (403 `processing_restricted`) until the data protection officer lifts it."
+)
+
 
 class PatronListSerializer(api_fields.ModelSerializer):
     home_library = serializers.CharField(source="home_library.koha_library_id", read_only=True)
+    processing_restricted = serializers.SerializerMethodField(help_text=RESTRICTED_HELP)
+
+    def get_processing_restricted(self, patron) -> bool:
+        return patron.processing_restricted  # annotated by patrons.selectors.patron_search
 
     class Meta:
         model = Patron
-        fields = ["id", "koha_patron_id", "cardnumber", "first_name", "last_name", "home_library"]
+        fields = [
+            "id",
+            "koha_patron_id",
+            "cardnumber",
+            "first_name",
+            "last_name",
+            "home_library",
+            "processing_restricted",
+        ]
         read_only_fields = fields
 
 
@@ -84,6 +101,9 @@ class PatronDetailSerializer(PatronListSerializer):
 
     def get_loan_history_confirmation_due(self, patron) -> int | None:
         return self._record().loan_history_confirmation_due
+
+    def get_processing_restricted(self, patron) -> bool:
+        return self._record().processing_restriction is not None
 
     class Meta(PatronListSerializer.Meta):
         fields = [

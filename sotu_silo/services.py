@@ -22,6 +22,7 @@ from audit.actor import Actor
 from audit.models import AccessEvent, Action, DataCategory
 from core.errors import NotFound, Refused
 from patrons.models import Patron
+from patrons.processing import ProcessingRestricted, processing_restriction_check
 from sotu_silo import crypto
 from sotu_silo.conflicts import conflict_enter
 from sotu_silo.events import code_event_allowed, code_event_refused
@@ -65,6 +66,16 @@ def _consortium_patron(actor: Actor, action: str, patron_id: int) -> Patron:
     return patron
 
 
+def _not_restricted(actor: Actor, action: str, patron: Patron, reason: str = "") -> None:
+    """No billing, and no code stored or looked up, while the patron's processing is restricted (GDPR Art. 18(2):
+    the data is only stored): refused (ProcessingRestricted, a 403) and logged as denied."""
+    try:
+        processing_restriction_check(patron.pk)
+    except ProcessingRestricted:
+        code_event_refused(actor, action, ProcessingRestricted.code, [patron.pk], reason)
+        raise
+
+
 @sensitive_variables("code", "valid")
 def identity_code_store(*, actor: Actor, patron_id: int, code: str, allow_temporary: bool | None = None) -> None:
     """Store or replace a patron's code. Desk staff may write; nothing here ever returns it.
@@ -81,6 +92,7 @@ def identity_code_store(*, actor: Actor, patron_id: int, code: str, allow_tempor
     """
     action = Action.IDENTITY_CODE_STORE
     patron = _consortium_patron(actor, action, patron_id)
+    _not_restricted(actor, action, patron)
     _store_rate_check(actor, patron.pk)
     if allow_temporary is None:
         allow_temporary = _allow_temporary()
@@ -189,6 +201,7 @@ def identity_code_reveal(*, actor: Actor, patron_id: int, reason: str) -> str:
     action = Action.IDENTITY_CODE_REVEAL
     reason = _clean_reason(actor, action, reason, [patron_id])
     patron = _consortium_patron(actor, action, patron_id)
+    _not_restricted(actor, action, patron, reason)
     row = IdentityCode.objects.filter(patron_id=patron.pk, consortium_id=patron.consortium_id).first()
     if row is None:
         code_event_refused(actor, action, "not_stored", [patron.pk], reason)
@@ -218,6 +231,7 @@ def identity_code_lookup(*, actor: Actor, code: str, reason: str) -> Patron:
     if patron is None:
         code_event_refused(actor, action, "not_found", reason=reason)
         raise NotFound
+    _not_restricted(actor, action, patron, reason)
     code_event_allowed(actor, action, patron.pk, reason)
     return patron
 

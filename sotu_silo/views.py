@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from audit.actor import Actor
 from audit.models import Action
-from core.errors import NotFound
+from core.errors import NotFound, Refused
 from core.free_text_fields import shown_back
 from patrons.views import posted_search, render_patron_page, search_address_dropped
 from sotu_silo.access import billing_actor, identity_code_writer_actor
@@ -76,6 +76,8 @@ def billing_lookup_view(request: HttpRequest) -> HttpResponse:
         return _billing_page(request, context, 400)
     except NotFound:
         return _billing_page(request, {"lookup_error": _("No patron of your consortium has this identity code.")}, 404)
+    except Refused as refused:
+        return _billing_page(request, {"lookup_error": str(refused)}, refused.status)
     return _billing_page(request, {"found": [patron], "lookup_reason": reason})
 
 
@@ -100,6 +102,8 @@ def billing_reveal_view(request: HttpRequest, patron_id: int) -> HttpResponse:
     except NotFound:
         message = _("No identity code is stored for this patron.")
         return _billing_page(request, {"reveal_error": message, "reveal_patron_id": patron_id}, 404)
+    except Refused as refused:
+        return _billing_page(request, {"reveal_error": str(refused), "reveal_patron_id": patron_id}, refused.status)
     context = {"code": code, "patron_id": patron_id, "reason": reason, "seconds": settings.SOTU_REVEAL_SECONDS}
     return render(request, "billing/revealed.html", context)
 
@@ -118,6 +122,10 @@ def identity_code_store_view(request: HttpRequest, patron_id: int) -> HttpRespon
     except ValidationError as error:
         return render_patron_page(
             request, patron_data_actor(request), patron_id, status=400, identity_code_error=" ".join(error.messages)
+        )
+    except Refused as refused:
+        return render_patron_page(
+            request, patron_data_actor(request), patron_id, status=refused.status, identity_code_error=str(refused)
         )
     except IdentityCodeStoreRateLimited as limited:
         response = render_patron_page(

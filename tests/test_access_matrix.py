@@ -24,7 +24,7 @@ from audit.services import access_event_record
 from bans.models import AccessProhibition, Ban, DecisionCompetence
 from dpo.models import Breach, Register, RegisterDescription, SubjectRequest
 from koha.models import IdentityCodeImportFinding, ImportFindingKind, KohaConnection, KohaDeparture, SyncRun
-from patrons.models import ClosurePeriod, Note, NoteCategory
+from patrons.models import ClosurePeriod, Note, NoteCategory, ProcessingRestriction
 from sotu_silo import crypto
 from sotu_silo.models import IdentityCode, IdentityCodeConflict
 from sotu_silo.services import identity_code_store
@@ -184,6 +184,8 @@ RULES: dict[str, dict] = {
     "api:subject-request-refusal": {"*": 405, None: 403},
     "api:subject-request-completion": {"*": 405, None: 403},
     "api:subject-request-kept-elsewhere": {"*": 405, None: 403},
+    "api:subject-request-restriction": {"*": 405, None: 403},
+    "api:subject-request-restriction-lift": {"*": 405, None: 403},
     # The access report of the matrix request (an access request of a Lapland patron): the DPO only.
     "api:subject-request-report": DPO_API,
     "api:subject-request-report-pdf": DPO_API,
@@ -249,6 +251,11 @@ ADMIN_MODELS = {
     "dpo_breach": (
         {"changelist": 200, "add": 200, "change": 200, "history": 200, "delete": 403},
         {"changelist": 200, "add": 200, "change": 200, "history": 200, "delete": 403},
+    ),
+    # Restrictions of processing: made and lifted on their request's page; a read-only list, never deleted.
+    "patrons_processingrestriction": (
+        {"changelist": 200, "add": 403, "change": 200, "history": 200, "delete": 403},
+        {"changelist": 200, "add": 403, "change": 200, "history": 200, "delete": 403},
     ),
     # Data-subject requests: recorded and handled through their services; read-only pages, never deleted.
     "dpo_subjectrequest": (
@@ -380,6 +387,17 @@ def objects(lapland_patron):
         "request": subject_request.pk,
         "breach": breach.pk,
         "dpo_subjectrequest": subject_request.pk,
+        # Lifted: a restriction in force would refuse the writes the matrix makes to its patron.
+        "patrons_processingrestriction": ProcessingRestriction.objects.create(
+            patron=lapland_patron,
+            ground="art18_1_a",
+            subject_request_id=subject_request.pk,
+            restricted_at=timezone.now(),
+            restricted_by="dpo",
+            patron_informed_on=timezone.localdate(),
+            lifted_at=timezone.now(),
+            lifted_by="dpo",
+        ).pk,
         "dpo_breach": breach.pk,
         "dpo_registerdescription": register_description.pk,
         "patron": lapland_patron.pk,

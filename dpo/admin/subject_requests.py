@@ -42,6 +42,7 @@ from dpo.selectors import (
     earlier_report,
     held_elsewhere_texts,
     legal_holds_of,
+    processing_restriction_of,
     subject_request_state,
     with_deadline,
 )
@@ -49,6 +50,7 @@ from dpo.services.subject_requests import (
     COMPLETED_BY_HAND,
     ERASURE_REFUSAL_GROUNDS,
     FEE_FINDINGS,
+    RESTRICTION_GROUNDS,
     subject_request_complete,
     subject_request_deliver,
     subject_request_extend,
@@ -56,7 +58,10 @@ from dpo.services.subject_requests import (
     subject_request_keeping_record,
     subject_request_record,
     subject_request_refuse,
+    subject_request_restrict,
+    subject_request_restriction_lift,
 )
+from patrons.models import ProcessingRestriction
 from staff.access import subject_request_actor
 from staff.admin_bounds import BoundedInputsAdmin
 from staff.selectors import consortium_id_of
@@ -169,6 +174,27 @@ class CompletionForm(forms.Form):
     completed_on = form_fields.DateField(label=_("answered on"), widget=DateInput, initial=today)
 
 
+class RestrictionForm(forms.Form):
+    """Restrict the patron's processing (GDPR Art. 18(1)): the grounds that fit the request's kind."""
+
+    ground = forms.ChoiceField(label=_("ground"))
+
+    def __init__(self, *args, kind: str = "", **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ChoiceField, self.fields["ground"]).choices = [
+            (ground.value, ground.label) for ground in RESTRICTION_GROUNDS.get(RequestKind(kind), ())
+        ]
+
+
+class RestrictionLiftForm(forms.Form):
+    informed_on = form_fields.DateField(
+        label=_("patron told of the lifting on"),
+        widget=DateInput,
+        initial=today,
+        help_text=_("GDPR Art. 18(3): the patron is told before the restriction is lifted."),
+    )
+
+
 # The steps on the change page: form, service, heading, button.
 STEPS: dict[str, tuple[type[forms.Form], Callable[..., object], "StrPromise", "StrPromise"]] = {
     "extension": (ExtensionForm, subject_request_extend, _("Extend the time to answer"), _("Record the extension")),
@@ -181,6 +207,18 @@ STEPS: dict[str, tuple[type[forms.Form], Callable[..., object], "StrPromise", "S
     "delivery": (DeliveryForm, subject_request_deliver, _("Delivery of the access report"), _("Record the delivery")),
     "completion": (CompletionForm, subject_request_complete, _("Carried out"), _("Record as answered")),
     "refusal": (RefusalForm, subject_request_refuse, _("Refuse the request"), _("Refuse")),
+    "restriction": (
+        RestrictionForm,
+        subject_request_restrict,
+        _("Restrict processing (GDPR Art. 18)"),
+        _("Restrict processing"),
+    ),
+    "restriction_lift": (
+        RestrictionLiftForm,
+        subject_request_restriction_lift,
+        _("Lift the restriction of processing"),
+        _("Lift the restriction"),
+    ),
     "keeping": (
         KeepingForm,
         subject_request_keeping_record,
@@ -190,10 +228,12 @@ STEPS: dict[str, tuple[type[forms.Form], Callable[..., object], "StrPromise", "S
 }
 
 
-def steps_open(subject_request: SubjectRequest) -> list[str]:
-    """The steps that can be taken now, in the order they usually come."""
+def steps_open(subject_request: SubjectRequest, restriction: ProcessingRestriction | None = None) -> list[str]:
+    """The steps that can be taken now, in the order they usually come; `restriction` is the one the request put in
+    force (processing_restriction_of), which is lifted also after the request was answered."""
+    in_force = restriction is not None and restriction.lifted_at is None
     if subject_request.completed_on is not None:
-        return []
+        return ["restriction_lift"] if in_force else []
     access = subject_request.kind == RequestKind.ACCESS
     steps = []
     if subject_request.extended_due_on is None:
@@ -207,6 +247,8 @@ def steps_open(subject_request: SubjectRequest) -> list[str]:
     # is needed first: a copy is free unless one is recorded.
     if access and subject_request.report_made_at is not None and not subject_request.report_incomplete:
         steps.append("delivery")
+    if subject_request.kind in RESTRICTION_GROUNDS:
+        steps.append("restriction_lift" if in_force else "restriction")
     if subject_request.kind in COMPLETED_BY_HAND:
         steps.append("completion")
     steps.append("refusal")
@@ -215,7 +257,7 @@ def steps_open(subject_request: SubjectRequest) -> list[str]:
 
 def _step_form(step: str, subject_request: SubjectRequest, data=None) -> forms.Form:
     form_class = STEPS[step][0]
-    extra: dict[str, Any] = {"kind": subject_request.kind} if form_class is RefusalForm else {}
+    extra: dict[str, Any] = {"kind": subject_request.kind} if form_class in (RefusalForm, RestrictionForm) else {}
     return form_class(data, prefix=step, **extra)
 
 
@@ -430,6 +472,7 @@ class SubjectRequestAdmin(BoundedInputsAdmin):
         subject_request = self.get_object(request, unquote(object_id))
         steps = []
         earlier = None
+        restriction = None
         holds: list[LegalHold] = []
         held_elsewhere: list[str] = []
         if subject_request is not None:
@@ -437,6 +480,7 @@ class SubjectRequestAdmin(BoundedInputsAdmin):
             earlier = earlier_report(subject_request)
             holds = legal_holds_of(subject_request)
             held_elsewhere = held_elsewhere_texts(subject_request)
+            restriction = processing_restriction_of(subject_request)
             steps = [
                 {
                     "name": step,
@@ -444,7 +488,7 @@ class SubjectRequestAdmin(BoundedInputsAdmin):
                     "button": STEPS[step][3],
                     "form": refused[1] if refused and refused[0] == step else _step_form(step, subject_request),
                 }
-                for step in steps_open(subject_request)
+                for step in steps_open(subject_request, restriction)
             ]
         context = {
             **(extra_context or {}),
@@ -452,6 +496,7 @@ class SubjectRequestAdmin(BoundedInputsAdmin):
             "earlier_report": earlier,
             "legal_holds": holds,
             "held_elsewhere": held_elsewhere,
+            "processing_restriction": restriction,
         }
         return super().change_view(request, object_id, form_url, context)
 
@@ -478,7 +523,7 @@ class SubjectRequestAdmin(BoundedInputsAdmin):
             else:
                 messages.success(request, _("Recorded: %(step)s.") % {"step": STEPS[step][2]})
                 return redirect(request.path)
-        if step not in steps_open(subject_request):
+        if step not in steps_open(subject_request, processing_restriction_of(subject_request)):
             for field, errors in form.errors.items():
                 label = form.fields[field].label if field in form.fields else ""
                 text = " ".join(map(str, errors))

@@ -37,7 +37,9 @@ from dpo.models import (
     RequestKind,
     SubjectRequest,
 )
-from dpo.selectors import answerer_role, earlier_report
+from dpo.selectors import answerer_role, earlier_report, processing_restriction_of
+from patrons.models import RestrictionGround
+from patrons.services import processing_restrict, processing_restriction_lift
 from patrons.services._common import consortium_patron_ids, patron_for_write, today
 from staff.scoping import object_of_consortium_or_404
 from staff.typed_text import free_text_check
@@ -58,6 +60,13 @@ COMPLETED_BY_HAND = (RequestKind.RECTIFICATION, RequestKind.RESTRICTION, Request
 # The findings the DPO can record now; FeeDecision.REPEALED_RULE_CHARGED only names old rows.
 FEE_FINDINGS = [(value, label) for value, label in FeeDecision.choices if value != FeeDecision.REPEALED_RULE_CHARGED]
 FEE_FINDINGS_VALUES = [value for value, _label in FEE_FINDINGS]
+# The requests on which the DPO restricts processing, and on which grounds of GDPR Art. 18(1): a restriction
+# request on any; a rectification while the accuracy is verified (a); an objection while it is verified (d).
+RESTRICTION_GROUNDS = {
+    RequestKind.RESTRICTION: tuple(RestrictionGround),
+    RequestKind.RECTIFICATION: (RestrictionGround.ACCURACY_CONTESTED,),
+    RequestKind.OBJECTION: (RestrictionGround.OBJECTION_PENDING,),
+}
 
 
 def _date(day: datetime.date) -> str:
@@ -246,7 +255,8 @@ def subject_request_record(
         future_message=_("The identity check cannot be dated in the future."),
     )
     with transaction.atomic():
-        patron = patron_for_write(actor=actor, patron_id=patron_id)
+        # A restricted patron may still ask, and a record kept after erasure is the DPO's (patron_for_write).
+        patron = patron_for_write(actor=actor, patron_id=patron_id, dpo_work=True)
         _guardian_check(role=requester_role, born=patron.date_of_birth, received_on=received_on)
         consortium = patron.consortium
         subject_request = SubjectRequest.objects.create(
@@ -531,4 +541,50 @@ def subject_request_keeping_record(*, actor: Actor, request_id: int, ground: str
             ]
         )
         _record(actor, subject_request, "kept_elsewhere")
+    return subject_request
+
+
+def subject_request_restrict(*, actor: Actor, request_id: int, ground: str) -> SubjectRequest:
+    """Restrict the patron's processing on this request, on a ground of GDPR Art. 18(1) (patrons.processing says
+    what a restriction stops). A restriction request is answered by it (carried out today); a rectification or
+    an objection stays open until it is settled, and the restriction is then lifted."""
+    with transaction.atomic():
+        subject_request = _open_request(actor=actor, request_id=request_id)
+        allowed = RESTRICTION_GROUNDS.get(RequestKind(subject_request.kind), ())
+        if ground in RestrictionGround.values and ground not in allowed:
+            raise RuleBroken(
+                "ground_not_for_request",
+                _(
+                    "This ground does not fit the request: a restriction request may rest on any ground of Art. "
+                    "18(1), a rectification on (a) and an objection on (d); access and erasure requests restrict "
+                    "nothing."
+                ),
+            )
+        processing_restrict(
+            actor=actor, patron_id=subject_request.patron_id, ground=ground, subject_request_id=subject_request.pk
+        )
+        if subject_request.kind == RequestKind.RESTRICTION:
+            subject_request.completed_on = today()
+            answered = subject_request_answered_by(actor=actor, subject_request=subject_request)
+            subject_request.save(update_fields=["completed_on", *answered])
+        _record(actor, subject_request, "restricted")
+    return subject_request
+
+
+def subject_request_restriction_lift(
+    *, actor: Actor, request_id: int, informed_on: datetime.date | None
+) -> SubjectRequest:
+    """Lift the restriction this request put in force, once the patron has been told (GDPR Art. 18(3)); also
+    after the request was answered, since a restriction lasts until it is lifted."""
+    with transaction.atomic():
+        subject_request = object_of_consortium_or_404(
+            SubjectRequest.objects.select_for_update(of=("self",)), actor=actor, pk=request_id
+        )
+        restriction = processing_restriction_of(subject_request)
+        if restriction is None or restriction.lifted_at is not None:
+            raise RuleBroken(
+                "not_restricted_by_request", _("This request has no restriction of processing in force to lift.")
+            )
+        processing_restriction_lift(actor=actor, patron_id=subject_request.patron_id, informed_on=informed_on)
+        _record(actor, subject_request, "restriction_lifted")
     return subject_request

@@ -9,6 +9,7 @@ from patrons.services.choices import (
 )
 from patrons.services.closures import cards_extend, pin_by_phone_record
 from patrons.services.notes import note_create, note_remove, note_update
+from patrons.services.processing import processing_restrict, processing_restriction_lift
 from patrons.services.registration import patron_register
 
 __all__ = [
@@ -20,6 +21,8 @@ __all__ = [
     "patron_choices_update",
     "patron_register",
     "pin_by_phone_record",
+    "processing_restrict",
+    "processing_restriction_lift",
     "trusteeship_end",
     "trusteeship_record",
 ]

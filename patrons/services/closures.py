@@ -27,7 +27,7 @@ from audit.models import Action, DataCategory
 from audit.services import access_event_record
 from core.errors import RuleBroken
 from patrons.closures import PIN_BY_PHONE_NOT_ALLOWED_MESSAGE, closures_for_card_extension, pin_by_phone_closure
-from patrons.models import ClosurePeriod, Note, NoteCategory, Patron, PatronStatus
+from patrons.models import ClosurePeriod, Note, NoteCategory, Patron, PatronStatus, ProcessingRestriction
 from patrons.services._common import patron_for_write, today
 from patrons.services.notes import note_create, note_text_check
 from staff.models import Consortium, Jurisdiction
@@ -147,7 +147,10 @@ def cards_to_extend(*, consortium: Consortium, closures: list[ClosurePeriod], un
     A card extended once expires on `until` and is not picked again: a second run extends nothing.
     """
     during = reduce(or_, (Q(card_expires_on__range=(expired_since(c), c.ends_on)) for c in closures))
-    return Patron.objects.filter(consortium=consortium, card_expires_on__lt=until).filter(during)
+    patrons = Patron.objects.filter(consortium=consortium, card_expires_on__lt=until).filter(during)
+    # Not changed: a patron whose processing is restricted (GDPR Art. 18(2)), a record kept after erasure.
+    in_force = ProcessingRestriction.objects.in_force().values("patron_id")
+    return patrons.filter(held_after_erasure=False).exclude(pk__in=in_force)
 
 
 def cards_extend(

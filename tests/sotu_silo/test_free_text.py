@@ -629,6 +629,7 @@ STRUCTURED = {
     # Usernames, and choices from a list.
     "patrons.Note": {"category", "created_by", "updated_by", "removed_by"},
     "patrons.NoteRevision": {"category", "written_by"},
+    "patrons.ProcessingRestriction": {"ground", "restricted_by", "lifted_by"},
     "bans.Ban": {
         "status",
         # Copied from the competence table's checked texts when the decision is made.

@@ -71,6 +71,7 @@ class Command(BaseCommand):
             (_("patrons created"), counts["created"]),
             (_("patrons updated"), counts["updated"]),
             (_("patrons unchanged"), counts["unchanged"]),
+            (_("patrons restricted (GDPR Art. 18), not overwritten"), counts["restricted"]),
             (_("patrons refused"), counts["refused"]),
             (_("patrons erased here, not brought back"), counts["erased_here"]),
             (_("patrons gone from Koha, flagged"), counts["flagged"]),
