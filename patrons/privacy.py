@@ -51,6 +51,7 @@ from patrons.models import (
     NoteCategory,
     NoteRevision,
     Patron,
+    ProcessingRestriction,
     RegisterKind,
     RegisterMembership,
     Trusteeship,
@@ -234,6 +235,8 @@ PATRON_FIELDS = (
     "home_library",
     "language",
     "loan_history",
+    "loan_history_chosen_on",
+    "loan_history_chosen_by",
     "status",
     "card_expires_on",
     "data_provided_by_guardian",
@@ -312,6 +315,18 @@ class PatronRecordContract(PrivacyContract):
             )
             for revision in NoteRevision.objects.filter(note__patron=patron).order_by("note_id", "written_at", "id")
         )
+        restriction_fields = (
+            "ground",
+            "restricted_at",
+            *staff_fields("restricted_by"),
+            "patron_informed_on",
+            "lifted_at",
+            *staff_fields("lifted_by"),
+        )
+        restrictions = tuple(
+            model_record(restriction, restriction_fields)
+            for restriction in ProcessingRestriction.objects.filter(patron=patron).order_by("restricted_at", "id")
+        )
         sections = (
             Section(
                 key="patron",
@@ -336,6 +351,16 @@ class PatronRecordContract(PrivacyContract):
                 title=gettext("Earlier texts of edited notes"),
                 description=gettext("When a note is edited, the text it replaced is kept."),
                 records=revisions,
+            ),
+            Section(
+                key="processing_restrictions",
+                title=gettext("Restrictions of processing"),
+                description=gettext(
+                    "While processing of your data is restricted (GDPR Art. 18), the library only stores it: it is "
+                    "not changed, billed or updated from the library system until the restriction is lifted, and "
+                    "you are told before it is lifted."
+                ),
+                records=restrictions,
             ),
         )
         categories = [DataCategory.BASIC, DataCategory.CONTACT, DataCategory.PREFERENCES, DataCategory.NOTES]

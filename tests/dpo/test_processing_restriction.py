@@ -168,3 +168,20 @@ def test_a_record_kept_under_a_legal_hold_is_found_by_no_staff_search_read_or_wr
     billing = client_for("rovaniemi.billing").post("/billing/", {"q": patron.cardnumber}).content.decode()
     assert patron.last_name not in billing
     assert client_for("dpo").get(f"/api/v1/patrons/{patron.pk}/access-events/").status_code == 200
+
+
+def test_the_access_report_lists_the_restriction_with_its_ground_and_when_the_patron_was_told():
+    """Art. 15: a restriction and its lifting are processing of the patron's data, and the patron sees them."""
+    from tests.dpo.test_access_report import make_request, records, report_of
+
+    patron = lapland_patron()
+    request = subject_request(patron, RequestKind.RESTRICTION)
+    post(f"/api/v1/subject-requests/{request.pk}/restriction/", {"ground": "art18_1_d"})
+    post(f"/api/v1/subject-requests/{request.pk}/restriction/lift/", {"informed_on": today().isoformat()})
+
+    listed = records(report_of(make_request(patron).pk), "processing_restrictions")
+
+    assert len(listed) == 1
+    assert listed[0]["ground"]["value"] == "art18_1_d"
+    assert listed[0]["patron_informed_on"]["value"] == today().isoformat()
+    assert listed[0]["lifted_at"]["value"] is not None
