@@ -17,6 +17,7 @@ from bans.services import (
     ban_hearing_record,
     ban_notification_record,
     ban_propose,
+    ban_receipt_record,
 )
 from bans.state import ban_state
 from bans.views import ban_for_reader
@@ -81,7 +82,9 @@ class BanDecisionApi(APIView):
         summary="Decide the ban (ban deciders only)",
         description="Not before the hearing is recorded or waived, each guardian of a minor heard, and the time to "
         "answer (`answer_by`) has run out unless every statement came. Enforced before it is final unless "
-        "`enforced_before_final` is false.",
+        "`enforced_before_final` is false. Enforced before it is final, it gives `starts_on`, `ends_on` and "
+        "`enforcement_reasons` (Local Government Act s. 143); not enforced, it gives `length_days` (1-30) and the ban "
+        "starts the day after it becomes final.",
         request=serializers.BanDecisionSerializer,
         responses=serializers.BanSerializer,
     )
@@ -98,7 +101,9 @@ class BanNotificationApi(APIView):
         description="Answers `deemed_received_on` (letter: 7th day, electronic: 3rd day, in person: same day) and "
         "`appeal_deadline` (14 days later, moved to the next working day when it falls on a weekend or holiday). "
         'For a party under 18 on the sending day, `guardians` `[{"guardian", "method", "sent_on"}]` names the notice '
-        "to every guardian, and the deadline runs from the last deemed receipt.",
+        "to every guardian, and the deadline runs from the last deemed receipt. The method `electronic` needs the "
+        "recipient's consent: `electronic_consent_on` (on or before `sent_on`) and `electronic_consent_how` "
+        "(at_hearing, in_writing, electronically), for the party and each guardian (Act 13/2003 s. 19).",
         request=serializers.BanNotificationSerializer,
         responses=serializers.BanSerializer,
     )
@@ -106,6 +111,25 @@ class BanNotificationApi(APIView):
         actor = ban_preparer_actor(request)
         ban = ban_notification_record(
             actor=actor, ban_id=ban_id, **validated_body(serializers.BanNotificationSerializer, request)
+        )
+        return _ban_response(ban)
+
+
+class BanReceiptApi(APIView):
+    @extend_schema(
+        operation_id="bans_receipt",
+        summary="Record a proven later receipt of the decision",
+        description="For the party, or a notified guardian (`guardian`: patron id): `received_on`, later than the "
+        "deemed receipt (an earlier date is refused, the same changes nothing), and `evidence` (acknowledgement, "
+        "delivery_record, party_account, other with a `note`). Moves `appeal_deadline`, which runs from the last "
+        "receipt. Allowed until a rectification request has been decided.",
+        request=serializers.BanReceiptSerializer,
+        responses=serializers.BanSerializer,
+    )
+    def post(self, request: Request, ban_id: int) -> Response:
+        actor = ban_preparer_actor(request)
+        ban = ban_receipt_record(
+            actor=actor, ban_id=ban_id, **validated_body(serializers.BanReceiptSerializer, request)
         )
         return _ban_response(ban)
 

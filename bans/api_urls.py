@@ -25,6 +25,7 @@ urlpatterns = [
     path("bans/<id:ban_id>/hearing/", api.BanHearingApi.as_view(), name="ban-hearing"),
     path("bans/<id:ban_id>/decision/", api.BanDecisionApi.as_view(), name="ban-decision"),
     path("bans/<id:ban_id>/notification/", api.BanNotificationApi.as_view(), name="ban-notification"),
+    path("bans/<id:ban_id>/receipt/", api.BanReceiptApi.as_view(), name="ban-receipt"),
     path("bans/<id:ban_id>/appeal/", api.BanAppealApi.as_view(), name="ban-appeal"),
     path("bans/<id:ban_id>/cancel/", api.BanCancelApi.as_view(), name="ban-cancel"),
 ]

@@ -125,7 +125,7 @@ def decision_context(ban: Ban, language: str) -> dict:
     patron, library = ban.patron, ban.library
     municipality = library.municipality
     grounds = [GROUNDS[language].get(code, code) for code in ban.grounds or []]
-    days = ban_days(ban.starts_on, ban.ends_on)
+    days = ban.length_days or ban_days(ban.starts_on, ban.ends_on)
     return {
         "lang": language,
         "ban": ban,
@@ -155,6 +155,7 @@ def decision_context(ban: Ban, language: str) -> dict:
                     guardian.notification_method, guardian.notification_method
                 ),
                 "deemed_received_on": guardian.deemed_received_on,
+                "proven_received_on": guardian.proven_received_on,
             }
             for guardian in ban.guardians.all()
         ],

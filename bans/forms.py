@@ -6,7 +6,16 @@ from typing import cast
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from bans.models import AppealOutcome, BanGround, CourtOutcome, HearingMethod, HearingWaiverGround, NotificationMethod
+from bans.models import (
+    AppealOutcome,
+    BanGround,
+    CourtOutcome,
+    ElectronicConsentManner,
+    HearingMethod,
+    HearingWaiverGround,
+    NotificationMethod,
+    ReceiptEvidence,
+)
 from core import form_fields
 from core.free_text_fields import FreeTextFormField
 from patrons.forms import DateInput
@@ -117,20 +126,35 @@ class HearingForm(GuardianFieldsMixin, forms.Form):
 class DecisionForm(forms.Form):
     decision_number = FreeTextFormField(label=_("Decision number"), max_length=50)
     decided_on = _date(_("Decided on"))
-    starts_on = _date(_("Starts on"))
-    ends_on = _date(_("Ends on (at most 30 days, first and last day included)"))
+    enforced_before_final = forms.BooleanField(label=_("Enforced before it is final"), required=False, initial=True)
+    enforcement_reasons = FreeTextFormField(
+        label=_("Why it is enforced before it is final (Local Government Act s. 143)"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+    )
+    starts_on = _date(_("Starts on (enforced before it is final)"), required=False)
+    ends_on = _date(_("Ends on (at most 30 days, first and last day included)"), required=False)
+    length_days = form_fields.CountField(
+        label=_("Or, not enforced before it is final: how many days it lasts from the day after it is final"),
+        required=False,
+    )
     reasons = FreeTextFormField(label=_("Reasons"), widget=forms.Textarea(attrs={"rows": 4}))
     decided_text = FreeTextFormField(
         label=_("Further terms of the decision (optional)"), widget=forms.Textarea(attrs={"rows": 2}), required=False
     )
     contact_person = FreeTextFormField(label=_("Contact person (name and phone)"), max_length=200)
-    enforced_before_final = forms.BooleanField(label=_("Enforced before it is final"), required=False, initial=True)
+
+
+def _consent_how(label) -> forms.ChoiceField:
+    return forms.ChoiceField(label=label, choices=[("", "-"), *ElectronicConsentManner.choices], required=False)
 
 
 class NotificationForm(GuardianFieldsMixin, forms.Form):
     method = forms.ChoiceField(label=_("How the decision was sent"), choices=NotificationMethod.choices)
     sent_on = _date(_("Sent or handed over on"))
-    GUARDIAN_FIELDS = ("method", "sent_on")
+    electronic_consent_on = _date(_("The party consented to electronic notice on (required for it)"), required=False)
+    electronic_consent_how = _consent_how(_("How the party consented"))
+    GUARDIAN_FIELDS = ("method", "sent_on", "electronic_consent_on", "electronic_consent_how")
 
     def __init__(self, *args, guardians: Sequence[tuple[int, str]] = (), **kwargs):
         super().__init__(*args, **kwargs)
@@ -144,7 +168,23 @@ class NotificationForm(GuardianFieldsMixin, forms.Form):
                 required=False,
             ),
             "sent_on": _date(_("Sent or handed over to the guardian on"), required=False),
+            "electronic_consent_on": _date(_("The guardian consented to electronic notice on"), required=False),
+            "electronic_consent_how": _consent_how(_("How the guardian consented")),
         }
+
+
+class ReceiptForm(forms.Form):
+    """A proven later receipt of the decision (Local Government Act 410/2015 s. 141: "unless shown otherwise")."""
+
+    guardian = forms.TypedChoiceField(label=_("Received by"), coerce=int, empty_value=None, required=False)
+    received_on = _date(_("Proven received on"))
+    evidence = forms.ChoiceField(label=_("What proves it"), choices=ReceiptEvidence.choices)
+    note = FreeTextFormField(label=_("Note on the proof (optional)"), max_length=300, required=False)
+
+    def __init__(self, *args, guardians: Sequence[tuple[int, str]] = (), **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = [("", _("The party")), *((pk, _("Guardian %(name)s") % {"name": name}) for pk, name in guardians)]
+        cast(forms.ChoiceField, self.fields["guardian"]).choices = choices
 
 
 class AppealForm(forms.Form):

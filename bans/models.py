@@ -101,6 +101,61 @@ class NotificationMethod(models.TextChoices):
     IN_PERSON = "in_person", _("In person")
 
 
+class ElectronicConsentManner(models.TextChoices):
+    """How a party (or a minor's guardian) consented to being notified electronically (Act on Electronic Services
+    and Communication in the Public Sector 13/2003 s. 19: an electronic notice only with the recipient's consent)."""
+
+    AT_HEARING = "at_hearing", _("At the hearing")
+    IN_WRITING = "in_writing", _("In writing")
+    ELECTRONICALLY = "electronically", _("Electronically (e-mail or e-service)")
+
+
+class ReceiptEvidence(models.TextChoices):
+    """What proves that a notice was received later than the law deems it received (Act 13/2003 s. 19(2), Local
+    Government Act 410/2015 s. 141: "unless shown otherwise")."""
+
+    ACKNOWLEDGEMENT = "acknowledgement", _("A signed acknowledgement of receipt")
+    DELIVERY_RECORD = "delivery_record", _("The postal service's or the e-service's delivery record")
+    PARTY_ACCOUNT = "party_account", _("The recipient's credible account")
+    OTHER = "other", _("Other (see the note)")
+
+
+class NoticeReceipt(models.Model):
+    """The electronic-notice consent and the proven receipt of one recipient of a ban decision: the party (Ban)
+    or a minor's guardian (BanGuardian). Abstract: its fields are in both tables."""
+
+    electronic_consent_on = models.DateField(_("consented to electronic notice on"), null=True, blank=True)
+    electronic_consent_how = models.CharField(
+        _("how the consent was given"), max_length=20, choices=ElectronicConsentManner.choices, blank=True
+    )
+    proven_received_on = models.DateField(_("proven received on"), null=True, blank=True)
+    proven_receipt_evidence = models.CharField(
+        _("what proves the receipt"), max_length=20, choices=ReceiptEvidence.choices, blank=True
+    )
+    proven_receipt_note = FreeTextCharField(_("note on the proof of receipt"), max_length=300, blank=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def received_on(self) -> "datetime.date | None":
+        """The receipt the rectification time runs from: a proven later date replaces the deemed one."""
+        return self.proven_received_on or getattr(self, "deemed_received_on", None)
+
+
+# The notice of a decision and its receipt, as kept for the party (Ban) and for each guardian (BanGuardian).
+NOTICE_FIELDS = (
+    "notification_method",
+    "notified_on",
+    "deemed_received_on",
+    "electronic_consent_on",
+    "electronic_consent_how",
+    "proven_received_on",
+    "proven_receipt_evidence",
+    "proven_receipt_note",
+)
+
+
 class AppealOutcome(models.TextChoices):
     PENDING = "pending", _("Pending")
     UPHELD = "upheld", _("Ban upheld")
@@ -108,7 +163,7 @@ class AppealOutcome(models.TextChoices):
     DISMISSED = "dismissed", _("Dismissed (late or inadmissible)")
 
 
-class Ban(models.Model):
+class Ban(NoticeReceipt):
     """A library-use ban (käyttökielto) through its procedure: proposal, hearing, decision, notice, appeal.
 
     The patron's record shows only bans that are in procedure or active; whether a ban is active is
@@ -155,6 +210,9 @@ class Ban(models.Model):
     legal_basis = models.CharField(_("legal basis"), max_length=300, blank=True)
     contact_person = FreeTextCharField(_("contact person"), max_length=200, blank=True)
     enforced_before_final = models.BooleanField(_("enforced before it is final"), default=True)
+    enforcement_reasons = FreeTextField(_("reasons for enforcing before it is final"), blank=True)
+    # How many days the ban lasts; a ban not enforced before it is final gets its dates when it becomes final.
+    length_days = models.PositiveSmallIntegerField(_("length in days"), null=True, blank=True)
     # Notification (Local Government Act 410/2015 ss. 134, 141)
     notification_method = models.CharField(
         _("notification method"), max_length=20, choices=NotificationMethod.choices, blank=True
@@ -202,7 +260,7 @@ class Ban(models.Model):
         return BanState(getattr(self, "state", self.status)).label
 
 
-class BanGuardian(models.Model):
+class BanGuardian(NoticeReceipt):
     """A guardian of a minor party, heard and notified in the ban's procedure (Administrative Procedure Act
     434/2003 s. 14: a minor's guardian speaks for them; from 15, both the minor and the guardian).
 

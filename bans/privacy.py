@@ -11,8 +11,9 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from audit.models import DataCategory
-from bans.models import AccessProhibition, Ban, BanGround, BanState
-from bans.state import STAFF_VISIBLE_BAN_STEPS, ban_state
+from bans.models import NOTICE_FIELDS, AccessProhibition, Ban, BanGround, BanGuardian, BanState
+from bans.selectors import bans_visible_to_staff
+from bans.state import ban_state
 from core.dates import today
 from core.privacy_contract import (
     HOLD_LEGAL_OBLIGATION,
@@ -129,6 +130,20 @@ ACCESS_PROHIBITIONS = RetentionRule(
 )
 
 
+def _guardian_record(row: BanGuardian) -> Record:
+    """A guardian's own part in the ban procedure of their ward (Administrative Procedure Act 434/2003 s. 14):
+    that they were heard and notified, what they said, and which decision they were given; nothing of the
+    ward's data beyond the decision's number, date and library, which the guardian was sent."""
+    ban = row.ban
+    first = (
+        model_item(ban, "library"),
+        model_item(ban, "decision_number"),
+        model_item(ban, "decided_on"),
+    )
+    fields = ("name", "heard_on", "hearing_method", "statement", *NOTICE_FIELDS)
+    return model_record(row, fields, first=first)
+
+
 def _ban_record(ban: Ban, day: datetime.date) -> Record:
     state = ban_state(ban, day)
     grounds = [BanGround(code).label if code in BanGround.values else code for code in ban.grounds or []]
@@ -151,9 +166,9 @@ def _ban_record(ban: Ban, day: datetime.date) -> Record:
         "decided_text",
         "legal_basis",
         "contact_person",
-        "notification_method",
-        "notified_on",
-        "deemed_received_on",
+        "enforcement_reasons",
+        "length_days",
+        *NOTICE_FIELDS,
         "appeal_deadline",
         "appeal_lodged_on",
         "appeal_outcome",
@@ -216,7 +231,7 @@ class BanContract(PrivacyContract):
         )
         prohibitions = AccessProhibition.objects.filter(patron_id=patron_id).select_related("library")
         ban_records = tuple(_ban_record(ban, day) for ban in bans.order_by("proposed_at", "id"))
-        sections = (
+        sections: tuple[Section, ...] = (
             Section(
                 key="bans",
                 title=gettext("Library-use bans"),
@@ -234,10 +249,26 @@ class BanContract(PrivacyContract):
                 records=tuple(model_record(p, prohibition_fields) for p in prohibitions.order_by("starts_on", "id")),
             ),
         )
+        as_guardian = list(
+            BanGuardian.objects.filter(guardian_id=patron_id).select_related("ban__library").order_by("ban_id", "id")
+        )
+        if as_guardian:
+            sections += (
+                Section(
+                    key="bans_as_guardian",
+                    title=gettext("Library-use bans of your ward: your part as guardian"),
+                    description=gettext(
+                        "As a minor's guardian you were heard and/or sent the decision in these ban procedures."
+                    ),
+                    records=tuple(_guardian_record(row) for row in as_guardian),
+                ),
+            )
         categories = [DataCategory.BANS]
-        if any(item.field == "decided_on" for record in ban_records for item in record.items):
+        if as_guardian or any(item.field == "decided_on" for record in ban_records for item in record.items):
             categories.append(DataCategory.BAN_DECISION)
-        return ReportPart(sections=sections, data_categories=tuple(categories))
+        # The ward's ban is named by its decision only, but it is the ward's data: the report's event names them.
+        wards = tuple(sorted({row.ban.patron_id for row in as_guardian}))
+        return ReportPart(sections=sections, data_categories=tuple(categories), related_patron_ids=wards)
 
     def legal_holds(self, patron_id: int, context: ErasureContext) -> tuple[LegalHold, ...]:
         """A decided ban or an access prohibition still within its archive period is an official document the
@@ -328,7 +359,7 @@ class BanContract(PrivacyContract):
     def open_matters(self, patron_ids: list[int], *, day: datetime.date) -> dict[int, tuple[str, ...]]:
         """A ban still in procedure or in force (its last day not passed), an access prohibition in force."""
         found: dict[int, set[str]] = {}
-        open_bans = Ban.objects.filter(patron_id__in=patron_ids, status__in=STAFF_VISIBLE_BAN_STEPS, ends_on__gte=day)
+        open_bans = bans_visible_to_staff(day).filter(patron_id__in=patron_ids)
         for patron_id in open_bans.values_list("patron_id", flat=True):
             found.setdefault(patron_id, set()).add("ban")
         prohibitions = AccessProhibition.objects.not_ended(day).filter(patron_id__in=patron_ids)

@@ -8,12 +8,13 @@ from dataclasses import dataclass
 
 from django.core.paginator import Page, Paginator
 from django.db import transaction
+from django.db.models import Q
 
 from audit.actor import Actor
 from audit.models import Action, DataCategory
 from audit.services import access_event_record
 from bans.models import AccessProhibition, AccessProhibitionQuerySet, Ban, BanState
-from bans.state import STAFF_VISIBLE_BAN_STEPS, ban_state
+from bans.state import STAFF_VISIBLE_BAN_STEPS, ban_state, waiting_to_become_final
 from core.dates import ADULT_AGE, age_on, today
 from patrons.models import Guardianship, Patron
 from patrons.restrictions import RestrictionInForce
@@ -49,9 +50,22 @@ def guardian_choices(patron: Patron) -> list[tuple[int, str]]:
     return [(pk, f"{guardian.first_name} {guardian.last_name}".strip()) for pk, guardian in guardians.items()]
 
 
+def notified_guardian_choices(ban: Ban) -> list[tuple[int, str]]:
+    """(patron id, name as the decision names them) of the guardians the ban's decision was sent to."""
+    return [(row.guardian_id, row.name) for row in ban.guardians.all() if row.notified_on and row.guardian_id]
+
+
+def ban_notified_guardians(*, actor: Actor, ban_id: int) -> list[tuple[int, str]]:
+    """`notified_guardian_choices` of a ban the actor sees (none otherwise), for the receipt form."""
+    ban = Ban.objects.visible_to(actor).filter(pk=ban_id).prefetch_related("guardians").first()
+    return notified_guardian_choices(ban) if ban is not None else []
+
+
 def bans_visible_to_staff(day: datetime.date | None = None) -> ConsortiumScopedQuerySet:
-    """Bans in procedure or in force: an ended, cancelled or overturned ban is gone from every staff view."""
-    return Ban.objects.filter(status__in=STAFF_VISIBLE_BAN_STEPS, ends_on__gte=day or today())
+    """Bans in procedure or in force: an ended, cancelled or overturned ban is gone from every staff view. A ban
+    waiting to become final has provisional dates and stays until it is final (bans.state)."""
+    not_ended = Q(ends_on__gte=day or today()) | waiting_to_become_final()
+    return Ban.objects.filter(status__in=STAFF_VISIBLE_BAN_STEPS).filter(not_ended)
 
 
 def prohibitions_visible_to_staff(day: datetime.date | None = None) -> AccessProhibitionQuerySet:

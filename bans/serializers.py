@@ -3,7 +3,7 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from bans.models import AccessProhibition, Ban, BanGuardian
+from bans.models import NOTICE_FIELDS, AccessProhibition, Ban, BanGuardian
 from core import api_fields
 from core.bounds import column_length
 
@@ -20,9 +20,7 @@ class BanGuardianSerializer(api_fields.ModelSerializer):
             "heard_on",
             "hearing_method",
             "statement",
-            "notification_method",
-            "notified_on",
-            "deemed_received_on",
+            *NOTICE_FIELDS,
         ]
         read_only_fields = fields
 
@@ -71,9 +69,9 @@ class BanSerializer(api_fields.ModelSerializer):
             "legal_basis",
             "contact_person",
             "enforced_before_final",
-            "notification_method",
-            "notified_on",
-            "deemed_received_on",
+            "enforcement_reasons",
+            "length_days",
+            *NOTICE_FIELDS,
             "appeal_deadline",
             "appeal_lodged_on",
             "appeal_outcome",
@@ -143,23 +141,38 @@ class BanDecisionSerializer(serializers.Serializer):
         allow_blank=True, default="", max_length=column_length(Ban, "decision_number")
     )
     reasons = serializers.CharField(allow_blank=True, default="")
-    starts_on = api_fields.DateField()
-    ends_on = api_fields.DateField()
+    starts_on = api_fields.DateField(required=False, allow_null=True, help_text="Enforced before it is final")
+    ends_on = api_fields.DateField(required=False, allow_null=True, help_text="Enforced before it is final")
     contact_person = serializers.CharField(
         allow_blank=True, default="", max_length=column_length(Ban, "contact_person")
     )
     decided_on = api_fields.DateField(required=False, allow_null=True, help_text="Default: today")
     enforced_before_final = serializers.BooleanField(required=False, default=True)
+    enforcement_reasons = serializers.CharField(
+        required=False, allow_blank=True, default="", help_text="Required when enforced before it is final (s. 143)"
+    )
+    length_days = api_fields.CountField(
+        required=False, allow_null=True, help_text="Not enforced before it is final: its length, 1 to 30 days"
+    )
     decided_text = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-class GuardianNotificationSerializer(serializers.Serializer):
+class ConsentFields(serializers.Serializer):
+    """The recipient's consent to electronic notice (Act 13/2003 s. 19): required for the method electronic."""
+
+    electronic_consent_on = api_fields.DateField(required=False, allow_null=True)
+    electronic_consent_how = serializers.CharField(
+        required=False, allow_blank=True, default="", help_text="at_hearing, in_writing or electronically"
+    )
+
+
+class GuardianNotificationSerializer(ConsentFields):
     guardian = api_fields.IdField(help_text="The guardian's patron id")
     method = serializers.CharField(help_text="letter, electronic or in_person")
     sent_on = api_fields.DateField()
 
 
-class BanNotificationSerializer(serializers.Serializer):
+class BanNotificationSerializer(ConsentFields):
     method = serializers.CharField(help_text="letter, electronic or in_person")
     sent_on = api_fields.DateField()
     guardians = serializers.ListField(
@@ -173,6 +186,15 @@ class BanNotificationSerializer(serializers.Serializer):
 
 class BanNotificationResultSerializer(BanSerializer):
     pass
+
+
+class BanReceiptSerializer(serializers.Serializer):
+    received_on = api_fields.DateField(required=False, allow_null=True)
+    evidence = serializers.CharField(
+        allow_blank=True, default="", help_text="acknowledgement, delivery_record, party_account or other"
+    )
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=300)
+    guardian = api_fields.IdField(required=False, allow_null=True, help_text="A guardian's patron id; none: the party")
 
 
 class BanAppealSerializer(serializers.Serializer):

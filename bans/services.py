@@ -39,13 +39,24 @@ from bans.models import (
     BanStatus,
     CourtOutcome,
     DecisionCompetence,
+    ElectronicConsentManner,
     HearingMethod,
     HearingWaiverGround,
+    NoticeReceipt,
     NotificationMethod,
     ProhibitionWarning,
+    ReceiptEvidence,
 )
-from bans.selectors import party_guardians, party_is_minor
-from bans.state import CLOSED, Step, ban_state, step_allowed
+from bans.selectors import bans_visible_to_staff, party_guardians, party_is_minor
+from bans.state import (
+    CLOSED,
+    Step,
+    ban_became_final_on,
+    ban_state,
+    dates_from,
+    receipt_may_be_proven,
+    step_allowed,
+)
 from core.dates import age_on
 from core.errors import RuleBroken
 from core.time_limits import last_day_of_time_limit
@@ -217,7 +228,7 @@ def _no_overlap(patron: Patron, library: Library, starts_on, ends_on, *, exclude
 def note_cited_check(note: Note, day: datetime.date) -> None:
     """A behaviour note a ban in procedure or in force cites is the ban's grounds: it cannot be removed
     (a note removal guard, registered in BansConfig.ready)."""
-    if Ban.objects.filter(notes=note, ends_on__gte=day).exclude(status__in=CLOSED).exists():
+    if bans_visible_to_staff(day).filter(notes=note).exists():
         raise RuleBroken(
             "note_cited_by_ban",
             _("This note is cited as grounds of a library-use ban that has not ended; it cannot be removed."),
@@ -250,9 +261,13 @@ def _ban_texts_check(*, actor: Actor, ban_id: int, model: type[Ban | BanGuardian
     )
 
 
-def _record(actor: Actor, ban: Ban, detail: str) -> None:
-    """Every step's access event; and, once the step commits, the listeners (bans.changes) hear of it."""
-    record_write(actor=actor, patron_ids=[ban.patron_id], categories=BAN_CATEGORIES, detail=detail)
+def _record(actor: Actor, ban: Ban, detail: str, *, guardians: list[BanGuardian] | tuple[()] = ()) -> None:
+    """Every step's access event; and, once the step commits, the listeners (bans.changes) hear of it.
+
+    A step that hears or notifies a minor's guardians processes their data too: the event names their patron
+    ids (never their names) beside the party's."""
+    others = [row.guardian_id for row in guardians if row.guardian_id is not None]
+    record_write(actor=actor, patron_ids=[ban.patron_id, *others], categories=BAN_CATEGORIES, detail=detail)
     restrictions_changed(ban.patron_id)
 
 
@@ -417,7 +432,7 @@ def ban_hearing_record(
             _record_hearing(ban, heard_on, method, statement, answer_by, material_shown, guardians)
         ban.hearing_recorded_by = actor.username
         ban.save()
-        _record(actor, ban, "ban_hearing")
+        _record(actor, ban, "ban_hearing", guardians=list(ban.guardians.filter(heard_on__isnull=False)))
     return ban
 
 
@@ -542,15 +557,22 @@ def ban_decide(
     ban_id: int,
     decision_number: str,
     reasons: str,
-    starts_on: datetime.date,
-    ends_on: datetime.date,
     contact_person: str,
+    starts_on: datetime.date | None = None,
+    ends_on: datetime.date | None = None,
     decided_on: datetime.date | None = None,
     enforced_before_final: bool = True,
+    enforcement_reasons: str = "",
+    length_days: int | None = None,
     decided_text: str = "",
 ) -> Ban:
     """Step 3: a ban decider decides. Not before the hearing is recorded or waived; only a decider competent
-    for the ban's library on the decision day (`_competence`), whose title and delegation the decision names."""
+    for the ban's library on the decision day (`_competence`), whose title and delegation the decision names.
+
+    Enforced before it is final (Local Government Act 410/2015 s. 143), the decision gives the dates and must
+    say why it is enforced at once (`enforcement_reasons`). Not enforced before it is final, it gives only the
+    length (`length_days`, at most 30): the ban starts the day after it becomes final (`_set_dates`).
+    """
     _ban_texts_check(
         actor=actor,
         ban_id=ban_id,
@@ -558,6 +580,7 @@ def ban_decide(
         reasons=reasons,
         contact_person=contact_person,
         decided_text=decided_text,
+        enforcement_reasons=enforcement_reasons if enforced_before_final else "",
     )
     with transaction.atomic():
         ban = _ban_for_step(
@@ -592,7 +615,14 @@ def ban_decide(
         _guardians_heard_check(ban)
         _hearing_time_check(ban, decided_on)
         competence = _competence(actor, ban.library, decided_on)
-        _check_dates(starts_on, ends_on, not_before=max(decided_on, today()))
+        ban.enforced_before_final = bool(enforced_before_final)
+        if ban.enforced_before_final:
+            starts_on, ends_on = _enforced_dates(starts_on, ends_on, enforcement_reasons, decided_on)
+            ban.enforcement_reasons, ban.length_days = enforcement_reasons.strip(), ban_days(starts_on, ends_on)
+        else:
+            ban.enforcement_reasons, ban.length_days = "", _length_check(length_days)
+            # Provisionally as if the decision were handed over today and no request came (`_set_dates`).
+            starts_on, ends_on = dates_from(ban, appeal_deadline_for(decided_on))
         _no_overlap(ban.patron, ban.library, starts_on, ends_on, exclude=ban.pk)
         ban.decider_title, ban.delegation = competence.title, competence.delegation
         ban.status = BanStatus.DECIDED
@@ -602,22 +632,95 @@ def ban_decide(
         ban.decided_text = (decided_text or "").strip()
         ban.starts_on, ban.ends_on = starts_on, ends_on
         ban.legal_basis = LEGAL_BASIS
-        ban.enforced_before_final = bool(enforced_before_final)
         ban.save()
         _record(actor, ban, "ban_decided")
     return ban
 
 
+def _enforced_dates(
+    starts_on: datetime.date | None, ends_on: datetime.date | None, reasons: str, decided_on: datetime.date
+) -> tuple[datetime.date, datetime.date]:
+    """Local Government Act 410/2015 s. 143: a decision enforced before it is final says so and why, and gives
+    its dates (at most 30 days, Library Act 1492/2016 s. 15)."""
+    if not (reasons or "").strip():
+        raise RuleBroken(
+            "enforcement_reasons_required",
+            _(
+                "Say why the ban is enforced before the decision is final (Local Government Act 410/2015 s. 143), "
+                "or let it wait until it is final."
+            ),
+        )
+    if starts_on is None or ends_on is None:
+        raise RuleBroken("dates_required", _("Give the first and the last day of a ban enforced at once."))
+    _check_dates(starts_on, ends_on, not_before=max(decided_on, today()))
+    return starts_on, ends_on
+
+
+def _length_check(length_days: int | None) -> int:
+    """A ban that waits until it is final is decided by its length: at least a day, at most 30 (Library Act
+    1492/2016 s. 15)."""
+    if not length_days or length_days < 1:
+        raise RuleBroken("length_required", _("Give how many days the ban lasts once the decision is final (1 to 30)."))
+    if length_days > MAX_BAN_DAYS:
+        raise RuleBroken(
+            "max_30_days",
+            _(
+                "A library-use ban lasts at most 30 days, the first and last day included (Library Act 1492/2016 "
+                "s. 15); this one would last %(days)d days."
+            ),
+            days=length_days,
+        )
+    return length_days
+
+
+def _set_deadline_and_dates(ban: Ban) -> None:
+    """The rectification deadline and, for a ban not enforced before it is final, its dates.
+
+    Local Government Act 410/2015 s. 134: the time runs from the LAST receipt of those who may request
+    rectification: each guardian of a minor, and the minor too from 15 (under 15 the guardians speak for the
+    minor, so the minor's own receipt starts no time). A receipt is the deemed one unless a later one is proven
+    (Act 13/2003 s. 19(2), Local Government Act s. 141). A ban that waits until it is final gets the dates it
+    will have if no request comes in time (s. 143: the day after the deadline, for its length); a request in
+    time that is upheld or dismissed sets them again (`ban_appeal_record`).
+    """
+    assert ban.notified_on is not None
+    guardians = list(ban.guardians.filter(notified_on__isnull=False))
+    own = not guardians or _speaks_for_themselves(ban.patron, ban.notified_on)
+    recipients: list[NoticeReceipt] = [*([ban] if own else []), *guardians]
+    ban.appeal_deadline = appeal_deadline_for(max(row.received_on for row in recipients if row.received_on))
+    _set_dates(ban)
+
+
+def _set_dates(ban: Ban) -> None:
+    """A ban not enforced before it is final: stored dates from the day it became (or, with no request in time,
+    will become) final. Never moves a ban enforced at once."""
+    if ban.enforced_before_final:
+        return
+    became_final_on = ban_became_final_on(ban)
+    if became_final_on is not None:
+        ban.starts_on, ban.ends_on = dates_from(ban, became_final_on)
+
+
 def ban_notification_record(
-    *, actor: Actor, ban_id: int, method: str, sent_on: datetime.date, guardians: list[dict] | None = None
+    *,
+    actor: Actor,
+    ban_id: int,
+    method: str,
+    sent_on: datetime.date,
+    electronic_consent_on: datetime.date | None = None,
+    electronic_consent_how: str = "",
+    guardians: list[dict] | None = None,
 ) -> Ban:
     """Step 4: how and when the decision was sent; gives the deemed-received date and the appeal deadline.
 
     For a party under 18 on the sending day the decision goes to each guardian as well (Administrative
-    Procedure Act 434/2003 s. 14): `guardians` lists `{"guardian": patron id, "method", "sent_on"}` for every
-    guardian. The rectification time (Local Government Act 410/2015 s. 134) runs from the LAST deemed receipt
-    of those who may request rectification: each guardian, and the minor too from 15 (under 15 the guardians
-    speak for the minor, so the minor's own receipt starts no time).
+    Procedure Act 434/2003 s. 14): `guardians` lists `{"guardian": patron id, "method", "sent_on"}` (and the
+    guardian's consent, below) for every guardian. The deadline runs from the last receipt
+    (`_set_deadline_and_dates`).
+
+    An electronic notice needs the recipient's consent (Act on Electronic Services and Communication in the
+    Public Sector 13/2003 s. 19; Local Government Act 410/2015 s. 141): when and how the party, or the guardian,
+    consented (`electronic_consent_on`, `electronic_consent_how`), given on or before the sending day.
     """
     with transaction.atomic():
         ban = _ban_for_step(
@@ -628,6 +731,7 @@ def ban_notification_record(
             message=_("Only a decided ban is notified."),
         )
         _notice_check(ban, method, sent_on)
+        _consent_check(method, sent_on, electronic_consent_on, electronic_consent_how, guardian=None)
         known = party_guardians(ban.patron, sent_on)
         entries = _guardian_entries(guardians, known)
         if missing := [guardian_id for guardian_id in known if guardian_id not in entries]:
@@ -639,22 +743,59 @@ def ban_notification_record(
                 ),
                 ids=", ".join(map(str, missing)),
             )
-        for entry in entries.values():
+        for guardian_id, entry in entries.items():
             _notice_check(ban, entry.get("method") or "", entry.get("sent_on"))
+            consent_on, consent_how = entry.get("electronic_consent_on"), entry.get("electronic_consent_how") or ""
+            _consent_check(entry["method"], entry["sent_on"], consent_on, consent_how, guardian=guardian_id)
         ban.status, ban.notification_method, ban.notified_on = BanStatus.NOTIFIED, method, sent_on
         ban.deemed_received_on = deemed_received_on(method, sent_on)
-        own = not known or _speaks_for_themselves(ban.patron, sent_on)
-        receipts = [ban.deemed_received_on] if own else []
+        ban.electronic_consent_on, ban.electronic_consent_how = electronic_consent_on, electronic_consent_how
+        rows = []
         for guardian_id, entry in entries.items():
             row = _ban_guardian(ban, known[guardian_id])
             row.notification_method, row.notified_on = entry["method"], entry["sent_on"]
             row.deemed_received_on = deemed_received_on(entry["method"], entry["sent_on"])
+            row.electronic_consent_on = entry.get("electronic_consent_on")
+            row.electronic_consent_how = entry.get("electronic_consent_how") or ""
             row.save()
-            receipts.append(row.deemed_received_on)
-        ban.appeal_deadline = appeal_deadline_for(max(receipts))
+            rows.append(row)
+        _set_deadline_and_dates(ban)
         ban.save()
-        _record(actor, ban, "ban_notified")
+        _record(actor, ban, "ban_notified", guardians=rows)
     return ban
+
+
+def _consent_check(
+    method: str, sent_on: datetime.date, consent_on: datetime.date | None, how: str, *, guardian: int | None
+) -> None:
+    """Act 13/2003 s. 19: a decision is notified electronically only to a recipient who consented to it, on or
+    before the sending day; the consent is recorded with how it was given. A consent may be recorded with a
+    notice of another method too (it is then only kept)."""
+    who = {"who": _("guardian %(id)s") % {"id": guardian} if guardian is not None else _("the party")}
+    if consent_on is None and not how:
+        if method == NotificationMethod.ELECTRONIC:
+            raise RuleBroken(
+                "electronic_consent_required",
+                _(
+                    "A decision is sent electronically only with the recipient's consent (Act 13/2003 s. 19): "
+                    "record when and how %(who)s consented, or send it by letter or in person."
+                ),
+                **who,
+            )
+        return
+    if consent_on is None or how not in ElectronicConsentManner.values:
+        raise RuleBroken(
+            "electronic_consent_incomplete",
+            _("Record both when and how %(who)s consented to electronic notice (one of: %(ways)s)."),
+            ways=", ".join(ElectronicConsentManner.values),
+            **who,
+        )
+    if consent_on > sent_on:
+        raise RuleBroken(
+            "consent_after_sending",
+            _("The consent of %(who)s is dated after the decision was sent: an electronic notice needs it first."),
+            **who,
+        )
 
 
 def _notice_check(ban: Ban, method: str, sent_on: datetime.date | None) -> None:
@@ -673,6 +814,85 @@ def _notice_check(ban: Ban, method: str, sent_on: datetime.date | None) -> None:
         raise RuleBroken("sent_before_decision", _("The decision cannot be sent before it was made."))
     if sent_on > ban.ends_on:
         raise RuleBroken("ban_ended", _("This ban's dates have passed."))
+
+
+def ban_receipt_record(
+    *,
+    actor: Actor,
+    ban_id: int,
+    received_on: datetime.date | None,
+    evidence: str,
+    note: str = "",
+    guardian: int | None = None,
+) -> Ban:
+    """A proven later receipt of the decision, by the party or (`guardian`, a patron id) a minor's guardian.
+
+    The law deems a letter received on the 7th day after sending and an electronic notice on the 3rd, "unless
+    shown otherwise" (Local Government Act 410/2015 s. 141; Act 13/2003 s. 19(2)): a later receipt shown by
+    `evidence` (and a `note`) replaces the deemed one and moves the rectification deadline (14 days from
+    receipt, s. 134) by as many days, as the deadline runs from the last receipt. Only a later date replaces
+    it: an earlier one is refused (the deemed date stands), the same date changes nothing. Recorded while no
+    rectification request has been decided, also after the deadline it moves: the proof usually comes with a
+    request that looks late, and refusing it then would take the party's right to rectification.
+    """
+    note = (note or "").strip()
+    _ban_texts_check(actor=actor, ban_id=ban_id, model=BanGuardian, proven_receipt_note=note)
+    with transaction.atomic():
+        ban = _ban_for_step(
+            actor=actor,
+            ban_id=ban_id,
+            step=Step.RECEIPT,
+            rule="notification_required",
+            message=_("A receipt is recorded for a decision that has been notified."),
+        )
+        if not receipt_may_be_proven(ban):
+            raise RuleBroken(
+                "appeal_already_decided",
+                _("The rectification request has been decided; the time for it can no longer move."),
+            )
+        if ban_state(ban, today()) == BanState.ENDED:
+            raise RuleBroken("ban_ended", _("This ban's dates have passed."))
+        recipient: Ban | BanGuardian = ban
+        if guardian is not None:
+            row = ban.guardians.filter(guardian_id=guardian, notified_on__isnull=False).first()
+            if row is None:
+                raise RuleBroken(
+                    "guardian_unknown", _("Patron %(id)s is not a guardian of this ban's party."), id=guardian
+                )
+            recipient = row
+        _receipt_check(recipient, received_on, evidence, note)
+        recipient.proven_received_on, recipient.proven_receipt_evidence = received_on, evidence
+        recipient.proven_receipt_note = note
+        recipient.save()
+        _set_deadline_and_dates(ban)
+        ban.save()
+        _record(actor, ban, "ban_receipt", guardians=[recipient] if isinstance(recipient, BanGuardian) else [])
+    return ban
+
+
+def _receipt_check(recipient: Ban | BanGuardian, received_on: datetime.date | None, evidence: str, note: str) -> None:
+    if evidence not in ReceiptEvidence.values:
+        raise RuleBroken(
+            "receipt_evidence_unknown",
+            _("Say what proves the receipt. Use one of: %(evidence)s."),
+            evidence=", ".join(ReceiptEvidence.values),
+        )
+    if evidence == ReceiptEvidence.OTHER and not note:
+        raise RuleBroken("receipt_note_required", _("Describe the proof of receipt in the note."))
+    if received_on is None:
+        raise RuleBroken("received_on_required", _("Give the day the decision was received."))
+    if received_on > today():
+        raise RuleBroken("received_in_future", _("The day of receipt cannot be in the future."))
+    assert recipient.deemed_received_on is not None  # set when the decision was notified
+    if received_on < recipient.deemed_received_on:
+        raise RuleBroken(
+            "receipt_before_deemed",
+            _(
+                "Only a later receipt than the deemed one (%(date)s) can replace it (Local Government Act 410/2015 "
+                "s. 141)."
+            ),
+            date=f"{recipient.deemed_received_on:%d.%m.%Y}",
+        )
 
 
 def ban_appeal_record(
@@ -725,6 +945,7 @@ def ban_appeal_record(
         ban.appeal_lodged_on, ban.appeal_outcome, ban.appeal_decided_on = lodged_on, outcome, decided_on
         if outcome == AppealOutcome.OVERTURNED:
             ban.status, ban.ended_early_on = BanStatus.OVERTURNED, decided_on
+        _set_dates(ban)  # upheld or dismissed: a ban that waited until it is final starts the next day
         ban.save()
         _record(actor, ban, "ban_appeal")
     return ban

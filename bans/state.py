@@ -14,6 +14,8 @@ that was broken, not a missing form.
 import datetime
 import enum
 
+from django.db.models import F, Q
+
 from bans.models import AppealOutcome, Ban, BanState, BanStatus
 from core.dates import today
 
@@ -36,6 +38,7 @@ class Step(enum.StrEnum):
     HEARING = "hearing"
     DECISION = "decision"
     NOTIFICATION = "notification"
+    RECEIPT = "receipt"
     APPEAL = "appeal"
     CANCEL = "cancel"
 
@@ -45,40 +48,96 @@ ALLOWED_FROM: dict[Step, tuple[str, ...]] = {
     Step.HEARING: (BanStatus.PROPOSED, BanStatus.HEARD, BanStatus.HEARING_WAIVED),
     Step.DECISION: (BanStatus.HEARD, BanStatus.HEARING_WAIVED),
     Step.NOTIFICATION: (BanStatus.DECIDED,),
+    Step.RECEIPT: (BanStatus.NOTIFIED,),
     Step.APPEAL: (BanStatus.NOTIFIED,),
     Step.CANCEL: tuple(status for status in BanStatus.values if status not in CLOSED),
 }
 
 # Who takes each step: staff who prepare bans, or ban deciders (the official decision and what follows it).
-PREPARER_STEPS = frozenset({Step.HEARING, Step.NOTIFICATION})
+PREPARER_STEPS = frozenset({Step.HEARING, Step.NOTIFICATION, Step.RECEIPT})
 DECIDER_STEPS = frozenset({Step.DECISION, Step.APPEAL, Step.CANCEL})
 
 
-def ban_is_final(ban: Ban, day: datetime.date) -> bool:
-    """Final: no rectification request can come any more, or the one that came did not overturn it."""
-    if ban.appeal_outcome in (AppealOutcome.UPHELD, AppealOutcome.DISMISSED):
-        return True
+def ban_became_final_on(ban: Ban) -> datetime.date | None:
+    """The day at whose end the decision became final (lainvoimainen), or None while it has not (Local
+    Government Act 410/2015 ss. 134, 143).
+
+    With no rectification request made in time, the time for one runs out at the end of the deadline's last
+    day: the decision is final from the next day, and a request that arrives later cannot hold it back. A
+    request made in time holds it back until it is decided: upheld or dismissed on a day, the decision is final
+    from the next day (never before the deadline has passed, since others may still request rectification).
+    """
     deadline = ban.appeal_deadline
-    if deadline is None or deadline >= day:
-        return False
-    if ban.appeal_outcome == AppealOutcome.PENDING:
-        # Only a request made in time holds the decision back; a late one can only be dismissed.
-        return ban.appeal_lodged_on is not None and ban.appeal_lodged_on > deadline
-    return True
+    if ban.status != BanStatus.NOTIFIED or deadline is None:
+        return None
+    timely = ban.appeal_lodged_on is not None and ban.appeal_lodged_on <= deadline
+    if not timely or ban.appeal_outcome == "":
+        return deadline
+    if ban.appeal_outcome in (AppealOutcome.UPHELD, AppealOutcome.DISMISSED) and ban.appeal_decided_on:
+        return max(ban.appeal_decided_on, deadline)
+    return None
+
+
+def ban_is_final(ban: Ban, day: datetime.date) -> bool:
+    """Final on `day`: no rectification request can come any more, or the one that came did not overturn it."""
+    became_final_on = ban_became_final_on(ban)
+    return became_final_on is not None and became_final_on < day
+
+
+def dates_from(ban: Ban, became_final_on: datetime.date) -> tuple[datetime.date, datetime.date]:
+    """The dates of a ban NOT enforced before it is final that became final at the end of `became_final_on`
+    (Local Government Act 410/2015 s. 143): it starts the next day and lasts its `length_days`, so it can never
+    run out before it starts."""
+    assert ban.length_days  # set with the decision
+    starts_on = became_final_on + datetime.timedelta(days=1)
+    return starts_on, starts_on + datetime.timedelta(days=ban.length_days - 1)
+
+
+def dates_once_final(ban: Ban) -> tuple[datetime.date, datetime.date] | None:
+    """A ban not enforced before it is final: its dates once final (`dates_from`), None while it is not final
+    (and for a ban enforced before it is final, whose dates the decision gives)."""
+    became_final_on = ban_became_final_on(ban)
+    if ban.enforced_before_final or became_final_on is None:
+        return None
+    return dates_from(ban, became_final_on)
+
+
+def waiting_to_become_final() -> Q:
+    """Bans not enforced before they are final whose dates are not known yet: decided but not notified, or with
+    a rectification request made in time still pending. Their stored dates are provisional, so a date query
+    must not take them as ended (`ban_state` says the same on every read)."""
+    pending_in_time = Q(
+        status=BanStatus.NOTIFIED, appeal_outcome=AppealOutcome.PENDING, appeal_lodged_on__lte=F("appeal_deadline")
+    )
+    return Q(enforced_before_final=False) & (Q(status=BanStatus.DECIDED) | pending_in_time)
 
 
 def ban_state(ban: Ban, day: datetime.date | None = None) -> str:
-    """What the ban is on `day` (today): computed from its dates, so an ended ban needs no job to end it."""
+    """What the ban is on `day` (today): computed from its dates, so an ended ban needs no job to end it.
+
+    A ban not enforced before it is final waits (decided, or notified) until it is final, whatever its stored
+    dates; then its dates are those it got when it became final (`dates_once_final`)."""
     day = day or today()
     if ban.status in CLOSED:
         return ban.status
+    waits = not ban.enforced_before_final
     if ban.status != BanStatus.NOTIFIED:
-        return BanState.LAPSED if ban.ends_on < day else ban.status
-    if ban.ends_on < day:
+        return BanState.LAPSED if ban.ends_on < day and not waits else ban.status
+    starts_on, ends_on = ban.starts_on, ban.ends_on
+    if waits:
+        once_final = dates_once_final(ban)
+        if once_final is None or not ban_is_final(ban, day):
+            return BanState.NOTIFIED
+        starts_on, ends_on = once_final
+    if ends_on < day:
         return BanState.ENDED
-    if not (ban.enforced_before_final or ban_is_final(ban, day)):
-        return BanState.NOTIFIED
-    return BanState.SCHEDULED if ban.starts_on > day else BanState.ACTIVE
+    return BanState.SCHEDULED if starts_on > day else BanState.ACTIVE
+
+
+def receipt_may_be_proven(ban: Ban) -> bool:
+    """A later receipt may be recorded for a notified ban until a rectification request has been decided: also
+    after the deadline it would move, since the proof usually comes with a request that looks late."""
+    return step_allowed(ban, Step.RECEIPT) and ban.appeal_outcome in ("", AppealOutcome.PENDING)
 
 
 def step_allowed(ban: Ban, step: Step) -> bool:
@@ -89,6 +148,9 @@ def step_allowed(ban: Ban, step: Step) -> bool:
 def _offered(ban: Ban, step: Step, state: str) -> bool:
     if step == Step.APPEAL:
         return step_allowed(ban, step) and ban.appeal_outcome in ("", AppealOutcome.PENDING)
+    if step == Step.RECEIPT:
+        # A proven later receipt moves the rectification deadline: while no request has been decided.
+        return receipt_may_be_proven(ban) and state != BanState.ENDED
     if step == Step.CANCEL:
         return step_allowed(ban, step) and state != BanState.ENDED
     # A ban that lapsed before it was notified takes no further procedural step.

@@ -21,7 +21,15 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from audit.actor import Actor
 from bans import forms
 from bans.models import AccessProhibition, BanGround, ProhibitionWarning
-from bans.selectors import access_prohibition_get, ban_archive_page, ban_get, ban_party_guardians, guardian_choices
+from bans.selectors import (
+    access_prohibition_get,
+    ban_archive_page,
+    ban_get,
+    ban_notified_guardians,
+    ban_party_guardians,
+    guardian_choices,
+    notified_guardian_choices,
+)
 from bans.services import (
     access_prohibition_court_record,
     access_prohibition_record,
@@ -29,10 +37,12 @@ from bans.services import (
     access_prohibition_warnings,
     ban_appeal_record,
     ban_cancel,
+    ban_days,
     ban_decide,
     ban_hearing_record,
     ban_notification_record,
     ban_propose,
+    ban_receipt_record,
 )
 from bans.state import Step, next_steps
 from patrons.forms import ReasonForm
@@ -63,6 +73,7 @@ STEPS: dict[str, tuple[type[django_forms.Form], Callable[[HttpRequest], Actor], 
         ban_notification_record,
         _("The notification was recorded."),
     ),
+    Step.RECEIPT: (forms.ReceiptForm, ban_preparer_actor, ban_receipt_record, _("The receipt was recorded.")),
     Step.APPEAL: (
         forms.AppealForm,
         ban_decider_actor,
@@ -83,17 +94,22 @@ def _forms_for(ban, user, bound: dict | None = None) -> dict:
             "ends_on": ban.ends_on,
             "decided_on": None,
             "enforced_before_final": True,
+            "length_days": ban.length_days or ban_days(ban.starts_on, ban.ends_on),
         },
     }
-    guardians = guardian_choices(ban.patron)
+    guardians, notified = guardian_choices(ban.patron), notified_guardian_choices(ban)
     return {
-        step: bound.get(step) or STEPS[step][0](initial=initial.get(step), prefix=step, **_form_kwargs(step, guardians))
+        step: bound.get(step)
+        or STEPS[step][0](initial=initial.get(step), prefix=step, **_form_kwargs(step, guardians, notified))
         for step in steps
     }
 
 
-def _form_kwargs(step: str, guardians: list[tuple[int, str]]) -> dict:
-    """A minor party's guardians are heard and notified with the party (Administrative Procedure Act s. 14)."""
+def _form_kwargs(step: str, guardians: list[tuple[int, str]], notified: list[tuple[int, str]]) -> dict:
+    """A minor party's guardians are heard and notified with the party (Administrative Procedure Act s. 14);
+    a later receipt is proven for the party or a guardian who was notified."""
+    if step == Step.RECEIPT:
+        return {"guardians": notified}
     return {"guardians": guardians} if step in (Step.HEARING, Step.NOTIFICATION) else {}
 
 
@@ -122,7 +138,9 @@ def ban_step_view(request: HttpRequest, ban_id: int, step: str) -> HttpResponse:
         raise Http404
     form_class, actor_for, service, success = STEPS[step]
     actor = actor_for(request)
-    form = form_class(request.POST, prefix=step, **_form_kwargs(step, ban_party_guardians(actor=actor, ban_id=ban_id)))
+    guardians = ban_party_guardians(actor=actor, ban_id=ban_id)
+    notified = ban_notified_guardians(actor=actor, ban_id=ban_id)
+    form = form_class(request.POST, prefix=step, **_form_kwargs(step, guardians, notified))
     if form.is_valid():
         data = form.service_arguments() if isinstance(form, forms.GuardianFieldsMixin) else dict(form.cleaned_data)
         if step == Step.DECISION and data.get("decided_on") is None:

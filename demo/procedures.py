@@ -194,6 +194,8 @@ def _seed_bans(consortium, library, patrons, texts, counts: DemoCounts) -> None:
             delegation="Hallintosääntö 45 § (demo), kaupunginvaltuusto 1.1.2020",
             reasons="Toistuva häiriökäyttäytyminen huomautuksista huolimatta.",
             legal_basis=LEGAL_BASIS,
+            enforcement_reasons="Häiriöt jatkuivat varoituksista huolimatta; kielto tarvitaan heti muiden turvaksi.",
+            length_days=21,
             contact_person="Kirjaston asiakaspalvelu, 040 123 4567",
             notification_method=NotificationMethod.IN_PERSON,
             notified_on=decided_on,

@@ -6,6 +6,7 @@ import datetime
 import pytest
 
 from audit.models import AccessEvent, Action, DataCategory
+from patrons.models import Guardianship
 from tests.patrons.procedure import (
     MONDAY,
     as_user,
@@ -55,7 +56,19 @@ def test_each_step_is_a_patron_update_in_the_patrons_log(lapland_patron):
         ("ban_appeal", "rovaniemi.director"),
         ("ban_cancelled", "rovaniemi.director"),
     ]
-    assert all(event.action == Action.PATRON_UPDATE and event.patron_ids == [patron.pk] for event in writes)
+    assert all(event.action == Action.PATRON_UPDATE for event in writes)
+    # Hearing and notifying the 12-year-old's guardians processes their data too: those events name them.
+    guardians = sorted(Guardianship.objects.filter(ward=patron).values_list("guardian_id", flat=True))
+    assert len(guardians) == 2
+    assert [sorted(event.patron_ids) for event in writes] == [
+        [patron.pk],
+        [patron.pk],
+        sorted([patron.pk, *guardians]),
+        [patron.pk],
+        sorted([patron.pk, *guardians]),
+        [patron.pk],
+        [patron.pk],
+    ]
     assert all(DataCategory.BANS in event.data_categories for event in writes[1:])
     everything = [free_text(event) for event in AccessEvent.objects.filter(id__gt=before)]
     for secret in (NOTE, "kahvit", STATEMENT, REASONS, "sovittu", patron.first_name, patron.last_name):

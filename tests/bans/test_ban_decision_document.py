@@ -17,7 +17,7 @@ from patrons.models import Guardianship
 from patrons.services.notes import note_create
 from staff.models import StaffProfile
 from tests.conftest import client_for
-from tests.patrons.procedure import MATERIAL, on
+from tests.patrons.procedure import ENFORCEMENT_REASONS, MATERIAL, on
 
 pytestmark = pytest.mark.django_db
 
@@ -90,6 +90,7 @@ def make_ban(patron, *, library="ROV", number=DECISION_NUMBER, statement=STATEME
             reasons=REASONS,
             starts_on=starts_on,
             ends_on=ends_on,
+            enforcement_reasons=ENFORCEMENT_REASONS,
             contact_person=CONTACT_PERSON,
         )
         if notify:

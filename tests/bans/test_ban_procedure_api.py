@@ -73,6 +73,7 @@ def test_the_whole_procedure_makes_an_active_ban_that_the_patron_json_lists(
         "reasons": "Repeated disturbance despite warnings.",
         "starts_on": iso(today()),
         "ends_on": iso(today() + datetime.timedelta(days=13)),
+        "enforcement_reasons": "The disturbances continue.",
         "contact_person": "Marjatta Ylitalo, 040 123 4567",
     }
     refused = post(director, f"/api/v1/bans/{ban['id']}/decision/", decision)

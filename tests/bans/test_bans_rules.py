@@ -514,24 +514,31 @@ def test_enforced_before_final_makes_the_ban_active_at_once(staff, patron):
 
 
 def test_not_enforced_before_final_waits_for_the_appeal_deadline(patron):
-    ban = ban_through(patron.pk, length=30, enforced_before_final=False)  # 1.2.-2.3.2027
+    """Local Government Act 410/2015 s. 143: the ban starts the day after it became final and lasts its length,
+    so it cannot run out before it starts (30 days from 16.2., not the 1.2.-2.3. of the proposal)."""
+    ban = ban_through(patron.pk, length=30, enforced_before_final=False)
     assert (ban["status"], ban["enforced_before_final"], ban["appeal_deadline"]) == ("notified", False, "2027-02-15")
+    assert (ban["length_days"], ban["starts_on"], ban["ends_on"]) == (30, "2027-02-16", "2027-03-17")
     assert active_ban_ids(as_user("rovaniemi.staff"), patron.pk) == []
-    with on(datetime.date(2027, 2, 15)):  # the last day for a rectification request
+    with on(datetime.date(2027, 2, 15)):  # the last day for a rectification request: not final yet
         staff = as_user("rovaniemi.staff")
         assert ban_status(staff, ban["id"]) == "notified" and active_ban_ids(staff, patron.pk) == []
-    with on(datetime.date(2027, 2, 16)):
+    with on(datetime.date(2027, 2, 16)):  # final: the first day of the ban
         staff = as_user("rovaniemi.staff")
         assert ban_status(staff, ban["id"]) == "active" and active_ban_ids(staff, patron.pk) == [ban["id"]]
-    with on(datetime.date(2027, 3, 3)):
+    with on(datetime.date(2027, 3, 17)):  # its 30th day
+        staff = as_user("rovaniemi.staff")
+        assert ban_status(staff, ban["id"]) == "active" and active_ban_ids(staff, patron.pk) == [ban["id"]]
+    with on(datetime.date(2027, 3, 18)):
         assert active_ban_ids(as_user("rovaniemi.staff"), patron.pk) == []
         assert ban_status(as_user("rovaniemi.director"), ban["id"]) == "ended"
 
 
-def test_not_enforced_and_upheld_on_appeal_is_active_before_the_deadline(director, patron):
+def test_not_enforced_and_upheld_before_the_deadline_still_waits_for_it(director, patron):
+    """Others (a municipal member, a guardian) may still request rectification until the deadline."""
     ban = ban_through(patron.pk, length=30, enforced_before_final=False)
     upheld = ok(post(director, f"/api/v1/bans/{ban['id']}/appeal/", {"lodged_on": "2027-02-01", "outcome": "upheld"}))
-    assert upheld["status"] == "active"
+    assert (upheld["status"], upheld["starts_on"], upheld["ends_on"]) == ("notified", "2027-02-16", "2027-03-17")
 
 
 # --- The rectification request (appeal) --------------------------------------------------------------
@@ -654,10 +661,16 @@ def test_a_request_in_time_holds_back_a_ban_that_waits_to_become_final(patron):
     ban = ban_through(patron.pk, length=30, enforced_before_final=False)  # deadline 15.2.
     with on(datetime.date(2027, 2, 10)):
         ok(appeal(as_user("rovaniemi.director"), ban["id"], "2027-02-10"))
-    with on(datetime.date(2027, 2, 17)):
+    with on(datetime.date(2027, 3, 20)):  # long after the provisional dates: still waiting, still seen by staff
         director = as_user("rovaniemi.director")
         assert ban_status(director, ban["id"]) == "notified"
-        assert ok(appeal(director, ban["id"], "2027-02-10", "upheld"))["status"] == "active"
+        assert active_ban_ids(as_user("rovaniemi.staff"), ban["patron"]) == []
+        assert ok(as_user("rovaniemi.staff").get(f"/api/v1/bans/{ban['id']}/"))["status"] == "notified"
+        # Upheld on 20.3.: final at the end of that day, the ban starts the next day and lasts its 30 days.
+        upheld = ok(appeal(director, ban["id"], "2027-02-10", "upheld"))
+        assert (upheld["status"], upheld["starts_on"], upheld["ends_on"]) == ("notified", "2027-03-21", "2027-04-19")
+    with on(datetime.date(2027, 3, 21)):
+        assert ban_status(as_user("rovaniemi.director"), ban["id"]) == "active"
 
 
 # --- Competence: who decides for which library (Local Government Act 410/2015 s. 91) ------------------

@@ -324,6 +324,8 @@ def test_the_pages_hear_and_notify_the_guardians(patron):
             "decision-starts_on": day,
             "decision-ends_on": (MONDAY + days(9)).isoformat(),
             "decision-reasons": "Häiriöt.",
+            "decision-enforced_before_final": "on",
+            "decision-enforcement_reasons": "Häiriöt jatkuvat.",
             "decision-contact_person": "Marjatta Ylitalo, 040 123 4567",
         }
         refused_page = director.post(f"/bans/{ban['id']}/decision/", decision)

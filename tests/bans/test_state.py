@@ -30,7 +30,7 @@ def ban(status: str, *, starts_in: int = 1, ends_in: int = 10, **fields) -> Ban:
         (BanStatus.HEARD, [Step.HEARING, Step.DECISION, Step.CANCEL]),
         (BanStatus.HEARING_WAIVED, [Step.HEARING, Step.DECISION, Step.CANCEL]),
         (BanStatus.DECIDED, [Step.NOTIFICATION, Step.CANCEL]),
-        (BanStatus.NOTIFIED, [Step.APPEAL, Step.CANCEL]),
+        (BanStatus.NOTIFIED, [Step.RECEIPT, Step.APPEAL, Step.CANCEL]),
         (BanStatus.CANCELLED, []),
         (BanStatus.OVERTURNED, []),
     ],

@@ -175,6 +175,8 @@ def test_finnish_ban_procedure(page: Page, e2e_server: E2EServer) -> None:
     page.fill("#id_decision-reasons", "Asiakas on häirinnyt kirjaston käyttöä toistuvasti huomautuksista huolimatta.")
     page.fill("#id_decision-contact_person", "Marjatta Ylitalo, 040 123 4567")
     expect(page.locator("#id_decision-enforced_before_final")).to_be_checked()
+    # Enforced at once (Local Government Act s. 143): the decision says why, and prints it.
+    page.fill("#id_decision-enforcement_reasons", "Häiriöt jatkuvat; muut asiakkaat tarvitsevat kiellon heti.")
     submit(page, 'form[action$="/decision/"] button[type=submit]')
     expect(page).to_have_url(ban_url)
     for language in ("fi", "sv"):
@@ -187,6 +189,7 @@ def test_finnish_ban_procedure(page: Page, e2e_server: E2EServer) -> None:
     expect(page.locator("html")).to_have_attribute("lang", "fi")
     expect(page.locator("body")).to_contain_text(DECISION_NUMBER)
     expect(page.locator("body")).to_contain_text("Oikaisuvaatimus")
+    expect(page.locator("body")).to_contain_text("muut asiakkaat tarvitsevat kiellon heti")
 
     pdf = page.request.get(e2e_server.url(f"/bans/{ban_id}/decision/sv.pdf"))
     assert pdf.status == 200, pdf.status

@@ -125,12 +125,21 @@ def hear(
     return post(client, f"/api/v1/bans/{ban_id}/hearing/", body)
 
 
+ENFORCEMENT_REASONS = "The disturbances continue; other patrons need the ban at once."
+
+
 def decision_body(starts_on: datetime.date, ends_on: datetime.date, number: str = "ROV-2027-1", **body) -> dict:
+    """The decision of a ban enforced before it is final (with the reasons s. 143 asks), from `starts_on` to
+    `ends_on`; with `enforced_before_final` False, a ban of that many days once final (`length_days`)."""
+    dates: dict[str, Any] = {"starts_on": starts_on.isoformat(), "ends_on": ends_on.isoformat()}
+    if body.get("enforced_before_final") is False:
+        dates = {"length_days": (ends_on - starts_on).days + 1}
+    else:
+        dates["enforcement_reasons"] = ENFORCEMENT_REASONS
     return {
         "decision_number": number,
         "reasons": "Repeated disturbance in the reading room despite two warnings.",
-        "starts_on": starts_on.isoformat(),
-        "ends_on": ends_on.isoformat(),
+        **dates,
         "contact_person": "Marjatta Ylitalo, kirjastotoimenjohtaja, 040 123 4567",
         **body,
     }
@@ -141,12 +150,18 @@ def decide(client: Client, ban_id: int, starts_on: datetime.date, ends_on: datet
 
 
 def notify(client: Client, ban_id: int, sent_on: datetime.date, method: str = "in_person", **body):
-    """POST the notice, sent to the party (and, for a minor, each guardian) the same day and way."""
+    """POST the notice, sent to the party (and, for a minor, each guardian) the same day and way; an electronic
+    one with each recipient's consent given in writing on the sending day (Act 13/2003 s. 19)."""
+    consent = (
+        {"electronic_consent_on": sent_on.isoformat(), "electronic_consent_how": "in_writing"}
+        if method == "electronic"
+        else {}
+    )
     guardians = [
-        {"guardian": guardian, "method": method, "sent_on": sent_on.isoformat()}
+        {"guardian": guardian, "method": method, "sent_on": sent_on.isoformat(), **consent}
         for guardian in minors_guardians(ban_id, sent_on)
     ]
-    body = {"method": method, "sent_on": sent_on.isoformat(), "guardians": guardians, **body}
+    body = {"method": method, "sent_on": sent_on.isoformat(), "guardians": guardians, **consent, **body}
     return post(client, f"/api/v1/bans/{ban_id}/notification/", body)
 
 

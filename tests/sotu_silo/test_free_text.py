@@ -391,9 +391,10 @@ def test_ban_texts_through_the_api(lapland_patron):
             "reasons": "Toistuva häiriökäyttäytyminen.",
             "starts_on": MONDAY.isoformat(),
             "ends_on": (MONDAY + datetime.timedelta(days=9)).isoformat(),
+            "enforcement_reasons": "Häiriöt jatkuvat.",
             "contact_person": "Marjatta Ylitalo, 040 123 4567",
         }
-        for field in ("decision_number", "reasons", "contact_person", "decided_text"):
+        for field in ("decision_number", "reasons", "contact_person", "decided_text", "enforcement_reasons"):
             text = SPELLINGS[2] if field != "decision_number" else "ROV-180788-417D"
             refused(json_post(director, f"/api/v1/bans/{ban['id']}/decision/", {**decision, field: text}))
         refused(json_post(director, f"/api/v1/bans/{ban['id']}/cancel/", {"reason": SPELLINGS[0]}))
@@ -405,7 +406,7 @@ def test_ban_texts_through_the_api(lapland_patron):
             "",
         )
         assert set(stored.guardians.values_list("statement", flat=True)) == {"Ei lisättävää."}
-        assert denied_since(before) == [(Action.PATRON_UPDATE, "identity_code_in_text", [lapland_patron.pk])] * 9
+        assert denied_since(before) == [(Action.PATRON_UPDATE, "identity_code_in_text", [lapland_patron.pk])] * 10
         assert json_post(director, f"/api/v1/bans/{ban['id']}/decision/", decision).status_code == 200
 
 
@@ -619,7 +620,7 @@ STRUCTURED = {
     "audit.AccessEvent": {"actor_username", "action", "resource", "outcome", "detail", "prev_hash", "hash", "key_id"},
     "audit.AccessLogPrune": {"anchor_hash"},
     # The card number is the library's; the patron's names, address and contact are typed text (below).
-    "patrons.Patron": {"cardnumber", "status", "language"},
+    "patrons.Patron": {"cardnumber", "status", "language", "loan_history_chosen_by"},
     "patrons.Trusteeship": {"recorded_by"},
     "staff.Consortium": {"name", "slug", "jurisdiction"},
     "staff.Municipality": {"name", "network_mode"},
@@ -644,10 +645,18 @@ STRUCTURED = {
         "legal_basis",
         "notification_method",
         "appeal_outcome",
+        "electronic_consent_how",
+        "proven_receipt_evidence",
     },
     "bans.AccessProhibition": {"recorded_by", "revocation_recorded_by", "court_outcome", "court_recorded_by"},
     # The name is copied from the guardian's patron record; the rest are choices.
-    "bans.BanGuardian": {"name", "hearing_method", "notification_method"},
+    "bans.BanGuardian": {
+        "name",
+        "hearing_method",
+        "notification_method",
+        "electronic_consent_how",
+        "proven_receipt_evidence",
+    },
     "patrons.RegisterMembership": {"register"},
     # Koha's user id: an account name, like a username.
     "staff.StaffProfile": {"koha_userid"},

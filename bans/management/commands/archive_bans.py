@@ -15,7 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from bans.models import AccessProhibition, Ban
-from bans.state import CLOSED, STAFF_VISIBLE_BAN_STEPS
+from bans.state import CLOSED, STAFF_VISIBLE_BAN_STEPS, waiting_to_become_final
 from core import dates
 
 
@@ -29,7 +29,7 @@ class Command(BaseCommand):
         today = dates.today()
         keep = relativedelta(years=settings.BAN_DECISION_RETENTION_YEARS)
         ended_bans = Ban.objects.filter(archived_at__isnull=True).filter(
-            Q(status__in=CLOSED) | Q(status__in=STAFF_VISIBLE_BAN_STEPS, ends_on__lt=today)
+            Q(status__in=CLOSED) | Q(status__in=STAFF_VISIBLE_BAN_STEPS, ends_on__lt=today) & ~waiting_to_become_final()
         )
         ended_prohibitions = AccessProhibition.objects.ended(today).filter(archived_at__isnull=True)
         counts = {"bans": ended_bans.count(), "access prohibitions": ended_prohibitions.count()}
