@@ -7,8 +7,9 @@ notified has lapsed. No job ends a ban; every read computes it.
 
 The services ask `step_allowed` before they write a step; the pages ask `next_steps` which forms to offer.
 The page offers a step only while the ban has not lapsed or ended, and an appeal only while none has been
-decided; the services check the stored step (and their own rules) so that an API client gets the rule
-that was broken, not a missing form.
+decided (after a rectification decision that leaves the ban standing: its notice, then the court appeal, which
+may outlive the ban's dates); the services check the stored step (and their own rules) so that an API client
+gets the rule that was broken, not a missing form.
 """
 
 import datetime
@@ -37,6 +38,8 @@ class Step(enum.StrEnum):
     DECISION = "decision"
     NOTIFICATION = "notification"
     APPEAL = "appeal"
+    RECTIFICATION_NOTICE = "rectification_notice"
+    COURT_APPEAL = "court_appeal"
     CANCEL = "cancel"
 
 
@@ -46,25 +49,45 @@ ALLOWED_FROM: dict[Step, tuple[str, ...]] = {
     Step.DECISION: (BanStatus.HEARD, BanStatus.HEARING_WAIVED),
     Step.NOTIFICATION: (BanStatus.DECIDED,),
     Step.APPEAL: (BanStatus.NOTIFIED,),
+    Step.RECTIFICATION_NOTICE: (BanStatus.NOTIFIED,),
+    Step.COURT_APPEAL: (BanStatus.NOTIFIED,),
     Step.CANCEL: tuple(status for status in BanStatus.values if status not in CLOSED),
 }
 
 # Who takes each step: staff who prepare bans, or ban deciders (the official decision and what follows it).
-PREPARER_STEPS = frozenset({Step.HEARING, Step.NOTIFICATION})
-DECIDER_STEPS = frozenset({Step.DECISION, Step.APPEAL, Step.CANCEL})
+PREPARER_STEPS = frozenset({Step.HEARING, Step.NOTIFICATION, Step.RECTIFICATION_NOTICE})
+DECIDER_STEPS = frozenset({Step.DECISION, Step.APPEAL, Step.COURT_APPEAL, Step.CANCEL})
+# A rectification decision that leaves the ban standing, which the party may take to the administrative court.
+STANDING = (AppealOutcome.UPHELD, AppealOutcome.DISMISSED)
+
+
+def _stage_final(deadline: datetime.date | None, lodged_on: datetime.date | None, outcome: str, day) -> bool:
+    """One stage of review (rectification, or the court appeal): over once its deadline has passed with no
+    request made in time still pending. Only a request made in time holds the decision back; a late one can
+    only be dismissed. No deadline yet (the notice not recorded) is no time run."""
+    if outcome in STANDING:
+        return True
+    if deadline is None or deadline >= day:
+        return False
+    if outcome == AppealOutcome.PENDING:
+        return lodged_on is not None and lodged_on > deadline
+    return True
 
 
 def ban_is_final(ban: Ban, day: datetime.date) -> bool:
-    """Final: no rectification request can come any more, or the one that came did not overturn it."""
-    if ban.appeal_outcome in (AppealOutcome.UPHELD, AppealOutcome.DISMISSED):
-        return True
-    deadline = ban.appeal_deadline
-    if deadline is None or deadline >= day:
-        return False
-    if ban.appeal_outcome == AppealOutcome.PENDING:
-        # Only a request made in time holds the decision back; a late one can only be dismissed.
-        return ban.appeal_lodged_on is not None and ban.appeal_lodged_on > deadline
-    return True
+    """Final (lainvoimainen): no rectification request or court appeal can come any more, and none made in time
+    is pending.
+
+    Local Government Act 410/2015 s. 134: only a rectification request (14 days) lies against the decision
+    itself, so without one the ban is final when its time has run. If the body upholds the ban or dismisses the
+    request, its decision may be appealed to the administrative court (ss. 145-146) within 30 days of its
+    notification (Act on Judicial Procedure in Administrative Matters 808/2019 s. 13): the ban is not final
+    before that decision was notified, while that time runs, or while an appeal made in time is pending. An
+    overturned ban is closed (bans.state.CLOSED), never final.
+    """
+    if ban.appeal_outcome not in STANDING:
+        return _stage_final(ban.appeal_deadline, ban.appeal_lodged_on, ban.appeal_outcome, day)
+    return _stage_final(ban.court_appeal_deadline, ban.court_appeal_lodged_on, ban.court_outcome, day)
 
 
 def ban_state(ban: Ban, day: datetime.date | None = None) -> str:
@@ -89,6 +112,14 @@ def step_allowed(ban: Ban, step: Step) -> bool:
 def _offered(ban: Ban, step: Step, state: str) -> bool:
     if step == Step.APPEAL:
         return step_allowed(ban, step) and ban.appeal_outcome in ("", AppealOutcome.PENDING)
+    if step == Step.RECTIFICATION_NOTICE:
+        return step_allowed(ban, step) and ban.appeal_outcome in STANDING and ban.rectification_notified_on is None
+    if step == Step.COURT_APPEAL:
+        return (
+            step_allowed(ban, step)
+            and ban.rectification_notified_on is not None
+            and ban.court_outcome in ("", AppealOutcome.PENDING)
+        )
     if step == Step.CANCEL:
         return step_allowed(ban, step) and state != BanState.ENDED
     # A ban that lapsed before it was notified takes no further procedural step.

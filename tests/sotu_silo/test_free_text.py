@@ -643,6 +643,10 @@ STRUCTURED = {
         "legal_basis",
         "notification_method",
         "appeal_outcome",
+        "appeal_recorded_by",
+        "rectification_notification_method",
+        "court_outcome",
+        "court_recorded_by",
     },
     "bans.AccessProhibition": {"recorded_by"},
     # The name is copied from the guardian's patron record; the rest are choices.
