@@ -169,7 +169,9 @@ class RectificationNoticeForm(forms.Form):
 class CourtAppealForm(forms.Form):
     lodged_on = _date(_("Appeal to the administrative court lodged on"))
     court = FreeTextFormField(
-        label=_("Administrative court"), max_length=200, initial=_("Pohjois-Suomen hallinto-oikeus")
+        label=_("Administrative court"),
+        max_length=200,
+        widget=forms.TextInput(attrs={"placeholder": _("Pohjois-Suomen hallinto-oikeus")}),
     )
     outcome = forms.ChoiceField(label=_("Court's outcome"), choices=AppealOutcome.choices)
     decided_on = _date(_("Court decided on"), required=False)
