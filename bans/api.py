@@ -13,11 +13,13 @@ from bans.services import (
     access_prohibition_revoke,
     ban_appeal_record,
     ban_cancel,
+    ban_court_appeal_record,
     ban_decide,
     ban_hearing_record,
     ban_notification_record,
     ban_propose,
     ban_receipt_record,
+    ban_rectification_notification_record,
 )
 from bans.state import ban_state
 from bans.views import ban_for_reader
@@ -138,13 +140,51 @@ class BanAppealApi(APIView):
     @extend_schema(
         operation_id="bans_appeal",
         summary="Record a rectification request and its outcome (ban deciders only)",
-        description="Outcomes: pending, upheld, overturned (the ban ends at once), dismissed.",
+        description="Outcomes: pending, upheld, overturned (the ban ends at once), dismissed. A decided outcome is "
+        "the municipality's body's decision: `body` (default: the rectification body the decision named), "
+        "`decided_on` and `reference`, recorded by someone other than the ban's decider "
+        "(`rectification_by_decider`).",
         request=serializers.BanAppealSerializer,
         responses=serializers.BanSerializer,
     )
     def post(self, request: Request, ban_id: int) -> Response:
         actor = ban_decider_actor(request)
         ban = ban_appeal_record(actor=actor, ban_id=ban_id, **validated_body(serializers.BanAppealSerializer, request))
+        return _ban_response(ban)
+
+
+class BanRectificationNoticeApi(APIView):
+    @extend_schema(
+        operation_id="bans_rectification_notice",
+        summary="Record how and when the rectification decision was sent",
+        description="After a rectification decision that left the ban standing (upheld or dismissed). Answers "
+        "`rectification_deemed_received_on` (letter: 7th day, electronic: 3rd, in person: same day) and "
+        "`court_appeal_deadline` (30 days later, moved off weekends and holidays).",
+        request=serializers.BanRectificationNoticeSerializer,
+        responses=serializers.BanSerializer,
+    )
+    def post(self, request: Request, ban_id: int) -> Response:
+        actor = ban_preparer_actor(request)
+        ban = ban_rectification_notification_record(
+            actor=actor, ban_id=ban_id, **validated_body(serializers.BanRectificationNoticeSerializer, request)
+        )
+        return _ban_response(ban)
+
+
+class BanCourtAppealApi(APIView):
+    @extend_schema(
+        operation_id="bans_court_appeal",
+        summary="Record an appeal to the administrative court and its outcome (ban deciders only)",
+        description="`lodged_on`, `court`, `outcome` (pending, upheld, overturned: the ban ends at once, "
+        "dismissed) and `decided_on`. One lodged after `court_appeal_deadline` can only be dismissed.",
+        request=serializers.BanCourtAppealSerializer,
+        responses=serializers.BanSerializer,
+    )
+    def post(self, request: Request, ban_id: int) -> Response:
+        actor = ban_decider_actor(request)
+        ban = ban_court_appeal_record(
+            actor=actor, ban_id=ban_id, **validated_body(serializers.BanCourtAppealSerializer, request)
+        )
         return _ban_response(ban)
 
 

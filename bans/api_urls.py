@@ -27,5 +27,11 @@ urlpatterns = [
     path("bans/<id:ban_id>/notification/", api.BanNotificationApi.as_view(), name="ban-notification"),
     path("bans/<id:ban_id>/receipt/", api.BanReceiptApi.as_view(), name="ban-receipt"),
     path("bans/<id:ban_id>/appeal/", api.BanAppealApi.as_view(), name="ban-appeal"),
+    path(
+        "bans/<id:ban_id>/rectification-notice/",
+        api.BanRectificationNoticeApi.as_view(),
+        name="ban-rectification-notice",
+    ),
+    path("bans/<id:ban_id>/court-appeal/", api.BanCourtAppealApi.as_view(), name="ban-court-appeal"),
     path("bans/<id:ban_id>/cancel/", api.BanCancelApi.as_view(), name="ban-cancel"),
 ]

@@ -17,7 +17,7 @@ from django.http import HttpRequest
 from django.template.loader import render_to_string
 
 from bans.models import Ban, BanGround, HearingMethod, HearingWaiverGround, NotificationMethod
-from bans.services import APPEAL_DAYS, DEEMED_RECEIVED_AFTER_DAYS, ban_days
+from bans.services import APPEAL_DAYS, DEEMED_RECEIVED_AFTER_DAYS, authority_of, ban_days
 from core.documents import document_pdf
 
 LANGUAGES = ("fi", "sv")
@@ -126,10 +126,19 @@ def decision_context(ban: Ban, language: str) -> dict:
     municipality = library.municipality
     grounds = [GROUNDS[language].get(code, code) for code in ban.grounds or []]
     days = ban.length_days or ban_days(ban.starts_on, ban.ends_on)
+    # As the decision named them when it was made; a decision made before they were kept names today's data.
+    authority = ban.authority or authority_of(municipality)
+    suffix = "_sv" if language == "sv" else ""
     return {
         "lang": language,
         "ban": ban,
         "patron": patron,
+        # Administrative Procedure Act 434/2003 ss. 44, 49 b: the authority, the rectification body, its address.
+        "authority_name": authority.get(f"name{suffix}") or authority.get("name") or municipality.name,
+        "rectification_body": authority.get(f"rectification_body{suffix}") or authority.get("rectification_body", ""),
+        "rectification_address": authority.get("address", ""),
+        "rectification_email": authority.get("email", ""),
+        "office_hours": authority.get("office_hours", ""),
         "patron_name": f"{patron.first_name} {patron.last_name}".strip(),
         "patron_address": ", ".join(
             part for part in (patron.street_address, f"{patron.postal_code} {patron.city}".strip()) if part

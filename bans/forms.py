@@ -191,6 +191,30 @@ class AppealForm(forms.Form):
     lodged_on = _date(_("Rectification request arrived on"))
     outcome = forms.ChoiceField(label=_("Outcome"), choices=AppealOutcome.choices)
     decided_on = _date(_("Rectification decided on"), required=False)
+    body = FreeTextFormField(
+        label=_("Body that decided it (empty: the rectification body the decision named)"),
+        max_length=200,
+        required=False,
+    )
+    reference = FreeTextFormField(
+        label=_("Reference of the body's decision (e.g. minutes' section)"), max_length=100, required=False
+    )
+
+
+class RectificationNoticeForm(forms.Form):
+    method = forms.ChoiceField(label=_("How the rectification decision was sent"), choices=NotificationMethod.choices)
+    sent_on = _date(_("Sent or handed over on"))
+
+
+class CourtAppealForm(forms.Form):
+    lodged_on = _date(_("Appeal to the administrative court lodged on"))
+    court = FreeTextFormField(
+        label=_("Administrative court"),
+        max_length=200,
+        widget=forms.TextInput(attrs={"placeholder": _("Pohjois-Suomen hallinto-oikeus")}),
+    )
+    outcome = forms.ChoiceField(label=_("Court's outcome"), choices=AppealOutcome.choices)
+    decided_on = _date(_("Court decided on"), required=False)
 
 
 class AccessProhibitionForm(forms.Form):

@@ -157,6 +157,8 @@ NOTICE_FIELDS = (
 
 
 class AppealOutcome(models.TextChoices):
+    """The outcome of a rectification request, or of an appeal to the administrative court."""
+
     PENDING = "pending", _("Pending")
     UPHELD = "upheld", _("Ban upheld")
     OVERTURNED = "overturned", _("Ban overturned")
@@ -164,7 +166,8 @@ class AppealOutcome(models.TextChoices):
 
 
 class Ban(NoticeReceipt):
-    """A library-use ban (käyttökielto) through its procedure: proposal, hearing, decision, notice, appeal.
+    """A library-use ban (käyttökielto) through its procedure: proposal, hearing, decision, notice, rectification
+    request, and the administrative-court appeal against the rectification decision.
 
     The patron's record shows only bans that are in procedure or active; whether a ban is active is
     computed from its dates on every read (bans.state), so the mark disappears when the
@@ -213,6 +216,8 @@ class Ban(NoticeReceipt):
     enforcement_reasons = FreeTextField(_("reasons for enforcing before it is final"), blank=True)
     # How many days the ban lasts; a ban not enforced before it is final gets its dates when it becomes final.
     length_days = models.PositiveSmallIntegerField(_("length in days"), null=True, blank=True)
+    # The municipality's official data as the decision named it (bans.services.authority_of): kept as sent.
+    authority = models.JSONField(_("authority and rectification body named in the decision"), default=dict, blank=True)
     # Notification (Local Government Act 410/2015 ss. 134, 141)
     notification_method = models.CharField(
         _("notification method"), max_length=20, choices=NotificationMethod.choices, blank=True
@@ -220,10 +225,28 @@ class Ban(NoticeReceipt):
     notified_on = models.DateField(_("notice sent on"), null=True, blank=True)
     deemed_received_on = models.DateField(_("deemed received on"), null=True, blank=True)
     appeal_deadline = models.DateField(_("rectification request deadline"), null=True, blank=True)
-    # Rectification request (oikaisuvaatimus)
+    # Rectification request (oikaisuvaatimus), decided by the municipality's body (Local Government Act ss. 134-136)
     appeal_lodged_on = models.DateField(_("rectification request lodged on"), null=True, blank=True)
     appeal_outcome = models.CharField(_("outcome"), max_length=20, choices=AppealOutcome.choices, blank=True)
     appeal_decided_on = models.DateField(_("rectification decided on"), null=True, blank=True)
+    appeal_body = FreeTextCharField(_("body that decided the rectification request"), max_length=200, blank=True)
+    appeal_reference = FreeTextCharField(_("reference of the rectification decision"), max_length=100, blank=True)
+    appeal_recorded_by = models.CharField(_("rectification decision recorded by"), max_length=150, blank=True)
+    # The rectification decision's notice to the party, from which the court appeal time runs (Act 808/2019 s. 13)
+    rectification_notification_method = models.CharField(
+        _("rectification decision sent by"), max_length=20, choices=NotificationMethod.choices, blank=True
+    )
+    rectification_notified_on = models.DateField(_("rectification decision sent on"), null=True, blank=True)
+    rectification_deemed_received_on = models.DateField(
+        _("rectification decision deemed received on"), null=True, blank=True
+    )
+    court_appeal_deadline = models.DateField(_("administrative court appeal deadline"), null=True, blank=True)
+    # Appeal to the administrative court (Local Government Act 410/2015 ss. 145-146)
+    court_appeal_lodged_on = models.DateField(_("court appeal lodged on"), null=True, blank=True)
+    court = FreeTextCharField(_("administrative court"), max_length=200, blank=True)
+    court_outcome = models.CharField(_("court's outcome"), max_length=20, choices=AppealOutcome.choices, blank=True)
+    court_decided_on = models.DateField(_("court decided on"), null=True, blank=True)
+    court_recorded_by = models.CharField(_("court appeal recorded by"), max_length=150, blank=True)
     ended_early_on = models.DateField(_("ended early on"), null=True, blank=True)
     cancellation_reason = FreeTextCharField(_("reason for cancelling"), max_length=300, blank=True)
     archived_at = models.DateTimeField(_("archived"), null=True, blank=True)

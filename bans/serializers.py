@@ -76,6 +76,18 @@ class BanSerializer(api_fields.ModelSerializer):
             "appeal_lodged_on",
             "appeal_outcome",
             "appeal_decided_on",
+            "appeal_body",
+            "appeal_reference",
+            "appeal_recorded_by",
+            "rectification_notification_method",
+            "rectification_notified_on",
+            "rectification_deemed_received_on",
+            "court_appeal_deadline",
+            "court_appeal_lodged_on",
+            "court",
+            "court_outcome",
+            "court_decided_on",
+            "authority",
             "ended_early_on",
             "cancellation_reason",
         ]
@@ -199,6 +211,34 @@ class BanReceiptSerializer(serializers.Serializer):
 
 class BanAppealSerializer(serializers.Serializer):
     lodged_on = api_fields.DateField()
+    outcome = serializers.CharField(required=False, default="pending")
+    decided_on = api_fields.DateField(required=False, allow_null=True)
+    body = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=column_length(Ban, "appeal_body"),
+        help_text="The body that decided it; default: the rectification body the decision named",
+    )
+    reference = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=column_length(Ban, "appeal_reference"),
+        help_text="The body's decision's reference (required with a decided outcome)",
+    )
+
+
+class BanRectificationNoticeSerializer(serializers.Serializer):
+    method = serializers.CharField(help_text="letter, electronic or in_person")
+    sent_on = api_fields.DateField()
+
+
+class BanCourtAppealSerializer(serializers.Serializer):
+    lodged_on = api_fields.DateField()
+    court = serializers.CharField(
+        allow_blank=True, default="", max_length=column_length(Ban, "court"), help_text="The administrative court"
+    )
     outcome = serializers.CharField(required=False, default="pending")
     decided_on = api_fields.DateField(required=False, allow_null=True)
 

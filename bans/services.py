@@ -50,6 +50,7 @@ from bans.models import (
 from bans.selectors import bans_visible_to_staff, party_guardians, party_is_minor
 from bans.state import (
     CLOSED,
+    STANDING,
     Step,
     ban_became_final_on,
     ban_state,
@@ -62,7 +63,7 @@ from core.errors import RuleBroken
 from core.time_limits import last_day_of_time_limit
 from patrons.models import Note, NoteCategory, Patron
 from patrons.services._common import consortium_patron_ids, patron_for_write, record_write, today
-from staff.models import Jurisdiction, Library
+from staff.models import Jurisdiction, Library, Municipality
 from staff.scoping import object_of_consortium_or_404
 from staff.typed_text import free_text_check
 
@@ -70,6 +71,8 @@ MAX_BAN_DAYS = 30
 # "Repeatedly" (Library Act 1492/2016 s. 15): incidents on at least this many different days.
 MIN_DISTURBANCE_DAYS = 2
 APPEAL_DAYS = 14
+# Act on Judicial Procedure in Administrative Matters 808/2019 s. 13: the appeal time to the administrative court.
+COURT_APPEAL_DAYS = 30
 DEEMED_RECEIVED_AFTER_DAYS: dict[str, int] = {
     NotificationMethod.LETTER: 7,
     NotificationMethod.ELECTRONIC: 3,
@@ -238,7 +241,7 @@ def note_cited_check(note: Note, day: datetime.date) -> None:
 def _ban_for_step(*, actor: Actor, ban_id: int, step: Step, rule: str, message) -> Ban:
     """The ban (locked) of the actor's consortium, whose stored step must let `step` follow (bans.state)."""
     ban = object_of_consortium_or_404(
-        Ban.objects.select_for_update(of=("self",)).select_related("patron__consortium", "library"),
+        Ban.objects.select_for_update(of=("self",)).select_related("patron__consortium", "library__municipality"),
         actor=actor,
         pk=ban_id,
     )
@@ -546,6 +549,43 @@ def _competence(actor: Actor, library: Library, day: datetime.date) -> DecisionC
     return competence
 
 
+def authority_of(municipality: Municipality) -> dict[str, str]:
+    """What a decision of the municipality names: the authority (its official name) and, in the rectification
+    instructions, the body that decides a request and where to send it (Administrative Procedure Act 434/2003
+    ss. 44, 49 b; Local Government Act 410/2015 ss. 133-135). The Swedish names fall back to the Finnish ones,
+    the official name to the municipality's name (for a decision made before the data was kept)."""
+    name = municipality.official_name or municipality.name
+    body = municipality.rectification_body
+    return {
+        "name": name,
+        "name_sv": municipality.official_name_sv or name,
+        "rectification_body": body,
+        "rectification_body_sv": municipality.rectification_body_sv or body,
+        "address": municipality.rectification_address,
+        "email": municipality.rectification_email,
+        "office_hours": municipality.office_hours,
+    }
+
+
+def _authority_check(library: Library) -> dict[str, str]:
+    """Administrative Procedure Act 434/2003 ss. 44, 49 b and Local Government Act 410/2015 ss. 133-135: the
+    decision names the authority and gives rectification instructions naming the body and its address, so no
+    ban is decided while the municipality lacks its official name, rectification body or that address."""
+    municipality = library.municipality
+    if missing := municipality.missing_official_data():
+        raise RuleBroken(
+            "municipality_data_missing",
+            _(
+                "The decision must name the municipality and the body that decides rectification requests, with its "
+                "address (Administrative Procedure Act 434/2003 ss. 44, 49 b). Missing for %(municipality)s: "
+                "%(missing)s. Ask the data protection officer to record them (admin: Municipalities)."
+            ),
+            municipality=municipality.name,
+            missing=", ".join(missing),
+        )
+    return authority_of(municipality)
+
+
 def _decider_name(actor: Actor) -> str:
     user = get_user_model().objects.filter(pk=actor.user_id).first() if actor.user_id is not None else None
     return (user.get_full_name() or user.get_username()) if user else actor.username
@@ -615,6 +655,7 @@ def ban_decide(
         _guardians_heard_check(ban)
         _hearing_time_check(ban, decided_on)
         competence = _competence(actor, ban.library, decided_on)
+        authority = _authority_check(ban.library)
         ban.enforced_before_final = bool(enforced_before_final)
         if ban.enforced_before_final:
             starts_on, ends_on = _enforced_dates(starts_on, ends_on, enforcement_reasons, decided_on)
@@ -624,7 +665,7 @@ def ban_decide(
             # Provisionally as if the decision were handed over today and no request came (`_set_dates`).
             starts_on, ends_on = dates_from(ban, appeal_deadline_for(decided_on))
         _no_overlap(ban.patron, ban.library, starts_on, ends_on, exclude=ban.pk)
-        ban.decider_title, ban.delegation = competence.title, competence.delegation
+        ban.decider_title, ban.delegation, ban.authority = competence.title, competence.delegation, authority
         ban.status = BanStatus.DECIDED
         ban.decision_number, ban.decided_on, ban.decided_by = decision_number, decided_on, actor.username
         ban.decider_name = _decider_name(actor)
@@ -798,13 +839,17 @@ def _consent_check(
         )
 
 
-def _notice_check(ban: Ban, method: str, sent_on: datetime.date | None) -> None:
+def _method_check(method: str) -> None:
     if method not in NotificationMethod.values:
         raise RuleBroken(
             "notification_method_unknown",
             _("Unknown notification method. Use one of: %(methods)s."),
             methods=", ".join(NotificationMethod.values),
         )
+
+
+def _notice_check(ban: Ban, method: str, sent_on: datetime.date | None) -> None:
+    _method_check(method)
     if sent_on is None:
         raise RuleBroken("sent_on_required", _("Give the date the decision was sent or handed over."))
     if sent_on > today():
@@ -895,6 +940,30 @@ def _receipt_check(recipient: Ban | BanGuardian, received_on: datetime.date | No
         )
 
 
+def _outcome(outcome: str) -> str:
+    outcome = outcome or AppealOutcome.PENDING
+    if outcome not in AppealOutcome.values:
+        raise RuleBroken(
+            "appeal_outcome_unknown",
+            _("Unknown outcome. Use one of: %(outcomes)s."),
+            outcomes=", ".join(AppealOutcome.values),
+        )
+    return outcome
+
+
+def _rectification_body(ban: Ban, body: str) -> str:
+    """The body that decided the rectification request: as given, else the rectification body the decision
+    named (or, for a decision made before that was kept, the municipality's)."""
+    named = ban.authority.get("rectification_body") or ban.library.municipality.rectification_body
+    body = (body or "").strip() or named
+    if not body:
+        raise RuleBroken(
+            "rectification_body_required",
+            _("Name the body that decided the rectification request (Local Government Act 410/2015 s. 134)."),
+        )
+    return body
+
+
 def ban_appeal_record(
     *,
     actor: Actor,
@@ -902,10 +971,21 @@ def ban_appeal_record(
     lodged_on: datetime.date,
     outcome: str = AppealOutcome.PENDING,
     decided_on: datetime.date | None = None,
+    body: str = "",
+    reference: str = "",
 ) -> Ban:
     """A rectification request and, when decided, its outcome. An overturned ban ends at once.
 
-    Recorded only by a decider competent for the ban's library on the day of the rectification decision."""
+    Local Government Act 410/2015 ss. 134-136: a rectification request against an official's decision is
+    decided by the municipal body the official works under (usually a board), not by the official. So a
+    decided outcome records that body (default: the rectification body the decision named), the date and
+    reference of its decision (e.g. its minutes' section), and it is recorded by someone other than the
+    official who made the ban's decision (`rectification_by_decider`): the decider does not put the body's
+    decision on their own decision. A pending request (its arrival) anyone competent may record. Recorded only
+    by a decider competent for the ban's library on the day of the rectification decision (the competence
+    table: the body's secretary needs a row too). Once the rectification decision has been notified it is
+    not changed here any more: what follows is the court appeal."""
+    _ban_texts_check(actor=actor, ban_id=ban_id, appeal_body=body or "", appeal_reference=reference or "")
     with transaction.atomic():
         ban = _ban_for_step(
             actor=actor,
@@ -914,13 +994,12 @@ def ban_appeal_record(
             rule="notification_required",
             message=_("A rectification request concerns a decision that has been notified."),
         )
-        outcome = outcome or AppealOutcome.PENDING
-        if outcome not in AppealOutcome.values:
+        if ban.rectification_notified_on is not None:
             raise RuleBroken(
-                "appeal_outcome_unknown",
-                _("Unknown outcome. Use one of: %(outcomes)s."),
-                outcomes=", ".join(AppealOutcome.values),
+                "rectification_notified",
+                _("The rectification decision has been notified; it can no longer be changed here."),
             )
+        outcome = _outcome(outcome)
         if lodged_on is None or lodged_on > today():
             raise RuleBroken(
                 "lodged_on_invalid", _("Give the date the rectification request arrived (not in the future).")
@@ -932,6 +1011,7 @@ def ban_appeal_record(
                 _("The request arrived after the deadline (%(deadline)s); it can only be dismissed."),
                 deadline=f"{ban.appeal_deadline:%d.%m.%Y}",
             )
+        reference = (reference or "").strip()
         if outcome != AppealOutcome.PENDING:
             decided_on = decided_on or today()
             if decided_on < lodged_on or decided_on > today():
@@ -939,15 +1019,147 @@ def ban_appeal_record(
                     "appeal_decided_on_invalid",
                     _("The rectification decision's date must be between the request's arrival and today."),
                 )
+            if actor.username == ban.decided_by:
+                raise RuleBroken(
+                    "rectification_by_decider",
+                    _(
+                        "The rectification request is decided by the municipality's body, not by the official who "
+                        "made the decision (Local Government Act 410/2015 ss. 134-135): someone other than the "
+                        "decider records its outcome."
+                    ),
+                )
+            body = _rectification_body(ban, body)
+            if not reference:
+                raise RuleBroken(
+                    "rectification_reference_required",
+                    _("Give the reference of the body's decision, e.g. its minutes' section."),
+                )
         else:
-            decided_on = None
+            decided_on, body, reference = None, "", ""
         _competence(actor, ban.library, decided_on or today())
         ban.appeal_lodged_on, ban.appeal_outcome, ban.appeal_decided_on = lodged_on, outcome, decided_on
+        ban.appeal_body, ban.appeal_reference = body, reference
+        ban.appeal_recorded_by = actor.username if outcome != AppealOutcome.PENDING else ""
         if outcome == AppealOutcome.OVERTURNED:
             ban.status, ban.ended_early_on = BanStatus.OVERTURNED, decided_on
         _set_dates(ban)  # upheld or dismissed: a ban that waited until it is final starts the next day
         ban.save()
         _record(actor, ban, "ban_appeal")
+    return ban
+
+
+def court_appeal_deadline_for(received_on: datetime.date) -> datetime.date:
+    """Act on Judicial Procedure in Administrative Matters 808/2019 s. 13: an appeal to the administrative court
+    within 30 days of the notification, the day of receipt not counted; a last day off work moves to the next
+    working day (Act on the Calculation of Statutory Time Limits 150/1930)."""
+    return last_day_of_time_limit(
+        received_on + datetime.timedelta(days=COURT_APPEAL_DAYS), country=Jurisdiction.FINLAND
+    )
+
+
+def ban_rectification_notification_record(*, actor: Actor, ban_id: int, method: str, sent_on: datetime.date) -> Ban:
+    """How and when the rectification decision (upheld, or the request dismissed) was sent to the party: gives
+    its deemed receipt (letter 7th day, electronic 3rd, in person the same day, as for the ban's decision) and
+    the 30-day deadline of the administrative-court appeal (Local Government Act 410/2015 ss. 145-146; Act
+    808/2019 s. 13). It may be corrected until a court appeal has been recorded."""
+    with transaction.atomic():
+        ban = _ban_for_step(
+            actor=actor,
+            ban_id=ban_id,
+            step=Step.RECTIFICATION_NOTICE,
+            rule="rectification_decision_required",
+            message=_("Only a rectification decision that left the ban standing is notified for a court appeal."),
+        )
+        if ban.appeal_outcome not in STANDING:
+            raise RuleBroken(
+                "rectification_decision_required",
+                _("Only a rectification decision that left the ban standing is notified for a court appeal."),
+            )
+        if ban.court_appeal_lodged_on is not None:
+            raise RuleBroken(
+                "court_appeal_recorded",
+                _("A court appeal has been recorded; the rectification decision's notice can no longer be changed."),
+            )
+        _method_check(method)
+        if sent_on is None:
+            raise RuleBroken("sent_on_required", _("Give the date the decision was sent or handed over."))
+        if sent_on > today():
+            raise RuleBroken("sent_in_future", _("The sending date cannot be in the future."))
+        assert ban.appeal_decided_on is not None  # a rectification decision that left the ban standing has its date
+        if sent_on < ban.appeal_decided_on:
+            raise RuleBroken("sent_before_decision", _("The decision cannot be sent before it was made."))
+        ban.rectification_notification_method, ban.rectification_notified_on = method, sent_on
+        ban.rectification_deemed_received_on = deemed_received_on(method, sent_on)
+        ban.court_appeal_deadline = court_appeal_deadline_for(ban.rectification_deemed_received_on)
+        _set_dates(ban)  # a ban that waits until it is final: from the day after the court deadline, if no appeal
+        ban.save()
+        _record(actor, ban, "ban_rectification_notified")
+    return ban
+
+
+def ban_court_appeal_record(
+    *,
+    actor: Actor,
+    ban_id: int,
+    lodged_on: datetime.date,
+    court: str,
+    outcome: str = AppealOutcome.PENDING,
+    decided_on: datetime.date | None = None,
+) -> Ban:
+    """An appeal to the administrative court against the rectification decision and, when decided, the court's
+    outcome (Local Government Act 410/2015 ss. 145-146): pending, upheld, overturned (the ban ends at once) or
+    dismissed. An appeal lodged after the deadline (Act 808/2019 s. 13, 30 days) can only be dismissed; one
+    made in time keeps a ban not enforced before it is final waiting (bans.state.ban_is_final). Recorded only by
+    a decider competent for the ban's library on the day of the court's decision (today while pending)."""
+    _ban_texts_check(actor=actor, ban_id=ban_id, court=court or "")
+    with transaction.atomic():
+        ban = _ban_for_step(
+            actor=actor,
+            ban_id=ban_id,
+            step=Step.COURT_APPEAL,
+            rule="rectification_notification_required",
+            message=_("Record first how the rectification decision was notified: the appeal time runs from it."),
+        )
+        if ban.court_appeal_deadline is None or ban.appeal_outcome not in STANDING:
+            raise RuleBroken(
+                "rectification_notification_required",
+                _("Record first how the rectification decision was notified: the appeal time runs from it."),
+            )
+        if ban.court_outcome in STANDING:
+            raise RuleBroken("court_decided", _("The court has decided the appeal; its outcome is recorded."))
+        outcome = _outcome(outcome)
+        court = (court or "").strip()
+        if not court:
+            raise RuleBroken("court_required", _("Name the administrative court, e.g. Pohjois-Suomen hallinto-oikeus."))
+        assert ban.appeal_decided_on is not None  # a rectification decision that left the ban standing has its date
+        if lodged_on is None or lodged_on > today() or lodged_on < ban.appeal_decided_on:
+            raise RuleBroken(
+                "court_lodged_on_invalid",
+                _("Give the date the appeal was lodged: not before the rectification decision, not in the future."),
+            )
+        if lodged_on > ban.court_appeal_deadline and outcome not in (AppealOutcome.DISMISSED, AppealOutcome.PENDING):
+            raise RuleBroken(
+                "court_appeal_late",
+                _("The appeal was lodged after the deadline (%(deadline)s); it can only be dismissed."),
+                deadline=f"{ban.court_appeal_deadline:%d.%m.%Y}",
+            )
+        if outcome != AppealOutcome.PENDING:
+            decided_on = decided_on or today()
+            if decided_on < lodged_on or decided_on > today():
+                raise RuleBroken(
+                    "court_decided_on_invalid",
+                    _("The court's decision date must be between the appeal and today."),
+                )
+        else:
+            decided_on = None
+        _competence(actor, ban.library, decided_on or today())
+        ban.court_appeal_lodged_on, ban.court, ban.court_outcome = lodged_on, court, outcome
+        ban.court_decided_on, ban.court_recorded_by = decided_on, actor.username
+        if outcome == AppealOutcome.OVERTURNED:
+            ban.status, ban.ended_early_on = BanStatus.OVERTURNED, decided_on
+        _set_dates(ban)  # upheld or dismissed: a ban that waited until it is final starts the next day
+        ban.save()
+        _record(actor, ban, "ban_court_appeal")
     return ban
 
 

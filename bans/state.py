@@ -7,8 +7,9 @@ notified has lapsed. No job ends a ban; every read computes it.
 
 The services ask `step_allowed` before they write a step; the pages ask `next_steps` which forms to offer.
 The page offers a step only while the ban has not lapsed or ended, and an appeal only while none has been
-decided; the services check the stored step (and their own rules) so that an API client gets the rule
-that was broken, not a missing form.
+decided (after a rectification decision that leaves the ban standing: its notice, then the court appeal, which
+may outlive the ban's dates); the services check the stored step (and their own rules) so that an API client
+gets the rule that was broken, not a missing form.
 """
 
 import datetime
@@ -40,6 +41,8 @@ class Step(enum.StrEnum):
     NOTIFICATION = "notification"
     RECEIPT = "receipt"
     APPEAL = "appeal"
+    RECTIFICATION_NOTICE = "rectification_notice"
+    COURT_APPEAL = "court_appeal"
     CANCEL = "cancel"
 
 
@@ -50,36 +53,69 @@ ALLOWED_FROM: dict[Step, tuple[str, ...]] = {
     Step.NOTIFICATION: (BanStatus.DECIDED,),
     Step.RECEIPT: (BanStatus.NOTIFIED,),
     Step.APPEAL: (BanStatus.NOTIFIED,),
+    Step.RECTIFICATION_NOTICE: (BanStatus.NOTIFIED,),
+    Step.COURT_APPEAL: (BanStatus.NOTIFIED,),
     Step.CANCEL: tuple(status for status in BanStatus.values if status not in CLOSED),
 }
 
 # Who takes each step: staff who prepare bans, or ban deciders (the official decision and what follows it).
-PREPARER_STEPS = frozenset({Step.HEARING, Step.NOTIFICATION, Step.RECEIPT})
-DECIDER_STEPS = frozenset({Step.DECISION, Step.APPEAL, Step.CANCEL})
+PREPARER_STEPS = frozenset({Step.HEARING, Step.NOTIFICATION, Step.RECEIPT, Step.RECTIFICATION_NOTICE})
+DECIDER_STEPS = frozenset({Step.DECISION, Step.APPEAL, Step.COURT_APPEAL, Step.CANCEL})
+# A rectification decision that leaves the ban standing, which the party may take to the administrative court.
+STANDING = (AppealOutcome.UPHELD, AppealOutcome.DISMISSED)
 
 
-def ban_became_final_on(ban: Ban) -> datetime.date | None:
-    """The day at whose end the decision became final (lainvoimainen), or None while it has not (Local
-    Government Act 410/2015 ss. 134, 143).
+def _review_ended_on(
+    deadline: datetime.date | None, lodged_on: datetime.date | None, outcome: str, decided_on: datetime.date | None
+) -> datetime.date | None:
+    """The day at whose end one stage of review (the rectification request, or the court appeal) can no longer
+    change the decision, or None while it still can.
 
-    With no rectification request made in time, the time for one runs out at the end of the deadline's last
-    day: the decision is final from the next day, and a request that arrives later cannot hold it back. A
-    request made in time holds it back until it is decided: upheld or dismissed on a day, the decision is final
-    from the next day (never before the deadline has passed, since others may still request rectification).
+    With no request made in time, the time runs out at the end of the deadline's last day, and a request that
+    arrives later cannot hold the decision back (it can only be dismissed). A request made in time holds it back
+    until it is decided: upheld or dismissed on a day, the stage ends that day, never before the deadline has
+    passed (others may still request). No deadline yet (the notice not recorded) is no time run.
     """
-    deadline = ban.appeal_deadline
-    if ban.status != BanStatus.NOTIFIED or deadline is None:
+    if deadline is None:
         return None
-    timely = ban.appeal_lodged_on is not None and ban.appeal_lodged_on <= deadline
-    if not timely or ban.appeal_outcome == "":
+    timely = lodged_on is not None and lodged_on <= deadline
+    if not timely or outcome == "":
         return deadline
-    if ban.appeal_outcome in (AppealOutcome.UPHELD, AppealOutcome.DISMISSED) and ban.appeal_decided_on:
-        return max(ban.appeal_decided_on, deadline)
+    if outcome in STANDING and decided_on:
+        return max(decided_on, deadline)
     return None
 
 
+def _rectified_in_time(ban: Ban) -> bool:
+    """A rectification request made in time was decided and left the ban standing: the court stage follows."""
+    deadline, lodged_on = ban.appeal_deadline, ban.appeal_lodged_on
+    return ban.appeal_outcome in STANDING and deadline is not None and lodged_on is not None and lodged_on <= deadline
+
+
+def ban_became_final_on(ban: Ban) -> datetime.date | None:
+    """The day at whose end the decision became final (lainvoimainen), or None while it has not.
+
+    Local Government Act 410/2015 s. 134: only a rectification request (14 days) lies against the decision
+    itself, so without one made in time the ban is final when that time has run (s. 143). If the body upholds
+    the ban or dismisses a request made in time, its decision may be appealed to the administrative court
+    (ss. 145-146) within 30 days of its notification (Act on Judicial Procedure in Administrative Matters
+    808/2019 s. 13): the ban is not final before that decision was notified, while that time runs, or while an
+    appeal made in time is pending. An overturned ban is closed (CLOSED), never final.
+    """
+    if ban.status != BanStatus.NOTIFIED:
+        return None
+    rectification = _review_ended_on(
+        ban.appeal_deadline, ban.appeal_lodged_on, ban.appeal_outcome, ban.appeal_decided_on
+    )
+    if rectification is None or not _rectified_in_time(ban):
+        return rectification
+    return _review_ended_on(
+        ban.court_appeal_deadline, ban.court_appeal_lodged_on, ban.court_outcome, ban.court_decided_on
+    )
+
+
 def ban_is_final(ban: Ban, day: datetime.date) -> bool:
-    """Final on `day`: no rectification request can come any more, or the one that came did not overturn it."""
+    """Final on `day`: no rectification request or court appeal can change the decision any more."""
     became_final_on = ban_became_final_on(ban)
     return became_final_on is not None and became_final_on < day
 
@@ -103,13 +139,17 @@ def dates_once_final(ban: Ban) -> tuple[datetime.date, datetime.date] | None:
 
 
 def waiting_to_become_final() -> Q:
-    """Bans not enforced before they are final whose dates are not known yet: decided but not notified, or with
-    a rectification request made in time still pending. Their stored dates are provisional, so a date query
-    must not take them as ended (`ban_state` says the same on every read)."""
-    pending_in_time = Q(
-        status=BanStatus.NOTIFIED, appeal_outcome=AppealOutcome.PENDING, appeal_lodged_on__lte=F("appeal_deadline")
+    """Bans not enforced before they are final whose dates are not known yet: decided but not notified, with a
+    rectification request made in time still pending, or, after one made in time left the ban standing, before
+    its decision was notified or with a court appeal made in time still pending. Their stored dates are
+    provisional, so a date query must not take them as ended (`ban_state` says the same on every read)."""
+    notified = Q(status=BanStatus.NOTIFIED)
+    pending_in_time = notified & Q(appeal_outcome=AppealOutcome.PENDING, appeal_lodged_on__lte=F("appeal_deadline"))
+    court_pending = Q(court_appeal_deadline__isnull=True) | Q(
+        court_outcome=AppealOutcome.PENDING, court_appeal_lodged_on__lte=F("court_appeal_deadline")
     )
-    return Q(enforced_before_final=False) & (Q(status=BanStatus.DECIDED) | pending_in_time)
+    before_court = notified & Q(appeal_outcome__in=STANDING, appeal_lodged_on__lte=F("appeal_deadline")) & court_pending
+    return Q(enforced_before_final=False) & (Q(status=BanStatus.DECIDED) | pending_in_time | before_court)
 
 
 def ban_state(ban: Ban, day: datetime.date | None = None) -> str:
@@ -151,6 +191,14 @@ def _offered(ban: Ban, step: Step, state: str) -> bool:
     if step == Step.RECEIPT:
         # A proven later receipt moves the rectification deadline: while no request has been decided.
         return receipt_may_be_proven(ban) and state != BanState.ENDED
+    if step == Step.RECTIFICATION_NOTICE:
+        return step_allowed(ban, step) and ban.appeal_outcome in STANDING and ban.rectification_notified_on is None
+    if step == Step.COURT_APPEAL:
+        return (
+            step_allowed(ban, step)
+            and ban.rectification_notified_on is not None
+            and ban.court_outcome in ("", AppealOutcome.PENDING)
+        )
     if step == Step.CANCEL:
         return step_allowed(ban, step) and state != BanState.ENDED
     # A ban that lapsed before it was notified takes no further procedural step.

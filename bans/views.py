@@ -37,12 +37,14 @@ from bans.services import (
     access_prohibition_warnings,
     ban_appeal_record,
     ban_cancel,
+    ban_court_appeal_record,
     ban_days,
     ban_decide,
     ban_hearing_record,
     ban_notification_record,
     ban_propose,
     ban_receipt_record,
+    ban_rectification_notification_record,
 )
 from bans.state import Step, next_steps
 from patrons.forms import ReasonForm
@@ -79,6 +81,18 @@ STEPS: dict[str, tuple[type[django_forms.Form], Callable[[HttpRequest], Actor], 
         ban_decider_actor,
         ban_appeal_record,
         _("The rectification request was recorded."),
+    ),
+    Step.RECTIFICATION_NOTICE: (
+        forms.RectificationNoticeForm,
+        ban_preparer_actor,
+        ban_rectification_notification_record,
+        _("The notification of the rectification decision was recorded."),
+    ),
+    Step.COURT_APPEAL: (
+        forms.CourtAppealForm,
+        ban_decider_actor,
+        ban_court_appeal_record,
+        _("The appeal to the administrative court was recorded."),
     ),
     Step.CANCEL: (ReasonForm, ban_decider_actor, ban_cancel, _("The ban was cancelled.")),
 }

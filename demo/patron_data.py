@@ -419,6 +419,8 @@ class MunicipalitySpec:
     name: str
     networks: tuple[tuple[str, str], ...]  # (cidr, description)
     libraries: tuple[LibrarySpec, ...]
+    # What a ban decision names (staff.models.Municipality): official name, rectification body, its address...
+    official_data: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -453,6 +455,15 @@ CONSORTIA: tuple[ConsortiumSpec, ...] = (
             MunicipalitySpec(
                 name="Rovaniemi",
                 networks=(*LOCALHOST_NETWORKS, ("10.10.0.0/16", "Rovaniemen kaupungin verkko")),
+                official_data=(
+                    ("official_name", "Rovaniemen kaupunki"),
+                    ("official_name_sv", "Rovaniemi stad"),
+                    ("rectification_body", "Sivistyslautakunta"),
+                    ("rectification_body_sv", "Bildningsnämnden"),
+                    ("rectification_address", "Rovaniemen kaupungin kirjaamo, PL 8216, 96101 Rovaniemi"),
+                    ("rectification_email", "kirjaamo@rovaniemi.example.fi"),
+                    ("office_hours", "ma-pe 9-15"),
+                ),
                 libraries=(
                     LibrarySpec("ROV", "Rovaniemen pääkirjasto", ROVANIEMI, 0.52),
                     LibrarySpec("ROVMU", "Muurolan kirjasto", MUUROLA, 0.13),
@@ -461,6 +472,14 @@ CONSORTIA: tuple[ConsortiumSpec, ...] = (
             MunicipalitySpec(
                 name="Kemi",
                 networks=(("10.20.0.0/16", "Kemin kaupungin verkko"),),
+                official_data=(
+                    ("official_name", "Kemin kaupunki"),
+                    ("official_name_sv", "Kemi stad"),
+                    ("rectification_body", "Sivistyslautakunta"),
+                    ("rectification_body_sv", "Bildningsnämnden"),
+                    ("rectification_address", "Kemin kaupungin kirjaamo, PL 86, 94101 Kemi"),
+                    ("rectification_email", "kirjaamo@kemi.example.fi"),
+                ),
                 libraries=(LibrarySpec("KEM", "Kemin kaupunginkirjasto", KEMI, 0.35),),
             ),
         ),
@@ -479,6 +498,15 @@ CONSORTIA: tuple[ConsortiumSpec, ...] = (
             MunicipalitySpec(
                 name="Mikkeli",
                 networks=(*LOCALHOST_NETWORKS, ("10.30.0.0/16", "Mikkelin kaupungin verkko")),
+                official_data=(
+                    ("official_name", "Mikkelin kaupunki"),
+                    ("official_name_sv", "S:t Michels stad"),
+                    ("rectification_body", "Hyvinvointilautakunta"),
+                    ("rectification_body_sv", "Välfärdsnämnden"),
+                    ("rectification_address", "Mikkelin kaupungin kirjaamo, PL 33, 50101 Mikkeli"),
+                    ("rectification_email", "kirjaamo@mikkeli.example.fi"),
+                    ("office_hours", "ma-pe 9-15"),
+                ),
                 libraries=(
                     LibrarySpec("MIK", "Mikkelin pääkirjasto", MIKKELI, 0.75),
                     LibrarySpec("MIKRI", "Ristiinan kirjasto", RISTIINA, 0.25),
@@ -499,6 +527,7 @@ CONSORTIA: tuple[ConsortiumSpec, ...] = (
         municipalities=(
             MunicipalitySpec(
                 name="Eslöv",
+                official_data=(("official_name", "Eslövs kommun"),),
                 networks=(*LOCALHOST_NETWORKS_SV, ("10.40.0.0/16", "Eslövs kommuns nät")),
                 libraries=(
                     LibrarySpec("ESL", "Eslövs stadsbibliotek", ESLOV, 0.8),
@@ -544,6 +573,8 @@ STAFF_USERS: tuple[StaffUserSpec, ...] = (
         ("staff", "ban_decider"),
         privacy_briefing_on=OVERDUE_PRIVACY_BRIEFING_ON,
     ),
+    # The education board's secretary records the board's rectification decisions (someone other than the decider).
+    StaffUserSpec("rovaniemi.secretary", "Leena", "Niemelä", "ROV", ("ban_decider",)),
     StaffUserSpec("dpo", "Tuomas", "Heikkilä", "ROV", ("dpo",), is_staff=True),
     StaffUserSpec("kemi.staff", "Päivi", "Rautio", "KEM", ("staff",)),
     StaffUserSpec("mikkeli.staff", "Mikko", "Hyvärinen", "MIK", ("staff",)),

@@ -13,7 +13,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from bans.models import AccessProhibition, Ban, BanStatus, DecisionCompetence, HearingMethod, NotificationMethod
-from bans.services import LEGAL_BASIS, appeal_deadline_for, deemed_received_on
+from bans.services import LEGAL_BASIS, appeal_deadline_for, authority_of, deemed_received_on
 from core import dates
 from patrons.models import Note, NoteCategory, Patron, RegisterKind, RegisterMembership, Trusteeship
 from staff.models import Consortium, Jurisdiction, Library
@@ -21,6 +21,14 @@ from staff.models import Consortium, Jurisdiction, Library
 SEEDER = "seed_demo"
 # The demo deciders' delegations hold from this day on.
 DELEGATION_FROM = datetime.date(2020, 1, 1)
+# A ban decider's title and delegation; the board's secretary records the board's rectification decisions.
+DEFAULT_DELEGATION = ("Kirjastotoimenjohtaja", "Hallintosääntö 45 § (demo), kaupunginvaltuusto 1.1.2020")
+DELEGATIONS: dict[str, tuple[str, str]] = {
+    "rovaniemi.secretary": (
+        "Sivistyslautakunnan sihteeri",
+        "Sivistyslautakunta 14.1.2020 § 3 (demo): lautakunnan oikaisuvaatimuspäätösten kirjaaminen",
+    ),
+}
 
 NOTE_TEXTS: dict[str, dict[str, str]] = {
     Jurisdiction.FINLAND: {
@@ -134,15 +142,12 @@ def _seed_delegations(consortium: Consortium) -> None:
         .select_related("staff_profile__home_library")
     )
     for decider in deciders:
+        title, delegation = DELEGATIONS.get(decider.username, DEFAULT_DELEGATION)
         DecisionCompetence.objects.get_or_create(
             decider=decider,
             municipality_id=decider.staff_profile.home_library.municipality_id,
             library=None,
-            defaults={
-                "title": "Kirjastotoimenjohtaja",
-                "delegation": "Hallintosääntö 45 § (demo), kaupunginvaltuusto 1.1.2020",
-                "valid_from": DELEGATION_FROM,
-            },
+            defaults={"title": title, "delegation": delegation, "valid_from": DELEGATION_FROM},
         )
 
 
@@ -190,8 +195,9 @@ def _seed_bans(consortium, library, patrons, texts, counts: DemoCounts) -> None:
             decided_on=decided_on,
             decided_by=SEEDER,
             decider_name="Kirjastotoimenjohtaja (demo)",
-            decider_title="Kirjastotoimenjohtaja",
-            delegation="Hallintosääntö 45 § (demo), kaupunginvaltuusto 1.1.2020",
+            decider_title=DEFAULT_DELEGATION[0],
+            delegation=DEFAULT_DELEGATION[1],
+            authority=authority_of(library.municipality),
             reasons="Toistuva häiriökäyttäytyminen huomautuksista huolimatta.",
             legal_basis=LEGAL_BASIS,
             enforcement_reasons="Häiriöt jatkuivat varoituksista huolimatta; kielto tarvitaan heti muiden turvaksi.",

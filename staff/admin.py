@@ -74,9 +74,29 @@ class AllowedNetworkInline(OwnConsortiumChoices, admin.TabularInline):
 
 @admin.register(Municipality)
 class MunicipalityAdmin(OwnConsortiumChoices, NetworkManagerPermissions, BoundedInputsAdmin):
-    list_display = ["name", "consortium", "network_mode"]
+    """Networks, and the official data a ban decision names (its authority, the rectification body and its
+    address: staff.models.Municipality), kept by the DPO and superusers of the consortium."""
+
+    list_display = ["name", "official_name", "rectification_body", "consortium", "network_mode"]
     list_filter = ["network_mode"]
     inlines = [AllowedNetworkInline]
+    fieldsets = [
+        (None, {"fields": ["consortium", "name", "network_mode"]}),
+        (
+            _("Named in decisions (Administrative Procedure Act 434/2003 ss. 44, 49 b)"),
+            {
+                "fields": [
+                    "official_name",
+                    "official_name_sv",
+                    "rectification_body",
+                    "rectification_body_sv",
+                    "rectification_address",
+                    "rectification_email",
+                    "office_hours",
+                ]
+            },
+        ),
+    ]
 
     def get_queryset(self, request):
         return cast(ConsortiumScopedQuerySet, super().get_queryset(request)).of_consortium(

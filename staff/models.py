@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework_api_key.models import AbstractAPIKey, BaseAPIKeyManager
 
-from core.free_text_fields import FreeTextCharField
+from core.free_text_fields import FreeTextCharField, FreeTextEmailField, FreeTextField
 from staff.scoping import ConsortiumScopedQuerySet
 
 
@@ -52,6 +52,18 @@ class EnforcementMode(models.TextChoices):
 
 
 class Municipality(models.Model):
+    """A municipality of a consortium: its libraries, its allowed networks, and the official data its decisions
+    name.
+
+    A decision names the authority that made it and gives rectification instructions naming the body the
+    request goes to and its address (Administrative Procedure Act 434/2003 ss. 44, 49 b; Local Government Act
+    410/2015 ss. 133-135). The municipality's official name (e.g. "Rovaniemen kaupunki"), the rectification
+    body (e.g. "Sivistyslautakunta") and its postal address are therefore required before a library of the
+    municipality decides a ban (`missing_official_data`); the email and office hours are printed when given.
+    The Swedish names are for the Swedish decision (the Finnish ones otherwise). The DPO and superusers keep
+    them in the admin, each for their own consortium.
+    """
+
     consortium_lookup = "consortium_id"
 
     consortium = models.ForeignKey(
@@ -63,6 +75,37 @@ class Municipality(models.Model):
         max_length=10,
         choices=EnforcementMode.choices,
         default=EnforcementMode.ENFORCE,
+    )
+    official_name = FreeTextCharField(
+        _("official name"), max_length=200, blank=True, help_text=_("As decisions name it, e.g. Rovaniemen kaupunki")
+    )
+    official_name_sv = FreeTextCharField(
+        _("official name in Swedish"),
+        max_length=200,
+        blank=True,
+        help_text=_("For decisions written in Swedish, e.g. Rovaniemi stad; empty: the official name"),
+    )
+    rectification_body = FreeTextCharField(
+        _("rectification body"),
+        max_length=200,
+        blank=True,
+        help_text=_("The body that decides rectification requests of library decisions, e.g. Sivistyslautakunta"),
+    )
+    rectification_body_sv = FreeTextCharField(
+        _("rectification body in Swedish"),
+        max_length=200,
+        blank=True,
+        help_text=_("E.g. Bildningsnämnden; empty: the rectification body"),
+    )
+    rectification_address = FreeTextField(
+        _("postal address for rectification requests"),
+        max_length=500,
+        blank=True,
+        help_text=_("E.g. the registry's postal address: PL 8216, 96101 Rovaniemi"),
+    )
+    rectification_email = FreeTextEmailField(_("email for rectification requests"), blank=True)
+    office_hours = FreeTextCharField(
+        _("registry office hours"), max_length=200, blank=True, help_text=_("Optional, e.g. Mon-Fri 9-15")
     )
 
     objects = ConsortiumScopedQuerySet.as_manager()
@@ -78,6 +121,17 @@ class Municipality(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def missing_official_data(self) -> list[str]:
+        """The labels of the official data a decision must name and this municipality lacks (see the class)."""
+        required = [
+            self._meta.get_field(name) for name in ("official_name", "rectification_body", "rectification_address")
+        ]
+        return [
+            str(field.verbose_name)
+            for field in required
+            if isinstance(field, models.Field) and not getattr(self, field.name).strip()
+        ]
 
 
 def validate_cidr(value: str) -> None:

@@ -25,6 +25,9 @@ class MunicipalityFactory(factory.django.DjangoModelFactory):
 
     consortium = factory.SubFactory(ConsortiumFactory)
     name = factory.Sequence(lambda n: f"Testikunta {n}")
+    official_name = factory.LazyAttribute(lambda municipality: f"{municipality.name}n kunta")
+    rectification_body = "Sivistyslautakunta"
+    rectification_address = "Kunnan kirjaamo, PL 1, 99999 Testikunta"
 
 
 class AllowedNetworkFactory(factory.django.DjangoModelFactory):

@@ -153,6 +153,8 @@ RULES: dict[str, dict] = {
     "api:ban-decision": {"*": 405, None: 403},
     "api:ban-notification": {"*": 405, None: 403},
     "api:ban-appeal": {"*": 405, None: 403},
+    "api:ban-rectification-notice": {"*": 405, None: 403},
+    "api:ban-court-appeal": {"*": 405, None: 403},
     "api:ban-cancel": {"*": 405, None: 403},
     # The printable decision: every reader finds the fixture's ban, which is only proposed, so has no decision.
     "bans:decision": {"*": 404, None: 302},

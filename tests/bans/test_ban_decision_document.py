@@ -120,7 +120,7 @@ def test_finnish_decision_states_what_the_law_asks(ban, lapland_patron):
     html = html_of(client_for("rovaniemi.director").get(f"/bans/{ban.pk}/decision/fi/"))
     assert DECISION_NUMBER in html
     assert "VIRANHALTIJAPÄÄTÖS" in html
-    assert "Rovaniemi, Rovaniemen pääkirjasto" in html  # the deciding authority
+    assert "Rovaniemen kaupunki, Rovaniemen pääkirjasto" in html  # the deciding authority: the official name
     assert ban.decider_name and ban.decider_name in html
     assert f"{lapland_patron.first_name} {lapland_patron.last_name}" in html
     assert f"syntynyt {lapland_patron.date_of_birth:%d.%m.%Y}" in html
@@ -145,7 +145,10 @@ def test_finnish_decision_states_what_the_law_asks(ban, lapland_patron):
     assert CONTACT_PERSON in html
     # The attached rectification-request instructions.
     assert "Oikaisuvaatimusohje" in html and "oikaisuvaatimus" in html
-    assert "Rovaniemi, kirjastotoimesta vastaava toimielin" in html
+    # The rectification body and where to send the request (Administrative Procedure Act s. 49 b).
+    assert "Rovaniemen kaupunki, Sivistyslautakunta" in html
+    assert "osoitteeseen: Rovaniemen kaupungin kirjaamo, PL 8216, 96101 Rovaniemi" in html
+    assert "sähköposti kirjaamo@rovaniemi.example.fi" in html and "Kirjaamo on avoinna ma-pe 9-15" in html
     assert "14 päivän kuluessa päätöksen tiedoksisaannista" in html
     assert "seitsemäntenä päivänä kirjeen" in html and "kolmantena päivänä sähköisen viestin" in html
     assert f"tiedon {ban.deemed_received_on:%d.%m.%Y}" in html
@@ -168,6 +171,9 @@ def test_swedish_decision(ban, lapland_patron):
     for link in lapland_patron.guardianships.select_related("guardian"):
         assert f"vårdnadshavare {link.guardian.first_name} {link.guardian.last_name} hördes per telefon" in html
     assert CONTACT_PERSON in html
+    assert "Rovaniemi stad, Rovaniemen pääkirjasto" in html  # the authority, by its Swedish official name
+    assert "Rovaniemi stad, Bildningsnämnden" in html
+    assert "till adressen: Rovaniemen kaupungin kirjaamo, PL 8216, 96101 Rovaniemi" in html
     # No Finnish wording leaks into the Swedish document.
     assert "Oikaisuvaatimus" not in html and "päivää" not in html
 

@@ -6,7 +6,19 @@ import datetime
 import pytest
 
 from patrons.models import Patron
-from tests.patrons.procedure import MONDAY, as_user, ban_through, ok, on, post
+from tests.patrons.procedure import (
+    MONDAY,
+    SECRETARY,
+    as_user,
+    ban_through,
+    court_appeal,
+    days,
+    ok,
+    on,
+    post,
+    rectification,
+    rectification_notice,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -97,7 +109,20 @@ def test_a_cancelled_ban_is_gone_from_staff_views_at_once(lapland_patron):
 def test_an_overturned_ban_is_gone_from_staff_views_at_once(lapland_patron):
     with on(MONDAY):
         ban = ban_through(lapland_patron.pk, length=10, number=NUMBER)
-        body = {"lodged_on": MONDAY.isoformat(), "outcome": "overturned"}
-        ok(post(as_user("rovaniemi.director"), f"/api/v1/bans/{ban['id']}/appeal/", body))
+        ok(rectification(as_user(SECRETARY), ban["id"], MONDAY, "overturned"))
+        assert_gone_for_staff("rovaniemi.staff", lapland_patron, ban["id"])
+        assert_in_the_archive(ban["id"], "overturned")
+
+
+def test_a_ban_overturned_by_the_court_is_gone_from_staff_views_at_once(lapland_patron):
+    """Local Government Act 410/2015 ss. 145-146: the court overturns the board's decision that upheld the ban."""
+    with on(MONDAY):
+        ban = ban_through(lapland_patron.pk, length=20, number=NUMBER)
+        ok(rectification(as_user(SECRETARY), ban["id"], MONDAY, "upheld"))
+        ok(rectification_notice(as_user("rovaniemi.staff"), ban["id"], MONDAY))
+        ok(court_appeal(as_user("rovaniemi.director"), ban["id"], MONDAY))
+        assert NUMBER in patron_page(as_user("rovaniemi.staff"), lapland_patron)  # pending: still in force
+    with on(MONDAY + days(5)):
+        ok(court_appeal(as_user("rovaniemi.director"), ban["id"], MONDAY, "overturned"))
         assert_gone_for_staff("rovaniemi.staff", lapland_patron, ban["id"])
         assert_in_the_archive(ban["id"], "overturned")

@@ -62,4 +62,5 @@ def test_an_ended_ban_is_offered_nothing_but_an_open_appeal():
 
 def test_a_decided_appeal_is_not_offered_again():
     upheld = ban(BanStatus.NOTIFIED, appeal_outcome=AppealOutcome.UPHELD)
-    assert next_steps(upheld, day=DAY, **BOTH) == [Step.CANCEL]
+    # What follows is the notice of the rectification decision, for the court appeal (not the request again).
+    assert next_steps(upheld, day=DAY, **BOTH) == [Step.RECTIFICATION_NOTICE, Step.CANCEL]

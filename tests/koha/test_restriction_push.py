@@ -26,7 +26,20 @@ from tests.conftest import client_for
 from tests.dpo.test_access_report import make_request
 from tests.dpo.test_erasure import erase
 from tests.koha.connected import connect_to_fake
-from tests.patrons.procedure import MONDAY, as_user, ban_through, days, notify, ok, on, post
+from tests.patrons.procedure import (
+    MONDAY,
+    SECRETARY,
+    as_user,
+    ban_through,
+    court_appeal,
+    days,
+    notify,
+    ok,
+    on,
+    post,
+    rectification,
+    rectification_notice,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -104,7 +117,7 @@ def test_a_scheduled_ban_waits_for_its_first_day_and_goes_the_day_after_its_last
     assert plugin_calls(koha) == [("PUT", ref), ("DELETE", ref)]
 
 
-@pytest.mark.parametrize("how", ["cancelled", "overturned"])
+@pytest.mark.parametrize("how", ["cancelled", "overturned", "overturned_by_the_court"])
 def test_a_cancelled_or_overturned_ban_is_removed_from_koha(koha, patron, how):
     with on(MONDAY):
         ban = ban_through(patron.pk, length=10)
@@ -112,9 +125,14 @@ def test_a_cancelled_or_overturned_ban_is_removed_from_koha(koha, patron, how):
         director = as_user("rovaniemi.director")
         if how == "cancelled":
             ok(post(director, f"/api/v1/bans/{ban['id']}/cancel/", {"reason": "Asia sovittiin."}))
+        elif how == "overturned":
+            ok(rectification(as_user(SECRETARY), ban["id"], MONDAY, "overturned", decided_on=MONDAY.isoformat()))
         else:
-            body = {"lodged_on": MONDAY.isoformat(), "outcome": "overturned", "decided_on": MONDAY.isoformat()}
-            ok(post(director, f"/api/v1/bans/{ban['id']}/appeal/", body))
+            ok(rectification(as_user(SECRETARY), ban["id"], MONDAY, "upheld"))
+            ok(rectification_notice(as_user("rovaniemi.staff"), ban["id"], MONDAY))
+            ok(court_appeal(director, ban["id"], MONDAY))
+            assert push().deleted == 0  # pending in court: the ban stays in force
+            ok(court_appeal(director, ban["id"], MONDAY, "overturned"))
         assert push().deleted == 1
     assert f"ban-{ban['id']}" not in koha.restrictions
 

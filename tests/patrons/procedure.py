@@ -165,6 +165,33 @@ def notify(client: Client, ban_id: int, sent_on: datetime.date, method: str = "i
     return post(client, f"/api/v1/bans/{ban_id}/notification/", body)
 
 
+# The board's secretary records the board's rectification decisions: not the ban's decider (the director).
+SECRETARY = "rovaniemi.secretary"
+BOARD_DECISION = "Sivistyslautakunta 10.2.2027 § 12"
+COURT = "Pohjois-Suomen hallinto-oikeus"
+
+
+def rectification(client: Client, ban_id: int, lodged_on: datetime.date, outcome: str = "pending", **body):
+    """POST a rectification request and its outcome (a decided one with the board's decision's reference)."""
+    if outcome != "pending":
+        body.setdefault("reference", BOARD_DECISION)
+    body = {"lodged_on": lodged_on.isoformat(), "outcome": outcome, **body}
+    return post(client, f"/api/v1/bans/{ban_id}/appeal/", body)
+
+
+def rectification_notice(client: Client, ban_id: int, sent_on: datetime.date, method: str = "in_person"):
+    """POST how and when the rectification decision was sent: the court appeal time runs from its receipt."""
+    return post(
+        client, f"/api/v1/bans/{ban_id}/rectification-notice/", {"method": method, "sent_on": sent_on.isoformat()}
+    )
+
+
+def court_appeal(client: Client, ban_id: int, lodged_on: datetime.date, outcome: str = "pending", **body):
+    """POST an appeal to the administrative court and its outcome."""
+    body = {"lodged_on": lodged_on.isoformat(), "court": COURT, "outcome": outcome, **body}
+    return post(client, f"/api/v1/bans/{ban_id}/court-appeal/", body)
+
+
 def ok(response, status: int = 200) -> dict:
     assert response.status_code == status, response.content
     return response.json()

@@ -647,6 +647,10 @@ STRUCTURED = {
         "appeal_outcome",
         "electronic_consent_how",
         "proven_receipt_evidence",
+        "appeal_recorded_by",
+        "rectification_notification_method",
+        "court_outcome",
+        "court_recorded_by",
     },
     "bans.AccessProhibition": {"recorded_by", "revocation_recorded_by", "court_outcome", "court_recorded_by"},
     # The name is copied from the guardian's patron record; the rest are choices.

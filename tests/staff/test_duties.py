@@ -171,7 +171,15 @@ def listed(response) -> list[str]:
     return sorted(profile.user.username for profile in response.context["cl"].result_list)
 
 
-LAPLAND_STAFF = ["admin", "dpo", "kemi.staff", "rovaniemi.billing", "rovaniemi.director", "rovaniemi.staff"]
+LAPLAND_STAFF = [
+    "admin",
+    "dpo",
+    "kemi.staff",
+    "rovaniemi.billing",
+    "rovaniemi.director",
+    "rovaniemi.secretary",
+    "rovaniemi.staff",
+]
 
 
 def test_dpo_lists_only_own_consortium_staff_and_filters_by_briefing_due():

@@ -110,7 +110,11 @@ class Command(BaseCommand):
                 {"description": description},
             )
         for municipality_spec in spec.municipalities:
-            municipality, _ = self.sync(Municipality, {"consortium": consortium, "name": municipality_spec.name}, {})
+            municipality, _ = self.sync(
+                Municipality,
+                {"consortium": consortium, "name": municipality_spec.name},
+                dict(municipality_spec.official_data),
+            )
             for cidr, description in municipality_spec.networks:
                 self.sync(
                     AllowedNetwork,
