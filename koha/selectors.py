@@ -20,7 +20,7 @@ from koha.crypto import SecretUnreadable
 from koha.models import KohaConnection
 from patrons.models import SENSITIVE_NOTE_CATEGORIES, Note, Patron, Trusteeship
 from patrons.restrictions import RestrictionInForce, restrictions_of
-from patrons.selectors import SelectorNotFound, logs_not_found, notice_recipient_ids
+from patrons.selectors import SelectorNotFound, logs_not_found, notice_recipient_ids, staff_patrons
 from sotu_silo.services import identity_code_exists
 from staff.models import Consortium
 
@@ -87,15 +87,11 @@ def _sensitive_marks(patron: Patron) -> list[str]:
 
 @logs_not_found
 def patron_privacy_status(*, actor: Actor, koha_patron_id: int, day: datetime.date | None = None) -> PrivacyStatus:
-    """The privacy status of the actor's consortium's patron with this Koha id; another consortium's patron is
-    not found, like a missing one. Logged as one event of the privacy-status category."""
+    """The privacy status of the actor's consortium's patron with this Koha id; another consortium's patron, and
+    a record an erasure kept under a legal hold (patrons.selectors.staff_patrons: Koha's staff reach no more than
+    the service's), are not found, like a missing one. Logged as one event of the privacy-status category."""
     with transaction.atomic():
-        patron = (
-            Patron.objects.visible_to(actor)
-            .prefetch_related("guardianships")
-            .filter(koha_patron_id=koha_patron_id)
-            .first()
-        )
+        patron = staff_patrons(actor).prefetch_related("guardianships").filter(koha_patron_id=koha_patron_id).first()
         if patron is None:
             raise SelectorNotFound(Action.KOHA_PRIVACY_STATUS)
         day = day or today()

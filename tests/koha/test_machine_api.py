@@ -108,6 +108,19 @@ def test_another_consortiums_patron_is_the_same_404_as_a_missing_one(key, mikkel
     assert last_event().outcome == Outcome.DENIED
 
 
+def test_a_record_kept_under_a_legal_hold_is_the_same_404_as_a_missing_one(key, patron):
+    """ATTACK: a Koha id of an erased patron whose reduced record a legal hold keeps (Koha may still hold the
+    patron): Koha's staff reach no more of it than the service's staff (patrons.selectors.staff_patrons)."""
+    _key, raw = key
+    Patron.objects.filter(pk=patron.pk).update(held_after_erasure=True)  # as the erasure leaves it
+    held = machine(raw).get(STATUS_URL.format(patron.koha_patron_id))
+    missing = machine(raw).get(STATUS_URL.format(987_654_321))
+    assert held.status_code == missing.status_code == 404
+    assert held.json() == missing.json()
+    event = last_event()
+    assert (event.action, event.outcome, event.patron_ids) == (Action.KOHA_PRIVACY_STATUS, Outcome.DENIED, [])
+
+
 # --- keys: the attacks ---------------------------------------------------------------------------------------
 
 
@@ -317,6 +330,17 @@ def test_views_are_the_staff_members_events_checked_against_their_allow_list(key
     receipt = KohaViewReceipt.objects.get(event_id="e-1")
     assert (receipt.access_event_id, receipt.key_id) == (seen.pk, key.pk)
     assert receipt.viewed_at == datetime.datetime(2026, 3, 2, 8, 15, tzinfo=datetime.UTC)
+
+
+def test_a_view_in_koha_of_a_record_kept_under_a_legal_hold_is_still_logged(key, patron, rovaniemi_staff):
+    """Koha keeps an erased patron it could not delete (a debt: the case a hold is for); its staff's reads there
+    stay in the access log for the DPO's review, though the service's staff no longer reach the record."""
+    _key, raw = key
+    Patron.objects.filter(pk=patron.pk).update(held_after_erasure=True, needs_protection=True)
+    answers = post_views(raw, [view("e-held", patron)])["views"]
+    assert [a["status"] for a in answers] == ["recorded"]
+    logged = AccessEvent.objects.filter(action=Action.KOHA_PATRON_VIEW).order_by("-id").first()
+    assert logged is not None and logged.patron_ids == [patron.pk]
 
 
 def test_a_replayed_batch_is_accepted_and_not_logged_twice(key, patron, rovaniemi_staff):
