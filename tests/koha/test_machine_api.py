@@ -11,12 +11,13 @@ import logging
 import re
 
 import pytest
+from dateutil.relativedelta import relativedelta
 from django.test import Client
 from django.utils import timezone
 
 from audit.models import AccessEvent, Action, Outcome
 from koha.models import KohaViewReceipt
-from patrons.models import Note, NoteCategory, Patron
+from patrons.models import LoanHistoryChooser, Note, NoteCategory, Patron, ProcessingRestriction
 from staff.admin import machine_permissions
 from staff.models import Consortium, MachineKey, StaffProfile
 from tests.conftest import client_for
@@ -94,6 +95,62 @@ def test_the_privacy_status_gives_facts_and_categories_never_texts_and_is_logged
     assert event.actor_username == f"api-key:{key.prefix}:koha-plugin" and event.actor_id is None
     assert event.client_ip == "127.0.0.1"
     assert raw.partition(".")[2] not in event.actor_username
+
+
+def test_the_privacy_status_says_when_processing_is_restricted_and_gives_no_billing_link(key, patron, monkeypatch):
+    """GDPR Art. 18: Koha's staff must see that the patron's data may only be stored; billing would refuse."""
+    _key, raw = key
+    monkeypatch.setattr("koha.selectors.identity_code_exists", lambda patron_id: True)
+    before = machine(raw).get(STATUS_URL.format(patron.koha_patron_id)).json()
+    assert before["processing_restricted"] is False and before["links"]["billing"]
+    assert last_event().detail == ""
+    ProcessingRestriction.objects.create(
+        patron=patron, ground="art18_1_a", restricted_at=timezone.now(), restricted_by="dpo"
+    )
+    body = machine(raw).get(STATUS_URL.format(patron.koha_patron_id)).json()
+    assert body["processing_restricted"] is True
+    assert body["links"]["billing"] is None and body["identity_code_stored"] is True
+    event = last_event()
+    assert (event.action, event.patron_ids, event.detail) == (
+        Action.KOHA_PRIVACY_STATUS,
+        [patron.pk],
+        "processing_restricted",  # the DPO finds the reads of restricted patrons by it, Koha's included
+    )
+    ProcessingRestriction.objects.filter(patron=patron).update(lifted_at=timezone.now())
+    assert machine(raw).get(STATUS_URL.format(patron.koha_patron_id)).json()["processing_restricted"] is False
+
+
+def test_the_privacy_status_tells_a_recorded_loan_history_choice_from_a_value_of_koha(key, patron):
+    _key, raw = key
+    day = timezone.localdate()
+    Patron.objects.filter(pk=patron.pk).update(
+        loan_history=2,
+        loan_history_chosen_on=None,
+        loan_history_chosen_by="",
+        date_of_birth=day - relativedelta(years=16),
+    )
+    koha_value = machine(raw).get(STATUS_URL.format(patron.koha_patron_id)).json()
+    assert (
+        koha_value["loan_history"],
+        koha_value["loan_history_chosen_on"],
+        koha_value["loan_history_chosen_by"],
+        koha_value["loan_history_confirmation_due"],
+    ) == (2, None, None, None)
+
+    chosen_at_14 = day - relativedelta(years=2)
+    Patron.objects.filter(pk=patron.pk).update(
+        loan_history=0, loan_history_chosen_on=chosen_at_14, loan_history_chosen_by=LoanHistoryChooser.PATRON
+    )
+    chosen = machine(raw).get(STATUS_URL.format(patron.koha_patron_id)).json()
+    assert (
+        chosen["loan_history"],
+        chosen["loan_history_chosen_on"],
+        chosen["loan_history_chosen_by"],
+        chosen["loan_history_confirmation_due"],
+    ) == (0, chosen_at_14.isoformat(), "patron", 15)  # turned 15 since: to confirm
+
+    Patron.objects.filter(pk=patron.pk).update(loan_history_chosen_on=day - datetime.timedelta(days=30))
+    assert machine(raw).get(STATUS_URL.format(patron.koha_patron_id)).json()["loan_history_confirmation_due"] is None
 
 
 def test_another_consortiums_patron_is_the_same_404_as_a_missing_one(key, mikkeli_patron):
