@@ -73,9 +73,11 @@ class PrivacyStatusApi(MachineApi):
         operation_id="koha_privacy_status",
         summary="A patron's privacy status, by Koha patron id (machine clients)",
         description="Bans and access prohibitions in force (library, dates), the categories of sensitive marks "
-        "present, whether notices go to guardians, the loan-history choice and whether an identity code is "
-        "stored. Only the key's consortium's patrons; another's is not found. Each call is an access event "
-        "naming the key. Needs the key permission `koha.view_privacy_status`.",
+        "present, whether notices go to guardians, whether the patron's processing is restricted (GDPR Art. 18), "
+        "the loan-history value with whether it is the patron's recorded choice (when, by whom) and awaits their "
+        "confirmation at 15 or 18, and whether an identity code is stored. Only the key's consortium's patrons "
+        "staff may reach; another's, and a record an erasure kept under a legal hold, are not found. Each call is "
+        "an access event naming the key. Needs the key permission `koha.view_privacy_status`.",
         responses={200: serializers.PrivacyStatusSerializer, 401: UNAUTHENTICATED},
     )
     def get(self, request: Request, koha_patron_id: int) -> Response:

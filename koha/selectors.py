@@ -19,8 +19,10 @@ from koha.client import KohaClient
 from koha.crypto import SecretUnreadable
 from koha.models import KohaConnection
 from patrons.models import SENSITIVE_NOTE_CATEGORIES, Note, Patron, Trusteeship
+from patrons.processing import restriction_in_force
 from patrons.restrictions import RestrictionInForce, restrictions_of
-from patrons.selectors import SelectorNotFound, logs_not_found, notice_recipient_ids
+from patrons.selectors import RESTRICTED_READ, SelectorNotFound, logs_not_found, notice_recipient_ids, staff_patrons
+from patrons.services.choices import loan_history_confirmation_due
 from sotu_silo.services import identity_code_exists
 from staff.models import Consortium
 
@@ -67,7 +69,15 @@ class PrivacyStatus:
     restrictions: list[RestrictionInForce]
     sensitive_marks: list[str]
     notices_to_guardians: bool
+    # GDPR Art. 18: the patron's data may only be stored; Koha's staff must not change or bill it.
+    processing_restricted: bool
     loan_history: int
+    # The patron's recorded choice of `loan_history` (when, and who chose: patrons.LoanHistoryChooser), or None
+    # and None: a value from Koha (koha_sync) or nobody asked, never chosen here.
+    loan_history_chosen_on: datetime.date | None
+    loan_history_chosen_by: str | None
+    # The birthday (15 or 18) since which the recorded choice awaits the patron's confirmation, or None.
+    loan_history_confirmation_due: int | None
     identity_code_stored: bool
     # Where this service shows the patron (and, when a code is stored, billing's reveal), service-relative paths
     # the plugin makes absolute: Koha's billing clerks get a link, never a code.
@@ -87,30 +97,33 @@ def _sensitive_marks(patron: Patron) -> list[str]:
 
 @logs_not_found
 def patron_privacy_status(*, actor: Actor, koha_patron_id: int, day: datetime.date | None = None) -> PrivacyStatus:
-    """The privacy status of the actor's consortium's patron with this Koha id; another consortium's patron is
-    not found, like a missing one. Logged as one event of the privacy-status category."""
+    """The privacy status of the actor's consortium's patron with this Koha id; another consortium's patron, and
+    a record an erasure kept under a legal hold (patrons.selectors.staff_patrons: Koha's staff reach no more than
+    the service's), are not found, like a missing one. Logged as one event of the privacy-status category, marked
+    as a read of a restricted patron (GDPR Art. 18) as the service's own reads are."""
     with transaction.atomic():
-        patron = (
-            Patron.objects.visible_to(actor)
-            .prefetch_related("guardianships")
-            .filter(koha_patron_id=koha_patron_id)
-            .first()
-        )
+        patron = staff_patrons(actor).prefetch_related("guardianships").filter(koha_patron_id=koha_patron_id).first()
         if patron is None:
             raise SelectorNotFound(Action.KOHA_PRIVACY_STATUS)
         day = day or today()
         code_stored = identity_code_exists(patron_id=patron.pk)
+        restricted = restriction_in_force(patron.pk) is not None
         status = PrivacyStatus(
             patron_id=patron.pk,
             koha_patron_id=koha_patron_id,
             restrictions=[item for section in restrictions_of(patron, day) for item in section.in_force],
             sensitive_marks=_sensitive_marks(patron),
             notices_to_guardians=notice_recipient_ids(patron, day) != [patron.pk],
+            processing_restricted=restricted,
             loan_history=patron.loan_history,
+            loan_history_chosen_on=patron.loan_history_chosen_on,
+            loan_history_chosen_by=patron.loan_history_chosen_by or None,
+            loan_history_confirmation_due=loan_history_confirmation_due(patron, day),
             identity_code_stored=code_stored,
             links={
                 "patron": reverse("patrons:detail", args=[patron.pk]),
-                "billing": reverse("billing:reveal", args=[patron.pk]) if code_stored else None,
+                # A restricted patron is not billed (GDPR Art. 18(2)): billing would refuse the reveal.
+                "billing": reverse("billing:reveal", args=[patron.pk]) if code_stored and not restricted else None,
             },
         )
         access_event_record(
@@ -118,5 +131,6 @@ def patron_privacy_status(*, actor: Actor, koha_patron_id: int, day: datetime.da
             action=Action.KOHA_PRIVACY_STATUS,
             patron_ids=[patron.pk],
             data_categories=[DataCategory.PRIVACY_STATUS],
+            detail=RESTRICTED_READ if status.processing_restricted else "",
         )
     return status

@@ -10,7 +10,7 @@ from rest_framework import serializers
 from audit.models import Outcome
 from core import api_fields
 from koha.selectors import TRUSTEESHIP_MARK
-from patrons.models import SENSITIVE_NOTE_CATEGORIES, LoanHistoryPreference
+from patrons.models import SENSITIVE_NOTE_CATEGORIES, LoanHistoryChooser, LoanHistoryPreference
 from staff.client_ip import IPAddress
 
 EVENT_ID = RegexValidator(
@@ -32,7 +32,8 @@ class PrivacyStatusLinksSerializer(serializers.Serializer):
     patron = serializers.CharField(help_text="The patron's page in this service, a path relative to its address.")
     billing = serializers.CharField(
         allow_null=True,
-        help_text="Billing's page to reveal the identity code (billing clerks only), when one is stored; else null.",
+        help_text="Billing's page to reveal the identity code (billing clerks only), when one is stored and the "
+        "patron's processing is not restricted; else null.",
     )
 
 
@@ -44,8 +45,29 @@ class PrivacyStatusSerializer(serializers.Serializer):
         help_text="Categories of the sensitive marks present (never their text).",
     )
     notices_to_guardians = serializers.BooleanField(help_text="Notices go to the guardians (a minor with guardians).")
+    processing_restricted = serializers.BooleanField(
+        help_text="The patron's processing is restricted (GDPR Art. 18): the data may only be stored, so Koha's staff "
+        "must not change or bill it until the data protection officer lifts the restriction."
+    )
     loan_history = serializers.ChoiceField(
-        choices=LoanHistoryPreference.choices, help_text="The patron's choice, as Koha's `privacy` value."
+        choices=LoanHistoryPreference.choices,
+        help_text="Koha's `privacy` value: 0 kept, 1 library default, 2 not kept. The patron's choice only when "
+        "`loan_history_chosen_on` is set.",
+    )
+    loan_history_chosen_on = serializers.DateField(
+        allow_null=True,
+        help_text="The day the patron's (or, under 13, a guardian's) choice of `loan_history` was recorded; null: not "
+        "a recorded choice (a value from Koha, or nobody asked).",
+    )
+    loan_history_chosen_by = serializers.ChoiceField(
+        choices=LoanHistoryChooser.choices,
+        allow_null=True,
+        help_text="Who made the recorded choice; null when `loan_history_chosen_on` is.",
+    )
+    loan_history_confirmation_due = serializers.IntegerField(
+        allow_null=True,
+        help_text="15 or 18: the patron has turned that age since the choice was recorded and is asked to confirm "
+        "it; null when nothing awaits confirmation.",
     )
     identity_code_stored = serializers.BooleanField(
         help_text="Whether the silo holds an identity code (never the code)."

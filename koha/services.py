@@ -198,6 +198,11 @@ def _record(actor: Actor, key: MachineKey, views: list[ReportedView]) -> list[Vi
                 consortium_id=consortium_id, event_id__in={view.event_id for view in views}
             ).values_list("event_id", flat=True)
         )
+        # Every patron of the consortium, a record an erasure kept under a legal hold included (not
+        # patrons.selectors.staff_patrons): a view is the staff member's act in Koha, recorded for the patron and the
+        # DPO, and its answer (`recorded`) tells Koha nothing of the record. Koha keeps an erased patron it could not
+        # delete (a debt, loans: the very cases a hold is kept for), its staff go on opening them there, and the DPO's
+        # access review (the held record is marked needs_protection) must see those reads.
         patrons = dict(
             Patron.objects.of_consortium(consortium_id)
             .filter(koha_patron_id__in={view.koha_patron_id for view in views})

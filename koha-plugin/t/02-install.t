@@ -27,7 +27,7 @@ ok( !eval { Koha::Patron::Restriction::Types->find('PATRON_PRIVACY')->delete }, 
 $dbh->do(q{UPDATE restriction_types SET is_system = 0 WHERE code = 'PATRON_PRIVACY'});
 $plugin->install;
 is( Koha::Patron::Restriction::Types->find('PATRON_PRIVACY')->is_system, 1, 'install makes an existing type a system one' );
-is( $plugin->retrieve_data('__INSTALLED_VERSION__'), '1.0.0', 'installed version stored' );
+is( $plugin->retrieve_data('__INSTALLED_VERSION__'), '1.1.0', 'installed version stored' );
 is( $plugin->get_metadata->{minimum_version}, '24.05.00.000',
     'Koha 24.05 or newer: configure.tt and the panel need its csrf-token meta, csrf-token.inc and cud- ops' );
 
@@ -39,7 +39,7 @@ is( $plugin->queue->stats->{queued}, 1, 'install kept the queued view' );
 
 $plugin->store_data( { __INSTALLED_VERSION__ => '0.9.0' } );
 Koha::Plugin::Fi::PatronPrivacy->new( { enable_plugins => 1 } );
-is( $plugin->retrieve_data('__INSTALLED_VERSION__'), '1.0.0', 'a newer version runs upgrade' );
+is( $plugin->retrieve_data('__INSTALLED_VERSION__'), '1.1.0', 'a newer version runs upgrade' );
 
 Koha::Patrons->add( borrowernumber => 7, userid => 'p7' );
 AddDebarment( { borrowernumber => 7, type => 'PATRON_PRIVACY', expiration => '2099-01-01' } );

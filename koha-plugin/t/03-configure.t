@@ -94,7 +94,7 @@ is( $p->{lang}, 'fi', 'staff language fi' );
 like( $p->{t}->{save}, qr/Testaa/, 'Finnish text' );
 my $request = $service->requests->[-1];
 is( $request->{path},   '/api/v1/koha/service/', 'test call path' );
-is( $request->{plugin}, '1.0.0', 'X-Patron-Privacy-Plugin header' );
+is( $request->{plugin}, '1.1.0', 'X-Patron-Privacy-Plugin header' );
 
 $service->control( key => 'second-key-wxyz9876' );
 $p = configure( service_url => $service->url, api_key => '' );
@@ -152,7 +152,7 @@ like( $template, qr/type="password"[^>]*value=""/s, 'key field is never filled i
 my $js = $plugin->intranet_js;
 like( $js, qr{window\.PatronPrivacy = \{[^<]*"base":"\\?/api\\?/v1\\?/contrib\\?/patronprivacy"}, 'settings with the routes base' );
 my ($settings) = $js =~ /window\.PatronPrivacy = (\{.*?\});/;
-is_deeply( decode_json($settings), { base => '/api/v1/contrib/patronprivacy', version => '1.0.0', service_url => $service->url },
+is_deeply( decode_json($settings), { base => '/api/v1/contrib/patronprivacy', version => '1.1.0', service_url => $service->url },
     'settings: base, version, service_url' );
 unlike( $js, qr/second-key|Api-Key/, 'no key in the page' );
 

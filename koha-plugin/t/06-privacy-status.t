@@ -1,6 +1,7 @@
 # GET /patrons/{id}/privacy-status: the service's answer through the plugin (the browser never holds
 # the key), links absolute, the billing link only for staff with updatecharges; only for patrons Koha
-# lets the staff user see; only the panel's fields.
+# lets the staff user see; only the panel's fields (1.1.0: the restriction of processing and the loan-history
+# choice too).
 use strict;
 use warnings;
 use FindBin;
@@ -10,7 +11,7 @@ use Koha::Patrons;
 use PatronPrivacyTest::Harness;
 use PatronPrivacyTest::Setup;
 
-my ( $service, $plugin, $t ) = PatronPrivacyTest::Setup::start( state => { billing => [7], unknown => [404] } );
+my ( $service, $plugin, $t ) = PatronPrivacyTest::Setup::start( state => { billing => [7], unknown => [404], restricted => [8], unchosen => [8] } );
 my $key     = $service->key;
 my $anna    = PatronPrivacyTest::Harness::login_staff( 'anna', { borrowers => ['list_borrowers'] } );
 my $billing = PatronPrivacyTest::Harness::login_staff( 'bill', { borrowers => ['edit_borrowers'], updatecharges => ['remaining_permissions'] } );
@@ -22,9 +23,20 @@ sub get_as { my ( $s, $id ) = @_; $t->get_ok( "/api/v1/contrib/patronprivacy/pat
 
 get_as( $anna, 7 )->status_is(200)->json_is( '/links/patron' => "$base/patrons/7/" )->json_is( '/links/billing' => undef )
   ->json_is( '/restrictions/0/kind' => 'library_use_ban' )->json_is( '/sensitive_marks' => ['trusteeship'] )
-  ->json_is( '/notices_to_guardians' => Mojo::JSON->false )->json_is( '/loan_history' => 1 );
-is_deeply( [ sort keys %{ $t->tx->res->json } ], [qw(links loan_history notices_to_guardians restrictions sensitive_marks)],
-    'only the panel\'s fields: not identity_code_stored, not koha_patron_id, not what the service adds later' );
+  ->json_is( '/notices_to_guardians' => Mojo::JSON->false )->json_is( '/loan_history' => 1 )
+  ->json_is( '/processing_restricted' => Mojo::JSON->false )->json_is( '/loan_history_chosen_on' => '2026-03-01' )
+  ->json_is( '/loan_history_chosen_by' => 'patron' )->json_is( '/loan_history_confirmation_due' => 18 );
+is_deeply(
+    [ sort keys %{ $t->tx->res->json } ],
+    [   qw(links loan_history loan_history_chosen_by loan_history_chosen_on loan_history_confirmation_due
+          notices_to_guardians processing_restricted restrictions sensitive_marks)
+    ],
+    'only the panel\'s fields: not identity_code_stored, not koha_patron_id, not what the service adds later'
+);
+get_as( $anna, 8 )->status_is(200)->json_is( '/processing_restricted' => Mojo::JSON->true, 'a restricted patron' )
+  ->json_is( '/loan_history_chosen_on' => undef )->json_is( '/loan_history_chosen_by' => undef )
+  ->json_is( '/loan_history_confirmation_due' => undef );
+ok( exists $t->tx->res->json->{loan_history_chosen_on}, 'a value never chosen: null passes as null (not left out)' );
 unlike( $t->tx->res->body, qr/billing\/patrons/, 'no billing link without updatecharges' );
 get_as( $billing, 7 )->status_is(200)->json_is( '/links/billing' => "$base/billing/patrons/7/reveal/" );
 get_as( $billing, 8 )->status_is(200)->json_is( '/links/billing' => undef );

@@ -10,7 +10,9 @@ that can tamper with an answer (a hostile value from the service).
 Checked: the panel shows the demo's ban in force with its dates in Finnish; the view lands in the
 service's access log under the staff member the stub's Koha user id belongs to, with the page; with the
 service unreachable the panel says so and the plugin's queue keeps the view, which a later page load
-sends; Swedish and English pages get Swedish and English text; a hostile value is shown as text; and the
+sends; Swedish and English pages get Swedish and English text; a patron whose processing is restricted (GDPR
+Art. 18) gets the warning at the top, and a loan-history value from Koha is said not to be the patron's recorded
+choice; a hostile value is shown as text; and the
 other way round, the service's restriction push (its real Koha client, OAuth2 at the stub) makes the ban in
 force a Koha restriction through the plugin's route, once.
 """
@@ -470,6 +472,58 @@ def test_a_page_without_a_patron_gets_no_panel(staff_page: Page, koha: KohaStub)
     staff_page.wait_for_load_state("load")
     expect(staff_page.locator("h1")).to_be_visible()
     expect(staff_page.locator("#patronprivacy-panel")).to_have_count(0)
+
+
+# A patron of the consortium in Koha with no ban (the ban's patron stays as the other tests expect it).
+UNBANNED_KOHA_PATRON_SQL = """
+    SELECT p.id, p.koha_patron_id FROM patrons_patron p JOIN patrons_consortium c ON c.id = p.consortium_id
+    WHERE c.slug = %s AND p.koha_patron_id IS NOT NULL AND NOT p.held_after_erasure
+      AND NOT EXISTS (SELECT 1 FROM patrons_ban b WHERE b.patron_id = p.id)
+    ORDER BY p.id LIMIT 1
+"""
+# The DPO's restriction as the service records it (patrons.ProcessingRestriction), and its lifting afterwards.
+RESTRICT_SCRIPT = """
+from django.utils import timezone
+from patrons.models import ProcessingRestriction
+restriction = ProcessingRestriction.objects.create(
+    patron_id={patron_id}, ground="art18_1_a", restricted_at=timezone.now(), restricted_by="e2e"
+)
+print(restriction.pk)
+"""
+LIFT_SCRIPT = """
+from django.utils import timezone
+from patrons.models import ProcessingRestriction
+print(ProcessingRestriction.objects.filter(pk={pk}).update(lifted_at=timezone.now(), lifted_by="e2e"))
+"""
+
+
+def test_a_restricted_patron_gets_the_warning_at_the_top_of_the_panel(
+    staff_page: Page, koha: KohaStub, e2e_server: E2EServer
+) -> None:
+    rows = e2e_server.database.query(UNBANNED_KOHA_PATRON_SQL, (CONSORTIUM,))
+    assert rows, "no patron of the consortium in Koha without a ban"
+    patron_id, koha_patron_id = rows[0]
+    with closing(sqlite3.connect(koha.db_path, timeout=20)) as conn, conn:  # the patron in the stub's Koha
+        conn.execute("INSERT OR IGNORE INTO borrowers (borrowernumber, userid) VALUES (?, ?)", (koha_patron_id, "r"))
+    restriction = _shell(e2e_server, koha.state, RESTRICT_SCRIPT.format(patron_id=patron_id))
+    try:
+        staff_page.goto(koha.url(f"{MOREMEMBER}?borrowernumber={koha_patron_id}"))
+        panel = _panel(staff_page)
+        warning = panel.locator(".patronprivacy-processing-restricted")
+        expect(warning).to_have_text(
+            "Käsittelyä rajoitettu (GDPR 18 artikla): älä muuta tämän asiakkaan tietoja äläkä laskuta asiakasta."
+        )
+        expect(warning).to_have_attribute("role", "alert")
+        # At the very top of the panel's body, above the status line and everything else.
+        assert panel.locator(".patronprivacy-body > *").first.get_attribute("class") == (
+            "alert alert-danger patronprivacy-processing-restricted"
+        )
+        # The demo records no loan-history choice: Koha's value, which the panel says is not the patron's choice.
+        expect(panel).to_contain_text("ei asiakkaan kirjattu valinta")
+    finally:
+        _shell(e2e_server, koha.state, LIFT_SCRIPT.format(pk=restriction))
+    staff_page.goto(koha.url(f"{MOREMEMBER}?borrowernumber={koha_patron_id}"))
+    expect(_panel(staff_page).locator(".patronprivacy-processing-restricted")).to_have_count(0)
 
 
 def test_a_hostile_value_from_the_service_is_shown_as_text(staff_page: Page, koha: KohaStub, ban: Ban) -> None:

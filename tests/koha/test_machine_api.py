@@ -11,12 +11,13 @@ import logging
 import re
 
 import pytest
+from dateutil.relativedelta import relativedelta
 from django.test import Client
 from django.utils import timezone
 
 from audit.models import AccessEvent, Action, Outcome
 from koha.models import KohaViewReceipt
-from patrons.models import Note, NoteCategory, Patron
+from patrons.models import LoanHistoryChooser, Note, NoteCategory, Patron, ProcessingRestriction
 from staff.admin import machine_permissions
 from staff.models import Consortium, MachineKey, StaffProfile
 from tests.conftest import client_for
@@ -96,6 +97,62 @@ def test_the_privacy_status_gives_facts_and_categories_never_texts_and_is_logged
     assert raw.partition(".")[2] not in event.actor_username
 
 
+def test_the_privacy_status_says_when_processing_is_restricted_and_gives_no_billing_link(key, patron, monkeypatch):
+    """GDPR Art. 18: Koha's staff must see that the patron's data may only be stored; billing would refuse."""
+    _key, raw = key
+    monkeypatch.setattr("koha.selectors.identity_code_exists", lambda patron_id: True)
+    before = machine(raw).get(STATUS_URL.format(patron.koha_patron_id)).json()
+    assert before["processing_restricted"] is False and before["links"]["billing"]
+    assert last_event().detail == ""
+    ProcessingRestriction.objects.create(
+        patron=patron, ground="art18_1_a", restricted_at=timezone.now(), restricted_by="dpo"
+    )
+    body = machine(raw).get(STATUS_URL.format(patron.koha_patron_id)).json()
+    assert body["processing_restricted"] is True
+    assert body["links"]["billing"] is None and body["identity_code_stored"] is True
+    event = last_event()
+    assert (event.action, event.patron_ids, event.detail) == (
+        Action.KOHA_PRIVACY_STATUS,
+        [patron.pk],
+        "processing_restricted",  # the DPO finds the reads of restricted patrons by it, Koha's included
+    )
+    ProcessingRestriction.objects.filter(patron=patron).update(lifted_at=timezone.now())
+    assert machine(raw).get(STATUS_URL.format(patron.koha_patron_id)).json()["processing_restricted"] is False
+
+
+def test_the_privacy_status_tells_a_recorded_loan_history_choice_from_a_value_of_koha(key, patron):
+    _key, raw = key
+    day = timezone.localdate()
+    Patron.objects.filter(pk=patron.pk).update(
+        loan_history=2,
+        loan_history_chosen_on=None,
+        loan_history_chosen_by="",
+        date_of_birth=day - relativedelta(years=16),
+    )
+    koha_value = machine(raw).get(STATUS_URL.format(patron.koha_patron_id)).json()
+    assert (
+        koha_value["loan_history"],
+        koha_value["loan_history_chosen_on"],
+        koha_value["loan_history_chosen_by"],
+        koha_value["loan_history_confirmation_due"],
+    ) == (2, None, None, None)
+
+    chosen_at_14 = day - relativedelta(years=2)
+    Patron.objects.filter(pk=patron.pk).update(
+        loan_history=0, loan_history_chosen_on=chosen_at_14, loan_history_chosen_by=LoanHistoryChooser.PATRON
+    )
+    chosen = machine(raw).get(STATUS_URL.format(patron.koha_patron_id)).json()
+    assert (
+        chosen["loan_history"],
+        chosen["loan_history_chosen_on"],
+        chosen["loan_history_chosen_by"],
+        chosen["loan_history_confirmation_due"],
+    ) == (0, chosen_at_14.isoformat(), "patron", 15)  # turned 15 since: to confirm
+
+    Patron.objects.filter(pk=patron.pk).update(loan_history_chosen_on=day - datetime.timedelta(days=30))
+    assert machine(raw).get(STATUS_URL.format(patron.koha_patron_id)).json()["loan_history_confirmation_due"] is None
+
+
 def test_another_consortiums_patron_is_the_same_404_as_a_missing_one(key, mikkeli_patron):
     _key, raw = key
     assert not Patron.objects.filter(
@@ -106,6 +163,19 @@ def test_another_consortiums_patron_is_the_same_404_as_a_missing_one(key, mikkel
     assert theirs.status_code == missing.status_code == 404
     assert theirs.json() == missing.json()
     assert last_event().outcome == Outcome.DENIED
+
+
+def test_a_record_kept_under_a_legal_hold_is_the_same_404_as_a_missing_one(key, patron):
+    """ATTACK: a Koha id of an erased patron whose reduced record a legal hold keeps (Koha may still hold the
+    patron): Koha's staff reach no more of it than the service's staff (patrons.selectors.staff_patrons)."""
+    _key, raw = key
+    Patron.objects.filter(pk=patron.pk).update(held_after_erasure=True)  # as the erasure leaves it
+    held = machine(raw).get(STATUS_URL.format(patron.koha_patron_id))
+    missing = machine(raw).get(STATUS_URL.format(987_654_321))
+    assert held.status_code == missing.status_code == 404
+    assert held.json() == missing.json()
+    event = last_event()
+    assert (event.action, event.outcome, event.patron_ids) == (Action.KOHA_PRIVACY_STATUS, Outcome.DENIED, [])
 
 
 # --- keys: the attacks ---------------------------------------------------------------------------------------
@@ -317,6 +387,17 @@ def test_views_are_the_staff_members_events_checked_against_their_allow_list(key
     receipt = KohaViewReceipt.objects.get(event_id="e-1")
     assert (receipt.access_event_id, receipt.key_id) == (seen.pk, key.pk)
     assert receipt.viewed_at == datetime.datetime(2026, 3, 2, 8, 15, tzinfo=datetime.UTC)
+
+
+def test_a_view_in_koha_of_a_record_kept_under_a_legal_hold_is_still_logged(key, patron, rovaniemi_staff):
+    """Koha keeps an erased patron it could not delete (a debt: the case a hold is for); its staff's reads there
+    stay in the access log for the DPO's review, though the service's staff no longer reach the record."""
+    _key, raw = key
+    Patron.objects.filter(pk=patron.pk).update(held_after_erasure=True, needs_protection=True)
+    answers = post_views(raw, [view("e-held", patron)])["views"]
+    assert [a["status"] for a in answers] == ["recorded"]
+    logged = AccessEvent.objects.filter(action=Action.KOHA_PATRON_VIEW).order_by("-id").first()
+    assert logged is not None and logged.patron_ids == [patron.pk]
 
 
 def test_a_replayed_batch_is_accepted_and_not_logged_twice(key, patron, rovaniemi_staff):

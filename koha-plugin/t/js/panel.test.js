@@ -67,7 +67,36 @@ test("every language has every string", () => {
     assert.deepEqual(Object.keys(strings.marks).sort(), ["accessibility", "behaviour", "guardianship", "trusteeship"]);
     assert.deepEqual(Object.keys(strings.kinds).sort(), ["access_prohibition", "library_use_ban"]);
     assert.deepEqual(Object.keys(strings.loanHistory).sort(), ["0", "1", "2"]);
+    assert.deepEqual(Object.keys(strings.chosenBy).sort(), ["guardian", "patron", "patron_online"]);
   }
+});
+
+test("loan history: the patron's recorded choice with its date, or not a recorded choice, and to confirm at 15/18", () => {
+  const en = panel.STRINGS.en;
+  const chosen = { loan_history: 0, loan_history_chosen_on: "2026-03-01", loan_history_chosen_by: "patron" };
+  assert.equal(panel.loanHistoryText(chosen, en, "en"), "kept (the patron's recorded choice of 1 Mar 2026)");
+  assert.equal(
+    panel.loanHistoryText({ ...chosen, loan_history_chosen_by: "guardian" }, panel.STRINGS.fi, "fi"),
+    "s\u00e4ilytet\u00e4\u00e4n (huoltajan kirjattu valinta 1.3.2026)"
+  );
+  assert.equal(
+    panel.loanHistoryText({ ...chosen, loan_history_confirmation_due: 18 }, en, "en"),
+    "kept (the patron's recorded choice of 1 Mar 2026), to confirm (turned 18)"
+  );
+  const fromKoha = { loan_history: 2, loan_history_chosen_on: null, loan_history_chosen_by: null };
+  assert.equal(panel.loanHistoryText(fromKoha, en, "en"), "not kept (not the patron's recorded choice)");
+  assert.equal(
+    panel.loanHistoryText(fromKoha, panel.STRINGS.sv, "sv"),
+    "sparas inte (inte l\u00e5ntagarens registrerade val)"
+  );
+  // Restricted (GDPR Art. 18): nothing of the patron is changed, so no confirmation is asked for.
+  const restricted = { ...chosen, loan_history_confirmation_due: 15, processing_restricted: true };
+  assert.equal(panel.loanHistoryText(restricted, en, "en"), "kept (the patron's recorded choice of 1 Mar 2026)");
+  // A service that does not say (no such fields): the value alone; a strange value or chooser: no claim.
+  assert.equal(panel.loanHistoryText({ loan_history: 1 }, en, "en"), "library default");
+  assert.equal(panel.loanHistoryText({ ...chosen, loan_history_chosen_by: "<b>x</b>" }, en, "en"), "kept");
+  assert.equal(panel.loanHistoryText({ ...chosen, loan_history_confirmation_due: "18" }, en, "en"), "kept (the patron's recorded choice of 1 Mar 2026)");
+  assert.equal(panel.loanHistoryText({ loan_history: 7 }, en, "en"), null);
 });
 
 test("the panel never writes markup: no innerHTML, outerHTML, insertAdjacentHTML, document.write or eval", () => {

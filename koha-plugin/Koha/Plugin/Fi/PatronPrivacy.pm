@@ -20,7 +20,7 @@ use Koha::Plugin::Fi::PatronPrivacy::Queue;
 use Koha::Plugin::Fi::PatronPrivacy::Restrictions;
 use Koha::Plugin::Fi::PatronPrivacy::Strings;
 
-our $VERSION = '1.0.0';
+our $VERSION = '1.1.0';
 
 # Permissions the service's API key must have for this plugin (GET /api/v1/koha/service/ lists them).
 our @REQUIRED_KEY_PERMISSIONS = qw(koha.record_views koha.view_privacy_status);
@@ -32,7 +32,7 @@ our $metadata = {
     name            => 'Patron privacy',
     author          => 'Patron privacy service',
     date_authored   => '2026-01-15',
-    date_updated    => '2026-01-15',
+    date_updated    => '2026-12-03',
     # 24.05: the staff pages' <meta name="csrf-token">, csrf-token.inc and the `cud-` ops that
     # configure.tt and the panel rely on came with Koha 24.05's CSRF work (restriction types with 22.11).
     minimum_version => '24.05.00.000',
@@ -110,7 +110,8 @@ sub install {
 
 sub upgrade {
     my ( $self, $args ) = @_;
-    # 1.0.0 is the first version: an upgrade only makes sure everything install makes is there.
+    # No version has changed a table yet (1.1.0 only shows more on the panel): an upgrade only makes sure
+    # everything install makes is there.
     return $self->install;
 }
 

@@ -5,7 +5,8 @@ package PatronPrivacyTest::StubService;
 # with POST /_control (JSON merged into its state) and read what it got with GET /_requests.
 # State: key, mode (ok | down | 429 | 401), min_version, permissions, unknown (patron ids it does not
 # know), bad (patron ids that make a whole batch 400), billing (patron ids with an identity code),
-# redirect (a URL every /api/v1/koha/ call is sent to with a 302).
+# restricted (patron ids whose processing is restricted), unchosen (patron ids whose loan history is
+# not a recorded choice), redirect (a URL every /api/v1/koha/ call is sent to with a 302).
 
 use strict;
 use warnings;
@@ -100,14 +101,20 @@ sub _app {
         my $id = $c->param('id');
         return $c->render( status => 404, json => { detail => 'Not found.', code => 'not_found' } )
           if grep { $_ == $id } @{ $state{unknown} };
-        my $billing = grep { $_ == $id } @{ $state{billing} };
+        my $billing    = grep { $_ == $id } @{ $state{billing} };
+        my $restricted = grep { $_ == $id } @{ $state{restricted} // [] };
+        my $chosen     = !grep { $_ == $id } @{ $state{unchosen} // [] };
         # The service's shape (koha/serializers.py PrivacyStatusSerializer) plus a field it might add one day.
         $c->render( json => {
             koha_patron_id       => $id + 0,
             restrictions         => [ { kind => 'library_use_ban', library => 'MPL', starts_on => '2026-01-01', ends_on => '2026-03-01' } ],
             sensitive_marks      => ['trusteeship'],
             notices_to_guardians => Mojo::JSON->false,
+            processing_restricted => $restricted ? Mojo::JSON->true : Mojo::JSON->false,
             loan_history         => 1,
+            loan_history_chosen_on => $chosen ? '2026-03-01' : undef,
+            loan_history_chosen_by => $chosen ? 'patron' : undef,
+            loan_history_confirmation_due => $chosen ? 18 : undef,
             identity_code_stored => $billing ? Mojo::JSON->true : Mojo::JSON->false,
             added_later          => 'not for the panel',
             links                => { patron => "/patrons/$id/", billing => $billing ? "/billing/patrons/$id/reveal/" : undef },

@@ -74,7 +74,8 @@ patron that does not exist; and only the fields the panel shows, so nothing the 
 
 =cut
 
-our @PANEL_FIELDS = qw(restrictions sensitive_marks notices_to_guardians loan_history);
+our @PANEL_FIELDS = qw(restrictions sensitive_marks notices_to_guardians processing_restricted loan_history
+  loan_history_chosen_on loan_history_chosen_by loan_history_confirmation_due);
 
 sub _not_found {
     my ($c) = @_;

@@ -44,7 +44,15 @@
       noticesLabel: "Ilmoitukset",
       noticesToGuardians: "menev\u00e4t huoltajille",
       loanHistoryLabel: "Lainahistoria",
-      loanHistory: { 0: "s\u00e4ilytet\u00e4\u00e4n (asiakkaan valinta)", 1: "kirjaston oletusk\u00e4yt\u00e4nt\u00f6", 2: "ei s\u00e4ilytet\u00e4 (asiakkaan valinta)" },
+      loanHistory: { 0: "s\u00e4ilytet\u00e4\u00e4n", 1: "kirjaston oletusk\u00e4yt\u00e4nt\u00f6", 2: "ei s\u00e4ilytet\u00e4" },
+      chosenBy: {
+        patron: (date) => "asiakkaan kirjattu valinta " + date,
+        patron_online: (date) => "asiakkaan kirjattu valinta verkossa " + date,
+        guardian: (date) => "huoltajan kirjattu valinta " + date,
+      },
+      notChosen: "ei asiakkaan kirjattu valinta",
+      toConfirm: (age) => "vahvistettava (asiakas on t\u00e4ytt\u00e4nyt " + age + ")",
+      processingRestricted: "K\u00e4sittely\u00e4 rajoitettu (GDPR 18 artikla): \u00e4l\u00e4 muuta t\u00e4m\u00e4n asiakkaan tietoja \u00e4l\u00e4k\u00e4 laskuta asiakasta.",
       patronLink: "Avaa asiakas tietosuojapalvelussa",
       billingLink: "Henkil\u00f6tunnus: palvelun laskutusn\u00e4kym\u00e4ss\u00e4",
       unavailable: "Tietosuojapalvelu ei vastaa; katselu on jonossa ja kirjataan lokiin my\u00f6hemmin.",
@@ -73,7 +81,15 @@
       noticesLabel: "Meddelanden",
       noticesToGuardians: "skickas till v\u00e5rdnadshavarna",
       loanHistoryLabel: "L\u00e5nehistorik",
-      loanHistory: { 0: "sparas (l\u00e5ntagarens val)", 1: "bibliotekets standardinst\u00e4llning", 2: "sparas inte (l\u00e5ntagarens val)" },
+      loanHistory: { 0: "sparas", 1: "bibliotekets standardinst\u00e4llning", 2: "sparas inte" },
+      chosenBy: {
+        patron: (date) => "l\u00e5ntagarens registrerade val " + date,
+        patron_online: (date) => "l\u00e5ntagarens registrerade val p\u00e5 n\u00e4tet " + date,
+        guardian: (date) => "v\u00e5rdnadshavarens registrerade val " + date,
+      },
+      notChosen: "inte l\u00e5ntagarens registrerade val",
+      toConfirm: (age) => "ska bekr\u00e4ftas (l\u00e5ntagaren har fyllt " + age + ")",
+      processingRestricted: "Behandlingen begr\u00e4nsad (GDPR art. 18): \u00e4ndra inte l\u00e5ntagarens uppgifter och fakturera inte l\u00e5ntagaren.",
       patronLink: "\u00d6ppna l\u00e5ntagaren i dataskyddstj\u00e4nsten",
       billingLink: "Personbeteckning: i tj\u00e4nstens faktureringsvy",
       unavailable: "Dataskyddstj\u00e4nsten svarar inte; visningen st\u00e5r i k\u00f6 och loggas senare.",
@@ -102,7 +118,15 @@
       noticesLabel: "Notices",
       noticesToGuardians: "go to the guardians",
       loanHistoryLabel: "Loan history",
-      loanHistory: { 0: "kept (the patron's choice)", 1: "library default", 2: "not kept (the patron's choice)" },
+      loanHistory: { 0: "kept", 1: "library default", 2: "not kept" },
+      chosenBy: {
+        patron: (date) => "the patron's recorded choice of " + date,
+        patron_online: (date) => "the patron's recorded choice online of " + date,
+        guardian: (date) => "the guardian's recorded choice of " + date,
+      },
+      notChosen: "not the patron's recorded choice",
+      toConfirm: (age) => "to confirm (turned " + age + ")",
+      processingRestricted: "Processing restricted (GDPR Art. 18): do not change or bill this patron's data.",
       patronLink: "Open the patron in the privacy service",
       billingLink: "Identity code: in the service's billing view",
       unavailable: "The privacy service does not answer; the view is queued and will be logged later.",
@@ -187,6 +211,33 @@
     ]);
   }
 
+  /**
+   * The loan-history line: the value, whether it is the patron's recorded choice (who chose, when) or not (a value
+   * from Koha, never chosen), and a confirmation due at 15 or 18; null for an unknown value. A service that does not
+   * say whether it was chosen (no loan_history_chosen_on) gets the value alone. No "to confirm" while processing is
+   * restricted: nothing of the patron may be changed then, the choice's confirmation included (GDPR Art. 18(2)).
+   */
+  function loanHistoryText(status, text, language) {
+    if (!Object.prototype.hasOwnProperty.call(text.loanHistory, status.loan_history)) return null;
+    const parts = [text.loanHistory[status.loan_history]];
+    const chosenBy = status.loan_history_chosen_by;
+    if (typeof status.loan_history_chosen_on === "string" && Object.prototype.hasOwnProperty.call(text.chosenBy, chosenBy)) {
+      parts[0] += " (" + text.chosenBy[chosenBy](formatDate(status.loan_history_chosen_on, language)) + ")";
+    } else if (status.loan_history_chosen_on === null) {
+      parts[0] += " (" + text.notChosen + ")";
+    }
+    const due = status.loan_history_confirmation_due;
+    if ((due === 15 || due === 18) && status.processing_restricted !== true) parts.push(text.toConfirm(due));
+    return parts.join(", ");
+  }
+
+  /** The warning of a restricted patron (GDPR Art. 18), an alert at the very top of the panel. */
+  function processingWarning(text) {
+    return element("div", { class: "alert alert-danger patronprivacy-processing-restricted", role: "alert" }, [
+      element("strong", {}, [text.processingRestricted]),
+    ]);
+  }
+
   /** The panel's contents for a privacy status; returns [summary for the live region, nodes]. */
   function statusNodes(status, text, language) {
     const restrictions = Array.isArray(status.restrictions) ? status.restrictions : [];
@@ -206,9 +257,8 @@
       rows.push(row(text.marksLabel, names.join(", ")));
     }
     if (toGuardians) rows.push(row(text.noticesLabel, text.noticesToGuardians));
-    if (Object.prototype.hasOwnProperty.call(text.loanHistory, status.loan_history)) {
-      rows.push(row(text.loanHistoryLabel, text.loanHistory[status.loan_history]));
-    }
+    const loanHistory = loanHistoryText(status, text, language);
+    if (loanHistory !== null) rows.push(row(text.loanHistoryLabel, loanHistory));
     if (rows.length > 0) nodes.push(element("div", { class: "rows" }, [element("ol", {}, rows)]));
     const links = status.links && typeof status.links === "object" ? status.links : {};
     const linkItems = [];
@@ -291,6 +341,9 @@
     const notice = statusAnswer.status !== 200;
     mounted.status.className = "patronprivacy-status" + (notice ? " alert alert-info" : "");
     mounted.status.textContent = summary;
+    if (statusAnswer.status === 200 && statusAnswer.body && statusAnswer.body.processing_restricted === true) {
+      mounted.body.insertBefore(processingWarning(text), mounted.status);
+    }
     for (const node of nodes) mounted.body.appendChild(node);
     mounted.body.setAttribute("aria-busy", "false");
   }
@@ -314,7 +367,7 @@
 
   if (typeof module === "object" && module && module.exports) {
     // Node's test runner (koha-plugin/t/js) reads the pure parts; a browser has no `module`.
-    module.exports = { languageOf, formatDate, patronPageName, patronIdOf, safeHref, STRINGS };
+    module.exports = { languageOf, formatDate, patronPageName, patronIdOf, safeHref, loanHistoryText, STRINGS };
     return;
   }
   if (document.readyState === "loading") {
