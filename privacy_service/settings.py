@@ -481,6 +481,10 @@ SPECTACULAR_SETTINGS = {
         "RefusalGroundEnum": "dpo.models.RefusalGround",
         "KeepingGroundEnum": "dpo.models.KeepingGround",
         "Art34ExemptionEnum": "dpo.models.Art34Exemption",
+        "AppealOutcomeEnum": "bans.models.AppealOutcome",
+        "ProhibitionCourtOutcomeEnum": "bans.models.CourtOutcome",
+        "NotificationMethodEnum": "bans.models.NotificationMethod",
+        "RestrictionGroundEnum": "patrons.models.RestrictionGround",
     },
 }
 
