@@ -63,6 +63,11 @@ urlpatterns = [
         name="subject-request-restriction-lift",
     ),
     path(
+        "subject-requests/<id:request_id>/claim-hold/lift/",
+        subject_request_api.SubjectRequestClaimHoldLiftApi.as_view(),
+        name="subject-request-claim-hold-lift",
+    ),
+    path(
         "subject-requests/<id:request_id>/kept-elsewhere/",
         subject_request_api.SubjectRequestKeepingApi.as_view(),
         name="subject-request-kept-elsewhere",

@@ -229,6 +229,13 @@ class ErasureTombstone(models.Model):
         return f"{_('erasure tombstone')} #{self.pk}"
 
 
+class ClaimSettled(models.TextChoices):
+    """How an open claim behind a legal hold ended before it was time-barred."""
+
+    PAID = "paid", _("The claim was paid")
+    WRITTEN_OFF = "written_off", _("The claim was written off or cancelled")
+
+
 class LegalHold(models.Model):
     """What an erasure kept, why and until when: a partial erasure under GDPR Art. 17(3)(b) or (e).
 

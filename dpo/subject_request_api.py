@@ -9,6 +9,7 @@ from rest_framework.views import APIView
 from core.api_fields import validated_body
 from dpo import subject_request_serializers as shapes
 from dpo.selectors import subject_request_get, subject_request_list
+from dpo.services.erasure import legal_claim_holds_lift
 from dpo.services.subject_requests import (
     subject_request_complete,
     subject_request_deliver,
@@ -190,6 +191,22 @@ class SubjectRequestRestrictionLiftApi(APIView):
         actor = subject_request_actor(request)
         data = validated_body(shapes.SubjectRequestRestrictionLiftSerializer, request)
         return _answer(subject_request_restriction_lift(actor=actor, request_id=request_id, **data))
+
+
+class SubjectRequestClaimHoldLiftApi(APIView):
+    @extend_schema(
+        operation_id="subject_requests_claim_hold_lift",
+        summary="The claim behind an erasure's legal hold is settled: erase what was kept for it now",
+        description="GDPR Art. 17(3)(e): the identity code (and the reduced record, unless a kept ban decision still "
+        "needs it) was kept only to collect the claim. Lifts the request's holds of the legal-claims ground now "
+        "instead of at their end. Rules (400): no_claim_hold.",
+        request=shapes.SubjectRequestClaimHoldLiftSerializer,
+        responses=shapes.SubjectRequestDetailSerializer,
+    )
+    def post(self, request: Request, request_id: int) -> Response:
+        actor = subject_request_actor(request)
+        data = validated_body(shapes.SubjectRequestClaimHoldLiftSerializer, request)
+        return _answer(legal_claim_holds_lift(actor=actor, request_id=request_id, **data))
 
 
 class SubjectRequestKeepingApi(APIView):

@@ -7,6 +7,7 @@ from core import api_fields
 from core.dates import today
 from dpo.models import (
     AuthorityCheck,
+    ClaimSettled,
     DeliveryMethod,
     IdentityDocument,
     KeepingGround,
@@ -219,6 +220,12 @@ class SubjectRequestRestrictionSerializer(serializers.Serializer):
 
 class SubjectRequestRestrictionLiftSerializer(serializers.Serializer):
     informed_on = api_fields.DateField(help_text="The day the patron was told, before the lifting (GDPR Art. 18(3))")
+
+
+class SubjectRequestClaimHoldLiftSerializer(serializers.Serializer):
+    settled = serializers.ChoiceField(
+        choices=ClaimSettled.choices, help_text="How the claim behind the hold ended: paid or written_off"
+    )
 
 
 class SubjectRequestCompletionSerializer(serializers.Serializer):

@@ -155,6 +155,7 @@ RULES: dict[str, dict] = {
     "api:ban-appeal": {"*": 405, None: 403},
     "api:ban-rectification-notice": {"*": 405, None: 403},
     "api:ban-court-appeal": {"*": 405, None: 403},
+    "api:ban-receipt": {"*": 405, None: 403},
     "api:ban-cancel": {"*": 405, None: 403},
     # The printable decision: every reader finds the fixture's ban, which is only proposed, so has no decision.
     "bans:decision": {"*": 404, None: 302},
@@ -188,6 +189,7 @@ RULES: dict[str, dict] = {
     "api:subject-request-kept-elsewhere": {"*": 405, None: 403},
     "api:subject-request-restriction": {"*": 405, None: 403},
     "api:subject-request-restriction-lift": {"*": 405, None: 403},
+    "api:subject-request-claim-hold-lift": {"*": 405, None: 403},
     # The access report of the matrix request (an access request of a Lapland patron): the DPO only.
     "api:subject-request-report": DPO_API,
     "api:subject-request-report-pdf": DPO_API,

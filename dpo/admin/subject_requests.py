@@ -25,8 +25,10 @@ from core import form_fields
 from core.dates import today
 from core.errors import NotFound, RuleBroken
 from core.free_text_fields import FreeTextFormField
+from core.privacy_contract import HOLD_LEGAL_CLAIMS
 from dpo.models import (
     AuthorityCheck,
+    ClaimSettled,
     DeliveryMethod,
     IdentityDocument,
     KeepingGround,
@@ -46,6 +48,7 @@ from dpo.selectors import (
     subject_request_state,
     with_deadline,
 )
+from dpo.services.erasure import legal_claim_holds_lift
 from dpo.services.subject_requests import (
     COMPLETED_BY_HAND,
     ERASURE_REFUSAL_GROUNDS,
@@ -195,6 +198,17 @@ class RestrictionLiftForm(forms.Form):
     )
 
 
+class ClaimHoldLiftForm(forms.Form):
+    settled = forms.ChoiceField(
+        label=_("how the claim ended"),
+        choices=ClaimSettled.choices,
+        help_text=_(
+            "GDPR Art. 17(3)(e): the identity code was kept only to collect the claim; once it is settled it is "
+            "erased now. A ban decision in its archive period stays held."
+        ),
+    )
+
+
 # The steps on the change page: form, service, heading, button.
 STEPS: dict[str, tuple[type[forms.Form], Callable[..., object], "StrPromise", "StrPromise"]] = {
     "extension": (ExtensionForm, subject_request_extend, _("Extend the time to answer"), _("Record the extension")),
@@ -219,6 +233,12 @@ STEPS: dict[str, tuple[type[forms.Form], Callable[..., object], "StrPromise", "S
         _("Lift the restriction of processing"),
         _("Lift the restriction"),
     ),
+    "claim_hold_lift": (
+        ClaimHoldLiftForm,
+        legal_claim_holds_lift,
+        _("The claim is settled: erase what was kept for it"),
+        _("Lift the claim's hold"),
+    ),
     "keeping": (
         KeepingForm,
         subject_request_keeping_record,
@@ -228,19 +248,26 @@ STEPS: dict[str, tuple[type[forms.Form], Callable[..., object], "StrPromise", "S
 }
 
 
-def steps_open(subject_request: SubjectRequest, restriction: ProcessingRestriction | None = None) -> list[str]:
+def steps_open(
+    subject_request: SubjectRequest,
+    restriction: ProcessingRestriction | None = None,
+    holds: list[LegalHold] | None = None,
+) -> list[str]:
     """The steps that can be taken now, in the order they usually come; `restriction` is the one the request put in
-    force (processing_restriction_of), which is lifted also after the request was answered."""
+    force (processing_restriction_of), which is lifted also after the request was answered, as a claim's hold
+    among the erasure's `holds` (legal_holds_of) is lifted when the claim is settled."""
     in_force = restriction is not None and restriction.lifted_at is None
+    claim_held = any(hold.ground == HOLD_LEGAL_CLAIMS and hold.lifted_on is None for hold in holds or [])
+    claim = ["claim_hold_lift"] if claim_held else []
     if subject_request.completed_on is not None:
-        return ["restriction_lift"] if in_force else []
+        return [*(["restriction_lift"] if in_force else []), *claim]
     access = subject_request.kind == RequestKind.ACCESS
     steps = []
     if subject_request.extended_due_on is None:
         steps.append("extension")
     if subject_request.erased_at is not None:
         # Carried out, and open only because another system still holds the patron: its ground answers it.
-        return [*steps, "keeping"] if subject_request.held_elsewhere else steps
+        return [*steps, *(["keeping"] if subject_request.held_elsewhere else []), *claim]
     if access and not subject_request.fee_decision:
         steps.append("fee_decision")
     # An incomplete report is not delivered (the service refuses it); the page says why instead. No finding
@@ -488,7 +515,7 @@ class SubjectRequestAdmin(BoundedInputsAdmin):
                     "button": STEPS[step][3],
                     "form": refused[1] if refused and refused[0] == step else _step_form(step, subject_request),
                 }
-                for step in steps_open(subject_request, restriction)
+                for step in steps_open(subject_request, restriction, holds)
             ]
         context = {
             **(extra_context or {}),
@@ -523,7 +550,9 @@ class SubjectRequestAdmin(BoundedInputsAdmin):
             else:
                 messages.success(request, _("Recorded: %(step)s.") % {"step": STEPS[step][2]})
                 return redirect(request.path)
-        if step not in steps_open(subject_request, processing_restriction_of(subject_request)):
+        if step not in steps_open(
+            subject_request, processing_restriction_of(subject_request), legal_holds_of(subject_request)
+        ):
             for field, errors in form.errors.items():
                 label = form.fields[field].label if field in form.fields else ""
                 text = " ".join(map(str, errors))

@@ -465,3 +465,77 @@ def test_an_open_claim_in_koha_keeps_the_identity_code_under_a_legal_hold_until_
     assert set(LegalHold.objects.filter(subject_request=request).values_list("lifted_on", flat=True)) == {
         timezone.localdate()
     }
+
+
+def _erased_with_claim(koha) -> tuple[Patron, SubjectRequest]:
+    patron = in_koha(koha)
+    stored = client_for("rovaniemi.staff").put(
+        f"/api/v1/patrons/{patron.pk}/identity-code/", {"identity_code": CODE}, content_type="application/json"
+    )
+    assert stored.status_code == 200
+    koha.add_account_line(patron.koha_patron_id, 12.0)
+    request = make_request(patron, kind="erasure")
+    erase(request.pk, dry_run=False)
+    assert IdentityCode.objects.using("sotu").filter(patron_id=patron.pk).exists()
+    return patron, request
+
+
+def lift_claim(request_id: int, settled: str = "paid", username: str = "dpo"):
+    return client_for(username).post(
+        f"/api/v1/subject-requests/{request_id}/claim-hold/lift/", {"settled": settled}, content_type="application/json"
+    )
+
+
+def test_a_settled_claim_lifts_its_hold_now_and_the_code_and_record_go(koha):
+    """GDPR Art. 17(3)(e) holds the code only while the claim is open; settled, the erasure is completed."""
+    patron, request = _erased_with_claim(koha)
+
+    assert lift_claim(request.pk, "unknown").status_code == 400
+    assert lift_claim(request.pk, username="rovaniemi.staff").status_code == 403
+    assert IdentityCode.objects.using("sotu").filter(patron_id=patron.pk).exists()
+
+    answer = lift_claim(request.pk)
+
+    assert answer.status_code == 200, answer.content
+    assert not IdentityCode.objects.using("sotu").filter(patron_id=patron.pk).exists()
+    assert not Patron.objects.filter(pk=patron.pk).exists()
+    assert set(LegalHold.objects.filter(subject_request=request).values_list("lifted_on", flat=True)) == {
+        timezone.localdate()
+    }
+    assert AccessEvent.objects.filter(action=Action.PATRON_ERASE, detail="claim_hold_lifted:paid").exists()
+    assert lift_claim(request.pk).json()["code"] == "no_claim_hold"
+
+
+def test_a_kept_ban_decision_keeps_the_reduced_record_when_the_claim_is_settled(koha):
+    """The archive hold (Art. 17(3)(b)) is the law's, not the claim's: only the code goes; the record stays with
+    the decision, until the decision's own end."""
+    from tests.dpo.test_legal_holds import Decided
+
+    world = Decided(retain_until=timezone.localdate() + datetime.timedelta(days=100))
+    patron = world.patron
+    patron.koha_patron_id = koha.add_patron(cardnumber="HOLD-CLAIM")["patron_id"]
+    patron.save(update_fields=["koha_patron_id"])
+    koha.add_account_line(patron.koha_patron_id, 5.0)
+    erase(world.request.pk, dry_run=False)
+    record_hold = LegalHold.objects.get(subject_request=world.request, key="patron")
+    assert record_hold.ground == "art17_3_e"  # the claim's three years outlast the decision's 100 days
+
+    assert lift_claim(world.request.pk).status_code == 200
+
+    assert not IdentityCode.objects.using("sotu").filter(patron_id=patron.pk).exists()
+    assert Patron.objects.filter(pk=patron.pk).exists()
+    record_hold.refresh_from_db()
+    assert record_hold.lifted_on is None and record_hold.ground == "art17_3_b"
+    assert record_hold.held_until == timezone.localdate() + datetime.timedelta(days=100)
+
+
+def test_the_request_page_offers_the_claims_lifting_and_takes_it(koha):
+    patron, request = _erased_with_claim(koha)
+    dpo = client_for("dpo")
+    page = f"/admin/dpo/subjectrequest/{request.pk}/change/"
+    assert 'id="step-claim_hold_lift"' in dpo.get(page).content.decode()
+
+    dpo.post(page, {"_step": "claim_hold_lift", "claim_hold_lift-settled": "written_off"})
+
+    assert not IdentityCode.objects.using("sotu").filter(patron_id=patron.pk).exists()
+    assert 'id="step-claim_hold_lift"' not in dpo.get(page).content.decode()
