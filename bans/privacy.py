@@ -99,8 +99,9 @@ def access_prohibitions_due(day: datetime.date) -> QuerySet[AccessProhibition]:
 
 
 def notes_cited_by_kept_decisions(day: datetime.date) -> QuerySet[Note]:
-    """Removed notes a ban decision kept on `day` cites: they stay with the decision, as part of its grounds
-    (a removed-note keeper, registered in BansConfig.ready)."""
+    """The notes a ban decision kept on `day` cites, removed or not: they stay with the decision, as part of its
+    grounds, whatever the retention of removed notes or of behaviour notes would say (a note keeper, registered
+    in BansConfig.ready)."""
     return Note.objects.filter(bans__in=Ban.objects.exclude(pk__in=ban_decisions_due(day).values("pk")))
 
 

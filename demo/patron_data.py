@@ -668,6 +668,22 @@ def _email(first_name: str, last_name: str, number: int, rng: random.Random, usu
     return f"{ascii_fold(first_name)}.{ascii_fold(last_name)}+{number}@{domain}"
 
 
+def _loan_history_choice(record: dict[str, Any]) -> dict[str, Any]:
+    """A recorded choice for the patrons who keep their loan history (an opt-in: patrons.services.choices), made
+    at some day of the last six years: by a guardian while the patron was under 13, else by the patron. Some chose
+    before turning 15 or 18, so the demo's confirmation list is not empty. Drawn from the patron's own generator,
+    so the rest of the demo data stays as it was."""
+    if record["loan_history"] != 0:
+        return {"loan_history_chosen_on": None, "loan_history_chosen_by": ""}
+    own = random.Random(f"loan-history:{record['koha_patron_id']}")
+    chosen_on = max(REFERENCE_DATE - timedelta(days=own.randint(30, 6 * 365)), record["date_of_birth"])
+    if age_on(record["date_of_birth"], chosen_on) < 13:
+        chooser = "guardian"
+    else:
+        chooser = "patron_online" if own.random() < 0.3 else "patron"
+    return {"loan_history_chosen_on": chosen_on, "loan_history_chosen_by": chooser}
+
+
 def generate_patrons(spec: ConsortiumSpec, seed: int = DEMO_SEED) -> list[dict[str, Any]]:
     """All demo patrons of one consortium as dicts of Patron field values, ordered by koha_patron_id.
 
@@ -686,7 +702,7 @@ def generate_patrons(spec: ConsortiumSpec, seed: int = DEMO_SEED) -> list[dict[s
         koha_id = spec.koha_id_base + index
         age = _age_for_group(rng, group)
         expires, status = _card(rng)
-        return {
+        record = {
             "koha_patron_id": koha_id,
             "cardnumber": f"{spec.cardnumber_prefix}{koha_id:010d}",
             "date_of_birth": date_of_birth_for_age(rng, age),
@@ -697,6 +713,7 @@ def generate_patrons(spec: ConsortiumSpec, seed: int = DEMO_SEED) -> list[dict[s
             "data_provided_by_guardian": age < 15,
             "guardians": [],
         }
+        return {**record, **_loan_history_choice(record)}
 
     # Adults first, so that minors can be placed in their families.
     for index, group in enumerate(groups, start=1):

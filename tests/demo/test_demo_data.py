@@ -42,8 +42,8 @@ SWEDISH_FIRST_NAMES = {
 # sha256 of the generated patrons (json, sorted keys) of the Finnish consortia. The tests and the
 # demo rely on these exact patrons: a change here means every Finnish demo patron changed.
 FINNISH_PATRONS_SHA256 = {
-    "lapin-kirjastot": "67fe4c6555d771d4e16e1a0721d8dc111c6830c2812643868fb8d85dff4489c2",
-    "mikkelin-seutukirjasto": "e93334857f11f074bdf220fb691b0a8d6bd289cd1604766892caecc351a01b1d",
+    "lapin-kirjastot": "94ec40809945cb413111c371fe7b30599c9e380c5aab3f7b3158f225f3ce65a9",
+    "mikkelin-seutukirjasto": "258cfe03cbe29afc23be2aca0506e6cf9d6b7761d50c84cddbccb0a9365d8cc0",
 }
 
 
@@ -181,3 +181,14 @@ def test_seed_demo_again_changes_nothing():
     summary = re.findall(r"^\s+(.+): \d+ \((\d+) created, (\d+) updated, \d+ unchanged\)$", out.getvalue(), re.M)
     assert summary, out.getvalue()
     assert [(label, created, updated) for label, created, updated in summary if (created, updated) != ("0", "0")] == []
+
+
+def test_the_demo_records_loan_history_choices_and_some_await_confirmation():
+    """Keeping loan history is an opt-in: the demo's keepers have a recorded choice (a guardian's while under
+    13), and some chose before turning 15 or 18, so the staff's confirmation list shows them."""
+    from patrons.services.choices import loan_history_confirmation_due
+
+    keepers = Patron.objects.filter(consortium__slug="lapin-kirjastot", loan_history=0)
+    assert keepers.exists() and not keepers.filter(loan_history_chosen_on=None).exists()
+    assert not Patron.objects.exclude(loan_history=0).exclude(loan_history_chosen_on=None).exists()
+    assert any(loan_history_confirmation_due(patron, REFERENCE_DATE) for patron in keepers)
