@@ -15,7 +15,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from core.free_text_fields import FreeTextCharField, FreeTextField
-from patrons.models import Note, Patron
+from patrons.models import Note, Patron, ProcessingRestriction
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrPromise
@@ -178,6 +178,8 @@ class Ban(NoticeReceipt):
     consortium_lookup = "patron__consortium_id"
     # What the ban is today (a BanState), set on the rows bans.selectors reads; not a column.
     state: str
+    # The patron's restriction of processing in force (GDPR Art. 18), set by bans.selectors.ban_get; not a column.
+    processing_restriction: "ProcessingRestriction | None"
 
     patron = models.ForeignKey(Patron, on_delete=models.CASCADE, related_name="bans", verbose_name=_("patron"))
     library = models.ForeignKey(Library, on_delete=models.PROTECT, related_name="bans", verbose_name=_("library"))

@@ -17,8 +17,9 @@ from bans.models import AccessProhibition, AccessProhibitionQuerySet, Ban, BanSt
 from bans.state import STAFF_VISIBLE_BAN_STEPS, ban_state, waiting_to_become_final
 from core.dates import ADULT_AGE, age_on, today
 from patrons.models import Guardianship, Patron
+from patrons.processing import restriction_in_force
 from patrons.restrictions import RestrictionInForce
-from patrons.selectors import SelectorNotFound, logs_not_found
+from patrons.selectors import RESTRICTED_READ, SelectorNotFound, logs_not_found
 from staff.scoping import ConsortiumScopedQuerySet
 
 
@@ -125,7 +126,8 @@ def ban_get(*, actor: Actor, ban_id: int, archive: bool = False) -> Ban:
     (ban deciders and the DPO), any ban, ended ones included. Logged as a read of the patron's ban data.
     """
     with transaction.atomic():
-        bans = Ban.objects if archive else bans_visible_to_staff()
+        # A record an erasure kept under a legal hold is the archive's (GDPR Art. 17(3)(b)), never staff's.
+        bans = Ban.objects if archive else bans_visible_to_staff().filter(patron__held_after_erasure=False)
         ban = (
             bans.visible_to(actor)
             .filter(pk=ban_id)
@@ -137,12 +139,15 @@ def ban_get(*, actor: Actor, ban_id: int, archive: bool = False) -> Ban:
         if ban is None:
             raise SelectorNotFound(action)
         ban.state = ban_state(ban)
+        # GDPR Art. 18: the page warns, and the DPO finds the read in the log by its detail.
+        ban.processing_restriction = restriction_in_force(ban.patron_id)
+        restricted = f";{RESTRICTED_READ}" if ban.processing_restriction is not None else ""
         access_event_record(
             actor=actor,
             action=action,
             patron_ids=[ban.patron_id],
             data_categories=[DataCategory.BASIC, DataCategory.CONTACT, DataCategory.BANS, DataCategory.BAN_DECISION],
-            detail=f"ban:{ban.pk}",
+            detail=f"ban:{ban.pk}{restricted}",
         )
     return ban
 

@@ -62,6 +62,7 @@ from core.dates import age_on
 from core.errors import RuleBroken
 from core.time_limits import last_day_of_time_limit
 from patrons.models import Note, NoteCategory, Patron
+from patrons.processing import processing_restriction_check
 from patrons.services._common import consortium_patron_ids, patron_for_write, record_write, today
 from staff.models import Jurisdiction, Library, Municipality
 from staff.scoping import object_of_consortium_or_404
@@ -249,6 +250,10 @@ def _ban_for_step(*, actor: Actor, ban_id: int, step: Step, rule: str, message) 
         if ban.status in CLOSED:
             raise RuleBroken("ban_closed", _("This ban has been cancelled or overturned."))
         raise RuleBroken(rule, message)
+    if step != Step.CANCEL:
+        # GDPR Art. 18(2): while the patron's processing is restricted the procedure waits (the data is only
+        # stored); cancelling, which processes nothing further, stays possible.
+        processing_restriction_check(ban.patron_id)
     return ban
 
 
@@ -508,6 +513,13 @@ def _record_hearing(ban: Ban, heard_on, method: str, statement: str, answer_by, 
             )
         _hearing_method_check(guardian_method)
         _heard_on_check(guardian_heard_on, ban)
+        if guardian_heard_on > answer_by:
+            # s. 34: each one heard is given the time to answer; a guardian asked after it ended was given none.
+            raise RuleBroken(
+                "guardian_heard_after_answer_by",
+                _("Guardian %(id)s was asked after the time to answer ended: give a later date to answer by."),
+                id=entry["guardian"],
+            )
     ban.status, ban.heard_on, ban.hearing_method = BanStatus.HEARD, heard_on, method
     ban.statement, ban.answer_by, ban.material_shown = (statement or "").strip(), answer_by, material_shown
     ban.hearing_waiver_ground, ban.hearing_waived_reason = "", ""
@@ -519,14 +531,7 @@ def _record_hearing(ban: Ban, heard_on, method: str, statement: str, answer_by, 
         row.save()
 
 
-def _competence(actor: Actor, library: Library, day: datetime.date) -> DecisionCompetence:
-    """The actor's delegation to decide bans for `library` on `day` (Local Government Act 410/2015 s. 91).
-
-    Being a ban decider of the consortium is not enough: the power to decide is the municipality's and is
-    delegated per office, so the competence table (bans.models.DecisionCompetence) must name this decider
-    for this library, or every library of its municipality, on the day of the decision. A delegation that
-    ended the day before does not count; one that starts that day does.
-    """
+def _delegation_on(actor: Actor, library: Library, day: datetime.date) -> DecisionCompetence:
     competence = (
         DecisionCompetence.objects.filter(
             decider_id=actor.user_id, municipality_id=library.municipality_id, valid_from__lte=day
@@ -546,6 +551,21 @@ def _competence(actor: Actor, library: Library, day: datetime.date) -> DecisionC
             library=library.name,
             date=f"{day:%d.%m.%Y}",
         )
+    return competence
+
+
+def _competence(actor: Actor, library: Library, day: datetime.date) -> DecisionCompetence:
+    """The actor's delegation to decide bans for `library` on `day` (Local Government Act 410/2015 s. 91).
+
+    Being a ban decider of the consortium is not enough: the power to decide is the municipality's and is
+    delegated per office, so the competence table (bans.models.DecisionCompetence) must name this decider
+    for this library, or every library of its municipality, on the day of the decision. A delegation that
+    ended the day before does not count; one that starts that day does. It must also hold on the day the step
+    is recorded (today): a delegation that has ended does not let its holder record a backdated decision.
+    """
+    competence = _delegation_on(actor, library, day)
+    if day != today():
+        _delegation_on(actor, library, today())
     return competence
 
 
@@ -999,6 +1019,18 @@ def ban_appeal_record(
                 "rectification_notified",
                 _("The rectification decision has been notified; it can no longer be changed here."),
             )
+        if ban.appeal_outcome not in ("", AppealOutcome.PENDING):
+            # The body's decision is recorded once; a later change would let anyone (the ban's own decider
+            # included) undo it. Only the administrative court changes it (ss. 145-146).
+            raise RuleBroken(
+                "appeal_decided", _("The rectification request has been decided; its outcome is recorded.")
+            )
+        if ban.appeal_lodged_on is not None and lodged_on != ban.appeal_lodged_on:
+            raise RuleBroken(
+                "lodged_on_recorded",
+                _("The request's arrival date (%(date)s) is recorded and does not change."),
+                date=f"{ban.appeal_lodged_on:%d.%m.%Y}",
+            )
         outcome = _outcome(outcome)
         if lodged_on is None or lodged_on > today():
             raise RuleBroken(
@@ -1085,6 +1117,8 @@ def ban_rectification_notification_record(*, actor: Actor, ban_id: int, method: 
             raise RuleBroken("sent_on_required", _("Give the date the decision was sent or handed over."))
         if sent_on > today():
             raise RuleBroken("sent_in_future", _("The sending date cannot be in the future."))
+        # Act 13/2003 s. 19: electronically only with the party's consent, as recorded with the ban's notice.
+        _consent_check(method, sent_on, ban.electronic_consent_on, ban.electronic_consent_how, guardian=None)
         assert ban.appeal_decided_on is not None  # a rectification decision that left the ban standing has its date
         if sent_on < ban.appeal_decided_on:
             raise RuleBroken("sent_before_decision", _("The decision cannot be sent before it was made."))

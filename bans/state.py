@@ -139,8 +139,8 @@ def dates_once_final(ban: Ban) -> tuple[datetime.date, datetime.date] | None:
 
 
 def waiting_to_become_final() -> Q:
-    """Bans not enforced before they are final whose dates are not known yet: decided but not notified, with a
-    rectification request made in time still pending, or, after one made in time left the ban standing, before
+    """Notified bans not enforced before they are final whose dates are not known yet: with a rectification
+    request made in time still pending, or, after one made in time left the ban standing, before
     its decision was notified or with a court appeal made in time still pending. Their stored dates are
     provisional, so a date query must not take them as ended (`ban_state` says the same on every read)."""
     notified = Q(status=BanStatus.NOTIFIED)
@@ -149,20 +149,22 @@ def waiting_to_become_final() -> Q:
         court_outcome=AppealOutcome.PENDING, court_appeal_lodged_on__lte=F("court_appeal_deadline")
     )
     before_court = notified & Q(appeal_outcome__in=STANDING, appeal_lodged_on__lte=F("appeal_deadline")) & court_pending
-    return Q(enforced_before_final=False) & (Q(status=BanStatus.DECIDED) | pending_in_time | before_court)
+    return Q(enforced_before_final=False) & (pending_in_time | before_court)
 
 
 def ban_state(ban: Ban, day: datetime.date | None = None) -> str:
     """What the ban is on `day` (today): computed from its dates, so an ended ban needs no job to end it.
 
-    A ban not enforced before it is final waits (decided, or notified) until it is final, whatever its stored
+    A ban not enforced before it is final waits, once notified, until it is final, whatever its stored
     dates; then its dates are those it got when it became final (`dates_once_final`)."""
     day = day or today()
     if ban.status in CLOSED:
         return ban.status
     waits = not ban.enforced_before_final
     if ban.status != BanStatus.NOTIFIED:
-        return BanState.LAPSED if ban.ends_on < day and not waits else ban.status
+        # Not notified by the end of its dates (for one that waits, the dates it would have had if notified on the
+        # decision day): it never took effect.
+        return BanState.LAPSED if ban.ends_on < day else ban.status
     starts_on, ends_on = ban.starts_on, ban.ends_on
     if waits:
         once_final = dates_once_final(ban)

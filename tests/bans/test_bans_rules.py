@@ -774,3 +774,59 @@ def test_the_dpo_keeps_the_competence_table_in_the_admin():
     assert dpo.get("/admin/bans/decisioncompetence/").status_code == 200
     assert staff.get("/admin/bans/decisioncompetence/").status_code in (302, 403)
     assert as_user("admin").get("/admin/bans/decisioncompetence/").status_code == 200
+
+
+def test_a_delegation_that_has_ended_does_not_record_a_backdated_decision():
+    """The attack: a decider whose delegation ended records, days later, a decision dated while it held."""
+    ban = kemi_ban()
+    delegate("rovaniemi.director", valid_until=MONDAY + days(1))
+    with on(MONDAY + days(3)):
+        director = as_user("rovaniemi.director")
+        with NothingWritten():
+            body = refused(
+                decide(
+                    director, ban["id"], MONDAY + days(3), MONDAY + days(12), decided_on=(MONDAY + days(1)).isoformat()
+                ),
+                "not_competent",
+            )
+    assert (MONDAY + days(3)).strftime("%d.%m.%Y") in body["detail"]
+
+
+def test_the_rectification_outcome_is_recorded_once_and_the_decider_cannot_undo_it(patron):
+    """The attack: after the board's 'upheld', the ban's own decider re-posts 'pending' with a late arrival date
+    to make a ban that waits final at once, bypassing the board and the court."""
+    ban = ban_through(patron.pk, length=30, enforced_before_final=False)  # deadline 15.2.
+    with on(datetime.date(2027, 2, 10)):
+        ok(appeal(as_user("rovaniemi.secretary"), ban["id"], "2027-02-10", "upheld"))
+        director = as_user("rovaniemi.director")
+        with NothingWritten():
+            refused(appeal(director, ban["id"], "2027-02-10"), "appeal_decided")
+            refused(appeal(director, ban["id"], "2027-02-16"), "appeal_decided")
+            refused(appeal(as_user("rovaniemi.secretary"), ban["id"], "2027-02-10", "overturned"), "appeal_decided")
+    stored = Ban.objects.get(pk=ban["id"])
+    assert (stored.appeal_outcome, stored.appeal_recorded_by) == ("upheld", "rovaniemi.secretary")
+
+
+def test_a_pending_requests_arrival_date_does_not_change(patron):
+    ban = ban_through(patron.pk, length=30, enforced_before_final=False)
+    with on(datetime.date(2027, 2, 20)):
+        director = as_user("rovaniemi.director")
+        ok(appeal(director, ban["id"], "2027-02-10"))
+        with NothingWritten():
+            refused(appeal(director, ban["id"], "2027-02-16"), "lodged_on_recorded")
+
+
+def test_a_decided_ban_that_waits_and_is_never_notified_lapses(director, patron):
+    """A decision takes effect only when notified: one never notified by the end of the dates it would have had
+    (notified on the decision day) lapses, and is not kept waiting for ever."""
+    ban = ok(
+        propose(as_user("rovaniemi.staff"), patron.pk, [write_note(as_user("rovaniemi.staff"), patron.pk)], MONDAY), 201
+    )
+    ok(hear(as_user("rovaniemi.staff"), ban["id"], MONDAY))
+    decided = ok(decide(director, ban["id"], MONDAY, MONDAY + days(9), enforced_before_final=False))
+    last = datetime.date.fromisoformat(decided["ends_on"])
+    assert ban_status(director, ban["id"]) == "decided"
+    with on(last):
+        assert ban_status(as_user("rovaniemi.director"), ban["id"]) == "decided"
+    with on(last + days(1)):
+        assert ban_status(as_user("rovaniemi.director"), ban["id"]) == "lapsed"

@@ -346,3 +346,27 @@ def test_the_pages_hear_and_notify_the_guardians(patron):
         assert staff.post(f"/bans/{ban['id']}/notification/", notice).status_code == 302
     stored = Ban.objects.get(pk=ban["id"])
     assert stored.appeal_deadline == appeal_deadline_for(deemed_received_on("letter", MONDAY))
+
+
+def test_a_guardian_asked_after_the_time_to_answer_ended_is_refused(patron):
+    """s. 34: a guardian heard on the 5th with the time to answer ending on the 1st had no time at all."""
+    ids = guardian_ids(patron)
+    with on(MONDAY):
+        ban = ban_through(patron.pk, starts_on=MONDAY + days(8), step="proposed")
+    with on(MONDAY + days(5)):
+        late = heard_guardians(ids[:1], MONDAY + days(5)) + heard_guardians(ids[1:], MONDAY)
+        body = {
+            "heard_on": MONDAY.isoformat(),
+            "method": "phone",
+            "statement": "",
+            "answer_by": (MONDAY + days(1)).isoformat(),
+            "material_shown": "Muistiinpanot",
+            "guardians": late,
+        }
+        with NothingWritten():
+            refused(
+                post(as_user("rovaniemi.staff"), f"/api/v1/bans/{ban['id']}/hearing/", body),
+                "guardian_heard_after_answer_by",
+            )
+        body["answer_by"] = (MONDAY + days(5)).isoformat()
+        ok(post(as_user("rovaniemi.staff"), f"/api/v1/bans/{ban['id']}/hearing/", body))

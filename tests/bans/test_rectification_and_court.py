@@ -171,11 +171,23 @@ def test_the_secretary_needs_a_delegation_too(lapland_patron):
     ],
 )
 def test_the_rectification_notice_gives_the_court_appeal_deadline(lapland_patron, method, received, deadline):
-    ban = ban_through(lapland_patron.pk)
+    # An electronic notice needs the party's consent: recorded with the ban's own electronic notice.
+    ban = ban_through(lapland_patron.pk, notification="electronic" if method == "electronic" else "in_person")
     ok(rectification(as_user(SECRETARY), ban["id"], MONDAY, "upheld"))
     noticed = ok(rectification_notice(as_user("rovaniemi.staff"), ban["id"], MONDAY, method))
     assert (noticed["rectification_deemed_received_on"], noticed["court_appeal_deadline"]) == (received, deadline)
     assert Ban.objects.get(pk=ban["id"]).court_appeal_deadline == datetime.date.fromisoformat(deadline)
+
+
+def test_an_electronic_rectification_notice_needs_the_partys_consent(lapland_patron):
+    """Act 13/2003 s. 19: the ban was handed over in person and the party never consented to electronic notice."""
+    ban = ban_through(lapland_patron.pk)
+    ok(rectification(as_user(SECRETARY), ban["id"], MONDAY, "upheld"))
+    with NothingWritten():
+        refused(
+            rectification_notice(as_user("rovaniemi.staff"), ban["id"], MONDAY, "electronic"),
+            "electronic_consent_required",
+        )
 
 
 def test_the_court_deadline_moves_off_a_weekend():

@@ -223,3 +223,45 @@ def test_a_closure_does_not_extend_the_card_of_a_restricted_patron(patron):
     assert patron.pk in set(
         cards_to_extend(consortium=patron.consortium, closures=[closure], until=until).values_list("pk", flat=True)
     )
+
+
+# --- The ban procedure of a restricted patron, and a held record's bans --------------------------------------
+
+
+def test_a_restricted_patrons_ban_waits_its_page_warns_and_only_a_cancel_is_taken():
+    """Art. 18(2): the procedure is processing too. The ban page shows the banner and its read is marked."""
+    from tests.patrons.procedure import MONDAY, as_user, ban_through, hear, on
+
+    with on(MONDAY):
+        rovaniemi = Library.objects.get(koha_library_id="ROV")
+        patron = cast(Patron, PatronFactory(home_library=rovaniemi))
+        ban = ban_through(patron.pk, step="proposed")
+        restrict(patron)
+        staff = as_user("rovaniemi.staff")
+
+        refused = hear(staff, ban["id"], MONDAY)
+        assert refused.status_code == 403 and refused.json()["code"] == "processing_restricted"
+        assert Ban.objects.get(pk=ban["id"]).status == "proposed"
+        page = staff.get(f"/bans/{ban['id']}/").content.decode()
+        assert 'id="processing-restricted"' in page
+        assert AccessEvent.objects.filter(detail=f"ban:{ban['id']};processing_restricted").exists()
+
+        cancelled = as_user("rovaniemi.director").post(
+            f"/api/v1/bans/{ban['id']}/cancel/", {"reason": "Ei jatketa."}, content_type=JSON
+        )
+        assert cancelled.status_code == 200, cancelled.content
+
+
+def test_a_ban_in_force_of_a_record_kept_after_erasure_is_the_archives_not_staffs():
+    """GDPR Art. 17(3)(b): the decision is kept for the archive; staff no longer reach the patron through it."""
+    from tests.dpo.test_erasure import erase
+    from tests.dpo.test_legal_holds import Decided
+
+    world = Decided(archived=False, ends_ago=-5)  # notified, in force for five more days
+    assert client_for("rovaniemi.staff").get(f"/api/v1/bans/{world.ban.pk}/").status_code == 200
+    assert erase(world.request.pk, dry_run=False).status_code == 200
+    assert Patron.objects.get(pk=world.patron.pk).held_after_erasure
+
+    assert client_for("rovaniemi.staff").get(f"/api/v1/bans/{world.ban.pk}/").status_code == 404
+    assert client_for("rovaniemi.staff").get(f"/bans/{world.ban.pk}/").status_code == 404
+    assert client_for("rovaniemi.director").get(f"/api/v1/bans/{world.ban.pk}/").status_code == 200
