@@ -358,6 +358,15 @@ def subject_request_fee_decide(*, actor: Actor, request_id: int, decision: str, 
             raise RuleBroken("not_an_access_request", _("A fee or a refusal of a copy concerns an access request."))
         if subject_request.fee_decision:
             raise RuleBroken("fee_already_decided", _("A finding has already been recorded for this request."))
+        if answerer_role(actor=actor, consortium_id=subject_request.consortium_id) is None:
+            # The finding decides what the answer costs, or refuses it: it is part of the answer (seed 001).
+            raise RuleBroken(
+                "not_the_contact_person",
+                _(
+                    "An access request is answered by the contact person named on the register description, or by "
+                    "the data protection officer."
+                ),
+            )
         earlier = subject_request.previous_report or earlier_report(subject_request)
         if decision == FeeDecision.FURTHER_COPY and earlier is None:
             raise RuleBroken(

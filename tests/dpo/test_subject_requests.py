@@ -757,6 +757,9 @@ def test_an_access_request_is_answered_by_the_registers_contact_person_or_the_dp
     assert SubjectRequest.objects.get(pk=request_id).completed_on is None, "nothing half-written"
     refusal = step(clerk, request_id, "refusal", {"ground": "art12_5", "details": "The same report every week."})
     assert refusal.json()["rule"] == "not_the_contact_person"
+    finding = step(clerk, request_id, "fee-decision", {"decision": "unfounded_fee", "reason": "The same every week."})
+    assert finding.json()["rule"] == "not_the_contact_person"
+    assert SubjectRequest.objects.get(pk=request_id).fee_decision == ""
 
     description = RegisterDescription.objects.get(consortium__slug="lapin-kirjastot", register=Register.LIBRARY_SYSTEM)
     description.contact_user = request_clerk
