@@ -201,7 +201,7 @@ class BanNotificationResultSerializer(BanSerializer):
 
 
 class BanReceiptSerializer(serializers.Serializer):
-    received_on = api_fields.DateField(required=False, allow_null=True)
+    received_on = api_fields.DateField(required=False, allow_null=True, default=None)
     evidence = serializers.CharField(
         allow_blank=True, default="", help_text="acknowledgement, delivery_record, party_account or other"
     )

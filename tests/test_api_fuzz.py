@@ -43,7 +43,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from audit.actor import Actor
-from bans.models import Ban
+from bans.models import AccessProhibition, Ban
 from dpo.models import Breach, SubjectRequest
 from patrons.models import Note, Patron
 from sotu_silo import crypto
@@ -163,6 +163,7 @@ def ids() -> dict[str, list[int]]:
         ],
         "note_id": list(Note.objects.filter(patron_id__in=patrons).values_list("pk", flat=True)[:5]),
         "ban_id": list(Ban.objects.values_list("pk", flat=True)[:4]),
+        "prohibition_id": list(AccessProhibition.objects.values_list("pk", flat=True)[:4]),
         "request_id": list(SubjectRequest.objects.values_list("pk", flat=True)[:4]),
         "breach_id": list(Breach.objects.values_list("pk", flat=True)[:4]),
         "conflict_id": list(IdentityCodeConflict.objects.filter(resolved_at__isnull=True).values_list("pk", flat=True)),
