@@ -9,8 +9,8 @@ from rest_framework.views import APIView
 from core.api_fields import validated_body
 from dpo import subject_request_serializers as shapes
 from dpo.selectors import subject_request_get, subject_request_list
-from dpo.services.erasure import legal_claim_holds_lift
 from dpo.services.subject_requests import (
+    legal_claim_holds_lift,
     subject_request_complete,
     subject_request_deliver,
     subject_request_extend,

@@ -232,7 +232,7 @@ class LoanHistoryConfirmationsApi(APIView):
         description="The caller's consortium's patrons whose loan-history choice predates their latest 15th or 18th "
         "birthday, by name, 50 a page. The listed patrons are logged (one event).",
         parameters=[OpenApiParameter("page", int, description="Page number, 50 per page")],
-        responses=serializers.LoanHistoryConfirmationSerializer(many=True),
+        responses=serializers.LoanHistoryConfirmationPageSerializer,
     )
     def get(self, request: Request) -> Response:
         page = loan_history_confirmations_due(

@@ -279,6 +279,15 @@ class LoanHistoryConfirmationSerializer(PatronListSerializer):
         read_only_fields = fields
 
 
+class LoanHistoryConfirmationPageSerializer(serializers.Serializer):
+    """The paginated list shape of the confirmations, for the OpenAPI schema."""
+
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = LoanHistoryConfirmationSerializer(many=True)
+
+
 class TrusteeshipSerializer(api_fields.ModelSerializer):
     class Meta:
         model = Trusteeship

@@ -48,12 +48,12 @@ from dpo.selectors import (
     subject_request_state,
     with_deadline,
 )
-from dpo.services.erasure import legal_claim_holds_lift
 from dpo.services.subject_requests import (
     COMPLETED_BY_HAND,
     ERASURE_REFUSAL_GROUNDS,
     FEE_FINDINGS,
     RESTRICTION_GROUNDS,
+    legal_claim_holds_lift,
     subject_request_complete,
     subject_request_deliver,
     subject_request_extend,

@@ -42,12 +42,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from audit.actor import Actor
-from audit.models import Action, DataCategory
+from audit.models import Action
 from audit.services import access_event_record
 from core.dates import today
 from core.errors import NotFound, RuleBroken
 from core.privacy_contract import (
-    HOLD_LEGAL_CLAIMS,
     DataSubject,
     DecisionLine,
     ErasureContext,
@@ -63,11 +62,9 @@ from core.privacy_contract import (
     data_subject,
     privacy_contracts,
 )
-from dpo.models import ClaimSettled, ErasureTombstone, RequestKind, SubjectRequest
+from dpo.models import ErasureTombstone, RequestKind, SubjectRequest
 from dpo.models import LegalHold as LegalHoldRow
-from dpo.privacy import legal_holds_lift
 from dpo.services.subject_requests import subject_request_answered_by
-from staff.scoping import object_of_consortium_or_404
 
 REAPPLY_ACTOR = "reapply_erasures"
 REAPPLY_BATCH = 500
@@ -514,49 +511,3 @@ def erasures_reapply(*, dry_run: bool = False, progress: Callable[[int, int], No
         )
         _record_changed(actor, changes, erased_ids)
     return result
-
-
-# --- Lifting a claim's hold when the claim is settled ---------------------------------------------------------
-
-
-def legal_claim_holds_lift(*, actor: Actor, request_id: int, settled: str) -> SubjectRequest:
-    """The open claim behind an erasure's hold was settled: erase now what was kept for it.
-
-    GDPR Art. 17(3)(e) keeps the identity code only as long as it is needed to establish or collect the claim;
-    once the claim is paid or written off the exception no longer applies and the erasure is completed (Art.
-    17(1)(a)) instead of waiting for the hold's end (the claim's limitation, LEGAL_CLAIM_HOLD_YEARS). Only the
-    holds of the legal-claims ground are lifted: a ban decision kept in its archive period (Art. 17(3)(b)) keeps
-    its hold, and the reduced patron record stays as long as such a hold still needs it.
-    """
-    if settled not in ClaimSettled.values:
-        raise RuleBroken(
-            "settled_unknown",
-            _("Say how the claim ended. Use one of: %(choices)s."),
-            choices=", ".join(ClaimSettled.values),
-        )
-    with transaction.atomic():
-        subject_request = object_of_consortium_or_404(
-            SubjectRequest.objects.select_for_update(of=("self",)), actor=actor, pk=request_id
-        )
-        rows = list(LegalHoldRow.objects.select_for_update().filter(subject_request=subject_request, lifted_on=None))
-        claims = [row for row in rows if row.ground == HOLD_LEGAL_CLAIMS and row.key != "patron"]
-        if not claims:
-            raise RuleBroken("no_claim_hold", _("This request has no legal hold for an open claim to lift."))
-        others = [row for row in rows if row.ground != HOLD_LEGAL_CLAIMS and row.key != "patron"]
-        lifted = [row.pk for row in claims]
-        for record in (row for row in rows if row.key == "patron"):
-            if others:  # still needed by a kept decision: as long as the longest of those
-                record.held_until = min(record.held_until, max(row.held_until for row in others))
-                record.ground = max(others, key=lambda row: row.held_until).ground
-                record.save(update_fields=["held_until", "ground"])
-            else:
-                lifted.append(record.pk)
-        legal_holds_lift(LegalHoldRow.objects.filter(pk__in=lifted))
-        access_event_record(
-            actor=actor,
-            action=Action.PATRON_ERASE,
-            patron_ids=[subject_request.patron_id],
-            data_categories=[DataCategory.IDENTITY_CODE],
-            detail=f"claim_hold_lifted:{settled}",
-        )
-    return subject_request

@@ -21,22 +21,26 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from audit.actor import Actor
-from audit.models import Action
+from audit.models import Action, DataCategory
 from audit.services import access_event_record
 from core.dates import ADULT_AGE, age_on
 from core.errors import RuleBroken
+from core.privacy_contract import HOLD_LEGAL_CLAIMS
 from core.time_limits import months_after
 from dpo.models import (
     AuthorityCheck,
+    ClaimSettled,
     DeliveryMethod,
     FeeDecision,
     IdentityDocument,
     KeepingGround,
+    LegalHold,
     RefusalGround,
     RequesterRole,
     RequestKind,
     SubjectRequest,
 )
+from dpo.privacy import legal_holds_lift
 from dpo.selectors import answerer_role, earlier_report, processing_restriction_of
 from patrons.models import RestrictionGround
 from patrons.services import processing_restrict, processing_restriction_lift
@@ -596,4 +600,50 @@ def subject_request_restriction_lift(
             )
         processing_restriction_lift(actor=actor, patron_id=subject_request.patron_id, informed_on=informed_on)
         _record(actor, subject_request, "restriction_lifted")
+    return subject_request
+
+
+# --- Lifting a claim's hold when the claim is settled ---------------------------------------------------------
+
+
+def legal_claim_holds_lift(*, actor: Actor, request_id: int, settled: str) -> SubjectRequest:
+    """The open claim behind an erasure's hold was settled: erase now what was kept for it.
+
+    GDPR Art. 17(3)(e) keeps the identity code only as long as it is needed to establish or collect the claim;
+    once the claim is paid or written off the exception no longer applies and the erasure is completed (Art.
+    17(1)(a)) instead of waiting for the hold's end (the claim's limitation, LEGAL_CLAIM_HOLD_YEARS). Only the
+    holds of the legal-claims ground are lifted: a ban decision kept in its archive period (Art. 17(3)(b)) keeps
+    its hold, and the reduced patron record stays as long as such a hold still needs it.
+    """
+    if settled not in ClaimSettled.values:
+        raise RuleBroken(
+            "settled_unknown",
+            _("Say how the claim ended. Use one of: %(choices)s."),
+            choices=", ".join(ClaimSettled.values),
+        )
+    with transaction.atomic():
+        subject_request = object_of_consortium_or_404(
+            SubjectRequest.objects.select_for_update(of=("self",)), actor=actor, pk=request_id
+        )
+        rows = list(LegalHold.objects.select_for_update().filter(subject_request=subject_request, lifted_on=None))
+        claims = [row for row in rows if row.ground == HOLD_LEGAL_CLAIMS and row.key != "patron"]
+        if not claims:
+            raise RuleBroken("no_claim_hold", _("This request has no legal hold for an open claim to lift."))
+        others = [row for row in rows if row.ground != HOLD_LEGAL_CLAIMS and row.key != "patron"]
+        lifted = [row.pk for row in claims]
+        for record in (row for row in rows if row.key == "patron"):
+            if others:  # still needed by a kept decision: as long as the longest of those
+                record.held_until = min(record.held_until, max(row.held_until for row in others))
+                record.ground = max(others, key=lambda row: row.held_until).ground
+                record.save(update_fields=["held_until", "ground"])
+            else:
+                lifted.append(record.pk)
+        legal_holds_lift(LegalHold.objects.filter(pk__in=lifted))
+        access_event_record(
+            actor=actor,
+            action=Action.PATRON_ERASE,
+            patron_ids=[subject_request.patron_id],
+            data_categories=[DataCategory.IDENTITY_CODE],
+            detail=f"claim_hold_lifted:{settled}",
+        )
     return subject_request
