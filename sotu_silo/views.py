@@ -77,8 +77,7 @@ def billing_lookup_view(request: HttpRequest) -> HttpResponse:
     except NotFound:
         # A message on the same page, the reason kept for the next try; the same whether the code is held in
         # another consortium or nowhere (identity_code_lookup).
-        context = {"lookup_not_found": True, "lookup_reason": reason}
-        return _billing_page(request, context, 404)
+        return _billing_page(request, {"lookup_not_found": True, "lookup_reason": shown_back(reason)}, 404)
     except Refused as refused:
         return _billing_page(request, {"lookup_error": str(refused)}, refused.status)
     return _billing_page(request, {"found": [patron], "lookup_reason": reason})
