@@ -24,7 +24,14 @@ def code_event_refused(
     )
 
 
-def code_event_allowed(actor: Actor, action: str, patron_id: int, reason: str = "") -> None:
+def code_event_allowed(
+    actor: Actor, action: str, patron_id: int, reason: str = "", data_categories: Iterable[str] = ()
+) -> None:
+    """`data_categories` when more than the code was shown (the reveal page names the patron)."""
     access_event_record(
-        actor=actor, action=action, patron_ids=[patron_id], data_categories=[DataCategory.IDENTITY_CODE], reason=reason
+        actor=actor,
+        action=action,
+        patron_ids=[patron_id],
+        data_categories=list(data_categories) or [DataCategory.IDENTITY_CODE],
+        reason=reason,
     )

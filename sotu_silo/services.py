@@ -8,6 +8,7 @@ handled in `sensitive_variables` frames so error reports cannot show them.
 
 import datetime
 import math
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -198,6 +199,28 @@ def _code_write(patron: Patron, valid, index: str, *, row_id: int | None) -> Non
 @sensitive_variables("row", "code")
 def identity_code_reveal(*, actor: Actor, patron_id: int, reason: str) -> str:
     """The patron's code in clear, for billing, after the reveal and its reason are logged."""
+    return _reveal(actor, patron_id, reason, [DataCategory.IDENTITY_CODE]).code
+
+
+@dataclass(frozen=True)
+class RevealedCode:
+    """A revealed code and whose it is: the billing page names the patron beside the code."""
+
+    code: str = field(repr=False)
+    patron: Patron
+
+
+@sensitive_variables("code")
+def identity_code_reveal_with_holder(*, actor: Actor, patron_id: int, reason: str) -> RevealedCode:
+    """The patron's code and the patron (name, card number), for the billing page, after the reveal is logged.
+
+    The event names the listing category too: the page shows the patron's name and card number with the code.
+    """
+    return _reveal(actor, patron_id, reason, [DataCategory.IDENTITY_CODE, DataCategory.LISTING])
+
+
+@sensitive_variables("row", "code")
+def _reveal(actor: Actor, patron_id: int, reason: str, data_categories: list[str]) -> RevealedCode:
     action = Action.IDENTITY_CODE_REVEAL
     reason = _clean_reason(actor, action, reason, [patron_id])
     patron = _consortium_patron(actor, action, patron_id)
@@ -208,18 +231,25 @@ def identity_code_reveal(*, actor: Actor, patron_id: int, reason: str) -> str:
         raise NotFound
     code = _decrypt(actor, action, row, reason)
     # Logged (and committed: no request-wide transaction wraps this) before the code leaves.
-    code_event_allowed(actor, action, patron.pk, reason)
-    return code
+    code_event_allowed(actor, action, patron.pk, reason, data_categories=data_categories)
+    return RevealedCode(code=code, patron=patron)
 
 
 @sensitive_variables("code", "valid")
 def identity_code_lookup(*, actor: Actor, code: str, reason: str) -> Patron:
-    """The actor's consortium's patron with this code, for billing, after the lookup is logged."""
+    """The actor's consortium's patron with this code, for billing, after the lookup is logged.
+
+    Temporary codes (Finnish individual numbers 900-999) are looked up whatever SOTU_ALLOW_TEMPORARY_CODES
+    says: the setting decides what may be stored, and a lookup only finds what is stored (the demo's codes,
+    which are temporary so that they are nobody's, or codes stored while the setting allowed them).
+    A code held in another consortium is answered exactly as one held nowhere: the silo's one query is
+    scoped to the actor's consortium, so neither path reads a patron.
+    """
     action = Action.IDENTITY_CODE_LOOKUP
     reason = _clean_reason(actor, action, reason)
     country = jurisdiction_of(actor.consortium_id)
     try:
-        valid = identity_code_validate(code=code or "", country=country, allow_temporary=_allow_temporary())
+        valid = identity_code_validate(code=code or "", country=country, allow_temporary=True)
     except IdentityCodeError as error:
         code_event_refused(actor, action, error.code or "invalid", reason=reason)
         raise

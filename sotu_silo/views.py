@@ -35,7 +35,7 @@ from sotu_silo.services import (
     IdentityCodeUnreadable,
     identity_code_lookup,
     identity_code_patron_ids,
-    identity_code_reveal,
+    identity_code_reveal_with_holder,
     identity_code_store,
 )
 from staff.access import patron_data_actor
@@ -75,26 +75,29 @@ def billing_lookup_view(request: HttpRequest) -> HttpResponse:
         context = {"lookup_error": " ".join(error.messages), "lookup_reason": shown_back(reason)}
         return _billing_page(request, context, 400)
     except NotFound:
-        return _billing_page(request, {"lookup_error": _("No patron of your consortium has this identity code.")}, 404)
+        # A message on the same page, the reason kept for the next try; the same whether the code is held in
+        # another consortium or nowhere (identity_code_lookup).
+        return _billing_page(request, {"lookup_not_found": True, "lookup_reason": shown_back(reason)}, 404)
     except Refused as refused:
         return _billing_page(request, {"lookup_error": str(refused)}, refused.status)
     return _billing_page(request, {"found": [patron], "lookup_reason": reason})
 
 
 @sensitive_post_parameters()
-@sensitive_variables("code")
+@sensitive_variables("revealed")
 @never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
 def billing_reveal_view(request: HttpRequest, patron_id: int) -> HttpResponse:
     """GET: the reason form alone (where the link in Koha's privacy panel leads; it reads nothing about the
-    patron, so it is no access event). POST: the reveal, with its reason, logged."""
+    patron, so it is no access event). POST: the reveal, with its reason, logged; the page names the patron and
+    offers to show the code again with the same reason (typed once per search; each showing is a reveal)."""
     actor = billing_actor(request, action=Action.IDENTITY_CODE_REVEAL, patron_id=patron_id)
     if request.method == "GET":
         return render(request, "billing/reveal_form.html", {"patron_id": patron_id})
     reason = request.POST.get("reason", "")
     try:
-        code = identity_code_reveal(actor=actor, patron_id=patron_id, reason=reason)
+        revealed = identity_code_reveal_with_holder(actor=actor, patron_id=patron_id, reason=reason)
     except ValidationError as error:
         return _billing_page(request, {"reveal_error": " ".join(error.messages), "reveal_patron_id": patron_id}, 400)
     except IdentityCodeUnreadable as error:
@@ -104,7 +107,9 @@ def billing_reveal_view(request: HttpRequest, patron_id: int) -> HttpResponse:
         return _billing_page(request, {"reveal_error": message, "reveal_patron_id": patron_id}, 404)
     except Refused as refused:
         return _billing_page(request, {"reveal_error": str(refused), "reveal_patron_id": patron_id}, refused.status)
-    context = {"code": code, "patron_id": patron_id, "reason": reason, "seconds": settings.SOTU_REVEAL_SECONDS}
+    seconds = settings.SOTU_REVEAL_SECONDS
+    countdown = f"{seconds // 60}:{seconds % 60:02d}"  # as reveal.js counts it down
+    context = {"revealed": revealed, "reason": reason, "seconds": seconds, "countdown": countdown}
     return render(request, "billing/revealed.html", context)
 
 
