@@ -16,10 +16,41 @@ from audit.services import access_event_record
 from bans.models import AccessProhibition, AccessProhibitionQuerySet, Ban, BanState
 from bans.state import STAFF_VISIBLE_BAN_STEPS, ban_state, waiting_to_become_final
 from core.dates import ADULT_AGE, age_on, today
-from patrons.models import Guardianship, Patron
+from patrons.models import Guardianship, Note, NoteCategory, Patron
 from patrons.restrictions import RestrictionInForce
-from patrons.selectors import SelectorNotFound, logs_not_found
+from patrons.selectors import SelectorNotFound, logs_not_found, staff_patrons
 from staff.scoping import ConsortiumScopedQuerySet
+
+# How much of a cited note's text the proposal form shows beside its checkbox.
+NOTE_EXCERPT_LENGTH = 80
+
+
+@logs_not_found
+def ban_citable_notes(*, actor: Actor, patron_id: int) -> list[Note]:
+    """The behaviour notes a ban proposal may cite (not removed), oldest incident first, each with `excerpt`: the
+    start of its text, so the preparer cites the right ones. Behaviour notes are sensitive, so reading their texts
+    here is a sensitive read of each, logged as opening them one by one would be (patrons.selectors.note_open);
+    the caller is one who may prepare bans (staff.access.ban_preparer_actor)."""
+    with transaction.atomic():
+        if not staff_patrons(actor).filter(pk=patron_id).exists():
+            raise SelectorNotFound(Action.SENSITIVE_READ)
+        notes = list(
+            Note.objects.filter(patron_id=patron_id, category=NoteCategory.BEHAVIOUR, removed_at__isnull=True)
+            .select_related("library")
+            .order_by("incident_on", "id")
+        )
+        for note in notes:
+            text = " ".join(note.text.split())
+            note.excerpt = text if len(text) <= NOTE_EXCERPT_LENGTH else text[: NOTE_EXCERPT_LENGTH - 1] + "…"
+        if notes:
+            access_event_record(
+                actor=actor,
+                action=Action.SENSITIVE_READ,
+                patron_ids=[patron_id],
+                data_categories=[DataCategory.SENSITIVE_NOTE],
+                detail="note:behaviour:ban_proposal",
+            )
+    return notes
 
 
 def party_is_minor(patron: Patron, day: datetime.date) -> bool:
