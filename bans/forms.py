@@ -44,7 +44,7 @@ class BanProposeForm(forms.Form):
         cast(forms.ModelChoiceField, self.fields["library"]).queryset = Library.objects.of_consortium(consortium_id)
         # Each note by its incident's date and library and the start of its text (bans.selectors.ban_citable_notes).
         cast(forms.ChoiceField, self.fields["note_ids"]).choices = [
-            (note.pk, f"{day.day}.{day.month}.{day.year} {note.library.name}: “{note.excerpt}” ({note.created_by})")
+            (note.pk, f"{day.day}.{day.month}.{day.year} {note.library_name}: “{note.excerpt}” ({note.created_by})")
             for note, day in ((note, note.incident_on) for note in behaviour_notes)
         ]
 

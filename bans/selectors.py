@@ -25,8 +25,24 @@ from staff.scoping import ConsortiumScopedQuerySet
 NOTE_EXCERPT_LENGTH = 80
 
 
+@dataclass(frozen=True)
+class CitableNote:
+    """A behaviour note as the proposal form offers it: its incident's date and library, and `excerpt`."""
+
+    pk: int
+    incident_on: datetime.date
+    library_name: str
+    created_by: str
+    excerpt: str
+
+
+def _excerpt(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= NOTE_EXCERPT_LENGTH else text[: NOTE_EXCERPT_LENGTH - 1] + "…"
+
+
 @logs_not_found
-def ban_citable_notes(*, actor: Actor, patron_id: int) -> list[Note]:
+def ban_citable_notes(*, actor: Actor, patron_id: int) -> list[CitableNote]:
     """The behaviour notes a ban proposal may cite (not removed), oldest incident first, each with `excerpt`: the
     start of its text, so the preparer cites the right ones. Behaviour notes are sensitive, so reading their texts
     here is a sensitive read of each, logged as opening them one by one would be (patrons.selectors.note_open);
@@ -34,14 +50,20 @@ def ban_citable_notes(*, actor: Actor, patron_id: int) -> list[Note]:
     with transaction.atomic():
         if not staff_patrons(actor).filter(pk=patron_id).exists():
             raise SelectorNotFound(Action.SENSITIVE_READ)
-        notes = list(
-            Note.objects.filter(patron_id=patron_id, category=NoteCategory.BEHAVIOUR, removed_at__isnull=True)
+        notes = [
+            CitableNote(
+                pk=note.pk,
+                incident_on=note.incident_on,
+                library_name=note.library.name,
+                created_by=note.created_by,
+                excerpt=_excerpt(note.text),
+            )
+            for note in Note.objects.filter(
+                patron_id=patron_id, category=NoteCategory.BEHAVIOUR, removed_at__isnull=True
+            )
             .select_related("library")
             .order_by("incident_on", "id")
-        )
-        for note in notes:
-            text = " ".join(note.text.split())
-            note.excerpt = text if len(text) <= NOTE_EXCERPT_LENGTH else text[: NOTE_EXCERPT_LENGTH - 1] + "…"
+        ]
         if notes:
             access_event_record(
                 actor=actor,

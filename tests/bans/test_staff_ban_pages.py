@@ -3,6 +3,7 @@ the notes it may cite (or says why there is no form), and every step's page says
 
 import datetime
 import re
+from typing import cast
 
 import pytest
 from django.utils import timezone
@@ -24,7 +25,7 @@ LONG_TEXT = (
 
 @pytest.fixture
 def patron() -> Patron:
-    return PatronFactory(home_library=Library.objects.get(koha_library_id="ROV"))
+    return cast(Patron, PatronFactory(home_library=Library.objects.get(koha_library_id="ROV")))
 
 
 def english(username: str):

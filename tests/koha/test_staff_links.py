@@ -3,6 +3,7 @@
 connection and the patron a Koha id, at the staff interface's own address when it has one."""
 
 import re
+from typing import cast
 
 import pytest
 
@@ -36,7 +37,7 @@ def connect(staff_url: str | None = None) -> KohaConnection:
 
 @pytest.fixture
 def patron() -> Patron:
-    return PatronFactory(home_library=Library.objects.get(koha_library_id="ROV"), koha_patron_id=4711)
+    return cast(Patron, PatronFactory(home_library=Library.objects.get(koha_library_id="ROV"), koha_patron_id=4711))
 
 
 def links(path: str, username: str = "rovaniemi.director") -> list[tuple[str, str]]:
