@@ -75,7 +75,8 @@ def test_a_desk_workers_day(page: Page, e2e_server: E2EServer) -> None:
     alert = page.locator("article.ban-alert[role=alert]")
     expect(alert).to_contain_text("ROV-DEMO-1")
     expect(alert).to_contain_text(shown(ends_on))
-    assert alert.bounding_box()["y"] < page.locator("h2").first.bounding_box()["y"]
+    alert_box, first_section = alert.bounding_box(), page.locator("h2").first.bounding_box()
+    assert alert_box and first_section and alert_box["y"] < first_section["y"]  # above the page's sections
     koha = page.locator("a.koha-link")
     expect(koha).to_have_attribute("href", f"{KOHA}/cgi-bin/koha/members/moremember.pl?borrowernumber={koha_id}")
     assert koha.get_attribute("target") is None  # the same tab
