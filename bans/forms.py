@@ -42,9 +42,10 @@ class BanProposeForm(forms.Form):
     def __init__(self, *args, consortium_id: int | None, behaviour_notes, **kwargs):
         super().__init__(*args, **kwargs)
         cast(forms.ModelChoiceField, self.fields["library"]).queryset = Library.objects.of_consortium(consortium_id)
+        # Each note by its incident's date and library and the start of its text (bans.selectors.ban_citable_notes).
         cast(forms.ChoiceField, self.fields["note_ids"]).choices = [
-            (note.pk, f"{note.incident_on:%d.%m.%Y} {note.library.name} ({note.created_by})")
-            for note in behaviour_notes
+            (note.pk, f"{day.day}.{day.month}.{day.year} {note.library_name}: “{note.excerpt}” ({note.created_by})")
+            for note, day in ((note, note.incident_on) for note in behaviour_notes)
         ]
 
 

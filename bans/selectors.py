@@ -16,11 +16,64 @@ from audit.services import access_event_record
 from bans.models import AccessProhibition, AccessProhibitionQuerySet, Ban, BanState
 from bans.state import STAFF_VISIBLE_BAN_STEPS, ban_state, waiting_to_become_final
 from core.dates import ADULT_AGE, age_on, today
-from patrons.models import Guardianship, Patron
+from patrons.models import Guardianship, Note, NoteCategory, Patron
 from patrons.processing import restriction_in_force
 from patrons.restrictions import RestrictionInForce
-from patrons.selectors import RESTRICTED_READ, SelectorNotFound, logs_not_found
+from patrons.selectors import RESTRICTED_READ, SelectorNotFound, logs_not_found, staff_patrons
 from staff.scoping import ConsortiumScopedQuerySet
+
+# How much of a cited note's text the proposal form shows beside its checkbox.
+NOTE_EXCERPT_LENGTH = 80
+
+
+@dataclass(frozen=True)
+class CitableNote:
+    """A behaviour note as the proposal form offers it: its incident's date and library, and `excerpt`."""
+
+    pk: int
+    incident_on: datetime.date
+    library_name: str
+    created_by: str
+    excerpt: str
+
+
+def _excerpt(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= NOTE_EXCERPT_LENGTH else text[: NOTE_EXCERPT_LENGTH - 1] + "…"
+
+
+@logs_not_found
+def ban_citable_notes(*, actor: Actor, patron_id: int) -> list[CitableNote]:
+    """The behaviour notes a ban proposal may cite (not removed), oldest incident first, each with `excerpt`: the
+    start of its text, so the preparer cites the right ones. Behaviour notes are sensitive, so reading their texts
+    here is a sensitive read of each, logged as opening them one by one would be (patrons.selectors.note_open);
+    the caller is one who may prepare bans (staff.access.ban_preparer_actor)."""
+    with transaction.atomic():
+        if not staff_patrons(actor).filter(pk=patron_id).exists():
+            raise SelectorNotFound(Action.SENSITIVE_READ)
+        notes = [
+            CitableNote(
+                pk=note.pk,
+                incident_on=note.incident_on,
+                library_name=note.library.name,
+                created_by=note.created_by,
+                excerpt=_excerpt(note.text),
+            )
+            for note in Note.objects.filter(
+                patron_id=patron_id, category=NoteCategory.BEHAVIOUR, removed_at__isnull=True
+            )
+            .select_related("library")
+            .order_by("incident_on", "id")
+        ]
+        if notes:
+            access_event_record(
+                actor=actor,
+                action=Action.SENSITIVE_READ,
+                patron_ids=[patron_id],
+                data_categories=[DataCategory.SENSITIVE_NOTE],
+                detail="note:behaviour:ban_proposal",
+            )
+    return notes
 
 
 def party_is_minor(patron: Patron, day: datetime.date) -> bool:

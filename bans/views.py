@@ -20,10 +20,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from audit.actor import Actor
 from bans import forms
+from bans.guidance import next_step_text
 from bans.models import AccessProhibition, BanGround, ProhibitionWarning
 from bans.selectors import (
     access_prohibition_get,
     ban_archive_page,
+    ban_citable_notes,
     ban_get,
     ban_notified_guardians,
     ban_party_guardians,
@@ -48,7 +50,6 @@ from bans.services import (
 )
 from bans.state import Step, next_steps
 from patrons.forms import ReasonForm
-from patrons.models import NoteCategory
 from patrons.selectors import patron_record_for_staff
 from patrons.views import run_service
 from staff.access import ban_archive_actor, ban_decider_actor, ban_preparer_actor
@@ -133,6 +134,7 @@ def _render_ban(request: HttpRequest, ban, status: int = 200, bound: dict | None
         "patron": ban.patron,
         "grounds": [BanGround(ground).label for ground in ban.grounds],
         "step_forms": _forms_for(ban, request.user, bound),
+        "next_step": next_step_text(ban, ban.state),
     }
     return render(request, "bans/detail.html", context, status=status)
 
@@ -182,7 +184,7 @@ def ban_archive_view(request: HttpRequest) -> HttpResponse:
 def ban_propose_view(request: HttpRequest, patron_id: int) -> HttpResponse:
     actor = ban_preparer_actor(request)
     record = patron_record_for_staff(actor=actor, patron_id=patron_id)
-    behaviour = [n for n in record.notes if n.category == NoteCategory.BEHAVIOUR and n.removed_at is None]
+    behaviour = ban_citable_notes(actor=actor, patron_id=patron_id)
     form = forms.BanProposeForm(request.POST or None, consortium_id=actor.consortium_id, behaviour_notes=behaviour)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

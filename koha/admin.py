@@ -57,10 +57,14 @@ class KohaConnectionForm(forms.ModelForm):
 
     class Meta:
         model = KohaConnection
-        fields = ["consortium", "base_url", "auth", "client_id", "enabled"]
+        fields = ["consortium", "base_url", "staff_url", "auth", "client_id", "enabled"]
 
     def clean_base_url(self) -> str:
         return koha_base_url_clean(self.cleaned_data["base_url"])
+
+    def clean_staff_url(self) -> str:
+        staff_url = self.cleaned_data["staff_url"]
+        return koha_base_url_clean(staff_url) if staff_url else ""
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -77,7 +81,16 @@ class KohaConnectionAdmin(OwnConsortiumChoices, BoundedInputsAdmin):
     readonly_fields = ["secret_changed_at", "created_at", "updated_at"]
 
     def get_fields(self, request, obj=None):
-        return ["consortium", "base_url", "auth", "client_id", "new_secret", "enabled", *self.readonly_fields]
+        return [
+            "consortium",
+            "base_url",
+            "staff_url",
+            "auth",
+            "client_id",
+            "new_secret",
+            "enabled",
+            *self.readonly_fields,
+        ]
 
     def get_readonly_fields(self, request, obj=None):
         # The secret is bound to its consortium (koha/crypto.py): a connection does not move.
@@ -112,6 +125,7 @@ class KohaConnectionAdmin(OwnConsortiumChoices, BoundedInputsAdmin):
             client_id=cleaned["client_id"],
             secret=cleaned.get("new_secret") or None,
             enabled=cleaned["enabled"],
+            staff_url=cleaned["staff_url"],
         )
         for field in KohaConnection._meta.concrete_fields:
             setattr(obj, field.attname, getattr(saved, field.attname))

@@ -30,6 +30,14 @@ class KohaConnection(models.Model):
     base_url = models.URLField(
         _("Koha's address"), max_length=200, help_text=_("Without /api/v1, e.g. https://koha.example.fi")
     )
+    # Where staff open a patron in Koha (koha.selectors.koha_staff_patron_url): Koha's staff interface often has
+    # its own host (koha-staff.example.fi, or a port), which the REST API's address above need not be.
+    staff_url = models.URLField(
+        _("Koha's staff interface address"),
+        max_length=200,
+        blank=True,
+        help_text=_("E.g. https://koha-staff.example.fi; empty: the same as Koha's address."),
+    )
     auth = models.CharField(_("authentication"), max_length=10, choices=AuthMethod.choices, default=AuthMethod.OAUTH2)
     client_id = models.CharField(
         _("client id or user name"),

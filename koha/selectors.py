@@ -26,6 +26,20 @@ from patrons.services.choices import loan_history_confirmation_due
 from sotu_silo.services import identity_code_exists
 from staff.models import Consortium
 
+# Koha's staff interface page of one patron ("moremember"); Koha's staff URLs live under /cgi-bin/koha/.
+KOHA_STAFF_PATRON_PATH = "/cgi-bin/koha/members/moremember.pl?borrowernumber={borrowernumber}"
+
+
+def koha_staff_patron_url(consortium_id: int, koha_patron_id: int) -> str | None:
+    """The patron's page in the consortium's Koha staff interface (registered in patrons.koha_link), or None when
+    the consortium has no Koha connection. The staff interface's address is the connection's `staff_url`, else
+    Koha's address (where Koha serves its REST API, usually the staff interface's host)."""
+    connection = KohaConnection.objects.filter(consortium_id=consortium_id).values("staff_url", "base_url").first()
+    if connection is None:
+        return None
+    address = connection["staff_url"] or connection["base_url"]
+    return address.rstrip("/") + KOHA_STAFF_PATRON_PATH.format(borrowernumber=int(koha_patron_id))
+
 
 def client_for(consortium: Consortium) -> KohaClient:
     """A client of the consortium's Koha; KohaNotConnected when it has no connection or it is turned off,

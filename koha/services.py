@@ -77,12 +77,15 @@ def koha_connection_save(
     client_id: str,
     secret: str | None,
     enabled: bool = True,
+    staff_url: str | None = None,
 ) -> tuple[KohaConnection, list[str]]:
     """Create or change the consortium's connection; (the connection, the names of the fields changed).
 
-    `secret` None or empty keeps the stored one; a new connection needs one.
+    `secret` None or empty keeps the stored one; a new connection needs one. `staff_url` None keeps the stored
+    staff interface address, "" clears it (the staff interface is then at Koha's address).
     """
     base_url = koha_base_url_clean(base_url)
+    staff_url = koha_base_url_clean(staff_url) if staff_url else staff_url
     if auth not in AuthMethod.values:
         raise RuleBroken("koha_auth_invalid", _("Authentication is oauth2 or basic."))
     client_id = (client_id or "").strip()
@@ -96,6 +99,8 @@ def koha_connection_save(
         if created and not secret:
             raise RuleBroken("koha_secret_missing", _("Give the client secret (or the Basic password)."))
         new_values = {"base_url": base_url, "auth": auth, "client_id": client_id, "enabled": enabled}
+        if staff_url is not None:
+            new_values["staff_url"] = staff_url
         changed = [name for name, value in new_values.items() if created or getattr(connection, name) != value]
         for name, value in new_values.items():
             setattr(connection, name, value)

@@ -2,6 +2,7 @@
 
 import datetime
 import functools
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -79,17 +80,34 @@ def staff_patrons(actor: Actor) -> QuerySet[Patron]:
     return Patron.objects.visible_to(actor).filter(held_after_erasure=False)
 
 
+# The shortest search the staff search box runs: one letter would list a good part of the register.
+SEARCH_MIN_LETTERS = 2
+
+
+def search_terms(query: str) -> list[str]:
+    """The words of a search; a comma separates them too, so "Kangas, Aino" (as lists show a name) is two."""
+    return [term for term in re.split(r"[\s,]+", query) if term]
+
+
 def _matching(patrons: QuerySet[Patron], query: str) -> QuerySet[Patron]:
     """Every word must match the start of a first or last name, or a card number."""
-    for term in query.split():
+    for term in search_terms(query):
         patrons = patrons.filter(
             Q(last_name__istartswith=term) | Q(first_name__istartswith=term) | Q(cardnumber__startswith=term)
         )
     return patrons
 
 
-def patron_search(*, actor: Actor, query: str, page_number: int | str = 1, page_size: int = 25) -> Page:
-    """One page of the actor's consortium's patrons matching `query`; the listed patrons are logged.
+def patron_search(
+    *,
+    actor: Actor,
+    query: str,
+    page_number: int | str = 1,
+    page_size: int = 25,
+    data_categories: list[str] | None = None,
+) -> Page:
+    """One page of the actor's consortium's patrons matching `query`; the listed patrons are logged, with
+    `data_categories` (a list shows names and card numbers; the staff search box dates of birth too).
 
     The search text itself is not logged: it is often a name. A search holding a personal identity code,
     however written, is refused (IdentityCodeInSearch) and logged as a denied search: a code is looked up
@@ -110,7 +128,7 @@ def patron_search(*, actor: Actor, query: str, page_number: int | str = 1, page_
             actor=actor,
             action=Action.PATRON_SEARCH,
             patron_ids=[patron.pk for patron in listed],
-            data_categories=[DataCategory.LISTING],
+            data_categories=data_categories or [DataCategory.LISTING],
             detail=RESTRICTED_READ if any(patron.processing_restricted for patron in listed) else "",
         )
     return page
@@ -168,21 +186,34 @@ def loan_history_confirmations_due(*, actor: Actor, page_number: int | str = 1, 
 @dataclass(frozen=True)
 class SearchBoxResult:
     query: str  # what may be shown back in the search box ("" when it held an identity code)
-    page: Page | None
+    page: Page | None  # None when nothing was searched (empty, too short, or an identity code)
     code_typed: bool
 
 
-def patron_search_box(*, actor: Actor, text: str, page_number: int | str = 1) -> SearchBoxResult:
-    """The staff search box: a text holding an identity code is neither searched with nor shown back."""
-
+def search_box_screen(*, actor: Actor, text: str) -> SearchBoxResult:
+    """The search box's text as it may be kept (in the session) and shown back, without searching: a text
+    holding an identity code is refused and logged as a denied search (staff.typed_text), and kept as ""."""
     query = text.strip()
-    if not query:
-        return SearchBoxResult(query="", page=None, code_typed=False)
     try:
-        page = patron_search(actor=actor, query=query, page_number=page_number)
+        search_text_check(actor=actor, action=Action.PATRON_SEARCH, text=query)
     except IdentityCodeInSearch:
         return SearchBoxResult(query="", page=None, code_typed=True)
-    return SearchBoxResult(query=query, page=page, code_typed=False)
+    return SearchBoxResult(query=query, page=None, code_typed=False)
+
+
+def patron_search_box(*, actor: Actor, text: str, page_number: int | str = 1) -> SearchBoxResult:
+    """The staff search box: a text holding an identity code is neither searched with nor shown back, and a
+    text of fewer than SEARCH_MIN_LETTERS letters is not searched (the page shows the empty box's hint)."""
+    screened = search_box_screen(actor=actor, text=text)
+    if screened.code_typed or len("".join(search_terms(screened.query))) < SEARCH_MIN_LETTERS:
+        return screened
+    page = patron_search(
+        actor=actor,
+        query=screened.query,
+        page_number=page_number,
+        data_categories=[DataCategory.LISTING, DataCategory.BASIC],
+    )
+    return SearchBoxResult(query=screened.query, page=page, code_typed=False)
 
 
 def notice_recipient_ids(patron: Patron, day: datetime.date | None = None) -> list[int]:

@@ -23,10 +23,12 @@ from core.dates import today
 from patrons import forms
 from patrons.page import patron_page_context
 from patrons.selectors import (
+    SearchBoxResult,
     loan_history_confirmations_due,
     note_open,
     patron_record_for_staff,
     patron_search_box,
+    search_box_screen,
     trusteeship_open,
 )
 from patrons.services import (
@@ -103,11 +105,33 @@ def search_address_dropped(view):
 
 
 def posted_search(request: HttpRequest, actor: Actor) -> dict:
-    """The search box's results for a POSTed search (text `q`, page number `page`); a GET searches nothing."""
+    """The search box's results for a POSTed search (text `q`, page number `page`); a GET searches nothing
+    (the billing view's search, which keeps no search)."""
     if request.method != "POST":
         return {"query": "", "page": None, "code_typed": False}
     search = patron_search_box(actor=actor, text=request.POST.get("q", ""), page_number=request.POST.get("page", 1))
     return {"query": search.query, "page": search.page, "code_typed": search.code_typed}
+
+
+# The session key of the staff member's current search. A search is a name, so it is kept server-side in the
+# session (never in a URL, not even as an opaque id, and never in a cookie's value): Back, a language switch and
+# "Back to search" return to the same results and page, and the log-out's flush forgets it.
+SEARCH_SESSION_KEY = "patron_search"
+
+
+def search_remember(request: HttpRequest, search: SearchBoxResult, page_number: int | str) -> None:
+    """Keep what the search box shows (an identity code never: it is kept as the fact that one was typed)."""
+    page = search.page.number if search.page else page_number
+    request.session[SEARCH_SESSION_KEY] = {"q": search.query, "page": page, "code_typed": search.code_typed}
+
+
+def remembered_search(request: HttpRequest, actor: Actor) -> dict:
+    """The session's current search, run again (a logged search: the list is shown again); nothing when none."""
+    kept = request.session.get(SEARCH_SESSION_KEY) or {}
+    if kept.get("code_typed"):
+        return {"query": "", "page": None, "code_typed": True}
+    search = patron_search_box(actor=actor, text=kept.get("q", ""), page_number=kept.get("page", 1))
+    return {"query": search.query, "page": search.page, "code_typed": False}
 
 
 @search_address_dropped
@@ -115,10 +139,20 @@ def posted_search(request: HttpRequest, actor: Actor) -> dict:
 @login_required
 @require_http_methods(["GET", "POST"])
 def patron_search_view(request: HttpRequest) -> HttpResponse:
-    """GET: the empty search page. POST (the form, or htmx as you type; CSRF-checked): the results."""
-    context = posted_search(request, patron_data_actor(request))
-    template = "patrons/search.html#results" if request.headers.get("HX-Request") else "patrons/search.html"
-    return render(request, template, context)
+    """GET: the current search's results (remembered_search). POST (CSRF-checked), from htmx as you type: the
+    results fragment; from the plain form (no JavaScript): kept in the session and redirected to the GET
+    (POST-redirect-GET), so that no history entry is a POST that Back would have to send again."""
+    actor = patron_data_actor(request)
+    if request.method == "POST":
+        text, page_number = request.POST.get("q", ""), request.POST.get("page", 1)
+        if request.headers.get("HX-Request"):
+            search = patron_search_box(actor=actor, text=text, page_number=page_number)
+            search_remember(request, search, page_number)
+            context = {"query": search.query, "page": search.page, "code_typed": search.code_typed}
+            return render(request, "patrons/search.html#results", context)
+        search_remember(request, search_box_screen(actor=actor, text=text), page_number)
+        return redirect("patrons:search")
+    return render(request, "patrons/search.html", remembered_search(request, actor))
 
 
 @never_cache

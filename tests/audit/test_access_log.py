@@ -170,7 +170,7 @@ def test_events_hold_no_personal_data(lapland_patron):
     from tests.conftest import client_for
 
     client = client_for("rovaniemi.staff")
-    client.post("/patrons/", {"q": lapland_patron.last_name})
+    client.post("/patrons/", {"q": lapland_patron.last_name}, follow=True)
     client.get(f"/patrons/{lapland_patron.pk}/")
     client.get(f"/api/v1/patrons/{lapland_patron.pk}/")
     events = list(AccessEvent.objects.filter(actor_username="rovaniemi.staff").values())

@@ -159,7 +159,7 @@ def test_a_record_kept_under_a_legal_hold_is_found_by_no_staff_search_read_or_wr
     assert patron.pk not in [row["id"] for row in by_name["results"]]
     by_card = staff.get(f"/api/v1/patrons/?search={patron.cardnumber}").json()
     assert by_card["count"] == 0
-    assert patron.last_name not in staff.post("/patrons/", {"q": patron.cardnumber}).content.decode()
+    assert patron.last_name not in staff.post("/patrons/", {"q": patron.cardnumber}, follow=True).content.decode()
     assert staff.get(f"/api/v1/patrons/{patron.pk}/").status_code == 404
     assert staff.get(f"/patrons/{patron.pk}/").status_code == 404
     assert staff.get(f"/api/v1/patrons/{patron.pk}/notes/{world.cited.pk}/").status_code == 404

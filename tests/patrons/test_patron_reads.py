@@ -83,7 +83,7 @@ def test_htmx_search_returns_only_the_results_fragment(lapland_patron):
     client = client_for("rovaniemi.staff")
     fragment = client.post("/patrons/", {"q": lapland_patron.cardnumber}, HTTP_HX_REQUEST="true").content.decode()
     assert "<html" not in fragment and f"/patrons/{lapland_patron.pk}/" in fragment
-    full = client.post("/patrons/", {"q": lapland_patron.cardnumber}).content.decode()
+    full = client.post("/patrons/", {"q": lapland_patron.cardnumber}, follow=True).content.decode()
     assert "<html" in full and f"/patrons/{lapland_patron.pk}/" in full
 
 

@@ -87,7 +87,7 @@ def test_staff_see_the_restricted_patron_with_a_banner_in_each_language_and_the_
 
 def test_the_patron_list_marks_the_restricted_patron_and_its_event_says_so(patron):
     client = client_for("rovaniemi.staff")
-    listed = client.post("/patrons/", {"q": "Rajoitettu"})
+    listed = client.post("/patrons/", {"q": "Rajoitettu"}, follow=True)
     assert 'class="processing-restricted"' in listed.content.decode()
     assert AccessEvent.objects.order_by("-id")[0].detail == "processing_restricted"
     found = client.post("/api/v1/patrons/search/", {"search": "Rajoitettu"}, content_type=JSON).json()["results"]

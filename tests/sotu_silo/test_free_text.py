@@ -219,7 +219,7 @@ def test_each_bypass_in_notes_breach_texts_and_searches_is_refused(lapland_patro
         refused(json_post(dpo, "/api/v1/breaches/", {"aware_at": aware, "description": text}))
         refused(staff.get("/api/v1/patrons/", {"search": text}), code="identity_code_in_search")
         refused(json_post(staff, "/api/v1/patrons/search/", {"search": text}), code="identity_code_in_search")
-        search_page = staff.post("/patrons/", {"q": text})
+        search_page = staff.post("/patrons/", {"q": text}, follow=True)
         assert search_page.status_code == 200 and 'role="alert"' in search_page.content.decode()
         refused(search_page, api=False)
     assert (Note.objects.count(), Breach.objects.count()) == (notes, breaches)
@@ -585,7 +585,7 @@ def test_searches_with_a_code_are_refused_without_echo(typed):
         refused(api, code="identity_code_in_search")
         assert set(api.json()) >= {"detail", "code"}
     for username, url in (("rovaniemi.staff", "/patrons/"), ("rovaniemi.billing", "/billing/")):
-        page = client_for(username).post(url, {"q": typed})
+        page = client_for(username).post(url, {"q": typed}, follow=True)
         assert page.status_code == 200 and 'role="alert"' in page.content.decode()
         refused(page, api=False)
     assert denied_since(before) == [(Action.PATRON_SEARCH, "identity_code_in_search", [])] * 4

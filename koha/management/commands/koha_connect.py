@@ -1,4 +1,5 @@
-"""`manage.py koha_connect <consortium-slug> --url URL --auth oauth2|basic --client-id ID [--no-check]`.
+"""`manage.py koha_connect <consortium-slug> --url URL --auth oauth2|basic --client-id ID [--no-check]`
+(and `--staff-url URL`, the staff interface's address when it is not --url).
 
 Creates or changes the consortium's Koha connection (koha.services.koha_connection_save), then checks it
 with one call (a token, then one library). The secret comes from the environment variable
@@ -50,6 +51,10 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("consortium", help="the consortium's short name (slug), e.g. lapin-kirjastot")
         parser.add_argument("--url", required=True, help="Koha's address without /api/v1, e.g. https://koha.example.fi")
+        parser.add_argument(
+            "--staff-url",
+            help="Koha's staff interface address, when it is not --url (staff open patrons there from this service)",
+        )
         parser.add_argument("--auth", choices=AuthMethod.values, default=AuthMethod.OAUTH2)
         parser.add_argument("--client-id", required=True, help="the API key's client id, or the Basic user name")
         parser.add_argument("--disabled", action="store_true", help="Save the connection turned off.")
@@ -78,6 +83,7 @@ class Command(BaseCommand):
                 client_id=options["client_id"],
                 secret=secret,
                 enabled=not options["disabled"],
+                staff_url=options["staff_url"],
             )
         except RuleBroken as error:
             raise CommandError(" ".join(error.messages)) from None

@@ -1,0 +1,85 @@
+"""Every page that shows a patron links to the patron in Koha's staff interface (issue 15), built in one place
+(koha.selectors.koha_staff_patron_url, registered in patrons.koha_link): only when the consortium has a Koha
+connection and the patron a Koha id, at the staff interface's own address when it has one."""
+
+import re
+from typing import cast
+
+import pytest
+
+from audit.actor import Actor
+from koha.models import KohaConnection
+from koha.services import koha_connection_save
+from patrons.models import Patron
+from staff.models import Consortium, Library
+from tests.conftest import client_for
+from tests.factories import PatronFactory
+from tests.patrons.procedure import disturbance_notes, propose, today_is
+
+pytestmark = pytest.mark.django_db
+
+LAPLAND = "lapin-kirjastot"
+LINK = re.compile(r'<a href="([^"]*moremember[^"]*)"([^>]*)>')
+
+
+def connect(staff_url: str | None = None) -> KohaConnection:
+    connection, _changed = koha_connection_save(
+        actor=Actor(user_id=None, username="test", municipality_id=None, consortium_id=None, client_ip=None),
+        consortium=Consortium.objects.get(slug=LAPLAND),
+        base_url="https://koha.lapin-kirjastot.example/api/v1",
+        auth="oauth2",
+        client_id="privacy-service",
+        secret="a-secret-value-of-the-test",
+        staff_url=staff_url,
+    )
+    return connection
+
+
+@pytest.fixture
+def patron() -> Patron:
+    return cast(Patron, PatronFactory(home_library=Library.objects.get(koha_library_id="ROV"), koha_patron_id=4711))
+
+
+def links(path: str, username: str = "rovaniemi.director") -> list[tuple[str, str]]:
+    response = client_for(username).get(path)
+    assert response.status_code == 200, path
+    return LINK.findall(response.content.decode())
+
+
+def test_the_patron_page_links_to_koha_at_its_address_and_then_at_the_staff_interfaces(patron):
+    connect()
+    expected = "https://koha.lapin-kirjastot.example/cgi-bin/koha/members/moremember.pl?borrowernumber=4711"
+    [(url, attributes)] = links(f"/patrons/{patron.pk}/")
+    assert url == expected and "target" not in attributes  # the same tab
+    connect(staff_url="https://koha-staff.lapin-kirjastot.example:8443/")
+    [(url, _attributes)] = links(f"/patrons/{patron.pk}/")
+    assert (
+        url == "https://koha-staff.lapin-kirjastot.example:8443/cgi-bin/koha/members/moremember.pl?borrowernumber=4711"
+    )
+
+
+def test_the_ban_pages_link_to_koha_too(patron):
+    connect()
+    director = client_for("rovaniemi.director")
+    notes = disturbance_notes(director, patron.pk)
+    assert len(links(f"/patrons/{patron.pk}/bans/new/")) == 1
+    proposed = propose(director, patron.pk, notes, today_is())
+    assert proposed.status_code == 201, proposed.content
+    assert len(links(f"/bans/{proposed.json()['id']}/")) == 1
+
+
+def test_no_link_without_a_connection_or_a_koha_id(patron):
+    assert links(f"/patrons/{patron.pk}/") == []  # Lapland has no connection yet
+    connect()
+    Patron.objects.filter(pk=patron.pk).update(koha_patron_id=None)  # registered here, not yet in Koha
+    assert links(f"/patrons/{patron.pk}/") == []
+
+
+def test_another_consortiums_connection_is_never_used(mikkeli_patron):
+    connect()  # Lapland's
+    assert links(f"/patrons/{mikkeli_patron.pk}/", username="mikkeli.staff") == []
+
+
+def test_the_staff_interface_address_is_held_to_the_rules_of_koha_s_address():
+    with pytest.raises(Exception, match="https"):
+        connect(staff_url="http://koha-staff.example.fi")
