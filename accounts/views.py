@@ -22,6 +22,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django_otp import login as otp_login
 
 from accounts.forms import TwoFactorCodeForm
+from accounts.landing import landing_url
 from accounts.lockout import REFUSED_WHILE_LOCKED
 from accounts.roles import is_privileged
 from accounts.services.login import login_failure_record, login_success_record
@@ -76,6 +77,10 @@ class LoginView(auth_views.LoginView):
         """Where to go after the log-in: the path of `next` only, never its query (it may hold a search)."""
         return _path_only(super().get_redirect_url(request))
 
+    def get_default_redirect_url(self) -> str:
+        """Without a `next`: the user's landing page (accounts.landing), never a page their role cannot open."""
+        return landing_url(self.request.user)
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         if self.request.method == "GET":
@@ -118,6 +123,13 @@ class LoginView(auth_views.LoginView):
 
 
 login_view = LoginView.as_view()
+
+
+@never_cache
+@login_required
+def home_view(request: HttpRequest) -> HttpResponse:
+    """`/`: the user's landing page (accounts.landing); a privileged user passes the second factor first."""
+    return redirect(landing_url(request.user))
 
 
 # --- The second factor -------------------------------------------------------------------------------

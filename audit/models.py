@@ -37,6 +37,7 @@ class Action(models.TextChoices):
     PATRON_REGISTER = "patron_register", _("Patron registered")
     PATRON_UPDATE = "patron_update", _("Patron data changed")
     BAN_ARCHIVE_VIEW = "ban_archive_view", _("Ban decision archive read")
+    BAN_QUEUE_VIEW = "ban_queue_view", _("Bans awaiting a decider's step listed")
     CARDS_EXTENDED = "cards_extended", _("Expired cards extended")
     SUBJECT_REQUEST = "subject_request", _("Data-subject request handled")
     ACCESS_REPORT = "access_report", _("Access report made")

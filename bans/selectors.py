@@ -13,8 +13,16 @@ from django.db.models import Q
 from audit.actor import Actor
 from audit.models import Action, DataCategory
 from audit.services import access_event_record
-from bans.models import AccessProhibition, AccessProhibitionQuerySet, Ban, BanState
-from bans.state import STAFF_VISIBLE_BAN_STEPS, ban_state, waiting_to_become_final
+from bans.models import (
+    AccessProhibition,
+    AccessProhibitionQuerySet,
+    AppealOutcome,
+    Ban,
+    BanState,
+    BanStatus,
+    DecisionCompetence,
+)
+from bans.state import STAFF_VISIBLE_BAN_STEPS, Step, ban_state, next_steps, waiting_to_become_final
 from core.dates import ADULT_AGE, age_on, today
 from patrons.models import Guardianship, Note, NoteCategory, Patron
 from patrons.processing import restriction_in_force
@@ -247,3 +255,73 @@ def ban_archive_page(*, actor: Actor, page_number: int | str = 1, page_size: int
             data_categories=[DataCategory.LISTING, DataCategory.BAN_DECISION],
         )
     return page
+
+
+# The decider's steps the queue lists: each one waits for the decider (a rectification request or a court
+# appeal only once it has arrived); cancelling is offered on every ban, so it waits for nobody.
+QUEUED_STEPS = (Step.DECISION, Step.APPEAL, Step.COURT_APPEAL)
+_AWAITING_DECIDER = (
+    Q(status__in=(BanStatus.HEARD, BanStatus.HEARING_WAIVED))
+    | Q(
+        status=BanStatus.NOTIFIED,
+        appeal_lodged_on__isnull=False,
+        appeal_outcome=AppealOutcome.PENDING,
+        rectification_notified_on__isnull=True,
+    )
+    | Q(status=BanStatus.NOTIFIED, court_appeal_lodged_on__isnull=False, court_outcome=AppealOutcome.PENDING)
+)
+
+
+@dataclass(frozen=True)
+class QueuedBan:
+    """A ban waiting for the decider's `step`, due on `due_on` (None: no date in law, e.g. "without delay")."""
+
+    ban: Ban
+    step: Step
+    due_on: datetime.date | None
+
+
+def _competent_libraries(actor: Actor, day: datetime.date) -> Q:
+    """The bans of the libraries the actor's delegations (the competence table) cover on `day`."""
+    delegations = DecisionCompetence.objects.filter(decider_id=actor.user_id, valid_from__lte=day).filter(
+        Q(valid_until__isnull=True) | Q(valid_until__gte=day)
+    )
+    covered = Q(pk__in=[])
+    for library_id, municipality_id in delegations.values_list("library_id", "municipality_id"):
+        covered |= Q(library_id=library_id) if library_id else Q(library__municipality_id=municipality_id)
+    return covered
+
+
+def _due_on(ban: Ban, step: Step) -> datetime.date | None:
+    """A decision is due before the ban's proposed first day; a rectification request is decided "without delay"
+    (Local Government Act 410/2015 s. 136) and a court's outcome is recorded when it comes: no date."""
+    return ban.starts_on if step == Step.DECISION else None
+
+
+def ban_decider_queue(*, actor: Actor, day: datetime.date | None = None) -> list[QueuedBan]:
+    """The bans of the libraries the decider is competent for whose next step is theirs (the decision, a
+    rectification request's outcome, a court appeal's outcome), the most urgent first. The listed patrons
+    are logged like any list."""
+    day = day or today()
+    bans = (
+        Ban.objects.visible_to(actor)
+        .filter(_AWAITING_DECIDER & _competent_libraries(actor, day))
+        .select_related("patron", "library")
+        .order_by("starts_on", "id")
+    )
+    with transaction.atomic():
+        queue = []
+        for ban in bans:
+            ban.state = ban_state(ban, day)
+            steps = next_steps(ban, may_prepare=False, may_decide=True, day=day)
+            step = next((step for step in QUEUED_STEPS if step in steps), None)
+            if step is not None:
+                queue.append(QueuedBan(ban=ban, step=step, due_on=_due_on(ban, step)))
+        queue.sort(key=lambda item: (item.due_on is None, item.due_on or day, item.ban.pk))
+        access_event_record(
+            actor=actor,
+            action=Action.BAN_QUEUE_VIEW,
+            patron_ids=[item.ban.patron_id for item in queue],
+            data_categories=[DataCategory.LISTING, DataCategory.BAN_DECISION],
+        )
+    return queue

@@ -5,6 +5,7 @@ from bans import decision_views, views
 app_name = "bans"
 
 urlpatterns = [
+    path("queue/", views.ban_queue_view, name="queue"),
     path("archive/", views.ban_archive_view, name="archive"),
     path("prohibitions/<id:prohibition_id>/", views.access_prohibition_detail_view, name="prohibition"),
     path(

@@ -26,6 +26,7 @@ from bans.selectors import (
     access_prohibition_get,
     ban_archive_page,
     ban_citable_notes,
+    ban_decider_queue,
     ban_get,
     ban_notified_guardians,
     ban_party_guardians,
@@ -165,6 +166,14 @@ def ban_step_view(request: HttpRequest, ban_id: int, step: str) -> HttpResponse:
             messages.success(request, success)
             return redirect("bans:detail", ban_id=ban_id)
     return _render_ban(request, ban_for_reader(request, ban_id), status=400, bound={step: form})
+
+
+@never_cache
+@login_required
+@require_GET
+def ban_queue_view(request: HttpRequest) -> HttpResponse:
+    """The ban decider's landing page: the bans of their libraries waiting for their step."""
+    return render(request, "bans/queue.html", {"queue": ban_decider_queue(actor=ban_decider_actor(request))})
 
 
 @never_cache

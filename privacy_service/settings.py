@@ -350,7 +350,7 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "patrons:search"
+LOGIN_REDIRECT_URL = "home"  # each role's landing page (accounts.landing)
 LOGOUT_REDIRECT_URL = "login"
 
 # Log-in lockout (django-axes, accounts/lockout.py): after LOGIN_FAILURE_LIMIT failures a username, and

@@ -1,16 +1,15 @@
 from django.contrib import admin
 from django.urls import include, path
-from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from accounts.views import login_view
+from accounts.views import home_view, login_view
 from bans import urls as ban_pages
 from patrons import urls as patron_pages
 from privacy_service import views
 from sotu_silo import urls as silo_pages
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="patrons:search"), name="home"),
+    path("", home_view, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("accounts/", include("accounts.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -130,6 +130,7 @@ RULES: dict[str, dict] = {
     "patrons:trusteeship-open": {"*": 405, None: 302},
     "patrons:ban-propose": LAPLAND_PATRON_PAGE,
     "patrons:access-prohibition": LAPLAND_PATRON_PAGE,
+    "bans:queue": {"*": 403, None: 302, "rovaniemi.director": 200, "admin": 200},
     "bans:archive": {"*": 403, None: 302, "rovaniemi.director": 200, "dpo": 200, "admin": 200},
     "bans:detail": {**LAPLAND_PATRON_PAGE, "dpo": 200},
     "bans:step": {"*": 405, None: 302},

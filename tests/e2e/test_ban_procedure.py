@@ -63,7 +63,8 @@ def log_in(page: Page, server: E2EServer, username: str) -> None:
     page.fill("#id_username", username)
     page.fill("#id_password", PASSWORD)
     page.click("form:not(.language) button[type=submit]")
-    expect(page).to_have_url(server.url("/patrons/"))
+    # Each role's landing page (accounts.landing): the director's queue of bans awaiting their step.
+    expect(page).to_have_url(server.url("/bans/queue/" if username == DIRECTOR else "/patrons/"))
 
 
 def log_out(page: Page, server: E2EServer) -> None:

@@ -37,7 +37,7 @@ def log_in(page: Page, server: E2EServer) -> None:
     page.fill("#id_username", USERNAME)
     page.fill("#id_password", PASSWORD)
     page.click("form:not(.language) button[type=submit]")
-    # LOGIN_REDIRECT_URL is the patron search.
+    # Staff land on the patron search (accounts.landing).
     expect(page).to_have_url(server.url("/patrons/"))
 
 

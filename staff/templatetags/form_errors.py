@@ -1,0 +1,48 @@
+"""The error summary of a refused form (GOV.UK's pattern), rendered once by base.html for every staff page.
+
+The page's view re-renders the refused form, bound, with its errors; this tag finds every such form in
+the page's context (a form, or forms in a dict or list such as the ban page's step forms), so no page has
+to remember to show the summary. Each error links to its field (a form-wide error to the form's first
+field); static/js/error_summary.js moves the focus to the summary when the page loads.
+"""
+
+from collections.abc import Iterator
+
+from django import template
+from django.forms import BaseForm
+
+register = template.Library()
+
+
+def _forms_in(value) -> Iterator[BaseForm]:
+    if isinstance(value, BaseForm):
+        yield value
+    elif isinstance(value, dict):
+        yield from (item for item in value.values() if isinstance(item, BaseForm))
+    elif isinstance(value, list | tuple):
+        yield from (item for item in value if isinstance(item, BaseForm))
+
+
+def _refused_forms(context: template.Context) -> list[BaseForm]:
+    refused: dict[int, BaseForm] = {}
+    for value in context.flatten().values():
+        for form in _forms_in(value):
+            if form.is_bound and form.errors:
+                refused.setdefault(id(form), form)
+    return list(refused.values())
+
+
+def form_error_links(form: BaseForm) -> list[tuple[str, str]]:
+    """(id of the field to jump to, message) for each error of a refused form, in the form's order."""
+    visible = form.visible_fields()
+    first = visible[0].id_for_label if visible else ""
+    links = [(first, str(message)) for message in form.non_field_errors()]
+    links.extend((first, str(message)) for field in form.hidden_fields() for message in field.errors)
+    for field in visible:
+        links.extend((field.id_for_label, str(message)) for message in field.errors)
+    return links
+
+
+@register.inclusion_tag("includes/error_summary.html", takes_context=True)
+def error_summary(context: template.Context) -> dict:
+    return {"links": [link for form in _refused_forms(context) for link in form_error_links(form)]}

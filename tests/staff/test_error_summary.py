@@ -1,0 +1,55 @@
+"""A refused form shows its errors where the eye is: a summary at the top of the page linking to each field,
+the typed values kept, each field's own error next to it (GOV.UK's error summary pattern, issue 15)."""
+
+import re
+
+import pytest
+
+from tests.conftest import client_for
+
+pytestmark = pytest.mark.django_db
+NOTE_TEXT = "Unohti kirjastokorttinsa tiskille."
+
+
+def summary_of(page: str) -> str:
+    match = re.search(r'<div class="error-summary".*?</div>', page, re.S)
+    assert match, "no error summary on the refused page"
+    return match.group(0)
+
+
+def test_a_refused_note_keeps_its_text_and_links_the_summary_to_the_field(lapland_patron):
+    client = client_for("rovaniemi.staff")
+    body = {"category": "general", "text": NOTE_TEXT, "library": "ROV", "incident_on": ""}
+    response = client.post(f"/patrons/{lapland_patron.pk}/notes/", body)
+    assert response.status_code == 400
+    page = response.content.decode()
+    summary = summary_of(page)
+    assert 'role="alert"' in summary and 'tabindex="-1"' in summary
+    assert 'href="#id_incident_on"' in summary
+    assert page.index("error-summary") < page.index('id="notes"')  # at the top, above the form
+    assert NOTE_TEXT in page  # the typed text is kept
+    field = re.search(r'<input[^>]*id="id_incident_on"[^>]*>', page).group(0)
+    assert 'aria-invalid="true"' in field and 'aria-describedby="id_incident_on_error"' in field
+    assert 'id="id_incident_on_error"' in page
+
+
+def test_a_form_wide_error_links_to_the_forms_first_field(lapland_patron):
+    client = client_for("rovaniemi.staff")
+    body = {"category": "general", "text": NOTE_TEXT, "library": "ROV", "incident_on": "2099-01-01"}
+    response = client.post(f"/patrons/{lapland_patron.pk}/notes/", body)
+    assert response.status_code == 400
+    assert 'href="#id_category"' in summary_of(response.content.decode())
+
+
+def test_a_page_without_a_refused_form_has_no_summary(lapland_patron):
+    page = client_for("rovaniemi.staff").get(f"/patrons/{lapland_patron.pk}/").content.decode()
+    assert "error-summary" not in page
+
+
+def test_messages_say_their_kind_in_words_not_only_in_colour(lapland_patron):
+    client = client_for("rovaniemi.staff")
+    body = {"category": "general", "text": NOTE_TEXT, "library": "ROV", "incident_on": "2026-01-05"}
+    response = client.post(f"/patrons/{lapland_patron.pk}/notes/", body, follow=True)
+    page = response.content.decode()
+    assert re.search(r'<div class="message message-success" role="status">', page)
+    assert 'class="message-icon" aria-hidden="true"' in page
