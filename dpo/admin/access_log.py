@@ -107,6 +107,10 @@ class PatronReadFilter(admin.SimpleListFilter):
         return patron_reads(queryset) if self.value() == "yes" else queryset
 
 
+# The stored fields shown on an event's page through a column that says them in words.
+READABLE = {"action": "action_label", "data_categories": "categories", "patron_ids": "all_patrons"}
+
+
 @admin.register(AccessEvent)
 class AccessEventAdmin(BoundedInputsAdmin):
     code_search_action = Action.ACCESS_LOG_VIEW  # a code typed here looks for a person's events
@@ -127,10 +131,9 @@ class AccessEventAdmin(BoundedInputsAdmin):
     paginator = CappedCountPaginator
     show_full_result_count = False  # counting millions of rows on every page is not worth it
     show_facets = admin.ShowFacets.NEVER
-    # Every column, read-only, the action in words.
-    fields = readonly_fields = tuple(
-        "action_label" if field.name == "action" else field.name for field in AccessEvent._meta.fields
-    )
+    # Every column, read-only, in words: the action and the data categories by their labels, the patrons as a
+    # list of ids (the stored JSON is for machines).
+    fields = readonly_fields = tuple(READABLE.get(field.name, field.name) for field in AccessEvent._meta.fields)
 
     @admin.display(description=_("action"), ordering="action")
     def action_label(self, event: AccessEvent) -> str:
@@ -147,6 +150,10 @@ class AccessEventAdmin(BoundedInputsAdmin):
         ids = event.patron_ids
         shown = ", ".join(str(i) for i in ids[:5])
         return f"{shown} (+{len(ids) - 5})" if len(ids) > 5 else shown
+
+    @admin.display(description=_("patrons"))
+    def all_patrons(self, event: AccessEvent) -> str:
+        return ", ".join(str(i) for i in event.patron_ids)
 
     def get_queryset(self, request):
         return access_event_queryset_for_user(request.user)
