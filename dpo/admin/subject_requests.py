@@ -27,6 +27,7 @@ from core.dates import today
 from core.errors import NotFound, RuleBroken
 from core.free_text_fields import FreeTextFormField
 from core.privacy_contract import HOLD_LEGAL_CLAIMS
+from dpo.admin.wide import WideChangelistAdmin
 from dpo.models import (
     AuthorityCheck,
     ClaimSettled,
@@ -322,14 +323,14 @@ class StateFilter(admin.SimpleListFilter):
 
 
 @admin.register(SubjectRequest)
-class SubjectRequestAdmin(BoundedInputsAdmin):
+class SubjectRequestAdmin(WideChangelistAdmin, BoundedInputsAdmin):
     """Requests of the user's own consortium, for whoever may handle them (`dpo.manage_subject_requests`)."""
 
     list_display = [
         "id",
         "patron_id",
         "kind",
-        "received_on",
+        "received_column",
         "deadline_column",
         "days_left_column",
         "state_column",
@@ -439,7 +440,11 @@ class SubjectRequestAdmin(BoundedInputsAdmin):
 
     @admin.display(description=_("deadline"), ordering="deadline_on")
     def deadline_column(self, subject_request: SubjectRequest) -> str:
-        return formats.localize(subject_request.deadline)
+        return formats.date_format(subject_request.deadline, "SHORT_DATE_FORMAT")
+
+    @admin.display(description=_("received on"), ordering="received_on")
+    def received_column(self, subject_request: SubjectRequest) -> str:
+        return formats.date_format(subject_request.received_on, "SHORT_DATE_FORMAT")
 
     @admin.display(description=_("days left"))
     def days_left_column(self, subject_request: SubjectRequest) -> int | None:
