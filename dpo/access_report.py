@@ -21,6 +21,7 @@ and stays free unless the DPO records a finding, with its reasoning, that allows
 import datetime
 from collections import Counter
 from dataclasses import dataclass, replace
+from typing import cast
 
 from django.conf import settings
 from django.db import transaction
@@ -156,9 +157,9 @@ def access_summary(sections: list[Section]) -> AccessSummary:
     counts: dict[tuple[datetime.date, str], Counter[str]] = {}
     for record in log.records:
         items = _items(record)
-        at = items["at"].value
-        key = (timezone.localtime(at).date() if isinstance(at, datetime.datetime) else at, items["role"].text)
-        codes = [str(code) for code in items["data_categories"].value or []]
+        at = cast(datetime.datetime, items["at"].value)
+        key = (timezone.localtime(at).date(), items["role"].text)
+        codes = [str(code) for code in cast(list[str], items["data_categories"].value or [])]
         if codes:
             labels.update((code, _category_label(code)) for code in codes)
         else:
