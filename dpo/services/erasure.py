@@ -67,7 +67,6 @@ from dpo.models import ClaimSettled, ErasureTombstone, RequestKind, SubjectReque
 from dpo.models import LegalHold as LegalHoldRow
 from dpo.privacy import legal_holds_lift
 from dpo.services.subject_requests import subject_request_answered_by
-from staff.scoping import object_of_consortium_or_404
 
 REAPPLY_ACTOR = "reapply_erasures"
 REAPPLY_BATCH = 500
@@ -563,9 +562,11 @@ def legal_claim_holds_lift(*, actor: Actor, request_id: int, settled: str) -> Su
             choices=", ".join(ClaimSettled.values),
         )
     with transaction.atomic():
-        subject_request = object_of_consortium_or_404(
-            SubjectRequest.objects.select_for_update(of=("self",)), actor=actor, pk=request_id
+        subject_request = (
+            SubjectRequest.objects.visible_to(actor).select_for_update(of=("self",)).filter(pk=request_id).first()
         )
+        if subject_request is None:
+            raise NotFound
         rows = list(LegalHoldRow.objects.select_for_update().filter(subject_request=subject_request, lifted_on=None))
         claims = [row for row in rows if row.ground == HOLD_LEGAL_CLAIMS and row.key != "patron"]
         if not claims:
