@@ -41,6 +41,7 @@ class Action(models.TextChoices):
     CARDS_EXTENDED = "cards_extended", _("Expired cards extended")
     SUBJECT_REQUEST = "subject_request", _("Data-subject request handled")
     ACCESS_REPORT = "access_report", _("Access report made")
+    ERASURE_PLAN = "erasure_plan", _("Erasure planned: what it would remove listed (nothing erased)")
     PATRON_ERASE = "patron_erase", _("Patron's data erased")
     ERASURE_REAPPLIED = "erasure_reapplied", _("Erasures re-applied after a restore")
     BREACH_CONTACTS = "breach_contacts", _("Contacts of people concerned by a breach listed")

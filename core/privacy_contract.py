@@ -125,6 +125,9 @@ class DataSubject:
     name: str
     language: str  # the report is made in it
     controller: str  # the name of the register's controller (the consortium)
+    # Who the DPO is about to erase, shown before the typed confirmation (the card number is typed).
+    cardnumber: str = ""
+    date_of_birth: datetime.date | None = None
 
 
 @dataclass(frozen=True, slots=True)

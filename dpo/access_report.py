@@ -5,7 +5,8 @@ sections in one transaction: the patron record, notes (sensitive ones with their
 the record of its removal, since its text is erased; earlier texts of edited notes), bans with archived
 decisions, Swedish access prohibitions, guardian links and adult guardianship, register memberships and
 consents, whether an identity code is stored (never the code), the patron's data-subject requests and
-the breaches that concerned them, and the access log about the patron. A new app's data is in the
+the breaches that concerned them, and the access log about the patron: grouped by day, role and data category
+(`access_summary`), every event in an appendix. A new app's data is in the
 report once it declares its contract. The JSON API, the PDF and the DPO's page all render the one
 AccessReport it returns, so they cannot disagree.
 
@@ -18,7 +19,9 @@ and stays free unless the DPO records a finding, with its reasoning, that allows
 """
 
 import datetime
+from collections import Counter
 from dataclasses import dataclass, replace
+from typing import cast
 
 from django.conf import settings
 from django.db import transaction
@@ -26,7 +29,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from audit.actor import Actor
-from audit.models import Action, Outcome
+from audit.models import Action, DataCategory, Outcome
 from audit.services import access_event_record
 from core.errors import NotFound, RuleBroken
 from core.privacy_contract import Item, Record, ReportContext, ReportPart, Section, data_subject, privacy_contracts
@@ -60,6 +63,34 @@ class Requester:
 
 
 @dataclass(frozen=True, slots=True)
+class SummaryCount:
+    """One kind of data (or, for an event that names none, what was done) and how many events processed it."""
+
+    code: str
+    label: str
+    events: int
+
+
+@dataclass(frozen=True, slots=True)
+class SummaryRow:
+    """The events of one day by the staff of one role: how many, and which data they processed how often."""
+
+    day: datetime.date
+    role: str  # as the access log section says it, in the report's language
+    events: int
+    categories: tuple[SummaryCount, ...]
+    cells: tuple[int | None, ...]  # the counts under the summary's columns, for the printed table
+
+
+@dataclass(frozen=True, slots=True)
+class AccessSummary:
+    """The access log grouped by day and role, with a column for each kind of data processed in it."""
+
+    columns: tuple[SummaryCount, ...] = ()  # with the year's total of each
+    rows: tuple[SummaryRow, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class AccessReport:
     request_id: int
     patron_id: int
@@ -75,6 +106,9 @@ class AccessReport:
     sections: tuple[Section, ...]
     incomplete: tuple[str, ...] = ()  # why a part is missing (a system out of reach): not to be delivered
     requester: Requester | None = None  # None: the patron asked themself
+    # The access log grouped by day and role, which keeps a normal year's report to a few pages; the access_log
+    # section, every event, is its appendix.
+    access_summary: AccessSummary = AccessSummary()
 
     @property
     def complete(self) -> bool:
@@ -97,6 +131,58 @@ class _Refused(Exception):
     def __init__(self, detail: str, error: Exception) -> None:
         self.detail = detail
         self.error = error
+
+
+def _items(record: Record) -> dict[str, Item]:
+    return {item.field: item for item in record.items}
+
+
+def _category_label(code: str) -> str:
+    return str(DataCategory(code).label) if code in DataCategory.values else code
+
+
+def access_summary(sections: list[Section]) -> AccessSummary:
+    """The access log section's events grouped by day (local time), role and data category, with counts.
+
+    An event counts once in its day and role, and once under each category it names; one that names none
+    counts under its action. Made from the section itself, so the summary and the appendix cannot disagree;
+    call it in the report's language (the labels are made in the active one). Columns come in the order of
+    DataCategory, then the actions.
+    """
+    log = next((section for section in sections if section.key == "access_log"), None)
+    if log is None:
+        return AccessSummary()
+    labels: dict[str, str] = {}
+    events: Counter[tuple[datetime.date, str]] = Counter()
+    counts: dict[tuple[datetime.date, str], Counter[str]] = {}
+    for record in log.records:
+        items = _items(record)
+        at = cast(datetime.datetime, items["at"].value)
+        key = (timezone.localtime(at).date(), items["role"].text)
+        codes = [str(code) for code in cast(list[str], items["data_categories"].value or [])]
+        if codes:
+            labels.update((code, _category_label(code)) for code in codes)
+        else:
+            codes = [str(items["action"].value)]
+            labels[codes[0]] = items["action"].text
+        events[key] += 1
+        counts.setdefault(key, Counter()).update(codes)
+    order = {code: position for position, code in enumerate(DataCategory.values)}
+    codes = sorted(labels, key=lambda code: (order.get(code, len(order)), code))
+    totals = sum(counts.values(), Counter())
+    rows = tuple(
+        SummaryRow(
+            day=day,
+            role=role,
+            events=events[day, role],
+            categories=tuple(
+                SummaryCount(code, labels[code], counts[day, role][code]) for code in codes if counts[day, role][code]
+            ),
+            cells=tuple(counts[day, role][code] or None for code in codes),
+        )
+        for day, role in sorted(events)
+    )
+    return AccessSummary(columns=tuple(SummaryCount(code, labels[code], totals[code]) for code in codes), rows=rows)
 
 
 def _merged(parts: list[ReportPart]) -> list[Section]:
@@ -155,6 +241,7 @@ def _build(*, actor: Actor, request_id: int) -> AccessReport:
         with translation.override(subject.language):
             parts = [contract.report_sections(subject.patron_id, context) for contract in privacy_contracts("report")]
             sections = _merged(parts)
+            summary = access_summary(sections)
         facts = {name: value for part in parts for name, value in part.facts.items()}
         incomplete = tuple(reason for part in parts for reason in part.incomplete)
         if subject_request.report_incomplete != bool(incomplete):
@@ -189,6 +276,7 @@ def _build(*, actor: Actor, request_id: int) -> AccessReport:
         sections=tuple(sections),
         incomplete=incomplete,
         requester=_requester(subject_request, subject.language),
+        access_summary=summary,
     )
 
 

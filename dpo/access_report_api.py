@@ -53,6 +53,24 @@ class AccessReportRequesterSerializer(serializers.Serializer):
     name = serializers.CharField()
 
 
+class AccessSummaryCountSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="A data category, or the action of an event that names none.")
+    label = serializers.CharField()  # type: ignore[assignment]  # a field named as Field.label
+    events = serializers.IntegerField()
+
+
+class AccessSummaryRowSerializer(serializers.Serializer):
+    day = serializers.DateField()
+    role = serializers.CharField(help_text="The role now of who processed the data, in the report's language.")
+    events = serializers.IntegerField()
+    categories = AccessSummaryCountSerializer(many=True)
+
+
+class AccessSummarySerializer(serializers.Serializer):
+    columns = AccessSummaryCountSerializer(many=True, help_text="Each kind of data processed, with its total.")
+    rows = AccessSummaryRowSerializer(many=True)
+
+
 class AccessReportSerializer(serializers.Serializer):
     request_id = serializers.IntegerField()
     patron_id = serializers.IntegerField()
@@ -75,6 +93,10 @@ class AccessReportSerializer(serializers.Serializer):
     )
     identity_code_stored = serializers.BooleanField(help_text="Whether a code is stored; never the code.")
     staff_names_included = serializers.BooleanField()
+    access_summary = AccessSummarySerializer(
+        help_text="The access log grouped by day and role, with the events per data category; the `access_log` "
+        "section lists every event.",
+    )
     sections = AccessReportSectionSerializer(many=True)
     incomplete = serializers.ListField(
         child=serializers.CharField(),

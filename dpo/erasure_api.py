@@ -16,6 +16,13 @@ from staff.access import subject_request_actor
 
 class ErasureRequestSerializer(serializers.Serializer):
     dry_run = serializers.BooleanField(help_text="true: list what would go and change nothing; false: erase.")
+    confirm = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=32,
+        help_text="Required to erase (dry_run false): the patron's card number, as a typed confirmation of the "
+        "irreversible step; anything else is a 400 confirmation_mismatch. Ignored in a dry run.",
+    )
 
 
 class DecisionLineSerializer(serializers.Serializer):
@@ -83,10 +90,11 @@ class SubjectRequestEraseApi(APIView):
         "ids, with warnings (a child left without a guardian) and the legal holds: what is kept, why and until "
         "when (a ban decision in its archive period with the reduced patron record it names, Art. 17(3)(b); the "
         "identity code of a patron who owes money by Koha, Art. 17(3)(e)), and changes nothing. "
-        '`{"dry_run": false}` erases the patron, everything '
+        '`{"dry_run": false, "confirm": "<card number>"}` erases the patron, everything '
         "on their record and their identity code, leaves a tombstone without personal data and marks the request "
-        "answered. Both are logged, with the patron's id only. Rules (400): not_an_erasure_request, "
-        "request_refused, already_erased, patron_not_found.",
+        "answered. Both are logged, with the patron's id only: the dry run as `erasure_plan`, the erasure as "
+        "`patron_erase`. Rules (400): not_an_erasure_request, request_refused, already_erased, patron_not_found, "
+        "confirmation_mismatch.",
         request=ErasureRequestSerializer,
         responses=ErasureResultSerializer,
     )
@@ -95,6 +103,9 @@ class SubjectRequestEraseApi(APIView):
         body = ErasureRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         result: ErasureResult = subject_request_erase(
-            actor=actor, request_id=request_id, dry_run=body.validated_data["dry_run"]
+            actor=actor,
+            request_id=request_id,
+            dry_run=body.validated_data["dry_run"],
+            confirm=body.validated_data.get("confirm", ""),
         )
         return Response(ErasureResultSerializer(result).data)

@@ -14,4 +14,5 @@ urlpatterns = [
     path("access-review/", review_views.access_review_view, name="access-review"),
     path("requests/<id:request_id>/report/", access_report_views.access_report_page, name="request-report"),
     path("requests/<id:request_id>/erase/", erasure_views.request_erase_view, name="request-erase"),
+    path("erasures/reapply/", erasure_views.erasures_reapply_view, name="erasures-reapply"),
 ]

@@ -282,6 +282,8 @@ class PatronRecordContract(PrivacyContract):
             name=_full_name(patron),
             language=patron.language,
             controller=patron.consortium.name,
+            cardnumber=patron.cardnumber,
+            date_of_birth=patron.date_of_birth,
         )
 
     def report_sections(self, patron_id: int, context: ReportContext) -> ReportPart:

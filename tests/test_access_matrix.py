@@ -199,6 +199,8 @@ RULES: dict[str, dict] = {
     # request) is not one to erase: the page says so with a 400.
     "api:subject-request-erase": {"*": 405, None: 403},
     "dpo:request-erase": {"*": 403, None: 302, "dpo": 400, "admin": 400},
+    # Reapplying the erasures after a restore: the GET is its dry run.
+    "dpo:erasures-reapply": {"*": 403, None: 302, "dpo": 200, "admin": 200},
     # The daily access review of staff reads: the DPO only (the superuser has every permission).
     "dpo:access-review": {"*": 403, None: 302, "dpo": 200, "admin": 200},
     "api:access-review": DPO_API,

@@ -27,6 +27,7 @@ from core.bounds import ID_LIST_MAX, ID_MAX, ID_OUT_OF_RANGE, parse_id
 from core.dates import today
 from core.errors import RuleBroken
 from core.free_text_fields import FreeTextFormField
+from dpo.admin.wide import WideChangelistAdmin
 from dpo.breach_selectors import (
     awaits_authority,
     breach_affected_contacts,
@@ -174,19 +175,20 @@ class OpenFilter(admin.SimpleListFilter):
 
 
 @admin.register(Breach)
-class BreachAdmin(BoundedInputsAdmin):
+class BreachAdmin(WideChangelistAdmin, BoundedInputsAdmin):
     """The breach register (Art. 33(5)): recorded, notified, told and closed through the services."""
 
     list_display = [
-        "__str__",
-        "aware_at",
+        "id",
+        "aware_column",
         "risk",
-        "authority_deadline",
+        "deadline_column",
         "deadline_status",
         "authority_notified",
         "people_status",
-        "closed_on",
+        "closed_column",
     ]
+    list_display_links = ["id"]
     list_filter = [OpenFilter, "risk"]
     inlines = [AuthorityNotificationInline]
     fieldsets = [
@@ -235,6 +237,20 @@ class BreachAdmin(BoundedInputsAdmin):
         return cast(ConsortiumScopedQuerySet, queryset).of_consortium(consortium_id_of(request.user))
 
     # --- columns and read-only fields
+
+    # The times short, so that the list fits a 1,280 px screen.
+
+    @admin.display(description=_("became aware at"), ordering="aware_at")
+    def aware_column(self, breach: Breach) -> str:
+        return formats.date_format(timezone.localtime(breach.aware_at), "SHORT_DATETIME_FORMAT")
+
+    @admin.display(description=_("authority to be notified by"), ordering="authority_deadline")
+    def deadline_column(self, breach: Breach) -> str:
+        return formats.date_format(timezone.localtime(breach.authority_deadline), "SHORT_DATETIME_FORMAT")
+
+    @admin.display(description=_("closed on"), ordering="closed_on")
+    def closed_column(self, breach: Breach) -> str:
+        return formats.date_format(breach.closed_on, "SHORT_DATE_FORMAT") if breach.closed_on else "—"
 
     @admin.display(description=_("time left"))
     def deadline_status(self, breach):

@@ -2,7 +2,8 @@
 
 Nothing here writes a request directly: the add page and the small forms on the change page call
 dpo.services.subject_requests, which checks the rules and logs each step. The change page itself is
-read-only. The patron is given by id (a select would list every patron's name) and only the id is shown.
+read-only. The patron is found on the add page by name or card number (a logged staff search, posted, never in a
+URL) or given by id; the change page shows only the id.
 """
 
 from collections.abc import Callable
@@ -26,6 +27,7 @@ from core.dates import today
 from core.errors import NotFound, RuleBroken
 from core.free_text_fields import FreeTextFormField
 from core.privacy_contract import HOLD_LEGAL_CLAIMS
+from dpo.admin.wide import WideChangelistAdmin
 from dpo.models import (
     AuthorityCheck,
     ClaimSettled,
@@ -65,6 +67,7 @@ from dpo.services.subject_requests import (
     subject_request_restriction_lift,
 )
 from patrons.models import ProcessingRestriction
+from patrons.selectors import patron_search_box
 from staff.access import subject_request_actor
 from staff.admin_bounds import BoundedInputsAdmin
 from staff.selectors import consortium_id_of
@@ -84,8 +87,15 @@ class DateInput(forms.DateInput):
         super().__init__(format="%Y-%m-%d", **kwargs)
 
 
+# The record form's patron search: its button and its text box (not fields of the form: never recorded).
+FIND = "_find"
+FIND_TEXT = "find"
+
+
 class SubjectRequestRecordForm(forms.Form):
-    patron = form_fields.IdField(label=_("patron id"), help_text=_("The patron's id in this service."))
+    patron = form_fields.IdField(
+        label=_("patron id"), help_text=_("Find the patron by name or card number above, or type their id here.")
+    )
     kind = forms.ChoiceField(label=_("kind"), choices=RequestKind.choices)
     received_on = form_fields.DateField(label=_("received on"), widget=DateInput, initial=today)
     requester_role = forms.ChoiceField(
@@ -313,14 +323,14 @@ class StateFilter(admin.SimpleListFilter):
 
 
 @admin.register(SubjectRequest)
-class SubjectRequestAdmin(BoundedInputsAdmin):
+class SubjectRequestAdmin(WideChangelistAdmin, BoundedInputsAdmin):
     """Requests of the user's own consortium, for whoever may handle them (`dpo.manage_subject_requests`)."""
 
     list_display = [
         "id",
         "patron_id",
         "kind",
-        "received_on",
+        "received_column",
         "deadline_column",
         "days_left_column",
         "state_column",
@@ -430,7 +440,11 @@ class SubjectRequestAdmin(BoundedInputsAdmin):
 
     @admin.display(description=_("deadline"), ordering="deadline_on")
     def deadline_column(self, subject_request: SubjectRequest) -> str:
-        return formats.localize(subject_request.deadline)
+        return formats.date_format(subject_request.deadline, "SHORT_DATE_FORMAT")
+
+    @admin.display(description=_("received on"), ordering="received_on")
+    def received_column(self, subject_request: SubjectRequest) -> str:
+        return formats.date_format(subject_request.received_on, "SHORT_DATE_FORMAT")
 
     @admin.display(description=_("days left"))
     def days_left_column(self, subject_request: SubjectRequest) -> int | None:
@@ -453,7 +467,14 @@ class SubjectRequestAdmin(BoundedInputsAdmin):
         if not self.has_add_permission(request):
             raise PermissionDenied
         actor = subject_request_actor(request)
-        form = SubjectRequestRecordForm(request.POST if request.method == "POST" else None)
+        found = None
+        if request.method == "POST" and FIND in request.POST:
+            # Finding the patron: a staff search through patrons' selector (the listed patrons are logged, the
+            # text never), posted so that a name never lands in a URL; the typed values stay in the form.
+            found = patron_search_box(actor=actor, text=request.POST.get(FIND_TEXT, ""))
+            form = SubjectRequestRecordForm(initial=request.POST.dict())
+        else:
+            form = SubjectRequestRecordForm(request.POST if request.method == "POST" else None)
         if form.is_bound and form.is_valid():
             data = dict(form.cleaned_data)
             try:
@@ -474,6 +495,8 @@ class SubjectRequestAdmin(BoundedInputsAdmin):
             "opts": self.opts,
             "title": _("Record a data-subject request"),
             "form": form,
+            "found": found,
+            "find_text": found.query if found is not None else "",
             "has_view_permission": True,
             **(extra_context or {}),
         }

@@ -42,7 +42,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from audit.actor import Actor
-from audit.models import Action
+from audit.models import Action, DataCategory
 from audit.services import access_event_record
 from core.dates import today
 from core.errors import NotFound, RuleBroken
@@ -121,6 +121,7 @@ class ErasureResult:
     patron_id: int
     dry_run: bool
     plan: ErasurePlan
+    subject: DataSubject | None = None  # whom the dry run would erase, for the DPO's page to name before confirming
     removed: dict[str, int] = field(default_factory=dict)
     erased_at: datetime.datetime | None = None
     held_elsewhere: list[dict[str, str]] = field(default_factory=list)
@@ -239,7 +240,7 @@ def _erasure_request(*, actor: Actor, request_id: int, lock: bool) -> tuple[Subj
             "already_erased",
             _(
                 "This patron's data was erased on %(date)s. If the record is back after a backup was restored, "
-                "run `manage.py reapply_erasures`."
+                "reapply the erasures (the button on the admin's home page)."
             ),
             date=f"{timezone.localtime(erased_at):%d.%m.%Y}",
         )
@@ -300,12 +301,25 @@ def _record_changed(actor: Actor, changes: list[PatronsChanged], erased_ids: lis
             )
 
 
-def subject_request_erase(*, actor: Actor, request_id: int, dry_run: bool) -> ErasureResult:
+def _confirmation_check(subject: DataSubject, confirm: str) -> None:
+    """The irreversible step needs the patron's card number typed: a DPO who has the wrong request open (or a
+    script with a wrong id) is stopped before anything goes. The message never repeats the number."""
+    typed = "".join(confirm.split())
+    if not typed or typed != subject.cardnumber:
+        raise RuleBroken(
+            "confirmation_mismatch",
+            _("Type the card number of the patron to be erased to confirm the erasure; what was typed is not it."),
+        )
+
+
+def subject_request_erase(*, actor: Actor, request_id: int, dry_run: bool, confirm: str = "") -> ErasureResult:
     """Carry out an erasure request, or (dry run) list exactly what it would remove.
 
     Rules: the request is the actor's consortium's (else NotFound), of kind erasure, not refused, not
-    carried out already, and its patron is in the register. A dry run writes nothing but its access event.
-    The transactions on the databases nest as `_erasure_transaction` says.
+    carried out already, and its patron is in the register; the erasure itself needs `confirm`, the patron's
+    card number as typed (confirmation_mismatch). A dry run writes nothing but its access event, an
+    ERASURE_PLAN read (not an erasure: the patron's access report must not say their data was erased). The
+    transactions on the databases nest as `_erasure_transaction` says.
     """
     if dry_run:
         with transaction.atomic():
@@ -313,14 +327,17 @@ def subject_request_erase(*, actor: Actor, request_id: int, dry_run: bool) -> Er
             plan = erasure_plan(patron_id=subject.patron_id, consortium_id=subject.consortium_id)
             access_event_record(
                 actor=actor,
-                action=Action.PATRON_ERASE,
+                action=Action.ERASURE_PLAN,
                 patron_ids=[subject.patron_id],
-                data_categories=_erased_categories(),
-                detail="dry_run",
+                data_categories=[DataCategory.BASIC],
+                detail=f"request:{subject_request.pk}",
             )
-        return ErasureResult(request_id=subject_request.pk, patron_id=subject.patron_id, dry_run=True, plan=plan)
+        return ErasureResult(
+            request_id=subject_request.pk, patron_id=subject.patron_id, dry_run=True, plan=plan, subject=subject
+        )
     with _erasure_transaction():
         subject_request, subject = _erasure_request(actor=actor, request_id=request_id, lock=True)
+        _confirmation_check(subject, confirm)
         patron_id, consortium_id = subject.patron_id, subject.consortium_id
         plan = erasure_plan(patron_id=patron_id, consortium_id=consortium_id)
         removed, changes, outside = _erase_patron_data(
@@ -455,15 +472,26 @@ def _holds_in_force(entry: LedgerEntry) -> tuple[LegalHold, ...]:
     )
 
 
-def erasures_reapply(*, dry_run: bool = False, progress: Callable[[int, int], None] | None = None) -> ReapplyResult:
+def _of_consortium(entries: list[LedgerEntry], consortium_id: int | None) -> list[LedgerEntry]:
+    return entries if consortium_id is None else [entry for entry in entries if entry.consortium_id == consortium_id]
+
+
+def erasures_reapply(
+    *, dry_run: bool = False, progress: Callable[[int, int], None] | None = None, actor: Actor | None = None
+) -> ReapplyResult:
     """Repair the erasure ledgers from each other, then erase again every erased patron whose data is back
     (after a backup restore).
 
-    A second run finds nothing to do. One ERASURE_REAPPLIED access event lists the ids of the patrons
-    erased again. The transactions nest as in `subject_request_erase`.
+    Run by `manage.py reapply_erasures` (no actor: every consortium, logged as the command), or by a DPO
+    from the admin (`actor`: their own consortium's erasures only, logged as theirs). A second run finds
+    nothing to do. One ERASURE_REAPPLIED access event lists the ids of the patrons erased again. The
+    transactions nest as in `subject_request_erase`.
     """
     union, missing_in_main, missing_elsewhere = _ledgers_merged()
-    entries = list(union.values())
+    scope = None if actor is None else actor.consortium_id
+    missing_in_main = _of_consortium(missing_in_main, scope)
+    missing_elsewhere = [(ledger, _of_consortium(missing, scope)) for ledger, missing in missing_elsewhere]
+    entries = _of_consortium(list(union.values()), scope)
     total = len(entries)
     back: list[LedgerEntry] = []
     for start in range(0, total, REAPPLY_BATCH):
@@ -479,7 +507,7 @@ def erasures_reapply(*, dry_run: bool = False, progress: Callable[[int, int], No
     )
     if dry_run or not (back or missing_in_main or written_elsewhere):
         return result
-    actor = Actor(
+    actor = actor or Actor(
         user_id=None,
         username=REAPPLY_ACTOR,
         municipality_id=None,

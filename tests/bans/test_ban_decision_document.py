@@ -10,7 +10,7 @@ from pypdf import PdfReader
 
 from audit.actor import Actor
 from audit.models import AccessEvent, Action, Outcome
-from bans.decision_document import decision_context, decision_filename
+from bans.decision_document import decision_context, decision_filename, decision_pdf
 from bans.models import Ban, BanStatus
 from bans.services import ban_decide, ban_hearing_record, ban_notification_record, ban_propose
 from patrons.models import Guardianship
@@ -303,3 +303,17 @@ def test_the_decision_page_allows_its_own_inline_style_by_nonce(ban):
     # Everywhere else the policy stays strict.
     other = client_for("rovaniemi.director").get("/patrons/")
     assert "'nonce-" not in other["Content-Security-Policy"].split("style-src", 1)[1].split(";", 1)[0]
+
+
+@pytest.mark.parametrize(
+    ("language", "distribution", "attachment"),
+    [("fi", "Jakelu", "Liite viranhaltijapäätökseen"), ("sv", "Sändlista", "Bilaga till tjänsteinnehavarbeslut")],
+)
+def test_the_signature_never_sits_alone_on_a_page(ban, language, distribution, attachment):
+    """Reasons of every length a page can end at: the decision's last page, the one signed, also holds the
+    paragraph before the signature (the distribution list), so a signature never stands on a page of its own."""
+    for extra_lines in range(0, 56, 4):
+        ban.reasons = "\n\n".join([REASONS, *(f"{n}." for n in range(extra_lines))])
+        pages = [page.extract_text() for page in PdfReader(io.BytesIO(decision_pdf(ban, language, "/"))).pages]
+        signed = pages[next(number for number, text in enumerate(pages) if attachment in text) - 1]
+        assert ban.decider_name in signed and distribution in signed, (extra_lines, signed)

@@ -1,11 +1,12 @@
 """The DPO's browser of the access log (the admin's access-event list): its filters, scope and count."""
 
 import html
+import re
 
 import pytest
 from django.utils import translation
 
-from audit.models import AccessEvent, Action
+from audit.models import AccessEvent, Action, DataCategory
 from dpo.admin.access_log import CappedCountPaginator
 from tests.conftest import client_for
 
@@ -59,3 +60,15 @@ def test_the_browser_names_each_action_in_words(lapland_patron):
     text = html.unescape(listing.content.decode())
     assert text.count(label) >= 2 and other in text  # the row and the selected filter; the filter's others
     assert label in html.unescape(page.content.decode())
+
+
+def test_an_events_page_names_its_data_categories_in_words_not_json(lapland_patron):
+    client_for("rovaniemi.staff").get(f"/patrons/{lapland_patron.pk}/")
+    event = AccessEvent.objects.filter(actor_username="rovaniemi.staff", action=Action.PATRON_VIEW).latest("id")
+    page = client_for("dpo").get(f"/admin/audit/accessevent/{event.pk}/change/")
+    text = html.unescape(page.content.decode())
+    with translation.override(page["Content-Language"]):
+        labels = [str(DataCategory(code).label) for code in event.data_categories]
+    assert event.data_categories and all(label in text for label in labels)
+    assert '["' not in text and f"[{lapland_patron.pk}" not in text  # no stored JSON shown
+    assert re.search(rf'class="readonly">[\d, ]*\b{lapland_patron.pk}\b[\d, ]*</div>', text)

@@ -7,12 +7,14 @@ import datetime
 import io
 
 import pytest
+import time_machine
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.utils import timezone
 from pypdf import PdfReader
 
 from audit.models import AccessEvent, Action, DataCategory, Outcome
+from audit.services import access_event_record
 from bans.models import Ban
 from dpo.models import FeeDecision, RefusalGround, SubjectRequest
 from patrons.models import Guardianship, NoteCategory, Patron, RegisterMembership, Trusteeship
@@ -22,6 +24,7 @@ from sotu_silo.models import IdentityCode
 from staff.models import Consortium, Library, StaffProfile
 from tests.bans.test_ban_decision_document import DECISION_NUMBER, actor_for, make_ban
 from tests.conftest import client_for
+from tests.factories import PatronFactory
 from tests.patrons.procedure import on
 
 pytestmark = pytest.mark.django_db
@@ -402,3 +405,70 @@ def test_a_breach_that_concerned_the_patron_is_in_their_report(lapland_patron):
     ]
     assert concerned[0]["measures"]["text"] == "The recipient confirmed deleting the message."
     assert records(report_of(make_request(other).pk), "breaches") == []
+
+
+# --- A normal year, grouped -----------------------------------------------------------------------------------
+
+# A busy patron's year: staff open the record on 60 days, about five times a day, and billing looks once a month.
+YEAR_DAYS = 60
+READS_A_DAY = 5
+
+
+def a_year_of_reads(patron: Patron) -> int:
+    staff, billing = actor_for("rovaniemi.staff"), actor_for("rovaniemi.billing")
+    start = timezone.now() - datetime.timedelta(days=365)
+    written = 0
+    for day in range(YEAR_DAYS):
+        with time_machine.travel(start + datetime.timedelta(days=day * 6, hours=10), tick=False):
+            for read in range(READS_A_DAY):
+                categories = [DataCategory.LISTING] if read % 2 else [DataCategory.BASIC, DataCategory.CONTACT]
+                access_event_record(
+                    actor=staff, action=Action.PATRON_VIEW, patron_ids=[patron.pk], data_categories=categories
+                )
+                written += 1
+            if day % 5 == 0:
+                access_event_record(
+                    actor=billing,
+                    action=Action.IDENTITY_CODE_REVEAL,
+                    patron_ids=[patron.pk],
+                    data_categories=[DataCategory.IDENTITY_CODE],
+                    reason="lasku",
+                )
+                written += 1
+    return written
+
+
+def test_a_normal_years_report_groups_the_log_by_day_and_role_with_every_event_in_an_appendix():
+    patron = PatronFactory(home_library=Library.objects.get(koha_library_id="ROV"))
+    written = a_year_of_reads(patron)
+    assert written >= 300
+    subject_request = make_request(patron)
+
+    report = report_of(subject_request.pk)
+
+    summary = report["access_summary"]["rows"]
+    # One row a day and role, not one an event; the counts add up to the log.
+    assert len(summary) == YEAR_DAYS + YEAR_DAYS // 5
+    log = records(report, "access_log")
+    assert len(log) >= written and sum(row["events"] for row in summary) == len(log)
+    first = summary[0]
+    assert (first["role"], first["events"]) == ("Kirjaston henkilökunta", READS_A_DAY)
+    assert {(count["code"], count["events"]) for count in first["categories"]} == {
+        (DataCategory.LISTING, 2),
+        (DataCategory.BASIC, 3),
+        (DataCategory.CONTACT, 3),
+    }
+    assert [(column["code"], column["events"]) for column in report["access_summary"]["columns"]] == [
+        (DataCategory.LISTING, 2 * YEAR_DAYS),
+        (DataCategory.BASIC, 3 * YEAR_DAYS),
+        (DataCategory.CONTACT, 3 * YEAR_DAYS),
+        (DataCategory.IDENTITY_CODE, YEAR_DAYS // 5),
+    ]
+
+    pdf = client_for("dpo").get(urls(subject_request.pk)["pdf"])
+    pages = [" ".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(pdf.content)).pages]
+    grouped = next(number for number, text in enumerate(pages, 1) if "Kuka on käsitellyt tietojasi" in text)
+    appendix = next(number for number, text in enumerate(pages, 1) if "Liite:" in text)
+    # The grouped log takes two pages at most and the report a few; the appendix with every event is the rest.
+    assert appendix - grouped <= 2 and appendix <= 5 < len(pages), (grouped, appendix, len(pages))
+    assert "Oikeutesi" in pages[appendix - 2]

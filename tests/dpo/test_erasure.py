@@ -56,9 +56,19 @@ def subject_request(patron: Patron, kind: str = RequestKind.ERASURE, **fields) -
     )
 
 
-def erase(request_id: int, dry_run: bool, username: str = "dpo"):
+def card_of_request(request_id: int) -> str:
+    """The card number the DPO types to confirm an erasure ("" when the request or its patron is gone)."""
+    patron_ids = SubjectRequest.objects.filter(pk=request_id).values("patron_id")
+    return Patron.objects.filter(pk__in=patron_ids).values_list("cardnumber", flat=True).first() or ""
+
+
+def erase(request_id: int, dry_run: bool, username: str = "dpo", confirm: str | None = None):
+    """The erasure API; an erasure (not a dry run) confirms with the patron's card number unless `confirm` says."""
+    body: dict[str, object] = {"dry_run": dry_run}
+    if not dry_run:
+        body["confirm"] = card_of_request(request_id) if confirm is None else confirm
     return client_for(username).post(
-        f"/api/v1/subject-requests/{request_id}/erase/", {"dry_run": dry_run}, content_type="application/json"
+        f"/api/v1/subject-requests/{request_id}/erase/", body, content_type="application/json"
     )
 
 
@@ -228,13 +238,16 @@ def test_the_dry_run_lists_exactly_what_would_go_and_changes_nothing(world):
     assert not ErasureTombstone.objects.filter(patron_id=patron.pk).exists()
     world.request.refresh_from_db()
     assert (world.request.erased_at, world.request.completed_on) == (None, None)
+    # A read of the plan, not an erasure: the patron's access report must not say their data was erased.
     event = newest_event()
-    assert (event.action, event.detail, event.patron_ids, event.actor_username) == (
-        Action.PATRON_ERASE,
-        "dry_run",
+    assert (event.action, event.detail, event.patron_ids, event.actor_username, event.data_categories) == (
+        Action.ERASURE_PLAN,
+        f"request:{world.request.pk}",
         [patron.pk],
         "dpo",
+        ["basic"],
     )
+    assert not AccessEvent.objects.filter(action=Action.PATRON_ERASE, subjects__patron_id=patron.pk).exists()
 
 
 def test_after_the_erasure_nothing_finds_the_patron_and_only_the_opaque_id_stays(world):
@@ -402,6 +415,21 @@ def test_another_consortiums_request_does_not_exist(mikkeli_patron):
     assert Patron.objects.filter(pk=mikkeli_patron.pk).exists()
 
 
+@pytest.mark.parametrize("typed", ["", "0000000000", "patron"])
+def test_the_erasure_needs_the_patron_card_number_typed(world, typed):
+    response = erase(world.request.pk, dry_run=False, confirm=typed)
+
+    assert_rule(response, "confirmation_mismatch")
+    assert world.patron.cardnumber not in response.content.decode()
+    assert Patron.objects.filter(pk=world.patron.pk).exists()
+    assert not AccessEvent.objects.filter(action=Action.PATRON_ERASE, subjects__patron_id=world.patron.pk).exists()
+
+
+def test_the_erasure_takes_the_card_number_with_spaces_typed_around_it(world):
+    assert erase(world.request.pk, dry_run=False, confirm=f" {world.patron.cardnumber} ").status_code == 200
+    assert not Patron.objects.filter(pk=world.patron.pk).exists()
+
+
 def test_dry_run_is_required(world):
     response = client_for("dpo").post(
         f"/api/v1/subject-requests/{world.request.pk}/erase/", {}, content_type="application/json"
@@ -432,14 +460,19 @@ def test_the_page_shows_the_dry_run_and_erases_only_when_confirmed(world):
     assert response.status_code == 200
     html = response.content.decode()
     assert str(world.only_child.pk) in html and 'name="confirm"' in html
-    assert LAST_NAME not in html and "Shouted" not in html
-    assert (newest_event().action, newest_event().detail) == (Action.PATRON_ERASE, "dry_run")
+    # Whom the DPO is about to erase: name, card number and date of birth; no note's text.
+    assert LAST_NAME in html and world.patron.cardnumber in html
+    assert f"{world.patron.date_of_birth:%-d.%-m.%Y}" in html
+    assert "Shouted" not in html
+    assert (newest_event().action, newest_event().data_categories) == (Action.ERASURE_PLAN, ["basic"])
 
-    unconfirmed = dpo.post(page(world.request.pk), {})
-    assert unconfirmed.status_code == 400
-    assert Patron.objects.filter(pk=world.patron.pk).exists()
+    for typed in ({}, {"confirm": "on"}, {"confirm": "1" + world.patron.cardnumber}):
+        unconfirmed = dpo.post(page(world.request.pk), typed)
+        assert unconfirmed.status_code == 400
+        assert Patron.objects.filter(pk=world.patron.pk).exists()
+    assert 'class="errorlist' in unconfirmed.content.decode()
 
-    confirmed = dpo.post(page(world.request.pk), {"confirm": "on"})
+    confirmed = dpo.post(page(world.request.pk), {"confirm": world.patron.cardnumber})
     assert confirmed.status_code == 302
     assert confirmed["Location"] == reverse("admin:dpo_subjectrequest_change", args=[world.request.pk])
     assert not Patron.objects.filter(pk=world.patron.pk).exists()
@@ -451,7 +484,8 @@ def test_the_page_refuses_other_requests(world, mikkeli_patron):
     access = subject_request(world.patron, kind=RequestKind.ACCESS)
     assert dpo.get(page(access.pk)).status_code == 400
     assert dpo.get(page(subject_request(mikkeli_patron).pk)).status_code == 404
-    assert client_for("rovaniemi.staff").post(page(world.request.pk), {"confirm": "on"}).status_code == 403
+    staff = client_for("rovaniemi.staff")
+    assert staff.post(page(world.request.pk), {"confirm": world.patron.cardnumber}).status_code == 403
     assert Patron.objects.filter(pk=world.patron.pk).exists()
 
 
@@ -503,6 +537,40 @@ def test_reapply_erasures_erases_a_restored_patron_again_and_a_second_run_nothin
     out, _err = reapply()
     assert out.strip() == "Erased 0 patrons again."
     assert AccessEvent.objects.count() == events
+
+
+def test_the_dpo_reapplies_erasures_with_a_button_after_seeing_the_dry_run(world, mikkeli_patron):
+    patron_id = world.patron.pk
+    patron_row = Patron.objects.filter(pk=patron_id).values().get()
+    code_row = IdentityCode.objects.filter(patron_id=patron_id).values().get()
+    assert erase(world.request.pk, dry_run=False).status_code == 200
+    restore(patron_row, code_row)
+    # Another consortium's restored erasure is not this DPO's to apply again.
+    ErasureTombstone.objects.create(
+        patron_id=mikkeli_patron.pk,
+        consortium_id=mikkeli_patron.consortium_id,
+        erased_at=timezone.now(),
+        subject_request=subject_request(mikkeli_patron),
+    )
+    dpo = client_for("dpo")
+    url = reverse("dpo:erasures-reapply")
+    assert url in dpo.get(reverse("admin:index")).content.decode()  # reached from the dashboard, no shell
+
+    dry = dpo.get(url)
+    assert dry.status_code == 200
+    html = dry.content.decode()
+    assert '<td class="erased-again">1</td>' in html and "manage.py" not in html
+    assert Patron.objects.filter(pk=patron_id).exists()
+
+    done = dpo.post(url)
+    assert done.status_code == 302
+    assert not Patron.objects.filter(pk=patron_id).exists()
+    assert Patron.objects.filter(pk=mikkeli_patron.pk).exists()
+    event = newest_event()
+    assert (event.action, event.patron_ids, event.actor_username) == (Action.ERASURE_REAPPLIED, [patron_id], "dpo")
+    assert 'class="nothing-to-do"' in dpo.get(url).content.decode()
+    for role in ("rovaniemi.staff", "rovaniemi.billing"):
+        assert client_for(role).post(url).status_code == 403
 
 
 def test_reapply_erasures_finishes_an_erasure_whose_silo_commit_failed(world):
