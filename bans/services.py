@@ -868,15 +868,21 @@ def _method_check(method: str) -> None:
         )
 
 
-def _notice_check(ban: Ban, method: str, sent_on: datetime.date | None) -> None:
+def _sent_check(method: str, sent_on: datetime.date | None, decided_on: datetime.date | None) -> datetime.date:
+    """A decision's notice: a known method, sent on a day between the decision and today."""
     _method_check(method)
     if sent_on is None:
         raise RuleBroken("sent_on_required", _("Give the date the decision was sent or handed over."))
     if sent_on > today():
         raise RuleBroken("sent_in_future", _("The sending date cannot be in the future."))
-    assert ban.decided_on is not None  # _ban_for_step: only a decided ban is notified
-    if sent_on < ban.decided_on:
+    assert decided_on is not None  # _ban_for_step: only a made decision is notified
+    if sent_on < decided_on:
         raise RuleBroken("sent_before_decision", _("The decision cannot be sent before it was made."))
+    return sent_on
+
+
+def _notice_check(ban: Ban, method: str, sent_on: datetime.date | None) -> None:
+    sent_on = _sent_check(method, sent_on, ban.decided_on)
     if sent_on > ban.ends_on:
         raise RuleBroken("ban_ended", _("This ban's dates have passed."))
 
@@ -1112,16 +1118,9 @@ def ban_rectification_notification_record(*, actor: Actor, ban_id: int, method: 
                 "court_appeal_recorded",
                 _("A court appeal has been recorded; the rectification decision's notice can no longer be changed."),
             )
-        _method_check(method)
-        if sent_on is None:
-            raise RuleBroken("sent_on_required", _("Give the date the decision was sent or handed over."))
-        if sent_on > today():
-            raise RuleBroken("sent_in_future", _("The sending date cannot be in the future."))
+        sent_on = _sent_check(method, sent_on, ban.appeal_decided_on)
         # Act 13/2003 s. 19: electronically only with the party's consent, as recorded with the ban's notice.
         _consent_check(method, sent_on, ban.electronic_consent_on, ban.electronic_consent_how, guardian=None)
-        assert ban.appeal_decided_on is not None  # a rectification decision that left the ban standing has its date
-        if sent_on < ban.appeal_decided_on:
-            raise RuleBroken("sent_before_decision", _("The decision cannot be sent before it was made."))
         ban.rectification_notification_method, ban.rectification_notified_on = method, sent_on
         ban.rectification_deemed_received_on = deemed_received_on(method, sent_on)
         ban.court_appeal_deadline = court_appeal_deadline_for(ban.rectification_deemed_received_on)
