@@ -68,3 +68,11 @@ def test_reading_the_queue_is_logged_with_the_patrons_listed(lapland_patron):
 @pytest.mark.parametrize("username", ["rovaniemi.staff", "dpo"])
 def test_no_one_but_a_ban_decider_reads_the_queue(username):
     assert as_user(username).get("/bans/queue/").status_code == 403
+
+
+def test_the_queue_offers_the_patron_search_only_to_those_who_may_search():
+    """The board's secretary decides no patron's data: a link to the search would be a 403 and a denied event."""
+    secretary = as_user("rovaniemi.secretary").get("/bans/queue/").content.decode()
+    director = as_user("rovaniemi.director").get("/bans/queue/").content.decode()
+    assert 'href="/patrons/"' not in secretary and 'href="/bans/archive/"' in secretary
+    assert 'href="/patrons/"' in director
