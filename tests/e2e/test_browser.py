@@ -59,7 +59,7 @@ def test_search_and_view_patron_is_logged(page: Page, e2e_server: E2EServer) -> 
     page.fill("#q", cardnumber)
     page.click("form.patron-search button[type=submit]")
     expect(page.locator("#results tbody tr")).to_have_count(1)
-    expect(page.locator("#results tbody tr td").nth(1)).to_have_text(cardnumber)
+    expect(page.locator("#results tbody tr td").nth(2)).to_have_text(cardnumber)  # after the date of birth
 
     page.click(patron_link)
     expect(page).to_have_url(e2e_server.url(f"/patrons/{patron_id}/"))

@@ -668,7 +668,7 @@ STRUCTURED = {
     "staff.MachineKey": {"id", "prefix", "hashed_key", "networks"},
     "koha.KohaViewReceipt": {"event_id"},
     # Koha's address, the way to log in and the client's id (an account name); the secret's key id.
-    "koha.KohaConnection": {"base_url", "auth", "client_id", "secret_key_id"},
+    "koha.KohaConnection": {"base_url", "staff_url", "auth", "client_id", "secret_key_id"},
     # Choices and Koha's error codes.
     "koha.SyncRun": {"kind", "status", "error_code"},
     "koha.IdentityCodeImportFinding": {"kind"},
