@@ -125,6 +125,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # The user's consortium's language when they have not chosen one (privacy_service/locale.py).
+    "privacy_service.locale.ConsortiumLanguageMiddleware",
     "accounts.middleware.IdleTimeoutMiddleware",
     "staff.ip_allowlist.IPAllowListMiddleware",
     "django_otp.middleware.OTPMiddleware",
