@@ -83,3 +83,16 @@ def test_another_consortiums_connection_is_never_used(mikkeli_patron):
 def test_the_staff_interface_address_is_held_to_the_rules_of_koha_s_address():
     with pytest.raises(Exception, match="https"):
         connect(staff_url="http://koha-staff.example.fi")
+
+
+def test_the_billing_reveal_page_links_to_koha_too(patron):
+    """The clerk sees whose code it is, and can open the same patron in Koha to invoice."""
+    connect()
+    stored = client_for("rovaniemi.staff").put(
+        f"/api/v1/patrons/{patron.pk}/identity-code/", {"identity_code": "230375-5179"}, content_type="application/json"
+    )
+    assert stored.status_code == 200, stored.content
+    page = client_for("rovaniemi.billing").post(f"/billing/patrons/{patron.pk}/reveal/", {"reason": "lasku 2026-7"})
+    assert page.status_code == 200, page.content
+    [(url, _attributes)] = LINK.findall(page.content.decode())
+    assert url.endswith("/cgi-bin/koha/members/moremember.pl?borrowernumber=4711")
