@@ -34,6 +34,10 @@ from demo.totp_secrets import DEMO_TOTP_SECRETS, demo_totp_key
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
+# axe-core from the npm registry (package.json; `make assets` installs it), the engine of assert_accessible.
+AXE_SCRIPT = REPO_ROOT / "node_modules" / "axe-core" / "axe.min.js"
+# WCAG 2.2 level AA, as axe tags it: each version's A and AA rules (2.2 added AA rules only).
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -312,16 +316,55 @@ def authenticator_code(server: E2EServer, key: bytes) -> str:
     return f"{totp(key, step=TOTP_STEP):06d}"
 
 
-def log_in(page, server: E2EServer, username: str, *, next_path: str = "") -> None:
+def log_in(page, server: E2EServer, username: str, *, next_path: str = "", accessible: bool = False) -> None:
     """Log in through the form; billing, the DPO and the superuser then pass the real second-factor step
-    with the code their demo authenticator (README) shows now."""
+    with the code their demo authenticator (README) shows now. `accessible`: axe checks both forms' pages too."""
     from playwright.sync_api import expect
 
     page.goto(server.url("/accounts/login/" + (f"?next={next_path}" if next_path else "")))
+    if accessible:
+        assert_accessible(page, "the log-in page")
     page.fill("#id_username", username)
     page.fill("#id_password", DEMO_PASSWORD)
     page.click("main form button[type=submit]")
     if username in DEMO_TOTP_SECRETS:
         expect(page).to_have_url(re.compile(r"/accounts/two-factor/\?next="))
+        if accessible:
+            assert_accessible(page, "the second-factor page")
         page.fill("#id_code", authenticator_code(server, demo_totp_key(username)))
         page.click("main form button[type=submit]")  # not the header's log-out button
+
+
+def screenshot(page, name: str, **options) -> None:
+    """With E2E_SCREENSHOTS=<directory> (e.g. /tmp), the page as <directory>/<name>.png for a person to look at;
+    without it, nothing. The one switch of every e2e test; `options` go to Playwright's page.screenshot
+    (full_page, clip)."""
+    if directory := os.environ.get("E2E_SCREENSHOTS"):
+        page.screenshot(path=Path(directory) / f"{name}.png", **options)
+
+
+_AXE_RUN = """async (tags) => {
+    const result = await axe.run(document, {runOnly: {type: "tag", values: tags}, resultTypes: ["violations"]});
+    return result.violations.map((v) => ({
+        id: v.id, impact: v.impact, help: v.help, targets: v.nodes.map((node) => node.target.join(" ")),
+    }));
+}"""
+
+
+def assert_accessible(page, label: str) -> None:
+    """Fail, listing each rule broken (id, impact, the elements' selectors), when axe-core finds a WCAG 2.2 A/AA
+    violation on the page as it is now. Call it after each navigation and after each swap that changes the page.
+
+    The script is evaluated through the DevTools protocol, which the pages' Content-Security-Policy (no inline
+    scripts) does not govern, so the pages are checked with their real policy."""
+    if not page.evaluate("() => typeof window.axe === 'object'"):
+        page.evaluate(AXE_SCRIPT.read_text(encoding="utf-8"))
+    violations = page.evaluate(_AXE_RUN, WCAG_TAGS)
+    if violations:
+        lines = [f"{len(violations)} accessibility rule(s) broken on {label} ({page.url}):"]
+        for violation in violations:
+            lines.append(f"- {violation['id']} ({violation['impact']}): {violation['help']}")
+            lines.extend(f"    {target}" for target in violation["targets"][:10])
+            if len(violation["targets"]) > 10:
+                lines.append(f"    ... and {len(violation['targets']) - 10} more")
+        pytest.fail("\n".join(lines), pytrace=False)

@@ -3,20 +3,19 @@
 Staff have a note refused (the error summary, on the patron's page) and record the hearing of the demo's
 proposed ban; the director logs in and lands on the queue of bans awaiting their step, opens the ban, takes
 the decision (refused once: the error summary at the top takes the focus and its link moves the focus to the
-field, the typed text kept), and the queue no longer lists the ban. Screenshots go to $E2E_SCREENSHOT_DIR when
-it is set. Elements are found by ids, URLs and form actions, not by their visible text.
+field, the typed text kept), and the queue no longer lists the ban. Every page of the walk passes axe-core's WCAG 2.2
+AA rules; E2E_SCREENSHOTS=<directory> keeps a screenshot of each. Elements are found by ids, URLs and form actions,
+not by their visible text.
 """
 
 import datetime
-import os
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.conf import settings
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import E2EServer, log_in
+from tests.e2e.conftest import E2EServer, assert_accessible, log_in, screenshot
 
 pytestmark = pytest.mark.e2e
 
@@ -44,10 +43,10 @@ def submit(page: Page, button: str, *, status: int) -> None:
     assert response is not None and response.status == status, (response and response.status, page.url)
 
 
-def screenshot(page: Page, name: str, *, full_page: bool = False) -> None:
-    """With E2E_SCREENSHOT_DIR set (e.g. /tmp), the page as the person sees it, to look at."""
-    if directory := os.environ.get("E2E_SCREENSHOT_DIR"):
-        page.screenshot(path=str(Path(directory) / f"ban-decider-{name}.png"), full_page=full_page)
+def shot(page: Page, name: str, *, full_page: bool = False) -> None:
+    """The page checked with axe, and kept as day-ban-decider-<name>.png with E2E_SCREENSHOTS set."""
+    assert_accessible(page, f"the ban decider's day: {name}")
+    screenshot(page, f"day-ban-decider-{name}", full_page=full_page)
 
 
 def active_element(page: Page) -> dict:
@@ -69,6 +68,7 @@ def test_the_ban_deciders_day(page: Page, e2e_server: E2EServer) -> None:
     log_in(page, e2e_server, STAFF)
     expect(page).to_have_url(e2e_server.url("/patrons/"))
     page.goto(e2e_server.url(f"/patrons/{patron_id}/"))
+    shot(page, "patron")
     page.click("#notes details summary")
     page.select_option("#id_category", "general")
     page.fill("#id_text", NOTE_TEXT)
@@ -76,31 +76,34 @@ def test_the_ban_deciders_day(page: Page, e2e_server: E2EServer) -> None:
     submit(page, 'form[action$="/notes/"] button[type=submit]', status=400)
     assert "error-summary" in active_element(page)["cls"]
     expect(page.locator("#id_text")).to_have_value(NOTE_TEXT)
-    screenshot(page, "note-refused")
+    shot(page, "note-refused")
     page.locator('main .error-summary a[href="#id_category"]').click()
     assert active_element(page)["id"] == "id_category"
     expect(page.locator("#id_text")).to_be_in_viewport()
 
     # 2. Staff record the hearing: the decision is now the decider's step.
     page.goto(ban_url)
+    shot(page, "ban-proposed", full_page=True)
     page.fill("#id_hearing-heard_on", iso(today))
     page.select_option("#id_hearing-method", "in_person")
     page.fill("#id_hearing-answer_by", iso(today))
     page.fill("#id_hearing-material_shown", "Käyttökieltoesitys ja huomautus.")
     page.fill("#id_hearing-statement", "Asiakas kiisti uhkailun.")
     submit(page, 'form[action$="/hearing/"] button[type=submit]', status=200)
+    shot(page, "heard")
     page.click('form[action="/accounts/logout/"] button')
 
     # 3. The director lands on the queue, which lists the ban with its step and due date.
-    log_in(page, e2e_server, DIRECTOR)
+    log_in(page, e2e_server, DIRECTOR, accessible=True)
     expect(page).to_have_url(e2e_server.url("/bans/queue/"))
     row_link = page.locator(f'main table a[href="/bans/{ban_id}/#step-decision"]')
     expect(row_link).to_have_count(1)
-    screenshot(page, "queue", full_page=True)
+    shot(page, "queue", full_page=True)
 
     # 4. The decision, refused once (a number the library already used): the summary at the top has the focus.
     row_link.click()
     expect(page).to_have_url(ban_url + "#step-decision")
+    shot(page, "decision-form")
     page.fill("#id_decision-decision_number", taken_number)
     page.fill("#id_decision-decided_on", iso(today))
     page.fill("#id_decision-reasons", REASONS)
@@ -113,22 +116,22 @@ def test_the_ban_deciders_day(page: Page, e2e_server: E2EServer) -> None:
     assert "error-summary" in active_element(page)["cls"]
     assert page.evaluate("() => document.querySelector('.error-summary').getBoundingClientRect().top") < 400
     expect(page.locator("#id_decision-reasons")).to_have_value(REASONS)  # the typed text is kept
-    screenshot(page, "refused")
+    shot(page, "refused")
 
     summary.locator('a[href="#id_decision-decision_number"]').click()
     assert active_element(page)["id"] == "id_decision-decision_number"
     expect(page.locator("#id_decision-decision_number")).to_be_in_viewport()
-    screenshot(page, "jumped")
+    shot(page, "jumped")
 
     # 5. A free number: the decision is recorded, the success message says so, the queue is empty of the ban.
     page.fill("#id_decision-decision_number", "ROV-E2E-DAY-1")
     submit(page, 'form[action$="/decision/"] button[type=submit]', status=200)
     expect(page).to_have_url(ban_url)
     expect(page.locator("main .message-success[role=status]")).to_be_visible()
-    screenshot(page, "decided")
+    shot(page, "decided")
     page.click('header a[href="/bans/queue/"]')
     expect(page.locator(f'main table a[href^="/bans/{ban_id}/"]')).to_have_count(0)
-    screenshot(page, "queue-after", full_page=True)
+    shot(page, "queue-after", full_page=True)
 
     assert db.query("SELECT status, decision_number FROM patrons_ban WHERE id = %s", (ban_id,)) == [
         ("decided", "ROV-E2E-DAY-1")

@@ -3,16 +3,16 @@
 The clerk logs in (password and the demo authenticator), finds a patron by card number and reveals their demo
 identity code for an invoice; later a code is given to them: they look it up with a reason, see whose it is,
 reveal it without typing the reason again, watch the countdown hide it and show it again (the same reason, a
-reveal of its own in the log). A code nobody has is a message on the same page, the reason kept.
+reveal of its own in the log). A code nobody has is a message on the same page, the reason kept. Every page of the
+walk passes axe-core's WCAG 2.2 AA rules; E2E_SCREENSHOTS=<directory> keeps a screenshot of each.
 """
 
-import os
 import re
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import E2EServer, log_in
+from tests.e2e.conftest import E2EServer, assert_accessible, log_in, screenshot
 
 pytestmark = pytest.mark.e2e
 CLERK = "rovaniemi.billing"
@@ -45,24 +45,29 @@ REVEALS_SQL = """
 
 
 def shot(page: Page, name: str) -> None:
-    if directory := os.environ.get("E2E_SCREENSHOTS"):  # e.g. E2E_SCREENSHOTS=/tmp
-        page.screenshot(path=f"{directory}/15d-{name}.png", full_page=True)
+    """The page checked with axe, and kept as day-billing-<name>.png with E2E_SCREENSHOTS set."""
+    assert_accessible(page, f"the billing clerk's day: {name}")
+    screenshot(page, f"day-billing-{name}", full_page=True)
 
 
 def test_the_billing_clerks_day(page: Page, e2e_server: E2EServer) -> None:
     patron_id, first_name, last_name, cardnumber = e2e_server.database.query(CODED_PATRON_SQL)[0]
     page.clock.install()  # the reveal page's countdown runs on a clock the test can move
 
-    log_in(page, e2e_server, CLERK, next_path="/billing/")
+    log_in(page, e2e_server, CLERK, next_path="/billing/", accessible=True)
     expect(page).to_have_url(e2e_server.url("/billing/"))
+    shot(page, "index")
 
     # 1. A patron at the desk: found by card number, the code revealed for an invoice.
     page.fill("#q", cardnumber)
     page.click("#billing-search button[type=submit]")
     row = page.locator("tbody tr", has_text=cardnumber)
+    expect(row).to_be_visible()
+    shot(page, "search-found")
     row.locator("input[name=reason]").fill(INVOICE)
     row.locator("button[type=submit]").click()
     expect(page.locator("#holder-cardnumber")).to_have_text(cardnumber)
+    shot(page, "revealed-at-the-desk")
     code = page.locator(".identity-code output").inner_text()
     assert re.fullmatch(r"\d{6}[-+A-FU-Y]9\d\d[0-9A-Y]", code), "a demo code is a temporary one (900-999)"
 

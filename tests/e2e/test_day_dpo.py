@@ -2,19 +2,17 @@
 
 The DPO logs in to the dashboard, records an access request finding the patron by name, makes the report,
 opens the access-event browser and an event, then records an erasure request the same way, runs its dry run
-and confirms the erasure by typing the card number. Every page fits the screen's width; screenshots go to
-/tmp/15e-*.png for a person to look at.
+and confirms the erasure by typing the card number. Every page fits the screen's width and passes axe-core's WCAG 2.2
+AA rules; E2E_SCREENSHOTS=<directory> keeps a screenshot of each for a person to look at.
 """
 
 import re
-import tempfile
 from datetime import date
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.conftest import E2EServer, log_in
+from tests.e2e.conftest import E2EServer, assert_accessible, log_in, screenshot
 
 pytestmark = pytest.mark.e2e
 
@@ -40,8 +38,10 @@ def wide_page(browser: Browser):
 
 
 def fits(page: Page, name: str) -> None:
-    """The page needs no sideways scrolling at 1,280 px; its screenshot is kept for a person to look at."""
-    page.screenshot(path=Path(tempfile.gettempdir()) / f"15e-{name}.png", full_page=True)
+    """The page needs no sideways scrolling at 1,280 px and passes axe; kept as day-dpo-<name>.png with
+    E2E_SCREENSHOTS set."""
+    assert_accessible(page, f"the DPO's day: {name}")
+    screenshot(page, f"day-dpo-{name}", full_page=True)
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= WIDTH, f"{name} is {width} px wide"
 
@@ -49,6 +49,7 @@ def fits(page: Page, name: str) -> None:
 def record_request(page: Page, server: E2EServer, *, kind: str, first_name: str, last_name: str, patron_id: int) -> int:
     """Record a request on the admin's form, finding the patron by name; answers the request's id."""
     page.goto(server.url("/admin/dpo/subjectrequest/add/"))
+    fits(page, f"record-{kind}-form")
     page.select_option("#id_kind", kind)
     page.select_option("#id_identity_document", "passport")
     page.fill("#id_find", f"{last_name} {first_name}")
@@ -69,7 +70,7 @@ def test_the_dpos_day(wide_page: Page, e2e_server: E2EServer) -> None:
     page, server = wide_page, e2e_server
     reported, erased = server.database.query(ADULTS_SQL, (False,))
 
-    log_in(page, server, "dpo", next_path="/admin/")
+    log_in(page, server, "dpo", next_path="/admin/", accessible=True)
     expect(page).to_have_url(server.url("/admin/"))
     expect(page.locator(".requests-due")).to_be_visible()
     fits(page, "dashboard")
@@ -118,6 +119,7 @@ def test_the_dpos_day(wide_page: Page, e2e_server: E2EServer) -> None:
     page.click(".erasure-confirm input[type=submit]")
     expect(page).to_have_url(server.url(f"/admin/dpo/subjectrequest/{request_id}/change/"))
     expect(page.locator(".messagelist .success")).to_be_visible()
+    fits(page, "erased")
 
     for path, name in (("/admin/dpo/subjectrequest/", "requests"), ("/admin/dpo/breach/", "breaches")):
         page.goto(server.url(path))

@@ -1,9 +1,9 @@
 """A desk worker's day in Chromium (issue 15): search a patron by the name as lists show it ("Kangas, Aino"), open
 them, come Back to the same results, see the ban in force and the link to Koha, write a behaviour note and propose a
-ban citing it. E2E_SCREENSHOTS=<directory> keeps a screenshot of each page for a person to look at."""
+ban citing it. Every page of the walk passes axe-core's WCAG 2.2 AA rules. E2E_SCREENSHOTS=<directory> keeps a
+screenshot of each page for a person to look at."""
 
 import datetime
-import os
 import re
 from zoneinfo import ZoneInfo
 
@@ -11,8 +11,8 @@ import pytest
 from django.conf import settings
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import E2EServer
-from tests.e2e.test_ban_procedure import STAFF, iso, log_in, shown, submit
+from tests.e2e.conftest import E2EServer, assert_accessible, log_in, screenshot
+from tests.e2e.test_ban_procedure import STAFF, iso, shown, submit
 
 pytestmark = pytest.mark.e2e
 
@@ -35,9 +35,9 @@ CONNECT_SQL = """
 
 
 def shot(page: Page, name: str) -> None:
-    """With E2E_SCREENSHOTS=<directory> (e.g. /tmp), each page of the day as day-staff-<name>.png there."""
-    if directory := os.environ.get("E2E_SCREENSHOTS"):
-        page.screenshot(path=os.path.join(directory, f"day-staff-{name}.png"), full_page=True)
+    """The page checked with axe, and kept as day-staff-<name>.png with E2E_SCREENSHOTS set."""
+    assert_accessible(page, f"the staff's day: {name}")
+    screenshot(page, f"day-staff-{name}", full_page=True)
 
 
 def test_a_desk_workers_day(page: Page, e2e_server: E2EServer) -> None:
@@ -54,8 +54,9 @@ def test_a_desk_workers_day(page: Page, e2e_server: E2EServer) -> None:
     page.on("request", lambda request: urls.append(request.url))
 
     # 1. Search by the name as the list shows it; the results tell namesakes apart by birth date and status.
-    log_in(page, e2e_server, STAFF)
-    page.goto(e2e_server.url("/patrons/"))
+    log_in(page, e2e_server, STAFF, accessible=True)
+    expect(page).to_have_url(e2e_server.url("/patrons/"))
+    shot(page, "0-search-empty")
     page.locator("#q").press_sequentially(f"{last_name}, {first_name}", delay=20)
     row = page.locator("#results tbody tr", has=page.locator(f'a[href="/patrons/{patron_id}/"]'))
     expect(row).to_contain_text(f"{last_name}, {first_name}")
@@ -84,6 +85,7 @@ def test_a_desk_workers_day(page: Page, e2e_server: E2EServer) -> None:
 
     # 4. Write a behaviour note of today at Rovaniemi.
     page.click("#notes details summary")
+    shot(page, "2-note-form")
     page.select_option("#id_category", "behaviour")
     page.fill("#id_text", NOTE_TEXT)
     page.select_option("#id_library", "ROV")
@@ -91,6 +93,16 @@ def test_a_desk_workers_day(page: Page, e2e_server: E2EServer) -> None:
     note_id = db.query(
         "SELECT id FROM patrons_note WHERE patron_id = %s AND created_by = %s ORDER BY id DESC", (patron_id, STAFF)
     )[0][0]
+    shot(page, "2-note-saved")
+
+    # A behaviour note is sensitive: its text is shown on a deliberate (logged) request, swapped in where the button
+    # was, and the keyboard's focus moves to the text, not back to the top of the page.
+    reveal = page.locator(f"#note-text-{note_id} button[type=submit]")
+    reveal.focus()
+    page.keyboard.press("Enter")
+    expect(page.locator(f"#note-text-{note_id}")).to_contain_text(NOTE_TEXT)
+    assert page.evaluate("document.activeElement.id") == f"note-text-{note_id}"
+    shot(page, "2-note-revealed")
 
     # 5. Propose a ban citing it, after the ban in force ends: the form shows the note's date, library and start.
     page.goto(e2e_server.url(f"/patrons/{patron_id}/bans/new/"))
