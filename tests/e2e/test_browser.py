@@ -4,13 +4,12 @@ Log in, search (htmx as you type, and the Search button), open a patron, switch 
 language, and check in the server's own database that the reads were logged.
 """
 
-import os
 import re
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import E2EServer
+from tests.e2e.conftest import E2EServer, screenshot
 
 pytestmark = pytest.mark.e2e
 
@@ -66,8 +65,7 @@ def test_search_and_view_patron_is_logged(page: Page, e2e_server: E2EServer) -> 
     expect(page.locator("html")).to_have_attribute("lang", "fi")
     expect(page.locator("h1")).to_have_text(f"{first_name} {last_name}")
     expect(page.locator("main dd", has_text=re.compile(rf"^{re.escape(cardnumber)}$"))).to_have_count(1)
-    if screenshot := os.environ.get("E2E_SCREENSHOT"):  # e.g. E2E_SCREENSHOT=/tmp/e2e-detail.png
-        page.screenshot(path=screenshot, full_page=True)
+    screenshot(page, "e2e-detail", full_page=True)
 
     events = e2e_server.database.query(
         """
