@@ -8,13 +8,13 @@ staff pages and in the admin); the patron page works on a 390 px phone screen, i
 import re
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page, ViewportSize, expect
 
 from tests.e2e.conftest import E2EServer, assert_accessible, log_in, screenshot
 
 pytestmark = pytest.mark.e2e
 
-PHONE = {"width": 390, "height": 844}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 # Lapland's patron with the demo's ban in force, and Eslöv's with the demo's access prohibition (demo/procedures.py).
 BANNED_SQL = "SELECT patron_id FROM patrons_ban WHERE decision_number = 'ROV-DEMO-1'"
 PROHIBITED_SQL = "SELECT patron_id FROM patrons_accessprohibition WHERE application_reference = 'KS 2026/114'"
