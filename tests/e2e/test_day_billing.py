@@ -103,6 +103,7 @@ def test_the_billing_clerks_day(page: Page, e2e_server: E2EServer) -> None:
     again.click()
     expect(page.locator(".identity-code output")).to_have_text(code)
     expect(page.locator("#holder-cardnumber")).to_have_text(cardnumber)
+    shot(page, "revealed-again")
     assert e2e_server.database.query(REVEALS_SQL, (CLERK, patron_id)) == [
         (INVOICE, "allowed"),
         (CHECK, "allowed"),
