@@ -129,3 +129,22 @@ def test_the_dpos_request_page_never_links_another_consortiums_patron(mikkeli_pa
     request = subject_request(mikkeli_patron)
     SubjectRequest.objects.filter(pk=request.pk).update(consortium=Consortium.objects.get(slug=LAPLAND))
     assert links(f"/admin/dpo/subjectrequest/{request.pk}/change/", username="dpo") == []
+
+
+def test_the_patron_a_billing_lookup_finds_links_to_koha_and_a_search_page_does_not(patron):
+    """The clerk who found the patron by code invoices in Koha: one patron, one link. A search's page of up to
+    25 patrons has none (a query per row); each row's reveal names the patron, with the link."""
+    connect()
+    clerk = client_for("rovaniemi.billing")
+    code = "230375-5179"
+    stored = client_for("rovaniemi.staff").put(
+        f"/api/v1/patrons/{patron.pk}/identity-code/", {"identity_code": code}, content_type="application/json"
+    )
+    assert stored.status_code == 200, stored.content
+    found = clerk.post("/billing/lookup/", {"identity_code": code, "reason": "lasku 2026-7"})
+    assert found.status_code == 200
+    [(url, _attributes)] = LINK.findall(found.content.decode())
+    assert url.endswith("/cgi-bin/koha/members/moremember.pl?borrowernumber=4711")
+    searched = clerk.post("/billing/", {"q": patron.cardnumber})
+    assert searched.status_code == 200 and patron.cardnumber in searched.content.decode()
+    assert LINK.findall(searched.content.decode()) == []
