@@ -17,6 +17,7 @@ broken, and writes in one transaction together with the patron's access-log even
 """
 
 import datetime
+from typing import TYPE_CHECKING
 
 from dateutil.relativedelta import relativedelta
 from django.contrib.auth import get_user_model
@@ -62,11 +63,20 @@ from core.dates import age_on
 from core.errors import RuleBroken
 from core.time_limits import last_day_of_time_limit
 from patrons.models import Note, NoteCategory, Patron
-from patrons.processing import processing_restriction_check
-from patrons.services._common import consortium_patron_ids, patron_for_write, record_write, today
+from patrons.services._common import (
+    consortium_patron_ids,
+    patron_for_write,
+    record_write,
+    today,
+    write_refused_while_restricted,
+    write_transaction,
+)
 from staff.models import Jurisdiction, Library, Municipality
 from staff.scoping import object_of_consortium_or_404
 from staff.typed_text import free_text_check
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise
 
 MAX_BAN_DAYS = 30
 # "Repeatedly" (Library Act 1492/2016 s. 15): incidents on at least this many different days.
@@ -253,7 +263,7 @@ def _ban_for_step(*, actor: Actor, ban_id: int, step: Step, rule: str, message) 
     if step != Step.CANCEL:
         # GDPR Art. 18(2): while the patron's processing is restricted the procedure waits (the data is only
         # stored); cancelling, which processes nothing further, stays possible.
-        processing_restriction_check(ban.patron_id)
+        write_refused_while_restricted(actor=actor, patron_id=ban.patron_id)
     return ban
 
 
@@ -371,7 +381,7 @@ def ban_propose(
     ends_on: datetime.date,
 ) -> Ban:
     """Step 1: a member of staff proposes a ban, citing the behaviour notes it rests on."""
-    with transaction.atomic():
+    with write_transaction():
         patron = patron_for_write(actor=actor, patron_id=patron_id, lock=True)
         _finnish(patron)
         the_library = _library(patron, library)
@@ -425,7 +435,7 @@ def ban_hearing_record(
     )
     for entry in guardians or []:
         _ban_texts_check(actor=actor, ban_id=ban_id, model=BanGuardian, statement=entry.get("statement") or "")
-    with transaction.atomic():
+    with write_transaction():
         ban = _ban_for_step(
             actor=actor,
             ban_id=ban_id,
@@ -642,7 +652,7 @@ def ban_decide(
         decided_text=decided_text,
         enforcement_reasons=enforcement_reasons if enforced_before_final else "",
     )
-    with transaction.atomic():
+    with write_transaction():
         ban = _ban_for_step(
             actor=actor,
             ban_id=ban_id,
@@ -783,7 +793,7 @@ def ban_notification_record(
     Public Sector 13/2003 s. 19; Local Government Act 410/2015 s. 141): when and how the party, or the guardian,
     consented (`electronic_consent_on`, `electronic_consent_how`), given on or before the sending day.
     """
-    with transaction.atomic():
+    with write_transaction():
         ban = _ban_for_step(
             actor=actor,
             ban_id=ban_id,
@@ -908,7 +918,7 @@ def ban_receipt_record(
     """
     note = (note or "").strip()
     _ban_texts_check(actor=actor, ban_id=ban_id, model=BanGuardian, proven_receipt_note=note)
-    with transaction.atomic():
+    with write_transaction():
         ban = _ban_for_step(
             actor=actor,
             ban_id=ban_id,
@@ -1012,7 +1022,7 @@ def ban_appeal_record(
     table: the body's secretary needs a row too). Once the rectification decision has been notified it is
     not changed here any more: what follows is the court appeal."""
     _ban_texts_check(actor=actor, ban_id=ban_id, appeal_body=body or "", appeal_reference=reference or "")
-    with transaction.atomic():
+    with write_transaction():
         ban = _ban_for_step(
             actor=actor,
             ban_id=ban_id,
@@ -1043,20 +1053,19 @@ def ban_appeal_record(
                 "lodged_on_invalid", _("Give the date the rectification request arrived (not in the future).")
             )
         assert ban.appeal_deadline is not None  # set when the decision was notified, before any appeal
-        if lodged_on > ban.appeal_deadline and outcome not in (AppealOutcome.DISMISSED, AppealOutcome.PENDING):
-            raise RuleBroken(
-                "appeal_late",
-                _("The request arrived after the deadline (%(deadline)s); it can only be dismissed."),
-                deadline=f"{ban.appeal_deadline:%d.%m.%Y}",
-            )
+        decided_on = _review_outcome_check(
+            outcome=outcome,
+            lodged_on=lodged_on,
+            deadline=ban.appeal_deadline,
+            decided_on=decided_on,
+            late=("appeal_late", _("The request arrived after the deadline (%(deadline)s); it can only be dismissed.")),
+            decided_on_invalid=(
+                "appeal_decided_on_invalid",
+                _("The rectification decision's date must be between the request's arrival and today."),
+            ),
+        )
         reference = (reference or "").strip()
-        if outcome != AppealOutcome.PENDING:
-            decided_on = decided_on or today()
-            if decided_on < lodged_on or decided_on > today():
-                raise RuleBroken(
-                    "appeal_decided_on_invalid",
-                    _("The rectification decision's date must be between the request's arrival and today."),
-                )
+        if decided_on is not None:
             if actor.username == ban.decided_by:
                 raise RuleBroken(
                     "rectification_by_decider",
@@ -1073,7 +1082,7 @@ def ban_appeal_record(
                     _("Give the reference of the body's decision, e.g. its minutes' section."),
                 )
         else:
-            decided_on, body, reference = None, "", ""
+            body, reference = "", ""
         _competence(actor, ban.library, decided_on or today())
         ban.appeal_lodged_on, ban.appeal_outcome, ban.appeal_decided_on = lodged_on, outcome, decided_on
         ban.appeal_body, ban.appeal_reference = body, reference
@@ -1084,6 +1093,29 @@ def ban_appeal_record(
         ban.save()
         _record(actor, ban, "ban_appeal")
     return ban
+
+
+def _review_outcome_check(
+    *,
+    outcome: str,
+    lodged_on: datetime.date,
+    deadline: datetime.date,
+    decided_on: datetime.date | None,
+    late: tuple[str, "StrPromise"],
+    decided_on_invalid: tuple[str, "StrPromise"],
+) -> datetime.date | None:
+    """What the two reviews of a ban (the rectification request, the administrative-court appeal) share: one
+    lodged after its deadline can only be dismissed (or wait, pending); a decided one has its decision's date,
+    today unless given, between the lodging and today; a pending one has none. Each review names its own
+    rules and messages."""
+    if lodged_on > deadline and outcome not in (AppealOutcome.DISMISSED, AppealOutcome.PENDING):
+        raise RuleBroken(late[0], late[1], deadline=f"{deadline:%d.%m.%Y}")
+    if outcome == AppealOutcome.PENDING:
+        return None
+    decided_on = decided_on or today()
+    if decided_on < lodged_on or decided_on > today():
+        raise RuleBroken(*decided_on_invalid)
+    return decided_on
 
 
 def court_appeal_deadline_for(received_on: datetime.date) -> datetime.date:
@@ -1100,7 +1132,7 @@ def ban_rectification_notification_record(*, actor: Actor, ban_id: int, method: 
     its deemed receipt (letter 7th day, electronic 3rd, in person the same day, as for the ban's decision) and
     the 30-day deadline of the administrative-court appeal (Local Government Act 410/2015 ss. 145-146; Act
     808/2019 s. 13). It may be corrected until a court appeal has been recorded."""
-    with transaction.atomic():
+    with write_transaction():
         ban = _ban_for_step(
             actor=actor,
             ban_id=ban_id,
@@ -1145,7 +1177,7 @@ def ban_court_appeal_record(
     made in time keeps a ban not enforced before it is final waiting (bans.state.ban_is_final). Recorded only by
     a decider competent for the ban's library on the day of the court's decision (today while pending)."""
     _ban_texts_check(actor=actor, ban_id=ban_id, court=court or "")
-    with transaction.atomic():
+    with write_transaction():
         ban = _ban_for_step(
             actor=actor,
             ban_id=ban_id,
@@ -1170,21 +1202,20 @@ def ban_court_appeal_record(
                 "court_lodged_on_invalid",
                 _("Give the date the appeal was lodged: not before the rectification decision, not in the future."),
             )
-        if lodged_on > ban.court_appeal_deadline and outcome not in (AppealOutcome.DISMISSED, AppealOutcome.PENDING):
-            raise RuleBroken(
+        decided_on = _review_outcome_check(
+            outcome=outcome,
+            lodged_on=lodged_on,
+            deadline=ban.court_appeal_deadline,
+            decided_on=decided_on,
+            late=(
                 "court_appeal_late",
                 _("The appeal was lodged after the deadline (%(deadline)s); it can only be dismissed."),
-                deadline=f"{ban.court_appeal_deadline:%d.%m.%Y}",
-            )
-        if outcome != AppealOutcome.PENDING:
-            decided_on = decided_on or today()
-            if decided_on < lodged_on or decided_on > today():
-                raise RuleBroken(
-                    "court_decided_on_invalid",
-                    _("The court's decision date must be between the appeal and today."),
-                )
-        else:
-            decided_on = None
+            ),
+            decided_on_invalid=(
+                "court_decided_on_invalid",
+                _("The court's decision date must be between the appeal and today."),
+            ),
+        )
         _competence(actor, ban.library, decided_on or today())
         ban.court_appeal_lodged_on, ban.court, ban.court_outcome = lodged_on, court, outcome
         ban.court_decided_on, ban.court_recorded_by = decided_on, actor.username
@@ -1203,7 +1234,7 @@ def ban_cancel(*, actor: Actor, ban_id: int, reason: str) -> Ban:
     if not reason:
         raise RuleBroken("reason_required", _("Say why the ban is cancelled."))
     _ban_texts_check(actor=actor, ban_id=ban_id, cancellation_reason=reason)
-    with transaction.atomic():
+    with write_transaction():
         ban = _ban_for_step(
             actor=actor,
             ban_id=ban_id,
@@ -1313,7 +1344,7 @@ def access_prohibition_record(
         patron_ids=consortium_patron_ids(actor=actor, patron_id=patron_id),
         data_categories=[DataCategory.BANS],
     )
-    with transaction.atomic():
+    with write_transaction():
         patron = patron_for_write(actor=actor, patron_id=patron_id, lock=True)
         if patron.consortium.jurisdiction != Jurisdiction.SWEDEN:
             raise RuleBroken(

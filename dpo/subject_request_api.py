@@ -7,6 +7,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api_fields import validated_body
+from core.api_pages import page_body
 from dpo import subject_request_serializers as shapes
 from dpo.selectors import subject_request_get, subject_request_list
 from dpo.services.subject_requests import (
@@ -21,7 +22,6 @@ from dpo.services.subject_requests import (
     subject_request_restrict,
     subject_request_restriction_lift,
 )
-from patrons.api import page_links
 from staff.access import subject_request_actor
 
 
@@ -47,13 +47,7 @@ class SubjectRequestListApi(APIView):
             open_only=request.query_params.get("open") in ("1", "true"),
             page_number=request.query_params.get("page", 1),
         )
-        return Response(
-            {
-                "count": page.paginator.count,
-                **page_links(request, page),
-                "results": shapes.SubjectRequestSerializer(page.object_list, many=True).data,
-            }
-        )
+        return Response(page_body(request, page, shapes.SubjectRequestSerializer))
 
     @extend_schema(
         operation_id="subject_requests_record",

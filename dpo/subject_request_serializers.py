@@ -4,6 +4,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core import api_fields
+from core.api_pages import page_serializer
 from core.dates import today
 from dpo.models import (
     AuthorityCheck,
@@ -145,13 +146,7 @@ class SubjectRequestDetailSerializer(SubjectRequestSerializer):
         return dict(ProcessingRestrictionSerializer(restriction).data) if restriction else None
 
 
-class SubjectRequestPageSerializer(serializers.Serializer):
-    """The paginated list shape, for the OpenAPI schema."""
-
-    count = serializers.IntegerField()
-    next = serializers.URLField(allow_null=True)
-    previous = serializers.URLField(allow_null=True)
-    results = SubjectRequestSerializer(many=True)
+SubjectRequestPageSerializer = page_serializer("SubjectRequestPageSerializer", SubjectRequestSerializer)
 
 
 class SubjectRequestRecordSerializer(serializers.Serializer):

@@ -32,9 +32,13 @@ KOHA_STAFF_PATRON_PATH = "/cgi-bin/koha/members/moremember.pl?borrowernumber={bo
 
 def koha_staff_patron_url(consortium_id: int, koha_patron_id: int) -> str | None:
     """The patron's page in the consortium's Koha staff interface (registered in patrons.koha_link), or None when
-    the consortium has no Koha connection. The staff interface's address is the connection's `staff_url`, else
-    Koha's address (where Koha serves its REST API, usually the staff interface's host)."""
-    connection = KohaConnection.objects.filter(consortium_id=consortium_id).values("staff_url", "base_url").first()
+    the consortium has no Koha connection or it is turned off (the consortium has left Koha, or not yet moved to
+    it: the link would lead staff to a Koha they no longer, or not yet, work in). The staff interface's address is
+    the connection's `staff_url`, else Koha's address (where Koha serves its REST API, usually the staff
+    interface's host)."""
+    connection = (
+        KohaConnection.objects.filter(consortium_id=consortium_id, enabled=True).values("staff_url", "base_url").first()
+    )
     if connection is None:
         return None
     address = connection["staff_url"] or connection["base_url"]

@@ -1,13 +1,12 @@
 """The patron JSON API. Thin: each view asks `staff.access` for the actor and a selector for the data."""
 
-from django.core.paginator import Page
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import APIView
 
 from audit.serializers import AccessEventSerializer
+from core.api_pages import page_body
 from patrons import registration_api, serializers
 from patrons.selectors import (
     access_event_list_for_patron,
@@ -31,19 +30,6 @@ from patrons.services import (
 from staff.access import access_log_actor, patron_data_actor
 
 
-def page_links(request: Request, page: Page) -> dict[str, str | None]:
-    """DRF's `next`/`previous` URLs for a page the selector already read (and logged)."""
-    url = request.build_absolute_uri()
-
-    def link(number: int) -> str:
-        return replace_query_param(url, "page", number) if number > 1 else remove_query_param(url, "page")
-
-    return {
-        "next": link(page.next_page_number()) if page.has_next() else None,
-        "previous": link(page.previous_page_number()) if page.has_previous() else None,
-    }
-
-
 class PatronListApi(APIView):
     @extend_schema(
         operation_id="patrons_list",
@@ -61,13 +47,7 @@ class PatronListApi(APIView):
         page = patron_search(
             actor=actor, query=request.query_params.get("search", ""), page_number=request.query_params.get("page", 1)
         )
-        return Response(
-            {
-                "count": page.paginator.count,
-                **page_links(request, page),
-                "results": PatronListSerializer(page.object_list, many=True).data,
-            }
-        )
+        return Response(page_body(request, page, PatronListSerializer))
 
     @registration_api.register_schema
     def post(self, request: Request) -> Response:
@@ -238,13 +218,7 @@ class LoanHistoryConfirmationsApi(APIView):
         page = loan_history_confirmations_due(
             actor=patron_data_actor(request), page_number=request.query_params.get("page", 1)
         )
-        return Response(
-            {
-                "count": page.paginator.count,
-                **page_links(request, page),
-                "results": serializers.LoanHistoryConfirmationSerializer(page.object_list, many=True).data,
-            }
-        )
+        return Response(page_body(request, page, serializers.LoanHistoryConfirmationSerializer))
 
 
 class TrusteeshipApi(APIView):

@@ -8,6 +8,11 @@ without a connection, there is no link.
 
 from collections.abc import Callable
 
+from patrons.models import Patron
+
+# The link's markup, for the template tags and the admin's columns alike.
+KOHA_LINK = "patrons/includes/koha_link.html"
+
 # (the consortium's id, the patron's Koha id, borrowernumber) -> the patron's page in Koha's staff interface, or None
 KohaPatronUrlBuilder = Callable[[int, int], str | None]
 
@@ -31,3 +36,15 @@ def koha_patron_url(*, consortium_id: int, koha_patron_id: int | None) -> str | 
         if url:
             return url
     return None
+
+
+def koha_patron_url_of(*, patron_id: int, consortium_id: int) -> str | None:
+    """The link for a page that knows the patron by id only (the DPO's request and erasure pages): the Koha id is
+    read alone, no personal data. None for another consortium's patron and for one erased (a record kept under a
+    legal hold is erased in Koha too)."""
+    koha_patron_id = (
+        Patron.objects.filter(pk=patron_id, consortium_id=consortium_id, held_after_erasure=False)
+        .values_list("koha_patron_id", flat=True)
+        .first()
+    )
+    return koha_patron_url(consortium_id=consortium_id, koha_patron_id=koha_patron_id)

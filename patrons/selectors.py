@@ -80,6 +80,11 @@ def staff_patrons(actor: Actor) -> QuerySet[Patron]:
     return Patron.objects.visible_to(actor).filter(held_after_erasure=False)
 
 
+# What a row of the search box's results shows of a patron (name, card number, date of birth, home library and
+# status), and so what its access event names: the billing page's lookup by identity code shows its patron in
+# such a row too.
+SEARCH_BOX_CATEGORIES = (DataCategory.LISTING, DataCategory.BASIC)
+
 # The shortest search the staff search box runs: one letter would list a good part of the register.
 SEARCH_MIN_LETTERS = 2
 
@@ -208,10 +213,7 @@ def patron_search_box(*, actor: Actor, text: str, page_number: int | str = 1) ->
     if screened.code_typed or len("".join(search_terms(screened.query))) < SEARCH_MIN_LETTERS:
         return screened
     page = patron_search(
-        actor=actor,
-        query=screened.query,
-        page_number=page_number,
-        data_categories=[DataCategory.LISTING, DataCategory.BASIC],
+        actor=actor, query=screened.query, page_number=page_number, data_categories=list(SEARCH_BOX_CATEGORIES)
     )
     return SearchBoxResult(query=screened.query, page=page, code_typed=False)
 

@@ -4,6 +4,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core import api_fields
+from core.api_pages import page_serializer
 from core.bounds import COUNT_MAX, column_length
 from patrons.models import (
     Guardianship,
@@ -131,13 +132,7 @@ class PatronDetailSerializer(PatronListSerializer):
         read_only_fields = fields
 
 
-class PatronPageSerializer(serializers.Serializer):
-    """The paginated list shape, for the OpenAPI schema."""
-
-    count = serializers.IntegerField()
-    next = serializers.URLField(allow_null=True)
-    previous = serializers.URLField(allow_null=True)
-    results = PatronListSerializer(many=True)
+PatronPageSerializer = page_serializer("PatronPageSerializer", PatronListSerializer)
 
 
 class PatronSearchSerializer(serializers.Serializer):
@@ -279,13 +274,9 @@ class LoanHistoryConfirmationSerializer(PatronListSerializer):
         read_only_fields = fields
 
 
-class LoanHistoryConfirmationPageSerializer(serializers.Serializer):
-    """The paginated list shape of the confirmations, for the OpenAPI schema."""
-
-    count = serializers.IntegerField()
-    next = serializers.URLField(allow_null=True)
-    previous = serializers.URLField(allow_null=True)
-    results = LoanHistoryConfirmationSerializer(many=True)
+LoanHistoryConfirmationPageSerializer = page_serializer(
+    "LoanHistoryConfirmationPageSerializer", LoanHistoryConfirmationSerializer
+)
 
 
 class TrusteeshipSerializer(api_fields.ModelSerializer):

@@ -8,6 +8,7 @@ handled in `sensitive_variables` frames so error reports cannot show them.
 
 import datetime
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -236,8 +237,11 @@ def _reveal(actor: Actor, patron_id: int, reason: str, data_categories: list[str
 
 
 @sensitive_variables("code", "valid")
-def identity_code_lookup(*, actor: Actor, code: str, reason: str) -> Patron:
+def identity_code_lookup(*, actor: Actor, code: str, reason: str, patron_shown_as: Sequence[str] = ()) -> Patron:
     """The actor's consortium's patron with this code, for billing, after the lookup is logged.
+
+    The event names what the read processed: the code (`identity_code`), and `patron_shown_as`, what the caller
+    shows of the patron found (the billing page a search result's row; the API only the id, nothing more).
 
     Temporary codes (Finnish individual numbers 900-999) are looked up whatever SOTU_ALLOW_TEMPORARY_CODES
     says: the setting decides what may be stored, and a lookup only finds what is stored (the demo's codes,
@@ -262,7 +266,7 @@ def identity_code_lookup(*, actor: Actor, code: str, reason: str) -> Patron:
         code_event_refused(actor, action, "not_found", reason=reason)
         raise NotFound
     _not_restricted(actor, action, patron, reason)
-    code_event_allowed(actor, action, patron.pk, reason)
+    code_event_allowed(actor, action, patron.pk, reason, data_categories=[DataCategory.IDENTITY_CODE, *patron_shown_as])
     return patron
 
 

@@ -20,6 +20,7 @@ from audit.actor import Actor
 from audit.models import Action
 from core.errors import NotFound, Refused
 from core.free_text_fields import shown_back
+from patrons.selectors import SEARCH_BOX_CATEGORIES
 from patrons.views import posted_search, render_patron_page, search_address_dropped
 from sotu_silo.access import billing_actor, identity_code_writer_actor
 from sotu_silo.billing_worklists import billing_worklist_links
@@ -70,7 +71,8 @@ def billing_lookup_view(request: HttpRequest) -> HttpResponse:
     code = request.POST.get("identity_code", "")
     reason = request.POST.get("reason", "")
     try:
-        patron = identity_code_lookup(actor=actor, code=code, reason=reason)
+        # The patron found is shown in a row of the search's results (billing/patron_rows.html).
+        patron = identity_code_lookup(actor=actor, code=code, reason=reason, patron_shown_as=SEARCH_BOX_CATEGORIES)
     except ValidationError as error:
         context = {"lookup_error": " ".join(error.messages), "lookup_reason": shown_back(reason)}
         return _billing_page(request, context, 400)

@@ -15,6 +15,7 @@ from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.templatetags.static import static
 from django.urls import reverse
@@ -66,6 +67,7 @@ from dpo.services.subject_requests import (
     subject_request_restrict,
     subject_request_restriction_lift,
 )
+from patrons.koha_link import KOHA_LINK, koha_patron_url_of
 from patrons.models import ProcessingRestriction
 from patrons.selectors import patron_search_box
 from staff.access import subject_request_actor
@@ -341,13 +343,13 @@ class SubjectRequestAdmin(WideChangelistAdmin, BoundedInputsAdmin):
     search_fields = ["=patron_id"]
     search_help_text = _("A patron id.")
     actions = None
-    readonly_fields = ["deadline_column", "days_left_column", "state_column"]
+    readonly_fields = ["patron_column", "deadline_column", "days_left_column", "state_column"]
     fieldsets = [
         (
             _("Request"),
             {
                 "fields": [
-                    "patron_id",
+                    "patron_column",
                     "kind",
                     "received_on",
                     "requester_role",
@@ -437,6 +439,12 @@ class SubjectRequestAdmin(WideChangelistAdmin, BoundedInputsAdmin):
         return ["deadline_on", "id"]
 
     # --- columns -----------------------------------------------------------------------------------
+
+    @admin.display(description=_("patron id"))
+    def patron_column(self, subject_request: SubjectRequest) -> str:
+        """The id, and the patron in Koha's staff interface when the consortium's Koha is connected."""
+        url = koha_patron_url_of(patron_id=subject_request.patron_id, consortium_id=subject_request.consortium_id)
+        return format_html("{} {}", subject_request.patron_id, render_to_string(KOHA_LINK, {"url": url}))
 
     @admin.display(description=_("deadline"), ordering="deadline_on")
     def deadline_column(self, subject_request: SubjectRequest) -> str:

@@ -12,7 +12,6 @@ then (`loan_history_confirmation_due`, patrons.selectors.loan_history_confirmati
 
 import datetime
 
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -29,7 +28,7 @@ from patrons.models import (
     RegisterMembership,
     Trusteeship,
 )
-from patrons.services._common import consortium_patron_ids, patron_for_write, record_write, today
+from patrons.services._common import consortium_patron_ids, patron_for_write, record_write, today, write_transaction
 from staff.typed_text import free_text_check
 
 # GDPR Art. 8(1) with the Finnish Data Protection Act 1050/2018 s. 5 (and dataskyddslag 2018:218 2 kap. 4 §):
@@ -106,7 +105,7 @@ def patron_choices_update(
     as a choice too (Koha's value becomes the patron's stated one); without, it changes nothing. Every rule
     is checked before any write.
     """
-    with transaction.atomic():
+    with write_transaction():
         patron = patron_for_write(actor=actor, patron_id=patron_id, lock=True)
         changed = []
         chosen = loan_history if loan_history != patron.loan_history or loan_history_chosen_by else None
@@ -154,7 +153,7 @@ def loan_history_choice_confirm(*, actor: Actor, patron_id: int, chosen_by: str 
     RuleBroken when no confirmation is due."""
     if chosen_by == LoanHistoryChooser.GUARDIAN or chosen_by not in LoanHistoryChooser.values:
         raise RuleBroken("loan_history_confirmed_by_patron", _("Only the patron confirms their loan-history choice."))
-    with transaction.atomic():
+    with write_transaction():
         patron = patron_for_write(actor=actor, patron_id=patron_id, lock=True)
         if loan_history_confirmation_due(patron, today()) is None:
             raise RuleBroken(
@@ -190,7 +189,7 @@ def trusteeship_record(
         raise RuleBroken("guardian_name_required", _("Give the guardian's name."))
     if not (guardian_phone or "").strip() and not (guardian_email or "").strip():
         raise RuleBroken("guardian_contact_required", _("Give the guardian's phone number or email address."))
-    with transaction.atomic():
+    with write_transaction():
         patron = patron_for_write(actor=actor, patron_id=patron_id, lock=True)
         born = patron.date_of_birth
         if born is None or age_on(born, today()) < ADULT_AGE:
@@ -214,7 +213,7 @@ def trusteeship_record(
 
 def trusteeship_end(*, actor: Actor, patron_id: int) -> None:
     """The guardianship has ended: the mark and the guardian's contact are deleted."""
-    with transaction.atomic():
+    with write_transaction():
         patron = patron_for_write(actor=actor, patron_id=patron_id, lock=True)
         deleted, _rows = Trusteeship.objects.filter(patron=patron).delete()
         if not deleted:

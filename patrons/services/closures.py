@@ -28,7 +28,7 @@ from audit.services import access_event_record
 from core.errors import RuleBroken
 from patrons.closures import PIN_BY_PHONE_NOT_ALLOWED_MESSAGE, closures_for_card_extension, pin_by_phone_closure
 from patrons.models import ClosurePeriod, Note, NoteCategory, Patron, PatronStatus, ProcessingRestriction
-from patrons.services._common import patron_for_write, today
+from patrons.services._common import patron_for_write, today, write_transaction
 from patrons.services.notes import note_create, note_text_check
 from staff.models import Consortium, Jurisdiction
 
@@ -80,7 +80,7 @@ def pin_by_phone_record(*, actor: Actor, patron_id: int, verification: str, deta
     """
     details = " ".join((details or "").split())
     note_text_check(actor=actor, patron_id=patron_id, text=details, category=NoteCategory.PIN_BY_PHONE)
-    with transaction.atomic():
+    with write_transaction():
         patron = patron_for_write(actor=actor, patron_id=patron_id)  # another consortium's patron: 404 first
         if pin_by_phone_closure(consortium_id=actor.consortium_id, day=today()) is None:
             raise RuleBroken("pin_by_phone_not_allowed", PIN_BY_PHONE_NOT_ALLOWED_MESSAGE)

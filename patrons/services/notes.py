@@ -2,7 +2,6 @@
 
 import datetime
 
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -11,7 +10,7 @@ from audit.models import Action, DataCategory
 from core.errors import NotFound, RuleBroken
 from patrons.models import SENSITIVE_NOTE_CATEGORIES, Note, NoteCategory, NoteRevision, Patron
 from patrons.restrictions import note_removal_check
-from patrons.services._common import consortium_patron_ids, patron_for_write, record_write, today
+from patrons.services._common import consortium_patron_ids, patron_for_write, record_write, today, write_transaction
 from staff.models import Library
 from staff.typed_text import free_text_check
 
@@ -86,7 +85,7 @@ def note_create(
     """Write a note about an incident at `library` (a Koha library id; default the patron's home library) on
     `incident_on` (default today, never in the future): a ban rests only on its own library's notes."""
     note_text_check(actor=actor, patron_id=patron_id, text=text, category=category)
-    with transaction.atomic():
+    with write_transaction():
         patron = patron_for_write(actor=actor, patron_id=patron_id)
         note = Note.objects.create(
             patron=patron,
@@ -114,7 +113,7 @@ def _note_for_write(*, actor: Actor, patron_id: int, note_id: int) -> tuple[Patr
 def note_update(*, actor: Actor, patron_id: int, note_id: int, text: str) -> Note:
     """Replace a note's text; the replaced text is kept as a revision."""
     note_text_check(actor=actor, patron_id=patron_id, text=text)
-    with transaction.atomic():
+    with write_transaction():
         patron, note = _note_for_write(actor=actor, patron_id=patron_id, note_id=note_id)
         new_text = _clean_text(text)
         if new_text == note.text:
@@ -144,7 +143,7 @@ def note_remove(*, actor: Actor, patron_id: int, note_id: int, reason: str) -> N
     if not reason:
         raise RuleBroken("reason_required", _("Say why the note is removed."))
     note_text_check(actor=actor, patron_id=patron_id, text=reason, field="removal_reason")
-    with transaction.atomic():
+    with write_transaction():
         patron, note = _note_for_write(actor=actor, patron_id=patron_id, note_id=note_id)
         note_removal_check(note, today())
         note.revisions.all().delete()

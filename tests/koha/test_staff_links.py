@@ -8,11 +8,13 @@ from typing import cast
 import pytest
 
 from audit.actor import Actor
+from dpo.models import SubjectRequest
 from koha.models import KohaConnection
 from koha.services import koha_connection_save
 from patrons.models import Patron
 from staff.models import Consortium, Library
 from tests.conftest import client_for
+from tests.dpo.test_erasure import subject_request
 from tests.factories import PatronFactory
 from tests.patrons.procedure import disturbance_notes, propose, today_is
 
@@ -75,6 +77,16 @@ def test_no_link_without_a_connection_or_a_koha_id(patron):
     assert links(f"/patrons/{patron.pk}/") == []
 
 
+def test_no_link_while_the_connection_is_turned_off(patron):
+    """A disabled connection is no connection: the link would lead staff to a Koha the consortium does not use."""
+    connection = connect()
+    assert len(links(f"/patrons/{patron.pk}/")) == 1
+    KohaConnection.objects.filter(pk=connection.pk).update(enabled=False)
+    assert links(f"/patrons/{patron.pk}/") == []
+    KohaConnection.objects.filter(pk=connection.pk).update(enabled=True)
+    assert len(links(f"/patrons/{patron.pk}/")) == 1
+
+
 def test_another_consortiums_connection_is_never_used(mikkeli_patron):
     connect()  # Lapland's
     assert links(f"/patrons/{mikkeli_patron.pk}/", username="mikkeli.staff") == []
@@ -96,3 +108,43 @@ def test_the_billing_reveal_page_links_to_koha_too(patron):
     assert page.status_code == 200, page.content
     [(url, _attributes)] = LINK.findall(page.content.decode())
     assert url.endswith("/cgi-bin/koha/members/moremember.pl?borrowernumber=4711")
+
+
+def test_the_dpos_request_and_erasure_pages_link_to_koha_too(patron):
+    """The DPO works a request in the admin and checks the same patron in Koha (what Koha holds is erased there)."""
+    request = subject_request(patron)
+    change_page = f"/admin/dpo/subjectrequest/{request.pk}/change/"
+    assert links(change_page, username="dpo") == []  # no connection yet
+    connect()
+    [(url, _attributes)] = links(change_page, username="dpo")
+    assert url.endswith("/cgi-bin/koha/members/moremember.pl?borrowernumber=4711")
+    [(url, _attributes)] = links(f"/admin/dpo/requests/{request.pk}/erase/", username="dpo")
+    assert url.endswith("/cgi-bin/koha/members/moremember.pl?borrowernumber=4711")
+
+
+def test_the_dpos_request_page_never_links_another_consortiums_patron(mikkeli_patron):
+    """A request names a patron by id only: the link is built for the request's own consortium's patron alone."""
+    connect()  # Lapland's
+    Patron.objects.filter(pk=mikkeli_patron.pk).update(koha_patron_id=4711)
+    request = subject_request(mikkeli_patron)
+    SubjectRequest.objects.filter(pk=request.pk).update(consortium=Consortium.objects.get(slug=LAPLAND))
+    assert links(f"/admin/dpo/subjectrequest/{request.pk}/change/", username="dpo") == []
+
+
+def test_the_patron_a_billing_lookup_finds_links_to_koha_and_a_search_page_does_not(patron):
+    """The clerk who found the patron by code invoices in Koha: one patron, one link. A search's page of up to
+    25 patrons has none (a query per row); each row's reveal names the patron, with the link."""
+    connect()
+    clerk = client_for("rovaniemi.billing")
+    code = "230375-5179"
+    stored = client_for("rovaniemi.staff").put(
+        f"/api/v1/patrons/{patron.pk}/identity-code/", {"identity_code": code}, content_type="application/json"
+    )
+    assert stored.status_code == 200, stored.content
+    found = clerk.post("/billing/lookup/", {"identity_code": code, "reason": "lasku 2026-7"})
+    assert found.status_code == 200
+    [(url, _attributes)] = LINK.findall(found.content.decode())
+    assert url.endswith("/cgi-bin/koha/members/moremember.pl?borrowernumber=4711")
+    searched = clerk.post("/billing/", {"q": patron.cardnumber})
+    assert searched.status_code == 200 and patron.cardnumber in searched.content.decode()
+    assert LINK.findall(searched.content.decode()) == []

@@ -150,9 +150,24 @@ def _state(patron: Patron) -> tuple:
     )
 
 
+def refused_attempts(patron: Patron) -> list[tuple]:
+    """The denied events of writes refused because the patron's processing is restricted, as the DPO reads them."""
+    events = AccessEvent.objects.filter(subjects__patron_id=patron.pk, outcome=Outcome.DENIED).order_by("id")
+    return list(events.values_list("actor_username", "detail", "patron_ids", "data_categories", "reason"))
+
+
+def assert_one_attempt_logged(patron: Patron, before: list[tuple], username: str) -> None:
+    """Exactly one more denied event, naming the patron and the reason's code only (no personal data), which
+    stayed although the write's transaction was rolled back."""
+    after = refused_attempts(patron)
+    assert after[: len(before)] == before
+    [(actor, detail, patron_ids, _categories, reason)] = after[len(before) :]
+    assert (actor, detail, patron_ids, reason) == (username, "processing_restricted", [patron.pk], "")
+
+
 @pytest.mark.parametrize(("method", "url", "body"), API_WRITES, ids=[f"{m} {u}" for m, u, _b in API_WRITES])
 def test_every_api_write_to_a_restricted_patron_is_refused_and_nothing_is_written(patron, method, url, body):
-    before = _state(patron)
+    before, attempts = _state(patron), refused_attempts(patron)
     client = in_language("rovaniemi.director")  # staff, and a ban preparer: allowed everything but this patron
     address = url.format(p=patron.pk, n=note_of(patron).pk)
     answer = getattr(client, method)(address, body, content_type=JSON) if body else getattr(client, method)(address)
@@ -160,15 +175,17 @@ def test_every_api_write_to_a_restricted_patron_is_refused_and_nothing_is_writte
     assert answer.json()["code"] == "processing_restricted"
     assert "GDPR Art. 18" in answer.json()["detail"]
     assert _state(patron) == before
+    assert_one_attempt_logged(patron, attempts, "rovaniemi.director")
 
 
 @pytest.mark.parametrize(("url", "data"), PAGE_WRITES, ids=[u for u, _d in PAGE_WRITES])
 def test_every_page_write_to_a_restricted_patron_is_refused_and_nothing_is_written(patron, url, data):
-    before = _state(patron)
+    before, attempts = _state(patron), refused_attempts(patron)
     answer = in_language("rovaniemi.staff").post(url.format(p=patron.pk, n=note_of(patron).pk), data)
     assert answer.status_code == 403
     assert "restricted (GDPR Art. 18)" in answer.content.decode()
     assert _state(patron) == before
+    assert_one_attempt_logged(patron, attempts, "rovaniemi.staff")
 
 
 def test_billing_cannot_reveal_or_look_up_the_code_of_a_restricted_patron_and_the_refusals_are_logged(patron):
@@ -239,9 +256,11 @@ def test_a_restricted_patrons_ban_waits_its_page_warns_and_only_a_cancel_is_take
         restrict(patron)
         staff = as_user("rovaniemi.staff")
 
+        attempts = refused_attempts(patron)
         refused = hear(staff, ban["id"], MONDAY)
         assert refused.status_code == 403 and refused.json()["code"] == "processing_restricted"
         assert Ban.objects.get(pk=ban["id"]).status == "proposed"
+        assert_one_attempt_logged(patron, attempts, "rovaniemi.staff")
         page = staff.get(f"/bans/{ban['id']}/").content.decode()
         assert 'id="processing-restricted"' in page
         assert AccessEvent.objects.filter(detail=f"ban:{ban['id']};processing_restricted").exists()

@@ -110,3 +110,47 @@ def test_the_reveal_page_names_the_patron_counts_down_and_shows_again_with_the_s
     assert [(e.outcome, e.reason, e.data_categories) for e in reveals] == [
         (Outcome.ALLOWED, REASON, [DataCategory.IDENTITY_CODE, DataCategory.LISTING])
     ] * 2
+
+
+def newest(action: str) -> AccessEvent:
+    event = AccessEvent.objects.filter(action=action).order_by("-id").first()
+    assert event is not None
+    return event
+
+
+def test_each_billing_read_logs_exactly_what_it_processed():
+    """The lookup by code processed the code and shows the patron found in a result row (name, card number,
+    home library): identity_code, listing and basic. The API's lookup returns only the id: identity_code alone.
+    The name search processed no code: the staff search's listing and basic. A code nobody has: the code only."""
+    patron, code = demo_code_of_lapland()
+    clerk = client_for(CLERK)
+    assert lookup_page(clerk, code).status_code == 200
+    event = newest(Action.IDENTITY_CODE_LOOKUP)
+    assert (event.outcome, event.patron_ids, event.data_categories) == (
+        Outcome.ALLOWED,
+        [patron.pk],
+        sorted([DataCategory.IDENTITY_CODE, DataCategory.LISTING, DataCategory.BASIC]),
+    )
+    api = clerk.post(
+        "/api/v1/identity-codes/lookup/", {"identity_code": code, "reason": REASON}, content_type="application/json"
+    )
+    assert api.status_code == 200 and api.json() == {"patron": {"id": patron.pk}}
+    event = newest(Action.IDENTITY_CODE_LOOKUP)
+    assert (event.outcome, event.patron_ids, event.data_categories) == (
+        Outcome.ALLOWED,
+        [patron.pk],
+        [DataCategory.IDENTITY_CODE],
+    )
+    assert clerk.post("/billing/", {"q": patron.cardnumber}).status_code == 200
+    event = newest(Action.PATRON_SEARCH)
+    assert (event.patron_ids, event.data_categories) == (
+        [patron.pk],
+        sorted([DataCategory.LISTING, DataCategory.BASIC]),
+    )
+    assert lookup_page(clerk, NOBODYS).status_code == 404
+    event = newest(Action.IDENTITY_CODE_LOOKUP)
+    assert (event.outcome, event.patron_ids, event.data_categories) == (
+        Outcome.DENIED,
+        [],
+        [DataCategory.IDENTITY_CODE],
+    )
