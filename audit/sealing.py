@@ -31,6 +31,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from audit.chain import (
     CHAIN_LOCK_KEY,
@@ -51,8 +52,12 @@ SEAL_BATCH = 1000
 # Per call after a commit: a writer seals at most this many batches, then leaves the rest to the next.
 SEAL_MAX_BATCHES = 20
 
+# The next unsealed events, each with the positioned head's link and position (read in the same
+# statement, so after the lock was taken: one round trip less a batch).
+_HEAD = "(SELECT h.{column} FROM audit_accessevent AS h WHERE h.seq IS NOT NULL ORDER BY h.seq DESC LIMIT 1)"
 _UNSEALED = (
-    "SELECT {columns} FROM audit_accessevent AS e WHERE e.hash IS NULL AND e.id > {after} ORDER BY e.id LIMIT {limit}"
+    f"SELECT {_HEAD.format(column='hash')}, {_HEAD.format(column='seq')}, {{columns}} FROM audit_accessevent AS e "
+    "WHERE e.hash IS NULL AND e.id > {after} ORDER BY e.id LIMIT {limit}"
 )
 UNSEALED_SQL = {
     vendor: _UNSEALED.format(
@@ -64,6 +69,12 @@ UNSEALED_SQL = {
 SEAL_SQL = (
     "UPDATE audit_accessevent SET seq = %s, prev_hash = %s, hash = %s, key_id = %s WHERE id = %s AND hash IS NULL"
 )
+# On PostgreSQL one statement a batch (a round trip a row would cost more than the links).
+PG_SEAL_SQL = (
+    "UPDATE audit_accessevent AS e SET seq = v.seq, prev_hash = v.prev_hash, hash = v.hash, key_id = v.key_id "
+    "FROM (VALUES {values}) AS v(seq, prev_hash, hash, key_id, id) WHERE e.id = v.id AND e.hash IS NULL"
+)
+PG_SEAL_ROW = "(%s::bigint, %s, %s, %s, %s::bigint)"
 
 
 def chain_lock(*, wait: bool) -> bool:
@@ -96,6 +107,23 @@ def chain_head() -> tuple[str, int]:
     return link, old.count() + removed
 
 
+# Outside a transaction (autocommit), the lock is taken and let go within the one statement: a probe.
+PROBE_SQL = "SELECT pg_try_advisory_xact_lock(%s) AND EXISTS (SELECT 1 FROM audit_accessevent WHERE hash IS NULL)"
+
+
+def _worth_trying() -> bool:
+    """Whether a sealing transaction could do anything: the lock is free and some event unsealed.
+
+    One round trip (in autocommit) where the transaction would take three when another process is sealing,
+    which after a commit under load is the rule. Within a transaction (a caller's) always worth it.
+    """
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return True
+    with connection.cursor() as cursor:
+        cursor.execute(PROBE_SQL, [CHAIN_LOCK_KEY])
+        return bool(cursor.fetchone()[0])
+
+
 def access_log_seal(
     *, wait: bool = False, batch_size: int = SEAL_BATCH, max_batches: int | None = SEAL_MAX_BATCHES
 ) -> int:
@@ -104,6 +132,8 @@ def access_log_seal(
     Without `wait`, returns 0 at once when another process holds the chain's lock (it is sealing).
     Within a caller's transaction (ACCESS_LOG_SEAL_AT_ONCE) the lock is held until that one ends.
     """
+    if not wait and not _worth_trying():
+        return 0
     sealed = batches = 0
     while max_batches is None or batches < max_batches:
         with transaction.atomic():
@@ -130,10 +160,12 @@ def _seal_batch(batch_size: int) -> tuple[int, bool]:
     if not rows:
         return 0, False
     key_id, base = next(iter(chain_link_bases().items()))
-    link, position = chain_head()
+    link, position = rows[0][:2]
+    if position is None:  # no event has a position yet
+        link, position = chain_head()
     seals = []
-    for event_id, _seq, at_us, actor_id, username, municipality_id, client_ip, action, resource, patron_ids, \
-            categories, reason, outcome, detail, _prev, _hash, _key in rows:  # fmt: skip
+    for _head_link, _head_seq, event_id, _seq, at_us, actor_id, username, municipality_id, client_ip, action, \
+            resource, patron_ids, categories, reason, outcome, detail, _prev, _hash, _key in rows:  # fmt: skip
         try:
             message = link_message(
                 position + 1, at_us, actor_id, username, municipality_id, address_text(client_ip), action, resource,
@@ -149,7 +181,11 @@ def _seal_batch(batch_size: int) -> tuple[int, bool]:
         link = new_link
     if seals:
         with connection.cursor() as update:
-            update.executemany(SEAL_SQL, seals)
+            if connection.vendor == "postgresql":
+                values = ", ".join([PG_SEAL_ROW] * len(seals))
+                update.execute(PG_SEAL_SQL.format(values=values), [value for seal in seals for value in seal])
+            else:
+                update.executemany(SEAL_SQL, seals)
             if update.rowcount != len(seals):
                 raise RuntimeError(f"sealed {update.rowcount} access events of {len(seals)}: nothing sealed")
     return len(seals), len(rows) == batch_size
@@ -184,6 +220,14 @@ class Overdue:
 
     def __bool__(self) -> bool:
         return self.count > 0
+
+    @property
+    def message(self) -> str:
+        oldest = self.oldest.isoformat() if self.oldest is not None else "-"
+        return _(
+            "%(count)d access events are still unsealed more than %(seconds)d s after their time (the oldest of "
+            "%(oldest)s): the sealer is not keeping up (seal_access_log), or an event cannot be sealed."
+        ) % {"count": self.count, "seconds": self.seconds, "oldest": oldest}
 
 
 def overdue_unsealed(*, now: datetime.datetime | None = None) -> Overdue:

@@ -45,7 +45,8 @@ def access_event_record(
     if any(SEPARATOR in text for text in (actor.username, actor.resource, reason, detail)):
         # The link could not tell the fields apart (audit/chain.py): refused here, not left unsealed.
         raise UnlinkableEvent("an access event's text may not contain NUL characters")
-    with transaction.atomic():
+    # No savepoint: an event that fails fails the caller's transaction, the read it records with it.
+    with transaction.atomic(savepoint=False):
         event = AccessEvent(
             at=timezone.now(),
             actor_id=actor.user_id,
