@@ -56,12 +56,16 @@ SEAL_MAX_BATCHES = 20
 # statement, so after the lock was taken: one round trip less a batch).
 _HEAD = "(SELECT h.{column} FROM audit_accessevent AS h WHERE h.seq IS NOT NULL ORDER BY h.seq DESC LIMIT 1)"
 _UNSEALED = (
-    f"SELECT {_HEAD.format(column='hash')}, {_HEAD.format(column='seq')}, {{columns}} FROM audit_accessevent AS e "
+    "SELECT {head_link}, {head_seq}, {columns} FROM audit_accessevent AS e "
     "WHERE e.hash IS NULL AND e.id > {after} ORDER BY e.id LIMIT {limit}"
 )
 UNSEALED_SQL = {
     vendor: _UNSEALED.format(
-        columns=columns, after=PARAMETER[vendor].format("after"), limit=PARAMETER[vendor].format("limit")
+        head_link=_HEAD.format(column="hash"),
+        head_seq=_HEAD.format(column="seq"),
+        columns=columns,
+        after=PARAMETER[vendor].format("after"),
+        limit=PARAMETER[vendor].format("limit"),
     )
     for vendor, columns in EVENT_COLUMNS.items()
 }

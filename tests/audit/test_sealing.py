@@ -39,9 +39,12 @@ def sealed_row(event_id: int) -> tuple:
 
 
 def refused(statement: str, params: list | None = None) -> None:
-    with pytest.raises(DatabaseError, match="append-only|CHECK|check constraint|permission denied"):
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(statement, params or [])
+    with (
+        pytest.raises(DatabaseError, match=r"append-only|CHECK|check constraint|permission denied"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(statement, params or [])
 
 
 def test_a_read_commits_its_event_unsealed_and_the_sealer_links_it_after_the_commit(

@@ -1,7 +1,8 @@
 """`manage.py verify_access_log`: the access log's chain, then the chain against the signed checkpoints.
 
 Exit codes: 0 intact (notes such as unkeyed old events or events not yet in a checkpoint are printed),
-1 tampering found, or events unsealed longer than ACCESS_LOG_SEAL_ALARM_SECONDS (audit/sealing.py) (each finding named on stderr, audit/verifier.py lists the kinds), 2 cannot verify
+1 tampering found (each finding named on stderr, audit/verifier.py lists the kinds) or events unsealed
+longer than ACCESS_LOG_SEAL_ALARM_SECONDS (audit/sealing.py), 2 cannot verify
 (a key or public-key file that cannot be used). An auditor with a restored copy of the database runs
 it with the chain key, the checkpoint directory and the public keys (docs/access-log.md, "Verifying a copy").
 """
