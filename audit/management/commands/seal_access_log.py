@@ -10,7 +10,7 @@ import time
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 from django.utils.translation import gettext as _
 
 from audit.sealing import access_log_seal, overdue_unsealed
@@ -30,7 +30,8 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         pause = options["follow"]
         while True:
-            close_old_connections()  # a long-running service: no connection outlives a restart of the database
+            if not connection.in_atomic_block:  # never under a caller's transaction
+                close_old_connections()  # a long-running service: no connection outlives a restart of the database
             sealed = access_log_seal(wait=True, max_batches=None)
             if sealed and options["verbosity"] >= 1:
                 self.stdout.write(_("%(count)d access events sealed.") % {"count": sealed})
