@@ -217,13 +217,14 @@ def _check_descends(previous: Checkpoint, head_id: int, head_seq: int | None, no
         start_seq = AccessEvent.objects.filter(id=start_id).values_list("seq", flat=True).first()
         events = _chain_from(start_id, start_seq, head_id=head_id, head_seq=head_seq, inclusive=True)
     else:
-        link, seq = row
-        if link != previous.last_hash or (seq is not None and seq != previous.count):
+        head_link, seq = row
+        if head_link is None or head_link != previous.last_hash or (seq is not None and seq != previous.count):
             raise _alarm(
                 "event %s is not the head the checkpoint of %s signed: the log was rewritten",
                 previous.last_id,
                 previous.at,
             )
+        link = head_link
         events = _chain_from(previous.last_id, seq, head_id=head_id, head_seq=head_seq, inclusive=False)
     for event_id, prev_hash, event_link in events:
         if prev_hash != link:

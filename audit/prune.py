@@ -116,7 +116,7 @@ def access_log_prune(
         # Every committed event in the chain first, so none is left unsealed below the first kept id.
         access_log_seal(wait=True, max_batches=None)
         first_kept = first_kept_event(before=before)
-        if first_kept is None:
+        if first_kept is None or first_kept.prev_hash is None:  # a sealed one always has its link
             return None
         due = AccessEvent.objects.filter(id__lt=first_kept.id)
         total = due.count()

@@ -101,7 +101,7 @@ def chain_head() -> tuple[str, int]:
     and those the prunes removed: once, for the first event sealed after an upgrade.
     """
     head = AccessEvent.objects.filter(seq__isnull=False).order_by("-seq").values_list("hash", "seq").first()
-    if head is not None:
+    if head is not None and head[0] is not None and head[1] is not None:  # always both (a check constraint)
         return head[0], head[1]
     old = AccessEvent.objects.filter(hash__isnull=False)
     link = old.order_by("-id").values_list("hash", flat=True).first()
