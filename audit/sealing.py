@@ -57,14 +57,13 @@ SEAL_MAX_BATCHES = 20
 _HEAD = "(SELECT h.{column} FROM audit_accessevent AS h WHERE h.seq IS NOT NULL ORDER BY h.seq DESC LIMIT 1)"
 _UNSEALED = (
     "SELECT {head_link}, {head_seq}, {columns} FROM audit_accessevent AS e "
-    "WHERE e.hash IS NULL AND e.id > {after} ORDER BY e.id LIMIT {limit}"
+    "WHERE e.hash IS NULL ORDER BY e.id LIMIT {limit}"
 )
 UNSEALED_SQL = {
     vendor: _UNSEALED.format(
         head_link=_HEAD.format(column="hash"),
         head_seq=_HEAD.format(column="seq"),
         columns=columns,
-        after=PARAMETER[vendor].format("after"),
         limit=PARAMETER[vendor].format("limit"),
     )
     for vendor, columns in EVENT_COLUMNS.items()
@@ -157,7 +156,7 @@ def _seal_batch(batch_size: int) -> tuple[int, bool]:
     connection.ensure_connection()
     cursor = connection.connection.cursor()  # the driver's own: the SQLite time expression holds a '%'
     try:
-        cursor.execute(UNSEALED_SQL[vendor], {"after": 0, "limit": batch_size})
+        cursor.execute(UNSEALED_SQL[vendor], {"limit": batch_size})
         rows = cursor.fetchall()
     finally:
         cursor.close()
