@@ -203,3 +203,24 @@ def test_the_writer_refuses_a_nul_it_could_not_seal():
 
     with pytest.raises(UnlinkableEvent):
         access_event_record(actor=ACTOR, action=Action.PATRON_VIEW, reason="a\x00b")
+
+
+@postgres_only
+def test_a_writer_skips_sealing_while_another_process_seals_and_the_events_wait_for_it(after_commit):
+    """The attempt after a commit never waits for the lock: the process holding it takes the events."""
+    import psycopg2
+
+    from audit.chain import CHAIN_LOCK_KEY
+
+    unsealed(2)
+    params = connection.get_connection_params()
+    other = psycopg2.connect(**{key: value for key, value in params.items() if key != "cursor_factory"})
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(%s)", [CHAIN_LOCK_KEY])  # another process sealing
+        assert access_log_seal(wait=False) == 0, "skipped at once, no wait"
+        assert AccessEvent.objects.filter(hash__isnull=True).count() == 2
+    finally:
+        other.close()  # lets go of the lock
+    assert access_log_seal(wait=False) == 2
+    assert verify_access_log(use_checkpoints=False).intact
