@@ -342,8 +342,12 @@ def main() -> None:
         for r in range(args.rounds)
     ]
     volumes = Patron.objects.count()
+    # _common's code_version cannot read a worktree's HEAD; git can.
+    git = ["git", "rev-parse", "--short", "HEAD"]
+    commit = subprocess.run(git, cwd=REPO_ROOT, capture_output=True, text=True).stdout.strip()  # noqa: S603
     body = f"""
-{volumes:,} patrons. Two gunicorn servers (2 sync workers each, the project's gunicorn.conf.py, `--max-requests 0`),
+Code at commit {commit or "unknown"} (uncommitted changes not seen). {volumes:,} patrons.
+Two gunicorn servers (2 sync workers each, the project's gunicorn.conf.py, `--max-requests 0`),
 `wrk -t1 -c{args.connections}` for {args.seconds:g} s per endpoint and round, {args.rounds} rounds with the order
 rotated each round, after a {args.warmup:g} s warm-up each. wrk, both servers and PostgreSQL share the machine's
 CPUs, and so do other people's jobs: the load average column shows how busy it was. Compare the ratios of one

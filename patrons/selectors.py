@@ -278,12 +278,15 @@ def note_list_for_staff(*, actor: Actor, patron_id: int) -> list[Note]:
 def patron_record_for_staff(*, actor: Actor, patron_id: int) -> PatronRecord:
     """A patron with notes (sensitive texts withheld), restrictions (patrons.restrictions), registers; logged once."""
     with transaction.atomic():
-        # Guardians and wards come with their guardianship rows, and the trusteeship flag with the patron:
-        # three queries where there were up to six (issue 16).
+        # Guardians and wards come with their guardianship rows, whether a trusteeship or a processing
+        # restriction exists with the patron: three queries where there were up to seven (issue 16).
         patron = (
             staff_patrons(actor)
             .select_related("home_library__municipality", "consortium")
-            .annotate(has_trusteeship=Exists(Trusteeship.objects.filter(patron=OuterRef("pk"))))
+            .annotate(
+                has_trusteeship=Exists(Trusteeship.objects.filter(patron=OuterRef("pk"))),
+                processing_restricted=restricted_subquery(),
+            )
             .prefetch_related(
                 Prefetch("guardianships", queryset=Guardianship.objects.select_related("guardian")),
                 Prefetch("wards", queryset=Guardianship.objects.select_related("ward")),
@@ -302,7 +305,7 @@ def patron_record_for_staff(*, actor: Actor, patron_id: int) -> PatronRecord:
             under_trusteeship=patron.has_trusteeship,
             notices_to=notice_recipient_ids(patron, day),
             loan_history_confirmation_due=loan_history_confirmation_due(patron, day),
-            processing_restriction=restriction_in_force(patron.pk),
+            processing_restriction=restriction_in_force(patron.pk) if patron.processing_restricted else None,
         )
         related = [g.guardian_id for g in patron.guardianships.all()] + [w.ward_id for w in patron.wards.all()]
         categories = [*DETAIL_CATEGORIES, *([DataCategory.TRUSTEESHIP] if record.under_trusteeship else [])]

@@ -21,15 +21,14 @@ pytestmark = pytest.mark.django_db
 
 # (name, pattern on the SQL), first match wins.
 QUERY_NAMES = (
-    ("transaction", r"^(SAVEPOINT|RELEASE SAVEPOINT|ROLLBACK TO SAVEPOINT)"),
+    ("transaction", r"^(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE SAVEPOINT|ROLLBACK TO SAVEPOINT)\b"),
     ("session", r'FROM "django_session"'),
     ("user", r'FROM "auth_user" WHERE'),
     ("roles (groups and permissions, one query)", r'FROM "auth_group".*UNION ALL'),
     ("staff profile", r'FROM "patrons_staffprofile"'),
     ("consortium language (privacy_service/locale.py)", r'"patrons_consortium"\."jurisdiction"'),
-    ("access log: chain head", r'FROM "audit_accessevent" ORDER BY'),
-    ("access log: event", r'^INSERT INTO "audit_accessevent" '),
-    ("access log: event's patrons", r'^INSERT INTO "audit_accesseventpatron"'),
+    # The chain's head (and on PostgreSQL its lock), the event and the event's patrons: audit/'s to shape.
+    ("access log", r'"audit_|pg_advisory_xact_lock'),
     ("silo: code stored?", r'FROM "sotu_silo_'),
     ("Koha staff-interface link", r'FROM "koha_kohaconnection"'),
     ("note form: the consortium's libraries", r'FROM "patrons_library"'),
@@ -59,12 +58,19 @@ def named_queries(client, url: str) -> Counter:
 APART = {"transaction", "consortium language (privacy_service/locale.py)"}
 
 
+def ceiling(queries: int) -> int:
+    """`queries` plus the access log's chain lock, a statement of its own on PostgreSQL only."""
+    return queries + (1 if connections["default"].vendor == "postgresql" else 0)
+
+
 def total(names: Counter) -> int:
     return sum(count for name, count in names.items() if name not in APART)
 
 
 PER_REQUEST = {"session": 1, "user": 1, "roles (groups and permissions, one query)": 1, "staff profile": 1}
-ACCESS_LOG = {"access log: chain head": 1, "access log: event": 1, "access log: event's patrons": 1}
+# The access log's statements for one read: chain head, event, the event's patrons, and the chain's lock on
+# PostgreSQL. A ceiling, not an exact count: the log's batching (issue 16) is to bring it down.
+ACCESS_LOG_MOST = 4
 
 
 def test_healthz_is_one_query_without_a_session():
@@ -73,23 +79,26 @@ def test_healthz_is_one_query_without_a_session():
 
 def test_patron_detail_api_queries(lapland_patron):
     names = named_queries(client_for("rovaniemi.staff"), f"/api/v1/patrons/{lapland_patron.pk}/")
-    for name, count in {**PER_REQUEST, **ACCESS_LOG}.items():
+    for name, count in PER_REQUEST.items():
         assert names[name] == count, (name, names)
-    # The ceiling today, to come down to 8 (issue 16): the patron record alone is still seven queries.
-    assert total(names) <= 14, names
+    assert 1 <= names["access log"] <= ACCESS_LOG_MOST, names
+    # The ceiling today, to come down to 8 (issue 16): the patron record alone is still six queries.
+    assert total(names) <= ceiling(13), names
 
 
 def test_patron_detail_page_queries(lapland_patron):
     names = named_queries(client_for("rovaniemi.staff"), f"/patrons/{lapland_patron.pk}/")
-    for name, count in {**PER_REQUEST, **ACCESS_LOG}.items():
+    for name, count in PER_REQUEST.items():
         assert names[name] == count, (name, names)
-    assert total(names) <= 19, names
+    assert 1 <= names["access log"] <= ACCESS_LOG_MOST, names
+    assert total(names) <= ceiling(18), names
 
 
 def test_search_api_queries():
     names = named_queries(client_for("rovaniemi.staff"), "/api/v1/patrons/?search=Virtanen")
-    for name, count in {**PER_REQUEST, "access log: chain head": 1, "access log: event": 1}.items():
+    for name, count in PER_REQUEST.items():
         assert names[name] == count, (name, names)
+    assert 1 <= names["access log"] <= ACCESS_LOG_MOST, names
 
 
 def test_a_revoked_role_refuses_the_very_next_request(lapland_patron):
