@@ -24,6 +24,12 @@ Writes results/http_ratio.md and results/http_ratio.csv.
     scripts/with-postgres.sh .venv/bin/python bench/http_ratio.py            # generates 20,000 patrons first
 
 Generates its data (bench/silo.py --migrate-only, bench/generate.py) when fewer than --patrons patrons exist.
+
+Before and after a change, in the same rounds: --baseline DIR serves another checkout as a third server and
+measures its endpoints too ("(baseline)" rows; their queries are not counted, the code differs):
+
+    rm -rf /tmp/base && mkdir /tmp/base && git archive <commit> | tar -x -C /tmp/base
+    scripts/with-postgres.sh .venv/bin/python bench/http_ratio.py --baseline /tmp/base
 """
 
 import argparse
@@ -56,7 +62,7 @@ GUNICORN = str(REPO_ROOT / ".venv" / "bin" / "gunicorn")
 @dataclass(frozen=True)
 class Endpoint:
     name: str
-    server: str  # "bare" or "service"
+    server: str  # "bare", "service" or "baseline"
     path: str  # may hold {id} or {name}
     logged_in: bool
 
@@ -150,7 +156,7 @@ def lua_script(directory: Path, endpoint: Endpoint, ids: list[int], names: list[
     return path
 
 
-def start_server(settings_module: str, port: int, log: Path) -> subprocess.Popen:
+def start_server(settings_module: str, port: int, log: Path, root: Path = REPO_ROOT) -> subprocess.Popen:
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": settings_module,
@@ -163,7 +169,7 @@ def start_server(settings_module: str, port: int, log: Path) -> subprocess.Popen
     command = [GUNICORN, "-c", "gunicorn.conf.py", "--workers", "2", "--max-requests", "0"]
     command += ["--bind", f"127.0.0.1:{port}"]
     return subprocess.Popen(  # noqa: S603 (the venv's gunicorn, fixed arguments)
-        command, cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        command, cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
 
 
@@ -227,6 +233,12 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=3, help="warm-up seconds per endpoint (default 3)")
     parser.add_argument("--connections", type=int, default=4, help="wrk connections (default 4)")
     parser.add_argument("--port", type=int, default=8731, help="service port; bare Django on the next (default 8731)")
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="another checkout of the service (e.g. `git archive <commit> | tar -x -C DIR`) served as a third "
+        "server on the port after bare Django's and measured in the same rounds: before and after side by side",
+    )
     args = parser.parse_args()
 
     wrk = ensure_wrk()
@@ -261,6 +273,10 @@ def main() -> None:
     cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
     anonymous = Client(REMOTE_ADDR=ADDRESS)
 
+    endpoints = list(ENDPOINTS)
+    if args.baseline:
+        service = [e for e in ENDPOINTS if e.server == "service"]
+        endpoints += [Endpoint(f"{e.name} (baseline)", "baseline", e.path, e.logged_in) for e in service]
     progress("queries per request (in-process test client) ...")
     query_rows, sql_blocks = [], []
     for endpoint in ENDPOINTS:
@@ -275,22 +291,25 @@ def main() -> None:
         )
     connection.close()
 
-    ports = {"service": args.port, "bare": args.port + 1}
+    ports = {"service": args.port, "bare": args.port + 1, "baseline": args.port + 2}
     servers = {
         "service": start_server("privacy_service.settings", ports["service"], work / "service.log"),
         "bare": start_server("bench.bare_settings", ports["bare"], work / "bare.log"),
     }
-    results: dict[str, list[dict[str, float]]] = {e.name: [] for e in ENDPOINTS}
+    if args.baseline:
+        log = work / "baseline.log"
+        servers["baseline"] = start_server("privacy_service.settings", ports["baseline"], log, args.baseline.resolve())
+    results: dict[str, list[dict[str, float]]] = {e.name: [] for e in endpoints}
     try:
-        wait_ready(ports["service"], "/healthz", servers["service"])
-        wait_ready(ports["bare"], "/bench/bare", servers["bare"])
-        scripts = {e.name: lua_script(work, e, ids, names, cookie) for e in ENDPOINTS}
-        for endpoint in ENDPOINTS:
+        for name, server in servers.items():
+            wait_ready(ports[name], "/bench/bare" if name == "bare" else "/healthz", server)
+        scripts = {e.name: lua_script(work, e, ids, names, cookie) for e in endpoints}
+        for endpoint in endpoints:
             sample = endpoint.path.format(id=ids[0], name=names[0])
             check_status(ports[endpoint.server], sample, cookie if endpoint.logged_in else None)
             progress(f"warm-up {endpoint.name}, {args.warmup:g} s ...")
             run_wrk(wrk, scripts[endpoint.name], ports[endpoint.server], args.warmup, args.connections)
-        order = list(ENDPOINTS)
+        order = list(endpoints)
         for round_no in range(args.rounds):
             for endpoint in order:
                 before = load_average()
@@ -302,7 +321,7 @@ def main() -> None:
                     f"(load {before:.2f} -> {measured['load_after']:.2f})"
                 )
             order = order[1:] + order[:1]
-        for endpoint in ENDPOINTS:  # still a logged-in 200 at the end: no run measured a redirect
+        for endpoint in endpoints:  # still a logged-in 200 at the end: no run measured a redirect
             check_status(ports[endpoint.server], endpoint.path.format(id=ids[0], name=names[0]), cookie)
     finally:
         for server in servers.values():
@@ -312,11 +331,11 @@ def main() -> None:
 
     bare = results["bare Django"]
     rows, csv_rows = [], []
-    for endpoint in ENDPOINTS:
+    for endpoint in endpoints:
         runs = results[endpoint.name]
         ratios = [bare[i]["rps"] / run["rps"] for i, run in enumerate(runs)]
         rps = [run["rps"] for run in runs]
-        queries = next((r[3] for r in query_rows if r[0] == endpoint.name), 0)
+        queries = next((r[3] for r in query_rows if r[0] == endpoint.name), "-")
         rows.append(
             (
                 endpoint.name,
@@ -337,7 +356,7 @@ def main() -> None:
     load_rows = [
         (
             f"round {r + 1}",
-            *(f"{results[e.name][r]['load_before']:.2f} -> {results[e.name][r]['load_after']:.2f}" for e in ENDPOINTS),
+            *(f"{results[e.name][r]['load_before']:.2f} -> {results[e.name][r]['load_after']:.2f}" for e in endpoints),
         )
         for r in range(args.rounds)
     ]
@@ -359,7 +378,7 @@ client, both databases (the silo's included), without BEGIN/COMMIT/SAVEPOINT/REL
 
 Load average (1 min) before -> after each measurement:
 
-{markdown_table(["round", *(e.name for e in ENDPOINTS)], load_rows)}
+{markdown_table(["round", *(e.name for e in endpoints)], load_rows)}
 
 Queries of one request:
 
