@@ -5,7 +5,8 @@ before any page or API call, and their sessions end sooner when idle.
 """
 
 from django.conf import settings
-from django.contrib.auth.models import Group
+
+from staff.selectors import staff_roles_of
 
 STAFF = "staff"
 BILLING = "billing"
@@ -29,7 +30,7 @@ def is_privileged(user) -> bool:
     """Whether the user must use a second factor (and gets the shorter idle timeout)."""
     if not user.is_authenticated:
         return False
-    return user.is_superuser or Group.objects.filter(user=user, name__in=PRIVILEGED_GROUPS).exists()
+    return user.is_superuser or not staff_roles_of(user).groups.isdisjoint(PRIVILEGED_GROUPS)
 
 
 def idle_seconds_for(user) -> int:

@@ -106,7 +106,7 @@ PATRON_SQL = f"""
 INSERT INTO patrons_patron (
     id, consortium_id, koha_patron_id, cardnumber, first_name, last_name, date_of_birth, email, phone,
     street_address, postal_code, city, home_library_id, card_expires_on, status, language, loan_history,
-    data_provided_by_guardian, needs_protection, created_at, updated_at)
+    loan_history_chosen_by, data_provided_by_guardian, needs_protection, held_after_erasure, created_at, updated_at)
 SELECT
     %(id_base)s + s.g, l.consortium_id, {KOHA_ID_BASE} + s.g, '{CARD_PREFIX}' || lpad(s.g::text, 12, '0'),
     s.first_name, s.last_name, s.dob,
@@ -127,8 +127,10 @@ SELECT
     CASE WHEN s.r_card < 0.10 THEN 'expired' ELSE 'active' END,
     CASE WHEN s.r_lang < 0.88 THEN 'fi' WHEN s.r_lang < 0.95 THEN 'sv' ELSE 'en' END,
     CASE WHEN s.r_loan < 0.25 THEN 0 WHEN s.r_loan < 0.80 THEN 1 ELSE 2 END,
+    '',  -- no recorded choice: the value came from Koha
     s.dob > DATE '{REFERENCE_DATE}' - INTERVAL '15 years',
     s.g %% 2000 = 0,  -- about one in 2,000 has a non-disclosure for personal safety (turvakielto)
+    false,
     now(), now()
 FROM (
     SELECT r.*,

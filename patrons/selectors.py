@@ -9,7 +9,7 @@ from typing import Any
 from dateutil.relativedelta import relativedelta
 from django.core.paginator import Page, Paginator
 from django.db import transaction
-from django.db.models import Case, F, IntegerField, Q, QuerySet, TextField, Value, When
+from django.db.models import Case, Exists, F, IntegerField, OuterRef, Prefetch, Q, QuerySet, TextField, Value, When
 from django.db.models.functions import ExtractDay, ExtractMonth, ExtractYear
 
 from audit.actor import Actor
@@ -19,6 +19,7 @@ from core.dates import ADULT_AGE, age_on, today
 from core.errors import NotFound
 from patrons.models import (
     SENSITIVE_NOTE_CATEGORIES,
+    Guardianship,
     Note,
     Patron,
     ProcessingRestriction,
@@ -279,10 +280,19 @@ def note_list_for_staff(*, actor: Actor, patron_id: int) -> list[Note]:
 def patron_record_for_staff(*, actor: Actor, patron_id: int) -> PatronRecord:
     """A patron with notes (sensitive texts withheld), restrictions (patrons.restrictions), registers; logged once."""
     with transaction.atomic():
+        # Guardians and wards come with their guardianship rows, whether a trusteeship or a processing
+        # restriction exists with the patron: three queries where there were up to seven (issue 16).
         patron = (
             staff_patrons(actor)
             .select_related("home_library__municipality", "consortium")
-            .prefetch_related("guardianships__guardian", "wards__ward")
+            .annotate(
+                has_trusteeship=Exists(Trusteeship.objects.filter(patron=OuterRef("pk"))),
+                processing_restricted=restricted_subquery(),
+            )
+            .prefetch_related(
+                Prefetch("guardianships", queryset=Guardianship.objects.select_related("guardian")),
+                Prefetch("wards", queryset=Guardianship.objects.select_related("ward")),
+            )
             .filter(pk=patron_id)
             .first()
         )
@@ -294,10 +304,10 @@ def patron_record_for_staff(*, actor: Actor, patron_id: int) -> PatronRecord:
             notes=list(_listed_notes(patron.pk)),
             restrictions=restrictions_of(patron, day),
             registers=list(RegisterMembership.objects.filter(patron=patron).order_by("register")),
-            under_trusteeship=Trusteeship.objects.filter(patron=patron).exists(),
+            under_trusteeship=patron.has_trusteeship,
             notices_to=notice_recipient_ids(patron, day),
             loan_history_confirmation_due=loan_history_confirmation_due(patron, day),
-            processing_restriction=restriction_in_force(patron.pk),
+            processing_restriction=restriction_in_force(patron.pk) if patron.processing_restricted else None,
         )
         related = [g.guardian_id for g in patron.guardianships.all()] + [w.ward_id for w in patron.wards.all()]
         categories = [*DETAIL_CATEGORIES, *([DataCategory.TRUSTEESHIP] if record.under_trusteeship else [])]

@@ -9,9 +9,7 @@ consortium's patron is a 404. Each refusal is a denied access event.
 
 from collections.abc import Sequence
 
-from django.contrib.auth.models import Permission
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
@@ -19,7 +17,7 @@ from audit.actor import Actor
 from audit.models import Action, Outcome
 from audit.services import access_event_record
 from staff.actor import actor_from_request
-from staff.selectors import staff_profile_of
+from staff.selectors import staff_profile_of, staff_roles_of
 
 
 class ConfidentialityNotSigned(PermissionDenied):
@@ -39,9 +37,7 @@ def _has_granted_permission(user, permission: str) -> bool:
 
     Superusers administer, they do not bypass the silo; sotu_silo.access asks for this.
     """
-    app_label, codename = permission.split(".", 1)
-    granted = Q(content_type__app_label=app_label, codename=codename)
-    return Permission.objects.filter(granted).filter(Q(user=user) | Q(group__user=user)).exists()
+    return permission in staff_roles_of(user).permissions
 
 
 def actor_with_permission(
@@ -63,6 +59,7 @@ def actor_with_permission(
     about: dict[str, list[int] | list[str]] = {"patron_ids": [patron_id] if patron_id is not None else []}
     if data_categories:
         about["data_categories"] = list(data_categories)
+    staff_roles_of(user)  # one query for groups and permissions, which has_perm then reads
     allowed = user.has_perm(permission) if superuser_counts else _has_granted_permission(user, permission)
     if not user.is_authenticated or not allowed:
         raise _refuse(request, PermissionDenied(_("Your role does not allow this.")), "role", action, about)

@@ -1,4 +1,10 @@
-"""Where a staff user belongs: their profile, municipality and consortium."""
+"""Where a staff user belongs (their profile, municipality and consortium) and what roles they hold."""
+
+from dataclasses import dataclass
+
+from django.contrib.auth.models import Group, Permission
+from django.db.models import CharField, F, Value
+from django.db.models.functions import Concat
 
 from staff.models import StaffProfile
 
@@ -12,6 +18,52 @@ def staff_profile_of(user) -> StaffProfile | None:
             StaffProfile.objects.select_related("home_library__municipality").filter(user_id=user.pk).first()
         )
     return user._staff_profile_cache
+
+
+@dataclass(frozen=True)
+class StaffRoles:
+    """The groups a user is in and the permissions granted to them or their groups ("app.codename")."""
+
+    groups: frozenset[str]
+    permissions: frozenset[str]
+
+
+def staff_roles_of(user) -> StaffRoles:
+    """The user's groups and granted permissions in one query, cached on the user object of this request.
+
+    The request's user is loaded afresh from the database on every request, so a revoked role counts
+    from the next request on: nothing is kept between requests. A non-superuser's permissions also fill
+    ModelBackend's per-user cache (`_perm_cache`, what `user.has_perm` would otherwise read with two
+    queries); a superuser's blanket permissions are left to the backend.
+    """
+    if user is None or not user.is_authenticated:
+        return StaffRoles(frozenset(), frozenset())
+    if not hasattr(user, "_staff_roles_cache"):
+        label = Concat("content_type__app_label", Value("."), "codename", output_field=CharField())
+        rows = (
+            Group.objects.filter(user=user)
+            .annotate(kind=Value("group", output_field=CharField()), label=F("name"))
+            .values_list("kind", "label")
+            .order_by()
+            .union(
+                Permission.objects.filter(user=user)
+                .annotate(kind=Value("permission", output_field=CharField()), label=label)
+                .values_list("kind", "label")
+                .order_by(),
+                Permission.objects.filter(group__user=user)
+                .annotate(kind=Value("permission", output_field=CharField()), label=label)
+                .values_list("kind", "label")
+                .order_by(),
+                all=True,
+            )
+        )
+        found: dict[str, set[str]] = {"group": set(), "permission": set()}
+        for kind, value in rows:
+            found[kind].add(value)
+        user._staff_roles_cache = StaffRoles(frozenset(found["group"]), frozenset(found["permission"]))
+        if user.is_active and not user.is_superuser:
+            user._perm_cache = set(found["permission"])
+    return user._staff_roles_cache
 
 
 def jurisdiction_of(consortium_id: int | None) -> str | None:
