@@ -35,6 +35,8 @@ from core.errors import NotFound, RuleBroken
 from core.privacy_contract import Item, Record, ReportContext, ReportPart, Section, data_subject, privacy_contracts
 from dpo.models import RequesterRole, RequestKind, SubjectRequest
 from dpo.selectors import earlier_report
+from staff.language import swedish_variant
+from staff.selectors import jurisdiction_of
 
 
 class PatronErased(NotFound):
@@ -96,7 +98,7 @@ class AccessReport:
     patron_id: int
     patron_name: str
     controller: str
-    language: str
+    language: str  # the language it is in: fi, sv (Sweden), sv-fi (Finland-Swedish) or en
     received_on: datetime.date
     report_made_at: datetime.datetime  # first made; a reprint keeps it
     generated_at: datetime.datetime
@@ -228,6 +230,8 @@ def _build(*, actor: Actor, request_id: int) -> AccessReport:
         if subject is None:
             raise _Refused("patron_erased", PatronErased())
 
+        # The patron's language; their Swedish is their library's country's (personbeteckning in Finland).
+        language = swedish_variant(subject.language, jurisdiction=jurisdiction_of(subject.consortium_id))
         changed = []
         if subject_request.report_made_at is None:
             subject_request.report_made_at = timezone.now()
@@ -238,7 +242,7 @@ def _build(*, actor: Actor, request_id: int) -> AccessReport:
             changed.append("report_language")
 
         context = ReportContext(patron_id=subject.patron_id, consortium_id=subject.consortium_id)
-        with translation.override(subject.language):
+        with translation.override(language):
             parts = [contract.report_sections(subject.patron_id, context) for contract in privacy_contracts("report")]
             sections = _merged(parts)
             summary = access_summary(sections)
@@ -266,7 +270,7 @@ def _build(*, actor: Actor, request_id: int) -> AccessReport:
         patron_id=subject.patron_id,
         patron_name=subject.name,
         controller=subject.controller,
-        language=subject.language,
+        language=language,
         received_on=subject_request.received_on,
         report_made_at=subject_request.report_made_at,
         generated_at=timezone.now(),
@@ -275,7 +279,7 @@ def _build(*, actor: Actor, request_id: int) -> AccessReport:
         staff_names_included=settings.ACCESS_REPORT_STAFF_NAMES,
         sections=tuple(sections),
         incomplete=incomplete,
-        requester=_requester(subject_request, subject.language),
+        requester=_requester(subject_request, language),
         access_summary=summary,
     )
 
