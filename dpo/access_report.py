@@ -35,8 +35,6 @@ from core.errors import NotFound, RuleBroken
 from core.privacy_contract import Item, Record, ReportContext, ReportPart, Section, data_subject, privacy_contracts
 from dpo.models import RequesterRole, RequestKind, SubjectRequest
 from dpo.selectors import earlier_report
-from staff.language import swedish_variant
-from staff.selectors import jurisdiction_of
 
 
 class PatronErased(NotFound):
@@ -230,15 +228,14 @@ def _build(*, actor: Actor, request_id: int) -> AccessReport:
         if subject is None:
             raise _Refused("patron_erased", PatronErased())
 
-        # The patron's language; their Swedish is their library's country's (personbeteckning in Finland).
-        language = swedish_variant(subject.language, jurisdiction=jurisdiction_of(subject.consortium_id))
+        language = subject.language  # sv-fi for a Swedish-speaking patron of a Finnish library
         changed = []
         if subject_request.report_made_at is None:
             subject_request.report_made_at = timezone.now()
             subject_request.previous_report = earlier_report(subject_request)
             changed += ["report_made_at", "previous_report"]
-        if subject_request.report_language != subject.language:
-            subject_request.report_language = subject.language
+        if subject_request.report_language != language[:2]:  # the patron's choice: fi, sv or en
+            subject_request.report_language = language[:2]
             changed.append("report_language")
 
         context = ReportContext(patron_id=subject.patron_id, consortium_id=subject.consortium_id)

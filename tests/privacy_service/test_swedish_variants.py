@@ -13,6 +13,7 @@ import pytest
 from django.conf import settings
 from django.utils import translation
 
+from core.privacy_contract import data_subject
 from patrons.models import Patron
 from sotu_silo.models import IdentityCode
 from tests.conftest import client_for
@@ -116,3 +117,11 @@ def test_a_privacy_notice_speaks_the_swedish_of_its_library(notice, accept_langu
     page = client_for(None, address="203.0.113.77", HTTP_ACCEPT_LANGUAGE=accept_language).get(notice)
     assert page.status_code == 200
     assert f'<html lang="{shown}">' in page.content.decode()
+
+
+@pytest.mark.parametrize(("slug", "shown"), [("lapin-kirjastot", "sv-fi"), ("eslovs-bibliotek", "sv")])
+def test_a_swedish_speaking_patrons_access_report_speaks_their_librarys_swedish(slug, shown):
+    """The report is made in the patron's language: a Lapland patron's Swedish says personbeteckning."""
+    patron = Patron.objects.filter(consortium__slug=slug).order_by("pk").first()
+    Patron.objects.filter(pk=patron.pk).update(language="sv")
+    assert data_subject(patron.pk, consortium_id=patron.consortium_id).language == shown
