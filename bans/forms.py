@@ -17,6 +17,7 @@ from bans.models import (
     ReceiptEvidence,
 )
 from core import form_fields
+from core.dates import shown_date
 from core.free_text_fields import FreeTextFormField
 from patrons.forms import DateInput
 from staff.models import Library
@@ -44,8 +45,8 @@ class BanProposeForm(forms.Form):
         cast(forms.ModelChoiceField, self.fields["library"]).queryset = Library.objects.of_consortium(consortium_id)
         # Each note by its incident's date and library and the start of its text (bans.selectors.ban_citable_notes).
         cast(forms.ChoiceField, self.fields["note_ids"]).choices = [
-            (note.pk, f"{day.day}.{day.month}.{day.year} {note.library_name}: “{note.excerpt}” ({note.created_by})")
-            for note, day in ((note, note.incident_on) for note in behaviour_notes)
+            (note.pk, f"{shown_date(note.incident_on)} {note.library_name}: “{note.excerpt}” ({note.created_by})")
+            for note in behaviour_notes
         ]
 
 

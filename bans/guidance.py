@@ -4,10 +4,10 @@ One place beside bans.state (which says which forms a page offers): here, in the
 procedure waits for and whose step it is, so that nobody wonders after saving a step whether it is theirs.
 """
 
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from bans.models import Ban, BanState
+from core.dates import shown_date
 
 PREPARERS = "preparers"  # staff who prepare bans (bans.prepare_ban): the hearing, the notices
 DECIDERS = "deciders"  # ban deciders with competence for the library (bans.DecisionCompetence)
@@ -21,10 +21,6 @@ def _who(whose: str, ban: Ban) -> str:
     return _("the library staff who prepare bans")
 
 
-def _day(value) -> str:
-    return date_format(value, "j.n.Y")
-
-
 def _step(ban: Ban, state: str) -> tuple[str, str] | None:
     """(what comes next, whose step) for a ban in `state`; None when nothing does."""
     if state == BanState.PROPOSED:
@@ -35,15 +31,15 @@ def _step(ban: Ban, state: str) -> tuple[str, str] | None:
         return _("send the decision to the patron and record how it was sent"), PREPARERS
     arrives = _("a rectification request that arrives is recorded")
     if state == BanState.NOTIFIED:
-        waits = _("wait for the rectification period to end on %(date)s") % {"date": _day(ban.appeal_deadline)}
+        waits = _("wait for the rectification period to end on %(date)s") % {"date": shown_date(ban.appeal_deadline)}
         return f"{waits}; {arrives}", DECIDERS
     if state == BanState.SCHEDULED:
         return _("nothing: the ban starts on %(date)s by itself") % {
-            "date": _day(ban.starts_on)
+            "date": shown_date(ban.starts_on)
         } + f"; {arrives}", DECIDERS
     if state == BanState.ACTIVE:
         return _("nothing: the ban ends after %(date)s by itself") % {
-            "date": _day(ban.ends_on)
+            "date": shown_date(ban.ends_on)
         } + f"; {arrives}", DECIDERS
     return None
 

@@ -59,7 +59,7 @@ from bans.state import (
     receipt_may_be_proven,
     step_allowed,
 )
-from core.dates import age_on
+from core.dates import age_on, shown_date
 from core.errors import RuleBroken
 from core.time_limits import last_day_of_time_limit
 from patrons.models import Note, NoteCategory, Patron
@@ -129,7 +129,7 @@ def _check_dates(starts_on: datetime.date, ends_on: datetime.date, *, not_before
         raise RuleBroken(
             "starts_too_early",
             _("The ban cannot start before %(date)s."),
-            date=f"{not_before:%d.%m.%Y}",
+            date=shown_date(not_before),
         )
 
 
@@ -363,7 +363,7 @@ def _hearing_time_check(ban: Ban, decided_on: datetime.date) -> None:
                 "The party may answer until %(date)s: decide from the day after, unless every statement has come "
                 "(Administrative Procedure Act 434/2003 s. 34)."
             ),
-            date=f"{ban.answer_by:%d.%m.%Y}",
+            date=shown_date(ban.answer_by),
         )
 
 
@@ -559,7 +559,7 @@ def _delegation_on(actor: Actor, library: Library, day: datetime.date) -> Decisi
                 "protection officer to record the delegation (Local Government Act 410/2015 s. 91)."
             ),
             library=library.name,
-            date=f"{day:%d.%m.%Y}",
+            date=shown_date(day),
         )
     return competence
 
@@ -972,7 +972,7 @@ def _receipt_check(recipient: Ban | BanGuardian, received_on: datetime.date | No
                 "Only a later receipt than the deemed one (%(date)s) can replace it (Local Government Act 410/2015 "
                 "s. 141)."
             ),
-            date=f"{recipient.deemed_received_on:%d.%m.%Y}",
+            date=shown_date(recipient.deemed_received_on),
         )
 
 
@@ -1045,7 +1045,7 @@ def ban_appeal_record(
             raise RuleBroken(
                 "lodged_on_recorded",
                 _("The request's arrival date (%(date)s) is recorded and does not change."),
-                date=f"{ban.appeal_lodged_on:%d.%m.%Y}",
+                date=shown_date(ban.appeal_lodged_on),
             )
         outcome = _outcome(outcome)
         if lodged_on is None or lodged_on > today():
@@ -1109,7 +1109,7 @@ def _review_outcome_check(
     today unless given, between the lodging and today; a pending one has none. Each review names its own
     rules and messages."""
     if lodged_on > deadline and outcome not in (AppealOutcome.DISMISSED, AppealOutcome.PENDING):
-        raise RuleBroken(late[0], late[1], deadline=f"{deadline:%d.%m.%Y}")
+        raise RuleBroken(late[0], late[1], deadline=shown_date(deadline))
     if outcome == AppealOutcome.PENDING:
         return None
     decided_on = decided_on or today()
@@ -1275,7 +1275,7 @@ def access_prohibition_warnings(*, starts_on: datetime.date, ends_on: datetime.d
                 "allows at most a year at a time; check the dates against the prosecutor's decision, and record a "
                 "prolongation as its own decision."
             )
-            % {"starts_on": f"{starts_on:%d.%m.%Y}", "ends_on": f"{ends_on:%d.%m.%Y}"},
+            % {"starts_on": shown_date(starts_on), "ends_on": shown_date(ends_on)},
         )
     ]
 
@@ -1287,7 +1287,7 @@ def _prohibition_dates_check(*, decided_on: datetime.date, starts_on: datetime.d
         raise RuleBroken(
             "starts_before_decision",
             _("The prohibition cannot start before the prosecutor decided it (%(date)s)."),
-            date=f"{decided_on:%d.%m.%Y}",
+            date=shown_date(decided_on),
         )
     if ends_on < starts_on:
         raise RuleBroken("dates_in_order", _("The prohibition cannot end before it starts."))
@@ -1420,7 +1420,7 @@ def _later_decision_check(prohibition: AccessProhibition, decided_on: datetime.d
         raise RuleBroken(
             f"{by}_before_decision",
             _("This cannot be dated before the prosecutor's decision on the prohibition (%(date)s)."),
-            date=f"{prohibition.decided_on:%d.%m.%Y}",
+            date=shown_date(prohibition.decided_on),
         )
 
 
@@ -1453,14 +1453,14 @@ def access_prohibition_revoke(
             raise RuleBroken(
                 "already_revoked",
                 _("This prohibition was already revoked from %(date)s."),
-                date=f"{prohibition.revoked_on:%d.%m.%Y}",
+                date=shown_date(prohibition.revoked_on),
             )
         _later_decision_check(prohibition, revoked_on, by="revoked")
         if revoked_on > prohibition.ends_on:
             raise RuleBroken(
                 "revoked_after_end",
                 _("The prohibition ended on %(date)s by itself; a revocation after its last day changes nothing."),
-                date=f"{prohibition.ends_on:%d.%m.%Y}",
+                date=shown_date(prohibition.ends_on),
             )
         prohibition.revoked_on, prohibition.revocation_reference = revoked_on, reference[:100]
         prohibition.revocation_recorded_by = actor.username

@@ -2,7 +2,7 @@
 
 import datetime
 
-from django.utils import timezone
+from django.utils import formats, timezone
 
 # Of age: a minor's guardian gets the notices until then, and is one.
 ADULT_AGE = 18
@@ -33,3 +33,10 @@ def age_on(born: datetime.date, day: datetime.date) -> int:
 def start_of_day(day: datetime.date) -> datetime.datetime:
     """Midnight at the start of `day` in local time (settings.TIME_ZONE), as an aware datetime."""
     return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+
+
+def shown_date(day: datetime.date | None) -> str:
+    """`day` as the reader's language writes a date (SHORT_DATE_FORMAT, privacy_service/formats/): one format
+    per language, so messages and pages agree (03.12.2026 in Finnish, 2026-12-03 in Sweden's Swedish). No
+    date is shown as nothing, as the templates' `date` filter does."""
+    return formats.date_format(day, "SHORT_DATE_FORMAT") if day is not None else ""

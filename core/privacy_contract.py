@@ -123,7 +123,7 @@ class DataSubject:
     patron_id: int
     consortium_id: int
     name: str
-    language: str  # the report is made in it
+    language: str  # the report is made in it: fi, sv (Sweden's), sv-fi (Finland-Swedish) or en
     controller: str  # the name of the register's controller (the consortium)
     # Who the DPO is about to erase, shown before the typed confirmation (the card number is typed).
     cardnumber: str = ""

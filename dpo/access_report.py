@@ -96,7 +96,7 @@ class AccessReport:
     patron_id: int
     patron_name: str
     controller: str
-    language: str
+    language: str  # the language it is in: fi, sv (Sweden), sv-fi (Finland-Swedish) or en
     received_on: datetime.date
     report_made_at: datetime.datetime  # first made; a reprint keeps it
     generated_at: datetime.datetime
@@ -228,17 +228,18 @@ def _build(*, actor: Actor, request_id: int) -> AccessReport:
         if subject is None:
             raise _Refused("patron_erased", PatronErased())
 
+        language = subject.language  # sv-fi for a Swedish-speaking patron of a Finnish library
         changed = []
         if subject_request.report_made_at is None:
             subject_request.report_made_at = timezone.now()
             subject_request.previous_report = earlier_report(subject_request)
             changed += ["report_made_at", "previous_report"]
-        if subject_request.report_language != subject.language:
-            subject_request.report_language = subject.language
+        if subject_request.report_language != language[:2]:  # the patron's choice: fi, sv or en
+            subject_request.report_language = language[:2]
             changed.append("report_language")
 
         context = ReportContext(patron_id=subject.patron_id, consortium_id=subject.consortium_id)
-        with translation.override(subject.language):
+        with translation.override(language):
             parts = [contract.report_sections(subject.patron_id, context) for contract in privacy_contracts("report")]
             sections = _merged(parts)
             summary = access_summary(sections)
@@ -266,7 +267,7 @@ def _build(*, actor: Actor, request_id: int) -> AccessReport:
         patron_id=subject.patron_id,
         patron_name=subject.name,
         controller=subject.controller,
-        language=subject.language,
+        language=language,
         received_on=subject_request.received_on,
         report_made_at=subject_request.report_made_at,
         generated_at=timezone.now(),
@@ -275,7 +276,7 @@ def _build(*, actor: Actor, request_id: int) -> AccessReport:
         staff_names_included=settings.ACCESS_REPORT_STAFF_NAMES,
         sections=tuple(sections),
         incomplete=incomplete,
-        requester=_requester(subject_request, subject.language),
+        requester=_requester(subject_request, language),
         access_summary=summary,
     )
 

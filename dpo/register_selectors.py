@@ -84,7 +84,7 @@ def privacy_notice_get(*, consortium_slug: str, language: str) -> PrivacyNotice 
     registers = []
     for description in register_descriptions_for(consortium_id=consortium.pk):
         texts = {text.language: text for text in description.texts.all()}
-        text = texts.get(language) or texts.get(settings.LANGUAGE_CODE) or next(iter(texts.values()), None)
+        text = texts.get(language[:2]) or texts.get(settings.LANGUAGE_CODE) or next(iter(texts.values()), None)
         if text is not None:
             registers.append(NoticeRegister(description=description, text=text, language=language))
     if not registers:

@@ -8,10 +8,9 @@ until the last freezing period ends).
 import datetime
 
 from django.db.models import QuerySet
-from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
-from core.dates import today
+from core.dates import shown_date, today
 from patrons.models import ClosurePeriod
 
 REGISTRATION_FROZEN_MESSAGE = _("Libraries are closed until %(until)s and no new patrons are registered.")
@@ -73,7 +72,7 @@ def closures_for_card_extension(*, consortium_id: int, day: datetime.date | None
 
 def closure_end_text(closure: ClosurePeriod) -> str:
     """The closure's last day as the message shows it (d.m.Y, the same in every language)."""
-    return date_format(closure.ends_on, "d.m.Y")
+    return shown_date(closure.ends_on)
 
 
 def registration_frozen_message(closure: ClosurePeriod) -> str:

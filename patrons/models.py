@@ -13,6 +13,7 @@ from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.dates import shown_date
 from core.free_text_fields import FreeTextCharField, FreeTextEmailField, FreeTextField, PhoneNumberField
 from staff.models import Consortium, Library
 from staff.scoping import ConsortiumScopedQuerySet
@@ -342,7 +343,7 @@ class ClosurePeriod(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.consortium} {self.starts_on:%d.%m.%Y} - {self.ends_on:%d.%m.%Y}"
+        return f"{self.consortium} {shown_date(self.starts_on)} - {shown_date(self.ends_on)}"
 
 
 # --- Restriction of processing (GDPR Art. 18) -----------------------------------------------------------

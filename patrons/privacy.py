@@ -58,6 +58,7 @@ from patrons.models import (
 )
 from patrons.restrictions import notes_kept
 from patrons.services.registration import GUARDIAN_REQUIRED_UNDER_AGE
+from staff.language import swedish_variant
 from staff.models import Municipality, StaffProfile
 
 
@@ -280,7 +281,8 @@ class PatronRecordContract(PrivacyContract):
             patron_id=patron.pk,
             consortium_id=patron.consortium_id,
             name=_full_name(patron),
-            language=patron.language,
+            # Their Swedish is their library's country's: personbeteckning in Finland, personnummer in Sweden.
+            language=swedish_variant(patron.language, jurisdiction=patron.consortium.jurisdiction),
             controller=patron.consortium.name,
             cardnumber=patron.cardnumber,
             date_of_birth=patron.date_of_birth,

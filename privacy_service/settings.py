@@ -394,7 +394,12 @@ OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", "Patron privacy service")
 # Internationalisation: Finnish first, Swedish and English switchable.
 LANGUAGE_CODE = "fi"
 LANGUAGES = [("fi", _("Finnish")), ("sv", _("Swedish")), ("en", _("English"))]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+# locale/: the project's catalogues (makemessages writes there, the first path); locale/sv is Sweden's Swedish,
+# locale/sv_FI the hand-kept Finland-Swedish override (privacy_service/locale.py). locale_django/: Django's own
+# messages that Django ships untranslated in fi or sv, hand-kept (locale_django/README.md).
+LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "locale_django"]
+# One date format per language (privacy_service/formats/): fi and sv-fi 03.12.2026, sv 2026-12-03, en 3 Dec 2026.
+FORMAT_MODULE_PATH = ["privacy_service.formats"]
 TIME_ZONE = "Europe/Helsinki"
 USE_I18N = True
 USE_TZ = True

@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy as _
 from audit.models import DataCategory
 from core import form_fields
 from core.bounds import ID_LIST_MAX, ID_MAX, ID_OUT_OF_RANGE, parse_id
-from core.dates import today
+from core.dates import shown_date, today
 from core.errors import RuleBroken
 from core.free_text_fields import FreeTextFormField
 from dpo.admin.wide import WideChangelistAdmin
@@ -270,7 +270,7 @@ class BreachAdmin(WideChangelistAdmin, BoundedInputsAdmin):
     @admin.display(description=_("people concerned"))
     def people_status(self, breach):
         if breach.people_notified_on:
-            return gettext("told on %(date)s") % {"date": f"{breach.people_notified_on:%d.%m.%Y}"}
+            return gettext("told on %(date)s") % {"date": shown_date(breach.people_notified_on)}
         if breach.art34_exemption:
             return breach.get_art34_exemption_display()
         if people_must_be_told(breach):

@@ -24,7 +24,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from core import form_fields
-from core.dates import today
+from core.dates import shown_date, today
 from core.errors import NotFound, RuleBroken
 from core.free_text_fields import FreeTextFormField
 from core.privacy_contract import HOLD_LEGAL_CLAIMS
@@ -495,7 +495,7 @@ class SubjectRequestAdmin(WideChangelistAdmin, BoundedInputsAdmin):
                 messages.success(
                     request,
                     _("The request was recorded. The answer is due on %(date)s.")
-                    % {"date": f"{subject_request.due_on:%d.%m.%Y}"},
+                    % {"date": shown_date(subject_request.due_on)},
                 )
                 return redirect(reverse("admin:dpo_subjectrequest_change", args=[subject_request.pk]))
         context = {

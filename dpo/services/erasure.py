@@ -44,7 +44,7 @@ from django.utils.translation import gettext_lazy as _
 from audit.actor import Actor
 from audit.models import Action, DataCategory
 from audit.services import access_event_record
-from core.dates import today
+from core.dates import shown_date, today
 from core.errors import NotFound, RuleBroken
 from core.privacy_contract import (
     DataSubject,
@@ -242,7 +242,7 @@ def _erasure_request(*, actor: Actor, request_id: int, lock: bool) -> tuple[Subj
                 "This patron's data was erased on %(date)s. If the record is back after a backup was restored, "
                 "reapply the erasures (the button on the admin's home page)."
             ),
-            date=f"{timezone.localtime(erased_at):%d.%m.%Y}",
+            date=shown_date(timezone.localtime(erased_at)),
         )
     subject = data_subject(subject_request.patron_id, consortium_id=actor.consortium_id, lock=lock)
     if subject is None:

@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from audit.actor import Actor
 from audit.models import Action, DataCategory
 from audit.services import access_event_record
-from core.dates import ADULT_AGE, age_on
+from core.dates import ADULT_AGE, age_on, shown_date
 from core.errors import RuleBroken
 from core.privacy_contract import HOLD_LEGAL_CLAIMS
 from core.time_limits import months_after
@@ -73,10 +73,6 @@ RESTRICTION_GROUNDS = {
 }
 
 
-def _date(day: datetime.date) -> str:
-    return f"{day:%d.%m.%Y}"
-
-
 def _check_choice(value: str, choices, rule: str, message) -> None:
     if value not in choices.values:
         raise RuleBroken(rule, message, allowed=", ".join(choices.values))
@@ -88,7 +84,7 @@ def _check_day(
     if day > today():
         raise RuleBroken(future_rule, future_message)
     if day < not_before:
-        raise RuleBroken(before_rule, before_message, date=_date(not_before))
+        raise RuleBroken(before_rule, before_message, date=shown_date(not_before))
 
 
 def _required_text(text: str, rule: str, message) -> str:
@@ -315,7 +311,7 @@ def subject_request_extend(
                     "The patron must be told of an extension within one month of receipt, by %(date)s (GDPR "
                     "Art. 12(3)); too late to extend."
                 ),
-                date=_date(subject_request.due_on),
+                date=shown_date(subject_request.due_on),
             )
         subject_request.extended_due_on = months_after(
             subject_request.received_on, ANSWER_MONTHS + months, country=subject_request.consortium.jurisdiction

@@ -18,13 +18,13 @@ from django.conf import settings
 from django.db import models, transaction
 from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone, translation
-from django.utils.formats import date_format
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from audit.actor import Actor
 from audit.models import Action, DataCategory
 from audit.services import access_event_record
+from core.dates import shown_date
 from core.errors import RuleBroken
 from patrons.closures import PIN_BY_PHONE_NOT_ALLOWED_MESSAGE, closures_for_card_extension, pin_by_phone_closure
 from patrons.models import ClosurePeriod, Note, NoteCategory, Patron, PatronStatus, ProcessingRestriction
@@ -117,16 +117,16 @@ def _check_until(until: datetime.date, closures: list[ClosurePeriod], day: datet
         raise RuleBroken(
             "until_not_in_future",
             _("The new expiry date %(until)s must be after today (%(today)s)."),
-            until=date_format(until, "d.m.Y"),
-            today=date_format(day, "d.m.Y"),
+            until=shown_date(until),
+            today=shown_date(day),
         )
     latest_start = max(closure.starts_on for closure in closures)
     if until <= latest_start:
         raise RuleBroken(
             "until_before_closure",
             _("The new expiry date %(until)s must be after the closure started (%(starts_on)s)."),
-            until=date_format(until, "d.m.Y"),
-            starts_on=date_format(latest_start, "d.m.Y"),
+            until=shown_date(until),
+            starts_on=shown_date(latest_start),
         )
 
 

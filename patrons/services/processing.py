@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from audit.actor import Actor
+from core.dates import shown_date
 from core.errors import RuleBroken
 from patrons.models import ProcessingRestriction, RestrictionGround
 from patrons.processing import restriction_in_force
@@ -70,7 +71,7 @@ def processing_restriction_lift(
             raise RuleBroken(
                 "informed_before_restriction",
                 _("The patron is told of the lifting after the restriction began (%(date)s)."),
-                date=f"{began:%d.%m.%Y}",
+                date=shown_date(began),
             )
         restriction.patron_informed_on = informed_on
         restriction.lifted_at, restriction.lifted_by = timezone.now(), actor.username

@@ -203,7 +203,7 @@ def test_every_period_the_service_writes_one_when_there_are_new_events(directory
     out = StringIO()
     with translation.override("en"):
         call_command("access_log_checkpoint", "--every", "0.01", "--rounds", "2", stdout=out)
-    assert "1 checkpoints written." in out.getvalue()
+    assert "1 checkpoint written." in out.getvalue()
 
 
 def test_an_auditor_verifies_with_the_exported_public_key_alone(directory, tmp_path, settings):

@@ -32,7 +32,7 @@ def test_a_heard_ban_waits_for_the_decision_and_leaves_the_queue_once_decided(la
     assert queue() == [(heard["id"], "decision")]
     page = as_user(DIRECTOR).get("/bans/queue/").content.decode()
     assert lapland_patron.last_name in page and f"/bans/{heard['id']}/#step-decision" in page
-    assert f"{(MONDAY + days(20)):%-d.%-m.%Y}" in page  # due before the proposed first day
+    assert f"{(MONDAY + days(20)):%d.%m.%Y}" in page  # due before the proposed first day
 
 
 def test_a_notified_ban_waits_only_once_a_rectification_request_has_arrived(lapland_patron):

@@ -330,7 +330,7 @@ def test_the_ban_page_shows_the_stage_and_takes_the_court_appeal(lapland_patron)
     ok(rectification_notice(as_user("rovaniemi.staff"), ban["id"], MONDAY))
     director = as_user("rovaniemi.director")
     page = director.get(f"/bans/{ban['id']}/").content.decode()
-    assert 'id="court-appeal"' in page and 'id="step-court_appeal"' in page and "3.3.2027" in page
+    assert 'id="court-appeal"' in page and 'id="step-court_appeal"' in page and "03.03.2027" in page
     form = {
         "court_appeal-lodged_on": "2027-02-01",
         "court_appeal-court": COURT,

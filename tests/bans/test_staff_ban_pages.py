@@ -53,8 +53,8 @@ def test_a_ban_in_force_is_an_alert_at_the_top_of_the_patron_page(patron):
     assert alert, "no alert"
     assert "Library-use ban in force" in alert.group(1) and "ROV-1" in alert.group(1)
     ends_on = starts_on + datetime.timedelta(days=9)
-    assert f"{starts_on.day}.{starts_on.month}.{starts_on.year}" in alert.group(1)
-    assert f"{ends_on.day}.{ends_on.month}.{ends_on.year}" in alert.group(1)
+    assert f"{starts_on.day} {starts_on:%b %Y}" in alert.group(1)  # English: 1 Dec 2026
+    assert f"{ends_on.day} {ends_on:%b %Y}" in alert.group(1)
     assert html.index("ban-alert") < html.index("Basic details")  # at the top, before the details
     assert "css/ban_alert.css" in html
 
@@ -81,7 +81,7 @@ def test_the_proposal_form_lists_the_citable_notes_with_date_library_and_excerpt
     html = director.get(f"/patrons/{patron.pk}/bans/new/").content.decode()
     day = today_is() - datetime.timedelta(days=3)
     label = re.search(rf'value="{note_id}"[^>]*>\s*([^<]+)', html).group(1)
-    assert label.startswith(f"{day.day}.{day.month}.{day.year} ")
+    assert label.startswith(f"{day.day} {day:%b %Y} ")  # English: 1 Dec 2026
     assert (
         "Rovaniemen pääkirjasto" in label
         and LONG_TEXT[:60] in label.replace("&#x27;", "'")

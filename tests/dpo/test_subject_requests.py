@@ -563,7 +563,10 @@ def test_the_dpo_finds_the_patron_by_name_and_the_search_is_logged_without_its_t
     html = response.content.decode()
     # Name, card number and date of birth tell namesakes apart; choosing one is a radio of the patron field.
     assert f"{lapland_patron.last_name}, {lapland_patron.first_name}" in html
-    assert lapland_patron.cardnumber in html and f"{lapland_patron.date_of_birth:%-m/%-d/%Y}" in html
+    assert (
+        lapland_patron.cardnumber in html
+        and f"{lapland_patron.date_of_birth.day} {lapland_patron.date_of_birth:%b %Y}" in html
+    )  # English: 3 Dec 2026
     assert f'type="radio" name="patron" value="{lapland_patron.pk}"' in html
     assert mikkeli_patron.last_name not in html or mikkeli_patron.cardnumber not in html
     # The typed values stay; the search text is shown back but never logged.

@@ -91,6 +91,6 @@ def test_language_switch_to_swedish(page: Page, e2e_server: E2EServer) -> None:
     expect(page.locator("html")).to_have_attribute("lang", "fi")
 
     page.click('form.language button[name=language][value="sv"]')
-    expect(page.locator("html")).to_have_attribute("lang", "sv")
+    expect(page.locator("html")).to_have_attribute("lang", "sv-fi")  # a Lapland user: Finland-Swedish
     expect(page).to_have_url(e2e_server.url("/patrons/"))
     expect(page.locator('form.language button[value="sv"]')).to_have_attribute("aria-current", "true")

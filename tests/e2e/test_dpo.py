@@ -71,8 +71,9 @@ def test_the_privacy_notice_needs_no_log_in(browser: Browser, e2e_server: E2ESer
     page.goto(e2e_server.url("/privacy/"))
     page.click("a[href='/privacy/lapin-kirjastot/']")
     expect(page).to_have_url(e2e_server.url("/privacy/lapin-kirjastot/"))
-    # Swedish by the browser's language on the public pages; every register of the Mikkeli notice is described.
-    expect(page.locator("html")).to_have_attribute("lang", "sv")
+    # Swedish by the browser's language on the public pages, in the Swedish of the library's country; every
+    # register of the notice is described.
+    expect(page.locator("html")).to_have_attribute("lang", "sv-fi")  # Lapland is in Finland: Finland-Swedish
     for register in ("library_system", "interlibrary_loans", "newsletter", "home_service", "cctv"):
         expect(page.locator(f"#register-{register}")).to_be_visible()
     context.close()

@@ -6,8 +6,8 @@ from io import StringIO
 import pytest
 import time_machine
 from django.core.management import CommandError, call_command
-from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils import timezone, translation
+from django.utils.translation import ngettext
 
 from audit.models import AccessEvent
 from patrons.closures import closure_in_force, closures_for_card_extension, pin_by_phone_closure, registration_freeze
@@ -175,19 +175,33 @@ def world():
 
 
 def extended_message(consortium, count, until="30.09.2020", dry_run=False, since="19.03.2019"):
+    """The command's summary in Finnish (extend() runs it in Finnish: its dates are written d.m.Y)."""
+    with translation.override("fi"):
+        return _extended_message(consortium, count, until, dry_run, since)
+
+
+def _extended_message(consortium, count, until, dry_run, since):
     if dry_run:
-        message = gettext(
+        message = ngettext(
+            "Dry run: %(count)d card of %(consortium)s expiring from %(since)s on would be extended until "
+            "%(until)s; nothing was changed.",
             "Dry run: %(count)d cards of %(consortium)s expiring from %(since)s on would be extended until "
-            "%(until)s; nothing was changed."
+            "%(until)s; nothing was changed.",
+            count,
         )
     else:
-        message = gettext("Extended %(count)d cards of %(consortium)s expiring from %(since)s on until %(until)s.")
+        message = ngettext(
+            "Extended %(count)d card of %(consortium)s expiring from %(since)s on until %(until)s.",
+            "Extended %(count)d cards of %(consortium)s expiring from %(since)s on until %(until)s.",
+            count,
+        )
     return message % {"count": count, "consortium": consortium.name, "until": until, "since": since}
 
 
 def extend(slug, until="2020-09-30", **options):
     out, err = StringIO(), StringIO()
-    call_command("extend_expired_cards", consortium=slug, until=until, stdout=out, stderr=err, **options)
+    with translation.override("fi"):  # not the language an earlier test's request left active
+        call_command("extend_expired_cards", consortium=slug, until=until, stdout=out, stderr=err, **options)
     return out.getvalue(), err.getvalue()
 
 

@@ -56,7 +56,7 @@ def test_the_name_as_the_list_shows_it_finds_the_patron(namesakes):
 def test_namesakes_are_told_apart_by_date_of_birth_and_status(namesakes):
     older, younger = namesakes
     html = english().post("/patrons/", {"q": "Kangasvuo Aino"}, follow=True).content.decode()
-    assert "2.3.1951" in html and "23.11.2004" in html
+    assert "2 Mar 1951" in html and "23 Nov 2004" in html  # the page is in English
     assert str(older.get_status_display()) in html and str(younger.get_status_display()) in html
     event = AccessEvent.objects.order_by("-id").first()
     assert event.action == Action.PATRON_SEARCH

@@ -23,6 +23,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from audit.models import AccessEvent, Action, Outcome
+from core.dates import shown_date
 from patrons.models import Patron
 from sotu_silo import crypto
 from sotu_silo.models import ConflictResolution, IdentityCode, IdentityCodeConflict
@@ -229,7 +230,7 @@ def test_billing_sees_both_patrons_and_who_entered_the_code_never_the_code(confl
     assert page.status_code == 200 and "no-store" in page["Cache-Control"]
     for patron in (throwaway, victim):
         assert patron.cardnumber in text and patron.last_name in text
-        assert patron.date_of_birth.strftime("%-d.%-m.%Y") in text
+        assert shown_date(patron.date_of_birth) in text
     assert "rovaniemi.staff" in text and SECRET not in text and SECRET[:6] + SECRET[7:] not in text
     listing = AccessEvent.objects.order_by("-id").first()
     assert (listing.action, listing.outcome, listing.detail) == (

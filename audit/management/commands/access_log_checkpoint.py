@@ -14,6 +14,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from audit.checkpoints import CheckpointRefused, access_log_checkpoint_write, checkpoints_every
 from audit.keys import KeyConfigurationError, public_key_text, verify_keys
@@ -49,7 +50,10 @@ class Command(BaseCommand):
                 if options["every"] <= 0:
                     raise CommandError(_("--every needs a positive number of seconds."), returncode=2)
                 written = checkpoints_every(seconds=options["every"], rounds=options["rounds"])
-                self.stdout.write(_("%(count)d checkpoints written.") % {"count": written})
+                self.stdout.write(
+                    ngettext("%(count)d checkpoint written.", "%(count)d checkpoints written.", written)
+                    % {"count": written}
+                )
                 return
             try:
                 checkpoint = access_log_checkpoint_write(force=True).checkpoint

@@ -14,7 +14,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from audit.models import AccessEvent
 from audit.offline_verify import EXPORT_FORMAT
@@ -52,5 +52,8 @@ class Command(BaseCommand):
         with open(options["output"], "w", encoding="utf-8") as handle:
             written = export(handle.write)
         self.stderr.write(
-            _("%(count)d access events exported to %(file)s.") % {"count": written, "file": options["output"]}
+            ngettext(
+                "%(count)d access event exported to %(file)s.", "%(count)d access events exported to %(file)s.", written
+            )
+            % {"count": written, "file": options["output"]}
         )

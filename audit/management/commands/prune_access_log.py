@@ -11,12 +11,12 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from audit.prune import PruneWithinRetention, access_log_cutoff, access_log_prune, check_cutoff, events_to_prune
 from core.command_args import parse_date
-from core.dates import start_of_day, today
+from core.dates import shown_date, start_of_day, today
 from core.progress import progress_write
 
 # PostgreSQL's insufficient_privilege: no DELETE grant, or the append-only trigger refusing.
@@ -40,7 +40,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         before = options["before"]
         cutoff = start_of_day(parse_date(before)) if before else access_log_cutoff(day=today())
-        values: dict[str, object] = {"cutoff": date_format(cutoff, "d.m.Y")}
+        values: dict[str, object] = {"cutoff": shown_date(cutoff)}
         try:
             check_cutoff(cutoff)
         except PruneWithinRetention as error:
@@ -49,11 +49,18 @@ class Command(BaseCommand):
                     "A prune of the events before %(cutoff)s would reach into the access log's retention "
                     "(ACCESS_LOG_RETENTION_MONTHS): it may remove only events before %(latest)s."
                 )
-                % {"cutoff": values["cutoff"], "latest": date_format(timezone.localtime(error.latest), "d.m.Y")}
+                % {"cutoff": values["cutoff"], "latest": shown_date(timezone.localtime(error.latest))}
             ) from error
         if options["dry_run"]:
-            values["count"] = events_to_prune(before=cutoff).count()
-            self.stdout.write(_("Dry run: %(count)d access events before %(cutoff)s would be removed.") % values)
+            due = values["count"] = events_to_prune(before=cutoff).count()
+            self.stdout.write(
+                ngettext(
+                    "Dry run: %(count)d access event before %(cutoff)s would be removed.",
+                    "Dry run: %(count)d access events before %(cutoff)s would be removed.",
+                    due,
+                )
+                % values
+            )
             return
         verbose = options["verbosity"] > 0
 
@@ -80,6 +87,11 @@ class Command(BaseCommand):
         values.update(count=prune.removed_events, first=prune.first_kept_event_id)
         self.stdout.write(
             self.style.SUCCESS(
-                _("Removed %(count)d access events before %(cutoff)s; the log now starts at event %(first)d.") % values
+                ngettext(
+                    "Removed %(count)d access event before %(cutoff)s; the log now starts at event %(first)d.",
+                    "Removed %(count)d access events before %(cutoff)s; the log now starts at event %(first)d.",
+                    prune.removed_events,
+                )
+                % values
             )
         )

@@ -9,11 +9,11 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from core.command_args import parse_date
-from core.dates import today
+from core.dates import shown_date, today
 from core.privacy_contract import RetentionRule
 from core.progress import progress_write
 from dpo.services.retention import RetentionReport, retention_apply
@@ -45,7 +45,7 @@ class Command(BaseCommand):
             heading = _("Dry run: retention as on %(day)s; nothing was removed.")
         else:
             heading = _("Retention applied as on %(day)s.")
-        self.stdout.write(heading % {"day": date_format(report.day, "d.m.Y")})
+        self.stdout.write(heading % {"day": shown_date(report.day)})
         header = (_("rule"), _("register"), _("due"), _("removed"))
         rows = [
             (o.rule.name, o.rule.register_label, str(o.due), "-" if report.dry_run else str(o.removed))
@@ -64,7 +64,8 @@ class Command(BaseCommand):
             self.stdout.write(f"{item.name}: {item.description}")
             for retention in report.retention_elsewhere.get(item.register, []):
                 days = (
-                    _("%(days)d days") % {"days": retention.retention_days}
+                    ngettext("%(days)d day", "%(days)d days", retention.retention_days)
+                    % {"days": retention.retention_days}
                     if retention.retention_days is not None
                     else _("not set in a register description")
                 )
@@ -79,6 +80,6 @@ class Command(BaseCommand):
             % {
                 "count": report.access_events_due,
                 "months": settings.ACCESS_LOG_RETENTION_MONTHS,
-                "cutoff": date_format(report.access_log_cutoff, "d.m.Y"),
+                "cutoff": shown_date(report.access_log_cutoff),
             }
         )

@@ -14,6 +14,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.debug import sensitive_variables
 
 from audit.actor import Actor
@@ -99,7 +100,12 @@ class Command(BaseCommand):
             raise CommandError(_("The connection does not work yet: %(error)s") % {"error": error}) from None
         self.stdout.write(
             self.style.SUCCESS(
-                _("The connection works: Koha answered and has %(count)d libraries.") % {"count": libraries}
+                ngettext(
+                    "The connection works: Koha answered and has %(count)d library.",
+                    "The connection works: Koha answered and has %(count)d libraries.",
+                    libraries,
+                )
+                % {"count": libraries}
             )
         )
 

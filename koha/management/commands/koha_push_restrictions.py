@@ -10,6 +10,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from core.progress import progress_write
 from koha.models import KohaConnection
@@ -65,6 +66,10 @@ class Command(BaseCommand):
                 self.stdout.write(_("  failed: %(refs)s") % {"refs": ", ".join(report.failed_refs[:50])})
         if failed:
             raise CommandError(
-                _("%(count)d pushes to Koha failed; they are recorded and the next run retries them.")
+                ngettext(
+                    "%(count)d push to Koha failed; it is recorded and the next run retries it.",
+                    "%(count)d pushes to Koha failed; they are recorded and the next run retries them.",
+                    failed,
+                )
                 % {"count": failed}
             )

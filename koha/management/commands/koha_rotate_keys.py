@@ -8,6 +8,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from koha import crypto
 from koha.services import koha_secrets_rotate
@@ -28,6 +29,18 @@ class Command(BaseCommand):
             ) from None
         values = {"count": result.to_rotate, "rotated": result.rotated, "key": crypto.newest_key_id()}
         if options["dry_run"]:
-            self.stdout.write(_("%(count)d Koha secrets are under older keys than %(key)s (dry run).") % values)
+            self.stdout.write(
+                ngettext(
+                    "%(count)d Koha secret is under an older key than %(key)s (dry run).",
+                    "%(count)d Koha secrets are under older keys than %(key)s (dry run).",
+                    result.to_rotate,
+                )
+                % values
+            )
         else:
-            self.stdout.write(self.style.SUCCESS(_("%(rotated)d Koha secrets re-encrypted under %(key)s.") % values))
+            rotated = ngettext(
+                "%(rotated)d Koha secret re-encrypted under %(key)s.",
+                "%(rotated)d Koha secrets re-encrypted under %(key)s.",
+                result.rotated,
+            )
+            self.stdout.write(self.style.SUCCESS(rotated % values))

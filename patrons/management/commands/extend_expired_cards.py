@@ -10,10 +10,11 @@ patrons.services.closures.cards_extend.
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from core.command_args import parse_date
+from core.dates import shown_date
 from core.errors import RuleBroken
 from patrons.closures import closures_for_card_extension
 from patrons.services.closures import cards_extend, expired_since
@@ -50,9 +51,7 @@ class Command(BaseCommand):
 
         closures = closures_for_card_extension(consortium_id=consortium.pk)
         if verbose and closures:
-            periods = ", ".join(
-                f"{date_format(c.starts_on, 'd.m.Y')}-{date_format(c.ends_on, 'd.m.Y')}" for c in closures
-            )
+            periods = ", ".join(f"{shown_date(c.starts_on)}-{shown_date(c.ends_on)}" for c in closures)
             self.stderr.write(_("Closure period: %(periods)s") % {"periods": periods})
         try:
             result = cards_extend(consortium=consortium, until=until, dry_run=options["dry_run"], progress=progress)
@@ -60,15 +59,22 @@ class Command(BaseCommand):
             raise CommandError(" ".join(error.messages)) from error
         values = {
             "count": result.count,
-            "until": date_format(until, "d.m.Y"),
+            "until": shown_date(until),
             "consortium": consortium.name,
-            "since": date_format(min(expired_since(c) for c in result.closures), "d.m.Y"),
+            "since": shown_date(min(expired_since(c) for c in result.closures)),
         }
         if result.dry_run:
-            message = _(
+            message = ngettext(
+                "Dry run: %(count)d card of %(consortium)s expiring from %(since)s on would be extended until "
+                "%(until)s; nothing was changed.",
                 "Dry run: %(count)d cards of %(consortium)s expiring from %(since)s on would be extended until "
-                "%(until)s; nothing was changed."
+                "%(until)s; nothing was changed.",
+                result.count,
             )
         else:
-            message = _("Extended %(count)d cards of %(consortium)s expiring from %(since)s on until %(until)s.")
+            message = ngettext(
+                "Extended %(count)d card of %(consortium)s expiring from %(since)s on until %(until)s.",
+                "Extended %(count)d cards of %(consortium)s expiring from %(since)s on until %(until)s.",
+                result.count,
+            )
         self.stdout.write(message % values)
