@@ -100,7 +100,7 @@ def test_the_patron_page_on_a_390_px_phone(
     try:
         log_in(page, e2e_server, username)
         page.goto(e2e_server.url(f"/patrons/{e2e_server.database.query(patron_sql)[0][0]}/"))
-        expect(page.locator("html")).to_have_attribute("lang", re.compile(f"^{language}"))  # sv in Sweden, sv-fi in Finland
+        expect(page.locator("html")).to_have_attribute("lang", re.compile(f"^{language}"))  # sv, or sv-fi in Finland
         alert = page.locator("article.ban-alert[role=alert]")
         expect(alert).to_be_in_viewport()
         page.click("#notes details summary")

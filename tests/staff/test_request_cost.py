@@ -31,7 +31,7 @@ QUERY_NAMES = (
     ("health check", r'COUNT\(\*\).*FROM "audit_accessevent" WHERE .*"hash" IS NULL'),
     # The event and the event's patrons, and here (the suite seals at once, ACCESS_LOG_SEAL_AT_ONCE) its seal:
     # the chain's lock on PostgreSQL, the head and the sealing update. audit/'s to shape.
-    ("access log", r'\baudit_|pg_(try_)?advisory'),
+    ("access log", r"\baudit_|pg_(try_)?advisory"),
     ("silo: code stored?", r'FROM "sotu_silo_'),
     ("Koha staff-interface link", r'FROM "koha_kohaconnection"'),
     ("note form: the consortium's libraries", r'FROM "patrons_library"'),
