@@ -54,8 +54,9 @@ def iso(day: datetime.date) -> str:
 
 
 def shown(day: datetime.date) -> str:
-    """A date as the pages show it (Django's "j.n.Y": no leading zeros)."""
-    return f"{day.day}.{day.month}.{day.year}"
+    """A date as the pages show it to Finnish staff (SHORT_DATE_FORMAT of privacy_service/formats/fi, and the ban
+    decision's fixed format): "d.m.Y", with leading zeros."""
+    return f"{day:%d.%m.%Y}"
 
 
 def log_in(page: Page, server: E2EServer, username: str) -> None:
