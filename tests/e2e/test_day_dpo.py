@@ -109,7 +109,7 @@ def test_the_dpos_day(wide_page: Page, e2e_server: E2EServer) -> None:
     expect(page.locator(".subject-name")).to_have_text(f"{first_name} {last_name}")
     expect(page.locator(".subject-cardnumber")).to_have_text(card)
     born = born if isinstance(born, date) else date.fromisoformat(born)
-    expect(page.locator(".subject-birth")).to_have_text(f"{born.day}.{born.month}.{born.year}")  # Finnish staff
+    expect(page.locator(".subject-birth")).to_have_text(born.strftime("%d.%m.%Y"))  # Finnish staff
     fits(page, "erasure-dry-run")
     page.fill("#id_confirm", "1" + card)
     page.click(".erasure-confirm input[type=submit]")
