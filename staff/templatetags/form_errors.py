@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 from django import template
 from django.forms import BaseForm
+from django.utils.text import capfirst
 
 register = template.Library()
 
@@ -39,13 +40,15 @@ def _refused_forms(context: template.Context) -> list[BaseForm]:
 
 
 def form_error_links(form: BaseForm) -> list[tuple[str, str]]:
-    """(id of the field to jump to, message) for each error of a refused form, in the form's order."""
+    """(id of the field to jump to, message) for each error of a refused form, in the form's order; a field's
+    message starts with its label, so that three "This field is required." say which fields they are."""
     visible = form.visible_fields()
     first = visible[0].id_for_label if visible else ""
     links = [(first, str(message)) for message in form.non_field_errors()]
     links.extend((first, str(message)) for field in form.hidden_fields() for message in field.errors)
     for field in visible:
-        links.extend((field.id_for_label, str(message)) for message in field.errors)
+        named = f"{capfirst(field.label)}: " if field.label else ""
+        links.extend((field.id_for_label, f"{named}{message}") for message in field.errors)
     return links
 
 

@@ -47,7 +47,9 @@ def test_a_refused_record_form_is_summarised_at_the_top_with_its_values_kept(lap
     body = {"patron": lapland_patron.pk, "kind": "erasure", "received_on": "2099-01-01", "requester_name": TYPED}
     response = client_for("dpo").post(f"{CHANGELIST}add/", body)
     page = response.content.decode()
-    assert 'href="#id_identity_document"' in summary_of(page)  # the field left empty
+    summary = summary_of(page)
+    assert 'href="#id_identity_document"' in summary  # a field left empty, named by its label
+    assert re.search(r'<a href="#id_identity_document">Henkilöllisyys tarkistettu asiakirjasta: [^<]+</a>', summary)
     assert above_the_content(page, 'id="subjectrequest_form"')
     assert TYPED in page and 'value="2099-01-01"' in page
 
