@@ -69,7 +69,7 @@ def test_the_proposal_form_is_hidden_with_the_reason_when_there_are_no_behaviour
     write_note(director, patron.pk, text="Kysyi kaukolainoista.", category="general")
     html = director.get(f"/patrons/{patron.pk}/bans/new/").content.decode()
     assert "has no behaviour notes" in html and 'id="no-behaviour-notes"' in html
-    assert '<form method="post">' not in html
+    assert '<form method="post" novalidate>' not in html  # the proposal form
 
 
 def test_the_proposal_form_lists_the_citable_notes_with_date_library_and_excerpt_and_logs_the_read(patron):

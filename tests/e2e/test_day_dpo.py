@@ -114,7 +114,13 @@ def test_the_dpos_day(wide_page: Page, e2e_server: E2EServer) -> None:
     page.fill("#id_confirm", "1" + card)
     page.click(".erasure-confirm input[type=submit]")
     expect(page.locator(".errorlist")).to_be_visible()
+    # The refusal is said at the top, above the plan's tables, and the focus is there; its link goes to the field.
+    expect(page.locator(".error-summary")).to_be_focused()
+    assert page.evaluate("document.activeElement.matches('[data-error-summary]')")
+    expect(page.locator("#id_confirm")).to_have_value("1" + card)
     fits(page, "erasure-refused")
+    page.click(".error-summary a[href='#id_confirm']")
+    expect(page.locator("#id_confirm")).to_be_focused()
     page.fill("#id_confirm", card)
     page.click(".erasure-confirm input[type=submit]")
     expect(page).to_have_url(server.url(f"/admin/dpo/subjectrequest/{request_id}/change/"))

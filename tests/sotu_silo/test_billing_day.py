@@ -15,6 +15,7 @@ from sotu_silo import crypto
 from sotu_silo.models import IdentityCode
 from sotu_silo.validation import identity_code_validate
 from tests.conftest import client_for
+from tests.patrons.test_staff_search import HINT, english
 from tests.sotu_silo.test_conflicts import CSRF, statements
 from tests.sotu_silo.test_silo import codeless_adult, hetu, store
 
@@ -101,7 +102,7 @@ def test_the_reveal_page_names_the_patron_counts_down_and_shows_again_with_the_s
     assert f'data-hide-after="{seconds}"' in page
     assert re.search(rf'role="timer" data-countdown>{seconds // 60}:{seconds % 60:02d}<', page)
     # "Show again" posts the same reason (typed once); each showing is its own reveal in the log.
-    again = re.search(r'<form method="post" action="([^"]+)"[^>]*class="reveal-again">.*?</form>', page, re.S)
+    again = re.search(r'<form method="post" action="([^"]+)"[^>]*class="reveal-again"[^>]*>.*?</form>', page, re.S)
     assert again and again[1] == f"/billing/patrons/{patron.pk}/reveal/"
     assert f'<input type="hidden" name="reason" value="{REASON}">' in again[0]
     shown_again = clerk.post(again[1], {"reason": REASON})
@@ -154,3 +155,14 @@ def test_each_billing_read_logs_exactly_what_it_processed():
         [],
         [DataCategory.IDENTITY_CODE],
     )
+
+
+def test_one_letter_in_the_billing_search_gives_the_staff_searchs_hint_and_searches_nothing():
+    """The server's hint (patrons.selectors.SEARCH_MIN_LETTERS), not the browser's own for a minlength."""
+    clerk = english(CLERK)
+    before = AccessEvent.objects.count()
+    one = clerk.post("/billing/", {"q": "K"}).content.decode()
+    assert HINT in one and 'value="K"' in one and 'aria-describedby="q-hint"' in one
+    assert "<tbody>" not in one and 'minlength="' not in one
+    assert AccessEvent.objects.count() == before
+    assert HINT not in clerk.post("/billing/", {"q": "Ka"}).content.decode()

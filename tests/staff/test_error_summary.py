@@ -2,8 +2,10 @@
 the typed values kept, each field's own error next to it (GOV.UK's error summary pattern, issue 15)."""
 
 import re
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 
 from tests.conftest import client_for
 
@@ -53,3 +55,28 @@ def test_messages_say_their_kind_in_words_not_only_in_colour(lapland_patron):
     page = response.content.decode()
     assert re.search(r'<div class="message message-success" role="status">', page)
     assert 'class="message-icon" aria-hidden="true"' in page
+
+
+def test_an_empty_note_is_refused_by_the_server_with_the_summary(lapland_patron):
+    """The form has novalidate, so the browser sends an empty required field instead of showing its own bubble in
+    its own language; the server's answer is the summary, in the page's language."""
+    client = client_for("rovaniemi.staff")
+    page = client.get(f"/patrons/{lapland_patron.pk}/").content.decode()
+    assert re.search(r'<form method="post" action="[^"]*/notes/" novalidate>', page)
+    body = {"category": "general", "text": "", "library": "ROV", "incident_on": "2026-01-05"}
+    response = client.post(f"/patrons/{lapland_patron.pk}/notes/", body)
+    assert response.status_code == 400
+    assert 'href="#id_text"' in summary_of(response.content.decode())
+
+
+def test_every_form_of_the_pages_leaves_its_checks_to_the_server():
+    """Every posted form carries novalidate (the header's log-out and language buttons have nothing to check)."""
+    templates = Path(settings.BASE_DIR) / "templates"
+    header = ("{% url 'logout' %}", "{% url 'set_language' %}")
+    validated = [
+        f"{path.relative_to(templates)}: {tag}"
+        for path in sorted(templates.rglob("*.html"))
+        for tag in re.findall(r"<form\b[^>]*>", path.read_text(), re.S)
+        if 'method="post"' in tag and "novalidate" not in tag and not any(action in tag for action in header)
+    ]
+    assert validated == []
