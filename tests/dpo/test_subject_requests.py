@@ -582,6 +582,25 @@ def test_the_dpo_finds_the_patron_by_name_and_the_search_is_logged_without_its_t
     assert SubjectRequest.objects.get(patron_id=lapland_patron.pk).kind == "erasure"
 
 
+def test_the_dpo_finds_the_patron_by_card_number_and_the_search_is_logged_without_it(lapland_patron):
+    """A letter often names the card only: its number finds the patron, logged like a search by name."""
+    dpo = in_english(client_for("dpo"))
+    typed = {"kind": "access", "received_on": today().isoformat(), "identity_document": "passport"}
+    searches = AccessEvent.objects.filter(action=Action.PATRON_SEARCH, actor_username="dpo")
+    before = searches.count()
+
+    response = dpo.post(f"{CHANGELIST}add/", {**typed, "find": lapland_patron.cardnumber, "_find": "1"})
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert f"{lapland_patron.last_name}, {lapland_patron.first_name}" in html
+    assert f'type="radio" name="patron" value="{lapland_patron.pk}"' in html
+    assert searches.count() == before + 1
+    event = searches.latest("id")
+    assert lapland_patron.pk in event.patron_ids
+    assert lapland_patron.cardnumber not in f"{event.detail} {event.reason} {event.resource}"
+
+
 def test_an_identity_code_is_not_searched_on_the_record_form(lapland_patron):
     dpo = in_english(client_for("dpo"))
     response = dpo.post(f"{CHANGELIST}add/", {"find": "010101-123N", "_find": "1"})
