@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from audit.actor import Actor
 from bans import forms
-from bans.guidance import next_step_text
+from bans.guidance import next_step_text, prohibition_next_step_text
 from bans.models import AccessProhibition, BanGround, ProhibitionWarning
 from bans.selectors import (
     access_prohibition_get,
@@ -275,7 +275,12 @@ def _render_prohibition(
         if not prohibition.court_outcome:
             step_forms["court"] = forms.ProhibitionCourtForm(prefix="court")
     step_forms.update(bound or {})
-    context = {"prohibition": prohibition, "patron": prohibition.patron, "step_forms": step_forms}
+    context = {
+        "prohibition": prohibition,
+        "patron": prohibition.patron,
+        "step_forms": step_forms,
+        "next_step": prohibition_next_step_text(prohibition),
+    }
     return render(request, "bans/access_prohibition_detail.html", context, status=status)
 
 

@@ -17,14 +17,14 @@ class KohaConfig(AppConfig):
         from koha.findings import koha_code_finding_count
         from koha.registration import koha_patron_create
         from koha.restrictions import push_after_commit
-        from koha.selectors import koha_staff_patron_url
+        from koha.selectors import koha_staff_patron_url_builder
         from patrons import upstream
         from patrons.koha_link import koha_patron_url_register
         from sotu_silo.billing_worklists import Worklist, billing_worklist_register
 
         upstream.upstream_creator_register(koha_patron_create)
         restriction_listener_register(push_after_commit)
-        koha_patron_url_register(koha_staff_patron_url)
+        koha_patron_url_register(koha_staff_patron_url_builder)
         billing_worklist_register(
             Worklist(url_name="koha-billing:codes", text=_findings_text, count=koha_code_finding_count)
         )

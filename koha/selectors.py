@@ -4,6 +4,7 @@ machine calls read of a patron.
 
 import datetime
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -30,19 +31,24 @@ from staff.models import Consortium
 KOHA_STAFF_PATRON_PATH = "/cgi-bin/koha/members/moremember.pl?borrowernumber={borrowernumber}"
 
 
-def koha_staff_patron_url(consortium_id: int, koha_patron_id: int) -> str | None:
-    """The patron's page in the consortium's Koha staff interface (registered in patrons.koha_link), or None when
-    the consortium has no Koha connection or it is turned off (the consortium has left Koha, or not yet moved to
-    it: the link would lead staff to a Koha they no longer, or not yet, work in). The staff interface's address is
-    the connection's `staff_url`, else Koha's address (where Koha serves its REST API, usually the staff
+def koha_staff_patron_url_builder(consortium_id: int) -> Callable[[int], str] | None:
+    """What builds the links to the consortium's patrons' pages in its Koha staff interface (registered in
+    patrons.koha_link), from one query: a page that lists patrons reads the connection once, not once a row. None
+    when the consortium has no Koha connection or it is turned off (the consortium has left Koha, or not yet moved
+    to it: the link would lead staff to a Koha they no longer, or not yet, work in). The staff interface's address
+    is the connection's `staff_url`, else Koha's address (where Koha serves its REST API, usually the staff
     interface's host)."""
     connection = (
         KohaConnection.objects.filter(consortium_id=consortium_id, enabled=True).values("staff_url", "base_url").first()
     )
     if connection is None:
         return None
-    address = connection["staff_url"] or connection["base_url"]
-    return address.rstrip("/") + KOHA_STAFF_PATRON_PATH.format(borrowernumber=int(koha_patron_id))
+    address = (connection["staff_url"] or connection["base_url"]).rstrip("/")
+
+    def patron_url(koha_patron_id: int) -> str:
+        return address + KOHA_STAFF_PATRON_PATH.format(borrowernumber=int(koha_patron_id))
+
+    return patron_url
 
 
 def client_for(consortium: Consortium) -> KohaClient:

@@ -499,7 +499,7 @@ class GuardianContract(PrivacyContract):
             Section(
                 key="trusteeship",
                 title=gettext("Adult guardianship"),
-                description=gettext("A guardian appointed for an adult (edunvalvonta), and their contact details."),
+                description=gettext("A guardian appointed for an adult, and their contact details."),
                 records=(model_record(trusteeship, trusteeship_fields),) if trusteeship else (),
             ),
         )

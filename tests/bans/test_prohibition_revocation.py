@@ -5,10 +5,15 @@ prohibition is no longer in force (the patron's marks, Koha's restrictions), and
 """
 
 import datetime
+import html
+import re
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
+from django.utils import translation
 
+from bans.guidance import prohibition_next_step_text
 from bans.models import AccessProhibition
 from bans.selectors import prohibitions_visible_to_staff
 from koha.models import KohaRestriction
@@ -256,3 +261,38 @@ def test_a_revoked_prohibition_is_archived_from_its_last_day_in_force(patron, se
     stored = AccessProhibition.objects.get(pk=recorded["id"])
     assert stored.archived_at is not None
     assert stored.retain_until == day("2027-03-09").replace(year=2027 + settings.BAN_DECISION_RETENTION_YEARS)
+
+
+def next_step(prohibition_id: int, language: str = "en") -> str:
+    staff = as_user("eslov.staff")
+    staff.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    page = staff.get(f"/bans/prohibitions/{prohibition_id}/")
+    assert page.status_code == 200
+    found = re.search(r'id="next-step"><strong>(.*?)</strong>', page.content.decode())
+    assert found, "the page says what comes next"
+    return html.unescape(found.group(1))
+
+
+def test_each_prohibition_page_says_what_comes_next_and_who_does_it(patron):
+    """The prosecutor and the court decide; the prohibition starts and ends by itself; the library's preparers
+    record what arrives (the forms the page offers)."""
+    with on(day("2027-03-09")):
+        recorded = record(patron.pk)
+        assert next_step(recorded["id"]).startswith("Next: nothing: the access prohibition starts on ")
+        assert next_step(recorded["id"]).endswith(
+            "by itself; a revocation by the prosecutor or the court's outcome on a review that arrives is recorded, "
+            "by the library staff who prepare bans."
+        )
+        assert next_step(recorded["id"], "sv").startswith("Nästa steg: ")
+    with on(TODAY):
+        assert next_step(recorded["id"]).startswith("Next: nothing: the access prohibition ends after ")
+        AccessProhibition.objects.filter(pk=recorded["id"]).update(court_outcome="upheld")
+        assert "; a revocation by the prosecutor that arrives is recorded, by" in next_step(recorded["id"])
+        prohibition = AccessProhibition.objects.get(pk=recorded["id"])
+        prohibition.revoked_on = day("2027-04-01")
+        with translation.override("en"):
+            assert prohibition_next_step_text(prohibition).startswith("Next: nothing: the access prohibition ends")
+            assert prohibition_next_step_text(prohibition).endswith("by itself.")  # nothing more can arrive
+    with on(ENDS + datetime.timedelta(days=1)), translation.override("en"):
+        ended = AccessProhibition.objects.get(pk=recorded["id"])
+        assert prohibition_next_step_text(ended) == "Nothing more: the procedure is over."

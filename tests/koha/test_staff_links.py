@@ -1,11 +1,15 @@
 """Every page that shows a patron links to the patron in Koha's staff interface (issue 15), built in one place
-(koha.selectors.koha_staff_patron_url, registered in patrons.koha_link): only when the consortium has a Koha
-connection and the patron a Koha id, at the staff interface's own address when it has one."""
+(koha.selectors.koha_staff_patron_url_builder, registered in patrons.koha_link): only when the consortium has a Koha
+connection and the patron a Koha id, at the staff interface's own address when it has one. A list reads the
+connection once, whatever its length."""
 
 import re
 from typing import cast
 
 import pytest
+from django.db import connection as database
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from audit.actor import Actor
 from dpo.models import SubjectRequest
@@ -131,9 +135,8 @@ def test_the_dpos_request_page_never_links_another_consortiums_patron(mikkeli_pa
     assert links(f"/admin/dpo/subjectrequest/{request.pk}/change/", username="dpo") == []
 
 
-def test_the_patron_a_billing_lookup_finds_links_to_koha_and_a_search_page_does_not(patron):
-    """The clerk who found the patron by code invoices in Koha: one patron, one link. A search's page of up to
-    25 patrons has none (a query per row); each row's reveal names the patron, with the link."""
+def test_the_billing_lookup_and_search_rows_link_to_koha(patron):
+    """The clerk who found the patron, by code or by card number, invoices in Koha: each row links to it."""
     connect()
     clerk = client_for("rovaniemi.billing")
     code = "230375-5179"
@@ -147,4 +150,52 @@ def test_the_patron_a_billing_lookup_finds_links_to_koha_and_a_search_page_does_
     assert url.endswith("/cgi-bin/koha/members/moremember.pl?borrowernumber=4711")
     searched = clerk.post("/billing/", {"q": patron.cardnumber})
     assert searched.status_code == 200 and patron.cardnumber in searched.content.decode()
-    assert LINK.findall(searched.content.decode()) == []
+    [(url, _attributes)] = LINK.findall(searched.content.decode())
+    assert url.endswith("/cgi-bin/koha/members/moremember.pl?borrowernumber=4711")
+
+
+def namesakes(count: int, last_name: str, first_koha_id: int = 5101) -> list[Patron]:
+    library = Library.objects.get(koha_library_id="ROV")
+    return [
+        cast(Patron, PatronFactory(home_library=library, last_name=last_name, koha_patron_id=first_koha_id + n))
+        for n in range(count)
+    ]
+
+
+def searched(last_name: str, client: Client | None = None) -> tuple[str, list[str]]:
+    """The staff search's results for a name (htmx's fragment) and the statements it took."""
+    client = client or client_for("rovaniemi.staff")
+    with CaptureQueriesContext(database) as queries:
+        response = client.post("/patrons/", {"q": last_name}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    return response.content.decode(), [query["sql"] for query in queries.captured_queries]
+
+
+def test_the_staff_search_links_each_patron_to_koha_for_one_query_whatever_the_rows():
+    namesakes(1, "Linkkilä", first_koha_id=5200)
+    namesakes(3, "Linkkinen")
+    connect()
+    client = client_for("rovaniemi.staff")
+    searched("Linkkinen", client)  # the session's first search (its writes are not the list's)
+    one, one_statements = searched("Linkkilä", client)
+    three, three_statements = searched("Linkkinen", client)
+    assert len(LINK.findall(one)) == 1
+    assert sorted(url.rsplit("=", 1)[1] for url, _attributes in LINK.findall(three)) == ["5101", "5102", "5103"]
+    assert len(one_statements) == len(three_statements)
+    assert len([sql for sql in three_statements if "koha_kohaconnection" in sql]) == 1  # the connection, once
+
+
+def test_a_turned_off_connection_gives_a_list_no_links():
+    connection = connect()
+    namesakes(3, "Linkkinen")
+    KohaConnection.objects.filter(pk=connection.pk).update(enabled=False)
+    page, _statements = searched("Linkkinen")
+    assert "Linkkinen" in page and LINK.findall(page) == []
+
+
+def test_a_row_of_a_patron_not_in_koha_has_no_link():
+    connect()
+    [first, _second, _third] = namesakes(3, "Linkkinen")
+    Patron.objects.filter(pk=first.pk).update(koha_patron_id=None)
+    page, _statements = searched("Linkkinen")
+    assert len(LINK.findall(page)) == 2

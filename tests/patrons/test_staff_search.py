@@ -112,6 +112,18 @@ def test_the_page_of_a_broad_search_is_kept_too():
     assert client.session[SEARCH_SESSION_KEY] == {"q": "2440", "page": 1, "code_typed": False}
 
 
+def test_the_page_of_a_search_is_kept_on_a_language_switch():
+    """On page 2 a switch to Swedish shows page 2 again, the same patrons, in Swedish."""
+    client = english()
+    client.post("/patrons/", {"q": "2440", "page": "2"})
+    before = client.get("/patrons/").content.decode()
+    assert re.search(r"Page 2 of \d+", before)
+    switched = client.post("/i18n/setlang/", {"language": "sv", "next": "/patrons/"}, follow=True)
+    after = switched.content.decode()
+    assert 'lang="sv' in after and re.search(r"Sida 2 av \d+", after), "still the second page, in Swedish"
+    assert listed_ids(after) == listed_ids(before)
+
+
 def test_an_identity_code_typed_in_the_box_is_not_kept_in_the_session():
     client = english()
     code = "131052-308T"

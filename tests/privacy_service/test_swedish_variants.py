@@ -125,3 +125,20 @@ def test_a_swedish_speaking_patrons_access_report_speaks_their_librarys_swedish(
     patron = Patron.objects.filter(consortium__slug=slug).order_by("pk").first()
     Patron.objects.filter(pk=patron.pk).update(language="sv")
     assert data_subject(patron.pk, consortium_id=patron.consortium_id).language == shown
+
+
+def test_the_english_catalogue_names_no_finnish_institution():
+    """English is read in Sweden too: "edunvalvonta" is Finnish law's word, said in fi and (as intressebevakning)
+    in sv-fi only. The msgids are the English text (the en catalogue's entries, obsolete ones aside)."""
+    po = (LOCALE_DIR / "en" / "LC_MESSAGES" / "django.po").read_text(encoding="utf-8")
+    assert [line for line in po.splitlines() if not line.startswith("#") and "edunvalv" in line.lower()] == []
+
+
+def test_an_eslov_librarian_reading_english_sees_no_finnish_term(eslov_patron):
+    client = client_for("eslov.staff")
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    page = client.get(f"/patrons/{eslov_patron.pk}/")
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert '<html lang="en">' in text and "Mark as an adult under guardianship" in text
+    assert "edunvalv" not in text.lower()
