@@ -22,6 +22,9 @@ LOCALE_DIR = Path(settings.BASE_DIR) / "locale"
 TRANSLATED_LANGUAGES = ["fi", "sv"]
 REFUSED_ADDRESS = "192.0.2.9"
 
+# Every test, those that only read the catalogues too: the suite's autouse fixtures load the demo data.
+pytestmark = pytest.mark.django_db
+
 NETWORK_DENIED = (
     "Access denied: you are not connected from a network your library allows. "
     "Connect from your library's network or the consortium's remote-access service."
