@@ -61,10 +61,11 @@ def test_a_desk_workers_day(page: Page, e2e_server: E2EServer) -> None:
     row = page.locator("#results tbody tr", has=page.locator(f'a[href="/patrons/{patron_id}/"]'))
     expect(row).to_contain_text(f"{last_name}, {first_name}")
     expect(row.locator("td")).to_have_count(5)
+    expect(row.locator('a[href*="/cgi-bin/koha/members/moremember.pl?borrowernumber="]')).to_have_count(1)  # Koha
     shot(page, "1-search")
 
     # 2. Open the patron, go Back: the same search is there.
-    row.locator("a").click()
+    row.locator(f'a[href="/patrons/{patron_id}/"]').click()
     expect(page).to_have_url(e2e_server.url(f"/patrons/{patron_id}/"))
     page.go_back()
     expect(page).to_have_url(e2e_server.url("/patrons/"))
