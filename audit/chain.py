@@ -1,12 +1,14 @@
 """The chain over access events: each event's link is an HMAC-SHA256 under the chain key.
 
-Each event stores the link of the event before it (by id), its position in the chain (`seq`, 1 for
-the first event ever, pruned ones included), the id of the chain key, and its own link: HMAC-SHA256
+Each event stores the link of the event before it in the chain, its position in the chain (`seq`, 1
+for the first event ever, pruned ones included; the chain's order, not the id: audit/sealing.py), the
+id of the chain key, and its own link: HMAC-SHA256
 under that key (audit/keys.py) over its content, its position and the previous link. Changing a row
 breaks its own link; removing or reordering rows breaks the next row's `prev_hash`; recomputing the
 links needs the key, which the database never holds. A removed tail leaves a valid chain: the signed
-checkpoints (audit/checkpoints.py) pin the head. Writers serialise on a lock (PostgreSQL advisory
-lock; SQLite's IMMEDIATE transactions) so the chain has exactly one head.
+checkpoints (audit/checkpoints.py) pin the head. Sealers serialise on a lock (PostgreSQL advisory
+lock; SQLite's IMMEDIATE transactions) so the chain has exactly one head; writers take none
+(audit/sealing.py).
 
 Events written before the chain key existed (no key id) carry a plain SHA-256 (`legacy_link`). They
 are accepted only as the chain's oldest part: the first keyed event's link covers the last of them,
@@ -36,7 +38,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.hmac import HMAC
 
 GENESIS_HASH = "0" * 64
-# Arbitrary but fixed: the advisory lock that serialises access-log writers on PostgreSQL.
+# Arbitrary but fixed: the advisory lock that serialises the access log's sealers (and prunes) on PostgreSQL.
 CHAIN_LOCK_KEY = 727_001
 MESSAGE_PREFIX = "access-event/v1"
 MESSAGE_FIELDS = 16
@@ -163,7 +165,7 @@ def legacy_link(content: dict, prev_hash: str) -> str:
 
 
 def lock_chain_head() -> None:
-    """Serialise writers until the end of the current transaction."""
+    """Serialise sealers (and prunes) until the end of the current transaction."""
     from django.db import connection
 
     if connection.vendor == "postgresql":

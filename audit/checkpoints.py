@@ -19,8 +19,10 @@ When: `access_log_checkpoint_write` is called
 """
 
 import datetime
+import itertools
 import logging
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -86,7 +88,6 @@ def access_log_checkpoint_write(*, force: bool, interval: float | None = None) -
     Raises CheckpointRefused, after logging a CRITICAL alarm, when the previous head is gone, changed
     or pruned too early, or the head is dated in the future.
     """
-    from audit.models import AccessEvent
 
     directory = Path(settings.AUDIT_CHECKPOINT_DIR)
     if interval is None:
@@ -98,7 +99,7 @@ def access_log_checkpoint_write(*, force: bool, interval: float | None = None) -
             age = (now - previous.moment).total_seconds()
             if age < interval:
                 return CheckpointOutcome(None, interval - age)
-        head = AccessEvent.objects.order_by("-id").values_list("id", "hash", "seq", "at").first()
+        head = _head()
         if head is None:
             return CheckpointOutcome(None, interval)
         last_id, last_hash, seq, head_at = head
@@ -106,7 +107,7 @@ def access_log_checkpoint_write(*, force: bool, interval: float | None = None) -
             return CheckpointOutcome(None, interval)
         _check_not_forward_dated(last_id, head_at, now)
         if previous is not None:
-            _check_descends(previous, last_id, now)
+            _check_descends(previous, last_id, seq, now)
         key_id, key = signing_key()
         checkpoint = checkpoint_files.signed(
             at=now,
@@ -152,7 +153,41 @@ def _check_not_forward_dated(head_id: int, head_at: datetime.datetime, now: date
         )
 
 
-def _check_descends(previous: Checkpoint, head_id: int, now: datetime.datetime) -> None:
+def _head() -> tuple[int, str, int | None, datetime.datetime] | None:
+    """The sealed event with the highest position, else (no event has one) the newest from before the key."""
+    from audit.models import AccessEvent
+
+    columns = ("id", "hash", "seq", "at")
+    return (
+        AccessEvent.objects.filter(seq__isnull=False).order_by("-seq").values_list(*columns).first()
+        or AccessEvent.objects.filter(hash__isnull=False).order_by("-id").values_list(*columns).first()
+    )
+
+
+def _chain_from(
+    event_id: int, seq: int | None, *, head_id: int, head_seq: int | None, inclusive: bool
+) -> Iterator[tuple[int, str, str]]:
+    """(id, prev_hash, hash) of the sealed events after (or from) an event up to the head, in the chain's
+    order: those from before the chain key by id, then the positioned ones by position."""
+    from audit.models import AccessEvent
+
+    columns = ("id", "prev_hash", "hash")
+    positioned = AccessEvent.objects.filter(seq__lte=head_seq).order_by("seq")
+    if seq is not None:
+        after = positioned.filter(seq__gte=seq) if inclusive else positioned.filter(seq__gt=seq)
+        return after.values_list(*columns).iterator(chunk_size=5000)
+    old = AccessEvent.objects.filter(seq__isnull=True, hash__isnull=False).order_by("id")
+    old = old.filter(id__gte=event_id) if inclusive else old.filter(id__gt=event_id)
+    if head_seq is None:  # no event has a position yet
+        return old.filter(id__lte=head_id).values_list(*columns).iterator(chunk_size=5000)
+    first_positioned = AccessEvent.objects.filter(seq__isnull=False).order_by("seq").values_list("id", flat=True)
+    return itertools.chain(
+        old.filter(id__lt=first_positioned[:1]).values_list(*columns).iterator(chunk_size=5000),
+        positioned.values_list(*columns).iterator(chunk_size=5000),
+    )
+
+
+def _check_descends(previous: Checkpoint, head_id: int, head_seq: int | None, now: datetime.datetime) -> None:
     """The previous head is still there, unchanged (or pruned by a record, when it was older than the
     retention), and the chain runs on from it."""
     from audit.models import AccessEvent, AccessLogPrune
@@ -179,19 +214,19 @@ def _check_descends(previous: Checkpoint, head_id: int, now: datetime.datetime) 
                 months,
             )
         start_id, link = prune[0], prune[1]
-        events = AccessEvent.objects.filter(id__gte=start_id, id__lte=head_id)
+        start_seq = AccessEvent.objects.filter(id=start_id).values_list("seq", flat=True).first()
+        events = _chain_from(start_id, start_seq, head_id=head_id, head_seq=head_seq, inclusive=True)
     else:
-        link, seq = row
-        if link != previous.last_hash or (seq is not None and seq != previous.count):
+        head_link, seq = row
+        if head_link is None or head_link != previous.last_hash or (seq is not None and seq != previous.count):
             raise _alarm(
                 "event %s is not the head the checkpoint of %s signed: the log was rewritten",
                 previous.last_id,
                 previous.at,
             )
-        events = AccessEvent.objects.filter(id__gt=previous.last_id, id__lte=head_id)
-    for event_id, prev_hash, event_link in (
-        events.order_by("id").values_list("id", "prev_hash", "hash").iterator(chunk_size=5000)
-    ):
+        link = head_link
+        events = _chain_from(previous.last_id, seq, head_id=head_id, head_seq=head_seq, inclusive=False)
+    for event_id, prev_hash, event_link in events:
         if prev_hash != link:
             raise _alarm("the chain breaks at event %s, after the head of the checkpoint of %s", event_id, previous.at)
         link = event_link
@@ -202,7 +237,7 @@ def _position_of_unkeyed_head(head_id: int) -> int:
     from audit.models import AccessEvent, AccessLogPrune
 
     removed = AccessLogPrune.objects.aggregate(total=Sum("removed_events"))["total"] or 0
-    return AccessEvent.objects.filter(id__lte=head_id).count() + removed
+    return AccessEvent.objects.filter(id__lte=head_id, hash__isnull=False).count() + removed
 
 
 def checkpoints_every(*, seconds: float, rounds: int | None = None) -> int:

@@ -2,8 +2,9 @@
 
 Migrations run as the schema owner. The service itself connects as a runtime
 role that may read and write the application's tables but may only SELECT and
-INSERT the access log: no UPDATE, DELETE or TRUNCATE, so even a compromised
-application cannot rewrite history. The records of prunings (audit.models.AccessLogPrune)
+INSERT the access log, and UPDATE only the seal's columns of an event (its position and link, set once
+by the sealer): no other UPDATE, no DELETE or TRUNCATE, so even a compromised application cannot
+rewrite history. The records of prunings (audit.models.AccessLogPrune)
 it may only read: they are written by the owner's prune alone (audit/prune.py), so the
 application cannot vouch for a gap in the log. Re-applied after every `migrate`.
 """
@@ -11,6 +12,8 @@ application cannot vouch for a gap in the log. Re-applied after every `migrate`.
 from django.conf import settings
 from django.db import connections
 
+# The columns the sealer sets, once per event (audit/sealing.py).
+SEAL_COLUMNS = ("seq", "prev_hash", "hash", "key_id")
 APPEND_ONLY_TABLES = ("audit_accessevent", "audit_accesseventpatron", "audit_accesslogprune")
 # What the owner's prune may delete from (never the prune records themselves).
 PRUNABLE_TABLES = ("audit_accesseventpatron", "audit_accessevent")
@@ -31,5 +34,8 @@ def grant_runtime_role(*, using: str = "default", **_kwargs) -> None:
         cursor.execute(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {quoted}")
         for table in APPEND_ONLY_TABLES:
             cursor.execute(f"REVOKE UPDATE, DELETE, TRUNCATE ON {table} FROM {quoted}")
+        # The sealer (audit/sealing.py) runs in the service: it may set an event's seal and nothing else,
+        # and the triggers let that through once per event (audit/triggers.py, `install_sealing`).
+        cursor.execute(f"GRANT UPDATE ({', '.join(SEAL_COLUMNS)}) ON audit_accessevent TO {quoted}")
         for table in OWNER_WRITTEN_TABLES:
             cursor.execute(f"REVOKE INSERT ON {table} FROM {quoted}")

@@ -109,9 +109,10 @@ class AccessEvent(models.Model):
     reason = FreeTextCharField(_("stated reason"), max_length=300, blank=True)
     outcome = models.CharField(_("outcome"), max_length=10, choices=Outcome.choices)
     detail = models.CharField(_("detail"), max_length=100, blank=True)
-    prev_hash = models.CharField(_("previous event's hash"), max_length=64)
-    hash = models.CharField(_("hash"), max_length=64)
-    # Both empty on events written before the chain key (plain SHA-256 links, audit/chain.py).
+    # The seal (audit/sealing.py): all four empty until the sealer gives the event its position and link;
+    # seq and key_id also empty on events written before the chain key (plain SHA-256 links, audit/chain.py).
+    prev_hash = models.CharField(_("previous event's hash"), max_length=64, null=True, blank=True)
+    hash = models.CharField(_("hash"), max_length=64, null=True, blank=True)
     seq = models.BigIntegerField(_("position in the chain"), null=True, blank=True)
     key_id = models.CharField(_("chain key"), max_length=32, null=True, blank=True)
 
@@ -128,11 +129,24 @@ class AccessEvent(models.Model):
             # A constraint, not unique=True: on PostgreSQL the latter adds a pattern-matching index
             # that nothing uses and every write pays for.
             models.UniqueConstraint(fields=["hash"], name="accessevent_unique_hash"),
+            # One event a position: two sealers can never both extend the chain from the same head.
+            models.UniqueConstraint(fields=["seq"], name="accessevent_unique_seq"),
+            # Unsealed (all four empty), from before the chain key (a link, no position or key), or sealed.
+            models.CheckConstraint(
+                condition=models.Q(hash__isnull=True, prev_hash__isnull=True, seq__isnull=True, key_id__isnull=True)
+                | models.Q(hash__isnull=False, prev_hash__isnull=False, seq__isnull=True, key_id__isnull=True)
+                | models.Q(hash__isnull=False, prev_hash__isnull=False, seq__isnull=False, key_id__isnull=False),
+                name="accessevent_seal_complete",
+            ),
         ]
         indexes = [
             # The DPO's browser: one consortium's staff, or one user, newest first.
             models.Index(fields=["actor_municipality_id", "-id"], name="accessevent_municipality_idx"),
             models.Index(fields=["actor_username", "-id"], name="accessevent_actor_idx"),
+            # The sealer's queue: the few events not sealed yet, oldest first.
+            models.Index(fields=["id"], condition=models.Q(hash__isnull=True), name="accessevent_unsealed_idx"),
+            # The verifier's walk over the events without a position (those from before the chain key).
+            models.Index(fields=["id"], condition=models.Q(seq__isnull=True), name="accessevent_unpositioned_idx"),
         ]
 
     def __str__(self) -> str:

@@ -2,7 +2,8 @@
 
 The runtime role can never do this (no DELETE grant, and the triggers refuse it); the owner of the
 tables runs `manage.py prune_access_log`, which calls `access_log_prune`. Only a prefix of the chain
-goes: every event before the first one at or after the cutoff, so what stays is contiguous. The
+goes: every event before the first one at or after the cutoff in the chain's order (by position,
+audit/sealing.py), so what stays is contiguous. The
 newest event always stays, so new events keep linking to it. An AccessLogPrune row records the
 prune and the hash the first kept event links to, and verification starts from that hash
 (audit/verifier.py): a removed prefix passes only when a prune vouches for it.
@@ -29,6 +30,7 @@ from django.utils import timezone
 
 from audit.chain import lock_chain_head
 from audit.models import AccessEvent, AccessEventPatron, AccessLogPrune
+from audit.sealing import access_log_seal
 from audit.triggers import prune_deletes_allowed
 from core.dates import start_of_day, today
 
@@ -49,10 +51,36 @@ def access_log_cutoff(*, day: datetime.date) -> datetime.datetime:
 
 
 def first_kept_event(*, before: datetime.datetime) -> AccessEvent | None:
-    """The first event that stays: the first at or after `before`, or else the newest (the chain's head)."""
-    return (
-        AccessEvent.objects.filter(at__gte=before).order_by("id").first() or AccessEvent.objects.order_by("-id").first()
+    """The first event that stays: the first in the chain's order at or after `before`, or else the head.
+
+    Moved on along the chain where ids and positions cross there (`_crossed`): the database lets a prune
+    remove only ids below the first kept event's (audit/triggers.py), so those must be exactly the events
+    before it in the chain. Ids cross positions only among events written within moments of each other
+    (audit/sealing.py), so this moves at most a few events on. None: nothing can go.
+    """
+    sealed = AccessEvent.objects.filter(hash__isnull=False)
+    old = sealed.filter(seq__isnull=True)
+    positioned = sealed.filter(seq__isnull=False)
+    kept = (
+        old.filter(at__gte=before).order_by("id").first()
+        or positioned.filter(at__gte=before).order_by("seq").first()
+        or positioned.order_by("-seq").first()
+        or old.order_by("-id").first()
     )
+    while kept is not None and kept.seq is not None and _crossed(kept):
+        kept = positioned.filter(seq__gt=kept.seq).order_by("seq").first()
+    return kept
+
+
+def _crossed(kept: AccessEvent) -> bool:
+    """Whether an event before `kept` in the chain has a higher id, or one after it (or unsealed) a lower."""
+    before_with_higher_id = AccessEvent.objects.filter(id__gt=kept.id, seq__lt=kept.seq)
+    lower_id_not_before = (
+        AccessEvent.objects.filter(id__lt=kept.id)
+        .exclude(seq__lt=kept.seq)
+        .exclude(seq__isnull=True, hash__isnull=False)  # from before the chain key: before every positioned one
+    )
+    return before_with_higher_id.exists() or lower_id_not_before.exists()
 
 
 def check_cutoff(before: datetime.datetime) -> None:
@@ -85,8 +113,10 @@ def access_log_prune(
     check_cutoff(before)
     with transaction.atomic():
         lock_chain_head()
+        # Every committed event in the chain first, so none is left unsealed below the first kept id.
+        access_log_seal(wait=True, max_batches=None)
         first_kept = first_kept_event(before=before)
-        if first_kept is None:
+        if first_kept is None or first_kept.prev_hash is None:  # a sealed one always has its link
             return None
         due = AccessEvent.objects.filter(id__lt=first_kept.id)
         total = due.count()

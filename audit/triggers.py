@@ -25,7 +25,7 @@ The functions for migrations 0002 and 0007 (`install`, `install_function`, `inst
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
-from audit.grants import APPEND_ONLY_TABLES
+from audit.grants import APPEND_ONLY_TABLES, SEAL_COLUMNS
 
 MESSAGE = "access events are append-only"
 # The transaction-local setting that the owner's prune sets; any other role may set it but has no
@@ -363,3 +363,112 @@ def prune_deletes_allowed(connection) -> Iterator[None]:
         yield
     else:
         raise NotImplementedError(f"No pruning for {connection.vendor}")
+
+
+# --- Since migration 0013: events are written unsealed and sealed once, in batches (audit/sealing.py) ----
+
+SEAL_MESSAGE = "access events are append-only: each is sealed once, the seal changing nothing else"
+# Everything else the sealing UPDATE must leave as it was.
+CONTENT_COLUMNS = (
+    "id", "at", "actor_id", "actor_username", "actor_municipality_id", "client_ip", "action", "resource",
+    "patron_ids", "data_categories", "reason", "outcome", "detail",
+)  # fmt: skip
+
+# Literal SQL, fixed by migration 0013: the one UPDATE an event may see.
+SQLITE_SEALING = (
+    " AND ".join(f"OLD.{column} IS NULL AND NEW.{column} IS NOT NULL" for column in SEAL_COLUMNS)
+    + " AND "
+    + " AND ".join(f"NEW.{column} IS OLD.{column}" for column in CONTENT_COLUMNS)
+)
+
+# The function of 0007 and the one UPDATE of an unsealed event: every column but the seal's compared as a
+# whole row (to_jsonb), so a column added later is covered too. The checks on OLD and NEW fields are
+# nested under the table's name: the patron index rows have no such fields.
+PG_SEALING_FUNCTION = """
+CREATE OR REPLACE FUNCTION audit_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'UPDATE' AND TG_TABLE_NAME = 'audit_accessevent' THEN
+        IF OLD.seq IS NULL AND OLD.prev_hash IS NULL AND OLD.hash IS NULL AND OLD.key_id IS NULL
+            AND NEW.seq IS NOT NULL AND NEW.prev_hash IS NOT NULL AND NEW.hash IS NOT NULL AND NEW.key_id IS NOT NULL
+            AND to_jsonb(NEW) - ARRAY['seq', 'prev_hash', 'hash', 'key_id']
+                = to_jsonb(OLD) - ARRAY['seq', 'prev_hash', 'hash', 'key_id']
+        THEN
+            RETURN NEW;
+        END IF;
+        RAISE EXCEPTION 'access events are append-only: each is sealed once, the seal changing nothing else'
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    IF TG_OP = 'DELETE'
+        AND TG_TABLE_NAME IN ('audit_accesseventpatron', 'audit_accessevent')
+        AND current_setting('audit.prune', true) = 'on'
+        AND current_user = (SELECT pg_get_userbyid(relowner) FROM pg_class WHERE oid = TG_RELID)
+    THEN
+        RETURN OLD;
+    END IF;
+    RAISE EXCEPTION 'access events are append-only' USING ERRCODE = 'insufficient_privilege';
+END $$
+"""
+
+
+# SQLite triggers on other tables that name the events' table: a rebuild of that table (rename) fails
+# while they exist, so migration 0013 drops them first and makes them again after.
+SQLITE_REFERRING_TRIGGERS = ("audit_accesslogprune_fits_chain", "audit_accesseventpatron_no_delete")
+
+
+def drop_referring_triggers(schema_editor) -> None:
+    """Migration 0013, before the rebuild of the events' table on SQLite."""
+    if schema_editor.connection.vendor == "sqlite":
+        for name in SQLITE_REFERRING_TRIGGERS:
+            schema_editor.execute(f"DROP TRIGGER IF EXISTS {name}")
+
+
+def _sqlite_event_triggers(schema_editor, update_guard: str) -> None:
+    """The triggers of 0002, 0009 and 0011 that name the events' table, with `update_guard` as its UPDATE one."""
+    table = "audit_accessevent"
+    patrons = "audit_accesseventpatron"
+    for name in (f"{table}_no_update", f"{table}_no_delete", f"{table}_no_replace", *SQLITE_REFERRING_TRIGGERS):
+        schema_editor.execute(f"DROP TRIGGER IF EXISTS {name}")
+    schema_editor.execute(update_guard)
+    for guarded in (table, patrons):
+        schema_editor.execute(
+            _sqlite_guard(
+                f"{guarded}_no_delete", "BEFORE DELETE", guarded, f"NOT ({SQLITE_AGE_GUARDS[guarded]})", MESSAGE
+            )
+        )
+    schema_editor.execute(
+        _sqlite_guard(f"{table}_no_replace", "BEFORE INSERT", table, SQLITE_REPLACE_GUARDS[table], REPLACE_MESSAGE)
+    )
+    schema_editor.execute(
+        _sqlite_guard(
+            "audit_accesslogprune_fits_chain", "BEFORE INSERT", "audit_accesslogprune", RECORD_GUARD, RECORD_MESSAGE
+        )
+    )
+
+
+def install_sealing(schema_editor) -> None:
+    """Migration 0013: an unsealed event may be sealed once, its content unchanged; nothing else changes.
+
+    On SQLite the migration rebuilt the events' table (nullable columns, new constraints), which drops its
+    triggers: they are made again here as 0002, 0009 and 0011 left them, the UPDATE one now letting the
+    sealing through.
+    """
+    vendor = schema_editor.connection.vendor
+    table = "audit_accessevent"
+    if vendor == "sqlite":
+        _sqlite_event_triggers(
+            schema_editor,
+            _sqlite_guard(f"{table}_no_update", "BEFORE UPDATE", table, f"NOT ({SQLITE_SEALING})", SEAL_MESSAGE),
+        )
+    elif vendor == "postgresql":
+        schema_editor.execute(PG_SEALING_FUNCTION)
+    else:
+        raise NotImplementedError(f"No access-log guards for {vendor}")
+
+
+def uninstall_sealing(schema_editor) -> None:
+    """Back to 0011: no UPDATE at all (the rebuilt SQLite table gets its triggers back as they were)."""
+    vendor = schema_editor.connection.vendor
+    if vendor == "sqlite":
+        _sqlite_event_triggers(schema_editor, _sqlite_trigger("audit_accessevent", "UPDATE"))
+    elif vendor == "postgresql":
+        schema_editor.execute(PRUNABLE_FUNCTION)

@@ -279,10 +279,12 @@ def checked_checkpoints(
 
 
 class ChainVerifier:
-    """Feed it the rows in id order (`feed`), then `finish` for the report.
+    """Feed it the rows in the chain's order (`feed`): those from before the chain key by id, then the
+    sealed ones by position (audit/verify.py, WALK); then `finish` for the report.
 
     `checkpoints` are those of `checked_checkpoints`, oldest first; each head is compared with the
-    event of its id as the stream passes it.
+    event at its position as the stream passes it. Positions, not ids: ids are taken when an event is
+    written and sealing orders events by commit, so an id may come after a higher one in the chain.
     """
 
     def __init__(
@@ -311,7 +313,7 @@ class ChainVerifier:
         self.position = start.position
         self.latest_us: int | None = None
         self.keyed_seen = False
-        self.checkpoints = sorted(checkpoints, key=lambda c: c.last_id)
+        self.checkpoints = sorted(checkpoints, key=lambda c: c.count)
         # The latest time an event may carry: the signing of the first checkpoint that covers it, or
         # the verification for the events no checkpoint covers yet; each plus the allowed skew.
         self.signed_us = [microseconds(c.moment) + self.max_step_back_us for c in self.checkpoints]
@@ -330,6 +332,11 @@ class ChainVerifier:
     def _next_checkpoint_id(self) -> float:
         if self.next_checkpoint < len(self.checkpoints):
             return self.checkpoints[self.next_checkpoint].last_id
+        return float("inf")
+
+    def _next_checkpoint_position(self) -> float:
+        if self.next_checkpoint < len(self.checkpoints):
+            return self.checkpoints[self.next_checkpoint].count
         return float("inf")
 
     def _latest_allowed_us(self) -> int:
@@ -378,19 +385,19 @@ class ChainVerifier:
                 first=first_id,
             )
 
-    def _heads_missing(self, event_id: int) -> None:
-        """The stream passed checkpointed heads that are not there (events deleted within the log)."""
-        while self._next_checkpoint_id() < event_id:
+    def _heads_missing(self, position: int) -> None:
+        """The stream passed checkpointed heads' positions without them (events deleted within the log)."""
+        while self._next_checkpoint_position() < position:
             checkpoint = self.checkpoints[self.next_checkpoint]
             self.next_checkpoint += 1
             self._found("head_missing", checkpoint.last_id, checkpoint=checkpoint.at, head=checkpoint.last_id)
 
     def _checkpoint_reached(self, event_id: int, link: str) -> None:
-        """The stream reached the next checkpointed head (rare: once a minute of events)."""
-        while self._next_checkpoint_id() == event_id:
+        """The stream reached the next checkpointed head's position (rare: once a minute of events)."""
+        while self._next_checkpoint_position() == self.position:
             checkpoint = self.checkpoints[self.next_checkpoint]
             self.next_checkpoint += 1
-            if checkpoint.last_hash != link or checkpoint.count != self.position:
+            if checkpoint.last_hash != link or checkpoint.last_id != event_id:
                 self._found("checkpoint_mismatch", event_id, checkpoint=checkpoint.at)
 
     def _forward_dated(self, event_id: int, at_us: int) -> None:
@@ -416,7 +423,7 @@ class ChainVerifier:
         keyed_seen = self.keyed_seen
         report = self.report
         key_ids = report.key_ids
-        next_checkpoint_id = self._next_checkpoint_id()
+        next_position = self._next_checkpoint_position()
         latest_allowed = self._latest_allowed_us()
         count = 0
         for row in rows:
@@ -444,11 +451,7 @@ class ChainVerifier:
                 self.first_row = False
                 report.first_id = event_id
                 self._judge_pruned_checkpoints(event_id)
-                next_checkpoint_id = self._next_checkpoint_id()
-                latest_allowed = self._latest_allowed_us()
-            if event_id > next_checkpoint_id:
-                self._heads_missing(event_id)
-                next_checkpoint_id = self._next_checkpoint_id()
+                next_position = self._next_checkpoint_position()
                 latest_allowed = self._latest_allowed_us()
             count += 1
             position += 1
@@ -500,6 +503,10 @@ class ChainVerifier:
                     self._found("sequence", event_id, seq=seq, expected=position)
                     if isinstance(seq, int):
                         position = seq
+            if position > next_position:
+                self._heads_missing(position)
+                next_position = self._next_checkpoint_position()
+                latest_allowed = self._latest_allowed_us()
             if at_us is not None:
                 if at_us > latest_allowed:
                     self._forward_dated(event_id, at_us)  # and it sets no time for the next events
@@ -515,10 +522,10 @@ class ChainVerifier:
                     )
             if index_ids != patron_ids and not _same_ids(index_ids, patron_ids):
                 self._found("index", event_id)
-            if event_id == next_checkpoint_id:
+            if position == next_position:
                 self.position = position
                 self._checkpoint_reached(event_id, link)
-                next_checkpoint_id = self._next_checkpoint_id()
+                next_position = self._next_checkpoint_position()
                 latest_allowed = self._latest_allowed_us()
             prev_link = link
             report.last_id = event_id

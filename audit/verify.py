@@ -26,48 +26,25 @@ from audit.verifier import ChainStart, Finding, Report, chain_start, checked_che
 
 BATCH_SIZE = 20_000
 
-# The id that ends a batch of `limit` events after `after` (an index-only scan).
-BATCH_END_SQL = {
-    "postgresql": (
-        "SELECT max(id) FROM (SELECT id FROM audit_accessevent WHERE id > %(after)s ORDER BY id LIMIT %(limit)s) s"
-    ),
-    "sqlite": "SELECT max(id) FROM (SELECT id FROM audit_accessevent WHERE id > :after ORDER BY id LIMIT :limit)",
-}
-# The batch's events, and their index rows' patron ids as text in the form of `patron_ids` ("[1, 2]").
-# The aggregate keeps the order of its input, the index's (event, patron) order; the engine compares
-# the ids themselves before it calls a difference a finding (audit/verifier.py).
-_BATCH = """
-SELECT e.id, e.seq, {at_us}, e.actor_id, e.actor_username, e.actor_municipality_id, {client_ip}, e.action,
-       e.resource, {patron_ids}, {data_categories}, e.reason, e.outcome, e.detail, e.prev_hash, e.hash, e.key_id,
-       coalesce(p.ids, '[]')
-FROM audit_accessevent AS e
-LEFT JOIN (
-    SELECT event_id, '[' || {aggregate} || ']' AS ids
-    FROM (
-        SELECT event_id, patron_id FROM audit_accesseventpatron
-        WHERE event_id > {after} AND event_id <= {upto} ORDER BY event_id, patron_id
-    ) AS s
-    GROUP BY event_id
-) AS p ON p.event_id = e.id
-WHERE e.id > {after} AND e.id <= {upto}
-ORDER BY e.id
-"""
-# Django keeps a datetime on SQLite as "YYYY-MM-DD HH:MM:SS[.ffffff]" in UTC; any other text (only a
-# tampered row holds one) gives no time, which no link matches.
+# An event's columns as the link covers them (the time as integer microseconds, JSON and addresses as
+# text): what the verifier checks and what the sealer (audit/sealing.py) links, so the two agree by
+# construction. Django keeps a datetime on SQLite as "YYYY-MM-DD HH:MM:SS[.ffffff]" in UTC; any other
+# text (only a tampered row holds one) gives no time, which no link matches.
+_COLUMNS = (
+    "e.id, e.seq, {at_us}, e.actor_id, e.actor_username, e.actor_municipality_id, {client_ip}, e.action, "
+    "e.resource, {patron_ids}, {data_categories}, e.reason, e.outcome, e.detail, e.prev_hash, e.hash, e.key_id"
+)
 _SQLITE_SECONDS = "CAST(strftime('%s', substr(e.at, 1, 19)) AS INTEGER) * 1000000"
 _SQLITE_DATE = "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9] [0-9][0-9]:[0-9][0-9]:[0-9][0-9]"
-BATCH_SQL = {
-    "postgresql": _BATCH.format(
+EVENT_COLUMNS = {
+    "postgresql": _COLUMNS.format(
         at_us="(extract(epoch FROM e.at) * 1000000)::bigint",
         # The address as PostgreSQL prints an inet (its output function), not text(), which adds "/32".
         client_ip="CASE WHEN e.client_ip IS NULL THEN NULL ELSE concat(e.client_ip) END",
         patron_ids="concat(e.patron_ids)",
         data_categories="concat(e.data_categories)",
-        aggregate="string_agg(patron_id::text, ', ')",
-        after="%(after)s",
-        upto="%(upto)s",
     ),
-    "sqlite": _BATCH.format(
+    "sqlite": _COLUMNS.format(
         at_us=(
             f"CASE WHEN e.at GLOB '{_SQLITE_DATE}' THEN {_SQLITE_SECONDS} "
             f"WHEN e.at GLOB '{_SQLITE_DATE}.[0-9][0-9][0-9][0-9][0-9][0-9]' "
@@ -76,11 +53,52 @@ BATCH_SQL = {
         client_ip="e.client_ip",
         patron_ids="e.patron_ids",
         data_categories="e.data_categories",
-        aggregate="group_concat(patron_id, ', ')",
-        after=":after",
-        upto=":upto",
     ),
 }
+# Named parameters as each driver spells them (the queries run on the driver's own cursor).
+PARAMETER = {"postgresql": "%({})s", "sqlite": ":{}"}
+# The patron ids of an event's index rows as text in the form of `patron_ids` ("[1, 2]"). In the index's
+# (event, patron) order as a rule; the engine compares the ids themselves before it calls a difference a
+# finding (audit/verifier.py).
+INDEX_IDS = {
+    "postgresql": "string_agg(p.patron_id::text, ', ')",
+    "sqlite": "group_concat(p.patron_id, ', ')",
+}
+# The chain in its order, in three parts (`WALK`): the events from before the chain key (no position, in
+# id order, which was the chain's order then), the sealed events by position, and then any event shaped
+# like an old one but with an id after the first positioned event (only a forged row is: the verifier
+# names it). Unsealed events are in none: they are not in the chain yet.
+_BATCH = (
+    "SELECT {columns}, coalesce((SELECT '[' || {index_ids} || ']' FROM audit_accesseventpatron AS p "
+    "WHERE p.event_id = e.id), '[]') FROM audit_accessevent AS e "
+    "WHERE {where} AND e.{key} > {after} ORDER BY e.{key} LIMIT {limit}"
+)
+WALK = (
+    ("id", "e.seq IS NULL AND e.hash IS NOT NULL AND e.id < {bound}"),
+    ("seq", "e.seq IS NOT NULL"),
+    ("id", "e.seq IS NULL AND e.hash IS NOT NULL AND e.id >= {bound}"),
+)
+# The column of each part's keyset (the row's first column is the id, its second the position).
+KEY_COLUMN = {"id": 0, "seq": 1}
+
+
+def batch_sql(vendor: str, key: str, where: str) -> str:
+    parameter = PARAMETER[vendor]
+    return _BATCH.format(
+        columns=EVENT_COLUMNS[vendor],
+        index_ids=INDEX_IDS[vendor],
+        where=where.format(bound=parameter.format("bound")),
+        key=key,
+        after=parameter.format("after"),
+        limit=parameter.format("limit"),
+    )
+
+
+def first_positioned_id() -> int | None:
+    """The id of the first event with a position: the events before it without one are the old part."""
+    from audit.models import AccessEvent
+
+    return AccessEvent.objects.filter(seq__isnull=False).order_by("seq").values_list("id", flat=True).first()
 
 
 @dataclass(frozen=True)
@@ -90,7 +108,8 @@ class ChainBreak:
 
 
 def event_rows(*, batch_size: int = BATCH_SIZE, progress: Callable[[int], None] | None = None) -> Iterator[list]:
-    """All events in id order, a batch a query, as the engine's rows (audit.verifier.ROW_COLUMNS).
+    """All sealed events in the chain's order (`WALK`), a batch a query, as the engine's rows
+    (audit.verifier.ROW_COLUMNS).
 
     The next batch is read by a helper thread while the caller checks this one: the database works
     (and the driver waits, without the GIL) in parallel with the links being recomputed. The thread
@@ -102,18 +121,25 @@ def event_rows(*, batch_size: int = BATCH_SIZE, progress: Callable[[int], None] 
     batches: queue.Queue = queue.Queue(maxsize=1)
     stop = threading.Event()
 
+    bound = first_positioned_id()
+    parts = WALK if bound is not None else WALK[:1]
+    queries = [(batch_sql(vendor, key, where), KEY_COLUMN[key]) for key, where in parts]
+
     def read() -> None:
         try:
             cursor = raw.cursor()
-            after = 0
-            while not stop.is_set():
-                cursor.execute(BATCH_END_SQL[vendor], {"after": after, "limit": batch_size})
-                upto = cursor.fetchone()[0]
-                if upto is None:
-                    break
-                cursor.execute(BATCH_SQL[vendor], {"after": after, "upto": upto})
-                batches.put(cursor.fetchall())
-                after = upto
+            for sql, key_column in queries:
+                after = 0
+                while not stop.is_set():
+                    # Without a positioned event every event with a link is from before the chain key.
+                    cursor.execute(
+                        sql, {"after": after, "limit": batch_size, "bound": bound if bound is not None else 2**62}
+                    )
+                    batch = cursor.fetchall()
+                    if not batch:
+                        break
+                    batches.put(batch)
+                    after = batch[-1][key_column]
             cursor.close()
             batches.put(None)
         except Exception as error:  # handed to the caller's thread, which raises it
@@ -149,9 +175,14 @@ def prune_records() -> list[tuple[int, int, str, str]]:
 
 
 def start_of_chain() -> ChainStart:
+    """Where the walk (`WALK`) begins: the oldest event from before the chain key, else the first positioned."""
     from audit.models import AccessEvent
 
-    first_id = AccessEvent.objects.order_by("id").values_list("id", flat=True).first()
+    bound = first_positioned_id()
+    old = AccessEvent.objects.filter(seq__isnull=True, hash__isnull=False)
+    if bound is not None:
+        old = old.filter(id__lt=bound)
+    first_id = old.order_by("id").values_list("id", flat=True).first() or bound
     return chain_start(first_id=first_id, prunes=prune_records())
 
 

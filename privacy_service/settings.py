@@ -297,6 +297,12 @@ AUDIT_CHECKPOINT_INTERVAL_SECONDS = int(env("AUDIT_CHECKPOINT_INTERVAL_SECONDS",
 # How far an event's time may run back behind the latest time before it (clock steps between servers);
 # anything further back is named a backdated event by verify_access_log.
 AUDIT_MAX_CLOCK_STEP_BACK_SECONDS = int(env("AUDIT_MAX_CLOCK_STEP_BACK_SECONDS", "60"))
+# Sealing (audit/sealing.py): an event is written unsealed with the data it records and sealed (given its
+# position and link) moments later, in batches, after the commit. At once, in the writer's own transaction,
+# where writers are serialised anyway (SQLite, development) or where no commit hook runs (the test suite).
+ACCESS_LOG_SEAL_AT_ONCE = env_bool("ACCESS_LOG_SEAL_AT_ONCE", DATABASES["default"]["ENGINE"].endswith("sqlite3"))
+# An event still unsealed this long after its time is an alarm (verify_access_log, /healthz, the DPO).
+ACCESS_LOG_SEAL_ALARM_SECONDS = int(env("ACCESS_LOG_SEAL_ALARM_SECONDS", "60"))
 
 # Temporary identity codes (individual number 900-999) are refused unless a library needs them.
 SOTU_ALLOW_TEMPORARY_CODES = env_bool("SOTU_ALLOW_TEMPORARY_CODES", False)

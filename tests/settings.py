@@ -11,3 +11,7 @@ test_production_server.py) runs with `privacy_service.settings` itself.
 from privacy_service.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# The suite runs in transactions that never commit, so no after-commit hook would seal an access event:
+# the writer seals at once (audit/sealing.py); tests/audit checks the after-commit sealing itself.
+ACCESS_LOG_SEAL_AT_ONCE = True

@@ -82,11 +82,12 @@ def test_postgres_refuses_truncate_and_the_runtime_role_has_no_update_grant(sett
 
 
 class Tampering:
-    """Play the attacker who owns the database: lift every trigger of the log's tables, inside the
-    test's transaction (rolled back afterwards), as the owner may (ALTER TABLE ... DISABLE TRIGGER on
-    PostgreSQL; on SQLite, whoever has the file drops them)."""
+    """Play the attacker who owns the database: lift every trigger of the log's tables and the check that
+    a seal is whole, inside the test's transaction (rolled back afterwards), as the owner may (ALTER TABLE
+    ... DISABLE TRIGGER, DROP CONSTRAINT on PostgreSQL; on SQLite, whoever has the file drops them)."""
 
     TABLES = ("audit_accessevent", "audit_accesseventpatron", "audit_accesslogprune")
+    CHECK = "accessevent_seal_complete"
 
     def __enter__(self):
         with connection.cursor() as cursor:
@@ -94,7 +95,11 @@ class Tampering:
                 cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # ALTER TABLE refuses pending trigger events
                 for table in self.TABLES:
                     cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
+                cursor.execute("SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = %s", [self.CHECK])
+                self.check = cursor.fetchone()[0]
+                cursor.execute(f"ALTER TABLE audit_accessevent DROP CONSTRAINT {self.CHECK}")
             else:
+                cursor.execute("PRAGMA ignore_check_constraints = ON")
                 cursor.execute(
                     "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN (%s, %s, %s)",
                     self.TABLES,
@@ -110,7 +115,9 @@ class Tampering:
                 cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
                 for table in self.TABLES:
                     cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
+                cursor.execute(f"ALTER TABLE audit_accessevent ADD CONSTRAINT {self.CHECK} {self.check} NOT VALID")
             else:
+                cursor.execute("PRAGMA ignore_check_constraints = OFF")
                 for _name, sql in self.saved:
                     cursor.execute(sql)
 

@@ -158,8 +158,9 @@ def relink(event_id: int, *, key_id: str | None, key: bytes | None = None, upto:
 
 def forged_event(*, at: datetime.datetime, key_id: str | None, key: bytes | None = None, seq: int | None = None):
     """An event as an intruder appends it: linked to the head, with a link they computed themselves."""
-    head = AccessEvent.objects.order_by("-id").first()
+    head = AccessEvent.objects.order_by("-id").first()  # sealed at once in the suite: the highest position too
     assert head is not None and (key_id is None or head.seq is not None), "a keyed forgery follows a keyed head"
+    assert head.hash is not None, "the head is sealed"
     event = AccessEvent(
         at=at,
         actor_id=99,
@@ -504,7 +505,7 @@ def access_log_prune_record(
         cutoff=cutoff or timezone.now() - relativedelta(months=2),
         removed_events=0,
         first_kept_event_id=first_kept.pk,
-        anchor_hash=first_kept.prev_hash if anchor is None else anchor,
+        anchor_hash=(first_kept.prev_hash or "") if anchor is None else anchor,
     )
 
 
@@ -669,7 +670,7 @@ def v1_checkpoint_at(moment: datetime.datetime) -> None:
     from audit.keys import signing_key
 
     head = AccessEvent.objects.order_by("-id").first()
-    assert head is not None and head.seq is not None, "a checkpoint needs a keyed head"
+    assert head is not None and head.seq is not None and head.hash is not None, "a checkpoint needs a keyed head"
     previous = newest_checkpoint(signed_dir())
     unsigned = Checkpoint(
         at=moment.astimezone(datetime.UTC).isoformat(timespec="microseconds").replace("+00:00", "Z"),

@@ -26,8 +26,11 @@ QUERY_NAMES = (
     ("user", r'FROM "auth_user" WHERE'),
     ("roles (groups and permissions, one query)", r'FROM "auth_group".*UNION ALL'),
     ("staff profile", r'FROM "patrons_staffprofile"'),
-    # The chain's head (and on PostgreSQL its lock), the event and the event's patrons: audit/'s to shape.
-    ("access log", r'"audit_|pg_advisory_xact_lock'),
+    # /healthz asks whether access events wait unsealed too long (audit/sealing.py): its one query.
+    ("health check", r'COUNT\(\*\).*FROM "audit_accessevent" WHERE .*"hash" IS NULL'),
+    # The event and the event's patrons, and here (the suite seals at once, ACCESS_LOG_SEAL_AT_ONCE) its seal:
+    # the chain's lock on PostgreSQL, the head and the sealing update. audit/'s to shape.
+    ("access log", r"\baudit_|pg_(try_)?advisory"),
     ("silo: code stored?", r'FROM "sotu_silo_'),
     ("Koha staff-interface link", r'FROM "koha_kohaconnection"'),
     ("note form: the consortium's libraries", r'FROM "patrons_library"'),
@@ -59,8 +62,9 @@ APART = {"transaction"}
 
 
 def ceiling(queries: int) -> int:
-    """`queries` plus the access log's chain lock, a statement of its own on PostgreSQL only."""
-    return queries + (1 if connections["default"].vendor == "postgresql" else 0)
+    """`queries` plus the access log's seal as the suite runs it at once (one statement more than the chain read
+    the writer made before the sealing in batches), plus its lock, a statement of its own on PostgreSQL only."""
+    return queries + 1 + (1 if connections["default"].vendor == "postgresql" else 0)
 
 
 def total(names: Counter) -> int:
@@ -68,9 +72,10 @@ def total(names: Counter) -> int:
 
 
 PER_REQUEST = {"session": 1, "user": 1, "roles (groups and permissions, one query)": 1, "staff profile": 1}
-# The access log's statements for one read: chain head, event, the event's patrons, and the chain's lock on
-# PostgreSQL. A ceiling, not an exact count: the log's batching (issue 16) is to bring it down.
-ACCESS_LOG_MOST = 4
+# The access log's statements for one read as the suite runs it (ACCESS_LOG_SEAL_AT_ONCE): the event, the event's
+# patrons, then its seal (the head and the sealing update; the chain's lock on PostgreSQL). In production the seal
+# runs after the commit, for many reads' events in one batch. A ceiling, not an exact count.
+ACCESS_LOG_MOST = 5
 
 
 def test_healthz_is_one_query_without_a_session():

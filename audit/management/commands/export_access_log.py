@@ -1,7 +1,8 @@
 """`manage.py export_access_log [--output FILE]`: the access log as a file an auditor verifies offline.
 
 JSON lines: a header (format, columns, time of export, number of events), the prune records, then
-one array per event with the columns the links cover, as the database holds them (the rows
+one array per sealed event in the chain's order (events not sealed yet are not in the chain) with the
+columns the links cover, as the database holds them (the rows
 audit/verifier.py checks). `python -m audit.offline_verify` verifies it with the checkpoints and the
 keys, without Django or a database (docs/access-log.md, "Verifying a copy of the log"). It holds no personal data
 beyond the access log's own (opaque patron ids, usernames, addresses): hand it over like the log.
@@ -27,7 +28,7 @@ def export(write: Callable[[str], Any]) -> int:
         "format": EXPORT_FORMAT,
         "columns": list(ROW_COLUMNS),
         "exported_at": timezone.now().isoformat(),
-        "events": AccessEvent.objects.count(),
+        "events": AccessEvent.objects.filter(hash__isnull=False).count(),
     }
     write(json.dumps(header) + "\n")
     write(json.dumps({"prunes": [list(prune) for prune in prune_records()]}) + "\n")

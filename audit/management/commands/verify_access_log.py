@@ -1,7 +1,8 @@
 """`manage.py verify_access_log`: the access log's chain, then the chain against the signed checkpoints.
 
 Exit codes: 0 intact (notes such as unkeyed old events or events not yet in a checkpoint are printed),
-1 tampering found (each finding named on stderr, audit/verifier.py lists the kinds), 2 cannot verify
+1 tampering found (each finding named on stderr, audit/verifier.py lists the kinds) or events unsealed
+longer than ACCESS_LOG_SEAL_ALARM_SECONDS (audit/sealing.py), 2 cannot verify
 (a key or public-key file that cannot be used). An auditor with a restored copy of the database runs
 it with the chain key, the checkpoint directory and the public keys (docs/access-log.md, "Verifying a copy").
 """
@@ -17,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from audit.keys import KeyConfigurationError, parse_public_keys
 from audit.models import AccessEvent
+from audit.sealing import overdue_unsealed
 from audit.verifier import report_lines
 from audit.verify import verify_access_log
 
@@ -61,7 +63,7 @@ class Command(BaseCommand):
         directory = options["checkpoints"] or str(settings.AUDIT_CHECKPOINT_DIR)
         public_keys = read_public_keys(options["public_keys"]) if options["public_keys"] else None
         verbose = options["verbosity"] >= 1
-        total = AccessEvent.objects.count() if verbose else 0
+        total = AccessEvent.objects.filter(hash__isnull=False).count() if verbose else 0
         started = time.monotonic()
 
         def progress(checked: int) -> None:
@@ -81,6 +83,10 @@ class Command(BaseCommand):
         if verbose and total:
             sys.stderr.write("\n")
         lines = report_lines(report, directory=directory, translate=_)
+        # Not in the chain yet, so not verified: an event unsealed too long is an alarm of its own.
+        overdue = overdue_unsealed()
+        if overdue:
+            self.stderr.write(overdue.message)
         if not report.intact:
             findings = len(report.findings) + (1 if report.findings_left_out else 0)
             for line in lines[:findings]:
@@ -91,3 +97,5 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(lines[0]))
         for line in lines[1:]:
             self.stdout.write(line)
+        if overdue:
+            raise CommandError(overdue.message, returncode=1)

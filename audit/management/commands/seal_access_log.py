@@ -1,0 +1,43 @@
+"""`manage.py seal_access_log [--follow SECONDS]`: seal the access events no writer sealed after its commit.
+
+Writers seal after their commits (audit/sealing.py); this catches what they leave behind (an event that
+committed while another process was finishing its sealing) and seals everything in quiet spells. Run it
+with `--follow 2` as a service (or from cron without it, every minute: then an event may wait that long).
+Exits 1 when events are unsealed longer than ACCESS_LOG_SEAL_ALARM_SECONDS after the run: an alarm.
+"""
+
+import time
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import close_old_connections, connection
+from django.utils.translation import gettext as _
+
+from audit.sealing import access_log_seal, overdue_unsealed
+
+
+class Command(BaseCommand):
+    help = "Seal the access events not sealed yet (their position and link in the chain); --follow to keep at it."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--follow",
+            type=float,
+            metavar="SECONDS",
+            help="Keep sealing, pausing this long between rounds, until stopped.",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        pause = options["follow"]
+        while True:
+            if not connection.in_atomic_block:  # never under a caller's transaction
+                close_old_connections()  # a long-running service: no connection outlives a restart of the database
+            sealed = access_log_seal(wait=True, max_batches=None)
+            if sealed and options["verbosity"] >= 1:
+                self.stdout.write(_("%(count)d access events sealed.") % {"count": sealed})
+            if pause is None:
+                break
+            time.sleep(pause)
+        overdue = overdue_unsealed()
+        if overdue:
+            raise CommandError(overdue.message, returncode=1)

@@ -1,0 +1,243 @@
+"""Sealing the access log: an event is written unsealed, and given its position and link in batches.
+
+As a Certificate Transparency log does: log now, sequence and seal moments later. A read inserts its
+event in its own transaction with its content alone (seq, prev_hash, hash and key_id empty), so it
+commits with the data it records or not at all, and takes no lock and reads no head. After the commit,
+`access_log_seal` tries the chain's lock without waiting (PostgreSQL's pg_try_advisory_xact_lock): when
+another process holds it, that one is sealing and takes this event too; otherwise it seals every
+committed unsealed event, oldest id first, a batch per short transaction, until none is left or
+SEAL_MAX_BATCHES is reached. `manage.py seal_access_log --follow` catches anything a writer left behind
+(one that committed just after the sealing process looked and just before it let go of the lock).
+
+Ids come from a sequence and commit out of order, so an event with a lower id than the head's may be
+sealed after it: the position (`seq`) is the chain's order, given at sealing, and the verifier walks
+by it (audit/verify.py). The link is computed over the columns as the database hands them back, read
+with the verifier's own expressions (audit/verify.py, EVENT_COLUMNS), so the two cannot disagree.
+
+The database lets exactly one UPDATE through per event: setting the whole seal on an unsealed event,
+its content unchanged (audit/triggers.py, `install_sealing`; on PostgreSQL the runtime role may update
+only the seal's columns). An event still unsealed ACCESS_LOG_SEAL_ALARM_SECONDS after its time is an
+alarm (`overdue_unsealed`): verify_access_log, /healthz and the DPO's page say so.
+
+Where writers are serialised anyway (SQLite) or no commit hook runs (the test suite), the writer seals
+at once in its own transaction (ACCESS_LOG_SEAL_AT_ONCE), through the same function.
+"""
+
+import datetime
+import logging
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from audit.chain import (
+    CHAIN_LOCK_KEY,
+    GENESIS_HASH,
+    UnlinkableEvent,
+    address_text,
+    keyed_link,
+    link_message,
+    lock_chain_head,
+)
+from audit.keys import chain_link_bases
+from audit.models import AccessEvent, AccessLogPrune
+from audit.verify import EVENT_COLUMNS, PARAMETER
+
+logger = logging.getLogger("audit.sealing")
+
+SEAL_BATCH = 1000
+# Per call after a commit: a writer seals at most this many batches, then leaves the rest to the next.
+SEAL_MAX_BATCHES = 20
+
+# The next unsealed events, each with the positioned head's link and position (read in the same
+# statement, so after the lock was taken: one round trip less a batch).
+_HEAD = "(SELECT h.{column} FROM audit_accessevent AS h WHERE h.seq IS NOT NULL ORDER BY h.seq DESC LIMIT 1)"
+_UNSEALED = (
+    "SELECT {head_link}, {head_seq}, {columns} FROM audit_accessevent AS e "
+    "WHERE e.hash IS NULL ORDER BY e.id LIMIT {limit}"
+)
+UNSEALED_SQL = {
+    vendor: _UNSEALED.format(
+        head_link=_HEAD.format(column="hash"),
+        head_seq=_HEAD.format(column="seq"),
+        columns=columns,
+        limit=PARAMETER[vendor].format("limit"),
+    )
+    for vendor, columns in EVENT_COLUMNS.items()
+}
+# The guard `hash IS NULL` makes a row sealed meanwhile (which the lock rules out) count as a failure.
+SEAL_SQL = (
+    "UPDATE audit_accessevent SET seq = %s, prev_hash = %s, hash = %s, key_id = %s WHERE id = %s AND hash IS NULL"
+)
+# On PostgreSQL one statement a batch (a round trip a row would cost more than the links).
+PG_SEAL_SQL = (
+    "UPDATE audit_accessevent AS e SET seq = v.seq, prev_hash = v.prev_hash, hash = v.hash, key_id = v.key_id "
+    "FROM (VALUES {values}) AS v(seq, prev_hash, hash, key_id, id) WHERE e.id = v.id AND e.hash IS NULL"
+)
+PG_SEAL_ROW = "(%s::bigint, %s, %s, %s, %s::bigint)"
+
+
+def chain_lock(*, wait: bool) -> bool:
+    """The chain's lock until the end of the current transaction; without `wait`, only when it is free.
+
+    SQLite serialises writers itself (IMMEDIATE transactions): there the lock is always had.
+    """
+    if not wait and connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [CHAIN_LOCK_KEY])
+            return bool(cursor.fetchone()[0])
+    lock_chain_head()
+    return True
+
+
+def chain_head() -> tuple[str, int]:
+    """The sealed head's link and position: the genesis and 0 for an empty chain.
+
+    When the head is from before the chain key (no position), its position counts the events present
+    and those the prunes removed: once, for the first event sealed after an upgrade.
+    """
+    head = AccessEvent.objects.filter(seq__isnull=False).order_by("-seq").values_list("hash", "seq").first()
+    if head is not None and head[0] is not None and head[1] is not None:  # always both (a check constraint)
+        return head[0], head[1]
+    old = AccessEvent.objects.filter(hash__isnull=False)
+    link = old.order_by("-id").values_list("hash", flat=True).first()
+    if link is None:
+        return GENESIS_HASH, 0
+    removed = AccessLogPrune.objects.aggregate(total=Sum("removed_events"))["total"] or 0
+    return link, old.count() + removed
+
+
+# Outside a transaction (autocommit), the lock is taken and let go within the one statement: a probe.
+PROBE_SQL = "SELECT pg_try_advisory_xact_lock(%s) AND EXISTS (SELECT 1 FROM audit_accessevent WHERE hash IS NULL)"
+
+
+def _worth_trying() -> bool:
+    """Whether a sealing transaction could do anything: the lock is free and some event unsealed.
+
+    One round trip (in autocommit) where the transaction would take three when another process is sealing,
+    which after a commit under load is the rule. Within a transaction (a caller's) always worth it.
+    """
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return True
+    with connection.cursor() as cursor:
+        cursor.execute(PROBE_SQL, [CHAIN_LOCK_KEY])
+        return bool(cursor.fetchone()[0])
+
+
+def access_log_seal(
+    *, wait: bool = False, batch_size: int = SEAL_BATCH, max_batches: int | None = SEAL_MAX_BATCHES
+) -> int:
+    """Seal the committed unsealed events, oldest id first, a batch per transaction; the number sealed.
+
+    Without `wait`, returns 0 at once when another process holds the chain's lock (it is sealing).
+    Within a caller's transaction (ACCESS_LOG_SEAL_AT_ONCE) the lock is held until that one ends.
+    """
+    if not wait and not _worth_trying():
+        return 0
+    sealed = batches = 0
+    while max_batches is None or batches < max_batches:
+        with transaction.atomic():
+            if not chain_lock(wait=wait):
+                break
+            done, full = _seal_batch(batch_size)
+        sealed += done
+        batches += 1
+        if not full or not done:
+            break
+    return sealed
+
+
+def _seal_batch(batch_size: int) -> tuple[int, bool]:
+    """Under the chain's lock: link the next unsealed events to the head. (Sealed, whether the batch was full.)"""
+    vendor = connection.vendor
+    connection.ensure_connection()
+    cursor = connection.connection.cursor()  # the driver's own: the SQLite time expression holds a '%'
+    try:
+        cursor.execute(UNSEALED_SQL[vendor], {"limit": batch_size})
+        rows = cursor.fetchall()
+    finally:
+        cursor.close()
+    if not rows:
+        return 0, False
+    key_id, base = next(iter(chain_link_bases().items()))
+    link, position = rows[0][:2]
+    if position is None:  # no event has a position yet
+        link, position = chain_head()
+    seals = []
+    for _head_link, _head_seq, event_id, _seq, at_us, actor_id, username, municipality_id, client_ip, action, \
+            resource, patron_ids, categories, reason, outcome, detail, _prev, _hash, _key in rows:  # fmt: skip
+        try:
+            message = link_message(
+                position + 1, at_us, actor_id, username, municipality_id, address_text(client_ip), action, resource,
+                patron_ids, categories, reason, outcome, detail, link, key_id,
+            )  # fmt: skip
+        except UnlinkableEvent:
+            # Only a row written past the writer holds a NUL (SQLite): it stays unsealed, and alarms.
+            logger.error("access event %s cannot be sealed: a field holds a NUL character", event_id)
+            continue
+        position += 1
+        new_link = keyed_link(base, message)
+        seals.append((position, link, new_link, key_id, event_id))
+        link = new_link
+    if seals:
+        with connection.cursor() as update:
+            if connection.vendor == "postgresql":
+                values = ", ".join([PG_SEAL_ROW] * len(seals))
+                update.execute(PG_SEAL_SQL.format(values=values), [value for seal in seals for value in seal])
+            else:
+                update.executemany(SEAL_SQL, seals)
+            if update.rowcount != len(seals):
+                raise RuntimeError(f"sealed {update.rowcount} access events of {len(seals)}: nothing sealed")
+    return len(seals), len(rows) == batch_size
+
+
+def seal_soon() -> bool:
+    """For the writer: seal this transaction's events at once (ACCESS_LOG_SEAL_AT_ONCE) or after its commit.
+
+    Whether they were sealed at once."""
+    if settings.ACCESS_LOG_SEAL_AT_ONCE:
+        access_log_seal(wait=True, max_batches=None)
+        return True
+    transaction.on_commit(_seal_after_commit)
+    return False
+
+
+def _seal_after_commit() -> None:
+    """The after-commit hook: never lets a failure reach the request whose event is already committed."""
+    try:
+        access_log_seal(wait=False)
+    except Exception:
+        logger.exception("sealing the access log failed; seal_access_log will take the events")
+
+
+@dataclass(frozen=True)
+class Overdue:
+    """Events unsealed longer than ACCESS_LOG_SEAL_ALARM_SECONDS: an alarm (the sealer is not running)."""
+
+    count: int
+    oldest: datetime.datetime | None
+    seconds: int
+
+    def __bool__(self) -> bool:
+        return self.count > 0
+
+    @property
+    def message(self) -> str:
+        oldest = self.oldest.isoformat() if self.oldest is not None else "-"
+        return _(
+            "%(count)d access events are still unsealed more than %(seconds)d s after their time (the oldest of "
+            "%(oldest)s): the sealer is not keeping up (seal_access_log), or an event cannot be sealed."
+        ) % {"count": self.count, "seconds": self.seconds, "oldest": oldest}
+
+
+def overdue_unsealed(*, now: datetime.datetime | None = None) -> Overdue:
+    """The events still unsealed more than ACCESS_LOG_SEAL_ALARM_SECONDS after their time."""
+    seconds = settings.ACCESS_LOG_SEAL_ALARM_SECONDS
+    limit = (now or timezone.now()) - datetime.timedelta(seconds=seconds)
+    late = AccessEvent.objects.filter(hash__isnull=True, at__lt=limit)
+    count = late.count()
+    oldest = late.order_by("at").values_list("at", flat=True).first() if count else None
+    return Overdue(count=count, oldest=oldest, seconds=seconds)

@@ -1,0 +1,226 @@
+"""Sealing in batches (audit/sealing.py): events written unsealed, sealed after the commit, and each attack
+on the one UPDATE the database lets through, performed."""
+
+import datetime
+from io import StringIO
+
+import pytest
+import time_machine
+from django.core.management import call_command
+from django.db import DatabaseError, connection, transaction
+from django.utils import timezone, translation
+
+from audit.chain import hmac_base, keyed_link
+from audit.checkpoints import access_log_checkpoint_write
+from audit.models import AccessEvent, Action
+from audit.sealing import access_log_seal, overdue_unsealed
+from audit.services import access_event_record
+from audit.verify import event_rows, verify_access_log
+from tests.audit.test_access_log import Tampering
+from tests.audit.test_tampering import ACTOR, as_role, kinds, postgres_only, record, reset_role, verify_command
+from tests.conftest import client_for
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def after_commit(settings):
+    """As in production on PostgreSQL: the writer leaves sealing to after its commit."""
+    settings.ACCESS_LOG_SEAL_AT_ONCE = False
+
+
+def unsealed(n: int = 1) -> list[AccessEvent]:
+    """Events as a read commits them, before any sealer ran (the test's transaction never commits)."""
+    return record(n)
+
+
+def sealed_row(event_id: int) -> tuple:
+    return AccessEvent.objects.filter(pk=event_id).values_list("seq", "prev_hash", "hash", "key_id").get()
+
+
+def refused(statement: str, params: list | None = None) -> None:
+    with (
+        pytest.raises(DatabaseError, match=r"append-only|CHECK|check constraint|permission denied"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(statement, params or [])
+
+
+def test_a_read_commits_its_event_unsealed_and_the_sealer_links_it_after_the_commit(
+    after_commit, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        (event,) = record(1)
+        assert sealed_row(event.pk) == (None, None, None, None), "no lock, no head: content only"
+    assert callbacks, "sealing is left to after the commit"
+    seq, prev_hash, link, key_id = sealed_row(event.pk)
+    assert seq is not None and link is not None and key_id is not None
+    head = AccessEvent.objects.exclude(pk=event.pk).filter(seq__isnull=False).order_by("-seq").first()
+    assert seq == head.seq + 1 and prev_hash == head.hash
+    assert verify_access_log(use_checkpoints=False).intact
+
+
+def test_the_sealer_takes_everything_committed_in_batches_and_leaves_nothing(after_commit):
+    events = unsealed(7)
+    assert access_log_seal(wait=True, batch_size=3, max_batches=None) == 7
+    assert not AccessEvent.objects.filter(hash__isnull=True).exists()
+    seqs = [sealed_row(event.pk)[0] for event in events]
+    assert seqs == list(range(seqs[0], seqs[0] + 7)), "oldest id first"
+    assert verify_access_log(use_checkpoints=False).intact
+
+
+def test_the_command_seals_what_writers_left_behind(after_commit):
+    unsealed(3)
+    out = StringIO()
+    with translation.override("en"):
+        call_command("seal_access_log", stdout=out)
+    assert "3 access events sealed" in out.getvalue()
+    assert not AccessEvent.objects.filter(hash__isnull=True).exists()
+
+
+def test_an_id_lower_than_the_heads_is_sealed_after_it_and_the_chain_is_walked_by_position(after_commit):
+    """Ids are taken at the insert, positions at the commit's sealing: a transaction that took its id
+    first may commit last. The chain, its checkpoints and their checks go by position."""
+    top = AccessEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    late = AccessEvent(id=top + 1000, at=timezone.now(), action=Action.PATRON_VIEW, outcome="allowed")
+    late.save(force_insert=True)
+    access_log_seal(wait=True)
+    first_checkpoint = access_log_checkpoint_write(force=True).checkpoint
+    early = AccessEvent(id=top + 500, at=timezone.now(), action=Action.PATRON_VIEW, outcome="allowed")
+    early.save(force_insert=True)
+    access_log_seal(wait=True)
+    assert sealed_row(early.pk)[0] == sealed_row(late.pk)[0] + 1
+    assert sealed_row(early.pk)[1] == sealed_row(late.pk)[2], "the lower id links to the higher"
+    second_checkpoint = access_log_checkpoint_write(force=True).checkpoint  # it checks the chain from the first
+    assert (first_checkpoint.last_id, second_checkpoint.last_id) == (late.pk, early.pk)
+    walked = [row[0] for batch in event_rows() for row in batch]
+    assert walked[-2:] == [late.pk, early.pk]
+    report = verify_access_log()
+    assert report.intact, kinds(report)
+    # Deleting the chain's last event (the lower id) is named against the checkpoint that signed it.
+    with Tampering():
+        AccessEvent.objects.filter(pk=early.pk).delete()
+    assert kinds(verify_access_log()) == [("truncated", early.pk)]
+
+
+# --- The database's guards: one UPDATE per event, setting its seal and nothing else -------------------
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE audit_accessevent SET actor_username = 'someone-else' WHERE id = %s",
+        "UPDATE audit_accessevent SET seq = seq + 1000000 WHERE id = %s",
+        "UPDATE audit_accessevent SET hash = 'f' || substr(hash, 2), prev_hash = prev_hash WHERE id = %s",
+        "UPDATE audit_accessevent SET seq = NULL, prev_hash = NULL, hash = NULL, key_id = NULL WHERE id = %s",
+        "DELETE FROM audit_accessevent WHERE id = %s",
+    ],
+    ids=["rewrite-content", "re-position", "re-seal", "unseal", "delete"],
+)
+def test_a_sealed_event_cannot_be_rewritten_resealed_unsealed_or_deleted(statement):
+    (event,) = record(1)
+    assert event.hash is not None
+    refused(statement, [event.pk])
+    assert sealed_row(event.pk) == (event.seq, event.prev_hash, event.hash, event.key_id)
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE audit_accessevent SET reason = 'nothing to see' WHERE id = %s",
+        "UPDATE audit_accessevent SET patron_ids = '[]' WHERE id = %s",
+        "UPDATE audit_accessevent SET at = at WHERE id = %s",  # even a no-op is no sealing
+        "UPDATE audit_accessevent SET seq = 1, prev_hash = 'x', hash = 'y', key_id = 'k', reason = 'z' WHERE id = %s",
+        "UPDATE audit_accessevent SET hash = 'y' WHERE id = %s",  # half a seal
+        "DELETE FROM audit_accessevent WHERE id = %s",
+    ],
+    ids=["content", "patrons", "no-op", "seal-and-content", "half-seal", "delete"],
+)
+def test_an_unsealed_event_cannot_be_changed_or_deleted_before_it_is_sealed(after_commit, statement):
+    (event,) = unsealed(1)
+    refused(statement, [event.pk])
+    assert AccessEvent.objects.filter(pk=event.pk, reason="", hash__isnull=True).exists()
+
+
+def test_a_seal_with_a_wrong_link_gets_past_the_database_and_is_named(after_commit):
+    """The sealer's one UPDATE is allowed to whoever may seal; the link it sets is checked by the verifier."""
+    (event,) = unsealed(1)
+    head = AccessEvent.objects.filter(seq__isnull=False).order_by("-seq").first()
+    wrong = keyed_link(hmac_base(b"k" * 32), b"not the event")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE audit_accessevent SET seq = %s, prev_hash = %s, hash = %s, key_id = %s WHERE id = %s",
+            [head.seq + 1, head.hash, wrong, head.key_id, event.pk],
+        )
+    assert kinds(verify_access_log(use_checkpoints=False)) == [("changed", event.pk)]
+    refused("UPDATE audit_accessevent SET hash = %s WHERE id = %s", ["0" * 64, event.pk])  # nor fixed afterwards
+
+
+@postgres_only
+def test_the_runtime_role_may_set_a_seal_and_nothing_else(after_commit, settings):
+    (event,) = unsealed(1)
+    as_role(settings.DATABASE_APP_ROLE)
+    refused("UPDATE audit_accessevent SET reason = 'x' WHERE id = %s", [event.pk])
+    reset_role()
+    as_role(settings.DATABASE_APP_ROLE)
+    assert access_log_seal(wait=True) == 1, "the service seals as the runtime role"
+    reset_role()
+    assert verify_access_log(use_checkpoints=False).intact
+
+
+# --- The alarm: an event unsealed too long ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(("age", "alarm"), [(59, False), (60, False), (61, True)])
+def test_an_event_unsealed_longer_than_the_setting_is_an_alarm(after_commit, settings, age, alarm):
+    settings.ACCESS_LOG_SEAL_ALARM_SECONDS = 60
+    written = timezone.now()
+    with time_machine.travel(written, tick=False):
+        unsealed(1)
+    later = written + datetime.timedelta(seconds=age)
+    assert bool(overdue_unsealed(now=later)) is alarm
+    with time_machine.travel(later, tick=False):
+        code, output = verify_command()
+        health = client_for(None).get("/healthz").json()
+    assert code == (1 if alarm else 0), output
+    assert ("still unsealed" in output) is alarm
+    assert (health.get("access_log") == "unsealed events overdue") is alarm
+    assert health["status"] == "ok", "serving goes on: the reads are logged"
+
+
+def test_a_patrons_access_log_shows_events_not_sealed_yet(after_commit, lapland_patron):
+    """They are committed facts: the patron's report must not miss the last seconds."""
+    client_for("rovaniemi.staff").get(f"/patrons/{lapland_patron.pk}/")
+    view = AccessEvent.objects.filter(action=Action.PATRON_VIEW, subjects__patron_id=lapland_patron.pk).first()
+    assert view is not None and view.hash is None
+    events = client_for("dpo").get(f"/api/v1/patrons/{lapland_patron.pk}/access-events/").json()
+    assert view.pk in {event["id"] for event in events}
+
+
+def test_the_writer_refuses_a_nul_it_could_not_seal():
+    from audit.chain import UnlinkableEvent
+
+    with pytest.raises(UnlinkableEvent):
+        access_event_record(actor=ACTOR, action=Action.PATRON_VIEW, reason="a\x00b")
+
+
+@postgres_only
+def test_a_writer_skips_sealing_while_another_process_seals_and_the_events_wait_for_it(after_commit):
+    """The attempt after a commit never waits for the lock: the process holding it takes the events."""
+    import psycopg2
+
+    from audit.chain import CHAIN_LOCK_KEY
+
+    unsealed(2)
+    params = connection.get_connection_params()
+    other = psycopg2.connect(**{key: value for key, value in params.items() if key != "cursor_factory"})
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(%s)", [CHAIN_LOCK_KEY])  # another process sealing
+        assert access_log_seal(wait=False) == 0, "skipped at once, no wait"
+        assert AccessEvent.objects.filter(hash__isnull=True).count() == 2
+    finally:
+        other.close()  # lets go of the lock
+    assert access_log_seal(wait=False) == 2
+    assert verify_access_log(use_checkpoints=False).intact
