@@ -35,6 +35,7 @@ import datetime
 import hmac
 import logging
 import secrets
+import time
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -129,17 +130,34 @@ def _written_by_the_writer(bases: dict, stored: str | None, content: tuple) -> b
     return hmac.compare_digest(expected, mac)
 
 
+LOCK_POLL_SECONDS = 0.1
+
+
 def chain_lock(*, wait: bool) -> bool:
     """The chain's lock until the end of the current transaction; without `wait`, only when it is free.
 
-    SQLite serialises writers itself (IMMEDIATE transactions): there the lock is always had.
+    SQLite serialises writers itself (IMMEDIATE transactions): there the lock is always had. On PostgreSQL
+    `wait` polls rather than blocks: whoever holds the lock longer than ACCESS_LOG_SEAL_ALARM_SECONDS (a
+    stuck sealer, or an attacker holding pg_advisory_lock to stop the sealing) is reported at CRITICAL,
+    not waited for in silence.
     """
-    if not wait and connection.vendor == "postgresql":
+    if connection.vendor != "postgresql":
+        lock_chain_head()
+        return True
+    started = time.monotonic()
+    reported = False
+    while True:
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [CHAIN_LOCK_KEY])
-            return bool(cursor.fetchone()[0])
-    lock_chain_head()
-    return True
+            if cursor.fetchone()[0]:
+                return True
+        if not wait:
+            return False
+        seconds = settings.ACCESS_LOG_SEAL_ALARM_SECONDS
+        if not reported and time.monotonic() - started >= seconds:
+            logger.critical("the access log's chain lock has been held elsewhere for %d s: nothing is sealed", seconds)
+            reported = True
+        time.sleep(LOCK_POLL_SECONDS)
 
 
 def chain_head() -> tuple[str, int]:

@@ -388,7 +388,38 @@ def test_a_writer_skips_sealing_while_another_process_seals_and_the_events_wait_
             cursor.execute("SELECT pg_advisory_lock(%s)", [CHAIN_LOCK_KEY])  # another process sealing
         assert access_log_seal(wait=False) == 0, "skipped at once, no wait"
         assert AccessEvent.objects.filter(hash__isnull=True).count() == 2
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [CHAIN_LOCK_KEY])  # at once; a close lets go later
     finally:
-        other.close()  # lets go of the lock
+        other.close()
     assert access_log_seal(wait=False) == 2
     assert verify_access_log(use_checkpoints=False).intact
+
+
+@postgres_only
+def test_a_lock_held_past_the_alarm_seconds_is_reported_not_waited_for_in_silence(
+    after_commit, settings, caplog, monkeypatch
+):
+    """An attacker (or a stuck process) holding the chain's lock: the waiting sealer says so at CRITICAL."""
+    import psycopg2
+
+    from audit.chain import CHAIN_LOCK_KEY
+
+    settings.ACCESS_LOG_SEAL_ALARM_SECONDS = 0
+    unsealed(1)
+    params = connection.get_connection_params()
+    other = psycopg2.connect(**{key: value for key, value in params.items() if key != "cursor_factory"})
+    with other.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s)", [CHAIN_LOCK_KEY])
+
+    def let_go(_seconds: float) -> None:  # while the sealer waits
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [CHAIN_LOCK_KEY])
+
+    monkeypatch.setattr(sealing.time, "sleep", let_go)
+    try:
+        with caplog.at_level(logging.CRITICAL, logger="audit.sealing"):
+            assert access_log_seal(wait=True) == 1
+    finally:
+        other.close()
+    assert any("chain lock has been held elsewhere" in record.getMessage() for record in caplog.records)
