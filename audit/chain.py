@@ -113,33 +113,17 @@ CONTENT_PREFIX = "access-event-content/v1"
 CONTENT_FIELDS = 14
 
 
-def content_message(
-    nonce: str,
-    at_us: int | None,
-    actor_id: int | None,
-    actor_username: str,
-    actor_municipality_id: int | None,
-    client_address: str,
-    action: str,
-    resource: str,
-    patron_ids_json: str,
-    data_categories_json: str,
-    reason: str,
-    outcome: str,
-    detail: str,
-) -> bytes:
-    """The bytes of an event's content MAC (audit/sealing.py): its content, as `link_message` has it.
+def content_message(nonce: str, *content: object) -> bytes:
+    """The bytes of an event's content MAC (audit/sealing.py): the nonce, then `content`, the fields of
+    `link_message` from the time to the detail, in its order and forms.
 
     The writer's word that it wrote the row: no position and no previous link (it takes no lock), and
     its own prefix, so a content MAC can never pass for a link. The writer's random nonce makes two
     events of the same content in the same microsecond differ, so the MAC can be unique (no replays).
     """
-    message = (
-        f"{CONTENT_PREFIX}\x00{nonce}\x00{at_us}\x00{actor_id}\x00{actor_username}\x00{actor_municipality_id}"
-        f"\x00{client_address}\x00{action}\x00{resource}\x00{patron_ids_json}\x00{data_categories_json}"
-        f"\x00{reason}\x00{outcome}\x00{detail}"
-    )
-    if message.count(SEPARATOR) != CONTENT_FIELDS - 1:
+    fields = (CONTENT_PREFIX, nonce, *content)
+    message = SEPARATOR.join(str(field) for field in fields)
+    if len(fields) != CONTENT_FIELDS or message.count(SEPARATOR) != CONTENT_FIELDS - 1:
         raise UnlinkableEvent("an access event's text may not contain NUL characters")
     return message.encode()
 

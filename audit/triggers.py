@@ -506,18 +506,20 @@ END $$
 """
 
 
+def _sqlite_update_guard(schema_editor, sealing: str) -> None:
+    """The events' one UPDATE trigger, letting through only the sealing `sealing` describes."""
+    table = "audit_accessevent"
+    schema_editor.execute(f"DROP TRIGGER IF EXISTS {table}_no_update")
+    schema_editor.execute(_sqlite_guard(f"{table}_no_update", "BEFORE UPDATE", table, f"NOT ({sealing})", SEAL_MESSAGE))
+
+
 def install_content_mac(schema_editor) -> None:
     """Migration 0014: the sealing UPDATE leaves content_mac as it was too (SQLite; PostgreSQL's function
     compares the whole row already), and on PostgreSQL every role but the owner inserts content only."""
     vendor = schema_editor.connection.vendor
     table = "audit_accessevent"
     if vendor == "sqlite":
-        schema_editor.execute(f"DROP TRIGGER IF EXISTS {table}_no_update")
-        schema_editor.execute(
-            _sqlite_guard(
-                f"{table}_no_update", "BEFORE UPDATE", table, f"NOT ({SQLITE_CONTENT_MAC_SEALING})", SEAL_MESSAGE
-            )
-        )
+        _sqlite_update_guard(schema_editor, SQLITE_CONTENT_MAC_SEALING)
     elif vendor == "postgresql":
         schema_editor.execute(PG_INSERT_FUNCTION)
         schema_editor.execute(
@@ -533,10 +535,7 @@ def uninstall_content_mac(schema_editor) -> None:
     vendor = schema_editor.connection.vendor
     table = "audit_accessevent"
     if vendor == "sqlite":
-        schema_editor.execute(f"DROP TRIGGER IF EXISTS {table}_no_update")
-        schema_editor.execute(
-            _sqlite_guard(f"{table}_no_update", "BEFORE UPDATE", table, f"NOT ({SQLITE_SEALING})", SEAL_MESSAGE)
-        )
+        _sqlite_update_guard(schema_editor, SQLITE_SEALING)
     elif vendor == "postgresql":
         schema_editor.execute(f"DROP TRIGGER IF EXISTS {table}_insert_unsealed ON {table}")
         schema_editor.execute("DROP FUNCTION IF EXISTS audit_check_event_insert()")
