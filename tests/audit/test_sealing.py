@@ -337,6 +337,28 @@ def test_the_runtime_role_writes_and_seals_and_its_forgery_is_left_unsealed(afte
     assert verify_access_log(use_checkpoints=False).intact
 
 
+@pytest.mark.parametrize(
+    ("columns", "values"),
+    [
+        ("seq, prev_hash, hash, key_id", "-1, 'p', 'h', 'k'"),  # a position the walk starts after
+        ("id, prev_hash, hash", "-1, 'p', 'h'"),  # shaped like an event from before the chain key, id below 1
+    ],
+    ids=["position-below-1", "id-below-1"],
+)
+def test_a_sealed_row_outside_the_walk_is_named(columns, values):
+    """As the owner (the runtime role may insert neither): a row the verifier's walk would never reach,
+    yet the patron's report and the DPO's browser would show. The count of sealed rows names it."""
+    assert verify_access_log(use_checkpoints=False).intact
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO audit_accessevent (at, action, outcome, actor_username, resource, patron_ids, "
+            f"data_categories, reason, detail, {columns}) "
+            f"VALUES (%s, 'patron_view', 'allowed', 'alice', '', '[42]', '[]', '', '', {values})",
+            [timezone.now()],
+        )
+    assert kinds(verify_access_log(use_checkpoints=False)) == [("outside_walk", None)]
+
+
 # --- The alarm: an event unsealed too long ---------------------------------------------------------
 
 
