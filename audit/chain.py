@@ -109,6 +109,25 @@ def link_message(
     return message.encode()
 
 
+CONTENT_PREFIX = "access-event-content/v1"
+CONTENT_FIELDS = 14
+
+
+def content_message(nonce: str, *content: object) -> bytes:
+    """The bytes of an event's content MAC (audit/sealing.py): the nonce, then `content`, the fields of
+    `link_message` from the time to the detail, in its order and forms.
+
+    The writer's word that it wrote the row: no position and no previous link (it takes no lock), and
+    its own prefix, so a content MAC can never pass for a link. The writer's random nonce makes two
+    events of the same content in the same microsecond differ, so the MAC can be unique (no replays).
+    """
+    fields = (CONTENT_PREFIX, nonce, *content)
+    message = SEPARATOR.join(str(field) for field in fields)
+    if len(fields) != CONTENT_FIELDS or message.count(SEPARATOR) != CONTENT_FIELDS - 1:
+        raise UnlinkableEvent("an access event's text may not contain NUL characters")
+    return message.encode()
+
+
 def hmac_base(key: bytes) -> HMAC:
     """HMAC-SHA256 (`cryptography`) with the key already absorbed: `keyed_link` copies it per message,
     which saves the key schedule on every event."""

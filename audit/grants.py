@@ -4,7 +4,9 @@ Migrations run as the schema owner. The service itself connects as a runtime
 role that may read and write the application's tables but may only SELECT and
 INSERT the access log, and UPDATE only the seal's columns of an event (its position and link, set once
 by the sealer): no other UPDATE, no DELETE or TRUNCATE, so even a compromised application cannot
-rewrite history. The records of prunings (audit.models.AccessLogPrune)
+rewrite history. It inserts an event without its id (the sequence's to give: an id it chose, at the
+end of the range, would stall the prune's walk), and the triggers refuse its insert of a sealed row or an
+infinite time (audit/triggers.py, `install_content_mac`). The records of prunings (audit.models.AccessLogPrune)
 it may only read: they are written by the owner's prune alone (audit/prune.py), so the
 application cannot vouch for a gap in the log. Re-applied after every `migrate`.
 """
@@ -37,5 +39,13 @@ def grant_runtime_role(*, using: str = "default", **_kwargs) -> None:
         # The sealer (audit/sealing.py) runs in the service: it may set an event's seal and nothing else,
         # and the triggers let that through once per event (audit/triggers.py, `install_sealing`).
         cursor.execute(f"GRANT UPDATE ({', '.join(SEAL_COLUMNS)}) ON audit_accessevent TO {quoted}")
+        cursor.execute(f"REVOKE INSERT ON audit_accessevent FROM {quoted}")
+        cursor.execute(
+            "SELECT column_name FROM information_schema.columns "
+            "WHERE table_schema = current_schema() AND table_name = 'audit_accessevent' AND column_name <> 'id' "
+            "ORDER BY ordinal_position"
+        )
+        columns = ", ".join(connection.ops.quote_name(name) for (name,) in cursor.fetchall())
+        cursor.execute(f"GRANT INSERT ({columns}) ON audit_accessevent TO {quoted}")
         for table in OWNER_WRITTEN_TABLES:
             cursor.execute(f"REVOKE INSERT ON {table} FROM {quoted}")

@@ -115,6 +115,9 @@ class AccessEvent(models.Model):
     hash = models.CharField(_("hash"), max_length=64, null=True, blank=True)
     seq = models.BigIntegerField(_("position in the chain"), null=True, blank=True)
     key_id = models.CharField(_("chain key"), max_length=32, null=True, blank=True)
+    # The writer's word that it wrote the row: "<chain key id>:<nonce>:<HMAC-SHA256 hex>"; the sealer
+    # seals only a row whose MAC checks (audit/sealing.py). Empty on events written before it existed.
+    content_mac = models.CharField(_("content MAC"), max_length=120, null=True, blank=True)
 
     class Meta:
         verbose_name = _("access event")
@@ -131,6 +134,12 @@ class AccessEvent(models.Model):
             models.UniqueConstraint(fields=["hash"], name="accessevent_unique_hash"),
             # One event a position: two sealers can never both extend the chain from the same head.
             models.UniqueConstraint(fields=["seq"], name="accessevent_unique_seq"),
+            # A genuine event's content and MAC copied into a new row (a replay) is refused at the insert.
+            models.UniqueConstraint(
+                fields=["content_mac"],
+                condition=models.Q(content_mac__isnull=False),
+                name="accessevent_unique_content_mac",
+            ),
             # Unsealed (all four empty), from before the chain key (a link, no position or key), or sealed.
             models.CheckConstraint(
                 condition=models.Q(hash__isnull=True, prev_hash__isnull=True, seq__isnull=True, key_id__isnull=True)

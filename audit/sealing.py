@@ -19,12 +19,23 @@ its content unchanged (audit/triggers.py, `install_sealing`; on PostgreSQL the r
 only the seal's columns). An event still unsealed ACCESS_LOG_SEAL_ALARM_SECONDS after its time is an
 alarm (`overdue_unsealed`): verify_access_log, /healthz and the DPO's page say so.
 
+The sealer seals only what the writer wrote: the writer stores, with each event, a content MAC
+(`content_mac`, "<chain key id>:<nonce>:<HMAC-SHA256 hex>", over a random nonce and the content as
+`link_message` has it, without position or link: no lock, no head). The sealer recomputes it from the
+columns it reads and leaves a row whose MAC does not check unsealed (logged at CRITICAL by id, once a
+process), starting its next batch past it: a row someone inserted past the writer,
+without the chain key (through SQL injection as the runtime role, or as the owner), never gets a position
+and a valid link, and its age raises the alarm. The MAC's uniqueness refuses a genuine row's replayed copy.
+
 Where writers are serialised anyway (SQLite) or no commit hook runs (the test suite), the writer seals
 at once in its own transaction (ACCESS_LOG_SEAL_AT_ONCE), through the same function.
 """
 
 import datetime
+import hmac
 import logging
+import secrets
+import time
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -38,9 +49,12 @@ from audit.chain import (
     GENESIS_HASH,
     UnlinkableEvent,
     address_text,
+    content_message,
+    json_list_text,
     keyed_link,
     link_message,
     lock_chain_head,
+    microseconds,
 )
 from audit.keys import chain_link_bases
 from audit.models import AccessEvent, AccessLogPrune
@@ -56,14 +70,15 @@ SEAL_MAX_BATCHES = 20
 # statement, so after the lock was taken: one round trip less a batch).
 _HEAD = "(SELECT h.{column} FROM audit_accessevent AS h WHERE h.seq IS NOT NULL ORDER BY h.seq DESC LIMIT 1)"
 _UNSEALED = (
-    "SELECT {head_link}, {head_seq}, {columns} FROM audit_accessevent AS e "
-    "WHERE e.hash IS NULL ORDER BY e.id LIMIT {limit}"
+    "SELECT {head_link}, {head_seq}, {columns}, e.content_mac FROM audit_accessevent AS e "
+    "WHERE e.hash IS NULL AND e.id > {after} ORDER BY e.id LIMIT {limit}"
 )
 UNSEALED_SQL = {
     vendor: _UNSEALED.format(
         head_link=_HEAD.format(column="hash"),
         head_seq=_HEAD.format(column="seq"),
         columns=columns,
+        after=PARAMETER[vendor].format("after"),
         limit=PARAMETER[vendor].format("limit"),
     )
     for vendor, columns in EVENT_COLUMNS.items()
@@ -78,19 +93,71 @@ PG_SEAL_SQL = (
     "FROM (VALUES {values}) AS v(seq, prev_hash, hash, key_id, id) WHERE e.id = v.id AND e.hash IS NULL"
 )
 PG_SEAL_ROW = "(%s::bigint, %s, %s, %s, %s::bigint)"
+# The refused rows this process has reported already: each is named once, not on every round.
+_REPORTED: set[int] = set()
+_REPORTED_MAX = 10_000
+
+
+def event_content_mac(event: AccessEvent) -> str:
+    """The writer's content MAC of an event about to be inserted: "<newest chain key id>:<nonce>:<hex>".
+
+    Over a random nonce and the values as the database will hand them back (the time to the microsecond,
+    the address as `address_text`, the lists as their JSON text), so the sealer's recomputation from the
+    columns agrees.
+    """
+    key_id, base = next(iter(chain_link_bases().items()))
+    nonce = secrets.token_hex(8)
+    message = content_message(
+        nonce,
+        microseconds(event.at), event.actor_id, event.actor_username, event.actor_municipality_id,
+        address_text(event.client_ip), str(event.action), event.resource, json_list_text(event.patron_ids),
+        json_list_text(event.data_categories), event.reason, str(event.outcome), event.detail,
+    )  # fmt: skip
+    return f"{key_id}:{nonce}:{keyed_link(base, message)}"
+
+
+def _written_by_the_writer(bases: dict, stored: str | None, content: tuple) -> bool:
+    """Whether a row's stored content MAC is the writer's for the content read back (any configured key)."""
+    key_id, _sep, rest = (stored or "").partition(":")
+    nonce, _sep, mac = rest.partition(":")
+    base = bases.get(key_id)
+    if base is None or not nonce or not mac:
+        return False
+    try:
+        expected = keyed_link(base, content_message(nonce, *content))
+    except UnlinkableEvent:
+        return False
+    return hmac.compare_digest(expected, mac)
+
+
+LOCK_POLL_SECONDS = 0.1
 
 
 def chain_lock(*, wait: bool) -> bool:
     """The chain's lock until the end of the current transaction; without `wait`, only when it is free.
 
-    SQLite serialises writers itself (IMMEDIATE transactions): there the lock is always had.
+    SQLite serialises writers itself (IMMEDIATE transactions): there the lock is always had. On PostgreSQL
+    `wait` polls rather than blocks: whoever holds the lock longer than ACCESS_LOG_SEAL_ALARM_SECONDS (a
+    stuck sealer, or an attacker holding pg_advisory_lock to stop the sealing) is reported at CRITICAL,
+    not waited for in silence.
     """
-    if not wait and connection.vendor == "postgresql":
+    if connection.vendor != "postgresql":
+        lock_chain_head()
+        return True
+    started = time.monotonic()
+    reported = False
+    while True:
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [CHAIN_LOCK_KEY])
-            return bool(cursor.fetchone()[0])
-    lock_chain_head()
-    return True
+            if cursor.fetchone()[0]:
+                return True
+        if not wait:
+            return False
+        seconds = settings.ACCESS_LOG_SEAL_ALARM_SECONDS
+        if not reported and time.monotonic() - started >= seconds:
+            logger.critical("the access log's chain lock has been held elsewhere for %d s: nothing is sealed", seconds)
+            reported = True
+        time.sleep(LOCK_POLL_SECONDS)
 
 
 def chain_head() -> tuple[str, int]:
@@ -138,48 +205,56 @@ def access_log_seal(
     if not wait and not _worth_trying():
         return 0
     sealed = batches = 0
-    while max_batches is None or batches < max_batches:
+    after: int | None = 0  # rows refused stay unsealed: the next batch starts past them, not at them again
+    while after is not None and (max_batches is None or batches < max_batches):
         with transaction.atomic():
             if not chain_lock(wait=wait):
                 break
-            done, full = _seal_batch(batch_size)
+            done, after = _seal_batch(batch_size, after)
         sealed += done
         batches += 1
-        if not full or not done:
-            break
     return sealed
 
 
-def _seal_batch(batch_size: int) -> tuple[int, bool]:
-    """Under the chain's lock: link the next unsealed events to the head. (Sealed, whether the batch was full.)"""
+def _seal_batch(batch_size: int, after: int) -> tuple[int, int | None]:
+    """Under the chain's lock: link the unsealed events with an id above `after` to the head.
+
+    (Sealed, the last id read when the batch was full, else None.)"""
     vendor = connection.vendor
     connection.ensure_connection()
     cursor = connection.connection.cursor()  # the driver's own: the SQLite time expression holds a '%'
     try:
-        cursor.execute(UNSEALED_SQL[vendor], {"limit": batch_size})
+        cursor.execute(UNSEALED_SQL[vendor], {"after": after, "limit": batch_size})
         rows = cursor.fetchall()
     finally:
         cursor.close()
     if not rows:
-        return 0, False
-    key_id, base = next(iter(chain_link_bases().items()))
+        return 0, None
+    bases = chain_link_bases()
+    key_id, base = next(iter(bases.items()))
     link, position = rows[0][:2]
     if position is None:  # no event has a position yet
         link, position = chain_head()
     seals = []
-    for _head_link, _head_seq, event_id, _seq, at_us, actor_id, username, municipality_id, client_ip, action, \
-            resource, patron_ids, categories, reason, outcome, detail, _prev, _hash, _key in rows:  # fmt: skip
-        try:
-            message = link_message(
-                position + 1, at_us, actor_id, username, municipality_id, address_text(client_ip), action, resource,
-                patron_ids, categories, reason, outcome, detail, link, key_id,
-            )  # fmt: skip
-        except UnlinkableEvent:
-            # Only a row written past the writer holds a NUL (SQLite): it stays unsealed, and alarms.
-            logger.error("access event %s cannot be sealed: a field holds a NUL character", event_id)
+    for row in rows:
+        event_id, stored_mac = row[2], row[-1]
+        # The content as `link_message` has it: the columns from the time to the detail, the address as text.
+        at_us, actor_id, username, municipality_id, client_ip, action, resource, patron_ids, categories, reason, \
+            outcome, detail = row[4:16]  # fmt: skip
+        content = (
+            at_us, actor_id, username, municipality_id, address_text(client_ip), action, resource, patron_ids,
+            categories, reason, outcome, detail,
+        )  # fmt: skip
+        if not _written_by_the_writer(bases, stored_mac, content):
+            # Inserted past the writer (or changed since, which the triggers refuse): it stays unsealed, and
+            # alarms. The id only: the row's content may be personal data.
+            if event_id not in _REPORTED:
+                logger.critical("access event %s is not sealed: its content MAC does not check", event_id)
+                if len(_REPORTED) < _REPORTED_MAX:
+                    _REPORTED.add(event_id)
             continue
         position += 1
-        new_link = keyed_link(base, message)
+        new_link = keyed_link(base, link_message(position, *content, link, key_id))
         seals.append((position, link, new_link, key_id, event_id))
         link = new_link
     if seals:
@@ -191,7 +266,7 @@ def _seal_batch(batch_size: int) -> tuple[int, bool]:
                 update.executemany(SEAL_SQL, seals)
             if update.rowcount != len(seals):
                 raise RuntimeError(f"sealed {update.rowcount} access events of {len(seals)}: nothing sealed")
-    return len(seals), len(rows) == batch_size
+    return len(seals), (rows[-1][2] if len(rows) == batch_size else None)
 
 
 def seal_soon() -> bool:

@@ -11,7 +11,7 @@ from audit.chain import SEPARATOR, UnlinkableEvent
 from audit.checkpoints import checkpoint_soon
 from audit.grants import SEAL_COLUMNS
 from audit.models import AccessEvent, AccessEventPatron, Action, Outcome
-from audit.sealing import seal_soon
+from audit.sealing import event_content_mac, seal_soon
 
 # Data categories are identifiers (audit.models.DataCategory): their JSON text is then the same on
 # every database, which the link relies on (audit/chain.py).
@@ -30,10 +30,11 @@ def access_event_record(
 ) -> AccessEvent:
     """Append one event to the log, in the caller's transaction when there is one.
 
-    A selector that reads patron data calls this inside its own transaction, so the read and its record
-    commit together or not at all. The event is written unsealed, without a lock: the sealer gives it
-    its position and link (an HMAC under the newest chain key) after the commit (audit/sealing.py), and a
-    checkpoint of the head follows when one is due.
+        A selector that reads patron data calls this inside its own transaction, so the read and its record
+        commit together or not at all. The event is written unsealed, without a lock, with its content MAC
+    (the writer's word that it wrote it, audit/sealing.py): the sealer gives it
+        its position and link (an HMAC under the newest chain key) after the commit (audit/sealing.py), and a
+        checkpoint of the head follows when one is due.
     """
     if action not in Action.values:
         raise ValueError(f"{action!r} is not an action of the access log (audit.models.Action)")
@@ -61,6 +62,7 @@ def access_event_record(
             outcome=outcome,
             detail=detail,
         )
+        event.content_mac = event_content_mac(event)  # the sealer seals only what carries it
         event.save(force_insert=True)
         AccessEventPatron.objects.bulk_create(AccessEventPatron(event=event, patron_id=pid) for pid in patron_ids)
         if seal_soon():

@@ -368,18 +368,25 @@ def prune_deletes_allowed(connection) -> Iterator[None]:
 # --- Since migration 0013: events are written unsealed and sealed once, in batches (audit/sealing.py) ----
 
 SEAL_MESSAGE = "access events are append-only: each is sealed once, the seal changing nothing else"
-# Everything else the sealing UPDATE must leave as it was.
-CONTENT_COLUMNS = (
+# Everything else the sealing UPDATE must leave as it was (as of migration 0013; 0014 adds content_mac).
+CONTENT_COLUMNS_0013 = (
     "id", "at", "actor_id", "actor_username", "actor_municipality_id", "client_ip", "action", "resource",
     "patron_ids", "data_categories", "reason", "outcome", "detail",
 )  # fmt: skip
+CONTENT_COLUMNS = (*CONTENT_COLUMNS_0013, "content_mac")
 
-# Literal SQL, fixed by migration 0013: the one UPDATE an event may see.
-SQLITE_SEALING = (
-    " AND ".join(f"OLD.{column} IS NULL AND NEW.{column} IS NOT NULL" for column in SEAL_COLUMNS)
-    + " AND "
-    + " AND ".join(f"NEW.{column} IS OLD.{column}" for column in CONTENT_COLUMNS)
-)
+
+def _sqlite_sealing(content_columns: Iterable[str]) -> str:
+    """The one UPDATE an event may see: its whole seal set, `content_columns` unchanged."""
+    return (
+        " AND ".join(f"OLD.{column} IS NULL AND NEW.{column} IS NOT NULL" for column in SEAL_COLUMNS)
+        + " AND "
+        + " AND ".join(f"NEW.{column} IS OLD.{column}" for column in content_columns)
+    )
+
+
+# Literal SQL, fixed by migration 0013 (a column it names must exist when it runs).
+SQLITE_SEALING = _sqlite_sealing(CONTENT_COLUMNS_0013)
 
 # The function of 0007 and the one UPDATE of an unsealed event: every column but the seal's compared as a
 # whole row (to_jsonb), so a column added later is covered too. The checks on OLD and NEW fields are
@@ -472,3 +479,63 @@ def uninstall_sealing(schema_editor) -> None:
         _sqlite_event_triggers(schema_editor, _sqlite_trigger("audit_accessevent", "UPDATE"))
     elif vendor == "postgresql":
         schema_editor.execute(PRUNABLE_FUNCTION)
+
+
+# --- Since migration 0014: the writer's content MAC is content too; the runtime role inserts content only ---
+
+INSERT_MESSAGE = "access events are inserted unsealed, with a finite time"
+SQLITE_CONTENT_MAC_SEALING = _sqlite_sealing(CONTENT_COLUMNS)
+
+# Every role but the table's owner (a restore, the owner's own repairs) inserts an event without a seal
+# and with a finite time: a pre-sealed row would pose as sealed, and an infinite time stops the sealer's
+# and the verifier's microseconds. (The id is not the runtime role's to give: audit/grants.py.)
+PG_INSERT_FUNCTION = """
+CREATE OR REPLACE FUNCTION audit_check_event_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF current_user = (SELECT pg_get_userbyid(relowner) FROM pg_class WHERE oid = TG_RELID) THEN
+        RETURN NEW;
+    END IF;
+    IF NEW.seq IS NOT NULL OR NEW.prev_hash IS NOT NULL OR NEW.hash IS NOT NULL OR NEW.key_id IS NOT NULL
+        OR NEW.at IS NULL OR NOT isfinite(NEW.at)
+    THEN
+        RAISE EXCEPTION 'access events are inserted unsealed, with a finite time'
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    RETURN NEW;
+END $$
+"""
+
+
+def _sqlite_update_guard(schema_editor, sealing: str) -> None:
+    """The events' one UPDATE trigger, letting through only the sealing `sealing` describes."""
+    table = "audit_accessevent"
+    schema_editor.execute(f"DROP TRIGGER IF EXISTS {table}_no_update")
+    schema_editor.execute(_sqlite_guard(f"{table}_no_update", "BEFORE UPDATE", table, f"NOT ({sealing})", SEAL_MESSAGE))
+
+
+def install_content_mac(schema_editor) -> None:
+    """Migration 0014: the sealing UPDATE leaves content_mac as it was too (SQLite; PostgreSQL's function
+    compares the whole row already), and on PostgreSQL every role but the owner inserts content only."""
+    vendor = schema_editor.connection.vendor
+    table = "audit_accessevent"
+    if vendor == "sqlite":
+        _sqlite_update_guard(schema_editor, SQLITE_CONTENT_MAC_SEALING)
+    elif vendor == "postgresql":
+        schema_editor.execute(PG_INSERT_FUNCTION)
+        schema_editor.execute(
+            f"CREATE TRIGGER {table}_insert_unsealed BEFORE INSERT ON {table} "
+            "FOR EACH ROW EXECUTE FUNCTION audit_check_event_insert()"
+        )
+    else:
+        raise NotImplementedError(f"No access-log guards for {vendor}")
+
+
+def uninstall_content_mac(schema_editor) -> None:
+    """Back to 0013 (before content_mac goes: SQLite refuses to drop a column a trigger names)."""
+    vendor = schema_editor.connection.vendor
+    table = "audit_accessevent"
+    if vendor == "sqlite":
+        _sqlite_update_guard(schema_editor, SQLITE_SEALING)
+    elif vendor == "postgresql":
+        schema_editor.execute(f"DROP TRIGGER IF EXISTS {table}_insert_unsealed ON {table}")
+        schema_editor.execute("DROP FUNCTION IF EXISTS audit_check_event_insert()")

@@ -98,6 +98,10 @@ TEMPLATES = {
         "Event %(event)s does not match its link: it was changed, or written by someone without the chain key."
     ),
     "unkeyed": gettext_noop("Event %(event)s has no chain key although keyed events come before it: a forged event."),
+    "outside_walk": gettext_noop(
+        "%(count)s sealed events lie outside the chain's order (a position or an id below 1), where the walk "
+        "does not reach: forged events."
+    ),
     "unknown_key": gettext_noop(
         "Event %(event)s is under the chain key %(key)s, which the verifier does not hold: a forged event, "
         "or a key retired from AUDIT_CHAIN_KEY too early."

@@ -186,6 +186,19 @@ def start_of_chain() -> ChainStart:
     return chain_start(first_id=first_id, prunes=prune_records())
 
 
+# The sealed events the walk should have reached: every one from before the chain key, and the positioned
+# ones up to the last position it walked (so events sealed meanwhile raise no alarm). More than it walked
+# means rows it cannot reach (a position or id below 1: inserted by hand, which the runtime role cannot).
+SEALED_UP_TO_SQL = "SELECT count(*) FROM audit_accessevent WHERE hash IS NOT NULL AND (seq IS NULL OR seq <= %s)"
+
+
+def _last_position(rows: Iterator[list], last: list[int]) -> Iterator[list]:
+    """The batches as they come, noting in `last[0]` the highest position among them."""
+    for batch in rows:
+        last[0] = max([last[0], *(row[1] for row in batch if row[1] is not None)])
+        yield batch
+
+
 def verify_access_log(
     *,
     checkpoint_dir: Path | None = None,
@@ -210,8 +223,9 @@ def verify_access_log(
             verify_keys() if public_keys is None else public_keys,
             all_signatures=all_signatures,
         )
-    return verify_rows(
-        event_rows(batch_size=batch_size, progress=progress),
+    last = [0]
+    report = verify_rows(
+        _last_position(event_rows(batch_size=batch_size, progress=progress), last),
         chain_keys=configured_chain_keys() if chain_keys is None else chain_keys,
         max_step_back_seconds=settings.AUDIT_MAX_CLOCK_STEP_BACK_SECONDS,
         start=start_of_chain(),
@@ -220,6 +234,12 @@ def verify_access_log(
         retention_months=settings.ACCESS_LOG_RETENTION_MONTHS,
         checkpoint_findings=checkpoint_findings,
     )
+    with connection.cursor() as cursor:
+        cursor.execute(SEALED_UP_TO_SQL, [last[0]])
+        sealed = cursor.fetchone()[0]
+    if sealed > report.events:
+        report.findings.append(Finding("outside_walk", {"count": sealed - report.events}))
+    return report
 
 
 def verify_chain(*, batch_size: int = BATCH_SIZE) -> ChainBreak | None:

@@ -2,18 +2,22 @@
 on the one UPDATE the database lets through, performed."""
 
 import datetime
+import ipaddress
+import logging
 from io import StringIO
 
 import pytest
 import time_machine
 from django.core.management import call_command
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone, translation
 
+from audit import sealing
+from audit.actor import Actor
 from audit.chain import hmac_base, keyed_link
 from audit.checkpoints import access_log_checkpoint_write
 from audit.models import AccessEvent, Action
-from audit.sealing import access_log_seal, overdue_unsealed
+from audit.sealing import access_log_seal, event_content_mac, overdue_unsealed
 from audit.services import access_event_record
 from audit.verify import event_rows, verify_access_log
 from tests.audit.test_access_log import Tampering
@@ -38,9 +42,16 @@ def sealed_row(event_id: int) -> tuple:
     return AccessEvent.objects.filter(pk=event_id).values_list("seq", "prev_hash", "hash", "key_id").get()
 
 
+def written(event: AccessEvent) -> AccessEvent:
+    """As the writer inserts an event, its id chosen by the test: with the writer's content MAC."""
+    event.content_mac = event_content_mac(event)
+    event.save(force_insert=True)
+    return event
+
+
 def refused(statement: str, params: list | None = None) -> None:
     with (
-        pytest.raises(DatabaseError, match=r"append-only|CHECK|check constraint|permission denied"),
+        pytest.raises(DatabaseError, match=r"append-only|inserted unsealed|CHECK|check constraint|permission denied"),
         transaction.atomic(),
         connection.cursor() as cursor,
     ):
@@ -83,12 +94,10 @@ def test_an_id_lower_than_the_heads_is_sealed_after_it_and_the_chain_is_walked_b
     """Ids are taken at the insert, positions at the commit's sealing: a transaction that took its id
     first may commit last. The chain, its checkpoints and their checks go by position."""
     top = AccessEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
-    late = AccessEvent(id=top + 1000, at=timezone.now(), action=Action.PATRON_VIEW, outcome="allowed")
-    late.save(force_insert=True)
+    late = written(AccessEvent(id=top + 1000, at=timezone.now(), action=Action.PATRON_VIEW, outcome="allowed"))
     access_log_seal(wait=True)
     first_checkpoint = access_log_checkpoint_write(force=True).checkpoint
-    early = AccessEvent(id=top + 500, at=timezone.now(), action=Action.PATRON_VIEW, outcome="allowed")
-    early.save(force_insert=True)
+    early = written(AccessEvent(id=top + 500, at=timezone.now(), action=Action.PATRON_VIEW, outcome="allowed"))
     access_log_seal(wait=True)
     assert sealed_row(early.pk)[0] == sealed_row(late.pk)[0] + 1
     assert sealed_row(early.pk)[1] == sealed_row(late.pk)[2], "the lower id links to the higher"
@@ -169,6 +178,187 @@ def test_the_runtime_role_may_set_a_seal_and_nothing_else(after_commit, settings
     assert verify_access_log(use_checkpoints=False).intact
 
 
+# --- Rows the writer did not write: never sealed (the content MAC) -----------------------------------
+
+FORGED = {"actor_username": "alice", "patron_ids": "[42]"}
+FORGED_COLUMNS = (
+    "at, actor_id, actor_username, actor_municipality_id, action, resource, patron_ids, data_categories, "
+    "reason, outcome, detail, content_mac"
+)
+
+
+@pytest.fixture
+def reported(monkeypatch):
+    """The sealer's memory of the rows it reported, fresh (SQLite hands a rolled-back test's ids out again)."""
+    monkeypatch.setattr(sealing, "_REPORTED", set())
+
+
+def forge(content_mac: str | None, *, at: datetime.datetime | None = None) -> int:
+    """As an attacker with SQL (the runtime role's injection, or the owner) but not the chain key: insert
+    "alice viewed patron 42" unsealed, past the writer. Its id."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO audit_accessevent ({FORGED_COLUMNS}) "
+            "VALUES (%s, 7, %s, 1, 'patron_view', 'patrons:detail', %s, '[\"basic\"]', '', 'allowed', '', %s)",
+            [at or timezone.now(), FORGED["actor_username"], FORGED["patron_ids"], content_mac],
+        )
+        cursor.execute("SELECT max(id) FROM audit_accessevent WHERE actor_username = 'alice'")
+        return cursor.fetchone()[0]
+
+
+def other_content_mac() -> str:
+    """A true MAC under the real key, but of other content (what a writer computed for another event)."""
+    return event_content_mac(
+        AccessEvent(at=timezone.now(), actor_id=7, actor_username="bob", action=Action.PATRON_VIEW, outcome="allowed")
+    )
+
+
+@pytest.mark.parametrize(
+    "mac",
+    [
+        lambda: None,
+        lambda: other_content_mac().rpartition(":")[0] + ":" + "0" * 64,
+        lambda: "no-such-key:" + other_content_mac().partition(":")[2],
+        other_content_mac,
+        lambda: other_content_mac().partition(":")[2],  # without its key id
+    ],
+    ids=["none", "wrong", "unknown-key", "other-content", "no-key-id"],
+)
+def test_a_row_inserted_past_the_writer_is_never_sealed_and_raises_the_alarm(
+    after_commit, reported, settings, caplog, mac
+):
+    settings.ACCESS_LOG_SEAL_ALARM_SECONDS = 60
+    (before,) = unsealed(1)
+    forged = forge(mac())
+    (after,) = unsealed(1)
+    with caplog.at_level(logging.CRITICAL, logger="audit.sealing"):
+        assert access_log_seal(wait=True) == 2, "the genuine events around it are sealed"
+    assert sealed_row(forged) == (None, None, None, None), "no position, no link: not in the chain"
+    assert sealed_row(before.pk)[0] + 1 == sealed_row(after.pk)[0], "the chain goes past it"
+    (message,) = [record.getMessage() for record in caplog.records if record.levelno == logging.CRITICAL]
+    assert str(forged) in message and "alice" not in message and "42" not in message, "the id only"
+    assert verify_access_log(use_checkpoints=False).intact
+    assert not overdue_unsealed(now=timezone.now() + datetime.timedelta(seconds=59))
+    late = overdue_unsealed(now=timezone.now() + datetime.timedelta(seconds=61))
+    assert late.count == 1, "it stays unsealed: the alarm fires"
+    with caplog.at_level(logging.CRITICAL, logger="audit.sealing"):
+        caplog.clear()
+        assert access_log_seal(wait=True) == 0
+    assert not caplog.records, "named once a process, not on every round"
+    assert sealed_row(forged) == (None, None, None, None)
+
+
+def test_a_replayed_copy_of_a_genuine_event_is_refused_at_the_insert(after_commit):
+    """Its content and MAC copied into a new row: the MAC is unique, so the copy never exists."""
+    (event,) = unsealed(1)
+    copy = AccessEvent(**{
+        field.attname: getattr(event, field.attname)
+        for field in AccessEvent._meta.concrete_fields
+        if field.attname not in ("id", "seq", "prev_hash", "hash", "key_id")
+    })  # fmt: skip
+    assert copy.content_mac == event.content_mac
+    with pytest.raises(IntegrityError), transaction.atomic():
+        copy.save(force_insert=True)
+
+
+def test_two_events_of_the_same_content_in_the_same_microsecond_both_seal(after_commit):
+    """The writer's nonce: the MAC is unique without refusing a genuine repeat."""
+    with time_machine.travel(timezone.now(), tick=False):
+        events = unsealed(1) + unsealed(1)
+    assert len({event.content_mac for event in events}) == 2
+    assert access_log_seal(wait=True) == 2
+
+
+def test_forged_rows_first_in_line_do_not_stop_the_genuine_ones_behind_them(after_commit, reported, caplog):
+    forged = [forge(None) for _ in range(5)]
+    genuine = unsealed(3)
+    with caplog.at_level(logging.CRITICAL, logger="audit.sealing"):
+        assert access_log_seal(wait=True, batch_size=2, max_batches=None) == 3
+    assert all(sealed_row(event.pk)[2] is not None for event in genuine)
+    assert all(sealed_row(event_id)[2] is None for event_id in forged)
+    assert len([record for record in caplog.records if record.levelno == logging.CRITICAL]) == 5
+    assert verify_access_log(use_checkpoints=False).intact
+
+
+def test_a_genuine_unsealed_events_changed_content_is_refused_and_would_fail_its_mac(after_commit, reported, caplog):
+    """The trigger refuses the change; and with the triggers lifted (the owner), the MAC still refuses it."""
+    (event,) = unsealed(1)
+    refused("UPDATE audit_accessevent SET patron_ids = '[42]' WHERE id = %s", [event.pk])
+    with Tampering():
+        AccessEvent.objects.filter(pk=event.pk).update(patron_ids=[42])
+    with caplog.at_level(logging.CRITICAL, logger="audit.sealing"):
+        access_log_seal(wait=True)
+    assert sealed_row(event.pk) == (None, None, None, None)
+    assert any(str(event.pk) in record.getMessage() for record in caplog.records)
+
+
+def test_the_writers_mac_checks_for_every_shape_of_content(after_commit):
+    """Addresses of both families, no address, several patrons and categories, text: all sealed."""
+    for address in ("10.1.2.3", "2001:db8::1", "::ffff:10.0.0.1", None):
+        client_ip = ipaddress.ip_address(address) if address else None
+        access_event_record(
+            actor=Actor(3, "tester-ä", municipality_id=2, consortium_id=1, client_ip=client_ip, resource="r:x"),
+            action=Action.PATRON_VIEW, patron_ids=[9, 3, 3], data_categories=["contact", "basic"],
+            reason="syy: åäö \"quoted\"", detail="d",
+        )  # fmt: skip
+    assert access_log_seal(wait=True) == 4
+    assert verify_access_log(use_checkpoints=False).intact
+
+
+@postgres_only
+@pytest.mark.parametrize(
+    ("columns", "values"),
+    [
+        ("at, action, outcome, seq, prev_hash, hash, key_id", "now(), 'patron_view', 'allowed', 1, 'p', 'h', 'k'"),
+        ("at, action, outcome, hash", "now(), 'patron_view', 'allowed', 'h'"),  # half a seal, posing as old
+        ("at, action, outcome, seq", "now(), 'patron_view', 'allowed', 9223372036854775807"),
+        ("at, action, outcome", "'infinity', 'patron_view', 'allowed'"),
+        ("at, action, outcome", "'-infinity', 'patron_view', 'allowed'"),
+        ("id, at, action, outcome", "-1, now(), 'patron_view', 'allowed'"),
+        ("id, at, action, outcome", "4611686018427387904, now(), 'patron_view', 'allowed'"),
+    ],
+    ids=["pre-sealed", "pre-linked", "last-position", "infinity", "minus-infinity", "id-minus-one", "id-2^62"],
+)
+def test_the_runtime_role_inserts_content_only(after_commit, settings, columns, values):
+    """Values that would pose as sealed, or stop the sealer, the prune or the verifier, are refused."""
+    as_role(settings.DATABASE_APP_ROLE)
+    refused(f"INSERT INTO audit_accessevent ({columns}) VALUES ({values})")
+    reset_role()
+
+
+@postgres_only
+def test_the_runtime_role_writes_and_seals_and_its_forgery_is_left_unsealed(after_commit, reported, settings):
+    as_role(settings.DATABASE_APP_ROLE)
+    (event,) = unsealed(1)
+    forged = forge(other_content_mac())  # through SQL injection: it may insert, but not sign
+    assert access_log_seal(wait=True) == 1
+    reset_role()
+    assert sealed_row(event.pk)[2] is not None and sealed_row(forged) == (None, None, None, None)
+    assert verify_access_log(use_checkpoints=False).intact
+
+
+@pytest.mark.parametrize(
+    ("columns", "values"),
+    [
+        ("seq, prev_hash, hash, key_id", "-1, 'p', 'h', 'k'"),  # a position the walk starts after
+        ("id, prev_hash, hash", "-1, 'p', 'h'"),  # shaped like an event from before the chain key, id below 1
+    ],
+    ids=["position-below-1", "id-below-1"],
+)
+def test_a_sealed_row_outside_the_walk_is_named(columns, values):
+    """As the owner (the runtime role may insert neither): a row the verifier's walk would never reach,
+    yet the patron's report and the DPO's browser would show. The count of sealed rows names it."""
+    assert verify_access_log(use_checkpoints=False).intact
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO audit_accessevent (at, action, outcome, actor_username, resource, patron_ids, "
+            f"data_categories, reason, detail, {columns}) "
+            f"VALUES (%s, 'patron_view', 'allowed', 'alice', '', '[42]', '[]', '', '', {values})",
+            [timezone.now()],
+        )
+    assert kinds(verify_access_log(use_checkpoints=False)) == [("outside_walk", None)]
+
+
 # --- The alarm: an event unsealed too long ---------------------------------------------------------
 
 
@@ -220,7 +410,38 @@ def test_a_writer_skips_sealing_while_another_process_seals_and_the_events_wait_
             cursor.execute("SELECT pg_advisory_lock(%s)", [CHAIN_LOCK_KEY])  # another process sealing
         assert access_log_seal(wait=False) == 0, "skipped at once, no wait"
         assert AccessEvent.objects.filter(hash__isnull=True).count() == 2
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [CHAIN_LOCK_KEY])  # at once; a close lets go later
     finally:
-        other.close()  # lets go of the lock
+        other.close()
     assert access_log_seal(wait=False) == 2
     assert verify_access_log(use_checkpoints=False).intact
+
+
+@postgres_only
+def test_a_lock_held_past_the_alarm_seconds_is_reported_not_waited_for_in_silence(
+    after_commit, settings, caplog, monkeypatch
+):
+    """An attacker (or a stuck process) holding the chain's lock: the waiting sealer says so at CRITICAL."""
+    import psycopg2
+
+    from audit.chain import CHAIN_LOCK_KEY
+
+    settings.ACCESS_LOG_SEAL_ALARM_SECONDS = 0
+    unsealed(1)
+    params = connection.get_connection_params()
+    other = psycopg2.connect(**{key: value for key, value in params.items() if key != "cursor_factory"})
+    with other.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s)", [CHAIN_LOCK_KEY])
+
+    def let_go(_seconds: float) -> None:  # while the sealer waits
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [CHAIN_LOCK_KEY])
+
+    monkeypatch.setattr(sealing.time, "sleep", let_go)
+    try:
+        with caplog.at_level(logging.CRITICAL, logger="audit.sealing"):
+            assert access_log_seal(wait=True) == 1
+    finally:
+        other.close()
+    assert any("chain lock has been held elsewhere" in record.getMessage() for record in caplog.records)

@@ -330,16 +330,16 @@ def test_the_runtime_role_cannot_delete_the_tail(settings):
 # --- A backdated event --------------------------------------------------------------------------------
 
 
-def append_as_app_role(event: AccessEvent, settings) -> None:
-    as_role(settings.DATABASE_APP_ROLE)
+def append_as_owner(event: AccessEvent) -> None:
+    """A sealed row inserted by hand: only the owner may (since 0014 the runtime role inserts unsealed rows
+    alone, tests/audit/test_sealing.py); the verifier must name it all the same."""
     event.save(force_insert=True)
-    reset_role()
 
 
 def test_a_backdated_event_appended_with_a_correct_plain_sha256_is_named(settings):
     record(2)
     forged = forged_event(at=timezone.now() - datetime.timedelta(days=30), key_id=None)
-    append_as_app_role(forged, settings)
+    append_as_owner(forged)
     assert kinds(verify_access_log()) == [("unkeyed", forged.pk), ("backdated", forged.pk)]
     code, output = verify_command()
     assert code == 1 and "a backdated event" in output
@@ -350,7 +350,7 @@ def test_a_backdated_event_with_a_correct_link_under_the_chain_key_is_named(sett
     record(2)
     key_id, key = next(iter(chain_keys().items()))
     forged = forged_event(at=timezone.now() - datetime.timedelta(days=30), key_id=key_id, key=key)
-    append_as_app_role(forged, settings)
+    append_as_owner(forged)
     assert kinds(verify_access_log()) == [("backdated", forged.pk)]
 
 
@@ -359,23 +359,23 @@ def test_a_clock_a_little_behind_is_within_the_allowance(settings):
     key_id, key = next(iter(chain_keys().items()))
     latest = AccessEvent.objects.order_by("-id").first().at
     step = settings.AUDIT_MAX_CLOCK_STEP_BACK_SECONDS
-    append_as_app_role(forged_event(at=latest - datetime.timedelta(seconds=step - 1), key_id=key_id, key=key), settings)
+    append_as_owner(forged_event(at=latest - datetime.timedelta(seconds=step - 1), key_id=key_id, key=key))
     assert verify_access_log().intact
-    append_as_app_role(forged_event(at=latest - datetime.timedelta(seconds=step + 1), key_id=key_id, key=key), settings)
+    append_as_owner(forged_event(at=latest - datetime.timedelta(seconds=step + 1), key_id=key_id, key=key))
     assert [kind for kind, _ in kinds(verify_access_log())] == ["backdated"]
 
 
 def test_an_appended_event_without_the_chain_key_is_named(settings):
     record(2)
     forged = forged_event(at=timezone.now(), key_id=next(iter(chain_keys())), key=b"guessed" * 6)
-    append_as_app_role(forged, settings)
+    append_as_owner(forged)
     assert kinds(verify_access_log()) == [("changed", forged.pk)]
 
 
 def test_an_event_under_an_unknown_key_id_is_named(settings):
     record(2)
     forged = forged_event(at=timezone.now(), key_id="k-made-up", key=b"made up" * 6)
-    append_as_app_role(forged, settings)
+    append_as_owner(forged)
     report = verify_access_log()
     assert kinds(report) == [("unknown_key", forged.pk)]
     assert "k-made-up" in report.findings[0].message
@@ -412,7 +412,7 @@ def test_a_forward_dated_event_with_a_correct_link_under_the_chain_key_is_named(
     record(2)
     key_id, key = next(iter(chain_keys().items()))
     forged = forged_event(at=timezone.now() + datetime.timedelta(days=30), key_id=key_id, key=key)
-    append_as_app_role(forged, settings)
+    append_as_owner(forged)
     record(1)
     checkpoint()
     assert kinds(verify_access_log()) == [("forward_dated", forged.pk)]
