@@ -943,6 +943,7 @@ def main() -> None:
             }
         )
         progress(f"faults: verify {faults.findings['verify'][0]}; {faults.findings['verify'][1][:200]}")
+        faults.findings["sealer running at the end"] = sealer.process is not None and sealer.process.poll() is None
     finally:
         clients.stop()
         sealer.stop()
@@ -1004,8 +1005,10 @@ def report(args, clean: PhaseResult, faults: PhaseResult, sealer: Sealer, facts,
         f"{args.duration * 0.5:g} s"
     )
     recorded, sent = faults.findings["views recorded after the resend"]
+    git = ["git", "rev-parse", "--short", "HEAD"]
+    commit = subprocess.run(git, cwd=REPO_ROOT, capture_output=True, text=True).stdout.strip()  # noqa: S603
     body = f"""
-PostgreSQL with {", ".join(f"{k}={v}" for k, v in settings_read.items())} (read back from the server; after the
+Code at commit {commit or "unknown"} (uncommitted changes not seen). PostgreSQL with {", ".join(f"{k}={v}" for k, v in settings_read.items())} (read back from the server; after the
 restart: {", ".join(f"{k}={v}" for k, v in faults.findings["durability after restart"].items())}); gunicorn with the
 project's gunicorn.conf.py, 2 sync workers, and `seal_access_log --follow 2`, both as the runtime role;
 {args.clients} client threads (requests, one connection each) for {args.duration:g} s per phase, {args.patrons:,}
@@ -1033,7 +1036,8 @@ start of the restart: first 2xx answered {seconds(rec.get("first 2xx answered"))
 after the restart began {seconds(rec.get("first 2xx"))} (it waited behind the queued ones); last error
 {seconds(rec.get("last error"))}.
 
-The sealer's exits (restarted after 1 s, as systemd's Restart=always): {sealer_exits}.
+The sealer's exits (restarted after 1 s, as systemd's Restart=always): {sealer_exits}; running at the end:
+{"yes" if faults.findings.get("sealer running at the end") else "NO"}.
 Gunicorn's log: {", ".join(f"{label} {n}" for label, n in facts[0].items())}.
 What ended Django's 500s (the last exception of each traceback it logged):
 {chr(10).join(f"- {n} x `{cause}`" for cause, n in facts[1].most_common()) or "- none"}
