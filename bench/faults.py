@@ -775,8 +775,8 @@ def recovery(result: PhaseResult) -> dict:
     out: dict = {"windows": windows}
     if restart is not None:
         first_ok = min((a.ended for a in result.answers if a.ok and a.started >= restart), default=None)
-        first_any = min((a.ended for a in result.answers if a.ok and a.ended >= restart), default=None)
-        out["first 2xx answered"] = None if first_any is None else first_any - restart
+        first_back = min((a.ended for a in result.answers if a.ok and a.ended >= restarted), default=None)
+        out["first 2xx answered"] = None if first_back is None else first_back - restart
         last_error = max((a.ended for a in errors if a.ended >= restart), default=None)
         out["first 2xx"] = None if first_ok is None else first_ok - restart
         out["last error"] = None if last_error is None else last_error - restart
@@ -1007,8 +1007,10 @@ def report(args, clean: PhaseResult, faults: PhaseResult, sealer: Sealer, facts,
     recorded, sent = faults.findings["views recorded after the resend"]
     git = ["git", "rev-parse", "--short", "HEAD"]
     commit = subprocess.run(git, cwd=REPO_ROOT, capture_output=True, text=True).stdout.strip()  # noqa: S603
+    durable = ", ".join(f"{k}={v}" for k, v in settings_read.items())
     body = f"""
-Code at commit {commit or "unknown"} (uncommitted changes not seen). PostgreSQL with {", ".join(f"{k}={v}" for k, v in settings_read.items())} (read back from the server; after the
+Code at commit {commit or "unknown"} (uncommitted changes not seen). PostgreSQL with {durable} (read back from
+the server; after the
 restart: {", ".join(f"{k}={v}" for k, v in faults.findings["durability after restart"].items())}); gunicorn with the
 project's gunicorn.conf.py, 2 sync workers, and `seal_access_log --follow 2`, both as the runtime role;
 {args.clients} client threads (requests, one connection each) for {args.duration:g} s per phase, {args.patrons:,}
@@ -1032,7 +1034,8 @@ After pg_ctl returned: {counted(rec.get("after restart by error", Counter()))}.
 By endpoint: {counted(rec["by error"])}.
 
 `pg_ctl restart -m {args.restart_mode}` took {pg_seconds:.2f} s (exit {pg_code}: {pg_line}). Recovery, from the
-start of the restart: first 2xx answered {seconds(rec.get("first 2xx answered"))}, first 2xx of a request sent
+start of the restart: first 2xx answered after pg_ctl returned {seconds(rec.get("first 2xx answered"))}, first 2xx
+of a request sent
 after the restart began {seconds(rec.get("first 2xx"))} (it waited behind the queued ones); last error
 {seconds(rec.get("last error"))}.
 
