@@ -32,8 +32,9 @@ row its event, every Koha receipt its event), the failed Koha batches sent again
 recorded before the failure answer `duplicate`: each view logged exactly once), the sealer resumed (nothing
 left unsealed) and the chain verifies.
 
-    scripts/with-postgres.sh .venv/bin/python bench/faults.py               # ~4 minutes
+    scripts/with-postgres.sh .venv/bin/python bench/faults.py               # ~3.5 minutes
     scripts/with-postgres.sh .venv/bin/python bench/faults.py --duration 30 --restart-mode fast
+    scripts/with-postgres.sh .venv/bin/python bench/faults.py --health-checks    # CONN_HEALTH_CHECKS on
 
 Writes results/faults.md and results/faults.csv (every request: phase, endpoint, times, status or error).
 Runs as root (the server is restarted as the `postgres` system user, as scripts/with-postgres.sh runs it).
