@@ -34,7 +34,6 @@ left unsealed) and the chain verifies.
 
     scripts/with-postgres.sh .venv/bin/python bench/faults.py               # ~3.5 minutes
     scripts/with-postgres.sh .venv/bin/python bench/faults.py --duration 30 --restart-mode fast
-    scripts/with-postgres.sh .venv/bin/python bench/faults.py --health-checks    # CONN_HEALTH_CHECKS on
 
 Writes results/faults.md and results/faults.csv (every request: phase, endpoint, times, status or error).
 Runs as root (the server is restarted as the `postgres` system user, as scripts/with-postgres.sh runs it).
@@ -66,7 +65,6 @@ from bench._common import (
     fmt,
     markdown_table,
     progress,
-    rebuild_readme,
     write_csv,
     write_section,
 )
@@ -194,14 +192,14 @@ def app_database_url() -> str:
     return urlunsplit(url._replace(netloc=f"{role}:{role}@{url.hostname}:{url.port}"))
 
 
-# The server's and the sealer's settings; --health-checks swaps in bench/health_check_settings.py.
-SERVICE_SETTINGS = {"module": "privacy_service.settings"}
+# The server's and the sealer's settings: the service's own.
+SERVICE_SETTINGS = "privacy_service.settings"
 
 
 def service_env(work: Path) -> dict[str, str]:
     return {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": SERVICE_SETTINGS["module"],
+        "DJANGO_SETTINGS_MODULE": SERVICE_SETTINGS,
         "DEBUG": "false",
         "DATABASE_URL": app_database_url(),
         # One client address sends everything: the throttles would measure themselves.
@@ -900,15 +898,7 @@ def main() -> None:
         help="pg_ctl restart -m: immediate (a crash: WAL recovery at start; default) or fast",
     )
     parser.add_argument("--port", type=int, default=8741, help="gunicorn's port (default 8741)")
-    parser.add_argument(
-        "--health-checks",
-        action="store_true",
-        help="the server and the sealer with CONN_HEALTH_CHECKS on (bench/health_check_settings.py), which the "
-        "service does not set; results to faults_health_checks.md/.csv",
-    )
     args = parser.parse_args()
-    if args.health_checks:
-        SERVICE_SETTINGS["module"] = "bench.health_check_settings"
     if "POSTGRES_SUPERUSER_SOCKET_DIR" not in os.environ:
         raise SystemExit("bench/faults.py restarts PostgreSQL: run it under scripts/with-postgres.sh")
 
@@ -1008,7 +998,7 @@ def report(args, clean: PhaseResult, faults: PhaseResult, sealer: Sealer, facts,
         for a in clean.answers + faults.answers
     ]
     headers = ["phase", "endpoint", "started_s", "ended_s", "status", "error", "patron_or_first_view"]
-    name = "faults_health_checks" if args.health_checks else "faults"
+    name = "faults"
     write_csv(name, headers, csv_rows)
 
     def phase_findings(result: PhaseResult) -> str:
@@ -1032,7 +1022,7 @@ def report(args, clean: PhaseResult, faults: PhaseResult, sealer: Sealer, facts,
     commit = subprocess.run(git, cwd=REPO_ROOT, capture_output=True, text=True).stdout.strip()  # noqa: S603
     durable = ", ".join(f"{k}={v}" for k, v in settings_read.items())
     body = f"""
-Code at commit {commit or "unknown"} (uncommitted changes not seen), settings `{SERVICE_SETTINGS["module"]}`.
+Code at commit {commit or "unknown"} (uncommitted changes not seen), settings `{SERVICE_SETTINGS}`.
 PostgreSQL with {durable} (read back from
 the server; after the
 restart: {", ".join(f"{k}={v}" for k, v in faults.findings["durability after restart"].items())}); gunicorn with the
@@ -1077,13 +1067,7 @@ views of the phase recorded. After the resend: sealed {faults.findings["seal aft
 Server logs, the sealer's output and the checkpoints of this run: `{work}` (not kept by the with-postgres
 wrapper's cleanup, which removes only the database).
 """
-    title = "Behaviour under load and faults (`bench/faults.py`)"
-    if args.health_checks:
-        title = "Behaviour under load and faults, with CONN_HEALTH_CHECKS on (`bench/faults.py --health-checks`)"
-    path = write_section(name, title, body)
-    if args.health_checks:  # write_section names the script after the section
-        path.write_text(path.read_text().replace(f"`bench/{name}.py`", "`bench/faults.py --health-checks`"))
-        rebuild_readme()
+    path = write_section(name, "Behaviour under load and faults (`bench/faults.py`)", body)
     print(body)
     progress(f"wrote {path} and bench/results/{name}.csv")
 

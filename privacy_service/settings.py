@@ -166,6 +166,9 @@ DATABASES = {
     "default": dj_database_url.parse(
         required_in_production("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
         conn_max_age=60,
+        # A kept connection is checked before a request reuses it: after a restart of the database each
+        # worker's old connection would otherwise fail its first query (bench/faults.py measured it).
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -189,7 +192,9 @@ DATABASE_APP_ROLE = env("DATABASE_APP_ROLE")
 # nothing else.
 SOTU_SCHEMA = env("SOTU_SCHEMA", "sotu")
 DATABASES["sotu"] = dj_database_url.parse(
-    required_in_production("SOTU_DATABASE_URL", f"sqlite:///{VAR_DIR / 'sotu.sqlite3'}"), conn_max_age=60
+    required_in_production("SOTU_DATABASE_URL", f"sqlite:///{VAR_DIR / 'sotu.sqlite3'}"),
+    conn_max_age=60,
+    conn_health_checks=True,
 )
 if DATABASES["sotu"]["ENGINE"] == "django.db.backends.postgresql":
     # Only the silo's schema: the main application's tables in "public" are not the silo's business.

@@ -3,6 +3,7 @@
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.template import loader
 from django.utils.translation import gettext as _
 
 from audit.sealing import overdue_unsealed
@@ -55,4 +56,6 @@ def server_error(request: HttpRequest) -> HttpResponse:
     if is_api(request):
         message = _("Something went wrong. Nothing was saved. Please try again, or tell your administrator.")
         return JsonResponse({"detail": message, "code": "server_error"}, status=500)
-    return render(request, "errors/500.html", status=500)
+    # Without the request's context: its processors read the session and the staff profile, and a 500 is often
+    # the database failing; the page needs nothing from them (bench/faults.py saw gunicorn's own blank 500).
+    return HttpResponse(loader.render_to_string("errors/500.html"), status=500)

@@ -1,7 +1,6 @@
 """What bench/faults.py found when PostgreSQL restarted under load (bench/results/faults.md).
 
-Each test states the behaviour wanted and is marked xfail(strict=True) until the service has it: the lead
-removes the mark with the fix (a strict xfail fails the suite once the behaviour is there and the mark stays).
+Each test states the behaviour wanted; each failed before its fix.
 """
 
 from unittest import mock
@@ -16,13 +15,6 @@ from django.utils.functional import SimpleLazyObject
 pytestmark = pytest.mark.django_db
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="CONN_MAX_AGE=60 without CONN_HEALTH_CHECKS: after a database restart each worker's persistent "
-    "connection fails its first query (bench/faults.py: the patron page answered 500 after the server was "
-    "back, its read already logged, on the silo's stale connection). Fix: dj_database_url.parse(..., "
-    "conn_health_checks=True) for both databases.",
-)
 @pytest.mark.parametrize("alias", ["default", "sotu"])
 def test_persistent_connections_are_checked_before_reuse(alias):
     assert settings.DATABASES[alias]["CONN_MAX_AGE"] > 0
@@ -33,13 +25,6 @@ class Stop(Exception):
     """Ends the sealer's endless loop in the test."""
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=OperationalError,
-    reason="seal_access_log --follow exits on the first database error (bench/faults.py: at every PostgreSQL "
-    "restart); it should close the connection and go on with the next round, as its comment says "
-    "(`no connection outlives a restart of the database`). systemd's Restart=always hides it in production.",
-)
 def test_the_sealer_goes_on_after_a_database_error():
     rounds = []
 
@@ -66,13 +51,6 @@ def _unreachable_database():
     raise OperationalError("connection to server failed: the database system is starting up")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=OperationalError,
-    reason="The page 500 handler renders errors/500.html with the request's context: the briefing reminder's "
-    "context processor reads the user's session, so while the database is down the handler itself raises and "
-    "gunicorn answers its own bare 500 (bench/faults.py: 'Error handling request' in gunicorn's log).",
-)
 def test_the_error_page_renders_while_the_database_is_down():
     from privacy_service.views import server_error
 

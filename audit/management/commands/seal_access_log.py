@@ -3,17 +3,22 @@
 Writers seal after their commits (audit/sealing.py); this catches what they leave behind (an event that
 committed while another process was finishing its sealing) and seals everything in quiet spells. Run it
 with `--follow 2` as a service (or from cron without it, every minute: then an event may wait that long).
-Exits 1 when events are unsealed longer than ACCESS_LOG_SEAL_ALARM_SECONDS after the run: an alarm.
+Exits 1 when events are unsealed longer than ACCESS_LOG_SEAL_ALARM_SECONDS after the run: an alarm. With
+`--follow` a database error (a restart of PostgreSQL) ends only the round: it is logged and the next round
+opens a new connection.
 """
 
+import logging
 import time
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import close_old_connections, connection
+from django.db import InterfaceError, OperationalError, close_old_connections, connection
 from django.utils.translation import gettext as _
 
 from audit.sealing import access_log_seal, overdue_unsealed
+
+logger = logging.getLogger("audit.sealing")
 
 
 class Command(BaseCommand):
@@ -32,7 +37,17 @@ class Command(BaseCommand):
         while True:
             if not connection.in_atomic_block:  # never under a caller's transaction
                 close_old_connections()  # a long-running service: no connection outlives a restart of the database
-            sealed = access_log_seal(wait=True, max_batches=None)
+            try:
+                sealed = access_log_seal(wait=True, max_batches=None)
+            except (OperationalError, InterfaceError) as error:
+                if pause is None:
+                    raise
+                # The database restarted or is unreachable: a following sealer waits and goes on (the round's
+                # transaction was rolled back, so nothing is half-sealed), with a fresh connection next round.
+                logger.error("sealing round failed (%s); trying again in %s s", type(error).__name__, pause)
+                connection.close()
+                time.sleep(pause)
+                continue
             if sealed and options["verbosity"] >= 1:
                 self.stdout.write(_("%(count)d access events sealed.") % {"count": sealed})
             if pause is None:
