@@ -53,7 +53,13 @@ def writer(deadline: float, number: int, counts, no_seal: bool) -> None:
     from audit.services import access_event_record
 
     connection.close()  # never the parent's connection
-    actor = Actor(user_id=number, username=f"writer{number}", municipality_id=1, consortium_id=1, client_ip=ipaddress.ip_address("10.0.0.1"))
+    actor = Actor(
+        user_id=number,
+        username=f"writer{number}",
+        municipality_id=1,
+        consortium_id=1,
+        client_ip=ipaddress.ip_address("10.0.0.1"),
+    )
     written = 0
     while time.time() < deadline:
         with transaction.atomic():
