@@ -617,7 +617,17 @@ def test_a_write_that_skips_the_services_still_writes_nothing(lapland_patron):
 
 # Text fields of ours that are not free text, and why.
 STRUCTURED = {
-    "audit.AccessEvent": {"actor_username", "action", "resource", "outcome", "detail", "prev_hash", "hash", "key_id"},
+    "audit.AccessEvent": {
+        "actor_username",
+        "action",
+        "resource",
+        "outcome",
+        "detail",
+        "prev_hash",
+        "hash",
+        "key_id",
+        "content_mac",
+    },
     "audit.AccessLogPrune": {"anchor_hash"},
     # The card number is the library's; the patron's names, address and contact are typed text (below).
     "patrons.Patron": {"cardnumber", "status", "language", "loan_history_chosen_by"},
