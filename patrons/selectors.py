@@ -8,8 +8,21 @@ from typing import Any
 
 from dateutil.relativedelta import relativedelta
 from django.core.paginator import Page, Paginator
-from django.db import transaction
-from django.db.models import Case, Exists, F, IntegerField, OuterRef, Prefetch, Q, QuerySet, TextField, Value, When
+from django.db import connection, transaction
+from django.db.models import (
+    Case,
+    Exists,
+    F,
+    Func,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    TextField,
+    Value,
+    When,
+)
 from django.db.models.functions import ExtractDay, ExtractMonth, ExtractYear
 
 from audit.actor import Actor
@@ -89,19 +102,119 @@ SEARCH_BOX_CATEGORIES = (DataCategory.LISTING, DataCategory.BASIC)
 # The shortest search the staff search box runs: one letter would list a good part of the register.
 SEARCH_MIN_LETTERS = 2
 
+# A search counts its matches up to this many; a broader one says "more than SEARCH_COUNT_LIMIT" and its pages
+# stop there. Counting the 100,000 matches of one letter among a million patrons took longer than the rest of
+# the search together, and nobody pages through more than 40 pages of names: they type another letter.
+SEARCH_COUNT_LIMIT = 1000
+
 
 def search_terms(query: str) -> list[str]:
     """The words of a search; a comma separates them too, so "Kangas, Aino" (as lists show a name) is two."""
     return [term for term in re.split(r"[\s,]+", query) if term]
 
 
-def _matching(patrons: QuerySet[Patron], query: str) -> QuerySet[Patron]:
-    """Every word must match the start of a first or last name, or a card number."""
-    for term in search_terms(query):
-        patrons = patrons.filter(
-            Q(last_name__istartswith=term) | Q(first_name__istartswith=term) | Q(cardnumber__startswith=term)
-        )
-    return patrons
+class SearchKey(Func):
+    """A name upper-cased and compared by code point: both the search's sort key and what a word's prefix is
+    matched against, so on PostgreSQL one B-tree (patrons/migrations/0016_search_keys.py) finds a prefix's
+    patrons already in the order shown (COLLATE "C": a B-tree in it serves LIKE 'PREFIX%', and the order does
+    not depend on the database's locale). SQLite (development) compares by code point anyway."""
+
+    function = "UPPER"
+    output_field = TextField()
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra_context: Any) -> tuple[str, Any]:
+        sql, params = self.as_sql(compiler, connection, **extra_context)
+        return f'({sql} COLLATE "C")', params
+
+
+LAST_NAME_KEY = SearchKey("last_name")
+FIRST_NAME_KEY = SearchKey("first_name")
+SEARCH_ORDER = (LAST_NAME_KEY.asc(), FIRST_NAME_KEY.asc(), F("id").asc())
+
+
+def _word_matches(term: str, key: str) -> Q:
+    """`term` starts the name `key` (an annotation of _keyed), case-insensitively; the term is upper-cased by
+    the database, as the name is."""
+    return Q(**{f"{key}__startswith": SearchKey(Value(term))})
+
+
+def _word_anywhere(term: str) -> Q:
+    """`term` starts the first or last name or the card number."""
+    return _word_matches(term, "last_key") | _word_matches(term, "first_key") | Q(cardnumber__startswith=term)
+
+
+def _keyed(patrons: QuerySet[Patron]) -> QuerySet[Patron]:
+    return patrons.annotate(last_key=LAST_NAME_KEY, first_key=FIRST_NAME_KEY)
+
+
+def _search_parts(patrons: QuerySet[Patron], terms: list[str]) -> list[QuerySet[Patron]]:
+    """The matches of `terms` (every word must start a first or last name or the card number), split into
+    parts that together hold every match, each found by one range of an index.
+
+    One OR over last name, first name and card number, ordered by last name, has no plan that is fast for
+    every prefix: a common last name's matches are bunched together in the order shown, a rare one's are
+    few. So each word's last-name matches are one part (a range of patron_search_last_idx, in the order
+    shown). A match whose last name starts with no word has the longest word at the start of its first name
+    (a part of its own: a range of patron_search_first_idx) or else of its card number (the last part).
+    First names and card numbers are spread evenly over the order shown, so an index scan in that order meets
+    their matches soon, or they are few and their own index finds them all. Each part names the word that
+    finds it once, not again in an OR of every word, which would make PostgreSQL's estimates far too low.
+    """
+    patrons = _keyed(patrons)
+    if not terms:
+        return [patrons]
+
+    def with_the_others(found: QuerySet[Patron], term: str) -> QuerySet[Patron]:
+        others = list(terms)
+        others.remove(term)
+        for other in others:
+            found = found.filter(_word_anywhere(other))
+        return found
+
+    parts = [with_the_others(patrons.filter(_word_matches(term, "last_key")), term) for term in terms]
+    longest = max(terms, key=len)
+    rest = patrons
+    for term in terms:
+        rest = rest.exclude(_word_matches(term, "last_key"))
+    by_first_name = _word_matches(longest, "first_key")
+    by_card = rest.exclude(by_first_name).filter(cardnumber__startswith=longest)
+    return [*parts, with_the_others(rest.filter(by_first_name), longest), with_the_others(by_card, longest)]
+
+
+def _union_of_ids(parts: list[QuerySet[Patron]]) -> QuerySet[Patron, Any]:
+    """The ids of the patrons in any of `parts`, each of which may be ordered and sliced. SQLite refuses a
+    sliced part of a UNION, so there each part is wrapped in a subquery of its own; PostgreSQL takes them as
+    they are (one primary-key probe per id less)."""
+    if connection.features.supports_slicing_ordering_in_compound:
+        members = [part.values("id") for part in parts]
+    else:
+        members = [Patron.objects.filter(id__in=part.values("id")).values("id") for part in parts]
+    return members[0].union(*members[1:]) if len(members) > 1 else members[0]
+
+
+class SearchPaginator(Paginator):
+    """Pages of a search whose count stops at SEARCH_COUNT_LIMIT (`count_exact` False: there are more) and
+    whose page is read from the parts of `_search_parts`, each cut at the page's end, then ordered once."""
+
+    def __init__(self, patrons: QuerySet[Patron], *, parts: list[QuerySet[Patron]], per_page: int) -> None:
+        super().__init__(patrons, per_page)
+        self.patrons = patrons
+        self.parts = parts
+        self.count_exact = True
+
+    @functools.cached_property
+    def count(self) -> int:
+        limit = SEARCH_COUNT_LIMIT + 1
+        found = _union_of_ids([part.order_by()[:limit] for part in self.parts]).count()
+        self.count_exact = found <= SEARCH_COUNT_LIMIT
+        return min(found, SEARCH_COUNT_LIMIT)
+
+    def page(self, number: int | str) -> Page:
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = min(bottom + self.per_page, self.count)  # a page never goes past what was counted
+        candidates = _union_of_ids([part.order_by(*SEARCH_ORDER)[:top] for part in self.parts])
+        return Page(self.patrons.filter(id__in=candidates).order_by(*SEARCH_ORDER)[bottom:top], number, self)
 
 
 def patron_search(
@@ -112,8 +225,9 @@ def patron_search(
     page_size: int = 25,
     data_categories: list[str] | None = None,
 ) -> Page:
-    """One page of the actor's consortium's patrons matching `query`; the listed patrons are logged, with
-    `data_categories` (a list shows names and card numbers; the staff search box dates of birth too).
+    """One page of the actor's consortium's patrons matching `query`, by last name, first name and id; the
+    listed patrons are logged, with `data_categories` (a list shows names and card numbers; the staff search
+    box dates of birth too). The page's paginator is a SearchPaginator: its count stops at SEARCH_COUNT_LIMIT.
 
     The search text itself is not logged: it is often a name. A search holding a personal identity code,
     however written, is refused (IdentityCodeInSearch) and logged as a denied search: a code is looked up
@@ -121,13 +235,11 @@ def patron_search(
     """
 
     search_text_check(actor=actor, action=Action.PATRON_SEARCH, text=query)
-    patrons = (
-        _matching(staff_patrons(actor), query.strip())
-        .select_related("home_library")
-        .annotate(processing_restricted=restricted_subquery())
-    )
+    scope = staff_patrons(actor)
+    patrons = scope.select_related("home_library").annotate(processing_restricted=restricted_subquery())
+    parts = _search_parts(scope, search_terms(query.strip()))
     with transaction.atomic():
-        page = Paginator(patrons.order_by("last_name", "first_name", "id"), page_size).get_page(page_number)
+        page = SearchPaginator(patrons, parts=parts, per_page=page_size).get_page(page_number)
         listed: list[Any] = list(page.object_list)  # read once, inside the logged transaction; annotated
         page.object_list = listed
         access_event_record(
