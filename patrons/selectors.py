@@ -23,6 +23,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import ExtractDay, ExtractMonth, ExtractYear
 
 from audit.actor import Actor
@@ -114,8 +115,8 @@ def search_terms(query: str) -> list[str]:
 
 
 class SearchKey(Func):
-    """A name upper-cased and compared by code point: both the search's sort key and what a word's prefix is
-    matched against, so on PostgreSQL one B-tree (patrons/migrations/0016_search_keys.py) finds a prefix's
+    """A name upper-cased and compared by code point: the search's sort key, and what a word's prefix is matched
+    against (_search_sql), so on PostgreSQL one B-tree (patrons/migrations/0016_search_keys.py) finds a prefix's
     patrons already in the order shown (COLLATE "C": a B-tree in it serves LIKE 'PREFIX%', and the order does
     not depend on the database's locale). SQLite (development) compares by code point anyway."""
 
@@ -127,29 +128,13 @@ class SearchKey(Func):
         return f'({sql} COLLATE "C")', params
 
 
-LAST_NAME_KEY = SearchKey("last_name")
-FIRST_NAME_KEY = SearchKey("first_name")
-SEARCH_ORDER = (LAST_NAME_KEY.asc(), FIRST_NAME_KEY.asc(), F("id").asc())
+SEARCH_ORDER = (SearchKey("last_name").asc(), SearchKey("first_name").asc(), F("id").asc())
 
 
-def _word_matches(term: str, key: str) -> Q:
-    """`term` starts the name `key` (an annotation of _keyed), case-insensitively; the term is upper-cased by
-    the database, as the name is."""
-    return Q(**{f"{key}__startswith": SearchKey(Value(term))})
-
-
-def _word_anywhere(term: str) -> Q:
-    """`term` starts the first or last name or the card number."""
-    return _word_matches(term, "last_key") | _word_matches(term, "first_key") | Q(cardnumber__startswith=term)
-
-
-def _keyed(patrons: QuerySet[Patron]) -> QuerySet[Patron]:
-    return patrons.annotate(last_key=LAST_NAME_KEY, first_key=FIRST_NAME_KEY)
-
-
-def _search_parts(patrons: QuerySet[Patron], terms: list[str]) -> list[QuerySet[Patron]]:
-    """The matches of `terms` (every word must start a first or last name or the card number), split into
-    parts that together hold every match, each found by one range of an index.
+def _search_sql(scope: QuerySet[Patron], terms: list[str], *, limit: int, ordered: bool) -> tuple[str, list[Any]]:
+    """The ids of `scope`'s patrons matching `terms` (every word starts a first or last name or the card number),
+    at most `limit` from each part of the search (the first ones in the order shown when `ordered`), as one
+    UNION: its parts together hold every match, and each is one range of an index.
 
     One OR over last name, first name and card number, ordered by last name, has no plan that is fast for
     every prefix: a common last name's matches are bunched together in the order shown, a rare one's are
@@ -159,53 +144,74 @@ def _search_parts(patrons: QuerySet[Patron], terms: list[str]) -> list[QuerySet[
     First names and card numbers are spread evenly over the order shown, so an index scan in that order meets
     their matches soon, or they are few and their own index finds them all. Each part names the word that
     finds it once, not again in an OR of every word, which would make PostgreSQL's estimates far too low.
-    """
-    patrons = _keyed(patrons)
-    if not terms:
-        return [patrons]
 
-    def with_the_others(found: QuerySet[Patron], term: str) -> QuerySet[Patron]:
+    Written as SQL around the scope's own query (staff_patrons, compiled by the ORM): built with the ORM, the
+    parts' expressions cost more to build and compile than the database takes to answer them.
+    """
+    scope_sql, scope_params = (
+        scope.order_by().values("id", "last_name", "first_name", "cardnumber").query.sql_with_params()
+    )
+    collate = ' COLLATE "C"' if connection.vendor == "postgresql" else ""
+    last, first = f"(UPPER(p.last_name){collate})", f"(UPPER(p.first_name){collate})"
+    order = f" ORDER BY {last}, {first}, p.id" if ordered else ""
+    card = "p.cardnumber"
+
+    def starts(column: str, term: str) -> tuple[str, list[Any]]:
+        """`term` starts `column`: a name key (the term upper-cased as the name is) or the card number (as typed)."""
+        typed = "%s" if column == card else "UPPER(%s)"
+        return f"{column} LIKE {typed} ESCAPE '\\'", [connection.ops.prep_for_like_query(term) + "%"]
+
+    def anywhere(term: str) -> tuple[str, list[Any]]:
+        found = [starts(last, term), starts(first, term), starts(card, term)]
+        return "(" + " OR ".join(sql for sql, _ in found) + ")", [param for _, params in found for param in params]
+
+    def negated(condition: tuple[str, list[Any]]) -> tuple[str, list[Any]]:
+        return f"NOT ({condition[0]})", condition[1]
+
+    def the_others(term: str) -> list[tuple[str, list[Any]]]:
         others = list(terms)
         others.remove(term)
-        for other in others:
-            found = found.filter(_word_anywhere(other))
-        return found
+        return [anywhere(other) for other in others]
 
-    parts = [with_the_others(patrons.filter(_word_matches(term, "last_key")), term) for term in terms]
-    longest = max(terms, key=len)
-    rest = patrons
-    for term in terms:
-        rest = rest.exclude(_word_matches(term, "last_key"))
-    by_first_name = _word_matches(longest, "first_key")
-    by_card = rest.exclude(by_first_name).filter(cardnumber__startswith=longest)
-    return [*parts, with_the_others(rest.filter(by_first_name), longest), with_the_others(by_card, longest)]
-
-
-def _union_of_ids(parts: list[QuerySet[Patron]]) -> QuerySet[Patron, Any]:
-    """The ids of the patrons in any of `parts`, each of which may be ordered and sliced. SQLite refuses a
-    sliced part of a UNION, so there each part is wrapped in a subquery of its own; PostgreSQL takes them as
-    they are (one primary-key probe per id less)."""
-    if connection.features.supports_slicing_ordering_in_compound:
-        members = [part.values("id") for part in parts]
+    if terms:
+        longest = max(terms, key=len)
+        no_last_name = [negated(starts(last, term)) for term in terms]
+        parts = [[starts(last, term), *the_others(term)] for term in terms] + [
+            [*no_last_name, starts(first, longest), *the_others(longest)],
+            [*no_last_name, negated(starts(first, longest)), starts(card, longest), *the_others(longest)],
+        ]
     else:
-        members = [Patron.objects.filter(id__in=part.values("id")).values("id") for part in parts]
-    return members[0].union(*members[1:]) if len(members) > 1 else members[0]
+        parts = [[("1 = 1", [])]]
+    selects, params = [], []
+    for number, conditions in enumerate(parts):
+        where = " AND ".join(sql for sql, _ in conditions)
+        selects.append(
+            # Only this function's fixed fragments and the ORM's compiled scope are formatted in; the words are
+            # parameters.
+            f"SELECT part{number}.id FROM (SELECT p.id FROM ({scope_sql}) p WHERE {where}{order} LIMIT {int(limit)}) "  # noqa: S608
+            f"part{number}"
+        )
+        params += [*scope_params, *(param for _, values in conditions for param in values)]
+    return " UNION ".join(selects), params
 
 
 class SearchPaginator(Paginator):
     """Pages of a search whose count stops at SEARCH_COUNT_LIMIT (`count_exact` False: there are more) and
-    whose page is read from the parts of `_search_parts`, each cut at the page's end, then ordered once."""
+    whose page is read from the parts of `_search_sql`, each cut at the page's end, then ordered once."""
 
-    def __init__(self, patrons: QuerySet[Patron], *, parts: list[QuerySet[Patron]], per_page: int) -> None:
+    def __init__(self, patrons: QuerySet[Patron], *, scope: QuerySet[Patron], terms: list[str], per_page: int) -> None:
         super().__init__(patrons, per_page)
         self.patrons = patrons
-        self.parts = parts
+        self.scope = scope
+        self.terms = terms
         self.count_exact = True
 
     @functools.cached_property
     def count(self) -> int:
-        limit = SEARCH_COUNT_LIMIT + 1
-        found = _union_of_ids([part.order_by()[:limit] for part in self.parts]).count()
+        sql, params = _search_sql(self.scope, self.terms, limit=SEARCH_COUNT_LIMIT + 1, ordered=False)
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT COUNT(*) FROM ({sql}) found", params)  # noqa: S608 (_search_sql's)
+            found = cursor.fetchone()[0]
         self.count_exact = found <= SEARCH_COUNT_LIMIT
         return min(found, SEARCH_COUNT_LIMIT)
 
@@ -213,7 +219,8 @@ class SearchPaginator(Paginator):
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
         top = min(bottom + self.per_page, self.count)  # a page never goes past what was counted
-        candidates = _union_of_ids([part.order_by(*SEARCH_ORDER)[:top] for part in self.parts])
+        ids = _search_sql(self.scope, self.terms, limit=max(top, 1), ordered=True)
+        candidates = RawSQL(*ids)  # noqa: S611 (_search_sql's: the words are parameters)
         return Page(self.patrons.filter(id__in=candidates).order_by(*SEARCH_ORDER)[bottom:top], number, self)
 
 
@@ -237,9 +244,9 @@ def patron_search(
     search_text_check(actor=actor, action=Action.PATRON_SEARCH, text=query)
     scope = staff_patrons(actor)
     patrons = scope.select_related("home_library").annotate(processing_restricted=restricted_subquery())
-    parts = _search_parts(scope, search_terms(query.strip()))
+    terms = search_terms(query.strip())
     with transaction.atomic():
-        page = SearchPaginator(patrons, parts=parts, per_page=page_size).get_page(page_number)
+        page = SearchPaginator(patrons, scope=scope, terms=terms, per_page=page_size).get_page(page_number)
         listed: list[Any] = list(page.object_list)  # read once, inside the logged transaction; annotated
         page.object_list = listed
         access_event_record(
