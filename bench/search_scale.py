@@ -64,8 +64,11 @@ class Rollback(Exception):
 
 
 def ensure_data(patrons: int, events: int) -> float | None:
-    """At least `patrons` patrons, generated in subprocesses when missing; the seconds that took (None: present)."""
+    """At least `patrons` patrons (bench/http_ratio.py's generation in subprocesses); the seconds the generation
+    took, None when the patrons were there. The committed generate.md (the full-scale run's) is put back."""
     from django.db import DatabaseError, connection
+
+    from bench.http_ratio import ensure_data as generate_when_missing
 
     try:
         with connection.cursor() as cursor:
@@ -73,20 +76,14 @@ def ensure_data(patrons: int, events: int) -> float | None:
             present = cursor.fetchone()[0]
     except DatabaseError:
         present = 0
-    connection.close()
     if present >= patrons:
         progress(f"{present:,} patrons present, no generation")
         return None
-    progress(f"{present:,} patrons present: generating {patrons:,} patrons and {events:,} events ...")
-    kept = {name: (RESULTS_DIR / name).read_bytes() for name in ("generate.md",) if (RESULTS_DIR / name).exists()}
+    kept = (RESULTS_DIR / "generate.md").read_bytes()
     started = time.perf_counter()
-    bench = REPO_ROOT / "bench"
-    subprocess.run([PYTHON, str(bench / "silo.py"), "--migrate-only"], check=True, cwd=REPO_ROOT)  # noqa: S603
-    generate = [PYTHON, str(bench / "generate.py"), "--patrons", str(patrons), "--events", str(events)]
-    subprocess.run(generate, check=True, cwd=REPO_ROOT)  # noqa: S603 (this interpreter, this repo's script)
+    generate_when_missing(patrons, events)
     seconds = time.perf_counter() - started
-    for name, content in kept.items():  # the committed generate.md is the full-scale run's
-        (RESULTS_DIR / name).write_bytes(content)
+    (RESULTS_DIR / "generate.md").write_bytes(kept)
     rebuild_readme()
     return seconds
 

@@ -137,13 +137,16 @@ def _search_sql(scope: QuerySet[Patron], terms: list[str], *, limit: int, ordere
     UNION: its parts together hold every match, and each is one range of an index.
 
     One OR over last name, first name and card number, ordered by last name, has no plan that is fast for
-    every prefix: a common last name's matches are bunched together in the order shown, a rare one's are
-    few. So each word's last-name matches are one part (a range of patron_search_last_idx, in the order
-    shown). A match whose last name starts with no word has the longest word at the start of its first name
-    (a part of its own: a range of patron_search_first_idx) or else of its card number (the last part).
-    First names and card numbers are spread evenly over the order shown, so an index scan in that order meets
-    their matches soon, or they are few and their own index finds them all. Each part names the word that
-    finds it once, not again in an OR of every word, which would make PostgreSQL's estimates far too low.
+    every prefix: a common last name's matches are bunched together in the order shown (a walk in that order
+    meets the Virtanens after every A..U name), a rare one's are few. But every match has the longest word at
+    the start of its last name, its first name or its card number, so those are the three parts, each with
+    the other words checked on its rows: the last-name part is a range of patron_search_last_idx, already in
+    the order shown; first names and card numbers are spread evenly over that order, so a walk of the same
+    index meets their matches soon, or they are few and their own index (patron_search_first_idx,
+    patron_cardnumber_prefix_idx) finds them all. The parts may overlap (UNION drops the repeats), and the first
+    `limit` of the whole are among the first `limit` of its parts. The longest word is the likeliest to be
+    rare. Each part names that word once, not again in an OR of every word, or PostgreSQL's row estimates come
+    out far too low.
 
     Written as SQL around the scope's own query (staff_patrons, compiled by the ORM): built with the ORM, the
     parts' expressions cost more to build and compile than the database takes to answer them.
@@ -165,21 +168,10 @@ def _search_sql(scope: QuerySet[Patron], terms: list[str], *, limit: int, ordere
         found = [starts(last, term), starts(first, term), starts(card, term)]
         return "(" + " OR ".join(sql for sql, _ in found) + ")", [param for _, params in found for param in params]
 
-    def negated(condition: tuple[str, list[Any]]) -> tuple[str, list[Any]]:
-        return f"NOT ({condition[0]})", condition[1]
-
-    def the_others(term: str) -> list[tuple[str, list[Any]]]:
-        others = list(terms)
-        others.remove(term)
-        return [anywhere(other) for other in others]
-
     if terms:
-        longest = max(terms, key=len)
-        no_last_name = [negated(starts(last, term)) for term in terms]
-        parts = [[starts(last, term), *the_others(term)] for term in terms] + [
-            [*no_last_name, starts(first, longest), *the_others(longest)],
-            [*no_last_name, negated(starts(first, longest)), starts(card, longest), *the_others(longest)],
-        ]
+        longest = terms.index(max(terms, key=len))
+        others = [anywhere(term) for number, term in enumerate(terms) if number != longest]
+        parts = [[starts(column, terms[longest]), *others] for column in (last, first, card)]
     else:
         parts = [[("1 = 1", [])]]
     selects, params = [], []
