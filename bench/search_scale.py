@@ -66,15 +66,14 @@ class Rollback(Exception):
 def ensure_data(patrons: int, events: int) -> float | None:
     """At least `patrons` patrons (bench/http_ratio.py's generation in subprocesses); the seconds the generation
     took, None when the patrons were there. The committed generate.md (the full-scale run's) is put back."""
-    from django.db import DatabaseError, connection
+    from django.db import DatabaseError
 
     from bench.http_ratio import ensure_data as generate_when_missing
+    from patrons.models import Patron
 
     try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT count(*) FROM patrons_patron")
-            present = cursor.fetchone()[0]
-    except DatabaseError:
+        present = Patron.objects.count()
+    except DatabaseError:  # not migrated yet
         present = 0
     if present >= patrons:
         progress(f"{present:,} patrons present, no generation")

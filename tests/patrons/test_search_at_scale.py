@@ -9,7 +9,8 @@ from django.db.models import Q, Value
 from audit.actor import Actor
 from patrons import selectors
 from patrons.selectors import SEARCH_ORDER, patron_search, search_terms
-from staff.models import Library, StaffProfile
+from staff.models import Library
+from tests.bans.test_ban_decision_document import actor_for
 from tests.conftest import client_for
 from tests.factories import PatronFactory
 
@@ -17,14 +18,7 @@ pytestmark = pytest.mark.django_db
 
 
 def staff_actor(username: str = "rovaniemi.staff") -> Actor:
-    profile = StaffProfile.objects.get(user__username=username)
-    return Actor(
-        user_id=profile.user_id,
-        username=username,
-        municipality_id=profile.municipality_id,
-        consortium_id=profile.consortium_id,
-        client_ip=None,
-    )
+    return actor_for(username)
 
 
 def plainly(actor: Actor, query: str) -> list[int]:
