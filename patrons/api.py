@@ -1,5 +1,7 @@
 """The patron JSON API. Thin: each view asks `staff.access` for the actor and a selector for the data."""
 
+from typing import cast
+
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -9,6 +11,7 @@ from audit.serializers import AccessEventSerializer
 from core.api_pages import page_body
 from patrons import registration_api, serializers
 from patrons.selectors import (
+    SearchPaginator,
     access_event_list_for_patron,
     loan_history_confirmations_due,
     note_list_for_staff,
@@ -35,7 +38,8 @@ class PatronListApi(APIView):
         operation_id="patrons_list",
         summary="Search patrons",
         description="Patrons of the caller's consortium whose first or last name starts with each word, "
-        "or whose card number does. An empty search lists all. The listed patrons are logged.",
+        "or whose card number does. An empty search lists all. The listed patrons are logged. The count stops at "
+        "1,000: `count_exact` false means more than `count` match (and the pages stop there).",
         parameters=[
             OpenApiParameter("search", str, description="Words to match"),
             OpenApiParameter("page", int, description="Page number, 25 per page"),
@@ -47,7 +51,12 @@ class PatronListApi(APIView):
         page = patron_search(
             actor=actor, query=request.query_params.get("search", ""), page_number=request.query_params.get("page", 1)
         )
-        return Response(page_body(request, page, PatronListSerializer))
+        return Response(
+            {
+                **page_body(request, page, PatronListSerializer),
+                "count_exact": cast(SearchPaginator, page.paginator).count_exact,
+            }
+        )
 
     @registration_api.register_schema
     def post(self, request: Request) -> Response:
@@ -74,6 +83,7 @@ class PatronSearchApi(APIView):
         return Response(
             {
                 "count": page.paginator.count,
+                "count_exact": cast(SearchPaginator, page.paginator).count_exact,
                 "next": page.next_page_number() if page.has_next() else None,
                 "previous": page.previous_page_number() if page.has_previous() else None,
                 "results": PatronListSerializer(page.object_list, many=True).data,

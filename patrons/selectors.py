@@ -8,8 +8,22 @@ from typing import Any
 
 from dateutil.relativedelta import relativedelta
 from django.core.paginator import Page, Paginator
-from django.db import transaction
-from django.db.models import Case, Exists, F, IntegerField, OuterRef, Prefetch, Q, QuerySet, TextField, Value, When
+from django.db import connection, transaction
+from django.db.models import (
+    Case,
+    Exists,
+    F,
+    Func,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    TextField,
+    Value,
+    When,
+)
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import ExtractDay, ExtractMonth, ExtractYear
 
 from audit.actor import Actor
@@ -89,19 +103,117 @@ SEARCH_BOX_CATEGORIES = (DataCategory.LISTING, DataCategory.BASIC)
 # The shortest search the staff search box runs: one letter would list a good part of the register.
 SEARCH_MIN_LETTERS = 2
 
+# A search counts its matches up to this many; a broader one says "more than SEARCH_COUNT_LIMIT" and its pages
+# stop there. Counting the 100,000 matches of one letter among a million patrons took longer than the rest of
+# the search together, and nobody pages through more than 40 pages of names: they type another letter.
+SEARCH_COUNT_LIMIT = 1000
+
 
 def search_terms(query: str) -> list[str]:
     """The words of a search; a comma separates them too, so "Kangas, Aino" (as lists show a name) is two."""
     return [term for term in re.split(r"[\s,]+", query) if term]
 
 
-def _matching(patrons: QuerySet[Patron], query: str) -> QuerySet[Patron]:
-    """Every word must match the start of a first or last name, or a card number."""
-    for term in search_terms(query):
-        patrons = patrons.filter(
-            Q(last_name__istartswith=term) | Q(first_name__istartswith=term) | Q(cardnumber__startswith=term)
+class SearchKey(Func):
+    """A name upper-cased and compared by code point: the search's sort key, and what a word's prefix is matched
+    against (_search_sql), so on PostgreSQL one B-tree (patrons/migrations/0016_search_keys.py) finds a prefix's
+    patrons already in the order shown (COLLATE "C": a B-tree in it serves LIKE 'PREFIX%', and the order does
+    not depend on the database's locale). SQLite (development) compares by code point anyway."""
+
+    function = "UPPER"
+    output_field = TextField()
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra_context: Any) -> tuple[str, Any]:
+        sql, params = self.as_sql(compiler, connection, **extra_context)
+        return f'({sql} COLLATE "C")', params
+
+
+SEARCH_ORDER = (SearchKey("last_name").asc(), SearchKey("first_name").asc(), F("id").asc())
+
+
+def _search_sql(scope: QuerySet[Patron], terms: list[str], *, limit: int, ordered: bool) -> tuple[str, list[Any]]:
+    """The ids of `scope`'s patrons matching `terms` (every word starts a first or last name or the card number),
+    at most `limit` from each part of the search (the first ones in the order shown when `ordered`), as one
+    UNION: its parts together hold every match, and each is one range of an index.
+
+    One OR over last name, first name and card number, ordered by last name, has no plan that is fast for
+    every prefix: a common last name's matches are bunched together in the order shown (a walk in that order
+    meets the Virtanens after every A..U name), a rare one's are few. But every match has the longest word at
+    the start of its last name, its first name or its card number, so those are the three parts, each with
+    the other words checked on its rows: the last-name part is a range of patron_search_last_idx, already in
+    the order shown; first names and card numbers are spread evenly over that order, so a walk of the same
+    index meets their matches soon, or they are few and their own index (patron_search_first_idx,
+    patron_cardnumber_prefix_idx) finds them all. The parts may overlap (UNION drops the repeats), and the first
+    `limit` of the whole are among the first `limit` of its parts. The longest word is the likeliest to be
+    rare. Each part names that word once, not again in an OR of every word, or PostgreSQL's row estimates come
+    out far too low.
+
+    Written as SQL around the scope's own query (staff_patrons, compiled by the ORM): built with the ORM, the
+    parts' expressions cost more to build and compile than the database takes to answer them.
+    """
+    scope_sql, scope_params = (
+        scope.order_by().values("id", "last_name", "first_name", "cardnumber").query.sql_with_params()
+    )
+    collate = ' COLLATE "C"' if connection.vendor == "postgresql" else ""
+    last, first = f"(UPPER(p.last_name){collate})", f"(UPPER(p.first_name){collate})"
+    order = f" ORDER BY {last}, {first}, p.id" if ordered else ""
+    card = "p.cardnumber"
+
+    def starts(column: str, term: str) -> tuple[str, list[Any]]:
+        """`term` starts `column`: a name key (the term upper-cased as the name is) or the card number (as typed)."""
+        typed = "%s" if column == card else "UPPER(%s)"
+        return f"{column} LIKE {typed} ESCAPE '\\'", [connection.ops.prep_for_like_query(term) + "%"]
+
+    def anywhere(term: str) -> tuple[str, list[Any]]:
+        found = [starts(last, term), starts(first, term), starts(card, term)]
+        return "(" + " OR ".join(sql for sql, _ in found) + ")", [param for _, params in found for param in params]
+
+    if terms:
+        longest = terms.index(max(terms, key=len))
+        others = [anywhere(term) for number, term in enumerate(terms) if number != longest]
+        parts = [[starts(column, terms[longest]), *others] for column in (last, first, card)]
+    else:
+        parts = [[("1 = 1", [])]]
+    selects, params = [], []
+    for number, conditions in enumerate(parts):
+        where = " AND ".join(sql for sql, _ in conditions)
+        selects.append(
+            # Only this function's fixed fragments and the ORM's compiled scope are formatted in; the words are
+            # parameters.
+            f"SELECT part{number}.id FROM (SELECT p.id FROM ({scope_sql}) p WHERE {where}{order} LIMIT {int(limit)}) "  # noqa: S608
+            f"part{number}"
         )
-    return patrons
+        params += [*scope_params, *(param for _, values in conditions for param in values)]
+    return " UNION ".join(selects), params
+
+
+class SearchPaginator(Paginator):
+    """Pages of a search whose count stops at SEARCH_COUNT_LIMIT (`count_exact` False: there are more) and
+    whose page is read from the parts of `_search_sql`, each cut at the page's end, then ordered once."""
+
+    def __init__(self, patrons: QuerySet[Patron], *, scope: QuerySet[Patron], terms: list[str], per_page: int) -> None:
+        super().__init__(patrons, per_page)
+        self.patrons = patrons
+        self.scope = scope
+        self.terms = terms
+        self.count_exact = True
+
+    @functools.cached_property
+    def count(self) -> int:
+        sql, params = _search_sql(self.scope, self.terms, limit=SEARCH_COUNT_LIMIT + 1, ordered=False)
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT COUNT(*) FROM ({sql}) found", params)  # noqa: S608 (_search_sql's)
+            found = cursor.fetchone()[0]
+        self.count_exact = found <= SEARCH_COUNT_LIMIT
+        return min(found, SEARCH_COUNT_LIMIT)
+
+    def page(self, number: int | str) -> Page:
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = min(bottom + self.per_page, self.count)  # a page never goes past what was counted
+        ids = _search_sql(self.scope, self.terms, limit=max(top, 1), ordered=True)
+        candidates = RawSQL(*ids)  # noqa: S611 (_search_sql's: the words are parameters)
+        return Page(self.patrons.filter(id__in=candidates).order_by(*SEARCH_ORDER)[bottom:top], number, self)
 
 
 def patron_search(
@@ -112,8 +224,9 @@ def patron_search(
     page_size: int = 25,
     data_categories: list[str] | None = None,
 ) -> Page:
-    """One page of the actor's consortium's patrons matching `query`; the listed patrons are logged, with
-    `data_categories` (a list shows names and card numbers; the staff search box dates of birth too).
+    """One page of the actor's consortium's patrons matching `query`, by last name, first name and id; the
+    listed patrons are logged, with `data_categories` (a list shows names and card numbers; the staff search
+    box dates of birth too). The page's paginator is a SearchPaginator: its count stops at SEARCH_COUNT_LIMIT.
 
     The search text itself is not logged: it is often a name. A search holding a personal identity code,
     however written, is refused (IdentityCodeInSearch) and logged as a denied search: a code is looked up
@@ -121,13 +234,11 @@ def patron_search(
     """
 
     search_text_check(actor=actor, action=Action.PATRON_SEARCH, text=query)
-    patrons = (
-        _matching(staff_patrons(actor), query.strip())
-        .select_related("home_library")
-        .annotate(processing_restricted=restricted_subquery())
-    )
+    scope = staff_patrons(actor)
+    patrons = scope.select_related("home_library").annotate(processing_restricted=restricted_subquery())
+    terms = search_terms(query.strip())
     with transaction.atomic():
-        page = Paginator(patrons.order_by("last_name", "first_name", "id"), page_size).get_page(page_number)
+        page = SearchPaginator(patrons, scope=scope, terms=terms, per_page=page_size).get_page(page_number)
         listed: list[Any] = list(page.object_list)  # read once, inside the logged transaction; annotated
         page.object_list = listed
         access_event_record(

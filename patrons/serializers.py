@@ -132,7 +132,18 @@ class PatronDetailSerializer(PatronListSerializer):
         read_only_fields = fields
 
 
-PatronPageSerializer = page_serializer("PatronPageSerializer", PatronListSerializer)
+COUNT_EXACT_HELP = (
+    "False when more than `count` patrons match: a search counts its matches up to 1,000 "
+    "(patrons.selectors.SEARCH_COUNT_LIMIT), and its pages stop there."
+)
+
+
+class PatronPageSerializer(page_serializer("PatronPageBaseSerializer", PatronListSerializer)):  # type: ignore[misc]
+    """One page of a patron search: `next` and `previous` are the neighbouring pages' URLs, null at either end;
+    `count` stops at 1,000 (`count_exact` false: more match)."""
+
+    count = serializers.IntegerField(help_text="How many match, up to 1,000.")
+    count_exact = serializers.BooleanField(help_text=COUNT_EXACT_HELP)
 
 
 class PatronSearchSerializer(serializers.Serializer):
@@ -150,7 +161,8 @@ class PatronSearchPageSerializer(serializers.Serializer):
     """A page of a POSTed search: `next` and `previous` are page numbers to POST again with the same search
     (a URL would have to carry the search), null at either end."""
 
-    count = serializers.IntegerField()
+    count = serializers.IntegerField(help_text="How many match, up to 1,000.")
+    count_exact = serializers.BooleanField(help_text=COUNT_EXACT_HELP)
     next = serializers.IntegerField(allow_null=True, help_text="The next page's number, or null on the last page.")
     previous = serializers.IntegerField(
         allow_null=True, help_text="The previous page's number, or null on the first page."
