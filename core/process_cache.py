@@ -13,10 +13,12 @@ from django.conf import settings
 
 class ProcessCache[V]:
     """Values by key, each kept at most CONFIGURATION_CACHE_SECONDS (0: never kept, as in the test suite, whose
-    rolled-back transactions send no signal a cache could clear itself on)."""
+    rolled-back transactions send no signal a cache could clear itself on), and at most `most` values at once
+    (past that, everything is forgotten: keys that change with the day do not pile up)."""
 
-    def __init__(self) -> None:
+    def __init__(self, most: int = 1000) -> None:
         self._values: dict[Hashable, tuple[float, V]] = {}
+        self._most = most
 
     def get(self, key: Hashable, compute: Callable[[], V]) -> V:
         seconds = settings.CONFIGURATION_CACHE_SECONDS
@@ -26,6 +28,8 @@ class ProcessCache[V]:
             return kept[1]
         value = compute()
         if seconds > 0:
+            if len(self._values) >= self._most:
+                self._values = {}
             self._values[key] = (now, value)
         return value
 

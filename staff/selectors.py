@@ -46,7 +46,7 @@ def staff_roles_of(user) -> StaffRoles:
     if user is None or not user.is_authenticated:
         return StaffRoles(frozenset(), frozenset())
     if not hasattr(user, "_staff_roles_cache"):
-        label = Concat("content_type__app_label", Value("."), "codename", output_field=CharField())
+        label = _permission_label()
         rows = (
             Group.objects.filter(user=user)
             .annotate(kind=Value("group", output_field=CharField()), label=F("name"))
@@ -69,6 +69,11 @@ def staff_roles_of(user) -> StaffRoles:
             found[kind].add(value)
         _roles_cache_fill(user, groups=found["group"], permissions=found["permission"])
     return user._staff_roles_cache
+
+
+def _permission_label() -> Concat:
+    """A permission as has_perm names it: "app_label.codename"."""
+    return Concat("content_type__app_label", Value("."), "codename", output_field=CharField())
 
 
 def _roles_cache_fill(user, *, groups: set[str], permissions: set[str]) -> None:
@@ -99,7 +104,7 @@ def staff_user_for_request(user_id: Any) -> Any:
     the very next request (nothing is cached between requests); what `staff_profile_of` and `staff_roles_of`
     would each have asked separately is already on the user object.
     """
-    label = Concat("content_type__app_label", Value("."), "codename", output_field=CharField())
+    label = _permission_label()
     user = (
         get_user_model()
         ._default_manager.select_related("staff_profile__home_library__municipality__consortium")

@@ -97,6 +97,21 @@ def test_healthz_is_one_query_without_a_session():
     assert named_queries(client_for(None), "/healthz") == Counter({"health check": 1})
 
 
+def test_healthz_asks_the_database_at_most_once_a_second_per_process(settings):
+    """A load balancer probes every worker often: within HEALTH_CHECK_CACHE_SECONDS the answer is the last one."""
+    settings.HEALTH_CHECK_CACHE_SECONDS = 60
+    assert named_queries(client_for(None), "/healthz") == Counter()
+    settings.HEALTH_CHECK_CACHE_SECONDS = 0
+    assert named_queries(client_for(None), "/healthz") == Counter({"health check": 1})
+
+
+def test_healthz_without_a_session_passes_no_middleware():
+    """Answered first (privacy_service/health.py): no session is read, no security header added, no cookie set."""
+    response = client_for(None).get("/healthz")
+    assert response.json() == {"status": "ok"}
+    assert "Content-Security-Policy" not in response.headers and not response.cookies
+
+
 def staff_read_queries(url: str) -> Counter:
     """A staff read's queries: each per-request lookup once, and the access log within its ceiling."""
     names = named_queries(client_for("rovaniemi.staff"), url)
