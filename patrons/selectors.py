@@ -289,7 +289,7 @@ def note_list_for_staff(*, actor: Actor, patron_id: int) -> list[Note]:
     return notes
 
 
-def _relations_fill(patron: Patron) -> None:
+def _relations_fill(patron: Any) -> None:  # a Patron with has_guardians and has_wards
     """The patron's guardianships (with each guardian) and wards (with each ward), as prefetched relations; each
     is read only when the patron's query said there are any (an empty one costs no query)."""
     empty = Guardianship.objects.none()

@@ -105,7 +105,7 @@ def staff_user_for_request(user_id: Any) -> Any:
     would each have asked separately is already on the user object.
     """
     label = _permission_label()
-    user = (
+    user: Any = (
         get_user_model()
         ._default_manager.select_related("staff_profile__home_library__municipality__consortium")
         .annotate(
