@@ -11,10 +11,18 @@ class BansConfig(AppConfig):
 
     def ready(self) -> None:
         from bans.privacy import notes_cited_by_kept_decisions
-        from bans.selectors import patron_bans
+        from bans.selectors import (
+            BANS_PRESENT,
+            PROHIBITIONS_PRESENT,
+            bans_presence,
+            patron_bans,
+            prohibitions_presence,
+        )
         from bans.services import note_cited_check
         from patrons import restrictions
 
         restrictions.restriction_provider_register(patron_bans)
+        restrictions.restriction_presence_register(BANS_PRESENT, bans_presence)
+        restrictions.restriction_presence_register(PROHIBITIONS_PRESENT, prohibitions_presence)
         restrictions.note_removal_guard_register(note_cited_check)
         restrictions.removed_note_keeper_register(notes_cited_by_kept_decisions)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from django.core.paginator import Page, Paginator
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 
 from audit.actor import Actor
 from audit.models import Action, DataCategory
@@ -26,7 +26,7 @@ from bans.state import STAFF_VISIBLE_BAN_STEPS, Step, ban_state, next_steps, wai
 from core.dates import ADULT_AGE, age_on, today
 from patrons.models import Guardianship, Note, NoteCategory, Patron
 from patrons.processing import restriction_in_force
-from patrons.restrictions import RestrictionInForce
+from patrons.restrictions import RestrictionInForce, restriction_present
 from patrons.selectors import RESTRICTED_READ, SelectorNotFound, logs_not_found, staff_patrons
 from staff.scoping import ConsortiumScopedQuerySet
 
@@ -174,11 +174,29 @@ def _in_force(decision: Ban | AccessProhibition, kind: str) -> RestrictionInForc
 def patron_bans(patron: Patron, day: datetime.date) -> PatronBans:
     """The provider of the patron record's bans section (registered in BansConfig.ready); it runs inside the
     record's logged transaction, whose event already names the ban data category."""
-    bans = list(bans_visible_to_staff(day).filter(patron=patron).select_related("library").order_by("starts_on"))
+    bans: list[Ban] = []
+    if restriction_present(patron, BANS_PRESENT):
+        bans = list(bans_visible_to_staff(day).filter(patron=patron).select_related("library").order_by("starts_on"))
     for ban in bans:
         ban.state = ban_state(ban, day)
-    prohibitions = list(prohibitions_visible_to_staff(day).filter(patron=patron).select_related("library"))
+    prohibitions: list[AccessProhibition] = []
+    if restriction_present(patron, PROHIBITIONS_PRESENT):
+        prohibitions = list(prohibitions_visible_to_staff(day).filter(patron=patron).select_related("library"))
     return PatronBans(bans=bans, prohibitions=prohibitions, day=day)
+
+
+# The patron record's annotations (patrons.restrictions.restriction_presences): whether the patron has a ban or a
+# prohibition staff see, asked in the patron's own query, so a patron with none costs patron_bans no query.
+BANS_PRESENT = "bans_present"
+PROHIBITIONS_PRESENT = "prohibitions_present"
+
+
+def bans_presence(day: datetime.date) -> Exists:
+    return Exists(bans_visible_to_staff(day).filter(patron=OuterRef("pk")))
+
+
+def prohibitions_presence(day: datetime.date) -> Exists:
+    return Exists(prohibitions_visible_to_staff(day).filter(patron=OuterRef("pk")))
 
 
 @logs_not_found

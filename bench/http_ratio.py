@@ -131,6 +131,15 @@ def queries_of(client, url: str) -> tuple[int, int, int, list[str]]:
     return queries(default.captured_queries), queries(sotu.captured_queries), control, sql
 
 
+def model_backend_of(checkout: Path) -> str:
+    """The authentication backend a checkout's settings list that logs staff in (its ModelBackend or subclass),
+    for a session of its own: a session made for one backend's path is anonymous where that path is not listed."""
+    text = (checkout / "privacy_service" / "settings.py").read_text()
+    listed = re.search(r"AUTHENTICATION_BACKENDS = \[([^\]]*)\]", text)
+    paths = re.findall(r'"([\w.]+)"', listed[1]) if listed else []
+    return next((path for path in paths if path.endswith("ModelBackend")), "django.contrib.auth.backends.ModelBackend")
+
+
 def lua_script(directory: Path, endpoint: Endpoint, ids: list[int], names: list[str], cookie: str) -> Path:
     """A wrk script that asks for a random patron (or surname) on every request, with the session cookie."""
     path = directory / f"{re.sub(r'[^a-z]+', '_', endpoint.name.lower())}.lua"
@@ -270,7 +279,13 @@ def main() -> None:
     ]
     client = Client(REMOTE_ADDR=ADDRESS)
     client.force_login(staff)  # a session row in the database, as the log-in form makes
-    cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+    name = settings.SESSION_COOKIE_NAME
+    cookies = {"service": f"{name}={client.cookies[name].value}"}
+    if args.baseline:
+        # The session names the backend that logged the user in: one the baseline's settings list.
+        baseline_client = Client(REMOTE_ADDR=ADDRESS)
+        baseline_client.force_login(staff, backend=model_backend_of(args.baseline))
+        cookies["baseline"] = f"{name}={baseline_client.cookies[name].value}"
     anonymous = Client(REMOTE_ADDR=ADDRESS)
 
     endpoints = list(ENDPOINTS)
@@ -303,10 +318,10 @@ def main() -> None:
     try:
         for name, server in servers.items():
             wait_ready(ports[name], "/bench/bare" if name == "bare" else "/healthz", server)
-        scripts = {e.name: lua_script(work, e, ids, names, cookie) for e in endpoints}
+        scripts = {e.name: lua_script(work, e, ids, names, cookies.get(e.server, "")) for e in endpoints}
         for endpoint in endpoints:
             sample = endpoint.path.format(id=ids[0], name=names[0])
-            check_status(ports[endpoint.server], sample, cookie if endpoint.logged_in else None)
+            check_status(ports[endpoint.server], sample, cookies.get(endpoint.server) if endpoint.logged_in else None)
             progress(f"warm-up {endpoint.name}, {args.warmup:g} s ...")
             run_wrk(wrk, scripts[endpoint.name], ports[endpoint.server], args.warmup, args.connections)
         order = list(endpoints)
@@ -322,6 +337,7 @@ def main() -> None:
                 )
             order = order[1:] + order[:1]
         for endpoint in endpoints:  # still a logged-in 200 at the end: no run measured a redirect
+            cookie = cookies.get(endpoint.server) if endpoint.logged_in else None
             check_status(ports[endpoint.server], endpoint.path.format(id=ids[0], name=names[0]), cookie)
     finally:
         for server in servers.values():

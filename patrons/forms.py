@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core import form_fields
 from core.free_text_fields import FreeTextEmailFormField, FreeTextFormField
+from core.process_cache import ProcessCache
 from patrons.models import LoanHistoryChooser, LoanHistoryPreference, NoteCategory
 from staff.models import Library
 
@@ -16,6 +17,24 @@ class DateInput(forms.DateInput):
 
     def __init__(self, **kwargs):
         super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+# The consortium's libraries as the note form offers them (Koha id, name), read once per CONFIGURATION_CACHE_SECONDS
+# per process: the patron's page shows the form on every read (issue 16). A library added in another worker is
+# offered within that time; a posted library is always checked against the database.
+_library_choices: ProcessCache[list[tuple[str, str]]] = ProcessCache()
+
+
+def library_choices(consortium_id: int | None) -> list[tuple[str, str]]:
+    return _library_choices.get(
+        consortium_id,
+        lambda: list(Library.objects.of_consortium(consortium_id).values_list("koha_library_id", "name")),
+    )
+
+
+def library_choices_forget(**_signal_kwargs) -> None:
+    """A signal receiver (libraries and municipalities): the choices are read afresh from the next form on."""
+    _library_choices.clear()
 
 
 class NoteForm(forms.Form):
@@ -30,7 +49,9 @@ class NoteForm(forms.Form):
 
     def __init__(self, *args, consortium_id: int | None, **kwargs):
         super().__init__(*args, **kwargs)
-        cast(forms.ModelChoiceField, self.fields["library"]).queryset = Library.objects.of_consortium(consortium_id)
+        field = cast(forms.ModelChoiceField, self.fields["library"])
+        field.queryset = Library.objects.of_consortium(consortium_id)  # what a posted library is checked against
+        field.choices = [("", field.empty_label), *library_choices(consortium_id)]  # what the select offers
 
     def clean_library(self) -> str:
         """The service takes the Koha library id."""

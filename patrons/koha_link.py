@@ -9,6 +9,7 @@ without a connection, there is no link.
 
 from collections.abc import Callable
 
+from core.process_cache import ProcessCache
 from patrons.models import Patron
 
 # The link's markup, for the template tags and the admin's columns alike.
@@ -19,6 +20,9 @@ KOHA_LINK = "patrons/includes/koha_link.html"
 KohaPatronUrlBuilder = Callable[[int], Callable[[int], str] | None]
 
 _builders: list[KohaPatronUrlBuilder] = []
+# Each consortium's builder, read once per CONFIGURATION_CACHE_SECONDS per process (the connection's address is no
+# security decision); koha clears it when a connection changes (koha_patron_links_forget).
+_consortium_builders: ProcessCache[Callable[[int], str] | None] = ProcessCache()
 
 
 def koha_patron_url_register(builder: KohaPatronUrlBuilder) -> None:
@@ -42,11 +46,19 @@ class KohaPatronLinks:
         if koha_patron_id is None:
             return None
         if consortium_id not in self._of_consortium:
-            self._of_consortium[consortium_id] = next(
-                (build for build in (builder(consortium_id) for builder in _builders) if build is not None), None
+            self._of_consortium[consortium_id] = _consortium_builders.get(
+                consortium_id,
+                lambda: next(
+                    (build for build in (builder(consortium_id) for builder in _builders) if build is not None), None
+                ),
             )
         build = self._of_consortium[consortium_id]
         return build(koha_patron_id) if build is not None else None
+
+
+def koha_patron_links_forget(**_signal_kwargs) -> None:
+    """A signal receiver (koha's, for its connections): the links are built afresh from the next request on."""
+    _consortium_builders.clear()
 
 
 def koha_patron_url(*, consortium_id: int, koha_patron_id: int | None) -> str | None:

@@ -9,7 +9,7 @@ page and JSON, note removal and the retention of removed notes (patrons/privacy.
 import datetime
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from django.db.models import QuerySet
 
@@ -49,7 +49,13 @@ NoteRemovalGuard = Callable[[Note, datetime.date], None]
 # record's, or a behaviour note's).
 RemovedNoteKeeper = Callable[[datetime.date], QuerySet[Note]]
 
+# Called with the day: an expression over the patron's OuterRef("pk") that is true when its app may have anything
+# in force or in procedure for that patron. The patron record asks it in the patron's own query, so a provider
+# skips its own query for the many patrons with nothing (restriction_present).
+RestrictionPresence = Callable[[datetime.date], Any]
+
 _providers: list[RestrictionProvider] = []
+_presences: dict[str, RestrictionPresence] = {}
 _note_removal_guards: list[NoteRemovalGuard] = []
 _removed_note_keepers: list[RemovedNoteKeeper] = []
 
@@ -57,6 +63,22 @@ _removed_note_keepers: list[RemovedNoteKeeper] = []
 def restriction_provider_register(provider: RestrictionProvider) -> None:
     if provider not in _providers:
         _providers.append(provider)
+
+
+def restriction_presence_register(name: str, presence: RestrictionPresence) -> None:
+    """`name` becomes an annotation of the patron record's patron (a valid identifier, unique per app)."""
+    _presences[name] = presence
+
+
+def restriction_presences(day: datetime.date) -> dict[str, Any]:
+    """The annotations that tell each provider whether it has anything for the patron (restriction_present)."""
+    return {name: presence(day) for name, presence in _presences.items()}
+
+
+def restriction_present(patron: Patron, name: str) -> bool:
+    """Whether a provider must read its rows for `patron`: False only when the patron came with the annotation
+    `name` (restriction_presences) and it said there is nothing; a patron read any other way is asked."""
+    return bool(getattr(patron, name, True))
 
 
 def note_removal_guard_register(guard: NoteRemovalGuard) -> None:

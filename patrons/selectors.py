@@ -22,6 +22,7 @@ from django.db.models import (
     TextField,
     Value,
     When,
+    prefetch_related_objects,
 )
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import ExtractDay, ExtractMonth, ExtractYear
@@ -41,7 +42,7 @@ from patrons.models import (
     Trusteeship,
 )
 from patrons.processing import restricted_subquery, restriction_in_force
-from patrons.restrictions import RestrictionInForce, RestrictionSection, restrictions_of
+from patrons.restrictions import RestrictionInForce, RestrictionSection, restriction_presences, restrictions_of
 from patrons.services.choices import CONFIRMATION_AGES, loan_history_confirmation_due
 from staff.typed_text import IdentityCodeInSearch, search_text_check
 
@@ -387,34 +388,50 @@ def note_list_for_staff(*, actor: Actor, patron_id: int) -> list[Note]:
     return notes
 
 
+def _relations_fill(patron: Any) -> None:  # a Patron with has_guardians and has_wards
+    """The patron's guardianships (with each guardian) and wards (with each ward), as prefetched relations; each
+    is read only when the patron's query said there are any (an empty one costs no query)."""
+    empty = Guardianship.objects.none()
+    guardianships = Guardianship.objects.select_related("guardian") if patron.has_guardians else empty
+    wards = Guardianship.objects.select_related("ward") if patron.has_wards else empty
+    prefetch_related_objects(
+        [patron], Prefetch("guardianships", queryset=guardianships), Prefetch("wards", queryset=wards)
+    )
+
+
 @logs_not_found
 def patron_record_for_staff(*, actor: Actor, patron_id: int) -> PatronRecord:
     """A patron with notes (sensitive texts withheld), restrictions (patrons.restrictions), registers; logged once."""
     with transaction.atomic():
-        # Guardians and wards come with their guardianship rows, whether a trusteeship or a processing
-        # restriction exists with the patron: three queries where there were up to seven (issue 16).
+        # One query for the patron, with whether each of its lists has anything at all (EXISTS): a list that
+        # is empty, as most are, costs no query of its own (issue 16). Guardians and wards come with their
+        # guardianship rows; a processing restriction is read only when one is in force (the page's banner).
+        day = today()
         patron = (
             staff_patrons(actor)
             .select_related("home_library__municipality", "consortium")
             .annotate(
                 has_trusteeship=Exists(Trusteeship.objects.filter(patron=OuterRef("pk"))),
                 processing_restricted=restricted_subquery(),
-            )
-            .prefetch_related(
-                Prefetch("guardianships", queryset=Guardianship.objects.select_related("guardian")),
-                Prefetch("wards", queryset=Guardianship.objects.select_related("ward")),
+                has_guardians=Exists(Guardianship.objects.filter(ward=OuterRef("pk"))),
+                has_wards=Exists(Guardianship.objects.filter(guardian=OuterRef("pk"))),
+                has_notes=Exists(Note.objects.filter(patron=OuterRef("pk"))),
+                has_registers=Exists(RegisterMembership.objects.filter(patron=OuterRef("pk"))),
+                **restriction_presences(day),
             )
             .filter(pk=patron_id)
             .first()
         )
         if patron is None:
             raise SelectorNotFound(Action.PATRON_VIEW)
-        day = today()
+        _relations_fill(patron)
         record = PatronRecord(
             patron=patron,
-            notes=list(_listed_notes(patron.pk)),
+            notes=list(_listed_notes(patron.pk)) if patron.has_notes else [],
             restrictions=restrictions_of(patron, day),
-            registers=list(RegisterMembership.objects.filter(patron=patron).order_by("register")),
+            registers=list(RegisterMembership.objects.filter(patron=patron).order_by("register"))
+            if patron.has_registers
+            else [],
             under_trusteeship=patron.has_trusteeship,
             notices_to=notice_recipient_ids(patron, day),
             loan_history_confirmation_due=loan_history_confirmation_due(patron, day),

@@ -113,6 +113,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # A load balancer's /healthz probe (no session cookie) is answered here, past nothing (privacy_service/health.py).
+    "privacy_service.health.HealthCheckMiddleware",
     "privacy_service.cache_control.NoStoreMiddleware",
     "privacy_service.logging.PlainNotFoundMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -308,6 +310,8 @@ AUDIT_MAX_CLOCK_STEP_BACK_SECONDS = int(env("AUDIT_MAX_CLOCK_STEP_BACK_SECONDS",
 ACCESS_LOG_SEAL_AT_ONCE = env_bool("ACCESS_LOG_SEAL_AT_ONCE", DATABASES["default"]["ENGINE"].endswith("sqlite3"))
 # An event still unsealed this long after its time is an alarm (verify_access_log, /healthz, the DPO).
 ACCESS_LOG_SEAL_ALARM_SECONDS = int(env("ACCESS_LOG_SEAL_ALARM_SECONDS", "60"))
+# /healthz asks the database at most this often per worker process and answers the same meanwhile (0: every probe).
+HEALTH_CHECK_CACHE_SECONDS = float(env("HEALTH_CHECK_CACHE_SECONDS", "1"))
 
 # Temporary identity codes (individual number 900-999) are refused unless a library needs them.
 SOTU_ALLOW_TEMPORARY_CODES = env_bool("SOTU_ALLOW_TEMPORARY_CODES", False)
@@ -369,7 +373,7 @@ LOGOUT_REDIRECT_URL = "login"
 # Log-in lockout (django-axes, accounts/lockout.py): after LOGIN_FAILURE_LIMIT failures a username, and
 # separately a client address, is locked for LOGIN_COOLOFF_MINUTES; wrong two-factor codes count too.
 # The database handler, so every worker process sees the same counts.
-AUTHENTICATION_BACKENDS = ["accounts.lockout.LockoutBackend", "django.contrib.auth.backends.ModelBackend"]
+AUTHENTICATION_BACKENDS = ["accounts.lockout.LockoutBackend", "staff.backends.StaffModelBackend"]
 AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
 AXES_FAILURE_LIMIT = int(env("LOGIN_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = datetime.timedelta(minutes=int(env("LOGIN_COOLOFF_MINUTES", "15")))
@@ -390,6 +394,9 @@ AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "next", "code", "csrfmidd
 
 # Sessions end after SESSION_IDLE_MINUTES without a request, SESSION_IDLE_MINUTES_PRIVILEGED for billing,
 # DPO and superusers (accounts/middleware.py), and in any case SESSION_COOKIE_AGE after the log-in.
+# How long a worker keeps configuration its pages read on every request (a consortium's Koha address, its libraries
+# for the note form's choices): a change reaches the other workers within this time (core/process_cache.py).
+CONFIGURATION_CACHE_SECONDS = int(env("CONFIGURATION_CACHE_SECONDS", "30"))
 SESSION_IDLE_MINUTES = int(env("SESSION_IDLE_MINUTES", "30"))
 SESSION_IDLE_MINUTES_PRIVILEGED = int(env("SESSION_IDLE_MINUTES_PRIVILEGED", "15"))
 

@@ -1,5 +1,8 @@
 """Service-wide views: health and error pages. The log-in is in accounts/views.py."""
 
+import time
+
+from django.conf import settings
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -9,16 +12,30 @@ from django.utils.translation import gettext as _
 from audit.sealing import overdue_unsealed
 from staff.access import ConfidentialityNotSigned
 
+# The last answer of this process and when it was found (time.monotonic()).
+_last_health: tuple[float, int, dict[str, str | int]] | None = None
+
 
 def healthz(request: HttpRequest) -> JsonResponse:
+    """Whether the database answers and the access log is sealed: one query, at most once per
+    HEALTH_CHECK_CACHE_SECONDS per process (a load balancer probes every worker often; the answer may be that old)."""
+    global _last_health
+    now = time.monotonic()
+    if _last_health is None or now - _last_health[0] >= settings.HEALTH_CHECK_CACHE_SECONDS:
+        _last_health = (now, *_health())
+    _found_at, status, body = _last_health
+    return JsonResponse(body, status=status)
+
+
+def _health() -> tuple[int, dict[str, str | int]]:
     try:
         overdue = overdue_unsealed()  # one query: the database answers, and the access log is sealed
     except DatabaseError:
-        return JsonResponse({"status": "database unavailable"}, status=503)
+        return 503, {"status": "database unavailable"}
     if overdue:
         # Serving goes on (reads are logged, unsealed); monitoring alarms on this (audit/sealing.py).
-        return JsonResponse({"status": "ok", "access_log": "unsealed events overdue", "unsealed": overdue.count})
-    return JsonResponse({"status": "ok"})
+        return 200, {"status": "ok", "access_log": "unsealed events overdue", "unsealed": overdue.count}
+    return 200, {"status": "ok"}
 
 
 def is_api(request: HttpRequest) -> bool:

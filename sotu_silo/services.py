@@ -274,11 +274,16 @@ def identity_code_exists(*, patron_id: int) -> bool:
     """Whether a code is stored: what staff and the admin may know, never the code.
 
     A conflict entry waiting for billing counts as stored, so that the desk's page shows the same after
-    storing a code someone else holds as after any other; both tables are asked every time.
+    storing a code someone else holds as after any other; both tables are asked every time, in one statement
+    (UNION ALL: the patron's page costs one query here, issue 16).
     """
-    stored = IdentityCode.objects.filter(patron_id=patron_id).exists()
-    entered = IdentityCodeConflict.objects.filter(patron_id=patron_id, resolved_at__isnull=True).exists()
-    return stored or entered
+    stored = IdentityCode.objects.filter(patron_id=patron_id).values_list("patron_id").order_by()
+    entered = (
+        IdentityCodeConflict.objects.filter(patron_id=patron_id, resolved_at__isnull=True)
+        .values_list("patron_id")
+        .order_by()
+    )
+    return bool(stored.union(entered, all=True)[:1])
 
 
 def identity_code_stored_context(patron_id: int) -> dict[str, bool]:

@@ -1,9 +1,12 @@
 """Where a staff user belongs (their profile, municipality and consortium) and what roles they hold."""
 
 from dataclasses import dataclass
+from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
-from django.db.models import CharField, F, Value
+from django.core.exceptions import ObjectDoesNotExist
+from django.db.models import CharField, F, OuterRef, StringAgg, Subquery, Value
 from django.db.models.functions import Concat
 
 from staff.models import StaffProfile
@@ -32,17 +35,18 @@ class StaffRoles:
 
 
 def staff_roles_of(user) -> StaffRoles:
-    """The user's groups and granted permissions in one query, cached on the user object of this request.
+    """The user's groups and granted permissions, cached on the user object of this request.
 
-    The request's user is loaded afresh from the database on every request, so a revoked role counts
-    from the next request on: nothing is kept between requests. A non-superuser's permissions also fill
-    ModelBackend's per-user cache (`_perm_cache`, what `user.has_perm` would otherwise read with two
-    queries); a superuser's blanket permissions are left to the backend.
+    The request's user is loaded afresh from the database on every request (with its roles in the same
+    statement, `staff_user_for_request`), so a revoked role counts from the next request on: nothing is kept
+    between requests. A user loaded some other way (a log-in, a test) costs one query here. A non-superuser's
+    permissions also fill ModelBackend's per-user cache (`_perm_cache`, what `user.has_perm` would otherwise read
+    with two queries); a superuser's blanket permissions are left to the backend.
     """
     if user is None or not user.is_authenticated:
         return StaffRoles(frozenset(), frozenset())
     if not hasattr(user, "_staff_roles_cache"):
-        label = Concat("content_type__app_label", Value("."), "codename", output_field=CharField())
+        label = _permission_label()
         rows = (
             Group.objects.filter(user=user)
             .annotate(kind=Value("group", output_field=CharField()), label=F("name"))
@@ -63,10 +67,64 @@ def staff_roles_of(user) -> StaffRoles:
         found: dict[str, set[str]] = {"group": set(), "permission": set()}
         for kind, value in rows:
             found[kind].add(value)
-        user._staff_roles_cache = StaffRoles(frozenset(found["group"]), frozenset(found["permission"]))
-        if user.is_active and not user.is_superuser:
-            user._perm_cache = set(found["permission"])
+        _roles_cache_fill(user, groups=found["group"], permissions=found["permission"])
     return user._staff_roles_cache
+
+
+def _permission_label() -> Concat:
+    """A permission as has_perm names it: "app_label.codename"."""
+    return Concat("content_type__app_label", Value("."), "codename", output_field=CharField())
+
+
+def _roles_cache_fill(user, *, groups: set[str], permissions: set[str]) -> None:
+    user._staff_roles_cache = StaffRoles(frozenset(groups), frozenset(permissions))
+    if user.is_active and not user.is_superuser:
+        user._perm_cache = set(permissions)
+
+
+# Between the names of one aggregated column: a control character no group name or permission label holds.
+_SEPARATOR = "\x1f"
+
+
+def _names(queryset, label) -> Subquery:
+    """`label` of every row of `queryset` (filtered on the outer user), joined by _SEPARATOR: one scalar subquery."""
+    joined = StringAgg(label, Value(_SEPARATOR), output_field=CharField())
+    return Subquery(queryset.order_by().annotate(one=Value(1)).values("one").annotate(names=joined).values("names"))
+
+
+def _split(names: str | None) -> set[str]:
+    return set(names.split(_SEPARATOR)) if names else set()
+
+
+def staff_user_for_request(user_id: Any) -> Any:
+    """The user of a session, with their staff profile (library, municipality, consortium), groups and granted
+    permissions in one statement, or None; the authentication backend's `get_user` (staff/backends.py).
+
+    Read afresh on every request, so a changed role, permission, profile, deactivation or password counts from
+    the very next request (nothing is cached between requests); what `staff_profile_of` and `staff_roles_of`
+    would each have asked separately is already on the user object.
+    """
+    label = _permission_label()
+    user: Any = (
+        get_user_model()
+        ._default_manager.select_related("staff_profile__home_library__municipality__consortium")
+        .annotate(
+            role_groups=_names(Group.objects.filter(user=OuterRef("pk")), F("name")),
+            role_own_permissions=_names(Permission.objects.filter(user=OuterRef("pk")), label),
+            role_group_permissions=_names(Permission.objects.filter(group__user=OuterRef("pk")), label),
+        )
+        .filter(pk=user_id)
+        .first()
+    )
+    if user is None:
+        return None
+    try:
+        user._staff_profile_cache = user.staff_profile
+    except ObjectDoesNotExist:
+        user._staff_profile_cache = None
+    permissions = _split(user.role_own_permissions) | _split(user.role_group_permissions)
+    _roles_cache_fill(user, groups=_split(user.role_groups), permissions=permissions)
+    return user
 
 
 def jurisdiction_of(consortium_id: int | None) -> str | None:

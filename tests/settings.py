@@ -15,3 +15,9 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # The suite runs in transactions that never commit, so no after-commit hook would seal an access event:
 # the writer seals at once (audit/sealing.py); tests/audit checks the after-commit sealing itself.
 ACCESS_LOG_SEAL_AT_ONCE = True
+
+# Rolled-back transactions send no signal a per-process cache could be cleared on: the suite keeps none (the
+# request-cost test turns it on for itself, core/process_cache.py).
+CONFIGURATION_CACHE_SECONDS = 0
+# Every /healthz asks the database (tests change the access log between probes; privacy_service/views.py).
+HEALTH_CHECK_CACHE_SECONDS = 0
