@@ -30,11 +30,14 @@ from django.utils import timezone
 
 from audit.chain import lock_chain_head
 from audit.models import AccessEvent, AccessEventPatron, AccessLogPrune
+from audit.partitions import EVENTS, PATRONS, partitions
 from audit.sealing import access_log_seal
 from audit.triggers import prune_deletes_allowed
 from core.dates import start_of_day, today
 
 PRUNE_BATCH = 5000
+# A partition's events and its newest id (the partition's name is the catalog's, never input).
+PARTITION_EXTENT = "SELECT count(*), coalesce(max(id), 0) FROM {table}"
 
 
 class PruneWithinRetention(ValueError):
@@ -98,6 +101,35 @@ def events_to_prune(*, before: datetime.datetime) -> QuerySet[AccessEvent]:
     return AccessEvent.objects.filter(id__lt=first_kept.id)
 
 
+def partitions_drop(*, first_kept_id: int, before: datetime.datetime) -> int:
+    """PostgreSQL: detach and drop the whole months of the log that the prune removes; the events dropped.
+
+    A month goes whole when it ends by the cutoff and every event in it comes before the first kept one
+    (its patron index rows go with it: the same month of the other table). Runs after the prune record,
+    in its transaction, as the tables' owner (only the owner may detach or drop a partition). Not
+    CONCURRENTLY: that cannot run in a transaction, nor with a DEFAULT partition; the plain detach holds
+    the tables' lock for moments (the prune holds the chain's lock anyway). What remains before the first
+    kept event (a partial month, the DEFAULT partition) is deleted row by row as before.
+    """
+    if connection.vendor != "postgresql":
+        return 0
+    dropped = 0
+    with connection.cursor() as cursor:
+        for partition in partitions(EVENTS):
+            if partition.default or partition.upper is None or partition.upper > before:
+                continue
+            cursor.execute(PARTITION_EXTENT.format(table=partition.name))
+            count, newest = cursor.fetchone()
+            if newest >= first_kept_id:
+                continue  # an event in it stays (a clock set back): its old rows go by DELETE
+            patron_partition = PATRONS + partition.name.removeprefix(EVENTS)
+            for table, name in ((PATRONS, patron_partition), (EVENTS, partition.name)):
+                cursor.execute(f"ALTER TABLE {table} DETACH PARTITION {name}")
+                cursor.execute(f"DROP TABLE {name}")
+            dropped += count
+    return dropped
+
+
 def access_log_prune(
     *,
     before: datetime.datetime,
@@ -129,7 +161,10 @@ def access_log_prune(
             first_kept_event_id=first_kept.id,
             anchor_hash=first_kept.prev_hash,
         )
-        removed = last_id = 0
+        removed = partitions_drop(first_kept_id=first_kept.id, before=before)
+        if progress is not None and removed:
+            progress(removed, total)
+        last_id = 0
         with prune_deletes_allowed(connection):
             # Keyset batches: each starts after the last one, so no batch rescans the rows already deleted
             # (in one transaction their dead index entries would be walked again every time).
