@@ -106,10 +106,20 @@ def is_partitioned() -> bool:
         return bool(cursor.fetchone()[0])
 
 
+def _refuse_truncate(cursor, table: str, name: str) -> None:
+    """TRUNCATE of the partition refused, for the owner too, as of the table (audit/triggers.py): statement
+    triggers are not cloned to partitions as row triggers are."""
+    cursor.execute(
+        f"CREATE TRIGGER {name}_no_truncate BEFORE TRUNCATE ON {name} "
+        f"FOR EACH STATEMENT EXECUTE FUNCTION audit_refuse_change('{table}')"
+    )
+
+
 def create_partition(cursor, table: str, name: str, bounds: str) -> None:
     """Make one partition of `table` (`bounds`: "DEFAULT" or "FOR VALUES ..."), with the events' per-partition
     unique indexes; the partitioned indexes and row triggers come with it from the parent."""
     cursor.execute(f"CREATE TABLE {name} PARTITION OF {table} {bounds}")
+    _refuse_truncate(cursor, table, name)
     if table == EVENTS:
         for suffix, column, condition in EVENT_PARTITION_UNIQUE:
             cursor.execute(f"CREATE UNIQUE INDEX {name}_{suffix} ON {name} ({column}){condition}")
@@ -243,6 +253,7 @@ def convert_to_partitions(schema_editor) -> None:
                 f"ALTER TABLE {table} ATTACH PARTITION {before} FOR VALUES FROM (MINVALUE) TO ({_literal(upper)})"
             )
             cursor.execute(f"ALTER TABLE {before} DROP CONSTRAINT {before}_bound")
+            _refuse_truncate(cursor, table, before)
             # The old indexes the partitioned ones did not take over (the events' B-tree on time).
             cursor.execute(
                 "SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "

@@ -461,7 +461,8 @@ def test_sqlite_refuses_insert_or_replace_and_upsert_on_every_log_table():
         refused(f"INSERT OR REPLACE INTO audit_accessevent ({columns}) VALUES ({marks})", by_hash, match="replaced")
         refused(
             f"INSERT INTO audit_accessevent ({columns}) VALUES ({marks}) "
-            "ON CONFLICT (id) DO UPDATE SET actor_username = 'innocent'",
+            # The database's key is (id, at): the time is the partition key (audit/partitions.py).
+        "ON CONFLICT (id, at) DO UPDATE SET actor_username = 'innocent'",
             values,
             match="replaced|append-only",
         )
@@ -489,7 +490,8 @@ def test_postgres_refuses_upsert_as_the_owner():
     names, values = event_columns(event.pk)
     refused(
         f"INSERT INTO audit_accessevent ({', '.join(names)}) VALUES ({', '.join(['%s'] * len(names))}) "
-        "ON CONFLICT (id) DO UPDATE SET actor_username = 'innocent'",
+        # The database's key is (id, at): the time is the partition key (audit/partitions.py).
+        "ON CONFLICT (id, at) DO UPDATE SET actor_username = 'innocent'",
         values,
         match="append-only",
     )
