@@ -38,6 +38,7 @@ from core.dates import start_of_day, today
 PRUNE_BATCH = 5000
 # A partition's events and its newest id (the partition's name is the catalog's, never input).
 PARTITION_EXTENT = "SELECT count(*), coalesce(max(id), 0) FROM {table}"
+DETACH_LOCK_TIMEOUT = "5s"
 
 
 class PruneWithinRetention(ValueError):
@@ -115,6 +116,9 @@ def partitions_drop(*, first_kept_id: int, before: datetime.datetime) -> int:
         return 0
     dropped = 0
     with connection.cursor() as cursor:
+        # A detach waits for every transaction on the tables, and the writers queue behind it: rather fail
+        # the prune (rolled back whole, run again) than stall them behind a long-running reader.
+        cursor.execute("SELECT set_config('lock_timeout', %s, true)", [DETACH_LOCK_TIMEOUT])
         for partition in partitions(EVENTS):
             if partition.default or partition.upper is None or partition.upper > before:
                 continue
@@ -127,6 +131,7 @@ def partitions_drop(*, first_kept_id: int, before: datetime.datetime) -> int:
                 cursor.execute(f"ALTER TABLE {table} DETACH PARTITION {name}")
                 cursor.execute(f"DROP TABLE {name}")
             dropped += count
+        cursor.execute("SET LOCAL lock_timeout = DEFAULT")
     return dropped
 
 

@@ -181,3 +181,34 @@ def test_on_sqlite_the_partition_command_does_nothing():
     with translation.override("en"):
         call_command("partition_access_log", stdout=out)
     assert "not partitioned" in out.getvalue()
+
+
+def copy_of(event_id: int, *, shift: str) -> str:
+    """As the owner (who alone may insert a sealed row): a copy of an event, seal and MAC included, under a
+    new id and its time moved by `shift`."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = %s "
+            "AND column_name NOT IN ('id', 'at') ORDER BY ordinal_position",
+            [EVENTS],
+        )
+        columns = ", ".join(name for (name,) in cursor.fetchall())
+    return (
+        f"INSERT INTO {EVENTS} ({columns}, at) SELECT {columns}, at + interval '{shift}' "
+        f"FROM {EVENTS} WHERE id = {int(event_id)}"
+    )
+
+
+@postgres_only
+def test_hash_position_and_mac_are_unique_per_month_and_a_copy_in_another_month_is_named():
+    """What per-partition uniqueness loses, and what catches it: a replay keeps its time (the MAC covers it),
+    so it lands in its original's month and is refused there; a copy moved to another month is taken by the
+    database, and the verifier names it (a second row with one position, a link that does not check)."""
+    _first, second = record(2)
+    replay = copy_of(second.pk, shift="0 seconds")
+    with pytest.raises(DatabaseError, match=r"_uniq"), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(replay)
+    assert verify_chain() is None
+    with connection.cursor() as cursor:
+        cursor.execute(copy_of(second.pk, shift="-40 days"))
+    assert verify_chain() is not None

@@ -461,8 +461,7 @@ def test_sqlite_refuses_insert_or_replace_and_upsert_on_every_log_table():
         refused(f"INSERT OR REPLACE INTO audit_accessevent ({columns}) VALUES ({marks})", by_hash, match="replaced")
         refused(
             f"INSERT INTO audit_accessevent ({columns}) VALUES ({marks}) "
-            # The database's key is (id, at): the time is the partition key (audit/partitions.py).
-        "ON CONFLICT (id, at) DO UPDATE SET actor_username = 'innocent'",
+            "ON CONFLICT (id) DO UPDATE SET actor_username = 'innocent'",
             values,
             match="replaced|append-only",
         )
