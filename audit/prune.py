@@ -13,6 +13,10 @@ events before the first kept event of the newest record, and older than its cuto
 `install_guards`, `install_age_guards`), so a prune without its record, or of anything but that
 prefix, is refused by the database itself; so is a record whose cutoff is within the last month.
 
+On PostgreSQL the log is partitioned by month (audit/partitions.py): a whole month before the cutoff is
+detached and dropped (`partitions_drop`) instead of deleted row by row, after the record, in the same
+transaction; the partial month up to the cutoff is deleted as before, so the retention stays to the day.
+
 No prune reaches into the retention: the cutoff is at the latest the start of the day
 ACCESS_LOG_RETENTION_MONTHS ago. The record's fields are the owner's word, so verification does not
 take it: a signed checkpoint whose head a prune removed must be older than the retention

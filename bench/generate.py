@@ -255,11 +255,12 @@ def table_sizes(cursor) -> list[tuple[str, int, str, str, str]]:
     out = []
     for table in BULK_TABLES:
         cursor.execute(
-            # Summed over the partitions of a partitioned table (pg_partition_tree: the table itself otherwise).
+            # Summed over the partitions of a partitioned table (pg_partition_tree has nothing for a plain one).
             "SELECT sum(greatest(c.reltuples, 0))::bigint, pg_size_pretty(sum(pg_table_size(t.relid))),"
             " pg_size_pretty(sum(pg_indexes_size(t.relid))), pg_size_pretty(sum(pg_total_relation_size(t.relid)))"
-            " FROM pg_partition_tree(%s::regclass) AS t JOIN pg_class AS c ON c.oid = t.relid",
-            [table],
+            " FROM (SELECT relid FROM pg_partition_tree(%s::regclass) WHERE isleaf UNION SELECT oid FROM pg_class"
+            " WHERE oid = %s::regclass AND relkind <> 'p') AS t JOIN pg_class AS c ON c.oid = t.relid",
+            [table, table],
         )
         rows, heap, indexes, total = cursor.fetchone()
         out.append((table, rows, heap, indexes, total))
@@ -267,10 +268,12 @@ def table_sizes(cursor) -> list[tuple[str, int, str, str, str]]:
 
 
 def index_sizes(cursor) -> list[tuple[str, str, str]]:
+    # A partitioned index's size is its partitions' (pg_partition_tree has nothing for a plain index).
+    size = "coalesce((SELECT sum(pg_relation_size(t.relid)) FROM pg_partition_tree(c.oid) AS t), 0)"
     cursor.execute(
-        "SELECT i.indrelid::regclass::text, c.relname, pg_size_pretty(pg_relation_size(c.oid))"
+        f"SELECT i.indrelid::regclass::text, c.relname, pg_size_pretty({size} + pg_relation_size(c.oid))"
         " FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid"
-        " WHERE i.indrelid::regclass::text = ANY(%s) ORDER BY 1, pg_relation_size(c.oid) DESC",
+        f" WHERE i.indrelid::regclass::text = ANY(%s) ORDER BY 1, {size} + pg_relation_size(c.oid) DESC",
         [list(BULK_TABLES)],
     )
     return cursor.fetchall()
