@@ -8,7 +8,9 @@ rewrite history. It inserts an event without its id (the sequence's to give: an 
 end of the range, would stall the prune's walk), and the triggers refuse its insert of a sealed row or an
 infinite time (audit/triggers.py, `install_content_mac`). The records of prunings (audit.models.AccessLogPrune)
 it may only read: they are written by the owner's prune alone (audit/prune.py), so the
-application cannot vouch for a gap in the log. Re-applied after every `migrate`.
+application cannot vouch for a gap in the log. It has no grant on the log's partitions (PostgreSQL,
+audit/partitions.py). Re-applied after every `migrate`; `manage.py partition_access_log` makes new
+partitions as the owner, which gives the runtime role nothing on them.
 """
 
 from django.conf import settings
@@ -49,3 +51,13 @@ def grant_runtime_role(*, using: str = "default", **_kwargs) -> None:
         cursor.execute(f"GRANT INSERT ({columns}) ON audit_accessevent TO {quoted}")
         for table in OWNER_WRITTEN_TABLES:
             cursor.execute(f"REVOKE INSERT ON {table} FROM {quoted}")
+        # On the partitions of the log (audit/partitions.py) nothing: the runtime role reads and writes
+        # through the partitioned tables, whose grants alone PostgreSQL checks then, and the grant on all
+        # tables above must not open a partition to a direct UPDATE or DELETE.
+        cursor.execute(
+            "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+            "WHERE i.inhparent::regclass::text = ANY(%s)",
+            [list(PRUNABLE_TABLES)],
+        )
+        for (partition,) in cursor.fetchall():
+            cursor.execute(f"REVOKE ALL ON {connection.ops.quote_name(partition)} FROM {quoted}")

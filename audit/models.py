@@ -96,7 +96,19 @@ class DataCategory(models.TextChoices):
     LIBRARY_SYSTEM = "library_system", _("Data in the library system (Koha): record, loans, holds, fees, its log")
 
 
+class AccessEventQuerySet(models.QuerySet):
+    def about_patron(self, patron_id: int) -> "AccessEventQuerySet":
+        """The events that concern one patron: "who processed my data", the access report, the DPO's browser.
+
+        Joined on the patron index row's time as well as its event: on PostgreSQL the events are partitioned
+        by time (audit/partitions.py), and the time lets each event be looked up in its own month's partition
+        instead of in every one.
+        """
+        return self.filter(subjects__patron_id=patron_id, subjects__at=models.F("at"))
+
+
 class AccessEvent(models.Model):
+    # On PostgreSQL the partition key (audit/partitions.py): the database's index on it is BRIN there.
     at = models.DateTimeField(_("time"), db_index=True)
     actor_id = models.BigIntegerField(_("user id"), null=True, blank=True)
     actor_username = models.CharField(_("user"), max_length=150, blank=True)
@@ -118,6 +130,8 @@ class AccessEvent(models.Model):
     # The writer's word that it wrote the row: "<chain key id>:<nonce>:<HMAC-SHA256 hex>"; the sealer
     # seals only a row whose MAC checks (audit/sealing.py). Empty on events written before it existed.
     content_mac = models.CharField(_("content MAC"), max_length=120, null=True, blank=True)
+
+    objects = AccessEventQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("access event")
@@ -171,17 +185,27 @@ class AccessEventPatron(models.Model):
     """One patron an event concerns: the index behind "who processed my data".
 
     The patron id is opaque and kept without a foreign key, so the log outlives an
-    erased patron until the log's own retention ends.
+    erased patron until the log's own retention ends. The event's time is repeated here: on PostgreSQL
+    both tables are partitioned by it in the same months and pruned together (audit/partitions.py), and
+    a patron's events are found by (patron, time) and each looked up in its own month. No foreign key to
+    the event in the database either (one to a partitioned table would need the time in it, and would
+    tie the two tables' partitions together at the prune): the writer inserts both in one transaction
+    (audit/services.py), and the triggers keep both append-only.
     """
 
     # The composite key (event, patron) is the event-side index; no surrogate id to store.
     pk = models.CompositePrimaryKey("event", "patron_id")
-    event = models.ForeignKey(AccessEvent, on_delete=models.DO_NOTHING, related_name="subjects", db_index=False)
+    event = models.ForeignKey(
+        AccessEvent, on_delete=models.DO_NOTHING, related_name="subjects", db_index=False, db_constraint=False
+    )
     patron_id = models.BigIntegerField()
+    # The event's time. Nullable in the model so that SQLite adds the column in place (no rebuild that would
+    # drop the triggers); migration 0015 fills it, and on PostgreSQL it is NOT NULL (the partition key).
+    at = models.DateTimeField(_("time"), null=True, blank=True)
 
     class Meta:
         default_permissions = []
-        indexes = [models.Index(fields=["patron_id", "event"], name="accessevent_patron_idx")]
+        indexes = [models.Index(fields=["patron_id", "at"], name="accessevent_patron_idx")]
 
     def __str__(self) -> str:
         return f"{self.event_id}:{self.patron_id}"

@@ -13,6 +13,10 @@ events before the first kept event of the newest record, and older than its cuto
 `install_guards`, `install_age_guards`), so a prune without its record, or of anything but that
 prefix, is refused by the database itself; so is a record whose cutoff is within the last month.
 
+On PostgreSQL the log is partitioned by month (audit/partitions.py): a whole month before the cutoff is
+detached and dropped (`partitions_drop`) instead of deleted row by row, after the record, in the same
+transaction; the partial month up to the cutoff is deleted as before, so the retention stays to the day.
+
 No prune reaches into the retention: the cutoff is at the latest the start of the day
 ACCESS_LOG_RETENTION_MONTHS ago. The record's fields are the owner's word, so verification does not
 take it: a signed checkpoint whose head a prune removed must be older than the retention
@@ -30,11 +34,15 @@ from django.utils import timezone
 
 from audit.chain import lock_chain_head
 from audit.models import AccessEvent, AccessEventPatron, AccessLogPrune
+from audit.partitions import EVENTS, PATRONS, partitions
 from audit.sealing import access_log_seal
 from audit.triggers import prune_deletes_allowed
 from core.dates import start_of_day, today
 
 PRUNE_BATCH = 5000
+# A partition's events and its newest id (the partition's name is the catalog's, never input).
+PARTITION_EXTENT = "SELECT count(*), coalesce(max(id), 0) FROM {table}"
+DETACH_LOCK_TIMEOUT = "5s"
 
 
 class PruneWithinRetention(ValueError):
@@ -98,6 +106,39 @@ def events_to_prune(*, before: datetime.datetime) -> QuerySet[AccessEvent]:
     return AccessEvent.objects.filter(id__lt=first_kept.id)
 
 
+def partitions_drop(*, first_kept_id: int, before: datetime.datetime) -> int:
+    """PostgreSQL: detach and drop the whole months of the log that the prune removes; the events dropped.
+
+    A month goes whole when it ends by the cutoff and every event in it comes before the first kept one
+    (its patron index rows go with it: the same month of the other table). Runs after the prune record,
+    in its transaction, as the tables' owner (only the owner may detach or drop a partition). Not
+    CONCURRENTLY: that cannot run in a transaction, nor with a DEFAULT partition; the plain detach holds
+    the tables' lock for moments (the prune holds the chain's lock anyway). What remains before the first
+    kept event (a partial month, the DEFAULT partition) is deleted row by row as before.
+    """
+    if connection.vendor != "postgresql":
+        return 0
+    dropped = 0
+    with connection.cursor() as cursor:
+        # A detach waits for every transaction on the tables, and the writers queue behind it: rather fail
+        # the prune (rolled back whole, run again) than stall them behind a long-running reader.
+        cursor.execute("SELECT set_config('lock_timeout', %s, true)", [DETACH_LOCK_TIMEOUT])
+        for partition in partitions(EVENTS):
+            if partition.default or partition.upper is None or partition.upper > before:
+                continue
+            cursor.execute(PARTITION_EXTENT.format(table=partition.name))
+            count, newest = cursor.fetchone()
+            if newest >= first_kept_id:
+                continue  # an event in it stays (a clock set back): its old rows go by DELETE
+            patron_partition = PATRONS + partition.name.removeprefix(EVENTS)
+            for table, name in ((PATRONS, patron_partition), (EVENTS, partition.name)):
+                cursor.execute(f"ALTER TABLE {table} DETACH PARTITION {name}")
+                cursor.execute(f"DROP TABLE {name}")
+            dropped += count
+        cursor.execute("SET LOCAL lock_timeout = DEFAULT")
+    return dropped
+
+
 def access_log_prune(
     *,
     before: datetime.datetime,
@@ -129,7 +170,10 @@ def access_log_prune(
             first_kept_event_id=first_kept.id,
             anchor_hash=first_kept.prev_hash,
         )
-        removed = last_id = 0
+        removed = partitions_drop(first_kept_id=first_kept.id, before=before)
+        if progress is not None and removed:
+            progress(removed, total)
+        last_id = 0
         with prune_deletes_allowed(connection):
             # Keyset batches: each starts after the last one, so no batch rescans the rows already deleted
             # (in one transaction their dead index entries would be walked again every time).

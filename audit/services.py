@@ -64,7 +64,9 @@ def access_event_record(
         )
         event.content_mac = event_content_mac(event)  # the sealer seals only what carries it
         event.save(force_insert=True)
-        AccessEventPatron.objects.bulk_create(AccessEventPatron(event=event, patron_id=pid) for pid in patron_ids)
+        AccessEventPatron.objects.bulk_create(
+            AccessEventPatron(event=event, patron_id=pid, at=event.at) for pid in patron_ids
+        )
         if seal_soon():
             event.refresh_from_db(fields=SEAL_COLUMNS)
         checkpoint_soon()

@@ -25,7 +25,7 @@ The functions for migrations 0002 and 0007 (`install`, `install_function`, `inst
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
-from audit.grants import APPEND_ONLY_TABLES, SEAL_COLUMNS
+from audit.grants import APPEND_ONLY_TABLES, PRUNABLE_TABLES, SEAL_COLUMNS
 
 MESSAGE = "access events are append-only"
 # The transaction-local setting that the owner's prune sets; any other role may set it but has no
@@ -539,3 +539,95 @@ def uninstall_content_mac(schema_editor) -> None:
     elif vendor == "postgresql":
         schema_editor.execute(f"DROP TRIGGER IF EXISTS {table}_insert_unsealed ON {table}")
         schema_editor.execute("DROP FUNCTION IF EXISTS audit_check_event_insert()")
+
+
+# --- Since migration 0015: the tables partitioned by month on PostgreSQL (audit/partitions.py) ----------
+
+# The function of 0013 with the table named by the trigger's argument: a row trigger on a partitioned
+# table fires on the partition, whose name TG_TABLE_NAME then is. A trigger without an argument (on the
+# prune records) is on the table itself.
+PG_PARTITIONED_FUNCTION = """
+CREATE OR REPLACE FUNCTION audit_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    logical_table text := CASE WHEN TG_NARGS > 0 THEN TG_ARGV[0] ELSE TG_TABLE_NAME END;
+BEGIN
+    IF TG_OP = 'UPDATE' AND logical_table = 'audit_accessevent' THEN
+        IF OLD.seq IS NULL AND OLD.prev_hash IS NULL AND OLD.hash IS NULL AND OLD.key_id IS NULL
+            AND NEW.seq IS NOT NULL AND NEW.prev_hash IS NOT NULL AND NEW.hash IS NOT NULL AND NEW.key_id IS NOT NULL
+            AND to_jsonb(NEW) - ARRAY['seq', 'prev_hash', 'hash', 'key_id']
+                = to_jsonb(OLD) - ARRAY['seq', 'prev_hash', 'hash', 'key_id']
+        THEN
+            RETURN NEW;
+        END IF;
+        RAISE EXCEPTION 'access events are append-only: each is sealed once, the seal changing nothing else'
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    IF TG_OP = 'DELETE'
+        AND logical_table IN ('audit_accesseventpatron', 'audit_accessevent')
+        AND current_setting('audit.prune', true) = 'on'
+        AND current_user = (SELECT pg_get_userbyid(relowner) FROM pg_class WHERE oid = TG_RELID)
+    THEN
+        RETURN OLD;
+    END IF;
+    RAISE EXCEPTION 'access events are append-only' USING ERRCODE = 'insufficient_privilege';
+END $$
+"""
+
+
+def install_partitioned(schema_editor) -> None:
+    """Migration 0015 on PostgreSQL: the triggers of 0002-0014 on the partitioned tables.
+
+    Row triggers on a partitioned table are cloned to every partition, present and future (so a direct
+    UPDATE or DELETE of a partition meets them too); statement triggers (TRUNCATE, the prune's prefix
+    check over its transition table) fire for statements on the partitioned table, the only one the
+    runtime role has a grant on (audit/grants.py).
+    """
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    schema_editor.execute(PG_PARTITIONED_FUNCTION)
+    for table in PRUNABLE_TABLES:
+        schema_editor.execute(
+            f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
+            f"FOR EACH ROW EXECUTE FUNCTION audit_refuse_change('{table}')"
+        )
+        schema_editor.execute(
+            f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
+            f"FOR EACH STATEMENT EXECUTE FUNCTION audit_refuse_change('{table}')"
+        )
+        schema_editor.execute(
+            f"CREATE TRIGGER {table}_prefix_only AFTER DELETE ON {table} REFERENCING OLD TABLE AS removed "
+            "FOR EACH STATEMENT EXECUTE FUNCTION audit_check_prune_prefix()"
+        )
+    schema_editor.execute(
+        "CREATE TRIGGER audit_accessevent_insert_unsealed BEFORE INSERT ON audit_accessevent "
+        "FOR EACH ROW EXECUTE FUNCTION audit_check_event_insert()"
+    )
+
+
+# The patron index rows' time, filled from their events on SQLite (the column is new in 0015; PostgreSQL
+# fills it in the conversion, audit/partitions.py).
+SQLITE_FILL_PATRON_TIME = (
+    "UPDATE audit_accesseventpatron SET at = "
+    "(SELECT e.at FROM audit_accessevent AS e WHERE e.id = audit_accesseventpatron.event_id) WHERE at IS NULL"
+)
+
+PG_FILL_PATRON_TIME = (
+    "UPDATE audit_accesseventpatron AS p SET at = e.at FROM audit_accessevent AS e "
+    "WHERE e.id = p.event_id AND p.at IS NULL"
+)
+
+
+def fill_patron_time(schema_editor) -> None:
+    """Migration 0015: the patron index rows get their event's time (the owner's one UPDATE, triggers lifted)."""
+    vendor = schema_editor.connection.vendor
+    table = "audit_accesseventpatron"
+    if vendor == "sqlite":
+        schema_editor.execute(f"DROP TRIGGER IF EXISTS {table}_no_update")
+        schema_editor.execute(SQLITE_FILL_PATRON_TIME)
+        schema_editor.execute(_sqlite_trigger(table, "UPDATE"))
+    elif vendor == "postgresql":
+        schema_editor.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
+        schema_editor.execute(PG_FILL_PATRON_TIME)
+        schema_editor.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
+        # Every row has its event (the foreign key until now), so every row has its time.
+        schema_editor.execute(f"ALTER TABLE {table} ALTER COLUMN at SET NOT NULL")

@@ -59,7 +59,8 @@ EVENT_COLUMNS = {
 PARAMETER = {"postgresql": "%({})s", "sqlite": ":{}"}
 # The patron ids of an event's index rows as text in the form of `patron_ids` ("[1, 2]"). In the index's
 # (event, patron) order as a rule; the engine compares the ids themselves before it calls a difference a
-# finding (audit/verifier.py).
+# finding (audit/verifier.py). Those with the event's time only, as the readers find them
+# (AccessEvent.objects.about_patron), which on PostgreSQL also looks in the event's own month alone.
 INDEX_IDS = {
     "postgresql": "string_agg(p.patron_id::text, ', ')",
     "sqlite": "group_concat(p.patron_id, ', ')",
@@ -70,7 +71,7 @@ INDEX_IDS = {
 # names it). Unsealed events are in none: they are not in the chain yet.
 _BATCH = (
     "SELECT {columns}, coalesce((SELECT '[' || {index_ids} || ']' FROM audit_accesseventpatron AS p "
-    "WHERE p.event_id = e.id), '[]') FROM audit_accessevent AS e "
+    "WHERE p.event_id = e.id AND p.at = e.at), '[]') FROM audit_accessevent AS e "
     "WHERE {where} AND e.{key} > {after} ORDER BY e.{key} LIMIT {limit}"
 )
 WALK = (

@@ -14,7 +14,9 @@ demo staff users (actor id, username, municipality and an address in their munic
 80 % `patron_view` of one patron of the actor's consortium and 20 % `patron_search` listing 1-4 of
 them, so ~1.3 `audit_accesseventpatron` rows per event. Outcome is always `allowed`. `prev_hash` and
 `hash` are unique 64-hex strings (md5(i) || md5(i + 1)) that look chained but do not verify: do not
-run `verify_access_log` on this data. The access-log tables' append-only triggers allow INSERT.
+run `verify_access_log` on this data. The access-log tables' append-only triggers allow INSERT. On the
+log partitioned by month (audit/partitions.py) the months of the two years are made first, so no event
+lands in the DEFAULT partition; the patron index rows carry their event's time.
 
 Meant for an empty throwaway database (a second run appends more rows after the existing ones).
 """
@@ -208,10 +210,10 @@ ev AS (
         md5((%(event_id_base)s + s.g)::text) || md5((%(event_id_base)s + s.g + 1)::text)
     FROM src AS s
     ORDER BY s.g
-    RETURNING id, patron_ids
+    RETURNING id, at, patron_ids
 )
-INSERT INTO audit_accesseventpatron (event_id, patron_id)
-SELECT ev.id, x.value::bigint
+INSERT INTO audit_accesseventpatron (event_id, patron_id, at)
+SELECT ev.id, x.value::bigint, ev.at
 FROM ev CROSS JOIN LATERAL jsonb_array_elements_text(ev.patron_ids) AS x(value)
 ORDER BY ev.id
 """
@@ -253,9 +255,12 @@ def table_sizes(cursor) -> list[tuple[str, int, str, str, str]]:
     out = []
     for table in BULK_TABLES:
         cursor.execute(
-            "SELECT reltuples::bigint, pg_size_pretty(pg_table_size(oid)), pg_size_pretty(pg_indexes_size(oid)),"
-            " pg_size_pretty(pg_total_relation_size(oid)) FROM pg_class WHERE oid = %s::regclass",
-            [table],
+            # Summed over the partitions of a partitioned table (pg_partition_tree has nothing for a plain one).
+            "SELECT sum(greatest(c.reltuples, 0))::bigint, pg_size_pretty(sum(pg_table_size(t.relid))),"
+            " pg_size_pretty(sum(pg_indexes_size(t.relid))), pg_size_pretty(sum(pg_total_relation_size(t.relid)))"
+            " FROM (SELECT relid FROM pg_partition_tree(%s::regclass) WHERE isleaf UNION SELECT oid FROM pg_class"
+            " WHERE oid = %s::regclass AND relkind <> 'p') AS t JOIN pg_class AS c ON c.oid = t.relid",
+            [table, table],
         )
         rows, heap, indexes, total = cursor.fetchone()
         out.append((table, rows, heap, indexes, total))
@@ -263,10 +268,12 @@ def table_sizes(cursor) -> list[tuple[str, int, str, str, str]]:
 
 
 def index_sizes(cursor) -> list[tuple[str, str, str]]:
+    # A partitioned index's size is its partitions' (pg_partition_tree has nothing for a plain index).
+    size = "coalesce((SELECT sum(pg_relation_size(t.relid)) FROM pg_partition_tree(c.oid) AS t), 0)"
     cursor.execute(
-        "SELECT i.indrelid::regclass::text, c.relname, pg_size_pretty(pg_relation_size(c.oid))"
+        f"SELECT i.indrelid::regclass::text, c.relname, pg_size_pretty({size} + pg_relation_size(c.oid))"
         " FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid"
-        " WHERE i.indrelid::regclass::text = ANY(%s) ORDER BY 1, pg_relation_size(c.oid) DESC",
+        f" WHERE i.indrelid::regclass::text = ANY(%s) ORDER BY 1, {size} + pg_relation_size(c.oid) DESC",
         [list(BULK_TABLES)],
     )
     return cursor.fetchall()
@@ -292,6 +299,8 @@ def main() -> None:
     django_setup()
     from django.core.management import call_command
     from django.db import connection
+
+    from audit.partitions import partitions_ensure
 
     if connection.vendor != "postgresql":
         raise SystemExit("bench/generate.py needs PostgreSQL: run it under scripts/with-postgres.sh (DATABASE_URL).")
@@ -348,6 +357,7 @@ def main() -> None:
         # --- access events ---
         cursor.execute("SELECT now() - interval '730 days', interval '730 days' / %s", [max(args.events, 1)])
         start_ts, step = cursor.fetchone()
+        partitions_ensure(start=start_ts)
         progress(
             f"access events: {args.events:,} in batches of {args.event_batch:,} (ids from {event_id_base + 1:,}),"
             " with their patron index rows"

@@ -639,7 +639,7 @@ def _role(event: AccessEvent, user) -> tuple[list[str], str]:
 def _access_log_section(patron_id: int) -> Section:
     """Every event about the patron, oldest first: when, what, whose role and which library."""
     events = list(
-        AccessEvent.objects.filter(subjects__patron_id=patron_id)
+        AccessEvent.objects.about_patron(patron_id)
         .only("at", "actor_id", "actor_username", "actor_municipality_id", "action", "data_categories", "outcome")
         .order_by("id")
     )

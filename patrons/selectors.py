@@ -493,7 +493,7 @@ def access_event_list_for_patron(*, actor: Actor, patron_id: int, limit: int = 5
     with transaction.atomic():
         if not Patron.objects.visible_to(actor).filter(pk=patron_id).exists():
             raise SelectorNotFound(Action.ACCESS_LOG_VIEW)
-        events = list(AccessEvent.objects.filter(subjects__patron_id=patron_id).order_by("-id")[:limit])
+        events = list(AccessEvent.objects.about_patron(patron_id).order_by("-id")[:limit])
         access_event_record(
             actor=actor,
             action=Action.ACCESS_LOG_VIEW,

@@ -71,7 +71,7 @@ class PatronFilter(InputFilter):
             patron_ids=[patron_id],
             data_categories=[DataCategory.ACCESS_LOG],
         )
-        return queryset.filter(subjects__patron_id=patron_id)
+        return queryset.about_patron(patron_id)
 
 
 class ActorFilter(InputFilter):

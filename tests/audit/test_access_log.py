@@ -160,8 +160,8 @@ def test_reordered_events_are_detected():
         AccessEvent.objects.filter(pk=second.pk).update(**b)
         AccessEventPatron.objects.filter(event_id__in=[second.pk, third.pk]).delete()
         AccessEventPatron.objects.bulk_create(
-            [AccessEventPatron(event_id=second.pk, patron_id=p) for p in b["patron_ids"]]
-            + [AccessEventPatron(event_id=third.pk, patron_id=p) for p in a["patron_ids"]]
+            [AccessEventPatron(event_id=second.pk, patron_id=p, at=b["at"]) for p in b["patron_ids"]]
+            + [AccessEventPatron(event_id=third.pk, patron_id=p, at=a["at"]) for p in a["patron_ids"]]
         )
     assert_broken_at(second.pk, "removed or moved")
 

@@ -489,7 +489,8 @@ def test_postgres_refuses_upsert_as_the_owner():
     names, values = event_columns(event.pk)
     refused(
         f"INSERT INTO audit_accessevent ({', '.join(names)}) VALUES ({', '.join(['%s'] * len(names))}) "
-        "ON CONFLICT (id) DO UPDATE SET actor_username = 'innocent'",
+        # The database's key is (id, at): the time is the partition key (audit/partitions.py).
+        "ON CONFLICT (id, at) DO UPDATE SET actor_username = 'innocent'",
         values,
         match="append-only",
     )
