@@ -28,6 +28,7 @@ from audit.keys import verify_keys
 from audit.models import AccessLogPrune
 from audit.verifier import (
     ChainStart,
+    ChainState,
     ChainVerifier,
     Finding,
     PartResult,
@@ -227,12 +228,13 @@ _COPY_INDEX = (
 COPY_FIELDS = 18
 # PostgreSQL's timestamps count microseconds from 2000-01-01 UTC.
 PG_EPOCH_US = 946_684_800_000_000
+SIGN, WRAP = 1 << 63, 1 << 64  # the 8 bytes are a signed integer
 
 
 def _pg_microseconds(hex_text: bytes) -> int:
     """The time of a COPY line (`timestamptz_send`, hex) as microseconds since 1970: exactly the stored value."""
     value = int(hex_text, 16)
-    return (value - (1 << 64) if value >= 1 << 63 else value) + PG_EPOCH_US
+    return (value - WRAP if value >= SIGN else value) + PG_EPOCH_US
 
 
 def _copy_field(text: str) -> str | None:
@@ -276,7 +278,7 @@ class _Chunks:
         self.chunks: list[bytes] = []
 
     def write(self, data: bytes) -> int:
-        self.chunks.append(bytes(data))
+        self.chunks.append(data)
         return len(data)
 
     def lines(self) -> list[bytes]:
@@ -290,10 +292,12 @@ def _index_of(cursor, lines: list[bytes]) -> dict[bytes, bytes]:
     ids = [int(line[: line.index(b"\t")]) for line in lines]
     chunks = _Chunks()
     cursor.copy_expert(_COPY_INDEX.format(lo=min(ids), hi=max(ids)), chunks)
-    return dict(line.split(b"\t", 1) for line in chunks.lines())  # type: ignore[misc]
+    return dict(tuple(line.split(b"\t", 1)) for line in chunks.lines())  # type: ignore[misc]
 
 
-def _walk_lines(verifier: ChainVerifier, lines: list[bytes], index: dict[bytes, bytes], provisional: bool):
+def _walk_lines(
+    verifier: ChainVerifier, lines: list[bytes], index: dict[bytes, bytes], provisional: bool
+) -> tuple[ChainState | None, int | None]:
     """One range's walk over its COPY lines. The lines of whole events take the fast way here (the link
     recomputed from the line itself); any other line is the engine's (`ChainVerifier.feed`), with the
     state handed over both ways, so the engine decides every finding. (The assumed start, the earliest time.)
@@ -318,7 +322,8 @@ def _walk_lines(verifier: ChainVerifier, lines: list[bytes], index: dict[bytes, 
             base = bases.get(fields[16])
             if len(fields) == COPY_FIELDS and base is not None and fields[15] == prev_link and fields[7] != b"?":
                 seq = int(fields[2])
-                at = _pg_microseconds(fields[3])
+                at = int(fields[3], 16)  # _pg_microseconds, inline
+                at = (at - WRAP if at >= SIGN else at) + PG_EPOCH_US
                 at_text = str(at).encode()
                 if (
                     seq == position + 1
@@ -389,7 +394,7 @@ class _Walk:
         )
 
 
-def walk_range(walk: _Walk, lo: int, hi: int, state=None) -> PartResult:
+def walk_range(walk: _Walk, lo: int, hi: int, state: ChainState | None = None) -> PartResult:
     """The events at positions `lo` to `hi`, walked on their own (from an assumed start) or, with `state`,
     going on from it; on this process's connection."""
     verifier = walk.verifier()
@@ -405,8 +410,8 @@ def walk_range(walk: _Walk, lo: int, hi: int, state=None) -> PartResult:
             if not lines:
                 return PartResult(report=verifier.report, entry=None, exit=verifier.state(), min_at_us=None)
             index = _index_of(cursor, lines)
-        entry, min_at = _walk_lines(verifier, lines, index, provisional=state is None)
-        return PartResult(report=verifier.report, entry=entry, exit=verifier.state(), min_at_us=min_at)
+        entry, earliest = _walk_lines(verifier, lines, index, provisional=state is None)
+        return PartResult(report=verifier.report, entry=entry, exit=verifier.state(), min_at_us=earliest)
     entry = None if state is None else verifier.state()
     min_at: int | None = None
     for batch in event_rows(parts=[RANGE], upper=hi, after=lo - 1):
@@ -423,9 +428,9 @@ def walk_range(walk: _Walk, lo: int, hi: int, state=None) -> PartResult:
 _POOL_WALK: _Walk | None = None
 
 
-def _pool_job(job: tuple[int, int, object]) -> PartResult:
+def _pool_job(job: tuple[int, int, ChainState | None]) -> PartResult:
     assert _POOL_WALK is not None
-    return walk_range(_POOL_WALK, *job)  # type: ignore[arg-type]
+    return walk_range(_POOL_WALK, *job)
 
 
 def prune_records() -> list[tuple[int, int, str, str]]:

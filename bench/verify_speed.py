@@ -18,6 +18,7 @@ import datetime
 import io
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -111,9 +112,11 @@ def generate(*, events: int, step_us: int) -> float:
     return time.monotonic() - started
 
 
-def run_verify(code_dir: Path, checkpoint_dir: str) -> tuple[float, str, str, str]:
-    """One run of the real command from `code_dir`: (seconds, load before, load after, its last line)."""
+def run_verify(code_dir: Path, checkpoint_dir: str) -> tuple[float, float, str, str, str]:
+    """One run of the real command from `code_dir`: (seconds, CPU seconds of the command's processes, load
+    before, load after, its first line)."""
     load_before = " ".join(f"{load:.2f}" for load in os.getloadavg())
+    cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.monotonic()
     result = subprocess.run(  # noqa: S603 (our own interpreter and manage.py)
         [str(code_dir / ".venv" / "bin" / "python"), "manage.py", "verify_access_log", "--verbosity", "0"],
@@ -124,11 +127,13 @@ def run_verify(code_dir: Path, checkpoint_dir: str) -> tuple[float, str, str, st
         env={**os.environ, "DEBUG": "false", "AUDIT_CHECKPOINT_DIR": checkpoint_dir},
     )
     seconds = time.monotonic() - started
+    cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = cpu_after.ru_utime + cpu_after.ru_stime - cpu_before.ru_utime - cpu_before.ru_stime
     load_after = " ".join(f"{load:.2f}" for load in os.getloadavg())
     output = (result.stdout + result.stderr).strip().splitlines()
     if result.returncode != 0:
         raise SystemExit(f"verify_access_log in {code_dir} failed ({result.returncode}): {output[-5:]}")
-    return seconds, load_before, load_after, output[0] if output else ""
+    return seconds, cpu, load_before, load_after, output[0] if output else ""
 
 
 def main() -> None:
@@ -164,15 +169,16 @@ def main() -> None:
     checkpoint_dir = tempfile.mkdtemp(prefix="verify-speed-")
     for round_number in range(1, args.rounds + 1):
         for label, code_dir in codes:
-            seconds, load_before, load_after, line = run_verify(code_dir, checkpoint_dir)
+            seconds, cpu, load_before, load_after, line = run_verify(code_dir, checkpoint_dir)
             rate = total / seconds
-            progress(f"round {round_number} {label}: {seconds:.2f} s, {rate:,.0f} events/s ({line})")
-            rows.append((round_number, label, f"{seconds:.2f}", f"{rate:,.0f}", load_before, load_after))
+            progress(f"round {round_number} {label}: {seconds:.2f} s, {rate:,.0f} events/s, {cpu:.1f} s CPU ({line})")
+            rows.append((round_number, label, f"{seconds:.2f}", f"{rate:,.0f}", f"{cpu:.1f}", load_before, load_after))
     body = f"""
 {generation} {total:,} sealed events verified by `manage.py verify_access_log` (the whole command: Django's
-start, the checkpoints, the walk), {os.cpu_count()} CPUs, load average (1, 5, 15 min) before and after each run.
+start, the checkpoints, the walk), {os.cpu_count()} CPUs; the CPU seconds of the command's own processes (not
+PostgreSQL's), and the load average (1, 5, 15 min) before and after each run.
 
-{markdown_table(["round", "code", "seconds", "events/s", "load before", "load after"], rows)}
+{markdown_table(["round", "code", "seconds", "events/s", "Python CPU s", "load before", "load after"], rows)}
 """
     print(body)
     write_section("verify_speed", "Verifying the access log (`bench/verify_speed.py`)", body)

@@ -17,6 +17,7 @@ The summary holds actor ids, municipality ids and counts: no username and nothin
 
 import datetime
 from collections.abc import Iterable
+from typing import cast
 
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
@@ -53,7 +54,7 @@ def read_summary_make(*, day: datetime.date) -> bool:
     """
     if not day_complete(day):
         return False
-    reads = (
+    reads = (  # actor_id__isnull=False: every row has an actor id
         patron_reads(
             AccessEvent.objects.filter(
                 actor_id__isnull=False, at__gte=start_of_day(day), at__lt=start_of_day(day + datetime.timedelta(days=1))
@@ -68,7 +69,12 @@ def read_summary_make(*, day: datetime.date) -> bool:
         with transaction.atomic():
             ReadSummaryDay.objects.create(day=day, made_at=timezone.now())
             StaffReadDay.objects.bulk_create(
-                StaffReadDay(day=day, municipality_id=row["municipality"], actor_id=row["actor_id"], reads=row["reads"])
+                StaffReadDay(
+                    day=day,
+                    municipality_id=row["municipality"],
+                    actor_id=cast(int, row["actor_id"]),
+                    reads=row["reads"],
+                )
                 for row in reads
             )
     except IntegrityError:  # made meanwhile by another process
