@@ -10,6 +10,7 @@ import datetime
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
+from django.utils.translation import gettext as _
 
 from core.dates import today
 from dpo.read_summary import SUMMARY_DAYS, read_summaries_make, read_summary_prune, retention_start_day
@@ -29,4 +30,7 @@ class Command(BaseCommand):
         days = [first + datetime.timedelta(days=n) for n in range((today() - first).days + 1)]
         made = read_summaries_make(days=days)
         removed = read_summary_prune(before=retention_start_day())
-        self.stdout.write(f"{made} days summarised, {removed} removed (before {retention_start_day().isoformat()}).")
+        self.stdout.write(
+            _("Days summarised: %(made)s; removed as older than %(day)s: %(removed)s.")
+            % {"made": made, "removed": removed, "day": retention_start_day().isoformat()}
+        )
