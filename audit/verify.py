@@ -539,9 +539,12 @@ def _no_jit() -> Iterator[None]:
 def _walk_positions(walk: _Walk, verifier: ChainVerifier, *, workers: int | None, walked: Callable[[], None]) -> int:
     """The positioned events, a range at a time (`RANGE`), into `verifier`; the last position walked."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT max(seq) FROM audit_accessevent WHERE seq > 0")
-        last = cursor.fetchone()[0] or 0
-    ranges = [(lo, min(lo + RANGE_EVENTS - 1, last)) for lo in range(1, last + 1, RANGE_EVENTS)]
+        cursor.execute("SELECT min(seq), max(seq) FROM audit_accessevent WHERE seq > 0")
+        first_position, last = cursor.fetchone()
+    if last is None:
+        return 0
+    # From the first position kept (a prune removes the oldest), so the first range is the walk's own.
+    ranges = [(lo, min(lo + RANGE_EVENTS - 1, last)) for lo in range(first_position, last + 1, RANGE_EVENTS)]
     if not ranges:
         return 0
     processes = workers if workers is not None else (os.cpu_count() or 1)
@@ -549,7 +552,8 @@ def _walk_positions(walk: _Walk, verifier: ChainVerifier, *, workers: int | None
     verifier.merge(first)
     walked()
     later = ranges[1:]
-    if processes > 1 and last >= PARALLEL_MIN_EVENTS and later:
+    # A pool needs the parent's connection closed (forked processes must not share it): not within a transaction.
+    if processes > 1 and last >= PARALLEL_MIN_EVENTS and later and not connection.in_atomic_block:
         parts = _pooled(walk, later, processes)
     else:
         parts = (walk_range(walk, lo, hi) for lo, hi in later)

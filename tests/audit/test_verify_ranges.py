@@ -8,7 +8,9 @@ processes would not see the test's transaction; bench/verify_speed.py runs the p
 import pytest
 
 from audit import verify
+from audit.models import AccessEvent, AccessEventPatron
 from tests.audit import test_checkpoints, test_prune, test_tampering
+from tests.audit.test_access_log import Tampering
 
 pytestmark = pytest.mark.django_db
 
@@ -21,3 +23,41 @@ for _module in (test_tampering, test_checkpoints, test_prune):
 @pytest.fixture(autouse=True)
 def ranges_of_two(monkeypatch):
     monkeypatch.setattr(verify, "RANGE_EVENTS", 2)
+
+
+def test_an_intact_chain_is_joined_range_by_range_and_no_range_is_walked_twice(monkeypatch):
+    test_tampering.record(7)
+    resumed = []
+    walk_range = verify.walk_range
+
+    def spy(walk, lo, hi, state=None):
+        resumed.append(state is not None)
+        return walk_range(walk, lo, hi, state)
+
+    monkeypatch.setattr(verify, "walk_range", spy)
+    report = verify.verify_access_log(use_checkpoints=False)
+    assert report.intact and report.events >= 7
+    assert resumed[0] and not any(resumed[1:]) and len(resumed) >= 4, "only the first range goes on from the walk"
+
+
+def test_an_event_removed_at_a_range_boundary_walks_that_range_again_with_the_findings_of_one_walk(monkeypatch):
+    test_tampering.record(6)
+    first = AccessEvent.objects.filter(seq__isnull=False).order_by("seq").first()
+    assert first is not None and first.seq is not None
+    victim = AccessEvent.objects.get(seq=first.seq + 2)  # the first event of the second range
+    with Tampering():
+        AccessEventPatron.objects.filter(event=victim).delete()
+        victim.delete()
+    resumed = []
+    walk_range = verify.walk_range
+
+    def spy(walk, lo, hi, state=None):
+        resumed.append(state is not None)
+        return walk_range(walk, lo, hi, state)
+
+    monkeypatch.setattr(verify, "walk_range", spy)
+    in_ranges = verify.verify_access_log(use_checkpoints=False)
+    assert resumed[:3] == [True, False, True], "the range after the gap is walked again from the walk's state"
+    monkeypatch.setattr(verify, "RANGE_EVENTS", 10**9)
+    one_walk = verify.verify_access_log(use_checkpoints=False)
+    assert in_ranges.findings == one_walk.findings and {f.kind for f in one_walk.findings} >= {"link", "sequence"}
