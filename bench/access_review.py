@@ -104,11 +104,28 @@ def runs(label: str, function: Callable, runs: int, **kwargs: object) -> tuple[l
     return [*row, load], result
 
 
+def explain(function: Callable, **kwargs: object) -> None:
+    """EXPLAIN ANALYZE of each query of one call, to stderr: where the review's time goes."""
+    from django.core.cache import cache
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    cache.clear()
+    with CaptureQueriesContext(connection) as queries:
+        function(**kwargs)
+    with connection.cursor() as cursor:
+        for query in queries.captured_queries:
+            cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + query["sql"])
+            plan = "\n".join(line for (line,) in cursor.fetchall())
+            progress(f"{query['time']} s: {query['sql'][:300]}\n{plan}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--days", type=int, default=30)
     parser.add_argument("--per-day", type=int, default=25_300, help="events a day (10M in 13 months: 25,300)")
     parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--explain", action="store_true", help="print each query's plan of one review (stderr)")
     args = parser.parse_args()
 
     django_setup()
@@ -144,6 +161,8 @@ def main() -> None:
     built, after = runs("selector, daily summary (after)", access_review_build, args.runs, actor=actor, day=day)
     rows.append(built)
     rows.append(runs("page/API service, daily summary (after)", access_review_read, args.runs, actor=actor, day=day)[0])
+    if args.explain:
+        explain(access_review_build, actor=actor, day=day)
     same = before == after
     body = f"""
 {data}; the review of {day} as the demo DPO (Lapland), {args.runs} runs each, the cache cleared before each.

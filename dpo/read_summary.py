@@ -41,6 +41,28 @@ def patron_reads(events: QuerySet[AccessEvent]) -> QuerySet[AccessEvent]:
     return events.filter(concerns_patrons, outcome__in=READ_OUTCOMES).exclude(action=Action.ACCESS_REVIEW)
 
 
+def patron_read_subjects(
+    *, start: datetime.datetime, end: datetime.datetime, municipalities: QuerySet
+) -> QuerySet[AccessEventPatron]:
+    """The patron index rows of the patron reads (`patron_reads`) from `start` to `end` by the staff of
+    `municipalities` (a values("pk") query): a row a patron an event concerns.
+
+    Joined from the events on the `at` index: as a subquery of event ids, PostgreSQL hashed the whole
+    patron index (1.2 s for one day at 10M events a year).
+    """
+    return (
+        AccessEventPatron.objects.alias(municipality=Coalesce("event__actor_municipality_id", 0))
+        .filter(
+            event__at__gte=start,
+            event__at__lt=end,
+            event__actor_id__isnull=False,
+            municipality__in=municipalities,
+            event__outcome__in=READ_OUTCOMES,
+        )
+        .exclude(event__action=Action.ACCESS_REVIEW)
+    )
+
+
 def day_complete(day: datetime.date, *, now: datetime.datetime | None = None) -> bool:
     """Whether the local day ended more than ACCESS_LOG_SEAL_ALARM_SECONDS ago: no event of it can come later."""
     settle = datetime.timedelta(seconds=settings.ACCESS_LOG_SEAL_ALARM_SECONDS)

@@ -49,11 +49,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from audit.actor import Actor
-from audit.models import AccessEvent, AccessEventPatron, Action, DataCategory
+from audit.models import AccessEvent, Action, DataCategory
 from audit.services import access_event_record
 from core.dates import start_of_day, today
 from core.errors import RuleBroken
-from dpo.read_summary import patron_reads, summarised_reads
+from dpo.read_summary import patron_read_subjects, patron_reads, summarised_reads
 from patrons.models import Patron
 from staff.models import Municipality
 
@@ -229,9 +229,8 @@ def _access_review_build(*, actor: Actor, day: datetime.date) -> AccessReview:
         for member in staff
         if member.above_usual
     ]
-    day_reads = reads.filter(at__gte=day_start, at__lt=day_end)
     findings += _store_burst_findings(day=day, stores=staff_events.filter(at__gte=day_start, at__lt=day_end))
-    findings += _patron_findings(actor=actor, day=day, day_reads=day_reads, usernames=usernames)
+    findings += _patron_findings(actor=actor, day=day, municipalities=municipalities, usernames=usernames)
     findings += _role_findings(actor=actor, day=day)
     findings.sort(key=lambda f: (KIND_ORDER[f.kind], f.username, f.patron_id or 0))
     return AccessReview(day=day, staff=tuple(staff), findings=tuple(findings))
@@ -307,7 +306,7 @@ def _store_burst_findings(*, day: datetime.date, stores: QuerySet[AccessEvent]) 
 
 
 def _patron_findings(
-    *, actor: Actor, day: datetime.date, day_reads: QuerySet[AccessEvent], usernames: dict[int, str]
+    *, actor: Actor, day: datetime.date, municipalities: QuerySet, usernames: dict[int, str]
 ) -> list[Finding]:
     """Findings about single patrons: the day's read patrons that are protected, staff or share a reader's surname."""
     surnames = {
@@ -323,7 +322,8 @@ def _patron_findings(
         .annotate(surname=Lower("last_name"))
         .filter(surname=Lower(OuterRef("last_name")))
     )
-    read_subjects = AccessEventPatron.objects.filter(event__in=day_reads)
+    day_start, day_end = review_day_bounds(day)
+    read_subjects = patron_read_subjects(start=day_start, end=day_end, municipalities=municipalities)
     candidates = Patron.objects.visible_to(actor).filter(
         Q(needs_protection=True) | Q(staff_profile__isnull=False) | reader_surname,
         pk__in=read_subjects.values("patron_id"),
