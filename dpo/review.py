@@ -335,7 +335,7 @@ def _patron_findings(
         )
     }
     pairs = (
-        read_subjects.filter(patron_id__in=candidates.values("pk"))
+        read_subjects.filter(patron_id__in=list(patrons))  # the few flagged: not the day's reads again
         .values("event__actor_id", "patron_id")
         .annotate(events=Count("event_id"))
         .order_by()
