@@ -202,6 +202,8 @@ def event_rows(
 RANGE = ("seq", "e.seq IS NOT NULL AND e.seq <= {upper}")
 RANGE_EVENTS = 250_000
 PARALLEL_MIN_EVENTS = 1_000_000
+# The processes of the pool when the caller names none (None: half the CPUs).
+WORKERS: int | None = None
 # The verifier's queries are long scans with a handful of expressions: PostgreSQL's JIT would compile
 # them anew for each batch (some 170 ms each) and save nothing.
 NO_JIT = "SET jit = off"
@@ -476,7 +478,7 @@ def verify_access_log(
 
     Pruned checkpoints are held to ACCESS_LOG_RETENTION_MONTHS before now, and no event may be dated
     later than now (audit/verifier.py). The positioned events are walked in ranges (see `RANGE`): by
-    `workers` processes (default: the CPU count) once there are PARALLEL_MIN_EVENTS of them.
+    `workers` processes (default: half the CPUs) once there are PARALLEL_MIN_EVENTS of them.
     """
     checkpoints: list[Checkpoint] = []
     checkpoint_findings: list[Finding] = []
@@ -509,7 +511,7 @@ def verify_access_log(
             walked()
         last_position = 0
         if bound is not None:
-            last_position = _walk_positions(walk, verifier, workers=workers, walked=walked)
+            last_position = _walk_positions(walk, verifier, workers=workers, walked=walked, batch_size=batch_size)
             for batch in event_rows(parts=WALK[2:], bound=bound, batch_size=batch_size):
                 verifier.feed(batch)
                 walked()
@@ -536,24 +538,34 @@ def _no_jit() -> Iterator[None]:
             cursor.execute("RESET jit")
 
 
-def _walk_positions(walk: _Walk, verifier: ChainVerifier, *, workers: int | None, walked: Callable[[], None]) -> int:
-    """The positioned events, a range at a time (`RANGE`), into `verifier`; the last position walked."""
+def _walk_positions(
+    walk: _Walk, verifier: ChainVerifier, *, workers: int | None, walked: Callable[[], None], batch_size: int
+) -> int:
+    """The positioned events into `verifier`: in one walk (below PARALLEL_MIN_EVENTS, or with one worker),
+    else a range at a time (`RANGE`) by a pool of processes; the last position walked."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT min(seq), max(seq) FROM audit_accessevent WHERE seq > 0")
         first_position, last = cursor.fetchone()
     if last is None:
         return 0
+    # Each process keeps a PostgreSQL backend busy too: with the database on this host, half the CPUs. With
+    # one, the single walk with its reader thread (database and Python in parallel) is the faster.
+    processes = workers if workers is not None else (WORKERS or max(1, (os.cpu_count() or 1) // 2))
+    if processes <= 1 or last - first_position < PARALLEL_MIN_EVENTS:
+        walked_to = 0
+        for batch in event_rows(parts=WALK[1:2], batch_size=batch_size):
+            verifier.feed(batch)
+            walked_to = batch[-1][1]
+            walked()
+        return walked_to
     # From the first position kept (a prune removes the oldest), so the first range is the walk's own.
     ranges = [(lo, min(lo + RANGE_EVENTS - 1, last)) for lo in range(first_position, last + 1, RANGE_EVENTS)]
-    if not ranges:
-        return 0
-    processes = workers if workers is not None else (os.cpu_count() or 1)
     first = walk_range(walk, *ranges[0], verifier.state())
     verifier.merge(first)
     walked()
     later = ranges[1:]
     # A pool needs the parent's connection closed (forked processes must not share it): not within a transaction.
-    if processes > 1 and last >= PARALLEL_MIN_EVENTS and later and not connection.in_atomic_block:
+    if later and not connection.in_atomic_block:
         parts = _pooled(walk, later, processes)
     else:
         parts = (walk_range(walk, lo, hi) for lo, hi in later)

@@ -23,6 +23,8 @@ for _module in (test_tampering, test_checkpoints, test_prune):
 @pytest.fixture(autouse=True)
 def ranges_of_two(monkeypatch):
     monkeypatch.setattr(verify, "RANGE_EVENTS", 2)
+    monkeypatch.setattr(verify, "PARALLEL_MIN_EVENTS", 0)
+    monkeypatch.setattr(verify, "WORKERS", 2)  # within the test's transaction: walked here, range by range
 
 
 def test_an_intact_chain_is_joined_range_by_range_and_no_range_is_walked_twice(monkeypatch):
@@ -58,6 +60,6 @@ def test_an_event_removed_at_a_range_boundary_walks_that_range_again_with_the_fi
     monkeypatch.setattr(verify, "walk_range", spy)
     in_ranges = verify.verify_access_log(use_checkpoints=False)
     assert resumed[:3] == [True, False, True], "the range after the gap is walked again from the walk's state"
-    monkeypatch.setattr(verify, "RANGE_EVENTS", 10**9)
+    monkeypatch.setattr(verify, "WORKERS", 1)
     one_walk = verify.verify_access_log(use_checkpoints=False)
     assert in_ranges.findings == one_walk.findings and {f.kind for f in one_walk.findings} >= {"link", "sequence"}

@@ -57,7 +57,8 @@ class Command(BaseCommand):
             "--workers",
             type=int,
             metavar="N",
-            help="Processes walking the chain's ranges on a large log (default: the CPU count; 1: this one only).",
+            help="Processes walking the chain's ranges on a large log (default: half the CPUs, each process keeps "
+            "a database backend busy too; 1: this one only).",
         )
         parser.add_argument(
             "--all-signatures",
