@@ -37,7 +37,9 @@ the events the prune records say were removed.
 This module imports nothing from Django: the offline verifier uses it.
 """
 
+import bisect
 import calendar
+import dataclasses
 import datetime
 import ipaddress
 import json
@@ -204,6 +206,30 @@ class Report:
 
 
 @dataclass(frozen=True)
+class ChainState:
+    """Where a walk stands (ChainVerifier.state): the link and position the next event must follow, the
+    latest time so far, whether keyed events came already, the next checkpoint, and whether no event came yet."""
+
+    prev_link: str
+    position: int
+    latest_us: int | None
+    keyed_seen: bool
+    next_checkpoint: int
+    first_row: bool
+
+
+@dataclass
+class PartResult:
+    """A part of the chain walked on its own (audit/verify.py): its report, the state it started from
+    (None when resumed from the walk's own) and ended in, and its earliest time."""
+
+    report: Report
+    entry: ChainState | None
+    exit: ChainState
+    min_at_us: int | None
+
+
+@dataclass(frozen=True)
 class ChainStart:
     """Where the remaining chain begins: the genesis, or a prune's anchor with the events it removed."""
 
@@ -326,6 +352,84 @@ class ChainVerifier:
         self.report.newest_checkpoint = checkpoints[-1] if checkpoints else None
         self.next_checkpoint = 0
         self.first_row = True
+
+    def state(self) -> ChainState:
+        """Where the walk stands: what the next event is checked against (audit/verify.py hands it on)."""
+        return ChainState(
+            prev_link=self.prev_link,
+            position=self.position,
+            latest_us=self.latest_us,
+            keyed_seen=self.keyed_seen,
+            next_checkpoint=self.next_checkpoint,
+            first_row=self.first_row,
+        )
+
+    def resume(self, state: ChainState) -> None:
+        self.prev_link = state.prev_link
+        self.position = state.position
+        self.latest_us = state.latest_us
+        self.keyed_seen = state.keyed_seen
+        self.next_checkpoint = state.next_checkpoint
+        self.first_row = state.first_row
+
+    def assume_start(self, *, prev_hash: str, seq: int) -> ChainState:
+        """Walk a later part of the chain on its own (a range of positions, audit/verify.py): as if the
+        event before `seq` were whole, had the link `prev_hash` and the latest time so far. Whoever joins
+        the parts checks that assumption against the part before (`joins`); the assumed state is returned.
+        """
+        self.resume(
+            ChainState(
+                prev_link=prev_hash,
+                position=seq - 1,
+                latest_us=None,
+                keyed_seen=True,
+                next_checkpoint=bisect.bisect_left([c.count for c in self.checkpoints], seq),
+                first_row=False,
+            )
+        )
+        return self.state()
+
+    def joins(self, part: "PartResult") -> bool:
+        """Whether a part walked on its own from an assumed start (`assume_start`) found exactly what this
+        walk would have found going on into it: its first event links to this walk's last one and has the
+        next position, no earlier time than this walk's latest allows, and the checkpoints stand where
+        the part assumed. Otherwise its events are walked again from here.
+        """
+        entry = part.entry
+        return (
+            not self.first_row
+            and self.keyed_seen
+            and entry is not None
+            and entry.prev_link == self.prev_link
+            and entry.position == self.position
+            and entry.next_checkpoint == self.next_checkpoint
+            and (
+                self.latest_us is None
+                or part.min_at_us is None
+                or part.min_at_us >= self.latest_us - self.max_step_back_us
+            )
+        )
+
+    def merge(self, part: "PartResult") -> None:
+        """Take on a part's findings, counts and end state (after `joins`, or for a part resumed from here)."""
+        report, other = self.report, part.report
+        for finding in other.findings:
+            if len(report.findings) < self.max_findings:
+                report.findings.append(finding)
+            else:
+                report.findings_left_out += 1
+        report.findings_left_out += other.findings_left_out
+        report.events += other.events
+        report.unkeyed += other.unkeyed
+        report.last_unkeyed_id = other.last_unkeyed_id or report.last_unkeyed_id
+        report.first_keyed_id = report.first_keyed_id or other.first_keyed_id
+        report.key_ids.update(other.key_ids)
+        report.first_id = report.first_id if report.first_id is not None else other.first_id
+        report.last_id = other.last_id if other.last_id is not None else report.last_id
+        report.checkpoints_pruned += other.checkpoints_pruned
+        end = part.exit
+        latest = self.latest_us if end.latest_us is None else max(end.latest_us, self.latest_us or end.latest_us)
+        self.resume(dataclasses.replace(end, latest_us=latest))
 
     def _found(self, kind: str, event_id: int | None = None, **params) -> None:
         if len(self.report.findings) >= self.max_findings:

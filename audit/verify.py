@@ -7,22 +7,35 @@ AUDIT_CHECKPOINT_DIR.
 """
 
 import contextlib
+import multiprocessing
+import os
 import queue
 import threading
-from collections.abc import Callable, Iterator
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from django.conf import settings
-from django.db import connection
+from django.db import connection, connections
 from django.utils import timezone
 
+from audit.chain import MESSAGE_PREFIX
 from audit.checkpoint_files import Checkpoint, read_checkpoints
 from audit.keys import chain_keys as configured_chain_keys
 from audit.keys import verify_keys
 from audit.models import AccessLogPrune
-from audit.verifier import ChainStart, Finding, Report, chain_start, checked_checkpoints, verify_rows
+from audit.verifier import (
+    ChainStart,
+    ChainState,
+    ChainVerifier,
+    Finding,
+    PartResult,
+    Report,
+    chain_start,
+    checked_checkpoints,
+)
 
 BATCH_SIZE = 20_000
 
@@ -88,7 +101,7 @@ def batch_sql(vendor: str, key: str, where: str) -> str:
     return _BATCH.format(
         columns=EVENT_COLUMNS[vendor],
         index_ids=INDEX_IDS[vendor],
-        where=where.format(bound=parameter.format("bound")),
+        where=where.format(bound=parameter.format("bound"), upper=parameter.format("upper")),
         key=key,
         after=parameter.format("after"),
         limit=parameter.format("limit"),
@@ -108,9 +121,18 @@ class ChainBreak:
     problem: str
 
 
-def event_rows(*, batch_size: int = BATCH_SIZE, progress: Callable[[int], None] | None = None) -> Iterator[list]:
+def event_rows(
+    *,
+    batch_size: int = BATCH_SIZE,
+    progress: Callable[[int], None] | None = None,
+    parts: Iterable[tuple[str, str]] | None = None,
+    bound: int | None = None,
+    upper: int | None = None,
+    after: int = 0,
+) -> Iterator[list]:
     """All sealed events in the chain's order (`WALK`), a batch a query, as the engine's rows
-    (audit.verifier.ROW_COLUMNS).
+    (audit.verifier.ROW_COLUMNS); or only those of `parts` of the walk (with `bound` from
+    `first_positioned_id`, and `after` and `upper` for a `RANGE` part's positions).
 
     The next batch is read by a helper thread while the caller checks this one: the database works
     (and the driver waits, without the GIL) in parallel with the links being recomputed. The thread
@@ -122,25 +144,25 @@ def event_rows(*, batch_size: int = BATCH_SIZE, progress: Callable[[int], None] 
     batches: queue.Queue = queue.Queue(maxsize=1)
     stop = threading.Event()
 
-    bound = first_positioned_id()
-    parts = WALK if bound is not None else WALK[:1]
+    if parts is None:
+        bound = first_positioned_id()
+        parts = WALK if bound is not None else WALK[:1]
     queries = [(batch_sql(vendor, key, where), KEY_COLUMN[key]) for key, where in parts]
+    parameters = {"limit": batch_size, "bound": bound if bound is not None else 2**62, "upper": upper}
 
     def read() -> None:
         try:
             cursor = raw.cursor()
             for sql, key_column in queries:
-                after = 0
+                last = after
                 while not stop.is_set():
                     # Without a positioned event every event with a link is from before the chain key.
-                    cursor.execute(
-                        sql, {"after": after, "limit": batch_size, "bound": bound if bound is not None else 2**62}
-                    )
+                    cursor.execute(sql, {**parameters, "after": last})
                     batch = cursor.fetchall()
                     if not batch:
                         break
                     batches.put(batch)
-                    after = batch[-1][key_column]
+                    last = batch[-1][key_column]
             cursor.close()
             batches.put(None)
         except Exception as error:  # handed to the caller's thread, which raises it
@@ -163,6 +185,255 @@ def event_rows(*, batch_size: int = BATCH_SIZE, progress: Callable[[int], None] 
             with contextlib.suppress(queue.Empty):
                 batches.get(timeout=0.1)
         reader.join()
+
+
+# --- The positioned events in ranges, walked by several processes ------------------------------------
+#
+# The sealed events (`WALK[1]`) are cut into ranges of RANGE_EVENTS positions. Each range is walked on its
+# own (`walk_range`), by a process of a pool when the log is large (PARALLEL_MIN_EVENTS), from the state
+# its first event implies: that the event before it was whole, its link the first one's `prev_hash`
+# (ChainVerifier.assume_start). The parent takes the ranges in order: when the range's assumed start is
+# the state the walk reached (ChainVerifier.joins: the last link of the range before is the first one's
+# `prev_hash`, the positions follow, no event is earlier than the latest time allows, the checkpoints stand
+# where assumed), the range's findings are exactly what one walk would have found, and are taken on
+# (ChainVerifier.merge); otherwise (only where the log was tampered with, or at the very first range) the
+# parent walks that range again itself from the state reached. So every finding of the single walk, in
+# its order, and nothing else.
+
+RANGE = ("seq", "e.seq IS NOT NULL AND e.seq <= {upper}")
+RANGE_EVENTS = 250_000
+PARALLEL_MIN_EVENTS = 1_000_000
+# The processes of the pool when the caller names none (None: half the CPUs).
+WORKERS: int | None = None
+# The verifier's queries are long scans with a handful of expressions: PostgreSQL's JIT would compile
+# them anew for each batch (some 170 ms each) and save nothing.
+NO_JIT = "SET jit = off"
+
+# On PostgreSQL a range is read with COPY in text form, its columns so ordered that the link's message is
+# the line's fields from the position to the key id, tabs turned into NULs: the time as the 8 bytes
+# PostgreSQL stores (microseconds since 2000, hex: exact, where extract() costs numeric arithmetic), the
+# address as `address_text` gives it ("?" when only Python can: IPv6), a missing id as "None". A line with a
+# backslash (an escaped tab, newline or backslash, or a NULL) or a "?" goes to the engine as a row. The
+# patron index comes from a second COPY over the range's ids, aggregated by the index's own order (one
+# subquery an event cost PostgreSQL more than the rest of the row).
+_COPY_EVENTS = (
+    "COPY (SELECT e.id, e.hash, e.seq, encode(timestamptz_send(e.at), 'hex'), coalesce(e.actor_id::text, 'None'), "
+    "e.actor_username, coalesce(e.actor_municipality_id::text, 'None'), CASE WHEN e.client_ip IS NULL THEN '' "
+    "WHEN family(e.client_ip) = 4 AND masklen(e.client_ip) = 32 THEN '4:' || (e.client_ip - '0.0.0.0'::inet) "
+    "ELSE '?' END, e.action, e.resource, concat(e.patron_ids), concat(e.data_categories), e.reason, e.outcome, "
+    "e.detail, e.prev_hash, e.key_id, concat(e.client_ip) "
+    "FROM audit_accessevent AS e WHERE e.seq >= {lo} AND e.seq <= {hi} ORDER BY e.seq) TO STDOUT"
+)
+_COPY_INDEX = (
+    "COPY (SELECT p.event_id, '[' || string_agg(p.patron_id::text, ', ') || ']' FROM audit_accesseventpatron AS p "
+    "WHERE p.event_id >= {lo} AND p.event_id <= {hi} GROUP BY p.event_id) TO STDOUT"
+)
+COPY_FIELDS = 18
+# PostgreSQL's timestamps count microseconds from 2000-01-01 UTC.
+PG_EPOCH_US = 946_684_800_000_000
+SIGN, WRAP = 1 << 63, 1 << 64  # the 8 bytes are a signed integer
+
+
+def _pg_microseconds(hex_text: bytes) -> int:
+    """The time of a COPY line (`timestamptz_send`, hex) as microseconds since 1970: exactly the stored value."""
+    value = int(hex_text, 16)
+    return (value - WRAP if value >= SIGN else value) + PG_EPOCH_US
+
+
+def _copy_field(text: str) -> str | None:
+    """A field of COPY's text output as the value (PostgreSQL escapes only these; \\N is NULL)."""
+    if text == "\\N":
+        return None
+    if "\\" not in text:
+        return text
+    out = []
+    chars = iter(text)
+    for char in chars:
+        if char == "\\":
+            escaped = next(chars, "")
+            out.append({"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v"}.get(escaped, escaped))
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+def _engine_row(line: bytes, index_ids: bytes) -> tuple:
+    """A COPY line as the engine's row (ROW_COLUMNS): for the lines the fast way leaves to the engine."""
+    fields = [_copy_field(field) for field in line.decode().split("\t")]
+    (event_id, link, seq, at_hex, actor_id, username, municipality_id, _address, action, resource, patron_ids,
+     categories, reason, outcome, detail, prev_hash, key_id, client_ip) = fields  # fmt: skip
+
+    def number(value: str | None) -> int | None:
+        return None if value is None or value == "None" else int(value)
+
+    at_us = None if at_hex is None else _pg_microseconds(at_hex.encode())
+    return (
+        int(event_id or 0), number(seq), at_us, number(actor_id), username, number(municipality_id),
+        client_ip or None, action, resource, patron_ids, categories, reason, outcome, detail, prev_hash, link,
+        key_id, index_ids.decode(),
+    )  # fmt: skip
+
+
+class _Chunks:
+    """Where psycopg2's COPY hands its output (a row a call, as a rule): kept, then split into lines."""
+
+    def __init__(self) -> None:
+        self.chunks: list[bytes] = []
+
+    def write(self, data: bytes) -> int:
+        self.chunks.append(data)
+        return len(data)
+
+    def lines(self) -> list[bytes]:
+        lines = b"".join(self.chunks).split(b"\n")
+        lines.pop()  # after the last newline
+        return lines
+
+
+def _index_of(cursor, lines: list[bytes]) -> dict[bytes, bytes]:
+    """The patron ids of the index rows of the events of `lines`, by event id (as COPY text)."""
+    ids = [int(line[: line.index(b"\t")]) for line in lines]
+    chunks = _Chunks()
+    cursor.copy_expert(_COPY_INDEX.format(lo=min(ids), hi=max(ids)), chunks)
+    return dict(tuple(line.split(b"\t", 1)) for line in chunks.lines())  # type: ignore[misc]
+
+
+def _walk_lines(
+    verifier: ChainVerifier, lines: list[bytes], index: dict[bytes, bytes], provisional: bool
+) -> tuple[ChainState | None, int | None]:
+    """One range's walk over its COPY lines. The lines of whole events take the fast way here (the link
+    recomputed from the line itself); any other line is the engine's (`ChainVerifier.feed`), with the
+    state handed over both ways, so the engine decides every finding. (The assumed start, the earliest time.)
+    """
+    report = verifier.report
+    bases = {key_id.encode(): base for key_id, base in verifier.bases.items()}
+    prefix = MESSAGE_PREFIX.encode() + b"\x00"
+    step = verifier.max_step_back_us
+    entry = None if provisional else verifier.state()
+    prev_link = verifier.prev_link.encode()
+    position = verifier.position
+    latest = verifier.latest_us
+    next_position = verifier._next_checkpoint_position()
+    latest_allowed = verifier._latest_allowed_us()
+    min_at: int | None = None
+    keys: Counter = Counter()
+    count = 0
+    last_id = None
+    for line in lines:
+        if entry is not None and verifier.keyed_seen and not verifier.first_row and b"\\" not in line:
+            fields = line.split(b"\t")
+            base = bases.get(fields[16])
+            if len(fields) == COPY_FIELDS and base is not None and fields[15] == prev_link and fields[7] != b"?":
+                seq = int(fields[2])
+                at = int(fields[3], 16)  # _pg_microseconds, inline
+                at = (at - WRAP if at >= SIGN else at) + PG_EPOCH_US
+                at_text = str(at).encode()
+                if (
+                    seq == position + 1
+                    and at <= latest_allowed
+                    and (latest is None or at >= latest - step)
+                    and index.get(fields[0], b"[]") == fields[10]
+                ):
+                    mac = base.copy()
+                    mac.update(prefix + fields[2] + b"\x00" + at_text + b"\x00" + b"\x00".join(fields[4:17]))
+                    link = fields[1]
+                    if mac.finalize().hex().encode() == link:
+                        position = seq
+                        if latest is None or at > latest:
+                            latest = at
+                        if min_at is None or at < min_at:
+                            min_at = at
+                        keys[fields[16]] += 1
+                        count += 1
+                        prev_link = link
+                        last_id = fields[0]
+                        if position == next_position:  # a checkpointed head (the engine's own check)
+                            verifier.position = position
+                            verifier._checkpoint_reached(int(last_id), link.decode())
+                            next_position = verifier._next_checkpoint_position()
+                            latest_allowed = verifier._latest_allowed_us()
+                        continue
+        # Anything else: the engine, from the state the fast way reached.
+        row = _engine_row(line, index.get(line[: line.index(b"\t")], b"[]"))
+        if entry is None:
+            entry = verifier.assume_start(prev_hash=row[14], seq=row[1] if row[1] is not None else 1)
+        else:
+            verifier.prev_link, verifier.position, verifier.latest_us = prev_link.decode(), position, latest
+        if row[2] is not None and (min_at is None or row[2] < min_at):
+            min_at = row[2]
+        verifier.feed([row])
+        last_id = None  # the engine keeps the report's last id
+        prev_link, position, latest = verifier.prev_link.encode(), verifier.position, verifier.latest_us
+        next_position = verifier._next_checkpoint_position()
+        latest_allowed = verifier._latest_allowed_us()
+    verifier.prev_link, verifier.position, verifier.latest_us = prev_link.decode(), position, latest
+    report.events += count
+    for key_id, n in keys.items():
+        report.key_ids[key_id.decode()] += n
+    if last_id is not None:
+        report.last_id = int(last_id)
+    return entry, min_at
+
+
+@dataclass(frozen=True)
+class _Walk:
+    """What every range's walk needs to build its engine (handed to the pool's processes by fork)."""
+
+    chain_keys: dict[str, bytes]
+    max_step_back_seconds: int
+    start: ChainStart
+    checkpoints: list[Checkpoint]
+    verified_at: object
+    retention_months: int
+
+    def verifier(self) -> ChainVerifier:
+        return ChainVerifier(
+            chain_keys=self.chain_keys,
+            max_step_back_seconds=self.max_step_back_seconds,
+            start=self.start,
+            checkpoints=self.checkpoints,
+            verified_at=self.verified_at,  # type: ignore[arg-type]
+            retention_months=self.retention_months,
+        )
+
+
+def walk_range(walk: _Walk, lo: int, hi: int, state: ChainState | None = None) -> PartResult:
+    """The events at positions `lo` to `hi`, walked on their own (from an assumed start) or, with `state`,
+    going on from it; on this process's connection."""
+    verifier = walk.verifier()
+    if state is not None:
+        verifier.resume(state)
+    if connection.vendor == "postgresql":
+        connection.ensure_connection()
+        with connection.connection.cursor() as cursor:
+            cursor.execute(NO_JIT)
+            chunks = _Chunks()
+            cursor.copy_expert(_COPY_EVENTS.format(lo=int(lo), hi=int(hi)), chunks)
+            lines = chunks.lines()
+            if not lines:
+                return PartResult(report=verifier.report, entry=None, exit=verifier.state(), min_at_us=None)
+            index = _index_of(cursor, lines)
+        entry, earliest = _walk_lines(verifier, lines, index, provisional=state is None)
+        return PartResult(report=verifier.report, entry=entry, exit=verifier.state(), min_at_us=earliest)
+    entry = None if state is None else verifier.state()
+    min_at: int | None = None
+    for batch in event_rows(parts=[RANGE], upper=hi, after=lo - 1):
+        if entry is None:
+            first = batch[0]
+            entry = verifier.assume_start(prev_hash=first[14], seq=first[1])
+        times = [row[2] for row in batch if row[2] is not None]
+        if times:
+            min_at = min([*times, *([] if min_at is None else [min_at])])
+        verifier.feed(batch)
+    return PartResult(report=verifier.report, entry=entry, exit=verifier.state(), min_at_us=min_at)
+
+
+_POOL_WALK: _Walk | None = None
+
+
+def _pool_job(job: tuple[int, int, ChainState | None]) -> PartResult:
+    assert _POOL_WALK is not None
+    return walk_range(_POOL_WALK, *job)
 
 
 def prune_records() -> list[tuple[int, int, str, str]]:
@@ -193,13 +464,6 @@ def start_of_chain() -> ChainStart:
 SEALED_UP_TO_SQL = "SELECT count(*) FROM audit_accessevent WHERE hash IS NOT NULL AND (seq IS NULL OR seq <= %s)"
 
 
-def _last_position(rows: Iterator[list], last: list[int]) -> Iterator[list]:
-    """The batches as they come, noting in `last[0]` the highest position among them."""
-    for batch in rows:
-        last[0] = max([last[0], *(row[1] for row in batch if row[1] is not None)])
-        yield batch
-
-
 def verify_access_log(
     *,
     checkpoint_dir: Path | None = None,
@@ -209,11 +473,13 @@ def verify_access_log(
     use_checkpoints: bool = True,
     progress: Callable[[int], None] | None = None,
     batch_size: int = BATCH_SIZE,
+    workers: int | None = None,
 ) -> Report:
     """The chain, then the chain against the checkpoints; by default with the configured keys and directory.
 
     Pruned checkpoints are held to ACCESS_LOG_RETENTION_MONTHS before now, and no event may be dated
-    later than now (audit/verifier.py).
+    later than now (audit/verifier.py). The positioned events are walked in ranges (see `RANGE`): by
+    `workers` processes (default: half the CPUs) once there are PARALLEL_MIN_EVENTS of them.
     """
     checkpoints: list[Checkpoint] = []
     checkpoint_findings: list[Finding] = []
@@ -224,23 +490,104 @@ def verify_access_log(
             verify_keys() if public_keys is None else public_keys,
             all_signatures=all_signatures,
         )
-    last = [0]
-    report = verify_rows(
-        _last_position(event_rows(batch_size=batch_size, progress=progress), last),
+    walk = _Walk(
         chain_keys=configured_chain_keys() if chain_keys is None else chain_keys,
         max_step_back_seconds=settings.AUDIT_MAX_CLOCK_STEP_BACK_SECONDS,
         start=start_of_chain(),
         checkpoints=checkpoints,
         verified_at=timezone.now(),
         retention_months=settings.ACCESS_LOG_RETENTION_MONTHS,
-        checkpoint_findings=checkpoint_findings,
     )
+    verifier = walk.verifier()
+    verifier.report.findings.extend(checkpoint_findings)
+    bound = first_positioned_id()
+
+    def walked() -> None:
+        if progress is not None:
+            progress(verifier.report.events)
+
+    with _no_jit():
+        for batch in event_rows(parts=WALK[:1], bound=bound, batch_size=batch_size):
+            verifier.feed(batch)
+            walked()
+        last_position = 0
+        if bound is not None:
+            last_position = _walk_positions(walk, verifier, workers=workers, walked=walked, batch_size=batch_size)
+            for batch in event_rows(parts=WALK[2:], bound=bound, batch_size=batch_size):
+                verifier.feed(batch)
+                walked()
+    report = verifier.finish()
     with connection.cursor() as cursor:
-        cursor.execute(SEALED_UP_TO_SQL, [last[0]])
+        cursor.execute(SEALED_UP_TO_SQL, [last_position])
         sealed = cursor.fetchone()[0]
     if sealed > report.events:
         report.findings.append(Finding("outside_walk", {"count": sealed - report.events}))
     return report
+
+
+@contextlib.contextmanager
+def _no_jit() -> Iterator[None]:
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(NO_JIT)
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET jit")
+
+
+def _walk_positions(
+    walk: _Walk, verifier: ChainVerifier, *, workers: int | None, walked: Callable[[], None], batch_size: int
+) -> int:
+    """The positioned events into `verifier`: in one walk (below PARALLEL_MIN_EVENTS, or with one worker),
+    else a range at a time (`RANGE`) by a pool of processes; the last position walked."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT min(seq), max(seq) FROM audit_accessevent WHERE seq > 0")
+        first_position, last = cursor.fetchone()
+    if last is None:
+        return 0
+    # Each process keeps a PostgreSQL backend busy too: with the database on this host, half the CPUs. With
+    # one, the single walk with its reader thread (database and Python in parallel) is the faster.
+    processes = workers if workers is not None else (WORKERS or max(1, (os.cpu_count() or 1) // 2))
+    if processes <= 1 or last - first_position < PARALLEL_MIN_EVENTS:
+        walked_to = 0
+        for batch in event_rows(parts=WALK[1:2], batch_size=batch_size):
+            verifier.feed(batch)
+            walked_to = batch[-1][1]
+            walked()
+        return walked_to
+    # From the first position kept (a prune removes the oldest), so the first range is the walk's own.
+    ranges = [(lo, min(lo + RANGE_EVENTS - 1, last)) for lo in range(first_position, last + 1, RANGE_EVENTS)]
+    first = walk_range(walk, *ranges[0], verifier.state())
+    verifier.merge(first)
+    walked()
+    later = ranges[1:]
+    # A pool needs the parent's connection closed (forked processes must not share it): not within a transaction.
+    if later and not connection.in_atomic_block:
+        parts = _pooled(walk, later, processes)
+    else:
+        parts = (walk_range(walk, lo, hi) for lo, hi in later)
+    for (lo, hi), part in zip(later, parts, strict=True):
+        if part.report.events and not verifier.joins(part):
+            part = walk_range(walk, lo, hi, verifier.state())
+        if part.report.events:
+            verifier.merge(part)
+            walked()
+    return last
+
+
+def _pooled(walk: _Walk, ranges: list[tuple[int, int]], processes: int) -> Iterator[PartResult]:
+    """The ranges walked by a pool of forked processes, each on a connection of its own, in order."""
+    global _POOL_WALK
+    _POOL_WALK = walk
+    connections.close_all()  # a forked process must not share the parent's connection
+    context = multiprocessing.get_context("fork")
+    with context.Pool(processes) as pool:
+        yield from pool.imap(_pool_job, [(lo, hi, None) for lo, hi in ranges])
+    _POOL_WALK = None
 
 
 def verify_chain(*, batch_size: int = BATCH_SIZE) -> ChainBreak | None:

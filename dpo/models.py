@@ -446,3 +446,44 @@ class RegisterDescriptionText(models.Model):
 
     def __str__(self) -> str:
         return f"{self.description} [{self.language}]"
+
+
+class StaffReadDay(models.Model):
+    """One staff member's patron reads on one completed local day, under one municipality: the daily
+    access review's history (dpo/review.py) without rescanning the access log's 28 days.
+
+    Actor ids and counts only, as the access log names them: no username, no patron. Kept as long as the
+    access log keeps the events it counts (ACCESS_LOG_RETENTION_MONTHS, `summarize_access_reads`).
+    """
+
+    day = models.DateField(_("day"))
+    # The event's actor_municipality_id; 0 when it had none (then no consortium's review counts it).
+    municipality_id = models.BigIntegerField(_("municipality id"))
+    actor_id = models.BigIntegerField(_("user id"))
+    reads = models.PositiveIntegerField(_("patron reads"))
+
+    class Meta:
+        verbose_name = _("staff reads of a day")
+        verbose_name_plural = _("staff reads of a day")
+        default_permissions = []
+        constraints = [
+            models.UniqueConstraint(fields=["day", "municipality_id", "actor_id"], name="staffreadday_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} #{self.actor_id}: {self.reads}"
+
+
+class ReadSummaryDay(models.Model):
+    """That the staff reads of a local day are summarised (StaffReadDay): a day without reads has no rows."""
+
+    day = models.DateField(_("day"), unique=True)
+    made_at = models.DateTimeField(_("summarised"))
+
+    class Meta:
+        verbose_name = _("summarised day")
+        verbose_name_plural = _("summarised days")
+        default_permissions = []
+
+    def __str__(self) -> str:
+        return str(self.day)

@@ -49,10 +49,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from audit.actor import Actor
-from audit.models import AccessEvent, AccessEventPatron, Action, DataCategory, Outcome
+from audit.models import AccessEvent, Action, DataCategory
 from audit.services import access_event_record
 from core.dates import start_of_day, today
 from core.errors import RuleBroken
+from dpo.read_summary import patron_read_subjects, patron_reads, summarised_reads
 from patrons.models import Patron
 from staff.models import Municipality
 
@@ -62,7 +63,6 @@ if TYPE_CHECKING:
 HISTORY_DAYS = 28
 STORE_BURST_WINDOW = datetime.timedelta(hours=1)
 REVIEW_CACHE_SECONDS = 15 * 60
-READ_OUTCOMES = (Outcome.ALLOWED, Outcome.REPORTED)
 
 
 class FindingKind(models.TextChoices):
@@ -129,12 +129,6 @@ class AccessReview:
         return counts
 
 
-def patron_reads(events: QuerySet[AccessEvent]) -> QuerySet[AccessEvent]:
-    """The patron reads among `events` (see the module docstring); also the admin's "patron reads" filter."""
-    concerns_patrons = Exists(AccessEventPatron.objects.filter(event=OuterRef("pk")))
-    return events.filter(concerns_patrons, outcome__in=READ_OUTCOMES).exclude(action=Action.ACCESS_REVIEW)
-
-
 def default_review_day() -> datetime.date:
     """Yesterday: the last whole day, the one a daily routine reviews."""
     return today() - datetime.timedelta(days=1)
@@ -181,32 +175,41 @@ def access_review_build(*, actor: Actor, day: datetime.date) -> AccessReview:
 def _access_review_build(*, actor: Actor, day: datetime.date) -> AccessReview:
     """Build the review of `day`.
 
-    A fixed handful of queries, none per event: the 29 days' reads grouped per staff member and local
-    date (over the `at` index), the day's identity-code stores, the readers' surnames, and the day's read
-    patrons that carry a flag.
+    A fixed handful of queries, none per event: the 28 days' reads from their daily summary
+    (dpo/read_summary.py), the reads of the day and of any of those days not summarised grouped per
+    staff member and local date (over the `at` index), the day's identity-code stores, the readers'
+    surnames, and the day's read patrons that carry a flag.
     Records nothing; access_review_read does, for callers that show the patron ids.
     """
     first_day = day - datetime.timedelta(days=HISTORY_DAYS)
     day_start, day_end = review_day_bounds(day)
+    municipalities = Municipality.objects.visible_to(actor).values("pk")
+    summarised, summary = summarised_reads(
+        municipalities=municipalities, first_day=first_day, last_day=day - datetime.timedelta(days=1)
+    )
+    history = [first_day + datetime.timedelta(days=n) for n in range(HISTORY_DAYS)]
+    scan_from = min((d for d in history if d not in summarised), default=day)  # the reads of days not summarised
     # The day's range on the `at` index keeps these queries small in a log of years. The municipality is
     # compared through an expression so that no planner (SQLite keeps no statistics) starts from the
     # municipality index instead, that is from every event the consortium's staff ever made.
     staff_events = AccessEvent.objects.alias(municipality=Coalesce("actor_municipality_id", 0)).filter(
         actor_id__isnull=False,
-        municipality__in=Municipality.objects.visible_to(actor).values("pk"),
+        municipality__in=municipalities,
     )
     reads = patron_reads(staff_events)
     daily = (
-        reads.filter(at__gte=start_of_day(first_day), at__lt=day_end)
+        reads.filter(at__gte=start_of_day(scan_from), at__lt=day_end)
         .annotate(local_day=TruncDate("at", tzinfo=timezone.get_default_timezone()))
         .values("actor_id", "local_day")
         .annotate(reads=Count("pk"), username=Max("actor_username"))
         .order_by()
     )
-    per_actor: dict[int, dict[datetime.date, int]] = defaultdict(dict)
+    per_actor: dict[int, dict[datetime.date, int]] = defaultdict(dict, summary)
     usernames: dict[int, str] = {}
     for row in daily:
         actor_id = cast(int, row["actor_id"])  # staff_events: actor_id__isnull=False
+        if row["local_day"] in summarised:
+            continue
         per_actor[actor_id][row["local_day"]] = row["reads"]
         if row["local_day"] == day:
             usernames[actor_id] = row["username"]
@@ -226,9 +229,8 @@ def _access_review_build(*, actor: Actor, day: datetime.date) -> AccessReview:
         for member in staff
         if member.above_usual
     ]
-    day_reads = reads.filter(at__gte=day_start, at__lt=day_end)
     findings += _store_burst_findings(day=day, stores=staff_events.filter(at__gte=day_start, at__lt=day_end))
-    findings += _patron_findings(actor=actor, day=day, day_reads=day_reads, usernames=usernames)
+    findings += _patron_findings(actor=actor, day=day, municipalities=municipalities, usernames=usernames)
     findings += _role_findings(actor=actor, day=day)
     findings.sort(key=lambda f: (KIND_ORDER[f.kind], f.username, f.patron_id or 0))
     return AccessReview(day=day, staff=tuple(staff), findings=tuple(findings))
@@ -304,7 +306,7 @@ def _store_burst_findings(*, day: datetime.date, stores: QuerySet[AccessEvent]) 
 
 
 def _patron_findings(
-    *, actor: Actor, day: datetime.date, day_reads: QuerySet[AccessEvent], usernames: dict[int, str]
+    *, actor: Actor, day: datetime.date, municipalities: QuerySet, usernames: dict[int, str]
 ) -> list[Finding]:
     """Findings about single patrons: the day's read patrons that are protected, staff or share a reader's surname."""
     surnames = {
@@ -320,7 +322,8 @@ def _patron_findings(
         .annotate(surname=Lower("last_name"))
         .filter(surname=Lower(OuterRef("last_name")))
     )
-    read_subjects = AccessEventPatron.objects.filter(event__in=day_reads)
+    day_start, day_end = review_day_bounds(day)
+    read_subjects = patron_read_subjects(start=day_start, end=day_end, municipalities=municipalities)
     candidates = Patron.objects.visible_to(actor).filter(
         Q(needs_protection=True) | Q(staff_profile__isnull=False) | reader_surname,
         pk__in=read_subjects.values("patron_id"),
@@ -332,7 +335,7 @@ def _patron_findings(
         )
     }
     pairs = (
-        read_subjects.filter(patron_id__in=candidates.values("pk"))
+        read_subjects.filter(patron_id__in=list(patrons))  # the few flagged: not the day's reads again
         .values("event__actor_id", "patron_id")
         .annotate(events=Count("event_id"))
         .order_by()

@@ -54,6 +54,13 @@ class Command(BaseCommand):
             "of the settings).",
         )
         parser.add_argument(
+            "--workers",
+            type=int,
+            metavar="N",
+            help="Processes walking the chain's ranges on a large log (default: half the CPUs, each process keeps "
+            "a database backend busy too; 1: this one only).",
+        )
+        parser.add_argument(
             "--all-signatures",
             action="store_true",
             help="Verify every checkpoint's signature, not only the newest (which vouches for the rest).",
@@ -77,6 +84,7 @@ class Command(BaseCommand):
                 public_keys=public_keys,
                 all_signatures=options["all_signatures"],
                 progress=progress if verbose else None,
+                workers=options["workers"],
             )
         except KeyConfigurationError as error:
             raise CommandError(str(error), returncode=CANNOT_VERIFY) from error
