@@ -45,7 +45,8 @@ class Command(BaseCommand):
                 # The database restarted or is unreachable: a following sealer waits and goes on (the round's
                 # transaction was rolled back, so nothing is half-sealed), with a fresh connection next round.
                 logger.error("sealing round failed (%s); trying again in %s s", type(error).__name__, pause)
-                connection.close()
+                if not connection.in_atomic_block:  # never under a caller's transaction
+                    connection.close()
                 time.sleep(pause)
                 continue
             if sealed and options["verbosity"] >= 1:
