@@ -31,6 +31,7 @@ Where writers are serialised anyway (SQLite) or no commit hook runs (the test su
 at once in its own transaction (ACCESS_LOG_SEAL_AT_ONCE), through the same function.
 """
 
+import contextlib
 import datetime
 import hmac
 import logging
@@ -40,7 +41,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -65,6 +66,8 @@ logger = logging.getLogger("audit.sealing")
 SEAL_BATCH = 1000
 # Per call after a commit: a writer seals at most this many batches, then leaves the rest to the next.
 SEAL_MAX_BATCHES = 20
+# An unsealed event dated further ahead than this is overdue at once (the runtime role's insert allows 5 minutes).
+SEAL_FUTURE_SECONDS = 300
 
 # The next unsealed events, each with the positioned head's link and position (read in the same
 # statement, so after the lock was taken: one round trip less a batch).
@@ -116,7 +119,18 @@ def event_content_mac(event: AccessEvent) -> str:
     return f"{key_id}:{nonce}:{keyed_link(base, message)}"
 
 
-def _written_by_the_writer(bases: dict, stored: str | None, content: tuple) -> bool:
+def event_content(columns: tuple) -> tuple:
+    """The content as `link_message` has it, from the columns of EVENT_COLUMNS from the time to the detail:
+    the address as text."""
+    at_us, actor_id, username, municipality_id, client_ip, action, resource, patron_ids, categories, reason, \
+        outcome, detail = columns  # fmt: skip
+    return (
+        at_us, actor_id, username, municipality_id, address_text(client_ip), action, resource, patron_ids,
+        categories, reason, outcome, detail,
+    )  # fmt: skip
+
+
+def written_by_the_writer(bases: dict, stored: str | None, content: tuple) -> bool:
     """Whether a row's stored content MAC is the writer's for the content read back (any configured key)."""
     key_id, _sep, rest = (stored or "").partition(":")
     nonce, _sep, mac = rest.partition(":")
@@ -128,6 +142,32 @@ def _written_by_the_writer(bases: dict, stored: str | None, content: tuple) -> b
     except UnlinkableEvent:
         return False
     return hmac.compare_digest(expected, mac)
+
+
+def sealed_by_the_sealer(bases: dict, row: tuple) -> bool:
+    """Whether a sealed event (a row of EVENT_COLUMNS, then its content MAC) has the link the sealer gives it
+    under its key, and the writer's content MAC when it has one (events from before 0014 have none).
+
+    For the checkpoint writer (audit/checkpoints.py): the runtime role may set seals itself, so a chain
+    whose links join up is not yet one the sealer made."""
+    seq, content, prev_hash, link, key_id, stored_mac = (
+        row[1],
+        event_content(row[2:14]),
+        row[14],
+        row[15],
+        row[16],
+        row[17],
+    )
+    base = bases.get(key_id)
+    if base is None or seq is None:
+        return False
+    try:
+        expected = keyed_link(base, link_message(seq, *content, prev_hash, key_id))
+    except UnlinkableEvent:
+        return False
+    if not hmac.compare_digest(expected, link or ""):
+        return False
+    return stored_mac is None or written_by_the_writer(bases, stored_mac, content)
 
 
 LOCK_POLL_SECONDS = 0.1
@@ -238,14 +278,8 @@ def _seal_batch(batch_size: int, after: int) -> tuple[int, int | None]:
     seals = []
     for row in rows:
         event_id, stored_mac = row[2], row[-1]
-        # The content as `link_message` has it: the columns from the time to the detail, the address as text.
-        at_us, actor_id, username, municipality_id, client_ip, action, resource, patron_ids, categories, reason, \
-            outcome, detail = row[4:16]  # fmt: skip
-        content = (
-            at_us, actor_id, username, municipality_id, address_text(client_ip), action, resource, patron_ids,
-            categories, reason, outcome, detail,
-        )  # fmt: skip
-        if not _written_by_the_writer(bases, stored_mac, content):
+        content = event_content(row[4:16])
+        if not written_by_the_writer(bases, stored_mac, content):
             # Inserted past the writer (or changed since, which the triggers refuse): it stays unsealed, and
             # alarms. The id only: the row's content may be personal data.
             if event_id not in _REPORTED:
@@ -309,10 +343,20 @@ class Overdue:
 
 
 def overdue_unsealed(*, now: datetime.datetime | None = None) -> Overdue:
-    """The events still unsealed more than ACCESS_LOG_SEAL_ALARM_SECONDS after their time."""
+    """The events still unsealed more than ACCESS_LOG_SEAL_ALARM_SECONDS after their time, and those dated
+    more than SEAL_FUTURE_SECONDS ahead (no writer dates an event ahead: only a forged row is, which readers
+    show while it is unsealed)."""
     seconds = settings.ACCESS_LOG_SEAL_ALARM_SECONDS
-    limit = (now or timezone.now()) - datetime.timedelta(seconds=seconds)
-    late = AccessEvent.objects.filter(hash__isnull=True, at__lt=limit)
+    now = now or timezone.now()
+    late = AccessEvent.objects.filter(
+        Q(at__lt=now - datetime.timedelta(seconds=seconds))
+        | Q(at__gt=now + datetime.timedelta(seconds=SEAL_FUTURE_SECONDS)),
+        hash__isnull=True,
+    )
     count = late.count()
-    oldest = late.order_by("at").values_list("at", flat=True).first() if count else None
+    oldest = None
+    if count:
+        # A time out of Python's range (BC, past year 9999: only the owner can insert one) gives no oldest date.
+        with contextlib.suppress(ValueError, OverflowError):
+            oldest = late.order_by("at").values_list("at", flat=True).first()
     return Overdue(count=count, oldest=oldest, seconds=seconds)
