@@ -280,3 +280,43 @@ def test_the_following_sealer_logs_the_alarm_each_round(caplog):
     alarms = [r.getMessage() for r in caplog.records if "still unsealed" in r.getMessage()]
     assert len(alarms) == 2
     assert alarms[0].startswith("1 access events") and "alice" not in alarms[0]
+
+
+# --- H3: readers never show an unsealed row the writer never wrote ------------------------------------------
+
+
+def forge_about(patron_id: int, content_mac: str | None) -> int:
+    """A6: "alice read the patron's data", inserted past the writer with its patron index row. Its id."""
+    forged = forge(content_mac)
+    with connection.cursor() as cursor:
+        cursor.execute("INSERT INTO audit_accesseventpatron (event_id, patron_id) VALUES (%s, %s)", [forged, patron_id])
+    return forged
+
+
+def test_readers_do_not_show_a_forged_unsealed_event(lapland_patron):
+    """The patron's "who processed my data", the patron's access report and the DPO's browser show unsealed
+    events (committed facts), but not one whose content MAC does not check (none, or another event's)."""
+    from tests.audit.test_sealing import other_content_mac
+    from tests.dpo.test_access_report import make_request, records, report_of
+
+    assert client_for("rovaniemi.staff").get(f"/api/v1/patrons/{lapland_patron.pk}/").status_code == 200
+    genuine = AccessEvent.objects.filter(subjects__patron_id=lapland_patron.pk, hash__isnull=True).latest("id")
+    subject_request = make_request(lapland_patron)
+
+    def views() -> int:
+        events = records(report_of(subject_request.pk), "access_log")
+        return len([event for event in events if event["action"]["value"] == "patron_view"])
+
+    shown = views()
+    forged = {forge_about(lapland_patron.pk, None), forge_about(lapland_patron.pk, other_content_mac())}
+    assert AccessEvent.objects.filter(pk__in=forged, hash__isnull=True).count() == 2
+
+    listed = {
+        event["id"] for event in client_for("dpo").get(f"/api/v1/patrons/{lapland_patron.pk}/access-events/").json()
+    }
+    assert genuine.pk in listed and not forged & listed
+    assert views() == shown
+    page = client_for("dpo").get(f"/admin/audit/accessevent/?patron={lapland_patron.pk}").content.decode()
+    assert f"/admin/audit/accessevent/{genuine.pk}/change/" in page
+    assert not [event_id for event_id in forged if f"/admin/audit/accessevent/{event_id}/change/" in page]
+    assert access_log_seal(wait=True) >= 1 and sealed_row(genuine.pk)[0] is not None
