@@ -120,7 +120,11 @@ def event_content_mac(event: AccessEvent) -> str:
     return f"{key_id}:{nonce}:{keyed_link(base, message)}"
 
 
-def event_content(columns: tuple) -> tuple:
+# An event's content as `link_message` has it: the time to the detail.
+Content = tuple[int | None, int | None, str, int | None, str, str, str, str, str, str, str, str]
+
+
+def event_content(columns: tuple) -> Content:
     """The content as `link_message` has it, from the columns of EVENT_COLUMNS from the time to the detail:
     the address as text."""
     at_us, actor_id, username, municipality_id, client_ip, action, resource, patron_ids, categories, reason, \

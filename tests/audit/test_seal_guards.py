@@ -51,7 +51,7 @@ def insert_at(at: str) -> int:
 
 
 def head() -> AccessEvent:
-    return AccessEvent.objects.filter(seq__isnull=False).order_by("-seq").first()
+    return AccessEvent.objects.filter(seq__isnull=False).order_by("-seq")[0]
 
 
 def refused(match: str):
