@@ -320,3 +320,16 @@ def test_readers_do_not_show_a_forged_unsealed_event(lapland_patron):
     assert f"/admin/audit/accessevent/{genuine.pk}/change/" in page
     assert not [event_id for event_id in forged if f"/admin/audit/accessevent/{event_id}/change/" in page]
     assert access_log_seal(wait=True) >= 1 and sealed_row(genuine.pk)[0] is not None
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite keeps times as text")
+@pytest.mark.parametrize("at", ["-0044-03-15 00:00:00", "not a time"])
+def test_an_unreadable_time_on_sqlite_is_an_alarm_not_a_crash(at):
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO audit_accessevent (at, action, outcome, actor_username, resource, patron_ids, "
+            "data_categories, reason, detail) VALUES (%s, 'patron_view', 'allowed', 'x', '', '[]', '[]', '', '')",
+            [at],
+        )
+    assert overdue_unsealed().count == 1
+    assert client_for(None).get("/healthz").json()["unsealed"] == 1
