@@ -33,8 +33,10 @@ from django.utils import timezone
 
 from audit import checkpoint_files
 from audit.checkpoint_files import Checkpoint, UnreadableCheckpoint
-from audit.keys import signing_key, verify_keys
+from audit.keys import chain_link_bases, signing_key, verify_keys
+from audit.sealing import sealed_by_the_sealer
 from audit.verifier import RETENTION_MARGIN, retention_start
+from audit.verify import EVENT_COLUMNS, PARAMETER
 
 logger = logging.getLogger("audit.checkpoints")
 
@@ -108,6 +110,8 @@ def access_log_checkpoint_write(*, force: bool, interval: float | None = None) -
         _check_not_forward_dated(last_id, head_at, now)
         if previous is not None:
             _check_descends(previous, last_id, seq, now)
+            if seq is not None:
+                _check_sealed_since(previous.count, seq)
         key_id, key = signing_key()
         checkpoint = checkpoint_files.signed(
             at=now,
@@ -230,6 +234,54 @@ def _check_descends(previous: Checkpoint, head_id: int, head_seq: int | None, no
         if prev_hash != link:
             raise _alarm("the chain breaks at event %s, after the head of the checkpoint of %s", event_id, previous.at)
         link = event_link
+
+
+# The sealed events after a position up to the head, by position, as the sealer reads them (audit/verify.py).
+_SEALED_SINCE = (
+    "SELECT {columns}, e.content_mac FROM audit_accessevent AS e "
+    "WHERE e.seq > {after} AND e.seq <= {head} ORDER BY e.seq LIMIT {limit}"
+)
+SEALED_SINCE_SQL = {
+    vendor: _SEALED_SINCE.format(
+        columns=columns,
+        after=PARAMETER[vendor].format("after"),
+        head=PARAMETER[vendor].format("head"),
+        limit=PARAMETER[vendor].format("limit"),
+    )
+    for vendor, columns in EVENT_COLUMNS.items()
+}
+SEALED_SINCE_BATCH = 5000
+# At most this many refused events are named in the alarm (ids only).
+REFUSED_IDS_NAMED = 20
+
+
+def _check_sealed_since(after: int, head_seq: int) -> None:
+    """Every event sealed since the previous checkpoint (position `after`) has the sealer's link under its key
+    and the writer's content MAC: the runtime role may set seals (it runs the sealer), so a chain that joins
+    up may still hold garbage links or rows the writer never wrote. A checkpoint never signs them."""
+    bases = chain_link_bases()
+    refused: list[int] = []
+    connection.ensure_connection()
+    while True:
+        cursor = connection.connection.cursor()  # the driver's own: the SQLite time expression holds a '%'
+        try:
+            cursor.execute(
+                SEALED_SINCE_SQL[connection.vendor], {"after": after, "head": head_seq, "limit": SEALED_SINCE_BATCH}
+            )
+            rows = cursor.fetchall()
+        finally:
+            cursor.close()
+        refused.extend(row[0] for row in rows if not sealed_by_the_sealer(bases, row))
+        if len(rows) < SEALED_SINCE_BATCH:
+            break
+        after = rows[-1][1]
+    if refused:
+        raise _alarm(
+            "%d events sealed since the previous checkpoint do not have the sealer's link or the writer's content "
+            "MAC (ids %s)",
+            len(refused),
+            ", ".join(str(event_id) for event_id in refused[:REFUSED_IDS_NAMED]),
+        )
 
 
 def _position_of_unkeyed_head(head_id: int) -> int:

@@ -31,16 +31,18 @@ Where writers are serialised anyway (SQLite) or no commit hook runs (the test su
 at once in its own transaction (ACCESS_LOG_SEAL_AT_ONCE), through the same function.
 """
 
+import contextlib
 import datetime
 import hmac
 import logging
 import secrets
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Sum
+from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -65,6 +67,8 @@ logger = logging.getLogger("audit.sealing")
 SEAL_BATCH = 1000
 # Per call after a commit: a writer seals at most this many batches, then leaves the rest to the next.
 SEAL_MAX_BATCHES = 20
+# An unsealed event dated further ahead than this is overdue at once (the runtime role's insert allows 5 minutes).
+SEAL_FUTURE_SECONDS = 300
 
 # The next unsealed events, each with the positioned head's link and position (read in the same
 # statement, so after the lock was taken: one round trip less a batch).
@@ -116,7 +120,22 @@ def event_content_mac(event: AccessEvent) -> str:
     return f"{key_id}:{nonce}:{keyed_link(base, message)}"
 
 
-def _written_by_the_writer(bases: dict, stored: str | None, content: tuple) -> bool:
+# An event's content as `link_message` has it: the time to the detail.
+Content = tuple[int | None, int | None, str, int | None, str, str, str, str, str, str, str, str]
+
+
+def event_content(columns: tuple) -> Content:
+    """The content as `link_message` has it, from the columns of EVENT_COLUMNS from the time to the detail:
+    the address as text."""
+    at_us, actor_id, username, municipality_id, client_ip, action, resource, patron_ids, categories, reason, \
+        outcome, detail = columns  # fmt: skip
+    return (
+        at_us, actor_id, username, municipality_id, address_text(client_ip), action, resource, patron_ids,
+        categories, reason, outcome, detail,
+    )  # fmt: skip
+
+
+def written_by_the_writer(bases: dict, stored: str | None, content: tuple) -> bool:
     """Whether a row's stored content MAC is the writer's for the content read back (any configured key)."""
     key_id, _sep, rest = (stored or "").partition(":")
     nonce, _sep, mac = rest.partition(":")
@@ -128,6 +147,32 @@ def _written_by_the_writer(bases: dict, stored: str | None, content: tuple) -> b
     except UnlinkableEvent:
         return False
     return hmac.compare_digest(expected, mac)
+
+
+def sealed_by_the_sealer(bases: dict, row: tuple) -> bool:
+    """Whether a sealed event (a row of EVENT_COLUMNS, then its content MAC) has the link the sealer gives it
+    under its key, and the writer's content MAC when it has one (events from before 0014 have none).
+
+    For the checkpoint writer (audit/checkpoints.py): the runtime role may set seals itself, so a chain
+    whose links join up is not yet one the sealer made."""
+    seq, content, prev_hash, link, key_id, stored_mac = (
+        row[1],
+        event_content(row[2:14]),
+        row[14],
+        row[15],
+        row[16],
+        row[17],
+    )
+    base = bases.get(key_id)
+    if base is None or seq is None:
+        return False
+    try:
+        expected = keyed_link(base, link_message(seq, *content, prev_hash, key_id))
+    except UnlinkableEvent:
+        return False
+    if not hmac.compare_digest(expected, link or ""):
+        return False
+    return stored_mac is None or written_by_the_writer(bases, stored_mac, content)
 
 
 LOCK_POLL_SECONDS = 0.1
@@ -238,14 +283,8 @@ def _seal_batch(batch_size: int, after: int) -> tuple[int, int | None]:
     seals = []
     for row in rows:
         event_id, stored_mac = row[2], row[-1]
-        # The content as `link_message` has it: the columns from the time to the detail, the address as text.
-        at_us, actor_id, username, municipality_id, client_ip, action, resource, patron_ids, categories, reason, \
-            outcome, detail = row[4:16]  # fmt: skip
-        content = (
-            at_us, actor_id, username, municipality_id, address_text(client_ip), action, resource, patron_ids,
-            categories, reason, outcome, detail,
-        )  # fmt: skip
-        if not _written_by_the_writer(bases, stored_mac, content):
+        content = event_content(row[4:16])
+        if not written_by_the_writer(bases, stored_mac, content):
             # Inserted past the writer (or changed since, which the triggers refuse): it stays unsealed, and
             # alarms. The id only: the row's content may be personal data.
             if event_id not in _REPORTED:
@@ -288,6 +327,47 @@ def _seal_after_commit() -> None:
         logger.exception("sealing the access log failed; seal_access_log will take the events")
 
 
+# Unsealed events by id, as the sealer reads them (EVENT_COLUMNS, then the content MAC); `{ids}` a list of
+# named parameters.
+_UNSEALED_BY_ID = "SELECT {columns}, e.content_mac FROM audit_accessevent AS e WHERE e.hash IS NULL AND e.id IN ({ids})"
+UNSEALED_CHECK_CHUNK = 500
+
+
+def unsealed_without_valid_mac(ids: Iterable[int]) -> set[int]:
+    """Of the events `ids`, those unsealed whose content MAC does not check: rows the writer never wrote (or
+    changed since), which the sealer never seals. Sealed events and genuine unsealed ones are not in it."""
+    ids = list(ids)
+    if not ids:
+        return set()
+    bases = chain_link_bases()
+    vendor = connection.vendor
+    forged: set[int] = set()
+    connection.ensure_connection()
+    for start in range(0, len(ids), UNSEALED_CHECK_CHUNK):
+        chunk = ids[start : start + UNSEALED_CHECK_CHUNK]
+        names = [f"i{n}" for n in range(len(chunk))]
+        sql = _UNSEALED_BY_ID.format(
+            columns=EVENT_COLUMNS[vendor], ids=", ".join(PARAMETER[vendor].format(name) for name in names)
+        )
+        cursor = connection.connection.cursor()  # the driver's own: the SQLite time expression holds a '%'
+        try:
+            cursor.execute(sql, dict(zip(names, chunk, strict=True)))
+            rows = cursor.fetchall()
+        finally:
+            cursor.close()
+        forged.update(row[0] for row in rows if not written_by_the_writer(bases, row[17], event_content(row[2:14])))
+    return forged
+
+
+def without_unsealed_forgeries(events: QuerySet[AccessEvent]) -> QuerySet[AccessEvent]:
+    """`events` without the unsealed ones whose content MAC does not check, for every reader of the log ("who
+    processed my data", the patron's access report, the DPO's browser): they show unsealed events (committed
+    facts), but never a row someone inserted past the writer (through SQL injection, or as the owner) and the
+    sealer refused. Checks only the events of `events` that are unsealed: a few, while the sealer keeps up."""
+    forged = unsealed_without_valid_mac(events.filter(hash__isnull=True).values_list("pk", flat=True))
+    return events.exclude(pk__in=forged) if forged else events
+
+
 @dataclass(frozen=True)
 class Overdue:
     """Events unsealed longer than ACCESS_LOG_SEAL_ALARM_SECONDS: an alarm (the sealer is not running)."""
@@ -309,10 +389,20 @@ class Overdue:
 
 
 def overdue_unsealed(*, now: datetime.datetime | None = None) -> Overdue:
-    """The events still unsealed more than ACCESS_LOG_SEAL_ALARM_SECONDS after their time."""
+    """The events still unsealed more than ACCESS_LOG_SEAL_ALARM_SECONDS after their time, and those dated
+    more than SEAL_FUTURE_SECONDS ahead (no writer dates an event ahead: only a forged row is, which readers
+    show while it is unsealed)."""
     seconds = settings.ACCESS_LOG_SEAL_ALARM_SECONDS
-    limit = (now or timezone.now()) - datetime.timedelta(seconds=seconds)
-    late = AccessEvent.objects.filter(hash__isnull=True, at__lt=limit)
+    now = now or timezone.now()
+    late = AccessEvent.objects.filter(
+        Q(at__lt=now - datetime.timedelta(seconds=seconds))
+        | Q(at__gt=now + datetime.timedelta(seconds=SEAL_FUTURE_SECONDS)),
+        hash__isnull=True,
+    )
     count = late.count()
-    oldest = late.order_by("at").values_list("at", flat=True).first() if count else None
+    oldest = None
+    if count:
+        # A time out of Python's range (BC, past year 9999: only the owner can insert one) gives no oldest date.
+        with contextlib.suppress(ValueError, OverflowError):
+            oldest = late.order_by("at").values_list("at", flat=True).first()
     return Overdue(count=count, oldest=oldest, seconds=seconds)

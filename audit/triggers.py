@@ -631,3 +631,80 @@ def fill_patron_time(schema_editor) -> None:
         schema_editor.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
         # Every row has its event (the foreign key until now), so every row has its time.
         schema_editor.execute(f"ALTER TABLE {table} ALTER COLUMN at SET NOT NULL")
+
+
+# --- Since migration 0016: a current time at the insert, and seals that link (the runtime role) --------
+
+TIME_WINDOW_MESSAGE = "access events are inserted unsealed, with a current time"
+SEAL_LINK_MESSAGE = "an access event is sealed at a position in range, linked to the event before it"
+
+# The guard of 0014, and the time within the hour before and five minutes after the database's clock at the
+# insert (clock_timestamp, not now(): now() is when the writer's transaction began, before its event's time).
+# An extreme time (year 294270, or BC) breaks the sealer's microseconds or Python's datetimes; a future one
+# would keep a row out of the alarm (readers show it meanwhile). Owners (a restore, repairs) are not held.
+PG_TIME_WINDOW_INSERT_FUNCTION = """
+CREATE OR REPLACE FUNCTION audit_check_event_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF current_user = (SELECT pg_get_userbyid(relowner) FROM pg_class WHERE oid = TG_RELID) THEN
+        RETURN NEW;
+    END IF;
+    IF NEW.seq IS NOT NULL OR NEW.prev_hash IS NOT NULL OR NEW.hash IS NOT NULL OR NEW.key_id IS NOT NULL
+        OR NEW.at IS NULL OR NOT isfinite(NEW.at)
+        OR NEW.at < clock_timestamp() - interval '1 hour' OR NEW.at > clock_timestamp() + interval '5 minutes'
+    THEN
+        RAISE EXCEPTION 'access events are inserted unsealed, with a current time'
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    RETURN NEW;
+END $$
+"""
+
+# After the statement's rows are all updated (an AFTER row trigger sees every row the same UPDATE sealed, so
+# a batch's own predecessors count): a seal by any role but the owner has a position in [1, 2^62) and the
+# link of the positioned event just before it, unless no event has a lower position (the first positioned
+# event links to the old chain, the genesis or a prune's anchor: the verifier checks that one). The runtime
+# role may set the seal's columns (it runs the sealer): without this it could take the last position (no
+# event could be sealed after it) or break a link (no checkpoint could be signed after it).
+PG_SEAL_LINK_FUNCTION = """
+CREATE OR REPLACE FUNCTION audit_check_event_seal() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF current_user = (SELECT pg_get_userbyid(relowner) FROM pg_class WHERE oid = TG_RELID) THEN
+        RETURN NULL;
+    END IF;
+    IF NEW.seq < 1 OR NEW.seq >= 4611686018427387904
+        OR (
+            NOT EXISTS (SELECT 1 FROM audit_accessevent WHERE seq = NEW.seq - 1 AND hash = NEW.prev_hash)
+            AND EXISTS (SELECT 1 FROM audit_accessevent WHERE seq < NEW.seq)
+        )
+    THEN
+        RAISE EXCEPTION 'an access event is sealed at a position in range, linked to the event before it'
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    RETURN NULL;
+END $$
+"""
+
+
+def install_seal_guards(schema_editor) -> None:
+    """Migration 0016 (PostgreSQL; SQLite has no roles): the runtime role inserts events of the current
+    time, and seals only at a position in range with the link of the event before."""
+    vendor = schema_editor.connection.vendor
+    table = "audit_accessevent"
+    if vendor == "postgresql":
+        schema_editor.execute(PG_TIME_WINDOW_INSERT_FUNCTION)
+        schema_editor.execute(PG_SEAL_LINK_FUNCTION)
+        schema_editor.execute(
+            f"CREATE TRIGGER {table}_seal_links AFTER UPDATE ON {table} "
+            "FOR EACH ROW WHEN (NEW.seq IS NOT NULL) EXECUTE FUNCTION audit_check_event_seal()"
+        )
+    elif vendor != "sqlite":
+        raise NotImplementedError(f"No access-log guards for {vendor}")
+
+
+def uninstall_seal_guards(schema_editor) -> None:
+    """Back to 0014."""
+    table = "audit_accessevent"
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(f"DROP TRIGGER IF EXISTS {table}_seal_links ON {table}")
+        schema_editor.execute("DROP FUNCTION IF EXISTS audit_check_event_seal()")
+        schema_editor.execute(PG_INSERT_FUNCTION)

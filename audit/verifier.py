@@ -87,6 +87,9 @@ MAX_FINDINGS = 100
 # cutoff is the start of a local day (up to three hours off UTC), month lengths differ, and the
 # clocks of the host that signed and the one that verifies may differ a little.
 RETENTION_MARGIN = datetime.timedelta(days=1)
+# The times a datetime can hold, as integer microseconds: an event's time outside them is a finding.
+FIRST_US = microseconds(datetime.datetime.min.replace(tzinfo=datetime.UTC))
+LAST_US = microseconds(datetime.datetime.max.replace(tzinfo=datetime.UTC))
 
 
 def gettext_noop(message: str) -> str:
@@ -563,6 +566,8 @@ class ChainVerifier:
                 latest_allowed = self._latest_allowed_us()
             count += 1
             position += 1
+            # A time no datetime holds (BC, past year 9999): no writer wrote it (changed), and it dates nothing.
+            out_of_range = at_us is not None and not FIRST_US <= at_us <= LAST_US
             if prev_hash != prev_link:
                 self._found("link", event_id)
             if key_id is None:
@@ -605,7 +610,7 @@ class ChainVerifier:
                     except UnlinkableEvent:
                         self._found("changed", event_id)
                     else:
-                        if mac.finalize().hex() != link:
+                        if mac.finalize().hex() != link or out_of_range:
                             self._found("changed", event_id)
                 if seq != position:
                     self._found("sequence", event_id, seq=seq, expected=position)
@@ -615,7 +620,7 @@ class ChainVerifier:
                 self._heads_missing(position)
                 next_position = self._next_checkpoint_position()
                 latest_allowed = self._latest_allowed_us()
-            if at_us is not None:
+            if at_us is not None and not out_of_range:
                 if at_us > latest_allowed:
                     self._forward_dated(event_id, at_us)  # and it sets no time for the next events
                 elif latest is None or at_us > latest:
@@ -699,7 +704,7 @@ def _legacy_matches(row: tuple) -> bool:
             legacy_link(legacy_content(client_ip=address, **fields), prev_hash) == link
             for address in _address_spellings(client_ip)
         )
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return False
 
 

@@ -21,6 +21,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from audit.models import AccessEvent, Action, DataCategory, Outcome
+from audit.sealing import without_unsealed_forgeries
 from core.dates import ADULT_AGE, age_on, start_of_day
 from core.model_fields import model_field
 from core.privacy_contract import (
@@ -639,7 +640,7 @@ def _role(event: AccessEvent, user) -> tuple[list[str], str]:
 def _access_log_section(patron_id: int) -> Section:
     """Every event about the patron, oldest first: when, what, whose role and which library."""
     events = list(
-        AccessEvent.objects.about_patron(patron_id)
+        without_unsealed_forgeries(AccessEvent.objects.about_patron(patron_id))
         .only("at", "actor_id", "actor_username", "actor_municipality_id", "action", "data_categories", "outcome")
         .order_by("id")
     )

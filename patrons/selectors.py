@@ -29,6 +29,7 @@ from django.db.models.functions import ExtractDay, ExtractMonth, ExtractYear
 
 from audit.actor import Actor
 from audit.models import AccessEvent, Action, DataCategory, Outcome
+from audit.sealing import without_unsealed_forgeries
 from audit.services import access_event_record
 from core.dates import ADULT_AGE, age_on, today
 from core.errors import NotFound
@@ -493,7 +494,8 @@ def access_event_list_for_patron(*, actor: Actor, patron_id: int, limit: int = 5
     with transaction.atomic():
         if not Patron.objects.visible_to(actor).filter(pk=patron_id).exists():
             raise SelectorNotFound(Action.ACCESS_LOG_VIEW)
-        events = list(AccessEvent.objects.about_patron(patron_id).order_by("-id")[:limit])
+        about = without_unsealed_forgeries(AccessEvent.objects.about_patron(patron_id))
+        events = list(about.order_by("-id")[:limit])
         access_event_record(
             actor=actor,
             action=Action.ACCESS_LOG_VIEW,

@@ -12,6 +12,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from audit.models import AccessEvent, Action, DataCategory
+from audit.sealing import without_unsealed_forgeries
 from audit.services import access_event_record
 from core.bounds import ID_MAX, ID_OUT_OF_RANGE, parse_id
 from dpo.access_log_selectors import access_event_queryset_for_user
@@ -177,7 +178,7 @@ class AccessEventAdmin(WideChangelistAdmin, BoundedInputsAdmin):
         return ", ".join(str(i) for i in event.patron_ids)
 
     def get_queryset(self, request):
-        return access_event_queryset_for_user(request.user)
+        return without_unsealed_forgeries(access_event_queryset_for_user(request.user))
 
     def has_view_permission(self, request, obj=None):
         return request.user.has_perm("audit.view_access_log")

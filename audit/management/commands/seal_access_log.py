@@ -3,9 +3,9 @@
 Writers seal after their commits (audit/sealing.py); this catches what they leave behind (an event that
 committed while another process was finishing its sealing) and seals everything in quiet spells. Run it
 with `--follow 2` as a service (or from cron without it, every minute: then an event may wait that long).
-Exits 1 when events are unsealed longer than ACCESS_LOG_SEAL_ALARM_SECONDS after the run: an alarm. With
-`--follow` a database error (a restart of PostgreSQL) ends only the round: it is logged and the next round
-opens a new connection.
+Exits 1 when events are unsealed longer than ACCESS_LOG_SEAL_ALARM_SECONDS after the run: an alarm; with
+`--follow` the alarm is logged at CRITICAL each round while it holds. With `--follow` a database error (a
+restart of PostgreSQL) ends only the round: it is logged and the next round opens a new connection.
 """
 
 import logging
@@ -19,6 +19,18 @@ from django.utils.translation import gettext as _
 from audit.sealing import access_log_seal, overdue_unsealed
 
 logger = logging.getLogger("audit.sealing")
+
+
+def _alarm_if_overdue() -> None:
+    """A following sealer says, each round while it holds, that events stay unsealed past the alarm: a row it
+    refuses, or a lock held elsewhere (counts only: an event's content may be personal data)."""
+    overdue = overdue_unsealed()
+    if overdue:
+        logger.critical(
+            "%d access events are still unsealed more than %d s after their time (or dated ahead)",
+            overdue.count,
+            overdue.seconds,
+        )
 
 
 class Command(BaseCommand):
@@ -39,6 +51,8 @@ class Command(BaseCommand):
                 close_old_connections()  # a long-running service: no connection outlives a restart of the database
             try:
                 sealed = access_log_seal(wait=True, max_batches=None)
+                if pause is not None:
+                    _alarm_if_overdue()
             except (OperationalError, InterfaceError) as error:
                 if pause is None:
                     raise
