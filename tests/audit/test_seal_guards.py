@@ -289,7 +289,11 @@ def forge_about(patron_id: int, content_mac: str | None) -> int:
     """A6: "alice read the patron's data", inserted past the writer with its patron index row. Its id."""
     forged = forge(content_mac)
     with connection.cursor() as cursor:
-        cursor.execute("INSERT INTO audit_accesseventpatron (event_id, patron_id) VALUES (%s, %s)", [forged, patron_id])
+        cursor.execute(
+            "INSERT INTO audit_accesseventpatron (event_id, patron_id, at) SELECT id, %s, at FROM audit_accessevent "
+            "WHERE id = %s",
+            [patron_id, forged],
+        )
     return forged
 
 
