@@ -72,6 +72,14 @@ FROM ev CROSS JOIN LATERAL jsonb_array_elements_text(ev.patron_ids) AS x(value)
 """
 
 
+def _match(pattern: re.Pattern[str], plan: str) -> str:
+    """The first group of `pattern` in an EXPLAIN output; a plan without it is a broken run."""
+    found = pattern.search(plan)
+    if found is None:
+        raise SystemExit(f"no {pattern.pattern!r} in the plan:\n{plan}")
+    return found.group(1)
+
+
 def load() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
@@ -180,8 +188,8 @@ def main() -> None:
         planning, execution = [], []
         for pid in rng.sample(range(1, args.patrons + 1), SAMPLE):
             plan = shapes[label](pid).order_by("-id")[:500].explain(analyze=True, timing=False)
-            planning.append(float(PLANNING.search(plan).group(1)))
-            execution.append(float(EXECUTION.search(plan).group(1)))
+            planning.append(float(_match(PLANNING, plan)))
+            execution.append(float(_match(EXECUTION, plan)))
         total = [a + b for a, b in zip(planning, execution, strict=True)]
         server_rows.append(
             (

@@ -107,7 +107,7 @@ def rare_patrons(consortium_id: int) -> None:
     from patrons.models import Patron
     from staff.models import Library
 
-    library = Library.objects.filter(municipality__consortium_id=consortium_id).order_by("id").first()
+    library = Library.objects.filter(municipality__consortium_id=consortium_id).order_by("id")[0]
     for number, (last, first) in enumerate(RARE):
         Patron.objects.get_or_create(
             consortium_id=consortium_id,
@@ -217,7 +217,10 @@ def explained(sqls: list[str]) -> tuple[float, list[str], list[str]]:
             cursor.execute("EXPLAIN (ANALYZE, COSTS OFF) " + sql)
             plan = "\n".join(row[0] for row in cursor.fetchall())
             plans.append(plan)
-            total += float(re.search(r"Execution Time: ([\d.]+) ms", plan).group(1))
+            executed = re.search(r"Execution Time: ([\d.]+) ms", plan)
+            if executed is None:
+                raise SystemExit(f"no execution time in the plan:\n{plan}")
+            total += float(executed.group(1))
             for found in re.findall(r"(?:using|Index Scan on|Seq Scan on) (\w+)", plan):
                 name = found if "Seq Scan on " + found not in plan else f"Seq Scan {found}"
                 if name not in used:
