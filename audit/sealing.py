@@ -69,6 +69,9 @@ SEAL_BATCH = 1000
 SEAL_MAX_BATCHES = 20
 # An unsealed event dated further ahead than this is overdue at once (the runtime role's insert allows 5 minutes).
 SEAL_FUTURE_SECONDS = 300
+# The furthest back the runtime role may date an event it inserts (audit_check_event_insert, migration 0016):
+# an hour after a moment, no event of before it can still arrive but by the tables' owner.
+LATE_INSERT_SECONDS = 3600
 
 # The next unsealed events, each with the positioned head's link and position (read in the same
 # statement, so after the lock was taken: one round trip less a batch).
@@ -323,8 +326,9 @@ def _seal_after_commit() -> None:
     """The after-commit hook: never lets a failure reach the request whose event is already committed."""
     try:
         access_log_seal(wait=False)
-    except Exception:
-        logger.exception("sealing the access log failed; seal_access_log will take the events")
+    except Exception as error:
+        # The error's kind only: a database error's detail may quote a row (a username, an address, patron ids).
+        logger.error("sealing the access log failed (%s); seal_access_log will take the events", type(error).__name__)
 
 
 # Unsealed events by id, as the sealer reads them (EVENT_COLUMNS, then the content MAC); `{ids}` a list of

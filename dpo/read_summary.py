@@ -4,13 +4,14 @@ from instead of scanning the access log's 28 days before the reviewed one.
 A *patron read* is defined here (`patron_reads`), once for both: an access event that concerns at least one
 patron and whose data was shown, the access review itself left out (dpo/review.py says why). A local day
 (settings.TIME_ZONE, 23 or 25 hours when the clocks turn) is summarised once it is complete: it ended more
-than ACCESS_LOG_SEAL_ALARM_SECONDS ago, by which time every event of it has committed (an event commits
-with its request, and an event still unsealed that long is an alarm of its own, audit/sealing.py); a
-past day's events never change after that. One aggregate query a day, counting each staff member's reads
-under each municipality (StaffReadDay), and a marker (ReadSummaryDay) so that a day without reads is
-told from a day not summarised. `manage.py summarize_access_reads` makes them (idempotent) and removes
-those older than the access log's retention; the review scans the events of any day not summarised, so
-a missing summary costs time, never a finding.
+than an hour ago (audit.sealing.LATE_INSERT_SECONDS, or ACCESS_LOG_SEAL_ALARM_SECONDS if longer). An event is
+dated when its request records it and commits with the request, later; the database refuses the runtime role
+an event dated more than that hour back (migration audit 0016), so no event of the day can arrive after it. A
+past day's events never change after that; the review reads the reviewed day itself from its events. One
+aggregate query a day, counting each staff member's reads under each municipality (StaffReadDay), and a marker
+(ReadSummaryDay) so that a day without reads is told from a day not summarised. `manage.py
+summarize_access_reads` makes them (idempotent) and removes those older than the access log's retention; the
+review scans the events of any day not summarised, so a missing summary costs time, never a finding.
 
 The summary holds actor ids, municipality ids and counts: no username and nothing about any patron.
 """
@@ -27,6 +28,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from audit.models import AccessEvent, AccessEventPatron, Action, Outcome
+from audit.sealing import LATE_INSERT_SECONDS
 from core.dates import start_of_day, today
 from dpo.models import ReadSummaryDay, StaffReadDay
 
@@ -64,8 +66,8 @@ def patron_read_subjects(
 
 
 def day_complete(day: datetime.date, *, now: datetime.datetime | None = None) -> bool:
-    """Whether the local day ended more than ACCESS_LOG_SEAL_ALARM_SECONDS ago: no event of it can come later."""
-    settle = datetime.timedelta(seconds=settings.ACCESS_LOG_SEAL_ALARM_SECONDS)
+    """Whether the local day ended long enough ago that no event of it can come later (the module's docstring)."""
+    settle = datetime.timedelta(seconds=max(LATE_INSERT_SECONDS, settings.ACCESS_LOG_SEAL_ALARM_SECONDS))
     return start_of_day(day + datetime.timedelta(days=1)) + settle < (now or timezone.now())
 
 

@@ -5,6 +5,7 @@ import datetime
 import ipaddress
 import logging
 from io import StringIO
+from unittest import mock
 
 import pytest
 import time_machine
@@ -446,3 +447,21 @@ def test_a_lock_held_past_the_alarm_seconds_is_reported_not_waited_for_in_silenc
     finally:
         other.close()
     assert any("chain lock has been held elsewhere" in record.getMessage() for record in caplog.records)
+
+
+def test_a_failed_seal_after_the_commit_logs_the_error_kind_not_the_row(caplog):
+    """A database error's detail may quote the row ("Failing row contains (..., alice, 10.0.0.7, [987654321])"):
+    the after-commit hook logs only the kind of error, so no username, address or patron id lands in the log."""
+    from django.db import IntegrityError
+
+    from audit import sealing
+
+    detail = "Failing row contains (7, alice, 10.0.0.7, [987654321])"
+    with (
+        mock.patch.object(sealing, "access_log_seal", side_effect=IntegrityError(detail)),
+        caplog.at_level(logging.DEBUG, logger="audit.sealing"),
+    ):
+        sealing._seal_after_commit()
+    logged = caplog.text
+    assert "IntegrityError" in logged
+    assert "alice" not in logged and "10.0.0.7" not in logged and "987654321" not in logged
