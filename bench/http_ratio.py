@@ -50,7 +50,16 @@ from urllib.parse import quote
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._common import REPO_ROOT, django_setup, fmt, markdown_table, progress, write_csv, write_section
+from bench._common import (
+    REPO_ROOT,
+    RESULTS_DIR,
+    django_setup,
+    fmt,
+    markdown_table,
+    progress,
+    write_csv,
+    write_section,
+)
 
 STAFF_USER = "rovaniemi.staff"
 ADDRESS = "127.0.0.1"
@@ -229,6 +238,44 @@ def run_wrk(wrk: str, script: Path, port: int, seconds: float, connections: int)
     return {"rps": rps, "p50": latency("50"), "p99": latency("99")}
 
 
+def draw_chart(medians: dict[str, float], path: Path, subtitle: str) -> None:
+    """Each endpoint's median share of bare Django's requests/s (log scale), this code beside the baseline's,
+    with the issue's goals (1/10 for a staff read, 1/2 for /healthz) as lines."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = [name for name in medians if not name.endswith(" (baseline)")]
+    fig, ax = plt.subplots(figsize=(7.5, 4.2), dpi=120)
+    height = 0.38
+    for offset, suffix, color, label in (
+        (-height / 2, "", "#4f81bd", "this code"),
+        (height / 2, " (baseline)", "#a6a6a6", "baseline"),
+    ):
+        shown = [(i, medians[name + suffix]) for i, name in enumerate(names) if name + suffix in medians]
+        if not shown:
+            continue
+        bars = ax.barh(
+            [i + offset for i, _ in shown], [1 / ratio for _, ratio in shown], height, color=color, label=label
+        )
+        ax.bar_label(bars, labels=[f"1/{ratio:.1f}" for _, ratio in shown], padding=3, fontsize=8)
+    ax.set_xscale("log")
+    ax.set_xlim(1 / 400, 2)
+    ax.axvline(1 / 10, color="#c0504d", linestyle="--", linewidth=1, label="goal for a staff read: 1/10")
+    ax.axvline(1 / 2, color="#9bbb59", linestyle=":", linewidth=1, label="goal for /healthz: 1/2")
+    ax.set_yticks(range(len(names)), names)
+    ax.invert_yaxis()
+    ax.set_xlabel("share of bare Django's requests/s in the same round (median, log scale)")
+    ax.set_title("Staff reads over HTTP against bare Django", fontsize=11)
+    fig.text(0.5, 0.005, subtitle, ha="center", fontsize=7, color="#555555")
+    ax.legend(loc="lower right", fontsize=7, frameon=False)
+    ax.grid(axis="x", alpha=0.3)
+    fig.tight_layout(rect=(0, 0.04, 1, 1))
+    fig.savefig(path)
+    plt.close(fig)
+
+
 def load_average() -> float:
     return float(Path("/proc/loadavg").read_text().split()[0])
 
@@ -347,10 +394,13 @@ def main() -> None:
 
     bare = results["bare Django"]
     rows, csv_rows = [], []
+    medians: dict[str, float] = {}
     for endpoint in endpoints:
         runs = results[endpoint.name]
         ratios = [bare[i]["rps"] / run["rps"] for i, run in enumerate(runs)]
         rps = [run["rps"] for run in runs]
+        if endpoint.server != "bare":
+            medians[endpoint.name] = statistics.median(ratios)
         queries = next((r[3] for r in query_rows if r[0] == endpoint.name), "-")
         rows.append(
             (
@@ -392,6 +442,8 @@ client, both databases (the silo's included), without BEGIN/COMMIT/SAVEPOINT/REL
 
 {markdown_table(RATIO_HEADERS, rows)}
 
+![Share of bare Django's requests/s per endpoint](http_ratio.png)
+
 Load average (1 min) before -> after each measurement:
 
 {markdown_table(["round", *(e.name for e in endpoints)], load_rows)}
@@ -408,6 +460,13 @@ Queries of one request:
 </details>
 """
     write_csv("http_ratio", ["endpoint", "round", "rps", "p50_ms", "p99_ms", "load_before", "load_after"], csv_rows)
+    loads = [value for e in endpoints for run in results[e.name] for value in (run["load_before"], run["load_after"])]
+    draw_chart(
+        medians,
+        RESULTS_DIR / "http_ratio.png",
+        f"commit {commit or 'unknown'}, {volumes:,} patrons, 2 sync workers, wrk -c{args.connections}, "
+        f"{args.rounds} rounds; load average {min(loads):.1f}-{max(loads):.1f} on {os.cpu_count()} CPUs",
+    )
     path = write_section(
         "http_ratio", "Requests per second over HTTP, as a ratio to bare Django (`bench/http_ratio.py`)", body
     )
