@@ -104,7 +104,9 @@ def test_every_store_reveal_and_lookup_is_logged_with_its_reason_and_never_the_c
     assert lookup("rovaniemi.billing", CODE).json() == {"patron": {"id": stored_patron.pk}}
     assert (newest_event().action, newest_event().reason) == (Action.IDENTITY_CODE_LOOKUP, "henkilöllisyyden tarkistus")
     for row in AccessEvent.objects.values():
-        assert CODE not in repr(row) and CODE[:6] not in repr(row).replace(str(row["at"]), "")
+        # The seal and the content MAC are random-looking hex, which may hold any six digits by chance.
+        content = {k: v for k, v in row.items() if k not in {"at", "prev_hash", "hash", "content_mac"}}
+        assert CODE not in repr(row) and CODE[:6] not in repr(content)
 
 
 def test_refused_attempts_are_logged_and_nothing_is_stored():
