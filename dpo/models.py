@@ -452,14 +452,18 @@ class StaffReadDay(models.Model):
     """One staff member's patron reads on one completed local day, under one municipality: the daily
     access review's history (dpo/review.py) without rescanning the access log's 28 days.
 
-    Actor ids and counts only, as the access log names them: no username, no patron. Kept as long as the
-    access log keeps the events it counts (ACCESS_LOG_RETENTION_MONTHS, `summarize_access_reads`).
+    Actor ids, the username the log gave the reads, and counts, as the access log names them: nothing about
+    any patron. The username lets the review of a summarised day list its staff without reading the day's
+    events again (dpo/review.py). Kept as long as the access log keeps the events it counts
+    (ACCESS_LOG_RETENTION_MONTHS, `summarize_access_reads`).
     """
 
     day = models.DateField(_("day"))
     # The event's actor_municipality_id; 0 when it had none (then no consortium's review counts it).
     municipality_id = models.BigIntegerField(_("municipality id"))
     actor_id = models.BigIntegerField(_("user id"))
+    # The greatest actor_username of the counted events (one, unless the account was renamed that day).
+    username = models.CharField(_("user"), max_length=150)
     reads = models.PositiveIntegerField(_("patron reads"))
 
     class Meta:

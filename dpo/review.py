@@ -53,7 +53,7 @@ from audit.models import AccessEvent, Action, DataCategory
 from audit.services import access_event_record
 from core.dates import start_of_day, today
 from core.errors import RuleBroken
-from dpo.read_summary import patron_read_subjects, patron_reads, summarised_reads
+from dpo.read_summary import day_complete, patron_read_subjects, patron_reads, summarised_reads
 from patrons.models import Patron
 from staff.models import Municipality
 
@@ -175,44 +175,48 @@ def access_review_build(*, actor: Actor, day: datetime.date) -> AccessReview:
 def _access_review_build(*, actor: Actor, day: datetime.date) -> AccessReview:
     """Build the review of `day`.
 
-    A fixed handful of queries, none per event: the 28 days' reads from their daily summary
-    (dpo/read_summary.py), the reads of the day and of any of those days not summarised grouped per
-    staff member and local date (over the `at` index), the day's identity-code stores, the readers'
-    surnames, and the day's read patrons that carry a flag.
+    A fixed handful of queries, none per event: the reads of the 28 days before, and of the day itself once
+    it is complete, from their daily summary (dpo/read_summary.py); the reads of any of those days not
+    summarised grouped per staff member and local date (over the `at` index); the day's identity-code stores;
+    the readers' surnames; the day's read patrons that carry a flag, and their reads (over the patron index).
     Records nothing; access_review_read does, for callers that show the patron ids.
     """
     first_day = day - datetime.timedelta(days=HISTORY_DAYS)
     day_start, day_end = review_day_bounds(day)
-    municipalities = Municipality.objects.visible_to(actor).values("pk")
-    summarised, summary = summarised_reads(
-        municipalities=municipalities, first_day=first_day, last_day=day - datetime.timedelta(days=1)
-    )
-    history = [first_day + datetime.timedelta(days=n) for n in range(HISTORY_DAYS)]
-    scan_from = min((d for d in history if d not in summarised), default=day)  # the reads of days not summarised
-    # The day's range on the `at` index keeps these queries small in a log of years. The municipality is
-    # compared through an expression so that no planner (SQLite keeps no statistics) starts from the
-    # municipality index instead, that is from every event the consortium's staff ever made.
+    # Ids, not a subquery: compared with a subquery PostgreSQL read the day's events once per municipality.
+    municipalities = list(Municipality.objects.visible_to(actor).values_list("pk", flat=True))
+    # A complete day's events never change (dpo/read_summary.py): its summary counts them as the scan would.
+    last_summarised = day if day_complete(day) else day - datetime.timedelta(days=1)
+    summary = summarised_reads(municipalities=municipalities, first_day=first_day, last_day=last_summarised)
+    per_actor: dict[int, dict[datetime.date, int]] = defaultdict(dict, summary.reads)
+    usernames = {actor_id: names[day] for actor_id, names in summary.usernames.items() if day in names}
+    window = [first_day + datetime.timedelta(days=n) for n in range(HISTORY_DAYS + 1)]
+    unsummarised = [d for d in window if d not in summary.days]
+    # The municipality is compared through an expression so that no planner (SQLite keeps no statistics)
+    # starts from the municipality index instead, that is from every event the consortium's staff ever made.
     staff_events = AccessEvent.objects.alias(municipality=Coalesce("actor_municipality_id", 0)).filter(
         actor_id__isnull=False,
         municipality__in=municipalities,
     )
-    reads = patron_reads(staff_events)
-    daily = (
-        reads.filter(at__gte=start_of_day(scan_from), at__lt=day_end)
-        .annotate(local_day=TruncDate("at", tzinfo=timezone.get_default_timezone()))
-        .values("actor_id", "local_day")
-        .annotate(reads=Count("pk"), username=Max("actor_username"))
-        .order_by()
-    )
-    per_actor: dict[int, dict[datetime.date, int]] = defaultdict(dict, summary)
-    usernames: dict[int, str] = {}
-    for row in daily:
-        actor_id = cast(int, row["actor_id"])  # staff_events: actor_id__isnull=False
-        if row["local_day"] in summarised:
-            continue
-        per_actor[actor_id][row["local_day"]] = row["reads"]
-        if row["local_day"] == day:
-            usernames[actor_id] = row["username"]
+    if unsummarised:  # the reads of the days not summarised, from the first to the last, on the `at` index
+        daily = (
+            patron_reads(staff_events)
+            .filter(
+                at__gte=start_of_day(unsummarised[0]),
+                at__lt=start_of_day(unsummarised[-1] + datetime.timedelta(days=1)),
+            )
+            .annotate(local_day=TruncDate("at", tzinfo=timezone.get_default_timezone()))
+            .values("actor_id", "local_day")
+            .annotate(reads=Count("pk"), username=Max("actor_username"))
+            .order_by()
+        )
+        for row in daily:
+            actor_id = cast(int, row["actor_id"])  # staff_events: actor_id__isnull=False
+            if row["local_day"] in summary.days:
+                continue
+            per_actor[actor_id][row["local_day"]] = row["reads"]
+            if row["local_day"] == day:
+                usernames[actor_id] = row["username"]
     staff = sorted(
         (_staff_reads(actor_id, username, per_actor[actor_id], day) for actor_id, username in usernames.items()),
         key=lambda member: member.username,
@@ -231,7 +235,7 @@ def _access_review_build(*, actor: Actor, day: datetime.date) -> AccessReview:
     ]
     findings += _store_burst_findings(day=day, stores=staff_events.filter(at__gte=day_start, at__lt=day_end))
     findings += _patron_findings(actor=actor, day=day, municipalities=municipalities, usernames=usernames)
-    findings += _role_findings(actor=actor, day=day)
+    findings += _role_findings(day=day, municipalities=municipalities)
     findings.sort(key=lambda f: (KIND_ORDER[f.kind], f.username, f.patron_id or 0))
     return AccessReview(day=day, staff=tuple(staff), findings=tuple(findings))
 
@@ -306,7 +310,7 @@ def _store_burst_findings(*, day: datetime.date, stores: QuerySet[AccessEvent]) 
 
 
 def _patron_findings(
-    *, actor: Actor, day: datetime.date, municipalities: QuerySet, usernames: dict[int, str]
+    *, actor: Actor, day: datetime.date, municipalities: list[int], usernames: dict[int, str]
 ) -> list[Finding]:
     """Findings about single patrons: the day's read patrons that are protected, staff or share a reader's surname."""
     surnames = {
@@ -379,13 +383,13 @@ ROLE_FINDING_KINDS: dict[str, FindingKind] = {
 }
 
 
-def _role_findings(*, actor: Actor, day: datetime.date) -> list[Finding]:
+def _role_findings(*, day: datetime.date, municipalities: list[int]) -> list[Finding]:
     """One finding per staff member and kind: their role changes (granted, removed or refused), their
     resets of someone's second factor, and the accounts they created or set a password for, on the day."""
     day_start, day_end = review_day_bounds(day)
     events = (
         AccessEvent.objects.filter(at__gte=day_start, at__lt=day_end, actor_id__isnull=False)
-        .filter(actor_municipality_id__in=Municipality.objects.visible_to(actor).values("pk"))
+        .filter(actor_municipality_id__in=municipalities)
         .filter(
             Q(action__in=[Action.ROLE_CHANGE, Action.ACCOUNT_CHANGE])
             | Q(action=Action.TWO_FACTOR, detail__startswith="reset")

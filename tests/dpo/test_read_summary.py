@@ -1,19 +1,25 @@
 """The daily summary of staff patron reads (dpo/read_summary.py): the access review's usual volume from it is
 the one the scan of the access log gives, at the window's edges and when the clocks turn, and a day still
-open is never summarised."""
+open is never summarised. A reviewed day that is summarised is read from the summary, and its review is the
+one its events give (staff, usual volumes and every finding), at the local day's edges, with late events, and
+without another consortium's staff."""
 
 import datetime
 from io import StringIO
 
 import pytest
 import time_machine
+from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.core.management import call_command
+from django.db.models import F
 
 from core.dates import start_of_day
 from dpo.models import ReadSummaryDay, StaffReadDay
 from dpo.read_summary import read_summaries_make, read_summary_make
-from dpo.review import HISTORY_DAYS, access_review_build
+from dpo.review import HISTORY_DAYS, FindingKind, access_review_build
+from patrons.models import Patron
+from staff.models import StaffProfile
 from tests.dpo.test_access_review import DAY, at, plain_patrons, read, staff_actor
 
 pytestmark = pytest.mark.django_db
@@ -29,11 +35,27 @@ def window(day: datetime.date) -> list[datetime.date]:
 
 
 def assert_summary_gives_the_scan(day: datetime.date) -> None:
+    """The review from the events, from the summary of the 29 days before, and from that and the day's own."""
     scanned = built(day)
     assert read_summaries_make(days=window(day)) == HISTORY_DAYS + 1
     summarised = built(day)
     assert summarised == scanned
     assert ReadSummaryDay.objects.count() == HISTORY_DAYS + 1
+    assert read_summary_make(day=day) is True
+    assert built(day) == scanned
+    assert_read_from_the_summary(day)
+
+
+def assert_read_from_the_summary(day: datetime.date) -> None:
+    """The review of a summarised day takes its staff's reads from the summary, not from the events: a count
+    changed in the summary (never done but here) shows in the review."""
+    before = {member.username: member.reads for member in built(day).staff}
+    assert before, "staff read on the day"
+    StaffReadDay.objects.filter(day=day).update(reads=F("reads") + 1000)  # one row a reader: one municipality
+    assert {member.username: member.reads for member in built(day).staff} == {
+        username: reads + 1000 for username, reads in before.items()
+    }
+    StaffReadDay.objects.filter(day=day).update(reads=F("reads") - 1000)
 
 
 def test_the_summary_gives_the_usual_volume_of_the_scan_at_the_window_edges():
@@ -123,3 +145,55 @@ def test_the_command_is_idempotent_and_keeps_no_summary_past_the_log_retention(s
         call_command("summarize_access_reads", stdout=StringIO())
     assert set(ReadSummaryDay.objects.values_list("day", flat=True)) == summarised
     assert list(StaffReadDay.objects.values_list("day", "reads")) == [(DAY - datetime.timedelta(days=2), 3)]
+
+
+def test_a_summarised_day_gives_the_review_of_its_events_at_its_edges_late_events_and_all(settings):
+    """The reviewed day summarised: staff, usual volumes and every kind of finding as from its events."""
+    settings.ACCESS_LOG_SEAL_ALARM_SECONDS = 60
+    patron = plain_patrons(count=1)
+    protected = Patron.objects.filter(consortium__slug="lapin-kirjastot", needs_protection=True).order_by("pk")[0]
+    own_record = StaffProfile.objects.get(user__username="kemi.staff").patron
+    kallio = Patron.objects.filter(
+        consortium__slug="lapin-kirjastot", last_name="Kallio", needs_protection=False, staff_profile__isnull=True
+    ).first()
+    last_instant = datetime.timedelta(seconds=59, microseconds=999_999)
+    day_before, next_day = DAY - datetime.timedelta(days=1), DAY + datetime.timedelta(days=1)
+    read("rovaniemi.staff", patron, at(DAY - datetime.timedelta(days=4)), times=2)  # the usual volume: 2
+    read("rovaniemi.staff", patron, at(day_before, 23, 59) + last_instant, times=7)  # the day before's last instant
+    read("rovaniemi.staff", patron, at(DAY, 0, 0), times=4)  # the day's first instant
+    read("rovaniemi.staff", [kallio.pk], at(DAY, 11))  # his surname
+    read("rovaniemi.billing", [own_record.pk], at(DAY, 9), times=2)  # a colleague's record
+    read("kemi.staff", [own_record.pk], at(DAY, 12))  # her own
+    read("rovaniemi.director", [protected.pk], at(DAY, 23, 59) + last_instant, times=3)  # the day's last instant
+    read("rovaniemi.staff", patron, at(next_day, 0, 0), times=5)  # the next day's first instant
+    mikkeli = plain_patrons("mikkelin-seutukirjasto", count=1)
+    Patron.objects.filter(pk=mikkeli[0]).update(needs_protection=True)
+    read("mikkeli.staff", mikkeli, at(DAY, 10), times=40)  # another consortium's staff: in neither
+    get_user_model().objects.filter(username="rovaniemi.staff").update(last_name="Kallio")
+
+    midnight = start_of_day(next_day)
+    with time_machine.travel(midnight + datetime.timedelta(minutes=30), tick=False):
+        assert read_summaries_make(days=[*window(DAY), DAY]) == HISTORY_DAYS + 1, "the day is still open"
+        open_day = built(DAY)
+    # A late event: dated in the day, recorded after its end (within the hour the database accepts).
+    read("rovaniemi.staff", patron, at(DAY, 23, 59) + last_instant, times=3)
+    with time_machine.travel(midnight + datetime.timedelta(hours=1, seconds=1), tick=False):
+        scanned = built(DAY)
+        assert read_summary_make(day=DAY) is True
+        summarised = built(DAY)
+    assert summarised == scanned
+    staff = {member.username: (member.reads, member.usual, member.above_usual) for member in summarised.staff}
+    assert staff == {
+        "kemi.staff": (1, 0.0, False),
+        "rovaniemi.billing": (2, 0.0, False),
+        "rovaniemi.director": (3, 0.0, False),
+        "rovaniemi.staff": (4 + 1 + 3, 4.5, False),
+    }
+    assert open_day.staff != scanned.staff, "the late event counts once it came"
+    assert {(f.username, f.kind, f.patron_id, f.event_count) for f in summarised.findings} == {
+        ("rovaniemi.staff", FindingKind.SAME_SURNAME, kallio.pk, 1),
+        ("rovaniemi.billing", FindingKind.COLLEAGUE, own_record.pk, 2),
+        ("kemi.staff", FindingKind.OWN_RECORD, own_record.pk, 1),
+        ("rovaniemi.director", FindingKind.PROTECTED, protected.pk, 3),
+    }
+    assert_read_from_the_summary(DAY)
