@@ -157,8 +157,9 @@ def access_review_build(*, actor: Actor, day: datetime.date) -> AccessReview:
     """The review of `day` for the actor's consortium; a later day than today is a broken rule.
 
     A finished day gets no new events, so its review is kept in the cache for REVIEW_CACHE_SECONDS
-    (a flag or link changed meanwhile shows after that): on ten million events a build takes about
-    two seconds, and the dashboard shows yesterday's on every visit. Today's is always built afresh.
+    (a flag or link changed meanwhile shows after that): at ten million events a year a build takes about
+    0.1 s from the daily summary and two seconds without it, and the dashboard shows yesterday's on every
+    visit. Today's is always built afresh.
     """
     if day > today():
         raise RuleBroken("access_review_future_day", _("The access review covers days up to today."))
