@@ -42,7 +42,7 @@ EVENT_COPY = (
     "COPY audit_accessevent (id, at, actor_id, actor_username, actor_municipality_id, client_ip, action, resource, "
     "patron_ids, data_categories, reason, outcome, detail, prev_hash, hash, seq, key_id) FROM STDIN"
 )
-INDEX_COPY = "COPY audit_accesseventpatron (event_id, patron_id) FROM STDIN"
+INDEX_COPY = "COPY audit_accesseventpatron (event_id, patron_id, at) FROM STDIN"
 CHUNK = 50_000
 
 
@@ -91,7 +91,7 @@ def generate(*, events: int, step_us: int) -> float:
                 f"{next_id}\t{at}\t{actor_id}\t{username}\t{municipality_id}\t{ip}\t{action}\t{resource}\t"
                 f"{patron_text}\t{categories}\t\tallowed\t\t{link}\t{new_link}\t{position}\t{key_id}\n"
             )
-            index_lines.writelines(f"{next_id}\t{p}\n" for p in patrons)
+            index_lines.writelines(f"{next_id}\t{p}\t{at}\n" for p in patrons)
             link = new_link
             next_id += 1
         with raw.cursor() as cursor:
