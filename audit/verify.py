@@ -15,6 +15,7 @@ import queue
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from itertools import accumulate, repeat
 from pathlib import Path
@@ -208,7 +209,7 @@ def event_rows(
 RANGE = ("seq", "e.seq IS NOT NULL AND e.seq <= {upper}")
 RANGE_EVENTS = 100_000
 PARALLEL_MIN_EVENTS = 1_000_000
-# The processes of the pool when the caller names none (None: half the CPUs).
+# The processes of the pool when the caller names none (None: half the CPUs, at least 2).
 WORKERS: int | None = None
 # The verifier's queries are long scans with a handful of expressions: PostgreSQL's JIT would compile
 # them anew for each batch (some 170 ms each) and save nothing.
@@ -249,7 +250,7 @@ LEAD_FIELDS = 4
 OUT_OF_RANGE_US = LAST_US + 1
 # The lines checked together on the fast way (`_fast_lines`): a block with anything the fast way does not
 # vouch for goes to the engine line by line, so a finding costs at most this many events of the slow way.
-BLOCK_LINES = 2_000
+BLOCK_LINES = 128
 
 
 def _copy_field(text: str) -> str | None:
@@ -296,28 +297,59 @@ def _address_of(text: str | None) -> str | None:
 
 
 class _Chunks:
-    """Where psycopg2's COPY hands its output (a row a call, as a rule): kept, then split into lines."""
+    """Where psycopg2's COPY hands its output: a row a call, as a rule."""
 
     def __init__(self) -> None:
         self.chunks: list[bytes] = []
+        self.write = self.chunks.append  # psycopg2 calls it a row: C, no Python frame
 
-    def write(self, data: bytes) -> int:
-        self.chunks.append(data)
-        return len(data)
+    def rows(self) -> list[bytes]:
+        """The rows as COPY printed them, each with its newline: the chunks themselves when each is one row
+        (no copy of the whole output), else the output split anew."""
+        chunks = self.chunks
+        if all(map(bytes.endswith, chunks, repeat(b"\n"))) and sum(map(bytes.count, chunks, repeat(b"\n"))) == len(
+            chunks
+        ):
+            return chunks
+        rows = b"".join(chunks).split(b"\n")
+        rows.pop()  # after the last newline
+        return [row + b"\n" for row in rows]
 
-    def lines(self) -> list[bytes]:
-        """The lines, their tabs (the field separators: COPY escapes a tab within a field) turned into NULs."""
-        lines = b"".join(self.chunks).replace(b"\t", b"\x00").split(b"\n")
-        lines.pop()  # after the last newline
-        return lines
+
+def _fields(row: bytes) -> bytes:
+    """A COPY row as a line of the fast way: its tabs (the field separators: COPY escapes a tab within a
+    field) turned into NULs, without its newline."""
+    return row[:-1].replace(b"\t", b"\x00")
 
 
-def _index_of(cursor, lines: list[bytes]) -> dict[bytes, bytes]:
-    """The patron ids of the index rows of the events of `lines`, by event id (as COPY text)."""
-    ids = list(map(int, map(operator.itemgetter(1), map(bytes.split, lines, repeat(b"\x00"), repeat(2)))))
-    chunks = _Chunks()
-    cursor.copy_expert(_COPY_INDEX.format(lo=min(ids), hi=max(ids)), chunks)
-    return dict(line.split(b"\x00", 1) for line in chunks.lines())
+class _PatronIndex:
+    """The patron ids of the index rows of a range's events, by event id (as COPY prints them): read for the
+    ids from the first row's to the last row's (the ids rise with the positions, as a rule); an event outside
+    them (only a moved one) is read on its own."""
+
+    def __init__(self, cursor, rows: list[bytes]) -> None:
+        first, last = (int(row.split(b"\t", 2)[1]) for row in (rows[0], rows[-1]))
+        self.cursor = cursor
+        self.lo, self.hi = min(first, last), max(first, last)
+        self.ids = self._read(self.lo, self.hi)
+
+    def _read(self, lo: int, hi: int) -> dict[bytes, bytes]:
+        chunks = _Chunks()
+        self.cursor.copy_expert(_COPY_INDEX.format(lo=lo, hi=hi), chunks)
+        # Two fields a row, neither escaped (an id, "[" ids "]"): id, text, id, text, ...
+        fields = b"".join(chunks.chunks).replace(b"\n", b"\t").split(b"\t")
+        fields.pop()  # after the last newline
+        return dict(zip(fields[::2], fields[1::2], strict=True))
+
+    def covers(self, ids: Iterable[bytes]) -> bool:
+        numbers = list(map(int, ids))
+        return self.lo <= min(numbers) and max(numbers) <= self.hi
+
+    def of(self, event_id: bytes) -> bytes:
+        """The event's index rows' patron ids ("[]" for none)."""
+        if self.lo <= int(event_id) <= self.hi:
+            return self.ids.get(event_id, b"[]")
+        return self._read(int(event_id), int(event_id)).get(event_id, b"[]")
 
 
 def _mac_function(base) -> Callable[[bytes], bytes]:
@@ -344,7 +376,9 @@ class _FastState:
     min_at: int | None = None
 
 
-def _fast_block(lines: list[bytes], state: _FastState, macs: dict, index: dict, step: int, allowed: int) -> bool:
+def _fast_block(
+    lines: list[bytes], state: _FastState, macs: dict, index: _PatronIndex, step: int, allowed: int
+) -> bool:
     """Whether `lines` (consecutive events following `state`) are whole events the engine would find nothing
     in; then `state` goes on past them. Checked a block at a time, each step over all lines at once (C loops
     of `map`, not a Python loop an event): every check the engine makes of an event (ChainVerifier.feed),
@@ -392,7 +426,7 @@ def _fast_block(lines: list[bytes], state: _FastState, macs: dict, index: dict, 
     if any(map(operator.lt, times, map(operator.sub, latest, repeat(step)))):
         return False
     # The patron index rows, as COPY prints their aggregate; an event without patrons has none.
-    if list(map(index.get, ids, repeat(b"[]"))) != list(patrons):
+    if not index.covers(ids) or list(map(index.ids.get, ids, repeat(b"[]"))) != list(patrons):
         return False
     # The links: the HMAC of each message, all compared at once as hex.
     if b"".join(map(mac, messages)).hex().encode() != b"".join(links):
@@ -410,11 +444,11 @@ PREFIX_AND_POSITION = MESSAGE_PREFIX.encode() + b"\x00%d\x00"
 
 
 def _walk_lines(
-    verifier: ChainVerifier, lines: list[bytes], index: dict[bytes, bytes], provisional: bool
+    verifier: ChainVerifier, lines: list[bytes], index: _PatronIndex, provisional: bool
 ) -> tuple[ChainState | None, int | None]:
-    """One range's walk over its COPY lines: blocks of whole events on the fast way (`_fast_block`), every
-    other line through the engine (`ChainVerifier.feed`), with the state handed over both ways, so the
-    engine decides every finding. (The assumed start, the earliest time.)
+    """One range's walk over its COPY rows (`_Chunks.rows`): blocks of whole events on the fast way
+    (`_fast_block`), every other line through the engine (`ChainVerifier.feed`), with the state handed over
+    both ways, so the engine decides every finding. (The assumed start, the earliest time.)
 
     A provisional walk (a range on its own) takes its first line through the engine, which assumes the
     start from it (ChainVerifier.assume_start); the fast way needs a walk that already holds keyed events.
@@ -432,11 +466,11 @@ def _walk_lines(
             # A block ends at the next checkpointed head (whose time limit differs from the events' after it).
             size = min(BLOCK_LINES, total - done)
             size = int(min(size, max(1, verifier._next_checkpoint_position() - state.position)))
-            block = lines[done : done + size]
+            text = b"".join(lines[done : done + size])
+            block = text.replace(b"\t", b"\x00").split(b"\n")
+            block.pop()  # after the last newline
             counted = state.count
-            if b"\\" not in b"".join(block) and _fast_block(
-                block, state, macs, index, step, verifier._latest_allowed_us()
-            ):
+            if b"\\" not in text and _fast_block(block, state, macs, index, step, verifier._latest_allowed_us()):
                 keys[block[0][block[0].rindex(b"\x00") + 1 :]] += state.count - counted
                 done += size
                 if state.position == verifier._next_checkpoint_position():  # a checkpointed head
@@ -446,8 +480,8 @@ def _walk_lines(
         else:
             size = 1
         # The engine, line by line over the block, from the state the fast way reached.
-        for line in lines[done : done + size]:
-            row = _engine_row(line, index.get(line.split(b"\x00", 2)[1], b"[]"))
+        for line in map(_fields, lines[done : done + size]):
+            row = _engine_row(line, index.of(line.split(b"\x00", 2)[1]))
             if entry is None:
                 entry = verifier.assume_start(prev_hash=row[14], seq=row[1] if row[1] is not None else 1)
             else:
@@ -498,24 +532,38 @@ class _Walk:
         )
 
 
-def walk_range(walk: _Walk, lo: int, hi: int, state: ChainState | None = None) -> PartResult:
-    """The events at positions `lo` to `hi`, walked on their own (from an assumed start) or, with `state`,
-    going on from it; on this process's connection."""
+def _read_range(raw, lo: int, hi: int) -> tuple[list[bytes], "_PatronIndex | None"]:
+    """The COPY rows of the events at positions `lo` to `hi` and their patron index (None without rows), on
+    the driver connection `raw` (also from a reader thread: psycopg2 serialises a connection's use)."""
+    cursor = raw.cursor()  # kept by the index, for an event it did not read
+    cursor.execute(NO_JIT)
+    chunks = _Chunks()
+    cursor.copy_expert(_COPY_EVENTS.format(lo=int(lo), hi=int(hi)), chunks)
+    rows = chunks.rows()
+    return rows, _PatronIndex(cursor, rows) if rows else None
+
+
+def _walk_read(walk: _Walk, read: tuple[list[bytes], "_PatronIndex | None"], state: ChainState | None) -> PartResult:
+    """A range read by `_read_range`, walked on its own (`state` None) or going on from `state`."""
     verifier = walk.verifier()
     if state is not None:
         verifier.resume(state)
+    rows, index = read
+    if index is None:
+        return PartResult(report=verifier.report, entry=None, exit=verifier.state(), min_at_us=None)
+    entry, earliest = _walk_lines(verifier, rows, index, provisional=state is None)
+    return PartResult(report=verifier.report, entry=entry, exit=verifier.state(), min_at_us=earliest)
+
+
+def walk_range(walk: _Walk, lo: int, hi: int, state: ChainState | None = None) -> PartResult:
+    """The events at positions `lo` to `hi`, walked on their own (from an assumed start) or, with `state`,
+    going on from it; on this process's connection."""
     if connection.vendor == "postgresql":
         connection.ensure_connection()
-        with connection.connection.cursor() as cursor:
-            cursor.execute(NO_JIT)
-            chunks = _Chunks()
-            cursor.copy_expert(_COPY_EVENTS.format(lo=int(lo), hi=int(hi)), chunks)
-            lines = chunks.lines()
-            if not lines:
-                return PartResult(report=verifier.report, entry=None, exit=verifier.state(), min_at_us=None)
-            index = _index_of(cursor, lines)
-        entry, earliest = _walk_lines(verifier, lines, index, provisional=state is None)
-        return PartResult(report=verifier.report, entry=entry, exit=verifier.state(), min_at_us=earliest)
+        return _walk_read(walk, _read_range(connection.connection, lo, hi), state)
+    verifier = walk.verifier()
+    if state is not None:
+        verifier.resume(state)
     entry = None if state is None else verifier.state()
     min_at: int | None = None
     for batch in event_rows(parts=[RANGE], upper=hi, after=lo - 1):
@@ -651,7 +699,9 @@ def _walk_positions(
         first_position, last = cursor.fetchone()
     if last is None:
         return 0
-    processes = workers if workers is not None else (WORKERS or os.cpu_count() or 1)
+    # Default: half the CPUs (each process keeps a PostgreSQL backend busy too), at least 2 (one reads while
+    # the other walks).
+    processes = workers if workers is not None else (WORKERS or max(2, (os.cpu_count() or 1) // 2))
     pooled = processes > 1 and last - first_position >= PARALLEL_MIN_EVENTS
     if not pooled and connection.vendor != "postgresql":
         walked_to = 0
@@ -662,19 +712,35 @@ def _walk_positions(
         return walked_to
     # From the first position kept (a prune removes the oldest), so the first range is the walk's own.
     ranges = [(lo, min(lo + RANGE_EVENTS - 1, last)) for lo in range(first_position, last + 1, RANGE_EVENTS)]
+    if not pooled:
+        # One process: a reader thread reads the next range (PostgreSQL works, the driver waits without the
+        # GIL) while this one walks the range before it.
+        connection.ensure_connection()
+        raw = connection.connection
+        with ThreadPoolExecutor(1, thread_name_prefix="access-log-reader") as reader:
+            upcoming = reader.submit(_read_range, raw, *ranges[0])
+            for number in range(len(ranges)):
+                read = upcoming.result()
+                if number + 1 < len(ranges):
+                    upcoming = reader.submit(_read_range, raw, *ranges[number + 1])
+                part = _walk_read(walk, read, verifier.state())
+                if part.report.events:
+                    verifier.merge(part)
+                    walked()
+        return last
     later = ranges[1:]
     with contextlib.ExitStack() as stack:
-        parts: Iterator[PartResult | None] = iter([None] * len(later))
+        parts: Iterator[PartResult]
         # A pool needs the parent's connection closed (forked processes must not share it): not within a
         # transaction. It starts on the later ranges while this process walks the first.
-        if pooled and later and not connection.in_atomic_block:
+        if later and not connection.in_atomic_block:
             parts = stack.enter_context(_pooled(walk, later, processes))
-        elif pooled:
+        else:
             parts = (walk_range(walk, lo, hi) for lo, hi in later)
         verifier.merge(walk_range(walk, *ranges[0], verifier.state()))
         walked()
         for (lo, hi), part in zip(later, parts, strict=True):
-            if part is None or (part.report.events and not verifier.joins(part)):
+            if part.report.events and not verifier.joins(part):
                 part = walk_range(walk, lo, hi, verifier.state())
             if part.report.events:
                 verifier.merge(part)
