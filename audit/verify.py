@@ -7,13 +7,17 @@ AUDIT_CHECKPOINT_DIR.
 """
 
 import contextlib
+import ipaddress
 import multiprocessing
+import operator
 import os
 import queue
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from itertools import accumulate, repeat
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -27,6 +31,8 @@ from audit.keys import chain_keys as configured_chain_keys
 from audit.keys import verify_keys
 from audit.models import AccessLogPrune
 from audit.verifier import (
+    FIRST_US,
+    LAST_US,
     ChainStart,
     ChainState,
     ChainVerifier,
@@ -201,43 +207,50 @@ def event_rows(
 # its order, and nothing else.
 
 RANGE = ("seq", "e.seq IS NOT NULL AND e.seq <= {upper}")
-RANGE_EVENTS = 250_000
+RANGE_EVENTS = 100_000
 PARALLEL_MIN_EVENTS = 1_000_000
-# The processes of the pool when the caller names none (None: half the CPUs).
+# The processes of the pool when the caller names none (None: half the CPUs, at least 2).
 WORKERS: int | None = None
 # The verifier's queries are long scans with a handful of expressions: PostgreSQL's JIT would compile
 # them anew for each batch (some 170 ms each) and save nothing.
 NO_JIT = "SET jit = off"
 
-# On PostgreSQL a range is read with COPY in text form, its columns so ordered that the link's message is
-# the line's fields from the position to the key id, tabs turned into NULs: the time as the 8 bytes
-# PostgreSQL stores (microseconds since 2000, hex: exact, where extract() costs numeric arithmetic), the
-# address as `address_text` gives it ("?" when only Python can: IPv6), a missing id as "None". A line with a
-# backslash (an escaped tab, newline or backslash, or a NULL) or a "?" goes to the engine as a row. The
-# patron index comes from a second COPY over the range's ids, aggregated by the index's own order (one
-# subquery an event cost PostgreSQL more than the rest of the row).
+# On PostgreSQL a range is read with COPY in text form (which escapes a tab, newline or backslash within a
+# field, so a line splits unambiguously), each line: the event's link, its id, its patron ids, its client
+# address when `address_text` cannot be computed in SQL (else empty), and then the link's message itself,
+# field by field from the prefix to the key id: the time as decimal microseconds since 1970 (the 8 bytes
+# PostgreSQL stores, `timestamptz_send`, read as a signed integer: exact, where extract() costs numeric
+# arithmetic; "?" outside the years a datetime holds), the address as `address_text` gives it ("?" when only
+# Python can: IPv6 or a network), a missing id as "None". Tabs turned into NULs, the line after its fourth
+# field is the message the HMAC covers, without a copy field by field. The patron ids appear twice (the
+# same expression, `concat(e.patron_ids)`): once before the message, so the index check needs no split of
+# it. The patron index comes from a second COPY over the range's ids, aggregated by the index's own order
+# (one subquery an event cost PostgreSQL more than the rest of the row).
 _COPY_EVENTS = (
-    "COPY (SELECT e.id, e.hash, e.seq, encode(timestamptz_send(e.at), 'hex'), coalesce(e.actor_id::text, 'None'), "
-    "e.actor_username, coalesce(e.actor_municipality_id::text, 'None'), CASE WHEN e.client_ip IS NULL THEN '' "
-    "WHEN family(e.client_ip) = 4 AND masklen(e.client_ip) = 32 THEN '4:' || (e.client_ip - '0.0.0.0'::inet) "
+    "COPY (SELECT e.hash, e.id, concat(e.patron_ids), "
+    "CASE WHEN e.client_ip IS NULL OR (family(e.client_ip) = 4 AND masklen(e.client_ip) = 32) THEN '' "
+    "ELSE concat(e.client_ip) END, 'access-event/v1', e.seq, "
+    "CASE WHEN e.at >= '0001-01-01 00:00:00+00' AND e.at <= '9999-12-31 23:59:59.999999+00' "
+    "THEN (('x' || encode(timestamptz_send(e.at), 'hex'))::bit(64)::bigint + 946684800000000)::text ELSE '?' END, "
+    "coalesce(e.actor_id::text, 'None'), e.actor_username, coalesce(e.actor_municipality_id::text, 'None'), "
+    "CASE WHEN e.client_ip IS NULL THEN '' WHEN family(e.client_ip) = 4 AND masklen(e.client_ip) = 32 "
+    "THEN '4:' || (e.client_ip - '0.0.0.0'::inet) "
     "ELSE '?' END, e.action, e.resource, concat(e.patron_ids), concat(e.data_categories), e.reason, e.outcome, "
-    "e.detail, e.prev_hash, e.key_id, concat(e.client_ip) "
+    "e.detail, e.prev_hash, e.key_id "
     "FROM audit_accessevent AS e WHERE e.seq >= {lo} AND e.seq <= {hi} ORDER BY e.seq) TO STDOUT"
 )
 _COPY_INDEX = (
     "COPY (SELECT p.event_id, '[' || string_agg(p.patron_id::text, ', ') || ']' FROM audit_accesseventpatron AS p "
     "WHERE p.event_id >= {lo} AND p.event_id <= {hi} GROUP BY p.event_id) TO STDOUT"
 )
-COPY_FIELDS = 18
-# PostgreSQL's timestamps count microseconds from 2000-01-01 UTC.
-PG_EPOCH_US = 946_684_800_000_000
-SIGN, WRAP = 1 << 63, 1 << 64  # the 8 bytes are a signed integer
-
-
-def _pg_microseconds(hex_text: bytes) -> int:
-    """The time of a COPY line (`timestamptz_send`, hex) as microseconds since 1970: exactly the stored value."""
-    value = int(hex_text, 16)
-    return (value - WRAP if value >= SIGN else value) + PG_EPOCH_US
+# The fields before the message.
+LEAD_FIELDS = 4
+# A time "?" (outside the years a datetime holds) as the engine's row carries it: any such time gives the
+# same findings (the event is `changed`, and it dates nothing), so one past the last will do.
+OUT_OF_RANGE_US = LAST_US + 1
+# The lines checked together on the fast way (`_fast_lines`): a block with anything the fast way does not
+# vouch for goes to the engine line by line, so a finding costs at most this many events of the slow way.
+BLOCK_LINES = 128
 
 
 def _copy_field(text: str) -> str | None:
@@ -258,121 +271,243 @@ def _copy_field(text: str) -> str | None:
 
 
 def _engine_row(line: bytes, index_ids: bytes) -> tuple:
-    """A COPY line as the engine's row (ROW_COLUMNS): for the lines the fast way leaves to the engine."""
-    fields = [_copy_field(field) for field in line.decode().split("\t")]
-    (event_id, link, seq, at_hex, actor_id, username, municipality_id, _address, action, resource, patron_ids,
-     categories, reason, outcome, detail, prev_hash, key_id, client_ip) = fields  # fmt: skip
+    """A COPY line (tabs turned into NULs) as the engine's row (ROW_COLUMNS): for the lines the fast way
+    leaves to the engine."""
+    fields = [_copy_field(field) for field in line.decode().split("\x00")]
+    (link, event_id, _patrons, raw_address, _prefix, seq, at, actor_id, username, municipality_id, address,
+     action, resource, patron_ids, categories, reason, outcome, detail, prev_hash, key_id) = fields  # fmt: skip
 
     def number(value: str | None) -> int | None:
         return None if value is None or value == "None" else int(value)
 
-    at_us = None if at_hex is None else _pg_microseconds(at_hex.encode())
+    at_us = None if at is None else OUT_OF_RANGE_US if at == "?" else int(at)
+    client_ip = raw_address or None if address == "?" else _address_of(address)
     return (
         int(event_id or 0), number(seq), at_us, number(actor_id), username, number(municipality_id),
-        client_ip or None, action, resource, patron_ids, categories, reason, outcome, detail, prev_hash, link,
+        client_ip, action, resource, patron_ids, categories, reason, outcome, detail, prev_hash, link,
         key_id, index_ids.decode(),
     )  # fmt: skip
 
 
+def _address_of(text: str | None) -> str | None:
+    """The address of an `address_text` computed in SQL ("4:<int>", "" for none), as the database prints it."""
+    if not text:
+        return None
+    return str(ipaddress.IPv4Address(int(text[2:])))
+
+
 class _Chunks:
-    """Where psycopg2's COPY hands its output (a row a call, as a rule): kept, then split into lines."""
+    """Where psycopg2's COPY hands its output: a row a call, as a rule."""
 
     def __init__(self) -> None:
         self.chunks: list[bytes] = []
+        self.write = self.chunks.append  # psycopg2 calls it a row: C, no Python frame
 
-    def write(self, data: bytes) -> int:
-        self.chunks.append(data)
-        return len(data)
+    def rows(self) -> list[bytes]:
+        """The rows as COPY printed them, each with its newline: the chunks themselves when each is one row
+        (no copy of the whole output), else the output split anew."""
+        chunks = self.chunks
+        if all(map(bytes.endswith, chunks, repeat(b"\n"))) and sum(map(bytes.count, chunks, repeat(b"\n"))) == len(
+            chunks
+        ):
+            return chunks
+        rows = b"".join(chunks).split(b"\n")
+        rows.pop()  # after the last newline
+        return [row + b"\n" for row in rows]
 
-    def lines(self) -> list[bytes]:
-        lines = b"".join(self.chunks).split(b"\n")
-        lines.pop()  # after the last newline
-        return lines
+
+def _fields(row: bytes) -> bytes:
+    """A COPY row as a line of the fast way: its tabs (the field separators: COPY escapes a tab within a
+    field) turned into NULs, without its newline."""
+    return row[:-1].replace(b"\t", b"\x00")
 
 
-def _index_of(cursor, lines: list[bytes]) -> dict[bytes, bytes]:
-    """The patron ids of the index rows of the events of `lines`, by event id (as COPY text)."""
-    ids = [int(line[: line.index(b"\t")]) for line in lines]
-    chunks = _Chunks()
-    cursor.copy_expert(_COPY_INDEX.format(lo=min(ids), hi=max(ids)), chunks)
-    return dict(tuple(line.split(b"\t", 1)) for line in chunks.lines())  # type: ignore[misc]
+class _PatronIndex:
+    """The patron ids of the index rows of a range's events, by event id (as COPY prints them): read for the
+    ids from the first row's to the last row's (the ids rise with the positions, as a rule); an event outside
+    them (only a moved one) is read on its own."""
+
+    def __init__(self, cursor, rows: list[bytes]) -> None:
+        first, last = (int(row.split(b"\t", 2)[1]) for row in (rows[0], rows[-1]))
+        self.cursor = cursor
+        self.lo, self.hi = min(first, last), max(first, last)
+        self.ids = self._read(self.lo, self.hi)
+
+    def _read(self, lo: int, hi: int) -> dict[bytes, bytes]:
+        chunks = _Chunks()
+        self.cursor.copy_expert(_COPY_INDEX.format(lo=lo, hi=hi), chunks)
+        # Two fields a row, neither escaped (an id, "[" ids "]"): id, text, id, text, ...
+        fields = b"".join(chunks.chunks).replace(b"\n", b"\t").split(b"\t")
+        fields.pop()  # after the last newline
+        return dict(zip(fields[::2], fields[1::2], strict=True))
+
+    def covers(self, ids: Iterable[bytes]) -> bool:
+        numbers = list(map(int, ids))
+        return self.lo <= min(numbers) and max(numbers) <= self.hi
+
+    def of(self, event_id: bytes) -> bytes:
+        """The event's index rows' patron ids ("[]" for none)."""
+        if self.lo <= int(event_id) <= self.hi:
+            return self.ids.get(event_id, b"[]")
+        return self._read(int(event_id), int(event_id)).get(event_id, b"[]")
+
+
+def _mac_function(base) -> Callable[[bytes], bytes]:
+    """The raw HMAC-SHA256 of a message under the key `base` holds (its key schedule done once)."""
+    copy = base.copy
+
+    def mac(message: bytes) -> bytes:
+        digest = copy()
+        digest.update(message)
+        return digest.finalize()
+
+    return mac
+
+
+@dataclass
+class _FastState:
+    """What the fast way carries from block to block (the engine's state, and the range's tallies)."""
+
+    prev_link: bytes
+    position: int
+    latest: int | None
+    count: int = 0
+    last_id: bytes | None = None
+    min_at: int | None = None
+
+
+def _fast_block(
+    lines: list[bytes], state: _FastState, macs: dict, index: _PatronIndex, step: int, allowed: int
+) -> bool:
+    """Whether `lines` (consecutive events following `state`) are whole events the engine would find nothing
+    in; then `state` goes on past them. Checked a block at a time, each step over all lines at once (C loops
+    of `map`, not a Python loop an event): every check the engine makes of an event (ChainVerifier.feed),
+    so a block passes only when the engine would pass every line of it; anything else (even a harmless
+    line the fast way cannot read, such as an IPv6 address) is left to the engine, and `state` is untouched.
+    """
+    n = len(lines)
+    parts = list(map(bytes.split, lines, repeat(b"\x00"), repeat(LEAD_FIELDS)))
+    if any(map(operator.ne, map(len, parts), repeat(LEAD_FIELDS + 1))):
+        return False
+    links, ids, patrons, raw_addresses, messages = zip(*parts, strict=True)
+    if any(raw_addresses):  # an address only Python turns into `address_text`
+        return False
+    # One key for the block, held by the verifier: the first message's last field. The HMAC under it (last)
+    # matches only messages the sealer built with it (`link_message`: 16 fields, the prefix first, that key
+    # id last), so the fields below are read where that layout puts them; a message of another layout or
+    # key fails there, and the block is the engine's.
+    key_id = messages[0][messages[0].rindex(b"\x00") + 1 :]
+    mac = macs.get(key_id)
+    if mac is None:
+        return False
+    key_end = b"\x00" + key_id
+    # Each link 64 hex digits, each event's previous link the link before it, the position the one due.
+    if any(map(operator.ne, map(len, links), repeat(64))):
+        return False
+    cut = len(key_end)
+    previous = list(map(operator.getitem, messages, repeat(slice(-(cut + 65), -cut))))
+    if previous != list(map(b"\x00".__add__, (state.prev_link, *links[: n - 1]))):
+        return False
+    heads = list(map(PREFIX_AND_POSITION.__mod__, range(state.position + 1, state.position + n + 1)))
+    if not all(map(bytes.startswith, messages, heads)):
+        return False
+    # The times, exact (a time "?" or malformed raises ValueError: the engine's), within the years a
+    # datetime holds, none later than allowed, none further back than the latest so far allows.
+    starts = list(map(len, heads))
+    ends = map(bytes.index, messages, repeat(b"\x00"), starts)
+    try:
+        times = list(map(int, map(operator.getitem, messages, map(slice, starts, ends))))  # type: ignore[arg-type]
+    except ValueError:
+        return False
+    earliest, last = min(times), max(times)
+    if earliest < FIRST_US or last > allowed or last > LAST_US:
+        return False
+    latest = list(accumulate(times, max, initial=times[0] if state.latest is None else state.latest))
+    if any(map(operator.lt, times, map(operator.sub, latest, repeat(step)))):
+        return False
+    # The patron index rows, as COPY prints their aggregate; an event without patrons has none.
+    if not index.covers(ids) or list(map(index.ids.get, ids, repeat(b"[]"))) != list(patrons):
+        return False
+    # The links: the HMAC of each message, all compared at once as hex.
+    if b"".join(map(mac, messages)).hex().encode() != b"".join(links):
+        return False
+    state.prev_link = links[-1]
+    state.position += n
+    state.latest = latest[-1]
+    state.count += n
+    state.last_id = ids[-1]
+    state.min_at = earliest if state.min_at is None else min(state.min_at, earliest)
+    return True
+
+
+PREFIX_AND_POSITION = MESSAGE_PREFIX.encode() + b"\x00%d\x00"
 
 
 def _walk_lines(
-    verifier: ChainVerifier, lines: list[bytes], index: dict[bytes, bytes], provisional: bool
+    verifier: ChainVerifier, lines: list[bytes], index: _PatronIndex, provisional: bool
 ) -> tuple[ChainState | None, int | None]:
-    """One range's walk over its COPY lines. The lines of whole events take the fast way here (the link
-    recomputed from the line itself); any other line is the engine's (`ChainVerifier.feed`), with the
-    state handed over both ways, so the engine decides every finding. (The assumed start, the earliest time.)
+    """One range's walk over its COPY rows (`_Chunks.rows`): blocks of whole events on the fast way
+    (`_fast_block`), every other line through the engine (`ChainVerifier.feed`), with the state handed over
+    both ways, so the engine decides every finding. (The assumed start, the earliest time.)
+
+    A provisional walk (a range on its own) takes its first line through the engine, which assumes the
+    start from it (ChainVerifier.assume_start); the fast way needs a walk that already holds keyed events.
     """
     report = verifier.report
-    bases = {key_id.encode(): base for key_id, base in verifier.bases.items()}
-    prefix = MESSAGE_PREFIX.encode() + b"\x00"
+    macs = {key_id.encode(): _mac_function(base) for key_id, base in verifier.bases.items()}
     step = verifier.max_step_back_us
     entry = None if provisional else verifier.state()
-    prev_link = verifier.prev_link.encode()
-    position = verifier.position
-    latest = verifier.latest_us
-    next_position = verifier._next_checkpoint_position()
-    latest_allowed = verifier._latest_allowed_us()
-    min_at: int | None = None
+    state = _FastState(prev_link=verifier.prev_link.encode(), position=verifier.position, latest=verifier.latest_us)
     keys: Counter = Counter()
-    count = 0
-    last_id = None
-    for line in lines:
-        if entry is not None and verifier.keyed_seen and not verifier.first_row and b"\\" not in line:
-            fields = line.split(b"\t")
-            base = bases.get(fields[16])
-            if len(fields) == COPY_FIELDS and base is not None and fields[15] == prev_link and fields[7] != b"?":
-                seq = int(fields[2])
-                at = int(fields[3], 16)  # _pg_microseconds, inline
-                at = (at - WRAP if at >= SIGN else at) + PG_EPOCH_US
-                at_text = str(at).encode()
-                if (
-                    seq == position + 1
-                    and at <= latest_allowed
-                    and (latest is None or at >= latest - step)
-                    and index.get(fields[0], b"[]") == fields[10]
-                ):
-                    mac = base.copy()
-                    mac.update(prefix + fields[2] + b"\x00" + at_text + b"\x00" + b"\x00".join(fields[4:17]))
-                    link = fields[1]
-                    if mac.finalize().hex().encode() == link:
-                        position = seq
-                        if latest is None or at > latest:
-                            latest = at
-                        if min_at is None or at < min_at:
-                            min_at = at
-                        keys[fields[16]] += 1
-                        count += 1
-                        prev_link = link
-                        last_id = fields[0]
-                        if position == next_position:  # a checkpointed head (the engine's own check)
-                            verifier.position = position
-                            verifier._checkpoint_reached(int(last_id), link.decode())
-                            next_position = verifier._next_checkpoint_position()
-                            latest_allowed = verifier._latest_allowed_us()
-                        continue
-        # Anything else: the engine, from the state the fast way reached.
-        row = _engine_row(line, index.get(line[: line.index(b"\t")], b"[]"))
-        if entry is None:
-            entry = verifier.assume_start(prev_hash=row[14], seq=row[1] if row[1] is not None else 1)
+    done = 0
+    total = len(lines)
+    while done < total:
+        if entry is not None and verifier.keyed_seen and not verifier.first_row:
+            # A block ends at the next checkpointed head (whose time limit differs from the events' after it).
+            size = min(BLOCK_LINES, total - done)
+            size = int(min(size, max(1, verifier._next_checkpoint_position() - state.position)))
+            text = b"".join(lines[done : done + size])
+            block = text.replace(b"\t", b"\x00").split(b"\n")
+            block.pop()  # after the last newline
+            counted = state.count
+            if b"\\" not in text and _fast_block(block, state, macs, index, step, verifier._latest_allowed_us()):
+                keys[block[0][block[0].rindex(b"\x00") + 1 :]] += state.count - counted
+                done += size
+                if state.position == verifier._next_checkpoint_position():  # a checkpointed head
+                    verifier.position = state.position
+                    verifier._checkpoint_reached(int(state.last_id or 0), state.prev_link.decode())
+                continue
         else:
-            verifier.prev_link, verifier.position, verifier.latest_us = prev_link.decode(), position, latest
-        if row[2] is not None and (min_at is None or row[2] < min_at):
-            min_at = row[2]
-        verifier.feed([row])
-        last_id = None  # the engine keeps the report's last id
-        prev_link, position, latest = verifier.prev_link.encode(), verifier.position, verifier.latest_us
-        next_position = verifier._next_checkpoint_position()
-        latest_allowed = verifier._latest_allowed_us()
-    verifier.prev_link, verifier.position, verifier.latest_us = prev_link.decode(), position, latest
-    report.events += count
+            size = 1
+        # The engine, line by line over the block, from the state the fast way reached.
+        for line in map(_fields, lines[done : done + size]):
+            row = _engine_row(line, index.of(line.split(b"\x00", 2)[1]))
+            if entry is None:
+                entry = verifier.assume_start(prev_hash=row[14], seq=row[1] if row[1] is not None else 1)
+            else:
+                verifier.prev_link, verifier.position, verifier.latest_us = (
+                    state.prev_link.decode(),
+                    state.position,
+                    state.latest,
+                )
+            at = row[2]
+            if at is not None and FIRST_US <= at <= LAST_US and (state.min_at is None or at < state.min_at):
+                state.min_at = at
+            verifier.feed([row])
+            state.last_id = None  # the engine keeps the report's last id
+            state.prev_link, state.position, state.latest = (
+                verifier.prev_link.encode(),
+                verifier.position,
+                verifier.latest_us,
+            )
+        done += size
+    verifier.prev_link, verifier.position, verifier.latest_us = state.prev_link.decode(), state.position, state.latest
+    report.events += state.count
     for key_id, n in keys.items():
         report.key_ids[key_id.decode()] += n
-    if last_id is not None:
-        report.last_id = int(last_id)
-    return entry, min_at
+    if state.last_id is not None:
+        report.last_id = int(state.last_id)
+    return entry, state.min_at
 
 
 @dataclass(frozen=True)
@@ -397,24 +532,38 @@ class _Walk:
         )
 
 
-def walk_range(walk: _Walk, lo: int, hi: int, state: ChainState | None = None) -> PartResult:
-    """The events at positions `lo` to `hi`, walked on their own (from an assumed start) or, with `state`,
-    going on from it; on this process's connection."""
+def _read_range(raw, lo: int, hi: int) -> tuple[list[bytes], "_PatronIndex | None"]:
+    """The COPY rows of the events at positions `lo` to `hi` and their patron index (None without rows), on
+    the driver connection `raw` (also from a reader thread: psycopg2 serialises a connection's use)."""
+    cursor = raw.cursor()  # kept by the index, for an event it did not read
+    cursor.execute(NO_JIT)
+    chunks = _Chunks()
+    cursor.copy_expert(_COPY_EVENTS.format(lo=int(lo), hi=int(hi)), chunks)
+    rows = chunks.rows()
+    return rows, _PatronIndex(cursor, rows) if rows else None
+
+
+def _walk_read(walk: _Walk, read: tuple[list[bytes], "_PatronIndex | None"], state: ChainState | None) -> PartResult:
+    """A range read by `_read_range`, walked on its own (`state` None) or going on from `state`."""
     verifier = walk.verifier()
     if state is not None:
         verifier.resume(state)
+    rows, index = read
+    if index is None:
+        return PartResult(report=verifier.report, entry=None, exit=verifier.state(), min_at_us=None)
+    entry, earliest = _walk_lines(verifier, rows, index, provisional=state is None)
+    return PartResult(report=verifier.report, entry=entry, exit=verifier.state(), min_at_us=earliest)
+
+
+def walk_range(walk: _Walk, lo: int, hi: int, state: ChainState | None = None) -> PartResult:
+    """The events at positions `lo` to `hi`, walked on their own (from an assumed start) or, with `state`,
+    going on from it; on this process's connection."""
     if connection.vendor == "postgresql":
         connection.ensure_connection()
-        with connection.connection.cursor() as cursor:
-            cursor.execute(NO_JIT)
-            chunks = _Chunks()
-            cursor.copy_expert(_COPY_EVENTS.format(lo=int(lo), hi=int(hi)), chunks)
-            lines = chunks.lines()
-            if not lines:
-                return PartResult(report=verifier.report, entry=None, exit=verifier.state(), min_at_us=None)
-            index = _index_of(cursor, lines)
-        entry, earliest = _walk_lines(verifier, lines, index, provisional=state is None)
-        return PartResult(report=verifier.report, entry=entry, exit=verifier.state(), min_at_us=earliest)
+        return _walk_read(walk, _read_range(connection.connection, lo, hi), state)
+    verifier = walk.verifier()
+    if state is not None:
+        verifier.resume(state)
     entry = None if state is None else verifier.state()
     min_at: int | None = None
     for batch in event_rows(parts=[RANGE], upper=hi, after=lo - 1):
@@ -542,17 +691,19 @@ def _no_jit() -> Iterator[None]:
 def _walk_positions(
     walk: _Walk, verifier: ChainVerifier, *, workers: int | None, walked: Callable[[], None], batch_size: int
 ) -> int:
-    """The positioned events into `verifier`: in one walk (below PARALLEL_MIN_EVENTS, or with one worker),
-    else a range at a time (`RANGE`) by a pool of processes; the last position walked."""
+    """The positioned events into `verifier`, a range at a time (`RANGE`): by a pool of processes from
+    PARALLEL_MIN_EVENTS on with 2 or more workers, else here, each range going on from the walk's state (on
+    SQLite, which has no COPY, in one walk of batches instead); the last position walked."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT min(seq), max(seq) FROM audit_accessevent WHERE seq > 0")
         first_position, last = cursor.fetchone()
     if last is None:
         return 0
-    # Each process keeps a PostgreSQL backend busy too: with the database on this host, half the CPUs. With
-    # one, the single walk with its reader thread (database and Python in parallel) is the faster.
-    processes = workers if workers is not None else (WORKERS or max(1, (os.cpu_count() or 1) // 2))
-    if processes <= 1 or last - first_position < PARALLEL_MIN_EVENTS:
+    # Default: half the CPUs (each process keeps a PostgreSQL backend busy too), at least 2 (one reads while
+    # the other walks).
+    processes = workers if workers is not None else (WORKERS or max(2, (os.cpu_count() or 1) // 2))
+    pooled = processes > 1 and last - first_position >= PARALLEL_MIN_EVENTS
+    if not pooled and connection.vendor != "postgresql":
         walked_to = 0
         for batch in event_rows(parts=WALK[1:2], batch_size=batch_size):
             verifier.feed(batch)
@@ -561,33 +712,54 @@ def _walk_positions(
         return walked_to
     # From the first position kept (a prune removes the oldest), so the first range is the walk's own.
     ranges = [(lo, min(lo + RANGE_EVENTS - 1, last)) for lo in range(first_position, last + 1, RANGE_EVENTS)]
-    first = walk_range(walk, *ranges[0], verifier.state())
-    verifier.merge(first)
-    walked()
+    if not pooled:
+        # One process: a reader thread reads the next range (PostgreSQL works, the driver waits without the
+        # GIL) while this one walks the range before it.
+        connection.ensure_connection()
+        raw = connection.connection
+        with ThreadPoolExecutor(1, thread_name_prefix="access-log-reader") as reader:
+            upcoming = reader.submit(_read_range, raw, *ranges[0])
+            for number in range(len(ranges)):
+                read = upcoming.result()
+                if number + 1 < len(ranges):
+                    upcoming = reader.submit(_read_range, raw, *ranges[number + 1])
+                part = _walk_read(walk, read, verifier.state())
+                if part.report.events:
+                    verifier.merge(part)
+                    walked()
+        return last
     later = ranges[1:]
-    # A pool needs the parent's connection closed (forked processes must not share it): not within a transaction.
-    if later and not connection.in_atomic_block:
-        parts = _pooled(walk, later, processes)
-    else:
-        parts = (walk_range(walk, lo, hi) for lo, hi in later)
-    for (lo, hi), part in zip(later, parts, strict=True):
-        if part.report.events and not verifier.joins(part):
-            part = walk_range(walk, lo, hi, verifier.state())
-        if part.report.events:
-            verifier.merge(part)
-            walked()
+    with contextlib.ExitStack() as stack:
+        parts: Iterator[PartResult]
+        # A pool needs the parent's connection closed (forked processes must not share it): not within a
+        # transaction. It starts on the later ranges while this process walks the first.
+        if later and not connection.in_atomic_block:
+            parts = stack.enter_context(_pooled(walk, later, processes))
+        else:
+            parts = (walk_range(walk, lo, hi) for lo, hi in later)
+        verifier.merge(walk_range(walk, *ranges[0], verifier.state()))
+        walked()
+        for (lo, hi), part in zip(later, parts, strict=True):
+            if part.report.events and not verifier.joins(part):
+                part = walk_range(walk, lo, hi, verifier.state())
+            if part.report.events:
+                verifier.merge(part)
+                walked()
     return last
 
 
-def _pooled(walk: _Walk, ranges: list[tuple[int, int]], processes: int) -> Iterator[PartResult]:
+@contextlib.contextmanager
+def _pooled(walk: _Walk, ranges: list[tuple[int, int]], processes: int) -> Iterator[Iterator[PartResult]]:
     """The ranges walked by a pool of forked processes, each on a connection of its own, in order."""
     global _POOL_WALK
     _POOL_WALK = walk
     connections.close_all()  # a forked process must not share the parent's connection
     context = multiprocessing.get_context("fork")
-    with context.Pool(processes) as pool:
-        yield from pool.imap(_pool_job, [(lo, hi, None) for lo, hi in ranges])
-    _POOL_WALK = None
+    try:
+        with context.Pool(processes) as pool:
+            yield pool.imap(_pool_job, [(lo, hi, None) for lo, hi in ranges])
+    finally:
+        _POOL_WALK = None
 
 
 def verify_chain(*, batch_size: int = BATCH_SIZE) -> ChainBreak | None:

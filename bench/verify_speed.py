@@ -42,7 +42,7 @@ EVENT_COPY = (
     "COPY audit_accessevent (id, at, actor_id, actor_username, actor_municipality_id, client_ip, action, resource, "
     "patron_ids, data_categories, reason, outcome, detail, prev_hash, hash, seq, key_id) FROM STDIN"
 )
-INDEX_COPY = "COPY audit_accesseventpatron (event_id, patron_id) FROM STDIN"
+INDEX_COPY = "COPY audit_accesseventpatron (event_id, patron_id, at) FROM STDIN"
 CHUNK = 50_000
 
 
@@ -91,7 +91,7 @@ def generate(*, events: int, step_us: int) -> float:
                 f"{next_id}\t{at}\t{actor_id}\t{username}\t{municipality_id}\t{ip}\t{action}\t{resource}\t"
                 f"{patron_text}\t{categories}\t\tallowed\t\t{link}\t{new_link}\t{position}\t{key_id}\n"
             )
-            index_lines.writelines(f"{next_id}\t{p}\n" for p in patrons)
+            index_lines.writelines(f"{next_id}\t{p}\t{at}\n" for p in patrons)
             link = new_link
             next_id += 1
         with raw.cursor() as cursor:
@@ -112,14 +112,14 @@ def generate(*, events: int, step_us: int) -> float:
     return time.monotonic() - started
 
 
-def run_verify(code_dir: Path, checkpoint_dir: str) -> tuple[float, float, str, str, str]:
+def run_verify(code_dir: Path, checkpoint_dir: str, extra: tuple[str, ...] = ()) -> tuple[float, float, str, str, str]:
     """One run of the real command from `code_dir`: (seconds, CPU seconds of the command's processes, load
     before, load after, its first line)."""
     load_before = " ".join(f"{load:.2f}" for load in os.getloadavg())
     cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.monotonic()
     result = subprocess.run(  # noqa: S603 (our own interpreter and manage.py)
-        [str(code_dir / ".venv" / "bin" / "python"), "manage.py", "verify_access_log", "--verbosity", "0"],
+        [str(code_dir / ".venv" / "bin" / "python"), "manage.py", "verify_access_log", "--verbosity", "0", *extra],
         cwd=code_dir,
         capture_output=True,
         text=True,
@@ -143,6 +143,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--before", type=Path, help="a checkout of the code to compare with (its verify_access_log)")
     parser.add_argument("--no-generate", action="store_true", help="verify the events already there")
+    parser.add_argument(
+        "--workers",
+        default="",
+        help="comma-separated --workers values to run this checkout with, each a row (default: its default only)",
+    )
     args = parser.parse_args()
 
     django_setup()
@@ -152,7 +157,7 @@ def main() -> None:
     if connection.vendor != "postgresql":
         raise SystemExit("bench/verify_speed.py needs PostgreSQL: run it under scripts/with-postgres.sh.")
     generation = ""
-    if not args.no_generate:
+    if not args.no_generate and args.events:
         progress("migrate ...")
         call_command("migrate", interactive=False, verbosity=0)
         progress(f"generating {args.events:,} sealed events ...")
@@ -163,16 +168,21 @@ def main() -> None:
         cursor.execute("SELECT count(*) FROM audit_accessevent WHERE hash IS NOT NULL")
         total = cursor.fetchone()[0]
     connection.close()
-    codes = [("before", args.before)] if args.before else []
-    codes.append(("after", REPO_ROOT))
+    codes: list[tuple[str, Path, tuple[str, ...]]] = [("before", args.before, ())] if args.before else []
+    if args.workers:
+        codes += [(f"after, --workers {n}", REPO_ROOT, ("--workers", n)) for n in args.workers.split(",")]
+    else:
+        codes.append(("after", REPO_ROOT, ()))
     rows = []
     checkpoint_dir = tempfile.mkdtemp(prefix="verify-speed-")
     for round_number in range(1, args.rounds + 1):
-        for label, code_dir in codes:
-            seconds, cpu, load_before, load_after, line = run_verify(code_dir, checkpoint_dir)
+        for label, code_dir, extra in codes:
+            seconds, cpu, load_before, load_after, line = run_verify(code_dir, checkpoint_dir, extra)
             rate = total / seconds
             progress(f"round {round_number} {label}: {seconds:.2f} s, {rate:,.0f} events/s, {cpu:.1f} s CPU ({line})")
             rows.append((round_number, label, f"{seconds:.2f}", f"{rate:,.0f}", f"{cpu:.1f}", load_before, load_after))
+    if not rows:  # generation only
+        return
     body = f"""
 {generation} {total:,} sealed events verified by `manage.py verify_access_log` (the whole command: Django's
 start, the checkpoints, the walk), {os.cpu_count()} CPUs; the CPU seconds of the command's own processes (not

@@ -57,8 +57,8 @@ class Command(BaseCommand):
             "--workers",
             type=int,
             metavar="N",
-            help="Processes walking the chain's ranges on a large log (default: half the CPUs, each process keeps "
-            "a database backend busy too; 1: this one only).",
+            help="Processes walking the chain's ranges on a large log (default: half the CPUs and at least 2, each "
+            "process keeps a database backend busy too; 1: this one only, with a thread reading ahead).",
         )
         parser.add_argument(
             "--all-signatures",
