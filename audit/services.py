@@ -100,7 +100,8 @@ def _insert(event: AccessEvent) -> None:
         return
     # Each value as Django's own insert prepares it (Field.pre_save, then get_db_prep_save): the free-text
     # fields refuse an identity code there (core/free_text_fields.py), the lists become their JSON.
-    fields = [AccessEvent._meta.get_field(column) for column in CONTENT_COLUMNS]
+    by_column = {field.attname: field for field in AccessEvent._meta.concrete_fields}
+    fields = [by_column[column] for column in CONTENT_COLUMNS]
     values = [field.get_db_prep_save(field.pre_save(event, True), connection) for field in fields]
     with connection.cursor() as cursor:
         cursor.execute(PG_INSERT_SQL, [*values, event.patron_ids])
