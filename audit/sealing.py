@@ -226,20 +226,36 @@ def chain_head() -> tuple[str, int]:
 
 
 # Outside a transaction (autocommit), the lock is taken and let go within the one statement: a probe.
-PROBE_SQL = "SELECT pg_try_advisory_xact_lock(%s) AND EXISTS (SELECT 1 FROM audit_accessevent WHERE hash IS NULL)"
+PROBE_SQL = (
+    "SELECT l.free, l.free AND EXISTS (SELECT 1 FROM audit_accessevent WHERE hash IS NULL) "
+    "FROM (SELECT pg_try_advisory_xact_lock(%s) AS free) AS l"
+)
+# After a probe found the lock held (another process sealing), this process does not probe again for this
+# long: under load every writer's commit would otherwise cost a round trip that finds the lock held, and
+# some other writer's probe a moment later, or `seal_access_log --follow`, takes the event.
+SEAL_BUSY_BACKOFF_SECONDS = 0.05
+_busy_until = 0.0
 
 
 def _worth_trying() -> bool:
     """Whether a sealing transaction could do anything: the lock is free and some event unsealed.
 
     One round trip (in autocommit) where the transaction would take three when another process is sealing,
-    which after a commit under load is the rule. Within a transaction (a caller's) always worth it.
+    which after a commit under load is the rule; none within SEAL_BUSY_BACKOFF_SECONDS of finding the lock
+    held. Within a transaction (a caller's) always worth it.
     """
+    global _busy_until
     if connection.vendor != "postgresql" or connection.in_atomic_block:
         return True
+    now = time.monotonic()
+    if now < _busy_until:
+        return False
     with connection.cursor() as cursor:
         cursor.execute(PROBE_SQL, [CHAIN_LOCK_KEY])
-        return bool(cursor.fetchone()[0])
+        free, worth = cursor.fetchone()
+    if not free:
+        _busy_until = now + SEAL_BUSY_BACKOFF_SECONDS
+    return bool(worth)
 
 
 def access_log_seal(

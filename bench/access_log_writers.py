@@ -4,6 +4,8 @@ N writer processes (default 32), each with its own database connection, write ac
 seconds, each in its own transaction as a request does (`access_event_record` inside `atomic`). A
 monitor polls the unsealed events (every `--poll` seconds) and takes, for each one it saw unsealed, the
 time it was first seen sealed minus its time: the sealing lag (an upper bound, to the polling period).
+Writers and sealer connect as the runtime role (DATABASE_APP_ROLE), as in production, so the database's
+guards on its inserts and seals are paid as there.
 Afterwards: the events left unsealed when the writers stopped, sealed by `access_log_seal` as
 `seal_access_log` would, and `verify_access_log` over the whole chain.
 
@@ -12,18 +14,24 @@ as the superuser through ALTER SYSTEM and a reload, as in production):
 
     scripts/with-postgres.sh .venv/bin/python bench/access_log_writers.py --seconds 10 [--fsync]
 
+`--label TEXT` keeps the run's figures in bench/results/access_log_writers.jsonl (beside this script, so a
+run of another checkout lands here too); `--report` writes bench/results/access_log_writers.md from them.
+
 The same script measures code from before the sealing (events chained under the lock in the writer's
 transaction): there nothing is ever unsealed and no lag is shown. Run it from that checkout's root, with
 PYTHONPATH pointing there.
 """
 
 import argparse
+import importlib.util
 import ipaddress
+import json
 import multiprocessing
 import os
 import sys
 import time
 from pathlib import Path
+from types import ModuleType
 
 # The checkout to measure: the current directory's (the code before the change, in another worktree, too).
 ROOT = Path.cwd()
@@ -37,6 +45,18 @@ def setup() -> None:
     import django
 
     django.setup()
+
+
+def as_runtime_role() -> None:
+    """The next connection as the runtime role (DATABASE_APP_ROLE; scripts/with-postgres.sh gives it its name
+    as its password), as the service and its sealer connect in production: the guards in the database (the
+    insert's time window, the seal's link check) let the tables' owner through unchecked."""
+    from django.db import connection
+
+    role = os.environ.get("DATABASE_APP_ROLE")
+    if role:
+        connection.close()
+        connection.settings_dict.update(USER=role, PASSWORD=role)
 
 
 def writer(deadline: float, number: int, counts, no_seal: bool) -> None:
@@ -53,6 +73,7 @@ def writer(deadline: float, number: int, counts, no_seal: bool) -> None:
     from audit.services import access_event_record
 
     connection.close()  # never the parent's connection
+    as_runtime_role()
     actor = Actor(
         user_id=number,
         username=f"writer{number}",
@@ -78,6 +99,7 @@ def sealer(deadline: float, pause: float) -> None:
     from audit.sealing import access_log_seal
 
     connection.close()
+    as_runtime_role()
     while time.time() < deadline + 1:
         access_log_seal(wait=True, max_batches=None)
         time.sleep(pause)
@@ -147,6 +169,51 @@ def percentile(values: list[float], pct: float) -> float:
     return data[max(0, min(len(data) - 1, round(pct / 100 * len(data) + 0.5) - 1))]
 
 
+def own_common() -> ModuleType:
+    """This script's bench/_common.py (the current directory may be another checkout's, whose results are not
+    where this script keeps them)."""
+    spec = importlib.util.spec_from_file_location("bench_common", Path(__file__).resolve().parent / "_common.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def write_report() -> None:
+    """bench/results/access_log_writers.md from the runs kept with --label, in the order they ran."""
+    _common = own_common()
+    path = _common.RESULTS_DIR / "access_log_writers.jsonl"
+    runs = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    rows = [
+        (
+            run["label"], run["started"], run["fsync"], run["writers"], f"{run['events_per_second']:,.0f}",
+            "-" if run["lag_p50"] is None else f"{run['lag_p50']:.2f} / {run['lag_p95']:.2f} / {run['lag_max']:.2f}",
+            run["left_unsealed"], f"{'intact' if run['intact'] else 'TAMPERED'}, {run['in_log']:,}",
+            " ".join(f"{value:.1f}" for value in run["load"]),
+        )
+        for run in runs
+    ]  # fmt: skip
+    body = (
+        "32 writer processes (unless the table says otherwise), each writing one access event a transaction "
+        "as a staff read does, for the seconds given, as the runtime role; the runs interleaved as listed.\n\n"
+        + _common.markdown_table(
+            (
+                "run",
+                "started (UTC)",
+                "fsync",
+                "writers",
+                "events/s",
+                "sealing lag p50 / p95 / max (s)",
+                "left for the catch-up",
+                "chain, events",
+                "load 1/5/15 min at the end",
+            ),
+            rows,
+        )
+    )
+    print(_common.write_section("access_log_writers", "The access log under concurrent writers", body))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--writers", type=int, default=32)
@@ -160,7 +227,12 @@ def main() -> None:
         metavar="PAUSE",
         help="writers do not seal after their commits; one sealer process seals every PAUSE seconds",
     )
+    parser.add_argument("--label", help="keep this run's figures under this label (bench/results/*.jsonl)")
+    parser.add_argument("--report", action="store_true", help="write the results file from the kept runs, only")
     args = parser.parse_args()
+    if args.report:
+        write_report()
+        return
     if "DATABASE_URL" not in os.environ:
         sys.exit("Run under scripts/with-postgres.sh (needs DATABASE_URL).")
     setup()
@@ -190,6 +262,7 @@ def main() -> None:
         processes.append(context.Process(target=sealer, args=(deadline, args.sealer_only)))
     watcher = context.Process(target=monitor, args=(deadline, args.poll, lags, peak))
     started = time.time()
+    started_at = time.strftime("%Y-%m-%d %H:%M", time.gmtime(started))
     watcher.start()
     for process in processes:
         process.start()
@@ -228,6 +301,17 @@ def main() -> None:
         f"verify_access_log: {'intact' if report.intact else 'TAMPERED'}, {report.events} events "
         f"in {verify_seconds:.1f} s; findings: {[f.kind for f in report.findings][:5]}"
     )
+    if args.label:
+        _common = own_common()
+        kept = {
+            "label": args.label, "started": started_at, "fsync": "on" if args.fsync else "off",
+            "writers": args.writers, "seconds": round(elapsed, 1), "events_per_second": written / elapsed,
+            "lag_p50": percentile(lag, 50) if lag else None, "lag_p95": percentile(lag, 95) if lag else None,
+            "lag_max": max(lag) if lag else None, "left_unsealed": left, "intact": report.intact,
+            "in_log": in_log, "load": [round(value, 2) for value in load],
+        }  # fmt: skip
+        with (_common.RESULTS_DIR / "access_log_writers.jsonl").open("a") as handle:
+            handle.write(json.dumps(kept) + "\n")
     if not report.intact or in_log != written:
         sys.exit(1)
 

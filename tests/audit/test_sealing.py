@@ -11,6 +11,7 @@ import pytest
 import time_machine
 from django.core.management import call_command
 from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
 
 from audit import sealing
@@ -142,15 +143,49 @@ def test_a_sealed_event_cannot_be_rewritten_resealed_unsealed_or_deleted(stateme
         "UPDATE audit_accessevent SET patron_ids = '[]' WHERE id = %s",
         "UPDATE audit_accessevent SET at = at WHERE id = %s",  # even a no-op is no sealing
         "UPDATE audit_accessevent SET seq = 1, prev_hash = 'x', hash = 'y', key_id = 'k', reason = 'z' WHERE id = %s",
+        # The seal with a change of each kind of column (a list, an address, the time, an empty field filled):
+        # the database compares the whole row but the seal (audit/triggers.py, 0017).
+        "UPDATE audit_accessevent SET seq = 1, prev_hash = 'x', hash = 'y', key_id = 'k', patron_ids = '[2]' "
+        "WHERE id = %s",
+        "UPDATE audit_accessevent SET seq = 1, prev_hash = 'x', hash = 'y', key_id = 'k', client_ip = '10.9.9.9' "
+        "WHERE id = %s",
+        "UPDATE audit_accessevent SET seq = 1, prev_hash = 'x', hash = 'y', key_id = 'k', "
+        "at = '2020-01-01 00:00:00+00:00' WHERE id = %s",
+        "UPDATE audit_accessevent SET seq = 1, prev_hash = 'x', hash = 'y', key_id = 'k', actor_id = NULL "
+        "WHERE id = %s",
         "UPDATE audit_accessevent SET hash = 'y' WHERE id = %s",  # half a seal
         "DELETE FROM audit_accessevent WHERE id = %s",
     ],
-    ids=["content", "patrons", "no-op", "seal-and-content", "half-seal", "delete"],
+    ids=[
+        "content",
+        "patrons",
+        "no-op",
+        "seal-and-content",
+        "seal-and-patrons",
+        "seal-and-address",
+        "seal-and-time",
+        "seal-and-emptied-actor",
+        "half-seal",
+        "delete",
+    ],
 )
 def test_an_unsealed_event_cannot_be_changed_or_deleted_before_it_is_sealed(after_commit, statement):
     (event,) = unsealed(1)
     refused(statement, [event.pk])
     assert AccessEvent.objects.filter(pk=event.pk, reason="", hash__isnull=True).exists()
+
+
+@postgres_only
+def test_a_seal_may_not_move_an_events_time_within_its_month(after_commit):
+    """A microsecond later stays in the event's partition: only the row comparison of the seal's guard (0017)
+    refuses it there (a move to another month is refused as a delete as well)."""
+    (event,) = unsealed(1)
+    refused(
+        "UPDATE audit_accessevent SET seq = 1, prev_hash = 'x', hash = 'y', key_id = 'k', "
+        "at = at + interval '1 microsecond' WHERE id = %s",
+        [event.pk],
+    )
+    assert AccessEvent.objects.filter(pk=event.pk, at=event.at, hash__isnull=True).exists()
 
 
 def test_a_seal_with_a_wrong_link_gets_past_the_database_and_is_named(after_commit):
@@ -465,3 +500,31 @@ def test_a_failed_seal_after_the_commit_logs_the_error_kind_not_the_row(caplog):
     logged = caplog.text
     assert "IntegrityError" in logged
     assert "alice" not in logged and "10.0.0.7" not in logged and "987654321" not in logged
+
+
+@postgres_only
+def test_a_writer_that_found_the_chain_locked_does_not_probe_again_for_a_moment(after_commit, monkeypatch):
+    """Under load another process is nearly always sealing: a probe a commit would cost every writer a round
+    trip that finds the lock held (audit/sealing.py, SEAL_BUSY_BACKOFF_SECONDS)."""
+    import psycopg2
+
+    from audit.chain import CHAIN_LOCK_KEY
+
+    monkeypatch.setattr(sealing, "_busy_until", 0.0)
+    other = psycopg2.connect(**connection.get_connection_params())
+    other.autocommit = True
+    connection.in_atomic_block = False  # as after a commit: the probe in autocommit
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(%s)", [CHAIN_LOCK_KEY])  # another process sealing
+        with CaptureQueriesContext(connection) as queries:
+            assert access_log_seal(wait=False) == 0
+            assert access_log_seal(wait=False) == 0
+        assert len([q for q in queries if "pg_try_advisory_xact_lock" in q["sql"]]) == 1
+        monkeypatch.setattr(sealing, "_busy_until", 0.0)  # the moment has passed
+        with CaptureQueriesContext(connection) as queries:
+            assert access_log_seal(wait=False) == 0
+        assert len([q for q in queries if "pg_try_advisory_xact_lock" in q["sql"]]) == 1
+    finally:
+        connection.in_atomic_block = True
+        other.close()
