@@ -116,7 +116,7 @@ def draw_chart(rows: list[tuple[str, float, float, float]], path: Path, subtitle
     ax.set_yticks(list(positions), names)
     ax.invert_yaxis()
     ax.set_xlim(0, max(r[2] for r in rows) * 1.35)
-    ax.set_xlabel("requests/s (median over the rounds; 2 sync workers, fsync on)")
+    ax.set_xlabel("requests/s (median over the rounds; 2 sync workers per server)")
     ax.set_title("What the access log costs each read (goal: <= 10 %)", fontsize=11)
     fig.text(0.5, 0.005, subtitle, ha="center", fontsize=7, color="#555555")
     ax.legend(loc="lower right", fontsize=7, frameon=False)
@@ -135,7 +135,14 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=2, help="warm-up seconds per endpoint and server (default 2)")
     parser.add_argument("--connections", type=int, default=4, help="wrk connections (default 4)")
     parser.add_argument("--port", type=int, default=8741, help="the server with the log; without on the next")
+    parser.add_argument(
+        "--fsync-off",
+        action="store_true",
+        help="leave PostgreSQL as scripts/with-postgres.sh starts it (fsync off), to tell the log's CPU from its "
+        "fsyncs; results go to access_log_cost_fsync_off.md",
+    )
     args = parser.parse_args()
+    name = "access_log_cost_fsync_off" if args.fsync_off else "access_log_cost"
 
     wrk = ensure_wrk()
     work = Path(tempfile.mkdtemp(prefix="access-log-cost-"))
@@ -146,12 +153,13 @@ def main() -> None:
     if connection.vendor != "postgresql":
         raise SystemExit("bench/access_log_cost.py needs PostgreSQL: run it under scripts/with-postgres.sh")
     ensure_data(args.patrons, args.events)
+    from bench.faults import durability as durability_now
     from bench.faults import make_durable
 
-    durability, _ = make_durable()
-    if set(durability.values()) != {"on"}:
-        raise SystemExit(f"PostgreSQL is not durable: {durability}")
-    progress(f"durable: {durability}")
+    durability = durability_now() if args.fsync_off else make_durable()[0]
+    if set(durability.values()) != {"off" if args.fsync_off else "on"}:
+        raise SystemExit(f"PostgreSQL's durability is not as asked: {durability}")
+    progress(f"PostgreSQL: {durability}")
 
     from django.contrib.auth import get_user_model
 
@@ -265,7 +273,7 @@ def main() -> None:
         "events per request",
     )
     body = f"""
-Code at commit {commit or "unknown"} (uncommitted changes not seen). {volumes:,} patrons. PostgreSQL durable:
+Code at commit {commit or "unknown"} (uncommitted changes not seen). {volumes:,} patrons. PostgreSQL:
 {", ".join(f"{k} {v}" for k, v in durability.items())}. Two gunicorn servers of the same code (2 sync workers
 each, `--max-requests 0`): with the log (the project's gunicorn.conf.py) and without it
 (`bench/gunicorn_without_access_log.py`: `access_event_record` a no-op in every module that imported it, in the
@@ -277,23 +285,24 @@ request) with it. Cost = 1 - with/without in the same round. wrk, both servers a
 
 {markdown_table(headers, rows)}
 
-![Requests/s with and without the access log](access_log_cost.png)
+![Requests/s with and without the access log]({name}.png)
 """
     write_csv(
-        "access_log_cost",
+        name,
         ["endpoint", "server", "round", "rps", "p50_ms", "p99_ms", "events", "load_before", "load_after"],
         csv_rows,
     )
     draw_chart(
         chart_rows,
-        RESULTS_DIR / "access_log_cost.png",
-        f"commit {commit or 'unknown'}, {volumes:,} patrons, fsync on, 2 sync workers per server, "
+        RESULTS_DIR / f"{name}.png",
+        f"commit {commit or 'unknown'}, {volumes:,} patrons, fsync {durability['fsync']}, 2 sync workers per server, "
         f"wrk -c{args.connections}, {args.rounds} rounds; load {min(all_loads):.1f}-{max(all_loads):.1f} "
         f"on {os.cpu_count()} CPUs",
     )
-    path = write_section("access_log_cost", "What the access log costs each read (`bench/access_log_cost.py`)", body)
+    title = "What the access log costs each read (`bench/access_log_cost.py`)"
+    path = write_section(name, title + (", fsync off" if args.fsync_off else ""), body)
     print(body)
-    progress(f"wrote {path}, bench/results/access_log_cost.csv and .png; server logs in {work}")
+    progress(f"wrote {path}, bench/results/{name}.csv and .png; server logs in {work}")
 
 
 if __name__ == "__main__":
