@@ -142,7 +142,7 @@ def main() -> None:
         "fsyncs; results go to access_log_cost_fsync_off.md",
     )
     args = parser.parse_args()
-    name = "access_log_cost_fsync_off" if args.fsync_off else "access_log_cost"
+    result_name = "access_log_cost_fsync_off" if args.fsync_off else "access_log_cost"
 
     wrk = ensure_wrk()
     work = Path(tempfile.mkdtemp(prefix="access-log-cost-"))
@@ -285,24 +285,24 @@ request) with it. Cost = 1 - with/without in the same round. wrk, both servers a
 
 {markdown_table(headers, rows)}
 
-![Requests/s with and without the access log]({name}.png)
+![Requests/s with and without the access log]({result_name}.png)
 """
     write_csv(
-        name,
+        result_name,
         ["endpoint", "server", "round", "rps", "p50_ms", "p99_ms", "events", "load_before", "load_after"],
         csv_rows,
     )
     draw_chart(
         chart_rows,
-        RESULTS_DIR / f"{name}.png",
+        RESULTS_DIR / f"{result_name}.png",
         f"commit {commit or 'unknown'}, {volumes:,} patrons, fsync {durability['fsync']}, 2 sync workers per server, "
         f"wrk -c{args.connections}, {args.rounds} rounds; load {min(all_loads):.1f}-{max(all_loads):.1f} "
         f"on {os.cpu_count()} CPUs",
     )
     title = "What the access log costs each read (`bench/access_log_cost.py`)"
-    path = write_section(name, title + (", fsync off" if args.fsync_off else ""), body)
+    path = write_section(result_name, title + (", fsync off" if args.fsync_off else ""), body)
     print(body)
-    progress(f"wrote {path}, bench/results/{name}.csv and .png; server logs in {work}")
+    progress(f"wrote {path}, bench/results/{result_name}.csv and .png; server logs in {work}")
 
 
 if __name__ == "__main__":
