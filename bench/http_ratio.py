@@ -174,7 +174,15 @@ def lua_script(directory: Path, endpoint: Endpoint, ids: list[int], names: list[
     return path
 
 
-def start_server(settings_module: str, port: int, log: Path, root: Path = REPO_ROOT) -> subprocess.Popen:
+def start_server(
+    settings_module: str,
+    port: int,
+    log: Path,
+    root: Path = REPO_ROOT,
+    config: str = "gunicorn.conf.py",
+    extra_env: dict[str, str] | None = None,
+) -> subprocess.Popen:
+    """gunicorn with `config` (relative to `root`), 2 sync workers and no worker restarts, on 127.0.0.1:`port`."""
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": settings_module,
@@ -183,8 +191,9 @@ def start_server(settings_module: str, port: int, log: Path, root: Path = REPO_R
         "API_THROTTLE_USER": "100000000/minute",
         "GUNICORN_ACCESS_LOG": str(log),
         "GUNICORN_ERROR_LOG": str(log),
+        **(extra_env or {}),
     }
-    command = [GUNICORN, "-c", "gunicorn.conf.py", "--workers", "2", "--max-requests", "0"]
+    command = [GUNICORN, "-c", config, "--workers", "2", "--max-requests", "0"]
     command += ["--bind", f"127.0.0.1:{port}"]
     return subprocess.Popen(  # noqa: S603 (the venv's gunicorn, fixed arguments)
         command, cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL

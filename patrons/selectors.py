@@ -31,6 +31,7 @@ from audit.actor import Actor
 from audit.models import AccessEvent, Action, DataCategory, Outcome
 from audit.sealing import without_unsealed_forgeries
 from audit.services import access_event_record
+from core.compiled_query import CompiledQuery
 from core.dates import ADULT_AGE, age_on, today
 from core.errors import NotFound
 from patrons.models import (
@@ -94,7 +95,12 @@ def staff_patrons(actor: Actor) -> QuerySet[Patron]:
     actor's consortium's, without the records an erasure kept under a legal hold (GDPR Art. 17(3): kept for the
     hold's purpose only; the DPO reaches them through dpo/). A staff read that finds a patron by any other query
     would show a held record again."""
-    return Patron.objects.visible_to(actor).filter(held_after_erasure=False)
+    return staff_patrons_of(actor.consortium_id)
+
+
+def staff_patrons_of(consortium_id: int | None) -> QuerySet[Patron]:
+    """staff_patrons for an actor of the consortium `consortium_id` (for a query compiled ahead of its actor)."""
+    return Patron.objects.of_consortium(consortium_id).filter(held_after_erasure=False)
 
 
 # What a row of the search box's results shows of a patron (name, card number, date of birth, home library and
@@ -392,12 +398,46 @@ def note_list_for_staff(*, actor: Actor, patron_id: int) -> list[Note]:
 def _relations_fill(patron: Any) -> None:  # a Patron with has_guardians and has_wards
     """The patron's guardianships (with each guardian) and wards (with each ward), as prefetched relations; each
     is read only when the patron's query said there are any (an empty one costs no query)."""
-    empty = Guardianship.objects.none()
-    guardianships = Guardianship.objects.select_related("guardian") if patron.has_guardians else empty
-    wards = Guardianship.objects.select_related("ward") if patron.has_wards else empty
-    prefetch_related_objects(
-        [patron], Prefetch("guardianships", queryset=guardianships), Prefetch("wards", queryset=wards)
+    lookups = []
+    for relation, other, present in (
+        ("guardianships", "guardian", patron.has_guardians),
+        ("wards", "ward", patron.has_wards),
+    ):
+        if present:
+            lookups.append(Prefetch(relation, queryset=Guardianship.objects.select_related(other)))
+        else:
+            # What prefetch_related_objects leaves for a relation with no rows, without its machinery (most
+            # patrons have neither: it was a tenth of the detail API's CPU).
+            empty = getattr(patron, relation).get_queryset()
+            empty._result_cache = []
+            empty._prefetch_done = True
+            patron.__dict__.setdefault("_prefetched_objects_cache", {})[relation] = empty
+    if lookups:
+        prefetch_related_objects([patron], *lookups)
+
+
+def _patron_with_presences(day: datetime.date, *, consortium_id: int, patron_id: int) -> QuerySet[Patron]:
+    """The patron of a staff read, with whether each of its lists has anything at all (EXISTS), as `first()`
+    asked it: ordered by the key, one row."""
+    return (
+        staff_patrons_of(consortium_id)
+        .select_related("home_library__municipality", "consortium")
+        .annotate(
+            has_trusteeship=Exists(Trusteeship.objects.filter(patron=OuterRef("pk"))),
+            processing_restricted=restricted_subquery(),
+            has_guardians=Exists(Guardianship.objects.filter(ward=OuterRef("pk"))),
+            has_wards=Exists(Guardianship.objects.filter(guardian=OuterRef("pk"))),
+            has_notes=Exists(Note.objects.filter(patron=OuterRef("pk"))),
+            has_registers=Exists(RegisterMembership.objects.filter(patron=OuterRef("pk"))),
+            **restriction_presences(day),
+        )
+        .filter(pk=patron_id)
+        .order_by("pk")[:1]
     )
+
+
+# Compiled once per worker thread and day (core/compiled_query.py): the statement, never a row, is kept.
+_PATRON_RECORD = CompiledQuery(_patron_with_presences, names=("consortium_id", "patron_id"))
 
 
 @logs_not_found
@@ -408,23 +448,12 @@ def patron_record_for_staff(*, actor: Actor, patron_id: int) -> PatronRecord:
         # is empty, as most are, costs no query of its own (issue 16). Guardians and wards come with their
         # guardianship rows; a processing restriction is read only when one is in force (the page's banner).
         day = today()
-        patron = (
-            staff_patrons(actor)
-            .select_related("home_library__municipality", "consortium")
-            .annotate(
-                has_trusteeship=Exists(Trusteeship.objects.filter(patron=OuterRef("pk"))),
-                processing_restricted=restricted_subquery(),
-                has_guardians=Exists(Guardianship.objects.filter(ward=OuterRef("pk"))),
-                has_wards=Exists(Guardianship.objects.filter(guardian=OuterRef("pk"))),
-                has_notes=Exists(Note.objects.filter(patron=OuterRef("pk"))),
-                has_registers=Exists(RegisterMembership.objects.filter(patron=OuterRef("pk"))),
-                **restriction_presences(day),
-            )
-            .filter(pk=patron_id)
-            .first()
-        )
-        if patron is None:
+        if actor.consortium_id is None:  # no consortium, no patron (staff_patrons_of(None) finds none)
             raise SelectorNotFound(Action.PATRON_VIEW)
+        found = _PATRON_RECORD.objects(key=day, consortium_id=actor.consortium_id, patron_id=int(patron_id))
+        if not found:
+            raise SelectorNotFound(Action.PATRON_VIEW)
+        patron = found[0]
         _relations_fill(patron)
         record = PatronRecord(
             patron=patron,

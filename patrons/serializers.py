@@ -22,7 +22,7 @@ RESTRICTED_HELP = (
 )
 
 
-class PatronListSerializer(api_fields.ModelSerializer):
+class PatronListSerializer(api_fields.FieldsBuiltOnce, api_fields.ModelSerializer):
     home_library = serializers.CharField(source="home_library.koha_library_id", read_only=True)
     processing_restricted = serializers.SerializerMethodField(help_text=RESTRICTED_HELP)
 
@@ -43,7 +43,7 @@ class PatronListSerializer(api_fields.ModelSerializer):
         read_only_fields = fields
 
 
-class GuardianSerializer(api_fields.ModelSerializer):
+class GuardianSerializer(api_fields.FieldsBuiltOnce, api_fields.ModelSerializer):
     guardian_id = serializers.IntegerField(source="guardian.id", read_only=True)
 
     class Meta:
@@ -170,7 +170,7 @@ class PatronSearchPageSerializer(serializers.Serializer):
     results = PatronListSerializer(many=True)
 
 
-class NoteSerializer(api_fields.ModelSerializer):
+class NoteSerializer(api_fields.FieldsBuiltOnce, api_fields.ModelSerializer):
     """A note. `text` is null for a sensitive note in a list (open it by its own URL) and for a removed one."""
 
     sensitive = serializers.BooleanField(read_only=True)

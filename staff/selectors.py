@@ -6,9 +6,10 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ObjectDoesNotExist
-from django.db.models import CharField, F, OuterRef, StringAgg, Subquery, Value
+from django.db.models import CharField, F, OuterRef, QuerySet, StringAgg, Subquery, Value
 from django.db.models.functions import Concat
 
+from core.compiled_query import CompiledQuery
 from staff.models import StaffProfile
 
 
@@ -96,16 +97,11 @@ def _split(names: str | None) -> set[str]:
     return set(names.split(_SEPARATOR)) if names else set()
 
 
-def staff_user_for_request(user_id: Any) -> Any:
-    """The user of a session, with their staff profile (library, municipality, consortium), groups and granted
-    permissions in one statement, or None; the authentication backend's `get_user` (staff/backends.py).
-
-    Read afresh on every request, so a changed role, permission, profile, deactivation or password counts from
-    the very next request (nothing is cached between requests); what `staff_profile_of` and `staff_roles_of`
-    would each have asked separately is already on the user object.
-    """
+def _user_with_roles(_key: None, *, user_id: int) -> QuerySet:
+    """The query of staff_user_for_request: the user, the staff profile's chain, and the roles in three
+    aggregated columns (what `first()` asked: ordered by the key, one row)."""
     label = _permission_label()
-    user: Any = (
+    return (
         get_user_model()
         ._default_manager.select_related("staff_profile__home_library__municipality__consortium")
         .annotate(
@@ -114,10 +110,27 @@ def staff_user_for_request(user_id: Any) -> Any:
             role_group_permissions=_names(Permission.objects.filter(group__user=OuterRef("pk")), label),
         )
         .filter(pk=user_id)
-        .first()
+        .order_by("pk")[:1]
     )
-    if user is None:
+
+
+# Compiled once per worker thread (core/compiled_query.py): the statement, never a row, is kept.
+_USER_FOR_REQUEST = CompiledQuery(_user_with_roles, names=("user_id",))
+
+
+def staff_user_for_request(user_id: Any) -> Any:
+    """The user of a session, with their staff profile (library, municipality, consortium), groups and granted
+    permissions in one statement, or None; the authentication backend's `get_user` (staff/backends.py).
+
+    Read afresh on every request, so a changed role, permission, profile, deactivation or password counts from
+    the very next request (nothing of the user is kept between requests: only the statement's SQL, compiled once
+    per worker thread, core/compiled_query.py); what `staff_profile_of` and `staff_roles_of` would each have
+    asked separately is already on the user object.
+    """
+    users = _USER_FOR_REQUEST.objects(user_id=get_user_model()._meta.pk.get_prep_value(user_id))
+    if not users:
         return None
+    user: Any = users[0]
     try:
         user._staff_profile_cache = user.staff_profile
     except ObjectDoesNotExist:
