@@ -256,10 +256,17 @@ REFUSED_IDS_NAMED = 20
 
 
 def _check_sealed_since(after: int, head_seq: int) -> None:
-    """Every event sealed since the previous checkpoint (position `after`) has the sealer's link under its key
-    and the writer's content MAC: the runtime role may set seals (it runs the sealer), so a chain that joins
-    up may still hold garbage links or rows the writer never wrote. A checkpoint never signs them."""
+    """Every event sealed since the previous checkpoint (position `after`) has the sealer's link under its key,
+    no older key than the one before it, and the writer's content MAC: the runtime role may set seals (it runs
+    the sealer), so a chain that joins up may still hold garbage links, links under a retired key, or rows the
+    writer never wrote. A checkpoint never signs them."""
+    from audit.models import AccessEvent
+
     bases = chain_link_bases()
+    # The chain's keys only ever get newer along it (newest first in AUDIT_CHAIN_KEY): a seal under a key older
+    # than one already used is a retired key in use, which a leak would let the runtime role do (it may seal).
+    ranks = {key_id: rank for rank, key_id in enumerate(bases)}
+    newest = ranks.get(AccessEvent.objects.filter(seq=after).values_list("key_id", flat=True).first() or "")
     refused: list[int] = []
     connection.ensure_connection()
     while True:
@@ -271,7 +278,12 @@ def _check_sealed_since(after: int, head_seq: int) -> None:
             rows = cursor.fetchall()
         finally:
             cursor.close()
-        refused.extend(row[0] for row in rows if not sealed_by_the_sealer(bases, row))
+        for row in rows:
+            rank = ranks.get(row[16])
+            if not sealed_by_the_sealer(bases, row) or (rank is not None and newest is not None and rank > newest):
+                refused.append(row[0])
+            elif rank is not None:
+                newest = rank
         if len(rows) < SEALED_SINCE_BATCH:
             break
         after = rows[-1][1]

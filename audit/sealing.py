@@ -73,17 +73,18 @@ SEAL_FUTURE_SECONDS = 300
 # an hour after a moment, no event of before it can still arrive but by the tables' owner.
 LATE_INSERT_SECONDS = 3600
 
-# The next unsealed events, each with the positioned head's link and position (read in the same
-# statement, so after the lock was taken: one round trip less a batch).
+# The next unsealed events, each with the positioned head's link and position, and last its key (read in the
+# same statement, so after the lock was taken: one round trip less a batch).
 _HEAD = "(SELECT h.{column} FROM audit_accessevent AS h WHERE h.seq IS NOT NULL ORDER BY h.seq DESC LIMIT 1)"
 _UNSEALED = (
-    "SELECT {head_link}, {head_seq}, {columns}, e.content_mac FROM audit_accessevent AS e "
+    "SELECT {head_link}, {head_seq}, {columns}, e.content_mac, {head_key} FROM audit_accessevent AS e "
     "WHERE e.hash IS NULL AND e.id > {after} ORDER BY e.id LIMIT {limit}"
 )
 UNSEALED_SQL = {
     vendor: _UNSEALED.format(
         head_link=_HEAD.format(column="hash"),
         head_seq=_HEAD.format(column="seq"),
+        head_key=_HEAD.format(column="key_id"),
         columns=columns,
         after=PARAMETER[vendor].format("after"),
         limit=PARAMETER[vendor].format("limit"),
@@ -297,11 +298,16 @@ def _seal_batch(batch_size: int, after: int) -> tuple[int, int | None]:
     bases = chain_link_bases()
     key_id, base = next(iter(bases.items()))
     link, position = rows[0][:2]
+    if rows[0][-1] is not None and rows[0][-1] not in bases:
+        # The head is under a key this process does not hold: a newer one, in a rolling restart after a rotation
+        # (docs/deployment.md, "Keys"). The processes that hold it seal; a seal under an older key after it
+        # would be `key_back` to the verifier.
+        return 0, None
     if position is None:  # no event has a position yet
         link, position = chain_head()
     seals = []
     for row in rows:
-        event_id, stored_mac = row[2], row[-1]
+        event_id, stored_mac = row[2], row[-2]
         content = event_content(row[4:16])
         if not written_by_the_writer(bases, stored_mac, content):
             # Inserted past the writer (or changed since, which the triggers refuse): it stays unsealed, and

@@ -107,6 +107,10 @@ TEMPLATES = {
         "%(count)s sealed events lie outside the chain's order (a position or an id below 1), where the walk "
         "does not reach: forged events."
     ),
+    "key_back": gettext_noop(
+        "Event %(event)s is linked under the chain key %(key)s, older than the key %(newer)s of an event before it: "
+        "a retired key in use, a forged event."
+    ),
     "unknown_key": gettext_noop(
         "Event %(event)s is under the chain key %(key)s, which the verifier does not hold: a forged event, "
         "or a key retired from AUDIT_CHAIN_KEY too early."
@@ -190,6 +194,8 @@ class Report:
     unkeyed: int = 0
     last_unkeyed_id: int | None = None
     first_keyed_id: int | None = None
+    # The key of the walk's first keyed event (a part of the chain walked on its own is joined by it).
+    first_key_id: str | None = None
     key_ids: Counter = field(default_factory=Counter)
     pruned: int = 0
     pruned_before: str | None = None
@@ -219,6 +225,8 @@ class ChainState:
     keyed_seen: bool
     next_checkpoint: int
     first_row: bool
+    # The newest chain key used so far, as its rank in AUDIT_CHAIN_KEY (0 the newest; None: no keyed event yet).
+    key_rank: int | None = None
 
 
 @dataclass
@@ -332,6 +340,9 @@ class ChainVerifier:
         max_findings: int = MAX_FINDINGS,
     ) -> None:
         self.bases = hmac_bases(chain_keys)
+        # Keys newest first: a chain's keys only ever get newer along it (`key_back`).
+        self.key_ranks = {key_id: rank for rank, key_id in enumerate(self.bases)}
+        self.key_rank: int | None = None
         self.max_step_back_us = max_step_back_seconds * 1_000_000
         self.start = start
         self.verified_at = verified_at
@@ -365,6 +376,7 @@ class ChainVerifier:
             keyed_seen=self.keyed_seen,
             next_checkpoint=self.next_checkpoint,
             first_row=self.first_row,
+            key_rank=self.key_rank,
         )
 
     def resume(self, state: ChainState) -> None:
@@ -374,6 +386,7 @@ class ChainVerifier:
         self.keyed_seen = state.keyed_seen
         self.next_checkpoint = state.next_checkpoint
         self.first_row = state.first_row
+        self.key_rank = state.key_rank
 
     def assume_start(self, *, prev_hash: str, seq: int) -> ChainState:
         """Walk a later part of the chain on its own (a range of positions, audit/verify.py): as if the
@@ -407,6 +420,11 @@ class ChainVerifier:
             and entry.position == self.position
             and entry.next_checkpoint == self.next_checkpoint
             and (
+                self.key_rank is None
+                or part.report.first_key_id is None
+                or self.key_ranks.get(part.report.first_key_id, -1) <= self.key_rank
+            )
+            and (
                 self.latest_us is None
                 or part.min_at_us is None
                 or part.min_at_us >= self.latest_us - self.max_step_back_us
@@ -426,13 +444,15 @@ class ChainVerifier:
         report.unkeyed += other.unkeyed
         report.last_unkeyed_id = other.last_unkeyed_id or report.last_unkeyed_id
         report.first_keyed_id = report.first_keyed_id or other.first_keyed_id
+        report.first_key_id = report.first_key_id or other.first_key_id
         report.key_ids.update(other.key_ids)
         report.first_id = report.first_id if report.first_id is not None else other.first_id
         report.last_id = other.last_id if other.last_id is not None else report.last_id
         report.checkpoints_pruned += other.checkpoints_pruned
         end = part.exit
         latest = self.latest_us if end.latest_us is None else max(end.latest_us, self.latest_us or end.latest_us)
-        self.resume(dataclasses.replace(end, latest_us=latest))
+        key_rank = self.key_rank if end.key_rank is None else end.key_rank
+        self.resume(dataclasses.replace(end, latest_us=latest, key_rank=key_rank))
 
     def _found(self, kind: str, event_id: int | None = None, **params) -> None:
         if len(self.report.findings) >= self.max_findings:
@@ -583,6 +603,16 @@ class ChainVerifier:
                     report.first_keyed_id = event_id
                 key_ids[key_id] += 1
                 base = bases.get(key_id)
+                rank = self.key_ranks.get(key_id)
+                if rank is not None:
+                    if self.key_rank is None:
+                        report.first_key_id = report.first_key_id or key_id
+                        self.key_rank = rank
+                    elif rank > self.key_rank:
+                        newer = next(k for k, r in self.key_ranks.items() if r == self.key_rank)
+                        self._found("key_back", event_id, key=key_id, newer=newer)
+                    else:
+                        self.key_rank = rank
                 if base is None:
                     self._found("unknown_key", event_id, key=key_id)
                 else:

@@ -455,6 +455,7 @@ def _walk_lines(
     """
     report = verifier.report
     macs = {key_id.encode(): _mac_function(base) for key_id, base in verifier.bases.items()}
+    ranks = {key_id.encode(): rank for key_id, rank in verifier.key_ranks.items()}
     step = verifier.max_step_back_us
     entry = None if provisional else verifier.state()
     state = _FastState(prev_link=verifier.prev_link.encode(), position=verifier.position, latest=verifier.latest_us)
@@ -470,8 +471,14 @@ def _walk_lines(
             block = text.replace(b"\t", b"\x00").split(b"\n")
             block.pop()  # after the last newline
             counted = state.count
-            if b"\\" not in text and _fast_block(block, state, macs, index, step, verifier._latest_allowed_us()):
-                keys[block[0][block[0].rindex(b"\x00") + 1 :]] += state.count - counted
+            key_id = block[0][block[0].rindex(b"\x00") + 1 :]
+            if (
+                b"\\" not in text
+                # The walk's newest key so far (a block under another goes to the engine: `key_back`, or a newer key)
+                and ranks.get(key_id) == verifier.key_rank
+                and _fast_block(block, state, macs, index, step, verifier._latest_allowed_us())
+            ):
+                keys[key_id] += state.count - counted
                 done += size
                 if state.position == verifier._next_checkpoint_position():  # a checkpointed head
                     verifier.position = state.position

@@ -16,7 +16,7 @@ from audit.models import AccessEvent
 from audit.sealing import access_log_seal, overdue_unsealed
 from audit.verify import verify_access_log
 from tests.audit.test_sealing import after_commit, forge, reported, sealed_row, unsealed  # noqa: F401
-from tests.audit.test_tampering import as_role, kinds, postgres_only, record, reset_role
+from tests.audit.test_tampering import as_role, kinds, postgres_only, record, reset_role, retired_key_seal
 from tests.conftest import client_for
 
 # Every test as in production on PostgreSQL (sealing after the commit), the sealer's memory of reports fresh.
@@ -245,6 +245,14 @@ def test_a_checkpoint_does_not_sign_a_row_the_writer_never_wrote(monkeypatch):
     monkeypatch.undo()
     assert sealed_row(forged)[0] is not None
     with pytest.raises(CheckpointRefused, match=str(forged)):
+        access_log_checkpoint_write(force=True)
+
+
+def test_a_checkpoint_does_not_sign_a_seal_under_a_retired_key(settings):
+    """A leaked retired chain key and the runtime role's seal: links that check, under a key older than the
+    chain's newest so far (tests/audit/test_tampering.py, `retired_key_seal`)."""
+    first, _second = retired_key_seal(settings, before_forgery=lambda: access_log_checkpoint_write(force=True))
+    with pytest.raises(CheckpointRefused, match=str(first.pk)):
         access_log_checkpoint_write(force=True)
 
 

@@ -528,3 +528,24 @@ def test_a_writer_that_found_the_chain_locked_does_not_probe_again_for_a_moment(
     finally:
         connection.in_atomic_block = True
         other.close()
+
+
+def test_a_process_without_the_newest_key_leaves_the_sealing_to_those_with_it(after_commit, settings):
+    """A rolling restart after a chain key's rotation: a process still on the old key list must not seal after
+    an event under the new key (its seal would be `key_back` to the verifier); one with the new key seals."""
+    import base64
+    import secrets
+
+    old = settings.AUDIT_CHAIN_KEY
+    rotated = f"k2:{base64.b64encode(secrets.token_bytes(32)).decode()},{old}"
+    settings.AUDIT_CHAIN_KEY = rotated
+    record(1)
+    assert access_log_seal(wait=True) == 1
+    settings.AUDIT_CHAIN_KEY = old  # a worker not yet restarted
+    (event,) = record(1)
+    assert access_log_seal(wait=True) == 0
+    assert sealed_row(event.pk) == (None, None, None, None)
+    settings.AUDIT_CHAIN_KEY = rotated
+    assert access_log_seal(wait=True) == 1
+    assert sealed_row(event.pk)[3] == "k2"
+    assert verify_access_log(use_checkpoints=False).intact

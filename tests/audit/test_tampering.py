@@ -816,6 +816,43 @@ def test_after_rotating_the_chain_key_old_events_verify_under_their_key_id(setti
     assert {kind for kind, _ in kinds(verify_access_log())} == {"unknown_key"}
 
 
+def retired_key_seal(settings, before_forgery=lambda: None) -> list[AccessEvent]:
+    """After a rotation (the new key first, the old one still configured: its events must verify), an attacker
+    holding the leaked old key and the runtime role (which may seal: it runs the sealer) appends two events
+    linked under the old key. Position, link and time all check. The events (two: walked in ranges of two, one
+    of them starts a range, which only the join can judge)."""
+    import base64
+    import secrets
+
+    from audit.sealing import access_log_seal
+
+    def sealed(n: int) -> list[AccessEvent]:
+        events = record(n)
+        access_log_seal(wait=True)  # where the writer leaves it to after the commit
+        return [AccessEvent.objects.get(pk=event.pk) for event in events]
+
+    old = settings.AUDIT_CHAIN_KEY
+    old_id = next(iter(chain_keys()))
+    sealed(2)
+    new = f"k2:{base64.b64encode(secrets.token_bytes(32)).decode()}"
+    rotated = f"{new},{old}"
+    settings.AUDIT_CHAIN_KEY = rotated
+    assert {e.key_id for e in sealed(2)} == {"k2"}
+    before_forgery()
+    # The attacker links under the old key, as leaked, to the head (whose link is in the database): our own
+    # writer and sealer do that with the old key first (our sealer holds back only under a head it cannot name).
+    settings.AUDIT_CHAIN_KEY = f"{old},{new}"
+    forged = sealed(2)
+    settings.AUDIT_CHAIN_KEY = rotated
+    assert {event.key_id for event in forged} == {old_id}
+    return forged
+
+
+def test_a_seal_under_a_retired_key_after_the_new_keys_is_found(settings):
+    forged = retired_key_seal(settings)
+    assert kinds(verify_access_log()) == [("key_back", event.pk) for event in forged]
+
+
 def test_events_from_before_the_chain_key_are_accepted_as_the_oldest_part_and_protected():
     """An upgraded deployment: its old events have plain SHA-256 links and no key id."""
     with Tampering():  # start a log of old-style events (what the database held before migration 0009)
