@@ -227,36 +227,31 @@ def chain_head() -> tuple[str, int]:
 
 
 # Outside a transaction (autocommit), the lock is taken and let go within the one statement: a probe.
-PROBE_SQL = (
-    "SELECT l.free, l.free AND EXISTS (SELECT 1 FROM audit_accessevent WHERE hash IS NULL) "
-    "FROM (SELECT pg_try_advisory_xact_lock(%s) AS free) AS l"
-)
-# After a probe found the lock held (another process sealing), this process does not probe again for this
-# long: under load every writer's commit would otherwise cost a round trip that finds the lock held, and
-# some other writer's probe a moment later, or `seal_access_log --follow`, takes the event.
-SEAL_BUSY_BACKOFF_SECONDS = 0.05
-_busy_until = 0.0
+PROBE_SQL = "SELECT pg_try_advisory_xact_lock(%s) AND EXISTS (SELECT 1 FROM audit_accessevent WHERE hash IS NULL)"
+# This process's next attempt after a commit, at the earliest (time.monotonic()).
+_next_attempt = 0.0
 
 
 def _worth_trying() -> bool:
-    """Whether a sealing transaction could do anything: the lock is free and some event unsealed.
+    """Whether a sealing transaction after a commit could do anything: this process has not tried within
+    ACCESS_LOG_SEAL_INTERVAL_SECONDS, the lock is free and some event unsealed.
 
-    One round trip (in autocommit) where the transaction would take three when another process is sealing,
-    which after a commit under load is the rule; none within SEAL_BUSY_BACKOFF_SECONDS of finding the lock
-    held. Within a transaction (a caller's) always worth it.
+    Sealing a request's own event after its commit cost a read 30-45 % of its throughput (a transaction, its
+    fsync and the links, for one event: bench/access_log_cost.py); once a second per process it seals what
+    every request of the moment wrote, in one batch, and a lone request's event still within a second. The
+    probe is one round trip (in autocommit) where the transaction would take three when another process is
+    sealing. Within a transaction (a caller's) always worth it.
     """
-    global _busy_until
+    global _next_attempt
     if connection.vendor != "postgresql" or connection.in_atomic_block:
         return True
     now = time.monotonic()
-    if now < _busy_until:
+    if now < _next_attempt:
         return False
+    _next_attempt = now + settings.ACCESS_LOG_SEAL_INTERVAL_SECONDS
     with connection.cursor() as cursor:
         cursor.execute(PROBE_SQL, [CHAIN_LOCK_KEY])
-        free, worth = cursor.fetchone()
-    if not free:
-        _busy_until = now + SEAL_BUSY_BACKOFF_SECONDS
-    return bool(worth)
+        return bool(cursor.fetchone()[0])
 
 
 def access_log_seal(

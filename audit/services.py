@@ -16,6 +16,8 @@ from audit.sealing import event_content_mac, seal_soon
 # Data categories are identifiers (audit.models.DataCategory): their JSON text is then the same on
 # every database, which the link relies on (audit/chain.py).
 CATEGORY = re.compile(r"[a-z0-9_]+\Z")
+# Action.values builds its list anew on every call (Django's choices): once, for the writer's check.
+ACTIONS = frozenset(Action.values)
 
 # The content columns the writer sets (never the id, which is the sequence's, nor the seal's columns, which
 # are the sealer's: audit/grants.py gives the runtime role INSERT of these alone).
@@ -56,7 +58,7 @@ def access_event_record(
         its position and link (an HMAC under the newest chain key) after the commit (audit/sealing.py), and a
         checkpoint of the head follows when one is due.
     """
-    if action not in Action.values:
+    if action not in ACTIONS:
         raise ValueError(f"{action!r} is not an action of the access log (audit.models.Action)")
     patron_ids = sorted({int(pid) for pid in patron_ids})
     categories = sorted(set(data_categories))

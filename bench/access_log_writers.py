@@ -59,9 +59,14 @@ def as_runtime_role() -> None:
         connection.settings_dict.update(USER=role, PASSWORD=role)
 
 
-def writer(deadline: float, number: int, counts, no_seal: bool) -> None:
+def writer(deadline: float, number: int, counts, no_seal: bool, interval: float | None) -> None:
     """One writer: an event a transaction until the deadline."""
     from django.db import connection, transaction
+
+    if interval is not None:  # diagnosis: how often a writer tries to seal after its commits
+        from django.conf import settings
+
+        settings.ACCESS_LOG_SEAL_INTERVAL_SECONDS = interval
 
     if no_seal:  # the sealer process alone seals (diagnosis: what the attempts after each commit cost)
         import audit.services
@@ -227,6 +232,9 @@ def main() -> None:
         metavar="PAUSE",
         help="writers do not seal after their commits; one sealer process seals every PAUSE seconds",
     )
+    parser.add_argument(
+        "--seal-interval", type=float, help="ACCESS_LOG_SEAL_INTERVAL_SECONDS for the writers (default: the setting's)"
+    )
     parser.add_argument("--label", help="keep this run's figures under this label (bench/results/*.jsonl)")
     parser.add_argument("--report", action="store_true", help="write the results file from the kept runs, only")
     args = parser.parse_args()
@@ -255,7 +263,7 @@ def main() -> None:
     peak = context.Value("i", 0)
     deadline = time.time() + args.seconds
     processes = [
-        context.Process(target=writer, args=(deadline, n, counts, args.sealer_only is not None))
+        context.Process(target=writer, args=(deadline, n, counts, args.sealer_only is not None, args.seal_interval))
         for n in range(args.writers)
     ]
     if args.sealer_only is not None:

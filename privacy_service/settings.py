@@ -310,6 +310,9 @@ AUDIT_MAX_CLOCK_STEP_BACK_SECONDS = int(env("AUDIT_MAX_CLOCK_STEP_BACK_SECONDS",
 ACCESS_LOG_SEAL_AT_ONCE = env_bool("ACCESS_LOG_SEAL_AT_ONCE", DATABASES["default"]["ENGINE"].endswith("sqlite3"))
 # An event still unsealed this long after its time is an alarm (verify_access_log, /healthz, the DPO).
 ACCESS_LOG_SEAL_ALARM_SECONDS = int(env("ACCESS_LOG_SEAL_ALARM_SECONDS", "60"))
+# After a commit, each process seals at most once in this many seconds (audit/sealing.py, `_worth_trying`): what
+# every request of the moment wrote in one batch, and not a transaction with its fsync for each read.
+ACCESS_LOG_SEAL_INTERVAL_SECONDS = float(env("ACCESS_LOG_SEAL_INTERVAL_SECONDS", "1"))
 # /healthz asks the database at most this often per worker process and answers the same meanwhile (0: every probe).
 HEALTH_CHECK_CACHE_SECONDS = float(env("HEALTH_CHECK_CACHE_SECONDS", "1"))
 
