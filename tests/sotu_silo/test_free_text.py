@@ -706,6 +706,8 @@ STRUCTURED = {
     "dpo.AuthorityNotification": {"phase", "recorded_by"},
     "dpo.RegisterDescription": {"register"},
     "dpo.RegisterDescriptionText": {"language"},
+    # The log's username of the counted reads, copied from AccessEvent.actor_username (dpo/read_summary.py).
+    "dpo.StaffReadDay": {"username"},
     "sotu_silo.IdentityCode": {"country", "key_id", "blind_index"},
     "sotu_silo.IdentityCodeConflict": {"country", "key_id", "blind_index", "entered_by", "resolved_by", "resolution"},
 }
