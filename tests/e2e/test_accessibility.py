@@ -47,7 +47,9 @@ FOCUS_RING_JS = """() => {
 
 def tab_through(page: Page, stops: int, where: str) -> None:
     """Press Tab `stops` times; at each stop the focused element must show a solid ring of 2 px or more with
-    a contrast of 3:1 or more."""
+    a contrast of 3:1 or more. From the page loaded: while a page that was just navigated to is still being parsed,
+    it may have no focused element at all (document.activeElement null; a fresh-clone run failed on it)."""
+    page.wait_for_load_state("load")
     for _ in range(stops):
         page.keyboard.press("Tab")
         ring = page.evaluate(FOCUS_RING_JS)
