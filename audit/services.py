@@ -3,7 +3,7 @@
 import re
 from collections.abc import Iterable
 
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from audit.actor import Actor
@@ -19,24 +19,21 @@ CATEGORY = re.compile(r"[a-z0-9_]+\Z")
 # Action.values builds its list anew on every call (Django's choices): once, for the writer's check.
 ACTIONS = frozenset(Action.values)
 
-# The content columns the writer sets (never the id, which is the sequence's, nor the seal's columns, which
-# are the sealer's: audit/grants.py gives the runtime role INSERT of these alone).
-CONTENT_COLUMNS = (
-    "at", "actor_id", "actor_username", "actor_municipality_id", "client_ip", "action", "resource", "patron_ids",
-    "data_categories", "reason", "outcome", "detail", "content_mac",
-)  # fmt: skip
+# The content the writer sets: every column but the id (the sequence's) and the seal's (the sealer's), as
+# audit/grants.py gives the runtime role INSERT of them.
+CONTENT_FIELDS = tuple(
+    field for field in AccessEvent._meta.concrete_fields if field.attname != "id" and field.attname not in SEAL_COLUMNS
+)
 # On PostgreSQL the event and its patron rows in one statement: one round trip, and no ORM insert to
 # compile, where a busy log is bound by its writers' CPU (bench/access_log_writers.py).
-PG_INSERT_SQL = (  # noqa: S608 (the column names above, no input)
+PG_INSERT_SQL = (  # noqa: S608 (the model's column names, no input)
     "WITH e AS (INSERT INTO audit_accessevent ({columns}) VALUES ({values}) RETURNING id, at), "
     "p AS (INSERT INTO audit_accesseventpatron (event_id, patron_id, at) "
     "SELECT e.id, pid, e.at FROM e, unnest(%s::bigint[]) AS pid) "
     "SELECT id FROM e"
 ).format(
-    columns=", ".join(CONTENT_COLUMNS),
-    values=", ".join(
-        "%s::jsonb" if column in ("patron_ids", "data_categories") else "%s" for column in CONTENT_COLUMNS
-    ),
+    columns=", ".join(field.attname for field in CONTENT_FIELDS),
+    values=", ".join("%s::jsonb" if isinstance(field, models.JSONField) else "%s" for field in CONTENT_FIELDS),
 )
 
 
@@ -102,9 +99,7 @@ def _insert(event: AccessEvent) -> None:
         return
     # Each value as Django's own insert prepares it (Field.pre_save, then get_db_prep_save): the free-text
     # fields refuse an identity code there (core/free_text_fields.py), the lists become their JSON.
-    by_column = {field.attname: field for field in AccessEvent._meta.concrete_fields}
-    fields = [by_column[column] for column in CONTENT_COLUMNS]
-    values = [field.get_db_prep_save(field.pre_save(event, True), connection) for field in fields]
+    values = [field.get_db_prep_save(field.pre_save(event, True), connection) for field in CONTENT_FIELDS]
     with connection.cursor() as cursor:
         cursor.execute(PG_INSERT_SQL, [*values, event.patron_ids])
         event.pk = cursor.fetchone()[0]
