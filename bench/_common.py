@@ -147,5 +147,17 @@ def rebuild_readme() -> None:
     (RESULTS_DIR / "README.md").write_text("\n".join(parts), encoding="utf-8")
 
 
+def save_chart(fig, ax, path: Path, subtitle: str) -> None:
+    """A horizontal bar chart's common ending: the run's subtitle at the foot, the legend, the grid, saved."""
+    import matplotlib.pyplot as plt
+
+    fig.text(0.5, 0.005, subtitle, ha="center", fontsize=7, color="#555555")
+    ax.legend(loc="lower right", fontsize=7, frameon=False)
+    ax.grid(axis="x", alpha=0.3)
+    fig.tight_layout(rect=(0, 0.04, 1, 1))
+    fig.savefig(path)
+    plt.close(fig)
+
+
 def fmt(value: float, digits: int = 2) -> str:
     return f"{value:,.{digits}f}"

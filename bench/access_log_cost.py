@@ -37,7 +37,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._common import REPO_ROOT, RESULTS_DIR, django_setup, fmt, markdown_table, progress, write_csv, write_section
+from bench._common import (
+    REPO_ROOT,
+    RESULTS_DIR,
+    django_setup,
+    fmt,
+    markdown_table,
+    progress,
+    save_chart,
+    write_csv,
+    write_section,
+)
 from bench.http_ratio import (
     ADDRESS,
     SEED,
@@ -118,12 +128,7 @@ def draw_chart(rows: list[tuple[str, float, float, float]], path: Path, subtitle
     ax.set_xlim(0, max(r[2] for r in rows) * 1.35)
     ax.set_xlabel("requests/s (median over the rounds; 2 sync workers per server)")
     ax.set_title("What the access log costs each read (goal: <= 10 %)", fontsize=11)
-    fig.text(0.5, 0.005, subtitle, ha="center", fontsize=7, color="#555555")
-    ax.legend(loc="lower right", fontsize=7, frameon=False)
-    ax.grid(axis="x", alpha=0.3)
-    fig.tight_layout(rect=(0, 0.04, 1, 1))
-    fig.savefig(path)
-    plt.close(fig)
+    save_chart(fig, ax, path, subtitle)
 
 
 def main() -> None:

@@ -57,6 +57,7 @@ from bench._common import (
     fmt,
     markdown_table,
     progress,
+    save_chart,
     write_csv,
     write_section,
 )
@@ -277,12 +278,7 @@ def draw_chart(medians: dict[str, float], path: Path, subtitle: str) -> None:
     ax.invert_yaxis()
     ax.set_xlabel("share of bare Django's requests/s in the same round (median, log scale)")
     ax.set_title("Staff reads over HTTP against bare Django", fontsize=11)
-    fig.text(0.5, 0.005, subtitle, ha="center", fontsize=7, color="#555555")
-    ax.legend(loc="lower right", fontsize=7, frameon=False)
-    ax.grid(axis="x", alpha=0.3)
-    fig.tight_layout(rect=(0, 0.04, 1, 1))
-    fig.savefig(path)
-    plt.close(fig)
+    save_chart(fig, ax, path, subtitle)
 
 
 def load_average() -> float:
