@@ -10,6 +10,8 @@ in the database, so the database owner, who can rewrite any row, cannot make a r
   halves of all of them verify.
 - AUDIT_CHECKPOINT_VERIFY_KEYS: public keys (32 bytes) of retired signing keys whose private half is
   gone, and all an auditor needs (`manage.py access_log_checkpoint --public-key` prints them).
+- AUDIT_CHAIN_KEY_PREVIOUS_UNTIL: during a rotation, until when the sealer still accepts the writers'
+  content MACs under the chain key before the newest (an ISO 8601 time with its offset; empty: never).
 
 This module imports nothing from Django at load time: settings.py and the offline verifier
 (audit/offline_verify.py) use it too.
@@ -17,6 +19,7 @@ This module imports nothing from Django at load time: settings.py and the offlin
 
 import base64
 import binascii
+import datetime
 from functools import lru_cache
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -59,6 +62,23 @@ def parse_chain_keys(value: str) -> dict[str, bytes]:
     if not keys:
         raise KeyConfigurationError("AUDIT_CHAIN_KEY has no keys.")
     return keys
+
+
+def parse_grace_until(value: str) -> datetime.datetime | None:
+    """AUDIT_CHAIN_KEY_PREVIOUS_UNTIL -> an aware time, or None when empty. A time without its offset is
+    refused: read in the server's zone, the grace would end hours earlier or later than meant."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    try:
+        until = datetime.datetime.fromisoformat(value)
+    except ValueError as error:
+        raise KeyConfigurationError(
+            "AUDIT_CHAIN_KEY_PREVIOUS_UNTIL is an ISO 8601 time, e.g. 2026-12-05T12:00:00+02:00."
+        ) from error
+    if until.utcoffset() is None:
+        raise KeyConfigurationError("AUDIT_CHAIN_KEY_PREVIOUS_UNTIL needs its UTC offset (+02:00 or Z).")
+    return until
 
 
 def parse_signing_keys(value: str) -> dict[str, Ed25519PrivateKey]:
@@ -122,6 +142,11 @@ def _chain_link_bases(value: str) -> dict:
 
 
 @lru_cache(maxsize=4)
+def _grace_until(value: str) -> datetime.datetime | None:
+    return parse_grace_until(value)
+
+
+@lru_cache(maxsize=4)
 def _signing_keys(value: str) -> dict[str, Ed25519PrivateKey]:
     return parse_signing_keys(value)
 
@@ -146,6 +171,28 @@ def chain_link_bases() -> dict:
     from django.conf import settings
 
     return _chain_link_bases(settings.AUDIT_CHAIN_KEY)
+
+
+def writer_bases(*, now: datetime.datetime | None = None) -> dict:
+    """The chain keys whose content MACs the sealer accepts from a writer, as `chain_link_bases`: the newest,
+    and the one before it until AUDIT_CHAIN_KEY_PREVIOUS_UNTIL.
+
+    A writer signs its event's content under the newest key it holds. In a rolling restart after a rotation,
+    workers not yet restarted still sign under the previous key, and their events must seal. Beyond that
+    grace a retired key only verifies what it wrote: the runtime role may insert rows, so a retired key that
+    leaked would otherwise get rows of the attacker's choosing sealed under the new key by the sealer itself
+    (docs/access-log.md, "What the guards leave open")."""
+    from django.conf import settings
+
+    bases = chain_link_bases()
+    items = iter(bases.items())
+    accepted = dict([next(items)])
+    until = _grace_until(settings.AUDIT_CHAIN_KEY_PREVIOUS_UNTIL)
+    if until is not None and (now or datetime.datetime.now(datetime.UTC)) < until:
+        previous = next(items, None)
+        if previous is not None:
+            accepted[previous[0]] = previous[1]
+    return accepted
 
 
 def signing_key() -> tuple[str, Ed25519PrivateKey]:

@@ -58,7 +58,7 @@ from audit.chain import (
     lock_chain_head,
     microseconds,
 )
-from audit.keys import chain_link_bases
+from audit.keys import chain_link_bases, writer_bases
 from audit.models import AccessEvent, AccessLogPrune
 from audit.verify import EVENT_COLUMNS, PARAMETER
 
@@ -140,7 +140,8 @@ def event_content(columns: tuple) -> Content:
 
 
 def written_by_the_writer(bases: dict, stored: str | None, content: tuple) -> bool:
-    """Whether a row's stored content MAC is the writer's for the content read back (any configured key)."""
+    """Whether a row's stored content MAC is the writer's for the content read back, under one of `bases`
+    (`writer_bases()` for a row yet to seal; every configured key for one sealed already)."""
     key_id, _sep, rest = (stored or "").partition(":")
     nonce, _sep, mac = rest.partition(":")
     base = bases.get(key_id)
@@ -292,6 +293,7 @@ def _seal_batch(batch_size: int, after: int) -> tuple[int, int | None]:
         return 0, None
     bases = chain_link_bases()
     key_id, base = next(iter(bases.items()))
+    accepted = writer_bases()
     link, position = rows[0][:2]
     if rows[0][-1] is not None and rows[0][-1] not in bases:
         # The head is under a key this process does not hold: a newer one, in a rolling restart after a rotation
@@ -304,11 +306,19 @@ def _seal_batch(batch_size: int, after: int) -> tuple[int, int | None]:
     for row in rows:
         event_id, stored_mac = row[2], row[-2]
         content = event_content(row[4:16])
-        if not written_by_the_writer(bases, stored_mac, content):
-            # Inserted past the writer (or changed since, which the triggers refuse): it stays unsealed, and
-            # alarms. The id only: the row's content may be personal data.
+        if not written_by_the_writer(accepted, stored_mac, content):
+            # Inserted past the writer (or changed since, which the triggers refuse), or under a retired key past
+            # its grace: it stays unsealed, and alarms. The id only: the row's content may be personal data.
             if event_id not in _REPORTED:
-                logger.critical("access event %s is not sealed: its content MAC does not check", event_id)
+                if written_by_the_writer(bases, stored_mac, content):
+                    logger.critical(
+                        "access event %s is not sealed: its content MAC is under the retired chain key %s, "
+                        "past AUDIT_CHAIN_KEY_PREVIOUS_UNTIL",
+                        event_id,
+                        stored_mac.partition(":")[0],
+                    )
+                else:
+                    logger.critical("access event %s is not sealed: its content MAC does not check", event_id)
                 if len(_REPORTED) < _REPORTED_MAX:
                     _REPORTED.add(event_id)
             continue
@@ -360,7 +370,7 @@ def unsealed_without_valid_mac(ids: Iterable[int]) -> set[int]:
     ids = list(ids)
     if not ids:
         return set()
-    bases = chain_link_bases()
+    bases = writer_bases()
     vendor = connection.vendor
     forged: set[int] = set()
     connection.ensure_connection()

@@ -268,10 +268,14 @@ else:
     AUDIT_CHAIN_KEY = env("AUDIT_CHAIN_KEY", _audit_keys["chain_key"])
     AUDIT_CHECKPOINT_SIGNING_KEY = env("AUDIT_CHECKPOINT_SIGNING_KEY", _audit_keys["checkpoint_signing_key"])
 AUDIT_CHECKPOINT_VERIFY_KEYS = env("AUDIT_CHECKPOINT_VERIFY_KEYS", "")
+# During a chain key's rotation: until when the sealer still seals events whose content the writer signed under
+# the key before the newest (workers not yet restarted). An ISO 8601 time with its offset; empty: never.
+AUDIT_CHAIN_KEY_PREVIOUS_UNTIL = env("AUDIT_CHAIN_KEY_PREVIOUS_UNTIL", "")
 try:
     from audit.keys import (
         KeyConfigurationError,
         check_distinct,
+        parse_grace_until,
         parse_key_list,
         parse_public_keys,
         parse_signing_keys,
@@ -285,6 +289,7 @@ try:
         others=(SOTU_ENCRYPTION_KEYS, SOTU_INDEX_KEY, AUDIT_CHECKPOINT_VERIFY_KEYS, KOHA_CREDENTIAL_KEYS),
     )
     parse_signing_keys(AUDIT_CHECKPOINT_SIGNING_KEY)
+    parse_grace_until(AUDIT_CHAIN_KEY_PREVIOUS_UNTIL)
     parse_public_keys(AUDIT_CHECKPOINT_VERIFY_KEYS)
     _koha_keys = parse_key_list(KOHA_CREDENTIAL_KEYS, name="KOHA_CREDENTIAL_KEYS", size=32)
     if not _koha_keys:

@@ -540,6 +540,7 @@ def test_a_process_without_the_newest_key_leaves_the_sealing_to_those_with_it(af
     old = settings.AUDIT_CHAIN_KEY
     rotated = f"k2:{base64.b64encode(secrets.token_bytes(32)).decode()},{old}"
     settings.AUDIT_CHAIN_KEY = rotated
+    settings.AUDIT_CHAIN_KEY_PREVIOUS_UNTIL = (timezone.now() + datetime.timedelta(hours=1)).isoformat()
     record(1)
     assert access_log_seal(wait=True) == 1
     settings.AUDIT_CHAIN_KEY = old  # a worker not yet restarted
@@ -550,3 +551,90 @@ def test_a_process_without_the_newest_key_leaves_the_sealing_to_those_with_it(af
     assert access_log_seal(wait=True) == 1
     assert sealed_row(event.pk)[3] == "k2"
     assert verify_access_log(use_checkpoints=False).intact
+
+
+def rotated_keys(settings) -> tuple[str, str]:
+    """(The key list before a rotation, the list after it: a new key `k2` first.)"""
+    import base64
+    import secrets
+
+    old = settings.AUDIT_CHAIN_KEY
+    return old, f"k2:{base64.b64encode(secrets.token_bytes(32)).decode()},{old}"
+
+
+def under_retired_key(settings, old: str, rotated: str) -> AccessEvent:
+    """As an attacker holding the retired key (leaked after its rotation) and the runtime role's INSERT: an
+    event of their choosing with a content MAC that checks under that key."""
+    settings.AUDIT_CHAIN_KEY = old
+    event = written(
+        AccessEvent(
+            at=timezone.now(), actor_id=7, actor_username="alice", action=Action.PATRON_VIEW,
+            patron_ids=[987654321], data_categories=["basic"], outcome="allowed",
+        )
+    )  # fmt: skip
+    settings.AUDIT_CHAIN_KEY = rotated
+    return event
+
+
+@pytest.mark.parametrize("grace", ["", "past"])
+def test_a_leaked_retired_keys_event_is_not_sealed_past_the_grace(after_commit, reported, settings, caplog, grace):
+    """The attack: rows inserted with a content MAC under a retired key. Without the grace (or after it), the
+    sealer refuses them: they stay unsealed, alarm, and no reader shows them."""
+    old, rotated = rotated_keys(settings)
+    settings.AUDIT_CHAIN_KEY = rotated
+    settings.ACCESS_LOG_SEAL_ALARM_SECONDS = 60
+    settings.AUDIT_CHAIN_KEY_PREVIOUS_UNTIL = (
+        (timezone.now() - datetime.timedelta(seconds=1)).isoformat() if grace else ""
+    )
+    (before,) = unsealed(1)
+    forged = under_retired_key(settings, old, rotated)
+    (after,) = unsealed(1)
+    with caplog.at_level(logging.CRITICAL, logger="audit.sealing"):
+        assert access_log_seal(wait=True) == 2, "the genuine events around it are sealed"
+    assert sealed_row(forged.pk) == (None, None, None, None)
+    assert sealed_row(before.pk)[0] + 1 == sealed_row(after.pk)[0], "the chain goes past it"
+    (message,) = [record.getMessage() for record in caplog.records if record.levelno == logging.CRITICAL]
+    assert message == (
+        f"access event {forged.pk} is not sealed: its content MAC is under the retired chain key "
+        f"{old.partition(':')[0]}, past AUDIT_CHAIN_KEY_PREVIOUS_UNTIL"
+    ), "the id and the key's id only"
+    assert sealing.unsealed_without_valid_mac([forged.pk, after.pk]) == {forged.pk}, "readers do not show it"
+    assert overdue_unsealed(now=timezone.now() + datetime.timedelta(seconds=61)).count == 1, "the alarm"
+    assert verify_access_log(use_checkpoints=False).intact
+
+
+def test_the_previous_keys_events_seal_during_the_grace_and_the_chain_verifies(after_commit, settings):
+    """A worker not yet restarted after the rotation wrote it: within AUDIT_CHAIN_KEY_PREVIOUS_UNTIL it seals
+    under the new key, and the verifier (holding both keys) accepts it."""
+    old, rotated = rotated_keys(settings)
+    settings.AUDIT_CHAIN_KEY = rotated
+    settings.AUDIT_CHAIN_KEY_PREVIOUS_UNTIL = (timezone.now() + datetime.timedelta(minutes=30)).isoformat()
+    settings.AUDIT_CHAIN_KEY = old  # the worker's settings
+    (event,) = record(1)
+    settings.AUDIT_CHAIN_KEY = rotated  # the sealer's
+    assert event.content_mac.startswith(old.partition(":")[0] + ":")
+    assert access_log_seal(wait=True) == 1
+    assert sealed_row(event.pk)[3] == "k2"
+    assert verify_access_log(use_checkpoints=False).intact
+
+
+def test_the_grace_ends_at_its_time_exactly(settings):
+    """The previous key is accepted up to the microsecond before AUDIT_CHAIN_KEY_PREVIOUS_UNTIL, not at it; the
+    newest always; a key older than the previous one never."""
+    import base64
+    import secrets
+
+    from audit.keys import writer_bases
+
+    settings.AUDIT_CHAIN_KEY = ",".join(
+        f"{key_id}:{base64.b64encode(secrets.token_bytes(32)).decode()}" for key_id in ("k3", "k2", "k1")
+    )
+    until = datetime.datetime(2026, 12, 5, 12, 0, tzinfo=datetime.UTC)
+    settings.AUDIT_CHAIN_KEY_PREVIOUS_UNTIL = "2026-12-05T14:00:00+02:00"
+    tick = datetime.timedelta(microseconds=1)
+    assert list(writer_bases(now=until - datetime.timedelta(days=1))) == ["k3", "k2"]
+    assert list(writer_bases(now=until - tick)) == ["k3", "k2"]
+    assert list(writer_bases(now=until)) == ["k3"]
+    assert list(writer_bases(now=until + datetime.timedelta(days=1))) == ["k3"]
+    settings.AUDIT_CHAIN_KEY_PREVIOUS_UNTIL = ""
+    assert list(writer_bases(now=until - datetime.timedelta(days=1))) == ["k3"]

@@ -74,6 +74,8 @@ def test_production_settings_pass_check_deploy():
         ({"KOHA_CREDENTIAL_KEYS": "q1:c2hvcnQ="}, "must be exactly 32 bytes"),
         ({"KOHA_CREDENTIAL_KEYS": "q1:" + "B" * 43 + "="}, "KOHA_CREDENTIAL_KEYS must differ"),
         ({"KOHA_CREDENTIAL_KEYS": "q1:" + "D" * 43 + "="}, "must differ"),
+        ({"AUDIT_CHAIN_KEY_PREVIOUS_UNTIL": "tomorrow"}, "AUDIT_CHAIN_KEY_PREVIOUS_UNTIL is an ISO 8601 time"),
+        ({"AUDIT_CHAIN_KEY_PREVIOUS_UNTIL": "2026-12-05T12:00:00"}, "needs its UTC offset"),
         ({"DEBUG": "true"}, "DEBUG must be off"),
         ({"TRUSTED_PROXIES": "10.0.0.0/8,bogus"}, "'bogus' is not an IP network"),
         ({"TRUSTED_PROXY_HEADER": "X-Real-IP"}, "TRUSTED_PROXY_HEADER must be"),
