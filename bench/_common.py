@@ -46,6 +46,20 @@ def percentile(values: Sequence[float], pct: float) -> float:
     return values[rank - 1]
 
 
+def superuser_connection():
+    """An autocommit connection as the superuser of scripts/with-postgres.sh's server (ALTER SYSTEM, pg_reload)."""
+    import psycopg2
+
+    conn = psycopg2.connect(
+        host=os.environ["POSTGRES_SUPERUSER_SOCKET_DIR"],
+        port=os.environ["POSTGRES_TEST_PORT"],
+        user="postgres",
+        dbname="postgres",
+    )
+    conn.autocommit = True
+    return conn
+
+
 def summary(values: Iterable[float]) -> dict[str, float]:
     data = sorted(values)
     return {

@@ -149,15 +149,7 @@ def has_seal_column(cursor) -> bool:
 
 
 def set_fsync(on: bool) -> None:
-    import psycopg2
-
-    conn = psycopg2.connect(
-        host=os.environ["POSTGRES_SUPERUSER_SOCKET_DIR"],
-        port=os.environ["POSTGRES_TEST_PORT"],
-        user="postgres",
-        dbname="postgres",
-    )
-    conn.autocommit = True
+    conn = own_common().superuser_connection()
     with conn.cursor() as cursor:
         cursor.execute(f"ALTER SYSTEM SET fsync = {'on' if on else 'off'}")
         cursor.execute("SELECT pg_reload_conf()")
@@ -168,10 +160,8 @@ def set_fsync(on: bool) -> None:
 
 
 def percentile(values: list[float], pct: float) -> float:
-    if not values:
-        return float("nan")
-    data = sorted(values)
-    return data[max(0, min(len(data) - 1, round(pct / 100 * len(data) + 0.5) - 1))]
+    """bench/_common's nearest-rank percentile, of values in any order."""
+    return own_common().percentile(sorted(values), pct)
 
 
 def own_common() -> ModuleType:

@@ -65,6 +65,7 @@ from bench._common import (
     fmt,
     markdown_table,
     progress,
+    superuser_connection,
     write_csv,
     write_section,
 )
@@ -125,19 +126,6 @@ class Target:
 
 
 # --- PostgreSQL as the superuser -------------------------------------------------------------------------
-
-
-def superuser_connection():
-    import psycopg2
-
-    conn = psycopg2.connect(
-        host=os.environ["POSTGRES_SUPERUSER_SOCKET_DIR"],
-        port=os.environ["POSTGRES_TEST_PORT"],
-        user="postgres",
-        dbname="postgres",
-    )
-    conn.autocommit = True
-    return conn
 
 
 def make_durable() -> tuple[dict[str, str], str]:
