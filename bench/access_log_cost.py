@@ -1,7 +1,7 @@
 """What the access log costs each staff read over HTTP: the service as it is against the same service whose
 access-event write is a no-op, with PostgreSQL durable (fsync, synchronous_commit and full_page_writes on).
 
-Two gunicorn servers of this checkout (2 sync workers each, `--max-requests 0`), on the PostgreSQL of
+Two gunicorn servers of this checkout (`--workers` sync workers each, `--max-requests 0`), on the PostgreSQL of
 scripts/with-postgres.sh, turned durable first as the superuser (bench/faults.py's `make_durable`):
 
   - "with log": the project's gunicorn.conf.py, the service as it is;
@@ -105,8 +105,37 @@ def session_cookie(username: str) -> str:
     return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
 
 
-def draw_chart(rows: list[tuple[str, float, float, float]], path: Path, subtitle: str) -> None:
-    """Per endpoint: median req/s with and without the log (bars) and the cost in % (label), the goal's 10 %."""
+def _cpu_seconds(pid: int) -> float:
+    """CPU seconds of `pid`, of the children it waited for, and of its living descendants (/proc)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except FileNotFoundError:  # gone since the listing: its time is its parent's now, or lost with it
+        return 0.0
+    ticks = sum(int(fields[index]) for index in (11, 12, 13, 14))  # utime, stime, cutime, cstime
+    return ticks / os.sysconf("SC_CLK_TCK") + sum(_cpu_seconds(child) for child in _children(pid))
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if int((entry / "stat").read_text().rpartition(")")[2].split()[1]) == pid:
+                    found.append(int(entry.name))
+            except (FileNotFoundError, ProcessLookupError):
+                continue
+    return found
+
+
+def server_cpu_seconds(gunicorn_pid: int, postmaster_pid: int) -> float:
+    """The CPU seconds one server costs the machine so far: its gunicorn master and workers, and PostgreSQL's
+    every process (backends, WAL writer, checkpointer). Other people's jobs do not count in it, unlike req/s."""
+    return _cpu_seconds(gunicorn_pid) + _cpu_seconds(postmaster_pid)
+
+
+def draw_chart(rows: list[tuple[str, float, float, float, float]], path: Path, subtitle: str, workers: int) -> None:
+    """Per endpoint: median req/s with and without the log (bars), and the cost in req/s and in CPU, in %
+    (label; red over the goal's 10 %)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -120,13 +149,13 @@ def draw_chart(rows: list[tuple[str, float, float, float]], path: Path, subtitle
     bars = ax.barh(
         [i + height / 2 for i in positions], [r[2] for r in rows], height, color="#a6a6a6", label="without (no-op)"
     )
-    labels = ax.bar_label(bars, labels=[f"cost {r[3]:.0f} %" for r in rows], padding=3, fontsize=8)
+    labels = ax.bar_label(bars, labels=[f"cost {r[3]:.0f} %, CPU {r[4]:.0f} %" for r in rows], padding=3, fontsize=8)
     for label, row in zip(labels, rows, strict=True):
-        label.set_color("#c0504d" if row[3] > 10 else "#333333")  # over the goal in red
+        label.set_color("#c0504d" if row[4] > 10 else "#333333")  # the CPU cost over the goal in red
     ax.set_yticks(list(positions), names)
     ax.invert_yaxis()
-    ax.set_xlim(0, max(r[2] for r in rows) * 1.35)
-    ax.set_xlabel("requests/s (median over the rounds; 2 sync workers per server)")
+    ax.set_xlim(0, max(r[2] for r in rows) * 1.55)
+    ax.set_xlabel(f"requests/s (median over the rounds; {workers} sync workers per server)")
     ax.set_title("What the access log costs each read (goal: <= 10 %)", fontsize=11)
     save_chart(fig, ax, path, subtitle)
 
@@ -139,6 +168,12 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=8, help="seconds per endpoint, server and round (default 8)")
     parser.add_argument("--warmup", type=float, default=2, help="warm-up seconds per endpoint and server (default 2)")
     parser.add_argument("--connections", type=int, default=4, help="wrk connections (default 4)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=2,
+        help="sync workers per server (default 2; gunicorn.conf.py's production default is 2 x cores + 1)",
+    )
     parser.add_argument("--port", type=int, default=8741, help="the server with the log; without on the next")
     parser.add_argument(
         "--fsync-off",
@@ -148,6 +183,8 @@ def main() -> None:
     )
     args = parser.parse_args()
     result_name = "access_log_cost_fsync_off" if args.fsync_off else "access_log_cost"
+    if args.workers != 2:  # the production default's own results, beside the 2-worker ones
+        result_name += f"_{args.workers}_workers"
 
     wrk = ensure_wrk()
     work = Path(tempfile.mkdtemp(prefix="access-log-cost-"))
@@ -161,7 +198,14 @@ def main() -> None:
     from bench.faults import durability as durability_now
     from bench.faults import make_durable
 
-    durability = durability_now() if args.fsync_off else make_durable()[0]
+    durability, data_dir = (durability_now(), None) if args.fsync_off else make_durable()
+    if data_dir is None:
+        from bench._common import superuser_connection
+
+        with superuser_connection() as conn, conn.cursor() as cursor:
+            cursor.execute("SHOW data_directory")
+            data_dir = cursor.fetchone()[0]
+    postmaster = int((Path(data_dir) / "postmaster.pid").read_text().split()[0])
     if set(durability.values()) != {"off" if args.fsync_off else "on"}:
         raise SystemExit(f"PostgreSQL's durability is not as asked: {durability}")
     progress(f"PostgreSQL: {durability}")
@@ -184,13 +228,16 @@ def main() -> None:
 
     ports = {"with log": args.port, "without log": args.port + 1}
     servers = {
-        "with log": start_server("privacy_service.settings", ports["with log"], work / "with-log.log"),
+        "with log": start_server(
+            "privacy_service.settings", ports["with log"], work / "with-log.log", workers=args.workers
+        ),
         "without log": start_server(
             "privacy_service.settings",
             ports["without log"],
             work / "without-log.log",
             config=NO_LOG_CONFIG,
             extra_env={"BENCH_ACCESS_LOG_OFF": "bench-only"},
+            workers=args.workers,
         ),
     }
     results: dict[tuple[str, str], list[dict[str, float]]] = {(e.name, s): [] for e, _ in ENDPOINTS for s in SERVERS}
@@ -210,8 +257,11 @@ def main() -> None:
                 for server in order:
                     first = last_event_id()
                     before = load_average()
+                    cpu_before = server_cpu_seconds(servers[server].pid, postmaster)
                     measured = run_wrk(wrk, scripts[endpoint.name], ports[server], args.seconds, args.connections)
                     time.sleep(SETTLE_SECONDS)  # the requests wrk left in flight commit before the count
+                    # What the requests cost the machine, the seal after them included (the settle's second).
+                    cpu = server_cpu_seconds(servers[server].pid, postmaster) - cpu_before
                     connection.close()  # the count below must see what the servers committed
                     written = last_event_id() - first
                     requests = measured["rps"] * args.seconds
@@ -219,7 +269,13 @@ def main() -> None:
                         raise SystemExit(f"{written} events written without the log ({endpoint.name}): not a no-op")
                     if server == "with log" and written < 0.9 * requests:
                         raise SystemExit(f"{written} events for ~{requests:.0f} requests ({endpoint.name})")
-                    measured.update(round=round_no + 1, load_before=before, load_after=load_average(), events=written)
+                    measured.update(
+                        round=round_no + 1,
+                        load_before=before,
+                        load_after=load_average(),
+                        events=written,
+                        cpu_ms=1000 * cpu / (measured["rps"] * args.seconds),
+                    )
                     results[(endpoint.name, server)].append(measured)
                     progress(
                         f"round {round_no + 1}/{args.rounds} {endpoint.name:32} {server:11} {measured['rps']:8,.1f} "
@@ -241,6 +297,9 @@ def main() -> None:
         median_with = statistics.median(r["rps"] for r in with_log)
         median_without = statistics.median(r["rps"] for r in without)
         cost = statistics.median(costs)
+        cpu_with = statistics.median(r["cpu_ms"] for r in with_log)
+        cpu_without = statistics.median(r["cpu_ms"] for r in without)
+        cpu_costs = [100 * (1 - b["cpu_ms"] / a["cpu_ms"]) for a, b in zip(with_log, without, strict=True)]
         loads = [v for r in with_log + without for v in (r["load_before"], r["load_after"])]
         rows.append(
             (
@@ -251,15 +310,17 @@ def main() -> None:
                 f"**{fmt(median_with, 0)}** / **{fmt(median_without, 0)}**",
                 f"{fmt(min(costs), 1)} .. **{fmt(cost, 1)}** .. {fmt(max(costs), 1)}",
                 "yes" if cost <= 10 else "**no**",
+                f"{fmt(cpu_with, 2)} / {fmt(cpu_without, 2)}",
+                f"{fmt(min(cpu_costs), 1)} .. **{fmt(statistics.median(cpu_costs), 1)}** .. {fmt(max(cpu_costs), 1)}",
                 " / ".join(fmt(statistics.median(r["p50"] for r in runs)) for runs in (with_log, without)),
                 f"{min(loads):.1f}-{max(loads):.1f}",
                 fmt(statistics.median(r["events"] / (r["rps"] * args.seconds) for r in with_log), 2),
             )
         )
-        chart_rows.append((endpoint.name, median_with, median_without, cost))
+        chart_rows.append((endpoint.name, median_with, median_without, cost, statistics.median(cpu_costs)))
         for server, runs in (("with log", with_log), ("without log", without)):
             for r in runs:
-                columns = ("round", "rps", "p50", "p99", "events", "load_before", "load_after")
+                columns = ("round", "rps", "p50", "p99", "events", "load_before", "load_after", "cpu_ms")
                 csv_rows.append((endpoint.name, server, *(r[c] for c in columns)))
     all_loads = [v for runs in results.values() for r in runs for v in (r["load_before"], r["load_after"])]
     git = ["git", "rev-parse", "--short", "HEAD"]
@@ -273,20 +334,27 @@ def main() -> None:
         "median req/s with / without",
         "cost % (min .. median .. max)",
         "<= 10 %",
+        "CPU ms per request with / without",
+        "CPU cost % (min .. median .. max)",
         "p50 ms with / without",
         "load (1 min)",
         "events per request",
     )
     body = f"""
 Code at commit {commit or "unknown"} (uncommitted changes not seen). {volumes:,} patrons. PostgreSQL:
-{", ".join(f"{k} {v}" for k, v in durability.items())}. Two gunicorn servers of the same code (2 sync workers
-each, `--max-requests 0`): with the log (the project's gunicorn.conf.py) and without it
+{", ".join(f"{k} {v}" for k, v in durability.items())}. Two gunicorn servers of the same code ({args.workers} sync
+workers each, `--max-requests 0`): with the log (the project's gunicorn.conf.py) and without it
 (`bench/gunicorn_without_access_log.py`: `access_event_record` a no-op in every module that imported it, in the
 workers of that server only). `wrk -t1 -c{args.connections}` for {args.seconds:g} s per endpoint, server and round,
 {args.rounds} rounds, the two servers back to back with the first alternating, after a {args.warmup:g} s warm-up
 each. Events were counted after every measurement: none without the log, the number in the last column (per
 request) with it. Cost = 1 - with/without in the same round. wrk, both servers and PostgreSQL share the machine's
-{os.cpu_count()} CPUs with other people's jobs (load average {min(all_loads):.1f}-{max(all_loads):.1f}).
+{os.cpu_count()} CPUs with other people's jobs (load average {min(all_loads):.1f}-{max(all_loads):.1f}), which move
+req/s by tens of per cent from one measurement to the next. The CPU columns do not move with them: the CPU seconds
+the measured server's processes and every PostgreSQL process spent during the measurement and the settle after it
+(/proc), per request. CPU cost = 1 - without/with in the same round: the share of a saturated machine's work that
+is the log's. (The log's fsync waits cost no CPU; they cost a sync worker its time, which is why production runs
+2 x cores + 1 workers.)
 
 {markdown_table(headers, rows)}
 
@@ -294,15 +362,17 @@ request) with it. Cost = 1 - with/without in the same round. wrk, both servers a
 """
     write_csv(
         result_name,
-        ["endpoint", "server", "round", "rps", "p50_ms", "p99_ms", "events", "load_before", "load_after"],
+        ["endpoint", "server", "round", "rps", "p50_ms", "p99_ms", "events", "load_before", "load_after", "cpu_ms"],
         csv_rows,
     )
     draw_chart(
         chart_rows,
         RESULTS_DIR / f"{result_name}.png",
-        f"commit {commit or 'unknown'}, {volumes:,} patrons, fsync {durability['fsync']}, 2 sync workers per server, "
+        f"commit {commit or 'unknown'}, {volumes:,} patrons, fsync {durability['fsync']}, "
+        f"{args.workers} sync workers per server, "
         f"wrk -c{args.connections}, {args.rounds} rounds; load {min(all_loads):.1f}-{max(all_loads):.1f} "
         f"on {os.cpu_count()} CPUs",
+        args.workers,
     )
     title = "What the access log costs each read (`bench/access_log_cost.py`)"
     path = write_section(result_name, title + (", fsync off" if args.fsync_off else ""), body)

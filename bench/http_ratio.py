@@ -182,8 +182,10 @@ def start_server(
     root: Path = REPO_ROOT,
     config: str = "gunicorn.conf.py",
     extra_env: dict[str, str] | None = None,
+    workers: int = 2,
 ) -> subprocess.Popen:
-    """gunicorn with `config` (relative to `root`), 2 sync workers and no worker restarts, on 127.0.0.1:`port`."""
+    """gunicorn with `config` (relative to `root`), `workers` sync workers and no worker restarts, on
+    127.0.0.1:`port`."""
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": settings_module,
@@ -194,7 +196,7 @@ def start_server(
         "GUNICORN_ERROR_LOG": str(log),
         **(extra_env or {}),
     }
-    command = [GUNICORN, "-c", config, "--workers", "2", "--max-requests", "0"]
+    command = [GUNICORN, "-c", config, "--workers", str(workers), "--max-requests", "0"]
     command += ["--bind", f"127.0.0.1:{port}"]
     return subprocess.Popen(  # noqa: S603 (the venv's gunicorn, fixed arguments)
         command, cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
