@@ -660,6 +660,14 @@ def start_of_chain() -> ChainStart:
 # ones up to the last position it walked (so events sealed meanwhile raise no alarm). More than it walked
 # means rows it cannot reach (a position or id below 1: inserted by hand, which the runtime role cannot).
 SEALED_UP_TO_SQL = "SELECT count(*) FROM audit_accessevent WHERE hash IS NOT NULL AND (seq IS NULL OR seq <= %s)"
+# On PostgreSQL the positioned events are read in ranges of positions (`_read_range`: every row from the first
+# position above 0 to the last, whatever its id or its twins), so of them only a position below 1 is out of
+# reach: those are counted, and the sealed events without a position (walked by id, `WALK`), which the walk
+# must have reached all of. Two index scans where SEALED_UP_TO_SQL reads the whole table (0.5-1 s at 2M events).
+SEALED_OUT_OF_RANGES_SQL = (
+    "SELECT (SELECT count(*) FROM audit_accessevent WHERE seq <= 0 AND hash IS NOT NULL), "
+    "(SELECT count(*) FROM audit_accessevent WHERE seq IS NULL AND hash IS NOT NULL)"
+)
 
 
 def verify_access_log(
@@ -704,22 +712,30 @@ def verify_access_log(
         if progress is not None:
             progress(verifier.report.events)
 
+    unpositioned = 0  # the events walked by id
     with _no_jit():
         for batch in event_rows(parts=WALK[:1], bound=bound, batch_size=batch_size):
             verifier.feed(batch)
+            unpositioned += len(batch)
             walked()
         last_position = 0
         if bound is not None:
             last_position = _walk_positions(walk, verifier, workers=workers, walked=walked, batch_size=batch_size)
             for batch in event_rows(parts=WALK[2:], bound=bound, batch_size=batch_size):
                 verifier.feed(batch)
+                unpositioned += len(batch)
                 walked()
     report = verifier.finish()
     with connection.cursor() as cursor:
-        cursor.execute(SEALED_UP_TO_SQL, [last_position])
-        sealed = cursor.fetchone()[0]
-    if sealed > report.events:
-        report.findings.append(Finding("outside_walk", {"count": sealed - report.events}))
+        if connection.vendor == "postgresql":
+            cursor.execute(SEALED_OUT_OF_RANGES_SQL)
+            below_one, sealed_unpositioned = cursor.fetchone()
+            outside = below_one + max(0, sealed_unpositioned - unpositioned)
+        else:
+            cursor.execute(SEALED_UP_TO_SQL, [last_position])
+            outside = max(0, cursor.fetchone()[0] - report.events)
+    if outside:
+        report.findings.append(Finding("outside_walk", {"count": outside}))
     return report
 
 
