@@ -112,11 +112,56 @@ def generate(*, events: int, step_us: int) -> float:
     return time.monotonic() - started
 
 
-def run_verify(code_dir: Path, checkpoint_dir: str, extra: tuple[str, ...] = ()) -> tuple[float, float, str, str, str]:
-    """One run of the real command from `code_dir`: (seconds, CPU seconds of the command's processes, load
-    before, load after, its first line)."""
+def _proc_stat(pid: int) -> list[str]:
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
+def postmaster_pid() -> int | None:
+    """The PostgreSQL server's process (the parent of this connection's backend), when it runs on this machine
+    and /proc lets us read it; else None."""
+    from django.db import connection
+
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            backend = cursor.fetchone()[0]
+        return int(_proc_stat(backend)[1])
+    except (OSError, IndexError, ValueError):
+        return None
+    finally:
+        connection.close()
+
+
+def postgres_cpu(postmaster: int | None) -> float | None:
+    """CPU seconds of the server so far: the postmaster's own, its ended children's (backends, parallel workers:
+    added to it when reaped) and its running children's."""
+    if postmaster is None:
+        return None
+    ticks = os.sysconf("SC_CLK_TCK")
+    try:
+        fields = _proc_stat(postmaster)
+        total = sum(int(value) for value in fields[11:15])
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    child = _proc_stat(int(entry.name))
+                except OSError:
+                    continue
+                if int(child[1]) == postmaster:
+                    total += int(child[11]) + int(child[12])
+    except OSError:
+        return None
+    return total / ticks
+
+
+def run_verify(
+    code_dir: Path, checkpoint_dir: str, extra: tuple[str, ...] = (), postmaster: int | None = None
+) -> tuple[float, float, float | None, str, str, str]:
+    """One run of the real command from `code_dir`: (seconds, CPU seconds of the command's processes, of the
+    PostgreSQL server's (None when not readable here), load before, load after, its first line)."""
     load_before = " ".join(f"{load:.2f}" for load in os.getloadavg())
     cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    server_before = postgres_cpu(postmaster)
     started = time.monotonic()
     result = subprocess.run(  # noqa: S603 (our own interpreter and manage.py)
         [str(code_dir / ".venv" / "bin" / "python"), "manage.py", "verify_access_log", "--verbosity", "0", *extra],
@@ -128,12 +173,28 @@ def run_verify(code_dir: Path, checkpoint_dir: str, extra: tuple[str, ...] = ())
     )
     seconds = time.monotonic() - started
     cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    time.sleep(0.2)  # the backends' exit reaped by the postmaster
+    server_after = postgres_cpu(postmaster)
+    server = None if server_before is None or server_after is None else server_after - server_before
     cpu = cpu_after.ru_utime + cpu_after.ru_stime - cpu_before.ru_utime - cpu_before.ru_stime
     load_after = " ".join(f"{load:.2f}" for load in os.getloadavg())
     output = (result.stdout + result.stderr).strip().splitlines()
     if result.returncode != 0:
         raise SystemExit(f"verify_access_log in {code_dir} failed ({result.returncode}): {output[-5:]}")
-    return seconds, cpu, load_before, load_after, output[0] if output else ""
+    return seconds, cpu, server, load_before, load_after, output[0] if output else ""
+
+
+HEADERS = [
+    "round",
+    "code",
+    "seconds",
+    "events/s",
+    "Python CPU s",
+    "PostgreSQL CPU s",
+    "µs an event (Python + PostgreSQL)",
+    "load before",
+    "load after",
+]
 
 
 def main() -> None:
@@ -167,7 +228,7 @@ def main() -> None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM audit_accessevent WHERE hash IS NOT NULL")
         total = cursor.fetchone()[0]
-    connection.close()
+    postmaster = postmaster_pid()
     codes: list[tuple[str, Path, tuple[str, ...]]] = [("before", args.before, ())] if args.before else []
     if args.workers:
         codes += [(f"after, --workers {n}", REPO_ROOT, ("--workers", n)) for n in args.workers.split(",")]
@@ -177,18 +238,39 @@ def main() -> None:
     checkpoint_dir = tempfile.mkdtemp(prefix="verify-speed-")
     for round_number in range(1, args.rounds + 1):
         for label, code_dir, extra in codes:
-            seconds, cpu, load_before, load_after, line = run_verify(code_dir, checkpoint_dir, extra)
+            seconds, cpu, server, load_before, load_after, line = run_verify(
+                code_dir, checkpoint_dir, extra, postmaster
+            )
             rate = total / seconds
-            progress(f"round {round_number} {label}: {seconds:.2f} s, {rate:,.0f} events/s, {cpu:.1f} s CPU ({line})")
-            rows.append((round_number, label, f"{seconds:.2f}", f"{rate:,.0f}", f"{cpu:.1f}", load_before, load_after))
+            server_text = "-" if server is None else f"{server:.1f}"
+            per_event = "-" if server is None else f"{1e6 * cpu / total:.2f} + {1e6 * server / total:.2f}"
+            progress(
+                f"round {round_number} {label}: {seconds:.2f} s, {rate:,.0f} events/s, CPU {cpu:.1f} s Python, "
+                f"{server_text} s PostgreSQL ({line})"
+            )
+            rows.append(
+                (
+                    round_number,
+                    label,
+                    f"{seconds:.2f}",
+                    f"{rate:,.0f}",
+                    f"{cpu:.1f}",
+                    server_text,
+                    per_event,
+                    load_before,
+                    load_after,
+                )
+            )
     if not rows:  # generation only
         return
     body = f"""
 {generation} {total:,} sealed events verified by `manage.py verify_access_log` (the whole command: Django's
-start, the checkpoints, the walk), {os.cpu_count()} CPUs; the CPU seconds of the command's own processes (not
-PostgreSQL's), and the load average (1, 5, 15 min) before and after each run.
+start, the checkpoints, the walk), {os.cpu_count()} CPUs; the CPU seconds of the command's own processes and of
+the PostgreSQL server (its postmaster's children, read from /proc: the backends and any parallel workers; the
+server's own background work in those seconds too), per event in µs, and the load average (1, 5, 15 min)
+before and after each run.
 
-{markdown_table(["round", "code", "seconds", "events/s", "Python CPU s", "load before", "load after"], rows)}
+{markdown_table(HEADERS, rows)}
 """
     print(body)
     write_section("verify_speed", "Verifying the access log (`bench/verify_speed.py`)", body)

@@ -396,6 +396,25 @@ def test_a_sealed_row_outside_the_walk_is_named(columns, values):
     assert kinds(verify_access_log(use_checkpoints=False)) == [("outside_walk", None)]
 
 
+@postgres_only
+def test_a_twin_of_a_row_without_a_position_that_the_walk_by_id_skips_is_named():
+    """As the owner, on PostgreSQL, where the primary key is (id, time): two rows shaped like events from before
+    the chain key, of one id and two times. The walk by id goes on after the id it reached, so of the twins it
+    reads the one a batch ends with; the count of the sealed rows without a position names the other."""
+    record(2)
+    twin = AccessEvent.objects.order_by("-id").values_list("id", flat=True)[0] + 1_000
+    with connection.cursor() as cursor:
+        for seconds in (1, 2):
+            cursor.execute(
+                "INSERT INTO audit_accessevent (id, at, action, outcome, actor_username, resource, patron_ids, "
+                "data_categories, reason, detail, prev_hash, hash) "
+                "VALUES (%s, %s, 'patron_view', 'allowed', 'alice', '', '[42]', '[]', '', '', 'p', %s)",
+                [twin, timezone.now() - datetime.timedelta(seconds=seconds), f"h{seconds}"],
+            )
+    found = kinds(verify_access_log(use_checkpoints=False, batch_size=1))
+    assert ("outside_walk", None) in found and ("unkeyed", twin) in found
+
+
 # --- The alarm: an event unsealed too long ---------------------------------------------------------
 
 
