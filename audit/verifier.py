@@ -97,6 +97,17 @@ def gettext_noop(message: str) -> str:
     return message
 
 
+def ngettext_lazy(singular: str, plural: str) -> tuple[str, str]:
+    """Marks a message and its plural for the catalogs: named as Django's so that makemessages takes both (this
+    module stays free of Django for the offline verifier). The Django command picks the form by the count."""
+    return singular, plural
+
+
+def english_plural(singular: str, plural: str, count: int) -> str:
+    """`ngettext` without catalogs (the offline verifier's English)."""
+    return singular if count == 1 else plural
+
+
 TEMPLATES = {
     "link": gettext_noop("Event %(event)s does not link to the event before it: an event was removed or moved."),
     "changed": gettext_noop(
@@ -783,8 +794,12 @@ def verify_rows(
 
 
 SUMMARY = {
-    "intact": gettext_noop("Access log intact: %(events)s events verified."),
-    "tampered": gettext_noop("Access log tampered with: %(count)s findings."),
+    "intact": ngettext_lazy(
+        "Access log intact: %(events)s event verified.", "Access log intact: %(events)s events verified."
+    ),
+    "tampered": ngettext_lazy(
+        "Access log tampered with: %(count)s finding.", "Access log tampered with: %(count)s findings."
+    ),
     "keys": gettext_noop("Events under each chain key: %(keys)s."),
     "unkeyed": gettext_noop(
         "%(count)s events up to event %(last)s were written before the chain key: plain SHA-256, not keyed. "
@@ -806,26 +821,35 @@ SUMMARY = {
         "No checkpoint pinned a pruned event: nothing outside the database vouches that the pruned events "
         "were older than the retention."
     ),
-    "checkpoints": gettext_noop(
-        "Checked against %(count)s checkpoints; the newest, of %(at)s, signed event %(head)s (number %(number)s)."
+    "checkpoints": ngettext_lazy(
+        "Checked against %(count)s checkpoint; the newest, of %(at)s, signed event %(head)s (number %(number)s).",
+        "Checked against %(count)s checkpoints; the newest, of %(at)s, signed event %(head)s (number %(number)s).",
     ),
-    "uncovered": gettext_noop("%(count)s newer events are not in a checkpoint yet."),
+    "uncovered": ngettext_lazy(
+        "%(count)s newer event is not in a checkpoint yet.", "%(count)s newer events are not in a checkpoint yet."
+    ),
     "no_checkpoints": gettext_noop(
         "No checkpoints in %(directory)s: a deletion of the newest events cannot be detected."
     ),
-    "left_out": gettext_noop("%(count)s further findings are left out."),
+    "left_out": ngettext_lazy("%(count)s further finding is left out.", "%(count)s further findings are left out."),
 }
 
 
-def report_lines(report: Report, *, directory: str, translate=gettext_noop) -> list[str]:
-    """The report as lines (findings first), in English or through `translate` (Django's gettext)."""
+def report_lines(report: Report, *, directory: str, translate=gettext_noop, plural=english_plural) -> list[str]:
+    """The report as lines (findings first), in English or through `translate` and `plural` (Django's gettext
+    and ngettext)."""
+
+    def counted(key: str, count: int) -> str:
+        return plural(*SUMMARY[key], count)
+
     lines = [translate(finding.template) % finding.params for finding in report.findings]
     if report.findings_left_out:
-        lines.append(translate(SUMMARY["left_out"]) % {"count": report.findings_left_out})
+        lines.append(counted("left_out", report.findings_left_out) % {"count": report.findings_left_out})
     if report.intact:
-        lines.append(translate(SUMMARY["intact"]) % {"events": report.events})
+        lines.append(counted("intact", report.events) % {"events": report.events})
     else:
-        lines.append(translate(SUMMARY["tampered"]) % {"count": len(report.findings) + report.findings_left_out})
+        findings = len(report.findings) + report.findings_left_out
+        lines.append(counted("tampered", findings) % {"count": findings})
     if report.key_ids:
         keys = ", ".join(f"{key_id} {count}" for key_id, count in sorted(report.key_ids.items()))
         lines.append(translate(SUMMARY["keys"]) % {"keys": keys})
@@ -857,9 +881,9 @@ def report_lines(report: Report, *, directory: str, translate=gettext_noop) -> l
         lines.append(translate(SUMMARY["no_checkpoints"]) % {"directory": directory})
     else:
         lines.append(
-            translate(SUMMARY["checkpoints"])
+            counted("checkpoints", report.checkpoints)
             % {"count": report.checkpoints, "at": newest.at, "head": newest.last_id, "number": newest.count}
         )
         if report.uncovered:
-            lines.append(translate(SUMMARY["uncovered"]) % {"count": report.uncovered})
+            lines.append(counted("uncovered", report.uncovered) % {"count": report.uncovered})
     return lines

@@ -224,7 +224,7 @@ def test_an_auditor_verifies_with_the_exported_public_key_alone(directory, tmp_p
         call_command(
             "verify_access_log", "--checkpoints", str(copy), "--public-keys", str(keys), stdout=report, verbosity=0
         )
-    assert "Access log intact" in report.getvalue() and "Checked against 1 checkpoints" in report.getvalue()
+    assert "Access log intact" in report.getvalue() and "Checked against 1 checkpoint;" in report.getvalue()
     keys.write_text("dev1:not-base64\n")
     with pytest.raises(CommandError) as cannot:
         call_command("verify_access_log", "--checkpoints", str(copy), "--public-keys", str(keys), verbosity=0)
@@ -243,6 +243,28 @@ def test_the_report_says_what_no_checkpoint_protects(directory):
     with translation.override("en"):
         call_command("verify_access_log", stdout=out, verbosity=0)
     assert "2 newer events are not in a checkpoint yet." in out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("language", "one", "two"),
+    [
+        ("en", "1 newer event is not in a checkpoint yet.", "2 newer events are not in a checkpoint yet."),
+        ("fi", "1 uudempi tapahtuma ei ole", "2 uudempaa tapahtumaa ei ole"),
+        ("sv", "1 nyare loggpost finns", "2 nyare loggposter finns"),
+    ],
+)
+def test_the_report_counts_in_the_singular_and_the_plural(directory, language, one, two):
+    """One event is not "1 events" in any language: the counted lines take their form from the count."""
+    access_log_checkpoint_write(force=True)
+    outputs = []
+    for _ in range(2):
+        record(1)
+        out = StringIO()
+        with translation.override(language):
+            call_command("verify_access_log", stdout=out, verbosity=0)
+        outputs.append(out.getvalue())
+    assert one in outputs[0] and two not in outputs[0]
+    assert two in outputs[1]
 
 
 @pytest.mark.parametrize(("language", "intact"), [("fi", "Käyttöloki on eheä"), ("sv", "Åtkomstloggen är intakt")])

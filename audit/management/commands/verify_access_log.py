@@ -15,6 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from audit.keys import KeyConfigurationError, parse_public_keys
 from audit.models import AccessEvent
@@ -90,7 +91,7 @@ class Command(BaseCommand):
             raise CommandError(str(error), returncode=CANNOT_VERIFY) from error
         if verbose and total:
             sys.stderr.write("\n")
-        lines = report_lines(report, directory=directory, translate=_)
+        lines = report_lines(report, directory=directory, translate=_, plural=ngettext)
         # Not in the chain yet, so not verified: an event unsealed too long is an alarm of its own.
         overdue = overdue_unsealed()
         if overdue:
