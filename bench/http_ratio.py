@@ -367,7 +367,12 @@ def main() -> None:
     }
     if args.baseline:
         log = work / "baseline.log"
-        servers["baseline"] = start_server("privacy_service.settings", ports["baseline"], log, args.baseline.resolve())
+        # The same access-log keys as the service's: another checkout generates its own development keys (var/),
+        # and then each server's sealer finds the other's events unverifiable, leaves them unsealed and reads and
+        # checks them again on every seal for the rest of the run (a CRITICAL line for each, once per worker).
+        keys = {name: getattr(settings, name) for name in ("AUDIT_CHAIN_KEY", "AUDIT_CHECKPOINT_SIGNING_KEY")}
+        root = args.baseline.resolve()
+        servers["baseline"] = start_server("privacy_service.settings", ports["baseline"], log, root, extra_env=keys)
     results: dict[str, list[dict[str, float]]] = {e.name: [] for e in endpoints}
     try:
         for name, server in servers.items():

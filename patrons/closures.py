@@ -10,6 +10,7 @@ import datetime
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from core.compiled_query import CompiledQuery
 from core.dates import shown_date, today
 from patrons.models import ClosurePeriod
 
@@ -52,9 +53,22 @@ def registration_freeze(*, consortium_id: int | None, day: datetime.date | None 
     return closure_in_force(consortium_id=consortium_id, day=day, registration_frozen=True)
 
 
+def _pin_by_phone_closures(day: datetime.date, *, consortium_id: int) -> QuerySet[ClosurePeriod]:
+    """What `closure_in_force(..., pin_by_phone_allowed=True)` asks, as one queryset (its `first()`)."""
+    return closures_in_force(consortium_id=consortium_id, day=day).filter(pin_by_phone_allowed=True)[:1]
+
+
+# Asked on every patron page (the PIN-by-phone panel): its SQL compiled once per worker thread and day
+# (core/compiled_query.py, issue 16); the periods themselves are read on every request.
+_PIN_BY_PHONE_CLOSURE = CompiledQuery(_pin_by_phone_closures, names=("consortium_id",))
+
+
 def pin_by_phone_closure(*, consortium_id: int | None, day: datetime.date | None = None) -> ClosurePeriod | None:
     """The closure period during which a PIN may be given by phone on `day` (today), or None."""
-    return closure_in_force(consortium_id=consortium_id, day=day, pin_by_phone_allowed=True)
+    if consortium_id is None:
+        return closure_in_force(consortium_id=consortium_id, day=day, pin_by_phone_allowed=True)
+    found = _PIN_BY_PHONE_CLOSURE.objects(key=day or today(), consortium_id=consortium_id)
+    return found[0] if found else None
 
 
 def closures_for_card_extension(*, consortium_id: int, day: datetime.date | None = None) -> list[ClosurePeriod]:

@@ -435,7 +435,9 @@ WHITENOISE_USE_FINDERS = True
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-# Sessions: short-lived, HTTP-only, never readable by scripts.
+# Sessions: short-lived, HTTP-only, never readable by scripts. In the database (Django's store; its read per
+# request without the ORM's query building: accounts/session_store.py).
+SESSION_ENGINE = "accounts.session_store"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = 8 * 60 * 60
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True

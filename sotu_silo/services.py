@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db import IntegrityError, router, transaction
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -22,6 +22,7 @@ from django.views.decorators.debug import sensitive_variables
 
 from audit.actor import Actor
 from audit.models import AccessEvent, Action, DataCategory
+from core.compiled_query import CompiledQuery
 from core.errors import NotFound, Refused
 from patrons.models import Patron
 from patrons.processing import ProcessingRestricted, processing_restriction_check
@@ -270,6 +271,22 @@ def identity_code_lookup(*, actor: Actor, code: str, reason: str, patron_shown_a
     return patron
 
 
+def _code_or_conflict(_key: None, *, patron_id: int) -> QuerySet:
+    """The patron's stored code or open conflict entry, at most one row: both tables in one statement."""
+    stored = IdentityCode.objects.filter(patron_id=patron_id).values_list("patron_id").order_by()
+    entered = (
+        IdentityCodeConflict.objects.filter(patron_id=patron_id, resolved_at__isnull=True)
+        .values_list("patron_id")
+        .order_by()
+    )
+    return stored.union(entered, all=True)[:1]
+
+
+# Asked on every patron page: the statement compiled once per worker thread (core/compiled_query.py, issue 16);
+# the tables are asked on every request.
+_CODE_OR_CONFLICT = CompiledQuery(_code_or_conflict, names=("patron_id",))
+
+
 def identity_code_exists(*, patron_id: int) -> bool:
     """Whether a code is stored: what staff and the admin may know, never the code.
 
@@ -277,13 +294,7 @@ def identity_code_exists(*, patron_id: int) -> bool:
     storing a code someone else holds as after any other; both tables are asked every time, in one statement
     (UNION ALL: the patron's page costs one query here, issue 16).
     """
-    stored = IdentityCode.objects.filter(patron_id=patron_id).values_list("patron_id").order_by()
-    entered = (
-        IdentityCodeConflict.objects.filter(patron_id=patron_id, resolved_at__isnull=True)
-        .values_list("patron_id")
-        .order_by()
-    )
-    return bool(stored.union(entered, all=True)[:1])
+    return bool(_CODE_OR_CONFLICT.objects(using=router.db_for_read(IdentityCode), patron_id=int(patron_id)))
 
 
 def identity_code_stored_context(patron_id: int) -> dict[str, bool]:

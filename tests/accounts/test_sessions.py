@@ -85,3 +85,43 @@ def test_the_last_use_is_written_at_most_once_a_minute():
         clock.shift(datetime.timedelta(seconds=31))
         assert session_writes(client, "/patrons/") == 1
         assert client.session[LAST_SEEN_KEY] == stamped + 61
+
+
+def _session_row(client):
+    from django.contrib.sessions.models import Session
+
+    return Session.objects.filter(session_key=client.cookies[settings.SESSION_COOKIE_NAME].value)
+
+
+def test_the_session_store_reads_a_live_session_as_djangos_would():
+    from django.contrib.sessions.backends.db import SessionStore as DjangoSessionStore
+
+    from accounts.session_store import SessionStore
+
+    assert settings.SESSION_ENGINE == "accounts.session_store"
+    client = client_for("rovaniemi.staff")
+    assert client.get("/patrons/").status_code == 200
+    key = client.cookies[settings.SESSION_COOKIE_NAME].value
+    ours, djangos = SessionStore(key), DjangoSessionStore(key)
+    assert ours.load() == djangos.load() and "_auth_user_id" in ours.load()
+    assert SessionStore("no-such-session-key").load() == {}
+
+
+def test_a_session_past_its_expiry_date_is_not_loaded():
+    """The row is still there, the idle limit not reached: only the row's expiry date ends it (the store's
+    statement must ask for it)."""
+    client = client_for("rovaniemi.staff")
+    assert client.get("/patrons/").status_code == 200
+    assert _session_row(client).update(expire_date=timezone.now() - datetime.timedelta(seconds=1)) == 1
+    response = client.get("/patrons/")
+    assert response.status_code == 302 and response.url.startswith("/accounts/login/")
+    assert client.get("/api/v1/patrons/1/").status_code == 403
+
+
+def test_a_deleted_session_is_not_loaded():
+    """A revoked session (its row deleted, as log-out and revocation do) is out on the next request."""
+    client = client_for("rovaniemi.staff")
+    assert client.get("/patrons/").status_code == 200
+    assert _session_row(client).delete()[0] == 1
+    response = client.get("/patrons/")
+    assert response.status_code == 302 and response.url.startswith("/accounts/login/")

@@ -9,7 +9,7 @@ from django.contrib.auth.models import Group
 
 from core.api_fields import FieldsBuiltOnce
 from core.compiled_query import CompiledQuery, CompiledQueryError
-from patrons.serializers import GuardianSerializer, PatronListSerializer
+from patrons.serializers import GuardianSerializer, PatronDetailSerializer, PatronListSerializer
 
 pytestmark = pytest.mark.django_db
 
@@ -63,6 +63,44 @@ def test_the_two_hot_queries_give_what_the_orm_gives(lapland_patron):
     assert _PATRON_RECORD.objects(key=day, consortium_id=consortium_id + 1000, patron_id=lapland_patron.pk) == []
 
 
+def test_the_kept_converters_convert_every_later_call(lapland_patron):
+    """The select's converters are looked up on a statement's first run and kept: later calls, for other rows,
+    still get converted values (on SQLite a date comes back as text without them)."""
+    from core.dates import today
+    from patrons.models import Patron
+    from patrons.selectors import _PATRON_RECORD, _patron_with_presences
+
+    day = today()
+    consortium_id = lapland_patron.consortium_id
+    others = Patron.objects.filter(consortium_id=consortium_id).exclude(pk=lapland_patron.pk).order_by("pk")[:3]
+    assert others
+    for patron_id in [lapland_patron.pk, *(p.pk for p in others), lapland_patron.pk]:
+        (patron,) = _PATRON_RECORD.objects(key=day, consortium_id=consortium_id, patron_id=patron_id)
+        (orm_patron,) = _patron_with_presences(day, consortium_id=consortium_id, patron_id=patron_id)
+        assert fields_of(patron) == fields_of(orm_patron)
+        assert isinstance(patron.created_at, type(orm_patron.created_at))
+        assert type(patron.card_expires_on) is type(orm_patron.card_expires_on)
+
+
+def test_the_session_users_permissions_are_model_backends(lapland_patron):
+    """The session's user query names permissions by content type id; has_perm sees "app_label.codename", exactly
+    what Django's ModelBackend reads for the same user, own and through groups."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.backends import ModelBackend
+    from django.contrib.auth.models import Permission
+
+    from staff.selectors import staff_roles_of, staff_user_for_request
+
+    user = get_user_model().objects.get(username="rovaniemi.staff")
+    user.user_permissions.add(Permission.objects.get(codename="view_group"))  # one of the user's own too
+    loaded = staff_user_for_request(user.pk)
+    fresh = get_user_model().objects.get(pk=user.pk)
+    expected = ModelBackend().get_all_permissions(fresh)
+    assert "auth.view_group" in expected and len(expected) > 1
+    assert set(staff_roles_of(loaded).permissions) == expected
+    assert loaded.has_perm("auth.view_group")
+
+
 def test_the_key_is_passed_to_the_build_and_keys_its_statement():
     one = Group.objects.create(name="keyed")
     seen = []
@@ -107,3 +145,14 @@ def test_fields_built_once_are_copies_for_each_instance(serializer):
     for name in first:
         assert first[name] is not second[name]  # DRF binds a field to its serializer: never shared
         assert first[name].parent is not second[name].parent
+        assert serializer._fields_built_once[name].parent is None  # the kept fields are never bound
+
+
+def test_a_nested_field_built_once_sees_its_own_serializers_context():
+    """A field with a child (the guardians' list) is copied deeply: its child's context is this serializer's, not
+    the first one's (a shared child would keep the parent it was bound to when the fields were built)."""
+    first = PatronDetailSerializer(context={"record": "first"})
+    second = PatronDetailSerializer(context={"record": "second"})
+    assert first.fields["guardians"].child.context == {"record": "first"}
+    assert second.fields["guardians"].child.context == {"record": "second"}
+    assert second.fields["notices_to"].context == {"record": "second"}
