@@ -57,11 +57,11 @@ _SQLITE_SECONDS = "CAST(strftime('%s', substr(e.at, 1, 19)) AS INTEGER) * 100000
 _SQLITE_DATE = "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9] [0-9][0-9]:[0-9][0-9]:[0-9][0-9]"
 EVENT_COLUMNS = {
     "postgresql": _COLUMNS.format(
-        at_us="(extract(epoch FROM e.at) * 1000000)::bigint",
+        at_us="(extract(epoch FROM e.at) * 1000000::numeric)::bigint",
         # The address as PostgreSQL prints an inet (its output function), not text(), which adds "/32".
-        client_ip="CASE WHEN e.client_ip IS NULL THEN NULL ELSE concat(e.client_ip) END",
-        patron_ids="concat(e.patron_ids)",
-        data_categories="concat(e.data_categories)",
+        client_ip="CASE WHEN e.client_ip IS NULL THEN NULL ELSE pg_catalog.concat(e.client_ip) END",
+        patron_ids="pg_catalog.concat(e.patron_ids)",
+        data_categories="pg_catalog.concat(e.data_categories)",
     ),
     "sqlite": _COLUMNS.format(
         at_us=(
@@ -81,7 +81,7 @@ PARAMETER = {"postgresql": "%({})s", "sqlite": ":{}"}
 # finding (audit/verifier.py). Those with the event's time only, as the readers find them
 # (AccessEvent.objects.about_patron), which on PostgreSQL also looks in the event's own month alone.
 INDEX_IDS = {
-    "postgresql": "string_agg(p.patron_id::text, ', ')",
+    "postgresql": "pg_catalog.string_agg(p.patron_id::text, ', ')",
     "sqlite": "group_concat(p.patron_id, ', ')",
 }
 # The chain in its order, in three parts (`WALK`): the events from before the chain key (no position, in
@@ -214,6 +214,15 @@ WORKERS: int | None = None
 # The verifier's queries are long scans with a handful of expressions: PostgreSQL's JIT would compile
 # them anew for each batch (some 170 ms each) and save nothing.
 NO_JIT = "SET jit = off"
+# The verifier's functions and operators are PostgreSQL's own, not ones of the same name that whoever owns the
+# tables' schema could create there to show the verifier other values than the readers see (a rewritten row
+# verifying): every function it calls is named pg_catalog.f, every literal typed where an operator's match
+# would otherwise be left to the search path, and pg_catalog comes first in it (for an operator of identical
+# argument types, the first in the path is taken). SQLite has no schemas to shadow anything.
+CATALOG_FIRST = (
+    "SELECT pg_catalog.set_config('search_path', "
+    "pg_catalog.concat('pg_catalog, ', pg_catalog.current_setting('search_path')), false)"
+)
 
 # On PostgreSQL a range is read with COPY in text form (which escapes a tab, newline or backslash within a
 # field, so a line splits unambiguously), each line: the event's link, its id, its patron ids, its client
@@ -229,17 +238,20 @@ NO_JIT = "SET jit = off"
 # The time as the message holds it (see above), of a timestamp expression.
 _TIME_TEXT = (
     "CASE WHEN {at} >= '0001-01-01 00:00:00+00' AND {at} <= '9999-12-31 23:59:59.999999+00' "
-    "THEN (('x' || encode(timestamptz_send({at}), 'hex'))::bit(64)::bigint + 946684800000000)::text ELSE '?' END"
+    "THEN (('x' || pg_catalog.encode(pg_catalog.timestamptz_send({at}), 'hex'))::bit(64)::bigint "
+    "+ 946684800000000::bigint)::text ELSE '?' END"
 )
 _COPY_EVENTS = (
-    "COPY (SELECT e.hash, e.id, concat(e.patron_ids), "
-    "CASE WHEN e.client_ip IS NULL OR (family(e.client_ip) = 4 AND masklen(e.client_ip) = 32) THEN '' "
-    "ELSE concat(e.client_ip) END, 'access-event/v1', e.seq, "
+    "COPY (SELECT e.hash, e.id, pg_catalog.concat(e.patron_ids), "
+    "CASE WHEN e.client_ip IS NULL OR (pg_catalog.family(e.client_ip) = 4 AND pg_catalog.masklen(e.client_ip) = 32) "
+    "THEN '' ELSE pg_catalog.concat(e.client_ip) END, 'access-event/v1', e.seq, "
     + _TIME_TEXT.format(at="e.at")
     + ", coalesce(e.actor_id::text, 'None'), e.actor_username, coalesce(e.actor_municipality_id::text, 'None'), "
-    "CASE WHEN e.client_ip IS NULL THEN '' WHEN family(e.client_ip) = 4 AND masklen(e.client_ip) = 32 "
-    "THEN '4:' || (e.client_ip - '0.0.0.0'::inet) "
-    "ELSE '?' END, e.action, e.resource, concat(e.patron_ids), concat(e.data_categories), e.reason, e.outcome, "
+    "CASE WHEN e.client_ip IS NULL THEN '' "
+    "WHEN pg_catalog.family(e.client_ip) = 4 AND pg_catalog.masklen(e.client_ip) = 32 "
+    "THEN '4:' || (e.client_ip - '0.0.0.0'::inet)::text "
+    "ELSE '?' END, e.action, e.resource, pg_catalog.concat(e.patron_ids), pg_catalog.concat(e.data_categories), "
+    "e.reason, e.outcome, "
     "e.detail, e.prev_hash, e.key_id "
     "FROM audit_accessevent AS e WHERE e.seq >= {lo} AND e.seq <= {hi} ORDER BY e.seq) TO STDOUT"
 )
@@ -248,9 +260,9 @@ _COPY_EVENTS = (
 # rows by the event's time (AccessEvent.objects.about_patron), so a row moved to another time hides the event
 # from the patron: the walk compares the time too, as the SQLite query's `p.at = e.at` does.
 _COPY_INDEX = (
-    "COPY (SELECT p.event_id, '[' || string_agg(p.patron_id::text, ', ') || ']', "  # noqa: S608 (constants)
-    "CASE WHEN min(p.at) = max(p.at) THEN "
-    + _TIME_TEXT.format(at="min(p.at)")
+    "COPY (SELECT p.event_id, '[' || pg_catalog.string_agg(p.patron_id::text, ', ') || ']', "  # noqa: S608
+    "CASE WHEN pg_catalog.min(p.at) = pg_catalog.max(p.at) THEN "
+    + _TIME_TEXT.format(at="pg_catalog.min(p.at)")
     + " END FROM audit_accesseventpatron AS p WHERE p.event_id >= {lo} AND p.event_id <= {hi} GROUP BY p.event_id) "
     "TO STDOUT"
 )
@@ -583,6 +595,7 @@ def _read_range(raw, lo: int, hi: int) -> tuple[list[bytes], "_PatronIndex | Non
     the driver connection `raw` (also from a reader thread: psycopg2 serialises a connection's use)."""
     cursor = raw.cursor()  # kept by the index, for an event it did not read
     cursor.execute(NO_JIT)
+    cursor.execute(CATALOG_FIRST)
     chunks = _Chunks()
     cursor.copy_expert(_COPY_EVENTS.format(lo=int(lo), hi=int(hi)), chunks)
     rows = chunks.chunks
@@ -665,8 +678,8 @@ SEALED_UP_TO_SQL = "SELECT count(*) FROM audit_accessevent WHERE hash IS NOT NUL
 # reach: those are counted, and the sealed events without a position (walked by id, `WALK`), which the walk
 # must have reached all of. Two index scans where SEALED_UP_TO_SQL reads the whole table (0.5-1 s at 2M events).
 SEALED_OUT_OF_RANGES_SQL = (
-    "SELECT (SELECT count(*) FROM audit_accessevent WHERE seq <= 0 AND hash IS NOT NULL), "
-    "(SELECT count(*) FROM audit_accessevent WHERE seq IS NULL AND hash IS NOT NULL)"
+    "SELECT (SELECT pg_catalog.count(*) FROM audit_accessevent WHERE seq <= 0 AND hash IS NOT NULL), "
+    "(SELECT pg_catalog.count(*) FROM audit_accessevent WHERE seq IS NULL AND hash IS NOT NULL)"
 )
 
 
@@ -746,11 +759,13 @@ def _no_jit() -> Iterator[None]:
         return
     with connection.cursor() as cursor:
         cursor.execute(NO_JIT)
+        cursor.execute(CATALOG_FIRST)
     try:
         yield
     finally:
         with connection.cursor() as cursor:
             cursor.execute("RESET jit")
+            cursor.execute("RESET search_path")
 
 
 def _walk_positions(

@@ -8,6 +8,7 @@ and the checkpoints, every one of these went through unnoticed (the issue's repo
 import base64
 import dataclasses
 import datetime
+import ipaddress
 import json
 from io import StringIO
 from typing import cast
@@ -263,6 +264,47 @@ def test_an_event_rewritten_with_links_under_a_key_of_the_attackers_own_is_named
         AccessEvent.objects.filter(pk=second.pk).update(reason="an innocent reason")
         relink(second.pk, key_id=second.key_id, key=b"a key the database owner made up" * 2)
     assert kinds(verify_access_log()) == [("changed", e.pk) for e in (second, *rest)]
+
+
+# A function and an operator of the table owner's own, in the tables' schema, each showing the verifier the
+# event's value from before the rewrite where the readers see the rewritten one: the patron ids through a
+# concat(jsonb), which PostgreSQL prefers to its own concat("any") wherever it stands in the search path; the
+# address through an inet - inet, taken first when the owner puts their schema before pg_catalog in the path
+# (ALTER ROLE ... SET search_path, here for the transaction).
+SHADOWS = {
+    "concat(jsonb)": (
+        "CREATE FUNCTION concat(jsonb) RETURNS text LANGUAGE sql AS "
+        "$$ SELECT CASE WHEN $1 = '[999]'::jsonb THEN '[301]' ELSE $1::text END $$",
+        {"patron_ids": [999]},
+    ),
+    "inet - inet, the owner's schema first in the path": (
+        "CREATE FUNCTION shadow_minus(inet, inet) RETURNS bigint LANGUAGE sql AS "
+        "$$ SELECT pg_catalog.inetmi(CASE WHEN $1 = '10.6.6.6'::inet THEN '10.0.0.1'::inet ELSE $1 END, $2) $$; "
+        "CREATE OPERATOR - (LEFTARG = inet, RIGHTARG = inet, FUNCTION = shadow_minus); "
+        "SET LOCAL search_path = public, pg_catalog",
+        {"client_ip": "10.6.6.6"},
+    ),
+}
+
+
+@postgres_only
+@pytest.mark.parametrize("shadow", SHADOWS, ids=["function", "operator"])
+def test_the_owners_own_functions_cannot_show_the_verifier_other_values(shadow):
+    """The owner rewrites an event and creates, in the schema they own, a function or an operator that the
+    verifier's SQL would take, handing it the old value: the verifier calls PostgreSQL's own (pg_catalog) and
+    names the event."""
+    actor = dataclasses.replace(ACTOR, client_ip=ipaddress.ip_address("10.0.0.1"))
+    _first, second, *_rest = [
+        access_event_record(actor=actor, action=Action.PATRON_VIEW, patron_ids=[300 + i], data_categories=["basic"])
+        for i in range(5)
+    ]
+    assert verify_access_log(use_checkpoints=False).intact
+    statement, rewrite = SHADOWS[shadow]
+    with Tampering():
+        AccessEvent.objects.filter(pk=second.pk).update(**rewrite)
+        with connection.cursor() as cursor:
+            cursor.execute(statement)
+    assert ("changed", second.pk) in kinds(verify_access_log(use_checkpoints=False))
 
 
 def test_a_rewrite_by_whoever_holds_the_chain_key_is_named_by_the_checkpoint():
