@@ -26,6 +26,12 @@ def _preparers() -> str:
     return _("the library staff who prepare bans")
 
 
+def _prohibition_recorders() -> str:
+    """The same staff (bans.prepare_ban) in Sweden's words: they prepare no ban there (Swedish "användningsförbud" is
+    Finnish law's ban), they record the prosecutor's prohibitions."""
+    return _("the library staff who record access prohibitions")
+
+
 def _step(ban: Ban, state: str) -> tuple[str, str] | None:
     """(what comes next, whose step) for a ban in `state`; None when nothing does."""
     if state == BanState.PROPOSED:
@@ -73,7 +79,7 @@ def _prohibition_arrivals(prohibition: AccessProhibition) -> str | None:
 def prohibition_next_step_text(prohibition: AccessProhibition) -> str:
     """'Next: <the step>, by <who>.' for a Swedish access prohibition (lag 2021:34). The prosecutor and the court
     decide, not the library: between their decisions the prohibition starts and ends by itself, and the library's
-    staff who prepare bans record what arrives. One that will never again be in force (ended, or revoked) is over."""
+    staff record what arrives. One that will never again be in force (ended, or revoked) is over."""
     last_day = prohibition.last_day
     if last_day < today() or last_day < prohibition.starts_on:
         return _("Nothing more: the procedure is over.")
@@ -86,4 +92,4 @@ def prohibition_next_step_text(prohibition: AccessProhibition) -> str:
     arrivals = _prohibition_arrivals(prohibition)
     if arrivals is None:
         return _("Next: %(what)s.") % {"what": what}
-    return _("Next: %(what)s, by %(who)s.") % {"what": f"{what}; {arrivals}", "who": _preparers()}
+    return _("Next: %(what)s, by %(who)s.") % {"what": f"{what}; {arrivals}", "who": _prohibition_recorders()}

@@ -274,16 +274,19 @@ def next_step(prohibition_id: int, language: str = "en") -> str:
 
 
 def test_each_prohibition_page_says_what_comes_next_and_who_does_it(patron):
-    """The prosecutor and the court decide; the prohibition starts and ends by itself; the library's preparers
-    record what arrives (the forms the page offers)."""
+    """The prosecutor and the court decide; the prohibition starts and ends by itself; the library's staff record
+    what arrives (the forms the page offers), named in Sweden's words, not as Finland's ban preparers."""
     with on(day("2027-03-09")):
         recorded = record(patron.pk)
         assert next_step(recorded["id"]).startswith("Next: nothing: the access prohibition starts on ")
         assert next_step(recorded["id"]).endswith(
             "by itself; a revocation by the prosecutor or the court's outcome on a review that arrives is recorded, "
-            "by the library staff who prepare bans."
+            "by the library staff who record access prohibitions."
         )
         assert next_step(recorded["id"], "sv").startswith("Nästa steg: ")
+        # Sweden's staff record tillträdesförbud; "användningsförbud" is Finnish law's library-use ban.
+        assert "tillträdesförbud" in next_step(recorded["id"], "sv").split("Görs av:")[-1]
+        assert "användningsförbud" not in next_step(recorded["id"], "sv")
     with on(TODAY):
         assert next_step(recorded["id"]).startswith("Next: nothing: the access prohibition ends after ")
         AccessProhibition.objects.filter(pk=recorded["id"]).update(court_outcome="upheld")

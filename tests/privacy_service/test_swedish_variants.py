@@ -79,10 +79,14 @@ def test_finland_swedish_is_swedens_swedish_except_the_overrides():
 
 
 def test_the_terms_of_each_country():
+    """And the pronoun that agrees with each: "ett personnummer ... se det", "en personbeteckning ... se den"."""
+    seen_by = "Only billing staff can see it, each time with a stated reason."
     with translation.override("sv"):
         assert translation.gettext("Personal identity code") == "Personnummer"
+        assert translation.gettext(seen_by).startswith("Endast faktureringspersonalen kan se det,")
     with translation.override("sv-fi"):
         assert translation.gettext("Personal identity code") == "Personbeteckning"
+        assert translation.gettext(seen_by).startswith("Endast faktureringspersonalen kan se den,")
 
 
 def refusal(accept_language: str) -> str:
