@@ -221,7 +221,8 @@ NO_JIT = "SET jit = off"
 # argument types, the first in the path is taken). SQLite has no schemas to shadow anything.
 CATALOG_FIRST = (
     "SELECT pg_catalog.set_config('search_path', "
-    "pg_catalog.concat('pg_catalog, ', pg_catalog.current_setting('search_path')), false)"
+    "pg_catalog.concat('pg_catalog, ', pg_catalog.current_setting('search_path')), false) "
+    "WHERE NOT pg_catalog.starts_with(pg_catalog.current_setting('search_path'), 'pg_catalog, ')"
 )
 
 # On PostgreSQL a range is read with COPY in text form (which escapes a tab, newline or backslash within a
@@ -709,24 +710,25 @@ def verify_access_log(
             verify_keys() if public_keys is None else public_keys,
             all_signatures=all_signatures,
         )
-    walk = _Walk(
-        chain_keys=configured_chain_keys() if chain_keys is None else chain_keys,
-        max_step_back_seconds=settings.AUDIT_MAX_CLOCK_STEP_BACK_SECONDS,
-        start=start_of_chain(),
-        checkpoints=checkpoints,
-        verified_at=timezone.now(),
-        retention_months=settings.ACCESS_LOG_RETENTION_MONTHS,
-    )
-    verifier = walk.verifier()
-    verifier.report.findings.extend(checkpoint_findings)
-    bound = first_positioned_id()
-
-    def walked() -> None:
-        if progress is not None:
-            progress(verifier.report.events)
-
-    unpositioned = 0  # the events walked by id
+    # Every statement of the walk, its start and its counts with PostgreSQL's JIT off and pg_catalog first.
     with _no_jit():
+        walk = _Walk(
+            chain_keys=configured_chain_keys() if chain_keys is None else chain_keys,
+            max_step_back_seconds=settings.AUDIT_MAX_CLOCK_STEP_BACK_SECONDS,
+            start=start_of_chain(),
+            checkpoints=checkpoints,
+            verified_at=timezone.now(),
+            retention_months=settings.ACCESS_LOG_RETENTION_MONTHS,
+        )
+        verifier = walk.verifier()
+        verifier.report.findings.extend(checkpoint_findings)
+        bound = first_positioned_id()
+
+        def walked() -> None:
+            if progress is not None:
+                progress(verifier.report.events)
+
+        unpositioned = 0  # the events walked by id
         for batch in event_rows(parts=WALK[:1], bound=bound, batch_size=batch_size):
             verifier.feed(batch)
             unpositioned += len(batch)
@@ -738,15 +740,15 @@ def verify_access_log(
                 verifier.feed(batch)
                 unpositioned += len(batch)
                 walked()
-    report = verifier.finish()
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(SEALED_OUT_OF_RANGES_SQL)
-            below_one, sealed_unpositioned = cursor.fetchone()
-            outside = below_one + max(0, sealed_unpositioned - unpositioned)
-        else:
-            cursor.execute(SEALED_UP_TO_SQL, [last_position])
-            outside = max(0, cursor.fetchone()[0] - report.events)
+        report = verifier.finish()
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute(SEALED_OUT_OF_RANGES_SQL)
+                below_one, sealed_unpositioned = cursor.fetchone()
+                outside = below_one + max(0, sealed_unpositioned - unpositioned)
+            else:
+                cursor.execute(SEALED_UP_TO_SQL, [last_position])
+                outside = max(0, cursor.fetchone()[0] - report.events)
     if outside:
         report.findings.append(Finding("outside_walk", {"count": outside}))
     return report

@@ -307,6 +307,28 @@ def test_the_owners_own_functions_cannot_show_the_verifier_other_values(shadow):
     assert ("changed", second.pk) in kinds(verify_access_log(use_checkpoints=False))
 
 
+@postgres_only
+def test_every_statement_of_the_verifier_runs_with_pg_catalog_first():
+    """The operators of the counts and of the walk's start (a bigint against an integer: `seq <= 0`, `id < n`)
+    are PostgreSQL's only while pg_catalog comes first in the path: with the owner's schema first (ALTER ROLE
+    ... SET search_path, the session's default, to which a RESET returns), the owner's operator of the same
+    types would be taken. Every statement the verifier sends runs with pg_catalog first."""
+    record(3)
+    paths: list[tuple[str, str]] = []
+
+    def path_at(execute, sql, params, many, context):
+        if not sql.lstrip().upper().startswith(("SET ", "RESET ", "SELECT PG_CATALOG.SET_CONFIG")):
+            with context["connection"].connection.cursor() as cursor:
+                cursor.execute("SELECT pg_catalog.current_setting('search_path')")
+                paths.append((sql[:60], cursor.fetchone()[0]))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(path_at):
+        assert verify_access_log(use_checkpoints=False).intact
+    assert any("seq <= 0" in sql or "count" in sql for sql, _ in paths), paths
+    assert all(path.startswith("pg_catalog, ") for _, path in paths), [p for p in paths if not p[1].startswith("pg_")]
+
+
 def test_a_rewrite_by_whoever_holds_the_chain_key_is_named_by_the_checkpoint():
     """A compromised application host has the chain key and can recompute every link; the checkpoint
     it signed earlier still pins the head that was."""
