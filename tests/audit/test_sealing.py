@@ -657,3 +657,16 @@ def test_the_grace_ends_at_its_time_exactly(settings):
     assert list(writer_bases(now=until + datetime.timedelta(days=1))) == ["k3"]
     settings.AUDIT_CHAIN_KEY_PREVIOUS_UNTIL = ""
     assert list(writer_bases(now=until - datetime.timedelta(days=1))) == ["k3"]
+
+
+@pytest.mark.parametrize(("ahead", "warned"), [(None, False), (23, False), (24, False), (25, True)])
+def test_a_grace_of_more_than_a_day_is_warned_of(settings, ahead, warned):
+    """A grace is the rolling restart's: one set days ahead leaves the previous key half a forgery key that long."""
+    from audit.checks import chain_key_grace_check
+
+    with time_machine.travel(datetime.datetime(2026, 12, 4, 12, 0, tzinfo=datetime.UTC), tick=False):
+        now = timezone.now()
+        settings.AUDIT_CHAIN_KEY_PREVIOUS_UNTIL = (
+            "" if ahead is None else (now + datetime.timedelta(hours=ahead)).isoformat()
+        )
+        assert [check.id for check in chain_key_grace_check(None)] == (["audit.W001"] if warned else [])
