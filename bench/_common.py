@@ -60,6 +60,51 @@ def superuser_connection():
     return conn
 
 
+def _proc_stat(pid: int) -> list[str]:
+    """/proc/<pid>/stat's fields after the command name (which may hold spaces): [0] state, [1] parent,
+    [11] utime, [12] stime, [13] cutime, [14] cstime."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
+def process_tree_cpu_seconds(*roots: int) -> float:
+    """CPU seconds so far of the processes `roots` and all their descendants, living and ended (an ended child's
+    time is in its parent's cutime/cstime once reaped), from one reading of /proc. Other people's jobs are not
+    in it, unlike a wall-clock rate; a process that vanishes while /proc is read counts through its parent."""
+    stats: dict[int, list[str]] = {}
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = _proc_stat(int(entry.name))
+            except OSError:
+                continue
+            stats[int(entry.name)] = fields
+            children.setdefault(int(fields[1]), []).append(int(entry.name))
+
+    def ticks(pid: int) -> int:
+        fields = stats.get(pid)
+        own = sum(int(value) for value in fields[11:15]) if fields else 0
+        return own + sum(ticks(child) for child in children.get(pid, ()))
+
+    return sum(ticks(root) for root in roots) / os.sysconf("SC_CLK_TCK")
+
+
+def postmaster_pid() -> int | None:
+    """The PostgreSQL server's process (the parent of this connection's backend), when it runs on this machine
+    and /proc lets us read it; else None."""
+    from django.db import connection
+
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            backend = cursor.fetchone()[0]
+        return int(_proc_stat(backend)[1])
+    except (OSError, IndexError, ValueError):
+        return None
+    finally:
+        connection.close()
+
+
 def summary(values: Iterable[float]) -> dict[str, float]:
     data = sorted(values)
     return {

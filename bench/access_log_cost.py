@@ -43,6 +43,8 @@ from bench._common import (
     django_setup,
     fmt,
     markdown_table,
+    postmaster_pid,
+    process_tree_cpu_seconds,
     progress,
     save_chart,
     write_csv,
@@ -103,34 +105,6 @@ def session_cookie(username: str) -> str:
         session[DEVICE_ID_SESSION_KEY] = device.persistent_id
         session.save()
     return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
-
-
-def _cpu_seconds(pid: int) -> float:
-    """CPU seconds of `pid`, of the children it waited for, and of its living descendants (/proc)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    except FileNotFoundError:  # gone since the listing: its time is its parent's now, or lost with it
-        return 0.0
-    ticks = sum(int(fields[index]) for index in (11, 12, 13, 14))  # utime, stime, cutime, cstime
-    return ticks / os.sysconf("SC_CLK_TCK") + sum(_cpu_seconds(child) for child in _children(pid))
-
-
-def _children(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if int((entry / "stat").read_text().rpartition(")")[2].split()[1]) == pid:
-                    found.append(int(entry.name))
-            except (FileNotFoundError, ProcessLookupError):
-                continue
-    return found
-
-
-def server_cpu_seconds(gunicorn_pid: int, postmaster_pid: int) -> float:
-    """The CPU seconds one server costs the machine so far: its gunicorn master and workers, and PostgreSQL's
-    every process (backends, WAL writer, checkpointer). Other people's jobs do not count in it, unlike req/s."""
-    return _cpu_seconds(gunicorn_pid) + _cpu_seconds(postmaster_pid)
 
 
 def draw_chart(rows: list[tuple[str, float, float, float, float]], path: Path, subtitle: str, workers: int) -> None:
@@ -198,14 +172,10 @@ def main() -> None:
     from bench.faults import durability as durability_now
     from bench.faults import make_durable
 
-    durability, data_dir = (durability_now(), None) if args.fsync_off else make_durable()
-    if data_dir is None:
-        from bench._common import superuser_connection
-
-        with superuser_connection() as conn, conn.cursor() as cursor:
-            cursor.execute("SHOW data_directory")
-            data_dir = cursor.fetchone()[0]
-    postmaster = int((Path(data_dir) / "postmaster.pid").read_text().split()[0])
+    durability = durability_now() if args.fsync_off else make_durable()[0]
+    postmaster = postmaster_pid()
+    if postmaster is None:
+        raise SystemExit("bench/access_log_cost.py reads PostgreSQL's CPU from /proc: run the server on this machine")
     if set(durability.values()) != {"off" if args.fsync_off else "on"}:
         raise SystemExit(f"PostgreSQL's durability is not as asked: {durability}")
     progress(f"PostgreSQL: {durability}")
@@ -257,11 +227,11 @@ def main() -> None:
                 for server in order:
                     first = last_event_id()
                     before = load_average()
-                    cpu_before = server_cpu_seconds(servers[server].pid, postmaster)
+                    cpu_before = process_tree_cpu_seconds(servers[server].pid, postmaster)
                     measured = run_wrk(wrk, scripts[endpoint.name], ports[server], args.seconds, args.connections)
                     time.sleep(SETTLE_SECONDS)  # the requests wrk left in flight commit before the count
                     # What the requests cost the machine, the seal after them included (the settle's second).
-                    cpu = server_cpu_seconds(servers[server].pid, postmaster) - cpu_before
+                    cpu = process_tree_cpu_seconds(servers[server].pid, postmaster) - cpu_before
                     connection.close()  # the count below must see what the servers committed
                     written = last_event_id() - first
                     requests = measured["rps"] * args.seconds

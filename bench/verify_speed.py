@@ -27,7 +27,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._common import REPO_ROOT, django_setup, markdown_table, progress, write_section
+from bench._common import (
+    REPO_ROOT,
+    django_setup,
+    markdown_table,
+    postmaster_pid,
+    process_tree_cpu_seconds,
+    progress,
+    write_section,
+)
 
 ACTORS = (  # (actor id, username, municipality id, network)
     (101, "rovaniemi.staff", 1, "10.10"),
@@ -112,46 +120,15 @@ def generate(*, events: int, step_us: int) -> float:
     return time.monotonic() - started
 
 
-def _proc_stat(pid: int) -> list[str]:
-    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-
-
-def postmaster_pid() -> int | None:
-    """The PostgreSQL server's process (the parent of this connection's backend), when it runs on this machine
-    and /proc lets us read it; else None."""
-    from django.db import connection
-
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_backend_pid()")
-            backend = cursor.fetchone()[0]
-        return int(_proc_stat(backend)[1])
-    except (OSError, IndexError, ValueError):
-        return None
-    finally:
-        connection.close()
-
-
 def postgres_cpu(postmaster: int | None) -> float | None:
-    """CPU seconds of the server so far: the postmaster's own, its ended children's (backends, parallel workers:
-    added to it when reaped) and its running children's."""
+    """CPU seconds of the server so far: the postmaster's own and its children's, ended (backends, parallel
+    workers: added to it when reaped) and running; None where /proc does not show the server."""
     if postmaster is None:
         return None
-    ticks = os.sysconf("SC_CLK_TCK")
     try:
-        fields = _proc_stat(postmaster)
-        total = sum(int(value) for value in fields[11:15])
-        for entry in Path("/proc").iterdir():
-            if entry.name.isdigit():
-                try:
-                    child = _proc_stat(int(entry.name))
-                except OSError:
-                    continue
-                if int(child[1]) == postmaster:
-                    total += int(child[11]) + int(child[12])
+        return process_tree_cpu_seconds(postmaster)
     except OSError:
         return None
-    return total / ticks
 
 
 def run_verify(
