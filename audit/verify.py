@@ -711,7 +711,7 @@ def verify_access_log(
             all_signatures=all_signatures,
         )
     # Every statement of the walk, its start and its counts with PostgreSQL's JIT off and pg_catalog first.
-    with _no_jit():
+    with _verifier_session():
         walk = _Walk(
             chain_keys=configured_chain_keys() if chain_keys is None else chain_keys,
             max_step_back_seconds=settings.AUDIT_MAX_CLOCK_STEP_BACK_SECONDS,
@@ -755,7 +755,9 @@ def verify_access_log(
 
 
 @contextlib.contextmanager
-def _no_jit() -> Iterator[None]:
+def _verifier_session() -> Iterator[None]:
+    """The verifier's settings on the default connection (PostgreSQL): JIT off (NO_JIT) and pg_catalog first
+    in the search path (CATALOG_FIRST); both back to the session's defaults afterwards."""
     if connection.vendor != "postgresql":
         yield
         return
