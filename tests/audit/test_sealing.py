@@ -1,9 +1,11 @@
 """Sealing in batches (audit/sealing.py): events written unsealed, sealed after the commit, and each attack
 on the one UPDATE the database lets through, performed."""
 
+import base64
 import datetime
 import ipaddress
 import logging
+import secrets
 from io import StringIO
 from unittest import mock
 
@@ -553,11 +555,7 @@ def test_a_process_tries_to_seal_after_its_commits_at_most_once_an_interval(afte
 def test_a_process_without_the_newest_key_leaves_the_sealing_to_those_with_it(after_commit, settings):
     """A rolling restart after a chain key's rotation: a process still on the old key list must not seal after
     an event under the new key (its seal would be `key_back` to the verifier); one with the new key seals."""
-    import base64
-    import secrets
-
-    old = settings.AUDIT_CHAIN_KEY
-    rotated = f"k2:{base64.b64encode(secrets.token_bytes(32)).decode()},{old}"
+    old, rotated = rotated_keys(settings)
     settings.AUDIT_CHAIN_KEY = rotated
     settings.AUDIT_CHAIN_KEY_PREVIOUS_UNTIL = (timezone.now() + datetime.timedelta(hours=1)).isoformat()
     record(1)
@@ -572,13 +570,15 @@ def test_a_process_without_the_newest_key_leaves_the_sealing_to_those_with_it(af
     assert verify_access_log(use_checkpoints=False).intact
 
 
+def new_chain_key(key_id: str) -> str:
+    """An AUDIT_CHAIN_KEY entry of a fresh random key."""
+    return f"{key_id}:{base64.b64encode(secrets.token_bytes(32)).decode()}"
+
+
 def rotated_keys(settings) -> tuple[str, str]:
     """(The key list before a rotation, the list after it: a new key `k2` first.)"""
-    import base64
-    import secrets
-
     old = settings.AUDIT_CHAIN_KEY
-    return old, f"k2:{base64.b64encode(secrets.token_bytes(32)).decode()},{old}"
+    return old, f"{new_chain_key('k2')},{old}"
 
 
 def under_retired_key(settings, old: str, rotated: str) -> AccessEvent:
@@ -640,14 +640,9 @@ def test_the_previous_keys_events_seal_during_the_grace_and_the_chain_verifies(a
 def test_the_grace_ends_at_its_time_exactly(settings):
     """The previous key is accepted up to the microsecond before AUDIT_CHAIN_KEY_PREVIOUS_UNTIL, not at it; the
     newest always; a key older than the previous one never."""
-    import base64
-    import secrets
-
     from audit.keys import writer_bases
 
-    settings.AUDIT_CHAIN_KEY = ",".join(
-        f"{key_id}:{base64.b64encode(secrets.token_bytes(32)).decode()}" for key_id in ("k3", "k2", "k1")
-    )
+    settings.AUDIT_CHAIN_KEY = ",".join(new_chain_key(key_id) for key_id in ("k3", "k2", "k1"))
     until = datetime.datetime(2026, 12, 5, 12, 0, tzinfo=datetime.UTC)
     settings.AUDIT_CHAIN_KEY_PREVIOUS_UNTIL = "2026-12-05T14:00:00+02:00"
     tick = datetime.timedelta(microseconds=1)
